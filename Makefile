@@ -1,0 +1,36 @@
+# The two set-up commands of the README: `make demo` and `make test`.
+PRESET ?= release
+BUILD := build/$(PRESET)
+JOBS ?= $(shell nproc)
+
+.PHONY: deps build test test-asan fuzz demo bench clean format
+
+deps:
+	@bash tools/install_deps.sh
+
+build: deps
+	cmake --preset $(PRESET) >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+test-asan:
+	$(MAKE) test PRESET=asan
+
+fuzz: deps
+	cmake --preset fuzz >/dev/null
+	cmake --build build/fuzz -j $(JOBS)
+	bash fuzz/run.sh build/fuzz
+
+demo: build
+	bash tools/demo.sh $(BUILD)/rnnkit
+
+bench: build
+	bash bench/compare.sh all
+
+format:
+	clang-format -i $$(git ls-files '*.cpp' '*.h')
+
+clean:
+	rm -rf build

@@ -1,0 +1,24 @@
+#pragma once
+#include <cstdint>
+
+namespace rnnkit {
+
+constexpr int32_t kIgnoreIndex = -100;  // torch.nn.CrossEntropyLoss's default ignore_index
+
+struct CrossEntropySum {
+  double loss_sum = 0;  // sum over the counted rows of -log softmax(logits)[target]
+  int64_t count = 0;    // rows whose target is not ignore_index
+};
+
+// Fused softmax + cross-entropy over N rows of V logits (row stride ld). When grad is not null
+// it receives grad_scale * (softmax - one_hot(target)) per counted row and zeros for ignored
+// rows; grad may be the logits buffer itself, so the probabilities are never stored separately.
+// Error on a target outside [0, V) that is not ignore_index.
+CrossEntropySum softmax_cross_entropy(const float* logits, int64_t N, int64_t V, int64_t ld,
+                                      const int32_t* targets, int32_t ignore_index, float* grad,
+                                      float grad_scale);
+
+// log-softmax of one row into out (may alias logits), for sampling and beam search.
+void log_softmax(const float* logits, int64_t V, float* out);
+
+}  // namespace rnnkit

@@ -1,0 +1,14 @@
+#pragma once
+#include <stdexcept>
+#include <string>
+
+namespace rnnkit {
+
+// Every user-facing failure (bad input, bad file, impossible sizes) is reported as an Error whose
+// message is meant to be printed as is; the command line turns it into "error: ..." and exit 1.
+class Error : public std::runtime_error {
+ public:
+  explicit Error(const std::string& message) : std::runtime_error(message) {}
+};
+
+}  // namespace rnnkit

@@ -1,0 +1,100 @@
+#pragma once
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "rnnkit/cell_kind.h"
+#include "rnnkit/embedding.h"
+#include "rnnkit/linear.h"
+#include "rnnkit/rnn.h"
+#include "rnnkit/token_batch.h"
+
+namespace rnnkit {
+
+// The model of DESIGN.md: [embedding or one-hot] -> RNN stack -> linear over the vocabulary.
+struct LMConfig {
+  CellKind cell = CellKind::Lstm;
+  int64_t vocab_size = 0;
+  int64_t embedding_dim = 0;  // 0: one-hot input
+  int64_t hidden_size = 0;
+  int64_t num_layers = 1;
+  bool bidirectional = false;
+  float dropout = 0.0f;
+  bool tie_weights = false;  // fc.weight is embedding.weight; needs embedding_dim == output size
+
+  void validate() const;  // Error naming the impossible setting
+  std::string to_json() const;
+  static LMConfig from_json(const std::string& json);
+};
+
+// Recurrent state carried between batches (truncated BPTT) or generation steps; empty tensors
+// mean zeros.
+struct LMState {
+  Tensor h, c;
+  void reset() {
+    h = Tensor();
+    c = Tensor();
+  }
+};
+
+// Gradients flowing through the state at the edges of a batch: optional seeds for the final
+// state (dhN, dcN) and optional outputs for the initial state (dh0, dc0).
+struct StateGradients {
+  const Tensor* dhN = nullptr;
+  const Tensor* dcN = nullptr;
+  Tensor* dh0 = nullptr;
+  Tensor* dc0 = nullptr;
+};
+
+struct LossResult {
+  double loss_sum = 0;
+  int64_t count = 0;
+  double mean() const { return count ? loss_sum / count : 0.0; }
+};
+
+class LanguageModel {
+ public:
+  explicit LanguageModel(const LMConfig& config);
+
+  const LMConfig& config() const { return config_; }
+  // Trainable parameters, each once (a tied output weight is the embedding's).
+  ParameterList parameters();
+  int64_t parameter_count();
+  void reset_parameters(Rng& rng);
+  Embedding* embedding() { return embedding_.get(); }
+  RNN& rnn() { return rnn_; }
+  Linear& fc() { return fc_; }
+
+  // Mean cross-entropy of batch.targets given batch.inputs, starting from `state` and leaving
+  // the final state there (detached: gradients stop at the batch edge unless `edges` asks).
+  // backward accumulates the gradient of the mean loss into the parameters. The output layer
+  // and the loss run fused in row chunks, so the [T*B, V] logits are never stored whole.
+  LossResult forward_backward(const TokenBatch& batch, LMState& state, bool training, bool backward,
+                              Rng* rng, const StateGradients& edges = {});
+
+  // Logits [B,V] of the next token after feeding one token per sequence; advances `state`.
+  void step(std::span<const int32_t> ids, LMState& state, Tensor& logits);
+
+  // Tensors under their PyTorch state_dict names; with tied weights both embedding.weight and
+  // fc.weight appear (the same values), as PyTorch's state_dict has both keys.
+  std::vector<std::pair<std::string, const Tensor*>> state_dict();
+  // Strict load: a missing, unexpected or misshapen tensor is an Error naming it.
+  void load_state_dict(const std::map<std::string, Tensor>& tensors);
+
+ private:
+  void embed(std::span<const int32_t> ids, int64_t T, int64_t B);
+  const Tensor* initial(const Tensor& s, int64_t B) const;
+  std::vector<std::pair<std::string, Tensor*>> named_tensors();
+
+  LMConfig config_;
+  std::unique_ptr<Embedding> embedding_;
+  RNN rnn_;
+  Linear fc_;
+  Tensor x_, y_, dy_, dx_, hN_, cN_, logits_;
+};
+
+}  // namespace rnnkit

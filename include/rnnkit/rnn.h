@@ -1,0 +1,64 @@
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "rnnkit/cell_kind.h"
+#include "rnnkit/parameter.h"
+#include "rnnkit/recurrent_layer.h"
+#include "rnnkit/rng.h"
+#include "rnnkit/tensor.h"
+
+namespace rnnkit {
+
+struct RNNOptions {
+  CellKind cell = CellKind::Lstm;
+  int64_t input_size = 0;
+  int64_t hidden_size = 0;
+  int64_t num_layers = 1;
+  bool bidirectional = false;
+  float dropout = 0.0f;  // between layers, in training only, as torch.nn.LSTM(dropout=...)
+};
+
+// A stack of recurrent layers, each uni- or bidirectional: torch.nn.RNN / LSTM / GRU.
+// Tensors are time-major [T,B,F]; states are [num_layers * directions, B, H] like PyTorch.
+class RNN {
+ public:
+  explicit RNN(RNNOptions options, const std::string& prefix = "rnn");
+
+  const RNNOptions& options() const { return options_; }
+  int64_t directions() const { return options_.bidirectional ? 2 : 1; }
+  int64_t output_size() const { return directions() * options_.hidden_size; }
+  Shape state_shape(int64_t batch) const;
+  ParameterList parameters();
+  RecurrentLayer& layer(int64_t layer, int64_t direction) { return *layers_[layer * directions() + direction]; }
+  // PyTorch's default: every weight and bias uniform in (-1/sqrt(H), 1/sqrt(H)).
+  void reset_parameters(Rng& rng);
+
+  // x: [T,B,input_size], kept by reference until backward. h0/c0: initial states or null for
+  // zeros (c0 only for LSTM). y: [T,B,D*H]; hN/cN receive the final states when not null.
+  // rng draws the dropout masks (needed only when training with dropout > 0).
+  void forward(const Tensor& x, const Tensor* h0, const Tensor* c0, Tensor& y, Tensor* hN, Tensor* cN,
+               bool training, Rng* rng);
+  // dy: [T,B,D*H]; dhN/dcN: gradients of the final states or null. Accumulates parameter
+  // gradients; dx/dh0/dc0 receive input and initial-state gradients when not null.
+  void backward(const Tensor& dy, const Tensor* dhN, const Tensor* dcN, Tensor* dx, Tensor* dh0,
+                Tensor* dc0);
+
+ private:
+  void check_state(const Tensor* state, const char* name, int64_t batch) const;
+
+  RNNOptions options_;
+  std::vector<std::unique_ptr<RecurrentLayer>> layers_;  // index layer * directions + direction
+  std::vector<Tensor> outputs_;                          // outputs of all but the last layer
+  std::vector<Tensor> masks_;                            // dropout masks (scaled) per layer > 0
+  std::vector<Tensor> dropped_;                          // masked inputs of layers > 0
+  bool dropout_applied_ = false;
+  int64_t steps_ = 0, batch_ = 0;
+  Tensor grad_a_, grad_b_;
+};
+
+// Swaps the first two dimensions: batch_first [B,T,F] <-> time-major [T,B,F].
+Tensor transpose_batch_time(const Tensor& x);
+
+}  // namespace rnnkit

@@ -1,0 +1,60 @@
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace rnnkit {
+
+using Shape = std::vector<int64_t>;
+
+// A dense, row-major float tensor with 64-byte aligned storage. Copies are deep; resize() reuses
+// the allocation when it is large enough, so workspaces sized once stay allocated across steps.
+class Tensor {
+ public:
+  Tensor() = default;
+  explicit Tensor(Shape shape);  // zero-filled
+  Tensor(std::initializer_list<int64_t> shape) : Tensor(Shape(shape)) {}
+  Tensor(const Tensor& other);
+  Tensor& operator=(const Tensor& other);
+  Tensor(Tensor&& other) noexcept;
+  Tensor& operator=(Tensor&& other) noexcept;
+  ~Tensor();
+
+  static Tensor from(Shape shape, std::span<const float> values);
+
+  const Shape& shape() const { return shape_; }
+  int ndim() const { return static_cast<int>(shape_.size()); }
+  int64_t dim(int i) const { return shape_.at(i < 0 ? i + ndim() : i); }
+  int64_t numel() const { return numel_; }
+  bool empty() const { return numel_ == 0; }
+
+  float* data() { return data_; }
+  const float* data() const { return data_; }
+  float& operator[](int64_t i) { return data_[i]; }
+  float operator[](int64_t i) const { return data_[i]; }
+  std::span<float> span() { return {data_, static_cast<size_t>(numel_)}; }
+  std::span<const float> span() const { return {data_, static_cast<size_t>(numel_)}; }
+
+  // Changes the shape; contents are unspecified unless the element count is unchanged.
+  void resize(Shape shape);
+  // Changes the shape keeping the contents; the element count must match.
+  void reshape(Shape shape);
+  void zero();
+  void fill(float value);
+
+  std::string shape_string() const;
+
+ private:
+  Shape shape_;
+  int64_t numel_ = 0;
+  size_t capacity_ = 0;
+  float* data_ = nullptr;
+};
+
+int64_t shape_numel(const Shape& shape);
+std::string shape_string(const Shape& shape);
+
+}  // namespace rnnkit

@@ -1,0 +1,23 @@
+#pragma once
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace rnnkit::utf8 {
+
+// Decodes UTF-8 into code points (1- to 4-byte sequences). Invalid input (bad lead or
+// continuation byte, overlong form, surrogate, > U+10FFFF, truncated sequence) throws Error
+// "<what>: invalid UTF-8 at byte offset N".
+std::u32string decode(std::string_view bytes, std::string_view what = "input");
+
+// Byte offset of the first invalid sequence, or npos when the text is valid UTF-8.
+size_t find_invalid(std::string_view bytes);
+
+std::string encode(char32_t code_point);
+std::string encode(std::u32string_view code_points);
+
+// Length of the longest prefix of `bytes` that ends on a character boundary; lets a stream of
+// bytes be printed without ever splitting a character.
+size_t complete_prefix_length(std::string_view bytes);
+
+}  // namespace rnnkit::utf8

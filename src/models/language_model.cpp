@@ -1,0 +1,234 @@
+#include "rnnkit/language_model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "rnnkit/cross_entropy.h"
+#include "rnnkit/error.h"
+#include "rnnkit/gemm.h"
+#include "tensor/row_ops.h"
+
+namespace rnnkit {
+namespace {
+
+const LMConfig& validated(const LMConfig& c) {
+  c.validate();
+  return c;
+}
+
+RNNOptions rnn_options(const LMConfig& c) {
+  return {c.cell,       c.embedding_dim ? c.embedding_dim : c.vocab_size,
+          c.hidden_size, c.num_layers,
+          c.bidirectional, c.dropout};
+}
+
+// Rows of logits computed at once by the fused output layer: about 16 MB of logits.
+int64_t output_chunk_rows(int64_t V) { return std::max<int64_t>(1, (int64_t{1} << 22) / V); }
+
+}  // namespace
+
+void LMConfig::validate() const {
+  auto positive = [](int64_t v, const char* name) {
+    if (v <= 0) throw Error(std::string(name) + " must be positive, got " + std::to_string(v));
+    if (v > (int64_t{1} << 24)) throw Error(std::string(name) + " is too large: " + std::to_string(v));
+  };
+  positive(vocab_size, "vocab_size");
+  positive(hidden_size, "hidden_size");
+  positive(num_layers, "num_layers");
+  if (embedding_dim < 0) throw Error("embedding_dim must be >= 0 (0 = one-hot input)");
+  if (embedding_dim) positive(embedding_dim, "embedding_dim");
+  if (!(dropout >= 0.0f && dropout < 1.0f))
+    throw Error("dropout must be in [0, 1), got " + std::to_string(dropout));
+  const int64_t out = hidden_size * (bidirectional ? 2 : 1);
+  if (tie_weights && embedding_dim != out)
+    throw Error("tie_weights needs embedding_dim (" + std::to_string(embedding_dim) +
+                ") equal to the RNN output size (" + std::to_string(out) + ")");
+}
+
+std::string LMConfig::to_json() const {
+  nlohmann::json j = {{"cell", cell_kind_name(cell)},
+                      {"vocab_size", vocab_size},
+                      {"embedding_dim", embedding_dim},
+                      {"hidden_size", hidden_size},
+                      {"num_layers", num_layers},
+                      {"bidirectional", bidirectional},
+                      {"dropout", dropout},
+                      {"tie_weights", tie_weights}};
+  return j.dump();
+}
+
+LMConfig LMConfig::from_json(const std::string& text) {
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) throw Error("model config is not a JSON object");
+  LMConfig c;
+  auto get_int = [&](const char* key, int64_t fallback, bool required) -> int64_t {
+    if (!j.contains(key)) {
+      if (required) throw Error(std::string("model config lacks \"") + key + "\"");
+      return fallback;
+    }
+    if (!j[key].is_number_integer()) throw Error(std::string("model config: \"") + key + "\" must be an integer");
+    return j[key].get<int64_t>();
+  };
+  auto get_bool = [&](const char* key) {
+    if (!j.contains(key)) return false;
+    if (!j[key].is_boolean()) throw Error(std::string("model config: \"") + key + "\" must be true or false");
+    return j[key].get<bool>();
+  };
+  if (!j.contains("cell") || !j["cell"].is_string()) throw Error("model config lacks \"cell\"");
+  c.cell = parse_cell_kind(j["cell"].get<std::string>());
+  c.vocab_size = get_int("vocab_size", 0, true);
+  c.embedding_dim = get_int("embedding_dim", 0, false);
+  c.hidden_size = get_int("hidden_size", 0, true);
+  c.num_layers = get_int("num_layers", 1, false);
+  c.bidirectional = get_bool("bidirectional");
+  c.tie_weights = get_bool("tie_weights");
+  if (j.contains("dropout")) {
+    if (!j["dropout"].is_number()) throw Error("model config: \"dropout\" must be a number");
+    c.dropout = j["dropout"].get<float>();
+  }
+  c.validate();
+  return c;
+}
+
+LanguageModel::LanguageModel(const LMConfig& config)
+    : config_(validated(config)),
+      embedding_(config.embedding_dim
+                     ? std::make_unique<Embedding>(config.vocab_size, config.embedding_dim)
+                     : nullptr),
+      rnn_(rnn_options(config)),
+      fc_(rnn_.output_size(), config.vocab_size, "fc",
+          config.tie_weights ? &embedding_->weight : nullptr) {}
+
+ParameterList LanguageModel::parameters() {
+  ParameterList params;
+  if (embedding_) params.push_back(&embedding_->weight);
+  for (Parameter* p : rnn_.parameters()) params.push_back(p);
+  for (Parameter* p : fc_.parameters()) params.push_back(p);
+  return params;
+}
+
+int64_t LanguageModel::parameter_count() {
+  int64_t n = 0;
+  for (Parameter* p : parameters()) n += p->value.numel();
+  return n;
+}
+
+void LanguageModel::reset_parameters(Rng& rng) {
+  if (embedding_) embedding_->reset_parameters(rng);
+  rnn_.reset_parameters(rng);
+  fc_.reset_parameters(rng);
+}
+
+void LanguageModel::embed(std::span<const int32_t> ids, int64_t T, int64_t B) {
+  if (embedding_) {
+    x_.resize({T, B, config_.embedding_dim});
+    embedding_->forward(ids, x_.data());
+  } else {
+    x_.resize({T, B, config_.vocab_size});
+    one_hot(ids, config_.vocab_size, x_.data());
+  }
+}
+
+const Tensor* LanguageModel::initial(const Tensor& s, int64_t B) const {
+  if (s.empty()) return nullptr;
+  if (s.shape() != rnn_.state_shape(B))
+    throw Error("recurrent state has shape " + s.shape_string() + " but the batch needs " +
+                shape_string(rnn_.state_shape(B)));
+  return &s;
+}
+
+LossResult LanguageModel::forward_backward(const TokenBatch& batch, LMState& state, bool training,
+                                           bool backward, Rng* rng, const StateGradients& edges) {
+  const int64_t T = batch.steps, B = batch.batch, N = T * B, V = config_.vocab_size;
+  const int64_t F = rnn_.output_size();
+  if (T <= 0 || B <= 0 || static_cast<int64_t>(batch.inputs.size()) != N ||
+      static_cast<int64_t>(batch.targets.size()) != N)
+    throw Error("malformed batch: " + std::to_string(T) + " steps x " + std::to_string(B) +
+                " streams with " + std::to_string(batch.inputs.size()) + " inputs and " +
+                std::to_string(batch.targets.size()) + " targets");
+  embed(batch.inputs, T, B);
+  const bool lstm = has_cell_state(config_.cell);
+  rnn_.forward(x_, initial(state.h, B), lstm ? initial(state.c, B) : nullptr, y_, &hN_,
+               lstm ? &cN_ : nullptr, training, rng);
+
+  int64_t counted = 0;
+  for (int32_t t : batch.targets) counted += t != kIgnoreIndex;
+  const float scale = counted ? 1.0f / static_cast<float>(counted) : 0.0f;
+  if (backward) dy_.resize({T, B, F});
+
+  LossResult result;
+  const int64_t chunk = output_chunk_rows(V);
+  for (int64_t r0 = 0; r0 < N; r0 += chunk) {
+    const int64_t n = std::min(chunk, N - r0);
+    const float* y = y_.data() + r0 * F;
+    logits_.resize({n, V});
+    fc_.forward(y, F, n, logits_.data(), V);
+    CrossEntropySum ce = softmax_cross_entropy(logits_.data(), n, V, V, batch.targets.data() + r0,
+                                               kIgnoreIndex, backward ? logits_.data() : nullptr,
+                                               scale);
+    result.loss_sum += ce.loss_sum;
+    result.count += ce.count;
+    if (backward) fc_.backward(y, F, n, logits_.data(), V, dy_.data() + r0 * F, F);
+  }
+
+  state.h = hN_;
+  if (lstm) state.c = cN_;
+  if (backward) {
+    rnn_.backward(dy_, edges.dhN, lstm ? edges.dcN : nullptr, embedding_ ? &dx_ : nullptr,
+                  edges.dh0, lstm ? edges.dc0 : nullptr);
+    if (embedding_) embedding_->backward(batch.inputs, dx_.data());
+  }
+  return result;
+}
+
+void LanguageModel::step(std::span<const int32_t> ids, LMState& state, Tensor& logits) {
+  const int64_t B = static_cast<int64_t>(ids.size());
+  embed(ids, 1, B);
+  const bool lstm = has_cell_state(config_.cell);
+  rnn_.forward(x_, initial(state.h, B), lstm ? initial(state.c, B) : nullptr, y_, &hN_,
+               lstm ? &cN_ : nullptr, false, nullptr);
+  logits.resize({B, config_.vocab_size});
+  fc_.forward(y_.data(), rnn_.output_size(), B, logits.data(), config_.vocab_size);
+  state.h = hN_;
+  if (lstm) state.c = cN_;
+}
+
+std::vector<std::pair<std::string, Tensor*>> LanguageModel::named_tensors() {
+  std::vector<std::pair<std::string, Tensor*>> tensors;
+  if (embedding_) tensors.emplace_back(embedding_->weight.name, &embedding_->weight.value);
+  for (Parameter* p : rnn_.parameters()) tensors.emplace_back(p->name, &p->value);
+  tensors.emplace_back("fc.weight", &fc_.weight().value);
+  tensors.emplace_back(fc_.bias.name, &fc_.bias.value);
+  return tensors;
+}
+
+std::vector<std::pair<std::string, const Tensor*>> LanguageModel::state_dict() {
+  auto named = named_tensors();
+  return {named.begin(), named.end()};
+}
+
+void LanguageModel::load_state_dict(const std::map<std::string, Tensor>& tensors) {
+  auto expected = named_tensors();
+  for (const auto& [name, target] : expected) {
+    auto it = tensors.find(name);
+    if (it == tensors.end()) throw Error("checkpoint lacks tensor " + name);
+    if (it->second.shape() != target->shape())
+      throw Error("tensor " + name + " has shape " + it->second.shape_string() +
+                  " but the model expects " + target->shape_string());
+  }
+  for (const auto& [name, tensor] : tensors) {
+    bool known = std::any_of(expected.begin(), expected.end(),
+                             [&](const auto& e) { return e.first == name; });
+    if (!known) throw Error("checkpoint has unexpected tensor " + name);
+  }
+  if (config_.tie_weights) {
+    const Tensor& e = tensors.at("embedding.weight");
+    const Tensor& f = tensors.at("fc.weight");
+    if (!std::equal(e.span().begin(), e.span().end(), f.span().begin()))
+      throw Error("tie_weights is set but fc.weight differs from embedding.weight");
+  }
+  for (const auto& [name, target] : expected) *target = tensors.at(name);
+}
+
+}  // namespace rnnkit

@@ -1,0 +1,72 @@
+#include "rnnkit/cross_entropy.h"
+
+#include <cmath>
+#include <string>
+
+#include "rnnkit/error.h"
+#include "tensor/vector_kernel.h"
+
+namespace rnnkit {
+namespace {
+
+RNNKIT_VECTOR_KERNEL float row_max(const float* x, int64_t V) {
+  float m = x[0];
+#pragma omp simd reduction(max : m)
+  for (int64_t v = 0; v < V; ++v) m = x[v] > m ? x[v] : m;
+  return m;
+}
+
+RNNKIT_VECTOR_KERNEL float row_sum_exp(const float* x, int64_t V, float shift) {
+  float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+  for (int64_t v = 0; v < V; ++v) s += vec::exp(x[v] - shift);
+  return s;
+}
+
+// out[v] = scale * exp(x[v] - shift); out may alias x.
+RNNKIT_VECTOR_KERNEL void row_scaled_exp(const float* x, int64_t V, float shift, float scale,
+                                         float* out) {
+#pragma omp simd
+  for (int64_t v = 0; v < V; ++v) out[v] = scale * vec::exp(x[v] - shift);
+}
+
+}  // namespace
+
+CrossEntropySum softmax_cross_entropy(const float* logits, int64_t N, int64_t V, int64_t ld,
+                                      const int32_t* targets, int32_t ignore_index, float* grad,
+                                      float grad_scale) {
+  for (int64_t i = 0; i < N; ++i)
+    if (targets[i] != ignore_index && (targets[i] < 0 || targets[i] >= V))
+      throw Error("target id " + std::to_string(targets[i]) + " is outside the " +
+                  std::to_string(V) + " classes");
+  double loss = 0;
+  int64_t count = 0;
+#pragma omp parallel for schedule(static) reduction(+ : loss, count) if (N * V >= (1 << 20))
+  for (int64_t i = 0; i < N; ++i) {
+    const float* x = logits + i * ld;
+    float* g = grad ? grad + i * ld : nullptr;
+    if (targets[i] == ignore_index) {
+      if (g)
+        for (int64_t v = 0; v < V; ++v) g[v] = 0.0f;
+      continue;
+    }
+    const float m = row_max(x, V);
+    const float sum = row_sum_exp(x, V, m);
+    const float target_logit = x[targets[i]];
+    loss += std::log(static_cast<double>(sum)) + m - target_logit;
+    ++count;
+    if (g) {
+      row_scaled_exp(x, V, m, grad_scale / sum, g);
+      g[targets[i]] -= grad_scale;
+    }
+  }
+  return {loss, count};
+}
+
+void log_softmax(const float* logits, int64_t V, float* out) {
+  const float m = row_max(logits, V);
+  const float log_sum = std::log(row_sum_exp(logits, V, m)) + m;
+  for (int64_t v = 0; v < V; ++v) out[v] = logits[v] - log_sum;
+}
+
+}  // namespace rnnkit

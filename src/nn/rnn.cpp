@@ -1,0 +1,144 @@
+#include "rnnkit/rnn.h"
+
+#include <cmath>
+
+#include "rnnkit/error.h"
+#include "tensor/row_ops.h"
+
+namespace rnnkit {
+
+RNN::RNN(RNNOptions options, const std::string& prefix) : options_(options) {
+  if (options.num_layers < 1) throw Error("num_layers must be at least 1");
+  if (!(options.dropout >= 0.0f && options.dropout < 1.0f))
+    throw Error("dropout must be in [0, 1), got " + std::to_string(options.dropout));
+  const int64_t D = directions(), H = options.hidden_size;
+  for (int64_t l = 0; l < options.num_layers; ++l) {
+    for (int64_t d = 0; d < D; ++d) {
+      std::string suffix = "_l" + std::to_string(l) + (d ? "_reverse" : "");
+      layers_.push_back(std::make_unique<RecurrentLayer>(
+          options.cell, l == 0 ? options.input_size : D * H, H, d == 1, prefix, suffix));
+    }
+  }
+  outputs_.resize(options.num_layers);
+  masks_.resize(options.num_layers);
+  dropped_.resize(options.num_layers);
+}
+
+Shape RNN::state_shape(int64_t batch) const {
+  return {options_.num_layers * directions(), batch, options_.hidden_size};
+}
+
+ParameterList RNN::parameters() {
+  ParameterList params;
+  for (auto& layer : layers_)
+    for (Parameter* p : layer->parameters()) params.push_back(p);
+  return params;
+}
+
+void RNN::reset_parameters(Rng& rng) {
+  const float k = 1.0f / std::sqrt(static_cast<float>(options_.hidden_size));
+  for (Parameter* p : parameters())
+    for (float& v : p->value.span()) v = rng.uniform(-k, k);
+}
+
+void RNN::check_state(const Tensor* state, const char* name, int64_t batch) const {
+  if (state && state->shape() != state_shape(batch))
+    throw Error(std::string("RNN: ") + name + " has shape " + state->shape_string() + ", expected " +
+                shape_string(state_shape(batch)));
+}
+
+void RNN::forward(const Tensor& x, const Tensor* h0, const Tensor* c0, Tensor& y, Tensor* hN,
+                  Tensor* cN, bool training, Rng* rng) {
+  if (x.ndim() != 3 || x.dim(2) != options_.input_size)
+    throw Error("RNN: input has shape " + x.shape_string() + ", expected [T, B, " +
+                std::to_string(options_.input_size) + "]");
+  const int64_t T = x.dim(0), B = x.dim(1), D = directions(), H = options_.hidden_size;
+  const int64_t L = options_.num_layers, BH = B * H;
+  if (T == 0 || B == 0) throw Error("RNN: empty input " + x.shape_string());
+  check_state(h0, "h0", B);
+  check_state(c0, "c0", B);
+  const bool lstm = has_cell_state(options_.cell);
+  steps_ = T;
+  batch_ = B;
+  dropout_applied_ = training && options_.dropout > 0.0f && L > 1;
+  if (dropout_applied_ && rng == nullptr) throw Error("RNN: dropout in training needs an Rng");
+  y.resize({T, B, D * H});
+  if (hN) hN->resize(state_shape(B));
+  if (cN && lstm) cN->resize(state_shape(B));
+
+  const float* in = x.data();
+  int64_t in_width = options_.input_size;
+  for (int64_t l = 0; l < L; ++l) {
+    if (l > 0 && dropout_applied_) {
+      const float keep = 1.0f - options_.dropout, scale = 1.0f / keep;
+      Tensor& mask = masks_[l];
+      Tensor& dropped = dropped_[l];
+      mask.resize({T, B, in_width});
+      dropped.resize({T, B, in_width});
+      for (int64_t i = 0; i < mask.numel(); ++i) {
+        mask[i] = rng->uniform() < keep ? scale : 0.0f;
+        dropped[i] = in[i] * mask[i];
+      }
+      in = dropped.data();
+    }
+    Tensor& out = l == L - 1 ? y : outputs_[l];
+    out.resize({T, B, D * H});
+    for (int64_t d = 0; d < D; ++d) {
+      const int64_t k = l * D + d;
+      layers_[k]->forward(in, in_width, T, B, h0 ? h0->data() + k * BH : nullptr,
+                          c0 && lstm ? c0->data() + k * BH : nullptr, out.data() + d * H, D * H,
+                          hN ? hN->data() + k * BH : nullptr,
+                          cN && lstm ? cN->data() + k * BH : nullptr);
+    }
+    in = out.data();
+    in_width = D * H;
+  }
+}
+
+void RNN::backward(const Tensor& dy, const Tensor* dhN, const Tensor* dcN, Tensor* dx, Tensor* dh0,
+                   Tensor* dc0) {
+  const int64_t T = steps_, B = batch_, D = directions(), H = options_.hidden_size;
+  const int64_t L = options_.num_layers, BH = B * H;
+  if (dy.shape() != Shape{T, B, D * H})
+    throw Error("RNN::backward: dy has shape " + dy.shape_string() + ", expected " +
+                shape_string({T, B, D * H}));
+  check_state(dhN, "dhN", B);
+  check_state(dcN, "dcN", B);
+  const bool lstm = has_cell_state(options_.cell);
+  if (dx) dx->resize({T, B, options_.input_size});
+  if (dh0) dh0->resize(state_shape(B));
+  if (dc0 && lstm) dc0->resize(state_shape(B));
+
+  const float* dcur = dy.data();
+  for (int64_t l = L - 1; l >= 0; --l) {
+    const int64_t in_width = l == 0 ? options_.input_size : D * H;
+    Tensor* dinput = l == 0 ? dx : (dcur == grad_a_.data() ? &grad_b_ : &grad_a_);
+    if (dinput && l > 0) dinput->resize({T, B, in_width});
+    for (int64_t d = 0; d < D; ++d) {
+      const int64_t k = l * D + d;
+      layers_[k]->backward(dcur + d * H, D * H, dhN ? dhN->data() + k * BH : nullptr,
+                           dcN && lstm ? dcN->data() + k * BH : nullptr,
+                           dinput ? dinput->data() : nullptr, in_width, d > 0,
+                           dh0 ? dh0->data() + k * BH : nullptr,
+                           dc0 && lstm ? dc0->data() + k * BH : nullptr);
+    }
+    if (l > 0) {
+      if (dropout_applied_) {
+        const Tensor& mask = masks_[l];
+        for (int64_t i = 0; i < mask.numel(); ++i) (*dinput)[i] *= mask[i];
+      }
+      dcur = dinput->data();
+    }
+  }
+}
+
+Tensor transpose_batch_time(const Tensor& x) {
+  if (x.ndim() != 3) throw Error("transpose_batch_time: expected 3 dimensions, got " + x.shape_string());
+  const int64_t A = x.dim(0), B = x.dim(1), F = x.dim(2);
+  Tensor out({B, A, F});
+  for (int64_t a = 0; a < A; ++a)
+    for (int64_t b = 0; b < B; ++b) rows::copy(1, F, x.data() + (a * B + b) * F, F, out.data() + (b * A + a) * F, F);
+  return out;
+}
+
+}  // namespace rnnkit

@@ -1,0 +1,33 @@
+#include "nn/cell_kernels.h"
+#include "tensor/vector_kernel.h"
+
+namespace rnnkit::kernels {
+
+RNNKIT_VECTOR_KERNEL void rnn_forward_step(int64_t B, int64_t H, bool relu, float* gates, float* h) {
+  const int64_t n = B * H;
+  if (relu) {
+#pragma omp simd
+    for (int64_t k = 0; k < n; ++k) h[k] = gates[k] = gates[k] > 0.0f ? gates[k] : 0.0f;
+  } else {
+#pragma omp simd
+    for (int64_t k = 0; k < n; ++k) h[k] = gates[k] = vec::tanh(gates[k]);
+  }
+}
+
+RNNKIT_VECTOR_KERNEL void rnn_backward_step(int64_t B, int64_t H, bool relu, float* gates,
+                                            const float* dy, int64_t ldy, const float* dh_next) {
+  for (int64_t b = 0; b < B; ++b) {
+    float* g = gates + b * H;
+    const float* dyb = dy + b * ldy;
+    const float* dhn = dh_next + b * H;
+    if (relu) {
+#pragma omp simd
+      for (int64_t j = 0; j < H; ++j) g[j] = g[j] > 0.0f ? dyb[j] + dhn[j] : 0.0f;
+    } else {
+#pragma omp simd
+      for (int64_t j = 0; j < H; ++j) g[j] = (dyb[j] + dhn[j]) * (1.0f - g[j] * g[j]);
+    }
+  }
+}
+
+}  // namespace rnnkit::kernels

@@ -1,0 +1,44 @@
+#include "tensor/row_ops.h"
+
+#include <cstring>
+
+#include "tensor/vector_kernel.h"
+
+namespace rnnkit::rows {
+
+void copy(int64_t rows, int64_t cols, const float* src, int64_t lds, float* dst, int64_t ldd) {
+  if (lds == cols && ldd == cols) {
+    std::memcpy(dst, src, sizeof(float) * rows * cols);
+    return;
+  }
+  for (int64_t r = 0; r < rows; ++r) std::memcpy(dst + r * ldd, src + r * lds, sizeof(float) * cols);
+}
+
+void zero(int64_t rows, int64_t cols, float* dst, int64_t ldd) {
+  for (int64_t r = 0; r < rows; ++r) std::memset(dst + r * ldd, 0, sizeof(float) * cols);
+}
+
+RNNKIT_VECTOR_KERNEL void add_bias(int64_t rows, int64_t cols, float* dst, int64_t ldd,
+                                   const float* bias, const float* bias2) {
+  for (int64_t r = 0; r < rows; ++r) {
+    float* d = dst + r * ldd;
+    if (bias2) {
+#pragma omp simd
+      for (int64_t c = 0; c < cols; ++c) d[c] += bias[c] + bias2[c];
+    } else {
+#pragma omp simd
+      for (int64_t c = 0; c < cols; ++c) d[c] += bias[c];
+    }
+  }
+}
+
+RNNKIT_VECTOR_KERNEL void add_column_sums(int64_t rows, int64_t cols, const float* src, int64_t lds,
+                                          float* out) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* s = src + r * lds;
+#pragma omp simd
+    for (int64_t c = 0; c < cols; ++c) out[c] += s[c];
+  }
+}
+
+}  // namespace rnnkit::rows

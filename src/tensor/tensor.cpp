@@ -1,0 +1,122 @@
+#include "rnnkit/tensor.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "rnnkit/error.h"
+
+namespace rnnkit {
+namespace {
+
+constexpr size_t kAlignment = 64;
+
+float* allocate(size_t count) {
+  if (count == 0) return nullptr;
+  size_t bytes = (count * sizeof(float) + kAlignment - 1) / kAlignment * kAlignment;
+  void* p = std::aligned_alloc(kAlignment, bytes);
+  if (p == nullptr) throw std::bad_alloc();
+  return static_cast<float*>(p);
+}
+
+}  // namespace
+
+int64_t shape_numel(const Shape& shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) {
+    if (d < 0) throw Error("negative dimension in shape " + shape_string(shape));
+    if (d != 0 && n > (INT64_C(1) << 40) / d) throw Error("shape too large: " + shape_string(shape));
+    n *= d;
+  }
+  return n;
+}
+
+std::string shape_string(const Shape& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+Tensor::Tensor(Shape shape) {
+  resize(std::move(shape));
+  zero();
+}
+
+Tensor::Tensor(const Tensor& other) : shape_(other.shape_), numel_(other.numel_) {
+  capacity_ = static_cast<size_t>(numel_);
+  data_ = allocate(capacity_);
+  if (numel_) std::memcpy(data_, other.data_, numel_ * sizeof(float));
+}
+
+Tensor& Tensor::operator=(const Tensor& other) {
+  if (this == &other) return *this;
+  resize(other.shape_);
+  if (numel_) std::memcpy(data_, other.data_, numel_ * sizeof(float));
+  return *this;
+}
+
+Tensor::Tensor(Tensor&& other) noexcept
+    : shape_(std::move(other.shape_)),
+      numel_(other.numel_),
+      capacity_(other.capacity_),
+      data_(other.data_) {
+  other.data_ = nullptr;
+  other.numel_ = 0;
+  other.capacity_ = 0;
+  other.shape_.clear();
+}
+
+Tensor& Tensor::operator=(Tensor&& other) noexcept {
+  if (this == &other) return *this;
+  std::free(data_);
+  shape_ = std::move(other.shape_);
+  numel_ = other.numel_;
+  capacity_ = other.capacity_;
+  data_ = other.data_;
+  other.data_ = nullptr;
+  other.numel_ = 0;
+  other.capacity_ = 0;
+  other.shape_.clear();
+  return *this;
+}
+
+Tensor::~Tensor() { std::free(data_); }
+
+Tensor Tensor::from(Shape shape, std::span<const float> values) {
+  Tensor t(std::move(shape));
+  if (static_cast<int64_t>(values.size()) != t.numel())
+    throw Error("Tensor::from: " + std::to_string(values.size()) + " values for shape " +
+                t.shape_string());
+  std::copy(values.begin(), values.end(), t.data_);
+  return t;
+}
+
+void Tensor::resize(Shape shape) {
+  int64_t n = shape_numel(shape);
+  if (static_cast<size_t>(n) > capacity_) {
+    std::free(data_);
+    data_ = nullptr;
+    capacity_ = 0;
+    data_ = allocate(static_cast<size_t>(n));
+    capacity_ = static_cast<size_t>(n);
+  }
+  shape_ = std::move(shape);
+  numel_ = n;
+}
+
+void Tensor::reshape(Shape shape) {
+  if (shape_numel(shape) != numel_)
+    throw Error("cannot reshape " + shape_string() + " to " + rnnkit::shape_string(shape));
+  shape_ = std::move(shape);
+}
+
+void Tensor::zero() {
+  if (numel_) std::memset(data_, 0, numel_ * sizeof(float));
+}
+
+void Tensor::fill(float value) { std::fill(data_, data_ + numel_, value); }
+
+std::string Tensor::shape_string() const { return rnnkit::shape_string(shape_); }
+
+}  // namespace rnnkit

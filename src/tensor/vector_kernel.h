@@ -1,0 +1,44 @@
+#pragma once
+#include <bit>
+#include <cstdint>
+
+// Elementwise kernels are compiled twice, for AVX-512 and for the baseline ISA, and the loader
+// picks the clone that the CPU supports (GCC function multi-versioning). Sanitizer builds use one
+// version: ASan and ifunc resolvers do not mix well.
+#if defined(__SANITIZE_ADDRESS__) || !defined(__x86_64__)
+#define RNNKIT_VECTOR_KERNEL
+#else
+#define RNNKIT_VECTOR_KERNEL __attribute__((target_clones("avx512f", "default")))
+#endif
+
+namespace rnnkit::vec {
+
+// exp(x) in float with ~1 ulp error, written so that `#pragma omp simd` loops vectorise it (no
+// libm call): range reduction by ln 2, a degree-6 polynomial, scaling through the exponent bits.
+inline float exp(float x) {
+  x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
+  const float round_magic = 12582912.0f;  // 1.5 * 2^23: adding it rounds to nearest integer
+  float n = (x * 1.44269504088896341f + round_magic) - round_magic;
+  float r = x - n * 0.693145751953125f;
+  r = r - n * 1.428606765330187045e-06f;
+  float p = 1.0f / 720.0f;
+  p = p * r + 1.0f / 120.0f;
+  p = p * r + 1.0f / 24.0f;
+  p = p * r + 1.0f / 6.0f;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  p = p * r + 1.0f;
+  int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
+  return p * std::bit_cast<float>(bits);
+}
+
+inline float sigmoid(float x) { return 1.0f / (1.0f + vec::exp(-x)); }
+
+// tanh through exp of a non-positive argument, so nothing overflows.
+inline float tanh(float x) {
+  float e = vec::exp(-2.0f * (x < 0 ? -x : x));
+  float t = (1.0f - e) / (1.0f + e);
+  return x < 0 ? -t : t;
+}
+
+}  // namespace rnnkit::vec

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the Debian packages rnnkit needs to build and test, skipping those already present.
+# Not root: prints the exact apt-get line to run and fails.
+set -euo pipefail
+packages=(
+  g++ cmake ninja-build make pkg-config
+  libdnnl-dev libcli11-dev nlohmann-json3-dev libcpp-httplib-dev libopencc-dev libpng-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  clang libclang-rt-14-dev
+  nodejs npm wrk chromium
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+line="apt-get update && apt-get install -y --no-install-recommends ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+  echo "rnnkit needs these Debian packages. Run as root:" >&2
+  echo "  $line" >&2
+  exit 1
+fi
+echo "installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"
