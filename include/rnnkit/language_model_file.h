@@ -1,0 +1,39 @@
+#pragma once
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "rnnkit/language_model.h"
+#include "rnnkit/safetensors.h"
+#include "rnnkit/vocab.h"
+
+namespace rnnkit {
+
+// A language model as a file: safetensors with PyTorch's state_dict names and the metadata keys
+// rnnkit.config, rnnkit.vocab and rnnkit.format_version (docs/FORMAT.md).
+struct LoadedLanguageModel {
+  std::unique_ptr<LanguageModel> model;
+  std::optional<Vocab> vocab;
+  std::map<std::string, std::string> metadata;
+  std::string path;  // the file actually read
+};
+
+// Written atomically; `extra` metadata is stored beside the standard keys.
+void save_language_model(const std::string& path, LanguageModel& model, const Vocab* vocab,
+                         const std::map<std::string, std::string>& extra = {},
+                         DType dtype = DType::F32);
+
+// `path` is a .safetensors file or a run directory (best.safetensors, else last.safetensors).
+// Without rnnkit.config the configuration is inferred from the tensor shapes (a state_dict
+// saved from PyTorch; a plain RNN is taken as tanh). `vocab_path` (a JSON file in the
+// rnnkit.vocab format) replaces the stored vocabulary; its size must match the model.
+LoadedLanguageModel load_language_model(const std::string& path, const std::string& vocab_path = "");
+
+// Resolves a run directory to its model file; a file path is returned unchanged.
+std::string resolve_model_path(const std::string& path);
+
+// The configuration a PyTorch state_dict of the DESIGN.md LM module implies.
+LMConfig infer_lm_config(const std::map<std::string, Tensor>& tensors);
+
+}  // namespace rnnkit

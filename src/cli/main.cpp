@@ -1,0 +1,43 @@
+#include <algorithm>
+#include <cstdio>
+#include <exception>
+#include <iostream>
+
+#include "cli/command.h"
+#include "rnnkit/error.h"
+
+namespace rnnkit::cli {
+
+std::vector<Command>& command_registry() {
+  static std::vector<Command> commands;
+  return commands;
+}
+
+}  // namespace rnnkit::cli
+
+int main(int argc, char** argv) {
+  using rnnkit::cli::command_registry;
+  CLI::App app{"rnnkit: recurrent neural networks (RNN, LSTM, GRU) on the CPU"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "rnnkit 0.1.0");
+  auto& commands = command_registry();
+  std::sort(commands.begin(), commands.end(),
+            [](const auto& a, const auto& b) { return a.name < b.name; });
+  for (const auto& command : commands) command.setup(*app.add_subcommand(command.name, command.description));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const rnnkit::Error& e) {
+    std::fflush(stdout);
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "error: out of memory (try a smaller --batch or model)\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

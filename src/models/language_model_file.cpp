@@ -1,0 +1,106 @@
+#include "rnnkit/language_model_file.h"
+
+#include <filesystem>
+
+#include "rnnkit/error.h"
+#include "rnnkit/file_io.h"
+
+namespace rnnkit {
+namespace {
+
+constexpr const char* kFormatVersion = "1";
+
+const Tensor& require(const std::map<std::string, Tensor>& tensors, const std::string& name) {
+  auto it = tensors.find(name);
+  if (it == tensors.end())
+    throw Error("cannot infer the model configuration: no tensor " + name +
+                " (and no rnnkit.config metadata)");
+  return it->second;
+}
+
+}  // namespace
+
+void save_language_model(const std::string& path, LanguageModel& model, const Vocab* vocab,
+                         const std::map<std::string, std::string>& extra, DType dtype) {
+  std::map<std::string, std::string> metadata = extra;
+  metadata["rnnkit.config"] = model.config().to_json();
+  metadata["rnnkit.format_version"] = kFormatVersion;
+  if (vocab) {
+    if (vocab->size() != model.config().vocab_size)
+      throw Error("vocabulary of " + std::to_string(vocab->size()) + " tokens does not match the model's " +
+                  std::to_string(model.config().vocab_size));
+    metadata["rnnkit.vocab"] = vocab->to_json();
+  }
+  write_safetensors(path, model.state_dict(), metadata, dtype);
+}
+
+std::string resolve_model_path(const std::string& path) {
+  namespace fs = std::filesystem;
+  if (!fs::is_directory(path)) return path;
+  for (const char* name : {"best.safetensors", "last.safetensors"}) {
+    fs::path candidate = fs::path(path) / name;
+    if (fs::exists(candidate)) return candidate.string();
+  }
+  throw Error(path + " is a directory without best.safetensors or last.safetensors");
+}
+
+LMConfig infer_lm_config(const std::map<std::string, Tensor>& tensors) {
+  LMConfig c;
+  const Tensor& w_hh = require(tensors, "rnn.weight_hh_l0");
+  const Tensor& w_ih = require(tensors, "rnn.weight_ih_l0");
+  const Tensor& fc = require(tensors, "fc.weight");
+  if (w_hh.ndim() != 2 || w_ih.ndim() != 2 || fc.ndim() != 2)
+    throw Error("cannot infer the model configuration: weights are not matrices");
+  c.hidden_size = w_hh.dim(1);
+  const int64_t gates = c.hidden_size ? w_hh.dim(0) / c.hidden_size : 0;
+  if (gates == 4)
+    c.cell = CellKind::Lstm;
+  else if (gates == 3)
+    c.cell = CellKind::Gru;
+  else if (gates == 1)
+    c.cell = CellKind::RnnTanh;
+  else
+    throw Error("cannot infer the cell from rnn.weight_hh_l0 of shape " + w_hh.shape_string());
+  c.vocab_size = fc.dim(0);
+  auto embedding = tensors.find("embedding.weight");
+  c.embedding_dim = embedding == tensors.end() ? 0 : embedding->second.dim(1);
+  c.num_layers = 0;
+  while (tensors.count("rnn.weight_hh_l" + std::to_string(c.num_layers))) ++c.num_layers;
+  c.bidirectional = tensors.count("rnn.weight_hh_l0_reverse") > 0;
+  c.tie_weights = false;
+  c.validate();
+  return c;
+}
+
+LoadedLanguageModel load_language_model(const std::string& path, const std::string& vocab_path) {
+  LoadedLanguageModel loaded;
+  loaded.path = resolve_model_path(path);
+  SafetensorsFile file = read_safetensors(loaded.path);
+  auto config_it = file.metadata.find("rnnkit.config");
+  LMConfig config;
+  try {
+    config = config_it != file.metadata.end() ? LMConfig::from_json(config_it->second)
+                                              : infer_lm_config(file.tensors);
+  } catch (const Error& e) {
+    throw Error(loaded.path + ": " + e.what());
+  }
+  loaded.model = std::make_unique<LanguageModel>(config);
+  try {
+    loaded.model->load_state_dict(file.tensors);
+  } catch (const Error& e) {
+    throw Error(loaded.path + ": " + e.what());
+  }
+  if (!vocab_path.empty()) {
+    loaded.vocab = Vocab::from_json(read_file(vocab_path));
+  } else if (auto v = file.metadata.find("rnnkit.vocab"); v != file.metadata.end()) {
+    loaded.vocab = Vocab::from_json(v->second);
+  }
+  if (loaded.vocab && loaded.vocab->size() != config.vocab_size)
+    throw Error("the vocabulary" + (vocab_path.empty() ? std::string() : " in " + vocab_path) + " has " +
+                std::to_string(loaded.vocab->size()) + " tokens but the model " + loaded.path + " has " +
+                std::to_string(config.vocab_size));
+  loaded.metadata = std::move(file.metadata);
+  return loaded;
+}
+
+}  // namespace rnnkit
