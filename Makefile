@@ -15,19 +15,21 @@ build: deps
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-test-asan:
-	$(MAKE) test PRESET=asan
+# The GoogleTest suites under AddressSanitizer + UndefinedBehaviorSanitizer.
+test-asan: deps
+	cmake --preset asan >/dev/null
+	cmake --build build/asan -j $(JOBS) --target rnnkit_tests
+	cd build/asan && ctest -L unit --output-on-failure -j $(JOBS)
 
 fuzz: deps
 	cmake --preset fuzz >/dev/null
-	cmake --build build/fuzz -j $(JOBS)
-	bash fuzz/run.sh build/fuzz
+	bash fuzz/run.sh build/fuzz 60
 
 demo: build
 	bash tools/demo.sh $(BUILD)/rnnkit
 
 bench: build
-	bash bench/compare.sh all
+	bash bench/compare.sh poetry
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')

@@ -4,10 +4,10 @@
 set -euo pipefail
 packages=(
   g++ cmake ninja-build make pkg-config
-  libdnnl-dev libcli11-dev nlohmann-json3-dev libcpp-httplib-dev libopencc-dev libpng-dev
+  libdnnl-dev libcli11-dev nlohmann-json3-dev libcpp-httplib-dev libopencc-dev libpng-dev libcairo2-dev fonts-dejavu-core
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
-  nodejs npm wrk chromium
+
 )
 missing=()
 for p in "${packages[@]}"; do

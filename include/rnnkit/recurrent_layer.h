@@ -1,7 +1,9 @@
 #pragma once
+#include <cstdint>
 #include <string>
 
 #include "rnnkit/cell_kind.h"
+#include "rnnkit/gemm.h"
 #include "rnnkit/parameter.h"
 #include "rnnkit/tensor.h"
 
@@ -51,12 +53,24 @@ class RecurrentLayer {
   int64_t prev_slot(int64_t t) const { return reverse_ ? t + 1 : t; }
   int64_t next_slot(int64_t t) const { return reverse_ ? t : t + 1; }
 
+  // The time loops over the n batch rows from b0: rows never interact through the recurrence,
+  // so slices of the batch run on different threads without meeting at every step.
+  void forward_rows(int64_t b0, int64_t n, float* y, int64_t ldy);
+  void backward_rows(int64_t b0, int64_t n, const float* dy, int64_t ldy);
+  // out = n rows of h W_hh^T (+ beta * out); dh = n rows of dgates W_hh (+ beta * dh).
+  void hidden_product(int64_t n, const float* h, float beta, float* out);
+  void hidden_grad_product(int64_t n, const float* dgates, float beta, float* dh);
+
   CellKind cell_;
   int64_t input_size_, hidden_size_;
   bool reverse_;
 
   const float* input_ = nullptr;
   int64_t ldx_ = 0, steps_ = 0, batch_ = 0;
+  bool packed_ = false;  // the per-step products read W_hh prepacked (sequences, not single steps)
+  bool bf16_ = false;    // this forward and its backward run their products in bfloat16
+  PackedMatrix hh_forward_,
+      hh_backward_;  // W_hh^T for the forward steps, W_hh for the backward ones
   Tensor gates_, hidden_, cell_state_, hn_, hproj_, dh_carry_, dc_carry_, dhproj_;
 };
 

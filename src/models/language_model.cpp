@@ -23,8 +23,72 @@ RNNOptions rnn_options(const LMConfig& c) {
           c.bidirectional, c.dropout};
 }
 
-// Rows of logits computed at once by the fused output layer: about 16 MB of logits.
+// Rows of logits computed at once by the fused output layer: about 16 MB of logits, which stay
+// in the L3 cache between the product that writes them, the loss and the products that read
+// their gradient.
 int64_t output_chunk_rows(int64_t V) { return std::max<int64_t>(1, (int64_t{1} << 22) / V); }
+
+// Workspaces of the fused output layer, kept from step to step.
+struct OutputWorkspace {
+  Tensor features, dfeatures;
+  std::vector<int32_t> targets;
+  std::vector<int64_t> rows;
+  std::vector<bf16> weight16, features16, dlogits16;
+};
+
+OutputWorkspace& output_workspace() {
+  thread_local OutputWorkspace workspace;
+  return workspace;
+}
+
+// Loss (and, when dfeatures is not null, the gradients of fc and of the n feature rows) of the
+// output layer over n rows of F features, in chunks of rows so that the [n, V] logits are never
+// stored whole. In bf16 precision the weight is rounded once for all chunks and each chunk's
+// logit gradient once for its two products.
+LossResult output_layer_loss(Linear& fc, const float* features, int64_t n, const int32_t* targets,
+                             float scale, float* dfeatures, Tensor& logits) {
+  const int64_t F = fc.in_features(), V = fc.out_features();
+  const bool use_bf16 = matmul_precision() == Precision::BF16;
+  OutputWorkspace& ws = output_workspace();
+  if (use_bf16) {
+    ws.weight16.resize(static_cast<size_t>(V * F));
+    round_to_bf16(V, F, fc.weight().value.data(), F, ws.weight16.data(), F);
+  }
+  LossResult result;
+  const int64_t chunk = output_chunk_rows(V);
+  for (int64_t r0 = 0; r0 < n; r0 += chunk) {
+    const int64_t m = std::min(chunk, n - r0);
+    const float* x = features + r0 * F;
+    float* dx = dfeatures ? dfeatures + r0 * F : nullptr;
+    logits.resize({m, V});
+    if (use_bf16) {
+      ws.features16.resize(static_cast<size_t>(m * F));
+      round_to_bf16(m, F, x, F, ws.features16.data(), F);
+      gemm_bf16(Trans::No, Trans::Yes, m, V, F, 1.0f, ws.features16.data(), F, ws.weight16.data(),
+                F, 0.0f, logits.data(), V);
+      rows::add_bias(m, V, logits.data(), V, fc.bias.value.data());
+    } else {
+      fc.forward(x, F, m, logits.data(), V);
+    }
+    CrossEntropySum ce = softmax_cross_entropy(logits.data(), m, V, V, targets + r0, kIgnoreIndex,
+                                               dfeatures ? logits.data() : nullptr, scale);
+    result.loss_sum += ce.loss_sum;
+    result.count += ce.count;
+    if (!dfeatures) continue;
+    if (use_bf16) {
+      ws.dlogits16.resize(static_cast<size_t>(m * V));
+      round_to_bf16(m, V, logits.data(), V, ws.dlogits16.data(), V);
+      gemm_bf16(Trans::Yes, Trans::No, V, F, m, 1.0f, ws.dlogits16.data(), V, ws.features16.data(),
+                F, 1.0f, fc.weight().grad.data(), F);
+      rows::add_column_sums(m, V, logits.data(), V, fc.bias.grad.data());
+      gemm_bf16(Trans::No, Trans::No, m, F, V, 1.0f, ws.dlogits16.data(), V, ws.weight16.data(), F,
+                0.0f, dx, F);
+    } else {
+      fc.backward(x, F, m, logits.data(), V, dx, F);
+    }
+  }
+  return result;
+}
 
 }  // namespace
 
@@ -140,13 +204,13 @@ const Tensor* LanguageModel::initial(const Tensor& s, int64_t B) const {
 
 LossResult LanguageModel::forward_backward(const TokenBatch& batch, LMState& state, bool training,
                                            bool backward, Rng* rng, const StateGradients& edges) {
-  const int64_t T = batch.steps, B = batch.batch, N = T * B, V = config_.vocab_size;
-  const int64_t F = rnn_.output_size();
+  const int64_t T = batch.steps, B = batch.batch, N = T * B, F = rnn_.output_size();
   if (T <= 0 || B <= 0 || static_cast<int64_t>(batch.inputs.size()) != N ||
       static_cast<int64_t>(batch.targets.size()) != N)
     throw Error("malformed batch: " + std::to_string(T) + " steps x " + std::to_string(B) +
                 " streams with " + std::to_string(batch.inputs.size()) + " inputs and " +
                 std::to_string(batch.targets.size()) + " targets");
+  adapt_threads_to_load();
   embed(batch.inputs, T, B);
   const bool lstm = has_cell_state(config_.cell);
   rnn_.forward(x_, initial(state.h, B), lstm ? initial(state.c, B) : nullptr, y_, &hN_,
@@ -158,18 +222,31 @@ LossResult LanguageModel::forward_backward(const TokenBatch& batch, LMState& sta
   if (backward) dy_.resize({T, B, F});
 
   LossResult result;
-  const int64_t chunk = output_chunk_rows(V);
-  for (int64_t r0 = 0; r0 < N; r0 += chunk) {
-    const int64_t n = std::min(chunk, N - r0);
-    const float* y = y_.data() + r0 * F;
-    logits_.resize({n, V});
-    fc_.forward(y, F, n, logits_.data(), V);
-    CrossEntropySum ce = softmax_cross_entropy(logits_.data(), n, V, V, batch.targets.data() + r0,
-                                               kIgnoreIndex, backward ? logits_.data() : nullptr,
-                                               scale);
-    result.loss_sum += ce.loss_sum;
-    result.count += ce.count;
-    if (backward) fc_.backward(y, F, n, logits_.data(), V, dy_.data() + r0 * F, F);
+  if (counted == N) {
+    result = output_layer_loss(fc_, y_.data(), N, batch.targets.data(), scale,
+                               backward ? dy_.data() : nullptr, logits_);
+  } else {
+    // Padding rows (ignore_index targets) need no logits: the output layer runs on the other
+    // rows, gathered, and the padding rows get a zero gradient.
+    OutputWorkspace& ws = output_workspace();
+    ws.rows.clear();
+    ws.targets.clear();
+    for (int64_t r = 0; r < N; ++r) {
+      if (batch.targets[r] == kIgnoreIndex) continue;
+      ws.rows.push_back(r);
+      ws.targets.push_back(batch.targets[r]);
+    }
+    ws.features.resize({counted, F});
+    for (int64_t k = 0; k < counted; ++k)
+      rows::copy(1, F, y_.data() + ws.rows[k] * F, F, ws.features.data() + k * F, F);
+    if (backward) ws.dfeatures.resize({counted, F});
+    result = output_layer_loss(fc_, ws.features.data(), counted, ws.targets.data(), scale,
+                               backward ? ws.dfeatures.data() : nullptr, logits_);
+    if (backward) {
+      dy_.zero();
+      for (int64_t k = 0; k < counted; ++k)
+        rows::copy(1, F, ws.dfeatures.data() + k * F, F, dy_.data() + ws.rows[k] * F, F);
+    }
   }
 
   state.h = hN_;
@@ -183,6 +260,7 @@ LossResult LanguageModel::forward_backward(const TokenBatch& batch, LMState& sta
 }
 
 void LanguageModel::step(std::span<const int32_t> ids, LMState& state, Tensor& logits) {
+  adapt_threads_to_load();
   const int64_t B = static_cast<int64_t>(ids.size());
   embed(ids, 1, B);
   const bool lstm = has_cell_state(config_.cell);

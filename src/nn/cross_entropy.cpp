@@ -23,11 +23,21 @@ RNNKIT_VECTOR_KERNEL float row_sum_exp(const float* x, int64_t V, float shift) {
   return s;
 }
 
-// out[v] = scale * exp(x[v] - shift); out may alias x.
-RNNKIT_VECTOR_KERNEL void row_scaled_exp(const float* x, int64_t V, float shift, float scale,
-                                         float* out) {
+// out[v] = exp(x[v] - shift), returning their sum; out may alias x.
+RNNKIT_VECTOR_KERNEL float row_exp(const float* x, int64_t V, float shift, float* out) {
+  float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+  for (int64_t v = 0; v < V; ++v) {
+    const float e = vec::exp(x[v] - shift);
+    out[v] = e;
+    s += e;
+  }
+  return s;
+}
+
+RNNKIT_VECTOR_KERNEL void row_scale(float* x, int64_t V, float scale) {
 #pragma omp simd
-  for (int64_t v = 0; v < V; ++v) out[v] = scale * vec::exp(x[v] - shift);
+  for (int64_t v = 0; v < V; ++v) x[v] *= scale;
 }
 
 }  // namespace
@@ -51,12 +61,14 @@ CrossEntropySum softmax_cross_entropy(const float* logits, int64_t N, int64_t V,
       continue;
     }
     const float m = row_max(x, V);
-    const float sum = row_sum_exp(x, V, m);
     const float target_logit = x[targets[i]];
+    // With a gradient to write, the exponentials are stored there and scaled afterwards: one
+    // exp per logit instead of two.
+    const float sum = g ? row_exp(x, V, m, g) : row_sum_exp(x, V, m);
     loss += std::log(static_cast<double>(sum)) + m - target_logit;
     ++count;
     if (g) {
-      row_scaled_exp(x, V, m, grad_scale / sum, g);
+      row_scale(g, V, grad_scale / sum);
       g[targets[i]] -= grad_scale;
     }
   }

@@ -1,11 +1,49 @@
 #include "rnnkit/recurrent_layer.h"
 
+#include <omp.h>
+
 #include "nn/cell_kernels.h"
 #include "rnnkit/error.h"
 #include "rnnkit/gemm.h"
 #include "tensor/row_ops.h"
 
 namespace rnnkit {
+namespace {
+
+// How many batch slices run the time loop side by side, one per thread. A slice keeps W_hh hot
+// in its core's L2 and meets the others only at the end of the sequence, so a busy other core
+// slows one slice instead of stalling every step. Slices need enough rows to keep the products
+// efficient; when W_hh does not fit in L2 and the batch is small (PTB-medium: 6.8 MB, 20 rows),
+// splitting the products' columns across threads (oneDNN's own threading) reads the weights
+// once per step instead of once per slice, and wins.
+int batch_slices(int64_t B, int64_t GH, int64_t H) {
+  const int threads = omp_in_parallel() ? 1 : num_threads();
+  if (threads < 2) return 1;
+  const int64_t per_slice = B / threads;
+  const bool weights_in_l2 = GH * H * static_cast<int64_t>(sizeof(float)) <= (int64_t{1} << 20);
+  if (per_slice < 8 || (!weights_in_l2 && per_slice < 64)) return 1;
+  return threads;
+}
+
+// Runs body(b0, n) for each slice of the batch (n rows from b0), in parallel when there are
+// several.
+template <class Body>
+void for_each_slice(int64_t B, int slices, const Body& body) {
+#pragma omp parallel for num_threads(slices) schedule(static, 1) if (slices > 1)
+  for (int k = 0; k < slices; ++k) {
+    const int64_t b0 = B * k / slices, b1 = B * (k + 1) / slices;
+    body(b0, b1 - b0);
+  }
+}
+
+// The large bf16 operands of the weight-gradient products, shared by all layers (they run one
+// after another) and kept between steps.
+std::vector<bf16>& gradient_workspace() {
+  thread_local std::vector<bf16> workspace;
+  return workspace;
+}
+
+}  // namespace
 
 RecurrentLayer::RecurrentLayer(CellKind cell, int64_t input_size, int64_t hidden_size,
                                bool reverse, const std::string& prefix, const std::string& suffix)
@@ -23,6 +61,22 @@ RecurrentLayer::RecurrentLayer(CellKind cell, int64_t input_size, int64_t hidden
 }
 
 ParameterList RecurrentLayer::parameters() { return {&weight_ih, &weight_hh, &bias_ih, &bias_hh}; }
+
+void RecurrentLayer::hidden_product(int64_t n, const float* h, float beta, float* out) {
+  const int64_t H = hidden_size_, GH = gate_count(cell_) * H;
+  if (packed_)
+    hh_forward_.multiply(n, h, H, beta, out, GH);
+  else
+    gemm(Trans::No, Trans::Yes, n, GH, H, 1.0f, h, H, weight_hh.value.data(), H, beta, out, GH);
+}
+
+void RecurrentLayer::hidden_grad_product(int64_t n, const float* dgates, float beta, float* dh) {
+  const int64_t H = hidden_size_, GH = gate_count(cell_) * H;
+  if (packed_)
+    hh_backward_.multiply(n, dgates, GH, beta, dh, H);
+  else
+    gemm(Trans::No, Trans::No, n, H, GH, 1.0f, dgates, GH, weight_hh.value.data(), H, beta, dh, H);
+}
 
 void RecurrentLayer::forward(const float* x, int64_t ldx, int64_t T, int64_t B, const float* h0,
                              const float* c0, float* y, int64_t ldy, float* hT, float* cT) {
@@ -58,40 +112,56 @@ void RecurrentLayer::forward(const float* x, int64_t ldx, int64_t T, int64_t B, 
       rows::zero(B, H, cell_state_.data() + first * BH, H);
   }
 
-  const float* w_hh = weight_hh.value.data();
+  // Packing W_hh pays off over the steps of a sequence; single steps (generation) keep the plain
+  // product (a float32 GEMV for one row).
+  packed_ = T > 1 && B > 1;
+  bf16_ = matmul_precision() == Precision::BF16 && B > 1;
+  if (packed_) hh_forward_.pack(Trans::Yes, H, GH, weight_hh.value.data(), H);
+  for_each_slice(B, batch_slices(B, GH, H),
+                 [&](int64_t b0, int64_t n) { forward_rows(b0, n, y, ldy); });
+
+  const int64_t last = reverse_ ? 0 : T;
+  if (hT) rows::copy(B, H, hidden + last * BH, H, hT, H);
+  if (cT && lstm) rows::copy(B, H, cell_state_.data() + last * BH, H, cT, H);
+}
+
+void RecurrentLayer::forward_rows(int64_t b0, int64_t n, float* y, int64_t ldy) {
+  const int64_t T = steps_, B = batch_, H = hidden_size_, GH = gate_count(cell_) * H, BH = B * H;
+  float* hidden = hidden_.data() + b0 * H;
+  float* cells = cell_ == CellKind::Lstm ? cell_state_.data() + b0 * H : nullptr;
   for (int64_t s = 0; s < T; ++s) {
     const int64_t t = time_of_step(s);
-    float* g = gates_.data() + t * B * GH;
+    float* g = gates_.data() + (t * B + b0) * GH;
     const float* h_prev = hidden + prev_slot(t) * BH;
     float* h_next = hidden + next_slot(t) * BH;
     switch (cell_) {
       case CellKind::Lstm:
-        gemm(Trans::No, Trans::Yes, B, GH, H, 1.0f, h_prev, H, w_hh, H, 1.0f, g, GH);
-        kernels::lstm_forward_step(B, H, g, cell_state_.data() + prev_slot(t) * BH,
-                                   cell_state_.data() + next_slot(t) * BH, h_next);
+        hidden_product(n, h_prev, 1.0f, g);
+        kernels::lstm_forward_step(n, H, g, cells + prev_slot(t) * BH, cells + next_slot(t) * BH,
+                                   h_next);
         break;
-      case CellKind::Gru:
-        gemm(Trans::No, Trans::Yes, B, GH, H, 1.0f, h_prev, H, w_hh, H, 0.0f, hproj_.data(), GH);
-        kernels::gru_forward_step(B, H, g, hproj_.data(), bias_hh.value.data(),
-                                  hn_.data() + t * BH, h_prev, h_next);
+      case CellKind::Gru: {
+        float* hproj = hproj_.data() + b0 * GH;
+        hidden_product(n, h_prev, 0.0f, hproj);
+        kernels::gru_forward_step(n, H, g, hproj, bias_hh.value.data(),
+                                  hn_.data() + t * BH + b0 * H, h_prev, h_next);
         break;
+      }
       case CellKind::RnnTanh:
       case CellKind::RnnRelu:
-        gemm(Trans::No, Trans::Yes, B, GH, H, 1.0f, h_prev, H, w_hh, H, 1.0f, g, GH);
-        kernels::rnn_forward_step(B, H, cell_ == CellKind::RnnRelu, g, h_next);
+        hidden_product(n, h_prev, 1.0f, g);
+        kernels::rnn_forward_step(n, H, cell_ == CellKind::RnnRelu, g, h_next);
         break;
     }
-    rows::copy(B, H, h_next, H, y + t * B * ldy, ldy);
+    rows::copy(n, H, h_next, H, y + (t * B + b0) * ldy, ldy);
   }
-  const int64_t last = reverse_ ? 0 : T;
-  if (hT) rows::copy(B, H, hidden + last * BH, H, hT, H);
-  if (cT && lstm) rows::copy(B, H, cell_state_.data() + last * BH, H, cT, H);
 }
 
 void RecurrentLayer::backward(const float* dy, int64_t ldy, const float* dhT, const float* dcT,
                               float* dx, int64_t ldx, bool accumulate_dx, float* dh0, float* dc0) {
   if (input_ == nullptr) throw Error("RecurrentLayer::backward called without a forward pass");
   const int64_t T = steps_, B = batch_, H = hidden_size_, GH = gate_count(cell_) * H, BH = B * H;
+  const int64_t I = input_size_, N = T * B;
   const bool lstm = cell_ == CellKind::Lstm, gru = cell_ == CellKind::Gru;
   dh_carry_.resize({B, H});
   if (dhT)
@@ -106,50 +176,82 @@ void RecurrentLayer::backward(const float* dy, int64_t ldy, const float* dhT, co
       dc_carry_.zero();
   }
   if (gru) dhproj_.resize({T, B, GH});
+  if (packed_) hh_backward_.pack(Trans::No, GH, H, weight_hh.value.data(), H);
 
-  const float* w_hh = weight_hh.value.data();
-  const float* hidden = hidden_.data();
+  for_each_slice(B, batch_slices(B, GH, H),
+                 [&](int64_t b0, int64_t n) { backward_rows(b0, n, dy, ldy); });
+
+  const float* h_prev_block = hidden_.data() + (reverse_ ? BH : 0);
+  const float* dhp_all = gru ? dhproj_.data() : gates_.data();
+  rows::add_column_sums(N, GH, dhp_all, GH, bias_hh.grad.data());
+  rows::add_column_sums(N, GH, gates_.data(), GH, bias_ih.grad.data());
+  if (bf16_) {
+    // Each operand is rounded once, though the pre-activation gradients feed three products.
+    std::vector<bf16>& w = gradient_workspace();
+    w.resize(static_cast<size_t>(N * (GH + H + I) + GH * I + (gru ? N * GH : 0)));
+    bf16* gates16 = w.data();
+    bf16* h16 = gates16 + N * GH;
+    bf16* x16 = h16 + N * H;
+    bf16* w_ih16 = x16 + N * I;
+    bf16* dhp16 = gru ? w_ih16 + GH * I : gates16;
+    round_to_bf16(N, GH, gates_.data(), GH, gates16, GH);
+    if (gru) round_to_bf16(N, GH, dhp_all, GH, dhp16, GH);
+    round_to_bf16(N, H, h_prev_block, H, h16, H);
+    round_to_bf16(N, I, input_, ldx_, x16, I);
+    gemm_bf16(Trans::Yes, Trans::No, GH, H, N, 1.0f, dhp16, GH, h16, H, 1.0f, weight_hh.grad.data(),
+              H);
+    gemm_bf16(Trans::Yes, Trans::No, GH, I, N, 1.0f, gates16, GH, x16, I, 1.0f,
+              weight_ih.grad.data(), I);
+    if (dx) {
+      round_to_bf16(GH, I, weight_ih.value.data(), I, w_ih16, I);
+      gemm_bf16(Trans::No, Trans::No, N, I, GH, 1.0f, gates16, GH, w_ih16, I,
+                accumulate_dx ? 1.0f : 0.0f, dx, ldx);
+    }
+  } else {
+    gemm(Trans::Yes, Trans::No, GH, H, N, 1.0f, dhp_all, GH, h_prev_block, H, 1.0f,
+         weight_hh.grad.data(), H);
+    gemm(Trans::Yes, Trans::No, GH, I, N, 1.0f, gates_.data(), GH, input_, ldx_, 1.0f,
+         weight_ih.grad.data(), I);
+    if (dx)
+      gemm(Trans::No, Trans::No, N, I, GH, 1.0f, gates_.data(), GH, weight_ih.value.data(), I,
+           accumulate_dx ? 1.0f : 0.0f, dx, ldx);
+  }
+  if (dh0) rows::copy(B, H, dh_carry_.data(), H, dh0, H);
+  if (dc0 && lstm) rows::copy(B, H, dc_carry_.data(), H, dc0, H);
+  input_ = nullptr;
+}
+
+void RecurrentLayer::backward_rows(int64_t b0, int64_t n, const float* dy, int64_t ldy) {
+  const int64_t T = steps_, B = batch_, H = hidden_size_, GH = gate_count(cell_) * H, BH = B * H;
+  const float* hidden = hidden_.data() + b0 * H;
+  const float* cells = cell_ == CellKind::Lstm ? cell_state_.data() + b0 * H : nullptr;
+  float* dh = dh_carry_.data() + b0 * H;
+  float* dc = cell_ == CellKind::Lstm ? dc_carry_.data() + b0 * H : nullptr;
   for (int64_t s = T - 1; s >= 0; --s) {
     const int64_t t = time_of_step(s);
-    float* g = gates_.data() + t * B * GH;
-    const float* dyt = dy + t * B * ldy;
+    float* g = gates_.data() + (t * B + b0) * GH;
+    const float* dyt = dy + (t * B + b0) * ldy;
     switch (cell_) {
       case CellKind::Lstm:
-        kernels::lstm_backward_step(B, H, g, cell_state_.data() + prev_slot(t) * BH,
-                                    cell_state_.data() + next_slot(t) * BH, dyt, ldy,
-                                    dh_carry_.data(), dc_carry_.data());
-        gemm(Trans::No, Trans::No, B, H, GH, 1.0f, g, GH, w_hh, H, 0.0f, dh_carry_.data(), H);
+        kernels::lstm_backward_step(n, H, g, cells + prev_slot(t) * BH, cells + next_slot(t) * BH,
+                                    dyt, ldy, dh, dc);
+        hidden_grad_product(n, g, 0.0f, dh);
         break;
       case CellKind::Gru: {
-        float* dhp = dhproj_.data() + t * B * GH;
+        float* dhp = dhproj_.data() + (t * B + b0) * GH;
         // The kernel reads dh_next and writes dh * z element by element, so one buffer serves.
-        kernels::gru_backward_step(B, H, g, hn_.data() + t * BH, hidden + prev_slot(t) * BH, dyt,
-                                   ldy, dh_carry_.data(), dhp, dh_carry_.data());
-        gemm(Trans::No, Trans::No, B, H, GH, 1.0f, dhp, GH, w_hh, H, 1.0f, dh_carry_.data(), H);
+        kernels::gru_backward_step(n, H, g, hn_.data() + t * BH + b0 * H,
+                                   hidden + prev_slot(t) * BH, dyt, ldy, dh, dhp, dh);
+        hidden_grad_product(n, dhp, 1.0f, dh);
         break;
       }
       case CellKind::RnnTanh:
       case CellKind::RnnRelu:
-        kernels::rnn_backward_step(B, H, cell_ == CellKind::RnnRelu, g, dyt, ldy, dh_carry_.data());
-        gemm(Trans::No, Trans::No, B, H, GH, 1.0f, g, GH, w_hh, H, 0.0f, dh_carry_.data(), H);
+        kernels::rnn_backward_step(n, H, cell_ == CellKind::RnnRelu, g, dyt, ldy, dh);
+        hidden_grad_product(n, g, 0.0f, dh);
         break;
     }
   }
-
-  const float* h_prev_block = hidden + (reverse_ ? BH : 0);
-  const float* dhp_all = gru ? dhproj_.data() : gates_.data();
-  gemm(Trans::Yes, Trans::No, GH, H, T * B, 1.0f, dhp_all, GH, h_prev_block, H, 1.0f,
-       weight_hh.grad.data(), H);
-  rows::add_column_sums(T * B, GH, dhp_all, GH, bias_hh.grad.data());
-  rows::add_column_sums(T * B, GH, gates_.data(), GH, bias_ih.grad.data());
-  gemm(Trans::Yes, Trans::No, GH, input_size_, T * B, 1.0f, gates_.data(), GH, input_, ldx_, 1.0f,
-       weight_ih.grad.data(), input_size_);
-  if (dx)
-    gemm(Trans::No, Trans::No, T * B, input_size_, GH, 1.0f, gates_.data(), GH,
-         weight_ih.value.data(), input_size_, accumulate_dx ? 1.0f : 0.0f, dx, ldx);
-  if (dh0) rows::copy(B, H, dh_carry_.data(), H, dh0, H);
-  if (dc0 && lstm) rows::copy(B, H, dc_carry_.data(), H, dc0, H);
-  input_ = nullptr;
 }
 
 }  // namespace rnnkit

@@ -1,0 +1,114 @@
+// Matrix products at the shapes rnnkit's models run (row-major, "NT" = C = A * W^T with W stored
+// [N, K] like nn.Linear): float32 through gemm(), bfloat16 through gemm_bf16() on pre-rounded
+// operands, and the rounding itself. Counters: GFLOP/s (2*M*N*K per product).
+#include <benchmark/benchmark.h>
+
+#include <vector>
+
+#include "rnnkit/gemm.h"
+#include "rnnkit/rng.h"
+
+namespace rnnkit {
+namespace {
+
+std::vector<float> random_vector(int64_t n, uint64_t seed) {
+  Rng rng(seed);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& x : v) x = rng.uniform(-1.0f, 1.0f);
+  return v;
+}
+
+// Args: M, N, K, trans_a, trans_b.
+void args(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"M", "N", "K", "tA", "tB"});
+  b->Args({15872, 1024, 128, 0, 1});  // poetry layer-0 input projection
+  b->Args({128, 1024, 256, 0, 1});    // poetry recurrent step, forward
+  b->Args({128, 256, 1024, 0, 0});    // poetry recurrent step, backward (dh = dgates W_hh)
+  b->Args({1024, 256, 15872, 1, 0});  // poetry dW_hh over all steps
+  b->Args({505, 8293, 256, 0, 1});    // poetry output layer, one chunk, forward
+  b->Args({505, 256, 8293, 0, 0});    // ... backward dX
+  b->Args({8293, 256, 505, 1, 0});    // ... backward dW
+  b->Args({32, 1024, 256, 0, 1});     // d2l LSTM step
+  b->Args({32, 256, 256, 0, 1});      // d2l RNN step
+  b->Args({20, 2600, 650, 0, 1});     // PTB-medium step
+  b->Args({1, 1024, 256, 0, 1});      // generation GEMV, recurrent
+  b->Args({1, 8293, 256, 0, 1});      // generation GEMV, output layer
+  b->UseRealTime();
+}
+
+struct Operands {
+  int64_t M, N, K, lda, ldb;
+  Trans ta, tb;
+  std::vector<float> a, b, c;
+  explicit Operands(const benchmark::State& state)
+      : M(state.range(0)),
+        N(state.range(1)),
+        K(state.range(2)),
+        lda(state.range(3) ? M : K),
+        ldb(state.range(4) ? K : N),
+        ta(state.range(3) ? Trans::Yes : Trans::No),
+        tb(state.range(4) ? Trans::Yes : Trans::No),
+        a(random_vector(M * K, 1)),
+        b(random_vector(K * N, 2)),
+        c(static_cast<size_t>(M * N)) {}
+};
+
+void set_rate(benchmark::State& state, double flop_per_iteration) {
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(flop_per_iteration * static_cast<double>(state.iterations()) / 1e9,
+                         benchmark::Counter::kIsRate);
+}
+
+void BM_GemmF32(benchmark::State& state) {
+  Operands o(state);
+  for (auto _ : state) {
+    gemm(o.ta, o.tb, o.M, o.N, o.K, 1.0f, o.a.data(), o.lda, o.b.data(), o.ldb, 0.0f, o.c.data(),
+         o.N);
+    benchmark::ClobberMemory();
+  }
+  set_rate(state, 2.0 * o.M * o.N * o.K);
+}
+BENCHMARK(BM_GemmF32)->Apply(args);
+
+void BM_GemmBF16(benchmark::State& state) {
+  Operands o(state);
+  std::vector<bf16> a(o.a.size()), b(o.b.size());
+  round_to_bf16(1, static_cast<int64_t>(a.size()), o.a.data(), 0, a.data(), 0);
+  round_to_bf16(1, static_cast<int64_t>(b.size()), o.b.data(), 0, b.data(), 0);
+  for (auto _ : state) {
+    gemm_bf16(o.ta, o.tb, o.M, o.N, o.K, 1.0f, a.data(), o.lda, b.data(), o.ldb, 0.0f, o.c.data(),
+              o.N);
+    benchmark::ClobberMemory();
+  }
+  set_rate(state, 2.0 * o.M * o.N * o.K);
+}
+BENCHMARK(BM_GemmBF16)->Apply(args);
+
+// gemm() in BF16 precision: both operands rounded inside every product.
+void BM_GemmRoundingBF16(benchmark::State& state) {
+  Operands o(state);
+  set_matmul_precision(Precision::BF16);
+  for (auto _ : state) {
+    gemm(o.ta, o.tb, o.M, o.N, o.K, 1.0f, o.a.data(), o.lda, o.b.data(), o.ldb, 0.0f, o.c.data(),
+         o.N);
+    benchmark::ClobberMemory();
+  }
+  set_matmul_precision(Precision::F32);
+  set_rate(state, 2.0 * o.M * o.N * o.K);
+}
+BENCHMARK(BM_GemmRoundingBF16)->Apply(args);
+
+void BM_RoundToBF16(benchmark::State& state) {
+  const int64_t n = state.range(0);
+  std::vector<float> x = random_vector(n, 3);
+  std::vector<bf16> y(static_cast<size_t>(n));
+  for (auto _ : state) {
+    round_to_bf16(1, n, x.data(), n, y.data(), n);
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(state.iterations() * n * 6);
+}
+BENCHMARK(BM_RoundToBF16)->Arg(256 * 1024)->Arg(8293 * 256)->Arg(505 * 8293)->UseRealTime();
+
+}  // namespace
+}  // namespace rnnkit

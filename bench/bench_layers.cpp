@@ -1,0 +1,141 @@
+// Whole layers at the sizes rnnkit's models run: a recurrent layer's forward and backward over a
+// sequence, the batch-1 generation step of the poetry model, the optimiser updates, the
+// embedding. Counters: GFLOP/s from the analytic matrix-product FLOPs where there are any.
+#include <benchmark/benchmark.h>
+
+#include <vector>
+
+#include "rnnkit/adam.h"
+#include "rnnkit/embedding.h"
+#include "rnnkit/language_model.h"
+#include "rnnkit/recurrent_layer.h"
+#include "rnnkit/rng.h"
+#include "rnnkit/sgd.h"
+
+namespace rnnkit {
+namespace {
+
+void fill_uniform(Tensor& t, Rng& rng, float k) {
+  for (float& v : t.span()) v = rng.uniform(-k, k);
+}
+
+// Args: cell (0 rnn_tanh, 2 lstm, 3 gru), T, B, input size, hidden size.
+void layer_shapes(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"cell", "T", "B", "I", "H"});
+  b->Args({2, 124, 128, 128, 256});  // poetry layer 0
+  b->Args({2, 124, 128, 256, 256});  // poetry layer 1
+  b->Args({0, 35, 32, 28, 256});     // d2l RNN
+  b->Args({2, 35, 32, 28, 256});     // d2l LSTM
+  b->Args({3, 35, 32, 28, 256});     // d2l GRU
+  b->Args({2, 35, 20, 650, 650});    // PTB-medium layer
+  b->UseRealTime();
+}
+
+struct LayerSetup {
+  CellKind cell;
+  int64_t T, B, I, H;
+  RecurrentLayer layer;
+  Tensor x, y, dy, dx;
+  explicit LayerSetup(const benchmark::State& state)
+      : cell(static_cast<CellKind>(state.range(0))),
+        T(state.range(1)),
+        B(state.range(2)),
+        I(state.range(3)),
+        H(state.range(4)),
+        layer(cell, I, H, false, "rnn", "_l0"),
+        x({T, B, I}),
+        y({T, B, H}),
+        dy({T, B, H}),
+        dx({T, B, I}) {
+    Rng rng(1);
+    for (Parameter* p : layer.parameters()) fill_uniform(p->value, rng, 0.0625f);
+    fill_uniform(x, rng, 1.0f);
+    fill_uniform(dy, rng, 1.0f);
+  }
+  double forward_flop() const { return 2.0 * gate_count(cell) * H * (I + H) * T * B; }
+  double backward_flop() const { return 2.0 * gate_count(cell) * H * (2 * I + 2 * H) * T * B; }
+};
+
+void BM_RecurrentLayerForward(benchmark::State& state) {
+  LayerSetup s(state);
+  for (auto _ : state)
+    s.layer.forward(s.x.data(), s.I, s.T, s.B, nullptr, nullptr, s.y.data(), s.H, nullptr, nullptr);
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(s.forward_flop() * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_RecurrentLayerForward)->Apply(layer_shapes);
+
+// Forward (untimed, it fills the cache backward consumes) then the timed backward.
+void BM_RecurrentLayerBackward(benchmark::State& state) {
+  LayerSetup s(state);
+  for (auto _ : state) {
+    state.PauseTiming();
+    s.layer.forward(s.x.data(), s.I, s.T, s.B, nullptr, nullptr, s.y.data(), s.H, nullptr, nullptr);
+    state.ResumeTiming();
+    s.layer.backward(s.dy.data(), s.H, nullptr, nullptr, s.dx.data(), s.I, false, nullptr, nullptr);
+  }
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(s.backward_flop() * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_RecurrentLayerBackward)->Apply(layer_shapes);
+
+LMConfig poetry_config() {
+  LMConfig c;
+  c.cell = CellKind::Lstm;
+  c.vocab_size = 8293;
+  c.embedding_dim = 128;
+  c.hidden_size = 256;
+  c.num_layers = 2;
+  return c;
+}
+
+// One token of batch-1 generation with the poetry model: embedding, two LSTM steps, the output
+// layer (GEMVs).
+void BM_GenerationStep(benchmark::State& state) {
+  LanguageModel model(poetry_config());
+  Rng rng(1);
+  model.reset_parameters(rng);
+  LMState lm_state;
+  Tensor logits;
+  int32_t token = 1;
+  for (auto _ : state) {
+    model.step({&token, 1}, lm_state, logits);
+    token = (token * 7919 + 1) % 8293;
+  }
+  state.counters["tokens/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_GenerationStep)->UseRealTime();
+
+void BM_AdamStep(benchmark::State& state) {
+  LanguageModel model(poetry_config());
+  Adam adam(model.parameters(), AdamOptions{});
+  for (auto _ : state) adam.step();
+  state.SetItemsProcessed(state.iterations() * model.parameter_count());
+}
+BENCHMARK(BM_AdamStep)->UseRealTime();
+
+void BM_SgdStep(benchmark::State& state) {
+  LanguageModel model(poetry_config());
+  SGD sgd(model.parameters(), SGDOptions{});
+  for (auto _ : state) sgd.step();
+  state.SetItemsProcessed(state.iterations() * model.parameter_count());
+}
+BENCHMARK(BM_SgdStep)->UseRealTime();
+
+void BM_EmbeddingForwardBackward(benchmark::State& state) {
+  Embedding embedding(8293, 128);
+  std::vector<int32_t> ids(124 * 128);
+  Rng rng(1);
+  for (int32_t& id : ids) id = static_cast<int32_t>(rng.below(8293));
+  Tensor out({124, 128, 128});
+  for (auto _ : state) {
+    embedding.forward(ids, out.data());
+    embedding.backward(ids, out.data());
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(ids.size()));
+}
+BENCHMARK(BM_EmbeddingForwardBackward)->UseRealTime();
+
+}  // namespace
+}  // namespace rnnkit

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Runs rnnkit's end-to-end benchmark and the PyTorch reference alternately on one config and
+# prints the ratios of their medians.
+#
+#   bench/compare.sh CONFIG [--rounds N] [--bf16] [--rnnkit-threads "1 0"] [--torch "t1 t2 t1u t2u"]
+#                           [--log FILE] [-- ARGS for both benchmarks, e.g. --steps 3]
+#
+# CONFIG: poetry | timemachine-rnn | timemachine-lstm | timemachine-gru | ptb-medium | generate | eval
+# Each round runs every rnnkit variant (one per thread count; 0 is rnnkit's default, the cores
+# other processes leave free) and every PyTorch variant once, in that order, so slow phases of a
+# shared machine hit both sides alike. PyTorch variants:
+#   t1 / t2    torch.set_num_threads(1 / 2) with the environment as set (OPENBLAS_CORETYPE=Haswell)
+#   t1u / t2u  the same under `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE` (AVX-512 OpenBLAS)
+# The ratio uses PyTorch's best variant (highest median throughput). Every JSON line is kept in
+# the log (default bench/results/compare-CONFIG-DATE.jsonl); foreign_cpus in it is the load that
+# other processes put on the machine during the run.
+# Environment: RNNKIT_LM_BENCH (default build/release/bench/rnnkit_lm_bench), PYTORCH_REF
+# (default ../shared/bench/pytorch_ref.py), both relative to the repository root.
+set -euo pipefail
+
+usage() { sed -n '2,/^set -e/p' "$0" | sed 's/^# \{0,1\}//; /^set -e/d'; exit "${1:-0}"; }
+
+[[ $# -ge 1 ]] || usage 2
+[[ $1 == -h || $1 == --help ]] && usage 0
+config=$1
+shift
+rounds=5
+bf16=()
+rnnkit_threads="1 0"
+torch_variants="t1 t2 t1u t2u"
+log=""
+extra=()
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --rounds) rounds=$2; shift 2 ;;
+    --bf16) bf16=(--bf16); shift ;;
+    --rnnkit-threads) rnnkit_threads=$2; shift 2 ;;
+    --torch) torch_variants=$2; shift 2 ;;
+    --log) log=$2; shift 2 ;;
+    --) shift; extra=("$@"); break ;;
+    *) echo "compare.sh: unknown argument $1" >&2; usage 2 ;;
+  esac
+done
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+bench=${RNNKIT_LM_BENCH:-$root/build/release/bench/rnnkit_lm_bench}
+ref=${PYTORCH_REF:-$root/../shared/bench/pytorch_ref.py}
+[[ -x $bench ]] || { echo "compare.sh: $bench not built (cmake --build build/release)" >&2; exit 1; }
+[[ -f $ref ]] || { echo "compare.sh: $ref not found" >&2; exit 1; }
+if [[ -z $log ]]; then
+  mkdir -p "$root/bench/results"
+  log=$root/bench/results/compare-$config-$(date +%Y%m%d-%H%M%S).jsonl
+fi
+
+# Runs one benchmark and appends its JSON line, tagged with the variant, to the log.
+run_one() {
+  local variant=$1
+  shift
+  local line
+  if ! line=$("$@" | grep '^{' | tail -n 1); then
+    echo "compare.sh: $variant failed: $*" >&2
+    return 1
+  fi
+  printf '%s\n' "$line" | /usr/bin/python3 -c '
+import json, sys
+d = json.loads(sys.stdin.read()); d["variant"] = sys.argv[1]; print(json.dumps(d))' "$variant" >>"$log"
+  printf '%s\n' "$line" | /usr/bin/python3 -c '
+import json, sys
+d = json.loads(sys.stdin.read())
+print("  %-14s %10.4f ms/step %12.1f tok/s  foreign %.2f" % (sys.argv[1], d["ms_per_step"], d["tokens_per_s"], d["foreign_cpus"]))' "$variant" >&2
+}
+
+for ((round = 1; round <= rounds; ++round)); do
+  echo "round $round/$rounds" >&2
+  for t in $rnnkit_threads; do
+    name=t$t
+    [[ $t == 0 ]] && name=auto
+    run_one "rnnkit-$name${bf16:+-bf16}" "$bench" --config "$config" --threads "$t" "${bf16[@]}" "${extra[@]}"
+  done
+  for v in $torch_variants; do
+    threads=${v:1:1}
+    if [[ $v == *u ]]; then
+      run_one "torch-$v" env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 "$ref" --config "$config" \
+        --threads "$threads" "${extra[@]}"
+    else
+      run_one "torch-$v" /usr/bin/python3 "$ref" --config "$config" --threads "$threads" "${extra[@]}"
+    fi
+  done
+done
+
+/usr/bin/python3 - "$log" "$config" <<'EOF'
+import json, statistics, sys
+log, config = sys.argv[1], sys.argv[2]
+runs = {}
+for line in open(log):
+    d = json.loads(line)
+    runs.setdefault(d["variant"], []).append(d)
+def med(rs, k):
+    return statistics.median(r[k] for r in rs)
+print(f"\n{config}: medians over rounds (log: {log})")
+print(f"{'variant':16} {'runs':>4} {'ms/step':>12} {'tokens/s':>12} {'GFLOP/s':>9} {'peak RSS MB':>12} {'foreign':>8}")
+for v, rs in runs.items():
+    print(f"{v:16} {len(rs):4d} {med(rs, 'ms_per_step'):12.4f} {med(rs, 'tokens_per_s'):12.1f} "
+          f"{med(rs, 'gflops'):9.1f} {med(rs, 'peak_rss_mb'):12.1f} {med(rs, 'foreign_cpus'):8.2f}")
+torch = {v: rs for v, rs in runs.items() if v.startswith("torch")}
+ours = {v: rs for v, rs in runs.items() if v.startswith("rnnkit")}
+if torch and ours:
+    best = max(torch, key=lambda v: med(torch[v], "tokens_per_s"))
+    t_tps, t_rss = med(torch[best], "tokens_per_s"), med(torch[best], "peak_rss_mb")
+    print(f"PyTorch best: {best}")
+    for v, rs in ours.items():
+        speed = med(rs, "tokens_per_s") / t_tps
+        what = "per-token latency" if config == "generate" else "tokens/s"
+        print(f"ratio {v} / {best}: {what} {speed:.2f}x, peak RSS {med(rs, 'peak_rss_mb') / t_rss:.3f}")
+EOF

@@ -1,0 +1,17 @@
+#pragma once
+#include <string>
+#include <string_view>
+
+namespace rnnkit {
+
+// Reads a whole file; throws Error "cannot read PATH: <strerror>" on failure.
+std::string read_file(const std::string& path);
+
+// Replaces the file at `path` with `bytes` so that a reader (or a crash) sees either the old file
+// or the complete new one, never a partial file: the bytes go to a temporary file in the same
+// directory, which is synced and then renamed over `path`, and the directory is synced. On failure
+// the temporary file is removed, the previous file is left as it was, and an Error naming the path
+// and the reason is thrown.
+void write_file_atomically(const std::string& path, std::string_view bytes);
+
+}  // namespace rnnkit

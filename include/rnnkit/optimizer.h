@@ -1,0 +1,56 @@
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "rnnkit/parameter.h"
+#include "rnnkit/tensor.h"
+
+namespace rnnkit {
+
+// Base of the optimizers, which update each Parameter's value from its grad as torch.optim does
+// (single-tensor implementation, float32 tensors). Hyperparameters and the learning rate are
+// doubles, like the Python floats PyTorch receives, so that derived scalars (1 - beta, bias
+// corrections, step sizes) are computed in double and rounded to float where PyTorch rounds them.
+//
+// The complete state for an exact resume is state_tensors() + step_count() + lr(): restoring all
+// three into a fresh optimizer over the same parameters makes the next step() bit-identical.
+class Optimizer {
+ public:
+  // Throws Error for a null or repeated parameter (or a repeated name, which would make the
+  // state names ambiguous) and for a negative or non-finite lr.
+  Optimizer(ParameterList params, double lr);
+  virtual ~Optimizer() = default;
+  Optimizer(const Optimizer&) = delete;
+  Optimizer& operator=(const Optimizer&) = delete;
+
+  // One update from the current grads; throws Error if a grad's shape differs from its value's.
+  virtual void step() = 0;
+
+  double lr() const { return lr_; }
+  void set_lr(double lr);
+  // Number of step() calls so far (PyTorch's state["step"]).
+  int64_t step_count() const { return step_count_; }
+  void set_step_count(int64_t count);
+  const ParameterList& params() const { return params_; }
+
+  // Named state tensors, "optim.<state>.<parameter name>" (e.g. "optim.exp_avg.rnn.weight_ih_l0",
+  // "optim.momentum_buffer.fc.bias"), allocated at construction with the parameter's shape. A
+  // checkpoint saves them, and restores them by writing into the same tensors.
+  virtual std::vector<std::pair<std::string, Tensor*>> state_tensors() = 0;
+  // Copies every state tensor from `saved` (extra entries are ignored); throws Error naming the
+  // tensor if one is missing or has another shape.
+  void load_state_tensors(const std::map<std::string, Tensor>& saved);
+
+ protected:
+  // Throws Error unless every parameter's grad has the value's shape.
+  void check_grads() const;
+
+  ParameterList params_;
+  double lr_;
+  int64_t step_count_ = 0;
+};
+
+}  // namespace rnnkit

@@ -1,0 +1,68 @@
+#pragma once
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "rnnkit/language_model.h"
+#include "rnnkit/sampler.h"
+#include "rnnkit/text_generator.h"
+#include "rnnkit/vocab.h"
+
+namespace rnnkit {
+
+// Writing Tang poems with a char-level poem model (vocabulary specials bos "<START>", eos
+// "<EOP>", pad "<pad>"; normalization.script says which script it was trained on): continuing
+// a first line, or an acrostic (藏头诗) whose lines start with given characters. Like
+// generate_text, a call needs a LanguageModel of its own.
+
+constexpr int kMaxPoemLines = 16;
+constexpr int kMaxPoemStyleLength = 1000;  // characters
+
+struct PoemRequest {
+  // The first line (5 or 7 Han characters), or when `form` is given its first characters.
+  // One trailing verse mark (床前明月光，) is accepted and dropped.
+  std::string start;
+  // Head characters, one per line: an acrostic. Exactly one of start and acrostic is given.
+  std::string acrostic;
+  int form = 0;   // 5 or 7 characters per line; 0: the length of the start line, 5 for an acrostic
+  int lines = 0;  // 1..kMaxPoemLines; 0: the acrostic's length, else 4
+  // Text that sets the poem's mood without being printed, like the prefix words of the PyTorch
+  // Tang-poetry tutorial: the model reads <START> + style (+ 。 unless it already ends a
+  // sentence with 。！？) and the poem follows in the same sequence, without a second <START>,
+  // because training only ever saw <START> at the beginning of a sequence.
+  std::string style;
+  SamplingOptions sampling;
+};
+
+struct Poem {
+  std::vector<std::string> couplets;  // "床前明月光，疑是地上霜。"; an odd last line stands alone
+  bool cancelled = false;             // on_piece asked to stop; the couplets are what was written
+  std::string text() const;  // the couplets, each followed by '\n'
+};
+
+// Writes one poem by constrained decoding, so its form always holds: inside a line only Han
+// characters may be drawn (punctuation, specials and any other token are masked out of
+// sample_token); each line ends with the required mark, ， after lines 1, 3, 5, ... and 。 after
+// lines 2, 4, ... and after the last line; the start line's characters and an acrostic's head
+// characters are fed to the model in their places rather than drawn. Text in either script is
+// converted with OpenCC to the vocabulary's script (a character the conversion takes out of the
+// vocabulary keeps its original form). on_piece receives every character, and "\n" after each 。.
+// Errors: invalid sampling options; a model that cannot write poems (word level, no bos, no ，
+// or 。, no Han characters, a vocabulary of another size); a missing, empty or doubly given
+// start/acrostic; a start line that is not Han characters, not 5 or 7 of them without `form`, or
+// longer than the form; an acrostic longer than kMaxPoemLines or holding other than Han
+// characters; a form other than 5 or 7; lines outside 1..kMaxPoemLines or, for an acrostic,
+// different from its length; characters that no conversion brings into the vocabulary (named).
+Poem write_poem(LanguageModel& model, const Vocab& vocab, const PoemRequest& request,
+                const PieceCallback& on_piece = {});
+
+// "" when `poem` is `lines` lines of `form` Han characters ending alternately in ， and 。, the
+// last in 。, grouped two lines per couplet; otherwise a description of the first fault.
+std::string check_poem_form(const Poem& poem, int form, int lines);
+
+// One line typed in interactive mode: "藏头:春夏秋冬" (also 藏头：, 藏頭) asks for an acrostic,
+// anything else is a start line. Surrounding whitespace is ignored. Sets request.start or
+// request.acrostic and clears the other.
+void parse_poem_input(std::string_view line, PoemRequest& request);
+
+}  // namespace rnnkit

@@ -1,0 +1,37 @@
+#pragma once
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace opencc {
+class SimpleConverter;
+}
+
+namespace rnnkit {
+
+// Converts Chinese text between traditional and simplified script with OpenCC (phrase-aware,
+// but in practice character for character on classical poetry: no poem changes length).
+// The Tang corpus is traditional; a simplified prompt needs s2t before it meets a model trained
+// on the original text, and t2s makes the corpus match simplified prompts. Copies share the
+// loaded dictionaries (loading t2s takes tens of milliseconds).
+class ScriptConverter {
+ public:
+  // `config` is an OpenCC configuration: a file name looked up in OpenCC's data directory
+  // ("t2s.json") or a path. Error "cannot load the OpenCC configuration CONFIG: <reason>" when it
+  // is missing or unreadable.
+  explicit ScriptConverter(const std::string& config);
+
+  static ScriptConverter to_simplified();   // t2s.json
+  static ScriptConverter to_traditional();  // s2t.json
+
+  // Error "<config>: invalid UTF-8 at byte offset N" for input that is not UTF-8.
+  std::string convert(std::string_view utf8) const;
+
+  const std::string& config() const { return config_; }
+
+ private:
+  std::string config_;
+  std::shared_ptr<const opencc::SimpleConverter> converter_;
+};
+
+}  // namespace rnnkit

@@ -1,0 +1,76 @@
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "rnnkit/language_model.h"
+#include "rnnkit/sampler.h"
+#include "rnnkit/vocab.h"
+
+namespace rnnkit {
+
+// Text generation with a language model: the one implementation behind `rnnkit generate` and the
+// HTTP server. A LanguageModel holds per-call workspaces, so one instance must not serve two
+// generations at once: give each thread its own copy.
+
+// The most tokens one generation may produce; -1 ("until the end token") is bounded by it too.
+constexpr int64_t kMaxGeneratedTokens = 100000;
+
+// Receives the text as it is produced; returning false stops the generation (a client gone).
+// Every piece is whole UTF-8 characters: at char level one token (one code point), at word level
+// a word with the space before it.
+using PieceCallback = std::function<bool(std::string_view piece)>;
+
+enum class FinishReason { Length, Eos, Cancelled };
+std::string_view finish_reason_name(FinishReason reason);  // "length", "eos", "cancelled"
+
+struct GenerateRequest {
+  std::string prompt;
+  int64_t max_tokens = 100;  // -1: until the end token, at most kMaxGeneratedTokens
+  SamplingOptions sampling;
+  // 0: sample with `sampling`; W >= 1: beam search of width W for the most likely continuation
+  // (the sampling options are then unused; W = 1 is greedy decoding).
+  int beam_width = 0;
+  // The vocabulary's eos token ends the text (and is not part of it). Otherwise eos is an
+  // ordinary token, written as a newline (at word level it stands for one).
+  bool stop_at_eos = true;
+  // on_piece receives the prompt first, as the model sees it (GenerateResult::prompt).
+  bool echo = false;
+};
+
+struct GenerateResult {
+  // The prompt after normalization, as the model sees it; prompt + text is the whole document
+  // (at word level the first generated word brings its space).
+  std::string prompt;
+  std::string text;    // the generated continuation
+  int64_t tokens = 0;  // generated tokens, the end token not counted
+  double seconds = 0;  // wall time of the whole call, prompt included
+  FinishReason finish_reason = FinishReason::Length;
+};
+
+// The ids a generation starts from: the vocabulary's bos token when it has one (poem models are
+// trained on <START> + poem), then the prompt normalized and encoded as in training. Unknown
+// characters or words become unk when the vocabulary has it, else an Error names them. Error
+// "empty prompt" when nothing is left and there is no bos token.
+std::vector<int32_t> encode_prompt(const Vocab& vocab, std::string_view prompt);
+
+// Feeds `ids` (at least one) to the model from `state`, leaving the state after the last id and
+// the next-token logits [1, V] in `logits`. All but the last id go through the batched
+// whole-sequence forward, in chunks that bound the memory used by a long prompt.
+void prime_state(LanguageModel& model, std::span<const int32_t> ids, LMState& state,
+                 Tensor& logits);
+
+// The tokens generation may draw: all but bos and pad, which training never uses as a target.
+std::vector<uint8_t> generation_mask(const Vocab& vocab);
+
+// Generates a continuation of request.prompt, streaming it through on_piece (when set).
+// Errors: invalid sampling options, max_tokens < -1 or above kMaxGeneratedTokens, a beam width
+// out of range, a vocabulary whose size differs from the model's, and the prompt errors of
+// encode_prompt.
+GenerateResult generate_text(LanguageModel& model, const Vocab& vocab,
+                             const GenerateRequest& request, const PieceCallback& on_piece = {});
+
+}  // namespace rnnkit

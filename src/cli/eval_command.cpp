@@ -1,0 +1,83 @@
+#include <cstdio>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "cli/command.h"
+#include "rnnkit/error.h"
+#include "rnnkit/evaluate.h"
+#include "rnnkit/gemm.h"
+#include "rnnkit/language_model_file.h"
+#include "rnnkit/text_corpus.h"
+#include "rnnkit/utf8.h"
+
+namespace rnnkit::cli {
+namespace {
+
+struct EvalArgs {
+  std::string model, text, poems, vocab;
+  bool json = false;
+  int threads = 0;
+};
+
+// One poem per line, each evaluated from a zero state as <START> poem <EOP>.
+std::vector<std::vector<int32_t>> poem_sequences(const std::string& path, const Vocab& vocab) {
+  if (!vocab.bos_id() || !vocab.eos_id() || !vocab.pad_id())
+    throw Error("--poems needs a poem model (vocabulary with <START>, <EOP> and <pad>)");
+  std::vector<std::vector<int32_t>> seqs;
+  const std::string text = read_text_file(path);
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(start, end - start);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!line.empty()) {
+      std::vector<int32_t> seq = {*vocab.bos_id()};
+      for (int32_t id : vocab.encode(line)) seq.push_back(id);
+      seq.push_back(*vocab.eos_id());
+      seqs.push_back(std::move(seq));
+    }
+    start = end + 1;
+  }
+  return seqs;
+}
+
+void run_eval(const EvalArgs& a) {
+  if (a.text.empty() == a.poems.empty()) throw Error("give exactly one of --text FILE or --poems FILE");
+  if (a.threads > 0) set_num_threads(a.threads);
+  LoadedLanguageModel loaded = load_language_model(a.model, a.vocab);
+  if (!loaded.vocab) throw Error(loaded.path + " holds no vocabulary; pass --vocab FILE");
+  Perplexity p;
+  if (!a.text.empty()) {
+    std::vector<int32_t> ids = encode_text_file(a.text, *loaded.vocab);
+    p = evaluate_stream(*loaded.model, ids);
+  } else {
+    p = evaluate_sequences(*loaded.model, poem_sequences(a.poems, *loaded.vocab), *loaded.vocab->pad_id());
+  }
+  if (a.json) {
+    nlohmann::json j = {{"perplexity", p.perplexity()},
+                        {"cross_entropy", p.cross_entropy},
+                        {"bits_per_token", p.bits_per_token()},
+                        {"tokens", p.tokens}};
+    std::printf("%s\n", j.dump().c_str());
+  } else {
+    std::printf("perplexity     %.4f\ncross-entropy  %.4f nats/token (%.4f bits/token)\ntokens         %lld\n",
+                p.perplexity(), p.cross_entropy, p.bits_per_token(), static_cast<long long>(p.tokens));
+  }
+}
+
+void setup_eval(CLI::App& app) {
+  auto a = std::make_shared<EvalArgs>();
+  app.add_option("-m,--model", a->model, "model file or run directory")->required();
+  app.add_option("--text", a->text, "text file: perplexity of the whole file, state carried throughout");
+  app.add_option("--poems", a->poems, "poem file, one poem per line, each from a zero state");
+  app.add_option("--vocab", a->vocab, "vocabulary JSON file (when the model file has none)");
+  app.add_flag("--json", a->json, "print one JSON object {perplexity, cross_entropy, bits_per_token, tokens}");
+  app.add_option("-t,--threads", a->threads, "threads (0 = all cores)");
+  app.callback([a] { run_eval(*a); });
+}
+
+const Registration registration({"eval", "Perplexity of a model on a text or poem file", setup_eval});
+
+}  // namespace
+}  // namespace rnnkit::cli

@@ -1,0 +1,53 @@
+#include "cli/generation_options.h"
+
+#include <cstdio>
+#include <random>
+
+#include "rnnkit/error.h"
+#include "rnnkit/gemm.h"
+
+namespace rnnkit::cli {
+
+void add_sampling_flags(CLI::App& app, SamplingFlags& flags) {
+  SamplingOptions& o = flags.options;
+  app.add_option("--temp", o.temperature, "sampling temperature (<= 0: greedy)")
+      ->capture_default_str()
+      ->group("Sampling");
+  app.add_option("--top-k", o.top_k, "sample among the K most likely tokens (0 = off)")
+      ->capture_default_str()
+      ->group("Sampling");
+  app.add_option("--top-p", o.top_p, "nucleus sampling: the smallest set holding mass P (1 = off)")
+      ->capture_default_str()
+      ->group("Sampling");
+  app.add_option("--seed", flags.seed, "random seed (default: random, printed to stderr)")
+      ->group("Sampling");
+}
+
+SamplingOptions resolve_sampling(const SamplingFlags& flags) {
+  SamplingOptions options = flags.options;
+  validate(options);
+  if (flags.seed) {
+    options.seed = *flags.seed;
+  } else if (options.temperature > 0) {
+    std::random_device device;
+    options.seed = (static_cast<uint64_t>(device()) << 32) | device();
+    std::fprintf(stderr, "seed: %llu\n", static_cast<unsigned long long>(options.seed));
+  }
+  return options;
+}
+
+void add_model_flags(CLI::App& app, ModelFlags& flags) {
+  app.add_option("-m,--model", flags.model, "model file or run directory")->required();
+  app.add_option("--vocab", flags.vocab, "vocabulary JSON file (when the model file has none)");
+  app.add_option("-t,--threads", flags.threads, "threads (0 = all cores)");
+}
+
+LoadedLanguageModel load_model(const ModelFlags& flags) {
+  if (flags.threads < 0) throw Error("--threads must be >= 0");
+  if (flags.threads > 0) set_num_threads(flags.threads);
+  LoadedLanguageModel loaded = load_language_model(flags.model, flags.vocab);
+  if (!loaded.vocab) throw Error(loaded.path + " holds no vocabulary; pass --vocab FILE");
+  return loaded;
+}
+
+}  // namespace rnnkit::cli

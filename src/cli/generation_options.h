@@ -1,0 +1,35 @@
+#pragma once
+#include <CLI/CLI.hpp>
+#include <optional>
+#include <string>
+
+#include "rnnkit/language_model_file.h"
+#include "rnnkit/sampler.h"
+
+namespace rnnkit::cli {
+
+// The sampling flags shared by `generate` and `poem`; their defaults are SamplingOptions'.
+struct SamplingFlags {
+  SamplingOptions options;
+  std::optional<uint64_t> seed;
+};
+
+// Adds --temp, --top-k, --top-p and --seed.
+void add_sampling_flags(CLI::App& app, SamplingFlags& flags);
+
+// The options with their seed: the one given, or when sampling is random (temperature > 0) a
+// random one, printed to stderr so that the run can be replayed with --seed.
+SamplingOptions resolve_sampling(const SamplingFlags& flags);
+
+// The flags that name a model: --model, --vocab, --threads.
+struct ModelFlags {
+  std::string model, vocab;
+  int threads = 0;
+};
+
+void add_model_flags(CLI::App& app, ModelFlags& flags);
+
+// Loads the model; Error when it has no vocabulary and --vocab gives none.
+LoadedLanguageModel load_model(const ModelFlags& flags);
+
+}  // namespace rnnkit::cli

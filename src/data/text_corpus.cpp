@@ -1,0 +1,100 @@
+#include "rnnkit/text_corpus.h"
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "rnnkit/error.h"
+#include "rnnkit/utf8.h"
+
+namespace rnnkit {
+namespace {
+
+std::string format_number(double value) {
+  std::ostringstream out;
+  out << value;
+  return out.str();
+}
+
+}  // namespace
+
+std::string read_text_file(const std::string& path) {
+  std::error_code ignored;
+  if (std::filesystem::is_directory(path, ignored))
+    throw Error(path + " is a directory, not a text file");
+  std::ifstream file(path, std::ios::binary);
+  if (!file) throw Error("cannot open " + path);
+  std::ostringstream contents;
+  contents << file.rdbuf();
+  if (file.bad()) throw Error("cannot read " + path);
+  std::string text = std::move(contents).str();
+  if (text.empty()) throw Error(path + " is empty");
+  if (const size_t offset = utf8::find_invalid(text); offset != std::string::npos) {
+    throw Error(path + ": invalid UTF-8 at byte offset " + std::to_string(offset));
+  }
+  constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
+  if (text.starts_with(kByteOrderMark)) {
+    text.erase(0, kByteOrderMark.size());
+    if (text.empty()) throw Error(path + " is empty");
+  }
+  return text;
+}
+
+std::vector<std::string> tokenize(std::string_view text, const TextCorpusOptions& options) {
+  return tokenize(text, options.level, options.normalization, options.specials);
+}
+
+TextCorpus load_text_corpus(const std::string& path, const TextCorpusOptions& options) {
+  if (options.max_tokens < 0) {
+    throw Error("max_tokens must be 0 (all) or positive, not " +
+                std::to_string(options.max_tokens));
+  }
+  const std::vector<std::string> tokens = tokenize(read_text_file(path), options);
+  if (tokens.empty()) throw Error(path + " has no tokens left after normalization");
+  TextCorpus corpus;
+  corpus.vocab = Vocab::build(tokens, options.level, options.specials, options.normalization,
+                              options.min_count, options.max_vocab);
+  try {
+    corpus.ids = corpus.vocab.encode_tokens(tokens);
+  } catch (const Error& e) {
+    throw Error(path + ": " + e.what() +
+                " (tokens below min_count or beyond max_vocab need an unk token)");
+  }
+  if (options.max_tokens > 0 && static_cast<int64_t>(corpus.ids.size()) > options.max_tokens) {
+    corpus.ids.resize(static_cast<size_t>(options.max_tokens));
+  }
+  return corpus;
+}
+
+std::vector<int32_t> encode_text_file(const std::string& path, const Vocab& vocab) {
+  const std::string text = read_text_file(path);
+  std::vector<int32_t> ids;
+  try {
+    ids = vocab.encode(text);
+  } catch (const Error& e) {
+    throw Error(path + ": " + e.what());
+  }
+  if (ids.empty()) throw Error(path + " has no tokens left after normalization");
+  return ids;
+}
+
+std::pair<std::vector<int32_t>, std::vector<int32_t>> split_tail(const std::vector<int32_t>& ids,
+                                                                 double fraction) {
+  if (!(fraction >= 0.0 && fraction < 1.0)) {
+    throw Error("the validation fraction must lie in [0, 1), not " + format_number(fraction));
+  }
+  const auto valid_size =
+      static_cast<size_t>(std::floor(static_cast<double>(ids.size()) * fraction));
+  const size_t train_size = ids.size() - valid_size;
+  if (fraction > 0.0 && (valid_size < 2 || train_size < 2)) {
+    throw Error("a validation fraction of " + format_number(fraction) + " of " +
+                std::to_string(ids.size()) + " tokens leaves " + std::to_string(train_size) +
+                " for training and " + std::to_string(valid_size) +
+                " for validation; each part needs at least 2");
+  }
+  return {std::vector<int32_t>(ids.begin(), ids.begin() + static_cast<ptrdiff_t>(train_size)),
+          std::vector<int32_t>(ids.begin() + static_cast<ptrdiff_t>(train_size), ids.end())};
+}
+
+}  // namespace rnnkit

@@ -1,0 +1,293 @@
+#include "rnnkit/poem_writer.h"
+
+#include <algorithm>
+#include <optional>
+
+#include "rnnkit/error.h"
+#include "rnnkit/poem_corpus.h"
+#include "rnnkit/script_converter.h"
+#include "rnnkit/utf8.h"
+
+namespace rnnkit {
+namespace {
+
+constexpr char32_t kComma = U'\uFF0C';   // ，
+constexpr char32_t kPeriod = U'\u3002';  // 。
+constexpr size_t kMaxCharactersNamed = 20;
+
+bool is_blank(char32_t c) {
+  return c == U' ' || (c >= U'\t' && c <= U'\r') || c == U'\u00A0' || c == U'\u3000' ||
+         c == U'\uFEFF';
+}
+
+std::u32string trimmed(std::string_view text, std::string_view what) {
+  std::u32string s = utf8::decode(text, what);
+  const auto first = std::find_if_not(s.begin(), s.end(), is_blank);
+  const auto last = std::find_if_not(s.rbegin(), s.rend(), is_blank).base();
+  return first < last ? std::u32string(first, last) : std::u32string();
+}
+
+// "\"a\", \"b\"" for the distinct characters of `chars`, the first kMaxCharactersNamed of them.
+std::string named_characters(const std::u32string& chars) {
+  std::u32string distinct;
+  for (char32_t c : chars) {
+    if (distinct.find(c) == std::u32string::npos) distinct.push_back(c);
+  }
+  std::string names;
+  for (size_t i = 0; i < std::min(distinct.size(), kMaxCharactersNamed); ++i)
+    names += (i ? ", \"" : "\"") + utf8::encode(distinct[i]) + "\"";
+  if (distinct.size() > kMaxCharactersNamed)
+    names += ", and " + std::to_string(distinct.size() - kMaxCharactersNamed) + " more";
+  return names;
+}
+
+std::optional<int32_t> char_id(const Vocab& vocab, char32_t c) {
+  return vocab.find(utf8::encode(c));
+}
+
+// Converters load their dictionaries once per process; copies share them.
+const ScriptConverter* converter_to(const std::string& script) {
+  if (script == "simplified") {
+    static const ScriptConverter to_simplified = ScriptConverter::to_simplified();
+    return &to_simplified;
+  }
+  if (script == "traditional") {
+    static const ScriptConverter to_traditional = ScriptConverter::to_traditional();
+    return &to_traditional;
+  }
+  return nullptr;
+}
+
+// The text in the vocabulary's script. When the conversion keeps the length (as it does for
+// classical poetry) a character that it takes out of the vocabulary keeps its original form:
+// OpenCC may simplify a character the corpus kept (乾坤) or pick another traditional form.
+std::u32string in_model_script(const std::u32string& text, const Vocab& vocab) {
+  const ScriptConverter* converter = converter_to(vocab.normalization().script);
+  if (converter == nullptr || text.empty()) return text;
+  std::u32string converted = utf8::decode(converter->convert(utf8::encode(text)), "converted text");
+  if (converted.size() != text.size()) return converted;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (!char_id(vocab, converted[i]) && char_id(vocab, text[i])) converted[i] = text[i];
+  }
+  return converted;
+}
+
+std::vector<int32_t> char_ids(const std::u32string& text, const Vocab& vocab,
+                              std::string_view what) {
+  std::vector<int32_t> ids;
+  std::u32string unknown;
+  for (char32_t c : text) {
+    if (const auto id = char_id(vocab, c)) {
+      ids.push_back(*id);
+    } else {
+      unknown.push_back(c);
+    }
+  }
+  if (!unknown.empty()) {
+    const std::string& script = vocab.normalization().script;
+    throw Error(std::string(what) + " has characters that are not in the model's vocabulary" +
+                (script.empty() ? "" : " (even in " + script + " script)") + ": " +
+                named_characters(unknown));
+  }
+  return ids;
+}
+
+void require_han(const std::u32string& text, std::string_view what) {
+  std::u32string other;
+  for (char32_t c : text) {
+    if (!is_han(c)) other.push_back(c);
+  }
+  if (!other.empty())
+    throw Error(std::string(what) + " may hold only Han characters, not " +
+                named_characters(other));
+}
+
+// What write_poem will do: every check on the request, before the model runs.
+struct PoemPlan {
+  int form = 5, lines = 4;
+  std::vector<int32_t> start, heads, prefix;  // prefix: <START> + style
+  int32_t comma = 0, period = 0;
+};
+
+PoemPlan plan_poem(const LanguageModel& model, const Vocab& vocab, const PoemRequest& request) {
+  if (vocab.level() != TokenLevel::Char || !vocab.bos_id())
+    throw Error(
+        "this model cannot write poems: it needs a char-level vocabulary with a start "
+        "token (<START>), as `rnnkit train --poems` makes");
+  if (vocab.size() != model.config().vocab_size)
+    throw Error("the vocabulary has " + std::to_string(vocab.size()) +
+                " tokens but the model predicts " + std::to_string(model.config().vocab_size));
+  validate(request.sampling);
+  PoemPlan plan;
+  const auto comma = char_id(vocab, kComma), period = char_id(vocab, kPeriod);
+  if (!comma || !period)
+    throw Error("this model cannot write poems: its vocabulary lacks \"，\" or \"。\"");
+  plan.comma = *comma;
+  plan.period = *period;
+
+  if (request.form != 0 && request.form != 5 && request.form != 7)
+    throw Error("the form must be 5 or 7 characters per line, got " + std::to_string(request.form));
+  if (request.lines < 0 || request.lines > kMaxPoemLines)
+    throw Error("a poem has 1 to " + std::to_string(kMaxPoemLines) + " lines, not " +
+                std::to_string(request.lines));
+
+  std::u32string start = trimmed(request.start, "the start line");
+  const std::u32string heads = trimmed(request.acrostic, "the acrostic");
+  if (!start.empty() && !heads.empty())
+    throw Error("give either a start line or an acrostic, not both");
+  if (!start.empty() && is_verse_punctuation(start.back())) start.pop_back();
+  if (start.empty() && heads.empty())
+    throw Error(
+        "empty start line: give the first line of a poem (床前明月光) or an acrostic "
+        "(藏头:春夏秋冬)");
+
+  if (!heads.empty()) {
+    if (heads.size() > static_cast<size_t>(kMaxPoemLines))
+      throw Error("the acrostic has " + std::to_string(heads.size()) + " characters; at most " +
+                  std::to_string(kMaxPoemLines) + " (one per line)");
+    require_han(heads, "the acrostic");
+    plan.heads = char_ids(in_model_script(heads, vocab), vocab, "the acrostic");
+    plan.form = request.form ? request.form : 5;
+    plan.lines = static_cast<int>(plan.heads.size());
+    if (request.lines != 0 && request.lines != plan.lines)
+      throw Error("an acrostic of " + std::to_string(plan.lines) + " characters makes " +
+                  std::to_string(plan.lines) + " lines, not " + std::to_string(request.lines));
+  } else {
+    require_han(start, "the start line");
+    const std::u32string converted = in_model_script(start, vocab);
+    const int length = static_cast<int>(converted.size());
+    if (request.form == 0 && length != 5 && length != 7)
+      throw Error("the start line has " + std::to_string(length) +
+                  " characters, but a first line has 5 or 7 (give the form, 5 or 7, to continue "
+                  "a shorter beginning)");
+    plan.form = request.form ? request.form : length;
+    if (length > plan.form)
+      throw Error("the start line has " + std::to_string(length) + " characters, more than the " +
+                  std::to_string(plan.form) + " of a line of this form");
+    plan.start = char_ids(converted, vocab, "the start line");
+    plan.lines = request.lines ? request.lines : 4;
+  }
+
+  plan.prefix = {*vocab.bos_id()};
+  const std::u32string style = trimmed(request.style, "the style text");
+  if (style.size() > static_cast<size_t>(kMaxPoemStyleLength))
+    throw Error("the style text has " + std::to_string(style.size()) + " characters; at most " +
+                std::to_string(kMaxPoemStyleLength));
+  if (!style.empty()) {
+    const std::u32string converted = in_model_script(style, vocab);
+    const std::vector<int32_t> ids = char_ids(converted, vocab, "the style text");
+    plan.prefix.insert(plan.prefix.end(), ids.begin(), ids.end());
+    if (converted.back() != kPeriod && converted.back() != U'！' && converted.back() != U'？')
+      plan.prefix.push_back(plan.period);
+  }
+  return plan;
+}
+
+// Inside a line: the single-character Han tokens (which excludes <START>, <EOP>, <pad>).
+std::vector<uint8_t> han_mask(const Vocab& vocab) {
+  std::vector<uint8_t> allowed(static_cast<size_t>(vocab.size()), 0);
+  bool any = false;
+  for (int32_t id = 0; id < vocab.size(); ++id) {
+    const std::u32string token = utf8::decode(vocab.token(id), "vocabulary token");
+    allowed[static_cast<size_t>(id)] = token.size() == 1 && is_han(token[0]);
+    any = any || allowed[static_cast<size_t>(id)];
+  }
+  if (!any) throw Error("this model cannot write poems: its vocabulary has no Han characters");
+  return allowed;
+}
+
+}  // namespace
+
+std::string Poem::text() const {
+  std::string text;
+  for (const std::string& couplet : couplets) text += couplet + "\n";
+  return text;
+}
+
+Poem write_poem(LanguageModel& model, const Vocab& vocab, const PoemRequest& request,
+                const PieceCallback& on_piece) {
+  const PoemPlan plan = plan_poem(model, vocab, request);
+  const std::vector<uint8_t> allowed = han_mask(vocab);
+
+  LMState state;
+  Tensor logits;
+  prime_state(model, plan.prefix, state, logits);
+  Rng rng(request.sampling.seed);
+  Poem poem;
+  std::string couplet;
+  auto emit = [&](std::string_view piece) { return !on_piece || on_piece(piece); };
+  for (int line = 0; line < plan.lines; ++line) {
+    for (int position = 0; position <= plan.form; ++position) {
+      int32_t id;
+      if (position == plan.form) {
+        id = line % 2 == 0 && line + 1 < plan.lines ? plan.comma : plan.period;
+      } else if (position == 0 && !plan.heads.empty()) {
+        id = plan.heads[static_cast<size_t>(line)];
+      } else if (line == 0 && position < static_cast<int>(plan.start.size())) {
+        id = plan.start[static_cast<size_t>(position)];
+      } else {
+        id = sample_token(logits.span(), request.sampling, rng, allowed);
+      }
+      const std::string& piece = vocab.token(id);
+      couplet += piece;
+      bool go_on = emit(piece);
+      if (id == plan.period) {
+        poem.couplets.push_back(std::move(couplet));
+        couplet.clear();
+        go_on = go_on && emit("\n");
+      }
+      if (!go_on) {
+        if (!couplet.empty()) poem.couplets.push_back(std::move(couplet));
+        poem.cancelled = true;
+        return poem;
+      }
+      if (line + 1 < plan.lines || position < plan.form)
+        model.step(std::span<const int32_t>(&id, 1), state, logits);
+    }
+  }
+  return poem;
+}
+
+std::string check_poem_form(const Poem& poem, int form, int lines) {
+  const size_t expected = static_cast<size_t>(lines + 1) / 2;
+  if (poem.couplets.size() != expected)
+    return std::to_string(poem.couplets.size()) + " couplets instead of " +
+           std::to_string(expected);
+  int line = 0;
+  for (size_t k = 0; k < poem.couplets.size(); ++k) {
+    const std::u32string text = utf8::decode(poem.couplets[k], "poem");
+    const std::string where = "couplet " + std::to_string(k + 1);
+    size_t pos = 0;
+    for (int j = 0; j < 2 && line < lines; ++j, ++line) {
+      for (int c = 0; c < form; ++c, ++pos) {
+        if (pos >= text.size() || !is_han(text[pos]))
+          return where + ": line " + std::to_string(line + 1) + " has fewer than " +
+                 std::to_string(form) + " Han characters";
+      }
+      const char32_t mark = line % 2 == 0 && line + 1 < lines ? kComma : kPeriod;
+      if (pos >= text.size() || text[pos] != mark)
+        return where + ": line " + std::to_string(line + 1) + " does not end with " +
+               utf8::encode(mark);
+      ++pos;
+    }
+    if (pos != text.size()) return where + " has characters after its last line";
+  }
+  return "";
+}
+
+void parse_poem_input(std::string_view line, PoemRequest& request) {
+  const std::u32string text = trimmed(line, "the input");
+  for (std::u32string_view prefix : {U"藏头", U"藏頭"}) {
+    if (text.size() > prefix.size() && std::u32string_view(text).starts_with(prefix) &&
+        (text[prefix.size()] == U':' || text[prefix.size()] == U'：')) {
+      const std::u32string heads = text.substr(prefix.size() + 1);
+      request.acrostic = utf8::encode(trimmed(utf8::encode(heads), "the acrostic"));
+      request.start.clear();
+      return;
+    }
+  }
+  request.start = utf8::encode(text);
+  request.acrostic.clear();
+}
+
+}  // namespace rnnkit

@@ -1,0 +1,125 @@
+#include "rnnkit/sampler.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "rnnkit/error.h"
+
+namespace rnnkit {
+namespace {
+
+// The tokens that may be drawn, in the order the draw walks them, with unnormalised weights.
+struct Candidates {
+  std::vector<int32_t> ids;
+  std::vector<double> weights;
+  double total = 0;
+};
+
+Candidates candidates(std::span<const float> logits, const SamplingOptions& options,
+                      std::span<const uint8_t> allowed) {
+  validate(options);
+  if (logits.empty()) throw Error("cannot sample a token from an empty vocabulary");
+  if (logits.size() > static_cast<size_t>(std::numeric_limits<int32_t>::max()))
+    throw Error("cannot sample from " + std::to_string(logits.size()) + " logits: too many");
+  if (!allowed.empty() && allowed.size() != logits.size())
+    throw Error("the token mask has " + std::to_string(allowed.size()) + " entries for " +
+                std::to_string(logits.size()) + " logits");
+
+  Candidates c;
+  for (size_t i = 0; i < logits.size(); ++i) {
+    if (!allowed.empty() && allowed[i] == 0) continue;
+    const float logit = logits[i];
+    if (std::isnan(logit) || logit == std::numeric_limits<float>::infinity())
+      throw Error("the logit of token " + std::to_string(i) + " is " + std::to_string(logit) +
+                  ": logits must be finite (or -inf)");
+    if (logit != -std::numeric_limits<float>::infinity()) c.ids.push_back(static_cast<int32_t>(i));
+  }
+  if (c.ids.empty())
+    throw Error(allowed.empty() ? "every logit is -inf: no token can be sampled"
+                                : "the token mask (with -inf logits) forbids every token");
+
+  if (options.temperature <= 0) {
+    int32_t best = c.ids[0];
+    for (int32_t id : c.ids) {
+      if (logits[id] > logits[best]) best = id;
+    }
+    return {{best}, {1.0}, 1.0};
+  }
+
+  auto more_probable = [&](int32_t a, int32_t b) {
+    return logits[a] > logits[b] || (logits[a] == logits[b] && a < b);
+  };
+  const size_t n = c.ids.size();
+  bool sorted = false;
+  if (options.top_k > 0 && static_cast<size_t>(options.top_k) < n) {
+    std::partial_sort(c.ids.begin(), c.ids.begin() + options.top_k, c.ids.end(), more_probable);
+    c.ids.resize(options.top_k);
+    sorted = true;
+  }
+  if (options.top_p < 1 && !sorted) {
+    std::sort(c.ids.begin(), c.ids.end(), more_probable);
+    sorted = true;
+  }
+
+  double max_logit = -std::numeric_limits<double>::infinity();
+  for (int32_t id : c.ids) max_logit = std::max(max_logit, static_cast<double>(logits[id]));
+  c.weights.reserve(c.ids.size());
+  for (int32_t id : c.ids) {
+    const double w = std::exp((logits[id] - max_logit) / options.temperature);
+    c.weights.push_back(w);
+    c.total += w;
+  }
+
+  if (options.top_p < 1) {
+    const double mass = options.top_p * c.total;
+    double cumulative = 0;
+    size_t kept = 0;
+    while (kept < c.weights.size() && cumulative < mass) cumulative += c.weights[kept++];
+    c.ids.resize(kept);
+    c.weights.resize(kept);
+    c.total = cumulative;
+  }
+  return c;
+}
+
+}  // namespace
+
+void validate(const SamplingOptions& options) {
+  if (!std::isfinite(options.temperature))
+    throw Error("invalid sampling option temperature: must be finite, got " +
+                std::to_string(options.temperature));
+  if (options.top_k < 0)
+    throw Error("invalid sampling option top_k: must be >= 0 (0 = off), got " +
+                std::to_string(options.top_k));
+  if (!(options.top_p > 0 && options.top_p <= 1))
+    throw Error("invalid sampling option top_p: must be in (0, 1] (1 = off), got " +
+                std::to_string(options.top_p));
+}
+
+std::vector<float> sampling_distribution(std::span<const float> logits,
+                                         const SamplingOptions& options,
+                                         std::span<const uint8_t> allowed) {
+  const Candidates c = candidates(logits, options, allowed);
+  std::vector<float> probabilities(logits.size(), 0.0f);
+  for (size_t j = 0; j < c.ids.size(); ++j)
+    probabilities[c.ids[j]] = static_cast<float>(c.weights[j] / c.total);
+  return probabilities;
+}
+
+int32_t sample_token(std::span<const float> logits, const SamplingOptions& options, Rng& rng,
+                     std::span<const uint8_t> allowed) {
+  const Candidates c = candidates(logits, options, allowed);
+  // uniform() < 1 and the running sum repeats the sum that made `total`, so target < total: the
+  // walk stops on a token of positive weight, and reaches the last one only when it is that.
+  const double target = rng.uniform() * c.total;
+  double cumulative = 0;
+  for (size_t j = 0; j + 1 < c.ids.size(); ++j) {
+    cumulative += c.weights[j];
+    if (target < cumulative) return c.ids[j];
+  }
+  return c.ids.back();
+}
+
+}  // namespace rnnkit

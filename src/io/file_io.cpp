@@ -1,0 +1,120 @@
+#include "rnnkit/file_io.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "rnnkit/error.h"
+
+namespace rnnkit {
+namespace {
+
+std::string failure(const std::string& verb, const std::string& path, int error_number) {
+  return "cannot " + verb + " " + path + ": " + std::strerror(error_number);
+}
+
+// Closes the descriptor it owns; close() errors only matter on the write path, which closes
+// explicitly and checks.
+class FileDescriptor {
+ public:
+  explicit FileDescriptor(int fd) : fd_(fd) {}
+  FileDescriptor(const FileDescriptor&) = delete;
+  FileDescriptor& operator=(const FileDescriptor&) = delete;
+  ~FileDescriptor() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int get() const { return fd_; }
+  int release() { return std::exchange(fd_, -1); }
+
+ private:
+  int fd_;
+};
+
+// Creates a new file next to `path` (same directory, so rename() stays within one filesystem)
+// under a name no other writer uses, and returns its descriptor and name.
+std::pair<int, std::string> create_temporary_beside(const std::string& path) {
+  static std::atomic<unsigned> counter{0};
+  size_t slash = path.rfind('/');
+  std::string directory = slash == std::string::npos ? "" : path.substr(0, slash + 1);
+  std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+  for (int attempt = 0;; ++attempt) {
+    std::string name = directory + "." + base + ".tmp-" + std::to_string(::getpid()) + "-" +
+                       std::to_string(counter.fetch_add(1));
+    int fd = ::open(name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd >= 0) return {fd, name};
+    // A name left behind by a crashed process with a reused pid: try the next one.
+    if (errno != EEXIST || attempt >= 100) throw Error(failure("write", path, errno));
+  }
+}
+
+std::string parent_directory(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+// Writes, syncs and closes `fd` (closed in every case); returns 0 or the errno of the first step
+// that failed.
+int write_sync_close(int fd, std::string_view bytes) {
+  FileDescriptor owned(fd);
+  while (!bytes.empty()) {
+    ssize_t written = ::write(fd, bytes.data(), bytes.size());
+    if (written < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    // write() may return less than asked (a full disk, a file size limit); the next call then
+    // reports why.
+    bytes.remove_prefix(static_cast<size_t>(written));
+  }
+  if (::fsync(fd) != 0) return errno;
+  if (::close(owned.release()) != 0) return errno;
+  return 0;
+}
+
+}  // namespace
+
+std::string read_file(const std::string& path) {
+  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) throw Error(failure("read", path, errno));
+  std::string bytes;
+  struct stat info {};
+  if (::fstat(fd.get(), &info) == 0 && info.st_size > 0)
+    bytes.reserve(static_cast<size_t>(info.st_size));
+  char chunk[1 << 16];
+  for (;;) {
+    ssize_t got = ::read(fd.get(), chunk, sizeof chunk);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      throw Error(failure("read", path, errno));
+    }
+    if (got == 0) break;
+    bytes.append(chunk, static_cast<size_t>(got));
+  }
+  return bytes;
+}
+
+void write_file_atomically(const std::string& path, std::string_view bytes) {
+  auto [fd, temporary] = create_temporary_beside(path);
+  int error_number = write_sync_close(fd, bytes);
+  if (error_number == 0 && ::rename(temporary.c_str(), path.c_str()) != 0) error_number = errno;
+  if (error_number != 0) {
+    ::unlink(temporary.c_str());
+    throw Error(failure("write", path, error_number));
+  }
+  // The rename is only durable once the directory entry is on disk. Some filesystems cannot sync
+  // a directory (EINVAL); the file itself is complete there, so that is not a failure.
+  std::string directory = parent_directory(path);
+  FileDescriptor directory_fd(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (directory_fd.get() < 0 || (::fsync(directory_fd.get()) != 0 && errno != EINVAL))
+    throw Error("wrote " + path + " but cannot sync its directory " + directory + ": " +
+                std::strerror(errno));
+}
+
+}  // namespace rnnkit

@@ -1,0 +1,289 @@
+#include "rnnkit/classifier.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "rnnkit/cross_entropy.h"
+#include "rnnkit/error.h"
+#include "rnnkit/safetensors.h"
+#include "tensor/row_ops.h"
+
+namespace rnnkit {
+namespace {
+
+const ClassifierConfig& validated(const ClassifierConfig& c) {
+  c.validate();
+  return c;
+}
+
+RNNOptions rnn_options(const ClassifierConfig& c) {
+  return {c.cell,          c.embedding_dim ? c.embedding_dim : c.vocab_size,
+          c.hidden_size,   c.num_layers,
+          c.bidirectional, c.dropout};
+}
+
+}  // namespace
+
+void ClassifierConfig::validate() const {
+  auto positive = [](int64_t v, const char* name) {
+    if (v <= 0) throw Error(std::string(name) + " must be positive, got " + std::to_string(v));
+    if (v > (int64_t{1} << 24))
+      throw Error(std::string(name) + " is too large: " + std::to_string(v));
+  };
+  positive(vocab_size, "vocab_size");
+  positive(hidden_size, "hidden_size");
+  positive(num_layers, "num_layers");
+  if (embedding_dim < 0) throw Error("embedding_dim must be >= 0 (0 = one-hot input)");
+  if (num_classes < 2)
+    throw Error("a classifier needs at least 2 classes, got " + std::to_string(num_classes));
+  positive(num_classes, "num_classes");
+  if (!(dropout >= 0.0f && dropout < 1.0f))
+    throw Error("dropout must be in [0, 1), got " + std::to_string(dropout));
+}
+
+std::string ClassifierConfig::to_json() const {
+  nlohmann::json j = {
+      {"cell", cell_kind_name(cell)}, {"vocab_size", vocab_size},  {"embedding_dim", embedding_dim},
+      {"hidden_size", hidden_size},   {"num_layers", num_layers},  {"bidirectional", bidirectional},
+      {"dropout", dropout},           {"num_classes", num_classes}};
+  return j.dump();
+}
+
+ClassifierConfig ClassifierConfig::from_json(const std::string& text) {
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) throw Error("classifier config is not a JSON object");
+  ClassifierConfig c;
+  auto get_int = [&](const char* key) -> int64_t {
+    if (!j.contains(key) || !j[key].is_number_integer())
+      throw Error(std::string("classifier config: \"") + key + "\" must be an integer");
+    return j[key].get<int64_t>();
+  };
+  if (!j.contains("cell") || !j["cell"].is_string())
+    throw Error("classifier config lacks \"cell\"");
+  c.cell = parse_cell_kind(j["cell"].get<std::string>());
+  c.vocab_size = get_int("vocab_size");
+  c.embedding_dim = get_int("embedding_dim");
+  c.hidden_size = get_int("hidden_size");
+  c.num_layers = get_int("num_layers");
+  c.num_classes = get_int("num_classes");
+  if (!j.contains("bidirectional") || !j["bidirectional"].is_boolean())
+    throw Error("classifier config: \"bidirectional\" must be true or false");
+  c.bidirectional = j["bidirectional"].get<bool>();
+  if (j.contains("dropout")) {
+    if (!j["dropout"].is_number()) throw Error("classifier config: \"dropout\" must be a number");
+    c.dropout = j["dropout"].get<float>();
+  }
+  c.validate();
+  return c;
+}
+
+SequenceClassifier::SequenceClassifier(const ClassifierConfig& config)
+    : config_(validated(config)),
+      embedding_(config.embedding_dim
+                     ? std::make_unique<Embedding>(config.vocab_size, config.embedding_dim)
+                     : nullptr),
+      rnn_(rnn_options(config)),
+      fc_(rnn_.output_size(), config.num_classes, "fc") {}
+
+ParameterList SequenceClassifier::parameters() {
+  ParameterList params;
+  if (embedding_) params.push_back(&embedding_->weight);
+  for (Parameter* p : rnn_.parameters()) params.push_back(p);
+  for (Parameter* p : fc_.parameters()) params.push_back(p);
+  return params;
+}
+
+int64_t SequenceClassifier::parameter_count() {
+  int64_t n = 0;
+  for (Parameter* p : parameters()) n += p->value.numel();
+  return n;
+}
+
+void SequenceClassifier::reset_parameters(Rng& rng, float remember_bias) {
+  if (embedding_) embedding_->reset_parameters(rng);
+  rnn_.reset_parameters(rng);
+  fc_.reset_parameters(rng);
+  if (config_.cell != CellKind::Lstm && config_.cell != CellKind::Gru) return;
+  const int64_t H = config_.hidden_size;
+  for (int64_t l = 0; l < config_.num_layers; ++l)
+    for (int64_t d = 0; d < config_.directions(); ++d) {
+      float* bias = rnn_.layer(l, d).bias_ih.value.data();
+      for (int64_t i = H; i < 2 * H; ++i) bias[i] += remember_bias;
+    }
+}
+
+void SequenceClassifier::forward(std::span<const int32_t> ids, int64_t T, int64_t B, Tensor& logits,
+                                 bool training, Rng* rng) {
+  if (T <= 0 || B <= 0 || static_cast<int64_t>(ids.size()) != T * B)
+    throw Error("classifier: " + std::to_string(ids.size()) + " token ids for " +
+                std::to_string(T) + " steps x " + std::to_string(B) + " sequences");
+  ids_.assign(ids.begin(), ids.end());
+  if (embedding_) {
+    x_.resize({T, B, config_.embedding_dim});
+    embedding_->forward(ids_, x_.data());
+  } else {
+    x_.resize({T, B, config_.vocab_size});
+    one_hot(ids_, config_.vocab_size, x_.data());
+  }
+  rnn_.forward(x_, nullptr, nullptr, y_, &hN_, nullptr, training, rng);
+  const int64_t D = config_.directions(), H = config_.hidden_size, L = config_.num_layers;
+  features_.resize({B, D * H});
+  for (int64_t d = 0; d < D; ++d)
+    rows::copy(B, H, hN_.data() + ((L - 1) * D + d) * B * H, H, features_.data() + d * H, D * H);
+  logits.resize({B, config_.num_classes});
+  fc_.forward(features_.data(), D * H, B, logits.data(), config_.num_classes);
+}
+
+LossResult SequenceClassifier::forward_backward(std::span<const int32_t> ids, int64_t T, int64_t B,
+                                                std::span<const int32_t> labels, bool training,
+                                                bool backward, Rng* rng, Tensor* logits) {
+  if (static_cast<int64_t>(labels.size()) != B)
+    throw Error("classifier: " + std::to_string(labels.size()) + " labels for " +
+                std::to_string(B) + " sequences");
+  forward(ids, T, B, logits_, training, rng);
+  if (logits) *logits = logits_;
+  const int64_t C = config_.num_classes, D = config_.directions(), H = config_.hidden_size;
+  CrossEntropySum ce =
+      softmax_cross_entropy(logits_.data(), B, C, C, labels.data(), kIgnoreIndex,
+                            backward ? logits_.data() : nullptr, 1.0f / static_cast<float>(B));
+  LossResult result{ce.loss_sum, ce.count};
+  if (!backward) return result;
+  dfeatures_.resize({B, D * H});
+  fc_.backward(features_.data(), D * H, B, logits_.data(), C, dfeatures_.data(), D * H);
+  dhN_.resize(rnn_.state_shape(B));
+  dhN_.zero();
+  const int64_t L = config_.num_layers;
+  for (int64_t d = 0; d < D; ++d)
+    rows::copy(B, H, dfeatures_.data() + d * H, D * H, dhN_.data() + ((L - 1) * D + d) * B * H, H);
+  dy_.resize({T, B, D * H});
+  dy_.zero();
+  rnn_.backward(dy_, &dhN_, nullptr, embedding_ ? &dx_ : nullptr, nullptr, nullptr);
+  if (embedding_) embedding_->backward(ids_, dx_.data());
+  return result;
+}
+
+std::vector<std::pair<std::string, Tensor*>> SequenceClassifier::named_tensors() {
+  std::vector<std::pair<std::string, Tensor*>> tensors;
+  for (Parameter* p : parameters()) tensors.emplace_back(p->name, &p->value);
+  return tensors;
+}
+
+std::vector<std::pair<std::string, const Tensor*>> SequenceClassifier::state_dict() {
+  auto named = named_tensors();
+  return {named.begin(), named.end()};
+}
+
+void SequenceClassifier::load_state_dict(const std::map<std::string, Tensor>& tensors) {
+  auto expected = named_tensors();
+  for (const auto& [name, target] : expected) {
+    auto it = tensors.find(name);
+    if (it == tensors.end()) throw Error("checkpoint lacks tensor " + name);
+    if (it->second.shape() != target->shape())
+      throw Error("tensor " + name + " has shape " + it->second.shape_string() +
+                  " but the model expects " + target->shape_string());
+  }
+  for (const auto& entry : tensors)
+    if (std::none_of(expected.begin(), expected.end(),
+                     [&](const auto& e) { return e.first == entry.first; }))
+      throw Error("checkpoint has unexpected tensor " + entry.first);
+  for (const auto& [name, target] : expected) *target = tensors.at(name);
+}
+
+void save_classifier(const std::string& path, SequenceClassifier& model, const Vocab& vocab,
+                     const std::vector<std::string>& labels) {
+  if (static_cast<int64_t>(labels.size()) != model.config().num_classes)
+    throw Error("save_classifier: " + std::to_string(labels.size()) + " labels for " +
+                std::to_string(model.config().num_classes) + " classes");
+  write_safetensors(path, model.state_dict(),
+                    {{"rnnkit.classifier_config", model.config().to_json()},
+                     {"rnnkit.vocab", vocab.to_json()},
+                     {"rnnkit.labels", nlohmann::json(labels).dump()}});
+}
+
+LoadedClassifier load_classifier(const std::string& path) {
+  std::string file = path;
+  if (std::filesystem::is_directory(path)) {
+    file = (std::filesystem::path(path) / "best.safetensors").string();
+    if (!std::filesystem::exists(file))
+      file = (std::filesystem::path(path) / "last.safetensors").string();
+  }
+  SafetensorsFile contents = read_safetensors(file);
+  auto meta = [&](const char* key) -> const std::string& {
+    auto it = contents.metadata.find(key);
+    if (it == contents.metadata.end())
+      throw Error(file + " is not a classifier model (no " + key + " metadata)");
+    return it->second;
+  };
+  LoadedClassifier loaded{std::make_unique<SequenceClassifier>(
+                              ClassifierConfig::from_json(meta("rnnkit.classifier_config"))),
+                          Vocab::from_json(meta("rnnkit.vocab")),
+                          {}};
+  nlohmann::json labels = nlohmann::json::parse(meta("rnnkit.labels"), nullptr, false);
+  if (!labels.is_array()) throw Error(file + ": rnnkit.labels must be a JSON array of strings");
+  for (const auto& label : labels) {
+    if (!label.is_string()) throw Error(file + ": rnnkit.labels must be a JSON array of strings");
+    loaded.labels.push_back(label.get<std::string>());
+  }
+  const ClassifierConfig& c = loaded.model->config();
+  if (static_cast<int64_t>(loaded.labels.size()) != c.num_classes)
+    throw Error(file + ": " + std::to_string(loaded.labels.size()) + " labels for " +
+                std::to_string(c.num_classes) + " classes");
+  if (loaded.vocab.size() != c.vocab_size)
+    throw Error(file + ": the vocabulary has " + std::to_string(loaded.vocab.size()) +
+                " tokens but the model " + std::to_string(c.vocab_size));
+  loaded.model->load_state_dict(contents.tensors);
+  return loaded;
+}
+
+std::vector<int64_t> confusion_matrix(std::span<const int32_t> actual,
+                                      std::span<const int32_t> predicted, int64_t num_classes) {
+  if (actual.size() != predicted.size())
+    throw Error("confusion_matrix: " + std::to_string(actual.size()) + " labels but " +
+                std::to_string(predicted.size()) + " predictions");
+  std::vector<int64_t> counts(num_classes * num_classes, 0);
+  for (size_t i = 0; i < actual.size(); ++i) {
+    if (actual[i] < 0 || actual[i] >= num_classes || predicted[i] < 0 ||
+        predicted[i] >= num_classes)
+      throw Error("confusion_matrix: class id outside [0, " + std::to_string(num_classes) + ")");
+    ++counts[actual[i] * num_classes + predicted[i]];
+  }
+  return counts;
+}
+
+std::vector<LabeledText> make_recall_task(int64_t count, int64_t length, uint64_t seed) {
+  if (length < 2) throw Error("the recall task needs sequences of at least 2 characters");
+  if (count < 0) throw Error("the number of examples must be >= 0");
+  constexpr int kKeys = 8;
+  Rng rng(seed);
+  std::vector<LabeledText> examples;
+  examples.reserve(count);
+  for (int64_t i = 0; i < count; ++i) {
+    const auto key = static_cast<char>('A' + rng.below(kKeys));
+    std::string text(1, key);
+    for (int64_t k = 0; k < length - 2; ++k) text += static_cast<char>('a' + rng.below(26));
+    const bool recurs = rng.below(2) == 1;
+    char query = key;
+    if (!recurs) query = static_cast<char>('A' + (key - 'A' + 1 + rng.below(kKeys - 1)) % kKeys);
+    text += query;
+    examples.push_back({recurs ? "yes" : "no", std::move(text), i + 1});
+  }
+  return examples;
+}
+
+std::vector<LabeledText> make_first_key_task(int64_t count, int64_t length, uint64_t seed) {
+  if (length < 1) throw Error("the first-key task needs sequences of at least 1 character");
+  if (count < 0) throw Error("the number of examples must be >= 0");
+  Rng rng(seed);
+  std::vector<LabeledText> examples;
+  examples.reserve(count);
+  for (int64_t i = 0; i < count; ++i) {
+    const auto key = static_cast<char>('A' + rng.below(8));
+    std::string text(1, key);
+    for (int64_t k = 0; k < length - 1; ++k) text += static_cast<char>('a' + rng.below(26));
+    examples.push_back({key < 'E' ? "A-D" : "E-H", std::move(text), i + 1});
+  }
+  return examples;
+}
+
+}  // namespace rnnkit

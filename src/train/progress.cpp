@@ -1,0 +1,68 @@
+#include "train/progress.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <sstream>
+#include <vector>
+
+#include "rnnkit/error.h"
+
+namespace rnnkit {
+
+Progress::Progress(const std::string& run_dir, int64_t keep_until_step)
+    : terminal_(isatty(fileno(stderr))) {
+  const std::string path = run_dir + "/metrics.jsonl";
+  std::vector<std::string> kept;
+  if (keep_until_step >= 0 && std::filesystem::exists(path)) {
+    std::ifstream in(path);
+    std::string line;
+    while (std::getline(in, line)) {
+      auto j = nlohmann::json::parse(line, nullptr, false);
+      if (!j.is_discarded() && j.value("step", int64_t{0}) <= keep_until_step) kept.push_back(line);
+    }
+  }
+  metrics_.open(path, std::ios::trunc);
+  if (!metrics_) throw Error("cannot write " + path);
+  for (const std::string& line : kept) metrics_ << line << "\n";
+  metrics_.flush();
+}
+
+void Progress::record(const nlohmann::json& event) {
+  metrics_ << event.dump() << "\n";
+  metrics_.flush();
+}
+
+void Progress::status(const std::string& text, bool log_line) {
+  if (terminal_) {
+    std::fprintf(stderr, "\r\033[K%s", text.c_str());
+    live_line_ = true;
+  } else if (log_line) {
+    std::fprintf(stderr, "%s\n", text.c_str());
+  }
+  std::fflush(stderr);
+}
+
+void Progress::message(const std::string& text) {
+  if (live_line_) std::fprintf(stderr, "\r\033[K");
+  std::fprintf(stderr, "%s\n", text.c_str());
+  live_line_ = false;
+  std::fflush(stderr);
+}
+
+void Progress::finish() {
+  if (live_line_) std::fprintf(stderr, "\n");
+  live_line_ = false;
+}
+
+std::string format_duration(double seconds) {
+  if (!(seconds >= 0) || seconds > 1e7) return "?";
+  const int64_t s = static_cast<int64_t>(seconds + 0.5);
+  std::ostringstream out;
+  if (s >= 3600) out << s / 3600 << "h" << (s % 3600) / 60 << "m";
+  else if (s >= 60) out << s / 60 << "m" << s % 60 << "s";
+  else out << s << "s";
+  return out.str();
+}
+
+}  // namespace rnnkit

@@ -1,0 +1,33 @@
+#pragma once
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace rnnkit {
+
+// What a run shows while it trains: a live status line on a terminal (plain lines otherwise)
+// and one JSON object per event in RUN_DIR/metrics.jsonl.
+class Progress {
+ public:
+  // `keep_until_step`: on resume, metric lines past the resumed step (written after the last
+  // checkpoint of the interrupted run) are dropped so the file reads as one uninterrupted run.
+  Progress(const std::string& run_dir, int64_t keep_until_step);
+
+  void record(const nlohmann::json& event);
+  // Replaces the live line (terminal) or prints a log line when `log_line` is set.
+  void status(const std::string& text, bool log_line);
+  void message(const std::string& text);  // a line of its own, above the live line
+  void finish();
+
+ private:
+  std::ofstream metrics_;
+  bool terminal_;
+  bool live_line_ = false;
+};
+
+std::string format_duration(double seconds);
+
+}  // namespace rnnkit

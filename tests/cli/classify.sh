@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# `rnnkit classify` end to end on tiny data: generate (deterministic recall task), train,
+# predict (arguments, stdin, probabilities), eval (accuracy and confusion matrix), bad input.
+# Called as: bash classify.sh RNNKIT_BINARY SOURCE_DIR
+source "$(dirname "$0")/lib.sh"
+export LC_ALL=C.UTF-8
+
+"$RNNKIT" classify generate --length 6 --count 400 --seed 5 --out "$WORK/recall.tsv" ||
+  fail "generate"
+[ "$(wc -l <"$WORK/recall.tsv")" = 400 ] || fail "generate --count 400"
+awk -F'\t' '{ want = substr($2, 1, 1) == substr($2, 6, 1) ? "yes" : "no";
+              if ($1 != want || length($2) != 6) bad++ } END { exit bad > 0 }' "$WORK/recall.tsv" ||
+  fail "a generated label disagrees with its text"
+"$RNNKIT" classify generate --length 6 --count 400 --seed 5 | cmp -s - "$WORK/recall.tsv" ||
+  fail "generate is not deterministic"
+"$RNNKIT" classify generate --length 6 --count 400 --seed 6 | cmp -s - "$WORK/recall.tsv" &&
+  fail "generate ignores --seed"
+
+if ! "$RNNKIT" classify train --data "$WORK/recall.tsv" --out "$WORK/run" --epochs 2 --threads 1 \
+  --hidden 8 --embedding 4 --cell gru --bidirectional >"$WORK/train.log" 2>&1; then
+  cat "$WORK/train.log" >&2
+  fail "training on the recall task"
+  finish
+fi
+for f in last.safetensors best.safetensors metrics.jsonl; do
+  [ -s "$WORK/run/$f" ] || fail "the run directory lacks $f"
+done
+[ "$(grep -c '"type":"epoch"' "$WORK/run/metrics.jsonl")" = 2 ] || fail "metrics.jsonl: not 2 epochs"
+grep -q '"confusion":\[\[' "$WORK/run/metrics.jsonl" || fail "metrics.jsonl has no confusion matrix"
+grep -q "360 training and 40 held-out" "$WORK/train.log" || fail "not a 90/10 split"
+grep -q "confusion matrix" "$WORK/train.log" || fail "training prints no confusion matrix"
+header=$(head -c 8192 "$WORK/run/last.safetensors" | tr -d '\0')
+for name in embedding.weight rnn.weight_ih_l0_reverse fc.weight rnnkit.classifier_config \
+  rnnkit.labels; do
+  grep -qF "$name" <<<"$header" || fail "checkpoint header lacks $name"
+done
+
+out=$("$RNNKIT" classify predict --model "$WORK/run" AbcdeA AbcdeB)
+[ "$(wc -l <<<"$out")" = 2 ] || fail "predict with 2 arguments: $out"
+grep -qvxE 'yes|no' <<<"$out" && fail "predict prints something other than a label: $out"
+out=$(printf 'AbcdeA\n\nHxyzwH\n' | "$RNNKIT" classify predict --model "$WORK/run" --probabilities)
+[ "$(wc -l <<<"$out")" = 2 ] || fail "predict from stdin: $out"
+grep -qvE '^(yes|no)	(0\.[5-9][0-9]*|1)$' <<<"$out" && fail "predict --probabilities: $out"
+out=$("$RNNKIT" classify eval --model "$WORK/run" --data "$WORK/recall.tsv")
+grep -q "on 400 texts" <<<"$out" || fail "eval: $out"
+grep -q "confusion matrix" <<<"$out" || fail "eval prints no confusion matrix"
+
+# Bad input: each a clear error naming the line.
+printf 'yes\tAbcA\n\tAbcB\n' >"$WORK/missing.tsv"
+expect_error "missing label" "missing.tsv:2: missing label" \
+  "$RNNKIT" classify train --data "$WORK/missing.tsv" --out "$WORK/x"
+printf 'yes\tAbcA\nno AbcB\n' >"$WORK/notab.tsv"
+expect_error "line without a tab" "notab.tsv:2: no tab" \
+  "$RNNKIT" classify train --data "$WORK/notab.tsv" --out "$WORK/x"
+printf 'yes\tAbcA\nyes\tAbcB\n' >"$WORK/one.tsv"
+expect_error "a single label" "a classifier needs two" \
+  "$RNNKIT" classify train --data "$WORK/one.tsv" --out "$WORK/x"
+expect_error "unknown character in an argument" "text 1: 1 character is not in the vocabulary" \
+  "$RNNKIT" classify predict --model "$WORK/run" "Ab1A"
+expect_error "unknown character on stdin" "stdin:2:" \
+  sh -c "printf 'AbcA\nAb#A\n' | '$RNNKIT' classify predict --model '$WORK/run'"
+printf 'maybe\tAbcA\n' >"$WORK/unknown_label.tsv"
+expect_error "eval with an unknown label" 'unknown_label.tsv:1: unknown label "maybe"' \
+  "$RNNKIT" classify eval --model "$WORK/run" --data "$WORK/unknown_label.tsv"
+"$RNNKIT" classify generate --task first --length 4 --count 50 --seed 1 >"$WORK/first.tsv" ||
+  fail "generate --task first"
+awk -F'\t' '{ want = substr($2, 1, 1) <= "D" ? "A-D" : "E-H"; if ($1 != want) bad++ }
+            END { exit bad > 0 || NR != 50 }' "$WORK/first.tsv" || fail "first-key labels"
+expect_error "generate an unknown task" "--task must be recall or first" \
+  "$RNNKIT" classify generate --task copy
+expect_error "generate with a bad length" "at least 2" \
+  "$RNNKIT" classify generate --length 1
+finish

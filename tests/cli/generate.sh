@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# `rnnkit generate` end to end on a tiny char-level model trained here for a few steps: echo,
+# seeds, greedy and beam decoding, prompt files, token counts, UTF-8 output and bad input.
+# Called as: bash generate.sh RNNKIT_BINARY SOURCE_DIR
+set -uo pipefail
+rnnkit=${1:?usage: generate.sh RNNKIT_BINARY SOURCE_DIR}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export LC_ALL=C.UTF-8
+failures=0
+check() {
+  if eval "$2"; then
+    echo "ok: $1"
+  else
+    echo "FAIL: $1" >&2
+    failures=$((failures + 1))
+  fi
+}
+
+for i in $(seq 60); do
+  echo "the quick brown fox jumps over the lazy dog. 床前明月光，疑是地上霜。😀"
+done >"$tmp/text.txt"
+"$rnnkit" train --text "$tmp/text.txt" --out "$tmp/run" --steps 5 --cell lstm --layers 1 \
+  --hidden 16 --embedding 8 --batch 4 --bptt 16 --seed 1 >"$tmp/train.log" 2>&1
+check "a tiny model trains" "[ -f '$tmp/run/last.safetensors' ]" || {
+  cat "$tmp/train.log" >&2
+  exit 1
+}
+model=$tmp/run
+gen() { "$rnnkit" generate --model "$model" "$@"; }
+
+gen -p "the " -n 40 --temp 0 >"$tmp/greedy1" 2>/dev/null
+gen -p "the " -n 40 --temp 0 >"$tmp/greedy2" 2>/dev/null
+check "greedy decoding is deterministic" "cmp -s '$tmp/greedy1' '$tmp/greedy2'"
+check "the prompt is echoed first" "[ \"\$(head -c 4 '$tmp/greedy1')\" = 'the ' ]"
+
+gen -p "the " -n 60 --temp 1 --seed 5 >"$tmp/seed5a" 2>"$tmp/seed5a.err"
+gen -p "the " -n 60 --temp 1 --seed 5 >"$tmp/seed5b" 2>/dev/null
+gen -p "the " -n 60 --temp 1 --seed 6 >"$tmp/seed6" 2>/dev/null
+check "the same seed gives the same text" "cmp -s '$tmp/seed5a' '$tmp/seed5b'"
+check "another seed gives another text" "! cmp -s '$tmp/seed5a' '$tmp/seed6'"
+check "stderr reports the number of tokens" "grep -q 'generated 60 tokens' '$tmp/seed5a.err'"
+check "a given seed is not reported as random" "! grep -q '^seed:' '$tmp/seed5a.err'"
+
+gen -p "the " -n 60 --temp 1 >"$tmp/random" 2>"$tmp/random.err"
+seed=$(sed -n 's/^seed: \([0-9]*\)$/\1/p' "$tmp/random.err")
+check "without --seed a random seed is printed to stderr" "[ -n '$seed' ]"
+gen -p "the " -n 60 --temp 1 --seed "${seed:-0}" >"$tmp/replay" 2>/dev/null
+check "the printed seed replays the run" "cmp -s '$tmp/random' '$tmp/replay'"
+
+gen -p "the " -n 60 --temp 1 --seed 5 --no-echo >"$tmp/noecho" 2>/dev/null
+check "--no-echo prints exactly the continuation" \
+  "[ \"the \$(cat '$tmp/noecho')\" = \"\$(cat '$tmp/seed5a')\" ]"
+
+printf 'the ' >"$tmp/prompt.txt"
+gen --prompt-file "$tmp/prompt.txt" -n 60 --temp 1 --seed 5 >"$tmp/fromfile" 2>/dev/null
+check "--prompt-file is the same as -p" "cmp -s '$tmp/fromfile' '$tmp/seed5a'"
+
+gen -p "the " -n 40 --beam 1 >"$tmp/beam1" 2>/dev/null
+check "--beam 1 equals greedy decoding" "cmp -s '$tmp/beam1' '$tmp/greedy1'"
+gen -p "the " -n 30 --beam 4 --no-echo >"$tmp/beam4" 2>"$tmp/beam4.err"
+check "--beam 4 produces 30 tokens" "grep -q 'generated 30 tokens' '$tmp/beam4.err'"
+
+gen -p "床前" -n 200 --temp 1.5 --seed 3 >"$tmp/utf8" 2>/dev/null
+check "multi-byte output is valid UTF-8" "iconv -f UTF-8 -t UTF-8 '$tmp/utf8' >/dev/null"
+check "the run streams 200 tokens" "[ \$(wc -m <'$tmp/utf8') -ge 202 ]"
+
+gen -p "" -n 5 --temp 0 >/dev/null 2>"$tmp/empty.err"
+check "an empty prompt without a start token is an error" "grep -q 'empty prompt' '$tmp/empty.err'"
+gen -p "Жthe" -n 5 >/dev/null 2>"$tmp/oov.err"
+check "an unknown character exits 1" "[ $? -eq 1 ]"
+check "an unknown character is named" "grep -q '\"Ж\"' '$tmp/oov.err'"
+gen -p "the" -n -2 >/dev/null 2>"$tmp/n.err"
+check "-n -2 is rejected" "[ $? -eq 1 ] && grep -q -- '-1' '$tmp/n.err'"
+gen -p "the" --top-p 0 >/dev/null 2>"$tmp/topp.err"
+check "--top-p 0 is rejected" "[ $? -eq 1 ] && grep -q 'top_p' '$tmp/topp.err'"
+gen -p "the" --beam 0 -n 0 >"$tmp/zero" 2>/dev/null
+check "-n 0 prints the prompt only" "[ \"\$(cat '$tmp/zero')\" = 'the' ]"
+"$rnnkit" generate --model "$tmp/missing" -p "the" >/dev/null 2>"$tmp/missing.err"
+check "a missing model exits 1 with a message" "[ $? -eq 1 ] && grep -q 'error:' '$tmp/missing.err'"
+
+[ "$failures" -eq 0 ] || {
+  echo "$failures check(s) failed" >&2
+  exit 1
+}

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# `rnnkit seq2seq` end to end on tiny data: train (underscore and TSV files, peeky, attention,
+# resume), predict (arguments, stdin, beam), eval, attend (SVG and PNG), and the bad-input errors.
+# Called as: bash seq2seq.sh RNNKIT_BINARY SOURCE_DIR
+source "$(dirname "$0")/lib.sh"
+export LC_ALL=C.UTF-8
+
+head -n 300 "$SHARED_DATA/addition.txt" >"$WORK/add.txt"
+train() { "$RNNKIT" seq2seq train --threads 1 --hidden 16 --embedding 8 --batch 32 "$@"; }
+
+if ! train --data "$WORK/add.txt" --out "$WORK/run" --epochs 2 --reverse --peeky --attention \
+  >"$WORK/train.log" 2>&1; then
+  cat "$WORK/train.log" >&2
+  fail "training on 300 addition lines"
+  finish
+fi
+for f in last.safetensors best.safetensors metrics.jsonl; do
+  [ -s "$WORK/run/$f" ] || fail "the run directory lacks $f"
+done
+[ "$(grep -c '"type":"epoch"' "$WORK/run/metrics.jsonl")" = 2 ] || fail "metrics.jsonl: not 2 epochs"
+grep -q '"accuracy":' "$WORK/run/metrics.jsonl" || fail "metrics.jsonl has no accuracy"
+grep -q '"epoch":2' "$WORK/run/metrics.jsonl" || fail "metrics.jsonl lacks epoch 2"
+grep -q '270 training and 30 held-out' "$WORK/train.log" || fail "not the book's 90/10 split"
+header=$(head -c 8192 "$WORK/run/last.safetensors" | tr -d '\0')
+for name in encoder.embedding.weight encoder.rnn.weight_ih_l0 decoder.rnn.weight_hh_l0 \
+  decoder.fc.weight rnnkit.seq2seq_config rnnkit.vocab; do
+  grep -qF "$name" <<<"$header" || fail "checkpoint header lacks $name"
+done
+
+# predict: arguments, stdin, beam search; answers are fixed-width in this data, padding trimmed.
+# (An undertrained model may answer with padding only, so lines are counted in files.)
+"$RNNKIT" seq2seq predict --model "$WORK/run" "16+75" "1+1" >"$WORK/p1" || fail "predict"
+[ "$(wc -l <"$WORK/p1")" = 2 ] || fail "predict with 2 arguments: $(cat "$WORK/p1")"
+grep -q ' $' "$WORK/p1" && fail "predict keeps the answers' padding spaces"
+printf '16+75\n\n2+3\n7+8\n' | "$RNNKIT" seq2seq predict --model "$WORK/run/best.safetensors" \
+  >"$WORK/p2" || fail "predict from stdin"
+[ "$(wc -l <"$WORK/p2")" = 3 ] || fail "predict from stdin (3 questions, one blank line)"
+"$RNNKIT" seq2seq predict --model "$WORK/run" --beam 3 "16+75" >"$WORK/p3" || fail "predict --beam"
+[ "$(wc -l <"$WORK/p3")" = 1 ] || fail "predict --beam 3"
+"$RNNKIT" seq2seq eval --model "$WORK/run" --data "$WORK/add.txt" | grep -q "of 300 answers exact" ||
+  fail "eval does not report 300 answers"
+
+# attend: a heat map per format; a model without attention is refused.
+"$RNNKIT" seq2seq attend --model "$WORK/run" --input "16+75" --out "$WORK/a.svg" >/dev/null ||
+  fail "attend to SVG"
+grep -q "<svg" "$WORK/a.svg" 2>/dev/null || fail "attend wrote no SVG"
+"$RNNKIT" seq2seq attend --model "$WORK/run" --input "16+75" --out "$WORK/a.png" >/dev/null ||
+  fail "attend to PNG"
+[ "$(head -c 4 "$WORK/a.png" 2>/dev/null | tail -c 3)" = PNG ] || fail "attend wrote no PNG"
+train --data "$WORK/add.txt" --out "$WORK/plain" --epochs 1 -q || fail "training without attention"
+expect_error "attend without attention" "has no attention" \
+  "$RNNKIT" seq2seq attend --model "$WORK/plain" --input "1+1" --out "$WORK/b.svg"
+
+# resume: one more epoch after the saved one.
+train --data "$WORK/add.txt" --out "$WORK/plain" --epochs 2 --resume -q || fail "resume"
+[ "$(grep -c '"type":"epoch"' "$WORK/plain/metrics.jsonl")" = 2 ] ||
+  fail "resume did not append epoch 2"
+
+# TSV pairs with answers of different lengths (an end token).
+printf 'abc\tcba\nab\tba\nhello\tolleh\nxyz\tzyx\nabcd\tdcba\nba\tab\nzz\tzz\nhey\tyeh\nyo\toy\nab\tba\n' \
+  >"$WORK/pairs.tsv"
+train --data "$WORK/pairs.tsv" --out "$WORK/tsv" --epochs 2 --attention --bidirectional \
+  --cell gru --layers 2 -q || fail "training on TSV pairs"
+"$RNNKIT" seq2seq predict --model "$WORK/tsv" "abc" >/dev/null || fail "predict with a TSV model"
+
+# Bad input: each a clear error naming the line.
+cp "$WORK/add.txt" "$WORK/bad.txt"
+sed -i '7s/_/ /' "$WORK/bad.txt"
+expect_error "line without the separator" "bad.txt:7: no '_'" \
+  train --data "$WORK/bad.txt" --out "$WORK/x" --epochs 1
+expect_error "answer longer than the decoder allows" "more than the decoder allows (2)" \
+  train --data "$WORK/add.txt" --out "$WORK/x" --epochs 1 --max-answer-length 2
+expect_error "unknown character in an argument" 'question 2: 1 character is not in the vocabulary' \
+  "$RNNKIT" seq2seq predict --model "$WORK/run" "1+1" "1x1"
+expect_error "unknown character on stdin" "stdin:2:" \
+  sh -c "printf '1+1\n1*1\n' | '$RNNKIT' seq2seq predict --model '$WORK/run'"
+expect_error "question longer than the training width" "trained on questions of 7" \
+  "$RNNKIT" seq2seq predict --model "$WORK/run" "123+4567"
+printf 'abc\tcba\nabcdabcd\tdcbadcba\n' >"$WORK/long.tsv"
+expect_error "eval answers longer than the model allows" "long.tsv:2: the answer has 8 characters" \
+  "$RNNKIT" seq2seq eval --model "$WORK/tsv" --data "$WORK/long.tsv"
+expect_error "missing model" "cannot read" \
+  "$RNNKIT" seq2seq predict --model "$WORK/nothing.safetensors" "1+1"
+finish

@@ -1,0 +1,63 @@
+# rnnkit train: exact resume, interruption, non-finite losses, bad input.
+source "$(dirname "$0")/lib.sh"
+text="$SHARED_DATA/timemachine.txt"
+common=(--text "$text" --max-tokens 4000 --letters-only --lowercase --embedding 0 --cell lstm --layers 2
+        --hidden 24 --dropout 0.2 --batch 4 --bptt 10 --random-offset --optimizer sgd --lr 1 --clip 1
+        --log-every 1 --threads 1 --seed 5)
+
+# An interrupted and resumed run reproduces the uninterrupted run's losses bit for bit.
+"$RNNKIT" train "${common[@]}" --steps 150 --checkpoint-every 50 --out "$WORK/full" >/dev/null 2>&1 || fail "full run"
+"$RNNKIT" train "${common[@]}" --steps 70 --checkpoint-every 50 --out "$WORK/part" >/dev/null 2>&1 || fail "first half"
+"$RNNKIT" train --resume "$WORK/part" --steps 150 >/dev/null 2>&1 || fail "resumed half"
+losses() { grep '"type":"train"' "$1/metrics.jsonl" | sed -E 's/.*"step":([0-9]+).*"train_loss":([^,}]+).*/\1 \2/'; }
+if [ "$(losses "$WORK/full" | wc -l)" -ne 150 ]; then fail "expected 150 logged steps"; fi
+if ! diff <(losses "$WORK/full") <(losses "$WORK/part") >/dev/null; then
+  fail "resumed run's losses differ from the uninterrupted run"
+fi
+printf 'the time machine travels\n' >"$WORK/probe.txt"
+full_eval=$("$RNNKIT" eval -m "$WORK/full" --text "$WORK/probe.txt" --json)
+part_eval=$("$RNNKIT" eval -m "$WORK/part" --text "$WORK/probe.txt" --json)
+[ "$full_eval" = "$part_eval" ] || fail "resumed final weights differ: $full_eval vs $part_eval"
+
+# SIGINT writes a checkpoint and exits cleanly; the run resumes from it.
+"$RNNKIT" train "${common[@]}" --steps 1000000 --checkpoint-every 100000 --out "$WORK/int" >/dev/null 2>&1 &
+pid=$!
+sleep 3
+kill -INT $pid
+wait $pid
+code=$?
+[ $code -eq 130 ] || fail "SIGINT exit code $code, expected 130"
+[ -f "$WORK/int/state.bin" ] || fail "no state.bin after SIGINT"
+"$RNNKIT" eval -m "$WORK/int" --text "$SHARED_DATA/timemachine.txt" >/dev/null 2>&1 || true
+
+# kill -9 while checkpoints are written every step: the last checkpoint is always whole.
+"$RNNKIT" train "${common[@]}" --steps 1000000 --checkpoint-every 1 --out "$WORK/kill" >/dev/null 2>&1 &
+pid=$!
+sleep 3
+kill -9 $pid
+wait $pid 2>/dev/null
+"$RNNKIT" eval -m "$WORK/kill/last.safetensors" --text "$WORK/probe.txt" >/dev/null 2>&1 ||
+  fail "checkpoint unreadable after kill -9"
+ls "$WORK/kill" | grep -q '\.tmp' && fail "temporary files left behind"
+
+# A NaN/Inf loss stops with a message (or is skipped on request).
+expect_error "non-finite loss" "non-finite" "$RNNKIT" train "${common[@]}" --cell rnn_relu --init-range 1e20 --steps 50 \
+  --checkpoint-every 1 --out "$WORK/nan"
+out=$("$RNNKIT" train "${common[@]}" --cell rnn_relu --init-range 1e20 --steps 20 --skip-nonfinite --out "$WORK/skip" 2>&1) ||
+  true
+grep -q "skipped" <<<"$out" || fail "--skip-nonfinite did not report skipped batches: $out"
+
+# Bad input.
+: >"$WORK/empty.txt"
+expect_error "empty file" "empty" "$RNNKIT" train --text "$WORK/empty.txt" --out "$WORK/e1"
+printf 'abc\xff\xfedef' >"$WORK/bad.txt"
+expect_error "invalid UTF-8" "byte offset 3" "$RNNKIT" train --text "$WORK/bad.txt" --out "$WORK/e2"
+printf 'short text' >"$WORK/short.txt"
+expect_error "corpus too short" "at least" "$RNNKIT" train --text "$WORK/short.txt" --batch 4 --bptt 10 --out "$WORK/e3"
+expect_error "missing file" "cannot" "$RNNKIT" train --text "$WORK/none.txt" --out "$WORK/e4"
+expect_error "impossible size" "hidden" "$RNNKIT" train --text "$text" --hidden 0 --out "$WORK/e5"
+expect_error "bad cell" "unknown cell" "$RNNKIT" train --text "$text" --cell tcn --out "$WORK/e6"
+printf '{"level":"char","tokens":["a","b"]}' >"$WORK/vocab.json"
+expect_error "vocab mismatch" "tokens but the model" "$RNNKIT" eval -m "$WORK/full" --vocab "$WORK/vocab.json" \
+  --text "$WORK/probe.txt"
+finish

@@ -1,0 +1,159 @@
+#include "rnnkit/file_io.h"
+
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "rnnkit/error.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "rnnkit_file_io_XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = pattern;
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+void write_plain(const std::string& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary) << bytes;
+}
+
+std::string read_plain(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::vector<std::string> entries_of(const fs::path& directory) {
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(directory))
+    names.push_back(entry.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::string error_of(const std::function<void()>& action) {
+  try {
+    action();
+  } catch (const rnnkit::Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+}  // namespace
+
+TEST(FileIo, ReadFileReturnsEveryByte) {
+  TempDir dir;
+  std::string bytes("a\0b\n\xff\r\n", 7);
+  write_plain(dir / "f.bin", bytes);
+  EXPECT_EQ(rnnkit::read_file(dir / "f.bin"), bytes);
+}
+
+TEST(FileIo, ReadFileReadsLargeFilesCompletely) {
+  TempDir dir;
+  std::string bytes(300000, '\0');
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 7 % 251);
+  write_plain(dir / "big", bytes);
+  EXPECT_EQ(rnnkit::read_file(dir / "big"), bytes);
+}
+
+TEST(FileIo, ReadFileErrorsNameThePathAndReason) {
+  TempDir dir;
+  std::string missing = dir / "missing.txt";
+  EXPECT_EQ(error_of([&] { rnnkit::read_file(missing); }),
+            "cannot read " + missing + ": No such file or directory");
+  EXPECT_EQ(error_of([&] { rnnkit::read_file(dir.path().string()); }),
+            "cannot read " + dir.path().string() + ": Is a directory");
+}
+
+TEST(FileIo, WriteCreatesAFileAndLeavesNoTemporary) {
+  TempDir dir;
+  rnnkit::write_file_atomically(dir / "new.bin", std::string("x\0y", 3));
+  EXPECT_EQ(read_plain(dir / "new.bin"), std::string("x\0y", 3));
+  EXPECT_EQ(entries_of(dir.path()), std::vector<std::string>{"new.bin"});
+}
+
+TEST(FileIo, WriteReplacesAnExistingFile) {
+  TempDir dir;
+  write_plain(dir / "f.txt", "a much longer old content that must disappear entirely");
+  rnnkit::write_file_atomically(dir / "f.txt", "new");
+  EXPECT_EQ(read_plain(dir / "f.txt"), "new");
+  rnnkit::write_file_atomically(dir / "f.txt", "");
+  EXPECT_EQ(read_plain(dir / "f.txt"), "");
+  EXPECT_EQ(entries_of(dir.path()), std::vector<std::string>{"f.txt"});
+}
+
+TEST(FileIo, WriteToAPathWithoutDirectoryUsesTheWorkingDirectory) {
+  TempDir dir;
+  fs::path previous = fs::current_path();
+  fs::current_path(dir.path());
+  std::string message = error_of([] { rnnkit::write_file_atomically("plain.txt", "here"); });
+  fs::current_path(previous);
+  EXPECT_EQ(message, "(no error)");
+  EXPECT_EQ(read_plain(dir / "plain.txt"), "here");
+  EXPECT_EQ(entries_of(dir.path()), std::vector<std::string>{"plain.txt"});
+}
+
+TEST(FileIo, WriteUnderARegularFileFailsEvenForRoot) {
+  TempDir dir;
+  write_plain(dir / "file", "keep");
+  std::string target = dir / "file/model.safetensors";
+  EXPECT_EQ(error_of([&] { rnnkit::write_file_atomically(target, "data"); }),
+            "cannot write " + target + ": Not a directory");
+  EXPECT_EQ(read_plain(dir / "file"), "keep");
+  EXPECT_EQ(entries_of(dir.path()), std::vector<std::string>{"file"});
+}
+
+TEST(FileIo, FailedRenameRemovesTheTemporaryAndKeepsTheTarget) {
+  TempDir dir;
+  fs::create_directory(dir / "target");
+  write_plain(dir / "target/inside", "untouched");
+  std::string message = error_of([&] { rnnkit::write_file_atomically(dir / "target", "data"); });
+  EXPECT_NE(message.find("cannot write " + (dir / "target")), std::string::npos) << message;
+  EXPECT_EQ(read_plain(dir / "target/inside"), "untouched");
+  EXPECT_EQ(entries_of(dir.path()), std::vector<std::string>{"target"});
+}
+
+// A file size limit makes write() stop short and then fail with EFBIG, as a full disk would with
+// ENOSPC; unlike permissions it also binds root.
+TEST(FileIo, ShortWriteKeepsTheOldFileIntact) {
+  TempDir dir;
+  std::string target = dir / "checkpoint";
+  write_plain(target, "old checkpoint");
+  std::string big(1 << 16, 'z');
+
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &saved), 0);
+  rlimit limited = saved;
+  limited.rlim_cur = 4096;
+  auto previous_handler = std::signal(SIGXFSZ, SIG_IGN);
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &limited), 0);
+  std::string message = error_of([&] { rnnkit::write_file_atomically(target, big); });
+  ::setrlimit(RLIMIT_FSIZE, &saved);
+  std::signal(SIGXFSZ, previous_handler);
+
+  EXPECT_EQ(message, "cannot write " + target + ": File too large");
+  EXPECT_EQ(read_plain(target), "old checkpoint");
+  EXPECT_EQ(entries_of(dir.path()), std::vector<std::string>{"checkpoint"});
+}

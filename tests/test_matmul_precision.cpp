@@ -1,0 +1,325 @@
+// The fast paths of the matrix products: bfloat16 rounding and products (checked against
+// double-precision references on the rounded inputs), prepacked right operands, the batch slices
+// that run a recurrent layer's time loop on several threads (checked against single-sequence runs
+// and finite differences), and BF16 precision end to end against the PyTorch fixtures with its
+// documented tolerance.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <thread>
+#include <vector>
+
+#include "gradient_check.h"
+#include "rnnkit/gemm.h"
+#include "rnnkit/language_model_file.h"
+#include "rnnkit/recurrent_layer.h"
+#include "rnnkit/rnn.h"
+#include "rnnkit/safetensors.h"
+
+namespace rnnkit {
+namespace {
+
+using testing::random_tensor;
+
+// BF16 precision's tolerance against PyTorch's float32 results, as the scaled error
+// max |a - b| / max(1, max |b|): inputs rounded to 8 significant bits carry a relative error up
+// to 2^-9 ~ 2e-3 each, and the errors of a forward and backward pass through a few layers add up
+// to a few times that; 2e-2 leaves room for that and still catches a wrong product.
+constexpr double kBf16Tolerance = 2e-2;
+
+// Restores the process-wide settings a test changes.
+struct SettingsGuard {
+  Precision precision = matmul_precision();
+  int threads = num_threads();
+  ~SettingsGuard() {
+    set_matmul_precision(precision);
+    set_num_threads(threads);
+  }
+};
+
+TEST(Bf16Rounding, RoundsToNearestEven) {
+  EXPECT_EQ(to_bf16(1.0f), 0x3F80);
+  EXPECT_EQ(to_bf16(-2.0f), 0xC000);
+  // 1 + 2^-8 lies halfway between 1 (0x3F80) and 1 + 2^-7 (0x3F81): ties go to the even one.
+  EXPECT_EQ(to_bf16(1.0f + std::ldexp(1.0f, -8)), 0x3F80);
+  // 1 + 3 * 2^-8 lies halfway between 0x3F81 and 0x3F82: even is 0x3F82.
+  EXPECT_EQ(to_bf16(1.0f + 3 * std::ldexp(1.0f, -8)), 0x3F82);
+  // Just above the halfway point rounds up.
+  EXPECT_EQ(to_bf16(1.0f + std::ldexp(1.0f, -8) + std::ldexp(1.0f, -20)), 0x3F81);
+  EXPECT_EQ(to_bf16(std::numeric_limits<float>::infinity()), 0x7F80);
+  EXPECT_TRUE(std::isnan(from_bf16(to_bf16(std::numeric_limits<float>::quiet_NaN()))));
+  EXPECT_EQ(from_bf16(0x3FC0), 1.5f);
+}
+
+TEST(Bf16Rounding, RoundsMatricesWithLeadingDimensions) {
+  const std::vector<float> src = {1.0f, 2.0f, 9.0f, 3.0f, 1.0f + std::ldexp(1.0f, -7), 9.0f};
+  std::vector<bf16> dst(4, 0);
+  round_to_bf16(2, 2, src.data(), 3, dst.data(), 2);
+  EXPECT_EQ(dst, (std::vector<bf16>{0x3F80, 0x4000, 0x4040, 0x3F81}));
+}
+
+float rounded(float x) {
+  return from_bf16(to_bf16(x));
+}
+
+// C = alpha * op(A) op(B) + beta * C0 in double, from the given element accessors.
+std::vector<double> reference_product(bool ta, bool tb, int64_t M, int64_t N, int64_t K,
+                                      float alpha, const std::vector<float>& A, int64_t lda,
+                                      const std::vector<float>& B, int64_t ldb, float beta,
+                                      const std::vector<float>& C0, int64_t ldc,
+                                      bool round_inputs) {
+  std::vector<double> C(C0.begin(), C0.end());
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t n = 0; n < N; ++n) {
+      double s = 0;
+      for (int64_t k = 0; k < K; ++k) {
+        float a = ta ? A[k * lda + m] : A[m * lda + k];
+        float b = tb ? B[n * ldb + k] : B[k * ldb + n];
+        if (round_inputs) a = rounded(a), b = rounded(b);
+        s += static_cast<double>(a) * b;
+      }
+      C[m * ldc + n] = alpha * s + beta * static_cast<double>(C0[m * ldc + n]);
+    }
+  return C;
+}
+
+std::vector<float> random_values(size_t n, uint64_t seed) {
+  Rng rng(seed);
+  std::vector<float> v(n);
+  for (float& x : v) x = rng.uniform(-1.0f, 1.0f);
+  return v;
+}
+
+struct ProductCase {
+  bool ta, tb;
+  int64_t M, N, K;
+  float alpha, beta;
+};
+
+class Bf16Product : public ::testing::TestWithParam<ProductCase> {};
+
+// gemm_bf16 on rounded operands, and gemm() in BF16 precision on float operands, both give the
+// exact product of the rounded inputs up to float32 accumulation.
+TEST_P(Bf16Product, MatchesDoubleReferenceOfRoundedInputs) {
+  SettingsGuard guard;
+  const ProductCase c = GetParam();
+  const int64_t lda = (c.ta ? c.M : c.K) + 3, ldb = (c.tb ? c.K : c.N) + 2, ldc = c.N + 5;
+  const std::vector<float> A = random_values((c.ta ? c.K : c.M) * lda, 1);
+  const std::vector<float> B = random_values((c.tb ? c.N : c.K) * ldb, 2);
+  const std::vector<float> C0 = random_values(c.M * ldc, 3);
+  const std::vector<double> want =
+      reference_product(c.ta, c.tb, c.M, c.N, c.K, c.alpha, A, lda, B, ldb, c.beta, C0, ldc, true);
+  std::vector<bf16> A16(A.size()), B16(B.size());
+  round_to_bf16(1, static_cast<int64_t>(A.size()), A.data(), 0, A16.data(), 0);
+  round_to_bf16(1, static_cast<int64_t>(B.size()), B.data(), 0, B16.data(), 0);
+
+  std::vector<float> C = C0;
+  gemm_bf16(c.ta ? Trans::Yes : Trans::No, c.tb ? Trans::Yes : Trans::No, c.M, c.N, c.K, c.alpha,
+            A16.data(), lda, B16.data(), ldb, c.beta, C.data(), ldc);
+  std::vector<float> D = C0;
+  set_matmul_precision(Precision::BF16);
+  gemm(c.ta ? Trans::Yes : Trans::No, c.tb ? Trans::Yes : Trans::No, c.M, c.N, c.K, c.alpha,
+       A.data(), lda, B.data(), ldb, c.beta, D.data(), ldc);
+  for (int64_t m = 0; m < c.M; ++m) {
+    for (int64_t n = 0; n < c.N; ++n) {
+      const double w = want[m * ldc + n], tol = 1e-5 * (c.K + std::abs(w));
+      ASSERT_NEAR(C[m * ldc + n], w, tol) << m << "," << n;
+      if (c.M > 1) {
+        ASSERT_NEAR(D[m * ldc + n], w, tol) << m << "," << n;
+      }
+    }
+  }
+  // Entries outside the C block stay untouched.
+  for (int64_t m = 0; m < c.M; ++m) {
+    for (int64_t n = c.N; n < ldc; ++n) ASSERT_EQ(C[m * ldc + n], C0[m * ldc + n]);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, Bf16Product,
+                         ::testing::Values(ProductCase{false, true, 7, 33, 19, 1.0f, 0.0f},
+                                           ProductCase{false, false, 40, 17, 70, 1.0f, 1.0f},
+                                           ProductCase{true, false, 33, 9, 45, 0.5f, 1.0f},
+                                           ProductCase{true, true, 5, 6, 130, 1.0f, 0.25f},
+                                           ProductCase{false, true, 1, 50, 64, 1.0f, 0.0f}));
+
+TEST(MatmulPrecision, Bf16ModeChangesTheResultByAboutTheRoundingError) {
+  SettingsGuard guard;
+  const int64_t M = 16, N = 16, K = 256;
+  const std::vector<float> A = random_values(M * K, 4), B = random_values(N * K, 5);
+  std::vector<float> f32(M * N), b16(M * N);
+  set_matmul_precision(Precision::F32);
+  gemm(Trans::No, Trans::Yes, M, N, K, 1.0f, A.data(), K, B.data(), K, 0.0f, f32.data(), N);
+  set_matmul_precision(Precision::BF16);
+  EXPECT_EQ(matmul_precision(), Precision::BF16);
+  gemm(Trans::No, Trans::Yes, M, N, K, 1.0f, A.data(), K, B.data(), K, 0.0f, b16.data(), N);
+  const std::vector<double> exact =
+      reference_product(false, true, M, N, K, 1.0f, A, K, B, K, 0.0f, f32, N, false);
+  double f32_err = 0, b16_err = 0;
+  for (int64_t i = 0; i < M * N; ++i) {
+    f32_err = std::max(f32_err, std::abs(f32[i] - exact[i]));
+    b16_err = std::max(b16_err, std::abs(b16[i] - exact[i]));
+  }
+  // sum |a b| ~ K / 4 = 64: float32 stays near 1e-5, bf16 inputs give ~ 64 * 2^-9 / sqrt(K) ~ 1e-2.
+  EXPECT_LT(f32_err, 1e-4);
+  EXPECT_GT(b16_err, 1e-3);
+  EXPECT_LT(b16_err, 0.1);
+}
+
+class PackedProduct : public ::testing::TestWithParam<bool> {};
+
+TEST_P(PackedProduct, MatchesReferenceForEveryRowCountAndConcurrently) {
+  SettingsGuard guard;
+  const bool bf16_mode = GetParam();
+  set_matmul_precision(bf16_mode ? Precision::BF16 : Precision::F32);
+  const int64_t K = 48, N = 80;
+  for (const bool tb : {false, true}) {
+    const int64_t ldb = (tb ? K : N) + 1;
+    const std::vector<float> B = random_values((tb ? N : K) * ldb, 6);
+    PackedMatrix packed;
+    packed.pack(tb ? Trans::Yes : Trans::No, K, N, B.data(), ldb);
+    for (const int64_t M : {1, 5, 16}) {
+      for (const float beta : {0.0f, 1.0f}) {
+        const std::vector<float> A = random_values(M * K, 7 + M), C0 = random_values(M * N, 8);
+        const std::vector<double> want =
+            reference_product(false, tb, M, N, K, 1.0f, A, K, B, ldb, beta, C0, N, bf16_mode);
+        // Two threads multiply at once, as the batch slices of a recurrent layer do.
+        std::vector<float> C1 = C0, C2 = C0;
+        std::thread other([&] { packed.multiply(M, A.data(), K, beta, C2.data(), N); });
+        packed.multiply(M, A.data(), K, beta, C1.data(), N);
+        other.join();
+        for (int64_t i = 0; i < M * N; ++i) {
+          ASSERT_NEAR(C1[i], want[i], 1e-4) << "tb " << tb << " M " << M << " beta " << beta;
+          ASSERT_EQ(C1[i], C2[i]);
+        }
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Precisions, PackedProduct, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "bf16" : "f32"; });
+
+class BatchSlices : public ::testing::TestWithParam<CellKind> {};
+
+// With two threads and 32 sequences, the time loop runs on two batch slices of 16 rows; every
+// sequence must come out as when it runs alone (batch 1: one-row products, no slices).
+TEST_P(BatchSlices, SlicedSequencesMatchSequencesRunAlone) {
+  SettingsGuard guard;
+  set_num_threads(2);
+  const CellKind cell = GetParam();
+  const int64_t T = 6, B = 32, In = 7, H = 24;
+  Rng rng(11);
+  RecurrentLayer layer(cell, In, H, false, "rnn", "_l0");
+  for (Parameter* p : layer.parameters()) p->value = random_tensor(p->value.shape(), rng, 0.3f);
+  const Tensor x = random_tensor({T, B, In}, rng), h0 = random_tensor({B, H}, rng, 0.5f);
+  const Tensor c0 = random_tensor({B, H}, rng, 0.5f);
+  const bool lstm = cell == CellKind::Lstm;
+  Tensor y({T, B, H}), hT({B, H}), cT({B, H});
+  layer.forward(x.data(), In, T, B, h0.data(), lstm ? c0.data() : nullptr, y.data(), H, hT.data(),
+                lstm ? cT.data() : nullptr);
+  for (int64_t b = 0; b < B; ++b) {
+    Tensor xb({T, 1, In}), yb({T, 1, H}), hb({1, H}), cb({1, H});
+    for (int64_t t = 0; t < T; ++t)
+      std::copy_n(x.data() + (t * B + b) * In, In, xb.data() + t * In);
+    layer.forward(xb.data(), In, T, 1, h0.data() + b * H, lstm ? c0.data() + b * H : nullptr,
+                  yb.data(), H, hb.data(), lstm ? cb.data() : nullptr);
+    for (int64_t t = 0; t < T; ++t) {
+      for (int64_t j = 0; j < H; ++j)
+        ASSERT_NEAR(y[(t * B + b) * H + j], yb[t * H + j], 1e-5) << b << "," << t;
+    }
+    for (int64_t j = 0; j < H; ++j) {
+      ASSERT_NEAR(hT[b * H + j], hb[j], 1e-5);
+      if (lstm) {
+        ASSERT_NEAR(cT[b * H + j], cb[j], 1e-5);
+      }
+    }
+  }
+}
+
+// The sliced backward pass against finite differences of the sliced forward pass.
+TEST_P(BatchSlices, SlicedGradientsMatchFiniteDifferences) {
+  SettingsGuard guard;
+  set_num_threads(2);
+  const CellKind cell = GetParam();
+  const int64_t T = 4, B = 16, In = 5, H = 6;
+  RNN rnn({cell, In, H, 1, false, 0.0f});
+  Rng rng(12);
+  rnn.reset_parameters(rng);
+  Tensor x = random_tensor({T, B, In}, rng), h0 = random_tensor(rnn.state_shape(B), rng, 0.5f);
+  const Tensor wy = random_tensor({T, B, H}, rng);
+  Tensor y, dx, dh0;
+  auto objective = [&] {
+    rnn.forward(x, &h0, nullptr, y, nullptr, nullptr, false, nullptr);
+    return testing::dot(y, wy);
+  };
+  for (Parameter* p : rnn.parameters()) p->grad.zero();
+  objective();
+  rnn.backward(wy, nullptr, nullptr, &dx, &dh0, nullptr);
+  std::vector<testing::GradientCase> cases = {{"x", &x, &dx}, {"h0", &h0, &dh0}};
+  for (Parameter* p : rnn.parameters()) cases.push_back({p->name, &p->value, &p->grad});
+  testing::expect_gradients_match(objective, cases, 12, cell == CellKind::RnnRelu ? 1e-3 : 1e-2);
+}
+
+INSTANTIATE_TEST_SUITE_P(Cells, BatchSlices,
+                         ::testing::Values(CellKind::RnnTanh, CellKind::RnnRelu, CellKind::Lstm,
+                                           CellKind::Gru),
+                         [](const auto& info) { return cell_kind_name(info.param); });
+
+double scaled_max_error(const Tensor& a, const Tensor& b) {
+  double err = 0, scale = 1;
+  for (int64_t i = 0; i < b.numel(); ++i) {
+    err = std::max(err, static_cast<double>(std::abs(a[i] - b[i])));
+    scale = std::max(scale, static_cast<double>(std::abs(b[i])));
+  }
+  return err / scale;
+}
+
+std::vector<int32_t> ids_of(const Tensor& t) {
+  std::vector<int32_t> ids(t.numel());
+  for (int64_t i = 0; i < t.numel(); ++i) ids[i] = static_cast<int32_t>(std::lround(t[i]));
+  return ids;
+}
+
+class Bf16Parity : public ::testing::TestWithParam<std::string> {};
+
+// The training pass in BF16 precision stays within kBf16Tolerance of PyTorch's float32 loss,
+// final state and every gradient.
+TEST_P(Bf16Parity, StaysWithinTheDocumentedToleranceOfPyTorch) {
+  SettingsGuard guard;
+  set_matmul_precision(Precision::BF16);
+  SafetensorsFile f =
+      read_safetensors(std::string(RNNKIT_FIXTURE_DIR) + "/" + GetParam() + ".safetensors");
+  LanguageModel model(LMConfig::from_json(f.metadata.at("rnnkit.config")));
+  std::map<std::string, Tensor> params;
+  for (const auto& [name, t] : f.tensors)
+    if (name.rfind("input.", 0) && name.rfind("output.", 0) && name.rfind("grad.", 0))
+      params[name] = t;
+  model.load_state_dict(params);
+  const auto& t = f.tensors;
+  const Tensor& ids = t.at("input.ids");
+  TokenBatch batch{ids.dim(0), ids.dim(1), ids_of(ids), ids_of(t.at("input.targets"))};
+  const bool lstm = has_cell_state(model.config().cell);
+  LMState state;
+  state.h = t.at("input.h0");
+  if (lstm) state.c = t.at("input.c0");
+  for (Parameter* p : model.parameters()) p->grad.zero();
+  Tensor dh0, dc0;
+  StateGradients edges{&t.at("input.dhN"), lstm ? &t.at("input.dcN") : nullptr, &dh0,
+                       lstm ? &dc0 : nullptr};
+  LossResult loss = model.forward_backward(batch, state, false, true, nullptr, edges);
+  EXPECT_NEAR(loss.mean(), t.at("output.loss")[0],
+              kBf16Tolerance * std::max(1.0f, t.at("output.loss")[0]));
+  EXPECT_LE(scaled_max_error(state.h, t.at("output.hN")), kBf16Tolerance);
+  for (Parameter* p : model.parameters())
+    EXPECT_LE(scaled_max_error(p->grad, t.at("grad." + p->name)), kBf16Tolerance) << p->name;
+  EXPECT_LE(scaled_max_error(dh0, t.at("grad.h0")), kBf16Tolerance);
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, Bf16Parity,
+                         ::testing::Values("lm_lstm_l2_uni_emb", "lm_gru_l2_bi_emb",
+                                           "lm_rnn_tanh_l2_uni_onehot", "lm_lstm_l2_uni_tied"));
+
+}  // namespace
+}  // namespace rnnkit

@@ -1,0 +1,200 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "rnnkit/error.h"
+#include "rnnkit/rng.h"
+#include "rnnkit/sampler.h"
+
+namespace rnnkit {
+namespace {
+
+constexpr float kInf = std::numeric_limits<float>::infinity();
+
+// Logits whose softmax is exactly `probabilities` (up to rounding).
+std::vector<float> logits_of(const std::vector<double>& probabilities) {
+  std::vector<float> logits;
+  for (double p : probabilities) logits.push_back(p > 0 ? static_cast<float>(std::log(p)) : -kInf);
+  return logits;
+}
+
+void expect_distribution(const std::vector<float>& actual, const std::vector<double>& expected,
+                         const std::string& what) {
+  ASSERT_EQ(actual.size(), expected.size()) << what;
+  for (size_t i = 0; i < expected.size(); ++i) {
+    if (expected[i] == 0)
+      EXPECT_EQ(actual[i], 0.0f) << what << ", token " << i;
+    else
+      EXPECT_NEAR(actual[i], expected[i], 1e-6) << what << ", token " << i;
+  }
+}
+
+TEST(SamplingDistribution, MatchesHandComputedTable) {
+  const std::vector<double> probs = {0.1, 0.2, 0.3, 0.4};
+  struct Case {
+    std::string what;
+    SamplingOptions options;
+    std::vector<uint8_t> allowed;
+    std::vector<double> expected;
+  };
+  const double sq = std::sqrt(0.1) + std::sqrt(0.2) + std::sqrt(0.3) + std::sqrt(0.4);
+  const std::vector<Case> cases = {
+      {"plain softmax", {.temperature = 1}, {}, {0.1, 0.2, 0.3, 0.4}},
+      {"top_k 3", {.temperature = 1, .top_k = 3}, {}, {0, 0.2 / 0.9, 0.3 / 0.9, 0.4 / 0.9}},
+      {"top_k 1", {.temperature = 1, .top_k = 1}, {}, {0, 0, 0, 1}},
+      {"top_k above V", {.temperature = 1, .top_k = 10}, {}, {0.1, 0.2, 0.3, 0.4}},
+      {"top_p 0.65", {.temperature = 1, .top_p = 0.65f}, {}, {0, 0, 0.3 / 0.7, 0.4 / 0.7}},
+      {"top_p 0.35", {.temperature = 1, .top_p = 0.35f}, {}, {0, 0, 0, 1}},
+      {"top_p 0.85", {.temperature = 1, .top_p = 0.85f}, {}, {0, 0.2 / 0.9, 0.3 / 0.9, 0.4 / 0.9}},
+      // After top_k 3 the shares are 2/9, 3/9, 4/9: 4/9 < 0.5, so 3/9 joins.
+      {"top_k 3 then top_p 0.5",
+       {.temperature = 1, .top_k = 3, .top_p = 0.5f},
+       {},
+       {0, 0, 0.3 / 0.7, 0.4 / 0.7}},
+      // Measured on the original shares, 0.4 < 0.44 would keep token 2 as well.
+      {"top_k 3 then top_p 0.44", {.temperature = 1, .top_k = 3, .top_p = 0.44f}, {}, {0, 0, 0, 1}},
+      {"temperature 0.5 squares",
+       {.temperature = 0.5},
+       {},
+       {0.01 / 0.3, 0.04 / 0.3, 0.09 / 0.3, 0.16 / 0.3}},
+      {"temperature 2 takes roots",
+       {.temperature = 2},
+       {},
+       {std::sqrt(0.1) / sq, std::sqrt(0.2) / sq, std::sqrt(0.3) / sq, std::sqrt(0.4) / sq}},
+      {"mask", {.temperature = 1}, {1, 0, 1, 0}, {0.25, 0, 0.75, 0}},
+      {"mask before top_k", {.temperature = 1, .top_k = 1}, {1, 1, 1, 0}, {0, 0, 1, 0}},
+      {"mask before top_p", {.temperature = 1, .top_p = 0.45f}, {1, 1, 1, 0}, {0, 0, 1, 0}},
+      {"greedy", {.temperature = 0}, {}, {0, 0, 0, 1}},
+      {"greedy ignores top_k", {.temperature = 0, .top_k = 2}, {}, {0, 0, 0, 1}},
+      {"greedy with mask", {.temperature = -1}, {1, 1, 0, 0}, {0, 1, 0, 0}},
+  };
+  for (const Case& c : cases)
+    expect_distribution(sampling_distribution(logits_of(probs), c.options, c.allowed), c.expected,
+                        c.what);
+}
+
+TEST(SamplingDistribution, MinusInfinityLogitsHaveNoMass) {
+  const std::vector<float> logits = {0.0f, -kInf, 0.0f};
+  expect_distribution(sampling_distribution(logits, {.temperature = 1}), {0.5, 0, 0.5}, "-inf");
+  expect_distribution(sampling_distribution(logits, {.temperature = 0}), {1, 0, 0}, "greedy -inf");
+}
+
+TEST(SamplingDistribution, TopKBreaksTiesByLowerId) {
+  const std::vector<float> logits = {1.0f, 2.0f, 2.0f, 2.0f, 1.0f};
+  expect_distribution(sampling_distribution(logits, {.temperature = 1, .top_k = 2}),
+                      {0, 0.5, 0.5, 0, 0}, "ties");
+}
+
+TEST(SampleToken, GreedyTakesLowestIdOfTheMaximum) {
+  Rng rng(1);
+  const std::vector<float> logits = {1.0f, 3.0f, 3.0f, 2.0f};
+  EXPECT_EQ(sample_token(logits, {.temperature = 0}, rng), 1);
+  EXPECT_EQ(sample_token(logits, {.temperature = -0.5f}, rng), 1);
+  const std::vector<uint8_t> allowed = {1, 0, 1, 1};
+  EXPECT_EQ(sample_token(logits, {.temperature = 0}, rng, allowed), 2);
+}
+
+TEST(SampleToken, DrawsExactlyOneUniformPerCall) {
+  const std::vector<float> logits = logits_of({0.1, 0.2, 0.3, 0.4});
+  for (const SamplingOptions& options :
+       {SamplingOptions{.temperature = 0}, SamplingOptions{.temperature = 1},
+        SamplingOptions{.temperature = 0.7f, .top_k = 2, .top_p = 0.9f}}) {
+    Rng rng(99);
+    Rng reference(99);
+    for (int i = 0; i < 5; ++i) {
+      sample_token(logits, options, rng);
+      reference.uniform();
+      EXPECT_EQ(rng.state(), reference.state());
+    }
+  }
+}
+
+TEST(SampleToken, SameSeedSameSequence) {
+  std::vector<float> logits(50);
+  for (size_t i = 0; i < logits.size(); ++i) logits[i] = std::sin(static_cast<float>(i));
+  const SamplingOptions options{.temperature = 1.2f, .top_k = 20, .top_p = 0.95f};
+  auto draw = [&](uint64_t seed) {
+    Rng rng(seed);
+    std::vector<int32_t> tokens;
+    for (int i = 0; i < 200; ++i) tokens.push_back(sample_token(logits, options, rng));
+    return tokens;
+  };
+  EXPECT_EQ(draw(7), draw(7));
+  EXPECT_NE(draw(7), draw(8));
+}
+
+// Pearson's chi-square over many seeded draws; the bound is the 0.999 quantile for the degrees
+// of freedom (number of possible tokens - 1), and impossible tokens must never appear.
+void expect_frequencies_match(const std::vector<float>& logits, const SamplingOptions& options,
+                              std::span<const uint8_t> allowed, double chi_square_bound) {
+  const std::vector<float> p = sampling_distribution(logits, options, allowed);
+  const int draws = 40000;
+  std::vector<int> counts(p.size());
+  Rng rng(2024);
+  for (int i = 0; i < draws; ++i) ++counts[sample_token(logits, options, rng, allowed)];
+  double chi_square = 0;
+  for (size_t i = 0; i < p.size(); ++i) {
+    if (p[i] == 0) {
+      EXPECT_EQ(counts[i], 0) << "token " << i << " has probability 0";
+      continue;
+    }
+    const double expected = draws * static_cast<double>(p[i]);
+    chi_square += (counts[i] - expected) * (counts[i] - expected) / expected;
+  }
+  EXPECT_LT(chi_square, chi_square_bound);
+}
+
+TEST(SampleToken, FrequenciesFollowTheDistribution) {
+  const std::vector<float> logits = logits_of({0.05, 0.1, 0.15, 0.2, 0.25, 0.25});
+  expect_frequencies_match(logits, {.temperature = 1}, {}, 20.52);  // 5 degrees of freedom
+  expect_frequencies_match(logits, {.temperature = 0.8f, .top_k = 4}, {}, 16.27);  // 3
+  expect_frequencies_match(logits, {.temperature = 1, .top_p = 0.6f}, {}, 13.82);  // 2: 3 kept
+  const std::vector<uint8_t> allowed = {1, 1, 0, 1, 0, 1};
+  expect_frequencies_match(logits, {.temperature = 1.5f}, allowed, 16.27);  // 3
+}
+
+TEST(Sampling, ValidateNamesTheBadField) {
+  struct Case {
+    SamplingOptions options;
+    std::string field;
+  };
+  for (const Case& c : std::vector<Case>{{{.temperature = NAN}, "temperature"},
+                                         {{.temperature = kInf}, "temperature"},
+                                         {{.top_k = -1}, "top_k"},
+                                         {{.top_p = 0}, "top_p"},
+                                         {{.top_p = 1.5f}, "top_p"},
+                                         {{.top_p = NAN}, "top_p"}}) {
+    try {
+      validate(c.options);
+      ADD_FAILURE() << "accepted bad " << c.field;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(c.field), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_NO_THROW(validate({}));
+  EXPECT_NO_THROW(validate({.temperature = 0, .top_k = 5, .top_p = 1}));
+  Rng rng;
+  EXPECT_THROW(sample_token(std::vector<float>{1.0f}, {.top_p = 2}, rng), Error);
+}
+
+TEST(Sampling, RejectsLogitsThatCannotBeSampled) {
+  Rng rng;
+  const SamplingOptions options;
+  const std::vector<float> logits = {1.0f, 2.0f};
+  EXPECT_THROW(sample_token(std::vector<float>{}, options, rng), Error);
+  EXPECT_THROW(sample_token(logits, options, rng, std::vector<uint8_t>{1}), Error);
+  EXPECT_THROW(sample_token(logits, options, rng, std::vector<uint8_t>{0, 0}), Error);
+  EXPECT_THROW(sample_token(std::vector<float>{-kInf, -kInf}, options, rng), Error);
+  EXPECT_THROW(sample_token(std::vector<float>{1.0f, NAN}, options, rng), Error);
+  EXPECT_THROW(sample_token(std::vector<float>{1.0f, kInf}, {.temperature = 0}, rng), Error);
+  EXPECT_THROW(sampling_distribution(logits, options, std::vector<uint8_t>{0, 0}), Error);
+  // A NaN on a forbidden token does not matter.
+  EXPECT_EQ(sample_token(std::vector<float>{1.0f, NAN}, options, rng, std::vector<uint8_t>{1, 0}),
+            0);
+}
+
+}  // namespace
+}  // namespace rnnkit

@@ -1,0 +1,73 @@
+// One `rnnkit train` step from a PyTorch-made initial checkpoint on a given text (sequential
+// batching, offset 0) must produce PyTorch's weights: SGD with clipping, and Adam.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "rnnkit/language_model_file.h"
+#include "rnnkit/safetensors.h"
+#include "rnnkit/trainer.h"
+
+namespace rnnkit {
+namespace {
+
+namespace fs = std::filesystem;
+
+class TrainStepParity : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(TrainStepParity, MatchesPyTorch) {
+  const std::string fixture = std::string(RNNKIT_FIXTURE_DIR) + "/train_step_" + GetParam() + ".safetensors";
+  SafetensorsFile f = read_safetensors(fixture);
+  const fs::path dir = fs::temp_directory_path() / ("rnnkit_train_step_" + GetParam());
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+
+  // The initial checkpoint is the fixture without its expected.* tensors.
+  NamedTensors initial;
+  for (const auto& [name, t] : f.tensors)
+    if (name.rfind("expected.", 0) != 0) initial.emplace_back(name, &t);
+  std::map<std::string, std::string> metadata = {{"rnnkit.config", f.metadata.at("rnnkit.config")},
+                                                 {"rnnkit.vocab", f.metadata.at("rnnkit.vocab")}};
+  write_safetensors((dir / "init.safetensors").string(), initial, metadata);
+
+  const auto train = nlohmann::json::parse(f.metadata.at("train"));
+  TrainOptions o;
+  o.text_path = std::string(RNNKIT_FIXTURE_DIR) + "/train_step_text.txt";
+  o.init_from = (dir / "init.safetensors").string();
+  o.out_dir = (dir / "run").string();
+  o.batch = train.at("batch");
+  o.bptt = train.at("bptt");
+  o.sampling = "sequential";
+  o.offset = 0;
+  o.steps = 1;
+  o.optimizer = train.at("optimizer");
+  o.lr = train.at("lr");
+  o.clip = train.at("clip").is_null() ? 0.0 : train.at("clip").get<double>();
+  if (train.contains("betas")) {
+    o.beta1 = train["betas"][0];
+    o.beta2 = train["betas"][1];
+    o.eps = train.at("eps");
+  }
+  o.threads = 1;
+  TrainSummary summary = train_language_model(o);
+  EXPECT_EQ(summary.steps, 1);
+
+  LoadedLanguageModel trained = load_language_model(o.out_dir + "/last.safetensors");
+  for (const auto& [name, t] : trained.model->state_dict()) {
+    const Tensor& expected = f.tensors.at("expected." + name);
+    ASSERT_EQ(t->numel(), expected.numel()) << name;
+    double err = 0;
+    for (int64_t i = 0; i < t->numel(); ++i) err = std::max(err, static_cast<double>(std::abs((*t)[i] - expected[i])));
+    EXPECT_LE(err, 1e-5) << name;
+  }
+  const auto metrics_path = fs::path(o.out_dir) / "metrics.jsonl";
+  EXPECT_TRUE(fs::exists(metrics_path));
+  fs::remove_all(dir);
+}
+
+INSTANTIATE_TEST_SUITE_P(Optimizers, TrainStepParity, ::testing::Values("sgd", "adam"));
+
+}  // namespace
+}  // namespace rnnkit

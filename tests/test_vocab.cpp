@@ -1,0 +1,300 @@
+#include "rnnkit/vocab.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "rnnkit/error.h"
+
+namespace rnnkit {
+namespace {
+
+using Strings = std::vector<std::string>;
+
+std::vector<std::string> all_tokens(const Vocab& vocab) {
+  std::vector<std::string> tokens;
+  for (int32_t id = 0; id < vocab.size(); ++id) tokens.push_back(vocab.token(id));
+  return tokens;
+}
+
+template <typename F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+SpecialTokens all_specials() {
+  SpecialTokens specials;
+  specials.eos = "<eos>";
+  specials.bos = "<bos>";
+  specials.pad = "<pad>";
+  specials.unk = "<unk>";
+  return specials;
+}
+
+TEST(Vocab, PutsSpecialsFirstThenTokensByDescendingCount) {
+  const Vocab vocab =
+      Vocab::build({"b", "a", "c", "a", "b", "a"}, TokenLevel::Char, all_specials(), {});
+  EXPECT_EQ(all_tokens(vocab), (Strings{"<unk>", "<pad>", "<bos>", "<eos>", "a", "b", "c"}));
+  EXPECT_EQ(vocab.unk_id(), 0);
+  EXPECT_EQ(vocab.pad_id(), 1);
+  EXPECT_EQ(vocab.bos_id(), 2);
+  EXPECT_EQ(vocab.eos_id(), 3);
+  EXPECT_EQ(vocab.size(), 7);
+}
+
+TEST(Vocab, BreaksTiesByAscendingCodePoint) {
+  // U+00E9 < U+4E2D < U+FFFD < U+20000: code point order, which UTF-8 byte order preserves.
+  const Vocab vocab = Vocab::build(
+      {"\xF0\xA0\x80\x80", "z", "\xEF\xBF\xBD", "\xC3\xA9", "a", "\xE4\xB8\xAD", "q", "q"},
+      TokenLevel::Char, {}, {});
+  EXPECT_EQ(all_tokens(vocab), (Strings{"q", "a", "z", "\xC3\xA9", "\xE4\xB8\xAD", "\xEF\xBF\xBD",
+                                        "\xF0\xA0\x80\x80"}));
+  EXPECT_FALSE(vocab.unk_id().has_value());
+  EXPECT_FALSE(vocab.eos_id().has_value());
+}
+
+TEST(Vocab, PresentSpecialsKeepTheirRelativeOrder) {
+  SpecialTokens specials;
+  specials.eos = "<eos>";
+  specials.unk = "<unk>";
+  const Vocab vocab = Vocab::build({"x"}, TokenLevel::Word, specials, {});
+  EXPECT_EQ(all_tokens(vocab), (Strings{"<unk>", "<eos>", "x"}));
+  EXPECT_EQ(vocab.eos_id(), 1);
+  EXPECT_FALSE(vocab.pad_id().has_value());
+}
+
+TEST(Vocab, SpecialStringsInTheStreamCountAsTheSpecial) {
+  SpecialTokens specials;
+  specials.unk = "<unk>";
+  specials.eos = "<eos>";
+  const Vocab vocab =
+      Vocab::build({"a", "<unk>", "<unk>", "<eos>", "<unk>"}, TokenLevel::Word, specials, {});
+  EXPECT_EQ(all_tokens(vocab), (Strings{"<unk>", "<eos>", "a"}));
+}
+
+TEST(Vocab, MinCountDropsRareTokensToUnk) {
+  SpecialTokens specials;
+  specials.unk = "<unk>";
+  const Vocab vocab = Vocab::build({"a", "b", "a", "c", "a", "b"}, TokenLevel::Char, specials, {},
+                                   /*min_count=*/2);
+  EXPECT_EQ(all_tokens(vocab), (Strings{"<unk>", "a", "b"}));
+  EXPECT_EQ(vocab.encode("cab"), (std::vector<int32_t>{0, 1, 2}));
+  EXPECT_EQ(vocab.id("c"), 0);
+}
+
+TEST(Vocab, MaxVocabCountsTheSpecials) {
+  SpecialTokens specials;
+  specials.unk = "<unk>";
+  const Vocab vocab = Vocab::build({"a", "b", "a", "c", "a", "b", "d"}, TokenLevel::Char, specials,
+                                   {}, 1, /*max_vocab=*/3);
+  EXPECT_EQ(all_tokens(vocab), (Strings{"<unk>", "a", "b"}));
+  const Vocab roomy = Vocab::build({"a", "b"}, TokenLevel::Char, specials, {}, 1, 100);
+  EXPECT_EQ(roomy.size(), 3);
+}
+
+TEST(Vocab, RejectsImpossibleBuildSettings) {
+  SpecialTokens specials;
+  specials.unk = "<unk>";
+  specials.pad = "<pad>";
+  EXPECT_THROW(Vocab::build({"a"}, TokenLevel::Char, specials, {}, 1, 2), Error);
+  EXPECT_THROW(Vocab::build({"a"}, TokenLevel::Char, specials, {}, 0), Error);
+  EXPECT_THROW(Vocab::build({"a"}, TokenLevel::Char, specials, {}, 1, -1), Error);
+  EXPECT_THROW(Vocab::build({}, TokenLevel::Char, {}, {}), Error);
+  SpecialTokens clash;
+  clash.unk = "<x>";
+  clash.pad = "<x>";
+  EXPECT_EQ(error_of([&] { Vocab::build({"a"}, TokenLevel::Char, clash, {}); }),
+            "special tokens unk and pad are both \"<x>\"; they must differ");
+}
+
+TEST(Vocab, FindIdAndToken) {
+  SpecialTokens specials;
+  specials.unk = "<unk>";
+  const Vocab with_unk = Vocab::from_tokens({"<unk>", "a", "b"}, TokenLevel::Char, specials, {});
+  EXPECT_EQ(with_unk.find("b"), 2);
+  EXPECT_EQ(with_unk.find("z"), std::nullopt);
+  EXPECT_EQ(with_unk.id("z"), 0);
+  EXPECT_EQ(with_unk.token(1), "a");
+  EXPECT_THROW(with_unk.token(3), Error);
+  EXPECT_THROW(with_unk.token(-1), Error);
+
+  const Vocab without_unk = Vocab::from_tokens({"a", "b"}, TokenLevel::Char, {}, {});
+  EXPECT_EQ(error_of([&] { without_unk.id("zed"); }),
+            "token \"zed\" is not in the vocabulary (which has no unk token)");
+}
+
+TEST(Vocab, CharLevelKeepsWhitespaceNewlinesAndFourByteCharacters) {
+  const std::string text = "ab a\n\xF0\xA0\x80\x80\t";
+  const Strings tokens = tokenize(text, TokenLevel::Char, {}, {});
+  EXPECT_EQ(tokens, (Strings{"a", "b", " ", "a", "\n", "\xF0\xA0\x80\x80", "\t"}));
+  const Vocab vocab = Vocab::build(tokens, TokenLevel::Char, {}, {});
+  // counts: a 2; then ties in code point order: \t (9), \n (10), ' ' (32), b, U+20000.
+  EXPECT_EQ(all_tokens(vocab), (Strings{"a", "\t", "\n", " ", "b", "\xF0\xA0\x80\x80"}));
+  const std::vector<int32_t> ids = vocab.encode(text);
+  EXPECT_EQ(ids, (std::vector<int32_t>{0, 4, 3, 0, 2, 5, 1}));
+  EXPECT_EQ(vocab.decode(ids), text);
+}
+
+TEST(Vocab, UnknownCharactersAreAllNamedInOrderOfAppearance) {
+  const Vocab vocab = Vocab::from_tokens({"a", "b", "c"}, TokenLevel::Char, {}, {});
+  EXPECT_EQ(error_of([&] { vocab.encode("axyxz\n\xF0\xA0\x80\x80"); }),
+            "5 characters are not in the vocabulary (which has no unk token): \"x\", \"y\", "
+            "\"z\", \"\\n\", \"\xF0\xA0\x80\x80\"");
+  EXPECT_EQ(error_of([&] { vocab.encode("ab\"c"); }),
+            "1 character is not in the vocabulary (which has no unk token): \"\\\"\"");
+}
+
+TEST(Vocab, LongListsOfUnknownsShowTwentyAndCountTheRest) {
+  const Vocab vocab = Vocab::from_tokens({"known"}, TokenLevel::Word, {}, {});
+  std::string text = "known";
+  std::string expected = "25 words are not in the vocabulary (which has no unk token): ";
+  for (int i = 0; i < 25; ++i) {
+    text += " w" + std::to_string(i) + " known w0";
+    if (i < 20) expected += (i > 0 ? ", \"w" : "\"w") + std::to_string(i) + "\"";
+  }
+  expected += ", and 5 more";
+  EXPECT_EQ(error_of([&] { vocab.encode(text); }), expected);
+}
+
+TEST(Vocab, WordLevelSplitsOnWhitespaceAndMarksLineEndsWithEos) {
+  SpecialTokens specials;
+  specials.eos = "<eos>";
+  const std::string text = "the cat\nsat \t on\n\n  the\xC2\xA0mat";  // U+00A0 separates words too
+  EXPECT_EQ(tokenize(text, TokenLevel::Word, {}, specials),
+            (Strings{"the", "cat", "<eos>", "sat", "on", "<eos>", "<eos>", "the", "mat"}));
+  EXPECT_EQ(tokenize(text + "\n", TokenLevel::Word, {}, specials).back(), "<eos>");
+  EXPECT_EQ(tokenize(text, TokenLevel::Word, {}, {}),
+            (Strings{"the", "cat", "sat", "on", "the", "mat"}));
+
+  const Vocab vocab =
+      Vocab::build(tokenize(text, TokenLevel::Word, {}, specials), TokenLevel::Word, specials, {});
+  // <eos> first; "the" twice; then cat, mat, on, sat in string order.
+  EXPECT_EQ(all_tokens(vocab), (Strings{"<eos>", "the", "cat", "mat", "on", "sat"}));
+  EXPECT_EQ(vocab.encode("the mat\non"), (std::vector<int32_t>{1, 3, 0, 4}));
+  const std::vector<int32_t> ids{1, 2, 0, 5};
+  EXPECT_EQ(vocab.decode(ids), "the cat <eos> sat");
+}
+
+TEST(Vocab, LowercaseCoversLatinGreekAndCyrillic) {
+  Normalization lower;
+  lower.lowercase = true;
+  // ÀÉÎ Ł Ÿ Ω Я Ё Straße İ 中 -> àéî ł ÿ ω я ё straße İ 中 (ß and İ stay, CJK has no case).
+  EXPECT_EQ(normalize_text("\xC3\x80\xC3\x89\xC3\x8E \xC5\x81 \xC5\xB8 \xCE\xA9 \xD0\xAF \xD0\x81 "
+                           "Stra\xC3\x9F"
+                           "e \xC4\xB0 \xE4\xB8\xAD",
+                           lower),
+            "\xC3\xA0\xC3\xA9\xC3\xAE \xC5\x82 \xC3\xBF \xCF\x89 \xD1\x8F \xD1\x91 "
+            "stra\xC3\x9F"
+            "e \xC4\xB0 \xE4\xB8\xAD");
+  EXPECT_EQ(normalize_text("\xC3\x97", lower), "\xC3\x97");  // U+00D7 multiplication sign
+  EXPECT_EQ(normalize_text("ABC xyz\n", {}), "ABC xyz\n");
+}
+
+TEST(Vocab, LettersOnlyFollowsD2lLineByLine) {
+  Normalization letters;
+  letters.letters_only = true;
+  // Lines: "Hello, World!" -> "Hello World"; "" vanishes; "  It's 42 o'clock. " -> "It s o clock";
+  // "caf\u00e9 au lait" -> "caf au lait" (non-ASCII letters are not letters here).
+  const std::string text = "Hello, World!\n\n  It's 42 o'clock. \r\ncaf\xC3\xA9 au lait";
+  EXPECT_EQ(normalize_text(text, letters), "Hello WorldIt s o clockcaf au lait");
+  letters.lowercase = true;
+  EXPECT_EQ(normalize_text(text, letters), "hello worldit s o clockcaf au lait");
+  EXPECT_EQ(normalize_text("--- 123 ---\n!!", letters), "");
+  // At word level the lines stay apart, so words never join across a line break.
+  EXPECT_EQ(tokenize(text, TokenLevel::Word, letters, {}),
+            (Strings{"hello", "world", "it", "s", "o", "clock", "caf", "au", "lait"}));
+}
+
+TEST(Vocab, JsonRoundTripKeepsEverything) {
+  SpecialTokens specials;
+  specials.unk = "<unk>";
+  specials.eos = "<eos>";
+  Normalization normalization;
+  normalization.lowercase = true;
+  normalization.script = "traditional";
+  const Vocab vocab =
+      Vocab::from_tokens({"<unk>", "\n", "\"", "\xF0\xA0\x80\x80", "<eos>", "\xE5\xBA\x8A", "\\"},
+                         TokenLevel::Word, specials, normalization);
+
+  const nlohmann::json document = nlohmann::json::parse(vocab.to_json());
+  const nlohmann::json expected = {
+      {"level", "word"},
+      {"tokens", {"<unk>", "\n", "\"", "\xF0\xA0\x80\x80", "<eos>", "\xE5\xBA\x8A", "\\"}},
+      {"specials", {{"unk", "<unk>"}, {"bos", nullptr}, {"eos", "<eos>"}, {"pad", nullptr}}},
+      {"normalization", {{"lowercase", true}, {"letters_only", false}, {"script", "traditional"}}}};
+  EXPECT_EQ(document, expected);
+
+  const Vocab back = Vocab::from_json(vocab.to_json());
+  EXPECT_EQ(back.tokens(), vocab.tokens());
+  EXPECT_EQ(back.level(), TokenLevel::Word);
+  EXPECT_EQ(back.unk_id(), 0);
+  EXPECT_EQ(back.eos_id(), 4);
+  EXPECT_FALSE(back.bos_id().has_value());
+  EXPECT_FALSE(back.pad_id().has_value());
+  EXPECT_TRUE(back.normalization().lowercase);
+  EXPECT_FALSE(back.normalization().letters_only);
+  EXPECT_EQ(back.normalization().script, "traditional");
+  EXPECT_EQ(back.to_json(), vocab.to_json());
+}
+
+TEST(Vocab, JsonWithoutOptionalPartsLoads) {
+  const Vocab vocab = Vocab::from_json(R"({"level": "char", "tokens": ["a", "b"]})");
+  EXPECT_EQ(vocab.size(), 2);
+  EXPECT_EQ(vocab.level(), TokenLevel::Char);
+  EXPECT_FALSE(vocab.unk_id().has_value());
+  EXPECT_EQ(vocab.normalization().script, "");
+}
+
+TEST(Vocab, RejectsMalformedJson) {
+  const char* bad[] = {
+      "{",
+      "[1, 2]",
+      R"({"tokens": ["a"]})",
+      R"({"level": "byte", "tokens": ["a"]})",
+      R"({"level": "char"})",
+      R"({"level": "char", "tokens": ["a", 3]})",
+      R"({"level": "char", "tokens": ["a", "a"]})",
+      R"({"level": "char", "tokens": ["a", ""]})",
+      R"({"level": "char", "tokens": []})",
+      R"({"level": "char", "tokens": ["a"], "specials": {"unk": "<unk>"}})",
+      R"({"level": "char", "tokens": ["a"], "specials": {"unk": 1}})",
+      R"({"level": "char", "tokens": ["a"], "specials": []})",
+      R"({"level": "char", "tokens": ["a"], "normalization": {"lowercase": "yes"}})",
+      R"({"level": "char", "tokens": ["a"], "normalization": {"script": "klingon"}})",
+  };
+  for (const char* json : bad) EXPECT_THROW(Vocab::from_json(json), Error) << json;
+  EXPECT_EQ(error_of([] { Vocab::from_json(R"({"level": "char", "tokens": ["a", "b", "a"]})"); }),
+            "vocabulary token \"a\" appears twice (ids 0 and 2)");
+}
+
+TEST(Vocab, FromTokensRejectsMissingSpecialsAndBadTokens) {
+  SpecialTokens specials;
+  specials.pad = "<pad>";
+  EXPECT_EQ(error_of([&] { Vocab::from_tokens({"a"}, TokenLevel::Char, specials, {}); }),
+            "special token pad \"<pad>\" is not in the vocabulary");
+  EXPECT_THROW(Vocab::from_tokens({"a", "\xFF"}, TokenLevel::Char, {}, {}), Error);
+  EXPECT_THROW(Vocab::from_tokens({}, TokenLevel::Char, {}, {}), Error);
+}
+
+TEST(Vocab, DecodeRejectsIdsOutOfRange) {
+  const Vocab vocab = Vocab::from_tokens({"a"}, TokenLevel::Char, {}, {});
+  const std::vector<int32_t> ids{0, 1};
+  EXPECT_THROW(vocab.decode(ids), Error);
+}
+
+TEST(Vocab, TokenLevelNames) {
+  EXPECT_EQ(parse_token_level("char"), TokenLevel::Char);
+  EXPECT_EQ(parse_token_level("word"), TokenLevel::Word);
+  EXPECT_EQ(token_level_name(TokenLevel::Word), "word");
+  EXPECT_THROW(parse_token_level("Char"), Error);
+}
+
+}  // namespace
+}  // namespace rnnkit

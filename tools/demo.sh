@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# `make demo`: fetch the Tang poems, measure the shipped poem model on its held-out poems, and
+# write a continuation of 床前明月光 and an acrostic on 春夏秋冬.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RNNKIT=${1:-build/release/rnnkit}
+MODEL=models/tang_lstm.safetensors
+DATA=${RNNKIT_DATA_DIR:-data}
+
+echo "== fetching the Tang poems (npm chinese-poetry@2.0.1)"
+bash tools/fetch_poems.sh "$DATA"
+echo "== preparing them (clean, simplify, split)"
+"$RNNKIT" poems prepare --dir "$DATA/tang" --out "$DATA/poems"
+echo "== held-out perplexity of the shipped model $MODEL"
+"$RNNKIT" eval -m "$MODEL" --poems "$DATA/poems/valid.txt"
+echo "== 床前明月光 ..."
+"$RNNKIT" poem -m "$MODEL" --start 床前明月光 --seed 7 --count 2
+echo "== 藏头诗 春夏秋冬"
+"$RNNKIT" poem -m "$MODEL" --acrostic 春夏秋冬 --seed 7 --count 2
