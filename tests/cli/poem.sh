@@ -101,7 +101,7 @@ check "interactive output ends with a newline" "[ \"\$(tail -c 1 '$tmp/interacti
 mkfifo "$tmp/fifo"
 "$rnnkit" poem --model "$tmp/run" -i --seed 1 <"$tmp/fifo" >"$tmp/sigint" 2>&1 &
 pid=$!
-(sleep 60 && kill -KILL "$pid") 2>/dev/null &
+(sleep 60 && kill -KILL "$pid") >/dev/null 2>&1 &
 watchdog=$!
 exec 3>"$tmp/fifo"
 for _ in $(seq 100); do
