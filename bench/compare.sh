@@ -2,15 +2,17 @@
 # Runs rnnkit's end-to-end benchmark and the PyTorch reference alternately on one config and
 # prints the ratios of their medians.
 #
-#   bench/compare.sh CONFIG [--rounds N] [--bf16] [--rnnkit-threads "1 0"] [--torch "t1 t2 t1u t2u"]
+#   bench/compare.sh CONFIG [--rounds N] [--bf16] [--rnnkit-threads "1 0"] [--torch "t1 t2 t1c t2c"]
 #                           [--log FILE] [-- ARGS for both benchmarks, e.g. --steps 3]
 #
 # CONFIG: poetry | timemachine-rnn | timemachine-lstm | timemachine-gru | ptb-medium | generate | eval
 # Each round runs every rnnkit variant (one per thread count; 0 is rnnkit's default, the cores
 # other processes leave free) and every PyTorch variant once, in that order, so slow phases of a
-# shared machine hit both sides alike. PyTorch variants:
-#   t1 / t2    torch.set_num_threads(1 / 2) with the environment as set (OPENBLAS_CORETYPE=Haswell)
-#   t1u / t2u  the same under `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE` (AVX-512 OpenBLAS)
+# shared machine hit both sides alike. PyTorch must run on OpenBLAS (apt-get install
+# libopenblas0-pthread; with Debian's reference libblas3 it is about 6x slower). Variants:
+#   t1 / t2    torch.set_num_threads(1 / 2) with the environment as set
+#   t1c / t2c  the same with OPENBLAS_CORETYPE=Cooperlake: OpenBLAS 0.3.21 takes this Zen 5 CPU
+#              for a Prescott (SSE3 kernels) unless told, and Cooperlake runs its AVX-512 kernels
 # The ratio uses PyTorch's best variant (highest median throughput). Every JSON line is kept in
 # the log (default bench/results/compare-CONFIG-DATE.jsonl); foreign_cpus in it is the load that
 # other processes put on the machine during the run.
@@ -27,7 +29,7 @@ shift
 rounds=5
 bf16=()
 rnnkit_threads="1 0"
-torch_variants="t1 t2 t1u t2u"
+torch_variants="t1 t2 t1c t2c"
 log=""
 extra=()
 while [[ $# -gt 0 ]]; do
@@ -79,8 +81,8 @@ for ((round = 1; round <= rounds; ++round)); do
   done
   for v in $torch_variants; do
     threads=${v:1:1}
-    if [[ $v == *u ]]; then
-      run_one "torch-$v" env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 "$ref" --config "$config" \
+    if [[ $v == *c ]]; then
+      run_one "torch-$v" env OPENBLAS_CORETYPE=Cooperlake /usr/bin/python3 "$ref" --config "$config" \
         --threads "$threads" "${extra[@]}"
     else
       run_one "torch-$v" /usr/bin/python3 "$ref" --config "$config" --threads "$threads" "${extra[@]}"

@@ -7,7 +7,7 @@ packages=(
   libdnnl-dev libcli11-dev nlohmann-json3-dev libcpp-httplib-dev libopencc-dev libpng-dev libcairo2-dev fonts-dejavu-core
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
-
+  curl chromium fonts-wqy-zenhei
 )
 missing=()
 for p in "${packages[@]}"; do

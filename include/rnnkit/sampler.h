@@ -16,6 +16,9 @@ struct SamplingOptions {
   uint64_t seed = 0;         // seeds the Rng of a generation
 };
 
+// A seed from the operating system's entropy source, for a generation asked for without one.
+uint64_t random_seed();
+
 // Throws Error naming the bad field: temperature must be finite, top_k >= 0, top_p in (0, 1].
 void validate(const SamplingOptions& options);
 

@@ -29,7 +29,7 @@ std::string_view finish_reason_name(FinishReason reason);  // "length", "eos", "
 
 struct GenerateRequest {
   std::string prompt;
-  int64_t max_tokens = 100;  // -1: until the end token, at most kMaxGeneratedTokens
+  int64_t max_tokens = 200;  // -1: until the end token, at most kMaxGeneratedTokens
   SamplingOptions sampling;
   // 0: sample with `sampling`; W >= 1: beam search of width W for the most likely continuation
   // (the sampling options are then unused; W = 1 is greedy decoding).

@@ -43,7 +43,8 @@ std::vector<std::vector<int32_t>> poem_sequences(const std::string& path, const 
 }
 
 void run_eval(const EvalArgs& a) {
-  if (a.text.empty() == a.poems.empty()) throw Error("give exactly one of --text FILE or --poems FILE");
+  if (a.text.empty() == a.poems.empty())
+    throw Error("give exactly one of --text FILE or --poems FILE");
   if (a.threads > 0) set_num_threads(a.threads);
   LoadedLanguageModel loaded = load_language_model(a.model, a.vocab);
   if (!loaded.vocab) throw Error(loaded.path + " holds no vocabulary; pass --vocab FILE");
@@ -52,7 +53,8 @@ void run_eval(const EvalArgs& a) {
     std::vector<int32_t> ids = encode_text_file(a.text, *loaded.vocab);
     p = evaluate_stream(*loaded.model, ids);
   } else {
-    p = evaluate_sequences(*loaded.model, poem_sequences(a.poems, *loaded.vocab), *loaded.vocab->pad_id());
+    p = evaluate_sequences(*loaded.model, poem_sequences(a.poems, *loaded.vocab),
+                           *loaded.vocab->pad_id());
   }
   if (a.json) {
     nlohmann::json j = {{"perplexity", p.perplexity()},
@@ -61,23 +63,30 @@ void run_eval(const EvalArgs& a) {
                         {"tokens", p.tokens}};
     std::printf("%s\n", j.dump().c_str());
   } else {
-    std::printf("perplexity     %.4f\ncross-entropy  %.4f nats/token (%.4f bits/token)\ntokens         %lld\n",
-                p.perplexity(), p.cross_entropy, p.bits_per_token(), static_cast<long long>(p.tokens));
+    std::printf(
+        "perplexity     %.4f\ncross-entropy  %.4f nats/token (%.4f bits/token)\ntokens         "
+        "%lld\n",
+        p.perplexity(), p.cross_entropy, p.bits_per_token(), static_cast<long long>(p.tokens));
   }
 }
 
 void setup_eval(CLI::App& app) {
   auto a = std::make_shared<EvalArgs>();
-  app.add_option("-m,--model", a->model, "model file or run directory")->required();
-  app.add_option("--text", a->text, "text file: perplexity of the whole file, state carried throughout");
+  app.add_option("-m,--model", a->model,
+                 "model file, or run directory (its best.safetensors, else last.safetensors)")
+      ->required();
+  app.add_option("--text", a->text,
+                 "text file: perplexity of the whole file, state carried throughout");
   app.add_option("--poems", a->poems, "poem file, one poem per line, each from a zero state");
   app.add_option("--vocab", a->vocab, "vocabulary JSON file (when the model file has none)");
-  app.add_flag("--json", a->json, "print one JSON object {perplexity, cross_entropy, bits_per_token, tokens}");
+  app.add_flag("--json", a->json,
+               "print one JSON object {perplexity, cross_entropy, bits_per_token, tokens}");
   app.add_option("-t,--threads", a->threads, "threads (0 = all cores)");
   app.callback([a] { run_eval(*a); });
 }
 
-const Registration registration({"eval", "Perplexity of a model on a text or poem file", setup_eval});
+const Registration registration({"eval", "Perplexity of a model on a text or poem file",
+                                 setup_eval});
 
 }  // namespace
 }  // namespace rnnkit::cli

@@ -14,7 +14,7 @@ struct GenerateArgs {
   ModelFlags model;
   SamplingFlags sampling;
   std::string prompt, prompt_file;
-  int64_t tokens = 200;
+  int64_t tokens = GenerateRequest{}.max_tokens;
   int beam = 0;
   bool no_echo = false, ignore_eos = false;
 };

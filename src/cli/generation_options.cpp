@@ -1,7 +1,6 @@
 #include "cli/generation_options.h"
 
 #include <cstdio>
-#include <random>
 
 #include "rnnkit/error.h"
 #include "rnnkit/gemm.h"
@@ -29,15 +28,16 @@ SamplingOptions resolve_sampling(const SamplingFlags& flags) {
   if (flags.seed) {
     options.seed = *flags.seed;
   } else if (options.temperature > 0) {
-    std::random_device device;
-    options.seed = (static_cast<uint64_t>(device()) << 32) | device();
+    options.seed = random_seed();
     std::fprintf(stderr, "seed: %llu\n", static_cast<unsigned long long>(options.seed));
   }
   return options;
 }
 
 void add_model_flags(CLI::App& app, ModelFlags& flags) {
-  app.add_option("-m,--model", flags.model, "model file or run directory")->required();
+  app.add_option("-m,--model", flags.model,
+                 "model file, or run directory (its best.safetensors, else last.safetensors)")
+      ->required();
   app.add_option("--vocab", flags.vocab, "vocabulary JSON file (when the model file has none)");
   app.add_option("-t,--threads", flags.threads, "threads (0 = all cores)");
 }

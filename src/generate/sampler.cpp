@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <random>
 #include <string>
 
 #include "rnnkit/error.h"
@@ -85,6 +86,11 @@ Candidates candidates(std::span<const float> logits, const SamplingOptions& opti
 }
 
 }  // namespace
+
+uint64_t random_seed() {
+  std::random_device device;
+  return (static_cast<uint64_t>(device()) << 32) | device();
+}
 
 void validate(const SamplingOptions& options) {
   if (!std::isfinite(options.temperature))

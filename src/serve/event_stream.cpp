@@ -1,0 +1,40 @@
+#include "serve/event_stream.h"
+
+#include <httplib.h>
+
+#include <memory>
+#include <string>
+
+namespace rnnkit::serve {
+
+bool EventWriter::send(const nlohmann::json& data, std::string_view event) {
+  if (!open_ || stopping_.load() || !sink_.is_writable()) return open_ = false;
+  std::string message;
+  if (!event.empty()) message.append("event: ").append(event).append("\n");
+  // dump() escapes newlines, so the data is always one line; invalid UTF-8 cannot arise because
+  // every piece is whole characters.
+  message.append("data: ").append(data.dump()).append("\n\n");
+  open_ = sink_.write(message.data(), message.size());
+  return open_;
+}
+
+void respond_with_events(httplib::Response& response, const std::atomic<bool>& stopping,
+                         std::function<void(EventWriter&)> produce) {
+  response.set_header("Cache-Control", "no-cache");
+  // httplib copies the provider, so the single run is shared.
+  auto run = std::make_shared<std::function<void(EventWriter&)>>(std::move(produce));
+  response.set_chunked_content_provider(
+      "text/event-stream; charset=utf-8", [run, &stopping](size_t, httplib::DataSink& sink) {
+        EventWriter events(sink, stopping);
+        try {
+          (*run)(events);
+        } catch (const std::exception& e) {
+          events.send({{"error", e.what()}}, "error");
+        }
+        *run = nullptr;  // releases what produce holds before the connection lingers in keep-alive
+        sink.done();
+        return true;
+      });
+}
+
+}  // namespace rnnkit::serve

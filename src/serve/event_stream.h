@@ -1,0 +1,38 @@
+#pragma once
+#include <atomic>
+#include <functional>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+namespace httplib {
+class DataSink;
+struct Response;
+}  // namespace httplib
+
+namespace rnnkit::serve {
+
+// Server-sent events (text/event-stream) written to a chunked HTTP response.
+class EventWriter {
+ public:
+  EventWriter(httplib::DataSink& sink, const std::atomic<bool>& stopping)
+      : sink_(sink), stopping_(stopping) {}
+
+  // Writes one event (`event: name` when a name is given) whose data is `data` as one line of
+  // JSON. False once the client is gone or the server is stopping: the generation feeding the
+  // stream should then stop and free its worker.
+  bool send(const nlohmann::json& data, std::string_view event = {});
+
+ private:
+  httplib::DataSink& sink_;
+  const std::atomic<bool>& stopping_;
+  bool open_ = true;
+};
+
+// Makes `response` an event stream filled by `produce`, which runs once, after the headers are
+// sent, on the connection's thread; whatever it captures (a model lease) is released when the
+// stream ends. An exception from `produce` becomes a final "error" event.
+void respond_with_events(httplib::Response& response, const std::atomic<bool>& stopping,
+                         std::function<void(EventWriter&)> produce);
+
+}  // namespace rnnkit::serve

@@ -1,0 +1,31 @@
+#include "serve/http_error.h"
+
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+
+#include "rnnkit/error.h"
+
+namespace rnnkit::serve {
+
+HttpError http_error(const Error& error) {
+  const std::string_view message = error.what();
+  // The two phrasings of Vocab::encode and write_poem for text the vocabulary lacks.
+  const bool outside_vocabulary =
+      message.find("not in the vocabulary") != std::string_view::npos ||
+      message.find("not in the model's vocabulary") != std::string_view::npos;
+  return HttpError(outside_vocabulary ? 422 : 400, error.what());
+}
+
+void set_error(httplib::Response& response, const HttpError& error) {
+  nlohmann::json body = {{"error", error.what()}};
+  if (!error.field().empty()) body["field"] = error.field();
+  response.status = error.status();
+  response.set_content(body.dump() + "\n", "application/json");
+}
+
+void set_error(httplib::Response& response, int status, std::string_view message) {
+  set_error(response, HttpError(status, std::string(message)));
+}
+
+}  // namespace rnnkit::serve

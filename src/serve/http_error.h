@@ -1,0 +1,37 @@
+#pragma once
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace httplib {
+struct Response;
+}
+
+namespace rnnkit {
+class Error;
+}
+
+namespace rnnkit::serve {
+
+// A request the server refuses, with its HTTP status and, when one field is at fault, its name.
+class HttpError : public std::runtime_error {
+ public:
+  HttpError(int status, const std::string& message, std::string field = "")
+      : std::runtime_error(message), status_(status), field_(std::move(field)) {}
+  int status() const { return status_; }
+  const std::string& field() const { return field_; }
+
+ private:
+  int status_;
+  std::string field_;
+};
+
+// The library reports every refused input as an Error; characters or words outside the model's
+// vocabulary are 422 (the request is well formed, the model cannot take it), the rest 400.
+HttpError http_error(const Error& error);
+
+// Sets `response` to the JSON error body {"error": message[, "field": name]}.
+void set_error(httplib::Response& response, const HttpError& error);
+void set_error(httplib::Response& response, int status, std::string_view message);
+
+}  // namespace rnnkit::serve

@@ -1,0 +1,71 @@
+#include <httplib.h>
+
+#include <array>
+#include <charconv>
+#include <cstdlib>
+
+#include "rnnkit/poem_writer.h"
+#include "serve/endpoints.h"
+
+namespace rnnkit::serve {
+namespace {
+
+nlohmann::json optional_token(const std::string& token) {
+  return token.empty() ? nlohmann::json(nullptr) : nlohmann::json(token);
+}
+
+// The float's shortest decimal form (0.8, not 0.800000011920929 as its double would print).
+double shortest_decimal(float value) {
+  std::array<char, 32> digits{};
+  const auto end = std::to_chars(digits.data(), digits.data() + digits.size(), value).ptr;
+  return std::strtod(std::string(digits.data(), end).c_str(), nullptr);
+}
+
+}  // namespace
+
+nlohmann::json describe_model(LanguageModel& model, const Vocab& vocab, const std::string& path,
+                              const ServeOptions& options) {
+  const SpecialTokens& specials = vocab.specials();
+  const std::string& script = vocab.normalization().script;
+  const SamplingOptions sampling;
+  const GenerateRequest generate;
+  return {
+      {"path", path},
+      {"config", nlohmann::json::parse(model.config().to_json())},
+      {"parameters", model.parameter_count()},
+      {"vocab_size", vocab.size()},
+      {"level", token_level_name(vocab.level())},
+      {"script", script.empty() ? nlohmann::json(nullptr) : nlohmann::json(script)},
+      {"specials",
+       {{"unk", optional_token(specials.unk)},
+        {"bos", optional_token(specials.bos)},
+        {"eos", optional_token(specials.eos)},
+        {"pad", optional_token(specials.pad)}}},
+      {"defaults",
+       {{"n", generate.max_tokens},
+        {"temperature", shortest_decimal(sampling.temperature)},
+        {"top_k", sampling.top_k},
+        {"top_p", shortest_decimal(sampling.top_p)}}},
+      {"limits",
+       {{"max_body", options.limits.max_body},
+        {"max_tokens", options.limits.max_tokens},
+        {"max_count", options.limits.max_count},
+        {"max_prompt", options.limits.max_prompt},
+        {"max_poem_lines", kMaxPoemLines}}},
+      {"workers", options.workers},
+      {"queue", options.queue},
+  };
+}
+
+void handle_health(ServeContext& context, const httplib::Request&, httplib::Response& response) {
+  const ModelPool::Load load = context.pool.load();
+  const nlohmann::json body = {
+      {"status", "ok"}, {"workers", load.workers}, {"busy", load.busy}, {"waiting", load.waiting}};
+  response.set_content(body.dump() + "\n", "application/json");
+}
+
+void handle_model(ServeContext& context, const httplib::Request&, httplib::Response& response) {
+  response.set_content(context.model_info.dump() + "\n", "application/json");
+}
+
+}  // namespace rnnkit::serve

@@ -1,0 +1,66 @@
+#include "serve/request_parsing.h"
+
+#include <limits>
+
+#include "serve/http_error.h"
+#include "serve/json_fields.h"
+
+namespace rnnkit::serve {
+namespace {
+
+constexpr int64_t kMaxTopK = std::numeric_limits<int32_t>::max();
+
+SamplingOptions read_sampling(JsonFields& fields) {
+  SamplingOptions options;
+  options.temperature = fields.number("temperature").value_or(options.temperature);
+  options.top_k = static_cast<int>(fields.integer("top_k", 0, kMaxTopK).value_or(options.top_k));
+  options.top_p = fields.number("top_p").value_or(options.top_p);
+  if (const auto seed = fields.unsigned_integer("seed")) {
+    options.seed = *seed;
+  } else if (options.temperature > 0) {
+    options.seed = random_seed();
+  }
+  return options;
+}
+
+}  // namespace
+
+GenerateCall parse_generate(std::string_view body, const ServeLimits& limits) {
+  JsonFields fields(body);
+  GenerateCall call;
+  call.request.prompt = fields.string("prompt", limits.max_prompt).value_or("");
+  const int64_t n = fields.integer("n", -1, limits.max_tokens).value_or(call.request.max_tokens);
+  call.request.max_tokens = n < 0 ? limits.max_tokens : n;
+  call.request.sampling = read_sampling(fields);
+  call.stream = fields.boolean("stream").value_or(false);
+  fields.finish();
+  return call;
+}
+
+PoemCall parse_poem(std::string_view body, const ServeLimits& limits) {
+  JsonFields fields(body);
+  PoemCall call;
+  PoemRequest& request = call.request;
+  request.start = fields.string("start", limits.max_prompt).value_or("");
+  request.acrostic = fields.string("acrostic", limits.max_prompt).value_or("");
+  request.style = fields.string("style", limits.max_prompt).value_or("");
+  // 0 leaves the choice to write_poem, as an absent --form or --lines does.
+  request.form = static_cast<int>(fields.integer("form", 5, 7).value_or(request.form));
+  request.lines =
+      static_cast<int>(fields.integer("lines", 1, kMaxPoemLines).value_or(request.lines));
+  request.sampling = read_sampling(fields);
+  call.count = static_cast<int>(fields.integer("count", 1, limits.max_count).value_or(call.count));
+  call.stream = fields.boolean("stream").value_or(false);
+  fields.finish();
+  return call;
+}
+
+std::string parse_perplexity(std::string_view body, const ServeLimits& limits) {
+  JsonFields fields(body);
+  const auto text = fields.string("text", static_cast<int64_t>(limits.max_body));
+  fields.finish();
+  if (!text) throw HttpError(400, "field \"text\" is required", "text");
+  return *text;
+}
+
+}  // namespace rnnkit::serve

@@ -1,0 +1,23 @@
+#include "serve/serve_context.h"
+
+#include <string>
+
+#include "rnnkit/gemm.h"
+#include "serve/http_error.h"
+
+namespace rnnkit::serve {
+
+ModelPool::Lease ServeContext::lease_worker() {
+  std::optional<ModelPool::Lease> lease = pool.acquire();
+  if (!lease) {
+    if (pool.closed()) throw HttpError(503, "the server is shutting down");
+    const ModelPool::Load load = pool.load();
+    throw HttpError(503, "all " + std::to_string(load.workers) + " workers are busy and " +
+                             std::to_string(load.waiting) + " requests wait already (--queue " +
+                             std::to_string(load.queue) + "); try again later");
+  }
+  if (options.threads > 0) set_num_threads(options.threads);
+  return std::move(*lease);
+}
+
+}  // namespace rnnkit::serve

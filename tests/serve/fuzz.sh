@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# `rnnkit serve` under hostile bodies: a bounded run of random bytes, truncated and deeply nested
+# JSON, huge numbers and wrong types against every POST endpoint. Every request must get an
+# HTTP answer that is a refusal (400, 413, 422) or a success, never a server error or a dropped
+# connection, and the server must stay up and answer /health throughout.
+# Called as: bash fuzz.sh RNNKIT_BINARY SOURCE_DIR
+source "$(dirname "$0")/lib.sh"
+
+train_poem_model
+start_server "$tmp/server.log" --model "$tmp/poem_run" --workers 2 --queue 4 --max-body 16384 \
+  --max-tokens 200
+endpoints=(/v1/generate /v1/poem /v1/perplexity)
+valid=(
+  '{"prompt": "床前", "n": 20, "seed": 1}'
+  '{"start": "床前看月光", "seed": 1}'
+  '{"text": "床前看月光，疑是地上霜。"}'
+)
+fields=(prompt n temperature top_k top_p seed stream start acrostic form lines count style text)
+odd_values=('null' 'true' '-1' '0' '1e400' '-1e400' '18446744073709551616' '-9223372036854775809'
+  '1.5' '"床前看月光"' '"\u0000"' '"\ud800"' '[]' '{}' '[[[[1]]]]' '""' '"😀😀😀"' '9007199254740993')
+RANDOM=12345  # a fixed sequence: a failure replays
+bad_answers=0
+
+# send NAME PATH BODY_FILE: one request; counts any answer other than 200, 400, 413 or 422.
+send() {
+  local status
+  status=$(curl -s -o "$tmp/answer" -w '%{http_code}' --max-time 20 -X POST \
+    -H 'Content-Type: application/json' --data-binary "@$3" "$url$2")
+  case $status in
+    200 | 400 | 413 | 422) ;;
+    *)
+      bad_answers=$((bad_answers + 1))
+      echo "unexpected answer $status to $1 on $2: $(head -c 300 "$tmp/answer")" >&2
+      cp "$3" "$tmp/bad_$bad_answers"
+      ;;
+  esac
+}
+
+health_ok() {
+  request health GET /health && [ "$(status_of health)" = 200 ] && kill -0 "$server_pid"
+}
+
+for round in $(seq 40); do
+  for e in 0 1 2; do
+    path=${endpoints[$e]}
+    head -c $((RANDOM % 2000 + 1)) /dev/urandom >"$tmp/random"
+    send "random bytes" "$path" "$tmp/random"
+    body=${valid[$e]}
+    printf '%s' "${body:0:$((RANDOM % ${#body}))}" >"$tmp/truncated"
+    send "truncated JSON" "$path" "$tmp/truncated"
+    depth=$((RANDOM % 8000 + 1))
+    { printf '{"prompt": '; head -c "$depth" /dev/zero | tr '\0' '['; head -c "$depth" /dev/zero | tr '\0' ']'; printf '}'; } >"$tmp/nested"
+    send "deep nesting" "$path" "$tmp/nested"
+    field=${fields[$((RANDOM % ${#fields[@]}))]}
+    value=${odd_values[$((RANDOM % ${#odd_values[@]}))]}
+    printf '%s' "${body%\}}, \"$field\": $value}" >"$tmp/typed"
+    send "$field = $value" "$path" "$tmp/typed"
+    printf '%s' "$body" | head -c $((RANDOM % 40 + 1)) >"$tmp/prefix"
+    head -c 64 /dev/urandom >>"$tmp/prefix"
+    send "JSON prefix and garbage" "$path" "$tmp/prefix"
+  done
+  if [ $((round % 10)) -eq 0 ]; then
+    health_ok || { echo "FAIL: the server stopped answering after round $round" >&2; exit 1; }
+  fi
+done
+
+check "every hostile body got a refusal or an answer, never a server error" "[ $bad_answers -eq 0 ]"
+check "the server is up and answers /health after 600 hostile requests" "health_ok"
+request still_works POST /v1/poem '{"start": "床前看月光", "seed": 1}'
+check "the server still writes poems" "[ \$(status_of still_works) = 200 ]"
+check "the server stops cleanly on SIGTERM" "stop_server $server_pid"
+finish
