@@ -47,6 +47,7 @@ import argparse
 import collections
 import json
 import math
+import os
 import re
 import sys
 import time
@@ -54,24 +55,15 @@ import time
 import torch
 from torch import nn
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_fixtures import LM  # noqa: E402  DESIGN.md's module, one definition
 
-class LM(nn.Module):
-    """DESIGN.md's language model: safetensors checkpoints of rnnkit load into it."""
 
-    def __init__(self, V, E, H, L, cell, bidirectional=False, dropout=0.0):
-        super().__init__()
-        self.V, self.E = V, E
-        if E:
-            self.embedding = nn.Embedding(V, E)  # E == 0 means one-hot input
-        rnn = {"rnn_tanh": nn.RNN, "rnn_relu": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[cell]
-        kw = {"nonlinearity": cell[4:]} if cell.startswith("rnn") else {}
-        self.rnn = rnn(E or V, H, L, dropout=dropout, bidirectional=bidirectional, **kw)
-        self.fc = nn.Linear(H * (2 if bidirectional else 1), V)
-
-    def forward(self, x, state=None):  # x: [T, B] int64 -> logits [T*B, V]
-        e = self.embedding(x) if self.E else nn.functional.one_hot(x, self.V).float()
-        y, state = self.rnn(e, state)
-        return self.fc(y.reshape(-1, y.shape[-1])), state
+def run_lm(model, x, state):
+    """x: [T, B] int64 -> (logits [T*B, V], state); state is h, or (h, c) for an LSTM."""
+    h0, c0 = state if isinstance(state, tuple) else (state, None)
+    logits, _, hN, cN = model(x, h0, c0)
+    return logits.reshape(-1, logits.shape[-1]), hN if cN is None else (hN, cN)
 
 
 def detach(state):
@@ -115,7 +107,7 @@ def stream_perplexity(model, ids, chunk=1024):
         m = min(chunk, n - start)
         x = ids[start: start + m].view(m, 1)
         y = ids[start + 1: start + m + 1]
-        logits, state = model(x, state)
+        logits, state = run_lm(model, x, state)
         loss_sum += nn.functional.cross_entropy(logits, y, reduction="sum").item()
         count += m
     model.train()
@@ -175,7 +167,7 @@ def main():
         state, loss_sum, count = None, 0.0, 0
         for x, y in sequential_batches(train_ids, a.batch, a.bptt, offset):
             state = detach(state)
-            logits, state = model(x, state)
+            logits, state = run_lm(model, x, state)
             loss = nn.functional.cross_entropy(logits, y.reshape(-1))
             opt.zero_grad(set_to_none=True)
             loss.backward()

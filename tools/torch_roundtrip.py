@@ -11,28 +11,11 @@ import os
 import sys
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import safetensors_io  # noqa: E402
-
-
-class LM(nn.Module):
-    def __init__(self, V, E, H, L, cell, bidirectional=False, dropout=0.0):
-        super().__init__()
-        if E:
-            self.embedding = nn.Embedding(V, E)
-        rnn = {"rnn_tanh": nn.RNN, "rnn_relu": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[cell]
-        kw = {"nonlinearity": cell[4:]} if cell.startswith("rnn") else {}
-        self.rnn = rnn(E or V, H, L, dropout=dropout, bidirectional=bidirectional, **kw)
-        self.fc = nn.Linear(H * (2 if bidirectional else 1), V)
-        self.E, self.V = E, V
-
-    def forward(self, ids):
-        x = self.embedding(ids) if self.E else F.one_hot(ids, self.V).float()
-        y, _ = self.rnn(x)
-        return self.fc(y)
+from make_fixtures import LM  # noqa: E402  (DESIGN.md's module, one definition)
 
 
 def main():
@@ -40,7 +23,7 @@ def main():
     tensors, metadata = safetensors_io.load(src)
     c = json.loads(metadata["rnnkit.config"])
     model = LM(c["vocab_size"], c["embedding_dim"], c["hidden_size"], c["num_layers"], c["cell"],
-               c["bidirectional"], c["dropout"])
+               c["bidirectional"], c["dropout"], c.get("tie_weights", False))
     state = {k: torch.tensor(v.values, dtype=torch.float32).reshape(v.shape) for k, v in tensors.items()}
     model.load_state_dict(state, strict=True)
     model.eval()
@@ -49,7 +32,7 @@ def main():
     with open(text_path, encoding="utf-8") as f:
         ids = torch.tensor([index[ch] for ch in f.read()]).unsqueeze(1)
     with torch.no_grad():
-        logits = model(ids[:-1])
+        logits = model(ids[:-1])[0]
         loss = F.cross_entropy(logits.reshape(-1, c["vocab_size"]), ids[1:].reshape(-1))
     print(json.dumps({"perplexity": math.exp(loss.item())}))
     out = {k: (tuple(v.shape), v.flatten().tolist()) for k, v in model.state_dict().items()}
