@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "lm_fixture.h"
 #include "rnnkit/error.h"
 #include "rnnkit/language_model_file.h"
 #include "rnnkit/safetensors.h"
@@ -15,6 +16,9 @@ namespace rnnkit {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::ids_of;
+using testing::parameters_only;
+using testing::scaled_max_error;
 
 std::vector<std::string> lm_fixtures() {
   std::vector<std::string> names;
@@ -26,33 +30,10 @@ std::vector<std::string> lm_fixtures() {
   return names;
 }
 
-// max |a - b| / max(1, max |b|): absolute for small values, relative for large ones.
-double scaled_max_error(const Tensor& a, const Tensor& b) {
-  double err = 0, scale = 1;
-  for (int64_t i = 0; i < b.numel(); ++i) {
-    err = std::max(err, static_cast<double>(std::abs(a[i] - b[i])));
-    scale = std::max(scale, static_cast<double>(std::abs(b[i])));
-  }
-  return err / scale;
-}
-
 void expect_close(const Tensor& actual, const Tensor& expected, double tolerance, const std::string& what) {
   ASSERT_EQ(actual.numel(), expected.numel()) << what << ": " << actual.shape_string() << " vs "
                                               << expected.shape_string();
   EXPECT_LE(scaled_max_error(actual, expected), tolerance) << what;
-}
-
-std::vector<int32_t> ids_of(const Tensor& t) {
-  std::vector<int32_t> ids(t.numel());
-  for (int64_t i = 0; i < t.numel(); ++i) ids[i] = static_cast<int32_t>(std::lround(t[i]));
-  return ids;
-}
-
-std::map<std::string, Tensor> parameters_only(const std::map<std::string, Tensor>& all) {
-  std::map<std::string, Tensor> params;
-  for (const auto& [name, t] : all)
-    if (name.rfind("input.", 0) && name.rfind("output.", 0) && name.rfind("grad.", 0)) params[name] = t;
-  return params;
 }
 
 class LMParity : public ::testing::TestWithParam<std::string> {};

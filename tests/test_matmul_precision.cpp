@@ -1,5 +1,6 @@
 // The fast paths of the matrix products: bfloat16 rounding and products (checked against
-// double-precision references on the rounded inputs), prepacked right operands, the batch slices
+// double-precision references on the rounded inputs), the batch-1 products with bfloat16 weight
+// copies and when those copies are made again, prepacked right operands, the batch slices
 // that run a recurrent layer's time loop on several threads (checked against single-sequence runs
 // and finite differences), and BF16 precision end to end against the PyTorch fixtures with its
 // documented tolerance.
@@ -12,16 +13,21 @@
 #include <vector>
 
 #include "gradient_check.h"
+#include "lm_fixture.h"
 #include "rnnkit/gemm.h"
 #include "rnnkit/language_model_file.h"
 #include "rnnkit/recurrent_layer.h"
 #include "rnnkit/rnn.h"
 #include "rnnkit/safetensors.h"
+#include "rnnkit/sgd.h"
 
 namespace rnnkit {
 namespace {
 
+using testing::ids_of;
+using testing::parameters_only;
 using testing::random_tensor;
+using testing::scaled_max_error;
 
 // BF16 precision's tolerance against PyTorch's float32 results, as the scaled error
 // max |a - b| / max(1, max |b|): inputs rounded to 8 significant bits carry a relative error up
@@ -167,6 +173,104 @@ TEST(MatmulPrecision, Bf16ModeChangesTheResultByAboutTheRoundingError) {
   EXPECT_LT(b16_err, 0.1);
 }
 
+struct RowCase {
+  int64_t N, K;
+  float beta;
+};
+
+class SingleRow : public ::testing::TestWithParam<RowCase> {};
+
+// y = W x + beta * y: exact up to float32 sums in float32; in the BF16 mode exact for the rounded
+// weights, with x as it is (only the weights are stored as bfloat16).
+TEST_P(SingleRow, MatchesDoubleReferenceInBothPrecisions) {
+  SettingsGuard guard;
+  const RowCase c = GetParam();
+  const std::vector<float> W = random_values(c.N * c.K, 6), x = random_values(c.K, 7),
+                           y0 = random_values(c.N, 8);
+  for (Precision precision : {Precision::F32, Precision::BF16}) {
+    set_matmul_precision(precision);
+    const bool round = precision == Precision::BF16;
+    const std::vector<double> want = reference_product(false, true, 1, c.N, c.K, 1.0f, x, c.K, W,
+                                                       c.K, c.beta, y0, c.N, false);
+    std::vector<double> want_rounded(c.N);
+    for (int64_t n = 0; n < c.N; ++n) {
+      double s = 0;
+      for (int64_t k = 0; k < c.K; ++k) s += static_cast<double>(rounded(W[n * c.K + k])) * x[k];
+      want_rounded[n] = s + c.beta * static_cast<double>(y0[n]);
+    }
+    SingleRowProduct product;
+    std::vector<float> y = y0;
+    product.multiply(c.N, c.K, W.data(), x.data(), c.beta, y.data());
+    for (int64_t n = 0; n < c.N; ++n) {
+      const double w = round ? want_rounded[n] : want[n];
+      ASSERT_NEAR(y[n], w, 1e-5 * (c.K + std::abs(w))) << n << (round ? " bf16" : " f32");
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, SingleRow,
+                         ::testing::Values(RowCase{1, 5, 0.0f}, RowCase{7, 16, 1.0f},
+                                           RowCase{8, 64, 0.0f}, RowCase{33, 130, 0.5f},
+                                           RowCase{1031, 256, 1.0f}, RowCase{517, 263, 0.0f}));
+
+// The bfloat16 copy follows the weights once note_weights_changed() says they moved, and an
+// optimizer step says so.
+TEST(SingleRow, CopyIsMadeAgainAfterTheWeightsChange) {
+  SettingsGuard guard;
+  set_matmul_precision(Precision::BF16);
+  const int64_t N = 24, K = 40;
+  Parameter w("w", {N, K});
+  const std::vector<float> init = random_values(N * K, 9), x = random_values(K, 10);
+  std::copy(init.begin(), init.end(), w.value.data());
+  SingleRowProduct product;
+  auto max_error = [&] {
+    std::vector<float> y(N);
+    product.multiply(N, K, w.value.data(), x.data(), 0.0f, y.data());
+    double err = 0;
+    for (int64_t n = 0; n < N; ++n) {
+      double s = 0;
+      for (int64_t k = 0; k < K; ++k) s += static_cast<double>(rounded(w.value[n * K + k])) * x[k];
+      err = std::max(err, std::abs(y[n] - s));
+    }
+    return err;
+  };
+  ASSERT_LT(max_error(), 1e-4);
+  for (float& v : w.value.span()) v = -3.0f * v;
+  note_weights_changed();
+  EXPECT_LT(max_error(), 1e-4);
+  SGD sgd({&w}, SGDOptions{});
+  for (float& g : w.grad.span()) g = 5.0f;
+  sgd.step();
+  EXPECT_LT(max_error(), 1e-4);
+}
+
+// A batch-1 language-model step in the BF16 mode reads bfloat16 weights: its logits move off
+// the float32 ones, but by no more than the documented tolerance.
+TEST(SingleRow, LanguageModelStepStaysWithinTheBf16Tolerance) {
+  SettingsGuard guard;
+  SafetensorsFile f =
+      read_safetensors(std::string(RNNKIT_FIXTURE_DIR) + "/lm_lstm_l2_uni_emb.safetensors");
+  LanguageModel model(LMConfig::from_json(f.metadata.at("rnnkit.config")));
+  model.load_state_dict(parameters_only(f.tensors));
+  auto run = [&](Precision precision) {
+    set_matmul_precision(precision);
+    LMState state;
+    Tensor logits, all;
+    std::vector<float> out;
+    for (int32_t id : {1, 3, 2, 0, 4}) {
+      model.step(std::span<const int32_t>(&id, 1), state, logits);
+      out.insert(out.end(), logits.span().begin(), logits.span().end());
+    }
+    all.resize({static_cast<int64_t>(out.size())});
+    std::copy(out.begin(), out.end(), all.data());
+    return all;
+  };
+  const Tensor f32 = run(Precision::F32), b16 = run(Precision::BF16);
+  const double err = scaled_max_error(b16, f32);
+  EXPECT_GT(err, 1e-6);
+  EXPECT_LE(err, kBf16Tolerance);
+}
+
 class PackedProduct : public ::testing::TestWithParam<bool> {};
 
 TEST_P(PackedProduct, MatchesReferenceForEveryRowCountAndConcurrently) {
@@ -267,21 +371,6 @@ INSTANTIATE_TEST_SUITE_P(Cells, BatchSlices,
                                            CellKind::Gru),
                          [](const auto& info) { return cell_kind_name(info.param); });
 
-double scaled_max_error(const Tensor& a, const Tensor& b) {
-  double err = 0, scale = 1;
-  for (int64_t i = 0; i < b.numel(); ++i) {
-    err = std::max(err, static_cast<double>(std::abs(a[i] - b[i])));
-    scale = std::max(scale, static_cast<double>(std::abs(b[i])));
-  }
-  return err / scale;
-}
-
-std::vector<int32_t> ids_of(const Tensor& t) {
-  std::vector<int32_t> ids(t.numel());
-  for (int64_t i = 0; i < t.numel(); ++i) ids[i] = static_cast<int32_t>(std::lround(t[i]));
-  return ids;
-}
-
 class Bf16Parity : public ::testing::TestWithParam<std::string> {};
 
 // The training pass in BF16 precision stays within kBf16Tolerance of PyTorch's float32 loss,
@@ -292,11 +381,7 @@ TEST_P(Bf16Parity, StaysWithinTheDocumentedToleranceOfPyTorch) {
   SafetensorsFile f =
       read_safetensors(std::string(RNNKIT_FIXTURE_DIR) + "/" + GetParam() + ".safetensors");
   LanguageModel model(LMConfig::from_json(f.metadata.at("rnnkit.config")));
-  std::map<std::string, Tensor> params;
-  for (const auto& [name, t] : f.tensors)
-    if (name.rfind("input.", 0) && name.rfind("output.", 0) && name.rfind("grad.", 0))
-      params[name] = t;
-  model.load_state_dict(params);
+  model.load_state_dict(parameters_only(f.tensors));
   const auto& t = f.tensors;
   const Tensor& ids = t.at("input.ids");
   TokenBatch batch{ids.dim(0), ids.dim(1), ids_of(ids), ids_of(t.at("input.targets"))};

@@ -25,11 +25,13 @@ class Adam : public Optimizer {
   // Throws Error for a negative lr, eps or weight_decay and for betas outside [0, 1).
   Adam(ParameterList params, AdamOptions options);
 
-  void step() override;
   // "optim.exp_avg.<name>", "optim.exp_avg_sq.<name>", and "optim.max_exp_avg_sq.<name>" with
   // amsgrad.
   std::vector<std::pair<std::string, Tensor*>> state_tensors() override;
   const AdamOptions& options() const { return options_; }
+
+ protected:
+  void update() override;
 
  private:
   AdamOptions options_;

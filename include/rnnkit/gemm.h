@@ -2,6 +2,7 @@
 #include <bit>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 namespace rnnkit {
 
@@ -13,11 +14,14 @@ enum class Trans { No, Yes };
 void gemm(Trans trans_a, Trans trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
 
-// Precision of gemm()'s matrix products (M > 1; single-row products stay float32). F32, the
+// Precision of gemm()'s matrix products (M > 1; its single-row products stay float32, the
+// layers' batch-1 products go through SingleRowProduct). F32, the
 // default, gives PyTorch's float32 results. BF16 rounds both inputs of each product to bfloat16
-// and accumulates in float32 (AVX512_BF16 through oneDNN): about twice the speed, with a relative
-// error near 2^-9 per input; outputs, parameters, gradients and optimiser state stay float32.
-// Process-wide; set it before training or evaluation starts.
+// and accumulates in float32 (AVX512_BF16 through oneDNN), with a relative error near 2^-9 per
+// input; outputs, parameters, gradients and optimiser state stay float32. Whether it is faster
+// depends on the CPU: it halves the bytes, and doubles the arithmetic rate only where the core
+// issues vdpbf16ps as often as an FMA (docs/BENCHMARKS.md). Process-wide; set it before
+// training or evaluation starts.
 enum class Precision { F32, BF16 };
 void set_matmul_precision(Precision precision);
 Precision matmul_precision();
@@ -37,6 +41,27 @@ void round_to_bf16(int64_t rows, int64_t cols, const float* src, int64_t lds, bf
 void gemm_bf16(Trans trans_a, Trans trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                const bf16* A, int64_t lda, const bf16* B, int64_t ldb, float beta, float* C,
                int64_t ldc);
+
+// y[N] = W[N,K] x[K] + beta * y for a weight matrix W (dense rows) that a layer owns and a
+// single input row: batch-1 generation, which reads every weight once per token and so runs at
+// the speed of memory. In float32 it is gemm()'s GEMV; in the BF16 mode it reads a bfloat16
+// copy of W (half the bytes), widening each weight exactly and summing in float32, so the
+// weights' rounding is the only difference. The copy is made on first use and again after
+// note_weights_changed(). One object serves one thread at a time.
+class SingleRowProduct {
+ public:
+  void multiply(int64_t N, int64_t K, const float* W, const float* x, float beta, float* y);
+
+ private:
+  std::vector<bf16> copy_;
+  const float* source_ = nullptr;
+  int64_t rows_ = 0, cols_ = 0;
+  uint64_t epoch_ = 0;
+};
+
+// Marks every SingleRowProduct copy stale. Whatever rewrites weights that may already have been
+// multiplied calls it: Optimizer::step() and the models' load_state_dict().
+void note_weights_changed();
 
 // The right operand op(B) [K,N] of many products C[M,N] = A[M,K] op(B) + beta * C that reuse it
 // (W_hh across the time steps of a sequence), reordered once into the blocked layout that

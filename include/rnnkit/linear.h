@@ -1,6 +1,7 @@
 #pragma once
 #include <string>
 
+#include "rnnkit/gemm.h"
 #include "rnnkit/parameter.h"
 #include "rnnkit/rng.h"
 
@@ -35,6 +36,7 @@ class Linear {
   int64_t in_features_, out_features_;
   Parameter own_weight_;
   Parameter* shared_weight_;
+  mutable SingleRowProduct single_row_;
 };
 
 }  // namespace rnnkit

@@ -27,7 +27,8 @@ class Optimizer {
   Optimizer& operator=(const Optimizer&) = delete;
 
   // One update from the current grads; throws Error if a grad's shape differs from its value's.
-  virtual void step() = 0;
+  // Marks the weight copies of the batch-1 BF16 products stale (note_weights_changed()).
+  void step();
 
   double lr() const { return lr_; }
   void set_lr(double lr);
@@ -45,6 +46,8 @@ class Optimizer {
   void load_state_tensors(const std::map<std::string, Tensor>& saved);
 
  protected:
+  // The optimizer's own update rule, run by step().
+  virtual void update() = 0;
   // Throws Error unless every parameter's grad has the value's shape.
   void check_grads() const;
 

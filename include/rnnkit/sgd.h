@@ -21,10 +21,12 @@ class SGD : public Optimizer {
   // with dampening (as PyTorch does).
   SGD(ParameterList params, SGDOptions options);
 
-  void step() override;
   // "optim.momentum_buffer.<name>" when momentum != 0; nothing otherwise.
   std::vector<std::pair<std::string, Tensor*>> state_tensors() override;
   const SGDOptions& options() const { return options_; }
+
+ protected:
+  void update() override;
 
  private:
   SGDOptions options_;

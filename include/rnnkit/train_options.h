@@ -68,6 +68,9 @@ struct TrainOptions {
   std::string dtype = "f32";     // checkpoint storage: f32 | f16 | bf16
   uint64_t seed = 1;
   int threads = 0;               // 0 = all cores
+  // Matrix products in bfloat16 (see set_matmul_precision); part of the run, so that a resumed
+  // run continues in the precision it started in.
+  bool bf16 = false;
 
   std::string to_json() const;
   static TrainOptions from_json(const std::string& json);

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
+#include "cli/precision_option.h"
 #include "rnnkit/error.h"
 #include "rnnkit/evaluate.h"
 #include "rnnkit/gemm.h"
@@ -82,6 +83,7 @@ void setup_eval(CLI::App& app) {
   app.add_flag("--json", a->json,
                "print one JSON object {perplexity, cross_entropy, bits_per_token, tokens}");
   app.add_option("-t,--threads", a->threads, "threads (0 = all cores)");
+  add_precision_option(app);
   app.callback([a] { run_eval(*a); });
 }
 

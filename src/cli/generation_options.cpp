@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "cli/precision_option.h"
 #include "rnnkit/error.h"
 #include "rnnkit/gemm.h"
 
@@ -40,6 +41,7 @@ void add_model_flags(CLI::App& app, ModelFlags& flags) {
       ->required();
   app.add_option("--vocab", flags.vocab, "vocabulary JSON file (when the model file has none)");
   app.add_option("-t,--threads", flags.threads, "threads (0 = all cores)");
+  add_precision_option(app);
 }
 
 LoadedLanguageModel load_model(const ModelFlags& flags) {

@@ -109,6 +109,10 @@ void setup_train(CLI::App& app) {
   app.add_option("--dtype", o.dtype, "checkpoint storage: f32, f16 or bf16")->capture_default_str()->group("Output");
   app.add_option("--seed", o.seed, "random seed")->capture_default_str()->group("Output");
   app.add_option("-t,--threads", o.threads, "threads (0 = all cores)")->group("Output");
+  app.add_flag("--bf16", o.bf16,
+               "bfloat16 matrix products, float32 weights, sums and optimiser (AVX512_BF16); kept "
+               "for --resume; its effect on speed and accuracy is in docs/BENCHMARKS.md")
+      ->group("Optimisation");
   app.add_option("--resume", args->resume, "continue the run in this directory exactly where it stopped")
       ->group("Output");
   app.callback([args] { run_train(*args); });

@@ -6,6 +6,7 @@
 
 #include "rnnkit/cross_entropy.h"
 #include "rnnkit/error.h"
+#include "rnnkit/gemm.h"
 #include "rnnkit/safetensors.h"
 #include "tensor/row_ops.h"
 
@@ -188,6 +189,7 @@ void SequenceClassifier::load_state_dict(const std::map<std::string, Tensor>& te
                      [&](const auto& e) { return e.first == entry.first; }))
       throw Error("checkpoint has unexpected tensor " + entry.first);
   for (const auto& [name, target] : expected) *target = tensors.at(name);
+  note_weights_changed();
 }
 
 void save_classifier(const std::string& path, SequenceClassifier& model, const Vocab& vocab,

@@ -307,6 +307,7 @@ void LanguageModel::load_state_dict(const std::map<std::string, Tensor>& tensors
       throw Error("tie_weights is set but fc.weight differs from embedding.weight");
   }
   for (const auto& [name, target] : expected) *target = tensors.at(name);
+  note_weights_changed();
 }
 
 }  // namespace rnnkit

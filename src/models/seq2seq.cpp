@@ -8,6 +8,7 @@
 
 #include "rnnkit/cross_entropy.h"
 #include "rnnkit/error.h"
+#include "rnnkit/gemm.h"
 #include "rnnkit/safetensors.h"
 #include "rnnkit/utf8.h"
 #include "tensor/row_ops.h"
@@ -469,6 +470,7 @@ void Seq2seq::load_state_dict(const std::map<std::string, Tensor>& tensors) {
         throw Error("single_bias is set but " + name + " is not zero");
     }
   for (const auto& [name, target] : expected) *target = tensors.at(name);
+  note_weights_changed();
 }
 
 std::vector<std::vector<int32_t>> greedy_decode(Seq2seq& model,

@@ -36,8 +36,11 @@ void Linear::reset_parameters(Rng& rng) {
 }
 
 void Linear::forward(const float* x, int64_t ldx, int64_t n, float* y, int64_t ldy) const {
-  gemm(Trans::No, Trans::Yes, n, out_features_, in_features_, 1.0f, x, ldx, weight().value.data(),
-       in_features_, 0.0f, y, ldy);
+  if (n == 1)
+    single_row_.multiply(out_features_, in_features_, weight().value.data(), x, 0.0f, y);
+  else
+    gemm(Trans::No, Trans::Yes, n, out_features_, in_features_, 1.0f, x, ldx,
+         weight().value.data(), in_features_, 0.0f, y, ldy);
   rows::add_bias(n, out_features_, y, ldy, bias.value.data());
 }
 

@@ -66,6 +66,8 @@ void RecurrentLayer::hidden_product(int64_t n, const float* h, float beta, float
   const int64_t H = hidden_size_, GH = gate_count(cell_) * H;
   if (packed_)
     hh_forward_.multiply(n, h, H, beta, out, GH);
+  else if (batch_ == 1)
+    hh_row_.multiply(GH, H, weight_hh.value.data(), h, beta, out);
   else
     gemm(Trans::No, Trans::Yes, n, GH, H, 1.0f, h, H, weight_hh.value.data(), H, beta, out, GH);
 }
@@ -94,8 +96,11 @@ void RecurrentLayer::forward(const float* x, int64_t ldx, int64_t T, int64_t B, 
     hproj_.resize({B, GH});
   }
 
-  gemm(Trans::No, Trans::Yes, T * B, GH, input_size_, 1.0f, x, ldx, weight_ih.value.data(),
-       input_size_, 0.0f, gates_.data(), GH);
+  if (T * B == 1)
+    ih_row_.multiply(GH, input_size_, weight_ih.value.data(), x, 0.0f, gates_.data());
+  else
+    gemm(Trans::No, Trans::Yes, T * B, GH, input_size_, 1.0f, x, ldx, weight_ih.value.data(),
+         input_size_, 0.0f, gates_.data(), GH);
   rows::add_bias(T * B, GH, gates_.data(), GH, bias_ih.value.data(),
                  gru ? nullptr : bias_hh.value.data());
 

@@ -70,7 +70,7 @@ Adam::Adam(ParameterList params, AdamOptions options)
   }
 }
 
-void Adam::step() {
+void Adam::update() {
   check_grads();
   const auto& o = options_;
   const double t = static_cast<double>(step_count_ + 1);

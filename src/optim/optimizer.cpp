@@ -4,6 +4,7 @@
 #include <set>
 
 #include "rnnkit/error.h"
+#include "rnnkit/gemm.h"
 
 namespace rnnkit {
 namespace {
@@ -26,6 +27,11 @@ Optimizer::Optimizer(ParameterList params, double lr) : params_(std::move(params
     if (!names.insert(p->name).second)
       throw Error("optimizer given two parameters named '" + p->name + "'");
   }
+}
+
+void Optimizer::step() {
+  update();
+  note_weights_changed();
 }
 
 void Optimizer::set_lr(double lr) {

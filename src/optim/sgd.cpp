@@ -61,7 +61,7 @@ SGD::SGD(ParameterList params, SGDOptions options)
   }
 }
 
-void SGD::step() {
+void SGD::update() {
   check_grads();
   const SGDScalars scalars{
       .weight_decay = static_cast<float>(options_.weight_decay),

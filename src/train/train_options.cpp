@@ -13,7 +13,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
     pretrained_embeddings, batch, bptt, sampling, offset, random_offset, optimizer, lr, momentum,
     weight_decay, beta1, beta2, eps, clip, schedule, skip_nonfinite, epochs, steps, time_limit,
     out_dir, log_every, valid_every, checkpoint_every, sample_every, sample_length, dtype, seed,
-    threads)
+    threads, bf16)
 
 std::string TrainOptions::to_json() const { return nlohmann::json(*this).dump(); }
 

@@ -137,6 +137,7 @@ TrainingRun::TrainingRun(const TrainOptions& options, const SafetensorsFile* sta
   }
   o_.validate();
   if (o_.threads > 0) set_num_threads(o_.threads);
+  set_matmul_precision(o_.bf16 ? Precision::BF16 : Precision::F32);
   fs::create_directories(run_dir_);
 
   data_ = load_training_data(o_, vocab ? &*vocab : nullptr);
