@@ -19,6 +19,27 @@ full_eval=$("$RNNKIT" eval -m "$WORK/full" --text "$WORK/probe.txt" --json)
 part_eval=$("$RNNKIT" eval -m "$WORK/part" --text "$WORK/probe.txt" --json)
 [ "$full_eval" = "$part_eval" ] || fail "resumed final weights differ: $full_eval vs $part_eval"
 
+# --bf16 is part of the run: resumed, it goes on in BF16 and matches the uninterrupted BF16 run,
+# whose losses are not float32's. Generation and evaluation take --bf16 too.
+if grep -qw avx512_bf16 /proc/cpuinfo; then
+  "$RNNKIT" train "${common[@]}" --bf16 --steps 60 --checkpoint-every 25 --out "$WORK/b16full" >/dev/null 2>&1 ||
+    fail "bf16 full run"
+  "$RNNKIT" train "${common[@]}" --bf16 --steps 35 --checkpoint-every 25 --out "$WORK/b16part" >/dev/null 2>&1 ||
+    fail "bf16 first half"
+  "$RNNKIT" train --resume "$WORK/b16part" --steps 60 >/dev/null 2>&1 || fail "bf16 resumed half"
+  diff <(losses "$WORK/b16full") <(losses "$WORK/b16part") >/dev/null ||
+    fail "resumed bf16 run's losses differ from the uninterrupted bf16 run"
+  diff <(losses "$WORK/b16full") <(losses "$WORK/full" | head -60) >/dev/null &&
+    fail "bf16 losses are float32's: the BF16 mode is not on"
+  out=$("$RNNKIT" generate -m "$WORK/b16full" --bf16 -p "the time" -n 20 --seed 1 --threads 1 2>/dev/null)
+  [ -n "$out" ] || fail "generate --bf16 wrote nothing"
+  "$RNNKIT" eval -m "$WORK/b16full" --bf16 --text "$WORK/probe.txt" --json | grep -q perplexity ||
+    fail "eval --bf16"
+else
+  expect_error "bf16 without AVX512_BF16" "AVX512_BF16" "$RNNKIT" train "${common[@]}" --bf16 --steps 1 \
+    --out "$WORK/b16"
+fi
+
 # SIGINT writes a checkpoint and exits cleanly; the run resumes from it.
 "$RNNKIT" train "${common[@]}" --steps 1000000 --checkpoint-every 100000 --out "$WORK/int" >/dev/null 2>&1 &
 pid=$!
