@@ -34,7 +34,7 @@ struct TrainArgs {
   bool single_bias = false;
   double dropout = 0.0;
   std::string optimizer = "adam";
-  double lr = 1e-3, momentum = 0.0, weight_decay = 0.0, clip = 5.0;
+  double lr = 1e-3, momentum = 0.0, weight_decay = 0.0, eps = 1e-8, clip = 5.0;
   int64_t epochs = 25, batch = 128, max_answer_length = 0, eval_batch = 1000;
   uint64_t seed = 1;
   int threads = 0;
@@ -99,6 +99,7 @@ std::unique_ptr<Optimizer> make_optimizer(const TrainArgs& a, ParameterList para
     AdamOptions o;
     o.lr = a.lr;
     o.weight_decay = a.weight_decay;
+    o.eps = a.eps;
     o.decoupled_weight_decay = a.optimizer == "adamw";
     return std::make_unique<Adam>(params, o);
   }
@@ -431,6 +432,7 @@ void setup_seq2seq(CLI::App& app) {
   train->add_option("--lr", t->lr, "Learning rate")->capture_default_str();
   train->add_option("--momentum", t->momentum, "SGD momentum")->capture_default_str();
   train->add_option("--weight-decay", t->weight_decay, "Weight decay")->capture_default_str();
+  train->add_option("--eps", t->eps, "Adam epsilon")->capture_default_str();
   train->add_option("--clip", t->clip, "Max global gradient norm (0 = off)")->capture_default_str();
   train->add_option("--epochs", t->epochs, "Epochs (in all, when resuming)")->capture_default_str();
   train->add_option("--batch", t->batch, "Batch size")->capture_default_str();
