@@ -1,6 +1,6 @@
 // Matrix products at the shapes rnnkit's models run (row-major, "NT" = C = A * W^T with W stored
 // [N, K] like nn.Linear): float32 through gemm(), bfloat16 through gemm_bf16() on pre-rounded
-// operands, and the rounding itself. Counters: GFLOP/s (2*M*N*K per product).
+// operands, the batch-1 products of the layers, and the rounding itself. Counters: GFLOP/s (2*M*N*K per product).
 #include <benchmark/benchmark.h>
 
 #include <vector>
@@ -97,6 +97,32 @@ void BM_GemmRoundingBF16(benchmark::State& state) {
   set_rate(state, 2.0 * o.M * o.N * o.K);
 }
 BENCHMARK(BM_GemmRoundingBF16)->Apply(args);
+
+// A layer's batch-1 product (SingleRowProduct) with the generation shapes: the float32 GEMV, or
+// in BF16 precision the GEMV over the bfloat16 weight copy (made once, before the timing). The
+// counter is the weight bytes read per second, the limit of this product.
+void BM_SingleRowProduct(benchmark::State& state) {
+  const int64_t N = state.range(0), K = state.range(1);
+  const bool bf16_weights = state.range(2) != 0;
+  const std::vector<float> w = random_vector(N * K, 4), x = random_vector(K, 5);
+  std::vector<float> y(static_cast<size_t>(N));
+  set_matmul_precision(bf16_weights ? Precision::BF16 : Precision::F32);
+  SingleRowProduct product;
+  product.multiply(N, K, w.data(), x.data(), 0.0f, y.data());
+  for (auto _ : state) {
+    product.multiply(N, K, w.data(), x.data(), 0.0f, y.data());
+    benchmark::ClobberMemory();
+  }
+  set_matmul_precision(Precision::F32);
+  state.SetBytesProcessed(state.iterations() * N * K * (bf16_weights ? 2 : 4));
+}
+BENCHMARK(BM_SingleRowProduct)
+    ->ArgNames({"N", "K", "bf16"})
+    ->Args({1024, 256, 0})
+    ->Args({1024, 256, 1})
+    ->Args({8293, 256, 0})
+    ->Args({8293, 256, 1})
+    ->UseRealTime();
 
 void BM_RoundToBF16(benchmark::State& state) {
   const int64_t n = state.range(0);

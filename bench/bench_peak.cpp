@@ -24,9 +24,9 @@ __attribute__((target("avx512f"))) void BM_PeakFmaF32(benchmark::State& state) {
     for (int c = 0; c < kChains; ++c) benchmark::DoNotOptimize(acc[c]);
   }
   // 16 lanes x 2 flops per FMA.
-  state.counters["GFLOP/s"] = benchmark::Counter(
-      static_cast<double>(state.iterations()) * kIterations * kChains * 32,
-      benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()) * kIterations * kChains * 32,
+                         benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
 }
 BENCHMARK(BM_PeakFmaF32)->UseRealTime();
 
@@ -47,9 +47,9 @@ __attribute__((target("avx512f,avx512bf16"))) void BM_PeakDotBf16(benchmark::Sta
     for (int c = 0; c < kChains; ++c) benchmark::DoNotOptimize(acc[c]);
   }
   // 16 lanes x 2 products x 2 flops per vdpbf16ps.
-  state.counters["GFLOP/s"] = benchmark::Counter(
-      static_cast<double>(state.iterations()) * kIterations * kChains * 64,
-      benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()) * kIterations * kChains * 64,
+                         benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
 }
 BENCHMARK(BM_PeakDotBf16)->UseRealTime();
 

@@ -405,7 +405,8 @@ int main(int argc, char** argv) {
                  "poetry | timemachine-rnn | timemachine-lstm | timemachine-gru | ptb-medium | "
                  "generate | eval")
       ->capture_default_str();
-  app.add_option("--threads", args.threads, "threads (OpenMP); 0: rnnkit's default, the cores other processes leave free")
+  app.add_option("--threads", args.threads,
+                 "threads (OpenMP); 0: rnnkit's default, the cores other processes leave free")
       ->capture_default_str();
   app.add_option("--batch", args.batch);
   app.add_option("--seq", args.seq);

@@ -45,8 +45,7 @@ inline void expect_gradients_match(const std::function<double()>& objective,
       const double numeric = central(eps), numeric_half = central(eps / 2);
       const double analytic = (*c.grad)[i];
       if (std::abs(numeric - numeric_half) > atol + rtol * std::abs(numeric)) continue;
-      EXPECT_NEAR(analytic, numeric, atol + rtol * std::abs(numeric))
-          << c.name << "[" << i << "]";
+      EXPECT_NEAR(analytic, numeric, atol + rtol * std::abs(numeric)) << c.name << "[" << i << "]";
       ++checked;
     }
     EXPECT_GT(checked, 0) << "no entry of " << c.name << " could be checked";

@@ -68,15 +68,16 @@ TEST_P(RNNGradient, MatchesFiniteDifferences) {
 
 INSTANTIATE_TEST_SUITE_P(
     Cells, RNNGradient,
-    ::testing::Values(StackCase{CellKind::RnnTanh, 1, false, 0}, StackCase{CellKind::RnnRelu, 1, false, 0},
-                      StackCase{CellKind::Lstm, 1, false, 0}, StackCase{CellKind::Gru, 1, false, 0},
-                      StackCase{CellKind::RnnTanh, 2, true, 0}, StackCase{CellKind::RnnRelu, 2, true, 0},
-                      StackCase{CellKind::Lstm, 2, true, 0}, StackCase{CellKind::Gru, 2, true, 0},
-                      StackCase{CellKind::Lstm, 3, false, 0.3f}, StackCase{CellKind::Gru, 2, true, 0.5f}),
+    ::testing::Values(
+        StackCase{CellKind::RnnTanh, 1, false, 0}, StackCase{CellKind::RnnRelu, 1, false, 0},
+        StackCase{CellKind::Lstm, 1, false, 0}, StackCase{CellKind::Gru, 1, false, 0},
+        StackCase{CellKind::RnnTanh, 2, true, 0}, StackCase{CellKind::RnnRelu, 2, true, 0},
+        StackCase{CellKind::Lstm, 2, true, 0}, StackCase{CellKind::Gru, 2, true, 0},
+        StackCase{CellKind::Lstm, 3, false, 0.3f}, StackCase{CellKind::Gru, 2, true, 0.5f}),
     [](const auto& info) {
       const StackCase& c = info.param;
-      return cell_kind_name(c.cell) + "_l" + std::to_string(c.layers) + (c.bidirectional ? "_bi" : "_uni") +
-             (c.dropout > 0 ? "_dropout" : "");
+      return cell_kind_name(c.cell) + "_l" + std::to_string(c.layers) +
+             (c.bidirectional ? "_bi" : "_uni") + (c.dropout > 0 ? "_dropout" : "");
     });
 
 TEST(LinearGradient, MatchesFiniteDifferences) {
@@ -120,10 +121,11 @@ TEST(CrossEntropyGradient, MatchesFiniteDifferencesWithIgnoredRows) {
   const std::vector<int32_t> targets = {2, kIgnoreIndex, 0, 5, kIgnoreIndex};
   auto objective = [&] {
     return softmax_cross_entropy(logits.data(), N, V, V, targets.data(), kIgnoreIndex, nullptr, 0)
-               .loss_sum / 3.0;
+               .loss_sum /
+           3.0;
   };
-  CrossEntropySum ce =
-      softmax_cross_entropy(logits.data(), N, V, V, targets.data(), kIgnoreIndex, grad.data(), 1.0f / 3);
+  CrossEntropySum ce = softmax_cross_entropy(logits.data(), N, V, V, targets.data(), kIgnoreIndex,
+                                             grad.data(), 1.0f / 3);
   EXPECT_EQ(ce.count, 3);
   expect_gradients_match(objective, {{"logits", &logits, &grad}}, 30);
   for (int64_t v = 0; v < V; ++v) EXPECT_EQ(grad[1 * V + v], 0.0f);
@@ -178,7 +180,8 @@ INSTANTIATE_TEST_SUITE_P(Options, LMGradient,
                                            LMCase{CellKind::Gru, 8, true, true}),
                          [](const auto& info) {
                            const LMCase& c = info.param;
-                           return cell_kind_name(c.cell) + (c.embedding_dim ? "_embedding" : "_onehot") +
+                           return cell_kind_name(c.cell) +
+                                  (c.embedding_dim ? "_embedding" : "_onehot") +
                                   (c.bidirectional ? "_bi" : "_uni") + (c.tie ? "_tied" : "");
                          });
 

@@ -24,15 +24,17 @@ std::vector<std::string> lm_fixtures() {
   std::vector<std::string> names;
   for (const auto& entry : fs::directory_iterator(RNNKIT_FIXTURE_DIR)) {
     std::string name = entry.path().filename().string();
-    if (name.rfind("lm_", 0) == 0 && entry.path().extension() == ".safetensors") names.push_back(name);
+    if (name.rfind("lm_", 0) == 0 && entry.path().extension() == ".safetensors")
+      names.push_back(name);
   }
   std::sort(names.begin(), names.end());
   return names;
 }
 
-void expect_close(const Tensor& actual, const Tensor& expected, double tolerance, const std::string& what) {
-  ASSERT_EQ(actual.numel(), expected.numel()) << what << ": " << actual.shape_string() << " vs "
-                                              << expected.shape_string();
+void expect_close(const Tensor& actual, const Tensor& expected, double tolerance,
+                  const std::string& what) {
+  ASSERT_EQ(actual.numel(), expected.numel())
+      << what << ": " << actual.shape_string() << " vs " << expected.shape_string();
   EXPECT_LE(scaled_max_error(actual, expected), tolerance) << what;
 }
 
@@ -51,14 +53,16 @@ TEST_P(LMParity, MatchesPyTorch) {
 
   // Forward, composed from the model's own layers, to compare the intermediate outputs.
   TokenBatch batch{T, B, ids_of(ids), ids_of(t.at("input.targets"))};
-  const int64_t in = model.config().embedding_dim ? model.config().embedding_dim : model.config().vocab_size;
+  const int64_t in =
+      model.config().embedding_dim ? model.config().embedding_dim : model.config().vocab_size;
   Tensor x({T, B, in}), y, hN, cN;
   if (model.embedding())
     model.embedding()->forward(batch.inputs, x.data());
   else
     one_hot(batch.inputs, model.config().vocab_size, x.data());
-  model.rnn().forward(x, given_state ? &t.at("input.h0") : nullptr, lstm && given_state ? &t.at("input.c0") : nullptr,
-                      y, &hN, lstm ? &cN : nullptr, false, nullptr);
+  model.rnn().forward(x, given_state ? &t.at("input.h0") : nullptr,
+                      lstm && given_state ? &t.at("input.c0") : nullptr, y, &hN,
+                      lstm ? &cN : nullptr, false, nullptr);
   expect_close(y, t.at("output.rnn"), 1e-5, "rnn output");
   expect_close(hN, t.at("output.hN"), 1e-5, "hN");
   if (lstm) expect_close(cN, t.at("output.cN"), 1e-5, "cN");
@@ -74,20 +78,23 @@ TEST_P(LMParity, MatchesPyTorch) {
     if (lstm) state.c = t.at("input.c0");
   }
   Tensor dh0, dc0;
-  StateGradients edges{&t.at("input.dhN"), lstm ? &t.at("input.dcN") : nullptr, given_state ? &dh0 : nullptr,
-                       lstm && given_state ? &dc0 : nullptr};
+  StateGradients edges{&t.at("input.dhN"), lstm ? &t.at("input.dcN") : nullptr,
+                       given_state ? &dh0 : nullptr, lstm && given_state ? &dc0 : nullptr};
   LossResult loss = model.forward_backward(batch, state, false, true, nullptr, edges);
   EXPECT_NEAR(loss.mean(), t.at("output.loss")[0], 1e-5);
   expect_close(state.h, t.at("output.hN"), 1e-5, "hN after forward_backward");
-  for (Parameter* p : model.parameters()) expect_close(p->grad, t.at("grad." + p->name), 1e-4, "grad." + p->name);
+  for (Parameter* p : model.parameters())
+    expect_close(p->grad, t.at("grad." + p->name), 1e-4, "grad." + p->name);
   if (given_state) expect_close(dh0, t.at("grad.h0"), 1e-4, "grad.h0");
   if (lstm && given_state) expect_close(dc0, t.at("grad.c0"), 1e-4, "grad.c0");
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, LMParity, ::testing::ValuesIn(lm_fixtures()), [](const auto& info) {
-  std::string name = info.param.substr(0, info.param.size() - std::string(".safetensors").size());
-  return name;
-});
+INSTANTIATE_TEST_SUITE_P(Fixtures, LMParity, ::testing::ValuesIn(lm_fixtures()),
+                         [](const auto& info) {
+                           std::string name = info.param.substr(
+                               0, info.param.size() - std::string(".safetensors").size());
+                           return name;
+                         });
 
 TEST(LMParity, CoversEveryCellLayerDirectionAndInput) {
   // 4 cells x 3 depths x 2 directions x 2 inputs, plus the tied and zero-state cases.
@@ -97,11 +104,13 @@ TEST(LMParity, CoversEveryCellLayerDirectionAndInput) {
 class StrictLoad : public ::testing::Test {
  protected:
   void SetUp() override {
-    SafetensorsFile f = read_safetensors(std::string(RNNKIT_FIXTURE_DIR) + "/lm_lstm_l2_bi_emb.safetensors");
+    SafetensorsFile f =
+        read_safetensors(std::string(RNNKIT_FIXTURE_DIR) + "/lm_lstm_l2_bi_emb.safetensors");
     config = LMConfig::from_json(f.metadata.at("rnnkit.config"));
     params = parameters_only(f.tensors);
   }
-  void expect_load_error(const std::map<std::string, Tensor>& tensors, const std::string& fragment) {
+  void expect_load_error(const std::map<std::string, Tensor>& tensors,
+                         const std::string& fragment) {
     LanguageModel model(config);
     try {
       model.load_state_dict(tensors);
@@ -130,7 +139,8 @@ TEST_F(StrictLoad, NamesAMisshapenTensor) {
 }
 
 TEST(InferConfig, RecoversTheFixtureConfiguration) {
-  SafetensorsFile f = read_safetensors(std::string(RNNKIT_FIXTURE_DIR) + "/lm_gru_l3_bi_onehot.safetensors");
+  SafetensorsFile f =
+      read_safetensors(std::string(RNNKIT_FIXTURE_DIR) + "/lm_gru_l3_bi_onehot.safetensors");
   LMConfig stored = LMConfig::from_json(f.metadata.at("rnnkit.config"));
   LMConfig inferred = infer_lm_config(parameters_only(f.tensors));
   EXPECT_EQ(inferred.to_json(), stored.to_json());

@@ -190,8 +190,8 @@ TEST_P(SingleRow, MatchesDoubleReferenceInBothPrecisions) {
   for (Precision precision : {Precision::F32, Precision::BF16}) {
     set_matmul_precision(precision);
     const bool round = precision == Precision::BF16;
-    const std::vector<double> want = reference_product(false, true, 1, c.N, c.K, 1.0f, x, c.K, W,
-                                                       c.K, c.beta, y0, c.N, false);
+    const std::vector<double> want =
+        reference_product(false, true, 1, c.N, c.K, 1.0f, x, c.K, W, c.K, c.beta, y0, c.N, false);
     std::vector<double> want_rounded(c.N);
     for (int64_t n = 0; n < c.N; ++n) {
       double s = 0;

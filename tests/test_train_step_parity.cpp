@@ -18,7 +18,8 @@ namespace fs = std::filesystem;
 class TrainStepParity : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(TrainStepParity, MatchesPyTorch) {
-  const std::string fixture = std::string(RNNKIT_FIXTURE_DIR) + "/train_step_" + GetParam() + ".safetensors";
+  const std::string fixture =
+      std::string(RNNKIT_FIXTURE_DIR) + "/train_step_" + GetParam() + ".safetensors";
   SafetensorsFile f = read_safetensors(fixture);
   const fs::path dir = fs::temp_directory_path() / ("rnnkit_train_step_" + GetParam());
   fs::remove_all(dir);
@@ -59,7 +60,8 @@ TEST_P(TrainStepParity, MatchesPyTorch) {
     const Tensor& expected = f.tensors.at("expected." + name);
     ASSERT_EQ(t->numel(), expected.numel()) << name;
     double err = 0;
-    for (int64_t i = 0; i < t->numel(); ++i) err = std::max(err, static_cast<double>(std::abs((*t)[i] - expected[i])));
+    for (int64_t i = 0; i < t->numel(); ++i)
+      err = std::max(err, static_cast<double>(std::abs((*t)[i] - expected[i])));
     EXPECT_LE(err, 1e-5) << name;
   }
   const auto metrics_path = fs::path(o.out_dir) / "metrics.jsonl";

@@ -10,6 +10,8 @@ enum class CellKind { RnnTanh, RnnRelu, Lstm, Gru };
 CellKind parse_cell_kind(std::string_view name);  // "rnn_tanh", "rnn_relu", "lstm", "gru"
 std::string cell_kind_name(CellKind kind);
 int gate_count(CellKind kind);  // rows of W_ih per hidden unit: 1, 1, 4, 3
-inline bool has_cell_state(CellKind kind) { return kind == CellKind::Lstm; }
+inline bool has_cell_state(CellKind kind) {
+  return kind == CellKind::Lstm;
+}
 
 }  // namespace rnnkit

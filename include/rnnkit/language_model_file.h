@@ -28,7 +28,8 @@ void save_language_model(const std::string& path, LanguageModel& model, const Vo
 // Without rnnkit.config the configuration is inferred from the tensor shapes (a state_dict
 // saved from PyTorch; a plain RNN is taken as tanh). `vocab_path` (a JSON file in the
 // rnnkit.vocab format) replaces the stored vocabulary; its size must match the model.
-LoadedLanguageModel load_language_model(const std::string& path, const std::string& vocab_path = "");
+LoadedLanguageModel load_language_model(const std::string& path,
+                                        const std::string& vocab_path = "");
 
 // Resolves a run directory to its model file; a file path is returned unchanged.
 std::string resolve_model_path(const std::string& path);

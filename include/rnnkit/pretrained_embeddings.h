@@ -10,6 +10,7 @@ namespace rnnkit {
 // "count dim" first line is recognised and skipped) into the rows of the vocabulary's tokens.
 // Tokens without a vector keep their initialisation. Returns how many rows were set. Error on a
 // dimension that differs from the embedding's or a malformed line (named by number).
-int64_t load_pretrained_embeddings(Embedding& embedding, const Vocab& vocab, const std::string& path);
+int64_t load_pretrained_embeddings(Embedding& embedding, const Vocab& vocab,
+                                   const std::string& path);
 
 }  // namespace rnnkit

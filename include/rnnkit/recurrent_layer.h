@@ -70,7 +70,7 @@ class RecurrentLayer {
   bool packed_ = false;  // the per-step products read W_hh prepacked (sequences, not single steps)
   bool bf16_ = false;    // this forward and its backward run their products in bfloat16
   PackedMatrix hh_forward_,
-      hh_backward_;  // W_hh^T for the forward steps, W_hh for the backward ones
+      hh_backward_;                   // W_hh^T for the forward steps, W_hh for the backward ones
   SingleRowProduct ih_row_, hh_row_;  // batch 1: the products of one row with W_ih and W_hh
   Tensor gates_, hidden_, cell_state_, hn_, hproj_, dh_carry_, dc_carry_, dhproj_;
 };

@@ -31,15 +31,17 @@ class RNN {
   int64_t output_size() const { return directions() * options_.hidden_size; }
   Shape state_shape(int64_t batch) const;
   ParameterList parameters();
-  RecurrentLayer& layer(int64_t layer, int64_t direction) { return *layers_[layer * directions() + direction]; }
+  RecurrentLayer& layer(int64_t layer, int64_t direction) {
+    return *layers_[layer * directions() + direction];
+  }
   // PyTorch's default: every weight and bias uniform in (-1/sqrt(H), 1/sqrt(H)).
   void reset_parameters(Rng& rng);
 
   // x: [T,B,input_size], kept by reference until backward. h0/c0: initial states or null for
   // zeros (c0 only for LSTM). y: [T,B,D*H]; hN/cN receive the final states when not null.
   // rng draws the dropout masks (needed only when training with dropout > 0).
-  void forward(const Tensor& x, const Tensor* h0, const Tensor* c0, Tensor& y, Tensor* hN, Tensor* cN,
-               bool training, Rng* rng);
+  void forward(const Tensor& x, const Tensor* h0, const Tensor* c0, Tensor& y, Tensor* hN,
+               Tensor* cN, bool training, Rng* rng);
   // dy: [T,B,D*H]; dhN/dcN: gradients of the final states or null. Accumulates parameter
   // gradients; dx/dh0/dc0 receive input and initial-state gradients when not null.
   void backward(const Tensor& dy, const Tensor* dhN, const Tensor* dcN, Tensor* dx, Tensor* dh0,

@@ -7,11 +7,11 @@ namespace rnnkit {
 
 struct TrainSummary {
   int64_t steps = 0;
-  int64_t epochs = 0;                 // completed epochs
-  double last_epoch_perplexity = 0;   // training perplexity of the last completed epoch
-  double best_valid_perplexity = 0;   // 0 without validation
-  int stop_signal = 0;                // the signal that interrupted the run, or 0
-  int64_t skipped_batches = 0;        // non-finite batches skipped under skip_nonfinite
+  int64_t epochs = 0;                // completed epochs
+  double last_epoch_perplexity = 0;  // training perplexity of the last completed epoch
+  double best_valid_perplexity = 0;  // 0 without validation
+  int stop_signal = 0;               // the signal that interrupted the run, or 0
+  int64_t skipped_batches = 0;       // non-finite batches skipped under skip_nonfinite
 };
 
 // Runs `rnnkit train`: a fresh run from `options`, or, when resume_dir is set, the run saved

@@ -23,7 +23,8 @@ int main(int argc, char** argv) {
   auto& commands = command_registry();
   std::sort(commands.begin(), commands.end(),
             [](const auto& a, const auto& b) { return a.name < b.name; });
-  for (const auto& command : commands) command.setup(*app.add_subcommand(command.name, command.description));
+  for (const auto& command : commands)
+    command.setup(*app.add_subcommand(command.name, command.description));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

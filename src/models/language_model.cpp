@@ -18,15 +18,17 @@ const LMConfig& validated(const LMConfig& c) {
 }
 
 RNNOptions rnn_options(const LMConfig& c) {
-  return {c.cell,       c.embedding_dim ? c.embedding_dim : c.vocab_size,
-          c.hidden_size, c.num_layers,
+  return {c.cell,          c.embedding_dim ? c.embedding_dim : c.vocab_size,
+          c.hidden_size,   c.num_layers,
           c.bidirectional, c.dropout};
 }
 
 // Rows of logits computed at once by the fused output layer: about 16 MB of logits, which stay
 // in the L3 cache between the product that writes them, the loss and the products that read
 // their gradient.
-int64_t output_chunk_rows(int64_t V) { return std::max<int64_t>(1, (int64_t{1} << 22) / V); }
+int64_t output_chunk_rows(int64_t V) {
+  return std::max<int64_t>(1, (int64_t{1} << 22) / V);
+}
 
 // Workspaces of the fused output layer, kept from step to step.
 struct OutputWorkspace {
@@ -95,7 +97,8 @@ LossResult output_layer_loss(Linear& fc, const float* features, int64_t n, const
 void LMConfig::validate() const {
   auto positive = [](int64_t v, const char* name) {
     if (v <= 0) throw Error(std::string(name) + " must be positive, got " + std::to_string(v));
-    if (v > (int64_t{1} << 24)) throw Error(std::string(name) + " is too large: " + std::to_string(v));
+    if (v > (int64_t{1} << 24))
+      throw Error(std::string(name) + " is too large: " + std::to_string(v));
   };
   positive(vocab_size, "vocab_size");
   positive(hidden_size, "hidden_size");
@@ -111,14 +114,10 @@ void LMConfig::validate() const {
 }
 
 std::string LMConfig::to_json() const {
-  nlohmann::json j = {{"cell", cell_kind_name(cell)},
-                      {"vocab_size", vocab_size},
-                      {"embedding_dim", embedding_dim},
-                      {"hidden_size", hidden_size},
-                      {"num_layers", num_layers},
-                      {"bidirectional", bidirectional},
-                      {"dropout", dropout},
-                      {"tie_weights", tie_weights}};
+  nlohmann::json j = {
+      {"cell", cell_kind_name(cell)}, {"vocab_size", vocab_size},  {"embedding_dim", embedding_dim},
+      {"hidden_size", hidden_size},   {"num_layers", num_layers},  {"bidirectional", bidirectional},
+      {"dropout", dropout},           {"tie_weights", tie_weights}};
   return j.dump();
 }
 
@@ -131,12 +130,14 @@ LMConfig LMConfig::from_json(const std::string& text) {
       if (required) throw Error(std::string("model config lacks \"") + key + "\"");
       return fallback;
     }
-    if (!j[key].is_number_integer()) throw Error(std::string("model config: \"") + key + "\" must be an integer");
+    if (!j[key].is_number_integer())
+      throw Error(std::string("model config: \"") + key + "\" must be an integer");
     return j[key].get<int64_t>();
   };
   auto get_bool = [&](const char* key) {
     if (!j.contains(key)) return false;
-    if (!j[key].is_boolean()) throw Error(std::string("model config: \"") + key + "\" must be true or false");
+    if (!j[key].is_boolean())
+      throw Error(std::string("model config: \"") + key + "\" must be true or false");
     return j[key].get<bool>();
   };
   if (!j.contains("cell") || !j["cell"].is_string()) throw Error("model config lacks \"cell\"");

@@ -27,7 +27,8 @@ void save_language_model(const std::string& path, LanguageModel& model, const Vo
   metadata["rnnkit.format_version"] = kFormatVersion;
   if (vocab) {
     if (vocab->size() != model.config().vocab_size)
-      throw Error("vocabulary of " + std::to_string(vocab->size()) + " tokens does not match the model's " +
+      throw Error("vocabulary of " + std::to_string(vocab->size()) +
+                  " tokens does not match the model's " +
                   std::to_string(model.config().vocab_size));
     metadata["rnnkit.vocab"] = vocab->to_json();
   }
@@ -96,9 +97,9 @@ LoadedLanguageModel load_language_model(const std::string& path, const std::stri
     loaded.vocab = Vocab::from_json(v->second);
   }
   if (loaded.vocab && loaded.vocab->size() != config.vocab_size)
-    throw Error("the vocabulary" + (vocab_path.empty() ? std::string() : " in " + vocab_path) + " has " +
-                std::to_string(loaded.vocab->size()) + " tokens but the model " + loaded.path + " has " +
-                std::to_string(config.vocab_size));
+    throw Error("the vocabulary" + (vocab_path.empty() ? std::string() : " in " + vocab_path) +
+                " has " + std::to_string(loaded.vocab->size()) + " tokens but the model " +
+                loaded.path + " has " + std::to_string(config.vocab_size));
   loaded.metadata = std::move(file.metadata);
   return loaded;
 }

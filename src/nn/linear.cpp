@@ -13,7 +13,8 @@ Linear::Linear(int64_t in_features, int64_t out_features, const std::string& pre
     : bias(prefix + ".bias", {out_features}),
       in_features_(in_features),
       out_features_(out_features),
-      own_weight_(shared_weight ? Parameter() : Parameter(prefix + ".weight", {out_features, in_features})),
+      own_weight_(shared_weight ? Parameter()
+                                : Parameter(prefix + ".weight", {out_features, in_features})),
       shared_weight_(shared_weight) {
   if (in_features <= 0 || out_features <= 0)
     throw Error("linear layer sizes must be positive (in " + std::to_string(in_features) +
@@ -39,8 +40,8 @@ void Linear::forward(const float* x, int64_t ldx, int64_t n, float* y, int64_t l
   if (n == 1)
     single_row_.multiply(out_features_, in_features_, weight().value.data(), x, 0.0f, y);
   else
-    gemm(Trans::No, Trans::Yes, n, out_features_, in_features_, 1.0f, x, ldx,
-         weight().value.data(), in_features_, 0.0f, y, ldy);
+    gemm(Trans::No, Trans::Yes, n, out_features_, in_features_, 1.0f, x, ldx, weight().value.data(),
+         in_features_, 0.0f, y, ldy);
   rows::add_bias(n, out_features_, y, ldy, bias.value.data());
 }
 
@@ -50,8 +51,8 @@ void Linear::backward(const float* x, int64_t ldx, int64_t n, const float* dy, i
        weight().grad.data(), in_features_);
   rows::add_column_sums(n, out_features_, dy, ldy, bias.grad.data());
   if (dx)
-    gemm(Trans::No, Trans::No, n, in_features_, out_features_, 1.0f, dy, ldy,
-         weight().value.data(), in_features_, 0.0f, dx, lddx);
+    gemm(Trans::No, Trans::No, n, in_features_, out_features_, 1.0f, dy, ldy, weight().value.data(),
+         in_features_, 0.0f, dx, lddx);
 }
 
 }  // namespace rnnkit

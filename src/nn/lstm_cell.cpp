@@ -28,9 +28,9 @@ RNNKIT_VECTOR_KERNEL void lstm_forward_step(int64_t B, int64_t H, float* gates, 
   }
 }
 
-RNNKIT_VECTOR_KERNEL void lstm_backward_step(int64_t B, int64_t H, float* gates, const float* c_prev,
-                                             const float* c, const float* dy, int64_t ldy,
-                                             const float* dh_next, float* dc_carry) {
+RNNKIT_VECTOR_KERNEL void lstm_backward_step(int64_t B, int64_t H, float* gates,
+                                             const float* c_prev, const float* c, const float* dy,
+                                             int64_t ldy, const float* dh_next, float* dc_carry) {
 #pragma omp parallel for schedule(static) if (B * H >= 65536)
   for (int64_t b = 0; b < B; ++b) {
     float* g = gates + b * 4 * H;

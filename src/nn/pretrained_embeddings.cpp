@@ -24,7 +24,8 @@ std::vector<std::string_view> split_spaces(std::string_view line) {
 
 }  // namespace
 
-int64_t load_pretrained_embeddings(Embedding& embedding, const Vocab& vocab, const std::string& path) {
+int64_t load_pretrained_embeddings(Embedding& embedding, const Vocab& vocab,
+                                   const std::string& path) {
   std::ifstream in(path);
   if (!in) throw Error("cannot read pretrained embeddings " + path);
   const int64_t E = embedding.embedding_dim();
@@ -39,8 +40,9 @@ int64_t load_pretrained_embeddings(Embedding& embedding, const Vocab& vocab, con
     if (fields.empty()) continue;
     if (line_number == 1 && fields.size() == 2) continue;  // word2vec header "count dim"
     if (static_cast<int64_t>(fields.size()) != E + 1)
-      throw Error(path + " line " + std::to_string(line_number) + ": " + std::to_string(fields.size() - 1) +
-                  " values, but the embedding has " + std::to_string(E) + " dimensions");
+      throw Error(path + " line " + std::to_string(line_number) + ": " +
+                  std::to_string(fields.size() - 1) + " values, but the embedding has " +
+                  std::to_string(E) + " dimensions");
     auto id = vocab.find(fields[0]);
     if (!id) continue;
     float* row = embedding.weight.value.data() + static_cast<int64_t>(*id) * E;
@@ -48,7 +50,8 @@ int64_t load_pretrained_embeddings(Embedding& embedding, const Vocab& vocab, con
       std::string_view f = fields[k + 1];
       auto [ptr, ec] = std::from_chars(f.data(), f.data() + f.size(), row[k]);
       if (ec != std::errc() || ptr != f.data() + f.size())
-        throw Error(path + " line " + std::to_string(line_number) + ": '" + std::string(f) + "' is not a number");
+        throw Error(path + " line " + std::to_string(line_number) + ": '" + std::string(f) +
+                    "' is not a number");
     }
     ++found;
   }

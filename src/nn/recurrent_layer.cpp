@@ -45,8 +45,8 @@ std::vector<bf16>& gradient_workspace() {
 
 }  // namespace
 
-RecurrentLayer::RecurrentLayer(CellKind cell, int64_t input_size, int64_t hidden_size,
-                               bool reverse, const std::string& prefix, const std::string& suffix)
+RecurrentLayer::RecurrentLayer(CellKind cell, int64_t input_size, int64_t hidden_size, bool reverse,
+                               const std::string& prefix, const std::string& suffix)
     : weight_ih(prefix + ".weight_ih" + suffix, {gate_count(cell) * hidden_size, input_size}),
       weight_hh(prefix + ".weight_hh" + suffix, {gate_count(cell) * hidden_size, hidden_size}),
       bias_ih(prefix + ".bias_ih" + suffix, {gate_count(cell) * hidden_size}),
@@ -60,7 +60,9 @@ RecurrentLayer::RecurrentLayer(CellKind cell, int64_t input_size, int64_t hidden
                 ", hidden " + std::to_string(hidden_size) + ")");
 }
 
-ParameterList RecurrentLayer::parameters() { return {&weight_ih, &weight_hh, &bias_ih, &bias_hh}; }
+ParameterList RecurrentLayer::parameters() {
+  return {&weight_ih, &weight_hh, &bias_ih, &bias_hh};
+}
 
 void RecurrentLayer::hidden_product(int64_t n, const float* h, float beta, float* out) {
   const int64_t H = hidden_size_, GH = gate_count(cell_) * H;

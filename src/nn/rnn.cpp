@@ -43,8 +43,8 @@ void RNN::reset_parameters(Rng& rng) {
 
 void RNN::check_state(const Tensor* state, const char* name, int64_t batch) const {
   if (state && state->shape() != state_shape(batch))
-    throw Error(std::string("RNN: ") + name + " has shape " + state->shape_string() + ", expected " +
-                shape_string(state_shape(batch)));
+    throw Error(std::string("RNN: ") + name + " has shape " + state->shape_string() +
+                ", expected " + shape_string(state_shape(batch)));
 }
 
 void RNN::forward(const Tensor& x, const Tensor* h0, const Tensor* c0, Tensor& y, Tensor* hN,
@@ -133,11 +133,13 @@ void RNN::backward(const Tensor& dy, const Tensor* dhN, const Tensor* dcN, Tenso
 }
 
 Tensor transpose_batch_time(const Tensor& x) {
-  if (x.ndim() != 3) throw Error("transpose_batch_time: expected 3 dimensions, got " + x.shape_string());
+  if (x.ndim() != 3)
+    throw Error("transpose_batch_time: expected 3 dimensions, got " + x.shape_string());
   const int64_t A = x.dim(0), B = x.dim(1), F = x.dim(2);
   Tensor out({B, A, F});
   for (int64_t a = 0; a < A; ++a)
-    for (int64_t b = 0; b < B; ++b) rows::copy(1, F, x.data() + (a * B + b) * F, F, out.data() + (b * A + a) * F, F);
+    for (int64_t b = 0; b < B; ++b)
+      rows::copy(1, F, x.data() + (a * B + b) * F, F, out.data() + (b * A + a) * F, F);
   return out;
 }
 

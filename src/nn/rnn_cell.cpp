@@ -3,7 +3,8 @@
 
 namespace rnnkit::kernels {
 
-RNNKIT_VECTOR_KERNEL void rnn_forward_step(int64_t B, int64_t H, bool relu, float* gates, float* h) {
+RNNKIT_VECTOR_KERNEL void rnn_forward_step(int64_t B, int64_t H, bool relu, float* gates,
+                                           float* h) {
   const int64_t n = B * H;
   if (relu) {
 #pragma omp simd

@@ -46,8 +46,8 @@ std::optional<LoadSample> sample_load(double wall) {
   std::FILE* f = std::fopen("/proc/stat", "r");
   if (!f) return std::nullopt;
   unsigned long long v[8] = {};
-  const int read = std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4],
-                               &v[5], &v[6], &v[7]);
+  const int read = std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
+                               &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]);
   std::fclose(f);
   if (read != 8) return std::nullopt;
   const double ticks = static_cast<double>(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]);
@@ -61,8 +61,12 @@ std::string shape_of(int64_t M, int64_t N, int64_t K) {
   return std::to_string(M) + "x" + std::to_string(N) + "x" + std::to_string(K);
 }
 
-inline float widen(float w) { return w; }
-inline float widen(bf16 w) { return from_bf16(w); }
+inline float widen(float w) {
+  return w;
+}
+inline float widen(bf16 w) {
+  return from_bf16(w);
+}
 
 // y[N] = alpha * W[N,K] x[K] + beta * y. Batch-1 generation reads the weights once per token,
 // so this is bound by memory bandwidth; oneDNN's sgemm is not tuned for M = 1. Eight rows at a
@@ -303,8 +307,9 @@ void gemm_bf16(Trans trans_a, Trans trans_b, int64_t M, int64_t N, int64_t K, fl
   bf16_matmuls().run(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
-void gemm(Trans trans_a, Trans trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
-          int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+void gemm(Trans trans_a, Trans trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+          const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
+          int64_t ldc) {
   if (M == 0 || N == 0) return;
   if (M == 1 && trans_b == Trans::Yes) {
     gemv_f32(N, K, alpha, B, ldb, A, beta, C);
@@ -344,7 +349,9 @@ void SingleRowProduct::multiply(int64_t N, int64_t K, const float* W, const floa
   gemv_bf16(N, K, copy_.data(), x, beta, y);
 }
 
-void note_weights_changed() { weights_epoch.fetch_add(1); }
+void note_weights_changed() {
+  weights_epoch.fetch_add(1);
+}
 
 struct PackedMatrix::Impl {
   Trans trans_b = Trans::No;
@@ -460,13 +467,16 @@ void adapt_threads_to_load() {
   if (!sample) return;
   if (last) {
     const double wall = sample->wall - last->wall;
-    const double foreign = std::max(0.0, (sample->busy - last->busy) - (sample->self - last->self)) / wall;
+    const double foreign =
+        std::max(0.0, (sample->busy - last->busy) - (sample->self - last->self)) / wall;
     const int cores = omp_get_num_procs();
     omp_set_num_threads(std::clamp(static_cast<int>(std::lround(cores - foreign)), 1, cores));
   }
   last = sample;
 }
 
-int num_threads() { return omp_get_max_threads(); }
+int num_threads() {
+  return omp_get_max_threads();
+}
 
 }  // namespace rnnkit

@@ -11,7 +11,8 @@ void copy(int64_t rows, int64_t cols, const float* src, int64_t lds, float* dst,
     std::memcpy(dst, src, sizeof(float) * rows * cols);
     return;
   }
-  for (int64_t r = 0; r < rows; ++r) std::memcpy(dst + r * ldd, src + r * lds, sizeof(float) * cols);
+  for (int64_t r = 0; r < rows; ++r)
+    std::memcpy(dst + r * ldd, src + r * lds, sizeof(float) * cols);
 }
 
 void zero(int64_t rows, int64_t cols, float* dst, int64_t ldd) {

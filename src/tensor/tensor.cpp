@@ -26,7 +26,8 @@ int64_t shape_numel(const Shape& shape) {
   int64_t n = 1;
   for (int64_t d : shape) {
     if (d < 0) throw Error("negative dimension in shape " + shape_string(shape));
-    if (d != 0 && n > (INT64_C(1) << 40) / d) throw Error("shape too large: " + shape_string(shape));
+    if (d != 0 && n > (INT64_C(1) << 40) / d)
+      throw Error("shape too large: " + shape_string(shape));
     n *= d;
   }
   return n;
@@ -81,7 +82,9 @@ Tensor& Tensor::operator=(Tensor&& other) noexcept {
   return *this;
 }
 
-Tensor::~Tensor() { std::free(data_); }
+Tensor::~Tensor() {
+  std::free(data_);
+}
 
 Tensor Tensor::from(Shape shape, std::span<const float> values) {
   Tensor t(std::move(shape));
@@ -115,8 +118,12 @@ void Tensor::zero() {
   if (numel_) std::memset(data_, 0, numel_ * sizeof(float));
 }
 
-void Tensor::fill(float value) { std::fill(data_, data_ + numel_, value); }
+void Tensor::fill(float value) {
+  std::fill(data_, data_ + numel_, value);
+}
 
-std::string Tensor::shape_string() const { return rnnkit::shape_string(shape_); }
+std::string Tensor::shape_string() const {
+  return rnnkit::shape_string(shape_);
+}
 
 }  // namespace rnnkit

@@ -32,7 +32,9 @@ inline float exp(float x) {
   return p * std::bit_cast<float>(bits);
 }
 
-inline float sigmoid(float x) { return 1.0f / (1.0f + vec::exp(-x)); }
+inline float sigmoid(float x) {
+  return 1.0f / (1.0f + vec::exp(-x));
+}
 
 // tanh through exp of a non-positive argument, so nothing overflows.
 inline float tanh(float x) {

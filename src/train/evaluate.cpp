@@ -10,7 +10,8 @@
 namespace rnnkit {
 
 Perplexity evaluate_stream(LanguageModel& model, std::span<const int32_t> ids, int64_t chunk) {
-  if (ids.size() < 2) throw Error("need at least 2 tokens to measure perplexity, got " + std::to_string(ids.size()));
+  if (ids.size() < 2)
+    throw Error("need at least 2 tokens to measure perplexity, got " + std::to_string(ids.size()));
   LMState state;
   LossResult total;
   TokenBatch batch;
@@ -32,7 +33,8 @@ Perplexity evaluate_sequences(LanguageModel& model, const std::vector<std::vecto
                               int32_t pad_id, int64_t batch_size, int64_t max_length) {
   if (seqs.empty()) throw Error("no sequences to evaluate");
   Rng order_rng(0);  // batch order does not change the mean
-  PoemBatcherOptions options{batch_size, max_length ? max_length : std::numeric_limits<int32_t>::max(), true};
+  PoemBatcherOptions options{batch_size,
+                             max_length ? max_length : std::numeric_limits<int32_t>::max(), true};
   PoemBatcher batcher(&seqs, pad_id, options, &order_rng);
   TokenBatch batch;
   LossResult total;

@@ -8,14 +8,16 @@ namespace rnnkit {
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
     TrainOptions, text_path, poems_path, valid_path, valid_fraction, level, lowercase, letters_only,
-    min_count, max_vocab, eos_per_line, max_tokens, script, poem_form, poem_max_length, packed, cell,
-    layers, hidden, embedding, bidirectional, dropout, tie_weights, init_range, init_from,
+    min_count, max_vocab, eos_per_line, max_tokens, script, poem_form, poem_max_length, packed,
+    cell, layers, hidden, embedding, bidirectional, dropout, tie_weights, init_range, init_from,
     pretrained_embeddings, batch, bptt, sampling, offset, random_offset, optimizer, lr, momentum,
     weight_decay, beta1, beta2, eps, clip, schedule, skip_nonfinite, epochs, steps, time_limit,
     out_dir, log_every, valid_every, checkpoint_every, sample_every, sample_length, dtype, seed,
     threads, bf16)
 
-std::string TrainOptions::to_json() const { return nlohmann::json(*this).dump(); }
+std::string TrainOptions::to_json() const {
+  return nlohmann::json(*this).dump();
+}
 
 TrainOptions TrainOptions::from_json(const std::string& text) {
   try {
@@ -27,7 +29,8 @@ TrainOptions TrainOptions::from_json(const std::string& text) {
 
 void TrainOptions::validate() const {
   auto fail = [](const std::string& message) { throw Error(message); };
-  if (text_path.empty() == poems_path.empty()) fail("give exactly one of --text FILE or --poems DIR");
+  if (text_path.empty() == poems_path.empty())
+    fail("give exactly one of --text FILE or --poems DIR");
   if (level != "char" && level != "word") fail("--level must be char or word, got " + level);
   if (script != "simplified" && script != "traditional")
     fail("--script must be simplified or traditional, got " + script);

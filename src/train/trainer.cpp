@@ -150,12 +150,14 @@ TrainingRun::TrainingRun(const TrainOptions& options, const SafetensorsFile* sta
     model_->reset_parameters(rng_);
     if (o_.init_range > 0)
       for (Parameter* p : model_->parameters())
-        for (float& v : p->value.span()) v = rng_.uniform(-static_cast<float>(o_.init_range), static_cast<float>(o_.init_range));
+        for (float& v : p->value.span())
+          v = rng_.uniform(-static_cast<float>(o_.init_range), static_cast<float>(o_.init_range));
     if (!o_.pretrained_embeddings.empty()) {
       if (!model_->embedding()) throw Error("--pretrained-embeddings needs --embedding > 0");
-      int64_t found = load_pretrained_embeddings(*model_->embedding(), data_.vocab, o_.pretrained_embeddings);
-      std::fprintf(stderr, "pretrained vectors for %lld of %lld tokens\n", static_cast<long long>(found),
-                   static_cast<long long>(data_.vocab.size()));
+      int64_t found =
+          load_pretrained_embeddings(*model_->embedding(), data_.vocab, o_.pretrained_embeddings);
+      std::fprintf(stderr, "pretrained vectors for %lld of %lld tokens\n",
+                   static_cast<long long>(found), static_cast<long long>(data_.vocab.size()));
     }
   }
   params_ = model_->parameters();
@@ -185,7 +187,7 @@ void TrainingRun::restore(const SafetensorsFile& f) {
   pos_.epoch_loss_sum = s.at("epoch_loss_sum");
   pos_.epoch_tokens = s.at("epoch_tokens");
   pos_.best_valid_loss = s.at("best_valid_loss").is_null() ? std::numeric_limits<double>::infinity()
-                                                            : s.at("best_valid_loss").get<double>();
+                                                           : s.at("best_valid_loss").get<double>();
   pos_.skipped = s.at("skipped");
   Rng::State rng_state;
   for (int i = 0; i < 4; ++i) rng_state[i] = std::stoull(s.at("rng")[i].get<std::string>());
@@ -201,7 +203,8 @@ void TrainingRun::save_checkpoint() {
   if (saved_at_step_ == pos_.step) return;
   if (!all_finite(params_))
     throw Error("parameters became non-finite at step " + std::to_string(pos_.step) +
-                "; the last good checkpoint in " + run_dir_ + " is kept (lower --lr or use --clip)");
+                "; the last good checkpoint in " + run_dir_ +
+                " is kept (lower --lr or use --clip)");
   const double elapsed = pos_.elapsed;
   json train = {{"step", pos_.step}, {"epoch", pos_.epoch}, {"seconds", elapsed}};
   save_language_model(run_dir_ + "/last.safetensors", *model_, &data_.vocab,
@@ -215,19 +218,21 @@ void TrainingRun::save_checkpoint() {
   if (!state_.c.empty()) tensors.emplace_back("state.c", &state_.c);
   const Rng::State& r = rng_.state();
   const double best = pos_.best_valid_loss;
-  json s = {{"step", pos_.step},
-            {"epoch", pos_.epoch},
-            {"batch_epoch", pos_.batches.epoch},
-            {"batch_index", pos_.batches.index},
-            {"batch_offset", pos_.batches.offset},
-            {"elapsed", elapsed},
-            {"epoch_loss_sum", pos_.epoch_loss_sum},
-            {"epoch_tokens", pos_.epoch_tokens},
-            {"best_valid_loss", std::isfinite(best) ? json(best) : json(nullptr)},
-            {"skipped", pos_.skipped},
-            {"rng", {std::to_string(r[0]), std::to_string(r[1]), std::to_string(r[2]), std::to_string(r[3])}},
-            {"optimizer_steps", optimizer_->step_count()},
-            {"scheduler", scheduler_->state()}};
+  json s = {
+      {"step", pos_.step},
+      {"epoch", pos_.epoch},
+      {"batch_epoch", pos_.batches.epoch},
+      {"batch_index", pos_.batches.index},
+      {"batch_offset", pos_.batches.offset},
+      {"elapsed", elapsed},
+      {"epoch_loss_sum", pos_.epoch_loss_sum},
+      {"epoch_tokens", pos_.epoch_tokens},
+      {"best_valid_loss", std::isfinite(best) ? json(best) : json(nullptr)},
+      {"skipped", pos_.skipped},
+      {"rng",
+       {std::to_string(r[0]), std::to_string(r[1]), std::to_string(r[2]), std::to_string(r[3])}},
+      {"optimizer_steps", optimizer_->step_count()},
+      {"scheduler", scheduler_->state()}};
   write_safetensors(run_dir_ + "/state.bin", tensors,
                     {{"rnnkit.train_state", s.dump()},
                      {"rnnkit.options", o_.to_json()},
@@ -247,19 +252,23 @@ bool TrainingRun::budget_left() const {
 void TrainingRun::validate() {
   const bool have = data_.poems ? !data_.valid_seqs.empty() : data_.valid_ids.size() >= 2;
   if (!have) return;
-  Perplexity p = data_.poems ? evaluate_sequences(*model_, data_.valid_seqs, *data_.vocab.pad_id(), 128,
-                                                  o_.poem_max_length)
+  Perplexity p = data_.poems ? evaluate_sequences(*model_, data_.valid_seqs, *data_.vocab.pad_id(),
+                                                  128, o_.poem_max_length)
                              : evaluate_stream(*model_, data_.valid_ids);
-  progress_->record({{"type", "valid"}, {"step", pos_.step}, {"epoch", pos_.epoch},
-                     {"valid_loss", p.cross_entropy}, {"valid_ppl", p.perplexity()}});
+  progress_->record({{"type", "valid"},
+                     {"step", pos_.step},
+                     {"epoch", pos_.epoch},
+                     {"valid_loss", p.cross_entropy},
+                     {"valid_ppl", p.perplexity()}});
   progress_->message("step " + std::to_string(pos_.step) + " validation perplexity " +
                      std::to_string(p.perplexity()) + " (" + std::to_string(p.tokens) + " tokens)");
   scheduler_->on_validation(p.cross_entropy);
   if (p.cross_entropy < pos_.best_valid_loss) {
     pos_.best_valid_loss = p.cross_entropy;
-    save_language_model(run_dir_ + "/best.safetensors", *model_, &data_.vocab,
-                        {{"rnnkit.train", json({{"step", pos_.step}, {"valid_ppl", p.perplexity()}}).dump()}},
-                        storage_dtype(o_.dtype));
+    save_language_model(
+        run_dir_ + "/best.safetensors", *model_, &data_.vocab,
+        {{"rnnkit.train", json({{"step", pos_.step}, {"valid_ppl", p.perplexity()}}).dump()}},
+        storage_dtype(o_.dtype));
   }
   summary_.best_valid_perplexity = std::exp(pos_.best_valid_loss);
 }
@@ -268,10 +277,15 @@ void TrainingRun::end_epoch() {
   ++pos_.epoch;
   const double ppl = pos_.epoch_tokens ? std::exp(pos_.epoch_loss_sum / pos_.epoch_tokens) : 0;
   summary_.last_epoch_perplexity = ppl;
-  progress_->record({{"type", "epoch"}, {"step", pos_.step}, {"epoch", pos_.epoch}, {"train_ppl", ppl},
-                     {"train_loss", pos_.epoch_tokens ? pos_.epoch_loss_sum / pos_.epoch_tokens : 0.0},
-                     {"seconds", pos_.elapsed}});
-  progress_->message("epoch " + std::to_string(pos_.epoch) + " training perplexity " + std::to_string(ppl));
+  progress_->record(
+      {{"type", "epoch"},
+       {"step", pos_.step},
+       {"epoch", pos_.epoch},
+       {"train_ppl", ppl},
+       {"train_loss", pos_.epoch_tokens ? pos_.epoch_loss_sum / pos_.epoch_tokens : 0.0},
+       {"seconds", pos_.elapsed}});
+  progress_->message("epoch " + std::to_string(pos_.epoch) + " training perplexity " +
+                     std::to_string(ppl));
   pos_.epoch_loss_sum = 0;
   pos_.epoch_tokens = 0;
   scheduler_->on_epoch_end();
@@ -284,26 +298,37 @@ void TrainingRun::end_epoch() {
 
 void TrainingRun::log_step(double loss, float norm, int64_t tokens) {
   tokens_since_log_ += tokens;
-  const int64_t every = o_.log_every > 0 ? o_.log_every
-                                         : std::max<int64_t>(1, std::min<int64_t>(100, batcher_->batches_per_epoch() / 10));
+  const int64_t every =
+      o_.log_every > 0
+          ? o_.log_every
+          : std::max<int64_t>(1, std::min<int64_t>(100, batcher_->batches_per_epoch() / 10));
   const bool log_line = pos_.step % every == 0;
   const auto now = Clock::now();
   const double dt = std::chrono::duration<double>(now - last_log_).count();
   const double rate = dt > 0 ? tokens_since_log_ / dt : 0;
   if (log_line) {
-    progress_->record({{"type", "train"}, {"step", pos_.step}, {"epoch", pos_.epoch}, {"train_loss", loss},
-                       {"train_ppl", std::exp(loss)}, {"lr", optimizer_->lr()}, {"grad_norm", norm},
-                       {"tokens_per_s", rate}, {"seconds", pos_.elapsed}});
+    progress_->record({{"type", "train"},
+                       {"step", pos_.step},
+                       {"epoch", pos_.epoch},
+                       {"train_loss", loss},
+                       {"train_ppl", std::exp(loss)},
+                       {"lr", optimizer_->lr()},
+                       {"grad_norm", norm},
+                       {"tokens_per_s", rate},
+                       {"seconds", pos_.elapsed}});
   }
   double eta = -1;
   if (total_steps_ > 0 && pos_.step > 0)
-    eta = (pos_.elapsed - elapsed_at_start_) / std::max<int64_t>(1, pos_.step - summary_.steps) * (total_steps_ - pos_.step);
-  if (o_.time_limit > 0) eta = eta < 0 ? o_.time_limit - pos_.elapsed : std::min(eta, o_.time_limit - pos_.elapsed);
+    eta = (pos_.elapsed - elapsed_at_start_) / std::max<int64_t>(1, pos_.step - summary_.steps) *
+          (total_steps_ - pos_.step);
+  if (o_.time_limit > 0)
+    eta = eta < 0 ? o_.time_limit - pos_.elapsed : std::min(eta, o_.time_limit - pos_.elapsed);
   char line[256];
-  std::snprintf(line, sizeof line, "epoch %lld step %lld%s loss %.4f ppl %.2f lr %.3g |g| %.3g %.0f tok/s eta %s",
+  std::snprintf(line, sizeof line,
+                "epoch %lld step %lld%s loss %.4f ppl %.2f lr %.3g |g| %.3g %.0f tok/s eta %s",
                 static_cast<long long>(pos_.epoch + 1), static_cast<long long>(pos_.step),
-                total_steps_ ? ("/" + std::to_string(total_steps_)).c_str() : "", loss, std::exp(loss),
-                optimizer_->lr(), norm, rate, format_duration(eta).c_str());
+                total_steps_ ? ("/" + std::to_string(total_steps_)).c_str() : "", loss,
+                std::exp(loss), optimizer_->lr(), norm, rate, format_duration(eta).c_str());
   progress_->status(line, log_line);
   if (log_line || dt > 1.0) {
     tokens_since_log_ = 0;
@@ -316,13 +341,16 @@ void TrainingRun::train_step(const TokenBatch& batch) {
   zero_grad(params_);
   LossResult r = model_->forward_backward(batch, state_, true, true, &rng_);
   const double loss = r.mean();
-  const float norm = o_.clip > 0 ? clip_grad_norm(params_, static_cast<float>(o_.clip)) : grad_norm(params_);
+  const float norm =
+      o_.clip > 0 ? clip_grad_norm(params_, static_cast<float>(o_.clip)) : grad_norm(params_);
   if (!std::isfinite(loss) || !std::isfinite(norm)) {
-    const std::string what = "non-finite " + std::string(std::isfinite(loss) ? "gradient norm" : "loss") +
+    const std::string what = "non-finite " +
+                             std::string(std::isfinite(loss) ? "gradient norm" : "loss") +
                              " at step " + std::to_string(pos_.step + 1);
     if (!o_.skip_nonfinite)
-      throw Error(what + "; stopped. The last good checkpoint in " + run_dir_ +
-                  " is kept. Lower --lr, use --clip, or pass --skip-nonfinite to skip such batches");
+      throw Error(
+          what + "; stopped. The last good checkpoint in " + run_dir_ +
+          " is kept. Lower --lr, use --clip, or pass --skip-nonfinite to skip such batches");
     // A skipped batch still uses up a step of the budget, so a run that only meets bad
     // batches ends; too many in a row means the model itself is broken.
     ++pos_.skipped;
@@ -332,8 +360,10 @@ void TrainingRun::train_step(const TokenBatch& batch) {
     state_.reset();
     progress_->message(what + ": batch skipped");
     if (++consecutive_skips_ >= kMaxConsecutiveSkips)
-      throw Error(std::to_string(kMaxConsecutiveSkips) + " non-finite batches in a row; stopped. The last good "
-                  "checkpoint in " + run_dir_ + " is kept");
+      throw Error(std::to_string(kMaxConsecutiveSkips) +
+                  " non-finite batches in a row; stopped. The last good "
+                  "checkpoint in " +
+                  run_dir_ + " is kept");
     return;
   }
   consecutive_skips_ = 0;
@@ -352,9 +382,10 @@ TrainSummary TrainingRun::run() {
   started_ = last_log_ = Clock::now();
   elapsed_at_start_ = pos_.elapsed;
   summary_.steps = pos_.step;
-  progress_->message("training " + std::to_string(model_->parameter_count()) + " parameters, vocabulary " +
-                     std::to_string(data_.vocab.size()) + ", " + std::to_string(batcher_->batches_per_epoch()) +
-                     " batches per epoch" + (pos_.step ? ", resuming at step " + std::to_string(pos_.step) : ""));
+  progress_->message("training " + std::to_string(model_->parameter_count()) +
+                     " parameters, vocabulary " + std::to_string(data_.vocab.size()) + ", " +
+                     std::to_string(batcher_->batches_per_epoch()) + " batches per epoch" +
+                     (pos_.step ? ", resuming at step " + std::to_string(pos_.step) : ""));
   TokenBatch batch;
   while (budget_left()) {
     if (!batcher_->next(batch)) {
@@ -373,13 +404,16 @@ TrainSummary TrainingRun::run() {
   save_checkpoint();
   summary_.steps = pos_.step;
   summary_.epochs = pos_.epoch;
-  if (std::isfinite(pos_.best_valid_loss)) summary_.best_valid_perplexity = std::exp(pos_.best_valid_loss);
+  if (std::isfinite(pos_.best_valid_loss))
+    summary_.best_valid_perplexity = std::exp(pos_.best_valid_loss);
   return summary_;
 }
 
 }  // namespace
 
-void request_training_stop(int signal) { stop_signal.store(signal); }
+void request_training_stop(int signal) {
+  stop_signal.store(signal);
+}
 
 TrainSummary train_language_model(const TrainOptions& options) {
   stop_signal.store(0);

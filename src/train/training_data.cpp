@@ -33,7 +33,8 @@ void load_text(const TrainOptions& o, const Vocab* vocab, TrainingData& data) {
   if (vocab) {
     data.vocab = *vocab;
     ids = encode_text_file(o.text_path, data.vocab);
-    if (o.max_tokens > 0 && static_cast<int64_t>(ids.size()) > o.max_tokens) ids.resize(o.max_tokens);
+    if (o.max_tokens > 0 && static_cast<int64_t>(ids.size()) > o.max_tokens)
+      ids.resize(o.max_tokens);
   } else {
     TextCorpus corpus = load_text_corpus(o.text_path, text_options(o));
     data.vocab = std::move(corpus.vocab);
@@ -77,8 +78,10 @@ void load_poems(const TrainOptions& o, const Vocab* vocab, TrainingData& data) {
   if (!data.vocab.bos_id() || !data.vocab.eos_id() || !data.vocab.pad_id())
     throw Error("a poem model needs a vocabulary with <START>, <EOP> and <pad>");
   auto to_id = [&](char32_t c) { return data.vocab.id(utf8::encode(c)); };
-  data.train_seqs = make_poem_sequences(corpus.train, *data.vocab.bos_id(), *data.vocab.eos_id(), to_id).seqs;
-  data.valid_seqs = make_poem_sequences(corpus.valid, *data.vocab.bos_id(), *data.vocab.eos_id(), to_id).seqs;
+  data.train_seqs =
+      make_poem_sequences(corpus.train, *data.vocab.bos_id(), *data.vocab.eos_id(), to_id).seqs;
+  data.valid_seqs =
+      make_poem_sequences(corpus.valid, *data.vocab.bos_id(), *data.vocab.eos_id(), to_id).seqs;
 }
 
 }  // namespace
@@ -92,12 +95,15 @@ TrainingData load_training_data(const TrainOptions& options, const Vocab* vocab)
   return data;
 }
 
-std::unique_ptr<TokenBatcher> make_batcher(const TrainOptions& o, const TrainingData& data, Rng* rng) {
+std::unique_ptr<TokenBatcher> make_batcher(const TrainOptions& o, const TrainingData& data,
+                                           Rng* rng) {
   if (data.poems)
     return std::make_unique<PoemBatcher>(&data.train_seqs, *data.vocab.pad_id(),
-                                         PoemBatcherOptions{o.batch, o.poem_max_length, o.packed}, rng);
+                                         PoemBatcherOptions{o.batch, o.poem_max_length, o.packed},
+                                         rng);
   if (o.sampling == "random")
-    return std::make_unique<RandomBatcher>(&data.train_ids, RandomBatcherOptions{o.batch, o.bptt}, rng);
+    return std::make_unique<RandomBatcher>(&data.train_ids, RandomBatcherOptions{o.batch, o.bptt},
+                                           rng);
   return std::make_unique<SequentialBatcher>(
       &data.train_ids, SequentialBatcherOptions{o.batch, o.bptt, o.offset, o.random_offset}, rng);
 }

@@ -21,6 +21,7 @@ struct TrainingData {
 // otherwise it is built from the data.
 TrainingData load_training_data(const TrainOptions& options, const Vocab* vocab);
 
-std::unique_ptr<TokenBatcher> make_batcher(const TrainOptions& options, const TrainingData& data, Rng* rng);
+std::unique_ptr<TokenBatcher> make_batcher(const TrainOptions& options, const TrainingData& data,
+                                           Rng* rng);
 
 }  // namespace rnnkit
