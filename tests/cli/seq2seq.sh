@@ -70,6 +70,8 @@ expect_error "line without the separator" "bad.txt:7: no '_'" \
   train --data "$WORK/bad.txt" --out "$WORK/x" --epochs 1
 expect_error "answer longer than the decoder allows" "more than the decoder allows (2)" \
   train --data "$WORK/add.txt" --out "$WORK/x" --epochs 1 --max-answer-length 2
+expect_error "negative Adam epsilon" "eps" \
+  train --data "$WORK/add.txt" --out "$WORK/x" --epochs 1 --eps -1
 expect_error "unknown character in an argument" 'question 2: 1 character is not in the vocabulary' \
   "$RNNKIT" seq2seq predict --model "$WORK/run" "1+1" "1x1"
 expect_error "unknown character on stdin" "stdin:2:" \
