@@ -1,6 +1,6 @@
 // The fused pointwise kernels of a time step (per cell, forward and backward), the fused
-// softmax-cross-entropy, and the row helpers, at the sizes rnnkit's models run. Counters:
-// elements per second.
+// softmax-cross-entropy, the row helpers and the sampler, at the sizes rnnkit's models run.
+// Counters: elements per second.
 #include <benchmark/benchmark.h>
 
 #include <vector>
@@ -8,6 +8,7 @@
 #include "nn/cell_kernels.h"
 #include "rnnkit/cross_entropy.h"
 #include "rnnkit/rng.h"
+#include "rnnkit/sampler.h"
 #include "tensor/row_ops.h"
 
 namespace rnnkit {
@@ -195,6 +196,23 @@ BENCHMARK(BM_AddColumnSums)
     ->ArgNames({"rows", "cols"})
     ->Args({15872, 1024})
     ->Args({505, 8293})
+    ->UseRealTime();
+
+// One draw from the logits of a vocabulary, as batch-1 generation makes after every token:
+// plain temperature sampling and top-k.
+void BM_SampleToken(benchmark::State& state) {
+  const int64_t V = state.range(0);
+  const std::vector<float> logits = random_vector(V, 7, 8.0f);
+  const SamplingOptions options{.temperature = 1.0f, .top_k = static_cast<int>(state.range(1))};
+  Rng rng(8);
+  for (auto _ : state) benchmark::DoNotOptimize(sample_token(logits, options, rng));
+  set_elements(state, V);
+}
+BENCHMARK(BM_SampleToken)
+    ->ArgNames({"V", "top_k"})
+    ->Args({8293, 0})
+    ->Args({8293, 30})
+    ->Args({10000, 0})
     ->UseRealTime();
 
 }  // namespace

@@ -7,14 +7,31 @@
 #include <string>
 
 #include "rnnkit/error.h"
+#include "tensor/vector_kernel.h"
 
 namespace rnnkit {
 namespace {
 
+// w = exp((x - max x) / temperature), returning the sum of w. Generation weighs every token at
+// every step, so these are vector loops with rnnkit's inlined float exp (1 ulp): libm's double
+// exp took longer than the model's step.
+RNNKIT_VECTOR_KERNEL double exp_weights(int64_t n, const float* x, float inverse_temperature,
+                                        float* w) {
+  float max_x = x[0];
+#pragma omp simd reduction(max : max_x)
+  for (int64_t j = 0; j < n; ++j) max_x = x[j] > max_x ? x[j] : max_x;
+#pragma omp simd
+  for (int64_t j = 0; j < n; ++j) w[j] = vec::exp((x[j] - max_x) * inverse_temperature);
+  double total = 0;
+#pragma omp simd reduction(+ : total)
+  for (int64_t j = 0; j < n; ++j) total += w[j];
+  return total;
+}
+
 // The tokens that may be drawn, in the order the draw walks them, with unnormalised weights.
 struct Candidates {
   std::vector<int32_t> ids;
-  std::vector<double> weights;
+  std::vector<float> weights;
   double total = 0;
 };
 
@@ -29,14 +46,19 @@ Candidates candidates(std::span<const float> logits, const SamplingOptions& opti
                 std::to_string(logits.size()) + " logits");
 
   Candidates c;
+  c.ids.resize(logits.size());
+  size_t kept = 0;
   for (size_t i = 0; i < logits.size(); ++i) {
-    if (!allowed.empty() && allowed[i] == 0) continue;
     const float logit = logits[i];
-    if (std::isnan(logit) || logit == std::numeric_limits<float>::infinity())
+    if ((allowed.empty() || allowed[i] != 0) &&
+        (std::isnan(logit) || logit == std::numeric_limits<float>::infinity()))
       throw Error("the logit of token " + std::to_string(i) + " is " + std::to_string(logit) +
                   ": logits must be finite (or -inf)");
-    if (logit != -std::numeric_limits<float>::infinity()) c.ids.push_back(static_cast<int32_t>(i));
+    c.ids[kept] = static_cast<int32_t>(i);
+    kept +=
+        (allowed.empty() || allowed[i] != 0) && logit != -std::numeric_limits<float>::infinity();
   }
+  c.ids.resize(kept);
   if (c.ids.empty())
     throw Error(allowed.empty() ? "every logit is -inf: no token can be sampled"
                                 : "the token mask (with -inf logits) forbids every token");
@@ -64,14 +86,12 @@ Candidates candidates(std::span<const float> logits, const SamplingOptions& opti
     sorted = true;
   }
 
-  double max_logit = -std::numeric_limits<double>::infinity();
-  for (int32_t id : c.ids) max_logit = std::max(max_logit, static_cast<double>(logits[id]));
-  c.weights.reserve(c.ids.size());
-  for (int32_t id : c.ids) {
-    const double w = std::exp((logits[id] - max_logit) / options.temperature);
-    c.weights.push_back(w);
-    c.total += w;
-  }
+  const size_t m = c.ids.size();
+  std::vector<float> candidate_logits(m);
+  for (size_t j = 0; j < m; ++j) candidate_logits[j] = logits[c.ids[j]];
+  c.weights.resize(m);
+  c.total = exp_weights(static_cast<int64_t>(m), candidate_logits.data(),
+                        1.0f / options.temperature, c.weights.data());
 
   if (options.top_p < 1) {
     const double mass = options.top_p * c.total;
@@ -117,8 +137,9 @@ std::vector<float> sampling_distribution(std::span<const float> logits,
 int32_t sample_token(std::span<const float> logits, const SamplingOptions& options, Rng& rng,
                      std::span<const uint8_t> allowed) {
   const Candidates c = candidates(logits, options, allowed);
-  // uniform() < 1 and the running sum repeats the sum that made `total`, so target < total: the
-  // walk stops on a token of positive weight, and reaches the last one only when it is that.
+  // uniform() < 1, so target < total: the walk stops on a token of positive weight (every
+  // candidate has one), or, when the sum's rounding in another order leaves the running sum just
+  // short of total, on the last candidate.
   const double target = rng.uniform() * c.total;
   double cumulative = 0;
   for (size_t j = 0; j + 1 < c.ids.size(); ++j) {

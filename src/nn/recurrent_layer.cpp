@@ -26,10 +26,16 @@ int batch_slices(int64_t B, int64_t GH, int64_t H) {
 }
 
 // Runs body(b0, n) for each slice of the batch (n rows from b0), in parallel when there are
-// several.
+// several. One slice runs outside any parallel region: inside an inactive one (if (false)), each
+// product's own parallel loop would be a nested region with a team of its own, milliseconds to
+// start.
 template <class Body>
 void for_each_slice(int64_t B, int slices, const Body& body) {
-#pragma omp parallel for num_threads(slices) schedule(static, 1) if (slices > 1)
+  if (slices == 1) {
+    body(0, B);
+    return;
+  }
+#pragma omp parallel for num_threads(slices) schedule(static, 1)
   for (int k = 0; k < slices; ++k) {
     const int64_t b0 = B * k / slices, b1 = B * (k + 1) / slices;
     body(b0, b1 - b0);
