@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
 #include <random>
 #include <string>
 
@@ -28,6 +29,14 @@ RNNKIT_VECTOR_KERNEL double exp_weights(int64_t n, const float* x, float inverse
   return total;
 }
 
+// Whether every x is finite: x - x is 0 for finite x and NaN for NaN and ±inf.
+RNNKIT_VECTOR_KERNEL bool all_finite(int64_t n, const float* x) {
+  bool finite = true;
+#pragma omp simd reduction(&& : finite)
+  for (int64_t j = 0; j < n; ++j) finite = finite && (x[j] - x[j] == 0.0f);
+  return finite;
+}
+
 // The tokens that may be drawn, in the order the draw walks them, with unnormalised weights.
 struct Candidates {
   std::vector<int32_t> ids;
@@ -47,8 +56,15 @@ Candidates candidates(std::span<const float> logits, const SamplingOptions& opti
 
   Candidates c;
   c.ids.resize(logits.size());
+  // The common case, every token a candidate, skips the per-token checks.
+  const bool every_token =
+      allowed.empty() && all_finite(static_cast<int64_t>(logits.size()), logits.data());
   size_t kept = 0;
-  for (size_t i = 0; i < logits.size(); ++i) {
+  if (every_token) {
+    std::iota(c.ids.begin(), c.ids.end(), 0);
+    kept = logits.size();
+  }
+  for (size_t i = every_token ? logits.size() : 0; i < logits.size(); ++i) {
     const float logit = logits[i];
     if ((allowed.empty() || allowed[i] != 0) &&
         (std::isnan(logit) || logit == std::numeric_limits<float>::infinity()))
@@ -87,11 +103,16 @@ Candidates candidates(std::span<const float> logits, const SamplingOptions& opti
   }
 
   const size_t m = c.ids.size();
-  std::vector<float> candidate_logits(m);
-  for (size_t j = 0; j < m; ++j) candidate_logits[j] = logits[c.ids[j]];
+  std::vector<float> gathered;
+  const float* candidate_logits = logits.data();  // while ids[j] == j
+  if (sorted || !every_token) {
+    gathered.resize(m);
+    for (size_t j = 0; j < m; ++j) gathered[j] = logits[c.ids[j]];
+    candidate_logits = gathered.data();
+  }
   c.weights.resize(m);
-  c.total = exp_weights(static_cast<int64_t>(m), candidate_logits.data(),
-                        1.0f / options.temperature, c.weights.data());
+  c.total = exp_weights(static_cast<int64_t>(m), candidate_logits, 1.0f / options.temperature,
+                        c.weights.data());
 
   if (options.top_p < 1) {
     const double mass = options.top_p * c.total;
