@@ -176,6 +176,7 @@ TEST(PoemWriter, CharactersNoConversionBringsInAreNamed) {
   style.style = "大漠孤烟直";
   const std::string style_error = error_of([&] { write_poem(model, vocab, style); });
   EXPECT_NE(style_error.find("\"漠\""), std::string::npos) << style_error;
+  EXPECT_THROW(write_poem(model, vocab, acrostic_request("春鵬")), OutOfVocabularyError);
 }
 
 TEST(PoemWriter, StyleSetsTheMoodWithoutBeingPrinted) {

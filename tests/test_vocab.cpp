@@ -149,6 +149,16 @@ TEST(Vocab, UnknownCharactersAreAllNamedInOrderOfAppearance) {
             "\"z\", \"\\n\", \"\xF0\xA0\x80\x80\"");
   EXPECT_EQ(error_of([&] { vocab.encode("ab\"c"); }),
             "1 character is not in the vocabulary (which has no unk token): \"\\\"\"");
+  // Its own type, which the server answers with 422; other refusals stay plain Errors.
+  EXPECT_THROW(vocab.encode("ax"), OutOfVocabularyError);
+  EXPECT_THROW(vocab.id("x"), OutOfVocabularyError);
+  EXPECT_NO_THROW(vocab.encode("abc"));
+  try {
+    vocab.token(7);
+    ADD_FAILURE() << "token(7) did not throw";
+  } catch (const Error& e) {
+    EXPECT_EQ(dynamic_cast<const OutOfVocabularyError*>(&e), nullptr);
+  }
 }
 
 TEST(Vocab, LongListsOfUnknownsShowTwentyAndCountTheRest) {

@@ -11,4 +11,12 @@ class Error : public std::runtime_error {
   explicit Error(const std::string& message) : std::runtime_error(message) {}
 };
 
+// Text that is well formed but holds tokens the vocabulary lacks (and it has no unk token to
+// stand in): the request is understood and cannot be served, which the server answers with 422
+// rather than 400.
+class OutOfVocabularyError : public Error {
+ public:
+  using Error::Error;
+};
+
 }  // namespace rnnkit

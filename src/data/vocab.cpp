@@ -278,7 +278,8 @@ std::optional<int32_t> Vocab::find(std::string_view token) const {
 int32_t Vocab::id(std::string_view token) const {
   if (const auto found = find(token)) return *found;
   if (unk_id_) return *unk_id_;
-  throw Error("token " + quote(token) + " is not in the vocabulary (which has no unk token)");
+  throw OutOfVocabularyError("token " + quote(token) +
+                             " is not in the vocabulary (which has no unk token)");
 }
 
 std::vector<int32_t> Vocab::encode(std::string_view text) const {
@@ -312,7 +313,7 @@ std::vector<int32_t> Vocab::encode_tokens(const std::vector<std::string>& tokens
   if (unknown.size() > kMaxUnknownsShown) {
     message += ", and " + std::to_string(unknown.size() - kMaxUnknownsShown) + " more";
   }
-  throw Error(message);
+  throw OutOfVocabularyError(message);
 }
 
 std::string Vocab::decode(std::span<const int32_t> ids) const {

@@ -85,9 +85,10 @@ std::vector<int32_t> char_ids(const std::u32string& text, const Vocab& vocab,
   }
   if (!unknown.empty()) {
     const std::string& script = vocab.normalization().script;
-    throw Error(std::string(what) + " has characters that are not in the model's vocabulary" +
-                (script.empty() ? "" : " (even in " + script + " script)") + ": " +
-                named_characters(unknown));
+    throw OutOfVocabularyError(std::string(what) +
+                               " has characters that are not in the model's vocabulary" +
+                               (script.empty() ? "" : " (even in " + script + " script)") + ": " +
+                               named_characters(unknown));
   }
   return ids;
 }

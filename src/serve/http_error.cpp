@@ -9,11 +9,7 @@
 namespace rnnkit::serve {
 
 HttpError http_error(const Error& error) {
-  const std::string_view message = error.what();
-  // The two phrasings of Vocab::encode and write_poem for text the vocabulary lacks.
-  const bool outside_vocabulary =
-      message.find("not in the vocabulary") != std::string_view::npos ||
-      message.find("not in the model's vocabulary") != std::string_view::npos;
+  const bool outside_vocabulary = dynamic_cast<const OutOfVocabularyError*>(&error) != nullptr;
   return HttpError(outside_vocabulary ? 422 : 400, error.what());
 }
 
