@@ -8,15 +8,7 @@ source_dir=${2:?usage: fetch_poems_bad_tarball.sh RNNKIT_BINARY SOURCE_DIR}
 fetch=$source_dir/tools/fetch_poems.sh
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-failures=0
-check() {
-  if eval "$2"; then
-    echo "ok: $1"
-  else
-    echo "FAIL: $1" >&2
-    failures=$((failures + 1))
-  fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/../check.sh"
 
 expect_rejected() {
   local name=$1 tarball=$2 cache=$tmp/cache-$1 rc

@@ -7,15 +7,7 @@ rnnkit=${1:?usage: generate.sh RNNKIT_BINARY SOURCE_DIR}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export LC_ALL=C.UTF-8
-failures=0
-check() {
-  if eval "$2"; then
-    echo "ok: $1"
-  else
-    echo "FAIL: $1" >&2
-    failures=$((failures + 1))
-  fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/../check.sh"
 
 for i in $(seq 60); do
   echo "the quick brown fox jumps over the lazy dog. 床前明月光，疑是地上霜。😀"

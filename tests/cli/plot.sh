@@ -9,15 +9,7 @@ trap 'rm -rf "$tmp"' EXIT
 # fontconfig keeps process-lifetime state that LeakSanitizer would report in a sanitizer build.
 printf 'leak:libfontconfig.so\n' >"$tmp/lsan.supp"
 export LSAN_OPTIONS=suppressions=$tmp/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}
-failures=0
-check() {
-  if eval "$2"; then
-    echo "ok: $1"
-  else
-    echo "FAIL: $1" >&2
-    failures=$((failures + 1))
-  fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/../check.sh"
 
 # At least a few kilobytes: an image with axes, labels and curves, not an empty canvas.
 non_trivial() { [ -f "$1" ] && [ "$(stat -c %s "$1")" -gt 2000 ]; }

@@ -9,15 +9,7 @@ source_dir=${2:?usage: poem.sh RNNKIT_BINARY SOURCE_DIR}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export LC_ALL=C.UTF-8
-failures=0
-check() {
-  if eval "$2"; then
-    echo "ok: $1"
-  else
-    echo "FAIL: $1" >&2
-    failures=$((failures + 1))
-  fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/../check.sh"
 
 "$rnnkit" train --poems "$source_dir/tests/fixtures/poems/corpus" --out "$tmp/run" --steps 5 \
   --cell lstm --layers 1 --hidden 16 --embedding 8 --batch 4 --seed 1 >"$tmp/train.log" 2>&1

@@ -5,7 +5,7 @@ rnnkit=${1:?usage: SCRIPT RNNKIT_BINARY SOURCE_DIR}
 source_dir=${2:?usage: SCRIPT RNNKIT_BINARY SOURCE_DIR}
 tmp=$(mktemp -d)
 export LC_ALL=C.UTF-8
-failures=0
+source "$(dirname "${BASH_SOURCE[0]}")/../check.sh"
 server_pids=()
 
 cleanup() {
@@ -17,14 +17,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-check() {
-  if eval "$2"; then
-    echo "ok: $1"
-  else
-    echo "FAIL: $1" >&2
-    failures=$((failures + 1))
-  fi
-}
 
 finish() {
   if [ "$failures" -gt 0 ]; then
