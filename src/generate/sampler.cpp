@@ -55,26 +55,22 @@ Candidates candidates(std::span<const float> logits, const SamplingOptions& opti
                 std::to_string(logits.size()) + " logits");
 
   Candidates c;
-  c.ids.resize(logits.size());
-  // The common case, every token a candidate, skips the per-token checks.
-  const bool every_token =
-      allowed.empty() && all_finite(static_cast<int64_t>(logits.size()), logits.data());
-  size_t kept = 0;
-  if (every_token) {
+  if (allowed.empty() && all_finite(static_cast<int64_t>(logits.size()), logits.data())) {
+    // The common case, every token a candidate, needs no per-token checks.
+    c.ids.resize(logits.size());
     std::iota(c.ids.begin(), c.ids.end(), 0);
-    kept = logits.size();
+  } else {
+    c.ids.reserve(logits.size());
+    for (size_t i = 0; i < logits.size(); ++i) {
+      if (!allowed.empty() && allowed[i] == 0) continue;
+      const float logit = logits[i];
+      if (std::isnan(logit) || logit == std::numeric_limits<float>::infinity())
+        throw Error("the logit of token " + std::to_string(i) + " is " + std::to_string(logit) +
+                    ": logits must be finite (or -inf)");
+      if (logit != -std::numeric_limits<float>::infinity())
+        c.ids.push_back(static_cast<int32_t>(i));
+    }
   }
-  for (size_t i = every_token ? logits.size() : 0; i < logits.size(); ++i) {
-    const float logit = logits[i];
-    if ((allowed.empty() || allowed[i] != 0) &&
-        (std::isnan(logit) || logit == std::numeric_limits<float>::infinity()))
-      throw Error("the logit of token " + std::to_string(i) + " is " + std::to_string(logit) +
-                  ": logits must be finite (or -inf)");
-    c.ids[kept] = static_cast<int32_t>(i);
-    kept +=
-        (allowed.empty() || allowed[i] != 0) && logit != -std::numeric_limits<float>::infinity();
-  }
-  c.ids.resize(kept);
   if (c.ids.empty())
     throw Error(allowed.empty() ? "every logit is -inf: no token can be sampled"
                                 : "the token mask (with -inf logits) forbids every token");
@@ -104,8 +100,9 @@ Candidates candidates(std::span<const float> logits, const SamplingOptions& opti
 
   const size_t m = c.ids.size();
   std::vector<float> gathered;
-  const float* candidate_logits = logits.data();  // while ids[j] == j
-  if (sorted || !every_token) {
+  // Unsorted ids are increasing, so all of them are 0, 1, 2, ...: the logits as they are.
+  const float* candidate_logits = logits.data();
+  if (sorted || m != logits.size()) {
     gathered.resize(m);
     for (size_t j = 0; j < m; ++j) gathered[j] = logits[c.ids[j]];
     candidate_logits = gathered.data();
