@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "rnnkit/checkpoint.h"
 #include "rnnkit/language_model.h"
 #include "rnnkit/safetensors.h"
 #include "rnnkit/vocab.h"
@@ -30,9 +31,6 @@ void save_language_model(const std::string& path, LanguageModel& model, const Vo
 // rnnkit.vocab format) replaces the stored vocabulary; its size must match the model.
 LoadedLanguageModel load_language_model(const std::string& path,
                                         const std::string& vocab_path = "");
-
-// Resolves a run directory to its model file; a file path is returned unchanged.
-std::string resolve_model_path(const std::string& path);
 
 // The configuration a PyTorch state_dict of the DESIGN.md LM module implies.
 LMConfig infer_lm_config(const std::map<std::string, Tensor>& tensors);

@@ -2,11 +2,77 @@
 #include <cstdint>
 #include <string>
 
+#include "rnnkit/option_table.h"
+
 namespace rnnkit {
 
-// Everything `rnnkit train` is told. Stored (as JSON) in the run's state.bin so that `--resume`
-// continues with exactly the settings the run started with.
-struct TrainOptions {
+// The option groups every training command shares, each declared once (src/options/): a model
+// family's options struct derives from the groups it uses and adds its own. A family that needs
+// another default (a reproduced book configuration) sets it in its own struct's initialiser.
+
+// The recurrent stack.
+struct ModelShapeOptions {
+  std::string cell = "lstm";
+  int64_t layers = 2;
+  int64_t hidden = 256;
+  int64_t embedding = 128;  // 0 = one-hot input
+  bool bidirectional = false;
+  double dropout = 0.0;
+  static const OptionTable<ModelShapeOptions>& table();
+};
+
+// The optimiser, its schedule and gradient clipping.
+struct OptimizerOptions {
+  std::string optimizer = "adam";  // sgd | adam | adamw
+  double lr = 1e-3;
+  double momentum = 0.0;
+  double weight_decay = 0.0;
+  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+  double clip = 0.0;  // max global gradient norm; 0 = no clipping
+  std::string schedule = "fixed";
+  bool skip_nonfinite = false;
+  static const OptionTable<OptimizerOptions>& table();
+};
+
+// Whichever comes first; none given = 1 epoch.
+struct BudgetOptions {
+  int64_t epochs = 0;
+  int64_t steps = 0;
+  double time_limit = 0.0;  // seconds
+  static const OptionTable<BudgetOptions>& table();
+};
+
+// The run directory and what goes into it.
+struct RunOptions {
+  std::string out_dir;
+  int64_t batch = 32;
+  int64_t log_every = 0;         // 0 = automatic
+  int64_t valid_every = 0;       // steps; 0 = at each epoch end
+  int64_t checkpoint_every = 0;  // steps; 0 = at each epoch end
+  int64_t sample_every = 0;      // steps; 0 = never (families that can sample)
+  int64_t sample_length = 200;
+  std::string dtype = "f32";  // model files: f32 | f16 | bf16
+  uint64_t seed = 1;
+  static const OptionTable<RunOptions>& table();
+};
+
+// How the arithmetic runs: shared with eval, generate, poem and serve.
+struct RuntimeOptions {
+  int threads = 0;  // 0 = rnnkit's adaptive choice
+  // Matrix products in bfloat16 (see set_matmul_precision); part of a training run, so that a
+  // resumed run continues in the precision it started in.
+  bool bf16 = false;
+  static const OptionTable<RuntimeOptions>& table();
+};
+
+// What the training engine itself reads.
+struct EngineOptions : OptimizerOptions, BudgetOptions, RunOptions, RuntimeOptions {
+  static OptionTable<EngineOptions> table();
+};
+
+// `rnnkit train`: a language model on text or Tang poems. Stored (as JSON) in the run's
+// state.bin so that `--resume` continues with exactly the settings the run started with.
+struct TrainOptions : EngineOptions, ModelShapeOptions {
   // Data: a text file, or a directory of Tang-poem JSON files.
   std::string text_path;
   std::string poems_path;
@@ -20,58 +86,23 @@ struct TrainOptions {
   bool eos_per_line = false;          // word level: <eos> at each line end (PTB style)
   int64_t max_tokens = 0;             // keep only the first N tokens (d2l's max_tokens)
   std::string script = "simplified";  // poems: simplified (OpenCC t2s) or traditional
-  int poem_form = 0;                  // poems: 0 any, 5 or 7 regular poems only
+  int64_t poem_form = 0;              // poems: 0 any, 5 or 7 regular poems only
   int64_t poem_max_length = 125;      // poems: sequence length including <START> and <EOP>
   bool packed = true;                 // poems: length-bucketed batches instead of padding to max
 
-  // Model.
-  std::string cell = "lstm";
-  int64_t layers = 2;
-  int64_t hidden = 256;
-  int64_t embedding = 128;  // 0 = one-hot input
-  bool bidirectional = false;
-  double dropout = 0.0;
+  // Model, beyond the shared shape.
   bool tie_weights = false;
   double init_range = 0.0;  // > 0: every parameter uniform(-a, a) instead of PyTorch's init
   std::string init_from;    // start from this checkpoint (its configuration and vocabulary)
   std::string pretrained_embeddings;  // GloVe / word2vec text file
 
-  // Batching.
-  int64_t batch = 32;
+  // Batching (batch is RunOptions').
   int64_t bptt = 35;
   std::string sampling = "sequential";  // sequential | random
   int64_t offset = 0;
   bool random_offset = false;  // sequential: a new random offset in [0, bptt) every epoch
 
-  // Optimisation.
-  std::string optimizer = "adam";  // sgd | adam | adamw
-  double lr = 1e-3;
-  double momentum = 0.0;
-  double weight_decay = 0.0;
-  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
-  double clip = 0.0;  // max global gradient norm; 0 = no clipping
-  std::string schedule = "fixed";
-  bool skip_nonfinite = false;
-
-  // Budget: whichever comes first; none given = 1 epoch.
-  int64_t epochs = 0;
-  int64_t steps = 0;
-  double time_limit = 0.0;  // seconds
-
-  // Output.
-  std::string out_dir;
-  int64_t log_every = 0;         // 0 = automatic
-  int64_t valid_every = 0;       // steps; 0 = at each epoch end
-  int64_t checkpoint_every = 0;  // steps; 0 = at each epoch end
-  int64_t sample_every = 0;      // steps; 0 = never
-  int64_t sample_length = 200;
-  std::string dtype = "f32";  // checkpoint storage: f32 | f16 | bf16
-  uint64_t seed = 1;
-  int threads = 0;  // 0 = all cores
-  // Matrix products in bfloat16 (see set_matmul_precision); part of the run, so that a resumed
-  // run continues in the precision it started in.
-  bool bf16 = false;
-
+  static const OptionTable<TrainOptions>& table();
   std::string to_json() const;
   static TrainOptions from_json(const std::string& json);
   void validate() const;  // Error naming the impossible option

@@ -1,24 +1,52 @@
 #pragma once
+#include <cstdint>
+#include <memory>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
+#include "rnnkit/safetensors.h"
 #include "rnnkit/train_options.h"
+#include "rnnkit/training_task.h"
 
 namespace rnnkit {
 
 struct TrainSummary {
   int64_t steps = 0;
   int64_t epochs = 0;                // completed epochs
-  double last_epoch_perplexity = 0;  // training perplexity of the last completed epoch
-  double best_valid_perplexity = 0;  // 0 without validation
+  double last_epoch_loss = 0;        // mean training loss of the last completed epoch
+  double last_epoch_perplexity = 0;  // its exp, for families whose loss is a perplexity
+  double best_valid_loss = 0;        // 0 without validation
+  double best_valid_perplexity = 0;  // likewise
   int stop_signal = 0;               // the signal that interrupted the run, or 0
   int64_t skipped_batches = 0;       // non-finite batches skipped under skip_nonfinite
+  std::string run_dir;
+  nlohmann::json last_validation;  // the fields of the last validation (null without one)
 };
 
-// Runs `rnnkit train`: a fresh run from `options`, or, when resume_dir is set, the run saved
-// there continued exactly (options, model, optimiser, RNG, data position and carried state come
-// from its state.bin; a budget in `budget` > 0 replaces the stored one).
+// The training engine: trains `task` with `options` in options.out_dir, writing last.safetensors,
+// best.safetensors (after a validation that improved), state.bin (the commit point of a
+// checkpoint: model, optimiser, RNG, data position and options) and metrics.jsonl.
+// `family_options` (JSON) is stored in state.bin for --resume. With `resume_from` (the run's
+// state.bin) the run continues exactly where it stopped. A fresh run refuses a directory that
+// already holds a run.
+TrainSummary run_training(TrainingTask& task, const EngineOptions& options, Rng& rng,
+                          const nlohmann::json& family_options, const SafetensorsFile* resume_from);
+
+// `rnnkit train`: a language model.
 TrainSummary train_language_model(const TrainOptions& options);
-TrainSummary resume_training(const std::string& run_dir, const TrainOptions& budget);
+
+// The budget and threads a resumed run may change; zero keeps the stored value.
+struct ResumeOverrides {
+  int64_t epochs = 0, steps = 0;
+  double time_limit = 0;
+  int threads = 0;
+};
+
+// Continues the run in run_dir exactly, whatever its family; `family` (when not empty) must be
+// the run's, so that `rnnkit seq2seq train --resume` refuses a language-model run by name.
+TrainSummary resume_training(const std::string& run_dir, const ResumeOverrides& overrides,
+                             const std::string& family = "");
 
 // Asks a running training loop to stop after the current step and save its checkpoint; safe to
 // call from a signal handler.

@@ -78,6 +78,8 @@ class Vocab {
   // the tokens to ids. Unknown tokens map to unk when present; otherwise Error quoting every
   // distinct unknown character or word (the first 20, plus their count).
   std::vector<int32_t> encode(std::string_view text) const;
+  // encode(), with `where` ("data.txt:12") in front of an error's message.
+  std::vector<int32_t> encode_at(std::string_view text, const std::string& where) const;
   std::vector<int32_t> encode_tokens(const std::vector<std::string>& tokens) const;
   // Tokens concatenated at char level, joined with single spaces at word level.
   std::string decode(std::span<const int32_t> ids) const;

@@ -401,4 +401,14 @@ Vocab Vocab::from_json(std::string_view text) {
                      std::move(specials), std::move(normalization));
 }
 
+std::vector<int32_t> Vocab::encode_at(std::string_view text, const std::string& where) const {
+  try {
+    return encode(text);
+  } catch (const OutOfVocabularyError& e) {
+    throw OutOfVocabularyError(where + ": " + e.what());
+  } catch (const Error& e) {
+    throw Error(where + ": " + e.what());
+  }
+}
+
 }  // namespace rnnkit

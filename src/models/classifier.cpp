@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "rnnkit/checkpoint.h"
 #include "rnnkit/cross_entropy.h"
 #include "rnnkit/error.h"
 #include "rnnkit/gemm.h"
@@ -52,29 +53,18 @@ std::string ClassifierConfig::to_json() const {
 }
 
 ClassifierConfig ClassifierConfig::from_json(const std::string& text) {
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) throw Error("classifier config is not a JSON object");
+  const ConfigReader r(text, "classifier config");
   ClassifierConfig c;
-  auto get_int = [&](const char* key) -> int64_t {
-    if (!j.contains(key) || !j[key].is_number_integer())
-      throw Error(std::string("classifier config: \"") + key + "\" must be an integer");
-    return j[key].get<int64_t>();
-  };
-  if (!j.contains("cell") || !j["cell"].is_string())
-    throw Error("classifier config lacks \"cell\"");
-  c.cell = parse_cell_kind(j["cell"].get<std::string>());
-  c.vocab_size = get_int("vocab_size");
-  c.embedding_dim = get_int("embedding_dim");
-  c.hidden_size = get_int("hidden_size");
-  c.num_layers = get_int("num_layers");
-  c.num_classes = get_int("num_classes");
-  if (!j.contains("bidirectional") || !j["bidirectional"].is_boolean())
+  c.cell = parse_cell_kind(r.string("cell"));
+  c.vocab_size = r.integer("vocab_size", 0, true);
+  c.embedding_dim = r.integer("embedding_dim", 0, true);
+  c.hidden_size = r.integer("hidden_size", 0, true);
+  c.num_layers = r.integer("num_layers", 0, true);
+  c.num_classes = r.integer("num_classes", 0, true);
+  if (!r.json().contains("bidirectional"))
     throw Error("classifier config: \"bidirectional\" must be true or false");
-  c.bidirectional = j["bidirectional"].get<bool>();
-  if (j.contains("dropout")) {
-    if (!j["dropout"].is_number()) throw Error("classifier config: \"dropout\" must be a number");
-    c.dropout = j["dropout"].get<float>();
-  }
+  c.bidirectional = r.boolean("bidirectional");
+  c.dropout = static_cast<float>(r.number("dropout", 0.0));
   c.validate();
   return c;
 }
@@ -176,19 +166,7 @@ std::vector<std::pair<std::string, const Tensor*>> SequenceClassifier::state_dic
 }
 
 void SequenceClassifier::load_state_dict(const std::map<std::string, Tensor>& tensors) {
-  auto expected = named_tensors();
-  for (const auto& [name, target] : expected) {
-    auto it = tensors.find(name);
-    if (it == tensors.end()) throw Error("checkpoint lacks tensor " + name);
-    if (it->second.shape() != target->shape())
-      throw Error("tensor " + name + " has shape " + it->second.shape_string() +
-                  " but the model expects " + target->shape_string());
-  }
-  for (const auto& entry : tensors)
-    if (std::none_of(expected.begin(), expected.end(),
-                     [&](const auto& e) { return e.first == entry.first; }))
-      throw Error("checkpoint has unexpected tensor " + entry.first);
-  for (const auto& [name, target] : expected) *target = tensors.at(name);
+  load_state_dict_strict(named_tensors(), tensors);
   note_weights_changed();
 }
 
@@ -204,38 +182,41 @@ void save_classifier(const std::string& path, SequenceClassifier& model, const V
 }
 
 LoadedClassifier load_classifier(const std::string& path) {
-  std::string file = path;
-  if (std::filesystem::is_directory(path)) {
-    file = (std::filesystem::path(path) / "best.safetensors").string();
-    if (!std::filesystem::exists(file))
-      file = (std::filesystem::path(path) / "last.safetensors").string();
-  }
+  const std::string file = resolve_model_path(path);
   SafetensorsFile contents = read_safetensors(file);
-  auto meta = [&](const char* key) -> const std::string& {
-    auto it = contents.metadata.find(key);
-    if (it == contents.metadata.end())
-      throw Error(file + " is not a classifier model (no " + key + " metadata)");
-    return it->second;
-  };
-  LoadedClassifier loaded{std::make_unique<SequenceClassifier>(
-                              ClassifierConfig::from_json(meta("rnnkit.classifier_config"))),
-                          Vocab::from_json(meta("rnnkit.vocab")),
-                          {}};
-  nlohmann::json labels = nlohmann::json::parse(meta("rnnkit.labels"), nullptr, false);
-  if (!labels.is_array()) throw Error(file + ": rnnkit.labels must be a JSON array of strings");
-  for (const auto& label : labels) {
-    if (!label.is_string()) throw Error(file + ": rnnkit.labels must be a JSON array of strings");
-    loaded.labels.push_back(label.get<std::string>());
+  const std::string what = "a classifier model";
+  try {
+    ClassifierConfig config = ClassifierConfig::from_json(
+        require_metadata(contents, "rnnkit.classifier_config", file, what));
+    LoadedClassifier loaded{
+        nullptr, Vocab::from_json(require_metadata(contents, "rnnkit.vocab", file, what)), {}};
+    nlohmann::json labels = nlohmann::json::parse(
+        require_metadata(contents, "rnnkit.labels", file, what), nullptr, false);
+    if (!labels.is_array()) throw Error("rnnkit.labels must be a JSON array of strings");
+    for (const auto& label : labels) {
+      if (!label.is_string()) throw Error("rnnkit.labels must be a JSON array of strings");
+      loaded.labels.push_back(label.get<std::string>());
+    }
+    if (static_cast<int64_t>(loaded.labels.size()) != config.num_classes)
+      throw Error(std::to_string(loaded.labels.size()) + " labels for " +
+                  std::to_string(config.num_classes) + " classes");
+    if (loaded.vocab.size() != config.vocab_size)
+      throw Error("the vocabulary has " + std::to_string(loaded.vocab.size()) +
+                  " tokens but the model " + std::to_string(config.vocab_size));
+    const auto& t = contents.tensors;
+    expect_dimension(t, "fc.weight", 0, config.num_classes, "num_classes");
+    expect_dimension(t, "fc.weight", 1, config.directions() * config.hidden_size, "hidden_size");
+    if (config.embedding_dim)
+      expect_dimension(t, "embedding.weight", 0, config.vocab_size, "vocab_size");
+    if (count_numbered(t, "rnn.weight_hh_l") != config.num_layers)
+      throw Error("the configuration's num_layers does not match the tensors");
+    loaded.model = std::make_unique<SequenceClassifier>(config);
+    loaded.model->load_state_dict(t);
+    return loaded;
+  } catch (const Error& e) {
+    if (std::string(e.what()).rfind(file, 0) == 0) throw;
+    throw Error(file + ": " + e.what());
   }
-  const ClassifierConfig& c = loaded.model->config();
-  if (static_cast<int64_t>(loaded.labels.size()) != c.num_classes)
-    throw Error(file + ": " + std::to_string(loaded.labels.size()) + " labels for " +
-                std::to_string(c.num_classes) + " classes");
-  if (loaded.vocab.size() != c.vocab_size)
-    throw Error(file + ": the vocabulary has " + std::to_string(loaded.vocab.size()) +
-                " tokens but the model " + std::to_string(c.vocab_size));
-  loaded.model->load_state_dict(contents.tensors);
-  return loaded;
 }
 
 std::vector<int64_t> confusion_matrix(std::span<const int32_t> actual,

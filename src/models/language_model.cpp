@@ -4,6 +4,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "rnnkit/checkpoint.h"
 #include "rnnkit/cross_entropy.h"
 #include "rnnkit/error.h"
 #include "rnnkit/gemm.h"
@@ -122,36 +123,16 @@ std::string LMConfig::to_json() const {
 }
 
 LMConfig LMConfig::from_json(const std::string& text) {
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) throw Error("model config is not a JSON object");
+  const ConfigReader r(text, "model config");
   LMConfig c;
-  auto get_int = [&](const char* key, int64_t fallback, bool required) -> int64_t {
-    if (!j.contains(key)) {
-      if (required) throw Error(std::string("model config lacks \"") + key + "\"");
-      return fallback;
-    }
-    if (!j[key].is_number_integer())
-      throw Error(std::string("model config: \"") + key + "\" must be an integer");
-    return j[key].get<int64_t>();
-  };
-  auto get_bool = [&](const char* key) {
-    if (!j.contains(key)) return false;
-    if (!j[key].is_boolean())
-      throw Error(std::string("model config: \"") + key + "\" must be true or false");
-    return j[key].get<bool>();
-  };
-  if (!j.contains("cell") || !j["cell"].is_string()) throw Error("model config lacks \"cell\"");
-  c.cell = parse_cell_kind(j["cell"].get<std::string>());
-  c.vocab_size = get_int("vocab_size", 0, true);
-  c.embedding_dim = get_int("embedding_dim", 0, false);
-  c.hidden_size = get_int("hidden_size", 0, true);
-  c.num_layers = get_int("num_layers", 1, false);
-  c.bidirectional = get_bool("bidirectional");
-  c.tie_weights = get_bool("tie_weights");
-  if (j.contains("dropout")) {
-    if (!j["dropout"].is_number()) throw Error("model config: \"dropout\" must be a number");
-    c.dropout = j["dropout"].get<float>();
-  }
+  c.cell = parse_cell_kind(r.string("cell"));
+  c.vocab_size = r.integer("vocab_size", 0, true);
+  c.embedding_dim = r.integer("embedding_dim", 0, false);
+  c.hidden_size = r.integer("hidden_size", 0, true);
+  c.num_layers = r.integer("num_layers", 1, false);
+  c.bidirectional = r.boolean("bidirectional");
+  c.tie_weights = r.boolean("tie_weights");
+  c.dropout = static_cast<float>(r.number("dropout", 0.0));
   c.validate();
   return c;
 }
@@ -288,26 +269,13 @@ std::vector<std::pair<std::string, const Tensor*>> LanguageModel::state_dict() {
 }
 
 void LanguageModel::load_state_dict(const std::map<std::string, Tensor>& tensors) {
-  auto expected = named_tensors();
-  for (const auto& [name, target] : expected) {
-    auto it = tensors.find(name);
-    if (it == tensors.end()) throw Error("checkpoint lacks tensor " + name);
-    if (it->second.shape() != target->shape())
-      throw Error("tensor " + name + " has shape " + it->second.shape_string() +
-                  " but the model expects " + target->shape_string());
-  }
-  for (const auto& [name, tensor] : tensors) {
-    bool known = std::any_of(expected.begin(), expected.end(),
-                             [&](const auto& e) { return e.first == name; });
-    if (!known) throw Error("checkpoint has unexpected tensor " + name);
-  }
   if (config_.tie_weights) {
-    const Tensor& e = tensors.at("embedding.weight");
-    const Tensor& f = tensors.at("fc.weight");
-    if (!std::equal(e.span().begin(), e.span().end(), f.span().begin()))
+    auto e = tensors.find("embedding.weight"), f = tensors.find("fc.weight");
+    if (e != tensors.end() && f != tensors.end() && e->second.shape() == f->second.shape() &&
+        !std::equal(e->second.span().begin(), e->second.span().end(), f->second.span().begin()))
       throw Error("tie_weights is set but fc.weight differs from embedding.weight");
   }
-  for (const auto& [name, target] : expected) *target = tensors.at(name);
+  load_state_dict_strict(named_tensors(), tensors);
   note_weights_changed();
 }
 

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "rnnkit/checkpoint.h"
 #include "rnnkit/error.h"
 #include "rnnkit/file_io.h"
 
@@ -16,6 +17,23 @@ const Tensor& require(const std::map<std::string, Tensor>& tensors, const std::s
     throw Error("cannot infer the model configuration: no tensor " + name +
                 " (and no rnnkit.config metadata)");
   return it->second;
+}
+
+// The sizes a configuration claims must be those of the file's tensors before the model is
+// allocated from it.
+void check_config_against_tensors(const LMConfig& config,
+                                  const std::map<std::string, Tensor>& tensors) {
+  const LMConfig found = infer_lm_config(tensors);
+  auto same = [](int64_t claimed, int64_t held, const char* key) {
+    if (claimed != held)
+      throw Error(std::string("rnnkit.config says ") + key + " " + std::to_string(claimed) +
+                  " but the tensors hold " + std::to_string(held));
+  };
+  same(config.vocab_size, found.vocab_size, "vocab_size");
+  same(config.embedding_dim, found.embedding_dim, "embedding_dim");
+  same(config.hidden_size, found.hidden_size, "hidden_size");
+  same(config.num_layers, found.num_layers, "num_layers");
+  same(config.bidirectional, found.bidirectional, "bidirectional");
 }
 
 }  // namespace
@@ -33,16 +51,6 @@ void save_language_model(const std::string& path, LanguageModel& model, const Vo
     metadata["rnnkit.vocab"] = vocab->to_json();
   }
   write_safetensors(path, model.state_dict(), metadata, dtype);
-}
-
-std::string resolve_model_path(const std::string& path) {
-  namespace fs = std::filesystem;
-  if (!fs::is_directory(path)) return path;
-  for (const char* name : {"best.safetensors", "last.safetensors"}) {
-    fs::path candidate = fs::path(path) / name;
-    if (fs::exists(candidate)) return candidate.string();
-  }
-  throw Error(path + " is a directory without best.safetensors or last.safetensors");
 }
 
 LMConfig infer_lm_config(const std::map<std::string, Tensor>& tensors) {
@@ -85,8 +93,9 @@ LoadedLanguageModel load_language_model(const std::string& path, const std::stri
   } catch (const Error& e) {
     throw Error(loaded.path + ": " + e.what());
   }
-  loaded.model = std::make_unique<LanguageModel>(config);
   try {
+    if (config_it != file.metadata.end()) check_config_against_tensors(config, file.tensors);
+    loaded.model = std::make_unique<LanguageModel>(config);
     loaded.model->load_state_dict(file.tensors);
   } catch (const Error& e) {
     throw Error(loaded.path + ": " + e.what());

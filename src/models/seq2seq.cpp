@@ -6,6 +6,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "rnnkit/checkpoint.h"
 #include "rnnkit/cross_entropy.h"
 #include "rnnkit/error.h"
 #include "rnnkit/gemm.h"
@@ -108,42 +109,22 @@ std::string Seq2seqConfig::to_json() const {
 }
 
 Seq2seqConfig Seq2seqConfig::from_json(const std::string& text) {
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) throw Error("seq2seq config is not a JSON object");
+  const ConfigReader r(text, "seq2seq config");
   Seq2seqConfig c;
-  auto get_int = [&](const char* key, int64_t fallback, bool required) -> int64_t {
-    if (!j.contains(key)) {
-      if (required) throw Error(std::string("seq2seq config lacks \"") + key + "\"");
-      return fallback;
-    }
-    if (!j[key].is_number_integer())
-      throw Error(std::string("seq2seq config: \"") + key + "\" must be an integer");
-    return j[key].get<int64_t>();
-  };
-  auto get_bool = [&](const char* key) {
-    if (!j.contains(key)) return false;
-    if (!j[key].is_boolean())
-      throw Error(std::string("seq2seq config: \"") + key + "\" must be true or false");
-    return j[key].get<bool>();
-  };
-  if (!j.contains("cell") || !j["cell"].is_string()) throw Error("seq2seq config lacks \"cell\"");
-  c.cell = parse_cell_kind(j["cell"].get<std::string>());
-  c.vocab_size = get_int("vocab_size", 0, true);
-  c.embedding_dim = get_int("embedding_dim", 0, true);
-  c.hidden_size = get_int("hidden_size", 0, true);
-  c.num_layers = get_int("num_layers", 1, false);
-  c.bidirectional = get_bool("bidirectional");
-  c.reverse_input = get_bool("reverse_input");
-  c.peeky = get_bool("peeky");
-  c.attention = get_bool("attention");
-  c.max_answer_length = get_int("max_answer_length", 0, true);
-  c.space_padded = get_bool("space_padded");
-  c.question_width = get_int("question_width", 0, false);
-  c.single_bias = get_bool("single_bias");
-  if (j.contains("dropout")) {
-    if (!j["dropout"].is_number()) throw Error("seq2seq config: \"dropout\" must be a number");
-    c.dropout = j["dropout"].get<float>();
-  }
+  c.cell = parse_cell_kind(r.string("cell"));
+  c.vocab_size = r.integer("vocab_size", 0, true);
+  c.embedding_dim = r.integer("embedding_dim", 0, true);
+  c.hidden_size = r.integer("hidden_size", 0, true);
+  c.num_layers = r.integer("num_layers", 1, false);
+  c.bidirectional = r.boolean("bidirectional");
+  c.reverse_input = r.boolean("reverse_input");
+  c.peeky = r.boolean("peeky");
+  c.attention = r.boolean("attention");
+  c.max_answer_length = r.integer("max_answer_length", 0, true);
+  c.space_padded = r.boolean("space_padded");
+  c.question_width = r.integer("question_width", 0, false);
+  c.single_bias = r.boolean("single_bias");
+  c.dropout = static_cast<float>(r.number("dropout", 0.0));
   c.validate();
   return c;
 }
@@ -449,27 +430,12 @@ std::vector<std::pair<std::string, const Tensor*>> Seq2seq::state_dict() {
 }
 
 void Seq2seq::load_state_dict(const std::map<std::string, Tensor>& tensors) {
-  auto expected = named_tensors();
-  for (const auto& [name, target] : expected) {
-    auto it = tensors.find(name);
-    if (it == tensors.end()) throw Error("checkpoint lacks tensor " + name);
-    if (it->second.shape() != target->shape())
-      throw Error("tensor " + name + " has shape " + it->second.shape_string() +
-                  " but the model expects " + target->shape_string());
-  }
-  for (const auto& entry : tensors) {
-    bool known = std::any_of(expected.begin(), expected.end(),
-                             [&](const auto& e) { return e.first == entry.first; });
-    if (!known) throw Error("checkpoint has unexpected tensor " + entry.first);
-  }
   if (config_.single_bias)
-    for (const auto& [name, target] : expected) {
-      const Tensor& t = tensors.at(name);
+    for (const auto& [name, t] : tensors)
       if (name.find(".bias_hh_") != std::string::npos &&
           std::any_of(t.span().begin(), t.span().end(), [](float v) { return v != 0; }))
         throw Error("single_bias is set but " + name + " is not zero");
-    }
-  for (const auto& [name, target] : expected) *target = tensors.at(name);
+  load_state_dict_strict(named_tensors(), tensors);
   note_weights_changed();
 }
 
@@ -649,27 +615,30 @@ void save_seq2seq(const std::string& path, Seq2seq& model, const Vocab& vocab) {
 }
 
 LoadedSeq2seq load_seq2seq(const std::string& path) {
-  std::string file = path;
-  if (std::filesystem::is_directory(path)) {
-    file = (std::filesystem::path(path) / "best.safetensors").string();
-    if (!std::filesystem::exists(file))
-      file = (std::filesystem::path(path) / "last.safetensors").string();
-  }
+  const std::string file = resolve_model_path(path);
   SafetensorsFile contents = read_safetensors(file);
-  auto config = contents.metadata.find("rnnkit.seq2seq_config");
-  if (config == contents.metadata.end())
-    throw Error(file + " is not a seq2seq model (no rnnkit.seq2seq_config metadata)");
-  auto vocab_json = contents.metadata.find("rnnkit.vocab");
-  if (vocab_json == contents.metadata.end())
-    throw Error(file + " has no vocabulary (rnnkit.vocab metadata)");
-  LoadedSeq2seq loaded{std::make_unique<Seq2seq>(Seq2seqConfig::from_json(config->second)),
-                       Vocab::from_json(vocab_json->second)};
-  if (loaded.vocab.size() != loaded.model->config().vocab_size)
-    throw Error(file + ": the vocabulary has " + std::to_string(loaded.vocab.size()) +
-                " tokens but the model " + std::to_string(loaded.model->config().vocab_size));
-  seq2seq_tokens(loaded.vocab);
-  loaded.model->load_state_dict(contents.tensors);
-  return loaded;
+  const std::string what = "a seq2seq model";
+  try {
+    Seq2seqConfig config =
+        Seq2seqConfig::from_json(require_metadata(contents, "rnnkit.seq2seq_config", file, what));
+    Vocab vocab = Vocab::from_json(require_metadata(contents, "rnnkit.vocab", file, what));
+    if (vocab.size() != config.vocab_size)
+      throw Error("the vocabulary has " + std::to_string(vocab.size()) + " tokens but the model " +
+                  std::to_string(config.vocab_size));
+    seq2seq_tokens(vocab);
+    const auto& t = contents.tensors;
+    expect_dimension(t, "decoder.embedding.weight", 0, config.vocab_size, "vocab_size");
+    expect_dimension(t, "decoder.embedding.weight", 1, config.embedding_dim, "embedding_dim");
+    expect_dimension(t, "encoder.rnn.weight_hh_l0", 1, config.hidden_size, "hidden_size");
+    if (count_numbered(t, "encoder.rnn.weight_hh_l") != config.num_layers)
+      throw Error("the configuration's num_layers does not match the encoder's tensors");
+    LoadedSeq2seq loaded{std::make_unique<Seq2seq>(config), std::move(vocab)};
+    loaded.model->load_state_dict(t);
+    return loaded;
+  } catch (const Error& e) {
+    if (std::string(e.what()).rfind(file, 0) == 0) throw;
+    throw Error(file + ": " + e.what());
+  }
 }
 
 }  // namespace rnnkit

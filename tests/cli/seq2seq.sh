@@ -47,12 +47,12 @@ grep -q "<svg" "$WORK/a.svg" 2>/dev/null || fail "attend wrote no SVG"
 "$RNNKIT" seq2seq attend --model "$WORK/run" --input "16+75" --out "$WORK/a.png" >/dev/null ||
   fail "attend to PNG"
 [ "$(head -c 4 "$WORK/a.png" 2>/dev/null | tail -c 3)" = PNG ] || fail "attend wrote no PNG"
-train --data "$WORK/add.txt" --out "$WORK/plain" --epochs 1 -q || fail "training without attention"
+train --data "$WORK/add.txt" --out "$WORK/plain" --epochs 1 2>/dev/null || fail "training without attention"
 expect_error "attend without attention" "has no attention" \
   "$RNNKIT" seq2seq attend --model "$WORK/plain" --input "1+1" --out "$WORK/b.svg"
 
 # resume: one more epoch after the saved one.
-train --data "$WORK/add.txt" --out "$WORK/plain" --epochs 2 --resume -q || fail "resume"
+"$RNNKIT" seq2seq train --resume "$WORK/plain" --epochs 2 2>/dev/null || fail "resume"
 [ "$(grep -c '"type":"epoch"' "$WORK/plain/metrics.jsonl")" = 2 ] ||
   fail "resume did not append epoch 2"
 
@@ -60,7 +60,7 @@ train --data "$WORK/add.txt" --out "$WORK/plain" --epochs 2 --resume -q || fail 
 printf 'abc\tcba\nab\tba\nhello\tolleh\nxyz\tzyx\nabcd\tdcba\nba\tab\nzz\tzz\nhey\tyeh\nyo\toy\nab\tba\n' \
   >"$WORK/pairs.tsv"
 train --data "$WORK/pairs.tsv" --out "$WORK/tsv" --epochs 2 --attention --bidirectional \
-  --cell gru --layers 2 -q || fail "training on TSV pairs"
+  --cell gru --layers 2 2>/dev/null || fail "training on TSV pairs"
 "$RNNKIT" seq2seq predict --model "$WORK/tsv" "abc" >/dev/null || fail "predict with a TSV model"
 
 # Bad input: each a clear error naming the line.

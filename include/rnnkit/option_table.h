@@ -1,0 +1,135 @@
+#pragma once
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <type_traits>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace rnnkit {
+
+// What a value must satisfy. Numbers are always finite; strings, when `choices` is not empty, are
+// one of them.
+struct OptionCheck {
+  double min = -std::numeric_limits<double>::infinity();
+  double max = std::numeric_limits<double>::infinity();
+  bool min_exclusive = false;
+  std::vector<std::string> choices;
+};
+
+// One option as data: the flag it has on the command line, the key it has in JSON (state.bin,
+// the Python package's keyword arguments), the member of an options struct it sets, its help and
+// its check. Its default is the member's value in a default-constructed struct, so a model family
+// that needs another default sets it in its own struct's initialiser, beside the shared option.
+template <class Options>
+struct OptionSpec {
+  using Field = std::variant<bool Options::*, int Options::*, int64_t Options::*,
+                             uint64_t Options::*, double Options::*, std::string Options::*>;
+  std::string flag;  // "--lr"
+  std::string key;   // "lr"
+  Field field;
+  std::string help;
+  OptionCheck check = {};
+  std::string group = "";
+  std::string short_flag = "";  // "-t"
+};
+
+template <class Options>
+using OptionTable = std::vector<OptionSpec<Options>>;
+
+namespace detail {
+template <class Member, class Derived>
+struct AsMemberOf;
+template <class T, class Base, class Derived>
+struct AsMemberOf<T Base::*, Derived> {
+  using type = T Derived::*;
+};
+}  // namespace detail
+
+// The specs of a group struct, as specs of a struct that derives from it.
+template <class Derived, class Base>
+OptionTable<Derived> inherit_options(const OptionTable<Base>& base, const std::string& group) {
+  OptionTable<Derived> out;
+  for (const OptionSpec<Base>& s : base) {
+    typename OptionSpec<Derived>::Field field = std::visit(
+        [](auto member) -> typename OptionSpec<Derived>::Field {
+          using Member = decltype(member);
+          return static_cast<typename detail::AsMemberOf<Member, Derived>::type>(member);
+        },
+        s.field);
+    out.push_back(
+        {s.flag, s.key, field, s.help, s.check, s.group.empty() ? group : s.group, s.short_flag});
+  }
+  return out;
+}
+
+// A message naming the flag and the value when `value` fails its check, else empty.
+std::string option_error(const std::string& flag, const OptionCheck& check, double value);
+std::string option_error(const std::string& flag, const OptionCheck& check,
+                         const std::string& value);
+
+[[noreturn]] void throw_option_error(const std::string& message);
+
+// Throws Error naming the first option whose value fails its check.
+template <class Options>
+void validate_options(const Options& o, const OptionTable<Options>& table) {
+  for (const OptionSpec<Options>& s : table) {
+    std::string message = std::visit(
+        [&](auto member) {
+          const auto& value = o.*member;
+          using T = std::decay_t<decltype(value)>;
+          if constexpr (std::is_same_v<T, bool>) {
+            return std::string();
+          } else if constexpr (std::is_same_v<T, std::string>) {
+            return option_error(s.flag, s.check, value);
+          } else {
+            return option_error(s.flag, s.check, static_cast<double>(value));
+          }
+        },
+        s.field);
+    if (!message.empty()) throw_option_error(message);
+  }
+}
+
+// Every option as {key: value}.
+template <class Options>
+nlohmann::json options_to_json(const Options& o, const OptionTable<Options>& table) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const OptionSpec<Options>& s : table)
+    std::visit([&](auto member) { j[s.key] = o.*member; }, s.field);
+  return j;
+}
+
+// Sets the options named in `j` (keys absent from `j` keep their value). An unknown key or a
+// value of the wrong type is an Error naming it, prefixed by `where`.
+template <class Options>
+void options_from_json(Options& o, const OptionTable<Options>& table, const nlohmann::json& j,
+                       const std::string& where) {
+  if (!j.is_object()) throw_option_error(where + ": the options are not a JSON object");
+  for (const auto& [key, value] : j.items()) {
+    auto spec = std::find_if(table.begin(), table.end(),
+                             [&](const OptionSpec<Options>& s) { return s.key == key; });
+    if (spec == table.end()) throw_option_error(where + ": unknown option \"" + key + "\"");
+    std::visit(
+        [&](auto member) {
+          using T = std::decay_t<decltype(o.*member)>;
+          const bool fits = std::is_same_v<T, bool>          ? value.is_boolean()
+                            : std::is_same_v<T, std::string> ? value.is_string()
+                            : std::is_floating_point_v<T>    ? value.is_number()
+                                                             : value.is_number_integer();
+          if (!fits)
+            throw_option_error(where + ": option \"" + key + "\" has a value of the wrong type");
+          if constexpr (std::is_unsigned_v<T> && !std::is_same_v<T, bool>) {
+            if (value.is_number_integer() && !value.is_number_unsigned())
+              throw_option_error(where + ": option \"" + key + "\" must not be negative");
+          }
+          o.*member = value.template get<T>();
+        },
+        spec->field);
+  }
+}
+
+}  // namespace rnnkit

@@ -1,0 +1,29 @@
+#include "cli/text_inputs.h"
+
+#include <iostream>
+
+#include "rnnkit/gemm.h"
+
+namespace rnnkit::cli {
+
+std::vector<std::pair<std::string, std::string>> texts_from(const std::vector<std::string>& args,
+                                                            const std::string& noun) {
+  std::vector<std::pair<std::string, std::string>> texts;
+  for (size_t i = 0; i < args.size(); ++i)
+    texts.emplace_back(args[i], noun + " " + std::to_string(i + 1));
+  if (!args.empty()) return texts;
+  std::string line;
+  for (int64_t number = 1; std::getline(std::cin, line); ++number) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!line.empty()) texts.emplace_back(line, "stdin:" + std::to_string(number));
+  }
+  return texts;
+}
+
+void apply_runtime(const RuntimeOptions& runtime) {
+  validate_options(runtime, RuntimeOptions::table());
+  if (runtime.threads > 0) set_num_threads(runtime.threads);
+  if (runtime.bf16) set_matmul_precision(Precision::BF16);
+}
+
+}  // namespace rnnkit::cli

@@ -1,0 +1,46 @@
+#include "cli/training_run.h"
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+
+namespace rnnkit::cli {
+namespace {
+
+void on_signal(int signal) {
+  request_training_stop(signal);
+}
+
+}  // namespace
+
+void add_resume_flag(CLI::App& app, ResumeFlags& flags) {
+  app.add_option("--resume", flags.run_dir,
+                 "continue the run in this directory exactly where it stopped (its stored "
+                 "options; --epochs/--steps/--time and --threads may be given anew)")
+      ->group("Run");
+}
+
+TrainSummary run_or_resume(const CLI::App& app, const ResumeFlags& flags, const std::string& family,
+                           const EngineOptions& given, const std::function<TrainSummary()>& fresh) {
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  if (flags.run_dir.empty()) return fresh();
+  ResumeOverrides overrides;
+  if (app.count("--epochs") || app.count("--steps") || app.count("--time")) {
+    overrides.epochs = given.epochs;
+    overrides.steps = given.steps;
+    overrides.time_limit = given.time_limit;
+  }
+  if (app.count("--threads")) overrides.threads = given.threads;
+  return resume_training(flags.run_dir, overrides, family);
+}
+
+void exit_if_interrupted(const TrainSummary& s, const std::string& command) {
+  if (!s.stop_signal) return;
+  std::printf("interrupted; resume with: rnnkit %s --resume %s\n", command.c_str(),
+              s.run_dir.c_str());
+  std::fflush(stdout);
+  std::exit(128 + s.stop_signal);
+}
+
+}  // namespace rnnkit::cli

@@ -1,0 +1,25 @@
+#pragma once
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <string>
+
+#include "rnnkit/trainer.h"
+
+namespace rnnkit::cli {
+
+// --resume RUN_DIR, the same on every training subcommand.
+struct ResumeFlags {
+  std::string run_dir;
+};
+void add_resume_flag(CLI::App& app, ResumeFlags& flags);
+
+// Installs the SIGINT/SIGTERM handlers that make a run save and stop, then runs `fresh`, or
+// resumes the run in flags.run_dir (which must be of `family`) with the budget and threads
+// given on `app`'s command line.
+TrainSummary run_or_resume(const CLI::App& app, const ResumeFlags& flags, const std::string& family,
+                           const EngineOptions& given, const std::function<TrainSummary()>& fresh);
+
+// After a signal: says how to resume and exits with 128 + the signal.
+void exit_if_interrupted(const TrainSummary& s, const std::string& command);
+
+}  // namespace rnnkit::cli

@@ -1,0 +1,51 @@
+#include "rnnkit/option_table.h"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+#include "rnnkit/error.h"
+
+namespace rnnkit {
+namespace {
+
+std::string number_text(double v) {
+  std::ostringstream out;
+  out << v;
+  return out.str();
+}
+
+std::string range_text(const OptionCheck& c) {
+  const bool low = std::isfinite(c.min), high = std::isfinite(c.max);
+  if (low && high)
+    return std::string(c.min_exclusive ? "in (" : "in [") + number_text(c.min) + ", " +
+           number_text(c.max) + "]";
+  if (low) return std::string(c.min_exclusive ? "> " : ">= ") + number_text(c.min);
+  if (high) return "<= " + number_text(c.max);
+  return "finite";
+}
+
+}  // namespace
+
+std::string option_error(const std::string& flag, const OptionCheck& check, double value) {
+  const bool low = check.min_exclusive ? value > check.min : value >= check.min;
+  if (std::isfinite(value) && low && value <= check.max) return "";
+  return flag + " must be a finite number " + range_text(check) + ", not " + number_text(value);
+}
+
+std::string option_error(const std::string& flag, const OptionCheck& check,
+                         const std::string& value) {
+  if (check.choices.empty() ||
+      std::find(check.choices.begin(), check.choices.end(), value) != check.choices.end())
+    return "";
+  std::string list;
+  for (size_t i = 0; i < check.choices.size(); ++i)
+    list += (i == 0 ? "" : i + 1 == check.choices.size() ? " or " : ", ") + check.choices[i];
+  return flag + " must be " + list + ", not \"" + value + "\"";
+}
+
+void throw_option_error(const std::string& message) {
+  throw Error(message);
+}
+
+}  // namespace rnnkit

@@ -1,0 +1,286 @@
+// Many-to-one sequence classifiers as a training task.
+#include <algorithm>
+#include <set>
+
+#include "rnnkit/classifier_training.h"
+#include "rnnkit/error.h"
+#include "rnnkit/gemm.h"
+#include "train/family_tasks.h"
+
+namespace rnnkit {
+namespace {
+
+using json = nlohmann::json;
+using Ids = std::vector<int32_t>;
+
+int32_t argmax(const std::vector<float>& x) {
+  return static_cast<int32_t>(std::max_element(x.begin(), x.end()) - x.begin());
+}
+
+json confusion_json(const std::vector<int64_t>& counts, size_t C) {
+  json rows = json::array();
+  for (size_t r = 0; r < C; ++r)
+    rows.push_back(std::vector<int64_t>(counts.begin() + r * C, counts.begin() + (r + 1) * C));
+  return rows;
+}
+
+class ClassifierTask : public TrainingTask {
+ public:
+  ClassifierTask(const ClassifierTrainOptions& o, Rng& rng, const SafetensorsFile* state) : o_(o) {
+    const TokenLevel level = parse_token_level(o.level);
+    std::vector<LabeledText> raw = read_labeled_texts(o.data);
+    if (state) {
+      vocab_ = Vocab::from_json(state->metadata.at("rnnkit.vocab"));
+      labels_ = json::parse(state->metadata.at("rnnkit.labels")).get<std::vector<std::string>>();
+    } else {
+      std::set<std::string> label_set;
+      std::vector<std::string> tokens;
+      for (const LabeledText& ex : raw) {
+        label_set.insert(ex.label);
+        for (std::string& t : tokenize(ex.text, level, {}, {})) tokens.push_back(std::move(t));
+      }
+      labels_.assign(label_set.begin(), label_set.end());
+      if (labels_.size() < 2)
+        throw Error(o.data + ": every text has the label \"" + labels_[0] +
+                    "\"; a classifier needs two");
+      vocab_ = Vocab::build(tokens, level, {}, {});
+    }
+    data_ = encode_examples(raw, vocab_, labels_, o.data);
+    const int64_t n = static_cast<int64_t>(data_.texts.size());
+    if (!o.valid.empty()) {
+      EncodedExamples held = encode_examples(read_labeled_texts(o.valid), vocab_, labels_, o.valid);
+      for (int64_t i = 0; i < n; ++i) train_idx_.push_back(i);
+      for (size_t i = 0; i < held.texts.size(); ++i) {
+        test_idx_.push_back(n + static_cast<int64_t>(i));
+        data_.texts.push_back(std::move(held.texts[i]));
+        data_.labels.push_back(held.labels[i]);
+        data_.lengths.push_back(held.lengths[i]);
+      }
+    } else {
+      IndexSplit split = book_split(n, static_cast<uint32_t>(o.split_seed), o.valid_fraction);
+      train_idx_ = std::move(split.train);
+      test_idx_ = std::move(split.test);
+    }
+    if (train_idx_.empty()) throw Error(o.data + ": no training texts left after the split");
+    if (state) {
+      model_ = std::make_unique<SequenceClassifier>(
+          ClassifierConfig::from_json(state->metadata.at("rnnkit.classifier_config")));
+    } else {
+      ClassifierConfig c;
+      c.cell = parse_cell_kind(o.cell);
+      c.vocab_size = vocab_.size();
+      c.embedding_dim = o.embedding;
+      c.hidden_size = o.hidden;
+      c.num_layers = o.layers;
+      c.bidirectional = o.bidirectional;
+      c.dropout = static_cast<float>(o.dropout);
+      c.num_classes = static_cast<int64_t>(labels_.size());
+      model_ = std::make_unique<SequenceClassifier>(c);
+      model_->reset_parameters(rng, static_cast<float>(o.remember_bias));
+    }
+    start_epoch(rng);
+  }
+
+  std::string family() const override { return "classify"; }
+  ParameterList parameters() override { return model_->parameters(); }
+  StateDict state_dict() override { return model_->state_dict(); }
+  void load_state_dict(const std::map<std::string, Tensor>& t) override {
+    model_->load_state_dict(t);
+  }
+  std::map<std::string, std::string> model_metadata() override {
+    return {{"rnnkit.classifier_config", model_->config().to_json()},
+            {"rnnkit.vocab", vocab_.to_json()},
+            {"rnnkit.labels", json(labels_).dump()}};
+  }
+  void save_model(const std::string& path, const std::map<std::string, std::string>& extra,
+                  DType dtype) override {
+    std::map<std::string, std::string> metadata = model_metadata();
+    metadata.insert(extra.begin(), extra.end());
+    write_safetensors(path, model_->state_dict(), metadata, dtype);
+  }
+
+  std::string description() override {
+    return std::to_string(train_idx_.size()) + " training and " + std::to_string(test_idx_.size()) +
+           " held-out texts, " + std::to_string(labels_.size()) + " classes, vocabulary " +
+           std::to_string(vocab_.size());
+  }
+  int64_t batches_per_epoch() const override { return static_cast<int64_t>(batches_.size()); }
+
+  bool train_next(Rng& rng, LossResult& loss) override {
+    if (next_ >= static_cast<int64_t>(batches_.size())) return false;
+    const std::vector<int64_t>& members = batches_[next_++];
+    const int64_t B = static_cast<int64_t>(members.size()), T = data_.lengths[members[0]];
+    Ids ids(T * B), targets(B);
+    for (int64_t b = 0; b < B; ++b) {
+      targets[b] = data_.labels[members[b]];
+      for (int64_t t = 0; t < T; ++t) ids[t * B + b] = data_.texts[members[b]][t];
+    }
+    loss = model_->forward_backward(ids, T, B, targets, true, true, &rng);
+    return true;
+  }
+  void start_epoch(Rng& rng) override {
+    epoch_rng_ = rng.state();
+    batches_ = length_bucketed_batches(train_idx_, data_.lengths, o_.batch, &rng);
+    next_ = 0;
+  }
+
+  std::optional<ValidationResult> validate() override {
+    if (test_idx_.empty()) return std::nullopt;
+    const ClassifierEvaluation e = evaluate_classifier(*model_, data_, test_idx_);
+    char summary[64];
+    std::snprintf(summary, sizeof summary, "accuracy %.2f%%", 100.0 * e.accuracy);
+    return ValidationResult{
+        -e.accuracy,
+        {{"accuracy", e.accuracy}, {"confusion", confusion_json(e.confusion, labels_.size())}},
+        summary};
+  }
+
+  json position() override {
+    std::vector<std::string> words;
+    for (uint64_t w : epoch_rng_) words.push_back(std::to_string(w));
+    return {{"batch_index", next_}, {"epoch_rng", words}};
+  }
+  void restore_position(const json& position, const std::map<std::string, Tensor>&,
+                        Rng& rng) override {
+    Rng::State s{};
+    const json& words = position.at("epoch_rng");
+    if (!words.is_array() || words.size() != s.size()) throw Error("\"epoch_rng\" is malformed");
+    for (size_t i = 0; i < s.size(); ++i) s[i] = std::stoull(words[i].get<std::string>());
+    rng.set_state(s);
+    start_epoch(rng);
+    const int64_t index = position.at("batch_index").get<int64_t>();
+    if (index < 0 || index > static_cast<int64_t>(batches_.size()))
+      throw Error("the batch index " + std::to_string(index) + " is outside the epoch's " +
+                  std::to_string(batches_.size()) + " batches");
+    next_ = index;
+  }
+
+ private:
+  ClassifierTrainOptions o_;
+  Vocab vocab_;
+  std::vector<std::string> labels_;
+  std::unique_ptr<SequenceClassifier> model_;
+  EncodedExamples data_;
+  std::vector<int64_t> train_idx_, test_idx_;
+  std::vector<std::vector<int64_t>> batches_;
+  int64_t next_ = 0;
+  Rng::State epoch_rng_{};
+};
+
+}  // namespace
+
+EncodedExamples encode_examples(const std::vector<LabeledText>& raw, const Vocab& vocab,
+                                const std::vector<std::string>& labels, const std::string& source) {
+  EncodedExamples out;
+  for (const LabeledText& ex : raw) {
+    const std::string where = source + ":" + std::to_string(ex.line);
+    auto it = std::find(labels.begin(), labels.end(), ex.label);
+    if (it == labels.end()) throw Error(where + ": unknown label \"" + ex.label + "\"");
+    out.texts.push_back(vocab.encode_at(ex.text, where));
+    if (out.texts.back().empty()) throw Error(where + ": the text has no tokens");
+    out.labels.push_back(static_cast<int32_t>(it - labels.begin()));
+    out.lengths.push_back(static_cast<int64_t>(out.texts.back().size()));
+  }
+  return out;
+}
+
+EncodedExamples encode_texts(const std::vector<std::pair<std::string, std::string>>& texts,
+                             const Vocab& vocab) {
+  EncodedExamples out;
+  for (const auto& [text, where] : texts) {
+    out.texts.push_back(vocab.encode_at(text, where));
+    if (out.texts.back().empty()) throw Error(where + ": the text has no tokens");
+    out.lengths.push_back(static_cast<int64_t>(out.texts.back().size()));
+  }
+  return out;
+}
+
+std::vector<std::vector<float>> classify_texts(SequenceClassifier& model,
+                                               const EncodedExamples& data,
+                                               std::span<const int64_t> indices) {
+  std::vector<std::vector<float>> out(data.texts.size());
+  Tensor logits;
+  const int64_t C = model.config().num_classes;
+  for (const auto& members : length_bucketed_batches(indices, data.lengths, 512, nullptr)) {
+    const int64_t B = static_cast<int64_t>(members.size()), T = data.lengths[members[0]];
+    Ids ids(T * B);
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t t = 0; t < T; ++t) ids[t * B + b] = data.texts[members[b]][t];
+    model.forward(ids, T, B, logits, false, nullptr);
+    for (int64_t b = 0; b < B; ++b)
+      out[members[b]].assign(logits.data() + b * C, logits.data() + (b + 1) * C);
+  }
+  return out;
+}
+
+ClassifierEvaluation evaluate_classifier(SequenceClassifier& model, const EncodedExamples& data,
+                                         std::span<const int64_t> indices) {
+  std::vector<std::vector<float>> logits = classify_texts(model, data, indices);
+  std::vector<int32_t> actual, predicted;
+  for (int64_t i : indices)
+    actual.push_back(data.labels[i]), predicted.push_back(argmax(logits[i]));
+  ClassifierEvaluation e;
+  e.confusion = confusion_matrix(actual, predicted, model.config().num_classes);
+  int64_t correct = 0;
+  for (size_t k = 0; k < actual.size(); ++k) correct += actual[k] == predicted[k];
+  e.accuracy = actual.empty() ? 0.0 : static_cast<double>(correct) / actual.size();
+  return e;
+}
+
+const OptionTable<ClassifierTrainOptions>& ClassifierTrainOptions::table() {
+  using O = ClassifierTrainOptions;
+  static const OptionTable<O> t = [] {
+    OptionTable<O> t = {
+        {"--data", "data", &O::data, "label<TAB>text, one per line", {}, "Data"},
+        {"--valid",
+         "valid",
+         &O::valid,
+         "held-out texts (default: a shuffled share of --data)",
+         {},
+         "Data"},
+        {"--valid-fraction",
+         "valid_fraction",
+         &O::valid_fraction,
+         "held-out share of --data",
+         {0, 0.99},
+         "Data"},
+        {"--split-seed",
+         "split_seed",
+         &O::split_seed,
+         "seed of the held-out split",
+         {0, 4294967295.0},
+         "Data"},
+        {"--level", "level", &O::level, "char | word", {.choices = {"char", "word"}}, "Data"},
+        {"--remember-bias",
+         "remember_bias",
+         &O::remember_bias,
+         "added to the initial bias of the LSTM forget / GRU update gate",
+         {-100, 100},
+         "Model"},
+    };
+    auto shared = inherit_options<O>(ModelShapeOptions::table(), "Model");
+    t.insert(t.end(), shared.begin(), shared.end());
+    auto engine = inherit_options<O>(EngineOptions::table(), "");
+    t.insert(t.end(), engine.begin(), engine.end());
+    return t;
+  }();
+  return t;
+}
+
+TrainSummary train_classifier_from(const ClassifierTrainOptions& options,
+                                   const SafetensorsFile* state) {
+  validate_options(options, ClassifierTrainOptions::table());
+  if (options.data.empty()) throw Error("--data FILE is required");
+  if (options.out_dir.empty()) throw Error("--out RUN_DIR is required");
+  Rng rng(options.seed);
+  if (options.threads > 0) set_num_threads(options.threads);
+  ClassifierTask task(options, rng, state);
+  return run_training(task, options, rng, options_to_json(options, ClassifierTrainOptions::table()),
+                      state);
+}
+
+TrainSummary train_classifier(const ClassifierTrainOptions& options) {
+  return train_classifier_from(options, nullptr);
+}
+
+}  // namespace rnnkit

@@ -1,0 +1,308 @@
+// The training engine, one loop for every model family, kept in one file so a step reads top to
+// bottom: next batch -> forward/backward -> clip -> optimiser step -> log, validate, sample,
+// checkpoint.
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <limits>
+
+#include "rnnkit/clip_grad_norm.h"
+#include "rnnkit/error.h"
+#include "rnnkit/gemm.h"
+#include "rnnkit/lr_scheduler.h"
+#include "rnnkit/trainer.h"
+#include "train/optimizer_factory.h"
+#include "train/progress.h"
+#include "train/run_directory.h"
+#include "train/train_state.h"
+
+namespace rnnkit {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+std::atomic<int> stop_signal{0};
+
+bool all_finite(const ParameterList& params) {
+  for (const Parameter* p : params)
+    for (float v : p->value.span())
+      if (!std::isfinite(v)) return false;
+  return true;
+}
+
+class Engine {
+ public:
+  Engine(TrainingTask& task, const EngineOptions& options, Rng& rng, json family_options,
+         const SafetensorsFile* state);
+  TrainSummary run();
+
+ private:
+  bool budget_left() const;
+  // Clipping, the optimiser step (or a skip) and the log line after a batch's backward pass.
+  void finish_step(const LossResult& r);
+  void end_epoch();
+  void validate();
+  void print_sample();
+  void save_checkpoint();
+  void log_step(double loss, float norm, int64_t tokens);
+  std::string run_message() const;
+
+  TrainingTask& task_;
+  EngineOptions o_;
+  Rng& rng_;
+  json family_options_;
+  std::string run_dir_;
+  ParameterList params_;
+  std::unique_ptr<Optimizer> optimizer_;
+  std::unique_ptr<LRScheduler> scheduler_;
+  std::unique_ptr<Progress> progress_;
+  TrainPosition pos_;
+  int64_t total_steps_ = 0;
+  Clock::time_point started_;
+  double elapsed_at_start_ = 0;
+  int64_t steps_at_start_ = 0;
+  int64_t tokens_since_log_ = 0;
+  Clock::time_point last_log_;
+  int64_t saved_at_step_ = -1;
+  int64_t consecutive_skips_ = 0;
+  static constexpr int64_t kMaxConsecutiveSkips = 100;
+  TrainSummary summary_;
+};
+
+Engine::Engine(TrainingTask& task, const EngineOptions& options, Rng& rng, json family_options,
+               const SafetensorsFile* state)
+    : task_(task),
+      o_(options),
+      rng_(rng),
+      family_options_(std::move(family_options)),
+      run_dir_(options.out_dir) {
+  validate_options(o_, EngineOptions::table());
+  if (!state) prepare_fresh_run_directory(run_dir_);
+  remove_leftover_temporaries(run_dir_);
+  params_ = task_.parameters();
+  optimizer_ = make_optimizer(o_, params_);
+  if (o_.steps > 0)
+    total_steps_ = o_.steps;
+  else if (o_.epochs > 0)
+    total_steps_ = o_.epochs * task_.batches_per_epoch();
+  scheduler_ = make_scheduler(o_.schedule, o_.lr, total_steps_);
+  if (state) {
+    const std::string path = run_dir_ + "/state.bin";
+    try {
+      task_.load_state_dict(model_tensors_of(*state));
+    } catch (const Error& e) {
+      throw Error(path + ": " + e.what());
+    }
+    pos_ = restore_train_state(*state, path, task_, *optimizer_, *scheduler_, rng_);
+  }
+  progress_ = std::make_unique<Progress>(run_dir_, state ? pos_.step : -1);
+  saved_at_step_ = state ? pos_.step : -1;
+}
+
+void Engine::save_checkpoint() {
+  if (saved_at_step_ == pos_.step) return;
+  if (!all_finite(params_))
+    throw Error("parameters became non-finite at step " + std::to_string(pos_.step) +
+                "; the last good checkpoint in " + run_dir_ +
+                " is kept (lower --lr or use --clip)");
+  json train = {{"step", pos_.step}, {"epoch", pos_.epoch}, {"seconds", pos_.elapsed}};
+  // last.safetensors first: state.bin commits the checkpoint, so a crash between the two
+  // leaves a run that resumes from the previous state and writes both again.
+  task_.save_model(run_dir_ + "/last.safetensors", {{"rnnkit.train", train.dump()}},
+                   storage_dtype(o_.dtype));
+  write_train_state(run_dir_ + "/state.bin", task_, *optimizer_, *scheduler_, rng_, pos_,
+                    family_options_);
+  saved_at_step_ = pos_.step;
+}
+
+bool Engine::budget_left() const {
+  if (o_.steps > 0 && pos_.step >= o_.steps) return false;
+  if (o_.epochs > 0 && pos_.epoch >= o_.epochs) return false;
+  if (o_.time_limit > 0 && pos_.elapsed >= o_.time_limit) return false;
+  if (o_.steps == 0 && o_.epochs == 0 && o_.time_limit == 0 && pos_.epoch >= 1) return false;
+  return true;
+}
+
+void Engine::validate() {
+  std::optional<ValidationResult> v = task_.validate();
+  if (!v) return;
+  json record = {{"type", "valid"}, {"step", pos_.step}, {"epoch", pos_.epoch}};
+  record.update(v->fields);
+  progress_->record(record);
+  summary_.last_validation = v->fields;
+  progress_->message("step " + std::to_string(pos_.step) + " " + v->summary);
+  scheduler_->on_validation(v->loss);
+  if (v->loss < pos_.best_valid_loss) {
+    pos_.best_valid_loss = v->loss;
+    json about = {{"step", pos_.step}};
+    about.update(v->fields);
+    task_.save_model(run_dir_ + "/best.safetensors", {{"rnnkit.train", about.dump()}},
+                     storage_dtype(o_.dtype));
+  }
+}
+
+void Engine::print_sample() {
+  const std::string text = task_.sample(o_.sample_length, o_.seed + pos_.step);
+  if (text.empty()) return;
+  progress_->record({{"type", "sample"}, {"step", pos_.step}, {"text", text}});
+  progress_->message("step " + std::to_string(pos_.step) + " sample:\n" + text);
+}
+
+void Engine::end_epoch() {
+  ++pos_.epoch;
+  const double loss = pos_.epoch_tokens ? pos_.epoch_loss_sum / pos_.epoch_tokens : 0.0;
+  summary_.last_epoch_loss = loss;
+  json record = {{"type", "epoch"},
+                 {"step", pos_.step},
+                 {"epoch", pos_.epoch},
+                 {"train_loss", loss},
+                 {"seconds", pos_.elapsed}};
+  std::string message =
+      "epoch " + std::to_string(pos_.epoch) + " training loss " + std::to_string(loss);
+  if (task_.loss_is_perplexity()) {
+    summary_.last_epoch_perplexity = pos_.epoch_tokens ? std::exp(loss) : 0;
+    record["train_ppl"] = summary_.last_epoch_perplexity;
+    message = "epoch " + std::to_string(pos_.epoch) + " training perplexity " +
+              std::to_string(summary_.last_epoch_perplexity);
+  }
+  progress_->record(record);
+  progress_->message(message);
+  pos_.epoch_loss_sum = 0;
+  pos_.epoch_tokens = 0;
+  scheduler_->on_epoch_end();
+  if (o_.valid_every == 0) validate();
+  // The task moves to the next epoch before the checkpoint, so a resume starts there.
+  task_.start_epoch(rng_);
+  if (o_.checkpoint_every == 0) save_checkpoint();
+}
+
+void Engine::log_step(double loss, float norm, int64_t tokens) {
+  tokens_since_log_ += tokens;
+  const int64_t every =
+      o_.log_every > 0
+          ? o_.log_every
+          : std::max<int64_t>(1, std::min<int64_t>(100, task_.batches_per_epoch() / 10));
+  const bool log_line = pos_.step % every == 0;
+  const auto now = Clock::now();
+  const double dt = std::chrono::duration<double>(now - last_log_).count();
+  const double rate = dt > 0 ? tokens_since_log_ / dt : 0;
+  if (log_line) {
+    json record = {{"type", "train"},      {"step", pos_.step},      {"epoch", pos_.epoch},
+                   {"train_loss", loss},   {"lr", optimizer_->lr()}, {"grad_norm", norm},
+                   {"tokens_per_s", rate}, {"seconds", pos_.elapsed}};
+    if (task_.loss_is_perplexity()) record["train_ppl"] = std::exp(loss);
+    progress_->record(record);
+  }
+  double eta = -1;
+  if (total_steps_ > 0 && pos_.step > 0)
+    eta = (pos_.elapsed - elapsed_at_start_) / std::max<int64_t>(1, pos_.step - steps_at_start_) *
+          (total_steps_ - pos_.step);
+  if (o_.time_limit > 0)
+    eta = eta < 0 ? o_.time_limit - pos_.elapsed : std::min(eta, o_.time_limit - pos_.elapsed);
+  char ppl[32] = "";
+  if (task_.loss_is_perplexity()) std::snprintf(ppl, sizeof ppl, " ppl %.2f", std::exp(loss));
+  char line[256];
+  std::snprintf(line, sizeof line,
+                "epoch %lld step %lld%s loss %.4f%s lr %.3g |g| %.3g %.0f tok/s eta %s",
+                static_cast<long long>(pos_.epoch + 1), static_cast<long long>(pos_.step),
+                total_steps_ ? ("/" + std::to_string(total_steps_)).c_str() : "", loss, ppl,
+                optimizer_->lr(), norm, rate, format_duration(eta).c_str());
+  progress_->status(line, log_line);
+  if (log_line || dt > 1.0) {
+    tokens_since_log_ = 0;
+    last_log_ = now;
+  }
+}
+
+void Engine::finish_step(const LossResult& r) {
+  const double loss = r.mean();
+  const float norm =
+      o_.clip > 0 ? clip_grad_norm(params_, static_cast<float>(o_.clip)) : grad_norm(params_);
+  if (!std::isfinite(loss) || !std::isfinite(norm)) {
+    const std::string what = "non-finite " +
+                             std::string(std::isfinite(loss) ? "gradient norm" : "loss") +
+                             " at step " + std::to_string(pos_.step + 1);
+    if (!o_.skip_nonfinite)
+      throw Error(
+          what + "; stopped. The last good checkpoint in " + run_dir_ +
+          " is kept. Lower --lr, use --clip, or pass --skip-nonfinite to skip such batches");
+    // A skipped batch still uses up a step of the budget, so a run that only meets bad
+    // batches ends; too many in a row means the model itself is broken.
+    ++pos_.skipped;
+    ++summary_.skipped_batches;
+    ++pos_.step;
+    task_.after_skipped_batch();
+    progress_->message(what + ": batch skipped");
+    if (++consecutive_skips_ >= kMaxConsecutiveSkips)
+      throw Error(std::to_string(kMaxConsecutiveSkips) +
+                  " non-finite batches in a row; stopped. The last good checkpoint in " + run_dir_ +
+                  " is kept");
+    return;
+  }
+  consecutive_skips_ = 0;
+  optimizer_->set_lr(scheduler_->lr());
+  optimizer_->step();
+  scheduler_->on_step();
+  ++pos_.step;
+  pos_.epoch_loss_sum += r.loss_sum;
+  pos_.epoch_tokens += r.count;
+  pos_.elapsed = elapsed_at_start_ + std::chrono::duration<double>(Clock::now() - started_).count();
+  log_step(loss, norm, r.count);
+}
+
+TrainSummary Engine::run() {
+  started_ = last_log_ = Clock::now();
+  elapsed_at_start_ = pos_.elapsed;
+  steps_at_start_ = pos_.step;
+  int64_t count = 0;
+  for (const Parameter* p : params_) count += p->value.numel();
+  progress_->message("training " + std::to_string(count) + " parameters, " + task_.description() +
+                     ", " + std::to_string(task_.batches_per_epoch()) + " batches per epoch" +
+                     (pos_.step ? ", resuming at step " + std::to_string(pos_.step) : ""));
+  while (budget_left()) {
+    zero_grad(params_);
+    LossResult loss;
+    if (!task_.train_next(rng_, loss)) {
+      end_epoch();
+      continue;
+    }
+    finish_step(loss);
+    if (o_.valid_every > 0 && pos_.step % o_.valid_every == 0) validate();
+    if (o_.sample_every > 0 && pos_.step % o_.sample_every == 0) print_sample();
+    if (o_.checkpoint_every > 0 && pos_.step % o_.checkpoint_every == 0) save_checkpoint();
+    if (int sig = stop_signal.load()) {
+      summary_.stop_signal = sig;
+      break;
+    }
+  }
+  progress_->finish();
+  save_checkpoint();
+  summary_.steps = pos_.step;
+  summary_.epochs = pos_.epoch;
+  summary_.run_dir = run_dir_;
+  if (std::isfinite(pos_.best_valid_loss)) {
+    summary_.best_valid_loss = pos_.best_valid_loss;
+    if (task_.loss_is_perplexity()) summary_.best_valid_perplexity = std::exp(pos_.best_valid_loss);
+  }
+  return summary_;
+}
+
+}  // namespace
+
+void request_training_stop(int signal) {
+  stop_signal.store(signal);
+}
+
+TrainSummary run_training(TrainingTask& task, const EngineOptions& options, Rng& rng,
+                          const nlohmann::json& family_options,
+                          const SafetensorsFile* resume_from) {
+  stop_signal.store(0);
+  if (options.threads > 0) set_num_threads(options.threads);
+  set_matmul_precision(options.bf16 ? Precision::BF16 : Precision::F32);
+  return Engine(task, options, rng, family_options, resume_from).run();
+}
+
+}  // namespace rnnkit

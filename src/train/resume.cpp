@@ -1,0 +1,62 @@
+#include <functional>
+#include <map>
+
+#include "rnnkit/error.h"
+#include "train/family_tasks.h"
+#include "train/train_state.h"
+
+namespace rnnkit {
+namespace {
+
+// The stored options with the budget and threads of the resumed run.
+template <class Options>
+Options stored_options(const SafetensorsFile& file, const std::string& run_dir,
+                       const ResumeOverrides& overrides) {
+  const std::string path = run_dir + "/state.bin";
+  nlohmann::json j = nlohmann::json::parse(file.metadata.at("rnnkit.options"), nullptr, false);
+  if (j.is_discarded()) throw Error(path + ": rnnkit.options is not JSON");
+  Options o;
+  options_from_json(o, Options::table(), j, path);
+  o.out_dir = run_dir;
+  if (overrides.steps > 0 || overrides.epochs > 0 || overrides.time_limit > 0) {
+    o.steps = overrides.steps;
+    o.epochs = overrides.epochs;
+    o.time_limit = overrides.time_limit;
+  }
+  if (overrides.threads > 0) o.threads = overrides.threads;
+  return o;
+}
+
+}  // namespace
+
+TrainSummary resume_training(const std::string& run_dir, const ResumeOverrides& overrides,
+                             const std::string& family) {
+  const std::string path = run_dir + "/state.bin";
+  SafetensorsFile file = read_train_state_file(path);
+  const std::string found = train_state_family(file);
+  if (!family.empty() && found != family)
+    throw Error(run_dir + " holds a " + found + " run, not a " + family + " run");
+  using Resume = std::function<TrainSummary()>;
+  const std::map<std::string, Resume> families = {
+      {"lm",
+       [&] {
+         return train_language_model_from(stored_options<TrainOptions>(file, run_dir, overrides),
+                                          &file);
+       }},
+      {"seq2seq",
+       [&] {
+         return train_seq2seq_from(stored_options<Seq2seqTrainOptions>(file, run_dir, overrides),
+                                   &file);
+       }},
+      {"classify",
+       [&] {
+         return train_classifier_from(
+             stored_options<ClassifierTrainOptions>(file, run_dir, overrides), &file);
+       }},
+  };
+  auto it = families.find(found);
+  if (it == families.end()) throw Error(path + ": unknown model family \"" + found + "\"");
+  return it->second();
+}
+
+}  // namespace rnnkit

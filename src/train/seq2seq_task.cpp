@@ -1,0 +1,326 @@
+// Encoder-decoders on question/answer pairs as a training task.
+#include <algorithm>
+
+#include "rnnkit/error.h"
+#include "rnnkit/gemm.h"
+#include "rnnkit/seq2seq_training.h"
+#include "rnnkit/utf8.h"
+#include "train/family_tasks.h"
+
+namespace rnnkit {
+namespace {
+
+using json = nlohmann::json;
+using Ids = std::vector<int32_t>;
+
+// The book's files pad questions and answers with trailing spaces to fixed widths.
+bool is_space_padded(const PairCorpus& corpus, int64_t& question_width) {
+  auto width = [](const std::string& s) { return static_cast<int64_t>(utf8::decode(s).size()); };
+  const TextPair& first = corpus.pairs.front();
+  question_width = width(first.question);
+  const int64_t answer_width = width(first.answer);
+  bool trailing_space = false;
+  for (const TextPair& p : corpus.pairs) {
+    if (width(p.question) != question_width || width(p.answer) != answer_width) return false;
+    trailing_space = trailing_space || p.question.back() == ' ' || p.answer.back() == ' ';
+  }
+  return trailing_space;
+}
+
+Seq2seqConfig config_from(const Seq2seqTrainOptions& o, const PairCorpus& corpus,
+                          int64_t vocab_size) {
+  Seq2seqConfig c;
+  c.cell = parse_cell_kind(o.cell);
+  c.vocab_size = vocab_size;
+  c.embedding_dim = o.embedding;
+  c.hidden_size = o.hidden;
+  c.num_layers = o.layers;
+  c.bidirectional = o.bidirectional;
+  c.dropout = static_cast<float>(o.dropout);
+  c.reverse_input = o.reverse;
+  c.peeky = o.peeky;
+  c.attention = o.attention;
+  c.single_bias = o.single_bias;
+  c.max_answer_length = o.max_answer_length;
+  if (c.max_answer_length == 0)
+    for (const TextPair& p : corpus.pairs)
+      c.max_answer_length = std::max<int64_t>(c.max_answer_length, utf8::decode(p.answer).size());
+  c.space_padded = is_space_padded(corpus, c.question_width);
+  if (!c.space_padded) c.question_width = 0;
+  return c;
+}
+
+// The order of an epoch's batches is drawn from the run's Rng when the epoch starts; a resume
+// redraws it from the state the Rng had then.
+class Seq2seqTask : public TrainingTask {
+ public:
+  Seq2seqTask(const Seq2seqTrainOptions& o, Rng& rng, const SafetensorsFile* state) : o_(o) {
+    const PairFormat format = parse_pair_format(o.format);
+    const PairCorpus corpus = read_pairs(o.data, format);
+    if (state) {
+      vocab_ = Vocab::from_json(state->metadata.at("rnnkit.vocab"));
+      model_ = std::make_unique<Seq2seq>(
+          Seq2seqConfig::from_json(state->metadata.at("rnnkit.seq2seq_config")));
+    } else {
+      vocab_ = build_seq2seq_vocab(corpus);
+      model_ = std::make_unique<Seq2seq>(config_from(o, corpus, vocab_.size()));
+      model_->reset_parameters(rng, parse_seq2seq_init(o.init));
+    }
+    tokens_ = seq2seq_tokens(vocab_);
+    const int64_t max_answer = model_->config().max_answer_length;
+    // The held-out part: a second file, or the book's shuffled tail of this one.
+    data_ = encode_pairs(corpus, vocab_, o.data, max_answer);
+    const int64_t n = static_cast<int64_t>(data_.questions.size());
+    if (!o.valid.empty()) {
+      EncodedPairs held = encode_pairs(read_pairs(o.valid, format), vocab_, o.valid, max_answer);
+      for (int64_t i = 0; i < n; ++i) train_idx_.push_back(i);
+      for (size_t i = 0; i < held.questions.size(); ++i) {
+        test_idx_.push_back(n + static_cast<int64_t>(i));
+        data_.questions.push_back(std::move(held.questions[i]));
+        data_.answers.push_back(std::move(held.answers[i]));
+        data_.question_lengths.push_back(held.question_lengths[i]);
+      }
+    } else {
+      IndexSplit split = book_split(n, static_cast<uint32_t>(o.split_seed), o.valid_fraction);
+      train_idx_ = std::move(split.train);
+      test_idx_ = std::move(split.test);
+    }
+    if (train_idx_.empty()) throw Error(o.data + ": no training pairs left after the split");
+    start_epoch(rng);
+  }
+
+  std::string family() const override { return "seq2seq"; }
+  ParameterList parameters() override { return model_->parameters(); }
+  StateDict state_dict() override { return model_->state_dict(); }
+  void load_state_dict(const std::map<std::string, Tensor>& t) override {
+    model_->load_state_dict(t);
+  }
+  std::map<std::string, std::string> model_metadata() override {
+    return {{"rnnkit.seq2seq_config", model_->config().to_json()},
+            {"rnnkit.vocab", vocab_.to_json()}};
+  }
+  void save_model(const std::string& path, const std::map<std::string, std::string>& extra,
+                  DType dtype) override {
+    std::map<std::string, std::string> metadata = model_metadata();
+    metadata.insert(extra.begin(), extra.end());
+    write_safetensors(path, model_->state_dict(), metadata, dtype);
+  }
+
+  std::string description() override {
+    return std::to_string(train_idx_.size()) + " training and " + std::to_string(test_idx_.size()) +
+           " held-out pairs, vocabulary " + std::to_string(vocab_.size());
+  }
+  int64_t batches_per_epoch() const override { return static_cast<int64_t>(batches_.size()); }
+
+  bool train_next(Rng& rng, LossResult& loss) override {
+    if (next_ >= static_cast<int64_t>(batches_.size())) return false;
+    std::vector<const Ids*> q, a;
+    for (int64_t i : batches_[next_++])
+      q.push_back(&data_.questions[i]), a.push_back(&data_.answers[i]);
+    Seq2seqBatch batch = make_seq2seq_batch(q, a, tokens_, model_->config().max_answer_length);
+    loss = model_->forward_backward(batch, true, true, &rng);
+    return true;
+  }
+  void start_epoch(Rng& rng) override {
+    epoch_rng_ = rng.state();
+    batches_ = length_bucketed_batches(train_idx_, data_.question_lengths, o_.batch, &rng);
+    next_ = 0;
+  }
+
+  std::optional<ValidationResult> validate() override {
+    if (test_idx_.empty()) return std::nullopt;
+    const Seq2seqEvaluation e = evaluate_seq2seq(*model_, data_, test_idx_, tokens_, o_.eval_batch);
+    char summary[96];
+    std::snprintf(summary, sizeof summary, "held-out loss %.4f  accuracy %.2f%%", e.loss,
+                  100.0 * e.accuracy);
+    // The best model is the most accurate one; the loss breaks ties.
+    return ValidationResult{
+        -e.accuracy + 1e-9 * e.loss, {{"valid_loss", e.loss}, {"accuracy", e.accuracy}}, summary};
+  }
+
+  json position() override {
+    std::vector<std::string> words;
+    for (uint64_t w : epoch_rng_) words.push_back(std::to_string(w));
+    return {{"batch_index", next_}, {"epoch_rng", words}};
+  }
+  void restore_position(const json& position, const std::map<std::string, Tensor>&,
+                        Rng& rng) override {
+    Rng::State s{};
+    const json& words = position.at("epoch_rng");
+    if (!words.is_array() || words.size() != s.size()) throw Error("\"epoch_rng\" is malformed");
+    for (size_t i = 0; i < s.size(); ++i) s[i] = std::stoull(words[i].get<std::string>());
+    rng.set_state(s);
+    start_epoch(rng);
+    const int64_t index = position.at("batch_index").get<int64_t>();
+    if (index < 0 || index > static_cast<int64_t>(batches_.size()))
+      throw Error("the batch index " + std::to_string(index) + " is outside the epoch's " +
+                  std::to_string(batches_.size()) + " batches");
+    next_ = index;
+  }
+
+ private:
+  Seq2seqTrainOptions o_;
+  Vocab vocab_;
+  std::unique_ptr<Seq2seq> model_;
+  Seq2seqTokens tokens_;
+  EncodedPairs data_;
+  std::vector<int64_t> train_idx_, test_idx_;
+  std::vector<std::vector<int64_t>> batches_;
+  int64_t next_ = 0;
+  Rng::State epoch_rng_{};
+};
+
+}  // namespace
+
+EncodedPairs encode_pairs(const PairCorpus& corpus, const Vocab& vocab, const std::string& source,
+                          int64_t max_answer_length) {
+  EncodedPairs out;
+  for (const TextPair& pair : corpus.pairs) {
+    const std::string where = source + ":" + std::to_string(pair.line);
+    out.questions.push_back(vocab.encode_at(pair.question, where));
+    out.answers.push_back(vocab.encode_at(pair.answer, where));
+    if (static_cast<int64_t>(out.answers.back().size()) > max_answer_length)
+      throw Error(where + ": the answer has " + std::to_string(out.answers.back().size()) +
+                  " characters, more than the decoder allows (" +
+                  std::to_string(max_answer_length) + ")");
+    out.question_lengths.push_back(static_cast<int64_t>(out.questions.back().size()));
+  }
+  return out;
+}
+
+Seq2seqEvaluation evaluate_seq2seq(Seq2seq& model, const EncodedPairs& data,
+                                   std::span<const int64_t> indices, const Seq2seqTokens& tokens,
+                                   int64_t eval_batch) {
+  std::vector<Ids> questions;
+  for (int64_t i : indices) questions.push_back(data.questions[i]);
+  std::vector<Ids> answers = greedy_decode(model, questions, tokens, eval_batch);
+  int64_t correct = 0;
+  for (size_t k = 0; k < indices.size(); ++k) correct += answers[k] == data.answers[indices[k]];
+  LossResult total;
+  for (const auto& members :
+       length_bucketed_batches(indices, data.question_lengths, eval_batch, nullptr)) {
+    std::vector<const Ids*> q, a;
+    for (int64_t i : members) q.push_back(&data.questions[i]), a.push_back(&data.answers[i]);
+    Seq2seqBatch batch = make_seq2seq_batch(q, a, tokens, model.config().max_answer_length);
+    LossResult r = model.forward_backward(batch, false, false, nullptr);
+    total.loss_sum += r.loss_sum;
+    total.count += r.count;
+  }
+  return {indices.empty() ? 0.0 : static_cast<double>(correct) / indices.size(), total.mean()};
+}
+
+std::vector<int32_t> prepare_question(const LoadedSeq2seq& m, std::string text,
+                                      const std::string& where) {
+  const Seq2seqConfig& c = m.model->config();
+  if (text.empty()) throw Error(where + ": empty question");
+  if (c.space_padded) {
+    const int64_t width = static_cast<int64_t>(utf8::decode(text, where).size());
+    if (width > c.question_width)
+      throw Error(where + ": the question has " + std::to_string(width) +
+                  " characters; the model was trained on questions of " +
+                  std::to_string(c.question_width));
+    text.append(c.question_width - width, ' ');
+  }
+  return m.vocab.encode_at(text, where);
+}
+
+std::string answer_text(const LoadedSeq2seq& m, const std::vector<int32_t>& answer) {
+  std::string text = m.vocab.decode(answer);
+  if (m.model->config().space_padded)
+    while (!text.empty() && text.back() == ' ') text.pop_back();
+  return text;
+}
+
+std::vector<std::vector<int32_t>> answer_questions(LoadedSeq2seq& m,
+                                                   const std::vector<std::vector<int32_t>>& qs,
+                                                   int64_t beam_width) {
+  if (beam_width < 1) throw Error("--beam must be at least 1");
+  const Seq2seqTokens tokens = seq2seq_tokens(m.vocab);
+  if (beam_width == 1) return greedy_decode(*m.model, qs, tokens);
+  std::vector<std::vector<int32_t>> answers;
+  for (const auto& q : qs) answers.push_back(beam_decode(*m.model, q, tokens, beam_width));
+  return answers;
+}
+
+const OptionTable<Seq2seqTrainOptions>& Seq2seqTrainOptions::table() {
+  using O = Seq2seqTrainOptions;
+  static const OptionTable<O> t = [] {
+    OptionTable<O> t = {
+        {"--data",
+         "data",
+         &O::data,
+         "pairs, one per line: question_answer or question<TAB>answer",
+         {},
+         "Data"},
+        {"--format",
+         "format",
+         &O::format,
+         "auto | underscore | tsv",
+         {.choices = {"auto", "underscore", "tsv"}},
+         "Data"},
+        {"--valid",
+         "valid",
+         &O::valid,
+         "held-out pairs (default: the book's split of --data)",
+         {},
+         "Data"},
+        {"--valid-fraction",
+         "valid_fraction",
+         &O::valid_fraction,
+         "held-out share of --data",
+         {0, 0.99},
+         "Data"},
+        {"--split-seed",
+         "split_seed",
+         &O::split_seed,
+         "numpy seed of the book's split",
+         {0, 4294967295.0},
+         "Data"},
+        {"--reverse", "reverse", &O::reverse, "feed the question reversed", {}, "Model"},
+        {"--peeky", "peeky", &O::peeky, "peeky decoder", {}, "Model"},
+        {"--attention", "attention", &O::attention, "dot-product attention", {}, "Model"},
+        {"--init", "init", &O::init, "book | pytorch", {.choices = {"book", "pytorch"}}, "Model"},
+        {"--single-bias",
+         "single_bias",
+         &O::single_bias,
+         "one bias per gate, as the book's LSTM (bias_hh stays 0)",
+         {},
+         "Model"},
+        {"--max-answer-length",
+         "max_answer_length",
+         &O::max_answer_length,
+         "longest answer the decoder allows (0: the longest in --data)",
+         {0, 1 << 20},
+         "Model"},
+        {"--eval-batch",
+         "eval_batch",
+         &O::eval_batch,
+         "batch size of the held-out evaluation",
+         {1, 1 << 20},
+         "Run"},
+    };
+    auto shared = inherit_options<O>(ModelShapeOptions::table(), "Model");
+    t.insert(t.end(), shared.begin(), shared.end());
+    auto engine = inherit_options<O>(EngineOptions::table(), "");
+    t.insert(t.end(), engine.begin(), engine.end());
+    return t;
+  }();
+  return t;
+}
+
+TrainSummary train_seq2seq_from(const Seq2seqTrainOptions& options, const SafetensorsFile* state) {
+  validate_options(options, Seq2seqTrainOptions::table());
+  if (options.data.empty()) throw Error("--data FILE is required");
+  if (options.out_dir.empty()) throw Error("--out RUN_DIR is required");
+  Rng rng(options.seed);
+  if (options.threads > 0) set_num_threads(options.threads);
+  Seq2seqTask task(options, rng, state);
+  return run_training(task, options, rng, options_to_json(options, Seq2seqTrainOptions::table()),
+                      state);
+}
+
+TrainSummary train_seq2seq(const Seq2seqTrainOptions& options) {
+  return train_seq2seq_from(options, nullptr);
+}
+
+}  // namespace rnnkit

@@ -1,0 +1,137 @@
+#include "train/train_state.h"
+
+#include <cmath>
+#include <filesystem>
+
+#include "rnnkit/error.h"
+
+namespace rnnkit {
+namespace {
+
+using json = nlohmann::json;
+
+int64_t non_negative(const json& j, const char* key) {
+  const int64_t v = j.at(key).get<int64_t>();
+  if (v < 0) throw Error(std::string("\"") + key + "\" is negative (" + std::to_string(v) + ")");
+  return v;
+}
+
+double finite(const json& j, const char* key) {
+  const double v = j.at(key).get<double>();
+  if (!std::isfinite(v)) throw Error(std::string("\"") + key + "\" is not finite");
+  return v;
+}
+
+Rng::State parse_rng(const json& words) {
+  Rng::State state{};
+  if (!words.is_array() || words.size() != state.size())
+    throw Error("\"rng\" must hold " + std::to_string(state.size()) + " words");
+  bool any = false;
+  for (size_t i = 0; i < state.size(); ++i) {
+    const std::string text = words[i].get<std::string>();
+    size_t used = 0;
+    try {
+      state[i] = std::stoull(text, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != text.size() || text[0] == '-')
+      throw Error("\"rng\" word " + std::to_string(i) + " is not an unsigned integer");
+    any = any || state[i] != 0;
+  }
+  if (!any) throw Error("the RNG state is all zero, which no generator reaches");
+  return state;
+}
+
+}  // namespace
+
+void write_train_state(const std::string& path, TrainingTask& task, Optimizer& optimizer,
+                       const LRScheduler& scheduler, const Rng& rng, const TrainPosition& pos,
+                       const json& family_options) {
+  NamedTensors tensors;
+  for (const auto& [name, t] : task.state_dict()) tensors.emplace_back("model." + name, t);
+  for (const auto& [name, t] : optimizer.state_tensors()) tensors.emplace_back(name, t);
+  for (const auto& [name, t] : task.position_tensors()) tensors.emplace_back(name, t);
+  const Rng::State& r = rng.state();
+  json s = {
+      {"step", pos.step},
+      {"epoch", pos.epoch},
+      {"elapsed", pos.elapsed},
+      {"epoch_loss_sum", pos.epoch_loss_sum},
+      {"epoch_tokens", pos.epoch_tokens},
+      {"best_valid_loss",
+       std::isfinite(pos.best_valid_loss) ? json(pos.best_valid_loss) : json(nullptr)},
+      {"skipped", pos.skipped},
+      {"rng",
+       {std::to_string(r[0]), std::to_string(r[1]), std::to_string(r[2]), std::to_string(r[3])}},
+      {"optimizer_steps", optimizer.step_count()},
+      {"scheduler", scheduler.state()},
+      {"position", task.position()}};
+  std::map<std::string, std::string> metadata = task.model_metadata();
+  metadata["rnnkit.family"] = task.family();
+  metadata["rnnkit.train_state"] = s.dump();
+  metadata["rnnkit.options"] = family_options.dump();
+  write_safetensors(path, tensors, metadata);
+}
+
+SafetensorsFile read_train_state_file(const std::string& path) {
+  if (!std::filesystem::exists(path))
+    throw Error(path + " does not exist: there is no run to resume there");
+  SafetensorsFile file;
+  try {
+    file = read_safetensors(path);
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    throw Error(message.find(path) == std::string::npos ? path + ": " + message : message);
+  }
+  for (const char* key : {"rnnkit.train_state", "rnnkit.options"})
+    if (!file.metadata.count(key))
+      throw Error(path + " is not an rnnkit training state (no " + key + " metadata)");
+  return file;
+}
+
+std::string train_state_family(const SafetensorsFile& file) {
+  auto it = file.metadata.find("rnnkit.family");
+  return it == file.metadata.end() ? "lm" : it->second;
+}
+
+std::map<std::string, Tensor> model_tensors_of(const SafetensorsFile& file) {
+  std::map<std::string, Tensor> tensors;
+  for (const auto& [name, t] : file.tensors)
+    if (name.rfind("model.", 0) == 0) tensors[name.substr(6)] = t;
+  return tensors;
+}
+
+TrainPosition restore_train_state(const SafetensorsFile& file, const std::string& path,
+                                  TrainingTask& task, Optimizer& optimizer, LRScheduler& scheduler,
+                                  Rng& rng) {
+  try {
+    const json s = json::parse(file.metadata.at("rnnkit.train_state"));
+    TrainPosition pos;
+    pos.step = non_negative(s, "step");
+    pos.epoch = non_negative(s, "epoch");
+    pos.elapsed = finite(s, "elapsed");
+    if (pos.elapsed < 0) throw Error("\"elapsed\" is negative");
+    pos.epoch_loss_sum = finite(s, "epoch_loss_sum");
+    pos.epoch_tokens = non_negative(s, "epoch_tokens");
+    pos.best_valid_loss = s.at("best_valid_loss").is_null()
+                              ? std::numeric_limits<double>::infinity()
+                              : finite(s, "best_valid_loss");
+    pos.skipped = non_negative(s, "skipped");
+    const Rng::State rng_state = parse_rng(s.at("rng"));
+    const int64_t optimizer_steps = non_negative(s, "optimizer_steps");
+    optimizer.load_state_tensors(file.tensors);
+    // Files written before families were recorded keep the position at the top level.
+    task.restore_position(s.contains("position") ? s.at("position") : s, file.tensors, rng);
+    rng.set_state(rng_state);
+    optimizer.set_step_count(optimizer_steps);
+    scheduler.load_state(s.at("scheduler").get<LRScheduler::State>());
+    return pos;
+  } catch (const json::exception& e) {
+    throw Error(path + ": malformed training state (" + e.what() + ")");
+  } catch (const Error& e) {
+    throw Error(path + ": " + e.what());
+  }
+}
+
+}  // namespace rnnkit

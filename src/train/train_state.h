@@ -1,0 +1,48 @@
+#pragma once
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "rnnkit/lr_scheduler.h"
+#include "rnnkit/optimizer.h"
+#include "rnnkit/rng.h"
+#include "rnnkit/safetensors.h"
+#include "rnnkit/training_task.h"
+
+namespace rnnkit {
+
+// The engine's counters that an exact resume needs besides the tensors.
+struct TrainPosition {
+  int64_t step = 0, epoch = 0;
+  double elapsed = 0;
+  double epoch_loss_sum = 0;
+  int64_t epoch_tokens = 0;
+  double best_valid_loss = std::numeric_limits<double>::infinity();
+  int64_t skipped = 0;
+};
+
+// state.bin: a safetensors file with the model ("model." + name), the optimiser's state tensors
+// and the task's carried tensors, and the metadata rnnkit.family, rnnkit.train_state (the
+// position, RNG, optimiser step count, schedule and the task's data position), rnnkit.options
+// and the model's own metadata. Written atomically; it commits a checkpoint.
+void write_train_state(const std::string& path, TrainingTask& task, Optimizer& optimizer,
+                       const LRScheduler& scheduler, const Rng& rng, const TrainPosition& pos,
+                       const nlohmann::json& family_options);
+
+// Reads state.bin; a missing, truncated, corrupt or foreign file is an Error naming it.
+SafetensorsFile read_train_state_file(const std::string& path);
+// The run's family ("lm" for files written before families were recorded).
+std::string train_state_family(const SafetensorsFile& file);
+// The model's tensors under their state_dict names.
+std::map<std::string, Tensor> model_tensors_of(const SafetensorsFile& file);
+
+// Restores the optimiser, schedule, task position and RNG; every value is validated, and an
+// Error names the file and what is wrong.
+TrainPosition restore_train_state(const SafetensorsFile& file, const std::string& path,
+                                  TrainingTask& task, Optimizer& optimizer, LRScheduler& scheduler,
+                                  Rng& rng);
+
+}  // namespace rnnkit

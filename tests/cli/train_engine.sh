@@ -1,0 +1,86 @@
+# The training engine, for every model family: losses pinned from the code before the engine
+# (commit 326dc4f, --threads 1), exact resume of seq2seq and classify runs interrupted mid-epoch,
+# --sample-every, a run directory that already holds a run, leftover temporary files, and
+# corrupt state.bin files.
+source "$(dirname "$0")/lib.sh"
+text="$SHARED_DATA/timemachine.txt"
+
+losses() { grep '"type":"train"' "$1/metrics.jsonl" | sed -E 's/.*"step":([0-9]+).*"train_loss":([^,}]+).*/\1 \2/'; }
+# The tensor bytes of a safetensors file (its header holds the run's wall time).
+tensor_bytes() { tail -c +$(($(od -An -t u8 -N8 "$1") + 9)) "$1"; }
+pinned() { losses "$1" | awk -v steps="$2" 'BEGIN { n = split(steps, s, " "); for (i = 1; i <= n; ++i) want[s[i]] = 1 } ($1 in want)'; }
+
+# d2l (char RNN on the Time Machine) and poetry (2-layer LSTM on the committed poem sample):
+# the losses of commit 326dc4f, bit for bit (JSON prints doubles exactly).
+"$RNNKIT" train --text "$text" --letters-only --lowercase --embedding 0 --cell rnn_tanh --layers 1 \
+  --hidden 64 --batch 16 --bptt 35 --optimizer sgd --lr 1 --clip 1 --random-offset --steps 30 \
+  --threads 1 --seed 3 --log-every 1 --max-tokens 20000 --out "$WORK/d2l" >/dev/null 2>&1 || fail "d2l run"
+expected_d2l='1 3.2843217007674546
+5 2.8790566057393545
+10 2.9122980145638975
+15 2.83802570061154
+20 2.816970899723055
+25 2.742890186473178
+30 2.724778809926028'
+[ "$(pinned "$WORK/d2l" "1 5 10 15 20 25 30")" = "$expected_d2l" ] ||
+  fail "d2l losses differ from commit 326dc4f: $(pinned "$WORK/d2l" "1 5 10 15 20 25 30" | tr '\n' ' ')"
+"$RNNKIT" train --poems "$SOURCE_DIR/tests/fixtures/poems/corpus" --cell lstm --layers 2 --hidden 64 \
+  --embedding 32 --dropout 0.1 --batch 8 --steps 12 --threads 1 --seed 2 --log-every 1 \
+  --out "$WORK/poetry" >/dev/null 2>&1 || fail "poetry run"
+expected_poetry='1 4.745202416388155
+5 4.723919916958814
+10 4.691698835706618'
+[ "$(pinned "$WORK/poetry" "1 5 10")" = "$expected_poetry" ] ||
+  fail "poetry losses differ from commit 326dc4f: $(pinned "$WORK/poetry" "1 5 10" | tr '\n' ' ')"
+
+# seq2seq and classify: a run stopped mid-epoch (--steps) and resumed ends with the same weights
+# and the same losses as the uninterrupted run.
+awk 'NR <= 200' "$SHARED_DATA/addition.txt" >"$WORK/add.txt"
+s2s=(--data "$WORK/add.txt" --hidden 16 --embedding 8 --batch 16 --dropout 0.2 --layers 2 --threads 1 --seed 4 --log-every 1)
+"$RNNKIT" seq2seq train "${s2s[@]}" --epochs 3 --out "$WORK/s2s_full" >/dev/null 2>&1 || fail "seq2seq full run"
+"$RNNKIT" seq2seq train "${s2s[@]}" --epochs 3 --steps 17 --out "$WORK/s2s_part" >/dev/null 2>&1 || fail "seq2seq first part"
+"$RNNKIT" seq2seq train --resume "$WORK/s2s_part" --epochs 3 >/dev/null 2>&1 || fail "seq2seq resumed part"
+cmp -s <(tensor_bytes "$WORK/s2s_full/last.safetensors") <(tensor_bytes "$WORK/s2s_part/last.safetensors") ||
+  fail "seq2seq: resumed weights differ from the uninterrupted run"
+diff <(losses "$WORK/s2s_full") <(losses "$WORK/s2s_part") >/dev/null ||
+  fail "seq2seq: resumed losses differ from the uninterrupted run"
+
+"$RNNKIT" classify generate --task recall --length 8 --count 300 --seed 2 --out "$WORK/recall.tsv"
+cls=(--data "$WORK/recall.tsv" --hidden 8 --embedding 4 --batch 16 --threads 1 --seed 6 --log-every 1)
+"$RNNKIT" classify train "${cls[@]}" --epochs 3 --out "$WORK/cls_full" >/dev/null 2>&1 || fail "classify full run"
+"$RNNKIT" classify train "${cls[@]}" --epochs 3 --steps 25 --out "$WORK/cls_part" >/dev/null 2>&1 || fail "classify first part"
+"$RNNKIT" classify train --resume "$WORK/cls_part" --epochs 3 >/dev/null 2>&1 || fail "classify resumed part"
+cmp -s <(tensor_bytes "$WORK/cls_full/last.safetensors") <(tensor_bytes "$WORK/cls_part/last.safetensors") ||
+  fail "classify: resumed weights differ from the uninterrupted run"
+diff <(losses "$WORK/cls_full") <(losses "$WORK/cls_part") >/dev/null ||
+  fail "classify: resumed losses differ from the uninterrupted run"
+expect_error "resume with the wrong family" "holds a classify run" \
+  "$RNNKIT" seq2seq train --resume "$WORK/cls_part"
+
+# --sample-every prints and records samples without touching the training's random stream.
+common=(--text "$text" --max-tokens 3000 --embedding 0 --hidden 16 --layers 1 --batch 4 --bptt 10 --dropout 0.3
+        --steps 12 --threads 1 --seed 9 --log-every 1)
+"$RNNKIT" train "${common[@]}" --out "$WORK/nosample" >/dev/null 2>&1 || fail "run without samples"
+"$RNNKIT" train "${common[@]}" --sample-every 5 --sample-length 30 --out "$WORK/sample" \
+  >"$WORK/sample.log" 2>&1 || fail "run with samples"
+[ "$(grep -c '"type":"sample"' "$WORK/sample/metrics.jsonl")" = 2 ] || fail "expected 2 samples in metrics.jsonl"
+grep -q "step 5 sample:" "$WORK/sample.log" || fail "no sample printed at step 5"
+diff <(losses "$WORK/nosample") <(losses "$WORK/sample") >/dev/null ||
+  fail "--sample-every changed the training losses"
+
+# A fresh run refuses a directory that already holds one (its metrics would be lost).
+expect_error "existing run directory" "already holds a training run" \
+  "$RNNKIT" train "${common[@]}" --out "$WORK/sample"
+[ "$(grep -c '"type":"sample"' "$WORK/sample/metrics.jsonl")" = 2 ] || fail "refused run touched metrics.jsonl"
+
+# Temporaries of a write killed half-way are removed when the run starts again.
+touch "$WORK/sample/.state.bin.tmp-99999-0" "$WORK/sample/.last.safetensors.tmp-99999-1"
+"$RNNKIT" train --resume "$WORK/sample" --steps 14 >/dev/null 2>&1 || fail "resume with leftovers"
+ls -a "$WORK/sample" | grep -q '\.tmp-' && fail "leftover temporary files were not removed"
+
+# Bad state.bin files give errors that name the file.
+cp -r "$WORK/nosample" "$WORK/trunc"
+head -c 100 "$WORK/nosample/state.bin" >"$WORK/trunc/state.bin"
+expect_error "truncated state.bin" "$WORK/trunc/state.bin" "$RNNKIT" train --resume "$WORK/trunc"
+expect_error "no state.bin" "no run to resume" "$RNNKIT" train --resume "$WORK/none"
+finish
