@@ -20,6 +20,26 @@ struct OptionCheck {
   std::vector<std::string> choices;
 };
 
+inline OptionCheck between(double min, double max) {
+  OptionCheck c;
+  c.min = min;
+  c.max = max;
+  return c;
+}
+inline OptionCheck at_least(double min) {
+  return between(min, std::numeric_limits<double>::infinity());
+}
+inline OptionCheck above(double min) {
+  OptionCheck c = at_least(min);
+  c.min_exclusive = true;
+  return c;
+}
+inline OptionCheck one_of(std::vector<std::string> choices) {
+  OptionCheck c;
+  c.choices = std::move(choices);
+  return c;
+}
+
 // One option as data: the flag it has on the command line, the key it has in JSON (state.bin,
 // the Python package's keyword arguments), the member of an options struct it sets, its help and
 // its check. Its default is the member's value in a default-constructed struct, so a model family

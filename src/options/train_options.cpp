@@ -6,11 +6,9 @@
 namespace rnnkit {
 namespace {
 
-constexpr double kInf = std::numeric_limits<double>::infinity();
-const OptionCheck kPositive{0, kInf, true};
-const OptionCheck kNonNegative{0, kInf};
-const OptionCheck kAtLeastOne{1, kInf};
-const OptionCheck kProbability{0, 1};
+const OptionCheck kPositive = above(0);
+const OptionCheck kNonNegative = at_least(0);
+const OptionCheck kAtLeastOne = at_least(1);
 
 // Concatenates tables of the groups a struct derives from.
 template <class T>
@@ -23,20 +21,15 @@ void append(OptionTable<T>& to, const OptionTable<T>& from) {
 const OptionTable<ModelShapeOptions>& ModelShapeOptions::table() {
   using O = ModelShapeOptions;
   static const OptionTable<O> t = {
-      {"--cell",
-       "cell",
-       &O::cell,
-       "rnn_tanh, rnn_relu, lstm or gru",
-       {.choices = {"rnn_tanh", "rnn_relu", "lstm", "gru"}}},
-      {"--layers", "layers", &O::layers, "stacked recurrent layers", {1, 1024}},
-      {"--hidden", "hidden", &O::hidden, "hidden units per layer (and direction)", {1, 1 << 20}},
-      {"--embedding",
-       "embedding",
-       &O::embedding,
-       "embedding size (0 = one-hot input)",
-       {0, 1 << 20}},
+      {"--cell", "cell", &O::cell, "rnn_tanh, rnn_relu, lstm or gru",
+       one_of({"rnn_tanh", "rnn_relu", "lstm", "gru"})},
+      {"--layers", "layers", &O::layers, "stacked recurrent layers", between(1, 1024)},
+      {"--hidden", "hidden", &O::hidden, "hidden units per layer (and direction)",
+       between(1, 1 << 20)},
+      {"--embedding", "embedding", &O::embedding, "embedding size (0 = one-hot input)",
+       between(0, 1 << 20)},
       {"--bidirectional", "bidirectional", &O::bidirectional, "bidirectional layers"},
-      {"--dropout", "dropout", &O::dropout, "dropout between stacked layers", {0, 1}},
+      {"--dropout", "dropout", &O::dropout, "dropout between stacked layers", between(0, 1)},
   };
   return t;
 }
@@ -44,17 +37,14 @@ const OptionTable<ModelShapeOptions>& ModelShapeOptions::table() {
 const OptionTable<OptimizerOptions>& OptimizerOptions::table() {
   using O = OptimizerOptions;
   static const OptionTable<O> t = {
-      {"--optimizer",
-       "optimizer",
-       &O::optimizer,
-       "sgd, adam or adamw",
-       {.choices = {"sgd", "adam", "adamw"}}},
+      {"--optimizer", "optimizer", &O::optimizer, "sgd, adam or adamw",
+       one_of({"sgd", "adam", "adamw"})},
       {"--lr", "lr", &O::lr, "learning rate", kPositive},
-      {"--momentum", "momentum", &O::momentum, "SGD momentum", {0, 1}},
+      {"--momentum", "momentum", &O::momentum, "SGD momentum", between(0, 1)},
       {"--weight-decay", "weight_decay", &O::weight_decay, "weight decay (decoupled for adamw)",
        kNonNegative},
-      {"--beta1", "beta1", &O::beta1, "Adam beta1", {0, 1}},
-      {"--beta2", "beta2", &O::beta2, "Adam beta2", {0, 1}},
+      {"--beta1", "beta1", &O::beta1, "Adam beta1", between(0, 1)},
+      {"--beta2", "beta2", &O::beta2, "Adam beta2", between(0, 1)},
       {"--eps", "eps", &O::eps, "Adam epsilon", kPositive},
       {"--clip", "clip", &O::clip, "clip the global gradient norm to this (0 = off)", kNonNegative},
       {"--schedule", "schedule", &O::schedule,
@@ -81,7 +71,8 @@ const OptionTable<RunOptions>& RunOptions::table() {
   using O = RunOptions;
   static const OptionTable<O> t = {
       {"--out", "out_dir", &O::out_dir, "run directory (checkpoints, state.bin, metrics.jsonl)"},
-      {"--batch", "batch", &O::batch, "examples per batch (text: parallel streams)", {1, 1 << 24}},
+      {"--batch", "batch", &O::batch, "examples per batch (text: parallel streams)",
+       between(1, 1 << 24)},
       {"--log-every", "log_every", &O::log_every, "steps between log lines (0 = automatic)",
        kNonNegative},
       {"--valid-every", "valid_every", &O::valid_every,
@@ -92,11 +83,8 @@ const OptionTable<RunOptions>& RunOptions::table() {
        "steps between printed samples of the model (0 = never)", kNonNegative},
       {"--sample-length", "sample_length", &O::sample_length, "tokens per printed sample",
        kAtLeastOne},
-      {"--dtype",
-       "dtype",
-       &O::dtype,
-       "model files: f32, f16 or bf16",
-       {.choices = {"f32", "f16", "bf16"}}},
+      {"--dtype", "dtype", &O::dtype, "model files: f32, f16 or bf16",
+       one_of({"f32", "f16", "bf16"})},
       {"--seed", "seed", &O::seed, "seed of initialisation, shuffling and dropout"},
   };
   return t;
@@ -105,13 +93,8 @@ const OptionTable<RunOptions>& RunOptions::table() {
 const OptionTable<RuntimeOptions>& RuntimeOptions::table() {
   using O = RuntimeOptions;
   static const OptionTable<O> t = {
-      {"--threads",
-       "threads",
-       &O::threads,
-       "threads (0 = rnnkit's adaptive choice)",
-       {0, 1024},
-       "",
-       "-t"},
+      {"--threads", "threads", &O::threads, "threads (0 = rnnkit's adaptive choice)",
+       between(0, 1024), "", "-t"},
       {"--bf16", "bf16", &O::bf16,
        "bfloat16 matrix products, float32 weights, sums and optimiser (AVX512_BF16)"},
   };
@@ -144,18 +127,11 @@ const OptionTable<TrainOptions>& TrainOptions::table() {
          "held-out text file for validation perplexity",
          {},
          "Data"},
-        {"--valid-fraction",
-         "valid_fraction",
-         &O::valid_fraction,
+        {"--valid-fraction", "valid_fraction", &O::valid_fraction,
          "held-out fraction: the tail of the text, or a fixed-seed share of the poems (default "
          "0.05)",
-         {0, 0.99},
-         "Data"},
-        {"--level",
-         "level",
-         &O::level,
-         "token level: char or word",
-         {.choices = {"char", "word"}},
+         between(0, 0.99), "Data"},
+        {"--level", "level", &O::level, "token level: char or word", one_of({"char", "word"}),
          "Data"},
         {"--lowercase", "lowercase", &O::lowercase, "lowercase the text", {}, "Data"},
         {"--letters-only",
@@ -176,24 +152,12 @@ const OptionTable<TrainOptions>& TrainOptions::table() {
          "Data"},
         {"--max-tokens", "max_tokens", &O::max_tokens, "use only the first N tokens (0 = all)",
          kNonNegative, "Data"},
-        {"--script",
-         "script",
-         &O::script,
-         "poems: simplified or traditional",
-         {.choices = {"simplified", "traditional"}},
-         "Data"},
-        {"--form",
-         "poem_form",
-         &O::poem_form,
-         "poems: keep only regular 5- or 7-character poems",
-         {0, 7},
-         "Data"},
-        {"--max-length",
-         "poem_max_length",
-         &O::poem_max_length,
-         "poems: sequence length with <START> and <EOP>",
-         {3, 1 << 20},
-         "Data"},
+        {"--script", "script", &O::script, "poems: simplified or traditional",
+         one_of({"simplified", "traditional"}), "Data"},
+        {"--form", "poem_form", &O::poem_form, "poems: keep only regular 5- or 7-character poems",
+         between(0, 7), "Data"},
+        {"--max-length", "poem_max_length", &O::poem_max_length,
+         "poems: sequence length with <START> and <EOP>", between(3, 1 << 20), "Data"},
         {"!--padded",
          "packed",
          &O::packed,
@@ -220,18 +184,10 @@ const OptionTable<TrainOptions>& TrainOptions::table() {
          "GloVe/word2vec text file of vectors",
          {},
          "Model"},
-        {"--bptt",
-         "bptt",
-         &O::bptt,
-         "time steps per batch (truncated BPTT)",
-         {1, 1 << 24},
+        {"--bptt", "bptt", &O::bptt, "time steps per batch (truncated BPTT)", between(1, 1 << 24),
          "Batches"},
-        {"--sampling",
-         "sampling",
-         &O::sampling,
-         "sequential (state carried) or random windows",
-         {.choices = {"sequential", "random"}},
-         "Batches"},
+        {"--sampling", "sampling", &O::sampling, "sequential (state carried) or random windows",
+         one_of({"sequential", "random"}), "Batches"},
         {"--offset", "offset", &O::offset, "sequential: start offset in [0, bptt)", kNonNegative,
          "Batches"},
         {"--random-offset",
