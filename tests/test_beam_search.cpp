@@ -2,10 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
+#include <optional>
 
+#include "exhaustive_search.h"
 #include "rnnkit/error.h"
+#include "rnnkit/rng.h"
 #include "rnnkit/text_generator.h"
 #include "tiny_language_models.h"
 
@@ -14,8 +18,146 @@ namespace {
 
 using testing::bigram_model;
 using testing::char_vocab;
+using testing::exhaustive_best;
 using testing::log_probs;
+using testing::log_softmax_double;
 using testing::random_model;
+using Ids = std::vector<int32_t>;
+
+// --- The search on its own, over decoders whose next token may depend on the whole prefix ---
+
+// A decoder given by a function prefix -> logits [V]. Its hypotheses are the prefixes themselves;
+// it records the batch width of every step().
+class FunctionDecoder final : public BeamDecoder {
+ public:
+  using LogitsAfter = std::function<std::vector<float>(const Ids&)>;
+  explicit FunctionDecoder(LogitsAfter logits_after)
+      : logits_after_(std::move(logits_after)), prefixes_(1) {  // the empty prefix
+    compute();
+  }
+
+  const Tensor& logits() const override { return logits_; }
+  void reorder(std::span<const int32_t> parents) override {
+    std::vector<Ids> next;
+    for (int32_t p : parents) next.push_back(prefixes_.at(static_cast<size_t>(p)));
+    prefixes_ = std::move(next);
+  }
+  void step(std::span<const int32_t> tokens) override {
+    EXPECT_EQ(tokens.size(), prefixes_.size());
+    for (size_t i = 0; i < tokens.size(); ++i) prefixes_[i].push_back(tokens[i]);
+    step_widths.push_back(static_cast<int64_t>(tokens.size()));
+    compute();
+  }
+
+  std::vector<int64_t> step_widths;
+
+ private:
+  void compute() {
+    const int64_t B = static_cast<int64_t>(prefixes_.size());
+    std::vector<float> values;
+    for (const Ids& prefix : prefixes_) {
+      const std::vector<float> row = logits_after_(prefix);
+      values.insert(values.end(), row.begin(), row.end());
+    }
+    logits_ = Tensor::from({B, static_cast<int64_t>(values.size()) / B}, values);
+  }
+
+  LogitsAfter logits_after_;
+  std::vector<Ids> prefixes_;
+  Tensor logits_;
+};
+
+// Logits of V tokens drawn afresh for every prefix (a hash of it seeds the draw); token 0 gets
+// `eos_bias` added, so that some searches end at it and others do not.
+FunctionDecoder::LogitsAfter random_tree(int64_t V, uint64_t seed, float eos_bias) {
+  return [=](const Ids& prefix) {
+    uint64_t key = seed;
+    for (int32_t t : prefix) key = key * 1000003u + static_cast<uint64_t>(t) + 1;
+    Rng rng(key);
+    std::vector<float> logits;
+    for (int64_t v = 0; v < V; ++v) logits.push_back(3.0f * rng.normal());
+    logits[0] += eos_bias;
+    return logits;
+  };
+}
+
+TEST(BeamSearchRules, BeamOfVToTheNIsExhaustive) {
+  // V = 4 tokens (0 is eos when there is one), sequences of up to N = 3: a beam of 4^3 = 64 keeps
+  // every prefix, so it must return the best of all sequences, scored here one by one.
+  constexpr int64_t V = 4, N = 3;
+  const std::vector<uint8_t> no_token_2 = {1, 1, 0, 1};
+  int ended = 0, full = 0;
+  for (uint64_t seed = 1; seed <= 30; ++seed) {
+    for (std::optional<int32_t> eos : {std::optional<int32_t>{}, std::optional<int32_t>{0}}) {
+      for (std::span<const uint8_t> allowed :
+           {std::span<const uint8_t>{}, std::span<const uint8_t>(no_token_2)}) {
+        const auto tree = random_tree(V, seed, -1.0f);
+        const auto expected = exhaustive_best(
+            N, eos, allowed, [&](const Ids& prefix) { return log_softmax_double(tree(prefix)); });
+        FunctionDecoder decoder(tree);
+        const BeamHypothesis beam = beam_search(decoder, {64, N, eos, allowed});
+        EXPECT_EQ(beam.tokens, expected.tokens) << "seed " << seed;
+        EXPECT_NEAR(beam.log_prob, expected.log_prob, 1e-5) << "seed " << seed;
+        EXPECT_EQ(beam.ended_at_eos, expected.ended_at_eos) << "seed " << seed;
+        (expected.ended_at_eos ? ended : full) += 1;
+      }
+    }
+  }
+  // Both ways of finishing were compared.
+  EXPECT_GT(ended, 10);
+  EXPECT_GT(full, 10);
+}
+
+TEST(BeamSearchRules, WidthOneIsGreedy) {
+  constexpr int64_t V = 5, N = 6;
+  int ended = 0;
+  for (uint64_t seed = 1; seed <= 30; ++seed) {
+    const auto tree = random_tree(V, seed, 0.0f);
+    // Greedy decoding: the most likely token at every step (the lower id among equals).
+    Ids greedy;
+    bool greedy_ended = false;
+    while (static_cast<int64_t>(greedy.size()) < N) {
+      const std::vector<float> logits = tree(greedy);
+      const auto id =
+          static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+      if (id == 0) {
+        greedy_ended = true;
+        break;
+      }
+      greedy.push_back(id);
+    }
+    FunctionDecoder decoder(tree);
+    const BeamHypothesis beam = beam_search(decoder, {1, N, 0, {}});
+    EXPECT_EQ(beam.tokens, greedy) << "seed " << seed;
+    EXPECT_EQ(beam.ended_at_eos, greedy_ended) << "seed " << seed;
+    ended += greedy_ended;
+  }
+  EXPECT_GT(ended, 0);
+  EXPECT_LT(ended, 30);
+}
+
+TEST(BeamSearchRules, DropsHypothesesThatCannotBeatAFinishedOne) {
+  // Tokens eos a b c. First step: a 0.5, eos 0.4, b and c 0.05. b and c (and every continuation
+  // of a, at most 0.5 * 0.3) score below the finished eos: only a is extended, once.
+  FunctionDecoder decoder([](const Ids& prefix) {
+    return prefix.empty() ? log_probs({0.4f, 0.5f, 0.05f, 0.05f})
+                          : log_probs({0.1f, 0.3f, 0.3f, 0.3f});
+  });
+  const BeamHypothesis beam = beam_search(decoder, {4, 3, 0, {}});
+  EXPECT_TRUE(beam.ended_at_eos);
+  EXPECT_TRUE(beam.tokens.empty());
+  EXPECT_NEAR(beam.log_prob, std::log(0.4), 1e-6);
+  EXPECT_EQ(decoder.step_widths, (std::vector<int64_t>{1}));
+}
+
+TEST(BeamSearchRules, NeedsOneRowOfLogits) {
+  FunctionDecoder decoder([](const Ids&) { return std::vector<float>{0.0f, 1.0f}; });
+  decoder.reorder(std::vector<int32_t>{0, 0});
+  decoder.step(std::vector<int32_t>{1, 0});
+  EXPECT_THROW(beam_search(decoder, {2, 3, {}, {}}), Error);
+}
+
+// --- Language models ------------------------------------------------------------------------
 
 struct Primed {
   LMState state;
@@ -26,21 +168,6 @@ Primed prime(LanguageModel& model, std::vector<int32_t> ids) {
   Primed p;
   prime_state(model, ids, p.state, p.logits);
   return p;
-}
-
-// log P(tokens | prompt) by feeding the tokens one at a time, in double precision.
-double sequence_log_prob(LanguageModel& model, const std::vector<int32_t>& prompt,
-                         const std::vector<int32_t>& tokens) {
-  Primed p = prime(model, prompt);
-  double total = 0;
-  for (int32_t id : tokens) {
-    double max = -INFINITY, sum = 0;
-    for (int64_t v = 0; v < p.logits.numel(); ++v) max = std::max(max, double{p.logits[v]});
-    for (int64_t v = 0; v < p.logits.numel(); ++v) sum += std::exp(p.logits[v] - max);
-    total += p.logits[id] - max - std::log(sum);
-    model.step(std::span<const int32_t>(&id, 1), p.state, p.logits);
-  }
-  return total;
 }
 
 // Tokens 0..5 = s a b c d e. From s: a 0.5, b 0.4. After a nothing is likely (c 0.3 at best);
@@ -93,33 +220,36 @@ TEST(BeamSearch, WidthOneIsGreedyDecoding) {
   EXPECT_LT(ended, runs);
 }
 
-TEST(BeamSearch, WideEnoughBeamIsExhaustive) {
-  // With V = 5 and 3 steps a beam of 25 keeps every prefix: the result is the best of all 125.
+TEST(BeamSearch, BeamOfVToTheNIsExhaustive) {
+  // V = 5, up to 3 tokens: a beam of 5^3 keeps every prefix, so it returns the best of all
+  // sequences (ending at eos = 0 or not), each scored here by feeding it to the model.
+  int ended = 0;
   for (uint64_t seed = 1; seed <= 3; ++seed) {
     LanguageModel model = random_model(CellKind::Lstm, 5, seed, 4, 6, 1);
     // Sharper distributions than PyTorch's initialisation gives, so the sequences differ.
     for (Parameter* p : model.parameters()) {
       for (float& w : p->value.span()) w *= 6;
     }
-    const std::vector<int32_t> prompt = {1, 2};
-    std::vector<int32_t> best_tokens;
-    double best = -INFINITY;
-    for (int32_t a = 0; a < 5; ++a) {
-      for (int32_t b = 0; b < 5; ++b) {
-        for (int32_t c = 0; c < 5; ++c) {
-          const double lp = sequence_log_prob(model, prompt, {a, b, c});
-          if (lp > best) {
-            best = lp;
-            best_tokens = {a, b, c};
-          }
-        }
-      }
+    // Makes token 0 likely enough that some of the best sequences end at it.
+    testing::parameter(model, "fc.bias").value[0] += 3.0f;
+    const Ids prompt = {1, 2};
+    for (std::optional<int32_t> eos : {std::optional<int32_t>{}, std::optional<int32_t>{0}}) {
+      const auto expected = exhaustive_best(3, eos, {}, [&](const Ids& prefix) {
+        Ids ids = prompt;
+        ids.insert(ids.end(), prefix.begin(), prefix.end());
+        return log_softmax_double(prime(model, ids).logits.span());
+      });
+      Primed p = prime(model, prompt);
+      const BeamHypothesis beam = beam_search(model, p.state, p.logits.span(), {125, 3, eos, {}});
+      EXPECT_EQ(beam.tokens, expected.tokens) << "seed " << seed;
+      EXPECT_NEAR(beam.log_prob, expected.log_prob, 1e-4);
+      EXPECT_EQ(beam.ended_at_eos, expected.ended_at_eos);
+      ended += expected.ended_at_eos;
     }
-    Primed p = prime(model, prompt);
-    const BeamHypothesis beam = beam_search(model, p.state, p.logits.span(), {25, 3, {}, {}});
-    EXPECT_EQ(beam.tokens, best_tokens) << "seed " << seed;
-    EXPECT_NEAR(beam.log_prob, best, 1e-4);
   }
+  // Both ways of finishing were compared (of 3 searches with an end token).
+  EXPECT_GT(ended, 0);
+  EXPECT_LT(ended, 3);
 }
 
 TEST(BeamSearch, AnEndedHypothesisWinsWhenItIsMoreLikely) {

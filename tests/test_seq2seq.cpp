@@ -8,6 +8,7 @@
 
 #include "gradient_check.h"
 #include "rnnkit/adam.h"
+#include "rnnkit/beam_search.h"
 #include "rnnkit/cross_entropy.h"
 #include "rnnkit/error.h"
 #include "rnnkit/gemm.h"
@@ -201,8 +202,8 @@ Seq2seq random_model(Seq2seqConfig c, uint64_t seed) {
 }
 
 TEST(Seq2seqDecoding, WideBeamFindsTheMostProbableAnswer) {
-  // Without eos every answer has max_answer_length tokens; a beam of V^(n-1) keeps every prefix,
-  // so it must return the argmax over all V^n answers, scored here by teacher forcing.
+  // Without eos every answer has max_answer_length tokens; a beam of V^n keeps every prefix, so
+  // it must return the argmax over all V^n answers, scored here by teacher forcing.
   Seq2seqConfig c = small_config(CellKind::Lstm);
   c.vocab_size = 4;
   c.attention = true;
@@ -219,14 +220,14 @@ TEST(Seq2seqDecoding, WideBeamFindsTheMostProbableAnswer) {
                                               false, nullptr);
         if (-r.loss_sum > best) best = -r.loss_sum, best_answer = answer;
       }
-  EXPECT_EQ(beam_decode(model, question, tokens, 16), best_answer);
+  EXPECT_EQ(beam_decode(model, question, tokens, 64), best_answer);
   EXPECT_EQ(beam_decode(model, question, tokens, 1), greedy_decode(model, {question}, tokens)[0]);
 }
 
 TEST(Seq2seqDecoding, BeamWithEndTokenScoresFinishedAnswers) {
   // With eos an answer's probability includes its eos, except for answers that end by reaching
   // max_answer_length. Enumerate every answer of up to 3 tokens (ids 0..3; 4 is eos), scoring
-  // those of 1 to 3 tokens by teacher forcing.
+  // those of 1 to 3 tokens by teacher forcing; a beam of V^3 = 125 keeps every prefix.
   Seq2seqConfig c = small_config(CellKind::Gru);
   c.vocab_size = 5;
   c.peeky = true;
@@ -258,7 +259,38 @@ TEST(Seq2seqDecoding, BeamWithEndTokenScoresFinishedAnswers) {
       }
   };
   for (int32_t v = 0; v <= 3; ++v) visit({v});
-  EXPECT_EQ(beam_decode(model, question, tokens, 64), best_answer);
+  EXPECT_EQ(beam_decode(model, question, tokens, 125), best_answer);
+}
+
+TEST(Seq2seqDecoding, BeamOfWidthOneIsGreedy) {
+  // Random attention models: some greedy answers end at eos, others at max_answer_length (both
+  // are counted below).
+  Seq2seqConfig c = small_config(CellKind::Lstm);
+  c.vocab_size = 6;
+  c.max_answer_length = 5;
+  c.attention = c.reverse_input = true;
+  const Seq2seqTokens tokens{0, 5};
+  const std::vector<Ids> questions{{1, 2, 3}, {4, 1}, {3, 3, 2, 1}};
+  int ended = 0, answered = 0;
+  for (uint64_t seed = 1; seed <= 6; ++seed) {
+    Seq2seq model = random_model(c, seed);
+    for (const Ids& q : questions) {
+      const Ids greedy = greedy_decode(model, {q}, tokens)[0];
+      EXPECT_EQ(beam_decode(model, q, tokens, 1), greedy) << "seed " << seed;
+      ended += static_cast<int64_t>(greedy.size()) < c.max_answer_length;
+      ++answered;
+    }
+  }
+  EXPECT_GT(ended, 0);
+  EXPECT_LT(ended, answered);
+}
+
+TEST(Seq2seqDecoding, BeamRejectsBadWidthsAndEmptyQuestions) {
+  Seq2seq model = random_model(small_config(CellKind::Gru), 3);
+  const Seq2seqTokens tokens{0, 6};
+  EXPECT_THROW(beam_decode(model, {1, 2}, tokens, 0), Error);
+  EXPECT_THROW(beam_decode(model, {1, 2}, tokens, kMaxBeamWidth + 1), Error);
+  EXPECT_THROW(beam_decode(model, {}, tokens, 2), Error);
 }
 
 TEST(Seq2seqDecoding, GreedyBatchesQuestionsOfDifferentLengths) {

@@ -122,7 +122,7 @@ class Seq2seq {
               DecoderState& state);
   // Keeps the memory of the given batch columns, in that order (repeats allowed): beam search
   // runs one question's hypotheses as a batch.
-  void select_memory(std::span<const int64_t> columns);
+  void select_memory(std::span<const int32_t> columns);
   // One decoder step for ids [B]: logits [B,V]; advances `state`. With attention, `weights`
   // (when not null) receives the attention weights [B, Tq] over the encoder steps in reading
   // order.
@@ -171,9 +171,10 @@ std::vector<int32_t> greedy_decode_with_attention(Seq2seq& model,
                                                   const std::vector<int32_t>& question,
                                                   const Seq2seqTokens& tokens, Tensor& weights);
 
-// Beam search over one question: the hypothesis with the largest sum of log-probabilities among
-// those that ended with eos or reached max_answer_length (every hypothesis has that length when
-// the vocabulary has no eos). beam_width 1 is greedy decoding.
+// The answer to one question by the beam search of beam_search.h (defined with it in
+// src/generate/): the most probable answer the beam finds, by the sum of log-probabilities, among
+// those that ended with eos or reached max_answer_length (every one has that length when the
+// vocabulary has no eos). beam_width 1..kMaxBeamWidth; 1 is greedy decoding.
 std::vector<int32_t> beam_decode(Seq2seq& model, const std::vector<int32_t>& question,
                                  const Seq2seqTokens& tokens, int64_t beam_width);
 

@@ -57,4 +57,9 @@ class Tensor {
 int64_t shape_numel(const Shape& shape);
 std::string shape_string(const Shape& shape);
 
+// Batch columns of a [T, B, F] tensor, in the given order (repeats allowed): [T, columns, F].
+// Beam search copies each hypothesis' recurrent state and memory this way. An empty tensor (a
+// state of zeros) stays empty; Error for a column outside 0..B-1.
+Tensor gather_columns(const Tensor& x, std::span<const int32_t> columns);
+
 }  // namespace rnnkit

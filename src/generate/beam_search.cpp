@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <string>
 
 #include "rnnkit/cross_entropy.h"
@@ -23,92 +22,87 @@ bool ranks_before(const Candidate& a, const Candidate& b) {
   return a.token < b.token;
 }
 
-// The rows `parents` of a [layers * directions, B, H] state: each new hypothesis gets a copy of
-// its parent's state. An empty state (zeros) stays empty.
-Tensor gather_rows(const Tensor& state, std::span<const int32_t> parents) {
-  if (state.empty()) return {};
-  const int64_t slabs = state.dim(0), B = state.dim(1), H = state.dim(2);
-  const int64_t n = static_cast<int64_t>(parents.size());
-  Tensor out({slabs, n, H});
-  for (int64_t s = 0; s < slabs; ++s) {
-    for (int64_t j = 0; j < n; ++j) {
-      const float* from = state.data() + (s * B + parents[j]) * H;
-      std::copy(from, from + H, out.data() + (s * n + j) * H);
+void check_options(int64_t V, const BeamSearchOptions& options) {
+  if (options.beam_width < 1 || options.beam_width > kMaxBeamWidth)
+    throw Error("the beam width must be 1.." + std::to_string(kMaxBeamWidth) + ", got " +
+                std::to_string(options.beam_width));
+  if (options.max_tokens < 0)
+    throw Error("beam search needs a length >= 0, got " + std::to_string(options.max_tokens));
+  if (!options.allowed.empty() && static_cast<int64_t>(options.allowed.size()) != V)
+    throw Error("the token mask has " + std::to_string(options.allowed.size()) +
+                " entries for a vocabulary of " + std::to_string(V));
+}
+
+// Every (hypothesis, allowed token of finite log-probability) pair of one step, scored.
+void score_candidates(const Tensor& logits, std::span<const double> scores,
+                      std::span<const uint8_t> allowed, std::vector<float>& log_probs,
+                      std::vector<Candidate>& candidates) {
+  const auto n = static_cast<int64_t>(scores.size()), V = static_cast<int64_t>(log_probs.size());
+  if (logits.shape() != Shape{n, V})
+    throw Error("the beam decoder gave logits " + logits.shape_string() + " for " +
+                std::to_string(n) + " hypotheses over " + std::to_string(V) + " tokens");
+  candidates.clear();
+  for (int32_t i = 0; i < n; ++i) {
+    log_softmax(logits.data() + i * V, V, log_probs.data());
+    for (int32_t v = 0; v < V; ++v) {
+      if (!allowed.empty() && allowed[v] == 0) continue;
+      // A sequence of probability 0 (or a NaN score) is no hypothesis.
+      if (!std::isfinite(log_probs[v])) continue;
+      candidates.push_back({scores[i] + log_probs[v], i, v});
     }
   }
-  return out;
+  if (candidates.empty())
+    throw Error("no token is possible: the token mask and -inf logits forbid every one");
 }
 
 }  // namespace
 
-BeamHypothesis beam_search(LanguageModel& model, const LMState& state,
-                           std::span<const float> logits, const BeamSearchOptions& options) {
-  const int64_t V = model.config().vocab_size;
-  const int W = options.beam_width;
-  if (W < 1 || W > kMaxBeamWidth)
-    throw Error("the beam width must be 1.." + std::to_string(kMaxBeamWidth) + ", got " +
-                std::to_string(W));
-  if (options.max_tokens < 0)
-    throw Error("beam search needs a length >= 0, got " + std::to_string(options.max_tokens));
-  if (static_cast<int64_t>(logits.size()) != V)
-    throw Error("beam search got " + std::to_string(logits.size()) +
-                " logits for a vocabulary of " + std::to_string(V));
-  if (!options.allowed.empty() && static_cast<int64_t>(options.allowed.size()) != V)
-    throw Error("the token mask has " + std::to_string(options.allowed.size()) +
-                " entries for a vocabulary of " + std::to_string(V));
+BeamHypothesis beam_search(BeamDecoder& decoder, const BeamSearchOptions& options) {
+  const Tensor& logits = decoder.logits();
+  if (logits.ndim() != 2 || logits.dim(0) != 1)
+    throw Error("beam search starts from one row of logits, got " + logits.shape_string());
+  const int64_t V = logits.dim(1);
+  check_options(V, options);
+  const size_t W = static_cast<size_t>(options.beam_width);
 
-  // history[t][i]: how live hypothesis i after step t extends hypothesis `parent` of step t - 1.
+  // history[t][i]: live hypothesis i after step t is hypothesis `parent` of step t - 1 + token.
   struct Link {
     int32_t parent;
     int32_t token;
   };
   std::vector<std::vector<Link>> history;
-  // A hypothesis completed by eos at `step`, extending live hypothesis `parent` of step - 1.
-  struct Complete {
+  // The best hypothesis finished by eos at `step`, extending live hypothesis `parent` of step - 1.
+  struct Finished {
     int64_t step;
     int32_t parent;
     double score;
   };
-  std::optional<Complete> best_complete;
+  std::optional<Finished> finished;
 
   std::vector<double> scores = {0.0};
-  LMState current = state;
-  Tensor step_logits = Tensor::from({1, V}, logits);
   std::vector<float> log_probs(static_cast<size_t>(V));
   std::vector<Candidate> candidates;
   std::vector<int32_t> parents, tokens;
   for (int64_t t = 0; t < options.max_tokens; ++t) {
-    candidates.clear();
-    for (int32_t i = 0; i < static_cast<int32_t>(scores.size()); ++i) {
-      log_softmax(step_logits.data() + i * V, V, log_probs.data());
-      for (int32_t v = 0; v < V; ++v) {
-        if (!options.allowed.empty() && options.allowed[v] == 0) continue;
-        if (log_probs[v] == -std::numeric_limits<float>::infinity()) continue;
-        candidates.push_back({scores[i] + log_probs[v], i, v});
-      }
-    }
-    if (candidates.empty()) throw Error("the token mask (with -inf logits) forbids every token");
-    // Each hypothesis has one eos candidate at most, so the best 2W hold W that go on, if any.
-    const size_t keep = std::min(candidates.size(), static_cast<size_t>(2 * W));
+    score_candidates(decoder.logits(), scores, options.allowed, log_probs, candidates);
+    const size_t keep = std::min(candidates.size(), W);
     std::partial_sort(candidates.begin(), candidates.begin() + keep, candidates.end(),
                       ranks_before);
-
     std::vector<Link> links;
-    std::vector<double> next_scores;
-    for (size_t r = 0; r < keep && links.size() < static_cast<size_t>(W); ++r) {
+    scores.clear();
+    for (size_t r = 0; r < keep; ++r) {
       const Candidate& c = candidates[r];
+      // Scores only fall: this candidate and those ranked after it cannot win any more.
+      if (finished && c.score <= finished->score) break;
       if (c.token == options.eos) {
-        if (r < static_cast<size_t>(W) && (!best_complete || c.score > best_complete->score))
-          best_complete = Complete{t, c.hypothesis, c.score};
+        finished = Finished{t, c.hypothesis, c.score};
         continue;
       }
       links.push_back({c.hypothesis, c.token});
-      next_scores.push_back(c.score);
+      scores.push_back(c.score);
     }
-    if (links.empty()) break;  // every surviving pair ended at eos
+    if (links.empty()) break;
     history.push_back(std::move(links));
-    scores = std::move(next_scores);
-    if (best_complete && best_complete->score >= scores[0]) break;
     if (t + 1 == options.max_tokens) break;
 
     parents.clear();
@@ -117,9 +111,8 @@ BeamHypothesis beam_search(LanguageModel& model, const LMState& state,
       parents.push_back(link.parent);
       tokens.push_back(link.token);
     }
-    current.h = gather_rows(current.h, parents);
-    current.c = gather_rows(current.c, parents);
-    model.step(tokens, current, step_logits);
+    decoder.reorder(parents);
+    decoder.step(tokens);
   }
 
   // The tokens of live hypothesis `index` after step `step` (none before step 0).
@@ -133,15 +126,16 @@ BeamHypothesis beam_search(LanguageModel& model, const LMState& state,
     std::reverse(path.begin(), path.end());
     return path;
   };
-  const bool live_full_length = static_cast<int64_t>(history.size()) == options.max_tokens;
   BeamHypothesis best;
-  if (best_complete && (!live_full_length || best_complete->score >= scores[0])) {
-    best.tokens = trace(best_complete->step - 1, best_complete->parent);
-    best.log_prob = best_complete->score;
+  const auto full_length = static_cast<int64_t>(history.size());
+  if (full_length == options.max_tokens && full_length > 0) {
+    // Live hypotheses remain only when they score above every finished one.
+    best.tokens = trace(full_length - 1, 0);
+    best.log_prob = scores[0];
+  } else if (finished) {
+    best.tokens = trace(finished->step - 1, finished->parent);
+    best.log_prob = finished->score;
     best.ended_at_eos = true;
-  } else {
-    best.tokens = trace(static_cast<int64_t>(history.size()) - 1, 0);
-    best.log_prob = history.empty() ? 0.0 : scores[0];
   }
   return best;
 }

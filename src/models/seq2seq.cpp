@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "rnnkit/checkpoint.h"
@@ -39,19 +38,6 @@ void add_step_sums(int64_t steps, int64_t B, int64_t cols, const float* src, int
       float* o = out + b * cols;
       for (int64_t k = 0; k < cols; ++k) o[k] += row[k];
     }
-}
-
-// Columns `columns` of a time-major [T,B,F] tensor: [T, columns.size(), F].
-Tensor gather_columns(const Tensor& x, std::span<const int64_t> columns) {
-  const int64_t T = x.dim(0), B = x.dim(1), F = x.dim(2), n = static_cast<int64_t>(columns.size());
-  Tensor out({T, n, F});
-  for (int64_t t = 0; t < T; ++t)
-    for (int64_t i = 0; i < n; ++i) {
-      if (columns[i] < 0 || columns[i] >= B)
-        throw Error("seq2seq: memory column " + std::to_string(columns[i]) + " is out of range");
-      rows::copy(1, F, x.data() + (t * B + columns[i]) * F, F, out.data() + (t * n + i) * F, F);
-    }
-  return out;
 }
 
 void normal_fill(Tensor& t, Rng& rng, float scale) {
@@ -378,7 +364,7 @@ void Seq2seq::encode(std::span<const int32_t> questions, int64_t steps, int64_t 
   state.c = Tensor();
 }
 
-void Seq2seq::select_memory(std::span<const int64_t> columns) {
+void Seq2seq::select_memory(std::span<const int32_t> columns) {
   if (memory_.empty()) throw Error("seq2seq: select_memory before encode");
   memory_ = gather_columns(memory_, columns);
   Tensor summary = summary_;
@@ -504,80 +490,6 @@ std::vector<int32_t> greedy_decode_with_attention(Seq2seq& model,
   const int64_t steps = static_cast<int64_t>(rows.size()) / T;
   weights = Tensor::from({steps, T}, rows);
   return answer;
-}
-
-std::vector<int32_t> beam_decode(Seq2seq& model, const std::vector<int32_t>& question,
-                                 const Seq2seqTokens& tokens, int64_t beam_width) {
-  if (beam_width < 1) throw Error("the beam width must be at least 1");
-  if (question.empty()) throw Error("cannot answer an empty question");
-  const int64_t T = static_cast<int64_t>(question.size()), V = model.config().vocab_size;
-  const int64_t max_length = model.config().max_answer_length;
-  struct Hypothesis {
-    std::vector<int32_t> tokens;
-    double score = 0;
-  };
-  std::vector<Hypothesis> alive{{{}, 0.0}}, finished;
-  DecoderState state;
-  Tensor logits;
-  std::vector<float> log_probs(V);
-  model.encode(question, T, 1, state);
-  for (int64_t step = 0; step < max_length && !alive.empty(); ++step) {
-    std::vector<int32_t> last(alive.size());
-    for (size_t i = 0; i < alive.size(); ++i)
-      last[i] = alive[i].tokens.empty() ? tokens.bos : alive[i].tokens.back();
-    model.decode_step(last, state, logits);
-    struct Candidate {
-      double score;
-      int64_t parent;
-      int32_t token;
-    };
-    std::vector<Candidate> candidates;
-    candidates.reserve(alive.size() * V);
-    for (size_t i = 0; i < alive.size(); ++i) {
-      log_softmax(logits.data() + i * V, V, log_probs.data());
-      for (int64_t v = 0; v < V; ++v)
-        candidates.push_back(
-            {alive[i].score + log_probs[v], static_cast<int64_t>(i), static_cast<int32_t>(v)});
-    }
-    const size_t keep = std::min(candidates.size(), static_cast<size_t>(beam_width));
-    std::partial_sort(candidates.begin(), candidates.begin() + keep, candidates.end(),
-                      [](const Candidate& a, const Candidate& b) {
-                        if (a.score != b.score) return a.score > b.score;
-                        return a.parent != b.parent ? a.parent < b.parent : a.token < b.token;
-                      });
-    std::vector<Hypothesis> next;
-    std::vector<int64_t> parents;
-    for (size_t k = 0; k < keep; ++k) {
-      const Candidate& c = candidates[k];
-      if (c.token == tokens.eos) {
-        finished.push_back({alive[c.parent].tokens, c.score});
-        continue;
-      }
-      Hypothesis h{alive[c.parent].tokens, c.score};
-      h.tokens.push_back(c.token);
-      next.push_back(std::move(h));
-      parents.push_back(c.parent);
-    }
-    alive = std::move(next);
-    if (alive.empty()) break;
-    // Scores only fall as hypotheses grow: none alive can overtake a better finished one.
-    double best_finished = -std::numeric_limits<double>::infinity();
-    for (const Hypothesis& h : finished) best_finished = std::max(best_finished, h.score);
-    if (best_finished >= alive.front().score) {
-      alive.clear();
-      break;
-    }
-    DecoderState selected;
-    selected.h = gather_columns(state.h, parents);
-    if (!state.c.empty()) selected.c = gather_columns(state.c, parents);
-    state = std::move(selected);
-    model.select_memory(parents);
-  }
-  for (Hypothesis& h : alive) finished.push_back(std::move(h));
-  const auto best =
-      std::max_element(finished.begin(), finished.end(),
-                       [](const Hypothesis& a, const Hypothesis& b) { return a.score < b.score; });
-  return best->tokens;
 }
 
 Vocab build_seq2seq_vocab(const PairCorpus& corpus) {
