@@ -17,17 +17,24 @@ void require_two_tokens(std::span<const int32_t> ids) {
     throw Error("need at least 2 tokens to measure perplexity, got " + std::to_string(ids.size()));
 }
 
-// The steps ids[start .. start+n-1] from `state`, scored token by token, for a chunk whose
-// cross-entropy sum was not finite: token_losses names the token.
-void name_non_finite_token(LanguageModel& model, std::span<const int32_t> ids, int64_t start,
-                           int64_t n, const LMState& state) {
-  Tensor x, y;
-  embed_tokens(model, ids.subspan(start, n), x);
+// Recurrent outputs y [n,1,F] of the model reading the n ids from `state` (empty: zeros).
+void read_sequence(LanguageModel& model, std::span<const int32_t> ids, const LMState& state,
+                   Tensor& x, Tensor& y) {
+  const int64_t n = static_cast<int64_t>(ids.size());
+  embed_tokens(model, ids, x);
   x.reshape({n, 1, x.dim(1)});
   const bool lstm = has_cell_state(model.config().cell);
   model.rnn().forward(x, state.h.empty() ? nullptr : &state.h,
                       lstm && !state.c.empty() ? &state.c : nullptr, y, nullptr, nullptr, false,
                       nullptr);
+}
+
+// For a chunk of the stream (the steps ids[start .. start+n-1] from `state`) whose summed
+// cross-entropy was not finite: the chunk again, scored by token_losses, which names the token.
+[[noreturn]] void name_non_finite_token(LanguageModel& model, std::span<const int32_t> ids,
+                                        int64_t start, int64_t n, const LMState& state) {
+  Tensor x, y;
+  read_sequence(model, ids.subspan(start, n), state, x, y);
   token_losses(model, y.data(), n, ids.data() + start + 1, start + 1);
   throw Error("the model's outputs overflow: the cross-entropy of tokens " +
               std::to_string(start + 1) + ".." + std::to_string(start + n) +
@@ -70,9 +77,7 @@ Perplexity evaluate_windows(LanguageModel& model, std::span<const int32_t> ids, 
   LossResult total;
   for (int64_t start = 0; start < predictions; start += window) {
     const int64_t n = std::min(window, predictions - start);
-    embed_tokens(model, ids.subspan(start, n), x);
-    x.reshape({n, 1, x.dim(1)});
-    model.rnn().forward(x, nullptr, nullptr, y, nullptr, nullptr, false, nullptr);
+    read_sequence(model, ids.subspan(start, n), LMState{}, x, y);
     LossResult r = token_losses(model, y.data(), n, ids.data() + start + 1, start + 1);
     total.loss_sum += r.loss_sum;
     total.count += r.count;
