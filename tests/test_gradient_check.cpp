@@ -1,7 +1,10 @@
 // Finite-difference gradient checks for every layer and option: recurrent layers of each cell in
 // both directions, stacks with dropout, embedding and one-hot input, tied output weights,
-// ignore_index, and the initial/final state gradients.
+// ignore_index, and the initial/final state gradients; and the checker's own rules.
+#include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
+
+#include <algorithm>
 
 #include "gradient_check.h"
 #include "rnnkit/cross_entropy.h"
@@ -20,6 +23,40 @@ using testing::random_tensor;
 
 void clear_grads(const ParameterList& params) {
   for (Parameter* p : params) p->grad.zero();
+}
+
+// The checker itself: an entry whose estimate depends on the step size is skipped, and a tensor
+// with too few checked entries fails. f(x) = sum relu(x - 0.75 eps) at x = 0 has a kink inside
+// the step: the central difference is 1/8 with step eps and 0 with eps/2.
+double kinked_sum(const Tensor& x, int64_t kinked) {
+  double s = 0;
+  for (int64_t i = 0; i < x.numel(); ++i) s += std::max(0.0, x[i] - (i < kinked ? 0.75e-2 : -1.0));
+  return s;
+}
+
+TEST(GradientCheck, FailsWhenEveryEntryIsSkipped) {
+  Tensor x({4}), grad({4});
+  EXPECT_NONFATAL_FAILURE(
+      expect_gradients_match([&] { return kinked_sum(x, 4); }, {{"x", &x, &grad}}),
+      "only 0 of 4 entries could be checked");
+}
+
+TEST(GradientCheck, RequiresTheMinimumFractionOfCheckedEntries) {
+  // Entries 0 and 1 sit on the kink; 2 and 3 are on the linear part (gradient 1).
+  Tensor x({4}), grad({4});
+  grad[2] = grad[3] = 1.0f;
+  auto objective = [&] { return kinked_sum(x, 2); };
+  EXPECT_NONFATAL_FAILURE(expect_gradients_match(objective, {{"x", &x, &grad}}),
+                          "only 2 of 4 entries could be checked");
+  expect_gradients_match(objective, {{"x", &x, &grad}}, 24, 1e-2, 2e-3, 2e-2, 0.5);
+}
+
+TEST(GradientCheck, FailsOnAWrongGradient) {
+  Tensor x({3}), grad({3});
+  grad[0] = grad[2] = 1.0f;
+  grad[1] = 0.5f;  // the true gradient is 1 everywhere
+  EXPECT_NONFATAL_FAILURE(
+      expect_gradients_match([&] { return kinked_sum(x, 0); }, {{"x", &x, &grad}}), "x[1]");
 }
 
 struct StackCase {

@@ -4,7 +4,7 @@
 Run with Debian's python (python3-torch 1.13 is installed for it only):
 
     /usr/bin/python3 tools/make_fixtures.py            # (re)write tests/fixtures/
-    /usr/bin/python3 tools/make_fixtures.py --check    # re-read and verify the files there
+    /usr/bin/python3 tools/make_fixtures.py --check    # re-read and verify the files it makes
     /usr/bin/python3 tools/make_fixtures.py --out DIR  # write somewhere else
 
 Every case has its own fixed seed and the computation is single-threaded, so rerunning
@@ -630,6 +630,83 @@ def check_train_file(path: str, text: str) -> None:
 
 
 # --------------------------------------------------------------------------------------------
+# 4. Evaluation fixtures: the perplexity of a token stream, whole and in windows
+
+EVAL_TOKENS, EVAL_WINDOW, EVAL_WEIGHT_SCALE = 600, 50, 3.0
+EVAL_SEMANTICS = (
+    "ids is one token stream of N tokens. whole: the model reads ids[0 .. N-2] as one sequence "
+    "from zero states (model(ids[:-1])) and predicts ids[t+1] at every t; cross_entropy is the "
+    "mean over the N-1 predictions. windows: the predictions are cut into windows of `window`: "
+    "window k reads ids[kW .. (k+1)W-1] alone, every direction from zero states, and predicts "
+    "ids[kW+1 .. (k+1)W]; the last window is shorter; window_cross_entropy is the mean over all "
+    "N-1 predictions"
+)
+EVAL_CASES = {
+    "eval_lstm_l2_bi_emb": dict(cell="lstm", L=2, bidirectional=True, E=LM_E),
+    "eval_gru_l3_bi_emb": dict(cell="gru", L=3, bidirectional=True, E=LM_E),
+    "eval_rnn_tanh_l1_bi_onehot": dict(cell="rnn_tanh", L=1, bidirectional=True, E=0),
+    "eval_lstm_l2_uni_emb": dict(cell="lstm", L=2, bidirectional=False, E=LM_E),
+}
+
+
+def stream_cross_entropies(model: LM, ids: torch.Tensor, window: int) -> Tuple[float, float]:
+    """Mean cross-entropy of the stream read whole, and read in independent windows."""
+    with torch.no_grad():
+        logits = model(ids[:-1].unsqueeze(1))[0].squeeze(1)
+        whole = F.cross_entropy(logits, ids[1:]).item()
+        total = 0.0
+        for start in range(0, len(ids) - 1, window):
+            inputs = ids[start : start + window]
+            targets = ids[start + 1 : start + window + 1]
+            inputs = inputs[: len(targets)]
+            logits = model(inputs.unsqueeze(1))[0].squeeze(1)
+            total += F.cross_entropy(logits, targets, reduction="sum").item()
+    return whole, total / (len(ids) - 1)
+
+
+def make_eval_case(stem: str, cell: str, L: int, bidirectional: bool, E: int):
+    torch.manual_seed(case_seed(stem))
+    config = lm_config(cell, LM_V, E, LM_H, L, bidirectional)
+    model = lm_from_config(config)
+    with torch.no_grad():
+        # PyTorch's init gives H = 5 units too little context to change a prediction much; larger
+        # weights make whole and windowed readings (and the directions' states) matter.
+        for name, p in model.named_parameters():
+            p.mul_(EVAL_WEIGHT_SCALE if name.startswith(("rnn.", "fc.")) else 1.0)
+    ids = torch.randint(0, LM_V, (EVAL_TOKENS,))
+    model.double()
+    whole, windows = stream_cross_entropies(model, ids, EVAL_WINDOW)
+    tensors = dict(model.state_dict())
+    tensors.update({"input.ids": ids, "expected.cross_entropy": torch.tensor(whole),
+                    "expected.window_cross_entropy": torch.tensor(windows)})
+    fixture = {"tokens": EVAL_TOKENS, "window": EVAL_WINDOW, "semantics": EVAL_SEMANTICS,
+               "reference": "torch float64, stored as F32"}
+    return tensors, {"rnnkit.config": json.dumps(config), "fixture": json.dumps(fixture)}
+
+
+def check_eval_file(path: str) -> None:
+    tensors, metadata = load_torch(path)
+    config = json.loads(metadata["rnnkit.config"])
+    fixture = json.loads(metadata["fixture"])
+    model = lm_from_config(config).double()
+    params = {k: v for k, v in tensors.items() if not k.startswith(("input.", "expected."))}
+    model.load_state_dict(params, strict=True)
+    expected = set(params) | {"input.ids", "expected.cross_entropy", "expected.window_cross_entropy"}
+    assert set(tensors) == expected, f"{path}: {sorted(set(tensors) ^ expected)}"
+    ids = tensors["input.ids"].long()
+    assert ids.shape == (fixture["tokens"],) and torch.equal(ids.double(), tensors["input.ids"])
+    window = fixture["window"]
+    assert (len(ids) - 1) % window, f"{path}: the last window should be a short one"
+    whole, windows = stream_cross_entropies(model, ids, window)
+    for name, value in (("cross_entropy", whole), ("window_cross_entropy", windows)):
+        stored = tensors["expected." + name].item()
+        assert abs(stored - value) <= 1e-6 * value, f"{path}: expected.{name} is {stored}, not {value}"
+    # The two readings must differ by ten times the tests' tolerance (1e-5), or a test could
+    # not tell them apart.
+    assert abs(whole - windows) > 1e-4 * whole, f"{path}: whole and windowed readings agree"
+
+
+# --------------------------------------------------------------------------------------------
 
 
 def all_cases() -> List[Tuple[str, Callable[[], Tuple[dict, dict]]]]:
@@ -638,7 +715,15 @@ def all_cases() -> List[Tuple[str, Callable[[], Tuple[dict, dict]]]]:
               for stem, spec in OPTIM_CASES.items()]
     cases += [(stem, lambda s=stem, st=st: make_train_case(s, st))
               for stem, st in TRAIN_CASES.items()]
+    cases += [(stem, lambda s=stem, kw=kw: make_eval_case(s, **kw))
+              for stem, kw in EVAL_CASES.items()]
     return cases
+
+
+def made_files() -> List[str]:
+    """The files this script writes: the only ones --check verifies. tests/fixtures/ also holds
+    files of other tools (tests/fixtures/README.md says which), which it leaves alone."""
+    return [TRAIN_TEXT_FILE] + [stem + ".safetensors" for stem, _ in all_cases()]
 
 
 def generate(out_dir: str) -> None:
@@ -651,24 +736,26 @@ def generate(out_dir: str) -> None:
 
 
 def check(fixture_dir: str) -> None:
+    missing = [name for name in made_files() if not os.path.isfile(os.path.join(fixture_dir, name))]
+    assert not missing, f"{fixture_dir} lacks {missing}: rerun tools/make_fixtures.py"
     with open(os.path.join(fixture_dir, TRAIN_TEXT_FILE), encoding="utf-8", newline="") as f:
         text = f.read()
     assert text == TRAIN_TEXT, f"{TRAIN_TEXT_FILE} differs from the generator's text"
-    expected_files = {stem + ".safetensors" for stem, _ in all_cases()}
-    expected_files |= {TRAIN_TEXT_FILE, "README.md"}
-    present = set(os.listdir(fixture_dir))
-    assert present <= expected_files, f"unexpected files: {sorted(present - expected_files)}"
     for stem, _ in all_cases():
         path = os.path.join(fixture_dir, stem + ".safetensors")
         if stem.startswith("lm_"):
             check_lm_file(path)
         elif stem.startswith("optim_"):
             check_optim_file(path)
+        elif stem.startswith("eval_"):
+            check_eval_file(path)
         else:
             check_train_file(path, text)
-    total = sum(os.path.getsize(os.path.join(fixture_dir, name)) for name in present)
+    total = sum(os.path.getsize(os.path.join(fixture_dir, name)) for name in made_files())
     assert total < 2_000_000, f"fixtures take {total} bytes, keep them under 2 MB"
-    print(f"{len(all_cases())} fixture files OK, {total} bytes in {fixture_dir}")
+    others = sorted(set(os.listdir(fixture_dir)) - set(made_files()) - {"README.md"})
+    print(f"{len(made_files())} fixture files OK, {total} bytes in {fixture_dir}; "
+          f"{len(others)} entries of other tools not checked here: {', '.join(others)}")
 
 
 def main() -> None:
@@ -684,7 +771,7 @@ def main() -> None:
         check(args.out)
     else:
         generate(args.out)
-        print(f"wrote {len(all_cases())} fixture files and {TRAIN_TEXT_FILE} to {args.out}")
+        print(f"wrote {len(made_files())} fixture files to {args.out}")
 
 
 if __name__ == "__main__":

@@ -14,13 +14,23 @@ struct Perplexity {
   double bits_per_token() const { return cross_entropy / std::log(2.0); }
 };
 
-// DESIGN.md's perplexity of a text: predict token t+1 from tokens 0..t over the whole stream,
-// from a zero state carried through the whole stream (no resets), dropout off. The stream runs
-// as one sequence, `chunk` steps per forward pass.
+// DESIGN.md's perplexity of a text: predict token t+1 for every t when the model reads
+// ids[0 .. N-2] as one sequence from a zero state, dropout off, as PyTorch's model(ids[:-1]).
+// A unidirectional model carries its state through the stream, `chunk` steps per forward pass
+// (token t+1 is predicted from tokens 0..t). A bidirectional model's reverse directions start
+// at the end of the stream, so they have read the predicted token: the figure is PyTorch's, not
+// a language model's perplexity; it runs checkpointed in chunks (train/bidirectional_stream.h).
+// Error when a cross-entropy is not finite, naming the token.
 Perplexity evaluate_stream(LanguageModel& model, std::span<const int32_t> ids, int64_t chunk = 256);
 
+// The stream's predictions in windows of `window`: window k predicts tokens kW+1 .. (k+1)W from
+// ids[kW .. (k+1)W - 1] alone, every direction from a zero state, as PyTorch's
+// model(ids[kW : (k+1)W]); the last window may be shorter. Error on a non-finite cross-entropy.
+Perplexity evaluate_windows(LanguageModel& model, std::span<const int32_t> ids, int64_t window);
+
 // Independent sequences (poems: <START> ... <EOP>), each from a zero state, batched and
-// length-bucketed; every token after the first of each sequence is predicted.
+// length-bucketed; every token after the first of each sequence is predicted. Error when the
+// cross-entropy of a batch is not finite.
 Perplexity evaluate_sequences(LanguageModel& model, const std::vector<std::vector<int32_t>>& seqs,
                               int32_t pad_id, int64_t batch = 128, int64_t max_length = 0);
 

@@ -1,6 +1,7 @@
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "cli/command.h"
 #include "cli/precision_option.h"
@@ -18,6 +19,7 @@ struct EvalArgs {
   std::string model, text, poems, vocab;
   bool json = false;
   int threads = 0;
+  std::optional<int64_t> window;
 };
 
 // One poem per line, each evaluated from a zero state as <START> poem <EOP>.
@@ -46,13 +48,17 @@ std::vector<std::vector<int32_t>> poem_sequences(const std::string& path, const 
 void run_eval(const EvalArgs& a) {
   if (a.text.empty() == a.poems.empty())
     throw Error("give exactly one of --text FILE or --poems FILE");
+  if (a.window && a.text.empty()) throw Error("--window applies to --text only");
+  if (a.window && *a.window < 1)
+    throw Error("--window must be a positive number of tokens, got " + std::to_string(*a.window));
   if (a.threads > 0) set_num_threads(a.threads);
   LoadedLanguageModel loaded = load_language_model(a.model, a.vocab);
   if (!loaded.vocab) throw Error(loaded.path + " holds no vocabulary; pass --vocab FILE");
   Perplexity p;
   if (!a.text.empty()) {
     std::vector<int32_t> ids = encode_text_file(a.text, *loaded.vocab);
-    p = evaluate_stream(*loaded.model, ids);
+    p = a.window ? evaluate_windows(*loaded.model, ids, *a.window)
+                 : evaluate_stream(*loaded.model, ids);
   } else {
     p = evaluate_sequences(*loaded.model, poem_sequences(a.poems, *loaded.vocab),
                            *loaded.vocab->pad_id());
@@ -77,7 +83,11 @@ void setup_eval(CLI::App& app) {
                  "model file, or run directory (its best.safetensors, else last.safetensors)")
       ->required();
   app.add_option("--text", a->text,
-                 "text file: perplexity of the whole file, state carried throughout");
+                 "text file: perplexity of the whole file read as one sequence from a zero state "
+                 "(a bidirectional model's reverse direction starts at the end of the file)");
+  app.add_option("--window", a->window,
+                 "with --text: cut the file into windows of N predictions, each read on its own "
+                 "from a zero state in every direction");
   app.add_option("--poems", a->poems, "poem file, one poem per line, each from a zero state");
   app.add_option("--vocab", a->vocab, "vocabulary JSON file (when the model file has none)");
   app.add_flag("--json", a->json,

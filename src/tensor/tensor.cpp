@@ -53,6 +53,7 @@ Tensor::Tensor(const Tensor& other) : shape_(other.shape_), numel_(other.numel_)
 Tensor& Tensor::operator=(const Tensor& other) {
   if (this == &other) return *this;
   resize(other.shape_);
+  numel_ = other.numel_;  // a default (empty) tensor has shape {} like a scalar, but no element
   if (numel_) std::memcpy(data_, other.data_, numel_ * sizeof(float));
   return *this;
 }

@@ -6,12 +6,49 @@
 #include "rnnkit/cross_entropy.h"
 #include "rnnkit/error.h"
 #include "rnnkit/poem_batcher.h"
+#include "train/bidirectional_stream.h"
+#include "train/token_losses.h"
 
 namespace rnnkit {
+namespace {
 
-Perplexity evaluate_stream(LanguageModel& model, std::span<const int32_t> ids, int64_t chunk) {
+void require_two_tokens(std::span<const int32_t> ids) {
   if (ids.size() < 2)
     throw Error("need at least 2 tokens to measure perplexity, got " + std::to_string(ids.size()));
+}
+
+// Recurrent outputs y [n,1,F] of the model reading the n ids from `state` (empty: zeros).
+void read_sequence(LanguageModel& model, std::span<const int32_t> ids, const LMState& state,
+                   Tensor& x, Tensor& y) {
+  const int64_t n = static_cast<int64_t>(ids.size());
+  embed_tokens(model, ids, x);
+  x.reshape({n, 1, x.dim(1)});
+  const bool lstm = has_cell_state(model.config().cell);
+  model.rnn().forward(x, state.h.empty() ? nullptr : &state.h,
+                      lstm && !state.c.empty() ? &state.c : nullptr, y, nullptr, nullptr, false,
+                      nullptr);
+}
+
+// For a chunk of the stream (the steps ids[start .. start+n-1] from `state`) whose summed
+// cross-entropy was not finite: the chunk again, scored by token_losses, which names the token.
+[[noreturn]] void name_non_finite_token(LanguageModel& model, std::span<const int32_t> ids,
+                                        int64_t start, int64_t n, const LMState& state) {
+  Tensor x, y;
+  read_sequence(model, ids.subspan(start, n), state, x, y);
+  token_losses(model, y.data(), n, ids.data() + start + 1, start + 1);
+  throw Error("the model's outputs overflow: the cross-entropy of tokens " +
+              std::to_string(start + 1) + ".." + std::to_string(start + n) +
+              " of the text is not finite");
+}
+
+}  // namespace
+
+Perplexity evaluate_stream(LanguageModel& model, std::span<const int32_t> ids, int64_t chunk) {
+  require_two_tokens(ids);
+  if (model.config().bidirectional) {
+    LossResult total = bidirectional_stream_loss(model, ids, chunk);
+    return {total.mean(), total.count};
+  }
   LMState state;
   LossResult total;
   TokenBatch batch;
@@ -22,7 +59,26 @@ Perplexity evaluate_stream(LanguageModel& model, std::span<const int32_t> ids, i
     batch.batch = 1;
     batch.inputs.assign(ids.begin() + start, ids.begin() + start + n);
     batch.targets.assign(ids.begin() + start + 1, ids.begin() + start + n + 1);
+    const LMState before = state;
     LossResult r = model.forward_backward(batch, state, false, false, nullptr);
+    if (!std::isfinite(r.loss_sum)) name_non_finite_token(model, ids, start, n, before);
+    total.loss_sum += r.loss_sum;
+    total.count += r.count;
+  }
+  return {total.mean(), total.count};
+}
+
+Perplexity evaluate_windows(LanguageModel& model, std::span<const int32_t> ids, int64_t window) {
+  require_two_tokens(ids);
+  if (window < 1)
+    throw Error("the window must hold at least 1 token, got " + std::to_string(window));
+  const int64_t predictions = static_cast<int64_t>(ids.size()) - 1;
+  Tensor x, y;
+  LossResult total;
+  for (int64_t start = 0; start < predictions; start += window) {
+    const int64_t n = std::min(window, predictions - start);
+    read_sequence(model, ids.subspan(start, n), LMState{}, x, y);
+    LossResult r = token_losses(model, y.data(), n, ids.data() + start + 1, start + 1);
     total.loss_sum += r.loss_sum;
     total.count += r.count;
   }
@@ -41,6 +97,10 @@ Perplexity evaluate_sequences(LanguageModel& model, const std::vector<std::vecto
   while (batcher.next(batch)) {
     LMState state;
     LossResult r = model.forward_backward(batch, state, false, false, nullptr);
+    if (!std::isfinite(r.loss_sum))
+      throw Error("the model's outputs overflow: the cross-entropy of a batch of " +
+                  std::to_string(batch.batch) + " sequences of up to " +
+                  std::to_string(batch.steps) + " tokens is not finite");
     total.loss_sum += r.loss_sum;
     total.count += r.count;
   }

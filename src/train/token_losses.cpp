@@ -1,0 +1,66 @@
+#include "train/token_losses.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "rnnkit/cross_entropy.h"
+#include "rnnkit/error.h"
+
+namespace rnnkit {
+namespace {
+
+// The error for m rows of logits whose summed cross-entropy is not finite, naming the first row
+// (token first_target + row) that is not; searched row by row only on failure.
+Error non_finite_error(const float* logits, int64_t m, int64_t V, const int32_t* targets,
+                       int64_t first_target) {
+  for (int64_t r = 0; r < m; ++r) {
+    const double loss =
+        softmax_cross_entropy(logits + r * V, 1, V, V, targets + r, kIgnoreIndex, nullptr, 0)
+            .loss_sum;
+    if (!std::isfinite(loss))
+      return Error("the model's outputs overflow: the cross-entropy of token " +
+                   std::to_string(first_target + r) + " of the text is " +
+                   (std::isnan(loss) ? "nan" : "inf") +
+                   ", so the perplexity is undefined (are the weights finite and sane?)");
+  }
+  return Error("the model's outputs overflow: the cross-entropy of tokens " +
+               std::to_string(first_target) + ".." + std::to_string(first_target + m - 1) +
+               " of the text is not finite");
+}
+
+}  // namespace
+
+void embed_tokens(LanguageModel& model, std::span<const int32_t> ids, Tensor& x) {
+  const int64_t n = static_cast<int64_t>(ids.size());
+  if (Embedding* embedding = model.embedding()) {
+    x.resize({n, embedding->embedding_dim()});
+    embedding->forward(ids, x.data());
+  } else {
+    x.resize({n, model.config().vocab_size});
+    one_hot(ids, model.config().vocab_size, x.data());
+  }
+}
+
+LossResult token_losses(LanguageModel& model, const float* y, int64_t n, const int32_t* targets,
+                        int64_t first_target) {
+  const Linear& fc = model.fc();
+  const int64_t F = fc.in_features(), V = fc.out_features();
+  // About 16 MB of logits at a time, as the training path does.
+  const int64_t block = std::max<int64_t>(1, (int64_t{1} << 22) / V);
+  Tensor logits;
+  LossResult total;
+  for (int64_t r0 = 0; r0 < n; r0 += block) {
+    const int64_t m = std::min(block, n - r0);
+    logits.resize({m, V});
+    fc.forward(y + r0 * F, F, m, logits.data(), V);
+    CrossEntropySum ce =
+        softmax_cross_entropy(logits.data(), m, V, V, targets + r0, kIgnoreIndex, nullptr, 0);
+    if (!std::isfinite(ce.loss_sum))
+      throw non_finite_error(logits.data(), m, V, targets + r0, first_target + r0);
+    total.loss_sum += ce.loss_sum;
+    total.count += ce.count;
+  }
+  return total;
+}
+
+}  // namespace rnnkit
