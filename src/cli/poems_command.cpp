@@ -48,11 +48,11 @@ struct ScoreArgs {
 
 // "auto": blocks of lines (the output of `rnnkit poem`) when the text has a blank line or no
 // line holds more than one couplet, else one poem per line (`poems prepare`'s train.txt).
-bool poems_in_blocks(const std::string& text, const std::string& layout) {
+bool poems_in_blocks(const std::string& text, const std::string& layout, const std::string& path) {
   if (layout != "auto") return layout == "blocks";
   if (text.find("\n\n") != std::string::npos || text.find("\n\r\n") != std::string::npos)
     return true;
-  for (const std::u32string& line : split_poems(text, false, "the poems")) {
+  for (const std::u32string& line : split_poems(text, false, path)) {
     if (verse_lines(line).size() > 2) return false;
   }
   return true;
@@ -60,7 +60,7 @@ bool poems_in_blocks(const std::string& text, const std::string& layout) {
 
 std::vector<std::u32string> read_poems(const std::string& path, const std::string& layout) {
   const std::string text = read_file(path);
-  std::vector<std::u32string> poems = split_poems(text, poems_in_blocks(text, layout), path);
+  std::vector<std::u32string> poems = split_poems(text, poems_in_blocks(text, layout, path), path);
   if (poems.empty()) throw Error(path + " holds no poems");
   return poems;
 }
