@@ -222,6 +222,13 @@ TEST(PoemWriter, RejectsBadInput) {
   six.form = 6;
   fails(six, "5 or 7");
   fails(start_request("床前,明月"), "\",\"");
+  PoemRequest short_first = start_request("床前明月，疑是地上霜");
+  short_first.form = 5;
+  fails(short_first, "the start line has 4 characters, not the 5");
+  fails(start_request("床前明月光，，疑是"), "empty line");
+  PoemRequest too_many = start_request("床前明月光，疑是地上霜，举头望明月");
+  too_many.lines = 2;
+  fails(too_many, "3 lines, more than the poem's 2");
   fails(start_request("床前明月a"), "only Han");
   fails(acrostic_request("春夏秋冬风花雪月山水天人日夜江河云"), "at most 16");
   fails(acrostic_request("春a"), "\"a\"");

@@ -1,22 +1,24 @@
-# Turns web/index.html into a C++ source defining rnnkit::serve::index_html(), so the page is part
-# of the binary. Run as: cmake -DINPUT=index.html -DOUTPUT=web_page.cpp -P embed_page.cmake
+# Turns a file into a C++ source defining `std::string_view NAMESPACE::FUNCTION()` (declared in
+# HEADER), so the file is part of the binary: the server's web page, the poem rhyme table. Run as:
+# cmake -DINPUT=index.html -DOUTPUT=web_page.cpp -DHEADER=serve/web_page.h
+#       -DNAMESPACE=rnnkit::serve -DFUNCTION=index_html -P embed_page.cmake
 file(READ "${INPUT}" bytes HEX)
-# A byte array rather than a raw string literal: no delimiter can clash with the page's text.
+# A byte array rather than a raw string literal: no delimiter can clash with the file's text.
 string(REGEX REPLACE "([0-9a-f][0-9a-f])" "'\\\\x\\1'," bytes "${bytes}")
 string(REGEX REPLACE "(([^,]*,){16})" "\\1\n    " bytes "${bytes}")
 file(WRITE "${OUTPUT}" "// Generated from ${INPUT} by web/embed_page.cmake; do not edit.
-#include \"serve/web_page.h\"
+#include \"${HEADER}\"
 
-namespace rnnkit::serve {
+namespace ${NAMESPACE} {
 namespace {
 
-constexpr char kIndexHtml[] = {
+constexpr char kBytes[] = {
     ${bytes}
 };
 
 }  // namespace
 
-std::string_view index_html() { return {kIndexHtml, sizeof kIndexHtml}; }
+std::string_view ${FUNCTION}() { return {kBytes, sizeof kBytes}; }
 
-}  // namespace rnnkit::serve
+}  // namespace ${NAMESPACE}
 ")

@@ -19,13 +19,25 @@ constexpr int kMaxPoemLines = 16;
 constexpr int kMaxPoemStyleLength = 1000;  // characters
 
 struct PoemRequest {
-  // The first line (5 or 7 Han characters), or when `form` is given its first characters.
+  // The first line (5 or 7 Han characters), or when `form` is given its first characters; or
+  // several lines separated by verse marks (床前明月光，疑是地上霜), all but the last complete.
   // One trailing verse mark (床前明月光，) is accepted and dropped.
   std::string start;
   // Head characters, one per line: an acrostic. Exactly one of start and acrostic is given.
   std::string acrostic;
   int form = 0;   // 5 or 7 characters per line; 0: the length of the start line, 5 for an acrostic
-  int lines = 0;  // 1..kMaxPoemLines; 0: the acrostic's length, else 4
+  int lines = 0;  // 1..kMaxPoemLines; 0: the acrostic's length, else 4 (or the start's lines)
+  // Rhyme (押韵): lines 2, 4, 6, ... end on characters of one rhyme group of the pronunciation
+  // table (RhymeTable::shipped()) and one tone class, level unless the start decides otherwise,
+  // each rhyme character used once while others remain. The rhyme is that of the start's second
+  // line when given, else of its first line when that ends level, else of the first rhyming
+  // character drawn. With `tones` and a first line that rhymes (首句入韵), line 1 rhymes too.
+  bool rhyme = false;
+  // Tonal template of regulated verse (tonal_pattern.h): the bound characters of every line (2nd,
+  // 4th, 6th, last) take the template's tone. The opening (平起/仄起) is that of the start line's
+  // second character, else of the first drawn one; the first line rhymes when the start's ends
+  // level, else as usual_opening(form) says.
+  bool tones = false;
   // Text that sets the poem's mood without being printed, like the prefix words of the PyTorch
   // Tang-poetry tutorial: the model reads <START> + style (+ 。 unless it already ends a
   // sentence with 。！？) and the poem follows in the same sequence, without a second <START>,
@@ -47,10 +59,15 @@ struct Poem {
 // characters are fed to the model in their places rather than drawn. Text in either script is
 // converted with OpenCC to the vocabulary's script (a character the conversion takes out of the
 // vocabulary keeps its original form). on_piece receives every character, and "\n" after each 。.
+// With `rhyme` or `tones` the drawn characters are also masked by those rules (a character the
+// table lacks is never drawn where they bind); where the rules leave no character they are
+// relaxed in this order: a rhyme character may repeat, the template is dropped, the rhyme is
+// dropped. Given characters (start, acrostic heads) are kept even when they break the rules.
 // Errors: invalid sampling options; a model that cannot write poems (word level, no bos, no ，
 // or 。, no Han characters, a vocabulary of another size); a missing, empty or doubly given
 // start/acrostic; a start line that is not Han characters, not 5 or 7 of them without `form`, or
-// longer than the form; an acrostic longer than kMaxPoemLines or holding other than Han
+// longer than the form; a start whose lines other than its last are not complete, or that has
+// more lines than `lines`; an acrostic longer than kMaxPoemLines or holding other than Han
 // characters; a form other than 5 or 7; lines outside 1..kMaxPoemLines or, for an acrostic,
 // different from its length; characters that no conversion brings into the vocabulary (named).
 Poem write_poem(LanguageModel& model, const Vocab& vocab, const PoemRequest& request,

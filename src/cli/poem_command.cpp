@@ -93,8 +93,10 @@ void setup_poem(CLI::App& app) {
   auto a = std::make_shared<PoemArgs>();
   PoemRequest& r = a->request;
   add_model_flags(app, a->model);
-  auto* start = app.add_option("-s,--start", r.start,
-                               "first line to continue (5 or 7 characters, or fewer with --form)");
+  auto* start =
+      app.add_option("-s,--start", r.start,
+                     "first line to continue (5 or 7 characters, or fewer with --form), or "
+                     "lines separated by ，");
   auto* acrostic = app.add_option("-a,--acrostic", r.acrostic,
                                   "acrostic: each line starts with the next of these characters")
                        ->excludes(start);
@@ -102,6 +104,10 @@ void setup_poem(CLI::App& app) {
                  "characters per line, 5 or 7 (default: the start line's length; 5 for an "
                  "acrostic)");
   app.add_option("-l,--lines", r.lines, "lines (default: 4, or the acrostic's length; at most 16)");
+  app.add_flag("--rhyme", r.rhyme,
+               "lines 2, 4, ... end on one rhyme (rhyme group and tone of models/tang_rhymes.tsv)");
+  app.add_flag("--tones", r.tones,
+               "follow the tonal template of regulated verse (平起 or 仄起, set by line 1)");
   app.add_option("--style", r.style,
                  "text read before the poem to set its mood; it is not printed");
   app.add_option("-c,--count", a->count, "poems to write (poem k uses seed + k)")

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "generate/poem_constraints.h"
 #include "rnnkit/error.h"
 #include "rnnkit/poem_corpus.h"
 #include "rnnkit/script_converter.h"
@@ -93,6 +94,22 @@ std::vector<int32_t> char_ids(const std::u32string& text, const Vocab& vocab,
   return ids;
 }
 
+// The lines of a start ("床前明月光，疑是地上霜" or one line), split at verse marks; a trailing
+// mark is dropped.
+std::vector<std::u32string> split_start(const std::u32string& start) {
+  std::vector<std::u32string> lines;
+  if (start.empty()) return lines;
+  size_t begin = 0;
+  for (size_t i = 0; i <= start.size(); ++i) {
+    if (i < start.size() && !is_verse_punctuation(start[i])) continue;
+    if (i == begin && !(i == start.size() && !lines.empty()))
+      throw Error("the start has an empty line: a verse mark must follow a line's characters");
+    if (i > begin) lines.push_back(start.substr(begin, i - begin));
+    begin = i + 1;
+  }
+  return lines;
+}
+
 void require_han(const std::u32string& text, std::string_view what) {
   std::u32string other;
   for (char32_t c : text) {
@@ -106,7 +123,8 @@ void require_han(const std::u32string& text, std::string_view what) {
 // What write_poem will do: every check on the request, before the model runs.
 struct PoemPlan {
   int form = 5, lines = 4;
-  std::vector<int32_t> start, heads, prefix;  // prefix: <START> + style
+  std::vector<std::vector<int32_t>> given;  // the start's characters, line by line
+  std::vector<int32_t> heads, prefix;       // prefix: <START> + style
   int32_t comma = 0, period = 0;
 };
 
@@ -132,12 +150,12 @@ PoemPlan plan_poem(const LanguageModel& model, const Vocab& vocab, const PoemReq
     throw Error("a poem has 1 to " + std::to_string(kMaxPoemLines) + " lines, not " +
                 std::to_string(request.lines));
 
-  std::u32string start = trimmed(request.start, "the start line");
+  const std::u32string start = trimmed(request.start, "the start");
   const std::u32string heads = trimmed(request.acrostic, "the acrostic");
   if (!start.empty() && !heads.empty())
     throw Error("give either a start line or an acrostic, not both");
-  if (!start.empty() && is_verse_punctuation(start.back())) start.pop_back();
-  if (start.empty() && heads.empty())
+  const std::vector<std::u32string> start_lines = split_start(start);
+  if (start_lines.empty() && heads.empty())
     throw Error(
         "empty start line: give the first line of a poem (床前明月光) or an acrostic "
         "(藏头:春夏秋冬)");
@@ -154,19 +172,28 @@ PoemPlan plan_poem(const LanguageModel& model, const Vocab& vocab, const PoemReq
       throw Error("an acrostic of " + std::to_string(plan.lines) + " characters makes " +
                   std::to_string(plan.lines) + " lines, not " + std::to_string(request.lines));
   } else {
-    require_han(start, "the start line");
-    const std::u32string converted = in_model_script(start, vocab);
-    const int length = static_cast<int>(converted.size());
-    if (request.form == 0 && length != 5 && length != 7)
-      throw Error("the start line has " + std::to_string(length) +
-                  " characters, but a first line has 5 or 7 (give the form, 5 or 7, to continue "
-                  "a shorter beginning)");
-    plan.form = request.form ? request.form : length;
-    if (length > plan.form)
-      throw Error("the start line has " + std::to_string(length) + " characters, more than the " +
-                  std::to_string(plan.form) + " of a line of this form");
-    plan.start = char_ids(converted, vocab, "the start line");
-    plan.lines = request.lines ? request.lines : 4;
+    for (size_t k = 0; k < start_lines.size(); ++k) {
+      const std::string what =
+          k == 0 ? "the start line" : "line " + std::to_string(k + 1) + " of the start";
+      require_han(start_lines[k], what);
+      const std::u32string converted = in_model_script(start_lines[k], vocab);
+      const int length = static_cast<int>(converted.size());
+      if (k == 0 && request.form == 0 && length != 5 && length != 7)
+        throw Error("the start line has " + std::to_string(length) +
+                    " characters, but a first line has 5 or 7 (give the form, 5 or 7, to "
+                    "continue a shorter beginning)");
+      if (k == 0) plan.form = request.form ? request.form : length;
+      if (length > plan.form || (k + 1 < start_lines.size() && length != plan.form))
+        throw Error(what + " has " + std::to_string(length) + " characters, " +
+                    (length > plan.form ? "more than" : "not") + " the " +
+                    std::to_string(plan.form) + " of a line of this form");
+      plan.given.push_back(char_ids(converted, vocab, what));
+    }
+    const int given = static_cast<int>(plan.given.size());
+    plan.lines = request.lines ? request.lines : std::max(4, given + given % 2);
+    if (given > plan.lines)
+      throw Error("the start has " + std::to_string(given) + " lines, more than the poem's " +
+                  std::to_string(plan.lines));
   }
 
   plan.prefix = {*vocab.bos_id()};
@@ -208,7 +235,8 @@ std::string Poem::text() const {
 Poem write_poem(LanguageModel& model, const Vocab& vocab, const PoemRequest& request,
                 const PieceCallback& on_piece) {
   const PoemPlan plan = plan_poem(model, vocab, request);
-  const std::vector<uint8_t> allowed = han_mask(vocab);
+  PoemConstraints constraints(vocab, RhymeTable::shipped(), han_mask(vocab), request.rhyme,
+                              request.tones, plan.form, plan.lines, plan.given);
 
   LMState state;
   Tensor logits;
@@ -218,17 +246,22 @@ Poem write_poem(LanguageModel& model, const Vocab& vocab, const PoemRequest& req
   std::string couplet;
   auto emit = [&](std::string_view piece) { return !on_piece || on_piece(piece); };
   for (int line = 0; line < plan.lines; ++line) {
+    const size_t given = line < static_cast<int>(plan.given.size())
+                             ? plan.given[static_cast<size_t>(line)].size()
+                             : 0;
     for (int position = 0; position <= plan.form; ++position) {
       int32_t id;
       if (position == plan.form) {
         id = line % 2 == 0 && line + 1 < plan.lines ? plan.comma : plan.period;
       } else if (position == 0 && !plan.heads.empty()) {
         id = plan.heads[static_cast<size_t>(line)];
-      } else if (line == 0 && position < static_cast<int>(plan.start.size())) {
-        id = plan.start[static_cast<size_t>(position)];
+      } else if (static_cast<size_t>(position) < given) {
+        id = plan.given[static_cast<size_t>(line)][static_cast<size_t>(position)];
       } else {
-        id = sample_token(logits.span(), request.sampling, rng, allowed);
+        id =
+            sample_token(logits.span(), request.sampling, rng, constraints.allowed(line, position));
       }
+      if (position < plan.form) constraints.place(line, position, id);
       const std::string& piece = vocab.token(id);
       couplet += piece;
       bool go_on = emit(piece);

@@ -48,6 +48,8 @@ PoemCall parse_poem(std::string_view body, const ServeLimits& limits) {
   request.form = static_cast<int>(fields.integer("form", 5, 7).value_or(request.form));
   request.lines =
       static_cast<int>(fields.integer("lines", 1, kMaxPoemLines).value_or(request.lines));
+  request.rhyme = fields.boolean("rhyme").value_or(false);
+  request.tones = fields.boolean("tones").value_or(false);
   request.sampling = read_sampling(fields);
   call.count = static_cast<int>(fields.integer("count", 1, limits.max_count).value_or(call.count));
   call.stream = fields.boolean("stream").value_or(false);

@@ -112,6 +112,26 @@ try {
   check("regenerate writes another poem of the form", formFault(again, 5, 4) === "" && again !== poem, again);
   check("regenerate moves the seed on", (await page.inputValue("#seed")) === "2");
 
+  await page.check("#rhyme");
+  await page.check("#tones");
+  const ruled = await writeAndWait(page);
+  const ruledApi = await (
+    await fetch(new URL("/v1/poem", url), {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({
+        start: "床前看月光", seed: 2, temperature: model.defaults.temperature, rhyme: true, tones: true,
+      }),
+    })
+  ).json();
+  check(
+    "the 押韵 and 平仄 toggles ask for rhyme and tones",
+    ruled === ruledApi.poems[0].text && ruled !== again,
+    `${ruled} / ${ruledApi.poems[0].text} / ${again}`,
+  );
+  await page.uncheck("#rhyme");
+  await page.uncheck("#tones");
+
   await page.fill("#text", "藏头:春花白日");
   await page.selectOption("#form", "7");
   const acrostic = await writeAndWait(page);

@@ -163,6 +163,14 @@ check "POST /v1/poem equals rnnkit poem for the same seed" \
 check "the poem has 2 couplets of 5-character lines" \
   "[ \"\$(json poem 'all(__import__(\"re\").fullmatch(\"[^，。]{5}，[^，。]{5}。\", c) for c in j[\"poems\"][0][\"couplets\"]) and len(j[\"poems\"][0][\"couplets\"])')\" = 2 ]"
 
+request ruled POST /v1/poem '{"start": "床前看月光", "seed": 2, "rhyme": true, "tones": true}'
+"$rnnkit" poem --model "$tmp/poem_run" --start 床前看月光 --seed 2 --rhyme --tones \
+  >"$tmp/cli_ruled" 2>/dev/null
+"$rnnkit" poem --model "$tmp/poem_run" --start 床前看月光 --seed 2 >"$tmp/cli_free" 2>/dev/null
+json ruled 'j["poems"][0]["text"]' | sed '$d' >"$tmp/server_ruled"
+check "rhyme and tones in POST /v1/poem are rnnkit poem's --rhyme --tones" \
+  "[ \$(status_of ruled) = 200 ] && cmp -s '$tmp/cli_ruled' '$tmp/server_ruled' && ! cmp -s '$tmp/cli_free' '$tmp/server_ruled'"
+
 request acrostic POST /v1/poem '{"acrostic": "春花白日", "form": 7, "temperature": 1.0, "top_k": 20, "top_p": 0.95, "seed": 3}'
 check "an acrostic of 7-character lines starts each line with its head" \
   "[ \"\$(json acrostic '[l[0] for c in j[\"poems\"][0][\"couplets\"] for l in c[:-1].split(\"，\")]')\" = \"['春', '花', '白', '日']\" ] && [ \"\$(json acrostic 'all(__import__(\"re\").fullmatch(\"[^，。]{7}，[^，。]{7}。\", c) for c in j[\"poems\"][0][\"couplets\"])')\" = True ]"
