@@ -44,6 +44,14 @@ void setup_serve(CLI::App& app) {
       ->capture_default_str();
   app.add_option("--queue", o.queue, "requests that may wait for a worker; beyond them 503")
       ->capture_default_str();
+  app.add_option("--max-connections", o.max_connections,
+                 "connections open at once, one thread each (beyond: 503)")
+      ->capture_default_str()
+      ->group("Limits");
+  app.add_option("--request-timeout", o.request_timeout,
+                 "seconds a request's line, headers and body may take to arrive (beyond: 408)")
+      ->capture_default_str()
+      ->group("Limits");
   app.add_option("--max-body", limits.max_body, "largest request body, bytes (beyond: 413)")
       ->capture_default_str()
       ->group("Limits");
