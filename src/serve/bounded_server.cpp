@@ -25,8 +25,9 @@ constexpr std::chrono::milliseconds kLingerTime{1000};
 
 thread_local ConnectionStream* current = nullptr;
 
-// Framing two parsers may read differently is refused before any body is read.
-std::optional<HttpError> framing_error(const httplib::Request& request) {
+// Framing two parsers may read differently, and a body declared too large, are refused before
+// any body is read.
+std::optional<HttpError> framing_error(const httplib::Request& request, size_t max_body) {
   const size_t lengths = request.get_header_value_count("Content-Length");
   const size_t codings = request.get_header_value_count("Transfer-Encoding");
   if (lengths > 0 && codings > 0)
@@ -37,6 +38,8 @@ std::optional<HttpError> framing_error(const httplib::Request& request) {
     if (length.empty() ||
         !std::all_of(length.begin(), length.end(), [](unsigned char c) { return std::isdigit(c); }))
       return HttpError(400, "Content-Length must be a decimal number, got \"" + length + "\"");
+    if (length.size() > 18 || std::stoull(length) > max_body)
+      return HttpError(413, "the request body is too large (--max-body)");
   }
   if (codings > 1 ||
       (codings == 1 &&
@@ -77,8 +80,8 @@ void drain(int socket) {
 
 BoundedServer::BoundedServer(const ConnectionLimits& limits, int max_connections)
     : limits_(limits), max_connections_(max_connections) {
-  set_pre_routing_handler([](const httplib::Request& request, httplib::Response& response) {
-    const std::optional<HttpError> error = framing_error(request);
+  set_pre_routing_handler([this](const httplib::Request& request, httplib::Response& response) {
+    const std::optional<HttpError> error = framing_error(request, limits_.max_body);
     if (!error) return HandlerResponse::Unhandled;
     current->close_after_response();
     set_error(response, *error);

@@ -74,7 +74,7 @@ bool ConnectionStream::fill() {
 
 size_t ConnectionStream::admit(size_t available) {
   if (!in_head_) {
-    const size_t left = limits_.max_body_bytes - body_bytes_;
+    const size_t left = max_body_on_wire() - body_bytes_;
     if (left == 0) refusal_ = Refusal::body_too_large;
     const size_t admitted = std::min(available, left);
     body_bytes_ += admitted;

@@ -12,7 +12,7 @@ namespace rnnkit::serve {
 // timeouts").
 struct ConnectionLimits {
   size_t max_head_bytes = 16 * 1024;  // request line and headers, terminator included
-  size_t max_body_bytes = 0;          // body bytes on the wire, chunk framing included
+  size_t max_body = 0;                // bytes of a body's content (--max-body)
   std::chrono::milliseconds request_timeout{10'000};  // the whole request, head and body
   std::chrono::milliseconds idle_timeout{5'000};      // between requests on a kept-alive connection
   std::chrono::milliseconds write_timeout{5'000};     // each write to a client that does not read
@@ -61,6 +61,9 @@ class ConnectionStream final : public httplib::Stream {
   bool wait_for(short events, Clock::time_point deadline) const;
   // Receives into the empty buffer; false on end of stream, error or timeout (then refusal_).
   bool fill();
+  // Body bytes on the wire, chunk framing included: framing may at most double a body; past
+  // that the body is refused whatever its content.
+  size_t max_body_on_wire() const { return 2 * limits_.max_body + 4096; }
   // How many of the `available` buffered bytes the current budget lets through.
   size_t admit(size_t available);
 

@@ -46,9 +46,7 @@ void validate(const ServeOptions& options) {
 
 ConnectionLimits connection_limits(const ServeOptions& options) {
   ConnectionLimits limits;
-  // Chunk framing may at most double a body's bytes on the wire; past that the body is refused
-  // whatever its payload.
-  limits.max_body_bytes = 2 * options.limits.max_body + 4096;
+  limits.max_body = options.limits.max_body;
   limits.request_timeout = std::chrono::seconds(options.request_timeout);
   return limits;
 }
@@ -113,7 +111,6 @@ void serve(LoadedLanguageModel& loaded, const ServeOptions& options,
   server.new_task_queue = [connection_threads] {
     return new httplib::ThreadPool(static_cast<size_t>(connection_threads));
   };
-  server.set_payload_max_length(options.limits.max_body);
   // Without it Nagle's algorithm holds each small write (a response's body after its headers, an
   // event of a stream) until the client's delayed ACK: 40 ms per request.
   server.set_tcp_nodelay(true);

@@ -44,6 +44,11 @@ check "a 20000-byte chunked body over --max-body 16384 gets 413" "[ '$status' = 
 status=$(curl -s -o /dev/null -w '%{http_code}' --max-time 20 -X POST \
   -H 'Transfer-Encoding: chunked' --data-binary '{"text": "床前看月光"}' "$url/v1/perplexity")
 check "a small chunked body is still served" "[ '$status' = 200 ]"
+started=$(date +%s%N)
+status=$(curl -s -o /dev/null -w '%{http_code}' --max-time 20 -X POST -H 'Content-Length: 100000000' \
+  --data-binary '{}' "$url/v1/perplexity")
+check "a body declared as 100 MB gets 413 before it arrives, not a 408 after waiting for it" \
+  "[ '$status' = 413 ] && [ \$(( (\$(date +%s%N) - started) / 1000000 )) -lt 2500 ]"
 
 { printf 'X-Big: '; head -c 900000 /dev/zero | tr '\0' a; printf '\n'; } >"$tmp/big_header"
 status=$(curl -s -o "$tmp/big_header_answer" -w '%{http_code}' --max-time 20 -H @"$tmp/big_header" "$url/health")
