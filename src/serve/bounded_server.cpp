@@ -144,14 +144,11 @@ bool BoundedServer::process_and_close_socket(int socket) {
 void BoundedServer::serve_connection(int socket) {
   ConnectionStream stream(socket, limits_, stopping_);
   current = &stream;
-  const auto one_range_at_most = [](httplib::Request& request) {
-    if (request.ranges.size() > 1) request.ranges.clear();
-  };
   for (int served = 0; served < kMaxRequestsPerConnection && stream.wait_for_request(); ++served) {
     stream.begin_request();
     bool client_closes = false;
     const bool last = served + 1 == kMaxRequestsPerConnection;
-    const bool answered = process_request(stream, last, client_closes, one_range_at_most);
+    const bool answered = process_request(stream, last, client_closes, nullptr);
     // httplib writes nothing when the request line itself did not arrive whole.
     if (stream.refusal() != Refusal::none && stream.bytes_written() == 0)
       write_error(socket, refusal_error(stream.refusal()));

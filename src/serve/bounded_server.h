@@ -12,7 +12,7 @@ namespace rnnkit::serve {
 // `max_connections` of them open (one thread each, so a slow client never holds up another), and
 // the request framing checked before a body is read: a request with both Content-Length and
 // Transfer-Encoding, or with a transfer coding other than chunked, is refused (request
-// smuggling). A request for several byte ranges gets the whole resource once.
+// smuggling).
 class BoundedServer : public httplib::Server {
  public:
   BoundedServer(const ConnectionLimits& limits, int max_connections);

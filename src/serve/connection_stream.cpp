@@ -3,10 +3,12 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <string_view>
 
 namespace rnnkit::serve {
 namespace {
@@ -26,6 +28,25 @@ void address_of(const sockaddr_storage& address, std::string& ip, int& port) {
     port = ntohs(v6.sin6_port);
   }
   ip = text;
+}
+
+// Removes from `head` a Range header that asks for more than one short range ("bytes=A-B"):
+// the client gets the whole resource once instead.
+void drop_costly_ranges(std::string& head) {
+  constexpr size_t kMaxRangeValue = 64;
+  size_t line_start = head.find('\n') + 1;  // past the request line
+  while (line_start < head.size()) {
+    const size_t line_end = head.find('\n', line_start) + 1;
+    const std::string_view line(head.data() + line_start, line_end - line_start);
+    const size_t colon = line.find(':');
+    const bool costly = colon == 5 && strncasecmp(line.data(), "range", 5) == 0 &&
+                        (line.size() - colon > kMaxRangeValue || line.find(',') != line.npos);
+    if (costly) {
+      head.erase(line_start, line_end - line_start);
+    } else {
+      line_start = line_end;
+    }
+  }
 }
 
 }  // namespace
@@ -53,8 +74,9 @@ bool ConnectionStream::wait_for_request() {
 
 void ConnectionStream::begin_request() {
   deadline_ = Clock::now() + limits_.request_timeout;
-  in_head_ = true;
-  line_length_ = lines_ = head_bytes_ = body_bytes_ = written_ = 0;
+  head_.clear();
+  head_offset_ = body_bytes_ = written_ = 0;
+  head_gathered_ = false;
 }
 
 bool ConnectionStream::fill() {
@@ -72,39 +94,48 @@ bool ConnectionStream::fill() {
   return true;
 }
 
-size_t ConnectionStream::admit(size_t available) {
-  if (!in_head_) {
-    const size_t left = max_body_on_wire() - body_bytes_;
-    if (left == 0) refusal_ = Refusal::body_too_large;
-    const size_t admitted = std::min(available, left);
-    body_bytes_ += admitted;
-    return admitted;
-  }
-  // The head ends after its first empty line ("\r\n" or "\n") that follows the request line;
-  // bytes past it are the body's.
-  size_t admitted = 0;
-  while (admitted < available && in_head_) {
-    if (head_bytes_ == limits_.max_head_bytes) {
+bool ConnectionStream::gather_head() {
+  // The head ends after its first empty line ("\r\n" or "\n") that follows the request line.
+  size_t line_start = 0;
+  for (;;) {
+    if (begin_ == end_ && !fill()) return false;
+    if (head_.size() == limits_.max_head_bytes) {
       refusal_ = Refusal::head_too_large;
-      return admitted;
+      return false;
     }
-    const char byte = buffer_[begin_ + admitted++];
-    ++head_bytes_;
-    if (byte == '\n') {
-      in_head_ = !(line_length_ == 0 && lines_ > 0);
-      ++lines_;
-      line_length_ = 0;
-    } else if (byte != '\r') {
-      ++line_length_;
-    }
+    const char byte = buffer_[begin_++];
+    head_ += byte;
+    if (byte != '\n') continue;
+    const std::string_view line(head_.data() + line_start, head_.size() - line_start);
+    if (line_start > 0 && (line == "\n" || line == "\r\n")) break;
+    line_start = head_.size();
   }
+  drop_costly_ranges(head_);
+  return true;
+}
+
+size_t ConnectionStream::admit_body(size_t available) {
+  const size_t left = max_body_on_wire() - body_bytes_;
+  if (left == 0) refusal_ = Refusal::body_too_large;
+  const size_t admitted = std::min(available, left);
+  body_bytes_ += admitted;
   return admitted;
 }
 
 ssize_t ConnectionStream::read(char* ptr, size_t size) {
   if (refusal_ != Refusal::none) return -1;
+  if (!head_gathered_) {
+    if (!gather_head()) return refusal_ == Refusal::none && head_.empty() ? 0 : -1;
+    head_gathered_ = true;
+  }
+  if (head_offset_ < head_.size()) {
+    const size_t count = std::min(size, head_.size() - head_offset_);
+    std::copy_n(head_.data() + head_offset_, count, ptr);
+    head_offset_ += count;
+    return static_cast<ssize_t>(count);
+  }
   if (begin_ == end_ && !fill()) return refusal_ == Refusal::none ? 0 : -1;
-  const size_t count = admit(std::min(size, end_ - begin_));
+  const size_t count = admit_body(std::min(size, end_ - begin_));
   if (count == 0) return -1;
   std::copy_n(buffer_.data() + begin_, count, ptr);
   begin_ += count;

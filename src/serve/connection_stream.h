@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <string>
 
 namespace rnnkit::serve {
 
@@ -26,8 +27,11 @@ enum class Refusal { none, head_too_large, body_too_large, timeout };
 // without limit, and waits per read rather than per request, so a client trickling bytes holds
 // a thread forever. Here the head (request line and headers, up to the first empty line) and the
 // body each have a byte budget, and the request a deadline; past either, read() fails and
-// refusal() says why. A budget counts the bytes handed to httplib, not those received, so
-// pipelined requests are counted against their own budgets.
+// refusal() says why. The head is gathered whole before httplib sees it, so that a Range header
+// other than one short range is dropped: httplib parses ranges with a backtracking std::regex
+// whose recursion takes about 370 bytes of stack per character (a 6 KB header: 2 MB of stack
+// on every thread it reaches), and serves several ranges as one response each. Budgets count
+// the bytes handed to httplib, so pipelined requests are counted against their own.
 class ConnectionStream final : public httplib::Stream {
  public:
   ConnectionStream(int socket, const ConnectionLimits& limits, const std::atomic<bool>& stopping);
@@ -64,8 +68,11 @@ class ConnectionStream final : public httplib::Stream {
   // Body bytes on the wire, chunk framing included: framing may at most double a body; past
   // that the body is refused whatever its content.
   size_t max_body_on_wire() const { return 2 * limits_.max_body + 4096; }
-  // How many of the `available` buffered bytes the current budget lets through.
-  size_t admit(size_t available);
+  // Reads the head into head_; false (refusal_ set, or end of stream) when it does not arrive
+  // whole within its budget and the deadline.
+  bool gather_head();
+  // How many of the `available` buffered body bytes the budget lets through.
+  size_t admit_body(size_t available);
 
   const int socket_;
   const ConnectionLimits limits_;
@@ -73,9 +80,10 @@ class ConnectionStream final : public httplib::Stream {
   std::array<char, 4096> buffer_{};
   size_t begin_ = 0, end_ = 0;  // the unread bytes of buffer_
   Clock::time_point deadline_{};
-  bool in_head_ = true;
-  size_t line_length_ = 0, lines_ = 0;  // where the head ends: the first empty line after one
-  size_t head_bytes_ = 0, body_bytes_ = 0, written_ = 0;
+  std::string head_;        // the request line and headers, as httplib gets them
+  size_t head_offset_ = 0;  // bytes of head_ already handed over
+  bool head_gathered_ = false;
+  size_t body_bytes_ = 0, written_ = 0;
   Refusal refusal_ = Refusal::none;
   bool close_after_response_ = false;
 };
