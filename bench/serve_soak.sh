@@ -12,11 +12,8 @@
 # Not part of ctest: it runs for minutes. Needs curl; installs nothing.
 set -euo pipefail
 
-usage() { sed -n '2,/^set -e/p' "$0" | sed 's/^# \{0,1\}//; /^set -e/d'; exit "${1:-0}"; }
-[[ $# -ge 1 && ($1 == -h || $1 == --help) ]] && usage 0
-[[ $# -ge 2 ]] || usage 2
-rnnkit=$1
-model=$2
+source "$(dirname "$0")/serve_bench_lib.sh"
+binary_and_model "$@"
 shift 2
 seconds=600
 connections=16
@@ -28,25 +25,8 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 trap '' PIPE
-tmp=$(mktemp -d)
-server_pid=""
-cleanup() {
-  [ -n "$server_pid" ] && kill -TERM "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-"$rnnkit" serve --port 0 --model "$model" --workers 2 --queue 16 --request-timeout 5 \
-  >"$tmp/server.log" 2>&1 &
-server_pid=$!
-port=""
-for _ in $(seq 100); do
-  port=$(sed -n 's|^rnnkit serve: listening on http://127\.0\.0\.1:\([0-9]*\) .*|\1|p' "$tmp/server.log")
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-[ -n "$port" ] || { cat "$tmp/server.log" >&2; exit 1; }
-url=http://127.0.0.1:$port
+start_server "$rnnkit" --model "$model" --workers 2 --queue 16 --request-timeout 5
+port=${url##*:}
 rss_kb() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$server_pid/status"; }
 rss_start=$(rss_kb)
 head -c 5000000 /dev/zero | tr '\0' a >"$tmp/5mb"
