@@ -57,7 +57,7 @@ ConnectionStream::ConnectionStream(int socket, const ConnectionLimits& limits,
 
 bool ConnectionStream::wait_for(short events, Clock::time_point deadline) const {
   for (;;) {
-    if (stopping_) return false;
+    if (stopping_ && events == POLLIN) return false;
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0) return false;

@@ -61,7 +61,8 @@ class ConnectionStream final : public httplib::Stream {
  private:
   using Clock = std::chrono::steady_clock;
   // Waits for `events` on the socket until `deadline`, in slices so that a stopping server is
-  // noticed; false on timeout, error or stop.
+  // noticed; false on timeout, error or, for reads, stop. Writes go on while the server stops:
+  // the last events of a stream and the 503 of a waiting request still reach the client.
   bool wait_for(short events, Clock::time_point deadline) const;
   // Receives into the empty buffer; false on end of stream, error or timeout (then refusal_).
   bool fill();
