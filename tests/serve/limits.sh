@@ -33,8 +33,12 @@ status=$(head -c 1000000000 /dev/zero | curl -s -o "$tmp/chunked" -w '%{http_cod
   -X POST -H 'Transfer-Encoding: chunked' --data-binary @- "$url/v1/perplexity")
 check "a 1000 MB chunked body gets 413 (--max-body)" \
   "[ '$status' = 413 ] && grep -q 'max-body' '$tmp/chunked'"
+# A chunk-size line 200 MB long: httplib reads a line whole before it parses it.
+exec {chunk_line}<>"/dev/tcp/127.0.0.1/${url##*:}"
+{ printf 'POST /v1/perplexity HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1'; head -c 200000000 /dev/zero | tr '\0' 0; } >&"$chunk_line" 2>/dev/null
+exec {chunk_line}>&-
 rss_chunked=$(rss_kb "$server_pid")
-check "the server's memory grew by less than 16 MB with it ($rss_start -> $rss_chunked kB)" \
+check "the server's memory grew by less than 16 MB with them and a 200 MB chunk-size line ($rss_start -> $rss_chunked kB)" \
   "[ $((rss_chunked - rss_start)) -lt 16384 ]"
 # A chunked body within the wire budget but over --max-body once decoded is refused as well.
 head -c 20000 /dev/zero | tr '\0' a >"$tmp/20k"
