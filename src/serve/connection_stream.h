@@ -23,7 +23,7 @@ struct ConnectionLimits {
 enum class Refusal { none, head_too_large, body_too_large, timeout };
 
 // The socket of one connection as httplib reads it, with every part of a request bounded: the
-// Debian cpp-httplib 0.11.4 buffers a header line, the number of headers and a chunked body
+// Debian cpp-httplib 0.11.4 buffers a header line, any number of headers and a chunk-size line
 // without limit, and waits per read rather than per request, so a client trickling bytes holds
 // a thread forever. Here the head (request line and headers, up to the first empty line) and the
 // body each have a byte budget, and the request a deadline; past either, read() fails and

@@ -38,6 +38,7 @@ bad_answers=0
 # send NAME PATH BODY_FILE: one request; counts any answer other than 200, 400, 413 or 422.
 send() {
   local status
+  cat "$3" >>"$tmp/all_bodies"
   status=$(curl -s -o "$tmp/answer" -w '%{http_code}' --max-time 20 -X POST \
     -H 'Content-Type: application/json' --data-binary "@$3" "$url$2")
   case $status in
@@ -81,6 +82,8 @@ for round in $(seq 40); do
   fi
 done
 
+echo "bodies sent: $(wc -c <"$tmp/all_bodies") bytes, md5 $(md5sum <"$tmp/all_bodies" | cut -c1-32) (seed $seed)"
+[ "$bad_answers" -gt 0 ] && echo "$bad_answers bodies with bad answers are kept in $failures_dir (replay: FUZZ_SEED=$seed)" >&2
 check "every hostile body got a refusal or an answer, never a server error" "[ $bad_answers -eq 0 ]"
 check "the server is up and answers /health after 600 hostile requests" "health_ok"
 request still_works POST /v1/poem '{"start": "床前看月光", "seed": 1}'
