@@ -80,13 +80,25 @@ void drain(int socket) {
 
 BoundedServer::BoundedServer(const ConnectionLimits& limits, int max_connections)
     : limits_(limits), max_connections_(max_connections) {
-  set_pre_routing_handler([this](const httplib::Request& request, httplib::Response& response) {
+  // Sets `response` to the refusal of a request whose framing is refused; false when none is.
+  const auto refuse_framing = [this](const httplib::Request& request, httplib::Response& response) {
     const std::optional<HttpError> error = framing_error(request, limits_.max_body);
-    if (!error) return HandlerResponse::Unhandled;
+    if (!error) return false;
     current->close_after_response();
     set_error(response, *error);
-    return HandlerResponse::Handled;
-  });
+    return true;
+  };
+  // A client that asks before sending its body (Expect: 100-continue) gets its refusal instead
+  // of the go-ahead, and sends nothing.
+  set_expect_100_continue_handler(
+      [refuse_framing](const httplib::Request& request, httplib::Response& response) {
+        return refuse_framing(request, response) ? response.status : 100;
+      });
+  set_pre_routing_handler(
+      [refuse_framing](const httplib::Request& request, httplib::Response& response) {
+        return refuse_framing(request, response) ? HandlerResponse::Handled
+                                                 : HandlerResponse::Unhandled;
+      });
   // httplib decides on keep-alive before it knows that a limit ends the connection.
   set_post_routing_handler([](const httplib::Request&, httplib::Response& response) {
     if (!current || !current->closing()) return;

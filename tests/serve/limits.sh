@@ -54,6 +54,11 @@ status=$(curl -s -o /dev/null -w '%{http_code}' --max-time 20 -X POST -H 'Conten
 check "a body declared as 100 MB gets 413 before it arrives, not a 408 after waiting for it" \
   "[ '$status' = 413 ] && [ \$(( (\$(date +%s%N) - started) / 1000000 )) -lt 2500 ]"
 
+head -c 3000000 /dev/zero | tr '\0' a >"$tmp/3mb"
+answer=$(curl -s -o /dev/null -w '%{http_code} %{size_upload}' --max-time 20 \
+  -H 'Expect: 100-continue' --data-binary @"$tmp/3mb" "$url/v1/perplexity")
+check "a 3 MB body sent after Expect: 100-continue is refused before a byte of it is sent" \
+  "[ '$answer' = '413 0' ]"
 { printf 'X-Big: '; head -c 900000 /dev/zero | tr '\0' a; printf '\n'; } >"$tmp/big_header"
 status=$(curl -s -o "$tmp/big_header_answer" -w '%{http_code}' --max-time 20 -H @"$tmp/big_header" "$url/health")
 check "a 900 KB header line gets 431" \
