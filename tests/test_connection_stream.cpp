@@ -37,6 +37,17 @@ class ConnectionStreamTest : public ::testing::Test {
     return bytes;
   }
 
+  // What httplib reads of one request, sent whole by a client that then hangs up.
+  std::string read_request(const std::string& bytes, const ConnectionLimits& limits) {
+    send_client(bytes);
+    hang_up_client();
+    ConnectionStream s = stream(limits);
+    s.begin_request();
+    std::string read = read_all(s);
+    EXPECT_EQ(s.refusal(), Refusal::none);
+    return read;
+  }
+
   int sockets_[2] = {-1, -1};
   std::atomic<bool> stopping_ = false;
 };
@@ -51,12 +62,7 @@ ConnectionLimits small_limits() {
 
 TEST_F(ConnectionStreamTest, PassesARequestWithinItsBudgetsUnchanged) {
   const std::string request = "POST / HTTP/1.1\r\nHost: a\r\n\r\n{\"text\": \"abc\"}";
-  send_client(request);
-  hang_up_client();
-  ConnectionStream s = stream(small_limits());
-  s.begin_request();
-  EXPECT_EQ(read_all(s), request);
-  EXPECT_EQ(s.refusal(), Refusal::none);
+  EXPECT_EQ(read_request(request, small_limits()), request);
 }
 
 TEST_F(ConnectionStreamTest, RefusesAHeadOverItsBudget) {
@@ -73,12 +79,7 @@ TEST_F(ConnectionStreamTest, AHeadOfExactlyTheBudgetPasses) {
   std::string head = "GET / HTTP/1.1\r\nX: ";
   head += std::string(small_limits().max_head_bytes - head.size() - 4, 'a') + "\r\n\r\n";
   ASSERT_EQ(head.size(), small_limits().max_head_bytes);
-  send_client(head);
-  hang_up_client();
-  ConnectionStream s = stream(small_limits());
-  s.begin_request();
-  EXPECT_EQ(read_all(s), head);
-  EXPECT_EQ(s.refusal(), Refusal::none);
+  EXPECT_EQ(read_request(head, small_limits()), head);
 }
 
 TEST_F(ConnectionStreamTest, CutsTheBodyAtTwiceMaxBodyPlusFraming) {
@@ -115,22 +116,16 @@ TEST_F(ConnectionStreamTest, DropsARangeHeaderOfSeveralOrLongRanges) {
   ConnectionLimits limits = small_limits();
   limits.max_head_bytes = 1024;
   const std::string kept = "GET / HTTP/1.1\r\nHost: a\r\n";
-  send_client(kept + "Range: bytes=0-1,2-3\r\nrange: bytes=" + std::string(100, '0') + "-\r\n\r\n");
-  hang_up_client();
-  ConnectionStream s = stream(limits);
-  s.begin_request();
-  EXPECT_EQ(read_all(s), kept + "\r\n");
+  const std::string ranges =
+      "Range: bytes=0-1,2-3\r\nrange: bytes=" + std::string(100, '0') + "-\r\n";
+  EXPECT_EQ(read_request(kept + ranges + "\r\n", limits), kept + "\r\n");
 }
 
 TEST_F(ConnectionStreamTest, KeepsOneShortRange) {
   ConnectionLimits limits = small_limits();
   limits.max_head_bytes = 1024;
   const std::string head = "GET / HTTP/1.1\r\nRange: bytes=0-99\r\nX-Range: 1,2\r\n\r\n";
-  send_client(head);
-  hang_up_client();
-  ConnectionStream s = stream(limits);
-  s.begin_request();
-  EXPECT_EQ(read_all(s), head);
+  EXPECT_EQ(read_request(head, limits), head);
 }
 
 TEST_F(ConnectionStreamTest, CountsPipelinedRequestsAgainstTheirOwnBudgets) {
