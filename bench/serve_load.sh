@@ -10,11 +10,8 @@
 # Needs wrk (Debian package wrk); installs nothing.
 set -euo pipefail
 
-usage() { sed -n '2,/^set -e/p' "$0" | sed 's/^# \{0,1\}//; /^set -e/d'; exit "${1:-0}"; }
-[[ $# -ge 1 && ($1 == -h || $1 == --help) ]] && usage 0
-[[ $# -ge 2 ]] || usage 2
-rnnkit=$1
-model=$2
+source "$(dirname "$0")/serve_bench_lib.sh"
+binary_and_model "$@"
 shift 2
 seconds=8
 workers=$(nproc)
@@ -29,25 +26,7 @@ while [[ $# -gt 0 ]]; do
 done
 command -v wrk >/dev/null || { echo "serve_load.sh needs wrk (apt-get install wrk)" >&2; exit 1; }
 
-tmp=$(mktemp -d)
-server_pid=""
-cleanup() {
-  [[ -n $server_pid ]] && kill -TERM "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-"$rnnkit" serve --model "$model" --port 0 --workers "$workers" --queue 32 --threads 1 \
-  >"$tmp/server.log" 2>&1 &
-server_pid=$!
-port=""
-for _ in $(seq 100); do
-  port=$(sed -n 's|^rnnkit serve: listening on http://127\.0\.0\.1:\([0-9]*\) .*|\1|p' "$tmp/server.log")
-  [[ -n $port ]] && break
-  sleep 0.1
-done
-[[ -n $port ]] || { cat "$tmp/server.log" >&2; exit 1; }
-url=http://127.0.0.1:$port
+start_server "$rnnkit" --model "$model" --workers "$workers" --queue 32 --threads 1
 
 body="{\"prompt\": \"the time traveller\", \"n\": $tokens, \"seed\": 1}"
 cat >"$tmp/post.lua" <<LUA

@@ -1,5 +1,6 @@
 #include <cstdio>
 #include <memory>
+#include <string>
 
 #include "cli/command.h"
 #include "cli/generation_options.h"
@@ -27,6 +28,12 @@ void run_serve(ServeArgs& a) {
   std::printf("rnnkit serve: stopped\n");
 }
 
+// An option of the "Limits" group, its default shown in --help.
+template <typename T>
+void add_limit(CLI::App& app, const std::string& name, T& value, const std::string& description) {
+  app.add_option(name, value, description)->capture_default_str()->group("Limits");
+}
+
 void setup_serve(CLI::App& app) {
   auto a = std::make_shared<ServeArgs>();
   serve::ServeOptions& o = a->options;
@@ -44,19 +51,15 @@ void setup_serve(CLI::App& app) {
       ->capture_default_str();
   app.add_option("--queue", o.queue, "requests that may wait for a worker; beyond them 503")
       ->capture_default_str();
-  app.add_option("--max-body", limits.max_body, "largest request body, bytes (beyond: 413)")
-      ->capture_default_str()
-      ->group("Limits");
-  app.add_option("--max-tokens", limits.max_tokens, "largest n of /v1/generate")
-      ->capture_default_str()
-      ->group("Limits");
-  app.add_option("--max-count", limits.max_count, "most poems one /v1/poem request may ask for")
-      ->capture_default_str()
-      ->group("Limits");
-  app.add_option("--max-prompt", limits.max_prompt,
-                 "longest prompt, start line, acrostic or style text, characters")
-      ->capture_default_str()
-      ->group("Limits");
+  add_limit(app, "--max-connections", o.max_connections,
+            "connections open at once, one thread each (beyond: 503)");
+  add_limit(app, "--request-timeout", o.request_timeout,
+            "seconds a request's line, headers and body may take to arrive (beyond: 408)");
+  add_limit(app, "--max-body", limits.max_body, "largest request body, bytes (beyond: 413)");
+  add_limit(app, "--max-tokens", limits.max_tokens, "largest n of /v1/generate");
+  add_limit(app, "--max-count", limits.max_count, "most poems one /v1/poem request may ask for");
+  add_limit(app, "--max-prompt", limits.max_prompt,
+            "longest prompt, start line, acrostic or style text, characters");
   app.callback([a] { run_serve(*a); });
 }
 

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "rnnkit/utf8.h"
 #include "serve/http_error.h"
@@ -16,7 +17,19 @@ HttpError field_error(const std::string& name, const std::string& problem) {
 }  // namespace
 
 JsonFields::JsonFields(std::string_view body) {
-  object_ = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  // The keys of each object being parsed, innermost last: a repeated key is refused rather than
+  // letting the last one silently win (parsers differ on which one counts).
+  std::vector<std::set<std::string>> open_objects;
+  const nlohmann::json::parser_callback_t refuse_repeated_keys =
+      [&](int, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+        using Event = nlohmann::json::parse_event_t;
+        if (event == Event::object_start) open_objects.emplace_back();
+        if (event == Event::object_end) open_objects.pop_back();
+        if (event == Event::key && !open_objects.back().insert(parsed.get<std::string>()).second)
+          throw field_error(parsed.get<std::string>(), "appears more than once");
+        return true;
+      };
+  object_ = nlohmann::json::parse(body, refuse_repeated_keys, /*allow_exceptions=*/false);
   if (object_.is_discarded()) throw HttpError(400, "the request body is not valid JSON");
   if (!object_.is_object()) throw HttpError(400, "the request body must be a JSON object");
 }

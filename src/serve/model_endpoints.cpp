@@ -3,6 +3,7 @@
 #include <array>
 #include <charconv>
 #include <cstdlib>
+#include <filesystem>
 
 #include "rnnkit/poem_writer.h"
 #include "serve/endpoints.h"
@@ -30,7 +31,8 @@ nlohmann::json describe_model(LanguageModel& model, const Vocab& vocab, const st
   const SamplingOptions sampling;
   const GenerateRequest generate;
   return {
-      {"path", path},
+      // The file name only: where the server's files lie is not the clients' business.
+      {"path", std::filesystem::path(path).lexically_normal().filename().string()},
       {"config", nlohmann::json::parse(model.config().to_json())},
       {"parameters", model.parameter_count()},
       {"vocab_size", vocab.size()},

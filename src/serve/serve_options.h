@@ -19,6 +19,8 @@ struct ServeOptions {
   int workers = 2;                 // generations running at once, each with its own model copy
   int queue = 16;                  // requests waiting for a worker before 503
   int threads = 1;                 // compute threads of each generation (0 = all cores)
+  int max_connections = 256;       // connections open at once, one thread each; beyond: 503
+  int request_timeout = 10;        // seconds for a request's head and body to arrive; beyond: 408
   ServeLimits limits;
 };
 

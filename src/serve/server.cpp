@@ -2,10 +2,13 @@
 
 #include <httplib.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <new>
 #include <string>
 
 #include "rnnkit/error.h"
+#include "serve/bounded_server.h"
 #include "serve/endpoints.h"
 #include "serve/http_error.h"
 #include "serve/stop_signals.h"
@@ -14,20 +17,38 @@
 namespace rnnkit::serve {
 namespace {
 
-// Connection threads beyond the admitted requests, so /health and the page still answer, and a
-// request beyond the queue gets its 503 at once, while every worker is busy.
+// Connection threads beyond --max-connections: they refuse the connections over the limit at
+// once, rather than leaving them queued behind the open ones.
 constexpr int kSpareConnectionThreads = 4;
 
+void check_range(const char* option, int64_t value, int64_t min, int64_t max) {
+  if (value < min || value > max)
+    throw Error(std::string(option) + " must be in " + std::to_string(min) + ".." +
+                std::to_string(max) + ", got " + std::to_string(value));
+}
+
+// The ranges docs/API.md states; each bound keeps what it sizes (threads, model copies, memory
+// per request) allocatable, and every sum of them far from overflowing.
 void validate(const ServeOptions& options) {
-  if (options.port < 0 || options.port > 65535)
-    throw Error("--port must be 0..65535, got " + std::to_string(options.port));
-  if (options.threads < 0)
-    throw Error("--threads must be >= 0, got " + std::to_string(options.threads));
+  check_range("--port", options.port, 0, 65535);
+  check_range("--threads", options.threads, 0, 1024);
+  check_range("--workers", options.workers, 1, 256);
+  check_range("--queue", options.queue, 0, 4096);
+  check_range("--max-connections", options.max_connections, 1, 1024);
+  check_range("--request-timeout", options.request_timeout, 1, 3600);
   const ServeLimits& limits = options.limits;
-  if (limits.max_body < 1) throw Error("--max-body must be at least 1 byte");
-  if (limits.max_tokens < 1) throw Error("--max-tokens must be at least 1");
-  if (limits.max_count < 1) throw Error("--max-count must be at least 1");
-  if (limits.max_prompt < 1) throw Error("--max-prompt must be at least 1");
+  check_range("--max-body", static_cast<int64_t>(std::min<size_t>(limits.max_body, INT64_MAX)), 1,
+              int64_t{1} << 30);
+  check_range("--max-tokens", limits.max_tokens, 1, 10'000'000);
+  check_range("--max-count", limits.max_count, 1, 1000);
+  check_range("--max-prompt", limits.max_prompt, 1, 1'000'000);
+}
+
+ConnectionLimits connection_limits(const ServeOptions& options) {
+  ConnectionLimits limits;
+  limits.max_body = options.limits.max_body;
+  limits.request_timeout = std::chrono::seconds(options.request_timeout);
+  return limits;
 }
 
 using Handler = void (*)(ServeContext&, const httplib::Request&, httplib::Response&);
@@ -36,6 +57,9 @@ using Handler = void (*)(ServeContext&, const httplib::Request&, httplib::Respon
 httplib::Server::Handler guarded(ServeContext& context, Handler handler) {
   return [&context, handler](const httplib::Request& request, httplib::Response& response) {
     try {
+      // A chunked body is bounded only on the wire, with room for its framing.
+      if (request.body.size() > context.options.limits.max_body)
+        throw HttpError(413, "the request body is too large (--max-body)");
       handler(context, request, response);
     } catch (const HttpError& e) {
       set_error(response, e);
@@ -50,9 +74,15 @@ httplib::Server::Handler guarded(ServeContext& context, Handler handler) {
 }
 
 // httplib's own refusals (404, 413, 400 for a broken request line) get a JSON body too; a body a
-// handler has set is kept.
-void add_error_bodies(httplib::Server& server) {
-  server.set_error_handler([](const httplib::Request& request, httplib::Response& response) {
+// handler has set is kept. A request cut off by a connection limit gets that limit's status.
+void add_error_bodies(BoundedServer& server) {
+  server.set_error_handler([&server](const httplib::Request& request, httplib::Response& response) {
+    const ConnectionStream* connection = BoundedServer::current_connection();
+    if (connection && connection->refusal() != Refusal::none) {
+      response.body.clear();
+      set_error(response, server.refusal_error(connection->refusal()));
+      return;
+    }
     if (!response.body.empty()) return;
     switch (response.status) {
       case 404:
@@ -76,12 +106,11 @@ void serve(LoadedLanguageModel& loaded, const ServeOptions& options,
   ServeContext context{*loaded.vocab, pool, options,
                        describe_model(*loaded.model, *loaded.vocab, loaded.path, options)};
 
-  httplib::Server server;
-  const int connection_threads = options.workers + options.queue + kSpareConnectionThreads;
+  BoundedServer server(connection_limits(options), options.max_connections);
+  const int connection_threads = options.max_connections + kSpareConnectionThreads;
   server.new_task_queue = [connection_threads] {
     return new httplib::ThreadPool(static_cast<size_t>(connection_threads));
   };
-  server.set_payload_max_length(options.limits.max_body);
   // Without it Nagle's algorithm holds each small write (a response's body after its headers, an
   // event of a stream) until the client's delayed ACK: 40 ms per request.
   server.set_tcp_nodelay(true);
@@ -98,7 +127,7 @@ void serve(LoadedLanguageModel& loaded, const ServeOptions& options,
   const StopSignals stop_signals([&] {
     context.stopping = true;
     pool.close();
-    server.stop();
+    server.shut_down();
   });
   int port = options.port;
   if (port == 0) {

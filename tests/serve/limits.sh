@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# `rnnkit serve` against clients that try to exhaust it: huge chunked bodies, header lines and
+# header counts (memory stays bounded, the client gets 413/431), 200 slow or idle connections
+# (/health keeps answering, a trickling client gets 408), the connection limit (503), option
+# ranges (no overflow, no deadlock), multi-range requests, duplicate JSON keys, request
+# smuggling framing, and the model path not shown to clients.
+# Called as: bash limits.sh RNNKIT_BINARY SOURCE_DIR
+source "$(dirname "$0")/lib.sh"
+trap '' PIPE  # writes to a connection the server has closed fail instead of ending the script
+
+train_poem_model
+model=$tmp/poem_run
+
+rss_kb() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status"; }
+
+# raw_status FD: the status code of the response on connection FD (empty when none came in 10 s).
+raw_status() { timeout 10 head -n 1 <&"$1" | sed -n 's|^HTTP/1\.1 \([0-9]*\) .*|\1|p'; }
+
+# --- option ranges: refused at startup, never a deadlock --------------------------------------
+for bad in "--queue 100000000" "--queue 2147483647" "--workers 0" "--workers 100000" \
+  "--max-connections 0" "--max-connections 100000" "--request-timeout 0" "--max-count 2147483647"; do
+  timeout -k 5 20 "$rnnkit" serve --port 0 --model "$model" $bad >"$tmp/bad_option.log" 2>&1
+  rc=$?
+  check "serve $bad is refused at startup naming ${bad%% *}" \
+    "[ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -q -- '${bad%% *} must be in' '$tmp/bad_option.log'"
+done
+
+start_server "$tmp/server.log" --model "$model" --max-body 16384 --request-timeout 3
+rss_start=$(rss_kb "$server_pid")
+
+# --- every part of a request is bounded ------------------------------------------------------
+status=$(head -c 1000000000 /dev/zero | curl -s -o "$tmp/chunked" -w '%{http_code}' --max-time 60 \
+  -X POST -H 'Transfer-Encoding: chunked' --data-binary @- "$url/v1/perplexity")
+check "a 1000 MB chunked body gets 413 (--max-body)" \
+  "[ '$status' = 413 ] && grep -q 'max-body' '$tmp/chunked'"
+# A chunk-size line 200 MB long: httplib reads a line whole before it parses it.
+exec {chunk_line}<>"/dev/tcp/127.0.0.1/${url##*:}"
+{ printf 'POST /v1/perplexity HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1'; head -c 200000000 /dev/zero | tr '\0' 0; } >&"$chunk_line" 2>/dev/null
+exec {chunk_line}>&-
+rss_chunked=$(rss_kb "$server_pid")
+check "the server's memory grew by less than 16 MB with them and a 200 MB chunk-size line ($rss_start -> $rss_chunked kB)" \
+  "[ $((rss_chunked - rss_start)) -lt 16384 ]"
+# A chunked body within the wire budget but over --max-body once decoded is refused as well.
+head -c 20000 /dev/zero | tr '\0' a >"$tmp/20k"
+status=$(curl -s -o /dev/null -w '%{http_code}' --max-time 20 -X POST \
+  -H 'Transfer-Encoding: chunked' --data-binary @"$tmp/20k" "$url/v1/perplexity")
+check "a 20000-byte chunked body over --max-body 16384 gets 413" "[ '$status' = 413 ]"
+status=$(curl -s -o /dev/null -w '%{http_code}' --max-time 20 -X POST \
+  -H 'Transfer-Encoding: chunked' --data-binary '{"text": "床前看月光"}' "$url/v1/perplexity")
+check "a small chunked body is still served" "[ '$status' = 200 ]"
+started=$(date +%s%N)
+status=$(curl -s -o /dev/null -w '%{http_code}' --max-time 20 -X POST -H 'Content-Length: 100000000' \
+  --data-binary '{}' "$url/v1/perplexity")
+check "a body declared as 100 MB gets 413 before it arrives, not a 408 after waiting for it" \
+  "[ '$status' = 413 ] && [ \$(( (\$(date +%s%N) - started) / 1000000 )) -lt 2500 ]"
+
+head -c 3000000 /dev/zero | tr '\0' a >"$tmp/3mb"
+answer=$(curl -s -o /dev/null -w '%{http_code} %{size_upload}' --max-time 20 \
+  -H 'Expect: 100-continue' --data-binary @"$tmp/3mb" "$url/v1/perplexity")
+check "a 3 MB body sent after Expect: 100-continue is refused before a byte of it is sent" \
+  "[ '$answer' = '413 0' ]"
+{ printf 'X-Big: '; head -c 900000 /dev/zero | tr '\0' a; printf '\n'; } >"$tmp/big_header"
+status=$(curl -s -o "$tmp/big_header_answer" -w '%{http_code}' --max-time 20 -H @"$tmp/big_header" "$url/health")
+check "a 900 KB header line gets 431" \
+  "[ '$status' = 431 ] && grep -q 'headers exceed 16384 bytes' '$tmp/big_header_answer'"
+exec {many}<>"/dev/tcp/127.0.0.1/${url##*:}"
+{ printf 'GET /health HTTP/1.1\r\n'; seq 50000 | sed 's/.*/X-H&: 1\r/'; printf '\r\n'; } >&"$many"
+check "50000 headers get 431" "[ \"\$(raw_status $many)\" = 431 ]"
+exec {many}>&-
+# 200 MB in one header line, on a raw connection the server cuts off.
+exec {big}<>"/dev/tcp/127.0.0.1/${url##*:}"
+{ printf 'GET /health HTTP/1.1\r\nX-Big: '; head -c 200000000 /dev/zero | tr '\0' a; } >&"$big" 2>/dev/null
+exec {big}>&-
+rss_end=$(rss_kb "$server_pid")
+check "the server's memory grew by less than 16 MB after the huge headers too ($rss_start -> $rss_end kB)" \
+  "[ $((rss_end - rss_start)) -lt 16384 ]"
+
+# --- 200 slow or idle clients do not stop the server ------------------------------------------
+port=${url##*:}
+slow=()
+for _ in $(seq 200); do
+  exec {fd}<>"/dev/tcp/127.0.0.1/$port"
+  slow+=("$fd")
+done
+for fd in "${slow[@]:0:100}"; do printf 'GET /health HTTP/1.1\r\n' >&"$fd"; done
+health_answers=0
+for _ in 1 2 3; do
+  status=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url/health")
+  [ "$status" = 200 ] && health_answers=$((health_answers + 1))
+  for fd in "${slow[@]:0:100}"; do printf 'X-Slow: 1\r\n' >&"$fd" 2>/dev/null; done
+  sleep 0.5
+done
+check "/health answers within 2 s, 3 times, while 100 clients trickle headers and 100 idle" \
+  "[ $health_answers = 3 ]"
+for fd in "${slow[@]}"; do exec {fd}>&-; done
+exec {late}<>"/dev/tcp/127.0.0.1/$port"
+printf 'GET /health HTTP/1.1\r\n' >&"$late"
+started=$(date +%s)
+check "a client whose headers do not arrive gets 408 (--request-timeout 3)" \
+  "[ \"\$(raw_status $late)\" = 408 ] && [ \$(( \$(date +%s) - started )) -le 6 ]"
+exec {late}>&-
+
+# --- framing, ranges, JSON keys, the model path -----------------------------------------------
+expect_status() {  # NAME STATUS CURL_ARGS...: the answer to curl CURL_ARGS has STATUS
+  local name=$1 want=$2
+  shift 2
+  local got
+  got=$(curl -s -o "$tmp/$name" -w '%{http_code}' --max-time 20 "$@")
+  check "$name: $want" "[ '$got' = '$want' ]"
+}
+expect_status "both Content-Length and Transfer-Encoding" 400 -X POST -H 'Transfer-Encoding: chunked' \
+  -H 'Content-Length: 13' --data-binary '{"text": "a"}' "$url/v1/perplexity"
+check "the refusal names the smuggling framing" "grep -q 'both Content-Length and Transfer-Encoding' '$tmp/both Content-Length and Transfer-Encoding'"
+expect_status "a transfer coding other than chunked" 400 -X POST -H 'Transfer-Encoding: gzip, chunked' \
+  --data-binary '{"text": "a"}' "$url/v1/perplexity"
+page_bytes=$(wc -c <"$source_dir/web/index.html")
+ranges=$(for i in $(seq 2700); do printf '0-,'; done)  # 8 KB of ranges, each the whole page
+curl -s -o "$tmp/ranges" -w '%{http_code} %{size_download}' --max-time 20 -H "Range: bytes=${ranges%,}" \
+  "$url/" >"$tmp/ranges.status"
+check "GET / with 2700 ranges gets the page once (200, $page_bytes bytes)" \
+  "[ \"\$(cat '$tmp/ranges.status')\" = '200 $page_bytes' ]"
+# httplib parses ranges with a backtracking regex: megabytes of stack per request on each thread
+# it reaches, unless the server drops the header first.
+rss_before_ranges=$(rss_kb "$server_pid")
+range_clients=()
+for _ in $(seq 16); do
+  curl -s -o /dev/null -o /dev/null --max-time 20 -H "Range: bytes=${ranges%,}" "$url/" "$url/" &
+  range_clients+=($!)
+done
+wait "${range_clients[@]}"
+rss_after_ranges=$(rss_kb "$server_pid")
+check "32 such requests, 16 at once, grow the server by less than 16 MB ($rss_before_ranges -> $rss_after_ranges kB)" \
+  "[ $((rss_after_ranges - rss_before_ranges)) -lt 16384 ]"
+curl -s -o /dev/null -w '%{http_code} %{size_download}' --max-time 20 -H 'Range: bytes=0-99' "$url/" \
+  >"$tmp/range.status"
+check "one range is still served (206, 100 bytes)" "[ \"\$(cat '$tmp/range.status')\" = '206 100' ]"
+request duplicate POST /v1/poem '{"seed": 1, "start": "床前看月光", "seed": 2}'
+check "a duplicate JSON key gets 400 naming it" \
+  "[ \$(status_of duplicate) = 400 ] && [ \"\$(json duplicate 'j[\"field\"]')\" = seed ]"
+request duplicate_nested POST /v1/poem '{"seed": 1, "style": {"a": 1, "a": 2}}'
+check "a duplicate key in a nested object gets 400 naming it" \
+  "[ \$(status_of duplicate_nested) = 400 ] && [ \"\$(json duplicate_nested 'j[\"field\"]')\" = a ]"
+request model GET /v1/model
+check "/v1/model shows the model's file name, not its path" \
+  "[ \"\$(json model 'j[\"path\"]')\" = last.safetensors ]"
+
+# --- the connection limit ---------------------------------------------------------------------
+check "the server stops cleanly on SIGTERM" "stop_server $server_pid"
+start_server "$tmp/limited.log" --model "$model" --max-connections 2
+held=()
+for _ in 1 2; do
+  exec {fd}<>"/dev/tcp/127.0.0.1/${url##*:}"
+  held+=("$fd")
+done
+sleep 0.2
+expect_status "a connection beyond --max-connections 2" 503 "$url/health"
+check "the refusal names --max-connections" "grep -q -- '--max-connections' '$tmp/a connection beyond --max-connections 2'"
+for fd in "${held[@]}"; do exec {fd}>&-; done
+sleep 0.3
+expect_status "once they close, /health" 200 "$url/health"
+check "the limited server stops cleanly on SIGTERM" "stop_server $server_pid"
+finish
