@@ -113,6 +113,25 @@ TEST(RollingOriginEvaluation, BaselinesOfTheSyntheticSeriesMatchTheIndependentVa
   }
 }
 
+TEST(RollingOriginEvaluation, CoverageCountsTheActualValuesInsideTheForecastIntervals) {
+  // Intervals [y - 1, y + 2] at even steps and [y + 1, y + 2] (which misses y) at odd ones.
+  const Synthetic s = load_synthetic(12);
+  const std::vector<double>& sales = s.table.columns[s.table.index_of("sales")];
+  const RollingOriginReport report =
+      evaluate_rolling_origin(s.table, s.split, options_of(s, 12), [&](int64_t origin) {
+        SeriesForecast f;
+        for (int64_t t = origin; t < origin + 6; ++t) {
+          f.point.push_back(sales[t]);
+          f.lower.push_back(sales[t] + (t % 2 ? 1 : -1));
+          f.upper.push_back(sales[t] + 2);
+        }
+        return f;
+      });
+  ASSERT_TRUE(report.series[0].coverage.has_value());
+  EXPECT_DOUBLE_EQ(*report.series[0].coverage, 0.5);
+  EXPECT_DOUBLE_EQ(report.series[0].metrics.mae, 0);
+}
+
 TEST(RollingOriginEvaluation, AForecastOfTheWrongSizeIsAnError) {
   const Synthetic s = load_synthetic(12);
   EXPECT_THROW(evaluate_rolling_origin(s.table, s.split, options_of(s, 12),
@@ -170,6 +189,19 @@ TEST(RollingOriginEvaluation, AModelLearnsTheSyntheticSeriesBetterThanSeasonalNa
         train_part, in_sample, options, model_forecaster(model, series, norm));
     EXPECT_LT(report.series[0].metrics.mae, 0.75 * seasonal_naive_mae);
   }
+  // p10/p50/p90: the median beats seasonal naive too, and the 80% interval covers most steps.
+  c.head = ForecastHead::Direct;
+  c.loss = ForecastLossKind::Quantile;
+  Forecaster model(c);
+  Rng rng(1);
+  model.reset_parameters(rng);
+  fit(model, train, 150);
+  const RollingOriginReport report = evaluate_rolling_origin(train_part, in_sample, options,
+                                                             model_forecaster(model, series, norm));
+  EXPECT_LT(report.series[0].metrics.mae, 0.75 * seasonal_naive_mae);
+  ASSERT_TRUE(report.series[0].coverage.has_value());
+  EXPECT_GE(*report.series[0].coverage, 0.6);
+  EXPECT_LE(*report.series[0].coverage, 1.0);
 }
 
 }  // namespace
