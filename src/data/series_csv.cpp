@@ -1,0 +1,200 @@
+#include "rnnkit/series_csv.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <optional>
+
+#include "rnnkit/error.h"
+#include "rnnkit/file_io.h"
+
+namespace rnnkit {
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
+  return s;
+}
+
+// The cells of one line: comma-separated, a cell may be double-quoted ("" is a quote inside).
+std::vector<std::string> split_line(std::string_view line, const std::string& where) {
+  std::vector<std::string> cells(1);
+  bool quoted = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char ch = line[i];
+    if (quoted) {
+      if (ch != '"') {
+        cells.back() += ch;
+      } else if (i + 1 < line.size() && line[i + 1] == '"') {
+        cells.back() += '"';
+        ++i;
+      } else {
+        quoted = false;
+      }
+    } else if (ch == '"') {
+      quoted = true;
+    } else if (ch == ',') {
+      cells.emplace_back();
+    } else {
+      cells.back() += ch;
+    }
+  }
+  if (quoted) throw Error(where + ": unterminated quoted cell");
+  for (std::string& cell : cells) cell = std::string(trim(cell));
+  return cells;
+}
+
+bool is_missing(std::string_view cell) {
+  return cell.empty() || cell == "NA" || cell == "N/A";
+}
+
+double parse_number(std::string_view cell, const std::string& where) {
+  std::string_view digits = cell.starts_with('+') ? cell.substr(1) : cell;
+  double value = 0;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (ec == std::errc::result_out_of_range)
+    throw Error(where + ": \"" + std::string(cell) + "\" is out of the range of a number");
+  if (ec != std::errc() || end != digits.data() + digits.size())
+    throw Error(where + ": \"" + std::string(cell) + "\" is not a number");
+  if (!std::isfinite(value))
+    throw Error(where + ": \"" + std::string(cell) + "\" is not a finite number (NaN or infinity)");
+  return value;
+}
+
+// Fills the gaps of one column; `lines` maps a row to its line in the file, for the errors.
+void fill_gaps(std::vector<std::optional<double>>& cells, FillPolicy fill,
+               const std::vector<int64_t>& lines, const std::string& what,
+               const std::string& column) {
+  const auto at = [&](size_t row) {
+    return what + ", line " + std::to_string(lines[row]) + ", column \"" + column + "\"";
+  };
+  for (size_t row = 0; row < cells.size(); ++row) {
+    if (cells[row]) continue;
+    if (fill == FillPolicy::None)
+      throw Error(at(row) + ": missing value (a fill policy previous or linear would fill it)");
+    if (row == 0)
+      throw Error(at(row) + ": missing value in the first row, with no earlier value to fill " +
+                  "it from (fill " + fill_policy_name(fill) + ")");
+    if (fill == FillPolicy::Previous) {
+      cells[row] = cells[row - 1];
+      continue;
+    }
+    size_t next = row;
+    while (next < cells.size() && !cells[next]) ++next;
+    if (next == cells.size())
+      throw Error(at(row) + ": missing value after the last known one, which linear " +
+                  "interpolation cannot fill");
+    const double before = *cells[row - 1], after = *cells[next];
+    const double span = static_cast<double>(next - (row - 1));
+    for (size_t k = row; k < next; ++k)
+      cells[k] = before + (after - before) * static_cast<double>(k - (row - 1)) / span;
+    row = next;
+  }
+}
+
+}  // namespace
+
+FillPolicy parse_fill_policy(std::string_view name) {
+  if (name == "none") return FillPolicy::None;
+  if (name == "previous") return FillPolicy::Previous;
+  if (name == "linear") return FillPolicy::Linear;
+  throw Error("unknown fill policy \"" + std::string(name) + "\" (none, previous or linear)");
+}
+
+std::string fill_policy_name(FillPolicy policy) {
+  switch (policy) {
+    case FillPolicy::None:
+      return "none";
+    case FillPolicy::Previous:
+      return "previous";
+    case FillPolicy::Linear:
+      return "linear";
+  }
+  return "?";
+}
+
+int64_t SeriesTable::index_of(std::string_view name) const {
+  auto it = std::find(names.begin(), names.end(), name);
+  if (it != names.end()) return it - names.begin();
+  std::string list;
+  for (const std::string& n : names) list += (list.empty() ? "" : ", ") + n;
+  throw Error("no series column \"" + std::string(name) + "\" (there are: " + list + ")");
+}
+
+SeriesTable parse_series_csv(std::string_view text, const std::string& what,
+                             const SeriesCsvOptions& options) {
+  std::vector<std::string_view> lines;
+  for (size_t start = 0; start < text.size();) {
+    size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    lines.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  while (!lines.empty() && trim(lines.back()).empty()) lines.pop_back();
+  if (lines.empty()) throw Error(what + ": empty file, expected a header line");
+  const std::vector<std::string> header = split_line(lines[0], what + ", line 1");
+  for (size_t i = 0; i < header.size(); ++i) {
+    if (header[i].empty())
+      throw Error(what + ", line 1: column " + std::to_string(i + 1) + " has no name");
+    if (std::find(header.begin(), header.begin() + i, header[i]) != header.begin() + i)
+      throw Error(what + ", line 1: column \"" + header[i] + "\" appears twice");
+  }
+  const auto column_of = [&](const std::string& name) -> int64_t {
+    auto it = std::find(header.begin(), header.end(), name);
+    if (it == header.end()) {
+      std::string list;
+      for (const std::string& n : header) list += (list.empty() ? "" : ", ") + n;
+      throw Error(what + ": no column \"" + name + "\" in the header (" + list + ")");
+    }
+    return it - header.begin();
+  };
+  const int64_t time_index = options.time_column.empty() ? -1 : column_of(options.time_column);
+  std::vector<int64_t> selected;
+  for (const std::string& name : options.columns) {
+    if (name == options.time_column)
+      throw Error(what + ": column \"" + name + "\" is the time column, not a series");
+    selected.push_back(column_of(name));
+  }
+  if (options.columns.empty())
+    for (int64_t i = 0; i < static_cast<int64_t>(header.size()); ++i)
+      if (i != time_index) selected.push_back(i);
+  if (selected.empty()) throw Error(what + ": no numeric column besides the time column");
+  if (lines.size() < 2) throw Error(what + ": no data rows after the header");
+
+  SeriesTable table;
+  std::vector<std::vector<std::optional<double>>> cells(selected.size());
+  std::vector<int64_t> line_numbers;
+  for (size_t l = 1; l < lines.size(); ++l) {
+    const std::string where = what + ", line " + std::to_string(l + 1);
+    if (trim(lines[l]).empty()) throw Error(where + ": empty line");
+    const std::vector<std::string> row = split_line(lines[l], where);
+    if (row.size() != header.size())
+      throw Error(where + ": " + std::to_string(row.size()) + " cells, the header has " +
+                  std::to_string(header.size()));
+    line_numbers.push_back(static_cast<int64_t>(l + 1));
+    if (time_index >= 0) table.times.push_back(row[time_index]);
+    for (size_t c = 0; c < selected.size(); ++c) {
+      const std::string& cell = row[selected[c]];
+      if (is_missing(cell)) {
+        cells[c].push_back(std::nullopt);
+      } else {
+        cells[c].push_back(parse_number(cell, where + ", column \"" + header[selected[c]] + "\""));
+      }
+    }
+  }
+  for (size_t c = 0; c < selected.size(); ++c) {
+    fill_gaps(cells[c], options.fill, line_numbers, what, header[selected[c]]);
+    table.names.push_back(header[selected[c]]);
+    std::vector<double>& column = table.columns.emplace_back();
+    for (const auto& v : cells[c]) column.push_back(*v);
+  }
+  return table;
+}
+
+SeriesTable read_series_csv(const std::string& path, const SeriesCsvOptions& options) {
+  return parse_series_csv(read_file(path), path, options);
+}
+
+}  // namespace rnnkit

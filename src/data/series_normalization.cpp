@@ -1,0 +1,72 @@
+#include "rnnkit/series_normalization.h"
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "rnnkit/error.h"
+
+namespace rnnkit {
+
+SeriesNormalization SeriesNormalization::fit(const SeriesTable& table,
+                                             const std::vector<std::string>& names,
+                                             int64_t train_end) {
+  if (train_end < 1 || train_end > table.steps())
+    throw Error("normalisation: training part of " + std::to_string(train_end) +
+                " steps in a series of " + std::to_string(table.steps()));
+  SeriesNormalization n;
+  for (const std::string& name : names) {
+    const std::vector<double>& column = table.columns[table.index_of(name)];
+    double sum = 0;
+    for (int64_t t = 0; t < train_end; ++t) sum += column[t];
+    const double mean = sum / static_cast<double>(train_end);
+    double squares = 0;
+    for (int64_t t = 0; t < train_end; ++t) squares += (column[t] - mean) * (column[t] - mean);
+    const double scale = std::sqrt(squares / static_cast<double>(train_end));
+    if (!(scale > 1e-12 * std::max(1.0, std::abs(mean))))
+      throw Error("series \"" + name + "\" is constant over the training part (" +
+                  std::to_string(train_end) + " steps, all " + std::to_string(column[0]) +
+                  "): zero spread, it cannot be normalised");
+    n.names.push_back(name);
+    n.mean.push_back(mean);
+    n.scale.push_back(scale);
+  }
+  return n;
+}
+
+std::string SeriesNormalization::to_json() const {
+  return nlohmann::json{{"names", names}, {"mean", mean}, {"scale", scale}}.dump();
+}
+
+SeriesNormalization SeriesNormalization::from_json(const std::string& json) {
+  const nlohmann::json j = nlohmann::json::parse(json, nullptr, false);
+  const auto array = [&](const char* key) -> const nlohmann::json& {
+    if (j.is_discarded() || !j.is_object() || !j.contains(key) || !j[key].is_array())
+      throw Error(std::string("normalization: \"") + key + "\" must be an array");
+    return j[key];
+  };
+  SeriesNormalization n;
+  for (const auto& name : array("names")) {
+    if (!name.is_string()) throw Error("normalization: \"names\" must hold strings");
+    n.names.push_back(name.get<std::string>());
+  }
+  const auto numbers = [&](const char* key) {
+    std::vector<double> values;
+    for (const auto& v : array(key)) {
+      if (!v.is_number())
+        throw Error(std::string("normalization: \"") + key + "\" must hold numbers");
+      values.push_back(v.get<double>());
+    }
+    if (values.size() != n.names.size())
+      throw Error(std::string("normalization: ") + std::to_string(values.size()) + " " + key +
+                  " values for " + std::to_string(n.names.size()) + " series");
+    return values;
+  };
+  n.mean = numbers("mean");
+  n.scale = numbers("scale");
+  for (size_t i = 0; i < n.scale.size(); ++i)
+    if (!(n.scale[i] > 0) || !std::isfinite(n.scale[i]) || !std::isfinite(n.mean[i]))
+      throw Error("normalization: series \"" + n.names[i] + "\" has an invalid mean or scale");
+  return n;
+}
+
+}  // namespace rnnkit

@@ -1,0 +1,132 @@
+#include "rnnkit/series_csv.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+
+#include "rnnkit/error.h"
+#include "rnnkit/file_io.h"
+
+namespace rnnkit {
+namespace {
+
+SeriesCsvOptions with_time(FillPolicy fill = FillPolicy::None) {
+  SeriesCsvOptions options;
+  options.time_column = "date";
+  options.fill = fill;
+  return options;
+}
+
+// The Error message of parsing `text`, or "" when it parses.
+std::string error_of(const std::string& text, const SeriesCsvOptions& options) {
+  try {
+    parse_series_csv(text, "s.csv", options);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(SeriesCsv, ReadsTheNumericColumnsInFileOrderAndKeepsTheTimeColumn) {
+  const SeriesTable t = parse_series_csv(
+      "date,a,b\n2020-01,1.5,-2\n2020-02, 2e1 ,\"+3\"\r\n2020-03,3,4\n\n", "s.csv", with_time());
+  ASSERT_EQ(t.names, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(t.steps(), 3);
+  EXPECT_EQ(t.columns[0], (std::vector<double>{1.5, 20, 3}));
+  EXPECT_EQ(t.columns[1], (std::vector<double>{-2, 3, 4}));
+  EXPECT_EQ(t.times, (std::vector<std::string>{"2020-01", "2020-02", "2020-03"}));
+  EXPECT_EQ(t.index_of("b"), 1);
+  EXPECT_THROW(t.index_of("c"), Error);
+}
+
+TEST(SeriesCsv, ReadsOnlyTheChosenColumnsInTheChosenOrder) {
+  SeriesCsvOptions options = with_time();
+  options.columns = {"c", "a"};
+  // Column b is not read, so its text cell is no error.
+  const SeriesTable t = parse_series_csv("date,a,b,c\nx,1,text,5\ny,2,text,6\n", "s.csv", options);
+  ASSERT_EQ(t.names, (std::vector<std::string>{"c", "a"}));
+  EXPECT_EQ(t.columns[0], (std::vector<double>{5, 6}));
+  EXPECT_EQ(t.columns[1], (std::vector<double>{1, 2}));
+  options.columns = {"z"};
+  EXPECT_NE(error_of("date,a\nx,1\n", options).find("no column \"z\""), std::string::npos);
+  options.columns = {"date"};
+  EXPECT_NE(error_of("date,a\nx,1\n", options).find("is the time column"), std::string::npos);
+}
+
+TEST(SeriesCsv, BadCellsAreErrorsNamingTheLineAndTheColumn) {
+  const std::string header = "date,a,b\n";
+  const auto expect_error = [&](const std::string& rows, const std::string& part) {
+    const std::string message = error_of(header + rows, with_time());
+    EXPECT_NE(message.find(part), std::string::npos) << "got: " << message;
+  };
+  expect_error("x,1,2\ny,1,abc\n", "s.csv, line 3, column \"b\": \"abc\" is not a number");
+  expect_error("x,1,2\ny,1.5.2,3\n", "line 3, column \"a\": \"1.5.2\" is not a number");
+  expect_error("x,nan,2\n", "line 2, column \"a\": \"nan\" is not a finite number");
+  expect_error("x,1,NaN\n", "line 2, column \"b\": \"NaN\" is not a finite number");
+  expect_error("x,inf,2\n", "line 2, column \"a\": \"inf\" is not a finite number");
+  expect_error("x,1,-infinity\n", "column \"b\": \"-infinity\" is not a finite number");
+  expect_error("x,1e999,2\n", "line 2, column \"a\": \"1e999\" is out of the range");
+  expect_error("x,1,2\ny,3\n", "line 3: 2 cells, the header has 3");
+  expect_error("x,1,2\n\ny,3,4\n", "line 3: empty line");
+  expect_error("x,1,\"2\n", "line 2: unterminated quoted cell");
+  expect_error("x,1,2\ny,,3\n", "line 3, column \"a\": missing value");
+  expect_error("x,1,2\ny,NA,3\n", "line 3, column \"a\": missing value");
+  EXPECT_NE(error_of("", with_time()).find("empty file"), std::string::npos);
+  EXPECT_NE(error_of("date,a\n", with_time()).find("no data rows"), std::string::npos);
+  EXPECT_NE(error_of("date,a,a\nx,1,2\n", with_time()).find("\"a\" appears twice"),
+            std::string::npos);
+  EXPECT_NE(error_of("date,a\nx,1\n", SeriesCsvOptions{"time", {}, FillPolicy::None})
+                .find("no column \"time\""),
+            std::string::npos);
+}
+
+TEST(SeriesCsv, PreviousFillCarriesTheLastValueForward) {
+  const SeriesTable t =
+      parse_series_csv("date,a\nw,1\nx,\ny,NA\nz,4\n", "s.csv", with_time(FillPolicy::Previous));
+  EXPECT_EQ(t.columns[0], (std::vector<double>{1, 1, 1, 4}));
+  EXPECT_NE(error_of("date,a\nw,\nx,2\n", with_time(FillPolicy::Previous))
+                .find("line 2, column \"a\": missing value in the first row"),
+            std::string::npos);
+}
+
+TEST(SeriesCsv, LinearFillInterpolatesBetweenTheNearestKnownValues) {
+  const SeriesTable t = parse_series_csv("date,a,b\nw,1,5\nx,,6\ny,,7\nz,7,8\n", "s.csv",
+                                         with_time(FillPolicy::Linear));
+  EXPECT_EQ(t.columns[0], (std::vector<double>{1, 3, 5, 7}));
+  EXPECT_EQ(t.columns[1], (std::vector<double>{5, 6, 7, 8}));
+  EXPECT_NE(error_of("date,a\nw,1\nx,\n", with_time(FillPolicy::Linear))
+                .find("line 3, column \"a\": missing value after the last known one"),
+            std::string::npos);
+}
+
+TEST(SeriesCsv, FillPolicyNames) {
+  for (FillPolicy p : {FillPolicy::None, FillPolicy::Previous, FillPolicy::Linear})
+    EXPECT_EQ(parse_fill_policy(fill_policy_name(p)), p);
+  EXPECT_THROW(parse_fill_policy("zero"), Error);
+}
+
+// The real series of tools/fetch_series.sh, when it has been run (they are not committed).
+TEST(SeriesCsv, ReadsTheFetchedRealSeries) {
+  const std::string dir = std::string(RNNKIT_SOURCE_DIR) + "/data/series/";
+  if (!std::filesystem::exists(dir + "co2-weekly.csv"))
+    GTEST_SKIP() << "run tools/fetch_series.sh to fetch " << dir;
+  const SeriesTable sunspots = read_series_csv(dir + "sunspots.csv", {"YEAR", {}, {}});
+  EXPECT_EQ(sunspots.names, (std::vector<std::string>{"SUNACTIVITY"}));
+  EXPECT_EQ(sunspots.steps(), 309);  // 1700..2008
+  // The weekly CO2 record has gaps: refused as they are, filled on request.
+  const std::string weekly = dir + "co2-weekly.csv";
+  EXPECT_NE(error_of(read_file(weekly), SeriesCsvOptions{"date", {}, FillPolicy::None})
+                .find("line 8, column \"co2\": missing value"),
+            std::string::npos);
+  const SeriesTable co2 = read_series_csv(weekly, {"date", {}, FillPolicy::Linear});
+  EXPECT_EQ(co2.steps(), 2284);
+  EXPECT_DOUBLE_EQ(co2.columns[0][6], (316.9 + 317.5) / 2);
+  const SeriesTable weather =
+      read_series_csv(dir + "seattle-weather.csv", {"date", {"temp_max", "precipitation"}, {}});
+  EXPECT_EQ(weather.steps(), 1461);
+  EXPECT_THROW(read_series_csv(dir + "seattle-weather.csv", {"date", {}, {}}), Error);  // "weather"
+}
+
+}  // namespace
+}  // namespace rnnkit
