@@ -28,6 +28,7 @@ struct TrainOptions {
   std::string cell = "lstm";
   int64_t layers = 2;
   int64_t hidden = 256;
+  int64_t proj_size = 0;    // LSTM with projections: h is proj_size wide (0 = none)
   int64_t embedding = 128;  // 0 = one-hot input
   bool bidirectional = false;
   double dropout = 0.0;

@@ -89,6 +89,9 @@ void setup_train(CLI::App& app) {
   app.add_option("--hidden", o.hidden, "hidden units per layer")
       ->capture_default_str()
       ->group("Model");
+  app.add_option("--proj-size", o.proj_size, "lstm: project h to this many units (0 = none)")
+      ->capture_default_str()
+      ->group("Model");
   app.add_option("--embedding", o.embedding, "embedding size (0 = one-hot input)")
       ->capture_default_str()
       ->group("Model");

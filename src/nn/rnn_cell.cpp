@@ -1,4 +1,5 @@
 #include "nn/cell_kernels.h"
+#include "nn/cell_type.h"
 #include "tensor/vector_kernel.h"
 
 namespace rnnkit::kernels {
@@ -32,3 +33,25 @@ RNNKIT_VECTOR_KERNEL void rnn_backward_step(int64_t B, int64_t H, bool relu, flo
 }
 
 }  // namespace rnnkit::kernels
+
+namespace rnnkit {
+namespace {
+
+template <bool relu>
+void rnn_forward(const CellForwardStep& s) {
+  kernels::rnn_forward_step(s.n, s.H, relu, s.gates, s.h);
+}
+
+template <bool relu>
+void rnn_backward(const CellBackwardStep& s) {
+  kernels::rnn_backward_step(s.n, s.H, relu, s.gates, s.dy, s.ldy, s.dh);
+}
+
+}  // namespace
+
+constinit const CellType rnn_tanh_cell = {
+    "rnn_tanh", 1, false, false, false, rnn_forward<false>, rnn_backward<false>, torch_init_bound};
+constinit const CellType rnn_relu_cell = {
+    "rnn_relu", 1, false, false, false, rnn_forward<true>, rnn_backward<true>, torch_init_bound};
+
+}  // namespace rnnkit

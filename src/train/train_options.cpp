@@ -9,11 +9,11 @@ namespace rnnkit {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
     TrainOptions, text_path, poems_path, valid_path, valid_fraction, level, lowercase, letters_only,
     min_count, max_vocab, eos_per_line, max_tokens, script, poem_form, poem_max_length, packed,
-    cell, layers, hidden, embedding, bidirectional, dropout, tie_weights, init_range, init_from,
-    pretrained_embeddings, batch, bptt, sampling, offset, random_offset, optimizer, lr, momentum,
-    weight_decay, beta1, beta2, eps, clip, schedule, skip_nonfinite, epochs, steps, time_limit,
-    out_dir, log_every, valid_every, checkpoint_every, sample_every, sample_length, dtype, seed,
-    threads, bf16)
+    cell, layers, hidden, proj_size, embedding, bidirectional, dropout, tie_weights, init_range,
+    init_from, pretrained_embeddings, batch, bptt, sampling, offset, random_offset, optimizer, lr,
+    momentum, weight_decay, beta1, beta2, eps, clip, schedule, skip_nonfinite, epochs, steps,
+    time_limit, out_dir, log_every, valid_every, checkpoint_every, sample_every, sample_length,
+    dtype, seed, threads, bf16)
 
 std::string TrainOptions::to_json() const {
   return nlohmann::json(*this).dump();
@@ -39,6 +39,7 @@ void TrainOptions::validate() const {
   if (!(valid_fraction >= 0 && valid_fraction < 1)) fail("--valid-fraction must be in [0, 1)");
   if (layers < 1) fail("--layers must be at least 1");
   if (hidden < 1) fail("--hidden must be at least 1");
+  if (proj_size < 0 || proj_size >= hidden) fail("--proj-size must be in [0, --hidden) (0 = none)");
   if (embedding < 0) fail("--embedding must be >= 0 (0 = one-hot)");
   if (!(dropout >= 0 && dropout < 1)) fail("--dropout must be in [0, 1)");
   if (batch < 1) fail("--batch must be at least 1");

@@ -42,6 +42,7 @@ LMConfig config_from(const TrainOptions& o, int64_t vocab_size) {
   c.vocab_size = vocab_size;
   c.embedding_dim = o.embedding;
   c.hidden_size = o.hidden;
+  c.proj_size = o.proj_size;
   c.num_layers = o.layers;
   c.bidirectional = o.bidirectional;
   c.dropout = static_cast<float>(o.dropout);
