@@ -27,6 +27,9 @@ std::string cell_kind_name(CellKind kind);
 int gate_count(CellKind kind);  // rows of W_ih per hidden unit: 1, 1, 4, 3
 bool has_cell_state(CellKind kind);
 bool supports_projection(CellKind kind);  // proj_size > 0 (torch: LSTM only)
+// The gate whose input bias keeps the state when raised (LSTM's forget gate f, GRU's update
+// gate z: index 1 of both), or -1 for a cell without one.
+int remember_gate(CellKind kind);
 // The first registered cell with this many gates (a checkpoint without config names no cell).
 std::optional<CellKind> cell_kind_with_gates(int gates);
 

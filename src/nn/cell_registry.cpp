@@ -55,4 +55,8 @@ bool supports_projection(CellKind kind) {
   return kind.type().supports_projection;
 }
 
+int remember_gate(CellKind kind) {
+  return kind.type().remember_gate;
+}
+
 }  // namespace rnnkit

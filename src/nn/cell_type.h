@@ -51,6 +51,7 @@ struct CellType {
   bool has_cell_state;
   bool separate_hidden_product;  // the gates read h W_hh^T + b_hh on its own (GRU's r * (...))
   bool supports_projection;
+  int remember_gate;  // the gate whose bias_ih keeps the state (LSTM f, GRU z), or -1
   void (*forward_step)(const CellForwardStep&);
   void (*backward_step)(const CellBackwardStep&);
   float (*init_bound)(int64_t hidden_size);  // every parameter uniform in (-bound, bound)

@@ -76,7 +76,16 @@ void gru_backward(const CellBackwardStep& s) {
 
 }  // namespace
 
-constinit const CellType gru_cell = {"gru", 3,           false,        true,
-                                     false, gru_forward, gru_backward, torch_init_bound};
+constinit const CellType gru_cell = {
+    .name = "gru",
+    .gate_count = 3,
+    .has_cell_state = false,
+    .separate_hidden_product = true,
+    .supports_projection = false,
+    .remember_gate = 1,
+    .forward_step = gru_forward,
+    .backward_step = gru_backward,
+    .init_bound = torch_init_bound,
+};
 
 }  // namespace rnnkit

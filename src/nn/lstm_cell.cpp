@@ -71,6 +71,15 @@ void lstm_backward(const CellBackwardStep& s) {
 }  // namespace
 
 constinit const CellType lstm_cell = {
-    "lstm", 4, true, false, true, lstm_forward, lstm_backward, torch_init_bound};
+    .name = "lstm",
+    .gate_count = 4,
+    .has_cell_state = true,
+    .separate_hidden_product = false,
+    .supports_projection = true,
+    .remember_gate = 1,
+    .forward_step = lstm_forward,
+    .backward_step = lstm_backward,
+    .init_bound = torch_init_bound,
+};
 
 }  // namespace rnnkit

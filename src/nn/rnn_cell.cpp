@@ -47,11 +47,25 @@ void rnn_backward(const CellBackwardStep& s) {
   kernels::rnn_backward_step(s.n, s.H, relu, s.gates, s.dy, s.ldy, s.dh);
 }
 
+// The two nonlinearities of torch.nn.RNN share everything but the kernels' relu flag.
+template <bool relu>
+constexpr CellType simple_rnn_cell(const char* name) {
+  return {
+      .name = name,
+      .gate_count = 1,
+      .has_cell_state = false,
+      .separate_hidden_product = false,
+      .supports_projection = false,
+      .remember_gate = -1,
+      .forward_step = rnn_forward<relu>,
+      .backward_step = rnn_backward<relu>,
+      .init_bound = torch_init_bound,
+  };
+}
+
 }  // namespace
 
-constinit const CellType rnn_tanh_cell = {
-    "rnn_tanh", 1, false, false, false, rnn_forward<false>, rnn_backward<false>, torch_init_bound};
-constinit const CellType rnn_relu_cell = {
-    "rnn_relu", 1, false, false, false, rnn_forward<true>, rnn_backward<true>, torch_init_bound};
+constinit const CellType rnn_tanh_cell = simple_rnn_cell<false>("rnn_tanh");
+constinit const CellType rnn_relu_cell = simple_rnn_cell<true>("rnn_relu");
 
 }  // namespace rnnkit
