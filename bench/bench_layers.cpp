@@ -31,13 +31,18 @@ void layer_shapes(benchmark::internal::Benchmark* b) {
   b->UseRealTime();
 }
 
+CellKind cell_of_arg(int64_t code) {
+  const CellKind cells[] = {CellKind::RnnTanh, CellKind::RnnRelu, CellKind::Lstm, CellKind::Gru};
+  return cells[code];
+}
+
 struct LayerSetup {
   CellKind cell;
   int64_t T, B, I, H;
   RecurrentLayer layer;
   Tensor x, y, dy, dx;
   explicit LayerSetup(const benchmark::State& state)
-      : cell(static_cast<CellKind>(state.range(0))),
+      : cell(cell_of_arg(state.range(0))),
         T(state.range(1)),
         B(state.range(2)),
         I(state.range(3)),

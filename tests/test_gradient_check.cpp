@@ -64,6 +64,7 @@ struct StackCase {
   int64_t layers;
   bool bidirectional;
   float dropout;
+  int64_t proj_size = 0;
 };
 
 class RNNGradient : public ::testing::TestWithParam<StackCase> {};
@@ -71,15 +72,15 @@ class RNNGradient : public ::testing::TestWithParam<StackCase> {};
 TEST_P(RNNGradient, MatchesFiniteDifferences) {
   const StackCase sc = GetParam();
   const int64_t T = 4, B = 3, In = 5, H = 4;
-  RNN rnn({sc.cell, In, H, sc.layers, sc.bidirectional, sc.dropout});
+  RNN rnn({sc.cell, In, H, sc.layers, sc.bidirectional, sc.dropout, sc.proj_size});
   Rng rng(7);
   rnn.reset_parameters(rng);
   const bool lstm = has_cell_state(sc.cell);
-  const Shape state = rnn.state_shape(B);
+  const Shape state = rnn.state_shape(B), cell_state = rnn.cell_state_shape(B);
   Tensor x = random_tensor({T, B, In}, rng), h0 = random_tensor(state, rng, 0.5f);
-  Tensor c0 = random_tensor(state, rng, 0.5f);
+  Tensor c0 = random_tensor(cell_state, rng, 0.5f);
   Tensor wy = random_tensor({T, B, rnn.output_size()}, rng), wh = random_tensor(state, rng);
-  Tensor wc = random_tensor(state, rng);
+  Tensor wc = random_tensor(cell_state, rng);
 
   // Objective sum(y*wy) + sum(hN*wh) + sum(cN*wc); the dropout masks are redrawn identically by
   // reseeding, so the objective is a fixed function of the inputs.
@@ -110,11 +111,14 @@ INSTANTIATE_TEST_SUITE_P(
         StackCase{CellKind::Lstm, 1, false, 0}, StackCase{CellKind::Gru, 1, false, 0},
         StackCase{CellKind::RnnTanh, 2, true, 0}, StackCase{CellKind::RnnRelu, 2, true, 0},
         StackCase{CellKind::Lstm, 2, true, 0}, StackCase{CellKind::Gru, 2, true, 0},
-        StackCase{CellKind::Lstm, 3, false, 0.3f}, StackCase{CellKind::Gru, 2, true, 0.5f}),
+        StackCase{CellKind::Lstm, 3, false, 0.3f}, StackCase{CellKind::Gru, 2, true, 0.5f},
+        StackCase{CellKind::Lstm, 1, false, 0, 3}, StackCase{CellKind::Lstm, 1, true, 0, 2},
+        StackCase{CellKind::Lstm, 2, true, 0, 3}, StackCase{CellKind::Lstm, 3, false, 0.3f, 2}),
     [](const auto& info) {
       const StackCase& c = info.param;
-      return cell_kind_name(c.cell) + "_l" + std::to_string(c.layers) +
-             (c.bidirectional ? "_bi" : "_uni") + (c.dropout > 0 ? "_dropout" : "");
+      return cell_kind_name(c.cell) + (c.proj_size ? "_proj" : "") + "_l" +
+             std::to_string(c.layers) + (c.bidirectional ? "_bi" : "_uni") +
+             (c.dropout > 0 ? "_dropout" : "");
     });
 
 TEST(LinearGradient, MatchesFiniteDifferences) {
@@ -173,6 +177,7 @@ struct LMCase {
   int64_t embedding_dim;
   bool bidirectional;
   bool tie;
+  int64_t proj_size = 0;
 };
 
 class LMGradient : public ::testing::TestWithParam<LMCase> {};
@@ -180,7 +185,7 @@ class LMGradient : public ::testing::TestWithParam<LMCase> {};
 TEST_P(LMGradient, MatchesFiniteDifferences) {
   const LMCase lc = GetParam();
   const int64_t T = 4, B = 2, V = 7, H = 4;
-  LMConfig config{lc.cell, V, lc.embedding_dim, H, 2, lc.bidirectional, 0.0f, lc.tie};
+  LMConfig config{lc.cell, V, lc.embedding_dim, H, 2, lc.bidirectional, 0.0f, lc.tie, lc.proj_size};
   LanguageModel model(config);
   Rng rng(11);
   model.reset_parameters(rng);
@@ -189,9 +194,9 @@ TEST_P(LMGradient, MatchesFiniteDifferences) {
     batch.inputs.push_back(static_cast<int32_t>(rng.below(V)));
     batch.targets.push_back(i % 3 == 1 ? kIgnoreIndex : static_cast<int32_t>(rng.below(V)));
   }
-  const Shape state = model.rnn().state_shape(B);
-  Tensor h0 = random_tensor(state, rng, 0.5f), c0 = random_tensor(state, rng, 0.5f);
-  Tensor wh = random_tensor(state, rng), wc = random_tensor(state, rng);
+  const Shape state = model.rnn().state_shape(B), cell_state = model.rnn().cell_state_shape(B);
+  Tensor h0 = random_tensor(state, rng, 0.5f), c0 = random_tensor(cell_state, rng, 0.5f);
+  Tensor wh = random_tensor(state, rng), wc = random_tensor(cell_state, rng);
   const bool lstm = has_cell_state(lc.cell);
   auto objective = [&] {
     LMState s{h0, lstm ? c0 : Tensor()};
@@ -214,10 +219,12 @@ INSTANTIATE_TEST_SUITE_P(Options, LMGradient,
                                            LMCase{CellKind::Gru, 0, false, false},
                                            LMCase{CellKind::RnnTanh, 0, true, false},
                                            LMCase{CellKind::Lstm, 4, false, true},
-                                           LMCase{CellKind::Gru, 8, true, true}),
+                                           LMCase{CellKind::Gru, 8, true, true},
+                                           LMCase{CellKind::Lstm, 0, false, false, 3},
+                                           LMCase{CellKind::Lstm, 4, true, true, 2}),
                          [](const auto& info) {
                            const LMCase& c = info.param;
-                           return cell_kind_name(c.cell) +
+                           return cell_kind_name(c.cell) + (c.proj_size ? "_proj" : "") +
                                   (c.embedding_dim ? "_embedding" : "_onehot") +
                                   (c.bidirectional ? "_bi" : "_uni") + (c.tie ? "_tied" : "");
                          });

@@ -97,8 +97,9 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, LMParity, ::testing::ValuesIn(lm_fixtures()),
                          });
 
 TEST(LMParity, CoversEveryCellLayerDirectionAndInput) {
-  // 4 cells x 3 depths x 2 directions x 2 inputs, plus the tied and zero-state cases.
-  EXPECT_GE(lm_fixtures().size(), 50u);
+  // 4 cells x 3 depths x 2 directions x 2 inputs, plus the tied and zero-state cases, plus the
+  // LSTM with projections at 3 depths x 2 directions.
+  EXPECT_GE(lm_fixtures().size(), 56u);
 }
 
 class StrictLoad : public ::testing::Test {

@@ -305,39 +305,42 @@ TEST_P(PackedProduct, MatchesReferenceForEveryRowCountAndConcurrently) {
 INSTANTIATE_TEST_SUITE_P(Precisions, PackedProduct, ::testing::Bool(),
                          [](const auto& info) { return info.param ? "bf16" : "f32"; });
 
-class BatchSlices : public ::testing::TestWithParam<CellKind> {};
+struct SliceCase {
+  CellKind cell;
+  int64_t proj_size = 0;
+};
+
+class BatchSlices : public ::testing::TestWithParam<SliceCase> {};
 
 // With two threads and 32 sequences, the time loop runs on two batch slices of 16 rows; every
 // sequence must come out as when it runs alone (batch 1: one-row products, no slices).
 TEST_P(BatchSlices, SlicedSequencesMatchSequencesRunAlone) {
   SettingsGuard guard;
   set_num_threads(2);
-  const CellKind cell = GetParam();
-  const int64_t T = 6, B = 32, In = 7, H = 24;
+  const auto [cell, proj_size] = GetParam();
+  const int64_t T = 6, B = 32, In = 7, H = 24, S = proj_size ? proj_size : H;
   Rng rng(11);
-  RecurrentLayer layer(cell, In, H, false, "rnn", "_l0");
+  RecurrentLayer layer(cell, In, H, false, "rnn", "_l0", proj_size);
   for (Parameter* p : layer.parameters()) p->value = random_tensor(p->value.shape(), rng, 0.3f);
-  const Tensor x = random_tensor({T, B, In}, rng), h0 = random_tensor({B, H}, rng, 0.5f);
+  const Tensor x = random_tensor({T, B, In}, rng), h0 = random_tensor({B, S}, rng, 0.5f);
   const Tensor c0 = random_tensor({B, H}, rng, 0.5f);
   const bool lstm = cell == CellKind::Lstm;
-  Tensor y({T, B, H}), hT({B, H}), cT({B, H});
-  layer.forward(x.data(), In, T, B, h0.data(), lstm ? c0.data() : nullptr, y.data(), H, hT.data(),
+  Tensor y({T, B, S}), hT({B, S}), cT({B, H});
+  layer.forward(x.data(), In, T, B, h0.data(), lstm ? c0.data() : nullptr, y.data(), S, hT.data(),
                 lstm ? cT.data() : nullptr);
   for (int64_t b = 0; b < B; ++b) {
-    Tensor xb({T, 1, In}), yb({T, 1, H}), hb({1, H}), cb({1, H});
+    Tensor xb({T, 1, In}), yb({T, 1, S}), hb({1, S}), cb({1, H});
     for (int64_t t = 0; t < T; ++t)
       std::copy_n(x.data() + (t * B + b) * In, In, xb.data() + t * In);
-    layer.forward(xb.data(), In, T, 1, h0.data() + b * H, lstm ? c0.data() + b * H : nullptr,
-                  yb.data(), H, hb.data(), lstm ? cb.data() : nullptr);
+    layer.forward(xb.data(), In, T, 1, h0.data() + b * S, lstm ? c0.data() + b * H : nullptr,
+                  yb.data(), S, hb.data(), lstm ? cb.data() : nullptr);
     for (int64_t t = 0; t < T; ++t) {
-      for (int64_t j = 0; j < H; ++j)
-        ASSERT_NEAR(y[(t * B + b) * H + j], yb[t * H + j], 1e-5) << b << "," << t;
+      for (int64_t j = 0; j < S; ++j)
+        ASSERT_NEAR(y[(t * B + b) * S + j], yb[t * S + j], 1e-5) << b << "," << t;
     }
-    for (int64_t j = 0; j < H; ++j) {
-      ASSERT_NEAR(hT[b * H + j], hb[j], 1e-5);
-      if (lstm) {
-        ASSERT_NEAR(cT[b * H + j], cb[j], 1e-5);
-      }
+    for (int64_t j = 0; j < S; ++j) ASSERT_NEAR(hT[b * S + j], hb[j], 1e-5);
+    if (lstm) {
+      for (int64_t j = 0; j < H; ++j) ASSERT_NEAR(cT[b * H + j], cb[j], 1e-5);
     }
   }
 }
@@ -346,13 +349,13 @@ TEST_P(BatchSlices, SlicedSequencesMatchSequencesRunAlone) {
 TEST_P(BatchSlices, SlicedGradientsMatchFiniteDifferences) {
   SettingsGuard guard;
   set_num_threads(2);
-  const CellKind cell = GetParam();
+  const auto [cell, proj_size] = GetParam();
   const int64_t T = 4, B = 16, In = 5, H = 6;
-  RNN rnn({cell, In, H, 1, false, 0.0f});
+  RNN rnn({cell, In, H, 1, false, 0.0f, proj_size});
   Rng rng(12);
   rnn.reset_parameters(rng);
   Tensor x = random_tensor({T, B, In}, rng), h0 = random_tensor(rnn.state_shape(B), rng, 0.5f);
-  const Tensor wy = random_tensor({T, B, H}, rng);
+  const Tensor wy = random_tensor({T, B, rnn.output_size()}, rng);
   Tensor y, dx, dh0;
   auto objective = [&] {
     rnn.forward(x, &h0, nullptr, y, nullptr, nullptr, false, nullptr);
@@ -367,9 +370,13 @@ TEST_P(BatchSlices, SlicedGradientsMatchFiniteDifferences) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Cells, BatchSlices,
-                         ::testing::Values(CellKind::RnnTanh, CellKind::RnnRelu, CellKind::Lstm,
-                                           CellKind::Gru),
-                         [](const auto& info) { return cell_kind_name(info.param); });
+                         ::testing::Values(SliceCase{CellKind::RnnTanh},
+                                           SliceCase{CellKind::RnnRelu}, SliceCase{CellKind::Lstm},
+                                           SliceCase{CellKind::Gru}, SliceCase{CellKind::Lstm, 4}),
+                         [](const auto& info) {
+                           return cell_kind_name(info.param.cell) +
+                                  (info.param.proj_size ? "_proj" : "");
+                         });
 
 class Bf16Parity : public ::testing::TestWithParam<std::string> {};
 

@@ -36,6 +36,7 @@ IGNORE_INDEX = -100
 LM_OBJECTIVE = "mean_ce + sum(hN*dhN) + sum(cN*dcN)"
 # Sizes of the LM parity cases, all different so that a shape mix-up cannot pass.
 LM_V, LM_E, LM_H, LM_T, LM_B = 11, 6, 5, 4, 3
+LM_P = 3  # proj_size of the LSTM-with-projections cases
 
 TRAIN_TEXT = (
     "Il était une fois un petit réseau récurrent.\n"
@@ -50,7 +51,8 @@ TRAIN_TEXT = (
 class LM(nn.Module):
     """The language model of DESIGN.md: embedding (or one-hot), recurrent stack, linear head."""
 
-    def __init__(self, V, E, H, L, cell, bidirectional=False, dropout=0.0, tie_weights=False):
+    def __init__(self, V, E, H, L, cell, bidirectional=False, dropout=0.0, tie_weights=False,
+                 proj_size=0):
         super().__init__()
         self.vocab_size = V
         self.cell = cell
@@ -58,8 +60,10 @@ class LM(nn.Module):
             self.embedding = nn.Embedding(V, E)
         rnn = {"rnn_tanh": nn.RNN, "rnn_relu": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[cell]
         kw = {"nonlinearity": cell[4:]} if cell.startswith("rnn") else {}
+        if proj_size:
+            kw["proj_size"] = proj_size
         self.rnn = rnn(E or V, H, L, dropout=dropout, bidirectional=bidirectional, **kw)
-        self.fc = nn.Linear(H * (2 if bidirectional else 1), V)
+        self.fc = nn.Linear((proj_size or H) * (2 if bidirectional else 1), V)
         if tie_weights:
             self.fc.weight = self.embedding.weight
 
@@ -75,8 +79,9 @@ class LM(nn.Module):
         return self.fc(y), y, hN, cN
 
 
-def lm_config(cell, V, E, H, L, bidirectional, tie_weights=False) -> dict:
-    return {
+def lm_config(cell, V, E, H, L, bidirectional, tie_weights=False, proj_size=0) -> dict:
+    """The rnnkit.config of a case; proj_size only when set (absent means 0)."""
+    config = {
         "cell": cell,
         "vocab_size": V,
         "embedding_dim": E,
@@ -86,6 +91,9 @@ def lm_config(cell, V, E, H, L, bidirectional, tie_weights=False) -> dict:
         "dropout": 0.0,
         "tie_weights": tie_weights,
     }
+    if proj_size:
+        config["proj_size"] = proj_size
+    return config
 
 
 def lm_from_config(config: dict) -> LM:
@@ -98,6 +106,7 @@ def lm_from_config(config: dict) -> LM:
         config["bidirectional"],
         config["dropout"],
         config["tie_weights"],
+        config.get("proj_size", 0),
     )
 
 
@@ -130,6 +139,7 @@ def reference_rnn(params, cell, L, D, x, h0, c0):
                 params[f"rnn.{kind}_{suffix}"]
                 for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
             )
+            w_hr = params.get(f"rnn.weight_hr_{suffix}")  # LSTM with projections only
             h = h0[layer * D + direction]
             c = c0[layer * D + direction] if cell == "lstm" else None
             ys: List[Optional[torch.Tensor]] = [None] * T
@@ -141,6 +151,8 @@ def reference_rnn(params, cell, L, D, x, h0, c0):
                     i, f, g, o = (gi + gh).chunk(4, dim=1)
                     c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
                     h = torch.sigmoid(o) * torch.tanh(c)
+                    if w_hr is not None:
+                        h = h @ w_hr.T
                 elif cell == "gru":
                     i_r, i_z, i_n = gi.chunk(3, dim=1)
                     h_r, h_z, h_n = gh.chunk(3, dim=1)
@@ -201,6 +213,12 @@ def lm_case_names():
                                               tie_weights=True)))
     cases.append(("lm_gru_l2_bi_emb_zerostate", dict(cell="gru", L=2, bidirectional=True,
                                                      E=LM_E, zero_state=True)))
+    for L in (1, 2, 3):
+        for bidirectional in (False, True):
+            stem = "lm_lstm_proj_l{}_{}_{}".format(
+                L, "bi" if bidirectional else "uni", "onehot" if L == 2 else "emb")
+            cases.append((stem, dict(cell="lstm", L=L, bidirectional=bidirectional,
+                                     E=0 if L == 2 else LM_E, proj_size=LM_P)))
     return cases
 
 
@@ -216,10 +234,12 @@ def relu_preactivations_are_mixed(model: LM, ids, h0) -> bool:
     return all(0.2 <= (p > 0).double().mean().item() <= 0.8 for p in preacts.values())
 
 
-def make_lm_case(stem, cell, L, bidirectional, E, tie_weights=False, zero_state=False):
+def make_lm_case(stem, cell, L, bidirectional, E, tie_weights=False, zero_state=False,
+                 proj_size=0):
     V, H, T, B = LM_V, LM_H, LM_T, LM_B
     D = 2 if bidirectional else 1
-    config = lm_config(cell, V, E, H, L, bidirectional, tie_weights)
+    S = proj_size or H  # width of h; the cell state c is H wide
+    config = lm_config(cell, V, E, H, L, bidirectional, tie_weights, proj_size)
     # The inputs and parameters are drawn in float32 and then widened, so the F32 values in the
     # file are exactly the values the float64 reference computed with.
     for attempt in range(100):
@@ -237,9 +257,9 @@ def make_lm_case(stem, cell, L, bidirectional, E, tie_weights=False, zero_state=
         ignored = torch.rand(T, B) < 0.2
         ignored.view(-1)[0], ignored.view(-1)[-1] = True, False  # at least one of each
         targets[ignored] = IGNORE_INDEX
-        h0 = None if zero_state else torch.randn(L * D, B, H).double()
+        h0 = None if zero_state else torch.randn(L * D, B, S).double()
         c0 = torch.randn(L * D, B, H).double() if cell == "lstm" and not zero_state else None
-        dhN = torch.randn(L * D, B, H).double()
+        dhN = torch.randn(L * D, B, S).double()
         dcN = torch.randn(L * D, B, H).double() if cell == "lstm" else None
         if cell != "rnn_relu" or relu_preactivations_are_mixed(model, ids, h0):
             break
@@ -291,6 +311,7 @@ def check_lm_file(path: str) -> None:
     )
     T, B = fixture["T"], fixture["B"]
     D = 2 if config["bidirectional"] else 1
+    S = config.get("proj_size", 0) or H
     lstm = cell == "lstm"
     zero_state = "input.h0" not in tensors
 
@@ -302,18 +323,18 @@ def check_lm_file(path: str) -> None:
 
     expected_shapes = {name: tuple(v.shape) for name, v in model.state_dict().items()}
     expected_shapes.update({"grad." + k: s for k, s in expected_shapes.items()})
-    state_shape = (L * D, B, H)
+    state_shape, cell_shape = (L * D, B, S), (L * D, B, H)
     expected_shapes.update({
         "input.ids": (T, B), "input.targets": (T, B), "input.dhN": state_shape,
-        "output.rnn": (T, B, D * H), "output.logits": (T, B, V), "output.hN": state_shape,
+        "output.rnn": (T, B, D * S), "output.logits": (T, B, V), "output.hN": state_shape,
         "output.loss": (),
     })
     if not zero_state:
         expected_shapes.update({"input.h0": state_shape, "grad.h0": state_shape})
     if lstm:
-        expected_shapes.update({"input.dcN": state_shape, "output.cN": state_shape})
+        expected_shapes.update({"input.dcN": cell_shape, "output.cN": cell_shape})
         if not zero_state:
-            expected_shapes.update({"input.c0": state_shape, "grad.c0": state_shape})
+            expected_shapes.update({"input.c0": cell_shape, "grad.c0": cell_shape})
     actual_shapes = {k: tuple(v.shape) for k, v in tensors.items()}
     assert actual_shapes == expected_shapes, f"{path}: {actual_shapes} != {expected_shapes}"
 
@@ -353,9 +374,10 @@ def check_lm_file(path: str) -> None:
     # The step-by-step formulas must give PyTorch's numbers (gate order, layer/direction layout).
     x = model.embedding(ids) if E else F.one_hot(ids, V).double()
     zeros = torch.zeros(state_shape, dtype=torch.float64)
+    cell_zeros = torch.zeros(cell_shape, dtype=torch.float64)
     y_ref, hN_ref, cN_ref, preacts = reference_rnn(
         params, cell, L, D, x.detach(), zeros if zero_state else tensors["input.h0"],
-        (zeros if zero_state else tensors["input.c0"]) if lstm else None)
+        (cell_zeros if zero_state else tensors["input.c0"]) if lstm else None)
     close("output.rnn", y_ref)
     close("output.hN", hN_ref)
     if lstm:

@@ -23,7 +23,8 @@ def main():
     tensors, metadata = safetensors_io.load(src)
     c = json.loads(metadata["rnnkit.config"])
     model = LM(c["vocab_size"], c["embedding_dim"], c["hidden_size"], c["num_layers"], c["cell"],
-               c["bidirectional"], c["dropout"], c.get("tie_weights", False))
+               c["bidirectional"], c["dropout"], c.get("tie_weights", False),
+               c.get("proj_size", 0))
     state = {k: torch.tensor(v.values, dtype=torch.float32).reshape(v.shape) for k, v in tensors.items()}
     model.load_state_dict(state, strict=True)
     model.eval()

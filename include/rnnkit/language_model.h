@@ -25,6 +25,7 @@ struct LMConfig {
   bool bidirectional = false;
   float dropout = 0.0f;
   bool tie_weights = false;  // fc.weight is embedding.weight; needs embedding_dim == output size
+  int64_t proj_size = 0;     // LSTM with projections: h is proj_size wide (0 = none)
 
   void validate() const;  // Error naming the impossible setting
   std::string to_json() const;
@@ -87,7 +88,7 @@ class LanguageModel {
 
  private:
   void embed(std::span<const int32_t> ids, int64_t T, int64_t B);
-  const Tensor* initial(const Tensor& s, int64_t B) const;
+  const Tensor* initial(const Tensor& s, const Shape& expected) const;
   std::vector<std::pair<std::string, Tensor*>> named_tensors();
 
   LMConfig config_;

@@ -9,43 +9,51 @@
 
 namespace rnnkit {
 
-// One layer, one direction of a torch.nn.RNN/LSTM/GRU over a whole sequence, time-major.
+// One layer, one direction of a torch.nn.RNN/LSTM/GRU over a whole sequence, time-major, for
+// any registered cell (src/nn/cell_type.h). With proj_size P > 0 (LSTM, as torch.nn.LSTM's
+// proj_size) the cell's output h_cell [B,H] is projected to h = h_cell W_hr^T [B,P]: h is the
+// output and the recurrent input (W_hh is [G*H, P]); S below is the width of h (P, else H).
 //
 // forward: the input projection of all T steps is one GEMM; each step then adds the recurrent
 // product h W_hh^T and runs the fused cell kernel. The layer keeps what backward needs:
-//   gates_   [T,B,G*H]  activated gates, indexed by time
-//   hidden_  [T+1,B,H]  states indexed by time: forward h(t) at t+1 with h0 at 0; reverse
-//                       direction h(t) at t with h0 at T (so the states that precede each
-//                       step are one contiguous block in both directions)
-//   cell_    [T+1,B,H]  the same for the LSTM cell state
+//   gates_        [T,B,G*H]  activated gates, indexed by time
+//   hidden_       [T+1,B,S]  states indexed by time: forward h(t) at t+1 with h0 at 0; reverse
+//                            direction h(t) at t with h0 at T (so the states that precede each
+//                            step are one contiguous block in both directions)
+//   cell_state_   [T+1,B,H]  the same for the LSTM cell state
+//   cell_output_  [T,B,H]    h_cell of each step, with a projection
 // backward: walks the steps in reverse, turning gates_ into pre-activation gradients in place,
-// then computes dW_ih, dW_hh and dx with one GEMM each. backward consumes the forward cache.
+// then computes dW_ih, dW_hh (and dW_hr) and dx with one GEMM each. backward consumes the
+// forward cache.
 class RecurrentLayer {
  public:
   // Parameters are named `<prefix>.weight_ih_l<k><suffix>` etc. as in PyTorch's state_dict.
   RecurrentLayer(CellKind cell, int64_t input_size, int64_t hidden_size, bool reverse,
-                 const std::string& prefix, const std::string& suffix);
+                 const std::string& prefix, const std::string& suffix, int64_t proj_size = 0);
 
   CellKind cell() const { return cell_; }
   int64_t input_size() const { return input_size_; }
   int64_t hidden_size() const { return hidden_size_; }
+  int64_t proj_size() const { return proj_size_; }
+  int64_t state_size() const { return proj_size_ ? proj_size_ : hidden_size_; }  // S
   bool reverse() const { return reverse_; }
   ParameterList parameters();
 
-  // x: T*B rows of input_size floats with row stride ldx. h0/c0: [B,H] or null for zeros.
-  // Writes the outputs to y (row stride ldy, H floats per row) and the final states to hT/cT
-  // ([B,H], cT only for LSTM; either may be null).
+  // x: T*B rows of input_size floats with row stride ldx. h0: [B,S], c0: [B,H], or null for
+  // zeros. Writes the outputs to y (row stride ldy, S floats per row) and the final states to
+  // hT [B,S] / cT [B,H] (cT only for a cell state; either may be null).
   void forward(const float* x, int64_t ldx, int64_t T, int64_t B, const float* h0, const float* c0,
                float* y, int64_t ldy, float* hT, float* cT);
 
   // dy: output gradient (row stride ldy); dhT/dcT: gradient of the final states or null.
   // Accumulates parameter gradients; dx (row stride ldx) is overwritten, or accumulated into
   // when accumulate_dx (both directions of a bidirectional stack read the same input).
-  // dh0/dc0 ([B,H]) receive the initial-state gradients when not null.
+  // dh0 [B,S] / dc0 [B,H] receive the initial-state gradients when not null.
   void backward(const float* dy, int64_t ldy, const float* dhT, const float* dcT, float* dx,
                 int64_t ldx, bool accumulate_dx, float* dh0, float* dc0);
 
   Parameter weight_ih, weight_hh, bias_ih, bias_hh;
+  Parameter weight_hr;  // [P,H], only with a projection
 
  private:
   int64_t time_of_step(int64_t s) const { return reverse_ ? steps_ - 1 - s : s; }
@@ -60,9 +68,11 @@ class RecurrentLayer {
   // out = n rows of h W_hh^T (+ beta * out); dh = n rows of dgates W_hh (+ beta * dh).
   void hidden_product(int64_t n, const float* h, float beta, float* out);
   void hidden_grad_product(int64_t n, const float* dgates, float beta, float* dh);
+  // h = n rows of h_cell W_hr^T.
+  void projection_product(int64_t n, const float* h_cell, float* h);
 
   CellKind cell_;
-  int64_t input_size_, hidden_size_;
+  int64_t input_size_, hidden_size_, proj_size_;
   bool reverse_;
 
   const float* input_ = nullptr;
@@ -70,9 +80,12 @@ class RecurrentLayer {
   bool packed_ = false;  // the per-step products read W_hh prepacked (sequences, not single steps)
   bool bf16_ = false;    // this forward and its backward run their products in bfloat16
   PackedMatrix hh_forward_,
-      hh_backward_;                   // W_hh^T for the forward steps, W_hh for the backward ones
-  SingleRowProduct ih_row_, hh_row_;  // batch 1: the products of one row with W_ih and W_hh
-  Tensor gates_, hidden_, cell_state_, hn_, hproj_, dh_carry_, dc_carry_, dhproj_;
+      hh_backward_;  // W_hh^T for the forward steps, W_hh for the backward ones
+  SingleRowProduct ih_row_, hh_row_, hr_row_;  // batch 1: one row times W_ih, W_hh, W_hr
+  Tensor gates_, hidden_, cell_state_, cell_output_, aux_, hproj_, dh_carry_, dc_carry_, dhproj_;
+  Tensor dproj_;       // [T,B,P] gradient of each step's projected h, for dW_hr
+  Tensor dcell_out_;   // [B,H] gradient of h_cell at the current step
+  Tensor no_dh_next_;  // [B,H] zeros: with a projection dy already holds all of dh_cell
 };
 
 }  // namespace rnnkit

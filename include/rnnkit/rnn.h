@@ -17,38 +17,44 @@ struct RNNOptions {
   int64_t hidden_size = 0;
   int64_t num_layers = 1;
   bool bidirectional = false;
-  float dropout = 0.0f;  // between layers, in training only, as torch.nn.LSTM(dropout=...)
+  float dropout = 0.0f;   // between layers, in training only, as torch.nn.LSTM(dropout=...)
+  int64_t proj_size = 0;  // h projected to P units (torch.nn.LSTM(proj_size=P)); 0 = none
 };
 
 // A stack of recurrent layers, each uni- or bidirectional: torch.nn.RNN / LSTM / GRU.
-// Tensors are time-major [T,B,F]; states are [num_layers * directions, B, H] like PyTorch.
+// Tensors are time-major [T,B,F]; states are [num_layers * directions, B, S] like PyTorch,
+// S = proj_size or else hidden_size (the LSTM cell state is always H wide).
 class RNN {
  public:
   explicit RNN(RNNOptions options, const std::string& prefix = "rnn");
 
   const RNNOptions& options() const { return options_; }
   int64_t directions() const { return options_.bidirectional ? 2 : 1; }
-  int64_t output_size() const { return directions() * options_.hidden_size; }
-  Shape state_shape(int64_t batch) const;
+  int64_t state_size() const {
+    return options_.proj_size ? options_.proj_size : options_.hidden_size;
+  }
+  int64_t output_size() const { return directions() * state_size(); }
+  Shape state_shape(int64_t batch) const;       // h: [L*D, B, S]
+  Shape cell_state_shape(int64_t batch) const;  // c: [L*D, B, H]
   ParameterList parameters();
   RecurrentLayer& layer(int64_t layer, int64_t direction) {
     return *layers_[layer * directions() + direction];
   }
-  // PyTorch's default: every weight and bias uniform in (-1/sqrt(H), 1/sqrt(H)).
+  // The cell's init rule; torch's default: every parameter uniform in (-1/sqrt(H), 1/sqrt(H)).
   void reset_parameters(Rng& rng);
 
   // x: [T,B,input_size], kept by reference until backward. h0/c0: initial states or null for
-  // zeros (c0 only for LSTM). y: [T,B,D*H]; hN/cN receive the final states when not null.
+  // zeros (c0 only for LSTM). y: [T,B,D*S]; hN/cN receive the final states when not null.
   // rng draws the dropout masks (needed only when training with dropout > 0).
   void forward(const Tensor& x, const Tensor* h0, const Tensor* c0, Tensor& y, Tensor* hN,
                Tensor* cN, bool training, Rng* rng);
-  // dy: [T,B,D*H]; dhN/dcN: gradients of the final states or null. Accumulates parameter
+  // dy: [T,B,D*S]; dhN/dcN: gradients of the final states or null. Accumulates parameter
   // gradients; dx/dh0/dc0 receive input and initial-state gradients when not null.
   void backward(const Tensor& dy, const Tensor* dhN, const Tensor* dcN, Tensor* dx, Tensor* dh0,
                 Tensor* dc0);
 
  private:
-  void check_state(const Tensor* state, const char* name, int64_t batch) const;
+  void check_state(const Tensor* state, const char* name, const Shape& expected) const;
 
   RNNOptions options_;
   std::vector<std::unique_ptr<RecurrentLayer>> layers_;  // index layer * directions + direction

@@ -91,6 +91,7 @@ struct TrainOptions : EngineOptions, ModelShapeOptions {
   bool packed = true;                 // poems: length-bucketed batches instead of padding to max
 
   // Model, beyond the shared shape.
+  int64_t proj_size = 0;  // LSTM with projections: h is proj_size wide (0 = none)
   bool tie_weights = false;
   double init_range = 0.0;  // > 0: every parameter uniform(-a, a) instead of PyTorch's init
   std::string init_from;    // start from this checkpoint (its configuration and vocabulary)

@@ -95,12 +95,13 @@ void SequenceClassifier::reset_parameters(Rng& rng, float remember_bias) {
   if (embedding_) embedding_->reset_parameters(rng);
   rnn_.reset_parameters(rng);
   fc_.reset_parameters(rng);
-  if (config_.cell != CellKind::Lstm && config_.cell != CellKind::Gru) return;
+  const int gate = remember_gate(config_.cell);
+  if (gate < 0) return;
   const int64_t H = config_.hidden_size;
   for (int64_t l = 0; l < config_.num_layers; ++l)
     for (int64_t d = 0; d < config_.directions(); ++d) {
-      float* bias = rnn_.layer(l, d).bias_ih.value.data();
-      for (int64_t i = H; i < 2 * H; ++i) bias[i] += remember_bias;
+      float* bias = rnn_.layer(l, d).bias_ih.value.data() + gate * H;
+      for (int64_t i = 0; i < H; ++i) bias[i] += remember_bias;
     }
 }
 

@@ -21,7 +21,8 @@ const LMConfig& validated(const LMConfig& c) {
 RNNOptions rnn_options(const LMConfig& c) {
   return {c.cell,          c.embedding_dim ? c.embedding_dim : c.vocab_size,
           c.hidden_size,   c.num_layers,
-          c.bidirectional, c.dropout};
+          c.bidirectional, c.dropout,
+          c.proj_size};
 }
 
 // Rows of logits computed at once by the fused output layer: about 16 MB of logits, which stay
@@ -108,17 +109,28 @@ void LMConfig::validate() const {
   if (embedding_dim) positive(embedding_dim, "embedding_dim");
   if (!(dropout >= 0.0f && dropout < 1.0f))
     throw Error("dropout must be in [0, 1), got " + std::to_string(dropout));
-  const int64_t out = hidden_size * (bidirectional ? 2 : 1);
+  if (proj_size < 0 || proj_size >= hidden_size)
+    throw Error("proj_size must be in [0, hidden_size) (0 = none), got " +
+                std::to_string(proj_size) + " with hidden_size " + std::to_string(hidden_size));
+  if (proj_size && !supports_projection(cell))
+    throw Error("proj_size " + std::to_string(proj_size) + " needs the lstm cell, not " +
+                cell_kind_name(cell));
+  const int64_t out = (proj_size ? proj_size : hidden_size) * (bidirectional ? 2 : 1);
   if (tie_weights && embedding_dim != out)
     throw Error("tie_weights needs embedding_dim (" + std::to_string(embedding_dim) +
                 ") equal to the RNN output size (" + std::to_string(out) + ")");
 }
 
 std::string LMConfig::to_json() const {
-  nlohmann::json j = {
-      {"cell", cell_kind_name(cell)}, {"vocab_size", vocab_size},  {"embedding_dim", embedding_dim},
-      {"hidden_size", hidden_size},   {"num_layers", num_layers},  {"bidirectional", bidirectional},
-      {"dropout", dropout},           {"tie_weights", tie_weights}};
+  nlohmann::json j = {{"cell", cell_kind_name(cell)},
+                      {"vocab_size", vocab_size},
+                      {"embedding_dim", embedding_dim},
+                      {"hidden_size", hidden_size},
+                      {"num_layers", num_layers},
+                      {"bidirectional", bidirectional},
+                      {"dropout", dropout},
+                      {"tie_weights", tie_weights},
+                      {"proj_size", proj_size}};
   return j.dump();
 }
 
@@ -130,6 +142,7 @@ LMConfig LMConfig::from_json(const std::string& text) {
   c.embedding_dim = r.integer("embedding_dim", 0, false);
   c.hidden_size = r.integer("hidden_size", 0, true);
   c.num_layers = r.integer("num_layers", 1, false);
+  c.proj_size = r.integer("proj_size", 0, false);
   c.bidirectional = r.boolean("bidirectional");
   c.tie_weights = r.boolean("tie_weights");
   c.dropout = static_cast<float>(r.number("dropout", 0.0));
@@ -176,11 +189,11 @@ void LanguageModel::embed(std::span<const int32_t> ids, int64_t T, int64_t B) {
   }
 }
 
-const Tensor* LanguageModel::initial(const Tensor& s, int64_t B) const {
+const Tensor* LanguageModel::initial(const Tensor& s, const Shape& expected) const {
   if (s.empty()) return nullptr;
-  if (s.shape() != rnn_.state_shape(B))
+  if (s.shape() != expected)
     throw Error("recurrent state has shape " + s.shape_string() + " but the batch needs " +
-                shape_string(rnn_.state_shape(B)));
+                shape_string(expected));
   return &s;
 }
 
@@ -195,7 +208,8 @@ LossResult LanguageModel::forward_backward(const TokenBatch& batch, LMState& sta
   adapt_threads_to_load();
   embed(batch.inputs, T, B);
   const bool lstm = has_cell_state(config_.cell);
-  rnn_.forward(x_, initial(state.h, B), lstm ? initial(state.c, B) : nullptr, y_, &hN_,
+  rnn_.forward(x_, initial(state.h, rnn_.state_shape(B)),
+               lstm ? initial(state.c, rnn_.cell_state_shape(B)) : nullptr, y_, &hN_,
                lstm ? &cN_ : nullptr, training, rng);
 
   int64_t counted = 0;
@@ -246,7 +260,8 @@ void LanguageModel::step(std::span<const int32_t> ids, LMState& state, Tensor& l
   const int64_t B = static_cast<int64_t>(ids.size());
   embed(ids, 1, B);
   const bool lstm = has_cell_state(config_.cell);
-  rnn_.forward(x_, initial(state.h, B), lstm ? initial(state.c, B) : nullptr, y_, &hN_,
+  rnn_.forward(x_, initial(state.h, rnn_.state_shape(B)),
+               lstm ? initial(state.c, rnn_.cell_state_shape(B)) : nullptr, y_, &hN_,
                lstm ? &cN_ : nullptr, false, nullptr);
   logits.resize({B, config_.vocab_size});
   fc_.forward(y_.data(), rnn_.output_size(), B, logits.data(), config_.vocab_size);

@@ -33,6 +33,7 @@ void check_config_against_tensors(const LMConfig& config,
   same(config.embedding_dim, found.embedding_dim, "embedding_dim");
   same(config.hidden_size, found.hidden_size, "hidden_size");
   same(config.num_layers, found.num_layers, "num_layers");
+  same(config.proj_size, found.proj_size, "proj_size");
   same(config.bidirectional, found.bidirectional, "bidirectional");
 }
 
@@ -60,16 +61,18 @@ LMConfig infer_lm_config(const std::map<std::string, Tensor>& tensors) {
   const Tensor& fc = require(tensors, "fc.weight");
   if (w_hh.ndim() != 2 || w_ih.ndim() != 2 || fc.ndim() != 2)
     throw Error("cannot infer the model configuration: weights are not matrices");
-  c.hidden_size = w_hh.dim(1);
-  const int64_t gates = c.hidden_size ? w_hh.dim(0) / c.hidden_size : 0;
-  if (gates == 4)
-    c.cell = CellKind::Lstm;
-  else if (gates == 3)
-    c.cell = CellKind::Gru;
-  else if (gates == 1)
-    c.cell = CellKind::RnnTanh;
-  else
+  // With a projection W_hh is [G*H, P] and W_hr [P, H]; H comes from W_hr then.
+  auto w_hr = tensors.find("rnn.weight_hr_l0");
+  if (w_hr != tensors.end() && w_hr->second.ndim() != 2)
+    throw Error("cannot infer the model configuration: rnn.weight_hr_l0 is not a matrix");
+  c.proj_size = w_hr == tensors.end() ? 0 : w_hr->second.dim(0);
+  c.hidden_size = w_hr == tensors.end() ? w_hh.dim(1) : w_hr->second.dim(1);
+  std::optional<CellKind> cell;
+  if (c.hidden_size > 0 && w_hh.dim(0) % c.hidden_size == 0)
+    cell = cell_kind_with_gates(static_cast<int>(w_hh.dim(0) / c.hidden_size));
+  if (!cell)
     throw Error("cannot infer the cell from rnn.weight_hh_l0 of shape " + w_hh.shape_string());
+  c.cell = *cell;
   c.vocab_size = fc.dim(0);
   auto embedding = tensors.find("embedding.weight");
   c.embedding_dim = embedding == tensors.end() ? 0 : embedding->second.dim(1);

@@ -1,4 +1,5 @@
 #include "nn/cell_kernels.h"
+#include "nn/cell_type.h"
 #include "tensor/vector_kernel.h"
 
 namespace rnnkit::kernels {
@@ -60,3 +61,31 @@ RNNKIT_VECTOR_KERNEL void gru_backward_step(int64_t B, int64_t H, float* gates, 
 }
 
 }  // namespace rnnkit::kernels
+
+namespace rnnkit {
+namespace {
+
+void gru_forward(const CellForwardStep& s) {
+  kernels::gru_forward_step(s.n, s.H, s.gates, s.hproj, s.bias_hh, s.aux, s.h_prev, s.h);
+}
+
+// The kernel reads dh_next and writes dh * z element by element, so one buffer serves.
+void gru_backward(const CellBackwardStep& s) {
+  kernels::gru_backward_step(s.n, s.H, s.gates, s.aux, s.h_prev, s.dy, s.ldy, s.dh, s.dhproj, s.dh);
+}
+
+}  // namespace
+
+constinit const CellType gru_cell = {
+    .name = "gru",
+    .gate_count = 3,
+    .has_cell_state = false,
+    .separate_hidden_product = true,
+    .supports_projection = false,
+    .remember_gate = 1,
+    .forward_step = gru_forward,
+    .backward_step = gru_backward,
+    .init_bound = torch_init_bound,
+};
+
+}  // namespace rnnkit

@@ -1,4 +1,5 @@
 #include "nn/cell_kernels.h"
+#include "nn/cell_type.h"
 #include "tensor/vector_kernel.h"
 
 namespace rnnkit::kernels {
@@ -55,3 +56,30 @@ RNNKIT_VECTOR_KERNEL void lstm_backward_step(int64_t B, int64_t H, float* gates,
 }
 
 }  // namespace rnnkit::kernels
+
+namespace rnnkit {
+namespace {
+
+void lstm_forward(const CellForwardStep& s) {
+  kernels::lstm_forward_step(s.n, s.H, s.gates, s.c_prev, s.c, s.h);
+}
+
+void lstm_backward(const CellBackwardStep& s) {
+  kernels::lstm_backward_step(s.n, s.H, s.gates, s.c_prev, s.c, s.dy, s.ldy, s.dh, s.dc);
+}
+
+}  // namespace
+
+constinit const CellType lstm_cell = {
+    .name = "lstm",
+    .gate_count = 4,
+    .has_cell_state = true,
+    .separate_hidden_product = false,
+    .supports_projection = true,
+    .remember_gate = 1,
+    .forward_step = lstm_forward,
+    .backward_step = lstm_backward,
+    .init_bound = torch_init_bound,
+};
+
+}  // namespace rnnkit

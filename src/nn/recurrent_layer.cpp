@@ -2,7 +2,7 @@
 
 #include <omp.h>
 
-#include "nn/cell_kernels.h"
+#include "nn/cell_type.h"
 #include "rnnkit/error.h"
 #include "rnnkit/gemm.h"
 #include "tensor/row_ops.h"
@@ -16,11 +16,11 @@ namespace {
 // efficient; when W_hh does not fit in L2 and the batch is small (PTB-medium: 6.8 MB, 20 rows),
 // splitting the products' columns across threads (oneDNN's own threading) reads the weights
 // once per step instead of once per slice, and wins.
-int batch_slices(int64_t B, int64_t GH, int64_t H) {
+int batch_slices(int64_t B, int64_t GH, int64_t S) {
   const int threads = omp_in_parallel() ? 1 : num_threads();
   if (threads < 2) return 1;
   const int64_t per_slice = B / threads;
-  const bool weights_in_l2 = GH * H * static_cast<int64_t>(sizeof(float)) <= (int64_t{1} << 20);
+  const bool weights_in_l2 = GH * S * static_cast<int64_t>(sizeof(float)) <= (int64_t{1} << 20);
   if (per_slice < 8 || (!weights_in_l2 && per_slice < 64)) return 1;
   return threads;
 }
@@ -52,57 +52,78 @@ std::vector<bf16>& gradient_workspace() {
 }  // namespace
 
 RecurrentLayer::RecurrentLayer(CellKind cell, int64_t input_size, int64_t hidden_size, bool reverse,
-                               const std::string& prefix, const std::string& suffix)
+                               const std::string& prefix, const std::string& suffix,
+                               int64_t proj_size)
     : weight_ih(prefix + ".weight_ih" + suffix, {gate_count(cell) * hidden_size, input_size}),
-      weight_hh(prefix + ".weight_hh" + suffix, {gate_count(cell) * hidden_size, hidden_size}),
+      weight_hh(prefix + ".weight_hh" + suffix,
+                {gate_count(cell) * hidden_size, proj_size ? proj_size : hidden_size}),
       bias_ih(prefix + ".bias_ih" + suffix, {gate_count(cell) * hidden_size}),
       bias_hh(prefix + ".bias_hh" + suffix, {gate_count(cell) * hidden_size}),
+      weight_hr(prefix + ".weight_hr" + suffix,
+                proj_size ? Shape{proj_size, hidden_size} : Shape{0}),
       cell_(cell),
       input_size_(input_size),
       hidden_size_(hidden_size),
+      proj_size_(proj_size),
       reverse_(reverse) {
   if (input_size <= 0 || hidden_size <= 0)
     throw Error("recurrent layer sizes must be positive (input " + std::to_string(input_size) +
                 ", hidden " + std::to_string(hidden_size) + ")");
+  if (proj_size < 0 || proj_size >= hidden_size)
+    throw Error("proj_size must be in [0, hidden_size) (0 = none), got " +
+                std::to_string(proj_size) + " with hidden_size " + std::to_string(hidden_size));
+  if (proj_size && !supports_projection(cell))
+    throw Error("proj_size needs a cell with a projection (lstm), not " + cell_kind_name(cell));
 }
 
 ParameterList RecurrentLayer::parameters() {
+  if (proj_size_) return {&weight_ih, &weight_hh, &bias_ih, &bias_hh, &weight_hr};
   return {&weight_ih, &weight_hh, &bias_ih, &bias_hh};
 }
 
 void RecurrentLayer::hidden_product(int64_t n, const float* h, float beta, float* out) {
-  const int64_t H = hidden_size_, GH = gate_count(cell_) * H;
+  const int64_t S = state_size(), GH = gate_count(cell_) * hidden_size_;
   if (packed_)
-    hh_forward_.multiply(n, h, H, beta, out, GH);
+    hh_forward_.multiply(n, h, S, beta, out, GH);
   else if (batch_ == 1)
-    hh_row_.multiply(GH, H, weight_hh.value.data(), h, beta, out);
+    hh_row_.multiply(GH, S, weight_hh.value.data(), h, beta, out);
   else
-    gemm(Trans::No, Trans::Yes, n, GH, H, 1.0f, h, H, weight_hh.value.data(), H, beta, out, GH);
+    gemm(Trans::No, Trans::Yes, n, GH, S, 1.0f, h, S, weight_hh.value.data(), S, beta, out, GH);
 }
 
 void RecurrentLayer::hidden_grad_product(int64_t n, const float* dgates, float beta, float* dh) {
-  const int64_t H = hidden_size_, GH = gate_count(cell_) * H;
+  const int64_t S = state_size(), GH = gate_count(cell_) * hidden_size_;
   if (packed_)
-    hh_backward_.multiply(n, dgates, GH, beta, dh, H);
+    hh_backward_.multiply(n, dgates, GH, beta, dh, S);
   else
-    gemm(Trans::No, Trans::No, n, H, GH, 1.0f, dgates, GH, weight_hh.value.data(), H, beta, dh, H);
+    gemm(Trans::No, Trans::No, n, S, GH, 1.0f, dgates, GH, weight_hh.value.data(), S, beta, dh, S);
+}
+
+void RecurrentLayer::projection_product(int64_t n, const float* h_cell, float* h) {
+  const int64_t H = hidden_size_, P = proj_size_;
+  if (batch_ == 1)
+    hr_row_.multiply(P, H, weight_hr.value.data(), h_cell, 0.0f, h);
+  else
+    gemm(Trans::No, Trans::Yes, n, P, H, 1.0f, h_cell, H, weight_hr.value.data(), H, 0.0f, h, P);
 }
 
 void RecurrentLayer::forward(const float* x, int64_t ldx, int64_t T, int64_t B, const float* h0,
                              const float* c0, float* y, int64_t ldy, float* hT, float* cT) {
-  const int64_t H = hidden_size_, GH = gate_count(cell_) * H, BH = B * H;
+  const CellType& type = cell_.type();
+  const int64_t H = hidden_size_, S = state_size(), GH = type.gate_count * H;
+  const int64_t BH = B * H, BS = B * S;
   input_ = x;
   ldx_ = ldx;
   steps_ = T;
   batch_ = B;
   gates_.resize({T, B, GH});
-  hidden_.resize({T + 1, B, H});
-  const bool lstm = cell_ == CellKind::Lstm, gru = cell_ == CellKind::Gru;
-  if (lstm) cell_state_.resize({T + 1, B, H});
-  if (gru) {
-    hn_.resize({T, B, H});
+  hidden_.resize({T + 1, B, S});
+  if (type.has_cell_state) cell_state_.resize({T + 1, B, H});
+  if (type.separate_hidden_product) {
+    aux_.resize({T, B, H});
     hproj_.resize({B, GH});
   }
+  if (proj_size_) cell_output_.resize({T, B, H});
 
   if (T * B == 1)
     ih_row_.multiply(GH, input_size_, weight_ih.value.data(), x, 0.0f, gates_.data());
@@ -110,15 +131,15 @@ void RecurrentLayer::forward(const float* x, int64_t ldx, int64_t T, int64_t B, 
     gemm(Trans::No, Trans::Yes, T * B, GH, input_size_, 1.0f, x, ldx, weight_ih.value.data(),
          input_size_, 0.0f, gates_.data(), GH);
   rows::add_bias(T * B, GH, gates_.data(), GH, bias_ih.value.data(),
-                 gru ? nullptr : bias_hh.value.data());
+                 type.separate_hidden_product ? nullptr : bias_hh.value.data());
 
   const int64_t first = reverse_ ? T : 0;
   float* hidden = hidden_.data();
   if (h0)
-    rows::copy(B, H, h0, H, hidden + first * BH, H);
+    rows::copy(B, S, h0, S, hidden + first * BS, S);
   else
-    rows::zero(B, H, hidden + first * BH, H);
-  if (lstm) {
+    rows::zero(B, S, hidden + first * BS, S);
+  if (type.has_cell_state) {
     if (c0)
       rows::copy(B, H, c0, H, cell_state_.data() + first * BH, H);
     else
@@ -129,90 +150,102 @@ void RecurrentLayer::forward(const float* x, int64_t ldx, int64_t T, int64_t B, 
   // product (a float32 GEMV for one row).
   packed_ = T > 1 && B > 1;
   bf16_ = matmul_precision() == Precision::BF16 && B > 1;
-  if (packed_) hh_forward_.pack(Trans::Yes, H, GH, weight_hh.value.data(), H);
-  for_each_slice(B, batch_slices(B, GH, H),
+  if (packed_) hh_forward_.pack(Trans::Yes, S, GH, weight_hh.value.data(), S);
+  for_each_slice(B, batch_slices(B, GH, S),
                  [&](int64_t b0, int64_t n) { forward_rows(b0, n, y, ldy); });
 
   const int64_t last = reverse_ ? 0 : T;
-  if (hT) rows::copy(B, H, hidden + last * BH, H, hT, H);
-  if (cT && lstm) rows::copy(B, H, cell_state_.data() + last * BH, H, cT, H);
+  if (hT) rows::copy(B, S, hidden + last * BS, S, hT, S);
+  if (cT && type.has_cell_state) rows::copy(B, H, cell_state_.data() + last * BH, H, cT, H);
 }
 
 void RecurrentLayer::forward_rows(int64_t b0, int64_t n, float* y, int64_t ldy) {
-  const int64_t T = steps_, B = batch_, H = hidden_size_, GH = gate_count(cell_) * H, BH = B * H;
-  float* hidden = hidden_.data() + b0 * H;
-  float* cells = cell_ == CellKind::Lstm ? cell_state_.data() + b0 * H : nullptr;
+  const CellType& type = cell_.type();
+  const int64_t T = steps_, B = batch_, H = hidden_size_, S = state_size();
+  const int64_t GH = type.gate_count * H, BH = B * H, BS = B * S;
+  float* hidden = hidden_.data() + b0 * S;
+  float* cells = type.has_cell_state ? cell_state_.data() + b0 * H : nullptr;
+  float* hproj = type.separate_hidden_product ? hproj_.data() + b0 * GH : nullptr;
   for (int64_t s = 0; s < T; ++s) {
     const int64_t t = time_of_step(s);
-    float* g = gates_.data() + (t * B + b0) * GH;
-    const float* h_prev = hidden + prev_slot(t) * BH;
-    float* h_next = hidden + next_slot(t) * BH;
-    switch (cell_) {
-      case CellKind::Lstm:
-        hidden_product(n, h_prev, 1.0f, g);
-        kernels::lstm_forward_step(n, H, g, cells + prev_slot(t) * BH, cells + next_slot(t) * BH,
-                                   h_next);
-        break;
-      case CellKind::Gru: {
-        float* hproj = hproj_.data() + b0 * GH;
-        hidden_product(n, h_prev, 0.0f, hproj);
-        kernels::gru_forward_step(n, H, g, hproj, bias_hh.value.data(),
-                                  hn_.data() + t * BH + b0 * H, h_prev, h_next);
-        break;
-      }
-      case CellKind::RnnTanh:
-      case CellKind::RnnRelu:
-        hidden_product(n, h_prev, 1.0f, g);
-        kernels::rnn_forward_step(n, H, cell_ == CellKind::RnnRelu, g, h_next);
-        break;
+    CellForwardStep step{};
+    step.n = n;
+    step.H = H;
+    step.gates = gates_.data() + (t * B + b0) * GH;
+    step.h_prev = hidden + prev_slot(t) * BS;
+    float* h_next = hidden + next_slot(t) * BS;
+    step.h = proj_size_ ? cell_output_.data() + (t * B + b0) * H : h_next;
+    if (cells) {
+      step.c_prev = cells + prev_slot(t) * BH;
+      step.c = cells + next_slot(t) * BH;
     }
-    rows::copy(n, H, h_next, H, y + (t * B + b0) * ldy, ldy);
+    if (hproj) {
+      hidden_product(n, step.h_prev, 0.0f, hproj);
+      step.hproj = hproj;
+      step.bias_hh = bias_hh.value.data();
+      step.aux = aux_.data() + t * BH + b0 * H;
+    } else {
+      hidden_product(n, step.h_prev, 1.0f, step.gates);
+    }
+    type.forward_step(step);
+    if (proj_size_) projection_product(n, step.h, h_next);
+    rows::copy(n, S, h_next, S, y + (t * B + b0) * ldy, ldy);
   }
 }
 
 void RecurrentLayer::backward(const float* dy, int64_t ldy, const float* dhT, const float* dcT,
                               float* dx, int64_t ldx, bool accumulate_dx, float* dh0, float* dc0) {
   if (input_ == nullptr) throw Error("RecurrentLayer::backward called without a forward pass");
-  const int64_t T = steps_, B = batch_, H = hidden_size_, GH = gate_count(cell_) * H, BH = B * H;
-  const int64_t I = input_size_, N = T * B;
-  const bool lstm = cell_ == CellKind::Lstm, gru = cell_ == CellKind::Gru;
-  dh_carry_.resize({B, H});
+  const CellType& type = cell_.type();
+  const int64_t T = steps_, B = batch_, H = hidden_size_, S = state_size(), P = proj_size_;
+  const int64_t GH = type.gate_count * H, BS = B * S, I = input_size_, N = T * B;
+  const bool separate = type.separate_hidden_product;
+  dh_carry_.resize({B, S});
   if (dhT)
-    rows::copy(B, H, dhT, H, dh_carry_.data(), H);
+    rows::copy(B, S, dhT, S, dh_carry_.data(), S);
   else
     dh_carry_.zero();
-  if (lstm) {
+  if (type.has_cell_state) {
     dc_carry_.resize({B, H});
     if (dcT)
       rows::copy(B, H, dcT, H, dc_carry_.data(), H);
     else
       dc_carry_.zero();
   }
-  if (gru) dhproj_.resize({T, B, GH});
-  if (packed_) hh_backward_.pack(Trans::No, GH, H, weight_hh.value.data(), H);
+  if (separate) dhproj_.resize({T, B, GH});
+  if (P) {
+    dproj_.resize({T, B, P});
+    dcell_out_.resize({B, H});
+    no_dh_next_.resize({B, H});
+    no_dh_next_.zero();
+  }
+  if (packed_) hh_backward_.pack(Trans::No, GH, S, weight_hh.value.data(), S);
 
-  for_each_slice(B, batch_slices(B, GH, H),
+  for_each_slice(B, batch_slices(B, GH, S),
                  [&](int64_t b0, int64_t n) { backward_rows(b0, n, dy, ldy); });
 
-  const float* h_prev_block = hidden_.data() + (reverse_ ? BH : 0);
-  const float* dhp_all = gru ? dhproj_.data() : gates_.data();
+  const float* h_prev_block = hidden_.data() + (reverse_ ? BS : 0);
+  const float* dhp_all = separate ? dhproj_.data() : gates_.data();
   rows::add_column_sums(N, GH, dhp_all, GH, bias_hh.grad.data());
   rows::add_column_sums(N, GH, gates_.data(), GH, bias_ih.grad.data());
+  if (P)
+    gemm(Trans::Yes, Trans::No, P, H, N, 1.0f, dproj_.data(), P, cell_output_.data(), H, 1.0f,
+         weight_hr.grad.data(), H);
   if (bf16_) {
     // Each operand is rounded once, though the pre-activation gradients feed three products.
     std::vector<bf16>& w = gradient_workspace();
-    w.resize(static_cast<size_t>(N * (GH + H + I) + GH * I + (gru ? N * GH : 0)));
+    w.resize(static_cast<size_t>(N * (GH + S + I) + GH * I + (separate ? N * GH : 0)));
     bf16* gates16 = w.data();
     bf16* h16 = gates16 + N * GH;
-    bf16* x16 = h16 + N * H;
+    bf16* x16 = h16 + N * S;
     bf16* w_ih16 = x16 + N * I;
-    bf16* dhp16 = gru ? w_ih16 + GH * I : gates16;
+    bf16* dhp16 = separate ? w_ih16 + GH * I : gates16;
     round_to_bf16(N, GH, gates_.data(), GH, gates16, GH);
-    if (gru) round_to_bf16(N, GH, dhp_all, GH, dhp16, GH);
-    round_to_bf16(N, H, h_prev_block, H, h16, H);
+    if (separate) round_to_bf16(N, GH, dhp_all, GH, dhp16, GH);
+    round_to_bf16(N, S, h_prev_block, S, h16, S);
     round_to_bf16(N, I, input_, ldx_, x16, I);
-    gemm_bf16(Trans::Yes, Trans::No, GH, H, N, 1.0f, dhp16, GH, h16, H, 1.0f, weight_hh.grad.data(),
-              H);
+    gemm_bf16(Trans::Yes, Trans::No, GH, S, N, 1.0f, dhp16, GH, h16, S, 1.0f, weight_hh.grad.data(),
+              S);
     gemm_bf16(Trans::Yes, Trans::No, GH, I, N, 1.0f, gates16, GH, x16, I, 1.0f,
               weight_ih.grad.data(), I);
     if (dx) {
@@ -221,49 +254,63 @@ void RecurrentLayer::backward(const float* dy, int64_t ldy, const float* dhT, co
                 accumulate_dx ? 1.0f : 0.0f, dx, ldx);
     }
   } else {
-    gemm(Trans::Yes, Trans::No, GH, H, N, 1.0f, dhp_all, GH, h_prev_block, H, 1.0f,
-         weight_hh.grad.data(), H);
+    gemm(Trans::Yes, Trans::No, GH, S, N, 1.0f, dhp_all, GH, h_prev_block, S, 1.0f,
+         weight_hh.grad.data(), S);
     gemm(Trans::Yes, Trans::No, GH, I, N, 1.0f, gates_.data(), GH, input_, ldx_, 1.0f,
          weight_ih.grad.data(), I);
     if (dx)
       gemm(Trans::No, Trans::No, N, I, GH, 1.0f, gates_.data(), GH, weight_ih.value.data(), I,
            accumulate_dx ? 1.0f : 0.0f, dx, ldx);
   }
-  if (dh0) rows::copy(B, H, dh_carry_.data(), H, dh0, H);
-  if (dc0 && lstm) rows::copy(B, H, dc_carry_.data(), H, dc0, H);
+  if (dh0) rows::copy(B, S, dh_carry_.data(), S, dh0, S);
+  if (dc0 && type.has_cell_state) rows::copy(B, H, dc_carry_.data(), H, dc0, H);
   input_ = nullptr;
 }
 
 void RecurrentLayer::backward_rows(int64_t b0, int64_t n, const float* dy, int64_t ldy) {
-  const int64_t T = steps_, B = batch_, H = hidden_size_, GH = gate_count(cell_) * H, BH = B * H;
-  const float* hidden = hidden_.data() + b0 * H;
-  const float* cells = cell_ == CellKind::Lstm ? cell_state_.data() + b0 * H : nullptr;
-  float* dh = dh_carry_.data() + b0 * H;
-  float* dc = cell_ == CellKind::Lstm ? dc_carry_.data() + b0 * H : nullptr;
+  const CellType& type = cell_.type();
+  const int64_t T = steps_, B = batch_, H = hidden_size_, S = state_size(), P = proj_size_;
+  const int64_t GH = type.gate_count * H, BH = B * H, BS = B * S;
+  const float* hidden = hidden_.data() + b0 * S;
+  const float* cells = type.has_cell_state ? cell_state_.data() + b0 * H : nullptr;
+  float* dh = dh_carry_.data() + b0 * S;
+  float* dc = type.has_cell_state ? dc_carry_.data() + b0 * H : nullptr;
   for (int64_t s = T - 1; s >= 0; --s) {
     const int64_t t = time_of_step(s);
-    float* g = gates_.data() + (t * B + b0) * GH;
-    const float* dyt = dy + (t * B + b0) * ldy;
-    switch (cell_) {
-      case CellKind::Lstm:
-        kernels::lstm_backward_step(n, H, g, cells + prev_slot(t) * BH, cells + next_slot(t) * BH,
-                                    dyt, ldy, dh, dc);
-        hidden_grad_product(n, g, 0.0f, dh);
-        break;
-      case CellKind::Gru: {
-        float* dhp = dhproj_.data() + (t * B + b0) * GH;
-        // The kernel reads dh_next and writes dh * z element by element, so one buffer serves.
-        kernels::gru_backward_step(n, H, g, hn_.data() + t * BH + b0 * H,
-                                   hidden + prev_slot(t) * BH, dyt, ldy, dh, dhp, dh);
-        hidden_grad_product(n, dhp, 1.0f, dh);
-        break;
-      }
-      case CellKind::RnnTanh:
-      case CellKind::RnnRelu:
-        kernels::rnn_backward_step(n, H, cell_ == CellKind::RnnRelu, g, dyt, ldy, dh);
-        hidden_grad_product(n, g, 0.0f, dh);
-        break;
+    CellBackwardStep step{};
+    step.n = n;
+    step.H = H;
+    step.gates = gates_.data() + (t * B + b0) * GH;
+    step.h_prev = hidden + prev_slot(t) * BS;
+    if (cells) {
+      step.c_prev = cells + prev_slot(t) * BH;
+      step.c = cells + next_slot(t) * BH;
     }
+    step.dy = dy + (t * B + b0) * ldy;
+    step.ldy = ldy;
+    step.dh = dh;
+    step.dc = dc;
+    if (type.separate_hidden_product) {
+      step.aux = aux_.data() + t * BH + b0 * H;
+      step.dhproj = dhproj_.data() + (t * B + b0) * GH;
+    }
+    if (P) {
+      // The gradient of the projected h (kept for dW_hr) goes back through W_hr to h_cell, which
+      // then is the cell's whole output gradient.
+      float* dp = dproj_.data() + (t * B + b0) * P;
+      for (int64_t b = 0; b < n; ++b)
+        for (int64_t j = 0; j < P; ++j) dp[b * P + j] = step.dy[b * ldy + j] + dh[b * S + j];
+      float* dcell = dcell_out_.data() + b0 * H;
+      gemm(Trans::No, Trans::No, n, H, P, 1.0f, dp, P, weight_hr.value.data(), H, 0.0f, dcell, H);
+      step.dy = dcell;
+      step.ldy = H;
+      step.dh = no_dh_next_.data() + b0 * H;
+    }
+    type.backward_step(step);
+    if (type.separate_hidden_product)
+      hidden_grad_product(n, step.dhproj, 1.0f, dh);
+    else
+      hidden_grad_product(n, step.gates, 0.0f, dh);
   }
 }
 

@@ -1,7 +1,6 @@
 #include "rnnkit/rnn.h"
 
-#include <cmath>
-
+#include "nn/cell_type.h"
 #include "rnnkit/error.h"
 #include "tensor/row_ops.h"
 
@@ -16,7 +15,8 @@ RNN::RNN(RNNOptions options, const std::string& prefix) : options_(options) {
     for (int64_t d = 0; d < D; ++d) {
       std::string suffix = "_l" + std::to_string(l) + (d ? "_reverse" : "");
       layers_.push_back(std::make_unique<RecurrentLayer>(
-          options.cell, l == 0 ? options.input_size : D * H, H, d == 1, prefix, suffix));
+          options.cell, l == 0 ? options.input_size : output_size(), H, d == 1, prefix, suffix,
+          options.proj_size));
     }
   }
   outputs_.resize(options.num_layers);
@@ -25,6 +25,10 @@ RNN::RNN(RNNOptions options, const std::string& prefix) : options_(options) {
 }
 
 Shape RNN::state_shape(int64_t batch) const {
+  return {options_.num_layers * directions(), batch, state_size()};
+}
+
+Shape RNN::cell_state_shape(int64_t batch) const {
   return {options_.num_layers * directions(), batch, options_.hidden_size};
 }
 
@@ -36,15 +40,15 @@ ParameterList RNN::parameters() {
 }
 
 void RNN::reset_parameters(Rng& rng) {
-  const float k = 1.0f / std::sqrt(static_cast<float>(options_.hidden_size));
+  const float k = options_.cell.type().init_bound(options_.hidden_size);
   for (Parameter* p : parameters())
     for (float& v : p->value.span()) v = rng.uniform(-k, k);
 }
 
-void RNN::check_state(const Tensor* state, const char* name, int64_t batch) const {
-  if (state && state->shape() != state_shape(batch))
+void RNN::check_state(const Tensor* state, const char* name, const Shape& expected) const {
+  if (state && state->shape() != expected)
     throw Error(std::string("RNN: ") + name + " has shape " + state->shape_string() +
-                ", expected " + shape_string(state_shape(batch)));
+                ", expected " + shape_string(expected));
 }
 
 void RNN::forward(const Tensor& x, const Tensor* h0, const Tensor* c0, Tensor& y, Tensor* hN,
@@ -52,19 +56,19 @@ void RNN::forward(const Tensor& x, const Tensor* h0, const Tensor* c0, Tensor& y
   if (x.ndim() != 3 || x.dim(2) != options_.input_size)
     throw Error("RNN: input has shape " + x.shape_string() + ", expected [T, B, " +
                 std::to_string(options_.input_size) + "]");
-  const int64_t T = x.dim(0), B = x.dim(1), D = directions(), H = options_.hidden_size;
-  const int64_t L = options_.num_layers, BH = B * H;
+  const int64_t T = x.dim(0), B = x.dim(1), D = directions(), S = state_size();
+  const int64_t L = options_.num_layers, BS = B * S, BH = B * options_.hidden_size;
   if (T == 0 || B == 0) throw Error("RNN: empty input " + x.shape_string());
-  check_state(h0, "h0", B);
-  check_state(c0, "c0", B);
+  check_state(h0, "h0", state_shape(B));
+  check_state(c0, "c0", cell_state_shape(B));
   const bool lstm = has_cell_state(options_.cell);
   steps_ = T;
   batch_ = B;
   dropout_applied_ = training && options_.dropout > 0.0f && L > 1;
   if (dropout_applied_ && rng == nullptr) throw Error("RNN: dropout in training needs an Rng");
-  y.resize({T, B, D * H});
+  y.resize({T, B, D * S});
   if (hN) hN->resize(state_shape(B));
-  if (cN && lstm) cN->resize(state_shape(B));
+  if (cN && lstm) cN->resize(cell_state_shape(B));
 
   const float* in = x.data();
   int64_t in_width = options_.input_size;
@@ -82,44 +86,44 @@ void RNN::forward(const Tensor& x, const Tensor* h0, const Tensor* c0, Tensor& y
       in = dropped.data();
     }
     Tensor& out = l == L - 1 ? y : outputs_[l];
-    out.resize({T, B, D * H});
+    out.resize({T, B, D * S});
     for (int64_t d = 0; d < D; ++d) {
       const int64_t k = l * D + d;
-      layers_[k]->forward(in, in_width, T, B, h0 ? h0->data() + k * BH : nullptr,
-                          c0 && lstm ? c0->data() + k * BH : nullptr, out.data() + d * H, D * H,
-                          hN ? hN->data() + k * BH : nullptr,
+      layers_[k]->forward(in, in_width, T, B, h0 ? h0->data() + k * BS : nullptr,
+                          c0 && lstm ? c0->data() + k * BH : nullptr, out.data() + d * S, D * S,
+                          hN ? hN->data() + k * BS : nullptr,
                           cN && lstm ? cN->data() + k * BH : nullptr);
     }
     in = out.data();
-    in_width = D * H;
+    in_width = D * S;
   }
 }
 
 void RNN::backward(const Tensor& dy, const Tensor* dhN, const Tensor* dcN, Tensor* dx, Tensor* dh0,
                    Tensor* dc0) {
-  const int64_t T = steps_, B = batch_, D = directions(), H = options_.hidden_size;
-  const int64_t L = options_.num_layers, BH = B * H;
-  if (dy.shape() != Shape{T, B, D * H})
+  const int64_t T = steps_, B = batch_, D = directions(), S = state_size();
+  const int64_t L = options_.num_layers, BS = B * S, BH = B * options_.hidden_size;
+  if (dy.shape() != Shape{T, B, D * S})
     throw Error("RNN::backward: dy has shape " + dy.shape_string() + ", expected " +
-                shape_string({T, B, D * H}));
-  check_state(dhN, "dhN", B);
-  check_state(dcN, "dcN", B);
+                shape_string({T, B, D * S}));
+  check_state(dhN, "dhN", state_shape(B));
+  check_state(dcN, "dcN", cell_state_shape(B));
   const bool lstm = has_cell_state(options_.cell);
   if (dx) dx->resize({T, B, options_.input_size});
   if (dh0) dh0->resize(state_shape(B));
-  if (dc0 && lstm) dc0->resize(state_shape(B));
+  if (dc0 && lstm) dc0->resize(cell_state_shape(B));
 
   const float* dcur = dy.data();
   for (int64_t l = L - 1; l >= 0; --l) {
-    const int64_t in_width = l == 0 ? options_.input_size : D * H;
+    const int64_t in_width = l == 0 ? options_.input_size : D * S;
     Tensor* dinput = l == 0 ? dx : (dcur == grad_a_.data() ? &grad_b_ : &grad_a_);
     if (dinput && l > 0) dinput->resize({T, B, in_width});
     for (int64_t d = 0; d < D; ++d) {
       const int64_t k = l * D + d;
-      layers_[k]->backward(dcur + d * H, D * H, dhN ? dhN->data() + k * BH : nullptr,
+      layers_[k]->backward(dcur + d * S, D * S, dhN ? dhN->data() + k * BS : nullptr,
                            dcN && lstm ? dcN->data() + k * BH : nullptr,
                            dinput ? dinput->data() : nullptr, in_width, d > 0,
-                           dh0 ? dh0->data() + k * BH : nullptr,
+                           dh0 ? dh0->data() + k * BS : nullptr,
                            dc0 && lstm ? dc0->data() + k * BH : nullptr);
     }
     if (l > 0) {

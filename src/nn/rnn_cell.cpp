@@ -1,4 +1,5 @@
 #include "nn/cell_kernels.h"
+#include "nn/cell_type.h"
 #include "tensor/vector_kernel.h"
 
 namespace rnnkit::kernels {
@@ -32,3 +33,39 @@ RNNKIT_VECTOR_KERNEL void rnn_backward_step(int64_t B, int64_t H, bool relu, flo
 }
 
 }  // namespace rnnkit::kernels
+
+namespace rnnkit {
+namespace {
+
+template <bool relu>
+void rnn_forward(const CellForwardStep& s) {
+  kernels::rnn_forward_step(s.n, s.H, relu, s.gates, s.h);
+}
+
+template <bool relu>
+void rnn_backward(const CellBackwardStep& s) {
+  kernels::rnn_backward_step(s.n, s.H, relu, s.gates, s.dy, s.ldy, s.dh);
+}
+
+// The two nonlinearities of torch.nn.RNN share everything but the kernels' relu flag.
+template <bool relu>
+constexpr CellType simple_rnn_cell(const char* name) {
+  return {
+      .name = name,
+      .gate_count = 1,
+      .has_cell_state = false,
+      .separate_hidden_product = false,
+      .supports_projection = false,
+      .remember_gate = -1,
+      .forward_step = rnn_forward<relu>,
+      .backward_step = rnn_backward<relu>,
+      .init_bound = torch_init_bound,
+  };
+}
+
+}  // namespace
+
+constinit const CellType rnn_tanh_cell = simple_rnn_cell<false>("rnn_tanh");
+constinit const CellType rnn_relu_cell = simple_rnn_cell<true>("rnn_relu");
+
+}  // namespace rnnkit

@@ -222,6 +222,7 @@ void TrainOptions::validate() const {
     throw Error("give exactly one of --text FILE or --poems DIR");
   if (poem_form != 0 && poem_form != 5 && poem_form != 7) throw Error("--form must be 5 or 7");
   if (offset >= bptt) throw Error("--offset must be in [0, bptt)");
+  if (proj_size >= hidden) throw Error("--proj-size must be in [0, --hidden) (0 = none)");
   if (out_dir.empty()) throw Error("--out RUN_DIR is required");
 }
 

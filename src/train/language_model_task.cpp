@@ -23,6 +23,7 @@ LMConfig config_from(const TrainOptions& o, int64_t vocab_size) {
   c.embedding_dim = o.embedding;
   c.hidden_size = o.hidden;
   c.num_layers = o.layers;
+  c.proj_size = o.proj_size;
   c.bidirectional = o.bidirectional;
   c.dropout = static_cast<float>(o.dropout);
   c.tie_weights = o.tie_weights;

@@ -8,11 +8,12 @@ if ! /usr/bin/python3 -c "import torch" 2>/dev/null; then
   exit 77
 fi
 printf 'the quick brown fox jumps over the lazy dog\nthe end\n' >"$WORK/text.txt"
-for cfg in "lstm 2 --bidirectional" "gru 1 --embedding=0" "rnn_relu 3 --embedding=6"; do
+for cfg in "lstm 2 --bidirectional" "gru 1 --embedding=0" "rnn_relu 3 --embedding=6" \
+  "lstm 2 --bidirectional --proj-size=4"; do
   set -- $cfg
-  dir="$WORK/$1"
-  "$RNNKIT" train --text "$WORK/text.txt" --cell "$1" --layers "$2" $3 --hidden 7 --batch 2 --bptt 5 \
-    --steps 3 --out "$dir" >/dev/null 2>&1 || fail "train $cfg"
+  dir="$WORK/$(echo "$cfg" | tr -c 'a-z0-9' _)"
+  "$RNNKIT" train --text "$WORK/text.txt" --cell "$1" --layers "$2" "${@:3}" --hidden 7 \
+    --batch 2 --bptt 5 --steps 3 --out "$dir" >/dev/null 2>&1 || fail "train $cfg"
   ours=$("$RNNKIT" eval -m "$dir/last.safetensors" --text "$WORK/text.txt" --json | sed -E 's/.*"perplexity":([^,}]+).*/\1/')
   torch=$(/usr/bin/python3 "$SOURCE_DIR/tools/torch_roundtrip.py" "$dir/last.safetensors" "$dir/back.safetensors" \
     "$WORK/text.txt" | sed -E 's/.*"perplexity": ([^,}]+).*/\1/') || fail "PyTorch could not load $cfg"
