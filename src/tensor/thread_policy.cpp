@@ -49,7 +49,7 @@ std::optional<LoadSample> sample_load(double wall) {
 
 void set_num_threads(int threads) {
   if (threads < 0 || threads > kMaxThreads)
-    throw Error("thread count must be from 0 (adapt to the load) to " +
+    throw Error("thread count (--threads) must be from 0 (adapt to the load) to " +
                 std::to_string(kMaxThreads) + ", got " + std::to_string(threads));
   threads_pinned.store(threads > 0);
   if (threads > 0) omp_set_num_threads(threads);
