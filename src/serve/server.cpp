@@ -6,6 +6,7 @@
 #include <string>
 
 #include "rnnkit/error.h"
+#include "rnnkit/threads.h"
 #include "serve/endpoints.h"
 #include "serve/http_error.h"
 #include "serve/stop_signals.h"
@@ -21,8 +22,9 @@ constexpr int kSpareConnectionThreads = 4;
 void validate(const ServeOptions& options) {
   if (options.port < 0 || options.port > 65535)
     throw Error("--port must be 0..65535, got " + std::to_string(options.port));
-  if (options.threads < 0)
-    throw Error("--threads must be >= 0, got " + std::to_string(options.threads));
+  if (options.threads < 0 || options.threads > kMaxThreads)
+    throw Error("--threads must be 0.." + std::to_string(kMaxThreads) + ", got " +
+                std::to_string(options.threads));
   const ServeLimits& limits = options.limits;
   if (limits.max_body < 1) throw Error("--max-body must be at least 1 byte");
   if (limits.max_tokens < 1) throw Error("--max-tokens must be at least 1");
