@@ -5,6 +5,7 @@
 #include "rnnkit/precision.h"
 #include "rnnkit/single_row_product.h"
 #include "rnnkit/threads.h"
+#include "rnnkit/trans.h"
 
 // rnnkit's matrix products: gemm() here, and the reusable operands (MatmulOperand,
 // PackedMatrix, SingleRowProduct) and the thread count that govern them.

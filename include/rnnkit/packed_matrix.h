@@ -3,10 +3,9 @@
 #include <memory>
 
 #include "rnnkit/precision.h"
+#include "rnnkit/trans.h"
 
 namespace rnnkit {
-
-enum class Trans { No, Yes };
 
 // The right operand op(B) [K,N] of many products C[M,N] = A[M,K] op(B) + beta * C that reuse it
 // (W_hh across the time steps of a sequence), reordered once into the blocked layout that

@@ -3,7 +3,7 @@
 #include <dnnl.hpp>
 #include <string>
 
-#include "rnnkit/packed_matrix.h"
+#include "rnnkit/trans.h"
 
 // The oneDNN matmul primitives behind gemm() and PackedMatrix.
 namespace rnnkit::onednn {
