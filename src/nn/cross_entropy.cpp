@@ -76,8 +76,8 @@ CrossEntropySum softmax_cross_entropy(const float* logits, int64_t N, int64_t V,
 }
 
 void log_softmax(const float* logits, int64_t V, float* out) {
-  const float m = row_max(logits, V);
-  const float log_sum = std::log(row_sum_exp(logits, V, m)) + m;
+  const float m = vec::dispatch<row_max>(logits, V);
+  const float log_sum = std::log(vec::dispatch<row_sum_exp>(logits, V, m)) + m;
   for (int64_t v = 0; v < V; ++v) out[v] = logits[v] - log_sum;
 }
 
