@@ -3,7 +3,7 @@ PRESET ?= release
 BUILD := build/$(PRESET)
 JOBS ?= $(shell nproc)
 
-.PHONY: deps build test test-asan fuzz demo bench clean format
+.PHONY: deps build test test-fallbacks test-asan fuzz demo bench clean format
 
 deps:
 	@bash tools/install_deps.sh
@@ -14,6 +14,12 @@ build: deps
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# The unit tests again on the fallback paths of an already built tree: oneDNN limited to AVX2 (no
+# AVX-512, so BF16 tests skip) and rnnkit's own kernels forced to their baseline versions.
+test-fallbacks:
+	cd $(BUILD) && ONEDNN_MAX_CPU_ISA=AVX2 ctest -L unit --output-on-failure -j $(JOBS)
+	cd $(BUILD) && RNNKIT_CPU=baseline ctest -L unit --output-on-failure -j $(JOBS)
 
 # The GoogleTest suites under AddressSanitizer + UndefinedBehaviorSanitizer.
 test-asan: deps

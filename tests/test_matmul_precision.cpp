@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "bf16_support.h"
 #include "gradient_check.h"
 #include "lm_fixture.h"
 #include "rnnkit/gemm.h"
@@ -106,10 +107,12 @@ struct ProductCase {
 
 class Bf16Product : public ::testing::TestWithParam<ProductCase> {};
 
-// gemm_bf16 on rounded operands, and gemm() in BF16 precision on float operands, both give the
-// exact product of the rounded inputs up to float32 accumulation.
+// gemm() of operands prepared in BF16 precision, and gemm() in BF16 precision on float
+// operands, both give the exact product of the rounded inputs up to float32 accumulation.
 TEST_P(Bf16Product, MatchesDoubleReferenceOfRoundedInputs) {
+  RNNKIT_SKIP_WITHOUT_BF16();
   SettingsGuard guard;
+  set_matmul_precision(Precision::BF16);
   const ProductCase c = GetParam();
   const int64_t lda = (c.ta ? c.M : c.K) + 3, ldb = (c.tb ? c.K : c.N) + 2, ldc = c.N + 5;
   const std::vector<float> A = random_values((c.ta ? c.K : c.M) * lda, 1);
@@ -117,15 +120,15 @@ TEST_P(Bf16Product, MatchesDoubleReferenceOfRoundedInputs) {
   const std::vector<float> C0 = random_values(c.M * ldc, 3);
   const std::vector<double> want =
       reference_product(c.ta, c.tb, c.M, c.N, c.K, c.alpha, A, lda, B, ldb, c.beta, C0, ldc, true);
-  std::vector<bf16> A16(A.size()), B16(B.size());
-  round_to_bf16(1, static_cast<int64_t>(A.size()), A.data(), 0, A16.data(), 0);
-  round_to_bf16(1, static_cast<int64_t>(B.size()), B.data(), 0, B16.data(), 0);
+  MatmulOperand a, b;
+  a.prepare(c.ta ? c.K : c.M, c.ta ? c.M : c.K, A.data(), lda);
+  b.prepare(c.tb ? c.N : c.K, c.tb ? c.K : c.N, B.data(), ldb);
+  ASSERT_EQ(a.precision(), Precision::BF16);
 
   std::vector<float> C = C0;
-  gemm_bf16(c.ta ? Trans::Yes : Trans::No, c.tb ? Trans::Yes : Trans::No, c.M, c.N, c.K, c.alpha,
-            A16.data(), lda, B16.data(), ldb, c.beta, C.data(), ldc);
+  gemm(c.ta ? Trans::Yes : Trans::No, c.tb ? Trans::Yes : Trans::No, c.alpha, a, b, c.beta,
+       C.data(), ldc);
   std::vector<float> D = C0;
-  set_matmul_precision(Precision::BF16);
   gemm(c.ta ? Trans::Yes : Trans::No, c.tb ? Trans::Yes : Trans::No, c.M, c.N, c.K, c.alpha,
        A.data(), lda, B.data(), ldb, c.beta, D.data(), ldc);
   for (int64_t m = 0; m < c.M; ++m) {
@@ -151,6 +154,7 @@ INSTANTIATE_TEST_SUITE_P(Shapes, Bf16Product,
                                            ProductCase{false, true, 1, 50, 64, 1.0f, 0.0f}));
 
 TEST(MatmulPrecision, Bf16ModeChangesTheResultByAboutTheRoundingError) {
+  RNNKIT_SKIP_WITHOUT_BF16();
   SettingsGuard guard;
   const int64_t M = 16, N = 16, K = 256;
   const std::vector<float> A = random_values(M * K, 4), B = random_values(N * K, 5);
@@ -188,6 +192,7 @@ TEST_P(SingleRow, MatchesDoubleReferenceInBothPrecisions) {
   const std::vector<float> W = random_values(c.N * c.K, 6), x = random_values(c.K, 7),
                            y0 = random_values(c.N, 8);
   for (Precision precision : {Precision::F32, Precision::BF16}) {
+    if (precision == Precision::BF16) RNNKIT_SKIP_WITHOUT_BF16();
     set_matmul_precision(precision);
     const bool round = precision == Precision::BF16;
     const std::vector<double> want =
@@ -216,6 +221,7 @@ INSTANTIATE_TEST_SUITE_P(Shapes, SingleRow,
 // The bfloat16 copy follows the weights once note_weights_changed() says they moved, and an
 // optimizer step says so.
 TEST(SingleRow, CopyIsMadeAgainAfterTheWeightsChange) {
+  RNNKIT_SKIP_WITHOUT_BF16();
   SettingsGuard guard;
   set_matmul_precision(Precision::BF16);
   const int64_t N = 24, K = 40;
@@ -247,6 +253,7 @@ TEST(SingleRow, CopyIsMadeAgainAfterTheWeightsChange) {
 // A batch-1 language-model step in the BF16 mode reads bfloat16 weights: its logits move off
 // the float32 ones, but by no more than the documented tolerance.
 TEST(SingleRow, LanguageModelStepStaysWithinTheBf16Tolerance) {
+  RNNKIT_SKIP_WITHOUT_BF16();
   SettingsGuard guard;
   SafetensorsFile f =
       read_safetensors(std::string(RNNKIT_FIXTURE_DIR) + "/lm_lstm_l2_uni_emb.safetensors");
@@ -274,8 +281,9 @@ TEST(SingleRow, LanguageModelStepStaysWithinTheBf16Tolerance) {
 class PackedProduct : public ::testing::TestWithParam<bool> {};
 
 TEST_P(PackedProduct, MatchesReferenceForEveryRowCountAndConcurrently) {
-  SettingsGuard guard;
   const bool bf16_mode = GetParam();
+  if (bf16_mode) RNNKIT_SKIP_WITHOUT_BF16();
+  SettingsGuard guard;
   set_matmul_precision(bf16_mode ? Precision::BF16 : Precision::F32);
   const int64_t K = 48, N = 80;
   for (const bool tb : {false, true}) {
@@ -383,6 +391,7 @@ class Bf16Parity : public ::testing::TestWithParam<std::string> {};
 // The training pass in BF16 precision stays within kBf16Tolerance of PyTorch's float32 loss,
 // final state and every gradient.
 TEST_P(Bf16Parity, StaysWithinTheDocumentedToleranceOfPyTorch) {
+  RNNKIT_SKIP_WITHOUT_BF16();
   SettingsGuard guard;
   set_matmul_precision(Precision::BF16);
   SafetensorsFile f =

@@ -78,7 +78,6 @@ class RecurrentLayer {
   const float* input_ = nullptr;
   int64_t ldx_ = 0, steps_ = 0, batch_ = 0;
   bool packed_ = false;  // the per-step products read W_hh prepacked (sequences, not single steps)
-  bool bf16_ = false;    // this forward and its backward run their products in bfloat16
   PackedMatrix hh_forward_,
       hh_backward_;  // W_hh^T for the forward steps, W_hh for the backward ones
   SingleRowProduct ih_row_, hh_row_, hr_row_;  // batch 1: one row times W_ih, W_hh, W_hr

@@ -51,7 +51,7 @@ void run_eval(const EvalArgs& a) {
   if (a.window && a.text.empty()) throw Error("--window applies to --text only");
   if (a.window && *a.window < 1)
     throw Error("--window must be a positive number of tokens, got " + std::to_string(*a.window));
-  if (a.threads > 0) set_num_threads(a.threads);
+  set_num_threads(a.threads);
   LoadedLanguageModel loaded = load_language_model(a.model, a.vocab);
   if (!loaded.vocab) throw Error(loaded.path + " holds no vocabulary; pass --vocab FILE");
   Perplexity p;

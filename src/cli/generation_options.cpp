@@ -45,8 +45,7 @@ void add_model_flags(CLI::App& app, ModelFlags& flags) {
 }
 
 LoadedLanguageModel load_model(const ModelFlags& flags) {
-  if (flags.threads < 0) throw Error("--threads must be >= 0");
-  if (flags.threads > 0) set_num_threads(flags.threads);
+  set_num_threads(flags.threads);
   LoadedLanguageModel loaded = load_language_model(flags.model, flags.vocab);
   if (!loaded.vocab) throw Error(loaded.path + " holds no vocabulary; pass --vocab FILE");
   return loaded;

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/command.h"
+#include "rnnkit/cpu_dispatch.h"
 #include "rnnkit/error.h"
 
 namespace rnnkit::cli {
@@ -26,6 +27,7 @@ int main(int argc, char** argv) {
   for (const auto& command : commands)
     command.setup(*app.add_subcommand(command.name, command.description));
   try {
+    rnnkit::cpu_path();  // reads RNNKIT_CPU: a bad value is reported here, not in a kernel
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);

@@ -55,7 +55,8 @@ Candidates candidates(std::span<const float> logits, const SamplingOptions& opti
                 std::to_string(logits.size()) + " logits");
 
   Candidates c;
-  if (allowed.empty() && all_finite(static_cast<int64_t>(logits.size()), logits.data())) {
+  if (allowed.empty() &&
+      vec::dispatch<all_finite>(static_cast<int64_t>(logits.size()), logits.data())) {
     // The common case, every token a candidate, needs no per-token checks.
     c.ids.resize(logits.size());
     std::iota(c.ids.begin(), c.ids.end(), 0);
@@ -108,8 +109,8 @@ Candidates candidates(std::span<const float> logits, const SamplingOptions& opti
     candidate_logits = gathered.data();
   }
   c.weights.resize(m);
-  c.total = exp_weights(static_cast<int64_t>(m), candidate_logits, 1.0f / options.temperature,
-                        c.weights.data());
+  c.total = vec::dispatch<exp_weights>(static_cast<int64_t>(m), candidate_logits,
+                                       1.0f / options.temperature, c.weights.data());
 
   if (options.top_p < 1) {
     const double mass = options.top_p * c.total;

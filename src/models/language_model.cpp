@@ -37,7 +37,7 @@ struct OutputWorkspace {
   Tensor features, dfeatures;
   std::vector<int32_t> targets;
   std::vector<int64_t> rows;
-  std::vector<bf16> weight16, features16, dlogits16;
+  MatmulOperand weight, chunk_features, chunk_dlogits;
 };
 
 OutputWorkspace& output_workspace() {
@@ -47,49 +47,32 @@ OutputWorkspace& output_workspace() {
 
 // Loss (and, when dfeatures is not null, the gradients of fc and of the n feature rows) of the
 // output layer over n rows of F features, in chunks of rows so that the [n, V] logits are never
-// stored whole. In bf16 precision the weight is rounded once for all chunks and each chunk's
-// logit gradient once for its two products.
+// stored whole. The weight is prepared (in bf16 precision: rounded) once for all chunks and each
+// chunk's logit gradient once for its two products.
 LossResult output_layer_loss(Linear& fc, const float* features, int64_t n, const int32_t* targets,
                              float scale, float* dfeatures, Tensor& logits) {
   const int64_t F = fc.in_features(), V = fc.out_features();
-  const bool use_bf16 = matmul_precision() == Precision::BF16;
   OutputWorkspace& ws = output_workspace();
-  if (use_bf16) {
-    ws.weight16.resize(static_cast<size_t>(V * F));
-    round_to_bf16(V, F, fc.weight().value.data(), F, ws.weight16.data(), F);
-  }
+  ws.weight.prepare(V, F, fc.weight().value.data(), F);
   LossResult result;
   const int64_t chunk = output_chunk_rows(V);
   for (int64_t r0 = 0; r0 < n; r0 += chunk) {
     const int64_t m = std::min(chunk, n - r0);
-    const float* x = features + r0 * F;
     float* dx = dfeatures ? dfeatures + r0 * F : nullptr;
     logits.resize({m, V});
-    if (use_bf16) {
-      ws.features16.resize(static_cast<size_t>(m * F));
-      round_to_bf16(m, F, x, F, ws.features16.data(), F);
-      gemm_bf16(Trans::No, Trans::Yes, m, V, F, 1.0f, ws.features16.data(), F, ws.weight16.data(),
-                F, 0.0f, logits.data(), V);
-      rows::add_bias(m, V, logits.data(), V, fc.bias.value.data());
-    } else {
-      fc.forward(x, F, m, logits.data(), V);
-    }
+    ws.chunk_features.prepare(m, F, features + r0 * F, F);
+    gemm(Trans::No, Trans::Yes, 1.0f, ws.chunk_features, ws.weight, 0.0f, logits.data(), V);
+    rows::add_bias(m, V, logits.data(), V, fc.bias.value.data());
     CrossEntropySum ce = softmax_cross_entropy(logits.data(), m, V, V, targets + r0, kIgnoreIndex,
                                                dfeatures ? logits.data() : nullptr, scale);
     result.loss_sum += ce.loss_sum;
     result.count += ce.count;
     if (!dfeatures) continue;
-    if (use_bf16) {
-      ws.dlogits16.resize(static_cast<size_t>(m * V));
-      round_to_bf16(m, V, logits.data(), V, ws.dlogits16.data(), V);
-      gemm_bf16(Trans::Yes, Trans::No, V, F, m, 1.0f, ws.dlogits16.data(), V, ws.features16.data(),
-                F, 1.0f, fc.weight().grad.data(), F);
-      rows::add_column_sums(m, V, logits.data(), V, fc.bias.grad.data());
-      gemm_bf16(Trans::No, Trans::No, m, F, V, 1.0f, ws.dlogits16.data(), V, ws.weight16.data(), F,
-                0.0f, dx, F);
-    } else {
-      fc.backward(x, F, m, logits.data(), V, dx, F);
-    }
+    ws.chunk_dlogits.prepare(m, V, logits.data(), V);
+    gemm(Trans::Yes, Trans::No, 1.0f, ws.chunk_dlogits, ws.chunk_features, 1.0f,
+         fc.weight().grad.data(), F);
+    rows::add_column_sums(m, V, logits.data(), V, fc.bias.grad.data());
+    gemm(Trans::No, Trans::No, 1.0f, ws.chunk_dlogits, ws.weight, 0.0f, dx, F);
   }
   return result;
 }

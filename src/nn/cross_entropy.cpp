@@ -60,15 +60,15 @@ CrossEntropySum softmax_cross_entropy(const float* logits, int64_t N, int64_t V,
         for (int64_t v = 0; v < V; ++v) g[v] = 0.0f;
       continue;
     }
-    const float m = row_max(x, V);
+    const float m = vec::dispatch<row_max>(x, V);
     const float target_logit = x[targets[i]];
     // With a gradient to write, the exponentials are stored there and scaled afterwards: one
     // exp per logit instead of two.
-    const float sum = g ? row_exp(x, V, m, g) : row_sum_exp(x, V, m);
+    const float sum = g ? vec::dispatch<row_exp>(x, V, m, g) : vec::dispatch<row_sum_exp>(x, V, m);
     loss += std::log(static_cast<double>(sum)) + m - target_logit;
     ++count;
     if (g) {
-      row_scale(g, V, grad_scale / sum);
+      vec::dispatch<row_scale>(g, V, grad_scale / sum);
       g[targets[i]] -= grad_scale;
     }
   }
@@ -76,8 +76,8 @@ CrossEntropySum softmax_cross_entropy(const float* logits, int64_t N, int64_t V,
 }
 
 void log_softmax(const float* logits, int64_t V, float* out) {
-  const float m = row_max(logits, V);
-  const float log_sum = std::log(row_sum_exp(logits, V, m)) + m;
+  const float m = vec::dispatch<row_max>(logits, V);
+  const float log_sum = std::log(vec::dispatch<row_sum_exp>(logits, V, m)) + m;
   for (int64_t v = 0; v < V; ++v) out[v] = logits[v] - log_sum;
 }
 

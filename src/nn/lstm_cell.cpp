@@ -3,56 +3,59 @@
 #include "tensor/vector_kernel.h"
 
 namespace rnnkit::kernels {
+namespace {
 
-RNNKIT_VECTOR_KERNEL void lstm_forward_step(int64_t B, int64_t H, float* gates, const float* c_prev,
-                                            float* c, float* h) {
-#pragma omp parallel for schedule(static) if (B * H >= 65536)
-  for (int64_t b = 0; b < B; ++b) {
-    float* g = gates + b * 4 * H;
-    const float* cp = c_prev + b * H;
-    float* cb = c + b * H;
-    float* hb = h + b * H;
+// One batch row of lstm_forward_step: g [4H], c_prev, c, h [H].
+RNNKIT_VECTOR_KERNEL void lstm_forward_row(int64_t H, float* g, const float* cp, float* cb,
+                                           float* hb) {
 #pragma omp simd
-    for (int64_t j = 0; j < H; ++j) {
-      float i = vec::sigmoid(g[j]);
-      float f = vec::sigmoid(g[H + j]);
-      float gg = vec::tanh(g[2 * H + j]);
-      float o = vec::sigmoid(g[3 * H + j]);
-      g[j] = i;
-      g[H + j] = f;
-      g[2 * H + j] = gg;
-      g[3 * H + j] = o;
-      float cn = f * cp[j] + i * gg;
-      cb[j] = cn;
-      hb[j] = o * vec::tanh(cn);
-    }
+  for (int64_t j = 0; j < H; ++j) {
+    float i = vec::sigmoid(g[j]);
+    float f = vec::sigmoid(g[H + j]);
+    float gg = vec::tanh(g[2 * H + j]);
+    float o = vec::sigmoid(g[3 * H + j]);
+    g[j] = i;
+    g[H + j] = f;
+    g[2 * H + j] = gg;
+    g[3 * H + j] = o;
+    float cn = f * cp[j] + i * gg;
+    cb[j] = cn;
+    hb[j] = o * vec::tanh(cn);
   }
 }
 
-RNNKIT_VECTOR_KERNEL void lstm_backward_step(int64_t B, int64_t H, float* gates,
-                                             const float* c_prev, const float* c, const float* dy,
-                                             int64_t ldy, const float* dh_next, float* dc_carry) {
-#pragma omp parallel for schedule(static) if (B * H >= 65536)
-  for (int64_t b = 0; b < B; ++b) {
-    float* g = gates + b * 4 * H;
-    const float* cp = c_prev + b * H;
-    const float* cb = c + b * H;
-    const float* dyb = dy + b * ldy;
-    const float* dhn = dh_next + b * H;
-    float* dcc = dc_carry + b * H;
+// One batch row of lstm_backward_step.
+RNNKIT_VECTOR_KERNEL void lstm_backward_row(int64_t H, float* g, const float* cp, const float* cb,
+                                            const float* dyb, const float* dhn, float* dcc) {
 #pragma omp simd
-    for (int64_t j = 0; j < H; ++j) {
-      float i = g[j], f = g[H + j], gg = g[2 * H + j], o = g[3 * H + j];
-      float dh = dyb[j] + dhn[j];
-      float tc = vec::tanh(cb[j]);
-      float dc = dcc[j] + dh * o * (1.0f - tc * tc);
-      g[j] = dc * gg * i * (1.0f - i);
-      g[H + j] = dc * cp[j] * f * (1.0f - f);
-      g[2 * H + j] = dc * i * (1.0f - gg * gg);
-      g[3 * H + j] = dh * tc * o * (1.0f - o);
-      dcc[j] = dc * f;
-    }
+  for (int64_t j = 0; j < H; ++j) {
+    float i = g[j], f = g[H + j], gg = g[2 * H + j], o = g[3 * H + j];
+    float dh = dyb[j] + dhn[j];
+    float tc = vec::tanh(cb[j]);
+    float dc = dcc[j] + dh * o * (1.0f - tc * tc);
+    g[j] = dc * gg * i * (1.0f - i);
+    g[H + j] = dc * cp[j] * f * (1.0f - f);
+    g[2 * H + j] = dc * i * (1.0f - gg * gg);
+    g[3 * H + j] = dh * tc * o * (1.0f - o);
+    dcc[j] = dc * f;
   }
+}
+
+}  // namespace
+
+void lstm_forward_step(int64_t B, int64_t H, float* gates, const float* c_prev, float* c,
+                       float* h) {
+#pragma omp parallel for schedule(static) if (B * H >= 65536)
+  for (int64_t b = 0; b < B; ++b)
+    vec::dispatch<lstm_forward_row>(H, gates + b * 4 * H, c_prev + b * H, c + b * H, h + b * H);
+}
+
+void lstm_backward_step(int64_t B, int64_t H, float* gates, const float* c_prev, const float* c,
+                        const float* dy, int64_t ldy, const float* dh_next, float* dc_carry) {
+#pragma omp parallel for schedule(static) if (B * H >= 65536)
+  for (int64_t b = 0; b < B; ++b)
+    vec::dispatch<lstm_backward_row>(H, gates + b * 4 * H, c_prev + b * H, c + b * H, dy + b * ldy,
+                                     dh_next + b * H, dc_carry + b * H);
 }
 
 }  // namespace rnnkit::kernels

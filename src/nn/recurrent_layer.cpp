@@ -42,11 +42,15 @@ void for_each_slice(int64_t B, int slices, const Body& body) {
   }
 }
 
-// The large bf16 operands of the weight-gradient products, shared by all layers (they run one
-// after another) and kept between steps.
-std::vector<bf16>& gradient_workspace() {
-  thread_local std::vector<bf16> workspace;
-  return workspace;
+// The operands of the weight-gradient products, shared by all layers (they run one after
+// another) and kept between steps, so their bfloat16 copies are allocated once.
+struct GradientOperands {
+  MatmulOperand gates, dhproj, h_prev, input, weight_ih;
+};
+
+GradientOperands& gradient_operands() {
+  thread_local GradientOperands operands;
+  return operands;
 }
 
 }  // namespace
@@ -149,7 +153,6 @@ void RecurrentLayer::forward(const float* x, int64_t ldx, int64_t T, int64_t B, 
   // Packing W_hh pays off over the steps of a sequence; single steps (generation) keep the plain
   // product (a float32 GEMV for one row).
   packed_ = T > 1 && B > 1;
-  bf16_ = matmul_precision() == Precision::BF16 && B > 1;
   if (packed_) hh_forward_.pack(Trans::Yes, S, GH, weight_hh.value.data(), S);
   for_each_slice(B, batch_slices(B, GH, S),
                  [&](int64_t b0, int64_t n) { forward_rows(b0, n, y, ldy); });
@@ -231,36 +234,19 @@ void RecurrentLayer::backward(const float* dy, int64_t ldy, const float* dhT, co
   if (P)
     gemm(Trans::Yes, Trans::No, P, H, N, 1.0f, dproj_.data(), P, cell_output_.data(), H, 1.0f,
          weight_hr.grad.data(), H);
-  if (bf16_) {
-    // Each operand is rounded once, though the pre-activation gradients feed three products.
-    std::vector<bf16>& w = gradient_workspace();
-    w.resize(static_cast<size_t>(N * (GH + S + I) + GH * I + (separate ? N * GH : 0)));
-    bf16* gates16 = w.data();
-    bf16* h16 = gates16 + N * GH;
-    bf16* x16 = h16 + N * S;
-    bf16* w_ih16 = x16 + N * I;
-    bf16* dhp16 = separate ? w_ih16 + GH * I : gates16;
-    round_to_bf16(N, GH, gates_.data(), GH, gates16, GH);
-    if (separate) round_to_bf16(N, GH, dhp_all, GH, dhp16, GH);
-    round_to_bf16(N, S, h_prev_block, S, h16, S);
-    round_to_bf16(N, I, input_, ldx_, x16, I);
-    gemm_bf16(Trans::Yes, Trans::No, GH, S, N, 1.0f, dhp16, GH, h16, S, 1.0f, weight_hh.grad.data(),
-              S);
-    gemm_bf16(Trans::Yes, Trans::No, GH, I, N, 1.0f, gates16, GH, x16, I, 1.0f,
-              weight_ih.grad.data(), I);
-    if (dx) {
-      round_to_bf16(GH, I, weight_ih.value.data(), I, w_ih16, I);
-      gemm_bf16(Trans::No, Trans::No, N, I, GH, 1.0f, gates16, GH, w_ih16, I,
-                accumulate_dx ? 1.0f : 0.0f, dx, ldx);
-    }
-  } else {
-    gemm(Trans::Yes, Trans::No, GH, S, N, 1.0f, dhp_all, GH, h_prev_block, S, 1.0f,
-         weight_hh.grad.data(), S);
-    gemm(Trans::Yes, Trans::No, GH, I, N, 1.0f, gates_.data(), GH, input_, ldx_, 1.0f,
-         weight_ih.grad.data(), I);
-    if (dx)
-      gemm(Trans::No, Trans::No, N, I, GH, 1.0f, gates_.data(), GH, weight_ih.value.data(), I,
-           accumulate_dx ? 1.0f : 0.0f, dx, ldx);
+  // Each operand is prepared once (in bfloat16, rounded once), though the pre-activation
+  // gradients feed three products.
+  GradientOperands& op = gradient_operands();
+  op.gates.prepare(N, GH, gates_.data(), GH);
+  if (separate) op.dhproj.prepare(N, GH, dhp_all, GH);
+  const MatmulOperand& dhp = separate ? op.dhproj : op.gates;
+  op.h_prev.prepare(N, S, h_prev_block, S);
+  op.input.prepare(N, I, input_, ldx_);
+  gemm(Trans::Yes, Trans::No, 1.0f, dhp, op.h_prev, 1.0f, weight_hh.grad.data(), S);
+  gemm(Trans::Yes, Trans::No, 1.0f, op.gates, op.input, 1.0f, weight_ih.grad.data(), I);
+  if (dx) {
+    op.weight_ih.prepare(GH, I, weight_ih.value.data(), I);
+    gemm(Trans::No, Trans::No, 1.0f, op.gates, op.weight_ih, accumulate_dx ? 1.0f : 0.0f, dx, ldx);
   }
   if (dh0) rows::copy(B, S, dh_carry_.data(), S, dh0, S);
   if (dc0 && type.has_cell_state) rows::copy(B, H, dc_carry_.data(), H, dc0, H);

@@ -3,9 +3,10 @@
 #include "tensor/vector_kernel.h"
 
 namespace rnnkit::kernels {
+namespace {
 
-RNNKIT_VECTOR_KERNEL void rnn_forward_step(int64_t B, int64_t H, bool relu, float* gates,
-                                           float* h) {
+RNNKIT_VECTOR_KERNEL void rnn_forward_kernel(int64_t B, int64_t H, bool relu, float* gates,
+                                             float* h) {
   const int64_t n = B * H;
   if (relu) {
 #pragma omp simd
@@ -16,8 +17,8 @@ RNNKIT_VECTOR_KERNEL void rnn_forward_step(int64_t B, int64_t H, bool relu, floa
   }
 }
 
-RNNKIT_VECTOR_KERNEL void rnn_backward_step(int64_t B, int64_t H, bool relu, float* gates,
-                                            const float* dy, int64_t ldy, const float* dh_next) {
+RNNKIT_VECTOR_KERNEL void rnn_backward_kernel(int64_t B, int64_t H, bool relu, float* gates,
+                                              const float* dy, int64_t ldy, const float* dh_next) {
   for (int64_t b = 0; b < B; ++b) {
     float* g = gates + b * H;
     const float* dyb = dy + b * ldy;
@@ -30,6 +31,17 @@ RNNKIT_VECTOR_KERNEL void rnn_backward_step(int64_t B, int64_t H, bool relu, flo
       for (int64_t j = 0; j < H; ++j) g[j] = (dyb[j] + dhn[j]) * (1.0f - g[j] * g[j]);
     }
   }
+}
+
+}  // namespace
+
+void rnn_forward_step(int64_t B, int64_t H, bool relu, float* gates, float* h) {
+  vec::dispatch<rnn_forward_kernel>(B, H, relu, gates, h);
+}
+
+void rnn_backward_step(int64_t B, int64_t H, bool relu, float* gates, const float* dy, int64_t ldy,
+                       const float* dh_next) {
+  vec::dispatch<rnn_backward_kernel>(B, H, relu, gates, dy, ldy, dh_next);
 }
 
 }  // namespace rnnkit::kernels

@@ -90,8 +90,8 @@ void Adam::update() {
   for (size_t i = 0; i < params_.size(); ++i) {
     Parameter& p = *params_[i];
     float* max_sq = o.amsgrad ? max_exp_avg_sqs_[i].data() : nullptr;
-    adam_update(p.value.data(), p.grad.data(), exp_avgs_[i].data(), exp_avg_sqs_[i].data(), max_sq,
-                p.value.numel(), o, scalars);
+    vec::dispatch<adam_update>(p.value.data(), p.grad.data(), exp_avgs_[i].data(),
+                               exp_avg_sqs_[i].data(), max_sq, p.value.numel(), o, scalars);
   }
   ++step_count_;
 }

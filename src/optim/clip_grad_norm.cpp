@@ -24,7 +24,8 @@ RNNKIT_VECTOR_KERNEL void scale(float* x, int64_t n, float factor) {
 
 float grad_norm(const ParameterList& params) {
   double sum = 0;
-  for (const Parameter* p : params) sum += sum_of_squares(p->grad.data(), p->grad.numel());
+  for (const Parameter* p : params)
+    sum += vec::dispatch<sum_of_squares>(p->grad.data(), p->grad.numel());
   return static_cast<float>(std::sqrt(sum));
 }
 
@@ -38,7 +39,7 @@ float clip_grad_norm(const ParameterList& params, float max_norm) {
   // PyTorch evaluates max_norm / (norm + 1e-6) on float32 tensors as reciprocal() * max_norm.
   const float coef = (1.0f / (norm + 1e-6f)) * max_norm;
   if (coef < 1.0f) {
-    for (Parameter* p : params) scale(p->grad.data(), p->grad.numel(), coef);
+    for (Parameter* p : params) vec::dispatch<scale>(p->grad.data(), p->grad.numel(), coef);
   }
   return norm;
 }

@@ -74,7 +74,8 @@ void SGD::update() {
   for (size_t i = 0; i < params_.size(); ++i) {
     Parameter& p = *params_[i];
     float* buf = momentum_buffers_.empty() ? nullptr : momentum_buffers_[i].data();
-    sgd_update(p.value.data(), p.grad.data(), buf, p.value.numel(), options_, scalars);
+    vec::dispatch<sgd_update>(p.value.data(), p.grad.data(), buf, p.value.numel(), options_,
+                              scalars);
   }
   ++step_count_;
 }

@@ -9,6 +9,7 @@
 
 #include "rnnkit/error.h"
 #include "serve/bounded_server.h"
+#include "rnnkit/threads.h"
 #include "serve/endpoints.h"
 #include "serve/http_error.h"
 #include "serve/stop_signals.h"
@@ -31,7 +32,7 @@ void check_range(const char* option, int64_t value, int64_t min, int64_t max) {
 // per request) allocatable, and every sum of them far from overflowing.
 void validate(const ServeOptions& options) {
   check_range("--port", options.port, 0, 65535);
-  check_range("--threads", options.threads, 0, 1024);
+  check_range("--threads", options.threads, 0, kMaxThreads);
   check_range("--workers", options.workers, 1, 256);
   check_range("--queue", options.queue, 0, 4096);
   check_range("--max-connections", options.max_connections, 1, 1024);

@@ -19,8 +19,10 @@ void zero(int64_t rows, int64_t cols, float* dst, int64_t ldd) {
   for (int64_t r = 0; r < rows; ++r) std::memset(dst + r * ldd, 0, sizeof(float) * cols);
 }
 
-RNNKIT_VECTOR_KERNEL void add_bias(int64_t rows, int64_t cols, float* dst, int64_t ldd,
-                                   const float* bias, const float* bias2) {
+namespace {
+
+RNNKIT_VECTOR_KERNEL void add_bias_kernel(int64_t rows, int64_t cols, float* dst, int64_t ldd,
+                                          const float* bias, const float* bias2) {
   for (int64_t r = 0; r < rows; ++r) {
     float* d = dst + r * ldd;
     if (bias2) {
@@ -33,13 +35,24 @@ RNNKIT_VECTOR_KERNEL void add_bias(int64_t rows, int64_t cols, float* dst, int64
   }
 }
 
-RNNKIT_VECTOR_KERNEL void add_column_sums(int64_t rows, int64_t cols, const float* src, int64_t lds,
-                                          float* out) {
+RNNKIT_VECTOR_KERNEL void add_column_sums_kernel(int64_t rows, int64_t cols, const float* src,
+                                                 int64_t lds, float* out) {
   for (int64_t r = 0; r < rows; ++r) {
     const float* s = src + r * lds;
 #pragma omp simd
     for (int64_t c = 0; c < cols; ++c) out[c] += s[c];
   }
+}
+
+}  // namespace
+
+void add_bias(int64_t rows, int64_t cols, float* dst, int64_t ldd, const float* bias,
+              const float* bias2) {
+  vec::dispatch<add_bias_kernel>(rows, cols, dst, ldd, bias, bias2);
+}
+
+void add_column_sums(int64_t rows, int64_t cols, const float* src, int64_t lds, float* out) {
+  vec::dispatch<add_column_sums_kernel>(rows, cols, src, lds, out);
 }
 
 }  // namespace rnnkit::rows

@@ -1,17 +1,39 @@
 #pragma once
 #include <bit>
 #include <cstdint>
+#include <utility>
 
-// Elementwise kernels are compiled twice, for AVX-512 and for the baseline ISA, and the loader
-// picks the clone that the CPU supports (GCC function multi-versioning). Sanitizer builds use one
-// version: ASan and ifunc resolvers do not mix well.
-#if defined(__SANITIZE_ADDRESS__) || !defined(__x86_64__)
-#define RNNKIT_VECTOR_KERNEL
-#else
-#define RNNKIT_VECTOR_KERNEL __attribute__((target_clones("avx512f", "default")))
-#endif
+#include "rnnkit/cpu_dispatch.h"
+
+// rnnkit's own kernels are compiled twice, for AVX-512 and for the baseline ISA, and run in the
+// version of cpu_path(). A kernel is an always-inline function (RNNKIT_VECTOR_KERNEL) that
+// vec::dispatch<kernel>(args...) inlines into one wrapper per instruction set. The choice is
+// explicit rather than GCC's target_clones, whose loader-time choice RNNKIT_CPU could not
+// override. A kernel holds no OpenMP parallel region (an outlined region would be compiled for
+// the baseline): parallel loops call dispatch() per row or block.
+#define RNNKIT_VECTOR_KERNEL [[gnu::always_inline]] inline
 
 namespace rnnkit::vec {
+
+#if defined(__x86_64__)
+template <auto kernel, class... Args>
+[[gnu::target("avx512f")]] auto run_avx512(Args&&... args) {
+  return kernel(std::forward<Args>(args)...);
+}
+#endif
+
+template <auto kernel, class... Args>
+auto run_baseline(Args&&... args) {
+  return kernel(std::forward<Args>(args)...);
+}
+
+template <auto kernel, class... Args>
+inline auto dispatch(Args&&... args) {
+#if defined(__x86_64__)
+  if (cpu_path() == CpuPath::Avx512) return run_avx512<kernel>(std::forward<Args>(args)...);
+#endif
+  return run_baseline<kernel>(std::forward<Args>(args)...);
+}
 
 // exp(x) in float with ~1 ulp error, written so that `#pragma omp simd` loops vectorise it (no
 // libm call): range reduction by ln 2, a degree-6 polynomial, scaling through the exponent bits.

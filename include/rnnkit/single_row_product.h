@@ -1,0 +1,28 @@
+#pragma once
+#include <cstdint>
+
+#include "rnnkit/precision.h"
+
+namespace rnnkit {
+
+// y[N] = W[N,K] x[K] + beta * y for a weight matrix W (dense rows) that a layer owns and a
+// single input row: batch-1 generation, which reads every weight once per token and so runs at
+// the speed of memory. In float32 it is gemm()'s GEMV; in the BF16 mode it reads a bfloat16
+// copy of W (half the bytes), widening each weight exactly and summing in float32, so the
+// weights' rounding is the only difference. The copy is made on first use and again after
+// note_weights_changed(). One object serves one thread at a time.
+class SingleRowProduct {
+ public:
+  void multiply(int64_t N, int64_t K, const float* W, const float* x, float beta, float* y);
+
+ private:
+  MatmulOperand weights_;
+  const float* source_ = nullptr;
+  uint64_t epoch_ = 0;
+};
+
+// Marks every SingleRowProduct copy stale. Whatever rewrites weights that may already have been
+// multiplied calls it: Optimizer::step() and the models' load_state_dict().
+void note_weights_changed();
+
+}  // namespace rnnkit

@@ -1,0 +1,32 @@
+#pragma once
+#include <cstdint>
+#include <dnnl.hpp>
+#include <string>
+
+#include "rnnkit/trans.h"
+
+// The oneDNN matmul primitives behind gemm() and PackedMatrix.
+namespace rnnkit::onednn {
+
+using data_type = dnnl::memory::data_type;
+
+dnnl::engine& cpu_engine();
+std::string shape_of(int64_t M, int64_t N, int64_t K);
+
+// A rows x cols matrix of `type`, row-major with leading dimension ld, transposed by t.
+dnnl::memory::desc matrix_desc(int64_t rows, int64_t cols, data_type type, Trans t, int64_t ld);
+
+// A matmul primitive for C = alpha * A B + beta * C. Its scratchpad is the caller's, so that
+// threads can run one primitive concurrently (oneDNN's own scratchpad is shared).
+dnnl::matmul::primitive_desc matmul_desc(const dnnl::memory::desc& a, const dnnl::memory::desc& b,
+                                         const dnnl::memory::desc& c, float alpha, float beta);
+
+struct Matmul {
+  dnnl::matmul primitive;
+  dnnl::memory::desc a, b, c, scratchpad;
+};
+
+// C = the product of A and B, with a per-thread scratchpad and stream.
+void execute(const Matmul& m, const void* A, const void* B, float* C);
+
+}  // namespace rnnkit::onednn

@@ -1,0 +1,98 @@
+#include "rnnkit/packed_matrix.h"
+
+#include <map>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+#include "rnnkit/error.h"
+#include "rnnkit/gemm.h"
+#include "tensor/onednn_matmul.h"
+
+namespace rnnkit {
+
+using onednn::data_type;
+
+struct PackedMatrix::Impl {
+  Trans trans_b = Trans::No;
+  int64_t K = 0, N = 0, ldb = 0;
+  const float* B = nullptr;
+  Precision precision = Precision::F32;
+  std::mutex mutex;
+  // One primitive per (rows, beta); the packed weights once per layout the primitives ask for.
+  std::map<std::pair<int64_t, float>, onednn::Matmul> matmuls;
+  std::vector<std::pair<dnnl::memory::desc, dnnl::memory>> packed;
+
+  void* packed_for(const dnnl::memory::desc& layout) {
+    for (const auto& [desc, memory] : packed)
+      if (desc == layout) return memory.get_data_handle();
+    dnnl::engine& engine = onednn::cpu_engine();
+    dnnl::memory source(onednn::matrix_desc(K, N, data_type::f32, trans_b, ldb), engine,
+                        const_cast<float*>(B));
+    dnnl::memory target(layout, engine);
+    dnnl::stream stream(engine);
+    dnnl::reorder(source, target).execute(stream, source, target);
+    stream.wait();
+    packed.emplace_back(layout, target);
+    return target.get_data_handle();
+  }
+
+  // The primitive for M rows and this beta, and the weights packed in the layout it reads.
+  std::pair<const onednn::Matmul*, void*> matmul_for(int64_t M, float beta) {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto it = matmuls.find({M, beta});
+    if (it == matmuls.end()) {
+      const data_type type = precision == Precision::BF16 ? data_type::bf16 : data_type::f32;
+      const dnnl::memory::desc a({M, K}, type, dnnl::memory::format_tag::ab);
+      const dnnl::memory::desc b({K, N}, type, dnnl::memory::format_tag::any);
+      const dnnl::memory::desc c({M, N}, data_type::f32, dnnl::memory::format_tag::ab);
+      const auto pd = onednn::matmul_desc(a, b, c, 1.0f, beta);
+      it = matmuls
+               .emplace(std::pair{M, beta}, onednn::Matmul{dnnl::matmul(pd), a, pd.weights_desc(),
+                                                           c, pd.scratchpad_desc()})
+               .first;
+    }
+    return {&it->second, packed_for(it->second.b)};
+  }
+};
+
+PackedMatrix::PackedMatrix() : impl_(std::make_unique<Impl>()) {}
+PackedMatrix::~PackedMatrix() = default;
+
+void PackedMatrix::pack(Trans trans_b, int64_t K, int64_t N, const float* B, int64_t ldb) {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  const Precision precision = matmul_precision();
+  Impl& p = *impl_;
+  if (p.trans_b != trans_b || p.K != K || p.N != N || p.precision != precision) p.matmuls.clear();
+  p.trans_b = trans_b;
+  p.K = K;
+  p.N = N;
+  p.ldb = ldb;
+  p.B = B;
+  p.precision = precision;
+  p.packed.clear();
+}
+
+void PackedMatrix::multiply(int64_t M, const float* A, int64_t lda, float beta, float* C,
+                            int64_t ldc) {
+  Impl& p = *impl_;
+  if (M == 0) return;
+  if (p.B == nullptr) throw Error("PackedMatrix::multiply before pack()");
+  const bool rounds = p.precision == Precision::BF16;
+  // The primitives read dense rows; other strides go through the plain product.
+  if (ldc != p.N || (!rounds && lda != p.K)) {
+    gemm(Trans::No, p.trans_b, M, p.N, p.K, 1.0f, A, lda, p.B, p.ldb, beta, C, ldc);
+    return;
+  }
+  const auto [matmul, weights] = p.matmul_for(M, beta);
+  if (rounds) {
+    thread_local std::vector<bf16> a16;
+    a16.resize(static_cast<size_t>(M * p.K));
+    round_to_bf16(M, p.K, A, lda, a16.data(), p.K);
+    onednn::execute(*matmul, a16.data(), weights, C);
+  } else {
+    onednn::execute(*matmul, A, weights, C);
+  }
+}
+
+}  // namespace rnnkit

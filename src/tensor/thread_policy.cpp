@@ -1,0 +1,82 @@
+#include <omp.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "rnnkit/error.h"
+#include "rnnkit/threads.h"
+
+namespace rnnkit {
+namespace {
+
+std::atomic<bool> threads_pinned{false};
+
+double monotonic_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
+// CPU seconds the whole machine spent busy (all but idle and iowait, from /proc/stat) and this
+// process's own CPU seconds, at wall time `wall`.
+struct LoadSample {
+  double wall, busy, self;
+};
+
+std::optional<LoadSample> sample_load(double wall) {
+  std::FILE* f = std::fopen("/proc/stat", "r");
+  if (!f) return std::nullopt;
+  unsigned long long v[8] = {};
+  const int read = std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
+                               &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]);
+  std::fclose(f);
+  if (read != 8) return std::nullopt;
+  const double ticks = static_cast<double>(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]);
+  timespec self{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &self);
+  return LoadSample{wall, ticks / static_cast<double>(sysconf(_SC_CLK_TCK)),
+                    static_cast<double>(self.tv_sec) + 1e-9 * static_cast<double>(self.tv_nsec)};
+}
+
+}  // namespace
+
+void set_num_threads(int threads) {
+  if (threads < 0 || threads > kMaxThreads)
+    throw Error("thread count (--threads) must be from 0 (adapt to the load) to " +
+                std::to_string(kMaxThreads) + ", got " + std::to_string(threads));
+  threads_pinned.store(threads > 0);
+  if (threads > 0) omp_set_num_threads(threads);
+}
+
+void adapt_threads_to_load() {
+  if (threads_pinned.load()) return;
+  static std::mutex mutex;
+  static std::optional<LoadSample> last;
+  std::lock_guard<std::mutex> lock(mutex);
+  const double now = monotonic_seconds();
+  // /proc/stat counts in ticks of 10 ms: half a second of two cores is 100 of them.
+  if (last && now - last->wall < 0.5) return;
+  const std::optional<LoadSample> sample = sample_load(now);
+  if (!sample) return;
+  if (last) {
+    const double wall = sample->wall - last->wall;
+    const double foreign =
+        std::max(0.0, (sample->busy - last->busy) - (sample->self - last->self)) / wall;
+    const int cores = omp_get_num_procs();
+    omp_set_num_threads(std::clamp(static_cast<int>(std::lround(cores - foreign)), 1, cores));
+  }
+  last = sample;
+}
+
+int num_threads() {
+  return omp_get_max_threads();
+}
+
+}  // namespace rnnkit

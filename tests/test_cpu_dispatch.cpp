@@ -1,0 +1,162 @@
+// The CPU path of rnnkit's own kernels (RNNKIT_CPU, set_cpu_path): the switch really changes
+// the code that runs (the GEMV's sums come out in a different order), and the baseline and
+// AVX-512 versions of every kind of kernel agree within float32 rounding. Also the limits of
+// the thread count.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "bf16_support.h"
+#include "nn/cell_kernels.h"
+#include "rnnkit/cpu_dispatch.h"
+#include "rnnkit/cross_entropy.h"
+#include "rnnkit/error.h"
+#include "rnnkit/gemm.h"
+#include "rnnkit/rng.h"
+#include "rnnkit/sampler.h"
+
+namespace rnnkit {
+namespace {
+
+std::vector<float> random_values(size_t n, uint64_t seed, float scale = 3.0f) {
+  Rng rng(seed);
+  std::vector<float> v(n);
+  for (float& x : v) x = rng.uniform(-scale, scale);
+  return v;
+}
+
+bool cpu_has_avx512() {
+  return __builtin_cpu_supports("avx512f");
+}
+
+// Restores the CPU path a test changes.
+struct PathGuard {
+  CpuPath path = cpu_path();
+  ~PathGuard() { set_cpu_path(path); }
+};
+
+// What the kernels compute from fixed inputs: a GEMV, the three cells' forward steps, the
+// softmax cross-entropy with its gradient and a sampling distribution, all in one vector.
+std::vector<float> kernel_outputs() {
+  std::vector<float> out;
+  auto append = [&](const std::vector<float>& v) { out.insert(out.end(), v.begin(), v.end()); };
+  const int64_t N = 64, K = 1000;
+  const std::vector<float> W = random_values(N * K, 1), x = random_values(K, 2);
+  std::vector<float> y(N);
+  gemm(Trans::No, Trans::Yes, 1, N, K, 1.0f, x.data(), K, W.data(), K, 0.0f, y.data(), N);
+  append(y);
+
+  const int64_t B = 3, H = 37;
+  std::vector<float> lstm_gates = random_values(B * 4 * H, 3), c_prev = random_values(B * H, 4);
+  std::vector<float> c(B * H), h(B * H);
+  kernels::lstm_forward_step(B, H, lstm_gates.data(), c_prev.data(), c.data(), h.data());
+  append(lstm_gates), append(c), append(h);
+  std::vector<float> gru_gates = random_values(B * 3 * H, 5), hproj = random_values(B * 3 * H, 6);
+  const std::vector<float> bias = random_values(3 * H, 7), h_prev = random_values(B * H, 8);
+  std::vector<float> hn(B * H);
+  kernels::gru_forward_step(B, H, gru_gates.data(), hproj.data(), bias.data(), hn.data(),
+                            h_prev.data(), h.data());
+  append(gru_gates), append(h);
+  std::vector<float> rnn_gates = random_values(B * H, 9);
+  kernels::rnn_forward_step(B, H, false, rnn_gates.data(), h.data());
+  append(h);
+
+  const int64_t V = 301;
+  const std::vector<float> logits = random_values(B * V, 10);
+  const std::vector<int32_t> targets = {0, 150, 300};
+  std::vector<float> grad(B * V);
+  const CrossEntropySum ce =
+      softmax_cross_entropy(logits.data(), B, V, V, targets.data(), -100, grad.data(), 1.0f);
+  out.push_back(static_cast<float>(ce.loss_sum));
+  append(grad);
+  append(sampling_distribution(std::span<const float>(logits.data(), V), SamplingOptions{}));
+  return out;
+}
+
+TEST(CpuPath, FollowsTheEnvironmentSwitch) {
+  const char* env = std::getenv("RNNKIT_CPU");
+  const std::string choice = env ? env : "";
+  // ctest runs the unit tests once more with RNNKIT_CPU=baseline (.ci/run): that run checks
+  // that the variable took effect.
+  if (choice == "baseline")
+    EXPECT_EQ(cpu_path(), CpuPath::Baseline);
+  else
+    EXPECT_EQ(cpu_path(), cpu_has_avx512() ? CpuPath::Avx512 : CpuPath::Baseline);
+  EXPECT_STREQ(cpu_path_name(CpuPath::Baseline), "baseline");
+  EXPECT_STREQ(cpu_path_name(CpuPath::Avx512), "avx512");
+}
+
+TEST(CpuPath, BaselineAndAvx512KernelsAgree) {
+  if (!cpu_has_avx512()) GTEST_SKIP() << "this CPU has no AVX-512F: only the baseline path runs";
+  PathGuard guard;
+  set_cpu_path(CpuPath::Avx512);
+  ASSERT_EQ(cpu_path(), CpuPath::Avx512);
+  const std::vector<float> avx512 = kernel_outputs();
+  set_cpu_path(CpuPath::Baseline);
+  ASSERT_EQ(cpu_path(), CpuPath::Baseline);
+  const std::vector<float> baseline = kernel_outputs();
+  ASSERT_EQ(avx512.size(), baseline.size());
+  int64_t bitwise_equal_gemv = 0;
+  for (size_t i = 0; i < avx512.size(); ++i) {
+    // GEMV sums of 1000 products of size up to 9 (float32 rounding ~ 1e-3 at worst); the
+    // pointwise kernels and exponentials within a few ulp.
+    const double tol = i < 64 ? 1e-2 : 1e-5 * std::max(1.0f, std::abs(avx512[i]));
+    ASSERT_NEAR(baseline[i], avx512[i], tol) << "output " << i;
+    if (i < 64) bitwise_equal_gemv += baseline[i] == avx512[i];
+  }
+  // 16-lane and 4-lane sums of 1000 products round differently: had the switch not changed the
+  // code that runs, all 64 would be equal.
+  EXPECT_LT(bitwise_equal_gemv, 64);
+}
+
+TEST(CpuPath, Bf16GemvAgreesAcrossPaths) {
+  RNNKIT_SKIP_WITHOUT_BF16();
+  if (!cpu_has_avx512()) GTEST_SKIP() << "this CPU has no AVX-512F: only the baseline path runs";
+  PathGuard guard;
+  const Precision saved = matmul_precision();
+  set_matmul_precision(Precision::BF16);
+  const int64_t N = 37, K = 300;
+  const std::vector<float> W = random_values(N * K, 11), x = random_values(K, 12);
+  std::vector<float> fast(N), portable(N);
+  SingleRowProduct product;
+  set_cpu_path(CpuPath::Avx512);
+  product.multiply(N, K, W.data(), x.data(), 0.0f, fast.data());
+  set_cpu_path(CpuPath::Baseline);
+  product.multiply(N, K, W.data(), x.data(), 0.0f, portable.data());
+  set_matmul_precision(saved);
+  for (int64_t n = 0; n < N; ++n) ASSERT_NEAR(fast[n], portable[n], 1e-2) << n;
+}
+
+TEST(Threads, NegativeCountIsAnError) {
+  try {
+    set_num_threads(-1);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("got -1"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Threads, CountAboveTheCapIsAnErrorNamingIt) {
+  for (int threads : {kMaxThreads + 1, 60000, 100000}) {
+    try {
+      set_num_threads(threads);
+      FAIL() << "no error for " << threads;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(std::to_string(kMaxThreads)), std::string::npos)
+          << e.what();
+    }
+  }
+}
+
+TEST(Threads, PinnedCountIsUsed) {
+  const int saved = num_threads();
+  set_num_threads(3);
+  EXPECT_EQ(num_threads(), 3);
+  set_num_threads(saved);
+}
+
+}  // namespace
+}  // namespace rnnkit
