@@ -182,11 +182,21 @@ void save_classifier(const std::string& path, SequenceClassifier& model, const V
                      {"rnnkit.labels", nlohmann::json(labels).dump()}});
 }
 
+void check_config_against_tensors(const ClassifierConfig& config,
+                                  const std::map<std::string, Tensor>& t) {
+  expect_dimension(t, "fc.weight", 0, config.num_classes, "num_classes");
+  expect_dimension(t, "fc.weight", 1, config.directions() * config.hidden_size, "hidden_size");
+  if (config.embedding_dim)
+    expect_dimension(t, "embedding.weight", 0, config.vocab_size, "vocab_size");
+  if (count_numbered(t, "rnn.weight_hh_l") != config.num_layers)
+    throw Error("the configuration's num_layers does not match the tensors");
+}
+
 LoadedClassifier load_classifier(const std::string& path) {
   const std::string file = resolve_model_path(path);
   SafetensorsFile contents = read_safetensors(file);
   const std::string what = "a classifier model";
-  try {
+  return naming_file(file, [&] {
     ClassifierConfig config = ClassifierConfig::from_json(
         require_metadata(contents, "rnnkit.classifier_config", file, what));
     LoadedClassifier loaded{
@@ -205,19 +215,11 @@ LoadedClassifier load_classifier(const std::string& path) {
       throw Error("the vocabulary has " + std::to_string(loaded.vocab.size()) +
                   " tokens but the model " + std::to_string(config.vocab_size));
     const auto& t = contents.tensors;
-    expect_dimension(t, "fc.weight", 0, config.num_classes, "num_classes");
-    expect_dimension(t, "fc.weight", 1, config.directions() * config.hidden_size, "hidden_size");
-    if (config.embedding_dim)
-      expect_dimension(t, "embedding.weight", 0, config.vocab_size, "vocab_size");
-    if (count_numbered(t, "rnn.weight_hh_l") != config.num_layers)
-      throw Error("the configuration's num_layers does not match the tensors");
+    check_config_against_tensors(config, t);
     loaded.model = std::make_unique<SequenceClassifier>(config);
     loaded.model->load_state_dict(t);
     return loaded;
-  } catch (const Error& e) {
-    if (std::string(e.what()).rfind(file, 0) == 0) throw;
-    throw Error(file + ": " + e.what());
-  }
+  });
 }
 
 std::vector<int64_t> confusion_matrix(std::span<const int32_t> actual,

@@ -526,11 +526,20 @@ void save_seq2seq(const std::string& path, Seq2seq& model, const Vocab& vocab) {
       {{"rnnkit.seq2seq_config", model.config().to_json()}, {"rnnkit.vocab", vocab.to_json()}});
 }
 
+void check_config_against_tensors(const Seq2seqConfig& config,
+                                  const std::map<std::string, Tensor>& t) {
+  expect_dimension(t, "decoder.embedding.weight", 0, config.vocab_size, "vocab_size");
+  expect_dimension(t, "decoder.embedding.weight", 1, config.embedding_dim, "embedding_dim");
+  expect_dimension(t, "encoder.rnn.weight_hh_l0", 1, config.hidden_size, "hidden_size");
+  if (count_numbered(t, "encoder.rnn.weight_hh_l") != config.num_layers)
+    throw Error("the configuration's num_layers does not match the encoder's tensors");
+}
+
 LoadedSeq2seq load_seq2seq(const std::string& path) {
   const std::string file = resolve_model_path(path);
   SafetensorsFile contents = read_safetensors(file);
   const std::string what = "a seq2seq model";
-  try {
+  return naming_file(file, [&] {
     Seq2seqConfig config =
         Seq2seqConfig::from_json(require_metadata(contents, "rnnkit.seq2seq_config", file, what));
     Vocab vocab = Vocab::from_json(require_metadata(contents, "rnnkit.vocab", file, what));
@@ -539,18 +548,11 @@ LoadedSeq2seq load_seq2seq(const std::string& path) {
                   std::to_string(config.vocab_size));
     seq2seq_tokens(vocab);
     const auto& t = contents.tensors;
-    expect_dimension(t, "decoder.embedding.weight", 0, config.vocab_size, "vocab_size");
-    expect_dimension(t, "decoder.embedding.weight", 1, config.embedding_dim, "embedding_dim");
-    expect_dimension(t, "encoder.rnn.weight_hh_l0", 1, config.hidden_size, "hidden_size");
-    if (count_numbered(t, "encoder.rnn.weight_hh_l") != config.num_layers)
-      throw Error("the configuration's num_layers does not match the encoder's tensors");
+    check_config_against_tensors(config, t);
     LoadedSeq2seq loaded{std::make_unique<Seq2seq>(config), std::move(vocab)};
     loaded.model->load_state_dict(t);
     return loaded;
-  } catch (const Error& e) {
-    if (std::string(e.what()).rfind(file, 0) == 0) throw;
-    throw Error(file + ": " + e.what());
-  }
+  });
 }
 
 }  // namespace rnnkit

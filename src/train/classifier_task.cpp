@@ -6,6 +6,7 @@
 #include "rnnkit/error.h"
 #include "rnnkit/gemm.h"
 #include "train/family_tasks.h"
+#include "train/train_state.h"
 
 namespace rnnkit {
 namespace {
@@ -24,14 +25,22 @@ json confusion_json(const std::vector<int64_t>& counts, size_t C) {
   return rows;
 }
 
+std::vector<std::string> stored_labels(const SafetensorsFile& state) {
+  const json labels = json::parse(stored(state, "rnnkit.labels"), nullptr, false);
+  if (!labels.is_array() ||
+      !std::all_of(labels.begin(), labels.end(), [](const json& l) { return l.is_string(); }))
+    throw Error("state.bin: rnnkit.labels must be a JSON array of strings");
+  return labels.get<std::vector<std::string>>();
+}
+
 class ClassifierTask : public TrainingTask {
  public:
   ClassifierTask(const ClassifierTrainOptions& o, Rng& rng, const SafetensorsFile* state) : o_(o) {
     const TokenLevel level = parse_token_level(o.level);
     std::vector<LabeledText> raw = read_labeled_texts(o.data);
     if (state) {
-      vocab_ = Vocab::from_json(state->metadata.at("rnnkit.vocab"));
-      labels_ = json::parse(state->metadata.at("rnnkit.labels")).get<std::vector<std::string>>();
+      vocab_ = Vocab::from_json(stored(*state, "rnnkit.vocab"));
+      labels_ = stored_labels(*state);
     } else {
       std::set<std::string> label_set;
       std::vector<std::string> tokens;
@@ -63,8 +72,10 @@ class ClassifierTask : public TrainingTask {
     }
     if (train_idx_.empty()) throw Error(o.data + ": no training texts left after the split");
     if (state) {
-      model_ = std::make_unique<SequenceClassifier>(
-          ClassifierConfig::from_json(state->metadata.at("rnnkit.classifier_config")));
+      const ClassifierConfig config =
+          ClassifierConfig::from_json(stored(*state, "rnnkit.classifier_config"));
+      check_config_against_tensors(config, model_tensors_of(*state));
+      model_ = std::make_unique<SequenceClassifier>(config);
     } else {
       ClassifierConfig c;
       c.cell = parse_cell_kind(o.cell);

@@ -6,6 +6,7 @@
 #include "rnnkit/seq2seq_training.h"
 #include "rnnkit/utf8.h"
 #include "train/family_tasks.h"
+#include "train/train_state.h"
 
 namespace rnnkit {
 namespace {
@@ -58,9 +59,11 @@ class Seq2seqTask : public TrainingTask {
     const PairFormat format = parse_pair_format(o.format);
     const PairCorpus corpus = read_pairs(o.data, format);
     if (state) {
-      vocab_ = Vocab::from_json(state->metadata.at("rnnkit.vocab"));
-      model_ = std::make_unique<Seq2seq>(
-          Seq2seqConfig::from_json(state->metadata.at("rnnkit.seq2seq_config")));
+      vocab_ = Vocab::from_json(stored(*state, "rnnkit.vocab"));
+      const Seq2seqConfig config =
+          Seq2seqConfig::from_json(stored(*state, "rnnkit.seq2seq_config"));
+      check_config_against_tensors(config, model_tensors_of(*state));
+      model_ = std::make_unique<Seq2seq>(config);
     } else {
       vocab_ = build_seq2seq_vocab(corpus);
       model_ = std::make_unique<Seq2seq>(config_from(o, corpus, vocab_.size()));
