@@ -9,6 +9,7 @@
 #include "rnnkit/text_generator.h"
 #include "rnnkit/trainer.h"
 #include "train/family_tasks.h"
+#include "train/model_shape.h"
 #include "train/train_state.h"
 #include "train/training_data.h"
 
@@ -19,14 +20,9 @@ using json = nlohmann::json;
 
 LMConfig config_from(const TrainOptions& o, int64_t vocab_size) {
   LMConfig c;
-  c.cell = parse_cell_kind(o.cell);
+  apply_model_shape(o, c);
   c.vocab_size = vocab_size;
-  c.embedding_dim = o.embedding;
-  c.hidden_size = o.hidden;
-  c.num_layers = o.layers;
   c.proj_size = o.proj_size;
-  c.bidirectional = o.bidirectional;
-  c.dropout = static_cast<float>(o.dropout);
   c.tie_weights = o.tie_weights;
   return c;
 }
