@@ -25,6 +25,7 @@ struct ClassifierTrainOptions : EngineOptions, ModelShapeOptions {
     epochs = 10;
   }
   static const OptionTable<ClassifierTrainOptions>& table();
+  void validate() const;  // Error naming the impossible option
 };
 
 TrainSummary train_classifier(const ClassifierTrainOptions& options);
@@ -34,6 +35,8 @@ struct EncodedExamples {
   std::vector<std::vector<int32_t>> texts;
   std::vector<int32_t> labels;
   std::vector<int64_t> lengths;
+  int64_t size() const { return static_cast<int64_t>(texts.size()); }
+  void append(EncodedExamples&& more);
 };
 EncodedExamples encode_examples(const std::vector<LabeledText>& raw, const Vocab& vocab,
                                 const std::vector<std::string>& labels, const std::string& source);

@@ -60,6 +60,11 @@ struct IndexSplit {
 };
 IndexSplit book_split(int64_t n, uint32_t seed, double test_fraction);
 
+// The training and held-out examples of a run: with `held` > 0 (a held-out file, appended after
+// the n examples) the first n train and the rest are held out; otherwise the book's split of n.
+// Error when no training example is left.
+IndexSplit held_out_split(int64_t n, int64_t held, uint32_t seed, double test_fraction);
+
 // The batches of one epoch, each holding examples of a single length so that a recurrent
 // encoder never reads padding: `indices` are shuffled (unless rng is null), grouped by
 // lengths[index] keeping that order, cut into batches of at most batch_size, and the batches

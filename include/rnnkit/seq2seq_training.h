@@ -31,6 +31,7 @@ struct Seq2seqTrainOptions : EngineOptions, ModelShapeOptions {
     batch = 128;
   }
   static const OptionTable<Seq2seqTrainOptions>& table();
+  void validate() const;  // Error naming the impossible option
 };
 
 TrainSummary train_seq2seq(const Seq2seqTrainOptions& options);
@@ -39,6 +40,8 @@ TrainSummary train_seq2seq(const Seq2seqTrainOptions& options);
 struct EncodedPairs {
   std::vector<std::vector<int32_t>> questions, answers;
   std::vector<int64_t> question_lengths;
+  int64_t size() const { return static_cast<int64_t>(questions.size()); }
+  void append(EncodedPairs&& more);
 };
 EncodedPairs encode_pairs(const PairCorpus& corpus, const Vocab& vocab, const std::string& source,
                           int64_t max_answer_length);

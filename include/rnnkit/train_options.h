@@ -70,6 +70,15 @@ struct EngineOptions : OptimizerOptions, BudgetOptions, RunOptions, RuntimeOptio
   static OptionTable<EngineOptions> table();
 };
 
+// A model family's table: its own specs, then the shared model-shape and engine groups.
+template <class Family>
+OptionTable<Family> family_option_table(OptionTable<Family> own) {
+  for (auto group : {inherit_options<Family>(ModelShapeOptions::table(), "Model"),
+                     inherit_options<Family>(EngineOptions::table(), "")})
+    own.insert(own.end(), group.begin(), group.end());
+  return own;
+}
+
 // `rnnkit train`: a language model on text or Tang poems. Stored (as JSON) in the run's
 // state.bin so that `--resume` continues with exactly the settings the run started with.
 struct TrainOptions : EngineOptions, ModelShapeOptions {

@@ -193,4 +193,13 @@ std::vector<std::vector<int64_t>> length_bucketed_batches(std::span<const int64_
   return batches;
 }
 
+IndexSplit held_out_split(int64_t n, int64_t held, uint32_t seed, double test_fraction) {
+  if (held == 0) return book_split(n, seed, test_fraction);
+  IndexSplit split;
+  for (int64_t i = 0; i < n; ++i) split.train.push_back(i);
+  for (int64_t i = n; i < n + held; ++i) split.test.push_back(i);
+  if (split.train.empty()) throw Error("no training examples");
+  return split;
+}
+
 }  // namespace rnnkit

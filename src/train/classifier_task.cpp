@@ -7,6 +7,7 @@
 #include "rnnkit/gemm.h"
 #include "train/family_tasks.h"
 #include "train/model_shape.h"
+#include "train/model_task.h"
 #include "train/shuffled_batches.h"
 #include "train/train_state.h"
 
@@ -35,7 +36,7 @@ std::vector<std::string> stored_labels(const SafetensorsFile& state) {
   return labels.get<std::vector<std::string>>();
 }
 
-class ClassifierTask : public TrainingTask {
+class ClassifierTask : public ModelTask<SequenceClassifier> {
  public:
   ClassifierTask(const ClassifierTrainOptions& o, Rng& rng, const SafetensorsFile* state) : o_(o) {
     const TokenLevel level = parse_token_level(o.level);
@@ -57,22 +58,13 @@ class ClassifierTask : public TrainingTask {
       vocab_ = Vocab::build(tokens, level, {}, {});
     }
     data_ = encode_examples(raw, vocab_, labels_, o.data);
-    const int64_t n = static_cast<int64_t>(data_.texts.size());
-    if (!o.valid.empty()) {
-      EncodedExamples held = encode_examples(read_labeled_texts(o.valid), vocab_, labels_, o.valid);
-      for (int64_t i = 0; i < n; ++i) train_idx_.push_back(i);
-      for (size_t i = 0; i < held.texts.size(); ++i) {
-        test_idx_.push_back(n + static_cast<int64_t>(i));
-        data_.texts.push_back(std::move(held.texts[i]));
-        data_.labels.push_back(held.labels[i]);
-        data_.lengths.push_back(held.lengths[i]);
-      }
-    } else {
-      IndexSplit split = book_split(n, static_cast<uint32_t>(o.split_seed), o.valid_fraction);
-      train_idx_ = std::move(split.train);
-      test_idx_ = std::move(split.test);
-    }
-    if (train_idx_.empty()) throw Error(o.data + ": no training texts left after the split");
+    const int64_t n = data_.size();
+    if (!o.valid.empty())
+      data_.append(encode_examples(read_labeled_texts(o.valid), vocab_, labels_, o.valid));
+    IndexSplit split =
+        held_out_split(n, data_.size() - n, static_cast<uint32_t>(o.split_seed), o.valid_fraction);
+    train_idx_ = std::move(split.train);
+    test_idx_ = std::move(split.test);
     if (state) {
       const ClassifierConfig config =
           ClassifierConfig::from_json(stored(*state, "rnnkit.classifier_config"));
@@ -91,21 +83,10 @@ class ClassifierTask : public TrainingTask {
   }
 
   std::string family() const override { return "classify"; }
-  ParameterList parameters() override { return model_->parameters(); }
-  StateDict state_dict() override { return model_->state_dict(); }
-  void load_state_dict(const std::map<std::string, Tensor>& t) override {
-    model_->load_state_dict(t);
-  }
   std::map<std::string, std::string> model_metadata() override {
     return {{"rnnkit.classifier_config", model_->config().to_json()},
             {"rnnkit.vocab", vocab_.to_json()},
             {"rnnkit.labels", json(labels_).dump()}};
-  }
-  void save_model(const std::string& path, const std::map<std::string, std::string>& extra,
-                  DType dtype) override {
-    std::map<std::string, std::string> metadata = model_metadata();
-    metadata.insert(extra.begin(), extra.end());
-    write_safetensors(path, model_->state_dict(), metadata, dtype);
   }
 
   std::string description() override {
@@ -151,7 +132,6 @@ class ClassifierTask : public TrainingTask {
   ClassifierTrainOptions o_;
   Vocab vocab_;
   std::vector<std::string> labels_;
-  std::unique_ptr<SequenceClassifier> model_;
   EncodedExamples data_;
   std::vector<int64_t> train_idx_, test_idx_;
   std::unique_ptr<ShuffledBatches> batches_;
@@ -172,6 +152,12 @@ EncodedExamples encode_examples(const std::vector<LabeledText>& raw, const Vocab
     out.lengths.push_back(static_cast<int64_t>(out.texts.back().size()));
   }
   return out;
+}
+
+void EncodedExamples::append(EncodedExamples&& more) {
+  std::move(more.texts.begin(), more.texts.end(), std::back_inserter(texts));
+  labels.insert(labels.end(), more.labels.begin(), more.labels.end());
+  lengths.insert(lengths.end(), more.lengths.begin(), more.lengths.end());
 }
 
 EncodedExamples encode_texts(const std::vector<std::pair<std::string, std::string>>& texts,
@@ -217,45 +203,37 @@ ClassifierEvaluation evaluate_classifier(SequenceClassifier& model, const Encode
   return e;
 }
 
+void ClassifierTrainOptions::validate() const {
+  validate_options(*this, table());
+  if (data.empty()) throw Error("--data FILE is required");
+  if (out_dir.empty()) throw Error("--out RUN_DIR is required");
+}
+
 const OptionTable<ClassifierTrainOptions>& ClassifierTrainOptions::table() {
   using O = ClassifierTrainOptions;
-  static const OptionTable<O> t = [] {
-    OptionTable<O> t = {
-        {"--data", "data", &O::data, "label<TAB>text, one per line", {}, "Data"},
-        {"--valid",
-         "valid",
-         &O::valid,
-         "held-out texts (default: a shuffled share of --data)",
-         {},
-         "Data"},
-        {"--valid-fraction", "valid_fraction", &O::valid_fraction, "held-out share of --data",
-         between(0, 0.99), "Data"},
-        {"--split-seed", "split_seed", &O::split_seed, "seed of the held-out split",
-         between(0, 4294967295.0), "Data"},
-        {"--level", "level", &O::level, "char | word", one_of({"char", "word"}), "Data"},
-        {"--remember-bias", "remember_bias", &O::remember_bias,
-         "added to the initial bias of the LSTM forget / GRU update gate", between(-100, 100),
-         "Model"},
-    };
-    auto shared = inherit_options<O>(ModelShapeOptions::table(), "Model");
-    t.insert(t.end(), shared.begin(), shared.end());
-    auto engine = inherit_options<O>(EngineOptions::table(), "");
-    t.insert(t.end(), engine.begin(), engine.end());
-    return t;
-  }();
+  static const OptionTable<O> t = family_option_table<O>({
+      {"--data", "data", &O::data, "label<TAB>text, one per line", {}, "Data"},
+      {"--valid",
+       "valid",
+       &O::valid,
+       "held-out texts (default: a shuffled share of --data)",
+       {},
+       "Data"},
+      {"--valid-fraction", "valid_fraction", &O::valid_fraction, "held-out share of --data",
+       between(0, 0.99), "Data"},
+      {"--split-seed", "split_seed", &O::split_seed, "seed of the held-out split",
+       between(0, 4294967295.0), "Data"},
+      {"--level", "level", &O::level, "char | word", one_of({"char", "word"}), "Data"},
+      {"--remember-bias", "remember_bias", &O::remember_bias,
+       "added to the initial bias of the LSTM forget / GRU update gate", between(-100, 100),
+       "Model"},
+  });
   return t;
 }
 
 TrainSummary train_classifier_from(const ClassifierTrainOptions& options,
                                    const SafetensorsFile* state) {
-  validate_options(options, ClassifierTrainOptions::table());
-  if (options.data.empty()) throw Error("--data FILE is required");
-  if (options.out_dir.empty()) throw Error("--out RUN_DIR is required");
-  Rng rng(options.seed);
-  if (options.threads > 0) set_num_threads(options.threads);
-  ClassifierTask task(options, rng, state);
-  return run_training(task, options, rng, options_to_json(options, ClassifierTrainOptions::table()),
-                      state);
+  return train_family<ClassifierTask>(options, state);
 }
 
 TrainSummary train_classifier(const ClassifierTrainOptions& options) {

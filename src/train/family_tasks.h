@@ -6,6 +6,16 @@
 
 namespace rnnkit {
 
+// Validates a family's options, builds its task from the run's Rng (fresh, or from `state` when
+// resuming) and trains it on the engine.
+template <class Task, class Options>
+TrainSummary train_family(const Options& options, const SafetensorsFile* state) {
+  options.validate();
+  Rng rng(options.seed);
+  Task task(options, rng, state);
+  return run_training(task, options, rng, options_to_json(options, Options::table()), state);
+}
+
 // Each family's run: fresh (state null) or resumed from its state.bin. Adding a family is its
 // task file plus one line in resume.cpp.
 TrainSummary train_language_model_from(const TrainOptions& options, const SafetensorsFile* state);

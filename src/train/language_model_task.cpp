@@ -10,6 +10,7 @@
 #include "rnnkit/trainer.h"
 #include "train/family_tasks.h"
 #include "train/model_shape.h"
+#include "train/model_task.h"
 #include "train/train_state.h"
 #include "train/training_data.h"
 
@@ -27,7 +28,7 @@ LMConfig config_from(const TrainOptions& o, int64_t vocab_size) {
   return c;
 }
 
-class LanguageModelTask : public TrainingTask {
+class LanguageModelTask : public ModelTask<LanguageModel> {
  public:
   // A fresh run initialises the model from rng; a resumed one (`state`) takes its configuration
   // and vocabulary from state.bin and its weights from the engine.
@@ -57,11 +58,6 @@ class LanguageModelTask : public TrainingTask {
   }
 
   std::string family() const override { return "lm"; }
-  ParameterList parameters() override { return model_->parameters(); }
-  StateDict state_dict() override { return model_->state_dict(); }
-  void load_state_dict(const std::map<std::string, Tensor>& t) override {
-    model_->load_state_dict(t);
-  }
   std::map<std::string, std::string> model_metadata() override {
     return {{"rnnkit.config", model_->config().to_json()}, {"rnnkit.vocab", data_.vocab.to_json()}};
   }
@@ -164,7 +160,6 @@ class LanguageModelTask : public TrainingTask {
 
   TrainOptions o_;
   TrainingData data_;
-  std::unique_ptr<LanguageModel> model_;
   std::unique_ptr<TokenBatcher> batcher_;
   TokenBatch batch_;
   LMState state_;
@@ -173,11 +168,7 @@ class LanguageModelTask : public TrainingTask {
 }  // namespace
 
 TrainSummary train_language_model_from(const TrainOptions& options, const SafetensorsFile* state) {
-  options.validate();
-  Rng rng(options.seed);
-  if (options.threads > 0) set_num_threads(options.threads);
-  LanguageModelTask task(options, rng, state);
-  return run_training(task, options, rng, json::parse(options.to_json()), state);
+  return train_family<LanguageModelTask>(options, state);
 }
 
 TrainSummary train_language_model(const TrainOptions& options) {

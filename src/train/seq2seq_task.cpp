@@ -7,6 +7,7 @@
 #include "rnnkit/utf8.h"
 #include "train/family_tasks.h"
 #include "train/model_shape.h"
+#include "train/model_task.h"
 #include "train/shuffled_batches.h"
 #include "train/train_state.h"
 
@@ -50,7 +51,7 @@ Seq2seqConfig config_from(const Seq2seqTrainOptions& o, const PairCorpus& corpus
 
 // The order of an epoch's batches is drawn from the run's Rng when the epoch starts; a resume
 // redraws it from the state the Rng had then.
-class Seq2seqTask : public TrainingTask {
+class Seq2seqTask : public ModelTask<Seq2seq> {
  public:
   Seq2seqTask(const Seq2seqTrainOptions& o, Rng& rng, const SafetensorsFile* state) : o_(o) {
     const PairFormat format = parse_pair_format(o.format);
@@ -70,41 +71,21 @@ class Seq2seqTask : public TrainingTask {
     const int64_t max_answer = model_->config().max_answer_length;
     // The held-out part: a second file, or the book's shuffled tail of this one.
     data_ = encode_pairs(corpus, vocab_, o.data, max_answer);
-    const int64_t n = static_cast<int64_t>(data_.questions.size());
-    if (!o.valid.empty()) {
-      EncodedPairs held = encode_pairs(read_pairs(o.valid, format), vocab_, o.valid, max_answer);
-      for (int64_t i = 0; i < n; ++i) train_idx_.push_back(i);
-      for (size_t i = 0; i < held.questions.size(); ++i) {
-        test_idx_.push_back(n + static_cast<int64_t>(i));
-        data_.questions.push_back(std::move(held.questions[i]));
-        data_.answers.push_back(std::move(held.answers[i]));
-        data_.question_lengths.push_back(held.question_lengths[i]);
-      }
-    } else {
-      IndexSplit split = book_split(n, static_cast<uint32_t>(o.split_seed), o.valid_fraction);
-      train_idx_ = std::move(split.train);
-      test_idx_ = std::move(split.test);
-    }
-    if (train_idx_.empty()) throw Error(o.data + ": no training pairs left after the split");
+    const int64_t n = data_.size();
+    if (!o.valid.empty())
+      data_.append(encode_pairs(read_pairs(o.valid, format), vocab_, o.valid, max_answer));
+    IndexSplit split =
+        held_out_split(n, data_.size() - n, static_cast<uint32_t>(o.split_seed), o.valid_fraction);
+    train_idx_ = std::move(split.train);
+    test_idx_ = std::move(split.test);
     batches_ = std::make_unique<ShuffledBatches>(train_idx_, data_.question_lengths, o.batch);
     start_epoch(rng);
   }
 
   std::string family() const override { return "seq2seq"; }
-  ParameterList parameters() override { return model_->parameters(); }
-  StateDict state_dict() override { return model_->state_dict(); }
-  void load_state_dict(const std::map<std::string, Tensor>& t) override {
-    model_->load_state_dict(t);
-  }
   std::map<std::string, std::string> model_metadata() override {
     return {{"rnnkit.seq2seq_config", model_->config().to_json()},
             {"rnnkit.vocab", vocab_.to_json()}};
-  }
-  void save_model(const std::string& path, const std::map<std::string, std::string>& extra,
-                  DType dtype) override {
-    std::map<std::string, std::string> metadata = model_metadata();
-    metadata.insert(extra.begin(), extra.end());
-    write_safetensors(path, model_->state_dict(), metadata, dtype);
   }
 
   std::string description() override {
@@ -145,7 +126,6 @@ class Seq2seqTask : public TrainingTask {
  private:
   Seq2seqTrainOptions o_;
   Vocab vocab_;
-  std::unique_ptr<Seq2seq> model_;
   Seq2seqTokens tokens_;
   EncodedPairs data_;
   std::vector<int64_t> train_idx_, test_idx_;
@@ -168,6 +148,13 @@ EncodedPairs encode_pairs(const PairCorpus& corpus, const Vocab& vocab, const st
     out.question_lengths.push_back(static_cast<int64_t>(out.questions.back().size()));
   }
   return out;
+}
+
+void EncodedPairs::append(EncodedPairs&& more) {
+  std::move(more.questions.begin(), more.questions.end(), std::back_inserter(questions));
+  std::move(more.answers.begin(), more.answers.end(), std::back_inserter(answers));
+  question_lengths.insert(question_lengths.end(), more.question_lengths.begin(),
+                          more.question_lengths.end());
 }
 
 Seq2seqEvaluation evaluate_seq2seq(Seq2seq& model, const EncodedPairs& data,
@@ -224,62 +211,54 @@ std::vector<std::vector<int32_t>> answer_questions(LoadedSeq2seq& m,
   return answers;
 }
 
+void Seq2seqTrainOptions::validate() const {
+  validate_options(*this, table());
+  if (data.empty()) throw Error("--data FILE is required");
+  if (out_dir.empty()) throw Error("--out RUN_DIR is required");
+}
+
 const OptionTable<Seq2seqTrainOptions>& Seq2seqTrainOptions::table() {
   using O = Seq2seqTrainOptions;
-  static const OptionTable<O> t = [] {
-    OptionTable<O> t = {
-        {"--data",
-         "data",
-         &O::data,
-         "pairs, one per line: question_answer or question<TAB>answer",
-         {},
-         "Data"},
-        {"--format", "format", &O::format, "auto | underscore | tsv",
-         one_of({"auto", "underscore", "tsv"}), "Data"},
-        {"--valid",
-         "valid",
-         &O::valid,
-         "held-out pairs (default: the book's split of --data)",
-         {},
-         "Data"},
-        {"--valid-fraction", "valid_fraction", &O::valid_fraction, "held-out share of --data",
-         between(0, 0.99), "Data"},
-        {"--split-seed", "split_seed", &O::split_seed, "numpy seed of the book's split",
-         between(0, 4294967295.0), "Data"},
-        {"--reverse", "reverse", &O::reverse, "feed the question reversed", {}, "Model"},
-        {"--peeky", "peeky", &O::peeky, "peeky decoder", {}, "Model"},
-        {"--attention", "attention", &O::attention, "dot-product attention", {}, "Model"},
-        {"--init", "init", &O::init, "book | pytorch", one_of({"book", "pytorch"}), "Model"},
-        {"--single-bias",
-         "single_bias",
-         &O::single_bias,
-         "one bias per gate, as the book's LSTM (bias_hh stays 0)",
-         {},
-         "Model"},
-        {"--max-answer-length", "max_answer_length", &O::max_answer_length,
-         "longest answer the decoder allows (0: the longest in --data)", between(0, 1 << 20),
-         "Model"},
-        {"--eval-batch", "eval_batch", &O::eval_batch, "batch size of the held-out evaluation",
-         between(1, 1 << 20), "Run"},
-    };
-    auto shared = inherit_options<O>(ModelShapeOptions::table(), "Model");
-    t.insert(t.end(), shared.begin(), shared.end());
-    auto engine = inherit_options<O>(EngineOptions::table(), "");
-    t.insert(t.end(), engine.begin(), engine.end());
-    return t;
-  }();
+  static const OptionTable<O> t = family_option_table<O>({
+      {"--data",
+       "data",
+       &O::data,
+       "pairs, one per line: question_answer or question<TAB>answer",
+       {},
+       "Data"},
+      {"--format", "format", &O::format, "auto | underscore | tsv",
+       one_of({"auto", "underscore", "tsv"}), "Data"},
+      {"--valid",
+       "valid",
+       &O::valid,
+       "held-out pairs (default: the book's split of --data)",
+       {},
+       "Data"},
+      {"--valid-fraction", "valid_fraction", &O::valid_fraction, "held-out share of --data",
+       between(0, 0.99), "Data"},
+      {"--split-seed", "split_seed", &O::split_seed, "numpy seed of the book's split",
+       between(0, 4294967295.0), "Data"},
+      {"--reverse", "reverse", &O::reverse, "feed the question reversed", {}, "Model"},
+      {"--peeky", "peeky", &O::peeky, "peeky decoder", {}, "Model"},
+      {"--attention", "attention", &O::attention, "dot-product attention", {}, "Model"},
+      {"--init", "init", &O::init, "book | pytorch", one_of({"book", "pytorch"}), "Model"},
+      {"--single-bias",
+       "single_bias",
+       &O::single_bias,
+       "one bias per gate, as the book's LSTM (bias_hh stays 0)",
+       {},
+       "Model"},
+      {"--max-answer-length", "max_answer_length", &O::max_answer_length,
+       "longest answer the decoder allows (0: the longest in --data)", between(0, 1 << 20),
+       "Model"},
+      {"--eval-batch", "eval_batch", &O::eval_batch, "batch size of the held-out evaluation",
+       between(1, 1 << 20), "Run"},
+  });
   return t;
 }
 
 TrainSummary train_seq2seq_from(const Seq2seqTrainOptions& options, const SafetensorsFile* state) {
-  validate_options(options, Seq2seqTrainOptions::table());
-  if (options.data.empty()) throw Error("--data FILE is required");
-  if (options.out_dir.empty()) throw Error("--out RUN_DIR is required");
-  Rng rng(options.seed);
-  if (options.threads > 0) set_num_threads(options.threads);
-  Seq2seqTask task(options, rng, state);
-  return run_training(task, options, rng, options_to_json(options, Seq2seqTrainOptions::table()),
-                      state);
+  return train_family<Seq2seqTask>(options, state);
 }
 
 TrainSummary train_seq2seq(const Seq2seqTrainOptions& options) {
