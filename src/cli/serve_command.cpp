@@ -4,6 +4,7 @@
 
 #include "cli/command.h"
 #include "cli/generation_options.h"
+#include "cli/option_flags.h"
 #include "serve/server.h"
 
 namespace rnnkit::cli {
@@ -28,38 +29,16 @@ void run_serve(ServeArgs& a) {
   std::printf("rnnkit serve: stopped\n");
 }
 
-// An option of the "Limits" group, its default shown in --help.
-template <typename T>
-void add_limit(CLI::App& app, const std::string& name, T& value, const std::string& description) {
-  app.add_option(name, value, description)->capture_default_str()->group("Limits");
-}
-
 void setup_serve(CLI::App& app) {
   auto a = std::make_shared<ServeArgs>();
   serve::ServeOptions& o = a->options;
-  serve::ServeLimits& limits = o.limits;
   add_model_flags(app, a->model);
   a->model.threads = o.threads;
   app.get_option("--threads")
       ->description("compute threads of each generation (0 = all cores)")
       ->capture_default_str();
-  app.add_option("--host", o.host, "address to listen on (loopback by default)")
-      ->capture_default_str();
-  app.add_option("--port", o.port, "port to listen on (0: any free port, printed)")
-      ->capture_default_str();
-  app.add_option("--workers", o.workers, "generations at once, each with its own model copy")
-      ->capture_default_str();
-  app.add_option("--queue", o.queue, "requests that may wait for a worker; beyond them 503")
-      ->capture_default_str();
-  add_limit(app, "--max-connections", o.max_connections,
-            "connections open at once, one thread each (beyond: 503)");
-  add_limit(app, "--request-timeout", o.request_timeout,
-            "seconds a request's line, headers and body may take to arrive (beyond: 408)");
-  add_limit(app, "--max-body", limits.max_body, "largest request body, bytes (beyond: 413)");
-  add_limit(app, "--max-tokens", limits.max_tokens, "largest n of /v1/generate");
-  add_limit(app, "--max-count", limits.max_count, "most poems one /v1/poem request may ask for");
-  add_limit(app, "--max-prompt", limits.max_prompt,
-            "longest prompt, start line, acrostic or style text, characters");
+  add_option_table(app, o, serve::ServeOptions::table());
+  add_option_table(app, o.limits, serve::ServeLimits::table());
   app.callback([a] { run_serve(*a); });
 }
 

@@ -10,6 +10,7 @@ namespace rnnkit {
 namespace {
 
 std::string number_text(double v) {
+  if (v == std::floor(v) && std::abs(v) < 1e18) return std::to_string(static_cast<long long>(v));
   std::ostringstream out;
   out << v;
   return out.str();
@@ -30,7 +31,7 @@ std::string range_text(const OptionCheck& c) {
 std::string option_error(const std::string& flag, const OptionCheck& check, double value) {
   const bool low = check.min_exclusive ? value > check.min : value >= check.min;
   if (std::isfinite(value) && low && value <= check.max) return "";
-  return flag + " must be a finite number " + range_text(check) + ", not " + number_text(value);
+  return flag + " must be " + range_text(check) + ", not " + number_text(value);
 }
 
 std::string option_error(const std::string& flag, const OptionCheck& check,

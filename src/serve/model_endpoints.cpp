@@ -30,6 +30,8 @@ nlohmann::json describe_model(LanguageModel& model, const Vocab& vocab, const st
   const std::string& script = vocab.normalization().script;
   const SamplingOptions sampling;
   const GenerateRequest generate;
+  nlohmann::json limits = options_to_json(options.limits, ServeLimits::table());
+  limits["max_poem_lines"] = kMaxPoemLines;
   return {
       // The file name only: where the server's files lie is not the clients' business.
       {"path", std::filesystem::path(path).lexically_normal().filename().string()},
@@ -48,12 +50,7 @@ nlohmann::json describe_model(LanguageModel& model, const Vocab& vocab, const st
         {"temperature", shortest_decimal(sampling.temperature)},
         {"top_k", sampling.top_k},
         {"top_p", shortest_decimal(sampling.top_p)}}},
-      {"limits",
-       {{"max_body", options.limits.max_body},
-        {"max_tokens", options.limits.max_tokens},
-        {"max_count", options.limits.max_count},
-        {"max_prompt", options.limits.max_prompt},
-        {"max_poem_lines", kMaxPoemLines}}},
+      {"limits", limits},
       {"workers", options.workers},
       {"queue", options.queue},
   };

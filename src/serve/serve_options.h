@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <string>
 
+#include "rnnkit/option_table.h"
+
 namespace rnnkit::serve {
 
 // What one request may ask for; docs/API.md lists these defaults.
@@ -11,6 +13,7 @@ struct ServeLimits {
   int64_t max_tokens = 1000;    // "n" of /v1/generate; -1 (until the end token) stops here too
   int max_count = 10;           // "count" of /v1/poem
   int64_t max_prompt = 2000;    // characters of a prompt, start line, acrostic or style text
+  static const OptionTable<ServeLimits>& table();
 };
 
 struct ServeOptions {
@@ -22,6 +25,11 @@ struct ServeOptions {
   int max_connections = 256;       // connections open at once, one thread each; beyond: 503
   int request_timeout = 10;        // seconds for a request's head and body to arrive; beyond: 408
   ServeLimits limits;
+  // The options above but `threads` (the model flags' --threads) and `limits` (their own table).
+  static const OptionTable<ServeOptions>& table();
 };
+
+// Error naming the first option out of its declared range.
+void validate(const ServeOptions& options);
 
 }  // namespace rnnkit::serve

@@ -8,8 +8,8 @@
 #include <string>
 
 #include "rnnkit/error.h"
-#include "serve/bounded_server.h"
 #include "rnnkit/threads.h"
+#include "serve/bounded_server.h"
 #include "serve/endpoints.h"
 #include "serve/http_error.h"
 #include "serve/stop_signals.h"
@@ -21,29 +21,6 @@ namespace {
 // Connection threads beyond --max-connections: they refuse the connections over the limit at
 // once, rather than leaving them queued behind the open ones.
 constexpr int kSpareConnectionThreads = 4;
-
-void check_range(const char* option, int64_t value, int64_t min, int64_t max) {
-  if (value < min || value > max)
-    throw Error(std::string(option) + " must be in " + std::to_string(min) + ".." +
-                std::to_string(max) + ", got " + std::to_string(value));
-}
-
-// The ranges docs/API.md states; each bound keeps what it sizes (threads, model copies, memory
-// per request) allocatable, and every sum of them far from overflowing.
-void validate(const ServeOptions& options) {
-  check_range("--port", options.port, 0, 65535);
-  check_range("--threads", options.threads, 0, kMaxThreads);
-  check_range("--workers", options.workers, 1, 256);
-  check_range("--queue", options.queue, 0, 4096);
-  check_range("--max-connections", options.max_connections, 1, 1024);
-  check_range("--request-timeout", options.request_timeout, 1, 3600);
-  const ServeLimits& limits = options.limits;
-  check_range("--max-body", static_cast<int64_t>(std::min<size_t>(limits.max_body, INT64_MAX)), 1,
-              int64_t{1} << 30);
-  check_range("--max-tokens", limits.max_tokens, 1, 10'000'000);
-  check_range("--max-count", limits.max_count, 1, 1000);
-  check_range("--max-prompt", limits.max_prompt, 1, 1'000'000);
-}
 
 ConnectionLimits connection_limits(const ServeOptions& options) {
   ConnectionLimits limits;

@@ -1,0 +1,52 @@
+// The server's options and limits, declared once: --help, validation and /v1/model read them.
+#include "serve/serve_options.h"
+
+#include "rnnkit/error.h"
+#include "rnnkit/threads.h"
+
+namespace rnnkit::serve {
+
+const OptionTable<ServeLimits>& ServeLimits::table() {
+  using O = ServeLimits;
+  static const OptionTable<O> t = {
+      {"--max-body", "max_body", &O::max_body, "largest request body, bytes (beyond: 413)",
+       between(1, 1 << 30), "Limits"},
+      {"--max-tokens", "max_tokens", &O::max_tokens, "largest n of /v1/generate",
+       between(1, 10'000'000), "Limits"},
+      {"--max-count", "max_count", &O::max_count, "most poems one /v1/poem request may ask for",
+       between(1, 1000), "Limits"},
+      {"--max-prompt", "max_prompt", &O::max_prompt,
+       "longest prompt, start line, acrostic or style text, characters", between(1, 1'000'000),
+       "Limits"},
+  };
+  return t;
+}
+
+const OptionTable<ServeOptions>& ServeOptions::table() {
+  using O = ServeOptions;
+  static const OptionTable<O> t = {
+      {"--host", "host", &O::host, "address to listen on (loopback by default)"},
+      {"--port", "port", &O::port, "port to listen on (0: any free port, printed)",
+       between(0, 65535)},
+      {"--workers", "workers", &O::workers, "generations at once, each with its own model copy",
+       between(1, 256)},
+      {"--queue", "queue", &O::queue, "requests that may wait for a worker; beyond them 503",
+       between(0, 4096)},
+      {"--max-connections", "max_connections", &O::max_connections,
+       "connections open at once, one thread each (beyond: 503)", between(1, 1024), "Limits"},
+      {"--request-timeout", "request_timeout", &O::request_timeout,
+       "seconds a request's line, headers and body may take to arrive (beyond: 408)",
+       between(1, 3600), "Limits"},
+  };
+  return t;
+}
+
+void validate(const ServeOptions& options) {
+  validate_options(options, ServeOptions::table());
+  validate_options(options.limits, ServeLimits::table());
+  if (options.threads < 0 || options.threads > kMaxThreads)
+    throw Error("--threads must be in 0.." + std::to_string(kMaxThreads) + ", got " +
+                std::to_string(options.threads));
+}
+
+}  // namespace rnnkit::serve
