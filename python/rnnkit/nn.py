@@ -6,12 +6,19 @@ to float32 rounding. Modules start in training mode as torch's do (dropout betwe
 applies); ``eval()`` turns it off.
 """
 
+from typing import Any, Optional, Union
+
 import numpy as np
+import numpy.typing as npt
 
 from ._arrays import as_float32
 from ._rnnkit import Error, RecurrentStack
 
 __all__ = ["RNN", "LSTM", "GRU"]
+
+FloatArray = npt.NDArray[np.float32]
+# An LSTM's state is (h, c); the other cells' is h.
+State = Union[FloatArray, tuple[FloatArray, FloatArray]]
 
 
 class _RNNBase:
@@ -39,26 +46,26 @@ class _RNNBase:
         self._stack = RecurrentStack(cell, input_size, hidden_size, num_layers,
                                      self.bidirectional, self.dropout, proj_size)
 
-    def train(self, mode=True):
+    def train(self, mode: bool = True) -> "_RNNBase":
         """Training mode (dropout between layers applies) or not; returns self, as torch."""
         self.training = bool(mode)
         return self
 
-    def eval(self):
+    def eval(self) -> "_RNNBase":
         """Inference mode: no dropout. Returns self."""
         return self.train(False)
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, FloatArray]:
         """{name: float32 array} with torch's names (weight_ih_l0, ..._reverse), in its order."""
         return dict(self._stack.state_dict())
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Copies a state_dict in (NumPy arrays or torch tensors). Strict, as torch's default:
         a missing, unexpected or misshapen entry is an rnnkit.Error and nothing changes."""
         self._stack.load_state_dict(
             {name: as_float32(value, name) for name, value in state_dict.items()})
 
-    def forward(self, input, hx=None):
+    def forward(self, input: Any, hx: Optional[Any] = None) -> tuple[FloatArray, State]:
         """input [T, B, In] ([B, T, In] with batch_first) or unbatched [T, In]; hx the initial
         state (zeros when None), [L*D, B, S] or unbatched [L*D, S]; an LSTM takes (h_0, c_0).
         Returns (output, h_n), an LSTM (output, (h_n, c_n)), shaped as torch shapes them."""
@@ -98,7 +105,7 @@ class _RNNBase:
                         f"{'batched' if batched else 'unbatched'} input, got shape {state.shape}")
         return state if batched else np.ascontiguousarray(state[:, None, :])
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         extra = "".join(f", {k}={v!r}" for k, v in self._extra_repr().items())
         return f"{self._name}({self.input_size}, {self.hidden_size}{extra})"
 
@@ -113,8 +120,9 @@ class RNN(_RNNBase):
 
     _name = "RNN"
 
-    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
-                 batch_first=False, dropout=0.0, bidirectional=False):
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
+                 dropout: float = 0.0, bidirectional: bool = False) -> None:
         if nonlinearity not in ("tanh", "relu"):
             raise Error(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         self.nonlinearity = nonlinearity
@@ -133,8 +141,9 @@ class LSTM(_RNNBase):
 
     _name = "LSTM"
 
-    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, proj_size=0):
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 proj_size: int = 0) -> None:
         super().__init__("lstm", input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional, proj_size)
 
@@ -144,7 +153,8 @@ class GRU(_RNNBase):
 
     _name = "GRU"
 
-    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False):
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0,
+                 bidirectional: bool = False) -> None:
         super().__init__("gru", input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional, 0)

@@ -1,7 +1,7 @@
+#include <pybind11/stl.h>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <pybind11/stl.h>
 
 #include "bindings.h"
 #include "rnnkit/error.h"

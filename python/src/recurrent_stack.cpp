@@ -1,14 +1,14 @@
+#include <pybind11/stl.h>
 #include <map>
 #include <mutex>
 #include <optional>
-#include <pybind11/stl.h>
 
 #include "bindings.h"
 #include "rnnkit/cell_kind.h"
 #include "rnnkit/checkpoint.h"
 #include "rnnkit/error.h"
-#include "rnnkit/rnn.h"
 #include "rnnkit/rng.h"
+#include "rnnkit/rnn.h"
 #include "rnnkit/sampler.h"
 #include "rnnkit/single_row_product.h"
 
@@ -21,14 +21,15 @@ constexpr const char* kPrefix = "rnn";
 RNNOptions checked_options(const std::string& cell, int64_t input_size, int64_t hidden_size,
                            int64_t num_layers, bool bidirectional, float dropout,
                            int64_t proj_size) {
-  if (input_size < 1) throw Error("input_size must be at least 1, got " + std::to_string(input_size));
+  if (input_size < 1)
+    throw Error("input_size must be at least 1, got " + std::to_string(input_size));
   if (hidden_size < 1)
     throw Error("hidden_size must be at least 1, got " + std::to_string(hidden_size));
   if (proj_size < 0 || (proj_size > 0 && proj_size >= hidden_size))
     throw Error("proj_size must be 0 or in 1.." + std::to_string(hidden_size - 1) +
                 " (below hidden_size), got " + std::to_string(proj_size));
-  return {parse_cell_kind(cell), input_size, hidden_size, num_layers, bidirectional, dropout,
-          proj_size};
+  return {parse_cell_kind(cell), input_size, hidden_size, num_layers,
+          bidirectional,         dropout,    proj_size};
 }
 
 // torch.nn.RNN / LSTM / GRU over time-major float32 arrays; rnnkit/nn.py gives it torch's
@@ -77,7 +78,8 @@ class RecurrentStack {
   // right, or nothing changes.
   void load_state_dict(const std::map<std::string, FloatArray>& arrays) {
     std::map<std::string, Tensor> tensors;
-    for (const auto& [name, array] : arrays) tensors.emplace(std::string(kPrefix) + "." + name, to_tensor(array));
+    for (const auto& [name, array] : arrays)
+      tensors.emplace(std::string(kPrefix) + "." + name, to_tensor(array));
     std::lock_guard lock(mutex_);
     std::vector<std::pair<std::string, Tensor*>> expected;
     for (Parameter* p : rnn_.parameters()) expected.emplace_back(p->name, &p->value);
