@@ -1,6 +1,5 @@
 #include <pybind11/stl.h>
 #include <memory>
-#include <mutex>
 #include <optional>
 
 #include "bindings.h"
@@ -36,26 +35,23 @@ class LanguageModelHandle {
     request.max_tokens = n;
     request.beam_width = beam;
     request.sampling = {temperature, top_k, top_p, seed ? *seed : random_seed()};
-    py::gil_scoped_release release;
-    std::lock_guard lock(mutex_);
-    return generate_text(*loaded_.model, *loaded_.vocab, request).text;
+    return run_released(
+        mutex_, [&] { return generate_text(*loaded_.model, *loaded_.vocab, request).text; });
   }
 
   // As `rnnkit eval --text`: the text read as one sequence from a zero state.
   double perplexity(const std::string& text) {
-    py::gil_scoped_release release;
-    std::lock_guard lock(mutex_);
-    const std::vector<int32_t> ids = loaded_.vocab->encode(text);
-    if (ids.size() < 2)
-      throw Error("perplexity needs a text of at least 2 tokens, got " +
-                  std::to_string(ids.size()));
-    return evaluate_stream(*loaded_.model, ids).perplexity();
+    return run_released(mutex_, [&] {
+      const std::vector<int32_t> ids = loaded_.vocab->encode(text);
+      if (ids.size() < 2)
+        throw Error("perplexity needs a text of at least 2 tokens, got " +
+                    std::to_string(ids.size()));
+      return evaluate_stream(*loaded_.model, ids).perplexity();
+    });
   }
 
   void save(const std::string& path) {
-    py::gil_scoped_release release;
-    std::lock_guard lock(mutex_);
-    save_language_model(path, *loaded_.model, &*loaded_.vocab);
+    run_released(mutex_, [&] { save_language_model(path, *loaded_.model, &*loaded_.vocab); });
   }
 
   std::vector<std::string> vocab() const { return loaded_.vocab->tokens(); }

@@ -1,6 +1,5 @@
 #include <pybind11/stl.h>
 #include <map>
-#include <mutex>
 #include <optional>
 
 #include "bindings.h"
@@ -55,12 +54,10 @@ class RecurrentStack {
     const std::optional<Tensor> c = c0 ? std::optional(to_tensor(*c0)) : std::nullopt;
     const bool cell_state = has_cell_state(rnn_.options().cell);
     Tensor y, hN, cN;
-    {
-      py::gil_scoped_release release;
-      std::lock_guard lock(mutex_);
+    run_released(mutex_, [&] {
       rnn_.forward(input, h ? &*h : nullptr, c ? &*c : nullptr, y, &hN, cell_state ? &cN : nullptr,
                    training, &dropout_rng_);
-    }
+    });
     return py::make_tuple(to_array(y), to_array(hN),
                           cell_state ? py::object(to_array(cN)) : py::object(py::none()));
   }
