@@ -1,6 +1,7 @@
 """rnnkit.LanguageModel on the shipped Tang-poetry model, against the command line."""
 
 import json
+import struct
 import subprocess
 
 import pytest
@@ -52,7 +53,10 @@ def test_seeded_generation_is_reproducible(model, pinned_threads):
 
 
 def test_greedy_and_beam_generation(model):
-    greedy = model.generate("春", n=12, temperature=0)
+    greedy = model.generate("春", n=12, temperature=0, seed=1)
+    assert greedy == model.generate("春", n=12, temperature=0, seed=2)  # no draw
+    assert greedy == model.generate("春", n=12, top_k=1, seed=3)  # only the best token is left
+    assert greedy == model.generate("春", n=12, top_p=1e-6, seed=4)
     assert greedy == model.generate("春", n=12, beam=1)  # width 1 is greedy decoding
     assert len(model.generate("春", n=12, beam=4)) <= 12
 
@@ -64,3 +68,21 @@ def test_save_and_load_keep_the_model(model, tmp_path, pinned_threads):
     assert copy.vocab == model.vocab and copy.config == model.config
     # The shipped file is float16, the copy float32: the same values, exactly.
     assert copy.perplexity(LINES) == model.perplexity(LINES)
+
+
+def stored_vocab(path):
+    """The rnnkit.vocab metadata of a safetensors file, read without rnnkit."""
+    with open(path, "rb") as f:
+        (length,) = struct.unpack("<Q", f.read(8))
+        return json.loads(json.loads(f.read(length))["__metadata__"]["rnnkit.vocab"])
+
+
+def test_vocab_file_replaces_the_stored_one(shipped_model, tmp_path):
+    vocab = stored_vocab(shipped_model)
+    path = tmp_path / "vocab.json"
+    path.write_text(json.dumps(vocab), encoding="utf-8")
+    assert rnnkit.LanguageModel.load(shipped_model, vocab=path).vocab == vocab["tokens"]
+    vocab["tokens"].append("\N{SNOWMAN}")
+    path.write_text(json.dumps(vocab), encoding="utf-8")
+    with pytest.raises(rnnkit.Error, match="8703"):
+        rnnkit.LanguageModel.load(shipped_model, vocab=path)
