@@ -8,6 +8,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
   curl chromium fonts-wqy-zenhei
+  pybind11-dev python3-pybind11 python3-numpy python3-pytest
 )
 missing=()
 for p in "${packages[@]}"; do

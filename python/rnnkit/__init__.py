@@ -1,0 +1,20 @@
+"""rnnkit from Python: torch.nn-compatible recurrent layers and rnnkit language models.
+
+The work runs in rnnkit's C++ library (the extension module ``rnnkit._rnnkit``), with the GIL
+released, so Python threads run models at once (one call at a time per object).
+
+- ``rnnkit.nn.RNN / LSTM / GRU``: torch.nn's layers, on float32 NumPy arrays.
+- ``rnnkit.LanguageModel``: a model file written by ``rnnkit train``; generate, perplexity, save.
+- ``rnnkit.set_num_threads(n)`` / ``rnnkit.num_threads()``.
+- ``rnnkit.Error`` (a ValueError) for every bad input, ``rnnkit.UnknownTokenError`` (also a
+  KeyError) for text the vocabulary cannot encode.
+"""
+
+from ._rnnkit import Error, UnknownTokenError, num_threads, set_num_threads
+from . import nn
+from .language_model import LanguageModel
+
+# Shown as rnnkit.Error in tracebacks, where users catch them.
+Error.__module__ = UnknownTokenError.__module__ = __name__
+
+__all__ = ["Error", "UnknownTokenError", "LanguageModel", "nn", "num_threads", "set_num_threads"]

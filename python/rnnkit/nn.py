@@ -1,0 +1,160 @@
+"""torch.nn.RNN, LSTM and GRU over float32 NumPy arrays, computed by rnnkit.
+
+Same constructor arguments, parameter names and shapes, initialisation range, formulas and
+output shapes as torch.nn, so a state_dict moves between the two unchanged and the outputs agree
+to float32 rounding. Modules start in training mode as torch's do (dropout between layers
+applies); ``eval()`` turns it off.
+"""
+
+from typing import Any, Optional, Union
+
+import numpy as np
+import numpy.typing as npt
+
+from ._arrays import as_float32
+from ._rnnkit import Error, RecurrentStack
+
+__all__ = ["RNN", "LSTM", "GRU"]
+
+FloatArray = npt.NDArray[np.float32]
+# An LSTM's state is (h, c); the other cells' is h.
+State = Union[FloatArray, tuple[FloatArray, FloatArray]]
+
+
+class _RNNBase:
+    _name = ""
+
+    def __init__(self, cell, input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                 bidirectional, proj_size):
+        if not bias:
+            raise Error(f"{self._name}(bias=False) is not supported: rnnkit's recurrent layers "
+                        "always have bias_ih and bias_hh")
+        if not isinstance(num_layers, int) or num_layers < 1:
+            raise Error(f"num_layers must be an integer >= 1, got {num_layers!r}")
+        if not 0.0 <= dropout < 1.0:
+            raise Error(f"dropout must be in [0, 1), got {dropout!r}")
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bias = bias
+        self.batch_first = bool(batch_first)
+        self.dropout = float(dropout)
+        self.bidirectional = bool(bidirectional)
+        self.proj_size = proj_size
+        self.training = True
+        self._cell = cell
+        self._stack = RecurrentStack(cell, input_size, hidden_size, num_layers,
+                                     self.bidirectional, self.dropout, proj_size)
+
+    def train(self, mode: bool = True) -> "_RNNBase":
+        """Training mode (dropout between layers applies) or not; returns self, as torch."""
+        self.training = bool(mode)
+        return self
+
+    def eval(self) -> "_RNNBase":
+        """Inference mode: no dropout. Returns self."""
+        return self.train(False)
+
+    def state_dict(self) -> dict[str, FloatArray]:
+        """{name: float32 array} with torch's names (weight_ih_l0, ..._reverse), in its order."""
+        return dict(self._stack.state_dict())
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Copies a state_dict in (NumPy arrays or torch tensors). Strict, as torch's default:
+        a missing, unexpected or misshapen entry is an rnnkit.Error and nothing changes."""
+        self._stack.load_state_dict(
+            {name: as_float32(value, name) for name, value in state_dict.items()})
+
+    def forward(self, input: Any, hx: Optional[Any] = None) -> tuple[FloatArray, State]:
+        """input [T, B, In] ([B, T, In] with batch_first) or unbatched [T, In]; hx the initial
+        state (zeros when None), [L*D, B, S] or unbatched [L*D, S]; an LSTM takes (h_0, c_0).
+        Returns (output, h_n), an LSTM (output, (h_n, c_n)), shaped as torch shapes them."""
+        x = as_float32(input, "input")
+        if x.ndim not in (2, 3):
+            raise Error(f"{self._name}: input must be 3-D (batched) or 2-D (unbatched), "
+                        f"got shape {x.shape}")
+        batched = x.ndim == 3
+        if not batched:
+            x = x[:, None, :]
+        elif self.batch_first:
+            x = x.transpose(1, 0, 2)
+        h0, c0 = self._initial_state(hx, batched)
+        y, h_n, c_n = self._stack.forward(np.ascontiguousarray(x), h0, c0, self.training)
+        if not batched:
+            y, h_n = y[:, 0], h_n[:, 0]
+            c_n = None if c_n is None else c_n[:, 0]
+        elif self.batch_first:
+            y = np.ascontiguousarray(y.transpose(1, 0, 2))
+        return (y, (h_n, c_n)) if c_n is not None else (y, h_n)
+
+    __call__ = forward
+
+    def _initial_state(self, hx, batched):
+        if hx is None:
+            return None, None
+        if self._cell == "lstm":
+            if not (isinstance(hx, (tuple, list)) and len(hx) == 2):
+                raise Error("LSTM: hx must be a tuple (h_0, c_0)")
+            return self._state(hx[0], "h_0", batched), self._state(hx[1], "c_0", batched)
+        return self._state(hx, "h_0", batched), None
+
+    def _state(self, value, what, batched):
+        state = as_float32(value, what)
+        if state.ndim != (3 if batched else 2):
+            raise Error(f"{self._name}: {what} must be {3 if batched else 2}-D for "
+                        f"{'batched' if batched else 'unbatched'} input, got shape {state.shape}")
+        return state if batched else np.ascontiguousarray(state[:, None, :])
+
+    def __repr__(self) -> str:
+        extra = "".join(f", {k}={v!r}" for k, v in self._extra_repr().items())
+        return f"{self._name}({self.input_size}, {self.hidden_size}{extra})"
+
+    def _extra_repr(self):
+        defaults = {"num_layers": 1, "batch_first": False, "dropout": 0.0,
+                    "bidirectional": False, "proj_size": 0}
+        return {k: getattr(self, k) for k, v in defaults.items() if getattr(self, k) != v}
+
+
+class RNN(_RNNBase):
+    """torch.nn.RNN: h_t = nonlinearity(W_ih x_t + b_ih + W_hh h_(t-1) + b_hh)."""
+
+    _name = "RNN"
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
+                 dropout: float = 0.0, bidirectional: bool = False) -> None:
+        if nonlinearity not in ("tanh", "relu"):
+            raise Error(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        self.nonlinearity = nonlinearity
+        super().__init__("rnn_" + nonlinearity, input_size, hidden_size, num_layers, bias,
+                         batch_first, dropout, bidirectional, 0)
+
+    def _extra_repr(self):
+        extra = super()._extra_repr()
+        if self.nonlinearity != "tanh":
+            extra["nonlinearity"] = self.nonlinearity
+        return extra
+
+
+class LSTM(_RNNBase):
+    """torch.nn.LSTM, gates (i, f, g, o); proj_size > 0 projects h to proj_size units."""
+
+    _name = "LSTM"
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 proj_size: int = 0) -> None:
+        super().__init__("lstm", input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, proj_size)
+
+
+class GRU(_RNNBase):
+    """torch.nn.GRU, gates (r, z, n), n = tanh(W_in x + b_in + r * (W_hn h + b_hn))."""
+
+    _name = "GRU"
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0,
+                 bidirectional: bool = False) -> None:
+        super().__init__("gru", input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, 0)

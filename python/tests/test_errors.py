@@ -1,0 +1,115 @@
+"""Bad input raises rnnkit.Error (a ValueError) or rnnkit.UnknownTokenError, never crashes."""
+
+import re
+
+import numpy as np
+import pytest
+
+import rnnkit
+
+
+@pytest.fixture(scope="module")
+def model(shipped_model):
+    return rnnkit.LanguageModel.load(shipped_model)
+
+
+def test_exception_types():
+    assert issubclass(rnnkit.Error, ValueError)
+    assert issubclass(rnnkit.UnknownTokenError, rnnkit.Error)
+    assert issubclass(rnnkit.UnknownTokenError, KeyError)
+
+
+def test_unknown_token(model):
+    with pytest.raises(rnnkit.UnknownTokenError, match='"Z"') as caught:
+        model.perplexity("床前Z明月光")
+    assert str(caught.value).startswith("1 character")  # the message, not KeyError's repr of it
+    with pytest.raises(KeyError):
+        model.generate("Q", n=5, seed=1)
+
+
+@pytest.mark.parametrize("path", ["/nonexistent/model.safetensors", __file__])
+def test_unreadable_model_file(path):
+    with pytest.raises(rnnkit.Error, match=re.escape(path)):
+        rnnkit.LanguageModel.load(path)
+
+
+@pytest.mark.parametrize("options,message", [
+    ({"temperature": float("nan")}, "temperature"),
+    ({"top_k": -1}, "top_k"),
+    ({"top_p": 0.0}, "top_p"),
+    ({"n": -2}, "-2"),
+    ({"beam": 1000}, "beam"),
+])
+def test_bad_generation_options(model, options, message):
+    with pytest.raises(rnnkit.Error, match=message):
+        model.generate("春", **{"n": 5, "seed": 1, **options})
+
+
+def test_perplexity_needs_two_tokens(model):
+    with pytest.raises(rnnkit.Error, match="at least 2 tokens"):
+        model.perplexity("春")
+
+
+def test_save_to_an_impossible_path(model):
+    with pytest.raises(rnnkit.Error):
+        model.save("/nonexistent/dir/model.safetensors")
+
+
+@pytest.mark.parametrize("threads", [-1, 100000])
+def test_set_num_threads_out_of_range(threads):
+    with pytest.raises(rnnkit.Error, match=str(threads)):
+        rnnkit.set_num_threads(threads)
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    ({"bias": False}, "bias=False"),
+    ({"num_layers": 0}, "num_layers"),
+    ({"dropout": 1.0}, "dropout"),
+    ({"proj_size": 4}, "proj_size"),
+    ({"proj_size": -1}, "proj_size"),
+])
+def test_bad_layer_options(kwargs, message):
+    with pytest.raises(rnnkit.Error, match=message):
+        rnnkit.nn.LSTM(3, 4, **kwargs)
+
+
+def test_bad_layer_sizes_and_cells():
+    with pytest.raises(rnnkit.Error, match="hidden_size"):
+        rnnkit.nn.GRU(3, 0)
+    with pytest.raises(rnnkit.Error, match="input_size"):
+        rnnkit.nn.GRU(0, 3)
+    with pytest.raises(rnnkit.Error, match="nonlinearity"):
+        rnnkit.nn.RNN(3, 4, nonlinearity="sigmoid")
+
+
+def test_bad_forward_input():
+    lstm = rnnkit.nn.LSTM(3, 4, num_layers=2)
+    with pytest.raises(rnnkit.Error, match="3-D"):
+        lstm(np.zeros(3, np.float32))
+    with pytest.raises(rnnkit.Error, match=r"\[T, B, 3\]"):
+        lstm(np.zeros((5, 2, 4), np.float32))
+    with pytest.raises(rnnkit.Error, match="empty"):
+        lstm(np.zeros((0, 2, 3), np.float32))
+    with pytest.raises(rnnkit.Error, match="not a float array"):
+        lstm([["a", "b", "c"]])
+    with pytest.raises(rnnkit.Error, match="tuple"):
+        lstm(np.zeros((5, 2, 3)), np.zeros((2, 2, 4)))
+    with pytest.raises(rnnkit.Error, match="h0"):
+        lstm(np.zeros((5, 2, 3)), (np.zeros((2, 3, 4)), np.zeros((2, 2, 4))))
+    with pytest.raises(rnnkit.Error, match="2-D"):
+        lstm(np.zeros((5, 3)), (np.zeros((2, 1, 4)), np.zeros((2, 1, 4))))
+
+
+def test_bad_state_dict_changes_nothing():
+    gru = rnnkit.nn.GRU(3, 4)
+    before = gru.state_dict()
+    missing = dict(before)
+    del missing["bias_hh_l0"]
+    with pytest.raises(rnnkit.Error, match="lacks tensor bias_hh_l0"):
+        gru.load_state_dict(missing)
+    with pytest.raises(rnnkit.Error, match="unexpected tensor weight_hr_l0"):
+        gru.load_state_dict({**before, "weight_hr_l0": np.zeros((2, 4))})
+    with pytest.raises(rnnkit.Error, match="weight_ih_l0 has shape"):
+        gru.load_state_dict({**before, "weight_ih_l0": np.zeros((12, 2))})
+    for key, value in gru.state_dict().items():
+        np.testing.assert_array_equal(value, before[key])
