@@ -1,5 +1,6 @@
 // Forecasters as a training task: shuffled windows of the training part, validated by the point
 // forecasts' errors on the validation part.
+#include <algorithm>
 #include <cmath>
 
 #include "rnnkit/error.h"
@@ -24,13 +25,28 @@ std::vector<std::string> comma_list(const std::string& text) {
   return out;
 }
 
+// The model's input columns: the targets, then the covariates, each once.
+std::vector<std::string> input_columns(const ForecastTrainOptions& o) {
+  std::vector<std::string> names = comma_list(o.target);
+  for (std::string& c : comma_list(o.covariates)) {
+    if (std::find(names.begin(), names.end(), c) != names.end())
+      throw Error("--covariates: \"" + c +
+                  "\" is a target already (a covariate is known in "
+                  "advance, a target is forecast)");
+    names.push_back(std::move(c));
+  }
+  for (size_t i = 0; i < names.size(); ++i)
+    if (std::find(names.begin() + i + 1, names.end(), names[i]) != names.end())
+      throw Error("the column \"" + names[i] + "\" is named twice");
+  return names;
+}
+
 class ForecastTask : public TrainingTask {
  public:
   ForecastTask(const ForecastTrainOptions& o, Rng& rng, const SafetensorsFile* state) : o_(o) {
     ForecasterConfig config =
         state ? ForecasterConfig::from_json(state->metadata.at("rnnkit.config")) : o.model_config();
-    std::vector<std::string> names = comma_list(o.target);
-    for (std::string& c : comma_list(o.covariates)) names.push_back(std::move(c));
+    const std::vector<std::string> names = input_columns(o);
     table_ = read_series_csv(o.data, {"", names, parse_fill_policy(o.fill)});
     split_ = o.split(table_.steps(), config.context, config.horizon);
     normalization_ =
@@ -177,7 +193,7 @@ ForecasterConfig ForecastTrainOptions::model_config() const {
     c.quantiles.push_back(value);
   }
   c.num_targets = static_cast<int64_t>(comma_list(target).size());
-  c.num_covariates = static_cast<int64_t>(comma_list(covariates).size());
+  c.num_covariates = static_cast<int64_t>(input_columns(*this).size()) - c.num_targets;
   c.validate();
   return c;
 }
