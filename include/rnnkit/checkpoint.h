@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "rnnkit/error.h"
 #include "rnnkit/safetensors.h"
 #include "rnnkit/tensor.h"
 
@@ -33,6 +34,18 @@ std::string resolve_model_path(const std::string& path);
 // The metadata value of `key`; Error "<path> is not <what> (no <key> metadata)" without it.
 const std::string& require_metadata(const SafetensorsFile& file, const std::string& key,
                                     const std::string& path, const std::string& what);
+
+// Runs `read` (the reading of one file) and puts `path` in front of the message of an Error it
+// throws, unless the message names the file already.
+std::string message_naming_file(const std::string& path, const std::string& message);
+template <class Read>
+auto naming_file(const std::string& path, Read&& read) -> decltype(read()) {
+  try {
+    return read();
+  } catch (const Error& e) {
+    throw Error(message_naming_file(path, e.what()));
+  }
+}
 
 // Reads a configuration JSON object; every error names `what` ("model config") and the key.
 class ConfigReader {

@@ -83,6 +83,9 @@ struct LoadedClassifier {
   Vocab vocab;
   std::vector<std::string> labels;
 };
+// Error unless `tensors` have the sizes `config` claims (before a model is allocated from it).
+void check_config_against_tensors(const ClassifierConfig& config,
+                                  const std::map<std::string, Tensor>& tensors);
 // Accepts a model file or a run directory (its best.safetensors, else last.safetensors).
 LoadedClassifier load_classifier(const std::string& path);
 

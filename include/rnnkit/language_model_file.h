@@ -32,6 +32,12 @@ void save_language_model(const std::string& path, LanguageModel& model, const Vo
 LoadedLanguageModel load_language_model(const std::string& path,
                                         const std::string& vocab_path = "");
 
+// Error unless `tensors` have the sizes `config` claims; run before a model is allocated from
+// a configuration read from a file, so that a lying configuration cannot force a huge
+// allocation.
+void check_config_against_tensors(const LMConfig& config,
+                                  const std::map<std::string, Tensor>& tensors);
+
 // The configuration a PyTorch state_dict of the DESIGN.md LM module implies.
 LMConfig infer_lm_config(const std::map<std::string, Tensor>& tensors);
 

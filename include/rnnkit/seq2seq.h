@@ -190,6 +190,9 @@ struct LoadedSeq2seq {
   std::unique_ptr<Seq2seq> model;
   Vocab vocab;
 };
+// Error unless `tensors` have the sizes `config` claims (before a model is allocated from it).
+void check_config_against_tensors(const Seq2seqConfig& config,
+                                  const std::map<std::string, Tensor>& tensors);
 // Accepts a model file or a run directory (its best.safetensors, else last.safetensors).
 LoadedSeq2seq load_seq2seq(const std::string& path);
 

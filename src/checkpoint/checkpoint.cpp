@@ -41,6 +41,10 @@ const std::string& require_metadata(const SafetensorsFile& file, const std::stri
   return it->second;
 }
 
+std::string message_naming_file(const std::string& path, const std::string& message) {
+  return message.rfind(path, 0) == 0 ? message : path + ": " + message;
+}
+
 ConfigReader::ConfigReader(const std::string& text, std::string what)
     : j_(nlohmann::json::parse(text, nullptr, false)), what_(std::move(what)) {
   if (j_.is_discarded() || !j_.is_object()) throw Error(what_ + " is not a JSON object");

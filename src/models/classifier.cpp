@@ -9,6 +9,7 @@
 #include "rnnkit/error.h"
 #include "rnnkit/gemm.h"
 #include "rnnkit/safetensors.h"
+#include "rnnkit/stack_config.h"
 #include "tensor/row_ops.h"
 
 namespace rnnkit {
@@ -28,43 +29,25 @@ RNNOptions rnn_options(const ClassifierConfig& c) {
 }  // namespace
 
 void ClassifierConfig::validate() const {
-  auto positive = [](int64_t v, const char* name) {
-    if (v <= 0) throw Error(std::string(name) + " must be positive, got " + std::to_string(v));
-    if (v > (int64_t{1} << 24))
-      throw Error(std::string(name) + " is too large: " + std::to_string(v));
-  };
-  positive(vocab_size, "vocab_size");
-  positive(hidden_size, "hidden_size");
-  positive(num_layers, "num_layers");
-  if (embedding_dim < 0) throw Error("embedding_dim must be >= 0 (0 = one-hot input)");
+  validate_stack(*this, false);
   if (num_classes < 2)
     throw Error("a classifier needs at least 2 classes, got " + std::to_string(num_classes));
-  positive(num_classes, "num_classes");
-  if (!(dropout >= 0.0f && dropout < 1.0f))
-    throw Error("dropout must be in [0, 1), got " + std::to_string(dropout));
+  require_size(num_classes, "num_classes");
 }
 
 std::string ClassifierConfig::to_json() const {
-  nlohmann::json j = {
-      {"cell", cell_kind_name(cell)}, {"vocab_size", vocab_size},  {"embedding_dim", embedding_dim},
-      {"hidden_size", hidden_size},   {"num_layers", num_layers},  {"bidirectional", bidirectional},
-      {"dropout", dropout},           {"num_classes", num_classes}};
+  nlohmann::json j = stack_to_json(*this);
+  j["num_classes"] = num_classes;
   return j.dump();
 }
 
 ClassifierConfig ClassifierConfig::from_json(const std::string& text) {
   const ConfigReader r(text, "classifier config");
   ClassifierConfig c;
-  c.cell = parse_cell_kind(r.string("cell"));
-  c.vocab_size = r.integer("vocab_size", 0, true);
-  c.embedding_dim = r.integer("embedding_dim", 0, true);
-  c.hidden_size = r.integer("hidden_size", 0, true);
-  c.num_layers = r.integer("num_layers", 0, true);
+  read_stack(r, c, true);
   c.num_classes = r.integer("num_classes", 0, true);
   if (!r.json().contains("bidirectional"))
     throw Error("classifier config: \"bidirectional\" must be true or false");
-  c.bidirectional = r.boolean("bidirectional");
-  c.dropout = static_cast<float>(r.number("dropout", 0.0));
   c.validate();
   return c;
 }
@@ -182,11 +165,21 @@ void save_classifier(const std::string& path, SequenceClassifier& model, const V
                      {"rnnkit.labels", nlohmann::json(labels).dump()}});
 }
 
+void check_config_against_tensors(const ClassifierConfig& config,
+                                  const std::map<std::string, Tensor>& t) {
+  expect_dimension(t, "fc.weight", 0, config.num_classes, "num_classes");
+  expect_dimension(t, "fc.weight", 1, config.directions() * config.hidden_size, "hidden_size");
+  if (config.embedding_dim)
+    expect_dimension(t, "embedding.weight", 0, config.vocab_size, "vocab_size");
+  if (count_numbered(t, "rnn.weight_hh_l") != config.num_layers)
+    throw Error("the configuration's num_layers does not match the tensors");
+}
+
 LoadedClassifier load_classifier(const std::string& path) {
   const std::string file = resolve_model_path(path);
   SafetensorsFile contents = read_safetensors(file);
   const std::string what = "a classifier model";
-  try {
+  return naming_file(file, [&] {
     ClassifierConfig config = ClassifierConfig::from_json(
         require_metadata(contents, "rnnkit.classifier_config", file, what));
     LoadedClassifier loaded{
@@ -205,19 +198,11 @@ LoadedClassifier load_classifier(const std::string& path) {
       throw Error("the vocabulary has " + std::to_string(loaded.vocab.size()) +
                   " tokens but the model " + std::to_string(config.vocab_size));
     const auto& t = contents.tensors;
-    expect_dimension(t, "fc.weight", 0, config.num_classes, "num_classes");
-    expect_dimension(t, "fc.weight", 1, config.directions() * config.hidden_size, "hidden_size");
-    if (config.embedding_dim)
-      expect_dimension(t, "embedding.weight", 0, config.vocab_size, "vocab_size");
-    if (count_numbered(t, "rnn.weight_hh_l") != config.num_layers)
-      throw Error("the configuration's num_layers does not match the tensors");
+    check_config_against_tensors(config, t);
     loaded.model = std::make_unique<SequenceClassifier>(config);
     loaded.model->load_state_dict(t);
     return loaded;
-  } catch (const Error& e) {
-    if (std::string(e.what()).rfind(file, 0) == 0) throw;
-    throw Error(file + ": " + e.what());
-  }
+  });
 }
 
 std::vector<int64_t> confusion_matrix(std::span<const int32_t> actual,

@@ -20,7 +20,7 @@ LoadedForecaster load_forecaster(const std::string& path) {
   const std::string file = resolve_model_path(path);
   SafetensorsFile contents = read_safetensors(file);
   const std::string what = "a forecasting model";
-  try {
+  return naming_file(file, [&] {
     const ForecasterConfig config =
         ForecasterConfig::from_json(require_metadata(contents, "rnnkit.config", file, what));
     LoadedForecaster loaded{nullptr, SeriesNormalization::from_json(require_metadata(
@@ -42,10 +42,7 @@ LoadedForecaster load_forecaster(const std::string& path) {
     loaded.model = std::make_unique<Forecaster>(config);
     loaded.model->load_state_dict(t);
     return loaded;
-  } catch (const Error& e) {
-    if (std::string(e.what()).rfind(file, 0) == 0) throw;
-    throw Error(file + ": " + e.what());
-  }
+  });
 }
 
 }  // namespace rnnkit

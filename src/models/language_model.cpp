@@ -8,6 +8,7 @@
 #include "rnnkit/cross_entropy.h"
 #include "rnnkit/error.h"
 #include "rnnkit/gemm.h"
+#include "rnnkit/stack_config.h"
 #include "tensor/row_ops.h"
 
 namespace rnnkit {
@@ -80,18 +81,7 @@ LossResult output_layer_loss(Linear& fc, const float* features, int64_t n, const
 }  // namespace
 
 void LMConfig::validate() const {
-  auto positive = [](int64_t v, const char* name) {
-    if (v <= 0) throw Error(std::string(name) + " must be positive, got " + std::to_string(v));
-    if (v > (int64_t{1} << 24))
-      throw Error(std::string(name) + " is too large: " + std::to_string(v));
-  };
-  positive(vocab_size, "vocab_size");
-  positive(hidden_size, "hidden_size");
-  positive(num_layers, "num_layers");
-  if (embedding_dim < 0) throw Error("embedding_dim must be >= 0 (0 = one-hot input)");
-  if (embedding_dim) positive(embedding_dim, "embedding_dim");
-  if (!(dropout >= 0.0f && dropout < 1.0f))
-    throw Error("dropout must be in [0, 1), got " + std::to_string(dropout));
+  validate_stack(*this, false);
   if (proj_size < 0 || proj_size >= hidden_size)
     throw Error("proj_size must be in [0, hidden_size) (0 = none), got " +
                 std::to_string(proj_size) + " with hidden_size " + std::to_string(hidden_size));
@@ -105,30 +95,18 @@ void LMConfig::validate() const {
 }
 
 std::string LMConfig::to_json() const {
-  nlohmann::json j = {{"cell", cell_kind_name(cell)},
-                      {"vocab_size", vocab_size},
-                      {"embedding_dim", embedding_dim},
-                      {"hidden_size", hidden_size},
-                      {"num_layers", num_layers},
-                      {"bidirectional", bidirectional},
-                      {"dropout", dropout},
-                      {"tie_weights", tie_weights},
-                      {"proj_size", proj_size}};
+  nlohmann::json j = stack_to_json(*this);
+  j["tie_weights"] = tie_weights;
+  j["proj_size"] = proj_size;
   return j.dump();
 }
 
 LMConfig LMConfig::from_json(const std::string& text) {
   const ConfigReader r(text, "model config");
   LMConfig c;
-  c.cell = parse_cell_kind(r.string("cell"));
-  c.vocab_size = r.integer("vocab_size", 0, true);
-  c.embedding_dim = r.integer("embedding_dim", 0, false);
-  c.hidden_size = r.integer("hidden_size", 0, true);
-  c.num_layers = r.integer("num_layers", 1, false);
+  read_stack(r, c, false);
   c.proj_size = r.integer("proj_size", 0, false);
-  c.bidirectional = r.boolean("bidirectional");
   c.tie_weights = r.boolean("tie_weights");
-  c.dropout = static_cast<float>(r.number("dropout", 0.0));
   c.validate();
   return c;
 }

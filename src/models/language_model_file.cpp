@@ -19,24 +19,6 @@ const Tensor& require(const std::map<std::string, Tensor>& tensors, const std::s
   return it->second;
 }
 
-// The sizes a configuration claims must be those of the file's tensors before the model is
-// allocated from it.
-void check_config_against_tensors(const LMConfig& config,
-                                  const std::map<std::string, Tensor>& tensors) {
-  const LMConfig found = infer_lm_config(tensors);
-  auto same = [](int64_t claimed, int64_t held, const char* key) {
-    if (claimed != held)
-      throw Error(std::string("rnnkit.config says ") + key + " " + std::to_string(claimed) +
-                  " but the tensors hold " + std::to_string(held));
-  };
-  same(config.vocab_size, found.vocab_size, "vocab_size");
-  same(config.embedding_dim, found.embedding_dim, "embedding_dim");
-  same(config.hidden_size, found.hidden_size, "hidden_size");
-  same(config.num_layers, found.num_layers, "num_layers");
-  same(config.proj_size, found.proj_size, "proj_size");
-  same(config.bidirectional, found.bidirectional, "bidirectional");
-}
-
 }  // namespace
 
 void save_language_model(const std::string& path, LanguageModel& model, const Vocab* vocab,
@@ -84,25 +66,37 @@ LMConfig infer_lm_config(const std::map<std::string, Tensor>& tensors) {
   return c;
 }
 
+void check_config_against_tensors(const LMConfig& config,
+                                  const std::map<std::string, Tensor>& tensors) {
+  const LMConfig found = infer_lm_config(tensors);
+  auto same = [](int64_t claimed, int64_t held, const char* key) {
+    if (claimed != held)
+      throw Error(std::string("rnnkit.config says ") + key + " " + std::to_string(claimed) +
+                  " but the tensors hold " + std::to_string(held));
+  };
+  same(config.vocab_size, found.vocab_size, "vocab_size");
+  same(config.embedding_dim, found.embedding_dim, "embedding_dim");
+  same(config.hidden_size, found.hidden_size, "hidden_size");
+  same(config.num_layers, found.num_layers, "num_layers");
+  same(config.proj_size, found.proj_size, "proj_size");
+  same(config.bidirectional, found.bidirectional, "bidirectional");
+}
+
 LoadedLanguageModel load_language_model(const std::string& path, const std::string& vocab_path) {
   LoadedLanguageModel loaded;
   loaded.path = resolve_model_path(path);
   SafetensorsFile file = read_safetensors(loaded.path);
   auto config_it = file.metadata.find("rnnkit.config");
-  LMConfig config;
-  try {
-    config = config_it != file.metadata.end() ? LMConfig::from_json(config_it->second)
-                                              : infer_lm_config(file.tensors);
-  } catch (const Error& e) {
-    throw Error(loaded.path + ": " + e.what());
-  }
-  try {
-    if (config_it != file.metadata.end()) check_config_against_tensors(config, file.tensors);
+  const LMConfig config = naming_file(loaded.path, [&] {
+    if (config_it == file.metadata.end()) return infer_lm_config(file.tensors);
+    LMConfig c = LMConfig::from_json(config_it->second);
+    check_config_against_tensors(c, file.tensors);
+    return c;
+  });
+  naming_file(loaded.path, [&] {
     loaded.model = std::make_unique<LanguageModel>(config);
     loaded.model->load_state_dict(file.tensors);
-  } catch (const Error& e) {
-    throw Error(loaded.path + ": " + e.what());
-  }
+  });
   if (!vocab_path.empty()) {
     loaded.vocab = Vocab::from_json(read_file(vocab_path));
   } else if (auto v = file.metadata.find("rnnkit.vocab"); v != file.metadata.end()) {

@@ -10,6 +10,7 @@
 #include "rnnkit/error.h"
 #include "rnnkit/gemm.h"
 #include "rnnkit/safetensors.h"
+#include "rnnkit/stack_config.h"
 #include "rnnkit/utf8.h"
 #include "tensor/row_ops.h"
 
@@ -59,50 +60,30 @@ int64_t Seq2seqConfig::output_input_size() const {
 }
 
 void Seq2seqConfig::validate() const {
-  auto positive = [](int64_t v, const char* name) {
-    if (v <= 0) throw Error(std::string(name) + " must be positive, got " + std::to_string(v));
-    if (v > (int64_t{1} << 24))
-      throw Error(std::string(name) + " is too large: " + std::to_string(v));
-  };
-  positive(vocab_size, "vocab_size");
-  positive(embedding_dim, "embedding_dim");
-  positive(hidden_size, "hidden_size");
-  positive(num_layers, "num_layers");
-  positive(max_answer_length, "max_answer_length");
-  if (!(dropout >= 0.0f && dropout < 1.0f))
-    throw Error("dropout must be in [0, 1), got " + std::to_string(dropout));
+  validate_stack(*this, true);
+  require_size(max_answer_length, "max_answer_length");
   if (question_width < 0 || (space_padded && question_width == 0))
     throw Error("question_width must be positive for space-padded data, got " +
                 std::to_string(question_width));
 }
 
 std::string Seq2seqConfig::to_json() const {
-  nlohmann::json j = {{"cell", cell_kind_name(cell)},
-                      {"vocab_size", vocab_size},
-                      {"embedding_dim", embedding_dim},
-                      {"hidden_size", hidden_size},
-                      {"num_layers", num_layers},
-                      {"bidirectional", bidirectional},
-                      {"dropout", dropout},
-                      {"reverse_input", reverse_input},
-                      {"peeky", peeky},
-                      {"attention", attention},
-                      {"max_answer_length", max_answer_length},
-                      {"space_padded", space_padded},
-                      {"question_width", question_width},
-                      {"single_bias", single_bias}};
+  nlohmann::json j = stack_to_json(*this);
+  j.update({{"reverse_input", reverse_input},
+            {"peeky", peeky},
+            {"attention", attention},
+            {"max_answer_length", max_answer_length},
+            {"space_padded", space_padded},
+            {"question_width", question_width},
+            {"single_bias", single_bias}});
   return j.dump();
 }
 
 Seq2seqConfig Seq2seqConfig::from_json(const std::string& text) {
   const ConfigReader r(text, "seq2seq config");
   Seq2seqConfig c;
-  c.cell = parse_cell_kind(r.string("cell"));
-  c.vocab_size = r.integer("vocab_size", 0, true);
+  read_stack(r, c, false);
   c.embedding_dim = r.integer("embedding_dim", 0, true);
-  c.hidden_size = r.integer("hidden_size", 0, true);
-  c.num_layers = r.integer("num_layers", 1, false);
-  c.bidirectional = r.boolean("bidirectional");
   c.reverse_input = r.boolean("reverse_input");
   c.peeky = r.boolean("peeky");
   c.attention = r.boolean("attention");
@@ -110,7 +91,6 @@ Seq2seqConfig Seq2seqConfig::from_json(const std::string& text) {
   c.space_padded = r.boolean("space_padded");
   c.question_width = r.integer("question_width", 0, false);
   c.single_bias = r.boolean("single_bias");
-  c.dropout = static_cast<float>(r.number("dropout", 0.0));
   c.validate();
   return c;
 }
@@ -526,11 +506,20 @@ void save_seq2seq(const std::string& path, Seq2seq& model, const Vocab& vocab) {
       {{"rnnkit.seq2seq_config", model.config().to_json()}, {"rnnkit.vocab", vocab.to_json()}});
 }
 
+void check_config_against_tensors(const Seq2seqConfig& config,
+                                  const std::map<std::string, Tensor>& t) {
+  expect_dimension(t, "decoder.embedding.weight", 0, config.vocab_size, "vocab_size");
+  expect_dimension(t, "decoder.embedding.weight", 1, config.embedding_dim, "embedding_dim");
+  expect_dimension(t, "encoder.rnn.weight_hh_l0", 1, config.hidden_size, "hidden_size");
+  if (count_numbered(t, "encoder.rnn.weight_hh_l") != config.num_layers)
+    throw Error("the configuration's num_layers does not match the encoder's tensors");
+}
+
 LoadedSeq2seq load_seq2seq(const std::string& path) {
   const std::string file = resolve_model_path(path);
   SafetensorsFile contents = read_safetensors(file);
   const std::string what = "a seq2seq model";
-  try {
+  return naming_file(file, [&] {
     Seq2seqConfig config =
         Seq2seqConfig::from_json(require_metadata(contents, "rnnkit.seq2seq_config", file, what));
     Vocab vocab = Vocab::from_json(require_metadata(contents, "rnnkit.vocab", file, what));
@@ -539,18 +528,11 @@ LoadedSeq2seq load_seq2seq(const std::string& path) {
                   std::to_string(config.vocab_size));
     seq2seq_tokens(vocab);
     const auto& t = contents.tensors;
-    expect_dimension(t, "decoder.embedding.weight", 0, config.vocab_size, "vocab_size");
-    expect_dimension(t, "decoder.embedding.weight", 1, config.embedding_dim, "embedding_dim");
-    expect_dimension(t, "encoder.rnn.weight_hh_l0", 1, config.hidden_size, "hidden_size");
-    if (count_numbered(t, "encoder.rnn.weight_hh_l") != config.num_layers)
-      throw Error("the configuration's num_layers does not match the encoder's tensors");
+    check_config_against_tensors(config, t);
     LoadedSeq2seq loaded{std::make_unique<Seq2seq>(config), std::move(vocab)};
     loaded.model->load_state_dict(t);
     return loaded;
-  } catch (const Error& e) {
-    if (std::string(e.what()).rfind(file, 0) == 0) throw;
-    throw Error(file + ": " + e.what());
-  }
+  });
 }
 
 }  // namespace rnnkit

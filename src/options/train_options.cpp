@@ -164,6 +164,8 @@ const OptionTable<TrainOptions>& TrainOptions::table() {
          "poems: pad every batch to --max-length instead of length buckets",
          {},
          "Data"},
+        {"--proj-size", "proj_size", &O::proj_size, "lstm: project h to this many units (0 = none)",
+         kNonNegative, "Model"},
         {"--tie-weights",
          "tie_weights",
          &O::tie_weights,

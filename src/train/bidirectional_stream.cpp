@@ -30,7 +30,8 @@ class CheckpointedStack {
         chunk_(chunk),
         chunks_((static_cast<int64_t>(inputs.size()) + chunk - 1) / chunk),
         layers_(rnn_.options().num_layers),
-        hidden_(rnn_.options().hidden_size),
+        state_(rnn_.state_size()),
+        cell_(rnn_.options().hidden_size),
         lstm_(has_cell_state(rnn_.options().cell)),
         starts_(layers_, std::vector<BoundaryState>(chunks_)),
         ends_(layers_, std::vector<BoundaryState>(chunks_)) {}
@@ -53,8 +54,8 @@ class CheckpointedStack {
       std::vector<BoundaryState> forward;
       for (int64_t j = 0; j < layer; ++j) forward.push_back(starts_[j][c]);
       const Tensor& x = layer_input(c, layer, forward);
-      scratch_.resize({chunk_size(c), hidden_});
-      run(layer, direction, x, chunk_size(c), state, scratch_.data(), hidden_);
+      scratch_.resize({chunk_size(c), state_});
+      run(layer, direction, x, chunk_size(c), state, scratch_.data(), state_);
     }
   }
 
@@ -65,10 +66,10 @@ class CheckpointedStack {
     const int64_t n = chunk_size(c);
     embed_tokens(model_, inputs_.subspan(chunk_start(c), n), input_);
     for (int64_t j = 0; j < depth; ++j) {
-      output_.resize({n, 2 * hidden_});
-      run(j, 0, input_, n, forward[j], output_.data(), 2 * hidden_);
+      output_.resize({n, 2 * state_});
+      run(j, 0, input_, n, forward[j], output_.data(), 2 * state_);
       BoundaryState reverse = ends_[j][c];
-      run(j, 1, input_, n, reverse, output_.data() + hidden_, 2 * hidden_);
+      run(j, 1, input_, n, reverse, output_.data() + state_, 2 * state_);
       std::swap(input_, output_);
     }
     return input_;
@@ -78,7 +79,8 @@ class CheckpointedStack {
   // One direction of one layer over n rows of x from `state`, which becomes the final state.
   void run(int64_t layer, int direction, const Tensor& x, int64_t n, BoundaryState& state, float* y,
            int64_t ldy) {
-    BoundaryState next{Tensor({1, hidden_}), lstm_ ? Tensor({1, hidden_}) : Tensor()};
+    // h is the layer's state width (the projection's, with proj_size), c the cell's.
+    BoundaryState next{Tensor({1, state_}), lstm_ ? Tensor({1, cell_}) : Tensor()};
     rnn_.layer(layer, direction)
         .forward(x.data(), x.dim(1), n, 1, data_or_null(state.h), data_or_null(state.c), y, ldy,
                  next.h.data(), lstm_ ? next.c.data() : nullptr);
@@ -88,7 +90,7 @@ class CheckpointedStack {
   LanguageModel& model_;
   RNN& rnn_;
   std::span<const int32_t> inputs_;
-  int64_t chunk_, chunks_, layers_, hidden_;
+  int64_t chunk_, chunks_, layers_, state_, cell_;
   bool lstm_;
   std::vector<std::vector<BoundaryState>> starts_;  // [layer][chunk] forward state at its start
   std::vector<std::vector<BoundaryState>> ends_;    // [layer][chunk] reverse state at its end

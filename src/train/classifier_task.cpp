@@ -6,6 +6,9 @@
 #include "rnnkit/error.h"
 #include "rnnkit/gemm.h"
 #include "train/family_tasks.h"
+#include "train/model_shape.h"
+#include "train/shuffled_batches.h"
+#include "train/train_state.h"
 
 namespace rnnkit {
 namespace {
@@ -24,14 +27,22 @@ json confusion_json(const std::vector<int64_t>& counts, size_t C) {
   return rows;
 }
 
+std::vector<std::string> stored_labels(const SafetensorsFile& state) {
+  const json labels = json::parse(stored(state, "rnnkit.labels"), nullptr, false);
+  if (!labels.is_array() ||
+      !std::all_of(labels.begin(), labels.end(), [](const json& l) { return l.is_string(); }))
+    throw Error("state.bin: rnnkit.labels must be a JSON array of strings");
+  return labels.get<std::vector<std::string>>();
+}
+
 class ClassifierTask : public TrainingTask {
  public:
   ClassifierTask(const ClassifierTrainOptions& o, Rng& rng, const SafetensorsFile* state) : o_(o) {
     const TokenLevel level = parse_token_level(o.level);
     std::vector<LabeledText> raw = read_labeled_texts(o.data);
     if (state) {
-      vocab_ = Vocab::from_json(state->metadata.at("rnnkit.vocab"));
-      labels_ = json::parse(state->metadata.at("rnnkit.labels")).get<std::vector<std::string>>();
+      vocab_ = Vocab::from_json(stored(*state, "rnnkit.vocab"));
+      labels_ = stored_labels(*state);
     } else {
       std::set<std::string> label_set;
       std::vector<std::string> tokens;
@@ -63,21 +74,19 @@ class ClassifierTask : public TrainingTask {
     }
     if (train_idx_.empty()) throw Error(o.data + ": no training texts left after the split");
     if (state) {
-      model_ = std::make_unique<SequenceClassifier>(
-          ClassifierConfig::from_json(state->metadata.at("rnnkit.classifier_config")));
+      const ClassifierConfig config =
+          ClassifierConfig::from_json(stored(*state, "rnnkit.classifier_config"));
+      check_config_against_tensors(config, model_tensors_of(*state));
+      model_ = std::make_unique<SequenceClassifier>(config);
     } else {
       ClassifierConfig c;
-      c.cell = parse_cell_kind(o.cell);
+      apply_model_shape(o, c);
       c.vocab_size = vocab_.size();
-      c.embedding_dim = o.embedding;
-      c.hidden_size = o.hidden;
-      c.num_layers = o.layers;
-      c.bidirectional = o.bidirectional;
-      c.dropout = static_cast<float>(o.dropout);
       c.num_classes = static_cast<int64_t>(labels_.size());
       model_ = std::make_unique<SequenceClassifier>(c);
       model_->reset_parameters(rng, static_cast<float>(o.remember_bias));
     }
+    batches_ = std::make_unique<ShuffledBatches>(train_idx_, data_.lengths, o.batch);
     start_epoch(rng);
   }
 
@@ -104,11 +113,12 @@ class ClassifierTask : public TrainingTask {
            " held-out texts, " + std::to_string(labels_.size()) + " classes, vocabulary " +
            std::to_string(vocab_.size());
   }
-  int64_t batches_per_epoch() const override { return static_cast<int64_t>(batches_.size()); }
+  int64_t batches_per_epoch() const override { return batches_->size(); }
 
   bool train_next(Rng& rng, LossResult& loss) override {
-    if (next_ >= static_cast<int64_t>(batches_.size())) return false;
-    const std::vector<int64_t>& members = batches_[next_++];
+    const std::vector<int64_t>* next = batches_->next();
+    if (!next) return false;
+    const std::vector<int64_t>& members = *next;
     const int64_t B = static_cast<int64_t>(members.size()), T = data_.lengths[members[0]];
     Ids ids(T * B), targets(B);
     for (int64_t b = 0; b < B; ++b) {
@@ -118,11 +128,7 @@ class ClassifierTask : public TrainingTask {
     loss = model_->forward_backward(ids, T, B, targets, true, true, &rng);
     return true;
   }
-  void start_epoch(Rng& rng) override {
-    epoch_rng_ = rng.state();
-    batches_ = length_bucketed_batches(train_idx_, data_.lengths, o_.batch, &rng);
-    next_ = 0;
-  }
+  void start_epoch(Rng& rng) override { batches_->start_epoch(rng); }
 
   std::optional<ValidationResult> validate() override {
     if (test_idx_.empty()) return std::nullopt;
@@ -135,24 +141,10 @@ class ClassifierTask : public TrainingTask {
         summary};
   }
 
-  json position() override {
-    std::vector<std::string> words;
-    for (uint64_t w : epoch_rng_) words.push_back(std::to_string(w));
-    return {{"batch_index", next_}, {"epoch_rng", words}};
-  }
+  json position() override { return batches_->position(); }
   void restore_position(const json& position, const std::map<std::string, Tensor>&,
                         Rng& rng) override {
-    Rng::State s{};
-    const json& words = position.at("epoch_rng");
-    if (!words.is_array() || words.size() != s.size()) throw Error("\"epoch_rng\" is malformed");
-    for (size_t i = 0; i < s.size(); ++i) s[i] = std::stoull(words[i].get<std::string>());
-    rng.set_state(s);
-    start_epoch(rng);
-    const int64_t index = position.at("batch_index").get<int64_t>();
-    if (index < 0 || index > static_cast<int64_t>(batches_.size()))
-      throw Error("the batch index " + std::to_string(index) + " is outside the epoch's " +
-                  std::to_string(batches_.size()) + " batches");
-    next_ = index;
+    batches_->restore(position, rng);
   }
 
  private:
@@ -162,9 +154,7 @@ class ClassifierTask : public TrainingTask {
   std::unique_ptr<SequenceClassifier> model_;
   EncodedExamples data_;
   std::vector<int64_t> train_idx_, test_idx_;
-  std::vector<std::vector<int64_t>> batches_;
-  int64_t next_ = 0;
-  Rng::State epoch_rng_{};
+  std::unique_ptr<ShuffledBatches> batches_;
 };
 
 }  // namespace

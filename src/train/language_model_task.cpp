@@ -9,6 +9,8 @@
 #include "rnnkit/text_generator.h"
 #include "rnnkit/trainer.h"
 #include "train/family_tasks.h"
+#include "train/model_shape.h"
+#include "train/train_state.h"
 #include "train/training_data.h"
 
 namespace rnnkit {
@@ -18,14 +20,9 @@ using json = nlohmann::json;
 
 LMConfig config_from(const TrainOptions& o, int64_t vocab_size) {
   LMConfig c;
-  c.cell = parse_cell_kind(o.cell);
+  apply_model_shape(o, c);
   c.vocab_size = vocab_size;
-  c.embedding_dim = o.embedding;
-  c.hidden_size = o.hidden;
-  c.num_layers = o.layers;
   c.proj_size = o.proj_size;
-  c.bidirectional = o.bidirectional;
-  c.dropout = static_cast<float>(o.dropout);
   c.tie_weights = o.tie_weights;
   return c;
 }
@@ -38,7 +35,7 @@ class LanguageModelTask : public TrainingTask {
     std::optional<Vocab> vocab;
     std::unique_ptr<LanguageModel> initial;
     if (state) {
-      vocab = Vocab::from_json(state->metadata.at("rnnkit.vocab"));
+      vocab = Vocab::from_json(stored(*state, "rnnkit.vocab"));
     } else if (!o_.init_from.empty()) {
       LoadedLanguageModel loaded = load_language_model(o_.init_from);
       if (!loaded.vocab) throw Error(o_.init_from + " holds no vocabulary (rnnkit.vocab metadata)");
@@ -49,8 +46,9 @@ class LanguageModelTask : public TrainingTask {
     if (initial) {
       model_ = std::move(initial);
     } else if (state) {
-      model_ =
-          std::make_unique<LanguageModel>(LMConfig::from_json(state->metadata.at("rnnkit.config")));
+      const LMConfig config = LMConfig::from_json(stored(*state, "rnnkit.config"));
+      check_config_against_tensors(config, model_tensors_of(*state));
+      model_ = std::make_unique<LanguageModel>(config);
     } else {
       model_ = std::make_unique<LanguageModel>(config_from(o_, data_.vocab.size()));
       initialise(rng);
@@ -137,11 +135,13 @@ class LanguageModelTask : public TrainingTask {
     // Sequential batches carry the state from one batch to the next within an epoch.
     const LMConfig& c = model_->config();
     if (o_.sampling == "sequential" && !data_.poems && p.index > 0) {
-      const std::vector<int64_t> shape = {c.num_layers * (c.bidirectional ? 2 : 1), o_.batch,
-                                          c.hidden_size};
-      if (state_.h.shape() != shape)
+      const int64_t rows = c.num_layers * (c.bidirectional ? 2 : 1);
+      const std::vector<int64_t> h_shape = {rows, o_.batch,
+                                            c.proj_size ? c.proj_size : c.hidden_size};
+      if (state_.h.shape() != h_shape)
         throw Error("the carried state state.h is missing or misshapen");
-      if (c.cell == CellKind::Lstm && state_.c.shape() != shape)
+      if (c.cell == CellKind::Lstm &&
+          state_.c.shape() != std::vector<int64_t>{rows, o_.batch, c.hidden_size})
         throw Error("the carried state state.c is missing or misshapen");
     }
   }

@@ -7,30 +7,33 @@
 #include <vector>
 
 #include "rnnkit/error.h"
+#include "rnnkit/file_io.h"
 
 namespace rnnkit {
 
 Progress::Progress(const std::string& run_dir, int64_t keep_until_step)
-    : terminal_(isatty(fileno(stderr))) {
-  const std::string path = run_dir + "/metrics.jsonl";
-  std::vector<std::string> kept;
-  if (keep_until_step >= 0 && std::filesystem::exists(path)) {
-    std::ifstream in(path);
-    std::string line;
+    : path_(run_dir + "/metrics.jsonl"), terminal_(isatty(fileno(stderr))) {
+  if (keep_until_step >= 0 && std::filesystem::exists(path_)) {
+    // A resumed run drops the lines written after its checkpoint; the file is replaced whole,
+    // so a crash while doing so leaves the old history, never half of it.
+    std::ifstream in(path_);
+    std::string line, kept;
     while (std::getline(in, line)) {
       auto j = nlohmann::json::parse(line, nullptr, false);
-      if (!j.is_discarded() && j.value("step", int64_t{0}) <= keep_until_step) kept.push_back(line);
+      if (!j.is_discarded() && j.value("step", int64_t{0}) <= keep_until_step) kept += line + "\n";
     }
+    write_file_atomically(path_, kept);
   }
-  metrics_.open(path, std::ios::trunc);
-  if (!metrics_) throw Error("cannot write " + path);
-  for (const std::string& line : kept) metrics_ << line << "\n";
-  metrics_.flush();
+  metrics_.open(path_, std::ios::app);
+  if (!metrics_) throw Error("cannot write " + path_);
 }
 
 void Progress::record(const nlohmann::json& event) {
   metrics_ << event.dump() << "\n";
   metrics_.flush();
+  if (!metrics_)
+    throw Error("cannot write " + path_ +
+                " (is the disk full?); the last checkpoint in the run directory is kept");
 }
 
 void Progress::status(const std::string& text, bool log_line) {

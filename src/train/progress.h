@@ -14,6 +14,7 @@ class Progress {
  public:
   // `keep_until_step`: on resume, metric lines past the resumed step (written after the last
   // checkpoint of the interrupted run) are dropped so the file reads as one uninterrupted run.
+  // A failed write (a full disk) is an Error: the run stops, its last checkpoint intact.
   Progress(const std::string& run_dir, int64_t keep_until_step);
 
   void record(const nlohmann::json& event);
@@ -23,6 +24,7 @@ class Progress {
   void finish();
 
  private:
+  std::string path_;
   std::ofstream metrics_;
   bool terminal_;
   bool live_line_ = false;

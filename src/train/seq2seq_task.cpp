@@ -6,6 +6,9 @@
 #include "rnnkit/seq2seq_training.h"
 #include "rnnkit/utf8.h"
 #include "train/family_tasks.h"
+#include "train/model_shape.h"
+#include "train/shuffled_batches.h"
+#include "train/train_state.h"
 
 namespace rnnkit {
 namespace {
@@ -30,13 +33,8 @@ bool is_space_padded(const PairCorpus& corpus, int64_t& question_width) {
 Seq2seqConfig config_from(const Seq2seqTrainOptions& o, const PairCorpus& corpus,
                           int64_t vocab_size) {
   Seq2seqConfig c;
-  c.cell = parse_cell_kind(o.cell);
+  apply_model_shape(o, c);
   c.vocab_size = vocab_size;
-  c.embedding_dim = o.embedding;
-  c.hidden_size = o.hidden;
-  c.num_layers = o.layers;
-  c.bidirectional = o.bidirectional;
-  c.dropout = static_cast<float>(o.dropout);
   c.reverse_input = o.reverse;
   c.peeky = o.peeky;
   c.attention = o.attention;
@@ -58,9 +56,11 @@ class Seq2seqTask : public TrainingTask {
     const PairFormat format = parse_pair_format(o.format);
     const PairCorpus corpus = read_pairs(o.data, format);
     if (state) {
-      vocab_ = Vocab::from_json(state->metadata.at("rnnkit.vocab"));
-      model_ = std::make_unique<Seq2seq>(
-          Seq2seqConfig::from_json(state->metadata.at("rnnkit.seq2seq_config")));
+      vocab_ = Vocab::from_json(stored(*state, "rnnkit.vocab"));
+      const Seq2seqConfig config =
+          Seq2seqConfig::from_json(stored(*state, "rnnkit.seq2seq_config"));
+      check_config_against_tensors(config, model_tensors_of(*state));
+      model_ = std::make_unique<Seq2seq>(config);
     } else {
       vocab_ = build_seq2seq_vocab(corpus);
       model_ = std::make_unique<Seq2seq>(config_from(o, corpus, vocab_.size()));
@@ -86,6 +86,7 @@ class Seq2seqTask : public TrainingTask {
       test_idx_ = std::move(split.test);
     }
     if (train_idx_.empty()) throw Error(o.data + ": no training pairs left after the split");
+    batches_ = std::make_unique<ShuffledBatches>(train_idx_, data_.question_lengths, o.batch);
     start_epoch(rng);
   }
 
@@ -110,22 +111,19 @@ class Seq2seqTask : public TrainingTask {
     return std::to_string(train_idx_.size()) + " training and " + std::to_string(test_idx_.size()) +
            " held-out pairs, vocabulary " + std::to_string(vocab_.size());
   }
-  int64_t batches_per_epoch() const override { return static_cast<int64_t>(batches_.size()); }
+  int64_t batches_per_epoch() const override { return batches_->size(); }
 
   bool train_next(Rng& rng, LossResult& loss) override {
-    if (next_ >= static_cast<int64_t>(batches_.size())) return false;
+    const std::vector<int64_t>* members = batches_->next();
+    if (!members) return false;
     std::vector<const Ids*> q, a;
-    for (int64_t i : batches_[next_++])
-      q.push_back(&data_.questions[i]), a.push_back(&data_.answers[i]);
+    for (int64_t i : *members) q.push_back(&data_.questions[i]), a.push_back(&data_.answers[i]);
     Seq2seqBatch batch = make_seq2seq_batch(q, a, tokens_, model_->config().max_answer_length);
     loss = model_->forward_backward(batch, true, true, &rng);
     return true;
   }
-  void start_epoch(Rng& rng) override {
-    epoch_rng_ = rng.state();
-    batches_ = length_bucketed_batches(train_idx_, data_.question_lengths, o_.batch, &rng);
-    next_ = 0;
-  }
+
+  void start_epoch(Rng& rng) override { batches_->start_epoch(rng); }
 
   std::optional<ValidationResult> validate() override {
     if (test_idx_.empty()) return std::nullopt;
@@ -138,24 +136,10 @@ class Seq2seqTask : public TrainingTask {
         -e.accuracy + 1e-9 * e.loss, {{"valid_loss", e.loss}, {"accuracy", e.accuracy}}, summary};
   }
 
-  json position() override {
-    std::vector<std::string> words;
-    for (uint64_t w : epoch_rng_) words.push_back(std::to_string(w));
-    return {{"batch_index", next_}, {"epoch_rng", words}};
-  }
+  json position() override { return batches_->position(); }
   void restore_position(const json& position, const std::map<std::string, Tensor>&,
                         Rng& rng) override {
-    Rng::State s{};
-    const json& words = position.at("epoch_rng");
-    if (!words.is_array() || words.size() != s.size()) throw Error("\"epoch_rng\" is malformed");
-    for (size_t i = 0; i < s.size(); ++i) s[i] = std::stoull(words[i].get<std::string>());
-    rng.set_state(s);
-    start_epoch(rng);
-    const int64_t index = position.at("batch_index").get<int64_t>();
-    if (index < 0 || index > static_cast<int64_t>(batches_.size()))
-      throw Error("the batch index " + std::to_string(index) + " is outside the epoch's " +
-                  std::to_string(batches_.size()) + " batches");
-    next_ = index;
+    batches_->restore(position, rng);
   }
 
  private:
@@ -165,9 +149,7 @@ class Seq2seqTask : public TrainingTask {
   Seq2seqTokens tokens_;
   EncodedPairs data_;
   std::vector<int64_t> train_idx_, test_idx_;
-  std::vector<std::vector<int64_t>> batches_;
-  int64_t next_ = 0;
-  Rng::State epoch_rng_{};
+  std::unique_ptr<ShuffledBatches> batches_;
 };
 
 }  // namespace

@@ -95,6 +95,12 @@ std::string train_state_family(const SafetensorsFile& file) {
   return it == file.metadata.end() ? "lm" : it->second;
 }
 
+const std::string& stored(const SafetensorsFile& file, const std::string& key) {
+  auto it = file.metadata.find(key);
+  if (it == file.metadata.end()) throw Error("state.bin lacks the " + key + " metadata");
+  return it->second;
+}
+
 std::map<std::string, Tensor> model_tensors_of(const SafetensorsFile& file) {
   std::map<std::string, Tensor> tensors;
   for (const auto& [name, t] : file.tensors)

@@ -36,6 +36,9 @@ void write_train_state(const std::string& path, TrainingTask& task, Optimizer& o
 SafetensorsFile read_train_state_file(const std::string& path);
 // The run's family ("lm" for files written before families were recorded).
 std::string train_state_family(const SafetensorsFile& file);
+// A metadata value a family needs from state.bin; Error naming the key when it is absent.
+const std::string& stored(const SafetensorsFile& file, const std::string& key);
+
 // The model's tensors under their state_dict names.
 std::map<std::string, Tensor> model_tensors_of(const SafetensorsFile& file);
 

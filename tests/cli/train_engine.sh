@@ -78,6 +78,24 @@ touch "$WORK/sample/.state.bin.tmp-99999-0" "$WORK/sample/.last.safetensors.tmp-
 "$RNNKIT" train --resume "$WORK/sample" --steps 14 >/dev/null 2>&1 || fail "resume with leftovers"
 ls -a "$WORK/sample" | grep -q '\.tmp-' && fail "leftover temporary files were not removed"
 
+# Options are checked by their declarations: NaN and negative values are refused by name.
+for bad in "--clip nan" "--time nan" "--init-range nan" "--lr -1" "--checkpoint-every -1" \
+  "--log-every -2" "--valid-every -1" "--sample-length -5" "--threads -1" "--dropout 1.5"; do
+  expect_error "$bad" "${bad%% *} must be" "$RNNKIT" train "${common[@]}" $bad --out "$WORK/bad_option"
+done
+expect_error "seq2seq --eps nan" "--eps must be" "$RNNKIT" seq2seq train --data "$WORK/add.txt" \
+  --eps nan --out "$WORK/bad_option"
+expect_error "classify --optimizer" "--optimizer must be sgd, adam or adamw" "$RNNKIT" classify train \
+  --data "$WORK/recall.tsv" --optimizer rmsprop --out "$WORK/bad_option"
+
+# A metrics.jsonl that cannot be written (a full disk; here a file-size limit) stops the run
+# with an error instead of a cut line and exit 0.
+if (trap '' XFSZ; ulimit -f 8; "$RNNKIT" train "${common[@]}" --steps 400 --checkpoint-every 100000 \
+  --out "$WORK/full_disk" >"$WORK/full_disk.log" 2>&1); then
+  fail "a run whose metrics.jsonl cannot be written exited 0"
+fi
+grep -q "cannot write .*metrics.jsonl" "$WORK/full_disk.log" || fail "no metrics write error: $(tail -1 "$WORK/full_disk.log")"
+
 # Bad state.bin files give errors that name the file.
 cp -r "$WORK/nosample" "$WORK/trunc"
 head -c 100 "$WORK/nosample/state.bin" >"$WORK/trunc/state.bin"

@@ -1,0 +1,40 @@
+#include "train/shuffled_batches.h"
+
+#include <string>
+
+#include "rnnkit/error.h"
+#include "rnnkit/pair_corpus.h"
+
+namespace rnnkit {
+
+void ShuffledBatches::start_epoch(Rng& rng) {
+  epoch_rng_ = rng.state();
+  batches_ = length_bucketed_batches(indices_, lengths_, batch_, &rng);
+  next_ = 0;
+}
+
+const std::vector<int64_t>* ShuffledBatches::next() {
+  return next_ < size() ? &batches_[next_++] : nullptr;
+}
+
+nlohmann::json ShuffledBatches::position() const {
+  std::vector<std::string> words;
+  for (uint64_t w : epoch_rng_) words.push_back(std::to_string(w));
+  return {{"batch_index", next_}, {"epoch_rng", words}};
+}
+
+void ShuffledBatches::restore(const nlohmann::json& position, Rng& rng) {
+  Rng::State s{};
+  const nlohmann::json& words = position.at("epoch_rng");
+  if (!words.is_array() || words.size() != s.size()) throw Error("\"epoch_rng\" is malformed");
+  for (size_t i = 0; i < s.size(); ++i) s[i] = std::stoull(words[i].get<std::string>());
+  rng.set_state(s);
+  start_epoch(rng);
+  const int64_t index = position.at("batch_index").get<int64_t>();
+  if (index < 0 || index > size())
+    throw Error("the batch index " + std::to_string(index) + " is outside the epoch's " +
+                std::to_string(size()) + " batches");
+  next_ = index;
+}
+
+}  // namespace rnnkit

@@ -1,0 +1,139 @@
+// state.bin and model files that lie: every value of a training state is validated on resume,
+// and a configuration is checked against the tensors before a model is allocated from it.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <functional>
+#include <nlohmann/json.hpp>
+
+#include "rnnkit/error.h"
+#include "rnnkit/language_model_file.h"
+#include "rnnkit/safetensors.h"
+#include "rnnkit/trainer.h"
+
+namespace rnnkit {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+class TrainState : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("rnnkit_train_state_" + std::string(::testing::UnitTest::GetInstance()
+                                                     ->current_test_info()
+                                                     ->name()));
+    fs::remove_all(dir_);
+    TrainOptions o;
+    o.text_path = std::string(RNNKIT_FIXTURE_DIR) + "/train_step_text.txt";
+    o.out_dir = run();
+    o.embedding = 0;
+    o.hidden = 8;
+    o.layers = 1;
+    o.batch = 2;
+    o.bptt = 4;
+    o.steps = 3;  // mid-epoch: the carried state is part of the position
+    o.threads = 1;
+    train_language_model(o);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string run() const { return (dir_ / "run").string(); }
+  std::string state_path() const { return run() + "/state.bin"; }
+
+  // Rewrites state.bin after `edit` changes its contents.
+  void rewrite_state(const std::function<void(SafetensorsFile&)>& edit) {
+    SafetensorsFile f = read_safetensors(state_path());
+    edit(f);
+    NamedTensors tensors;
+    for (const auto& [name, t] : f.tensors) tensors.emplace_back(name, &t);
+    write_safetensors(state_path(), tensors, f.metadata);
+  }
+  void edit_train_state(const std::function<void(json&)>& edit) {
+    rewrite_state([&](SafetensorsFile& f) {
+      json s = json::parse(f.metadata.at("rnnkit.train_state"));
+      edit(s);
+      f.metadata["rnnkit.train_state"] = s.dump();
+    });
+  }
+  // The message of the Error that resuming throws (empty when it does not throw).
+  std::string resume_error() {
+    try {
+      resume_training(run(), ResumeOverrides{.steps = 5});
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "";
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(TrainState, ResumesWhenIntact) {
+  EXPECT_EQ(resume_error(), "");
+}
+
+TEST_F(TrainState, NegativeStepIsRefusedNamingTheFile) {
+  edit_train_state([](json& s) { s["step"] = -5; });
+  const std::string message = resume_error();
+  EXPECT_NE(message.find(state_path()), std::string::npos) << message;
+  EXPECT_NE(message.find("\"step\" is negative"), std::string::npos) << message;
+}
+
+TEST_F(TrainState, AllZeroRngIsRefused) {
+  edit_train_state([](json& s) { s["rng"] = {"0", "0", "0", "0"}; });
+  EXPECT_NE(resume_error().find("all zero"), std::string::npos);
+}
+
+TEST_F(TrainState, MalformedRngWordIsRefused) {
+  edit_train_state([](json& s) { s["rng"][1] = "12x"; });
+  EXPECT_NE(resume_error().find("\"rng\" word 1"), std::string::npos);
+}
+
+TEST_F(TrainState, MissingKeyNamesTheFileNotTheJsonLibrary) {
+  edit_train_state([](json& s) { s.erase("epoch"); });
+  const std::string message = resume_error();
+  EXPECT_EQ(message.rfind(state_path(), 0), 0u) << message;
+}
+
+TEST_F(TrainState, MissingCarriedStateIsRefused) {
+  rewrite_state([](SafetensorsFile& f) { f.tensors.erase("state.h"); });
+  EXPECT_NE(resume_error().find("state.h is missing"), std::string::npos);
+}
+
+TEST_F(TrainState, LyingConfigurationIsRefusedBeforeAllocation) {
+  rewrite_state([](SafetensorsFile& f) {
+    json c = json::parse(f.metadata.at("rnnkit.config"));
+    c["hidden_size"] = 20000;  // 1.6 GB of weights for a file of a few kB
+    f.metadata["rnnkit.config"] = c.dump();
+  });
+  EXPECT_NE(resume_error().find("hidden_size 20000"), std::string::npos);
+}
+
+TEST_F(TrainState, NotAStateFile) {
+  fs::copy_file(run() + "/last.safetensors", state_path(), fs::copy_options::overwrite_existing);
+  EXPECT_NE(resume_error().find("is not an rnnkit training state"), std::string::npos);
+}
+
+TEST_F(TrainState, ModelFileWithLyingConfigurationIsRefused) {
+  const std::string model = run() + "/last.safetensors";
+  SafetensorsFile f = read_safetensors(model);
+  json c = json::parse(f.metadata.at("rnnkit.config"));
+  c["hidden_size"] = 20000;
+  f.metadata["rnnkit.config"] = c.dump();
+  NamedTensors tensors;
+  for (const auto& [name, t] : f.tensors) tensors.emplace_back(name, &t);
+  write_safetensors(model, tensors, f.metadata);
+  try {
+    load_language_model(model);
+    FAIL() << "a configuration that lies was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("rnnkit.config says hidden_size 20000"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace rnnkit
