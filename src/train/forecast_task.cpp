@@ -7,6 +7,8 @@
 #include "rnnkit/forecast_training.h"
 #include "rnnkit/gemm.h"
 #include "train/family_tasks.h"
+#include "train/shuffled_batches.h"
+#include "train/train_state.h"
 
 namespace rnnkit {
 namespace {
@@ -44,14 +46,14 @@ std::vector<std::string> input_columns(const ForecastTrainOptions& o) {
 class ForecastTask : public TrainingTask {
  public:
   ForecastTask(const ForecastTrainOptions& o, Rng& rng, const SafetensorsFile* state) : o_(o) {
-    ForecasterConfig config =
-        state ? ForecasterConfig::from_json(state->metadata.at("rnnkit.config")) : o.model_config();
+    const ForecasterConfig config =
+        state ? ForecasterConfig::from_json(stored(*state, "rnnkit.config")) : o.model_config();
+    if (state) check_config_against_tensors(config, model_tensors_of(*state));
     const std::vector<std::string> names = input_columns(o);
     table_ = read_series_csv(o.data, {"", names, parse_fill_policy(o.fill)});
     split_ = o.split(table_.steps(), config.context, config.horizon);
-    normalization_ =
-        state ? SeriesNormalization::from_json(state->metadata.at("rnnkit.normalization"))
-              : SeriesNormalization::fit(table_, names, split_.train_end);
+    normalization_ = state ? SeriesNormalization::from_json(stored(*state, "rnnkit.normalization"))
+                           : SeriesNormalization::fit(table_, names, split_.train_end);
     series_ = make_forecast_series(table_, normalization_, config.num_targets);
     train_origins_ =
         rolling_origins(config.context, split_.train_end, config.context, config.horizon, 1);
@@ -60,6 +62,11 @@ class ForecastTask : public TrainingTask {
                                        config.horizon, o.origin_step);
     model_ = std::make_unique<Forecaster>(config);
     if (!state) model_->reset_parameters(rng);
+    // Windows of one length: ShuffledBatches' buckets are one shuffled list.
+    std::vector<int64_t> windows(train_origins_.size());
+    for (size_t i = 0; i < windows.size(); ++i) windows[i] = static_cast<int64_t>(i);
+    batches_ = std::make_unique<ShuffledBatches>(windows, std::vector<int64_t>(windows.size(), 1),
+                                                 o.batch);
     start_epoch(rng);
   }
 
@@ -86,28 +93,19 @@ class ForecastTask : public TrainingTask {
            std::to_string(split_.valid_steps()) + ", test " + std::to_string(split_.test_steps()) +
            "), " + std::to_string(train_origins_.size()) + " training windows";
   }
-  int64_t batches_per_epoch() const override {
-    return (static_cast<int64_t>(order_.size()) + o_.batch - 1) / o_.batch;
-  }
+  int64_t batches_per_epoch() const override { return batches_->size(); }
 
   bool train_next(Rng& rng, LossResult& loss) override {
-    const auto n = static_cast<int64_t>(order_.size());
-    if (next_ >= n) return false;
-    const int64_t end = std::min(n, next_ + o_.batch);
-    const std::vector<int64_t> origins(order_.begin() + next_, order_.begin() + end);
-    next_ = end;
+    const std::vector<int64_t>* next = batches_->next();
+    if (!next) return false;
+    std::vector<int64_t> origins;
+    for (int64_t w : *next) origins.push_back(train_origins_[w]);
     const ForecasterConfig& c = model_->config();
     loss = model_->forward_backward(make_forecast_batch(series_, origins, c.context, c.horizon),
                                     true, true, &rng);
     return true;
   }
-  // A Fisher-Yates shuffle of the training windows, drawn from the engine's Rng.
-  void start_epoch(Rng& rng) override {
-    epoch_rng_ = rng.state();
-    order_ = train_origins_;
-    for (size_t i = order_.size(); i > 1; --i) std::swap(order_[i - 1], order_[rng.below(i)]);
-    next_ = 0;
-  }
+  void start_epoch(Rng& rng) override { batches_->start_epoch(rng); }
 
   std::optional<ValidationResult> validate() override {
     if (valid_origins_.empty()) return std::nullopt;
@@ -136,24 +134,10 @@ class ForecastTask : public TrainingTask {
     return ValidationResult{mae, {{"mae", mae}, {"rmse", rmse}, {"mase", mase}}, summary};
   }
 
-  json position() override {
-    std::vector<std::string> words;
-    for (uint64_t w : epoch_rng_) words.push_back(std::to_string(w));
-    return {{"window_index", next_}, {"epoch_rng", words}};
-  }
+  json position() override { return batches_->position(); }
   void restore_position(const json& position, const std::map<std::string, Tensor>&,
                         Rng& rng) override {
-    Rng::State s{};
-    const json& words = position.at("epoch_rng");
-    if (!words.is_array() || words.size() != s.size()) throw Error("\"epoch_rng\" is malformed");
-    for (size_t i = 0; i < s.size(); ++i) s[i] = std::stoull(words[i].get<std::string>());
-    rng.set_state(s);
-    start_epoch(rng);
-    const int64_t index = position.at("window_index").get<int64_t>();
-    if (index < 0 || index > static_cast<int64_t>(order_.size()))
-      throw Error("the window index " + std::to_string(index) + " is outside the epoch's " +
-                  std::to_string(order_.size()) + " windows");
-    next_ = index;
+    batches_->restore(position, rng);
   }
 
  private:
@@ -163,9 +147,8 @@ class ForecastTask : public TrainingTask {
   SeriesNormalization normalization_;
   ForecastSeries series_;
   std::unique_ptr<Forecaster> model_;
-  std::vector<int64_t> train_origins_, valid_origins_, order_;
-  int64_t next_ = 0;
-  Rng::State epoch_rng_{};
+  std::vector<int64_t> train_origins_, valid_origins_;
+  std::unique_ptr<ShuffledBatches> batches_;
 };
 
 }  // namespace
