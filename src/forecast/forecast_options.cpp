@@ -16,7 +16,7 @@ const OptionTable<ForecastScoringOptions>& ForecastScoringOptions::table() {
   using O = ForecastScoringOptions;
   static const OptionTable<O> t = {
       {"--valid-fraction", "valid_fraction", &O::valid_fraction,
-       "share of the steps before the test part held out for validation", between(0, 0.99)},
+       "share of all steps, just before the test part, for validation", between(0, 0.99)},
       {"--test-fraction", "test_fraction", &O::test_fraction, "share of the last steps for testing",
        between(0, 0.99)},
       {"--season", "season", &O::season, "season length m (seasonal naive, MASE scale)",
