@@ -288,6 +288,23 @@ TEST(LineChart, SvgIsWellFormedAndNamesTitleAndLegend) {
   EXPECT_NE(svg.find("valid loss"), std::string::npos);
 }
 
+TEST(LineChart, ShadesABandInALightShadeOfItsSeriesColour) {
+  TempDir dir;
+  LineChart chart = two_series_chart();
+  chart.bands = {{"interval", {200, 300, 400}, {2.0, 1.8, 1.5}, {3.2, 3.0, 2.9}, 1}};
+  write_line_chart(chart, dir / "band.png");
+  // 0.7 + 0.3 x (#ff7f0e / 255) = (255, 216.6, 182.7): whichever way the rasteriser rounds.
+  size_t shaded = 0;
+  for (int g : {216, 217})
+    for (int b : {182, 183}) shaded += find_pixels(dir / "band.png", 0xff, g, b).count;
+  EXPECT_GT(shaded, 1000u);
+  write_line_chart(chart, dir / "band.svg");
+  EXPECT_NE(slurp(dir / "band.svg").find("interval (band)"), std::string::npos);
+
+  chart.bands[0].upper.pop_back();
+  EXPECT_THROW(write_line_chart(chart, dir / "bad.png"), Error);
+}
+
 TEST(LineChart, SkipsNonFinitePoints) {
   TempDir dir;
   const double nan = std::numeric_limits<double>::quiet_NaN();

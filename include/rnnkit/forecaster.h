@@ -102,6 +102,9 @@ struct LoadedForecaster {
   std::unique_ptr<Forecaster> model;
   SeriesNormalization normalization;
 };
+// Error unless `tensors` have the sizes `config` claims (before a model is allocated from it).
+void check_config_against_tensors(const ForecasterConfig& config,
+                                  const std::map<std::string, Tensor>& tensors);
 // Accepts a model file or a run directory (best.safetensors, else last.safetensors). Error for a
 // file of another family, a missing or unexpected tensor, or a normalization of the wrong size.
 LoadedForecaster load_forecaster(const std::string& path);

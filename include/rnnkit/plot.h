@@ -15,17 +15,26 @@ struct Series {
   std::vector<double> x, y;
 };
 
+// A shaded area between two curves (a prediction interval), drawn under the lines in a light
+// shade of the colour of series[series]; points with a non-finite coordinate are skipped.
+struct Band {
+  std::string label;  // empty: left out of the legend
+  std::vector<double> x, lower, upper;
+  size_t series = 0;
+};
+
 struct LineChart {
   std::string title, x_label, y_label;
   std::vector<Series> series;
   bool log_y = false;  // a logarithmic y axis; points with y <= 0 are then skipped
   int width = 800, height = 500;
+  std::vector<Band> bands = {};
 };
 
 // Axes with ticks at 1-2-5 steps (powers of ten on a log axis), a grid, a legend and a distinct
 // colour per series. Points with a non-finite coordinate are skipped and break the line. Errors:
-// x and y of a series of different lengths, no finite point in the whole chart, a size outside
-// [200, 10000].
+// x and y of a series (or x, lower and upper of a band) of different lengths, no finite point in
+// the whole chart, a size outside [200, 10000].
 void write_line_chart(const LineChart& chart, const std::string& path);
 
 struct Heatmap {

@@ -60,6 +60,13 @@ void check_chart(const LineChart& chart) {
     }
     any_point = any_point || has_drawable_point(chart, series);
   }
+  for (const Band& band : chart.bands) {
+    plot::check_text(band.label, "line chart band label");
+    if (band.lower.size() != band.x.size() || band.upper.size() != band.x.size())
+      throw Error("line chart band '" + band.label + "' has " + std::to_string(band.x.size()) +
+                  " x values, " + std::to_string(band.lower.size()) + " lower and " +
+                  std::to_string(band.upper.size()) + " upper values");
+  }
   if (!any_point) {
     throw Error("line chart '" + chart.title + "' has no finite point to draw" +
                 (chart.log_y ? " (a log axis also needs y > 0)" : ""));
@@ -90,15 +97,20 @@ class LineChartDrawing {
   void draw() {
     double x_lo = std::numeric_limits<double>::infinity(), x_hi = -x_lo;
     double y_lo = x_lo, y_hi = -x_lo;
-    for (const Series& series : chart_.series) {
-      for (size_t i = 0; i < series.x.size(); ++i) {
-        if (!drawable(chart_, series.x[i], series.y[i])) continue;
-        x_lo = std::min(x_lo, series.x[i]);
-        x_hi = std::max(x_hi, series.x[i]);
-        y_lo = std::min(y_lo, series.y[i]);
-        y_hi = std::max(y_hi, series.y[i]);
+    auto extend = [&](double x, double y) {
+      if (!drawable(chart_, x, y)) return;
+      x_lo = std::min(x_lo, x);
+      x_hi = std::max(x_hi, x);
+      y_lo = std::min(y_lo, y);
+      y_hi = std::max(y_hi, y);
+    };
+    for (const Series& series : chart_.series)
+      for (size_t i = 0; i < series.x.size(); ++i) extend(series.x[i], series.y[i]);
+    for (const Band& band : chart_.bands)
+      for (size_t i = 0; i < band.x.size(); ++i) {
+        extend(band.x[i], band.lower[i]);
+        extend(band.x[i], band.upper[i]);
       }
-    }
     plot::Ticks y_ticks = chart_.log_y ? plot::log_ticks(y_lo, y_hi)
                                        : plot::linear_ticks(y_lo, y_hi, chart_.height / 80);
     double widest_y_tick = 0;
@@ -116,6 +128,7 @@ class LineChartDrawing {
 
     draw_grid_and_ticks();
     draw_labels();
+    draw_bands();
     draw_series();
     draw_legend();
   }
@@ -206,6 +219,33 @@ class LineChartDrawing {
     return points;
   }
 
+  static plot::Rgb light(plot::Rgb c) {
+    return {0.7 + 0.3 * c.r, 0.7 + 0.3 * c.g, 0.7 + 0.3 * c.b};
+  }
+
+  // Each band as one polygon: along its upper curve, back along its lower one.
+  void draw_bands() {
+    cairo_save(cr_);
+    cairo_rectangle(cr_, plot_.left, plot_.top, plot_.right - plot_.left, plot_.bottom - plot_.top);
+    cairo_clip(cr_);
+    for (const Band& band : chart_.bands) {
+      std::vector<size_t> shown;
+      for (size_t i = 0; i < band.x.size(); ++i)
+        if (drawable(chart_, band.x[i], band.lower[i]) &&
+            drawable(chart_, band.x[i], band.upper[i]))
+          shown.push_back(i);
+      if (shown.empty()) continue;
+      for (size_t i : shown)
+        cairo_line_to(cr_, x_axis_.to_pixel(band.x[i]), y_axis_.to_pixel(band.upper[i]));
+      for (auto i = shown.rbegin(); i != shown.rend(); ++i)
+        cairo_line_to(cr_, x_axis_.to_pixel(band.x[*i]), y_axis_.to_pixel(band.lower[*i]));
+      cairo_close_path(cr_);
+      plot::set_colour(cr_, light(plot::series_colour(band.series)));
+      cairo_fill(cr_);
+    }
+    cairo_restore(cr_);
+  }
+
   void draw_series() {
     cairo_save(cr_);
     cairo_rectangle(cr_, plot_.left, plot_.top, plot_.right - plot_.left, plot_.bottom - plot_.top);
@@ -244,6 +284,7 @@ class LineChartDrawing {
   }
 
   void draw_legend() {
+    // Series s is entry s; band b is entry series.size() + b, shown as a filled sample.
     std::vector<size_t> entries;
     double widest = 0;
     for (size_t s = 0; s < chart_.series.size(); ++s) {
@@ -251,6 +292,11 @@ class LineChartDrawing {
       if (series.label.empty() || !has_drawable_point(chart_, series)) continue;
       entries.push_back(s);
       widest = std::max(widest, plot::text_width(cr_, series.label));
+    }
+    for (size_t b = 0; b < chart_.bands.size(); ++b) {
+      if (chart_.bands[b].label.empty()) continue;
+      entries.push_back(chart_.series.size() + b);
+      widest = std::max(widest, plot::text_width(cr_, chart_.bands[b].label));
     }
     if (entries.empty()) return;
     double width = kLegendPadding * 2 + kLegendSample + 6 + widest;
@@ -266,14 +312,22 @@ class LineChartDrawing {
     for (size_t e = 0; e < entries.size(); ++e) {
       double y = box.top + kLegendPadding + kLegendRow * (e + 0.5);
       double x = box.left + kLegendPadding;
-      plot::set_colour(cr_, plot::series_colour(entries[e]));
-      cairo_set_line_width(cr_, 2.5);
-      cairo_move_to(cr_, x, y);
-      cairo_line_to(cr_, x + kLegendSample, y);
-      cairo_stroke(cr_);
+      const bool is_band = entries[e] >= chart_.series.size();
+      const Band* band = is_band ? &chart_.bands[entries[e] - chart_.series.size()] : nullptr;
+      if (band) {
+        plot::set_colour(cr_, light(plot::series_colour(band->series)));
+        cairo_rectangle(cr_, x, y - 5, kLegendSample, 10);
+        cairo_fill(cr_);
+      } else {
+        plot::set_colour(cr_, plot::series_colour(entries[e]));
+        cairo_set_line_width(cr_, 2.5);
+        cairo_move_to(cr_, x, y);
+        cairo_line_to(cr_, x + kLegendSample, y);
+        cairo_stroke(cr_);
+      }
       cairo_set_source_rgb(cr_, 0, 0, 0);
-      plot::draw_text(cr_, chart_.series[entries[e]].label, x + kLegendSample + 6, y, HAlign::left,
-                      VAlign::middle);
+      plot::draw_text(cr_, band ? band->label : chart_.series[entries[e]].label,
+                      x + kLegendSample + 6, y, HAlign::left, VAlign::middle);
     }
   }
 
@@ -312,6 +366,9 @@ std::string describe(const LineChart& chart) {
                             (chart.log_y ? " (log scale)" : "") + ". Series:";
   for (const Series& series : chart.series) {
     if (!series.label.empty()) description += " " + series.label + ";";
+  }
+  for (const Band& band : chart.bands) {
+    if (!band.label.empty()) description += " " + band.label + " (band);";
   }
   return description;
 }

@@ -1,5 +1,6 @@
 #pragma once
 #include "rnnkit/classifier_training.h"
+#include "rnnkit/forecast_training.h"
 #include "rnnkit/safetensors.h"
 #include "rnnkit/seq2seq_training.h"
 #include "rnnkit/trainer.h"
@@ -21,6 +22,8 @@ TrainSummary train_family(const Options& options, const SafetensorsFile* state) 
 TrainSummary train_language_model_from(const TrainOptions& options, const SafetensorsFile* state);
 TrainSummary train_seq2seq_from(const Seq2seqTrainOptions& options, const SafetensorsFile* state);
 TrainSummary train_classifier_from(const ClassifierTrainOptions& options,
+                                   const SafetensorsFile* state);
+TrainSummary train_forecaster_from(const ForecastTrainOptions& options,
                                    const SafetensorsFile* state);
 
 }  // namespace rnnkit

@@ -53,6 +53,11 @@ TrainSummary resume_training(const std::string& run_dir, const ResumeOverrides& 
          return train_classifier_from(
              stored_options<ClassifierTrainOptions>(file, run_dir, overrides), &file);
        }},
+      {"forecast",
+       [&] {
+         return train_forecaster_from(
+             stored_options<ForecastTrainOptions>(file, run_dir, overrides), &file);
+       }},
   };
   auto it = families.find(found);
   if (it == families.end()) throw Error(path + ": unknown model family \"" + found + "\"");

@@ -1,0 +1,164 @@
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+#include "cli/command.h"
+#include "cli/option_flags.h"
+#include "cli/text_inputs.h"
+#include "cli/training_run.h"
+#include "rnnkit/forecast_training.h"
+
+namespace rnnkit::cli {
+namespace {
+
+using json = nlohmann::json;
+
+std::string number(const std::optional<double>& v, const char* format = "%.4f") {
+  if (!v) return "-";
+  char text[32];
+  std::snprintf(text, sizeof text, format, *v);
+  return text;
+}
+
+void print_scores(const std::vector<ForecasterScores>& scores, bool as_json) {
+  if (as_json) {
+    json out = {{"origins", scores[0].report.origins}, {"forecasters", json::array()}};
+    for (const ForecasterScores& s : scores) {
+      json series = json::array();
+      for (const SeriesScore& t : s.report.series)
+        series.push_back({{"series", t.name},
+                          {"count", t.metrics.count},
+                          {"mae", t.metrics.mae},
+                          {"rmse", t.metrics.rmse},
+                          {"smape", t.metrics.smape ? json(*t.metrics.smape) : json()},
+                          {"mase", t.metrics.mase},
+                          {"coverage", t.coverage ? json(*t.coverage) : json()}});
+      out["forecasters"].push_back({{"forecaster", s.forecaster}, {"series", series}});
+    }
+    std::cout << out.dump(2) << "\n";
+    return;
+  }
+  std::printf("%zu origins from step %lld, %lld forecast values per series\n",
+              scores[0].report.origins.size(), static_cast<long long>(scores[0].report.origins[0]),
+              static_cast<long long>(scores[0].report.series[0].metrics.count));
+  std::printf("%-10s %-16s %10s %10s %10s %10s %10s\n", "series", "forecaster", "MAE", "RMSE",
+              "sMAPE", "MASE", "coverage");
+  for (size_t k = 0; k < scores[0].report.series.size(); ++k)
+    for (const ForecasterScores& s : scores) {
+      const SeriesScore& t = s.report.series[k];
+      std::printf("%-10s %-16s %10s %10s %10s %10s %10s\n", t.name.c_str(), s.forecaster.c_str(),
+                  number(t.metrics.mae).c_str(), number(t.metrics.rmse).c_str(),
+                  number(t.metrics.smape, "%.3f").c_str(), number(t.metrics.mase).c_str(),
+                  number(t.coverage, "%.3f").c_str());
+    }
+}
+
+void print_next(ForecastInputs& in, const std::string& future_path) {
+  const std::vector<std::string> targets = in.targets();
+  std::unique_ptr<SeriesTable> future;
+  if (!future_path.empty()) {
+    const auto& names = in.loaded.normalization.names;
+    future = std::make_unique<SeriesTable>(read_series_csv(
+        future_path, {"", {names.begin() + static_cast<long>(targets.size()), names.end()}, {}}));
+  }
+  const NextForecast next = forecast_next(in, future.get());
+  const ForecasterConfig& c = in.loaded.model->config();
+  const size_t K = targets.size(), Q = next.quantiles.empty() ? 1 : c.quantiles.size();
+  std::cout << "step";
+  for (const std::string& name : targets)
+    for (size_t q = 0; q < Q; ++q)
+      std::cout << "," << name
+                << (next.quantiles.empty()
+                        ? ""
+                        : "_p" + std::to_string(std::lround(100 * c.quantiles[q])));
+  std::cout << "\n";
+  for (int64_t j = 0; j < c.horizon; ++j) {
+    std::cout << in.table.steps() + j;
+    for (size_t k = 0; k < K; ++k)
+      for (size_t q = 0; q < Q; ++q)
+        std::cout << ","
+                  << number(next.quantiles.empty() ? next.forecast.point[j * K + k]
+                                                   : next.quantiles[(j * K + k) * Q + q],
+                            "%.6g");
+    std::cout << "\n";
+  }
+}
+
+void setup_forecast(CLI::App& app) {
+  auto t = std::make_shared<ForecastTrainOptions>();
+  auto resume = std::make_shared<ResumeFlags>();
+  CLI::App* train = app.add_subcommand("train", "Train a forecaster on a CSV time series");
+  add_option_table(*train, *t, ForecastTrainOptions::table());
+  add_resume_flag(*train, *resume);
+  train->callback([train, t, resume] {
+    const TrainSummary s =
+        run_or_resume(*train, *resume, "forecast", *t, [&] { return train_forecaster(*t); });
+    std::printf("steps %lld, epochs %lld; model: %s/last.safetensors (best: %s/best.safetensors)\n",
+                static_cast<long long>(s.steps), static_cast<long long>(s.epochs),
+                s.run_dir.c_str(), s.run_dir.c_str());
+    exit_if_interrupted(s, "forecast train");
+  });
+
+  struct UseArgs {
+    std::string model, future;
+    std::vector<std::string> outputs;
+    int64_t origin = -1, history = 48;
+    bool as_json = false;
+    ForecastSeriesOptions series;
+    ForecastScoringOptions scoring;
+    RuntimeOptions runtime;
+  };
+  auto u = std::make_shared<UseArgs>();
+  auto common = [u](CLI::App* command) {
+    command->add_option("-m,--model", u->model, "model file or run directory")->required();
+    add_option_table(*command, u->series, ForecastSeriesOptions::table());
+    add_option_table(*command, u->runtime, RuntimeOptions::table());
+  };
+  auto load = [u] {
+    apply_runtime(u->runtime);
+    return load_forecast_inputs(u->model, u->series);
+  };
+
+  CLI::App* eval = app.add_subcommand(
+      "eval", "Rolling-origin test scores of the model, naive, seasonal naive and drift");
+  common(eval);
+  add_option_table(*eval, u->scoring, ForecastScoringOptions::table());
+  eval->add_flag("--json", u->as_json, "print the scores as JSON");
+  eval->callback([u, load] {
+    ForecastInputs in = load();
+    print_scores(compare_with_baselines(in, u->scoring), u->as_json);
+  });
+
+  CLI::App* predict =
+      app.add_subcommand("predict", "Forecast the steps after the series' end, as CSV");
+  common(predict);
+  predict->add_option("--future", u->future,
+                      "CSV with the covariates of the forecast steps (models with covariates)");
+  predict->callback([u, load] {
+    ForecastInputs in = load();
+    print_next(in, u->future);
+  });
+
+  CLI::App* plot = app.add_subcommand(
+      "plot", "Chart the history, the forecast and its interval against the actual values");
+  common(plot);
+  plot->add_option("--origin", u->origin, "first forecast step (default: the last horizon)");
+  plot->add_option("--history", u->history, "steps shown before the origin")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 30));
+  plot->add_option("-o,--out", u->outputs, "output files (.png, .svg)")->required();
+  plot->callback([u, load] {
+    ForecastInputs in = load();
+    const int64_t origin =
+        u->origin >= 0 ? u->origin : in.table.steps() - in.loaded.model->config().horizon;
+    for (const std::string& path : u->outputs) write_forecast_plot(in, origin, u->history, path);
+  });
+  app.require_subcommand(1);
+}
+
+const Registration registration({"forecast", "Train, score and use time-series forecasters",
+                                 setup_forecast});
+
+}  // namespace
+}  // namespace rnnkit::cli

@@ -1,0 +1,233 @@
+// Forecasters as a training task: shuffled windows of the training part, validated by the point
+// forecasts' errors on the validation part.
+#include <algorithm>
+#include <cmath>
+
+#include "rnnkit/error.h"
+#include "rnnkit/forecast_training.h"
+#include "rnnkit/gemm.h"
+#include "train/family_tasks.h"
+#include "train/shuffled_batches.h"
+#include "train/train_state.h"
+
+namespace rnnkit {
+namespace {
+
+using json = nlohmann::json;
+
+std::vector<std::string> comma_list(const std::string& text) {
+  std::vector<std::string> out;
+  size_t begin = 0;
+  while (begin <= text.size() && !text.empty()) {
+    const size_t end = std::min(text.find(',', begin), text.size());
+    if (end == begin) throw Error("an empty name in the list \"" + text + "\"");
+    out.push_back(text.substr(begin, end - begin));
+    begin = end + 1;
+  }
+  return out;
+}
+
+// The model's input columns: the targets, then the covariates, each once.
+std::vector<std::string> input_columns(const ForecastTrainOptions& o) {
+  std::vector<std::string> names = comma_list(o.target);
+  for (std::string& c : comma_list(o.covariates)) {
+    if (std::find(names.begin(), names.end(), c) != names.end())
+      throw Error("--covariates: \"" + c +
+                  "\" is a target already (a covariate is known in "
+                  "advance, a target is forecast)");
+    names.push_back(std::move(c));
+  }
+  for (size_t i = 0; i < names.size(); ++i)
+    if (std::find(names.begin() + i + 1, names.end(), names[i]) != names.end())
+      throw Error("the column \"" + names[i] + "\" is named twice");
+  return names;
+}
+
+class ForecastTask : public TrainingTask {
+ public:
+  ForecastTask(const ForecastTrainOptions& o, Rng& rng, const SafetensorsFile* state) : o_(o) {
+    const ForecasterConfig config =
+        state ? ForecasterConfig::from_json(stored(*state, "rnnkit.config")) : o.model_config();
+    if (state) check_config_against_tensors(config, model_tensors_of(*state));
+    const std::vector<std::string> names = input_columns(o);
+    table_ = read_series_csv(o.data, {"", names, parse_fill_policy(o.fill)});
+    split_ = o.split(table_.steps(), config.context, config.horizon);
+    normalization_ = state ? SeriesNormalization::from_json(stored(*state, "rnnkit.normalization"))
+                           : SeriesNormalization::fit(table_, names, split_.train_end);
+    series_ = make_forecast_series(table_, normalization_, config.num_targets);
+    train_origins_ =
+        rolling_origins(config.context, split_.train_end, config.context, config.horizon, 1);
+    if (split_.valid_steps() > 0)
+      valid_origins_ = rolling_origins(split_.train_end, split_.valid_end, config.context,
+                                       config.horizon, o.origin_step);
+    model_ = std::make_unique<Forecaster>(config);
+    if (!state) model_->reset_parameters(rng);
+    // Windows of one length: ShuffledBatches' buckets are one shuffled list.
+    std::vector<int64_t> windows(train_origins_.size());
+    for (size_t i = 0; i < windows.size(); ++i) windows[i] = static_cast<int64_t>(i);
+    batches_ = std::make_unique<ShuffledBatches>(windows, std::vector<int64_t>(windows.size(), 1),
+                                                 o.batch);
+    start_epoch(rng);
+  }
+
+  std::string family() const override { return "forecast"; }
+  ParameterList parameters() override { return model_->parameters(); }
+  StateDict state_dict() override { return model_->state_dict(); }
+  void load_state_dict(const std::map<std::string, Tensor>& t) override {
+    model_->load_state_dict(t);
+  }
+  std::map<std::string, std::string> model_metadata() override {
+    return {{"rnnkit.config", model_->config().to_json()},
+            {"rnnkit.normalization", normalization_.to_json()}};
+  }
+  void save_model(const std::string& path, const std::map<std::string, std::string>& extra,
+                  DType dtype) override {
+    std::map<std::string, std::string> metadata = model_metadata();
+    metadata.insert(extra.begin(), extra.end());
+    write_safetensors(path, model_->state_dict(), metadata, dtype);
+  }
+
+  std::string description() override {
+    return std::to_string(table_.steps()) + " steps (training " +
+           std::to_string(split_.train_steps()) + ", validation " +
+           std::to_string(split_.valid_steps()) + ", test " + std::to_string(split_.test_steps()) +
+           "), " + std::to_string(train_origins_.size()) + " training windows";
+  }
+  int64_t batches_per_epoch() const override { return batches_->size(); }
+
+  bool train_next(Rng& rng, LossResult& loss) override {
+    const std::vector<int64_t>* next = batches_->next();
+    if (!next) return false;
+    std::vector<int64_t> origins;
+    for (int64_t w : *next) origins.push_back(train_origins_[w]);
+    const ForecasterConfig& c = model_->config();
+    loss = model_->forward_backward(make_forecast_batch(series_, origins, c.context, c.horizon),
+                                    true, true, &rng);
+    return true;
+  }
+  void start_epoch(Rng& rng) override { batches_->start_epoch(rng); }
+
+  std::optional<ValidationResult> validate() override {
+    if (valid_origins_.empty()) return std::nullopt;
+    const ForecasterConfig& c = model_->config();
+    Tensor outputs;  // [H, B, K, Q]
+    model_->predict(make_forecast_batch(series_, valid_origins_, c.context, c.horizon), outputs);
+    const auto B = static_cast<int64_t>(valid_origins_.size());
+    const int64_t K = c.num_targets, Q = c.outputs_per_target();
+    double mae = 0, rmse = 0, mase = 0;
+    for (int64_t k = 0; k < K; ++k) {
+      std::vector<double> actual, point;
+      for (int64_t j = 0; j < c.horizon; ++j)
+        for (int64_t b = 0; b < B; ++b) {
+          actual.push_back(table_.columns[k][valid_origins_[b] + j]);
+          const float v = outputs.data()[((j * B + b) * K + k) * Q + c.point_index()];
+          point.push_back(normalization_.denormalize(k, v));
+        }
+      const double scale = seasonal_naive_scale(
+          std::span<const double>(table_.columns[k]).first(split_.train_end), o_.season);
+      const PointMetrics m = point_metrics(actual, point, scale);
+      mae += m.mae / K, rmse += m.rmse / K, mase += m.mase / K;
+    }
+    char summary[96];
+    std::snprintf(summary, sizeof summary, "validation MAE %.4f, RMSE %.4f, MASE %.4f", mae, rmse,
+                  mase);
+    return ValidationResult{mae, {{"mae", mae}, {"rmse", rmse}, {"mase", mase}}, summary};
+  }
+
+  json position() override { return batches_->position(); }
+  void restore_position(const json& position, const std::map<std::string, Tensor>&,
+                        Rng& rng) override {
+    batches_->restore(position, rng);
+  }
+
+ private:
+  ForecastTrainOptions o_;
+  SeriesTable table_;
+  SeriesSplit split_;
+  SeriesNormalization normalization_;
+  ForecastSeries series_;
+  std::unique_ptr<Forecaster> model_;
+  std::vector<int64_t> train_origins_, valid_origins_;
+  std::unique_ptr<ShuffledBatches> batches_;
+};
+
+}  // namespace
+
+ForecasterConfig ForecastTrainOptions::model_config() const {
+  ForecasterConfig c;
+  c.cell = parse_cell_kind(cell);
+  c.num_layers = layers;
+  c.hidden_size = hidden;
+  c.dropout = static_cast<float>(dropout);
+  c.context = context;
+  c.horizon = horizon;
+  c.head = parse_forecast_head(head);
+  c.loss = parse_forecast_loss(loss);
+  c.quantiles.clear();
+  for (const std::string& q : comma_list(quantiles)) {
+    size_t used = 0;
+    float value = NAN;
+    try {
+      value = std::stof(q, &used);
+    } catch (const std::exception&) {
+    }
+    if (used != q.size() || !(value > 0 && value < 1))
+      throw Error("--quantiles: \"" + q + "\" is not a number between 0 and 1");
+    c.quantiles.push_back(value);
+  }
+  c.num_targets = static_cast<int64_t>(comma_list(target).size());
+  c.num_covariates = static_cast<int64_t>(input_columns(*this).size()) - c.num_targets;
+  c.validate();
+  return c;
+}
+
+const OptionTable<ForecastTrainOptions>& ForecastTrainOptions::table() {
+  using O = ForecastTrainOptions;
+  static const OptionTable<O> t = [] {
+    OptionTable<O> t = {
+        {"--target", "target", &O::target, "target column(s), comma-separated", {}, "Data"},
+        {"--covariates",
+         "covariates",
+         &O::covariates,
+         "columns known in advance for the forecast steps too, comma-separated",
+         {},
+         "Data"},
+        {"--context", "context", &O::context, "past steps the model reads", between(1, 1 << 20),
+         "Model"},
+        {"--horizon", "horizon", &O::horizon, "future steps forecast", between(1, 1 << 20),
+         "Model"},
+        {"--head", "head", &O::head, "direct | autoregressive",
+         one_of({"direct", "autoregressive"}), "Model"},
+        {"--loss", "loss", &O::loss, "mse | mae | quantile", one_of({"mse", "mae", "quantile"}),
+         "Model"},
+        {"--quantiles", "quantiles", &O::quantiles, "quantiles of the quantile loss", {}, "Model"},
+    };
+    for (auto& s : inherit_options<O>(ForecastSeriesOptions::table(), "Data")) t.push_back(s);
+    for (auto& s : inherit_options<O>(ForecastScoringOptions::table(), "Data")) t.push_back(s);
+    // A forecaster reads numbers, forwards in time: no embedding, no reverse direction.
+    for (auto& s : inherit_options<O>(ModelShapeOptions::table(), "Model"))
+      if (s.key != "embedding" && s.key != "bidirectional") t.push_back(s);
+    for (auto& s : inherit_options<O>(EngineOptions::table(), "")) t.push_back(s);
+    return t;
+  }();
+  return t;
+}
+
+TrainSummary train_forecaster_from(const ForecastTrainOptions& options,
+                                   const SafetensorsFile* state) {
+  validate_options(options, ForecastTrainOptions::table());
+  if (options.data.empty()) throw Error("--data FILE is required");
+  if (options.target.empty()) throw Error("--target COLUMN is required");
+  if (options.out_dir.empty()) throw Error("--out RUN_DIR is required");
+  Rng rng(options.seed);
+  if (options.threads > 0) set_num_threads(options.threads);
+  ForecastTask task(options, rng, state);
+  return run_training(task, options, rng, options_to_json(options, ForecastTrainOptions::table()),
+                      state);
+}
+
+TrainSummary train_forecaster(const ForecastTrainOptions& options) {
+  return train_forecaster_from(options, nullptr);
+}
+
+}  // namespace rnnkit

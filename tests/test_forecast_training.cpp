@@ -1,0 +1,76 @@
+// The forecast family on the training engine, through the library: its options, and a state.bin
+// whose configuration lies, refused before a model is allocated from it.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "rnnkit/error.h"
+#include "rnnkit/forecast_training.h"
+#include "rnnkit/safetensors.h"
+
+namespace rnnkit {
+namespace {
+
+namespace fs = std::filesystem;
+
+ForecastTrainOptions tiny_options(const std::string& out) {
+  ForecastTrainOptions o;
+  o.data = std::string(RNNKIT_FIXTURE_DIR) + "/forecast/synthetic.csv";
+  o.target = "sales";
+  o.covariates = "promo";
+  o.hidden = 4;
+  o.steps = 3;
+  o.valid_every = 3;
+  o.threads = 1;
+  o.out_dir = out;
+  return o;
+}
+
+TEST(ForecastTraining, OptionsMakeTheModelConfiguration) {
+  ForecastTrainOptions o = tiny_options("");
+  o.loss = "quantile";
+  o.quantiles = "0.05,0.5,0.95";
+  o.head = "autoregressive";
+  o.cell = "gru";
+  const ForecasterConfig c = o.model_config();
+  EXPECT_EQ(c.quantiles, (std::vector<float>{0.05f, 0.5f, 0.95f}));
+  EXPECT_EQ(c.head, ForecastHead::Autoregressive);
+  EXPECT_EQ(c.cell, CellKind::Gru);
+  EXPECT_EQ(c.num_targets, 1);
+  EXPECT_EQ(c.num_covariates, 1);
+  EXPECT_EQ(c.hidden_size, 4);
+  o.quantiles = "0.5,1.5";
+  EXPECT_THROW(o.model_config(), Error);
+}
+
+TEST(ForecastTraining, ValidationFieldsAndLyingStateFile) {
+  const fs::path dir = fs::temp_directory_path() / "rnnkit_forecast_training";
+  fs::remove_all(dir);
+  const TrainSummary s = train_forecaster(tiny_options((dir / "run").string()));
+  EXPECT_EQ(s.steps, 3);
+  ASSERT_TRUE(s.last_validation.contains("mae"));
+  EXPECT_GT(s.last_validation["mae"].get<double>(), 0);
+  EXPECT_GE(s.last_validation["rmse"].get<double>(), s.last_validation["mae"].get<double>());
+
+  const std::string state = (dir / "run" / "state.bin").string();
+  SafetensorsFile f = read_safetensors(state);
+  nlohmann::json c = nlohmann::json::parse(f.metadata.at("rnnkit.config"));
+  c["hidden_size"] = 20000;
+  f.metadata["rnnkit.config"] = c.dump();
+  NamedTensors tensors;
+  for (const auto& [name, t] : f.tensors) tensors.emplace_back(name, &t);
+  write_safetensors(state, tensors, f.metadata);
+  try {
+    resume_training((dir / "run").string(), ResumeOverrides{.steps = 5});
+    ADD_FAILURE() << "a configuration that lies was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("hidden_size (20000) does not match tensor"),
+              std::string::npos)
+        << e.what();
+  }
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace rnnkit
