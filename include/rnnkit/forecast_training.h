@@ -51,6 +51,7 @@ struct ForecastTrainOptions : EngineOptions,
     clip = 1.0;
   }
   static const OptionTable<ForecastTrainOptions>& table();
+  void validate() const;                  // Error naming the impossible option
   ForecasterConfig model_config() const;  // Error naming an impossible option
 };
 

@@ -36,7 +36,7 @@ std::vector<std::string> stored_labels(const SafetensorsFile& state) {
   return labels.get<std::vector<std::string>>();
 }
 
-class ClassifierTask : public ModelTask<SequenceClassifier> {
+class ClassifierTask : public ShuffledModelTask<SequenceClassifier> {
  public:
   ClassifierTask(const ClassifierTrainOptions& o, Rng& rng, const SafetensorsFile* state) : o_(o) {
     const TokenLevel level = parse_token_level(o.level);
@@ -94,7 +94,6 @@ class ClassifierTask : public ModelTask<SequenceClassifier> {
            " held-out texts, " + std::to_string(labels_.size()) + " classes, vocabulary " +
            std::to_string(vocab_.size());
   }
-  int64_t batches_per_epoch() const override { return batches_->size(); }
 
   bool train_next(Rng& rng, LossResult& loss) override {
     const std::vector<int64_t>* next = batches_->next();
@@ -109,7 +108,6 @@ class ClassifierTask : public ModelTask<SequenceClassifier> {
     loss = model_->forward_backward(ids, T, B, targets, true, true, &rng);
     return true;
   }
-  void start_epoch(Rng& rng) override { batches_->start_epoch(rng); }
 
   std::optional<ValidationResult> validate() override {
     if (test_idx_.empty()) return std::nullopt;
@@ -122,19 +120,12 @@ class ClassifierTask : public ModelTask<SequenceClassifier> {
         summary};
   }
 
-  json position() override { return batches_->position(); }
-  void restore_position(const json& position, const std::map<std::string, Tensor>&,
-                        Rng& rng) override {
-    batches_->restore(position, rng);
-  }
-
  private:
   ClassifierTrainOptions o_;
   Vocab vocab_;
   std::vector<std::string> labels_;
   EncodedExamples data_;
   std::vector<int64_t> train_idx_, test_idx_;
-  std::unique_ptr<ShuffledBatches> batches_;
 };
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "rnnkit/forecast_training.h"
 #include "rnnkit/gemm.h"
 #include "train/family_tasks.h"
+#include "train/model_task.h"
 #include "train/shuffled_batches.h"
 #include "train/train_state.h"
 
@@ -43,7 +44,7 @@ std::vector<std::string> input_columns(const ForecastTrainOptions& o) {
   return names;
 }
 
-class ForecastTask : public TrainingTask {
+class ForecastTask : public ShuffledModelTask<Forecaster> {
  public:
   ForecastTask(const ForecastTrainOptions& o, Rng& rng, const SafetensorsFile* state) : o_(o) {
     const ForecasterConfig config =
@@ -71,20 +72,9 @@ class ForecastTask : public TrainingTask {
   }
 
   std::string family() const override { return "forecast"; }
-  ParameterList parameters() override { return model_->parameters(); }
-  StateDict state_dict() override { return model_->state_dict(); }
-  void load_state_dict(const std::map<std::string, Tensor>& t) override {
-    model_->load_state_dict(t);
-  }
   std::map<std::string, std::string> model_metadata() override {
     return {{"rnnkit.config", model_->config().to_json()},
             {"rnnkit.normalization", normalization_.to_json()}};
-  }
-  void save_model(const std::string& path, const std::map<std::string, std::string>& extra,
-                  DType dtype) override {
-    std::map<std::string, std::string> metadata = model_metadata();
-    metadata.insert(extra.begin(), extra.end());
-    write_safetensors(path, model_->state_dict(), metadata, dtype);
   }
 
   std::string description() override {
@@ -93,7 +83,6 @@ class ForecastTask : public TrainingTask {
            std::to_string(split_.valid_steps()) + ", test " + std::to_string(split_.test_steps()) +
            "), " + std::to_string(train_origins_.size()) + " training windows";
   }
-  int64_t batches_per_epoch() const override { return batches_->size(); }
 
   bool train_next(Rng& rng, LossResult& loss) override {
     const std::vector<int64_t>* next = batches_->next();
@@ -105,7 +94,6 @@ class ForecastTask : public TrainingTask {
                                     true, true, &rng);
     return true;
   }
-  void start_epoch(Rng& rng) override { batches_->start_epoch(rng); }
 
   std::optional<ValidationResult> validate() override {
     if (valid_origins_.empty()) return std::nullopt;
@@ -134,21 +122,13 @@ class ForecastTask : public TrainingTask {
     return ValidationResult{mae, {{"mae", mae}, {"rmse", rmse}, {"mase", mase}}, summary};
   }
 
-  json position() override { return batches_->position(); }
-  void restore_position(const json& position, const std::map<std::string, Tensor>&,
-                        Rng& rng) override {
-    batches_->restore(position, rng);
-  }
-
  private:
   ForecastTrainOptions o_;
   SeriesTable table_;
   SeriesSplit split_;
   SeriesNormalization normalization_;
   ForecastSeries series_;
-  std::unique_ptr<Forecaster> model_;
   std::vector<int64_t> train_origins_, valid_origins_;
-  std::unique_ptr<ShuffledBatches> batches_;
 };
 
 }  // namespace
@@ -213,17 +193,16 @@ const OptionTable<ForecastTrainOptions>& ForecastTrainOptions::table() {
   return t;
 }
 
+void ForecastTrainOptions::validate() const {
+  validate_options(*this, table());
+  if (data.empty()) throw Error("--data FILE is required");
+  if (target.empty()) throw Error("--target COLUMN is required");
+  if (out_dir.empty()) throw Error("--out RUN_DIR is required");
+}
+
 TrainSummary train_forecaster_from(const ForecastTrainOptions& options,
                                    const SafetensorsFile* state) {
-  validate_options(options, ForecastTrainOptions::table());
-  if (options.data.empty()) throw Error("--data FILE is required");
-  if (options.target.empty()) throw Error("--target COLUMN is required");
-  if (options.out_dir.empty()) throw Error("--out RUN_DIR is required");
-  Rng rng(options.seed);
-  if (options.threads > 0) set_num_threads(options.threads);
-  ForecastTask task(options, rng, state);
-  return run_training(task, options, rng, options_to_json(options, ForecastTrainOptions::table()),
-                      state);
+  return train_family<ForecastTask>(options, state);
 }
 
 TrainSummary train_forecaster(const ForecastTrainOptions& options) {

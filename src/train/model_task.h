@@ -5,6 +5,7 @@
 
 #include "rnnkit/safetensors.h"
 #include "rnnkit/training_task.h"
+#include "train/shuffled_batches.h"
 
 namespace rnnkit {
 
@@ -27,6 +28,23 @@ class ModelTask : public TrainingTask {
 
  protected:
   std::unique_ptr<Model> model_;
+};
+
+// A ModelTask whose epochs are shuffled batches of examples (seq2seq, classify, forecast): the
+// batch order and its resume position are ShuffledBatches'.
+template <class Model>
+class ShuffledModelTask : public ModelTask<Model> {
+ public:
+  int64_t batches_per_epoch() const override { return batches_->size(); }
+  void start_epoch(Rng& rng) override { batches_->start_epoch(rng); }
+  nlohmann::json position() override { return batches_->position(); }
+  void restore_position(const nlohmann::json& position, const std::map<std::string, Tensor>&,
+                        Rng& rng) override {
+    batches_->restore(position, rng);
+  }
+
+ protected:
+  std::unique_ptr<ShuffledBatches> batches_;
 };
 
 }  // namespace rnnkit

@@ -51,7 +51,7 @@ Seq2seqConfig config_from(const Seq2seqTrainOptions& o, const PairCorpus& corpus
 
 // The order of an epoch's batches is drawn from the run's Rng when the epoch starts; a resume
 // redraws it from the state the Rng had then.
-class Seq2seqTask : public ModelTask<Seq2seq> {
+class Seq2seqTask : public ShuffledModelTask<Seq2seq> {
  public:
   Seq2seqTask(const Seq2seqTrainOptions& o, Rng& rng, const SafetensorsFile* state) : o_(o) {
     const PairFormat format = parse_pair_format(o.format);
@@ -92,7 +92,6 @@ class Seq2seqTask : public ModelTask<Seq2seq> {
     return std::to_string(train_idx_.size()) + " training and " + std::to_string(test_idx_.size()) +
            " held-out pairs, vocabulary " + std::to_string(vocab_.size());
   }
-  int64_t batches_per_epoch() const override { return batches_->size(); }
 
   bool train_next(Rng& rng, LossResult& loss) override {
     const std::vector<int64_t>* members = batches_->next();
@@ -103,8 +102,6 @@ class Seq2seqTask : public ModelTask<Seq2seq> {
     loss = model_->forward_backward(batch, true, true, &rng);
     return true;
   }
-
-  void start_epoch(Rng& rng) override { batches_->start_epoch(rng); }
 
   std::optional<ValidationResult> validate() override {
     if (test_idx_.empty()) return std::nullopt;
@@ -117,19 +114,12 @@ class Seq2seqTask : public ModelTask<Seq2seq> {
         -e.accuracy + 1e-9 * e.loss, {{"valid_loss", e.loss}, {"accuracy", e.accuracy}}, summary};
   }
 
-  json position() override { return batches_->position(); }
-  void restore_position(const json& position, const std::map<std::string, Tensor>&,
-                        Rng& rng) override {
-    batches_->restore(position, rng);
-  }
-
  private:
   Seq2seqTrainOptions o_;
   Vocab vocab_;
   Seq2seqTokens tokens_;
   EncodedPairs data_;
   std::vector<int64_t> train_idx_, test_idx_;
-  std::unique_ptr<ShuffledBatches> batches_;
 };
 
 }  // namespace
