@@ -4,7 +4,7 @@
 #include <optional>
 
 #include "cli/command.h"
-#include "cli/precision_option.h"
+#include "cli/generation_options.h"
 #include "rnnkit/error.h"
 #include "rnnkit/evaluate.h"
 #include "rnnkit/gemm.h"
@@ -16,9 +16,9 @@ namespace rnnkit::cli {
 namespace {
 
 struct EvalArgs {
-  std::string model, text, poems, vocab;
+  ModelFlags model;
+  std::string text, poems;
   bool json = false;
-  int threads = 0;
   std::optional<int64_t> window;
 };
 
@@ -51,9 +51,7 @@ void run_eval(const EvalArgs& a) {
   if (a.window && a.text.empty()) throw Error("--window applies to --text only");
   if (a.window && *a.window < 1)
     throw Error("--window must be a positive number of tokens, got " + std::to_string(*a.window));
-  set_num_threads(a.threads);
-  LoadedLanguageModel loaded = load_language_model(a.model, a.vocab);
-  if (!loaded.vocab) throw Error(loaded.path + " holds no vocabulary; pass --vocab FILE");
+  LoadedLanguageModel loaded = load_model(a.model);
   Perplexity p;
   if (!a.text.empty()) {
     std::vector<int32_t> ids = encode_text_file(a.text, *loaded.vocab);
@@ -79,9 +77,7 @@ void run_eval(const EvalArgs& a) {
 
 void setup_eval(CLI::App& app) {
   auto a = std::make_shared<EvalArgs>();
-  app.add_option("-m,--model", a->model,
-                 "model file, or run directory (its best.safetensors, else last.safetensors)")
-      ->required();
+  add_model_flags(app, a->model);
   app.add_option("--text", a->text,
                  "text file: perplexity of the whole file read as one sequence from a zero state "
                  "(a bidirectional model's reverse direction starts at the end of the file)");
@@ -89,11 +85,8 @@ void setup_eval(CLI::App& app) {
                  "with --text: cut the file into windows of N predictions, each read on its own "
                  "from a zero state in every direction");
   app.add_option("--poems", a->poems, "poem file, one poem per line, each from a zero state");
-  app.add_option("--vocab", a->vocab, "vocabulary JSON file (when the model file has none)");
   app.add_flag("--json", a->json,
                "print one JSON object {perplexity, cross_entropy, bits_per_token, tokens}");
-  app.add_option("-t,--threads", a->threads, "threads (0 = all cores)");
-  add_precision_option(app);
   app.callback([a] { run_eval(*a); });
 }
 

@@ -2,7 +2,8 @@
 
 #include <cstdio>
 
-#include "cli/precision_option.h"
+#include "cli/option_flags.h"
+#include "cli/text_inputs.h"
 #include "rnnkit/error.h"
 #include "rnnkit/gemm.h"
 
@@ -40,12 +41,11 @@ void add_model_flags(CLI::App& app, ModelFlags& flags) {
                  "model file, or run directory (its best.safetensors, else last.safetensors)")
       ->required();
   app.add_option("--vocab", flags.vocab, "vocabulary JSON file (when the model file has none)");
-  app.add_option("-t,--threads", flags.threads, "threads (0 = all cores)");
-  add_precision_option(app);
+  add_option_table(app, flags.runtime, RuntimeOptions::table());
 }
 
 LoadedLanguageModel load_model(const ModelFlags& flags) {
-  set_num_threads(flags.threads);
+  apply_runtime(flags.runtime);
   LoadedLanguageModel loaded = load_language_model(flags.model, flags.vocab);
   if (!loaded.vocab) throw Error(loaded.path + " holds no vocabulary; pass --vocab FILE");
   return loaded;

@@ -5,6 +5,7 @@
 
 #include "rnnkit/language_model_file.h"
 #include "rnnkit/sampler.h"
+#include "rnnkit/train_options.h"
 
 namespace rnnkit::cli {
 
@@ -21,15 +22,16 @@ void add_sampling_flags(CLI::App& app, SamplingFlags& flags);
 // random one, printed to stderr so that the run can be replayed with --seed.
 SamplingOptions resolve_sampling(const SamplingFlags& flags);
 
-// The flags that name a model: --model, --vocab, --threads.
+// The flags that name a model and how it runs: --model, --vocab, --threads, --bf16.
 struct ModelFlags {
   std::string model, vocab;
-  int threads = 0;
+  RuntimeOptions runtime;
 };
 
 void add_model_flags(CLI::App& app, ModelFlags& flags);
 
-// Loads the model; Error when it has no vocabulary and --vocab gives none.
+// Applies --threads and --bf16 and loads the model; Error when it has no vocabulary and --vocab
+// gives none.
 LoadedLanguageModel load_model(const ModelFlags& flags);
 
 }  // namespace rnnkit::cli

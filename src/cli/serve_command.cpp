@@ -18,8 +18,8 @@ struct ServeArgs {
 void run_serve(ServeArgs& a) {
   // The server pins the thread count on each worker's own thread (OpenMP keeps one per thread);
   // loading needs no pinning.
-  a.options.threads = a.model.threads;
-  a.model.threads = 0;
+  a.options.threads = a.model.runtime.threads;
+  a.model.runtime.threads = 0;
   LoadedLanguageModel loaded = load_model(a.model);
   serve::serve(loaded, a.options, [&](int port) {
     std::printf("rnnkit serve: listening on http://%s:%d (%d workers, queue %d)\n",
@@ -33,7 +33,7 @@ void setup_serve(CLI::App& app) {
   auto a = std::make_shared<ServeArgs>();
   serve::ServeOptions& o = a->options;
   add_model_flags(app, a->model);
-  a->model.threads = o.threads;
+  a->model.runtime.threads = o.threads;
   app.get_option("--threads")
       ->description("compute threads of each generation (0 = all cores)")
       ->capture_default_str();

@@ -22,7 +22,7 @@ std::vector<std::pair<std::string, std::string>> texts_from(const std::vector<st
 
 void apply_runtime(const RuntimeOptions& runtime) {
   validate_options(runtime, RuntimeOptions::table());
-  if (runtime.threads > 0) set_num_threads(runtime.threads);
+  set_num_threads(runtime.threads);
   if (runtime.bf16) set_matmul_precision(Precision::BF16);
 }
 

@@ -2,6 +2,7 @@
 #include "rnnkit/train_options.h"
 
 #include "rnnkit/error.h"
+#include "rnnkit/threads.h"
 
 namespace rnnkit {
 namespace {
@@ -94,9 +95,10 @@ const OptionTable<RuntimeOptions>& RuntimeOptions::table() {
   using O = RuntimeOptions;
   static const OptionTable<O> t = {
       {"--threads", "threads", &O::threads, "threads (0 = rnnkit's adaptive choice)",
-       between(0, 1024), "", "-t"},
+       between(0, kMaxThreads), "", "-t"},
       {"--bf16", "bf16", &O::bf16,
-       "bfloat16 matrix products, float32 weights, sums and optimiser (AVX512_BF16)"},
+       "bfloat16 matrix products, float32 sums (AVX512_BF16); training keeps float32 weights and "
+       "optimiser state, generation reads bfloat16 weight copies (docs/BENCHMARKS.md)"},
   };
   return t;
 }

@@ -74,7 +74,7 @@ gen -p "the" -n 5 --threads 100000 >/dev/null 2>"$tmp/threads.err"
 check "--threads 100000 is an error naming the cap" "[ $? -eq 1 ] && grep -q '1024' '$tmp/threads.err'"
 printf 'the lazy dog\n' >"$tmp/probe.txt"
 "$rnnkit" eval --model "$model" --text "$tmp/probe.txt" --threads -1 >/dev/null 2>"$tmp/eval_threads.err"
-check "eval --threads -1 is an error" "[ $? -eq 1 ] && grep -q 'got -1' '$tmp/eval_threads.err'"
+check "eval --threads -1 is an error" "[ $? -eq 1 ] && grep -q 'not -1' '$tmp/eval_threads.err'"
 RNNKIT_CPU=avx9000 gen -p "the" -n 5 >/dev/null 2>"$tmp/cpu.err"
 check "a bad RNNKIT_CPU is an error" "[ $? -eq 1 ] && grep -q 'RNNKIT_CPU=avx9000' '$tmp/cpu.err'"
 RNNKIT_CPU=baseline gen -p "the " -n 40 --temp 0 >"$tmp/greedy_baseline" 2>/dev/null
