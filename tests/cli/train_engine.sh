@@ -54,6 +54,17 @@ cmp -s <(tensor_bytes "$WORK/cls_full/last.safetensors") <(tensor_bytes "$WORK/c
   fail "classify: resumed weights differ from the uninterrupted run"
 diff <(losses "$WORK/cls_full") <(losses "$WORK/cls_part") >/dev/null ||
   fail "classify: resumed losses differ from the uninterrupted run"
+# A crash between the two renames of a checkpoint (last.safetensors renamed, state.bin not):
+# state.bin commits, so the resume continues from the previous checkpoint and ends exactly where
+# the uninterrupted run does, instead of training an epoch again on newer weights.
+"$RNNKIT" seq2seq train "${s2s[@]}" --epochs 1 --out "$WORK/s2s_crash" >/dev/null 2>&1 || fail "seq2seq epoch 1"
+cp "$WORK/s2s_crash/state.bin" "$WORK/state_after_epoch1.bin"
+"$RNNKIT" seq2seq train --resume "$WORK/s2s_crash" --epochs 2 >/dev/null 2>&1 || fail "seq2seq epoch 2"
+cp "$WORK/state_after_epoch1.bin" "$WORK/s2s_crash/state.bin"  # last.safetensors is epoch 2's
+"$RNNKIT" seq2seq train --resume "$WORK/s2s_crash" --epochs 3 >/dev/null 2>&1 || fail "seq2seq resume after the crash"
+cmp -s <(tensor_bytes "$WORK/s2s_full/last.safetensors") <(tensor_bytes "$WORK/s2s_crash/last.safetensors") ||
+  fail "seq2seq: a crash between the checkpoint's renames changed the result"
+
 expect_error "resume with the wrong family" "holds a classify run" \
   "$RNNKIT" seq2seq train --resume "$WORK/cls_part"
 
