@@ -1,5 +1,6 @@
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -47,6 +48,23 @@ struct ResumeOverrides {
 // the run's, so that `rnnkit seq2seq train --resume` refuses a language-model run by name.
 TrainSummary resume_training(const std::string& run_dir, const ResumeOverrides& overrides,
                              const std::string& family = "");
+
+// Receives each metrics record (the object written as one line of metrics.jsonl) of the runs
+// this thread trains, right after the line is written: the Python package's train(callback=).
+// An exception it throws stops the run like a failed write of the line.
+using MetricsObserver = std::function<void(const nlohmann::json& record)>;
+
+// Installs `observer` for the runs this thread trains while the scope lasts (scopes nest).
+class ScopedMetricsObserver {
+ public:
+  explicit ScopedMetricsObserver(MetricsObserver observer);
+  ~ScopedMetricsObserver();
+  ScopedMetricsObserver(const ScopedMetricsObserver&) = delete;
+  ScopedMetricsObserver& operator=(const ScopedMetricsObserver&) = delete;
+
+ private:
+  MetricsObserver previous_;
+};
 
 // Asks a running training loop to stop after the current step and save its checkpoint; safe to
 // call from a signal handler.

@@ -4,12 +4,27 @@
 
 #include <filesystem>
 #include <sstream>
+#include <utility>
 #include <vector>
 
 #include "rnnkit/error.h"
 #include "rnnkit/file_io.h"
+#include "rnnkit/trainer.h"
 
 namespace rnnkit {
+namespace {
+
+// Per thread: the engine writes its records on the thread that called it.
+thread_local MetricsObserver current_observer;
+
+}  // namespace
+
+ScopedMetricsObserver::ScopedMetricsObserver(MetricsObserver observer)
+    : previous_(std::exchange(current_observer, std::move(observer))) {}
+
+ScopedMetricsObserver::~ScopedMetricsObserver() {
+  current_observer = std::move(previous_);
+}
 
 Progress::Progress(const std::string& run_dir, int64_t keep_until_step)
     : path_(run_dir + "/metrics.jsonl"), terminal_(isatty(fileno(stderr))) {
@@ -34,6 +49,7 @@ void Progress::record(const nlohmann::json& event) {
   if (!metrics_)
     throw Error("cannot write " + path_ +
                 " (is the disk full?); the last checkpoint in the run directory is kept");
+  if (current_observer) current_observer(event);
 }
 
 void Progress::status(const std::string& text, bool log_line) {

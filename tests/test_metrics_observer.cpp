@@ -1,0 +1,72 @@
+// ScopedMetricsObserver: the records a run writes to metrics.jsonl reach the observer, one call
+// per line, in order, and only while the scope lasts.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "rnnkit/trainer.h"
+
+namespace rnnkit {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+TrainOptions tiny_run(const fs::path& out) {
+  TrainOptions o;
+  o.text_path = std::string(RNNKIT_FIXTURE_DIR) + "/train_step_text.txt";
+  o.out_dir = out.string();
+  o.embedding = 0;
+  o.hidden = 8;
+  o.layers = 1;
+  o.batch = 2;
+  o.bptt = 4;
+  o.steps = 3;
+  o.log_every = 1;
+  o.threads = 1;
+  return o;
+}
+
+std::vector<json> metrics_lines(const fs::path& run) {
+  std::ifstream in(run / "metrics.jsonl");
+  std::vector<json> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(json::parse(line));
+  return lines;
+}
+
+TEST(MetricsObserver, SeesEveryMetricsLineInOrderAndOnlyInsideItsScope) {
+  const fs::path dir = fs::temp_directory_path() / "rnnkit_metrics_observer";
+  fs::remove_all(dir);
+  std::vector<json> seen;
+  {
+    ScopedMetricsObserver observer([&](const json& record) { seen.push_back(record); });
+    train_language_model(tiny_run(dir / "observed"));
+  }
+  const std::vector<json> written = metrics_lines(dir / "observed");
+  EXPECT_GE(written.size(), 3u);  // a train record per step at log_every 1
+  EXPECT_EQ(seen, written);
+
+  const size_t before = seen.size();
+  train_language_model(tiny_run(dir / "unobserved"));
+  EXPECT_EQ(seen.size(), before);
+  fs::remove_all(dir);
+}
+
+TEST(MetricsObserver, AnExceptionFromTheObserverStopsTheRun) {
+  const fs::path dir = fs::temp_directory_path() / "rnnkit_metrics_observer_throws";
+  fs::remove_all(dir);
+  int calls = 0;
+  ScopedMetricsObserver observer([&](const json&) {
+    ++calls;
+    throw std::runtime_error("stop here");
+  });
+  EXPECT_THROW(train_language_model(tiny_run(dir)), std::runtime_error);
+  EXPECT_EQ(calls, 1);
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace rnnkit
