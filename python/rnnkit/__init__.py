@@ -4,7 +4,10 @@ The work runs in rnnkit's C++ library (the extension module ``rnnkit._rnnkit``),
 released, so Python threads run models at once (one call at a time per object).
 
 - ``rnnkit.nn.RNN / LSTM / GRU``: torch.nn's layers, on float32 NumPy arrays.
-- ``rnnkit.LanguageModel``: a model file written by ``rnnkit train``; generate, perplexity, save.
+- ``rnnkit.LanguageModel``: a model file written by ``rnnkit train`` or a torch module
+  (``from_torch``); generate, stream, perplexity, save, to_torch_state_dict.
+- ``rnnkit.poem(model, start=... | acrostic=...)``: Tang poems.
+- ``rnnkit.train(family, **options)`` / ``rnnkit.train_options(family)``: the training engine.
 - ``rnnkit.set_num_threads(n)`` / ``rnnkit.num_threads()``.
 - ``rnnkit.Error`` (a ValueError) for every bad input, ``rnnkit.UnknownTokenError`` (also a
   KeyError) for text the vocabulary cannot encode.
@@ -12,9 +15,11 @@ released, so Python threads run models at once (one call at a time per object).
 
 from ._rnnkit import Error, UnknownTokenError, num_threads, set_num_threads
 from . import nn
-from .language_model import LanguageModel
+from .language_model import LanguageModel, poem
+from .training import TrainResult, train, train_options
 
 # Shown as rnnkit.Error in tracebacks, where users catch them.
 Error.__module__ = UnknownTokenError.__module__ = __name__
 
-__all__ = ["Error", "UnknownTokenError", "LanguageModel", "nn", "num_threads", "set_num_threads"]
+__all__ = ["Error", "UnknownTokenError", "LanguageModel", "TrainResult", "nn", "num_threads",
+           "poem", "set_num_threads", "train", "train_options"]

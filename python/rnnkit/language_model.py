@@ -2,9 +2,13 @@
 
 import json
 import os
+import queue
+import threading
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Optional, Union
 
-from ._rnnkit import LanguageModelHandle
+from ._arrays import as_float32
+from ._rnnkit import Error, LanguageModelHandle
 
 Path = Union[str, os.PathLike]
 
@@ -25,6 +29,41 @@ class LanguageModel:
         last.safetensors). `vocab`: a vocabulary JSON file for a model file that holds none."""
         return cls(LanguageModelHandle.load(str(path), "" if vocab is None else str(vocab)))
 
+    @classmethod
+    def from_torch(cls, module_or_state_dict: Any, vocab: Union[Sequence[str], Mapping[str, Any]],
+                   config: Optional[Mapping[str, Any]] = None) -> "LanguageModel":
+        """A model from a torch module of DESIGN.md's LM shape (``embedding`` / ``rnn`` / ``fc``)
+        or its state_dict. `vocab`: the tokens in id order (a char-level vocabulary), or a dict
+        in the rnnkit.vocab metadata format (level, tokens, specials, normalization). `config`:
+        as ``LanguageModel.config``; None infers it from the tensor shapes (a plain RNN is taken
+        as tanh, weights as untied)."""
+        state = module_or_state_dict
+        if hasattr(state, "state_dict"):
+            state = state.state_dict()
+        if not isinstance(state, Mapping):
+            raise Error("from_torch takes a torch module or its state_dict, got "
+                        f"{type(module_or_state_dict).__name__}")
+        tensors = {name: as_float32(value, name) for name, value in state.items()}
+        if isinstance(vocab, Mapping):
+            vocab_json = json.dumps(dict(vocab))
+        elif isinstance(vocab, Sequence) and not isinstance(vocab, str):
+            vocab_json = json.dumps({"level": "char", "tokens": list(vocab)})
+        else:
+            raise Error("vocab is a list of tokens or an rnnkit.vocab dict, got "
+                        f"{type(vocab).__name__}")
+        config_json = "" if config is None else json.dumps(dict(config))
+        return cls(LanguageModelHandle.from_tensors(tensors, config_json, vocab_json))
+
+    def to_torch_state_dict(self) -> dict[str, Any]:
+        """The parameters under the torch LM module's state_dict names, as torch tensors (NumPy
+        float32 arrays where torch is not installed): ``lm.load_state_dict(..., strict=True)``."""
+        arrays = dict(self._handle.state_dict())
+        try:
+            import torch
+        except ImportError:
+            return arrays
+        return {name: torch.from_numpy(array) for name, array in arrays.items()}
+
     def generate(self, prompt: str, n: int = 200, temperature: float = 0.8, top_k: int = 0,
                  top_p: float = 1.0, seed: Optional[int] = None, beam: int = 0) -> str:
         """The continuation of `prompt` (without the prompt): up to n tokens, fewer when the
@@ -32,6 +71,37 @@ class LanguageModel:
         top_p < 1 restrict the draw; the same seed gives the same text (None: a random one).
         beam = W >= 1 returns the most likely continuation by beam search of width W instead."""
         return self._handle.generate(prompt, n, temperature, top_k, top_p, seed, beam)
+
+    def stream(self, prompt: str, n: int = 200, temperature: float = 0.8, top_k: int = 0,
+               top_p: float = 1.0, seed: Optional[int] = None) -> Iterator[str]:
+        """As ``generate``, yielding the text piece by piece (a token at a time) as it is drawn.
+        Leaving the loop early stops the generation."""
+        pieces: "queue.Queue[Any]" = queue.Queue()
+        stop = threading.Event()
+        done = object()
+
+        def on_piece(piece: str) -> bool:
+            pieces.put(piece)
+            return not stop.is_set()
+
+        def work() -> None:
+            try:
+                self._handle.generate(prompt, n, temperature, top_k, top_p, seed, 0, on_piece)
+            except BaseException as e:  # handed to the consumer, raised there
+                pieces.put(_Failure(e))
+            finally:
+                pieces.put(done)
+
+        worker = threading.Thread(target=work, name="rnnkit.stream", daemon=True)
+        worker.start()
+        try:
+            while (item := pieces.get()) is not done:
+                if isinstance(item, _Failure):
+                    raise item.error
+                yield item
+        finally:
+            stop.set()
+            worker.join()
 
     def perplexity(self, text: str) -> float:
         """Perplexity of `text` read as one sequence from a zero state: ``rnnkit eval --text``."""
@@ -51,5 +121,31 @@ class LanguageModel:
         """The model's configuration (cell, sizes, layers) as a dict, as rnnkit.config stores it."""
         return json.loads(self._handle.config_json)
 
+    @property
+    def vocab_metadata(self) -> dict[str, Any]:
+        """The vocabulary as the rnnkit.vocab metadata stores it (level, tokens, specials)."""
+        return json.loads(self._handle.vocab_json)
+
     def __repr__(self) -> str:
+        if not self._handle.path:
+            return f"<rnnkit.LanguageModel {self.config['cell']} from tensors>"
         return f"LanguageModel.load({self._handle.path!r})"
+
+
+class _Failure:
+    """An exception of stream's worker thread, passed through its queue."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+def poem(model: LanguageModel, start: str = "", acrostic: str = "", form: int = 0,
+         lines: int = 0, rhyme: bool = False, tones: bool = False, style: str = "",
+         temperature: float = 0.8, seed: Optional[int] = None) -> str:
+    """A Tang poem by a char-level poem model, as ``rnnkit poem``: continuing `start` (a first
+    line, or several lines) or an acrostic whose lines begin with the characters of `acrostic`;
+    `form` 5 or 7 characters a line (0: the start's), `lines` (0: the acrostic's length, else
+    4); `rhyme` and `tones` impose rhyme and the tonal template of regulated verse; `style`
+    sets the mood unprinted. One couplet a line, each line ending in a newline."""
+    return model._handle.poem(start, acrostic, form, lines, rhyme, tones, style, temperature,
+                              seed)

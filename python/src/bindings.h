@@ -28,5 +28,6 @@ auto run_released(std::mutex& mutex, Work&& work) {
 void bind_errors(py::module_& m);
 void bind_recurrent_stack(py::module_& m);
 void bind_language_model(py::module_& m);
+void bind_training(py::module_& m);
 
 }  // namespace rnnkit::python

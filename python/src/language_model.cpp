@@ -6,6 +6,7 @@
 #include "rnnkit/error.h"
 #include "rnnkit/evaluate.h"
 #include "rnnkit/language_model_file.h"
+#include "rnnkit/poem_writer.h"
 #include "rnnkit/sampler.h"
 #include "rnnkit/text_generator.h"
 
@@ -28,15 +29,78 @@ class LanguageModelHandle {
     return handle;
   }
 
+  // A torch state_dict of the DESIGN.md LM module: `config_json` empty infers the configuration
+  // from the shapes (infer_lm_config), else it is checked against them before the model is
+  // allocated, as load_language_model does for a file.
+  static std::unique_ptr<LanguageModelHandle> from_tensors(
+      const std::map<std::string, FloatArray>& arrays, const std::string& config_json,
+      const std::string& vocab_json) {
+    std::map<std::string, Tensor> tensors;
+    for (const auto& [name, array] : arrays) tensors.emplace(name, to_tensor(array));
+    auto handle = std::make_unique<LanguageModelHandle>();
+    py::gil_scoped_release release;
+    LMConfig config;
+    if (config_json.empty()) {
+      config = infer_lm_config(tensors);
+    } else {
+      config = LMConfig::from_json(config_json);
+      check_config_against_tensors(config, tensors);
+    }
+    handle->loaded_.model = std::make_unique<LanguageModel>(config);
+    handle->loaded_.model->load_state_dict(tensors);
+    handle->loaded_.vocab = Vocab::from_json(vocab_json);
+    if (handle->loaded_.vocab->size() != config.vocab_size)
+      throw Error("the vocabulary has " + std::to_string(handle->loaded_.vocab->size()) +
+                  " tokens but the model's fc.weight has " + std::to_string(config.vocab_size) +
+                  " rows");
+    return handle;
+  }
+
+  // Each generated piece goes to `on_piece` (with the GIL) as it is drawn; a false return
+  // stops the generation.
   std::string generate(const std::string& prompt, int64_t n, float temperature, int top_k,
-                       float top_p, std::optional<uint64_t> seed, int beam) {
+                       float top_p, std::optional<uint64_t> seed, int beam,
+                       const std::optional<py::function>& on_piece) {
     GenerateRequest request;
     request.prompt = prompt;
     request.max_tokens = n;
     request.beam_width = beam;
     request.sampling = {temperature, top_k, top_p, seed ? *seed : random_seed()};
-    return run_released(
-        mutex_, [&] { return generate_text(*loaded_.model, *loaded_.vocab, request).text; });
+    PieceCallback forward;
+    if (on_piece)
+      forward = [&](std::string_view piece) {
+        py::gil_scoped_acquire acquire;
+        return (*on_piece)(py::str(piece.data(), piece.size())).cast<bool>();
+      };
+    return run_released(mutex_, [&] {
+      return generate_text(*loaded_.model, *loaded_.vocab, request, forward).text;
+    });
+  }
+
+  std::string poem(const std::string& start, const std::string& acrostic, int form, int lines,
+                   bool rhyme, bool tones, const std::string& style, float temperature,
+                   std::optional<uint64_t> seed) {
+    PoemRequest request;
+    request.start = start;
+    request.acrostic = acrostic;
+    request.form = form;
+    request.lines = lines;
+    request.rhyme = rhyme;
+    request.tones = tones;
+    request.style = style;
+    request.sampling.temperature = temperature;
+    request.sampling.seed = seed ? *seed : random_seed();
+    return run_released(mutex_,
+                        [&] { return write_poem(*loaded_.model, *loaded_.vocab, request).text(); });
+  }
+
+  // (name, array) pairs under torch's state_dict names of the DESIGN.md LM module.
+  std::vector<std::pair<std::string, FloatArray>> state_dict() {
+    std::lock_guard lock(mutex_);
+    std::vector<std::pair<std::string, FloatArray>> entries;
+    for (const auto& [name, tensor] : loaded_.model->state_dict())
+      entries.emplace_back(name, to_array(*tensor));
+    return entries;
   }
 
   // As `rnnkit eval --text`: the text read as one sequence from a zero state.
@@ -55,6 +119,7 @@ class LanguageModelHandle {
   }
 
   std::vector<std::string> vocab() const { return loaded_.vocab->tokens(); }
+  std::string vocab_json() const { return loaded_.vocab->to_json(); }
   std::string path() const { return loaded_.path; }
   std::string config_json() const { return loaded_.model->config().to_json(); }
 
@@ -70,12 +135,19 @@ void bind_language_model(py::module_& m) {
                                   "A language model file and its vocabulary (the engine of "
                                   "rnnkit.LanguageModel).")
       .def_static("load", &LanguageModelHandle::load, py::arg("path"), py::arg("vocab_path"))
+      .def_static("from_tensors", &LanguageModelHandle::from_tensors, py::arg("tensors"),
+                  py::arg("config_json"), py::arg("vocab_json"))
       .def("generate", &LanguageModelHandle::generate, py::arg("prompt"), py::arg("n"),
            py::arg("temperature"), py::arg("top_k"), py::arg("top_p"), py::arg("seed"),
-           py::arg("beam"))
+           py::arg("beam"), py::arg("on_piece") = py::none())
+      .def("poem", &LanguageModelHandle::poem, py::arg("start"), py::arg("acrostic"),
+           py::arg("form"), py::arg("lines"), py::arg("rhyme"), py::arg("tones"), py::arg("style"),
+           py::arg("temperature"), py::arg("seed"))
+      .def("state_dict", &LanguageModelHandle::state_dict)
       .def("perplexity", &LanguageModelHandle::perplexity, py::arg("text"))
       .def("save", &LanguageModelHandle::save, py::arg("path"))
       .def_property_readonly("vocab", &LanguageModelHandle::vocab)
+      .def_property_readonly("vocab_json", &LanguageModelHandle::vocab_json)
       .def_property_readonly("path", &LanguageModelHandle::path)
       .def_property_readonly("config_json", &LanguageModelHandle::config_json);
 }

@@ -7,6 +7,7 @@ PYBIND11_MODULE(_rnnkit, m) {
   bind_errors(m);
   bind_recurrent_stack(m);
   bind_language_model(m);
+  bind_training(m);
   m.def("set_num_threads", &rnnkit::set_num_threads, py::arg("n"),
         "Pins the number of compute threads to n (bitwise repeatable results); 0 returns to the "
         "default, the cores other processes leave free. rnnkit.Error outside 0..1024.");

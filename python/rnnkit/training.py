@@ -1,0 +1,80 @@
+"""rnnkit.train: the training engine of ``rnnkit train`` (and seq2seq / classify / forecast)."""
+
+import json
+import os
+import pathlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Optional, Union
+
+from . import _rnnkit
+from ._rnnkit import Error
+
+Path = Union[str, os.PathLike]
+FAMILIES = ("lm", "seq2seq", "classify", "forecast")
+# What a resumed run may change; everything else is the run's own (stored in state.bin).
+RESUME_KEYS = ("epochs", "steps", "time_limit", "threads")
+
+
+def train_options(family: str = "lm") -> list[dict[str, Any]]:
+    """The options ``rnnkit.train(family, ...)`` takes, as dicts with the keys flag (on the
+    command line), key (the keyword argument), default, help, group and choices."""
+    return json.loads(_rnnkit.options_json(family))
+
+
+@dataclass
+class TrainResult:
+    """What a training run left in its run directory."""
+
+    run_dir: pathlib.Path
+    steps: int  # optimiser steps in all (a resumed run counts those before it)
+    epochs: int  # completed epochs
+    interrupted: bool  # stopped by a signal; resume=run_dir continues it
+    metrics: list[dict[str, Any]]  # metrics.jsonl, one dict a line
+
+    @property
+    def last(self) -> pathlib.Path:
+        return self.run_dir / "last.safetensors"
+
+    @property
+    def best(self) -> Optional[pathlib.Path]:
+        """best.safetensors, None when no validation ran."""
+        path = self.run_dir / "best.safetensors"
+        return path if path.exists() else None
+
+    @property
+    def state(self) -> pathlib.Path:
+        return self.run_dir / "state.bin"
+
+
+def train(family: str = "lm", *, resume: Optional[Path] = None,
+          callback: Optional[Callable[[dict[str, Any]], Any]] = None,
+          progress: Optional[bool] = None, **options: Any) -> TrainResult:
+    """Trains a model of `family` ("lm", "seq2seq", "classify" or "forecast") as the command
+    line does; the keyword arguments are the option table's keys (``train_options(family)``),
+    e.g. ``rnnkit.train("lm", text_path="a.txt", out_dir="run", steps=100)``. `resume`: a run
+    directory to continue exactly where it stopped; only epochs, steps, time_limit and threads
+    may then be given. `callback(record)` is called with every record written to
+    metrics.jsonl, as it is written. The engine prints its live status line on stderr when
+    stderr is a terminal; `progress` is accepted for that and changes nothing else. Ctrl-C (or an
+    exception of the callback) stops the run; its last checkpoint remains for `resume`."""
+    del progress  # the engine's own status line is the progress display
+    if family not in FAMILIES:
+        raise Error(f"unknown model family {family!r} (one of {', '.join(FAMILIES)})")
+    options = {key: os.fspath(value) if isinstance(value, os.PathLike) else value
+               for key, value in options.items()}
+    allowed = RESUME_KEYS if resume is not None else [o["key"] for o in train_options(family)]
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        what = "a resumed run takes only " + ", ".join(RESUME_KEYS) if resume is not None \
+            else f"see rnnkit.train_options({family!r})"
+        raise Error(f"unknown option{'s' if len(unknown) > 1 else ''} for {family}: "
+                    f"{', '.join(unknown)} ({what})")
+    on_record = None if callback is None else (lambda line: callback(json.loads(line)))
+    summary = json.loads(_rnnkit.train(family, json.dumps(options),
+                                       "" if resume is None else os.fspath(resume), on_record))
+    run_dir = pathlib.Path(summary["run_dir"])
+    metrics_path = run_dir / "metrics.jsonl"
+    metrics = [json.loads(line) for line in metrics_path.read_text().splitlines() if line]
+    return TrainResult(run_dir=run_dir, steps=summary["steps"], epochs=summary["epochs"],
+                       interrupted=summary["stop_signal"] != 0, metrics=metrics)

@@ -1,0 +1,104 @@
+#include <functional>
+#include <map>
+#include <optional>
+
+#include <nlohmann/json.hpp>
+
+#include "bindings.h"
+#include "rnnkit/classifier_training.h"
+#include "rnnkit/error.h"
+#include "rnnkit/forecast_training.h"
+#include "rnnkit/seq2seq_training.h"
+#include "rnnkit/trainer.h"
+
+namespace rnnkit::python {
+namespace {
+
+using json = nlohmann::json;
+
+// A model family the library trains: a fresh run from options given as JSON (the option table's
+// keys, so Python has no second list of options), and its table for train_options().
+struct Family {
+  std::function<TrainSummary(const json& options)> train;
+  std::function<json()> describe;
+};
+
+template <class Options>
+Family family(TrainSummary (*train)(const Options&)) {
+  return {[train](const json& given) {
+            Options o;
+            options_from_json(o, Options::table(), given, "rnnkit.train");
+            return train(o);
+          },
+          [] {
+            const json defaults = options_to_json(Options{}, Options::table());
+            json specs = json::array();
+            for (const OptionSpec<Options>& s : Options::table())
+              specs.push_back({{"flag", s.flag},
+                               {"key", s.key},
+                               {"default", defaults.at(s.key)},
+                               {"help", s.help},
+                               {"group", s.group},
+                               {"choices", s.check.choices}});
+            return specs;
+          }};
+}
+
+const Family& find_family(const std::string& name) {
+  static const std::map<std::string, Family> families = {
+      {"lm", family(&train_language_model)},
+      {"seq2seq", family(&train_seq2seq)},
+      {"classify", family(&train_classifier)},
+      {"forecast", family(&train_forecaster)},
+  };
+  auto it = families.find(name);
+  if (it == families.end())
+    throw Error("unknown model family \"" + name + "\" (lm, seq2seq, classify or forecast)");
+  return it->second;
+}
+
+// The option table of `family` as a JSON array of {flag, key, default, help, group, choices}.
+std::string options_json(const std::string& family) {
+  return find_family(family).describe().dump();
+}
+
+// Trains without the GIL. Each metrics record is passed to `on_record` (as its JSON text) with
+// the GIL held, which is also when Ctrl-C is noticed: a KeyboardInterrupt (or an exception of
+// on_record) stops the run, its last checkpoint intact for resume. `resume_dir` continues that
+// run, `options_json` then holding only the budget and threads it may change.
+std::string train(const std::string& family, const std::string& options_json,
+                  const std::string& resume_dir, const std::optional<py::function>& on_record) {
+  const json options = json::parse(options_json);
+  ScopedMetricsObserver observer([&](const json& record) {
+    py::gil_scoped_acquire acquire;
+    if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+    if (on_record) (*on_record)(record.dump());
+  });
+  py::gil_scoped_release release;
+  TrainSummary summary;
+  if (resume_dir.empty()) {
+    summary = find_family(family).train(options);
+  } else {
+    ResumeOverrides overrides;
+    overrides.epochs = options.value("epochs", int64_t{0});
+    overrides.steps = options.value("steps", int64_t{0});
+    overrides.time_limit = options.value("time_limit", 0.0);
+    overrides.threads = options.value("threads", 0);
+    summary = resume_training(resume_dir, overrides, family);
+  }
+  return json{{"run_dir", summary.run_dir},
+              {"steps", summary.steps},
+              {"epochs", summary.epochs},
+              {"stop_signal", summary.stop_signal}}
+      .dump();
+}
+
+}  // namespace
+
+void bind_training(py::module_& m) {
+  m.def("options_json", &options_json, py::arg("family"));
+  m.def("train", &train, py::arg("family"), py::arg("options_json"), py::arg("resume_dir"),
+        py::arg("on_record"));
+}
+
+}  // namespace rnnkit::python
