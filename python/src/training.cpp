@@ -2,6 +2,7 @@
 #include <map>
 #include <optional>
 
+#include <pybind11/stl.h>
 #include <nlohmann/json.hpp>
 
 #include "bindings.h"

@@ -1,0 +1,140 @@
+"""rnnkit.train for every family, its callback, resume and option errors; train_options."""
+
+import pathlib
+
+import numpy as np
+import pytest
+
+import rnnkit
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+FIXTURES = REPO / "tests" / "fixtures"
+TEXT = FIXTURES / "train_step_text.txt"
+TINY = {"layers": 1, "hidden": 8, "threads": 1}
+
+
+def lm_run(out_dir, **options):
+    return rnnkit.train("lm", text_path=TEXT, out_dir=out_dir, embedding=0, batch=2, bptt=4,
+                        **{**TINY, **options})
+
+
+def test_lm_run_returns_its_files_and_metrics(tmp_path):
+    result = lm_run(tmp_path / "run", steps=4, log_every=1, valid_fraction=0.2, valid_every=2)
+    assert result.run_dir == tmp_path / "run" and result.steps == 4 and not result.interrupted
+    assert result.last.exists() and result.state.exists() and result.best.exists()
+    trains = [r for r in result.metrics if r["type"] == "train"]
+    assert [r["step"] for r in trains] == [1, 2, 3, 4]
+    assert any(r["type"] == "valid" for r in result.metrics)
+    assert rnnkit.LanguageModel.load(result.run_dir).config["hidden_size"] == 8
+
+
+def test_callback_sees_each_record_as_it_is_written(tmp_path):
+    seen = []
+
+    def callback(record):
+        lines = (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
+        seen.append((record, len(lines)))
+
+    result = lm_run(tmp_path / "run", steps=3, log_every=1, callback=callback)
+    assert [record for record, _ in seen] == result.metrics
+    assert [written for _, written in seen] == list(range(1, len(seen) + 1))
+
+
+def test_an_exception_of_the_callback_stops_the_run(tmp_path):
+    calls = []
+
+    def callback(record):
+        calls.append(record)
+        raise KeyError("enough")
+
+    with pytest.raises(KeyError, match="enough"):
+        lm_run(tmp_path / "run", steps=50, log_every=1, callback=callback)
+    assert len(calls) == 1
+
+
+def test_resume_continues_to_the_uninterrupted_result(tmp_path):
+    whole = lm_run(tmp_path / "whole", steps=6, log_every=1, checkpoint_every=3)
+    lm_run(tmp_path / "split", steps=3, log_every=1, checkpoint_every=3)
+    resumed = rnnkit.train("lm", resume=tmp_path / "split", steps=6)
+    assert resumed.steps == 6
+    resumed_weights = rnnkit.LanguageModel.load(resumed.last).to_torch_state_dict()
+    whole_weights = rnnkit.LanguageModel.load(whole.last).to_torch_state_dict()
+    assert all(np.array_equal(resumed_weights[name], whole_weights[name]) for name in whole_weights)
+    assert [r["train_loss"] for r in resumed.metrics if r["type"] == "train"] == \
+        [r["train_loss"] for r in whole.metrics if r["type"] == "train"]
+    with pytest.raises(rnnkit.Error, match="not a seq2seq run"):
+        rnnkit.train("seq2seq", resume=tmp_path / "split", steps=9)
+    with pytest.raises(rnnkit.Error, match="resumed run takes only"):
+        rnnkit.train("lm", resume=tmp_path / "split", lr=0.1)
+
+
+def test_unknown_and_mistyped_options_are_named(tmp_path):
+    with pytest.raises(rnnkit.Error, match="unknown options for lm: hiden, lrate"):
+        rnnkit.train("lm", text_path=TEXT, out_dir=tmp_path / "r", hiden=8, lrate=0.1)
+    with pytest.raises(rnnkit.Error, match='"steps" has a value of the wrong type'):
+        rnnkit.train("lm", text_path=TEXT, out_dir=tmp_path / "r", steps=2.5)
+    with pytest.raises(rnnkit.Error, match="--lr"):
+        rnnkit.train("lm", text_path=TEXT, out_dir=tmp_path / "r", lr=-1.0)
+    with pytest.raises(rnnkit.Error, match="unknown model family 'gan'"):
+        rnnkit.train("gan")
+
+
+def test_train_options_lists_each_family_table():
+    for family in ("lm", "seq2seq", "classify", "forecast"):
+        options = {o["key"]: o for o in rnnkit.train_options(family)}
+        assert {"lr", "steps", "out_dir", "hidden"} <= set(options)
+        assert set(options["lr"]) == {"flag", "key", "default", "help", "group", "choices"}
+    lm = {o["key"]: o for o in rnnkit.train_options("lm")}
+    assert lm["bptt"]["flag"] == "--bptt" and lm["cell"]["default"] == "lstm"
+    assert "gru" in lm["cell"]["choices"]
+    assert "text_path" not in {o["key"] for o in rnnkit.train_options("classify")}
+    with pytest.raises(rnnkit.Error, match="unknown model family"):
+        rnnkit.train_options("gan")
+
+
+def addition_head(tmp_path, lines=64):
+    found = [p for p in (REPO / "shared", REPO.parent / "shared") if (p / "data").is_dir()]
+    if not found:
+        pytest.skip("no shared/data/addition.txt")
+    source = found[0] / "data" / "addition.txt"
+    path = tmp_path / "addition.txt"
+    with open(source, encoding="utf-8") as f:
+        path.write_text("".join(next(f) for _ in range(lines)), encoding="utf-8")
+    return path
+
+
+def recall_data(path, count=64, length=6):
+    """The recall task: does the first letter recur as the last one? (classify generate's)."""
+    import random
+    rng = random.Random(5)
+    rows = []
+    for i in range(count):
+        letters = [rng.choice("ABCDEFGH") for _ in range(length)]
+        if i % 2:
+            letters[-1] = letters[0]
+        rows.append(("yes" if letters[-1] == letters[0] else "no") + "\t" + "".join(letters))
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_seq2seq_trains_and_predicts(tmp_path):
+    data = addition_head(tmp_path)
+    result = rnnkit.train("seq2seq", data=data, out_dir=tmp_path / "s2s", steps=2, batch=8,
+                          embedding=8, **TINY)
+    assert result.steps == 2 and result.last.exists()
+    assert [r["step"] for r in result.metrics if r["type"] == "train"][-1] == 2
+
+
+def test_classify_trains(tmp_path):
+    data = recall_data(tmp_path / "recall.tsv")
+    seen = []
+    result = rnnkit.train("classify", data=data, out_dir=tmp_path / "cls", steps=3, batch=8,
+                          embedding=4, log_every=1, callback=seen.append, **TINY)
+    assert result.steps == 3 and seen == result.metrics
+
+
+def test_forecast_trains(tmp_path):
+    result = rnnkit.train("forecast", data=FIXTURES / "forecast" / "synthetic.csv",
+                          target="sales", context=6, horizon=2, out_dir=tmp_path / "fc",
+                          steps=2, batch=4, **TINY)
+    assert result.steps == 2 and result.last.exists()
