@@ -6,6 +6,7 @@ released, so Python threads run models at once (one call at a time per object).
 - ``rnnkit.nn.RNN / LSTM / GRU``: torch.nn's layers, on float32 NumPy arrays.
 - ``rnnkit.LanguageModel``: a model file written by ``rnnkit train`` or a torch module
   (``from_torch``); generate, stream, perplexity, save, to_torch_state_dict.
+- ``rnnkit.Seq2seq.load(path).predict(questions)``, ``rnnkit.Classifier.load(path).predict(texts)``.
 - ``rnnkit.poem(model, start=... | acrostic=...)``: Tang poems.
 - ``rnnkit.train(family, **options)`` / ``rnnkit.train_options(family)``: the training engine.
 - ``rnnkit.set_num_threads(n)`` / ``rnnkit.num_threads()``.
@@ -16,10 +17,12 @@ released, so Python threads run models at once (one call at a time per object).
 from ._rnnkit import Error, UnknownTokenError, num_threads, set_num_threads
 from . import nn
 from .language_model import LanguageModel, poem
+from .models import Classifier, Prediction, Seq2seq
 from .training import TrainResult, train, train_options
 
 # Shown as rnnkit.Error in tracebacks, where users catch them.
 Error.__module__ = UnknownTokenError.__module__ = __name__
 
-__all__ = ["Error", "UnknownTokenError", "LanguageModel", "TrainResult", "nn", "num_threads",
-           "poem", "set_num_threads", "train", "train_options"]
+__all__ = ["Classifier", "Error", "LanguageModel", "Prediction", "Seq2seq", "TrainResult",
+           "UnknownTokenError", "nn", "num_threads", "poem", "set_num_threads", "train",
+           "train_options"]

@@ -29,5 +29,7 @@ void bind_errors(py::module_& m);
 void bind_recurrent_stack(py::module_& m);
 void bind_language_model(py::module_& m);
 void bind_training(py::module_& m);
+void bind_seq2seq(py::module_& m);
+void bind_classifier(py::module_& m);
 
 }  // namespace rnnkit::python

@@ -8,6 +8,8 @@ PYBIND11_MODULE(_rnnkit, m) {
   bind_recurrent_stack(m);
   bind_language_model(m);
   bind_training(m);
+  bind_seq2seq(m);
+  bind_classifier(m);
   m.def("set_num_threads", &rnnkit::set_num_threads, py::arg("n"),
         "Pins the number of compute threads to n (bitwise repeatable results); 0 returns to the "
         "default, the cores other processes leave free. rnnkit.Error outside 0..1024.");

@@ -1,0 +1,56 @@
+"""rnnkit.poem and LanguageModel.stream on the shipped Tang-poetry model."""
+
+import subprocess
+import threading
+
+import pytest
+
+import rnnkit
+
+
+@pytest.fixture(scope="module")
+def model(shipped_model):
+    return rnnkit.LanguageModel.load(shipped_model)
+
+
+def test_acrostic_has_its_form_and_matches_the_command_line(model, shipped_model, rnnkit_cli):
+    text = rnnkit.poem(model, acrostic="春夏秋冬", seed=3)
+    lines = [line for couplet in text.splitlines() for line in couplet.replace("，", "，\n")
+             .splitlines()]
+    assert [line[0] for line in lines] == list("春夏秋冬")
+    assert all(len(line) == 6 for line in lines)  # five characters and their mark
+    assert [line[-1] for line in lines] == ["，", "。", "，", "。"]
+    cli = subprocess.run([rnnkit_cli, "poem", "--model", shipped_model, "--acrostic", "春夏秋冬",
+                          "--seed", "3", "--threads", "1"], capture_output=True, text=True,
+                         check=True).stdout
+    rnnkit.set_num_threads(1)
+    try:
+        assert rnnkit.poem(model, acrostic="春夏秋冬", seed=3) == cli
+    finally:
+        rnnkit.set_num_threads(0)
+
+
+def test_continued_start_line_with_rhyme_and_tones(model):
+    text = rnnkit.poem(model, start="床前明月光", form=5, lines=4, rhyme=True, tones=True, seed=1)
+    assert text.startswith("床前明月光，") and text.count("\n") == 2
+    with pytest.raises(rnnkit.Error, match="acrostic"):
+        rnnkit.poem(model, start="床前明月光", acrostic="春夏")
+
+
+def test_stream_yields_the_text_of_generate_piece_by_piece(model):
+    pieces = list(model.stream("床前明月光，", n=20, seed=7))
+    assert len(pieces) > 1
+    assert "".join(pieces) == model.generate("床前明月光，", n=20, seed=7)
+
+
+def test_leaving_a_stream_early_stops_it_and_frees_the_model(model):
+    stream = model.stream("床", n=-1, seed=1)
+    first = [next(stream) for _ in range(3)]
+    stream.close()
+    assert not [t for t in threading.enumerate() if t.name == "rnnkit.stream"]
+    assert model.generate("床", n=3, seed=1) == "".join(first)
+
+
+def test_stream_raises_the_generation_error(model):
+    with pytest.raises(rnnkit.UnknownTokenError):
+        list(model.stream("xyz☃", n=5, seed=1))
