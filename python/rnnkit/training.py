@@ -49,16 +49,15 @@ class TrainResult:
 
 def train(family: str = "lm", *, resume: Optional[Path] = None,
           callback: Optional[Callable[[dict[str, Any]], Any]] = None,
-          progress: Optional[bool] = None, **options: Any) -> TrainResult:
+          **options: Any) -> TrainResult:
     """Trains a model of `family` ("lm", "seq2seq", "classify" or "forecast") as the command
     line does; the keyword arguments are the option table's keys (``train_options(family)``),
     e.g. ``rnnkit.train("lm", text_path="a.txt", out_dir="run", steps=100)``. `resume`: a run
     directory to continue exactly where it stopped; only epochs, steps, time_limit and threads
     may then be given. `callback(record)` is called with every record written to
-    metrics.jsonl, as it is written. The engine prints its live status line on stderr when
-    stderr is a terminal; `progress` is accepted for that and changes nothing else. Ctrl-C (or an
-    exception of the callback) stops the run; its last checkpoint remains for `resume`."""
-    del progress  # the engine's own status line is the progress display
+    metrics.jsonl, as it is written. The engine prints its progress on stderr (a live line when
+    stderr is a terminal). Ctrl-C (or an exception of the callback) stops the run; its last
+    checkpoint remains for `resume`."""
     if family not in FAMILIES:
         raise Error(f"unknown model family {family!r} (one of {', '.join(FAMILIES)})")
     options = {key: os.fspath(value) if isinstance(value, os.PathLike) else value
@@ -70,8 +69,17 @@ def train(family: str = "lm", *, resume: Optional[Path] = None,
             else f"see rnnkit.train_options({family!r})"
         raise Error(f"unknown option{'s' if len(unknown) > 1 else ''} for {family}: "
                     f"{', '.join(unknown)} ({what})")
+    if resume is not None:
+        for key, value in options.items():
+            number = (int, float) if key == "time_limit" else int
+            if not isinstance(value, number) or isinstance(value, bool) or value < 0:
+                raise Error(f"{key} of a resumed run is a non-negative number, got {value!r}")
+    try:
+        options_json = json.dumps(options, allow_nan=False)
+    except (TypeError, ValueError) as e:
+        raise Error(f"rnnkit.train: an option value is not a JSON value: {e}") from None
     on_record = None if callback is None else (lambda line: callback(json.loads(line)))
-    summary = json.loads(_rnnkit.train(family, json.dumps(options),
+    summary = json.loads(_rnnkit.train(family, options_json,
                                        "" if resume is None else os.fspath(resume), on_record))
     run_dir = pathlib.Path(summary["run_dir"])
     metrics_path = run_dir / "metrics.jsonl"

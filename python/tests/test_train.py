@@ -66,6 +66,8 @@ def test_resume_continues_to_the_uninterrupted_result(tmp_path):
         rnnkit.train("seq2seq", resume=tmp_path / "split", steps=9)
     with pytest.raises(rnnkit.Error, match="resumed run takes only"):
         rnnkit.train("lm", resume=tmp_path / "split", lr=0.1)
+    with pytest.raises(rnnkit.Error, match="steps of a resumed run"):
+        rnnkit.train("lm", resume=tmp_path / "split", steps=7.5)
 
 
 def test_unknown_and_mistyped_options_are_named(tmp_path):
@@ -75,6 +77,10 @@ def test_unknown_and_mistyped_options_are_named(tmp_path):
         rnnkit.train("lm", text_path=TEXT, out_dir=tmp_path / "r", steps=2.5)
     with pytest.raises(rnnkit.Error, match="--lr"):
         rnnkit.train("lm", text_path=TEXT, out_dir=tmp_path / "r", lr=-1.0)
+    with pytest.raises(rnnkit.Error, match="not a JSON value"):
+        rnnkit.train("lm", text_path=TEXT, out_dir=tmp_path / "r", lr=float("nan"))
+    with pytest.raises(rnnkit.Error, match="not a JSON value"):
+        rnnkit.train("lm", text_path=TEXT, out_dir=tmp_path / "r", seed=object())
     with pytest.raises(rnnkit.Error, match="unknown model family 'gan'"):
         rnnkit.train("gan")
 
