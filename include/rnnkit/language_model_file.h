@@ -41,4 +41,10 @@ void check_config_against_tensors(const LMConfig& config,
 // The configuration a PyTorch state_dict of the DESIGN.md LM module implies.
 LMConfig infer_lm_config(const std::map<std::string, Tensor>& tensors);
 
+// A model holding `tensors` (a state_dict of the DESIGN.md LM module, loaded strictly): of the
+// `claimed` configuration, checked against the tensors before anything is allocated, or of the
+// one infer_lm_config finds when there is no claim.
+std::unique_ptr<LanguageModel> language_model_from_state_dict(
+    const std::map<std::string, Tensor>& tensors, const std::optional<LMConfig>& claimed);
+
 }  // namespace rnnkit

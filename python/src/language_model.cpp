@@ -29,9 +29,8 @@ class LanguageModelHandle {
     return handle;
   }
 
-  // A torch state_dict of the DESIGN.md LM module: `config_json` empty infers the configuration
-  // from the shapes (infer_lm_config), else it is checked against them before the model is
-  // allocated, as load_language_model does for a file.
+  // A torch state_dict of the DESIGN.md LM module; `config_json` empty infers the configuration
+  // from the shapes.
   static std::unique_ptr<LanguageModelHandle> from_tensors(
       const std::map<std::string, FloatArray>& arrays, const std::string& config_json,
       const std::string& vocab_json) {
@@ -39,20 +38,14 @@ class LanguageModelHandle {
     for (const auto& [name, array] : arrays) tensors.emplace(name, to_tensor(array));
     auto handle = std::make_unique<LanguageModelHandle>();
     py::gil_scoped_release release;
-    LMConfig config;
-    if (config_json.empty()) {
-      config = infer_lm_config(tensors);
-    } else {
-      config = LMConfig::from_json(config_json);
-      check_config_against_tensors(config, tensors);
-    }
-    handle->loaded_.model = std::make_unique<LanguageModel>(config);
-    handle->loaded_.model->load_state_dict(tensors);
+    handle->loaded_.model = language_model_from_state_dict(
+        tensors,
+        config_json.empty() ? std::nullopt : std::optional(LMConfig::from_json(config_json)));
     handle->loaded_.vocab = Vocab::from_json(vocab_json);
-    if (handle->loaded_.vocab->size() != config.vocab_size)
+    const int64_t vocab_size = handle->loaded_.model->config().vocab_size;
+    if (handle->loaded_.vocab->size() != vocab_size)
       throw Error("the vocabulary has " + std::to_string(handle->loaded_.vocab->size()) +
-                  " tokens but the model's fc.weight has " + std::to_string(config.vocab_size) +
-                  " rows");
+                  " tokens but the model's fc.weight has " + std::to_string(vocab_size) + " rows");
     return handle;
   }
 

@@ -82,21 +82,26 @@ void check_config_against_tensors(const LMConfig& config,
   same(config.bidirectional, found.bidirectional, "bidirectional");
 }
 
+std::unique_ptr<LanguageModel> language_model_from_state_dict(
+    const std::map<std::string, Tensor>& tensors, const std::optional<LMConfig>& claimed) {
+  if (claimed) check_config_against_tensors(*claimed, tensors);
+  auto model = std::make_unique<LanguageModel>(claimed ? *claimed : infer_lm_config(tensors));
+  model->load_state_dict(tensors);
+  return model;
+}
+
 LoadedLanguageModel load_language_model(const std::string& path, const std::string& vocab_path) {
   LoadedLanguageModel loaded;
   loaded.path = resolve_model_path(path);
   SafetensorsFile file = read_safetensors(loaded.path);
   auto config_it = file.metadata.find("rnnkit.config");
-  const LMConfig config = naming_file(loaded.path, [&] {
-    if (config_it == file.metadata.end()) return infer_lm_config(file.tensors);
-    LMConfig c = LMConfig::from_json(config_it->second);
-    check_config_against_tensors(c, file.tensors);
-    return c;
+  loaded.model = naming_file(loaded.path, [&] {
+    return language_model_from_state_dict(
+        file.tensors, config_it == file.metadata.end()
+                          ? std::nullopt
+                          : std::optional(LMConfig::from_json(config_it->second)));
   });
-  naming_file(loaded.path, [&] {
-    loaded.model = std::make_unique<LanguageModel>(config);
-    loaded.model->load_state_dict(file.tensors);
-  });
+  const LMConfig& config = loaded.model->config();
   if (!vocab_path.empty()) {
     loaded.vocab = Vocab::from_json(read_file(vocab_path));
   } else if (auto v = file.metadata.find("rnnkit.vocab"); v != file.metadata.end()) {

@@ -1,0 +1,63 @@
+// language_model_from_state_dict: a model from a PyTorch state_dict, its configuration inferred
+// from the shapes or claimed and checked against them.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+
+#include "rnnkit/error.h"
+#include "rnnkit/language_model_file.h"
+#include "rnnkit/rng.h"
+
+namespace rnnkit {
+namespace {
+
+LMConfig two_layer_gru() {
+  LMConfig c;
+  c.cell = CellKind::Gru;
+  c.vocab_size = 5;
+  c.embedding_dim = 3;
+  c.hidden_size = 4;
+  c.num_layers = 2;
+  c.bidirectional = true;
+  return c;
+}
+
+std::map<std::string, Tensor> random_state_dict(const LMConfig& config) {
+  LanguageModel model(config);
+  Rng rng(7);
+  model.reset_parameters(rng);
+  std::map<std::string, Tensor> tensors;
+  for (const auto& [name, tensor] : model.state_dict()) tensors.emplace(name, *tensor);
+  return tensors;
+}
+
+TEST(LanguageModelFromStateDict, InfersTheConfigurationAndHoldsTheTensors) {
+  const std::map<std::string, Tensor> tensors = random_state_dict(two_layer_gru());
+  auto model = language_model_from_state_dict(tensors, std::nullopt);
+  EXPECT_EQ(model->config().to_json(), two_layer_gru().to_json());
+  const auto held = model->state_dict();
+  ASSERT_EQ(held.size(), tensors.size());
+  for (const auto& [name, tensor] : held) {
+    const Tensor& given = tensors.at(name);
+    EXPECT_TRUE(std::ranges::equal(tensor->span(), given.span())) << name;
+  }
+}
+
+TEST(LanguageModelFromStateDict, AClaimedConfigurationIsCheckedAgainstTheTensors) {
+  const std::map<std::string, Tensor> tensors = random_state_dict(two_layer_gru());
+  LMConfig claimed = two_layer_gru();
+  claimed.dropout = 0.25f;  // not in the shapes: the claim decides
+  EXPECT_EQ(language_model_from_state_dict(tensors, claimed)->config().dropout, 0.25f);
+  claimed.hidden_size = 6;
+  try {
+    language_model_from_state_dict(tensors, claimed);
+    FAIL() << "a claim the tensors contradict was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("hidden_size 6 but the tensors hold 4"), std::string::npos)
+        << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace rnnkit
