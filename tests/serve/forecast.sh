@@ -65,22 +65,24 @@ expect_error() {  # expect_error NAME STATUS FIELD FRAGMENT BODY
   check "$1: $2 naming field $3" \
     "[ \$(status_of $1) = $2 ] && [ \"\$(json $1 'j[\"field\"]')\" = '$3' ] && grep -q '$4' '$tmp/$1'"
 }
+# with_promo HISTORY: a request body with the history and a valid promo calendar.
+with_promo() { printf '{"history": %s, "covariates": {"promo": [1, 0, 0, 1]}}' "$1"; }
+# with_cell SERIES INDEX JSON_VALUE: the fixture's history with one cell replaced.
+with_cell() {
+  python3 -c 'import json, sys; h = json.loads(sys.argv[1]); h[sys.argv[2]][int(sys.argv[3])] = json.loads(sys.argv[4]); print(json.dumps(h))' \
+    "$history_both" "$@"
+}
 expect_error no_history 400 history "is required" '{"covariates": {"promo": [1, 0, 0, 1]}}'
 expect_error short_history 400 history.sales "its context" \
-  '{"history": {"sales": [1, 2, 3], "promo": [0, 0, 0]}, "covariates": {"promo": [1, 0, 0, 1]}}'
-expect_error missing_series 400 history.promo "is missing" \
-  "{\"history\": {\"sales\": $history_sales}, \"covariates\": {\"promo\": [1, 0, 0, 1]}}"
-expect_error array_for_two 400 history "sales, promo" \
-  "{\"history\": $history_sales, \"covariates\": {\"promo\": [1, 0, 0, 1]}}"
+  "$(with_promo '{"sales": [1, 2, 3], "promo": [0, 0, 0]}')"
+expect_error missing_series 400 history.promo "is missing" "$(with_promo "{\"sales\": $history_sales}")"
+expect_error array_for_two 400 history "sales, promo" "$(with_promo "$history_sales")"
 expect_error no_covariates 400 covariates "is required" "{\"history\": $history_both}"
 expect_error short_covariates 400 covariates.promo "forecasts 4 steps" \
   "{\"history\": $history_both, \"covariates\": {\"promo\": [1, 0]}}"
-nan_history=$(python3 -c 'import json, sys; h = json.loads(sys.argv[1]); h["sales"][30] = "NaN"; print(json.dumps(h))' "$history_both")
 expect_error nan 400 history.sales 'element 30 is \\"NaN\\", not a number' \
-  "{\"history\": $nan_history, \"covariates\": {\"promo\": [1, 0, 0, 1]}}"
-null_history=$(python3 -c 'import json, sys; h = json.loads(sys.argv[1]); h["promo"][5] = None; print(json.dumps(h))' "$history_both")
-expect_error null 400 history.promo "element 5 is null" \
-  "{\"history\": $null_history, \"covariates\": {\"promo\": [1, 0, 0, 1]}}"
+  "$(with_promo "$(with_cell sales 30 '"NaN"')")"
+expect_error null 400 history.promo "element 5 is null" "$(with_promo "$(with_cell promo 5 null)")"
 expect_error huge 400 covariates.promo "beyond the range" \
   "{\"history\": $history_both, \"covariates\": {\"promo\": [1, 0, 1e300, 1]}}"
 expect_error unknown 400 horizon "unknown field" \
