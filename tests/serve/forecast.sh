@@ -3,7 +3,7 @@
 # synthetic fixture series: its forecast and quantiles equal `rnnkit forecast predict` on the same
 # history and future covariates; a history given as a plain array (one series, no covariates);
 # the 400s naming the field (too short a history, non-numbers, NaN, missing or unexpected
-# covariates); 404 without a forecaster.
+# covariates); 404 without a forecaster; a --forecast-model that is none refused at startup.
 # Called as: bash forecast.sh RNNKIT_BINARY SOURCE_DIR
 source "$(dirname "$0")/lib.sh"
 
@@ -114,5 +114,10 @@ request none POST /v1/forecast "{\"history\": $history_sales}"
 check "without --forecast-model: 404 saying how to serve one" \
   "[ \$(status_of none) = 404 ] && grep -q -- '--forecast-model' '$tmp/none'"
 stop_server "$server_pid"
+
+"$rnnkit" serve --model "$tmp/text_run" --forecast-model "$tmp/text_run" --port 0 >"$tmp/not_forecaster.log" 2>&1
+not_forecaster_status=$?
+check "a language model as --forecast-model: exit 1 naming the option" \
+  "[ $not_forecaster_status = 1 ] && grep -q '^error: --forecast-model: ' '$tmp/not_forecaster.log'"
 
 finish
