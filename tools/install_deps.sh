@@ -14,6 +14,10 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Optional, for tools/forecast_anchors.py only (ETS and SARIMA anchors of docs/RESULTS.md); no
+# build or test needs it, so its absence is a note, not a failure.
+dpkg-query -W -f='${Status}' python3-statsmodels 2>/dev/null | grep -q "install ok installed" ||
+  echo "optional: apt-get install -y --no-install-recommends python3-statsmodels (tools/forecast_anchors.py)" >&2
 [ ${#missing[@]} -eq 0 ] && exit 0
 line="apt-get update && apt-get install -y --no-install-recommends ${missing[*]}"
 if [ "$(id -u)" -ne 0 ]; then
@@ -25,3 +29,4 @@ echo "installing: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
+

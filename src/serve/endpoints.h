@@ -25,6 +25,8 @@ void handle_poem(ServeContext& context, const httplib::Request& request,
                  httplib::Response& response);
 void handle_perplexity(ServeContext& context, const httplib::Request& request,
                        httplib::Response& response);
+void handle_forecast(ServeContext& context, const httplib::Request& request,
+                     httplib::Response& response);
 
 // The body of GET /v1/model, computed once at startup.
 nlohmann::json describe_model(LanguageModel& model, const Vocab& vocab, const std::string& path,

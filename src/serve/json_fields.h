@@ -21,6 +21,8 @@ class JsonFields {
   std::optional<uint64_t> unsigned_integer(const std::string& name);
   std::optional<float> number(const std::string& name);
   std::optional<bool> boolean(const std::string& name);
+  // Any JSON value, for fields whose shape the caller checks itself (null: not given).
+  const nlohmann::json* value(const std::string& name) { return find(name); }
 
   void finish() const;
 

@@ -1,13 +1,26 @@
 #pragma once
 #include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
 
 #include <nlohmann/json.hpp>
 
+#include "rnnkit/forecast_training.h"
 #include "rnnkit/vocab.h"
 #include "serve/model_pool.h"
 #include "serve/serve_options.h"
 
 namespace rnnkit::serve {
+
+// The forecaster of POST /v1/forecast. Its buffers are its own, so one request at a time uses it
+// (a forecast of a small model takes a fraction of a millisecond); `inputs` holds that request's
+// history while it runs.
+struct ServedForecaster {
+  explicit ServedForecaster(const std::string& path) : inputs{load_forecaster(path), {}, {}} {}
+  ForecastInputs inputs;
+  std::mutex busy;
+};
 
 // What every request handler shares: the read-only vocabulary and options, the model copies,
 // and the flag that ends running generations when the server stops.
@@ -15,7 +28,8 @@ struct ServeContext {
   const Vocab& vocab;
   ModelPool& pool;
   const ServeOptions& options;
-  nlohmann::json model_info;  // the body of GET /v1/model
+  nlohmann::json model_info;                               // the body of GET /v1/model
+  std::unique_ptr<ServedForecaster> forecaster = nullptr;  // null without --forecast-model
   std::atomic<bool> stopping = false;
 
   // A model copy for this request, with the thread count pinned on this connection's thread

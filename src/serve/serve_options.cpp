@@ -37,6 +37,8 @@ const OptionTable<ServeOptions>& ServeOptions::table() {
       {"--request-timeout", "request_timeout", &O::request_timeout,
        "seconds a request's line, headers and body may take to arrive (beyond: 408)",
        between(1, 3600), "Limits"},
+      {"--forecast-model", "forecast_model", &O::forecast_model,
+       "forecaster (file or run directory) served by POST /v1/forecast"},
   };
   return t;
 }

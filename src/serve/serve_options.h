@@ -24,6 +24,7 @@ struct ServeOptions {
   int threads = 1;                 // compute threads of each generation (0 = all cores)
   int max_connections = 256;       // connections open at once, one thread each; beyond: 503
   int request_timeout = 10;        // seconds for a request's head and body to arrive; beyond: 408
+  std::string forecast_model;      // forecaster of POST /v1/forecast ("" = none: that answers 404)
   ServeLimits limits;
   // The options above but `threads` (the model flags' --threads) and `limits` (their own table).
   static const OptionTable<ServeOptions>& table();

@@ -83,6 +83,11 @@ void serve(LoadedLanguageModel& loaded, const ServeOptions& options,
   ModelPool pool(*loaded.model, options.workers, options.queue);
   ServeContext context{*loaded.vocab, pool, options,
                        describe_model(*loaded.model, *loaded.vocab, loaded.path, options)};
+  if (!options.forecast_model.empty()) try {
+      context.forecaster = std::make_unique<ServedForecaster>(options.forecast_model);
+    } catch (const Error& e) {
+      throw Error(std::string("--forecast-model: ") + e.what());
+    }
 
   BoundedServer server(connection_limits(options), options.max_connections);
   const int connection_threads = options.max_connections + kSpareConnectionThreads;
@@ -101,6 +106,7 @@ void serve(LoadedLanguageModel& loaded, const ServeOptions& options,
   server.Post("/v1/generate", guarded(context, handle_generate));
   server.Post("/v1/poem", guarded(context, handle_poem));
   server.Post("/v1/perplexity", guarded(context, handle_perplexity));
+  server.Post("/v1/forecast", guarded(context, handle_forecast));
 
   const StopSignals stop_signals([&] {
     context.stopping = true;

@@ -1,0 +1,256 @@
+#!/usr/bin/python3
+"""Classical anchors for `rnnkit forecast eval`: ETS and SARIMA (statsmodels), with naive,
+seasonal naive and drift as a check that the windows are rnnkit's, scored on exactly the
+rolling-origin test windows rnnkit uses (docs/FORECAST.md; issue 14).
+
+    forecast_anchors.py score --data FILE --target COL [--fill none|previous|linear]
+        [--valid-fraction 0.1] [--test-fraction 0.1] --context L --horizon H
+        [--origin-step k] [--season m] [--refit-every r] [--forecasters ets,sarima,...]
+    forecast_anchors.py aggregate --data daily.csv --time date --columns a,b --period week|month
+        --out FILE     (means per ISO week or calendar month, for the anchors that need it)
+
+score prints one JSON line per forecaster: MAE, RMSE, sMAPE (M4's 200|y-f|/(|y|+|f|), null for
+a series with a zero actual value), MASE (scaled by the in-sample seasonal naive MAE of the
+training part, as rnnkit's) and the coverage of the 80% prediction interval (ETS, SARIMA).
+
+Split and origins are rnnkit's: validation and test steps are llround(fraction * steps), the test
+part's origins start at its first step, every k steps, while origin + H fits. The classical
+models see the whole history before an origin (the RNN sees its last L steps; L only enters
+through rnnkit's check that the training part holds L + H steps). ETS (additive error, trend and
+season of period m) is refitted at every origin. SARIMA's orders are chosen once by AIC on the
+training part over a small grid (p, q, P, Q in 0..1, d in 0..1, D = 1); its parameters are
+re-estimated every r origins and, between, kept while the state is filtered on the new data.
+
+Needs Debian's python3-statsmodels (an optional tool: no C++ test uses it).
+"""
+import argparse
+import csv
+import datetime
+import itertools
+import json
+import math
+import sys
+import warnings
+
+import numpy as np
+
+try:
+    import pandas as pd
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+    from statsmodels.tsa.statespace.sarimax import SARIMAX
+except ImportError:
+    sys.exit("forecast_anchors: needs statsmodels: apt-get install python3-statsmodels")
+
+
+def fail(message):
+    sys.exit("forecast_anchors: " + message)
+
+
+def read_column(path, column, fill):
+    """The column's values in file order, missing cells (empty, NA) filled as rnnkit fills them."""
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    if not rows or column not in rows[0]:
+        fail(f'{path}: no column "{column}"')
+    values = []
+    for line, row in enumerate(rows, start=2):
+        cell = row[column].strip()
+        if cell in ("", "NA"):
+            values.append(None)
+            continue
+        try:
+            value = float(cell)
+        except ValueError:
+            fail(f'{path}, line {line}, column "{column}": "{cell}" is not a number')
+        if not math.isfinite(value):
+            fail(f'{path}, line {line}, column "{column}": "{cell}" is not a finite number')
+        values.append(value)
+    missing = [i for i, v in enumerate(values) if v is None]
+    if missing and fill == "none":
+        fail(f'{path}, line {missing[0] + 2}, column "{column}": missing value (use --fill)')
+    if missing and values[0] is None:
+        fail(f'{path}, line 2, column "{column}": missing value in the first row')
+    for i in missing:
+        if fill == "previous" or all(v is None for v in values[i:]):
+            values[i] = values[i - 1]
+        else:  # linear, between the nearest known values (filled ones before i are known now)
+            after = next(j for j in range(i + 1, len(values)) if values[j] is not None)
+            values[i] = values[i - 1] + (values[after] - values[i - 1]) / (after - i + 1)
+    return np.array(values, dtype=float)
+
+
+def llround(x):
+    return int(math.floor(x + 0.5))
+
+
+def split(steps, valid_fraction, test_fraction, context, horizon):
+    """(train_end, valid_end): the split of rnnkit's split_series, with its refusals."""
+    valid, test = llround(valid_fraction * steps), llround(test_fraction * steps)
+    train = steps - valid - test
+    if train < context + horizon:
+        fail(f"the training part has {train} steps, shorter than context + horizon")
+    for n, name in ((valid, "validation"), (test, "test")):
+        if 0 < n < horizon:
+            fail(f"the {name} part has {n} steps, fewer than the horizon {horizon}")
+    return train, train + valid
+
+
+def seasonal_naive_scale(in_sample, m):
+    if len(in_sample) <= m:
+        fail(f"MASE: the training part has {len(in_sample)} steps, it needs more than {m}")
+    return float(np.mean(np.abs(in_sample[m:] - in_sample[:-m])))
+
+
+def baseline(kind, m, horizon):
+    def forecast(history):
+        if kind == "naive":
+            return np.full(horizon, history[-1]), None
+        if kind == "seasonal_naive":
+            season = history[-m:]
+            return np.array([season[j % m] for j in range(horizon)]), None
+        slope = (history[-1] - history[0]) / (len(history) - 1)
+        return history[-1] + slope * np.arange(1, horizon + 1), None
+
+    return forecast
+
+
+def ets(m, horizon):
+    def forecast(history):
+        # A pandas series: statsmodels 0.13's intervals need an index on the prediction.
+        fit = ETSModel(pd.Series(history), error="add", trend="add", seasonal="add",
+                       seasonal_periods=m).fit(disp=False)
+        frame = fit.get_prediction(start=len(history), end=len(history) + horizon - 1)
+        frame = frame.summary_frame(alpha=0.2)
+        return frame["mean"].to_numpy(), (frame["pi_lower"].to_numpy(),
+                                          frame["pi_upper"].to_numpy())
+
+    return forecast
+
+
+def sarima(m, horizon, train, refit_every, log):
+    def fit(y, order, seasonal):
+        return SARIMAX(y, order=order, seasonal_order=seasonal + (m,)).fit(disp=False)
+
+    best = None
+    for p, d, q, P, Q in itertools.product((0, 1), (0, 1), (0, 1), (0, 1), (0, 1)):
+        try:
+            aic = fit(train, (p, d, q), (P, 1, Q)).aic
+        except (ValueError, np.linalg.LinAlgError):
+            continue
+        if math.isfinite(aic) and (best is None or aic < best[0]):
+            best = (aic, (p, d, q), (P, 1, Q))
+    if best is None:
+        fail("SARIMA: no order of the grid could be fitted on the training part")
+    _, order, seasonal = best
+    log["order"], log["seasonal_order"] = list(order), list(seasonal) + [m]
+    state = {"origins": 0, "fit": None}
+
+    def forecast(history):
+        if state["origins"] % refit_every == 0:
+            state["fit"] = fit(history, order, seasonal)
+            result = state["fit"]
+        else:  # the last estimate's parameters, filtered on the history up to this origin
+            result = state["fit"].apply(history)
+        state["origins"] += 1
+        prediction = result.get_forecast(horizon)
+        bounds = np.asarray(prediction.conf_int(alpha=0.2))
+        return np.asarray(prediction.predicted_mean), (bounds[:, 0], bounds[:, 1])
+
+    return forecast
+
+
+def score(args):
+    y = read_column(args.data, args.target, args.fill)
+    train_end, valid_end = split(len(y), args.valid_fraction, args.test_fraction, args.context,
+                                 args.horizon)
+    origins = list(range(valid_end, len(y) - args.horizon + 1, args.origin_step))
+    if valid_end < args.context:
+        fail("the first origin has fewer than context steps before it")
+    if not origins:
+        fail("the test part has no origin with a whole horizon after it")
+    scale = seasonal_naive_scale(y[:train_end], args.season)
+    for name in args.forecasters.split(","):
+        log = {}
+        if name in ("naive", "seasonal_naive", "drift"):
+            forecaster = baseline(name, args.season, args.horizon)
+        elif name == "ets":
+            forecaster = ets(args.season, args.horizon)
+        elif name == "sarima":
+            forecaster = sarima(args.season, args.horizon, y[:train_end], args.refit_every, log)
+        else:
+            fail(f'--forecasters: unknown forecaster "{name}"')
+        actual, point, lower, upper = [], [], [], []
+        for origin in origins:
+            f, interval = forecaster(y[:origin])
+            actual.extend(y[origin:origin + args.horizon])
+            point.extend(f)
+            if interval:
+                lower.extend(interval[0])
+                upper.extend(interval[1])
+        actual, point = np.array(actual), np.array(point)
+        error = actual - point
+        line = {"series": args.target, "forecaster": name, "origins": len(origins),
+                "first_origin": origins[0], "count": len(actual), "season": args.season,
+                "mae": float(np.mean(np.abs(error))),
+                "rmse": float(np.sqrt(np.mean(error ** 2))),
+                "smape": None if np.any(actual == 0) else
+                float(np.mean(200 * np.abs(error) / (np.abs(actual) + np.abs(point)))),
+                "mase": float(np.mean(np.abs(error)) / scale),
+                "coverage": float(np.mean((np.array(lower) <= actual) & (actual <= np.array(upper))))
+                if lower else None}
+        line.update(log)
+        print(json.dumps(line), flush=True)
+
+
+def aggregate(args):
+    columns = args.columns.split(",")
+    groups = {}
+    with open(args.data, newline="") as f:
+        for row in csv.DictReader(f):
+            day = datetime.date.fromisoformat(row[args.time])
+            year, week, _ = day.isocalendar()
+            key = f"{year}-W{week:02d}" if args.period == "week" else f"{day.year}-{day.month:02d}"
+            groups.setdefault(key, []).append([float(row[c]) for c in columns])
+    keys = list(groups)
+    # An incomplete first or last period would be an outlier of the series, not a season.
+    full = 7 if args.period == "week" else 28
+    keys = [k for i, k in enumerate(keys) if 0 < i < len(keys) - 1 or len(groups[k]) >= full]
+    with open(args.out, "w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow([args.period] + columns)
+        for key in keys:
+            means = np.mean(np.array(groups[key]), axis=0)
+            out.writerow([key] + [f"{v:.4f}" for v in means])
+    print(f"{args.out}: {len(keys)} {args.period}s", file=sys.stderr)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    s = commands.add_parser("score")
+    s.add_argument("--data", required=True)
+    s.add_argument("--target", required=True)
+    s.add_argument("--fill", choices=("none", "previous", "linear"), default="none")
+    s.add_argument("--valid-fraction", type=float, default=0.1)
+    s.add_argument("--test-fraction", type=float, default=0.1)
+    s.add_argument("--context", type=int, default=24)
+    s.add_argument("--horizon", type=int, default=6)
+    s.add_argument("--origin-step", type=int, default=1)
+    s.add_argument("--season", type=int, default=12)
+    s.add_argument("--refit-every", type=int, default=4,
+                   help="SARIMA: origins between re-estimations of its parameters")
+    s.add_argument("--forecasters", default="naive,seasonal_naive,drift,ets,sarima")
+    a = commands.add_parser("aggregate")
+    a.add_argument("--data", required=True)
+    a.add_argument("--time", required=True)
+    a.add_argument("--columns", required=True)
+    a.add_argument("--period", choices=("week", "month"), required=True)
+    a.add_argument("--out", required=True)
+    args = parser.parse_args()
+    # statsmodels' convergence chatter (its import sets these filters, hence after it).
+    warnings.simplefilter("ignore")
+    (score if args.command == "score" else aggregate)(args)
+
+
+if __name__ == "__main__":
+    main()
