@@ -20,8 +20,8 @@ constexpr int kMaxRequestsPerConnection = 100;
 // After refusing a request whose rest is unread, the server reads and drops what the client is
 // still sending, at most this much and this long, so that the client reads the refusal rather
 // than a reset connection.
-constexpr size_t kLingerBytes = 1 << 20;
-constexpr std::chrono::milliseconds kLingerTime{1000};
+constexpr size_t kLingerBytes = size_t{64} << 20;
+constexpr std::chrono::milliseconds kLingerTime{3000};
 
 thread_local ConnectionStream* current = nullptr;
 
