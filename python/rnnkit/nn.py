@@ -21,14 +21,15 @@ FloatArray = npt.NDArray[np.float32]
 State = Union[FloatArray, tuple[FloatArray, FloatArray]]
 
 
+def _is_bias(name: str) -> bool:
+    return name.startswith("bias_")
+
+
 class _RNNBase:
     _name = ""
 
     def __init__(self, cell, input_size, hidden_size, num_layers, bias, batch_first, dropout,
                  bidirectional, proj_size):
-        if not bias:
-            raise Error(f"{self._name}(bias=False) is not supported: rnnkit's recurrent layers "
-                        "always have bias_ih and bias_hh")
         if not isinstance(num_layers, int) or num_layers < 1:
             raise Error(f"num_layers must be an integer >= 1, got {num_layers!r}")
         if not 0.0 <= dropout < 1.0:
@@ -36,7 +37,6 @@ class _RNNBase:
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.num_layers = num_layers
-        self.bias = bias
         self.batch_first = bool(batch_first)
         self.dropout = float(dropout)
         self.bidirectional = bool(bidirectional)
@@ -45,6 +45,13 @@ class _RNNBase:
         self._cell = cell
         self._stack = RecurrentStack(cell, input_size, hidden_size, num_layers,
                                      self.bidirectional, self.dropout, proj_size)
+        self.bias = bool(bias)
+        if not self.bias:
+            # rnnkit's layers always add b_ih and b_hh; these modules only run forward, so biases
+            # held at zero compute exactly torch's bias=False formulas.
+            self._stack.load_state_dict(
+                {name: np.zeros_like(value) if _is_bias(name) else value
+                 for name, value in self._stack.state_dict()})
 
     def train(self, mode: bool = True) -> "_RNNBase":
         """Training mode (dropout between layers applies) or not; returns self, as torch."""
@@ -56,14 +63,22 @@ class _RNNBase:
         return self.train(False)
 
     def state_dict(self) -> dict[str, FloatArray]:
-        """{name: float32 array} with torch's names (weight_ih_l0, ..._reverse), in its order."""
-        return dict(self._stack.state_dict())
+        """{name: float32 array} with torch's names (weight_ih_l0, ..._reverse), in its order;
+        without biases for bias=False, as torch."""
+        return {name: value for name, value in self._stack.state_dict()
+                if self.bias or not _is_bias(name)}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Copies a state_dict in (NumPy arrays or torch tensors). Strict, as torch's default:
         a missing, unexpected or misshapen entry is an rnnkit.Error and nothing changes."""
-        self._stack.load_state_dict(
-            {name: as_float32(value, name) for name, value in state_dict.items()})
+        tensors = {name: as_float32(value, name) for name, value in state_dict.items()}
+        if not self.bias:
+            unexpected = sorted(name for name in tensors if _is_bias(name))
+            if unexpected:
+                raise Error(f"{self._name}(bias=False) has no {', '.join(unexpected)}")
+            tensors.update({name: np.zeros_like(value) for name, value in
+                            self._stack.state_dict() if _is_bias(name)})
+        self._stack.load_state_dict(tensors)
 
     def forward(self, input: Any, hx: Optional[Any] = None) -> tuple[FloatArray, State]:
         """input [T, B, In] ([B, T, In] with batch_first) or unbatched [T, In]; hx the initial
@@ -110,7 +125,7 @@ class _RNNBase:
         return f"{self._name}({self.input_size}, {self.hidden_size}{extra})"
 
     def _extra_repr(self):
-        defaults = {"num_layers": 1, "batch_first": False, "dropout": 0.0,
+        defaults = {"num_layers": 1, "bias": True, "batch_first": False, "dropout": 0.0,
                     "bidirectional": False, "proj_size": 0}
         return {k: getattr(self, k) for k, v in defaults.items() if getattr(self, k) != v}
 

@@ -62,7 +62,6 @@ def test_set_num_threads_out_of_range(threads):
 
 
 @pytest.mark.parametrize("kwargs,message", [
-    ({"bias": False}, "bias=False"),
     ({"num_layers": 0}, "num_layers"),
     ({"dropout": 1.0}, "dropout"),
     ({"proj_size": 4}, "proj_size"),
@@ -71,6 +70,13 @@ def test_set_num_threads_out_of_range(threads):
 def test_bad_layer_options(kwargs, message):
     with pytest.raises(rnnkit.Error, match=message):
         rnnkit.nn.LSTM(3, 4, **kwargs)
+
+
+def test_bias_false_refuses_bias_tensors():
+    module = rnnkit.nn.GRU(3, 4, bias=False)
+    state = rnnkit.nn.GRU(3, 4).state_dict()
+    with pytest.raises(rnnkit.Error, match="bias=False.*has no bias_hh_l0, bias_ih_l0"):
+        module.load_state_dict(state)
 
 
 def test_bad_layer_sizes_and_cells():

@@ -77,6 +77,18 @@ def test_forward_matches_torch(cell, layers, bidirectional, batch_first):
 
 
 @pytest.mark.parametrize("cell,bidirectional", itertools.product(CELLS, (False, True)))
+def test_bias_false_matches_torch(cell, bidirectional):
+    rng = np.random.default_rng(11)
+    reference, module = make_pair(cell, num_layers=2, bidirectional=bidirectional, bias=False)
+    assert list(module.state_dict()) == list(reference.state_dict())  # no bias_* entries
+    x = rng.standard_normal((STEPS, BATCH, INPUT)).astype(np.float32)
+    hx = random_state(reference, BATCH, rng)
+    with torch.no_grad():
+        expected = reference(torch.from_numpy(x), to_torch(hx))
+    assert_close(module(x, hx), expected)
+
+
+@pytest.mark.parametrize("cell,bidirectional", itertools.product(CELLS, (False, True)))
 def test_unbatched_input_matches_torch(cell, bidirectional):
     rng = np.random.default_rng(7)
     reference, module = make_pair(cell, num_layers=2, bidirectional=bidirectional,
