@@ -12,6 +12,7 @@ using Shape = std::vector<int64_t>;
 
 // A dense, row-major float tensor with 64-byte aligned storage. Copies are deep; resize() reuses
 // the allocation when it is large enough, so workspaces sized once stay allocated across steps.
+// A borrowed tensor (borrow()) reads memory it does not own, such as a caller's NumPy array.
 class Tensor {
  public:
   Tensor() = default;
@@ -24,6 +25,12 @@ class Tensor {
   ~Tensor();
 
   static Tensor from(Shape shape, std::span<const float> values);
+  // A tensor over `data` that neither owns nor copies it, to be read only (passed on as a const
+  // Tensor&; its non-const data() is the caller's memory): `data` must stay alive and unchanged
+  // while the tensor is used. Copies of it own their storage, and so does the tensor itself once
+  // resize(), zero() or fill() has changed it. The library's kernels need no more alignment than
+  // a float's.
+  static Tensor borrow(Shape shape, const float* data);
 
   const Shape& shape() const { return shape_; }
   int ndim() const { return static_cast<int>(shape_.size()); }
@@ -48,10 +55,13 @@ class Tensor {
   std::string shape_string() const;
 
  private:
+  void own();  // a borrowed tensor takes a copy of its own
+
   Shape shape_;
   int64_t numel_ = 0;
   size_t capacity_ = 0;
   float* data_ = nullptr;
+  bool borrowed_ = false;  // data_ is not ours to free or write
 };
 
 int64_t shape_numel(const Shape& shape);

@@ -62,8 +62,10 @@ Tensor::Tensor(Tensor&& other) noexcept
     : shape_(std::move(other.shape_)),
       numel_(other.numel_),
       capacity_(other.capacity_),
-      data_(other.data_) {
+      data_(other.data_),
+      borrowed_(other.borrowed_) {
   other.data_ = nullptr;
+  other.borrowed_ = false;
   other.numel_ = 0;
   other.capacity_ = 0;
   other.shape_.clear();
@@ -71,12 +73,14 @@ Tensor::Tensor(Tensor&& other) noexcept
 
 Tensor& Tensor::operator=(Tensor&& other) noexcept {
   if (this == &other) return *this;
-  std::free(data_);
+  if (!borrowed_) std::free(data_);
   shape_ = std::move(other.shape_);
   numel_ = other.numel_;
   capacity_ = other.capacity_;
   data_ = other.data_;
+  borrowed_ = other.borrowed_;
   other.data_ = nullptr;
+  other.borrowed_ = false;
   other.numel_ = 0;
   other.capacity_ = 0;
   other.shape_.clear();
@@ -84,7 +88,7 @@ Tensor& Tensor::operator=(Tensor&& other) noexcept {
 }
 
 Tensor::~Tensor() {
-  std::free(data_);
+  if (!borrowed_) std::free(data_);
 }
 
 Tensor Tensor::from(Shape shape, std::span<const float> values) {
@@ -96,7 +100,21 @@ Tensor Tensor::from(Shape shape, std::span<const float> values) {
   return t;
 }
 
+Tensor Tensor::borrow(Shape shape, const float* data) {
+  Tensor t;
+  t.numel_ = shape_numel(shape);
+  t.shape_ = std::move(shape);
+  t.data_ = const_cast<float*>(data);  // read only: the mutators call own() first
+  t.borrowed_ = true;
+  return t;
+}
+
+void Tensor::own() {
+  if (borrowed_) *this = Tensor(*this);
+}
+
 void Tensor::resize(Shape shape) {
+  own();
   int64_t n = shape_numel(shape);
   if (static_cast<size_t>(n) > capacity_) {
     std::free(data_);
@@ -116,10 +134,12 @@ void Tensor::reshape(Shape shape) {
 }
 
 void Tensor::zero() {
+  own();
   if (numel_) std::memset(data_, 0, numel_ * sizeof(float));
 }
 
 void Tensor::fill(float value) {
+  own();
   std::fill(data_, data_ + numel_, value);
 }
 
