@@ -1,4 +1,4 @@
-"""Conversion of what callers pass (NumPy arrays, torch tensors, nested lists) to float32."""
+"""Conversion of what callers pass (NumPy arrays, torch tensors, nested lists) to NumPy arrays."""
 
 from typing import Any
 
@@ -8,12 +8,16 @@ import numpy.typing as npt
 from ._rnnkit import Error
 
 
-def as_float32(value: Any, what: str) -> npt.NDArray[np.float32]:
-    """A C-contiguous float32 NumPy array of `value`; torch tensors are detached and copied."""
+def as_array(value: Any, what: str) -> npt.NDArray[Any]:
+    """`value` as a NumPy array of real numbers, sharing the memory of a NumPy array or a CPU
+    torch tensor: _rnnkit reads a float32 C-contiguous one in place and converts any other once,
+    so nothing is copied here."""
     if hasattr(value, "detach"):  # a torch.Tensor, without importing torch
         value = value.detach().cpu().numpy()
     try:
-        array = np.asarray(value, dtype=np.float32)
+        array = np.asarray(value)
     except (TypeError, ValueError) as e:
         raise Error(f"{what} is not a float array: {e}") from None
-    return np.ascontiguousarray(array)
+    if array.dtype.kind not in "biuf":
+        raise Error(f"{what} is not a float array: it holds {array.dtype}")
+    return array

@@ -1,12 +1,14 @@
 """Types of the extension module rnnkit._rnnkit (python/src/*.cpp)."""
 
 from collections.abc import Callable
-from typing import Optional
+from typing import Any, Optional
 
 import numpy as np
 import numpy.typing as npt
 
 FloatArray = npt.NDArray[np.float32]
+# Real-valued NumPy arrays: read in place when float32 and C-contiguous, else converted.
+AnyArray = npt.NDArray[Any]
 
 class Error(ValueError):
     """Bad input, file, option or size; the message says which."""
@@ -16,20 +18,21 @@ class UnknownTokenError(Error, KeyError):
 
 def set_num_threads(n: int) -> None: ...
 def num_threads() -> int: ...
+def _input_bytes_copied() -> int: ...
 
 class RecurrentStack:
     def __init__(self, cell: str, input_size: int, hidden_size: int, num_layers: int,
                  bidirectional: bool, dropout: float, proj_size: int) -> None: ...
-    def forward(self, x: npt.ArrayLike, h0: Optional[npt.ArrayLike], c0: Optional[npt.ArrayLike],
+    def forward(self, x: AnyArray, h0: Optional[AnyArray], c0: Optional[AnyArray],
                 training: bool) -> tuple[FloatArray, FloatArray, Optional[FloatArray]]: ...
     def state_dict(self) -> list[tuple[str, FloatArray]]: ...
-    def load_state_dict(self, arrays: dict[str, npt.ArrayLike]) -> None: ...
+    def load_state_dict(self, arrays: dict[str, AnyArray]) -> None: ...
 
 class LanguageModelHandle:
     @staticmethod
     def load(path: str, vocab_path: str) -> LanguageModelHandle: ...
     @staticmethod
-    def from_tensors(tensors: dict[str, npt.ArrayLike], config_json: str,
+    def from_tensors(tensors: dict[str, AnyArray], config_json: str,
                      vocab_json: str) -> LanguageModelHandle: ...
     def generate(self, prompt: str, n: int, temperature: float, top_k: int, top_p: float,
                  seed: Optional[int], beam: int,

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Optional, Union
 
-from ._arrays import as_float32
+from ._arrays import as_array
 from ._rnnkit import Error, LanguageModelHandle
 
 Path = Union[str, os.PathLike]
@@ -43,7 +43,7 @@ class LanguageModel:
         if not isinstance(state, Mapping):
             raise Error("from_torch takes a torch module or its state_dict, got "
                         f"{type(module_or_state_dict).__name__}")
-        tensors = {name: as_float32(value, name) for name, value in state.items()}
+        tensors = {name: as_array(value, name) for name, value in state.items()}
         if isinstance(vocab, Mapping):
             vocab_json = json.dumps(dict(vocab))
         elif isinstance(vocab, Sequence) and not isinstance(vocab, str):

@@ -11,7 +11,7 @@ from typing import Any, Optional, Union
 import numpy as np
 import numpy.typing as npt
 
-from ._arrays import as_float32
+from ._arrays import as_array
 from ._rnnkit import Error, RecurrentStack
 
 __all__ = ["RNN", "LSTM", "GRU"]
@@ -71,7 +71,7 @@ class _RNNBase:
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Copies a state_dict in (NumPy arrays or torch tensors). Strict, as torch's default:
         a missing, unexpected or misshapen entry is an rnnkit.Error and nothing changes."""
-        tensors = {name: as_float32(value, name) for name, value in state_dict.items()}
+        tensors = {name: as_array(value, name) for name, value in state_dict.items()}
         if not self.bias:
             unexpected = sorted(name for name in tensors if _is_bias(name))
             if unexpected:
@@ -83,8 +83,11 @@ class _RNNBase:
     def forward(self, input: Any, hx: Optional[Any] = None) -> tuple[FloatArray, State]:
         """input [T, B, In] ([B, T, In] with batch_first) or unbatched [T, In]; hx the initial
         state (zeros when None), [L*D, B, S] or unbatched [L*D, S]; an LSTM takes (h_0, c_0).
-        Returns (output, h_n), an LSTM (output, (h_n, c_n)), shaped as torch shapes them."""
-        x = as_float32(input, "input")
+        Returns (output, h_n), an LSTM (output, (h_n, c_n)), shaped as torch shapes them.
+        A float32 C-contiguous input (a NumPy array or CPU torch tensor; time-major, or unbatched)
+        is read in place, not copied: as with torch.from_numpy, do not write it from another
+        thread during the call. Any other is converted once."""
+        x = as_array(input, "input")
         if x.ndim not in (2, 3):
             raise Error(f"{self._name}: input must be 3-D (batched) or 2-D (unbatched), "
                         f"got shape {x.shape}")
@@ -94,7 +97,7 @@ class _RNNBase:
         elif self.batch_first:
             x = x.transpose(1, 0, 2)
         h0, c0 = self._initial_state(hx, batched)
-        y, h_n, c_n = self._stack.forward(np.ascontiguousarray(x), h0, c0, self.training)
+        y, h_n, c_n = self._stack.forward(x, h0, c0, self.training)
         if not batched:
             y, h_n = y[:, 0], h_n[:, 0]
             c_n = None if c_n is None else c_n[:, 0]
@@ -114,11 +117,11 @@ class _RNNBase:
         return self._state(hx, "h_0", batched), None
 
     def _state(self, value, what, batched):
-        state = as_float32(value, what)
+        state = as_array(value, what)
         if state.ndim != (3 if batched else 2):
             raise Error(f"{self._name}: {what} must be {3 if batched else 2}-D for "
                         f"{'batched' if batched else 'unbatched'} input, got shape {state.shape}")
-        return state if batched else np.ascontiguousarray(state[:, None, :])
+        return state if batched else state[:, None, :]
 
     def __repr__(self) -> str:
         extra = "".join(f", {k}={v!r}" for k, v in self._extra_repr().items())

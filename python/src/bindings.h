@@ -10,11 +10,17 @@ namespace rnnkit::python {
 
 namespace py = pybind11;
 
-// float32, C-contiguous; any other real array is converted (forcecast) on the way in.
+// What the bindings return: float32, C-contiguous.
 using FloatArray = py::array_t<float, py::array::c_style | py::array::forcecast>;
 
-Tensor to_tensor(const FloatArray& array);  // a copy, of the array's shape
+// `array` as a Tensor of its shape, without copying where the layout allows: a float32,
+// C-contiguous array with float-aligned data is borrowed (the caller holds `array` for as long as
+// the tensor is used: a pybind11 argument lives through the call, GIL released or not); any
+// other (dtype, strides, misaligned) is copied and converted into the tensor's own storage.
+Tensor to_tensor(const py::array& array);
 FloatArray to_array(const Tensor& tensor);  // a copy
+// The bytes to_tensor has copied since the module was loaded (the no-copy rule's test hook).
+int64_t input_bytes_copied();
 
 // Runs `work` without the GIL, so other Python threads run meanwhile, and one call at a time per
 // object (`mutex`): the library's layers and models keep per-call workspaces.

@@ -32,7 +32,7 @@ class LanguageModelHandle {
   // A torch state_dict of the DESIGN.md LM module; `config_json` empty infers the configuration
   // from the shapes.
   static std::unique_ptr<LanguageModelHandle> from_tensors(
-      const std::map<std::string, FloatArray>& arrays, const std::string& config_json,
+      const std::map<std::string, py::array>& arrays, const std::string& config_json,
       const std::string& vocab_json) {
     std::map<std::string, Tensor> tensors;
     for (const auto& [name, array] : arrays) tensors.emplace(name, to_tensor(array));

@@ -14,4 +14,7 @@ PYBIND11_MODULE(_rnnkit, m) {
         "Pins the number of compute threads to n (bitwise repeatable results); 0 returns to the "
         "default, the cores other processes leave free. rnnkit.Error outside 0..1024.");
   m.def("num_threads", &rnnkit::num_threads, "The current number of compute threads.");
+  m.def("_input_bytes_copied", &input_bytes_copied,
+        "Bytes of input arrays copied (converted) so far; a float32 C-contiguous, float-aligned "
+        "array is read in place (a test hook).");
 }

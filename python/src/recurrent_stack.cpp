@@ -47,8 +47,8 @@ class RecurrentStack {
   }
 
   // x: [T,B,In]; h0: [L*D,B,S]; c0: [L*D,B,H] (LSTM). Returns (y [T,B,D*S], hN, cN or None).
-  py::tuple forward(const FloatArray& x, const std::optional<FloatArray>& h0,
-                    const std::optional<FloatArray>& c0, bool training) {
+  py::tuple forward(const py::array& x, const std::optional<py::array>& h0,
+                    const std::optional<py::array>& c0, bool training) {
     const Tensor input = to_tensor(x);
     const std::optional<Tensor> h = h0 ? std::optional(to_tensor(*h0)) : std::nullopt;
     const std::optional<Tensor> c = c0 ? std::optional(to_tensor(*c0)) : std::nullopt;
@@ -73,7 +73,7 @@ class RecurrentStack {
 
   // Strict, as torch's load_state_dict(strict=True): every name present, none extra, every shape
   // right, or nothing changes.
-  void load_state_dict(const std::map<std::string, FloatArray>& arrays) {
+  void load_state_dict(const std::map<std::string, py::array>& arrays) {
     std::map<std::string, Tensor> tensors;
     for (const auto& [name, array] : arrays)
       tensors.emplace(std::string(kPrefix) + "." + name, to_tensor(array));
