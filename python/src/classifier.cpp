@@ -1,24 +1,17 @@
 #include <pybind11/stl.h>
 #include <cmath>
-#include <memory>
 
-#include "bindings.h"
+#include "model_file_handle.h"
 #include "rnnkit/classifier_training.h"
 #include "rnnkit/cross_entropy.h"
 
 namespace rnnkit::python {
 namespace {
 
-// A classifier model file (rnnkit classify train). One call at a time per instance.
-class ClassifierHandle {
+// A classifier model file (rnnkit classify train).
+class ClassifierHandle
+    : public ModelFileHandle<ClassifierHandle, LoadedClassifier, load_classifier> {
  public:
-  static std::unique_ptr<ClassifierHandle> load(const std::string& path) {
-    auto handle = std::make_unique<ClassifierHandle>();
-    py::gil_scoped_release release;
-    handle->loaded_ = load_classifier(path);
-    return handle;
-  }
-
   // The probabilities of the labels (in label order) for each text: the softmax of the logits
   // `rnnkit classify predict` takes its label and --probabilities from.
   std::vector<std::vector<float>> probabilities(const std::vector<std::string>& texts) {
@@ -40,10 +33,6 @@ class ClassifierHandle {
   }
 
   std::vector<std::string> labels() const { return loaded_.labels; }
-
- private:
-  LoadedClassifier loaded_;
-  std::mutex mutex_;
 };
 
 }  // namespace

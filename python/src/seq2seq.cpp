@@ -1,22 +1,14 @@
 #include <pybind11/stl.h>
-#include <memory>
 
-#include "bindings.h"
+#include "model_file_handle.h"
 #include "rnnkit/seq2seq_training.h"
 
 namespace rnnkit::python {
 namespace {
 
-// A seq2seq model file (rnnkit seq2seq train). One call at a time per instance.
-class Seq2seqHandle {
+// A seq2seq model file (rnnkit seq2seq train).
+class Seq2seqHandle : public ModelFileHandle<Seq2seqHandle, LoadedSeq2seq, load_seq2seq> {
  public:
-  static std::unique_ptr<Seq2seqHandle> load(const std::string& path) {
-    auto handle = std::make_unique<Seq2seqHandle>();
-    py::gil_scoped_release release;
-    handle->loaded_ = load_seq2seq(path);
-    return handle;
-  }
-
   // As `rnnkit seq2seq predict --beam`: 1 is greedy decoding, batched.
   std::vector<std::string> predict(const std::vector<std::string>& questions, int64_t beam) {
     return run_released(mutex_, [&] {
@@ -29,10 +21,6 @@ class Seq2seqHandle {
       return answers;
     });
   }
-
- private:
-  LoadedSeq2seq loaded_;
-  std::mutex mutex_;
 };
 
 }  // namespace
