@@ -195,9 +195,7 @@ ClassifierEvaluation evaluate_classifier(SequenceClassifier& model, const Encode
 }
 
 void ClassifierTrainOptions::validate() const {
-  validate_options(*this, table());
-  if (data.empty()) throw Error("--data FILE is required");
-  if (out_dir.empty()) throw Error("--out RUN_DIR is required");
+  validate_family_options(*this);
 }
 
 const OptionTable<ClassifierTrainOptions>& ClassifierTrainOptions::table() {

@@ -194,10 +194,7 @@ const OptionTable<ForecastTrainOptions>& ForecastTrainOptions::table() {
 }
 
 void ForecastTrainOptions::validate() const {
-  validate_options(*this, table());
-  if (data.empty()) throw Error("--data FILE is required");
-  if (target.empty()) throw Error("--target COLUMN is required");
-  if (out_dir.empty()) throw Error("--out RUN_DIR is required");
+  validate_family_options(*this, {{target, "--target COLUMN"}});
 }
 
 TrainSummary train_forecaster_from(const ForecastTrainOptions& options,

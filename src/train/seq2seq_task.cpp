@@ -202,9 +202,7 @@ std::vector<std::vector<int32_t>> answer_questions(LoadedSeq2seq& m,
 }
 
 void Seq2seqTrainOptions::validate() const {
-  validate_options(*this, table());
-  if (data.empty()) throw Error("--data FILE is required");
-  if (out_dir.empty()) throw Error("--out RUN_DIR is required");
+  validate_family_options(*this);
 }
 
 const OptionTable<Seq2seqTrainOptions>& Seq2seqTrainOptions::table() {
