@@ -55,6 +55,9 @@ expect_error "line without a tab" "notab.tsv:2: no tab" \
 printf 'yes\tAbcA\nyes\tAbcB\n' >"$WORK/one.tsv"
 expect_error "a single label" "a classifier needs two" \
   "$RNNKIT" classify train --data "$WORK/one.tsv" --out "$WORK/x"
+expect_error "no data" "--data FILE is required" "$RNNKIT" classify train --out "$WORK/x"
+expect_error "no run directory" "--out RUN_DIR is required" \
+  "$RNNKIT" classify train --data "$WORK/one.tsv"
 expect_error "unknown character in an argument" "text 1: 1 character is not in the vocabulary" \
   "$RNNKIT" classify predict --model "$WORK/run" "Ab1A"
 expect_error "unknown character on stdin" "stdin:2:" \

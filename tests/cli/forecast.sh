@@ -98,6 +98,8 @@ bad "target as covariate" '--covariates: "sales" is a target already' --data "$c
 bad "a target twice" 'the column "sales" is named twice' --data "$csv" --target sales,sales
 bad "unordered quantiles" "quantiles must be strictly increasing" --data "$csv" --target sales --loss quantile --quantiles 0.9,0.1
 bad "no data" "--data FILE is required" --target sales
+expect_error "no run directory" "--out RUN_DIR is required" \
+  "$RNNKIT" forecast train --data "$csv" --target sales
 sed '5s/,1[0-9.]*,/,,/' "$csv" >"$WORK/gap.csv"
 grep -q ',,' "$WORK/gap.csv" || fail "the gap was not made"
 bad "a missing cell" 'line 5, column "sales": missing value' --data "$WORK/gap.csv" --target sales

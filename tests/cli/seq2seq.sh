@@ -72,6 +72,8 @@ expect_error "answer longer than the decoder allows" "more than the decoder allo
   train --data "$WORK/add.txt" --out "$WORK/x" --epochs 1 --max-answer-length 2
 expect_error "negative Adam epsilon" "eps" \
   train --data "$WORK/add.txt" --out "$WORK/x" --epochs 1 --eps -1
+expect_error "no data" "--data FILE is required" train --out "$WORK/x" --epochs 1
+expect_error "no run directory" "--out RUN_DIR is required" train --data "$WORK/add.txt"
 expect_error "unknown character in an argument" 'question 2: 1 character is not in the vocabulary' \
   "$RNNKIT" seq2seq predict --model "$WORK/run" "1+1" "1x1"
 expect_error "unknown character on stdin" "stdin:2:" \
