@@ -17,7 +17,7 @@ class DecodeSession {
   virtual ~DecodeSession() = default;
   // True when the session has ended (before reading its prompt, or after next() said so).
   virtual bool done() const = 0;
-  // The ids read before the first next() call, at least one.
+  // The ids read before the first next() call, at least one (Error otherwise).
   virtual std::span<const int32_t> prompt() const = 0;
   // Given the logits [V] of the next token: the token to feed the model, or nullopt when the
   // session ends (the last token it took, if any, is then not fed: nothing follows it).
@@ -35,8 +35,9 @@ class DecodeBatch {
 
   int64_t size() const { return static_cast<int64_t>(sessions_.size()); }
   bool full() const { return size() >= max_rows_; }
-  // Reads the session's prompt (a forward of its own) and takes its first token; the session
-  // joins the batch unless it ended there. False when it did not join. Error when full.
+  // Reads the session's prompt but its last token (a forward of its own), which the next step
+  // feeds with the others'; false (not joined) when the session has ended already. Error when
+  // full.
   bool join(DecodeSession& session);
   // One step of every session in the batch; those that end leave it and are returned.
   std::vector<DecodeSession*> step();

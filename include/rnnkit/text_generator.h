@@ -63,10 +63,12 @@ struct GenerateResult {
 std::vector<int32_t> encode_prompt(const Vocab& vocab, std::string_view prompt);
 
 // Feeds `ids` (at least one) to the model from `state`, leaving the state after the last id and
-// the next-token logits [1, V] in `logits`. All but the last id go through the batched
-// whole-sequence forward, in chunks that bound the memory used by a long prompt.
+// the next-token logits [1, V] in `logits`. All but the last id go through read_tokens.
 void prime_state(LanguageModel& model, std::span<const int32_t> ids, LMState& state,
                  Tensor& logits);
+// Feeds `ids` (any number) to the model from `state` through the batched whole-sequence forward,
+// in chunks that bound the memory used by a long prompt, without computing logits.
+void read_tokens(LanguageModel& model, std::span<const int32_t> ids, LMState& state);
 
 // The tokens generation may draw: all but bos and pad, which training never uses as a target.
 std::vector<uint8_t> generation_mask(const Vocab& vocab);

@@ -34,15 +34,19 @@ DecodeBatch::DecodeBatch(LanguageModel& model, int64_t max_rows)
 bool DecodeBatch::join(DecodeSession& session) {
   if (full()) throw Error("the decode batch is full (" + std::to_string(max_rows_) + ")");
   if (session.done()) return false;
+  const std::span<const int32_t> ids = session.prompt();
+  if (ids.empty()) throw Error("a decode session needs a prompt of at least one token");
+  // All but the prompt's last token are read alone; the last one is the session's first row of
+  // the next batched step, so joining costs no step of its own (a poem's prompt is one token).
   LMState state;
-  Tensor logits;
-  prime_state(model_, session.prompt(), state, logits);
-  const std::optional<int32_t> token = session.next(logits.span());
-  if (!token) return false;
+  read_tokens(model_, ids.first(ids.size() - 1), state);
+  if (state.h.empty()) state.h = Tensor(model_.rnn().state_shape(1));
+  if (state.c.empty() && has_cell_state(model_.config().cell))
+    state.c = Tensor(model_.rnn().cell_state_shape(1));
   sessions_.push_back(&session);
-  tokens_.push_back(*token);
+  tokens_.push_back(ids.back());
   state_.h = append_column(state_.h, state.h);
-  if (state.c.numel()) state_.c = append_column(state_.c, state.c);
+  if (!state.c.empty()) state_.c = append_column(state_.c, state.c);
   return true;
 }
 

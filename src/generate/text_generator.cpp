@@ -86,17 +86,20 @@ std::vector<int32_t> encode_prompt(const Vocab& vocab, std::string_view prompt) 
 void prime_state(LanguageModel& model, std::span<const int32_t> ids, LMState& state,
                  Tensor& logits) {
   if (ids.empty()) throw Error("cannot prime a language model with no tokens");
-  const std::span<const int32_t> head = ids.first(ids.size() - 1);
+  read_tokens(model, ids.first(ids.size() - 1), state);
+  model.step(ids.last(1), state, logits);
+}
+
+void read_tokens(LanguageModel& model, std::span<const int32_t> ids, LMState& state) {
   TokenBatch batch;
   batch.batch = 1;
-  for (size_t begin = 0; begin < head.size(); begin += kPrimeChunk) {
-    const size_t n = std::min<size_t>(kPrimeChunk, head.size() - begin);
+  for (size_t begin = 0; begin < ids.size(); begin += kPrimeChunk) {
+    const size_t n = std::min<size_t>(kPrimeChunk, ids.size() - begin);
     batch.steps = static_cast<int64_t>(n);
-    batch.inputs.assign(head.begin() + begin, head.begin() + begin + n);
+    batch.inputs.assign(ids.begin() + begin, ids.begin() + begin + n);
     batch.targets.assign(n, kIgnoreIndex);
     model.forward_backward(batch, state, /*training=*/false, /*backward=*/false, nullptr);
   }
-  model.step(ids.last(1), state, logits);
 }
 
 std::vector<uint8_t> generation_mask(const Vocab& vocab) {

@@ -59,34 +59,47 @@ void rows_baseline(int64_t n0, int64_t n1, int64_t M, int64_t K, const Weight* W
   return _mm512_castsi512_ps(_mm512_maskz_slli_epi32(0xffff, widened, 16));
 }
 
+// The lanes of v summed in lane order.
+[[gnu::target("avx512f"), gnu::always_inline]] inline float lane_sum(__m512 v) {
+  alignas(64) float lanes[16];
+  _mm512_store_ps(lanes, v);
+  float sum = 0.0f;
+  for (float lane : lanes) sum += lane;
+  return sum;
+}
+
 // Outputs [n0, n0 + R) of input rows [m0, m0 + MG): each output's chain is lane-wise FMAs over
 // k in chunks of 16, then the lanes summed in order, the same instructions for any R, MG and M.
+// The loops over r and m are unrolled whole so the accumulators live in registers.
 template <int R, int MG, typename Weight>
 [[gnu::target("avx512f,avx512bw,avx512vl")]] void block_avx512(int64_t n0, int64_t m0, int64_t K,
                                                                const Weight* W, const float* X,
                                                                int64_t ldx, float beta, float* Y,
                                                                int64_t ldy) {
   __m512 acc[R][MG];
+#pragma GCC unroll 8
   for (int r = 0; r < R; ++r)
+#pragma GCC unroll 3
     for (int m = 0; m < MG; ++m) acc[r][m] = _mm512_setzero_ps();
   for (int64_t k = 0; k < K; k += 16) {
     const __mmask16 mask =
         K - k >= 16 ? __mmask16(0xffff) : static_cast<__mmask16>((1u << (K - k)) - 1);
     __m512 x[MG];
+#pragma GCC unroll 3
     for (int m = 0; m < MG; ++m) x[m] = _mm512_maskz_loadu_ps(mask, X + (m0 + m) * ldx + k);
+#pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
       const __m512 w = load16(W + (n0 + r) * K + k, mask);
+#pragma GCC unroll 3
       for (int m = 0; m < MG; ++m) acc[r][m] = _mm512_fmadd_ps(w, x[m], acc[r][m]);
     }
   }
+#pragma GCC unroll 8
   for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 3
     for (int m = 0; m < MG; ++m) {
       float& y = Y[(m0 + m) * ldy + n0 + r];
-      alignas(64) float lanes[16];
-      _mm512_store_ps(lanes, acc[r][m]);
-      float sum = 0.0f;
-      for (float lane : lanes) sum += lane;
-      y = sum + (beta == 0.0f ? 0.0f : beta * y);
+      y = lane_sum(acc[r][m]) + (beta == 0.0f ? 0.0f : beta * y);
     }
   }
 }
