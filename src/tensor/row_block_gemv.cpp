@@ -71,11 +71,13 @@ void rows_baseline(int64_t n0, int64_t n1, int64_t M, int64_t K, const Weight* W
 // Outputs [n0, n0 + R) of input rows [m0, m0 + MG): each output's chain is lane-wise FMAs over
 // k in chunks of 16, then the lanes summed in order, the same instructions for any R, MG and M.
 // The loops over r and m are unrolled whole so the accumulators live in registers.
+// `next`: the next block's weights, fetched into the cache meanwhile (the step is bound by
+// reading the weights, and the loads of this block stall on memory otherwise), or null.
 template <int R, int MG, typename Weight>
 [[gnu::target("avx512f,avx512bw,avx512vl")]] void block_avx512(int64_t n0, int64_t m0, int64_t K,
                                                                const Weight* W, const float* X,
                                                                int64_t ldx, float beta, float* Y,
-                                                               int64_t ldy) {
+                                                               int64_t ldy, const Weight* next) {
   __m512 acc[R][MG];
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r)
@@ -87,6 +89,11 @@ template <int R, int MG, typename Weight>
     __m512 x[MG];
 #pragma GCC unroll 3
     for (int m = 0; m < MG; ++m) x[m] = _mm512_maskz_loadu_ps(mask, X + (m0 + m) * ldx + k);
+    if (next) {
+#pragma GCC unroll 8
+      for (int r = 0; r < R; ++r)
+        _mm_prefetch(reinterpret_cast<const char*>(next + r * K + k), _MM_HINT_T0);
+    }
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
       const __m512 w = load16(W + (n0 + r) * K + k, mask);
@@ -105,17 +112,16 @@ template <int R, int MG, typename Weight>
 }
 
 template <int R, typename Weight>
-[[gnu::target("avx512f,avx512bw,avx512vl")]] void input_rows_avx512(int64_t n0, int64_t M,
-                                                                    int64_t K, const Weight* W,
-                                                                    const float* X, int64_t ldx,
-                                                                    float beta, float* Y,
-                                                                    int64_t ldy) {
+[[gnu::target("avx512f,avx512bw,avx512vl")]] void input_rows_avx512(
+    int64_t n0, int64_t M, int64_t K, const Weight* W, const float* X, int64_t ldx, float beta,
+    float* Y, int64_t ldy, const Weight* next) {
   int64_t m0 = 0;
-  for (; M - m0 >= kInputRows; m0 += kInputRows)
-    block_avx512<R, kInputRows>(n0, m0, K, W, X, ldx, beta, Y, ldy);
   static_assert(kInputRows == 3, "the remainders below are 2 and 1");
-  if (M - m0 == 2) block_avx512<R, 2>(n0, m0, K, W, X, ldx, beta, Y, ldy);
-  if (M - m0 == 1) block_avx512<R, 1>(n0, m0, K, W, X, ldx, beta, Y, ldy);
+  // The first pass over the block brings it from memory; it also fetches the next one.
+  for (; M - m0 >= kInputRows; m0 += kInputRows)
+    block_avx512<R, kInputRows>(n0, m0, K, W, X, ldx, beta, Y, ldy, m0 == 0 ? next : nullptr);
+  if (M - m0 == 2) block_avx512<R, 2>(n0, m0, K, W, X, ldx, beta, Y, ldy, m0 == 0 ? next : nullptr);
+  if (M - m0 == 1) block_avx512<R, 1>(n0, m0, K, W, X, ldx, beta, Y, ldy, m0 == 0 ? next : nullptr);
 }
 
 template <typename Weight>
@@ -124,9 +130,12 @@ template <typename Weight>
                                                               const float* X, int64_t ldx,
                                                               float beta, float* Y, int64_t ldy) {
   int64_t n = n0;
-  for (; n1 - n >= kWeightRows; n += kWeightRows)
-    input_rows_avx512<kWeightRows>(n, M, K, W, X, ldx, beta, Y, ldy);
-  for (; n < n1; ++n) input_rows_avx512<1>(n, M, K, W, X, ldx, beta, Y, ldy);
+  for (; n1 - n >= kWeightRows; n += kWeightRows) {
+    const Weight* next = n1 - n >= 2 * kWeightRows ? W + (n + kWeightRows) * K : nullptr;
+    input_rows_avx512<kWeightRows>(n, M, K, W, X, ldx, beta, Y, ldy, next);
+  }
+  for (; n < n1; ++n)
+    input_rows_avx512<1>(n, M, K, W, X, ldx, beta, Y, ldy, static_cast<const Weight*>(nullptr));
 }
 #endif
 
