@@ -19,21 +19,17 @@ generate_bodies=(
 )
 poem_bodies=()  # the text model writes no poems; the poem model's requests are below
 
-# ask NAME... : every request of both lists to $url, at once (concurrent=1) or one by one.
+# ask_all PREFIX CONCURRENT: every request of both lists to $url, at once (CONCURRENT=1) or one
+# by one; answers in $tmp/PREFIX_gen_I and $tmp/PREFIX_poem_I.
 ask_all() {
   local prefix=$1 concurrent=$2 i pids=()
-  for i in "${!generate_bodies[@]}"; do
-    curl -s --max-time 120 "$url/v1/generate" -H 'Content-Type: application/json' \
-      -d "${generate_bodies[$i]}" -o "$tmp/${prefix}_gen_$i" &
+  post() {  # post NAME PATH BODY
+    curl -s --max-time 120 "$url$2" -H 'Content-Type: application/json' -d "$3" -o "$tmp/$1" &
     pids+=($!)
     [ "$concurrent" = 1 ] || wait "$!"
-  done
-  for i in "${!poem_bodies[@]}"; do
-    curl -s --max-time 120 "$url/v1/poem" -H 'Content-Type: application/json' \
-      -d "${poem_bodies[$i]}" -o "$tmp/${prefix}_poem_$i" &
-    pids+=($!)
-    [ "$concurrent" = 1 ] || wait "$!"
-  done
+  }
+  for i in "${!generate_bodies[@]}"; do post "${prefix}_gen_$i" /v1/generate "${generate_bodies[$i]}"; done
+  for i in "${!poem_bodies[@]}"; do post "${prefix}_poem_$i" /v1/poem "${poem_bodies[$i]}"; done
   wait "${pids[@]}"
 }
 
