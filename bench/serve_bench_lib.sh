@@ -22,6 +22,7 @@ start_server() {
   tmp=$(mktemp -d)
   server_pid=""
   trap 'stop_server_and_clean' EXIT
+  : >"$tmp/server.log"  # exists before the server's shell opens it, for the sed below
   "$rnnkit" serve --port 0 "$@" >"$tmp/server.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 100); do

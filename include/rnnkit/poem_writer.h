@@ -1,8 +1,12 @@
 #pragma once
+#include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "rnnkit/decode_session.h"
 #include "rnnkit/language_model.h"
 #include "rnnkit/sampler.h"
 #include "rnnkit/text_generator.h"
@@ -72,6 +76,32 @@ struct Poem {
 // different from its length; characters that no conversion brings into the vocabulary (named).
 Poem write_poem(LanguageModel& model, const Vocab& vocab, const PoemRequest& request,
                 const PieceCallback& on_piece = {});
+
+// A poem as a DecodeSession (DecodeBatch: several written together); the constructor checks the
+// request (the errors of write_poem). poem() is what was written so far, all of it once done().
+class PoemWriting final : public DecodeSession {
+ public:
+  PoemWriting(const LanguageModel& model, const Vocab& vocab, const PoemRequest& request,
+              PieceCallback on_piece = {});
+  ~PoemWriting() override;
+
+  bool done() const override { return done_; }
+  std::span<const int32_t> prompt() const override;
+  std::optional<int32_t> next(std::span<const float> logits) override;
+  const Poem& poem() const { return poem_; }
+
+ private:
+  struct Plan;
+  const Vocab& vocab_;
+  const SamplingOptions sampling_;
+  const PieceCallback on_piece_;
+  std::unique_ptr<Plan> plan_;
+  Rng rng_;
+  Poem poem_;
+  std::string couplet_;
+  int line_ = 0, position_ = 0;
+  bool done_ = false;
+};
 
 // "" when `poem` is `lines` lines of `form` Han characters ending alternately in ， and 。, the
 // last in 。, grouped two lines per couplet; otherwise a description of the first fault.

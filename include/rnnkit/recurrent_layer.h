@@ -78,9 +78,12 @@ class RecurrentLayer {
   const float* input_ = nullptr;
   int64_t ldx_ = 0, steps_ = 0, batch_ = 0;
   bool packed_ = false;  // the per-step products read W_hh prepacked (sequences, not single steps)
+  // Generation steps (one row, or one step of a few rows) go through the SingleRowProducts, whose
+  // rows come out the same whatever the batch.
+  bool row_products_ = false;
   PackedMatrix hh_forward_,
       hh_backward_;  // W_hh^T for the forward steps, W_hh for the backward ones
-  SingleRowProduct ih_row_, hh_row_, hr_row_;  // batch 1: one row times W_ih, W_hh, W_hr
+  SingleRowProduct ih_row_, hh_row_, hr_row_;  // row_products_: rows times W_ih, W_hh, W_hr
   Tensor gates_, hidden_, cell_state_, cell_output_, aux_, hproj_, dh_carry_, dc_carry_, dhproj_;
   Tensor dproj_;       // [T,B,P] gradient of each step's projected h, for dW_hr
   Tensor dcell_out_;   // [B,H] gradient of h_cell at the current step

@@ -5,6 +5,10 @@
 
 namespace rnnkit {
 
+// The most rows a SingleRowProduct multiplies at once: the largest batch of generation steps
+// whose rows are computed exactly as alone.
+constexpr int64_t kMaxStepRows = 16;
+
 // y[N] = W[N,K] x[K] + beta * y for a weight matrix W (dense rows) that a layer owns and a
 // single input row: batch-1 generation, which reads every weight once per token and so runs at
 // the speed of memory. In float32 it is gemm()'s GEMV; in the BF16 mode it reads a bfloat16
@@ -14,6 +18,10 @@ namespace rnnkit {
 class SingleRowProduct {
  public:
   void multiply(int64_t N, int64_t K, const float* W, const float* x, float beta, float* y);
+  // Y[M,N] = X[M,K] W^T + beta * Y for M <= kMaxStepRows rows (a batched generation step): each
+  // row's result is bit for bit what multiply() gives that row alone.
+  void multiply_rows(int64_t M, int64_t N, int64_t K, const float* W, const float* X, int64_t ldx,
+                     float beta, float* Y, int64_t ldy);
 
  private:
   MatmulOperand weights_;

@@ -1,11 +1,16 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <chrono>
+#include <optional>
+
+#include "rnnkit/decode_session.h"
 #include "rnnkit/language_model.h"
 #include "rnnkit/sampler.h"
 #include "rnnkit/vocab.h"
@@ -58,13 +63,50 @@ struct GenerateResult {
 std::vector<int32_t> encode_prompt(const Vocab& vocab, std::string_view prompt);
 
 // Feeds `ids` (at least one) to the model from `state`, leaving the state after the last id and
-// the next-token logits [1, V] in `logits`. All but the last id go through the batched
-// whole-sequence forward, in chunks that bound the memory used by a long prompt.
+// the next-token logits [1, V] in `logits`. All but the last id go through read_tokens.
 void prime_state(LanguageModel& model, std::span<const int32_t> ids, LMState& state,
                  Tensor& logits);
+// Feeds `ids` (any number) to the model from `state` through the batched whole-sequence forward,
+// in chunks that bound the memory used by a long prompt, without computing logits.
+void read_tokens(LanguageModel& model, std::span<const int32_t> ids, LMState& state);
 
 // The tokens generation may draw: all but bos and pad, which training never uses as a target.
 std::vector<uint8_t> generation_mask(const Vocab& vocab);
+
+class PieceRenderer;
+
+// A sampling generation as a DecodeSession (DecodeBatch: several decoded together). The
+// constructor checks the request (the errors of generate_text) and sends the echoed prompt.
+class TextGeneration final : public DecodeSession {
+ public:
+  TextGeneration(const LanguageModel& model, const Vocab& vocab, const GenerateRequest& request,
+                 PieceCallback on_piece = {});
+  ~TextGeneration() override;
+
+  bool done() const override { return done_; }
+  std::span<const int32_t> prompt() const override { return ids_; }
+  std::optional<int32_t> next(std::span<const float> logits) override;
+  // Takes a whole continuation found otherwise (beam search) and ends the session.
+  void take(std::span<const int32_t> ids, bool ended_at_eos);
+  // What was generated so far (all of it once done()).
+  const GenerateResult& result() const { return result_; }
+
+ private:
+  bool emit(int32_t id);
+  void finish(FinishReason reason);
+
+  const GenerateRequest request_;
+  const PieceCallback on_piece_;
+  const std::chrono::steady_clock::time_point started_;
+  std::vector<int32_t> ids_;
+  std::unique_ptr<PieceRenderer> renderer_;
+  std::vector<uint8_t> allowed_;
+  std::optional<int32_t> eos_;
+  int64_t limit_ = 0;
+  Rng rng_;
+  GenerateResult result_;
+  bool done_ = false;
+};
 
 // Generates a continuation of request.prompt, streaming it through on_piece (when set).
 // Errors: invalid sampling options, max_tokens < -1 or above kMaxGeneratedTokens, a beam width

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <utility>
 
 #include "generate/poem_constraints.h"
 #include "rnnkit/error.h"
@@ -232,54 +233,75 @@ std::string Poem::text() const {
   return text;
 }
 
-Poem write_poem(LanguageModel& model, const Vocab& vocab, const PoemRequest& request,
-                const PieceCallback& on_piece) {
-  const PoemPlan plan = plan_poem(model, vocab, request);
+struct PoemWriting::Plan {
+  PoemPlan poem;
+  PoemConstraints constraints;
+};
+
+PoemWriting::PoemWriting(const LanguageModel& model, const Vocab& vocab, const PoemRequest& request,
+                         PieceCallback on_piece)
+    : vocab_(vocab),
+      sampling_(request.sampling),
+      on_piece_(std::move(on_piece)),
+      rng_(request.sampling.seed) {
+  PoemPlan plan = plan_poem(model, vocab, request);
   PoemConstraints constraints(vocab, RhymeTable::shipped(), han_mask(vocab), request.rhyme,
                               request.tones, plan.form, plan.lines, plan.given);
+  plan_ = std::make_unique<Plan>(Plan{std::move(plan), std::move(constraints)});
+}
 
-  LMState state;
-  Tensor logits;
-  prime_state(model, plan.prefix, state, logits);
-  Rng rng(request.sampling.seed);
-  Poem poem;
-  std::string couplet;
-  auto emit = [&](std::string_view piece) { return !on_piece || on_piece(piece); };
-  for (int line = 0; line < plan.lines; ++line) {
-    const size_t given = line < static_cast<int>(plan.given.size())
-                             ? plan.given[static_cast<size_t>(line)].size()
-                             : 0;
-    for (int position = 0; position <= plan.form; ++position) {
-      int32_t id;
-      if (position == plan.form) {
-        id = line % 2 == 0 && line + 1 < plan.lines ? plan.comma : plan.period;
-      } else if (position == 0 && !plan.heads.empty()) {
-        id = plan.heads[static_cast<size_t>(line)];
-      } else if (static_cast<size_t>(position) < given) {
-        id = plan.given[static_cast<size_t>(line)][static_cast<size_t>(position)];
-      } else {
-        id =
-            sample_token(logits.span(), request.sampling, rng, constraints.allowed(line, position));
-      }
-      if (position < plan.form) constraints.place(line, position, id);
-      const std::string& piece = vocab.token(id);
-      couplet += piece;
-      bool go_on = emit(piece);
-      if (id == plan.period) {
-        poem.couplets.push_back(std::move(couplet));
-        couplet.clear();
-        go_on = go_on && emit("\n");
-      }
-      if (!go_on) {
-        if (!couplet.empty()) poem.couplets.push_back(std::move(couplet));
-        poem.cancelled = true;
-        return poem;
-      }
-      if (line + 1 < plan.lines || position < plan.form)
-        model.step(std::span<const int32_t>(&id, 1), state, logits);
-    }
+PoemWriting::~PoemWriting() = default;
+
+std::span<const int32_t> PoemWriting::prompt() const {
+  return plan_->poem.prefix;
+}
+
+// The token at (line_, position_): the line's mark at its end, else a given character (acrostic
+// head, start line), else one drawn under the constraints.
+std::optional<int32_t> PoemWriting::next(std::span<const float> logits) {
+  if (done_) return std::nullopt;
+  const PoemPlan& plan = plan_->poem;
+  const size_t line = static_cast<size_t>(line_), position = static_cast<size_t>(position_);
+  const size_t given = line < plan.given.size() ? plan.given[line].size() : 0;
+  int32_t id;
+  if (position_ == plan.form) {
+    id = line_ % 2 == 0 && line_ + 1 < plan.lines ? plan.comma : plan.period;
+  } else if (position == 0 && !plan.heads.empty()) {
+    id = plan.heads[line];
+  } else if (position < given) {
+    id = plan.given[line][position];
+  } else {
+    id = sample_token(logits, sampling_, rng_, plan_->constraints.allowed(line_, position_));
   }
-  return poem;
+  if (position_ < plan.form) plan_->constraints.place(line_, position_, id);
+  const std::string& piece = vocab_.token(id);
+  couplet_ += piece;
+  auto emit = [&](std::string_view text) { return !on_piece_ || on_piece_(text); };
+  bool go_on = emit(piece);
+  if (id == plan.period) {
+    poem_.couplets.push_back(std::move(couplet_));
+    couplet_.clear();
+    go_on = go_on && emit("\n");
+  }
+  if (!go_on) {
+    if (!couplet_.empty()) poem_.couplets.push_back(std::move(couplet_));
+    poem_.cancelled = true;
+    done_ = true;
+    return std::nullopt;
+  }
+  if (++position_ > plan.form) {
+    position_ = 0;
+    ++line_;
+  }
+  done_ = line_ == plan.lines;
+  return done_ ? std::nullopt : std::optional<int32_t>(id);
+}
+
+Poem write_poem(LanguageModel& model, const Vocab& vocab, const PoemRequest& request,
+                const PieceCallback& on_piece) {
+  PoemWriting session(model, vocab, request, on_piece);
+  decode(model, session);
+  return session.poem();
 }
 
 std::string check_poem_form(const Poem& poem, int form, int lines) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <optional>
+#include <utility>
 
 #include "rnnkit/beam_search.h"
 #include "rnnkit/cross_entropy.h"
@@ -14,6 +15,8 @@ namespace {
 
 // Prompt steps per batched forward: bounds the activations a forward keeps for its backward.
 constexpr int64_t kPrimeChunk = 1024;
+
+}  // namespace
 
 // Turns token ids into the pieces of the output text: at word level a word is preceded by a
 // space unless it starts the text or a line; eos (when it does not stop the text) is a newline.
@@ -37,6 +40,8 @@ class PieceRenderer {
   const Vocab& vocab_;
   bool line_start_ = true;
 };
+
+namespace {
 
 void check_request(const LanguageModel& model, const Vocab& vocab, const GenerateRequest& request) {
   validate(request.sampling);
@@ -81,17 +86,20 @@ std::vector<int32_t> encode_prompt(const Vocab& vocab, std::string_view prompt) 
 void prime_state(LanguageModel& model, std::span<const int32_t> ids, LMState& state,
                  Tensor& logits) {
   if (ids.empty()) throw Error("cannot prime a language model with no tokens");
-  const std::span<const int32_t> head = ids.first(ids.size() - 1);
+  read_tokens(model, ids.first(ids.size() - 1), state);
+  model.step(ids.last(1), state, logits);
+}
+
+void read_tokens(LanguageModel& model, std::span<const int32_t> ids, LMState& state) {
   TokenBatch batch;
   batch.batch = 1;
-  for (size_t begin = 0; begin < head.size(); begin += kPrimeChunk) {
-    const size_t n = std::min<size_t>(kPrimeChunk, head.size() - begin);
+  for (size_t begin = 0; begin < ids.size(); begin += kPrimeChunk) {
+    const size_t n = std::min<size_t>(kPrimeChunk, ids.size() - begin);
     batch.steps = static_cast<int64_t>(n);
-    batch.inputs.assign(head.begin() + begin, head.begin() + begin + n);
+    batch.inputs.assign(ids.begin() + begin, ids.begin() + begin + n);
     batch.targets.assign(n, kIgnoreIndex);
     model.forward_backward(batch, state, /*training=*/false, /*backward=*/false, nullptr);
   }
-  model.step(ids.last(1), state, logits);
 }
 
 std::vector<uint8_t> generation_mask(const Vocab& vocab) {
@@ -102,58 +110,80 @@ std::vector<uint8_t> generation_mask(const Vocab& vocab) {
   return allowed;
 }
 
+TextGeneration::TextGeneration(const LanguageModel& model, const Vocab& vocab,
+                               const GenerateRequest& request, PieceCallback on_piece)
+    : request_(request),
+      on_piece_(std::move(on_piece)),
+      started_(std::chrono::steady_clock::now()),
+      rng_(request.sampling.seed) {
+  check_request(model, vocab, request);
+  ids_ = encode_prompt(vocab, request.prompt);
+  renderer_ = std::make_unique<PieceRenderer>(vocab);
+  for (size_t i = vocab.bos_id() ? 1 : 0; i < ids_.size(); ++i)
+    result_.prompt += renderer_->piece(ids_[i]);
+  allowed_ = generation_mask(vocab);
+  eos_ = request.stop_at_eos ? vocab.eos_id() : std::nullopt;
+  limit_ = request.max_tokens < 0 ? kMaxGeneratedTokens : request.max_tokens;
+  if (request.echo && !result_.prompt.empty() && on_piece_ && !on_piece_(result_.prompt))
+    finish(FinishReason::Cancelled);
+  else if (limit_ == 0)
+    finish(FinishReason::Length);
+}
+
+TextGeneration::~TextGeneration() = default;
+
+std::optional<int32_t> TextGeneration::next(std::span<const float> logits) {
+  if (done_) return std::nullopt;
+  const int32_t id = sample_token(logits, request_.sampling, rng_, allowed_);
+  if (id == eos_) {
+    finish(FinishReason::Eos);
+  } else if (!emit(id)) {
+    finish(FinishReason::Cancelled);
+  } else if (result_.tokens >= limit_) {
+    finish(FinishReason::Length);
+  }
+  return done_ ? std::nullopt : std::optional<int32_t>(id);
+}
+
+void TextGeneration::take(std::span<const int32_t> ids, bool ended_at_eos) {
+  for (int32_t id : ids) {
+    if (!emit(id)) return finish(FinishReason::Cancelled);
+  }
+  finish(ended_at_eos ? FinishReason::Eos : FinishReason::Length);
+}
+
+bool TextGeneration::emit(int32_t id) {
+  const std::string piece = renderer_->piece(id);
+  result_.text += piece;
+  ++result_.tokens;
+  return !on_piece_ || on_piece_(piece);
+}
+
+void TextGeneration::finish(FinishReason reason) {
+  done_ = true;
+  result_.finish_reason = reason;
+  result_.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+}
+
 GenerateResult generate_text(LanguageModel& model, const Vocab& vocab,
                              const GenerateRequest& request, const PieceCallback& on_piece) {
-  const auto started = std::chrono::steady_clock::now();
-  check_request(model, vocab, request);
-  const std::vector<int32_t> ids = encode_prompt(vocab, request.prompt);
-
-  GenerateResult result;
-  PieceRenderer renderer(vocab);
-  for (size_t i = vocab.bos_id() ? 1 : 0; i < ids.size(); ++i)
-    result.prompt += renderer.piece(ids[i]);
-  auto finish = [&](FinishReason reason) {
-    result.finish_reason = reason;
-    result.seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    return result;
-  };
-  if (request.echo && !result.prompt.empty() && on_piece && !on_piece(result.prompt))
-    return finish(FinishReason::Cancelled);
-  // Appends a generated token; false when the listener wants no more.
-  auto emit = [&](int32_t id) {
-    const std::string piece = renderer.piece(id);
-    result.text += piece;
-    ++result.tokens;
-    return !on_piece || on_piece(piece);
-  };
-
-  const int64_t limit = request.max_tokens < 0 ? kMaxGeneratedTokens : request.max_tokens;
-  if (limit == 0) return finish(FinishReason::Length);
+  TextGeneration session(model, vocab, request, on_piece);
+  if (request.beam_width == 0 || session.done()) {
+    decode(model, session);
+    return session.result();
+  }
+  // Beam search keeps its hypotheses in a batch of its own, so it runs unbatched.
   LMState state;
   Tensor logits;
-  prime_state(model, ids, state, logits);
+  prime_state(model, session.prompt(), state, logits);
   const std::vector<uint8_t> allowed = generation_mask(vocab);
-  const std::optional<int32_t> eos = request.stop_at_eos ? vocab.eos_id() : std::nullopt;
-
-  if (request.beam_width > 0) {
-    const BeamHypothesis best =
-        beam_search(model, state, logits.span(),
-                    {request.beam_width, limit, eos, std::span<const uint8_t>(allowed)});
-    for (int32_t id : best.tokens) {
-      if (!emit(id)) return finish(FinishReason::Cancelled);
-    }
-    return finish(best.ended_at_eos ? FinishReason::Eos : FinishReason::Length);
-  }
-
-  Rng rng(request.sampling.seed);
-  for (int64_t n = 0; n < limit; ++n) {
-    const int32_t id = sample_token(logits.span(), request.sampling, rng, allowed);
-    if (id == eos) return finish(FinishReason::Eos);
-    if (!emit(id)) return finish(FinishReason::Cancelled);
-    if (n + 1 < limit) model.step(std::span<const int32_t>(&id, 1), state, logits);
-  }
-  return finish(FinishReason::Length);
+  const BeamHypothesis best = beam_search(
+      model, state, logits.span(),
+      {request.beam_width, request.max_tokens < 0 ? kMaxGeneratedTokens : request.max_tokens,
+       request.stop_at_eos ? vocab.eos_id() : std::nullopt, std::span<const uint8_t>(allowed)});
+  session.take(best.tokens, best.ended_at_eos);
+  return session.result();
 }
 
 }  // namespace rnnkit

@@ -37,8 +37,9 @@ void Linear::reset_parameters(Rng& rng) {
 }
 
 void Linear::forward(const float* x, int64_t ldx, int64_t n, float* y, int64_t ldy) const {
-  if (n == 1)
-    single_row_.multiply(out_features_, in_features_, weight().value.data(), x, 0.0f, y);
+  if (n <= kMaxStepRows)
+    single_row_.multiply_rows(n, out_features_, in_features_, weight().value.data(), x, ldx, 0.0f,
+                              y, ldy);
   else
     gemm(Trans::No, Trans::Yes, n, out_features_, in_features_, 1.0f, x, ldx, weight().value.data(),
          in_features_, 0.0f, y, ldy);

@@ -89,8 +89,8 @@ void RecurrentLayer::hidden_product(int64_t n, const float* h, float beta, float
   const int64_t S = state_size(), GH = gate_count(cell_) * hidden_size_;
   if (packed_)
     hh_forward_.multiply(n, h, S, beta, out, GH);
-  else if (batch_ == 1)
-    hh_row_.multiply(GH, S, weight_hh.value.data(), h, beta, out);
+  else if (row_products_)
+    hh_row_.multiply_rows(n, GH, S, weight_hh.value.data(), h, S, beta, out, GH);
   else
     gemm(Trans::No, Trans::Yes, n, GH, S, 1.0f, h, S, weight_hh.value.data(), S, beta, out, GH);
 }
@@ -105,8 +105,8 @@ void RecurrentLayer::hidden_grad_product(int64_t n, const float* dgates, float b
 
 void RecurrentLayer::projection_product(int64_t n, const float* h_cell, float* h) {
   const int64_t H = hidden_size_, P = proj_size_;
-  if (batch_ == 1)
-    hr_row_.multiply(P, H, weight_hr.value.data(), h_cell, 0.0f, h);
+  if (row_products_)
+    hr_row_.multiply_rows(n, P, H, weight_hr.value.data(), h_cell, H, 0.0f, h, P);
   else
     gemm(Trans::No, Trans::Yes, n, P, H, 1.0f, h_cell, H, weight_hr.value.data(), H, 0.0f, h, P);
 }
@@ -129,8 +129,10 @@ void RecurrentLayer::forward(const float* x, int64_t ldx, int64_t T, int64_t B, 
   }
   if (proj_size_) cell_output_.resize({T, B, H});
 
-  if (T * B == 1)
-    ih_row_.multiply(GH, input_size_, weight_ih.value.data(), x, 0.0f, gates_.data());
+  row_products_ = B == 1 || (T == 1 && B <= kMaxStepRows);
+  if (T == 1 && row_products_)
+    ih_row_.multiply_rows(B, GH, input_size_, weight_ih.value.data(), x, ldx, 0.0f, gates_.data(),
+                          GH);
   else
     gemm(Trans::No, Trans::Yes, T * B, GH, input_size_, 1.0f, x, ldx, weight_ih.value.data(),
          input_size_, 0.0f, gates_.data(), GH);
@@ -154,7 +156,8 @@ void RecurrentLayer::forward(const float* x, int64_t ldx, int64_t T, int64_t B, 
   // product (a float32 GEMV for one row).
   packed_ = T > 1 && B > 1;
   if (packed_) hh_forward_.pack(Trans::Yes, S, GH, weight_hh.value.data(), S);
-  for_each_slice(B, batch_slices(B, GH, S),
+  // One slice for row products: a SingleRowProduct serves one thread.
+  for_each_slice(B, row_products_ ? 1 : batch_slices(B, GH, S),
                  [&](int64_t b0, int64_t n) { forward_rows(b0, n, y, ldy); });
 
   const int64_t last = reverse_ ? 0 : T;

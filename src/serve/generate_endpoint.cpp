@@ -4,6 +4,7 @@
 
 #include "serve/endpoints.h"
 #include "serve/event_stream.h"
+#include "serve/piece_channel.h"
 #include "serve/request_parsing.h"
 
 namespace rnnkit::serve {
@@ -20,11 +21,38 @@ nlohmann::json summary(const GenerateResult& result, const GenerateRequest& requ
           {"seed", request.sampling.seed}};
 }
 
+// A sampling request in the decode loop of the served model, decoded with the others.
+void generate_batched(ServeContext& context, DecodeScheduler& scheduler, const GenerateCall& call,
+                      httplib::Response& response) {
+  if (!call.stream) {
+    auto session = std::make_shared<TextGeneration>(
+        scheduler.model(), context.vocab, call.request,
+        [&context](std::string_view) { return !context.stopping.load(); });
+    scheduler.run(session);
+    response.set_content(summary(session->result(), call.request).dump() + "\n",
+                         "application/json");
+    return;
+  }
+  // The session's constructor makes every check, so a bad request fails before the stream.
+  auto channel = std::make_shared<PieceChannel>(context.stopping);
+  auto session = std::make_shared<TextGeneration>(scheduler.model(), context.vocab, call.request,
+                                                  channel->listener());
+  scheduler.submit(session, [channel](std::exception_ptr error) { channel->end(error); });
+  respond_with_events(response, context.stopping, [channel, session, call](EventWriter& events) {
+    while (const auto piece = channel->pop()) {
+      if (!events.send({{"text", *piece}})) channel->cancel();
+    }
+    events.send(summary(session->result(), call.request), "done");
+  });
+}
+
 }  // namespace
 
 void handle_generate(ServeContext& context, const httplib::Request& http,
                      httplib::Response& response) {
   const GenerateCall call = parse_generate(http.body, context.options.limits);
+  if (context.scheduler && call.request.beam_width == 0)
+    return generate_batched(context, *context.scheduler, call, response);
   auto lease = std::make_shared<ModelPool::Lease>(context.lease_worker());
   if (!call.stream) {
     const GenerateResult result =

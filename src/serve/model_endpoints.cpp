@@ -58,8 +58,15 @@ nlohmann::json describe_model(LanguageModel& model, const Vocab& vocab, const st
 
 void handle_health(ServeContext& context, const httplib::Request&, httplib::Response& response) {
   const ModelPool::Load load = context.pool.load();
-  const nlohmann::json body = {
+  nlohmann::json body = {
       {"status", "ok"}, {"workers", load.workers}, {"busy", load.busy}, {"waiting", load.waiting}};
+  if (context.scheduler) {
+    const DecodeScheduler::Load batch = context.scheduler->load();
+    body["batch"] = {{"max_batch", batch.max_batch},
+                     {"running", batch.running},
+                     {"waiting", batch.waiting},
+                     {"widest", batch.widest}};
+  }
   response.set_content(body.dump() + "\n", "application/json");
 }
 

@@ -7,16 +7,19 @@
 
 namespace rnnkit::serve {
 
+std::unique_ptr<LanguageModel> copy_model(LanguageModel& prototype) {
+  std::map<std::string, Tensor> tensors;
+  for (const auto& [name, tensor] : prototype.state_dict()) tensors.emplace(name, *tensor);
+  auto model = std::make_unique<LanguageModel>(prototype.config());
+  model->load_state_dict(tensors);
+  return model;
+}
+
 ModelPool::ModelPool(LanguageModel& prototype, int workers, int queue) : queue_(queue) {
   if (workers < 1) throw Error("--workers must be at least 1, got " + std::to_string(workers));
   if (queue < 0) throw Error("--queue must be at least 0, got " + std::to_string(queue));
-  // LanguageModel has no copy constructor (its layers own their buffers), so each copy is a
-  // fresh model loaded with the prototype's tensors.
-  std::map<std::string, Tensor> tensors;
-  for (const auto& [name, tensor] : prototype.state_dict()) tensors.emplace(name, *tensor);
   for (int i = 0; i < workers; ++i) {
-    models_.push_back(std::make_unique<LanguageModel>(prototype.config()));
-    models_.back()->load_state_dict(tensors);
+    models_.push_back(copy_model(prototype));
     free_.push_back(models_.back().get());
   }
 }

@@ -9,6 +9,10 @@
 
 namespace rnnkit::serve {
 
+// A model of its own with the prototype's weights (LanguageModel has no copy constructor: its
+// layers own their buffers).
+std::unique_ptr<LanguageModel> copy_model(LanguageModel& prototype);
+
 // Copies of one language model, one per worker: a LanguageModel keeps per-call workspaces, so
 // each running generation needs a copy of its own. Admission is bounded: at most `workers`
 // requests run and `queue` more wait for a copy; beyond that a request is turned away at once

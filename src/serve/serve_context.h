@@ -8,6 +8,7 @@
 
 #include "rnnkit/forecast_training.h"
 #include "rnnkit/vocab.h"
+#include "serve/decode_scheduler.h"
 #include "serve/model_pool.h"
 #include "serve/serve_options.h"
 
@@ -31,6 +32,8 @@ struct ServeContext {
   nlohmann::json model_info;                               // the body of GET /v1/model
   std::unique_ptr<ServedForecaster> forecaster = nullptr;  // null without --forecast-model
   std::atomic<bool> stopping = false;
+  // The decode loop of sampling requests; null with --max-batch 1 (each decodes on a worker).
+  DecodeScheduler* scheduler = nullptr;
 
   // A model copy for this request, with the thread count pinned on this connection's thread
   // (OpenMP keeps one per thread). HttpError 503 when the workers and the queue are full.

@@ -2,6 +2,7 @@
 #include "serve/serve_options.h"
 
 #include "rnnkit/error.h"
+#include "rnnkit/single_row_product.h"
 #include "rnnkit/threads.h"
 
 namespace rnnkit::serve {
@@ -32,6 +33,10 @@ const OptionTable<ServeOptions>& ServeOptions::table() {
        between(1, 256)},
       {"--queue", "queue", &O::queue, "requests that may wait for a worker; beyond them 503",
        between(0, 4096)},
+      {"--max-batch", "max_batch", &O::max_batch,
+       "sampling requests (/v1/generate without beam, /v1/poem) decoded together, one batched "
+       "step for all (1: each decodes alone on a worker)",
+       between(1, static_cast<int>(kMaxStepRows))},
       {"--max-connections", "max_connections", &O::max_connections,
        "connections open at once, one thread each (beyond: 503)", between(1, 1024), "Limits"},
       {"--request-timeout", "request_timeout", &O::request_timeout,

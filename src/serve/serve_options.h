@@ -21,6 +21,7 @@ struct ServeOptions {
   int port = 8080;                 // 0: any free port (the one chosen is printed)
   int workers = 2;                 // generations running at once, each with its own model copy
   int queue = 16;                  // requests waiting for a worker before 503
+  int max_batch = 8;               // sampling requests decoded together per step (1: each alone)
   int threads = 1;                 // compute threads of each generation (0 = all cores)
   int max_connections = 256;       // connections open at once, one thread each; beyond: 503
   int request_timeout = 10;        // seconds for a request's head and body to arrive; beyond: 408

@@ -2,7 +2,7 @@
 
 #include <atomic>
 
-#include "tensor/gemv.h"
+#include "tensor/row_block_gemv.h"
 
 namespace rnnkit {
 namespace {
@@ -12,8 +12,16 @@ std::atomic<uint64_t> weights_epoch{1};
 
 }  // namespace
 
+static_assert(kMaxStepRows <= row_block_gemv::kMaxRows);
+
 void SingleRowProduct::multiply(int64_t N, int64_t K, const float* W, const float* x, float beta,
                                 float* y) {
+  multiply_rows(1, N, K, W, x, K, beta, y, N);
+}
+
+void SingleRowProduct::multiply_rows(int64_t M, int64_t N, int64_t K, const float* W,
+                                     const float* X, int64_t ldx, float beta, float* Y,
+                                     int64_t ldy) {
   const uint64_t epoch = weights_epoch.load();
   if (epoch != epoch_ || W != source_ || N != weights_.rows() || K != weights_.cols() ||
       weights_.precision() != matmul_precision()) {
@@ -21,10 +29,11 @@ void SingleRowProduct::multiply(int64_t N, int64_t K, const float* W, const floa
     source_ = W;
     epoch_ = epoch;
   }
+  // One kernel for one row and for several, so a batched step is exact by construction.
   if (weights_.precision() == Precision::F32)
-    gemv::f32(N, K, 1.0f, W, K, x, beta, y);
+    row_block_gemv::f32(M, N, K, W, X, ldx, beta, Y, ldy);
   else
-    gemv::bf16(N, K, weights_.rounded(), x, beta, y);
+    row_block_gemv::bf16(M, N, K, weights_.rounded(), X, ldx, beta, Y, ldy);
 }
 
 void note_weights_changed() {

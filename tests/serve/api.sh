@@ -9,8 +9,8 @@ source "$(dirname "$0")/lib.sh"
 train_text_model
 train_poem_model
 
-# --- a text model, one worker and no queue --------------------------------------------------
-start_server "$tmp/text_server.log" --model "$tmp/text_run" --workers 1 --queue 0 \
+# --- a text model, one worker and no queue (no decode loop: batching.sh tests that) ----------
+start_server "$tmp/text_server.log" --model "$tmp/text_run" --workers 1 --queue 0 --max-batch 1 \
   --max-tokens 100000 --max-prompt 50 --max-body 4096
 text_server=$server_pid
 

@@ -1,0 +1,191 @@
+#include "tensor/row_block_gemv.h"
+
+#include <immintrin.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <string>
+#include <type_traits>
+
+#include "rnnkit/cpu_dispatch.h"
+#include "rnnkit/error.h"
+
+namespace rnnkit::row_block_gemv {
+namespace {
+
+// Weight rows per block: eight accumulation chains per input row hide the FMA latency.
+constexpr int64_t kWeightRows = 8;
+// Input rows per pass over a block: 8 x 3 accumulators, 3 input vectors and a weight vector fit
+// the 32 vector registers; the block's weights stay in L1 between passes.
+constexpr int kInputRows = 3;
+// From 512 KB of float32 weights on, each core streams its own share of the weight rows.
+constexpr int64_t kParallel = 1 << 17;
+
+// The baseline path: one output in one compiled function, called for every output whatever M
+// is, so its bits cannot depend on the batch. Sixteen independent lanes let the compiler
+// vectorise it without reassociating a sum.
+template <typename Weight>
+[[gnu::noinline]] float dot(const Weight* w, const float* x, int64_t K) {
+  constexpr int64_t kLanes = 16;
+  auto widen = [](Weight v) {
+    if constexpr (std::is_same_v<Weight, float>)
+      return v;
+    else
+      return from_bf16(v);
+  };
+  float lanes[kLanes] = {};
+  int64_t k = 0;
+  for (; k + kLanes <= K; k += kLanes) {
+    for (int64_t j = 0; j < kLanes; ++j) lanes[j] += widen(w[k + j]) * x[k + j];
+  }
+  for (int64_t j = 0; k + j < K; ++j) lanes[j] += widen(w[k + j]) * x[k + j];
+  float sum = 0.0f;
+  for (float lane : lanes) sum += lane;
+  return sum;
+}
+
+template <typename Weight>
+void rows_baseline(int64_t n0, int64_t n1, int64_t M, int64_t K, const Weight* W, const float* X,
+                   int64_t ldx, float beta, float* Y, int64_t ldy) {
+  for (int64_t n = n0; n < n1; ++n) {
+    for (int64_t m = 0; m < M; ++m) {
+      float& y = Y[m * ldy + n];
+      y = dot(W + n * K, X + m * ldx, K) + (beta == 0.0f ? 0.0f : beta * y);
+    }
+  }
+}
+
+#if defined(__x86_64__)
+// 16 weights widened to float32 (the last chunk of a row masked to its length).
+[[gnu::target("avx512f,avx512bw,avx512vl"), gnu::always_inline]] inline __m512 load16(
+    const float* w, __mmask16 mask) {
+  return _mm512_maskz_loadu_ps(mask, w);
+}
+[[gnu::target("avx512f,avx512bw,avx512vl"), gnu::always_inline]] inline __m512 load16(
+    const rnnkit::bf16* w, __mmask16 mask) {
+  const __m256i w16 = _mm256_maskz_loadu_epi16(mask, w);
+  const __m512i widened = _mm512_maskz_cvtepu16_epi32(0xffff, w16);
+  return _mm512_castsi512_ps(_mm512_maskz_slli_epi32(0xffff, widened, 16));
+}
+
+// The lanes of v summed in lane order.
+[[gnu::target("avx512f"), gnu::always_inline]] inline float lane_sum(__m512 v) {
+  alignas(64) float lanes[16];
+  _mm512_store_ps(lanes, v);
+  float sum = 0.0f;
+  for (float lane : lanes) sum += lane;
+  return sum;
+}
+
+// Outputs [n0, n0 + R) of input rows [m0, m0 + MG): each output's chain is lane-wise FMAs over
+// k in chunks of 16, then the lanes summed in order, the same instructions for any R, MG and M.
+// The loops over r and m are unrolled whole so the accumulators live in registers.
+// `next`: the next block's weights, fetched into the cache meanwhile (the step is bound by
+// reading the weights, and the loads of this block stall on memory otherwise), or null.
+template <int R, int MG, typename Weight>
+[[gnu::target("avx512f,avx512bw,avx512vl")]] void block_avx512(int64_t n0, int64_t m0, int64_t K,
+                                                               const Weight* W, const float* X,
+                                                               int64_t ldx, float beta, float* Y,
+                                                               int64_t ldy, const Weight* next) {
+  __m512 acc[R][MG];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 3
+    for (int m = 0; m < MG; ++m) acc[r][m] = _mm512_setzero_ps();
+  for (int64_t k = 0; k < K; k += 16) {
+    const __mmask16 mask =
+        K - k >= 16 ? __mmask16(0xffff) : static_cast<__mmask16>((1u << (K - k)) - 1);
+    __m512 x[MG];
+#pragma GCC unroll 3
+    for (int m = 0; m < MG; ++m) x[m] = _mm512_maskz_loadu_ps(mask, X + (m0 + m) * ldx + k);
+    if (next) {
+#pragma GCC unroll 8
+      for (int r = 0; r < R; ++r)
+        _mm_prefetch(reinterpret_cast<const char*>(next + r * K + k), _MM_HINT_T0);
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+      const __m512 w = load16(W + (n0 + r) * K + k, mask);
+#pragma GCC unroll 3
+      for (int m = 0; m < MG; ++m) acc[r][m] = _mm512_fmadd_ps(w, x[m], acc[r][m]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 3
+    for (int m = 0; m < MG; ++m) {
+      float& y = Y[(m0 + m) * ldy + n0 + r];
+      y = lane_sum(acc[r][m]) + (beta == 0.0f ? 0.0f : beta * y);
+    }
+  }
+}
+
+template <int R, typename Weight>
+[[gnu::target("avx512f,avx512bw,avx512vl")]] void input_rows_avx512(
+    int64_t n0, int64_t M, int64_t K, const Weight* W, const float* X, int64_t ldx, float beta,
+    float* Y, int64_t ldy, const Weight* next) {
+  int64_t m0 = 0;
+  static_assert(kInputRows == 3, "the remainders below are 2 and 1");
+  // The first pass over the block brings it from memory; it also fetches the next one.
+  for (; M - m0 >= kInputRows; m0 += kInputRows)
+    block_avx512<R, kInputRows>(n0, m0, K, W, X, ldx, beta, Y, ldy, m0 == 0 ? next : nullptr);
+  if (M - m0 == 2) block_avx512<R, 2>(n0, m0, K, W, X, ldx, beta, Y, ldy, m0 == 0 ? next : nullptr);
+  if (M - m0 == 1) block_avx512<R, 1>(n0, m0, K, W, X, ldx, beta, Y, ldy, m0 == 0 ? next : nullptr);
+}
+
+template <typename Weight>
+[[gnu::target("avx512f,avx512bw,avx512vl")]] void rows_avx512(int64_t n0, int64_t n1, int64_t M,
+                                                              int64_t K, const Weight* W,
+                                                              const float* X, int64_t ldx,
+                                                              float beta, float* Y, int64_t ldy) {
+  int64_t n = n0;
+  for (; n1 - n >= kWeightRows; n += kWeightRows) {
+    const Weight* next = n1 - n >= 2 * kWeightRows ? W + (n + kWeightRows) * K : nullptr;
+    input_rows_avx512<kWeightRows>(n, M, K, W, X, ldx, beta, Y, ldy, next);
+  }
+  for (; n < n1; ++n)
+    input_rows_avx512<1>(n, M, K, W, X, ldx, beta, Y, ldy, static_cast<const Weight*>(nullptr));
+}
+#endif
+
+template <typename Weight>
+void multiply(int64_t M, int64_t N, int64_t K, const Weight* W, const float* X, int64_t ldx,
+              float beta, float* Y, int64_t ldy) {
+  if (M < 0 || M > kMaxRows)
+    throw Error("row_block_gemv: " + std::to_string(M) + " input rows, not 0.." +
+                std::to_string(kMaxRows));
+  // Weight rows [n0, n1); shares start on a block boundary so every row is in the same kind of
+  // block whatever the thread count.
+  auto rows = [&](int64_t n0, int64_t n1) {
+#if defined(__x86_64__)
+    if (cpu_path() == CpuPath::Avx512) return rows_avx512(n0, n1, M, K, W, X, ldx, beta, Y, ldy);
+#endif
+    rows_baseline(n0, n1, M, K, W, X, ldx, beta, Y, ldy);
+  };
+  if (N * K < kParallel) {
+    rows(0, N);
+    return;
+  }
+  const int64_t blocks = (N + kWeightRows - 1) / kWeightRows;
+#pragma omp parallel
+  {
+    const int64_t threads = omp_get_num_threads(), t = omp_get_thread_num();
+    const int64_t n0 = std::min(N, blocks * t / threads * kWeightRows);
+    const int64_t n1 = std::min(N, blocks * (t + 1) / threads * kWeightRows);
+    rows(n0, n1);
+  }
+}
+
+}  // namespace
+
+void f32(int64_t M, int64_t N, int64_t K, const float* W, const float* X, int64_t ldx, float beta,
+         float* Y, int64_t ldy) {
+  multiply(M, N, K, W, X, ldx, beta, Y, ldy);
+}
+
+void bf16(int64_t M, int64_t N, int64_t K, const rnnkit::bf16* W, const float* X, int64_t ldx,
+          float beta, float* Y, int64_t ldy) {
+  multiply(M, N, K, W, X, ldx, beta, Y, ldy);
+}
+
+}  // namespace rnnkit::row_block_gemv

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# The decode loop (--max-batch): concurrent /v1/generate and /v1/poem requests, decoded together,
+# answer exactly what each answers served alone (sequentially, and by a server without batching);
+# a streaming client that hangs up leaves the batch without disturbing the others; a full loop
+# and queue answer 503.
+# Called as: bash batching.sh RNNKIT_BINARY SOURCE_DIR
+source "$(dirname "$0")/lib.sh"
+
+train_text_model
+train_poem_model
+
+generate_bodies=(
+  '{"prompt": "the ", "n": 60, "seed": 1}'
+  '{"prompt": "the quick ", "n": 25, "seed": 2, "temperature": 0.5}'
+  '{"prompt": "fox ", "n": 80, "seed": 3, "top_k": 5}'
+  '{"prompt": "床前", "n": 40, "seed": 4, "top_p": 0.9}'
+  '{"prompt": "a", "n": 10, "seed": 5, "temperature": 0}'
+  '{"prompt": "lazy dog", "n": 70, "seed": 6, "temperature": 1.2}'
+)
+poem_bodies=()  # the text model writes no poems; the poem model's requests are below
+
+# ask_all PREFIX CONCURRENT: every request of both lists to $url, at once (CONCURRENT=1) or one
+# by one; answers in $tmp/PREFIX_gen_I and $tmp/PREFIX_poem_I.
+ask_all() {
+  local prefix=$1 concurrent=$2 i pids=()
+  post() {  # post NAME PATH BODY
+    curl -s --max-time 120 "$url$2" -H 'Content-Type: application/json' -d "$3" -o "$tmp/$1" &
+    pids+=($!)
+    [ "$concurrent" = 1 ] || wait "$!"
+  }
+  for i in "${!generate_bodies[@]}"; do post "${prefix}_gen_$i" /v1/generate "${generate_bodies[$i]}"; done
+  for i in "${!poem_bodies[@]}"; do post "${prefix}_poem_$i" /v1/poem "${poem_bodies[$i]}"; done
+  wait "${pids[@]}"
+}
+
+# same_outputs A B: the texts of every answer of run A equal those of run B (and are texts).
+same_outputs() {
+  local i
+  for i in "${!generate_bodies[@]}"; do
+    [ "$(json "$1_gen_$i" 'j["text"], j["tokens"]')" = "$(json "$2_gen_$i" 'j["text"], j["tokens"]')" ] &&
+      [ "$(json "$1_gen_$i" 'len(j["text"]) > 0')" = True ] || return 1
+  done
+  for i in "${!poem_bodies[@]}"; do
+    [ "$(json "$1_poem_$i" '[p["text"] for p in j["poems"]]')" = "$(json "$2_poem_$i" '[p["text"] for p in j["poems"]]')" ] &&
+      [ "$(json "$1_poem_$i" 'len(j["poems"][0]["text"]) > 0')" = True ] || return 1
+  done
+}
+
+# --- the text model ----------------------------------------------------------------------------
+start_server "$tmp/batched.log" --model "$tmp/text_run" --max-batch 8 --queue 16 --max-tokens 100000
+batched=$server_pid
+ask_all text_sequential 0
+ask_all text_concurrent 1
+request health GET /health
+check "the concurrent requests were decoded together" \
+  "[ \"\$(json health 'j[\"batch\"][\"max_batch\"] == 8 and j[\"batch\"][\"widest\"] >= 2')\" = True ]"
+check "every answer has its text" "[ \"\$(json text_concurrent_gen_0 'j[\"tokens\"]')\" = 60 ]"
+"$rnnkit" generate --model "$tmp/text_run" -p "fox " -n 80 --seed 3 --top-k 5 --no-echo >"$tmp/cli_gen" 2>/dev/null
+printf '%s\n' "$(json text_concurrent_gen_2 'j["text"]')" >"$tmp/batched_gen"
+check "a batched answer is the command line's for the same seed" "cmp -s '$tmp/cli_gen' '$tmp/batched_gen'"
+
+start_server "$tmp/unbatched.log" --model "$tmp/text_run" --max-batch 1 --workers 2
+unbatched=$server_pid
+ask_all text_unbatched 1
+request health_unbatched GET /health
+check "with --max-batch 1 there is no decode loop" "[ \"\$(json health_unbatched '\"batch\" in j')\" = False ]"
+
+# A stream whose client hangs up leaves the batch; the requests decoded beside it are unchanged.
+url_batched=$(sed -n 's|^rnnkit serve: listening on \(http://[^ ]*\) .*|\1|p' "$tmp/batched.log")
+curl -sN --max-time 3 "$url_batched/v1/generate" -H 'Content-Type: application/json' \
+  -d '{"prompt": "the ", "n": 100000, "stream": true}' >"$tmp/long_stream" &
+hangup=$!
+url=$url_batched
+ask_all text_beside_hangup 1
+wait "$hangup"
+check "the hung-up stream was cut short" "! grep -q '^event: done' '$tmp/long_stream' && grep -q '^data: ' '$tmp/long_stream'"
+left=no
+for _ in $(seq 100); do
+  request after_hangup GET /health
+  [ "$(json after_hangup 'j["batch"]["running"]')" = 0 ] && { left=yes; break; }
+  sleep 0.1
+done
+check "the hung-up request left the batch" "[ $left = yes ]"
+
+check "concurrent answers equal sequential ones" "same_outputs text_concurrent text_sequential"
+check "concurrent answers equal those of a server without batching" "same_outputs text_concurrent text_unbatched"
+check "answers beside a hung-up stream are unchanged" "same_outputs text_beside_hangup text_sequential"
+
+# A streamed batched generation sends the same text as the plain answer.
+curl -sN --max-time 60 "$url/v1/generate" -H 'Content-Type: application/json' \
+  -d '{"prompt": "the ", "n": 60, "seed": 1, "stream": true}' >"$tmp/stream"
+check "a stream in the loop carries the same text" \
+  "[ \"\$(events '$tmp/stream' '\"\".join(d[\"text\"] for n, d in events if n == \"\")')\" = \"\$(json text_sequential_gen_0 'j[\"text\"]')\" ]"
+
+# A full loop and queue: 503 at once.
+stop_server "$batched"
+start_server "$tmp/small.log" --model "$tmp/text_run" --max-batch 2 --queue 0 --max-tokens 100000
+pids=()
+for seed in 1 2; do
+  curl -sN --max-time 60 "$url/v1/generate" -H 'Content-Type: application/json' \
+    -d "{\"prompt\": \"the \", \"n\": 100000, \"seed\": $seed, \"stream\": true}" >"$tmp/hold_$seed" &
+  pids+=($!)
+done
+for _ in $(seq 100); do
+  grep -q '^data: ' "$tmp/hold_1" && grep -q '^data: ' "$tmp/hold_2" && break
+  sleep 0.1
+done
+request full POST /v1/generate '{"prompt": "the ", "n": 5}'
+check "a full loop answers 503" "[ \$(status_of full) = 503 ] && grep -q 'batch places' '$tmp/full'"
+kill "${pids[@]}" 2>/dev/null
+wait "${pids[@]}" 2>/dev/null
+
+# --- the poem model: poems and text decoded together ---------------------------------------
+start_server "$tmp/poem_batched.log" --model "$tmp/poem_run" --max-batch 8
+poem_bodies=(
+  '{"start": "床前看月光", "seed": 7}'
+  '{"acrostic": "床山", "seed": 8, "rhyme": true}'
+  '{"start": "床前", "form": 7, "lines": 2, "seed": 9, "tones": true, "count": 2}'
+  '{"start": "疑是地上霜", "seed": 10, "temperature": 1.5, "top_k": 20}'
+)
+generate_bodies=('{"prompt": "床前", "n": 30, "seed": 11}' '{"prompt": "春", "n": 12, "seed": 12, "top_k": 3}')
+ask_all poem_sequential 0
+ask_all poem_concurrent 1
+check "poems decoded together equal poems decoded alone" "same_outputs poem_concurrent poem_sequential"
+start_server "$tmp/poem_unbatched.log" --model "$tmp/poem_run" --max-batch 1
+ask_all poem_unbatched 1
+check "poems decoded together equal those of a server without batching" "same_outputs poem_concurrent poem_unbatched"
+check "a poem answer has its couplets" "[ \"\$(json poem_concurrent_poem_2 'len(j[\"poems\"]), len(j[\"poems\"][1][\"couplets\"])')\" = '(2, 1)' ]"
+
+finish
