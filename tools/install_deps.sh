@@ -9,6 +9,7 @@ packages=(
   clang libclang-rt-14-dev
   curl chromium fonts-wqy-zenhei
   pybind11-dev python3-pybind11 python3-numpy python3-pytest
+  libopenmpi-dev openmpi-bin
 )
 missing=()
 for p in "${packages[@]}"; do

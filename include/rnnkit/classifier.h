@@ -9,6 +9,7 @@
 
 #include "rnnkit/cell_kind.h"
 #include "rnnkit/embedding.h"
+#include "rnnkit/gradient_sink.h"
 #include "rnnkit/language_model.h"
 #include "rnnkit/linear.h"
 #include "rnnkit/pair_corpus.h"
@@ -63,6 +64,10 @@ class SequenceClassifier {
   std::vector<std::pair<std::string, const Tensor*>> state_dict();
   void load_state_dict(const std::map<std::string, Tensor>& tensors);  // strict
 
+  // Data-parallel training (docs/DISTRIBUTED.md): where the next batches sit in the global
+  // batch (dropout), and the sink the backward pass reports finished gradients to (or null).
+  void set_data_parallel(const BatchShard& shard, GradientSink* sink);
+
  private:
   std::vector<std::pair<std::string, Tensor*>> named_tensors();
 
@@ -70,6 +75,7 @@ class SequenceClassifier {
   std::unique_ptr<Embedding> embedding_;
   RNN rnn_;
   Linear fc_;
+  GradientSink* gradient_sink_ = nullptr;
   std::vector<int32_t> ids_;
   Tensor x_, y_, hN_, features_, logits_, dfeatures_, dhN_, dy_, dx_;
 };

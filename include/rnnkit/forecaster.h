@@ -11,6 +11,7 @@
 #include "rnnkit/checkpoint.h"
 #include "rnnkit/forecast_loss.h"
 #include "rnnkit/forecast_windows.h"
+#include "rnnkit/gradient_sink.h"
 #include "rnnkit/language_model.h"
 #include "rnnkit/linear.h"
 #include "rnnkit/rnn.h"
@@ -75,17 +76,22 @@ class Forecaster {
   StateDict state_dict();
   void load_state_dict(const std::map<std::string, Tensor>& tensors);  // strict
 
+  // Data-parallel training (docs/DISTRIBUTED.md): where the next batches sit in the global
+  // batch (dropout), and the sink the backward pass reports finished gradients to (or null).
+  void set_data_parallel(const BatchShard& shard, GradientSink* sink);
+
  private:
   void check_batch(const ForecastBatch& batch, bool with_targets) const;
   void encode(const ForecastBatch& batch, bool training, Rng* rng);
   void direct_forward(const ForecastBatch& batch);
-  void direct_backward(const Tensor& doutputs);
+  void direct_backward(const Tensor& doutputs, const GradientReport& report);
   void decoder_input_row(const float* previous, int64_t ld_b, int64_t ld_k, const float* covariates,
                          int64_t B, float* row) const;
 
   ForecasterConfig config_;
   RNN encoder_;
   std::unique_ptr<RNN> decoder_;  // autoregressive head only
+  GradientSink* gradient_sink_ = nullptr;
   Linear head_;
   // Encoder: outputs [L,B,Hd], final states [layers,B,Hd] (c for LSTM). Direct head: features
   // [B, Hd + H*C], head outputs [B, H*K*Q]. Decoder: inputs [H,B,K+C], outputs [H,B,Hd].

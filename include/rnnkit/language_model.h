@@ -9,6 +9,7 @@
 
 #include "rnnkit/cell_kind.h"
 #include "rnnkit/embedding.h"
+#include "rnnkit/gradient_sink.h"
 #include "rnnkit/linear.h"
 #include "rnnkit/rnn.h"
 #include "rnnkit/token_batch.h"
@@ -86,6 +87,10 @@ class LanguageModel {
   // Strict load: a missing, unexpected or misshapen tensor is an Error naming it.
   void load_state_dict(const std::map<std::string, Tensor>& tensors);
 
+  // Data-parallel training (docs/DISTRIBUTED.md): where the next batches sit in the global
+  // batch (dropout), and the sink the backward pass reports finished gradients to (or null).
+  void set_data_parallel(const BatchShard& shard, GradientSink* sink);
+
  private:
   void embed(std::span<const int32_t> ids, int64_t T, int64_t B);
   const Tensor* initial(const Tensor& s, const Shape& expected) const;
@@ -95,6 +100,7 @@ class LanguageModel {
   std::unique_ptr<Embedding> embedding_;
   RNN rnn_;
   Linear fc_;
+  GradientSink* gradient_sink_ = nullptr;
   Tensor x_, y_, dy_, dx_, hN_, cN_, logits_;
 };
 

@@ -14,6 +14,8 @@ class Rng {
   void seed_with(uint64_t seed);
 
   uint64_t next_u64();
+  // Moves past n draws of next_u64() (or uniform()), as if they had been made.
+  void discard(uint64_t n);
   // Uniform in [0, 1) with 24 random bits, so every value is an exact float.
   float uniform();
   float uniform(float low, float high) { return low + (high - low) * uniform(); }

@@ -1,8 +1,10 @@
 #pragma once
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "rnnkit/batch_shard.h"
 #include "rnnkit/cell_kind.h"
 #include "rnnkit/parameter.h"
 #include "rnnkit/recurrent_layer.h"
@@ -45,16 +47,23 @@ class RNN {
 
   // x: [T,B,input_size], kept by reference until backward. h0/c0: initial states or null for
   // zeros (c0 only for LSTM). y: [T,B,D*S]; hN/cN receive the final states when not null.
-  // rng draws the dropout masks (needed only when training with dropout > 0).
+  // rng draws the dropout masks (needed only when training with dropout > 0): those of the
+  // global batch of set_batch_shard(), keeping this batch's columns.
   void forward(const Tensor& x, const Tensor* h0, const Tensor* c0, Tensor& y, Tensor* hN,
                Tensor* cN, bool training, Rng* rng);
   // dy: [T,B,D*S]; dhN/dcN: gradients of the final states or null. Accumulates parameter
   // gradients; dx/dh0/dc0 receive input and initial-state gradients when not null.
+  // layer_done(params) follows each layer's backward, whose parameters' gradients are then
+  // final (data-parallel training sends them while the layers below run).
   void backward(const Tensor& dy, const Tensor* dhN, const Tensor* dcN, Tensor* dx, Tensor* dh0,
-                Tensor* dc0);
+                Tensor* dc0, const std::function<void(const ParameterList&)>& layer_done = {});
+  // The next forward passes' place in a global batch (dropout masks), until set again.
+  void set_batch_shard(const BatchShard& shard) { shard_ = shard; }
 
  private:
   void check_state(const Tensor* state, const char* name, const Shape& expected) const;
+  // mask [T,B,W]: keep-probability draws scaled by 1/keep, for this shard's columns.
+  void draw_dropout_mask(Rng& rng, Tensor& mask, int64_t T, int64_t B, int64_t W) const;
 
   RNNOptions options_;
   std::vector<std::unique_ptr<RecurrentLayer>> layers_;  // index layer * directions + direction
@@ -62,6 +71,7 @@ class RNN {
   std::vector<Tensor> masks_;                            // dropout masks (scaled) per layer > 0
   std::vector<Tensor> dropped_;                          // masked inputs of layers > 0
   bool dropout_applied_ = false;
+  BatchShard shard_;
   int64_t steps_ = 0, batch_ = 0;
   Tensor grad_a_, grad_b_;
 };

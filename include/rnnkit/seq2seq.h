@@ -10,6 +10,7 @@
 #include "rnnkit/attention.h"
 #include "rnnkit/cell_kind.h"
 #include "rnnkit/embedding.h"
+#include "rnnkit/gradient_sink.h"
 #include "rnnkit/language_model.h"
 #include "rnnkit/linear.h"
 #include "rnnkit/pair_corpus.h"
@@ -91,10 +92,12 @@ Seq2seqTokens seq2seq_tokens(const Vocab& vocab);  // Error when the vocabulary 
 // Teacher forcing: decoder inputs bos + answer, targets answer + eos. Without eos the last answer
 // token is never an input (the book's t[:, :-1] / t[:, 1:]). Answers shorter than the longest are
 // completed with ignored targets. Error for questions of different lengths, empty sequences or an
-// answer longer than max_answer_length.
+// answer longer than max_answer_length. Answers are padded as if the longest had at least
+// pad_answers_to tokens: a data-parallel share pads like its whole batch (batch_shard.h).
 Seq2seqBatch make_seq2seq_batch(std::span<const std::vector<int32_t>* const> questions,
                                 std::span<const std::vector<int32_t>* const> answers,
-                                const Seq2seqTokens& tokens, int64_t max_answer_length);
+                                const Seq2seqTokens& tokens, int64_t max_answer_length,
+                                int64_t pad_answers_to = 0);
 
 // The recurrent state of the decoder between generation steps: [L, B, D*H] (c for LSTM only;
 // empty means zeros).
@@ -135,6 +138,10 @@ class Seq2seq {
   // Strict load: a missing, unexpected or misshapen tensor is an Error naming it.
   void load_state_dict(const std::map<std::string, Tensor>& tensors);
 
+  // Data-parallel training (docs/DISTRIBUTED.md): where the next batches sit in the global
+  // batch (dropout), and the sink the backward pass reports finished gradients to (or null).
+  void set_data_parallel(const BatchShard& shard, GradientSink* sink);
+
  private:
   ParameterList all_parameters();
   std::vector<std::pair<std::string, Tensor*>> named_tensors();
@@ -147,6 +154,7 @@ class Seq2seq {
   Embedding encoder_embedding_, decoder_embedding_;
   RNN encoder_, decoder_;
   Linear fc_;
+  GradientSink* gradient_sink_ = nullptr;
   DotProductAttention attention_;
 
   std::vector<int32_t> encoder_ids_;

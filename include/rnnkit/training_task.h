@@ -6,7 +6,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "rnnkit/batch_shard.h"
 #include "rnnkit/checkpoint.h"
+#include "rnnkit/communicator.h"
+#include "rnnkit/gradient_sink.h"
 #include "rnnkit/language_model.h"
 #include "rnnkit/parameter.h"
 #include "rnnkit/rng.h"
@@ -22,6 +25,28 @@ struct ValidationResult {
   std::string summary;
 };
 
+// A task's place in data-parallel training (docs/DISTRIBUTED.md): one process, or the rank-th
+// of several that each train a contiguous share of every batch.
+struct DataParallel {
+  Communicator* world = nullptr;  // null: one process
+  GradientSink* sink = nullptr;   // where backward passes report finished gradients
+  int rank() const { return world ? world->rank() : 0; }
+  int ranks() const { return world ? world->size() : 1; }
+  bool active() const { return ranks() > 1; }
+  // This rank's contiguous share [first, first + count) of n items; the first n % ranks ranks
+  // take one more, so rank 0's share is empty only when n is 0.
+  struct Share {
+    int64_t first = 0, count = 0;
+  };
+  Share share(int64_t n) const;
+  // The shard of a batch of n columns, for the model's dropout.
+  BatchShard shard(int64_t n) const { return {share(n).first, n}; }
+  // Element-wise sums over the ranks, in place.
+  void sum(std::span<double> values) const {
+    if (world) world->allreduce_sum(values);
+  }
+};
+
 // A model family as the training engine (trainer.h) sees it: its data and batches, the loss and
 // gradients of a batch, validation, and what its files hold. The engine owns everything else:
 // the optimiser and its schedule, clipping, budgets, the progress line, metrics.jsonl,
@@ -30,6 +55,16 @@ struct ValidationResult {
 class TrainingTask {
  public:
   virtual ~TrainingTask() = default;
+
+  // Set once, before the first batch, by an engine of several processes: train_next() then
+  // trains this rank's share of each batch (reporting gradients to parallel.sink), validate()
+  // may share its work, and position() describes the whole batch on every rank.
+  void set_data_parallel(const DataParallel& parallel) { parallel_ = parallel; }
+  // A checksum of the training data and vocabulary, which ranks compare before training.
+  virtual uint64_t data_fingerprint() = 0;
+  // Collects what position_tensors() returns from the ranks; every rank calls it before a
+  // checkpoint (rank 0 writes it).
+  virtual void gather_position() {}
 
   // "lm", "seq2seq" or "classify": recorded in state.bin, so that --resume rebuilds this task.
   virtual std::string family() const = 0;
@@ -69,6 +104,9 @@ class TrainingTask {
   // engine restores afterwards.
   virtual void restore_position(const nlohmann::json& position,
                                 const std::map<std::string, Tensor>& tensors, Rng& rng) = 0;
+
+ protected:
+  DataParallel parallel_;
 };
 
 }  // namespace rnnkit

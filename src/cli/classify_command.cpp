@@ -87,9 +87,7 @@ void setup_classify(CLI::App& app) {
   train->callback([train, t, resume] {
     const TrainSummary s =
         run_or_resume(*train, *resume, "classify", *t, [&] { return train_classifier(*t); });
-    std::printf("steps %lld, epochs %lld; model: %s/last.safetensors (best: %s/best.safetensors)\n",
-                static_cast<long long>(s.steps), static_cast<long long>(s.epochs),
-                s.run_dir.c_str(), s.run_dir.c_str());
+    print_run_files(s);
     if (s.last_validation.contains("confusion")) {
       const LoadedClassifier m = load_classifier(s.run_dir + "/last.safetensors");
       std::vector<int64_t> counts;

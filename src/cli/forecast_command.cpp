@@ -94,9 +94,7 @@ void setup_forecast(CLI::App& app) {
   train->callback([train, t, resume] {
     const TrainSummary s =
         run_or_resume(*train, *resume, "forecast", *t, [&] { return train_forecaster(*t); });
-    std::printf("steps %lld, epochs %lld; model: %s/last.safetensors (best: %s/best.safetensors)\n",
-                static_cast<long long>(s.steps), static_cast<long long>(s.epochs),
-                s.run_dir.c_str(), s.run_dir.c_str());
+    print_run_files(s);
     exit_if_interrupted(s, "forecast train");
   });
 

@@ -2,8 +2,10 @@
 #include <cstdio>
 #include <exception>
 #include <iostream>
+#include <string>
 
 #include "cli/command.h"
+#include "rnnkit/communicator.h"
 #include "rnnkit/cpu_dispatch.h"
 #include "rnnkit/error.h"
 
@@ -15,6 +17,28 @@ std::vector<Command>& command_registry() {
 }
 
 }  // namespace rnnkit::cli
+
+namespace {
+
+// In data-parallel training the other ranks would wait for this one in a collective forever:
+// the whole job stops.
+int fail(const std::string& message) {
+  std::fflush(stdout);
+  try {
+    if (rnnkit::distributed()) {
+      rnnkit::Communicator& world = rnnkit::world();
+      std::cerr << "error (rank " << world.rank() << " of " << world.size() << "): " << message
+                << "\n";
+      world.abort(1);
+    }
+  } catch (const std::exception&) {
+    // No MPI to stop: this process's own exit is all there is.
+  }
+  std::cerr << "error: " << message << "\n";
+  return 1;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using rnnkit::cli::command_registry;
@@ -31,16 +55,10 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
-  } catch (const rnnkit::Error& e) {
-    std::fflush(stdout);
-    std::cerr << "error: " << e.what() << "\n";
-    return 1;
   } catch (const std::bad_alloc&) {
-    std::cerr << "error: out of memory (try a smaller --batch or model)\n";
-    return 1;
+    return fail("out of memory (try a smaller --batch or model)");
   } catch (const std::exception& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return 1;
+    return fail(e.what());
   }
   return 0;
 }

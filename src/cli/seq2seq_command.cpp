@@ -79,9 +79,7 @@ void setup_seq2seq(CLI::App& app) {
   train->callback([train, t, resume] {
     const TrainSummary s =
         run_or_resume(*train, *resume, "seq2seq", *t, [&] { return train_seq2seq(*t); });
-    std::printf("steps %lld, epochs %lld; model: %s/last.safetensors (best: %s/best.safetensors)\n",
-                static_cast<long long>(s.steps), static_cast<long long>(s.epochs),
-                s.run_dir.c_str(), s.run_dir.c_str());
+    print_run_files(s);
     exit_if_interrupted(s, "seq2seq train");
   });
 

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "rnnkit/communicator.h"
+
 namespace rnnkit::cli {
 namespace {
 
@@ -20,10 +22,9 @@ void add_resume_flag(CLI::App& app, ResumeFlags& flags) {
       ->group("Run");
 }
 
-TrainSummary run_or_resume(const CLI::App& app, const ResumeFlags& flags, const std::string& family,
-                           const EngineOptions& given, const std::function<TrainSummary()>& fresh) {
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
+static TrainSummary train_or_resume(const CLI::App& app, const ResumeFlags& flags,
+                                    const std::string& family, const EngineOptions& given,
+                                    const std::function<TrainSummary()>& fresh) {
   if (flags.run_dir.empty()) return fresh();
   ResumeOverrides overrides;
   if (app.count("--epochs") || app.count("--steps") || app.count("--time")) {
@@ -33,6 +34,22 @@ TrainSummary run_or_resume(const CLI::App& app, const ResumeFlags& flags, const 
   }
   if (app.count("--threads")) overrides.threads = given.threads;
   return resume_training(flags.run_dir, overrides, family);
+}
+
+TrainSummary run_or_resume(const CLI::App& app, const ResumeFlags& flags, const std::string& family,
+                           const EngineOptions& given, const std::function<TrainSummary()>& fresh) {
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  const TrainSummary s = train_or_resume(app, flags, family, given, fresh);
+  // Rank 0 reports a data-parallel run; the other ranks end here.
+  if (distributed() && world().rank() != 0) std::exit(s.stop_signal ? 128 + s.stop_signal : 0);
+  return s;
+}
+
+void print_run_files(const TrainSummary& s) {
+  std::printf("steps %lld, epochs %lld; model: %s/last.safetensors (best: %s/best.safetensors)\n",
+              static_cast<long long>(s.steps), static_cast<long long>(s.epochs), s.run_dir.c_str(),
+              s.run_dir.c_str());
 }
 
 void exit_if_interrupted(const TrainSummary& s, const std::string& command) {

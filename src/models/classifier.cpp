@@ -110,6 +110,11 @@ void SequenceClassifier::forward(std::span<const int32_t> ids, int64_t T, int64_
   fc_.forward(features_.data(), D * H, B, logits.data(), config_.num_classes);
 }
 
+void SequenceClassifier::set_data_parallel(const BatchShard& shard, GradientSink* sink) {
+  rnn_.set_batch_shard(shard);
+  gradient_sink_ = sink;
+}
+
 LossResult SequenceClassifier::forward_backward(std::span<const int32_t> ids, int64_t T, int64_t B,
                                                 std::span<const int32_t> labels, bool training,
                                                 bool backward, Rng* rng, Tensor* logits) {
@@ -126,6 +131,8 @@ LossResult SequenceClassifier::forward_backward(std::span<const int32_t> ids, in
   if (!backward) return result;
   dfeatures_.resize({B, D * H});
   fc_.backward(features_.data(), D * H, B, logits_.data(), C, dfeatures_.data(), D * H);
+  const GradientReport report{gradient_sink_, B};
+  report(fc_.parameters());
   dhN_.resize(rnn_.state_shape(B));
   dhN_.zero();
   const int64_t L = config_.num_layers;
@@ -133,7 +140,7 @@ LossResult SequenceClassifier::forward_backward(std::span<const int32_t> ids, in
     rows::copy(B, H, dfeatures_.data() + d * H, D * H, dhN_.data() + ((L - 1) * D + d) * B * H, H);
   dy_.resize({T, B, D * H});
   dy_.zero();
-  rnn_.backward(dy_, &dhN_, nullptr, embedding_ ? &dx_ : nullptr, nullptr, nullptr);
+  rnn_.backward(dy_, &dhN_, nullptr, embedding_ ? &dx_ : nullptr, nullptr, nullptr, report);
   if (embedding_) embedding_->backward(ids_, dx_.data());
   return result;
 }

@@ -94,7 +94,7 @@ void Forecaster::direct_forward(const ForecastBatch& batch) {
 
 // doutputs [H,B,K,Q] -> head -> dfeatures_ [B, Hd + H*C]; its first Hd columns are the gradient
 // of the encoder's last hidden state (the covariates are data, their gradient is dropped).
-void Forecaster::direct_backward(const Tensor& doutputs) {
+void Forecaster::direct_backward(const Tensor& doutputs, const GradientReport& report) {
   const int64_t B = doutputs.dim(1), Hd = config_.hidden_size, H = config_.horizon;
   const int64_t F = Hd + H * config_.num_covariates;
   const int64_t KQ = config_.num_targets * config_.outputs_per_target();
@@ -102,12 +102,13 @@ void Forecaster::direct_backward(const Tensor& doutputs) {
     rows::copy(B, KQ, doutputs.data() + j * B * KQ, KQ, direct_out_.data() + j * KQ, H * KQ);
   dfeatures_.resize({B, F});
   head_.backward(features_.data(), F, B, direct_out_.data(), H * KQ, dfeatures_.data(), F);
+  report(head_.parameters());
   dhN_.resize(encoder_.state_shape(B));
   dhN_.zero();
   rows::copy(B, Hd, dfeatures_.data(), F, dhN_.data() + (config_.num_layers - 1) * B * Hd, Hd);
   dencoder_y_.resize({config_.context, B, Hd});
   dencoder_y_.zero();
-  encoder_.backward(dencoder_y_, &dhN_, nullptr, nullptr, nullptr, nullptr);
+  encoder_.backward(dencoder_y_, &dhN_, nullptr, nullptr, nullptr, nullptr, report);
 }
 
 // One decoder input step, row [B, K+C] = [previous targets, this step's covariates], where the
@@ -119,6 +120,12 @@ void Forecaster::decoder_input_row(const float* previous, int64_t ld_b, int64_t 
     for (int64_t k = 0; k < K; ++k) row[b * (K + C) + k] = previous[b * ld_b + k * ld_k];
     for (int64_t c = 0; c < C; ++c) row[b * (K + C) + K + c] = covariates[b * C + c];
   }
+}
+
+void Forecaster::set_data_parallel(const BatchShard& shard, GradientSink* sink) {
+  encoder_.set_batch_shard(shard);
+  if (decoder_) decoder_->set_batch_shard(shard);
+  gradient_sink_ = sink;
 }
 
 LossResult Forecaster::forward_backward(const ForecastBatch& batch, bool training, bool backward,
@@ -158,18 +165,20 @@ LossResult Forecaster::forward_backward(const ForecastBatch& batch, bool trainin
                     backward ? doutputs_.data() : nullptr, 1.0f / static_cast<float>(n));
   if (!backward) return {sum, n};
 
+  const GradientReport report{gradient_sink_, n};
   if (config_.head == ForecastHead::Direct) {
-    direct_backward(doutputs_);
+    direct_backward(doutputs_, report);
     return {sum, n};
   }
   // doutputs_ -> head -> ddecoder_y_ [H,B,Hd] -> decoder -> gradients of its initial states,
   // which are the encoder's final states.
   ddecoder_y_.resize({H, B, Hd});
   head_.backward(decoder_y_.data(), Hd, H * B, doutputs_.data(), KQ, ddecoder_y_.data(), Hd);
-  decoder_->backward(ddecoder_y_, nullptr, nullptr, nullptr, &dhN_, lstm ? &dcN_ : nullptr);
+  report(head_.parameters());
+  decoder_->backward(ddecoder_y_, nullptr, nullptr, nullptr, &dhN_, lstm ? &dcN_ : nullptr, report);
   dencoder_y_.resize({L, B, Hd});
   dencoder_y_.zero();
-  encoder_.backward(dencoder_y_, &dhN_, lstm ? &dcN_ : nullptr, nullptr, nullptr, nullptr);
+  encoder_.backward(dencoder_y_, &dhN_, lstm ? &dcN_ : nullptr, nullptr, nullptr, nullptr, report);
   return {sum, n};
 }
 

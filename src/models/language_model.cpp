@@ -158,6 +158,11 @@ const Tensor* LanguageModel::initial(const Tensor& s, const Shape& expected) con
   return &s;
 }
 
+void LanguageModel::set_data_parallel(const BatchShard& shard, GradientSink* sink) {
+  rnn_.set_batch_shard(shard);
+  gradient_sink_ = sink;
+}
+
 LossResult LanguageModel::forward_backward(const TokenBatch& batch, LMState& state, bool training,
                                            bool backward, Rng* rng, const StateGradients& edges) {
   const int64_t T = batch.steps, B = batch.batch, N = T * B, F = rnn_.output_size();
@@ -209,9 +214,15 @@ LossResult LanguageModel::forward_backward(const TokenBatch& batch, LMState& sta
   state.h = hN_;
   if (lstm) state.c = cN_;
   if (backward) {
+    // The output layer's gradients are final first (a tied weight only after the embedding's).
+    const GradientReport report{gradient_sink_, counted};
+    report(fc_.parameters());
     rnn_.backward(dy_, edges.dhN, lstm ? edges.dcN : nullptr, embedding_ ? &dx_ : nullptr,
-                  edges.dh0, lstm ? edges.dc0 : nullptr);
-    if (embedding_) embedding_->backward(batch.inputs, dx_.data());
+                  edges.dh0, lstm ? edges.dc0 : nullptr, report);
+    if (embedding_) {
+      embedding_->backward(batch.inputs, dx_.data());
+      report({&embedding_->weight});
+    }
   }
   return result;
 }

@@ -108,13 +108,14 @@ Seq2seqTokens seq2seq_tokens(const Vocab& vocab) {
 
 Seq2seqBatch make_seq2seq_batch(std::span<const std::vector<int32_t>* const> questions,
                                 std::span<const std::vector<int32_t>* const> answers,
-                                const Seq2seqTokens& tokens, int64_t max_answer_length) {
+                                const Seq2seqTokens& tokens, int64_t max_answer_length,
+                                int64_t pad_answers_to) {
   if (questions.empty() || questions.size() != answers.size())
     throw Error("a seq2seq batch needs as many answers as questions (and at least one)");
   Seq2seqBatch batch;
   batch.batch = static_cast<int64_t>(questions.size());
   batch.question_steps = static_cast<int64_t>(questions[0]->size());
-  int64_t longest = 0;
+  int64_t longest = std::min(pad_answers_to, max_answer_length);
   for (size_t b = 0; b < questions.size(); ++b) {
     if (static_cast<int64_t>(questions[b]->size()) != batch.question_steps)
       throw Error("the questions of a seq2seq batch must have the same length");
@@ -265,6 +266,12 @@ const float* Seq2seq::build_output_input(const Tensor& y, const Tensor& context,
   return out;
 }
 
+void Seq2seq::set_data_parallel(const BatchShard& shard, GradientSink* sink) {
+  encoder_.set_batch_shard(shard);
+  decoder_.set_batch_shard(shard);
+  gradient_sink_ = sink;
+}
+
 LossResult Seq2seq::forward_backward(const Seq2seqBatch& batch, bool training, bool backward,
                                      Rng* rng) {
   const int64_t T = batch.question_steps, A = batch.answer_steps, B = batch.batch;
@@ -300,6 +307,8 @@ LossResult Seq2seq::forward_backward(const Seq2seqBatch& batch, bool training, b
   // The output layer's input splits into [summary | context | decoder output].
   doutput_in_.resize({N, F});
   fc_.backward(output_in, F, N, logits_.data(), V, doutput_in_.data(), F);
+  const GradientReport report{gradient_sink_, counted};
+  report(fc_.parameters());
   ddecoder_y_.resize({A, B, DH});
   rows::copy(N, DH, doutput_in_.data() + F - DH, F, ddecoder_y_.data(), DH);
   dsummary_.resize({B, DH});
@@ -314,7 +323,7 @@ LossResult Seq2seq::forward_backward(const Seq2seqBatch& batch, bool training, b
     for (int64_t i = 0; i < ddecoder_y_.numel(); ++i) ddecoder_y_[i] += dqueries_[i];
   }
 
-  decoder_.backward(ddecoder_y_, nullptr, nullptr, &ddecoder_x_, &ddecoder_h0_, nullptr);
+  decoder_.backward(ddecoder_y_, nullptr, nullptr, &ddecoder_x_, &ddecoder_h0_, nullptr, report);
   if (config_.peeky) {
     const int64_t In = config_.decoder_input_size();
     add_step_sums(A, B, DH, ddecoder_x_.data(), In, dsummary_.data());
@@ -332,7 +341,7 @@ LossResult Seq2seq::forward_backward(const Seq2seqBatch& batch, bool training, b
     for (int64_t d = 0; d < D; ++d)
       rows::copy(B, H, ddecoder_h0_.data() + l * B * DH + d * H, DH,
                  dencoder_hN_.data() + (l * D + d) * B * H, H);
-  encoder_.backward(dmemory_, &dencoder_hN_, nullptr, &dencoder_x_, nullptr, nullptr);
+  encoder_.backward(dmemory_, &dencoder_hN_, nullptr, &dencoder_x_, nullptr, nullptr, report);
   encoder_embedding_.backward(encoder_ids_, dencoder_x_.data());
   return result;
 }

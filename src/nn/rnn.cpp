@@ -51,6 +51,21 @@ void RNN::check_state(const Tensor* state, const char* name, const Shape& expect
                 ", expected " + shape_string(expected));
 }
 
+void RNN::draw_dropout_mask(Rng& rng, Tensor& mask, int64_t T, int64_t B, int64_t W) const {
+  const int64_t total = shard_.total ? shard_.total : B, first = shard_.first;
+  if (first < 0 || first + B > total)
+    throw Error("RNN: a batch of " + std::to_string(B) + " columns from column " +
+                std::to_string(first) + " does not fit a global batch of " + std::to_string(total));
+  const float keep = 1.0f - options_.dropout, scale = 1.0f / keep;
+  mask.resize({T, B, W});
+  float* m = mask.data();
+  for (int64_t t = 0; t < T; ++t) {
+    rng.discard(static_cast<uint64_t>(first * W));
+    for (int64_t i = 0; i < B * W; ++i) *m++ = rng.uniform() < keep ? scale : 0.0f;
+    rng.discard(static_cast<uint64_t>((total - first - B) * W));
+  }
+}
+
 void RNN::forward(const Tensor& x, const Tensor* h0, const Tensor* c0, Tensor& y, Tensor* hN,
                   Tensor* cN, bool training, Rng* rng) {
   if (x.ndim() != 3 || x.dim(2) != options_.input_size)
@@ -74,15 +89,11 @@ void RNN::forward(const Tensor& x, const Tensor* h0, const Tensor* c0, Tensor& y
   int64_t in_width = options_.input_size;
   for (int64_t l = 0; l < L; ++l) {
     if (l > 0 && dropout_applied_) {
-      const float keep = 1.0f - options_.dropout, scale = 1.0f / keep;
       Tensor& mask = masks_[l];
       Tensor& dropped = dropped_[l];
-      mask.resize({T, B, in_width});
+      draw_dropout_mask(*rng, mask, T, B, in_width);
       dropped.resize({T, B, in_width});
-      for (int64_t i = 0; i < mask.numel(); ++i) {
-        mask[i] = rng->uniform() < keep ? scale : 0.0f;
-        dropped[i] = in[i] * mask[i];
-      }
+      for (int64_t i = 0; i < mask.numel(); ++i) dropped[i] = in[i] * mask[i];
       in = dropped.data();
     }
     Tensor& out = l == L - 1 ? y : outputs_[l];
@@ -100,7 +111,7 @@ void RNN::forward(const Tensor& x, const Tensor* h0, const Tensor* c0, Tensor& y
 }
 
 void RNN::backward(const Tensor& dy, const Tensor* dhN, const Tensor* dcN, Tensor* dx, Tensor* dh0,
-                   Tensor* dc0) {
+                   Tensor* dc0, const std::function<void(const ParameterList&)>& layer_done) {
   const int64_t T = steps_, B = batch_, D = directions(), S = state_size();
   const int64_t L = options_.num_layers, BS = B * S, BH = B * options_.hidden_size;
   if (dy.shape() != Shape{T, B, D * S})
@@ -125,6 +136,12 @@ void RNN::backward(const Tensor& dy, const Tensor* dhN, const Tensor* dcN, Tenso
                            dinput ? dinput->data() : nullptr, in_width, d > 0,
                            dh0 ? dh0->data() + k * BS : nullptr,
                            dc0 && lstm ? dc0->data() + k * BH : nullptr);
+    }
+    if (layer_done) {
+      ParameterList done;
+      for (int64_t d = 0; d < D; ++d)
+        for (Parameter* p : layers_[l * D + d]->parameters()) done.push_back(p);
+      layer_done(done);
     }
     if (l > 0) {
       if (dropout_applied_) {

@@ -6,6 +6,7 @@
 #include "rnnkit/error.h"
 #include "rnnkit/gemm.h"
 #include "train/family_tasks.h"
+#include "train/fingerprint.h"
 #include "train/model_shape.h"
 #include "train/model_task.h"
 #include "train/shuffled_batches.h"
@@ -96,9 +97,10 @@ class ClassifierTask : public ShuffledModelTask<SequenceClassifier> {
   }
 
   bool train_next(Rng& rng, LossResult& loss) override {
-    const std::vector<int64_t>* next = batches_->next();
-    if (!next) return false;
-    const std::vector<int64_t>& members = *next;
+    std::vector<int64_t> members;
+    if (!next_batch(members)) return false;
+    loss = {};
+    if (members.empty()) return true;
     const int64_t B = static_cast<int64_t>(members.size()), T = data_.lengths[members[0]];
     Ids ids(T * B), targets(B);
     for (int64_t b = 0; b < B; ++b) {
@@ -109,9 +111,29 @@ class ClassifierTask : public ShuffledModelTask<SequenceClassifier> {
     return true;
   }
 
+  uint64_t data_fingerprint() override {
+    Fingerprint f;
+    f.add(vocab_.to_json()).add(data_.texts).add(std::span<const int32_t>(data_.labels));
+    for (const std::string& label : labels_) f.add(label);
+    return f.add(std::span<const int64_t>(train_idx_)).value();
+  }
+
   std::optional<ValidationResult> validate() override {
     if (test_idx_.empty()) return std::nullopt;
-    const ClassifierEvaluation e = evaluate_classifier(*model_, data_, test_idx_);
+    // Each rank scores a share; the confusion matrices add up.
+    const DataParallel::Share share = parallel_.share(test_idx_.size());
+    ClassifierEvaluation e = evaluate_classifier(
+        *model_, data_, std::span<const int64_t>(test_idx_).subspan(share.first, share.count));
+    std::vector<double> counts(e.confusion.begin(), e.confusion.end());
+    counts.resize(labels_.size() * labels_.size());
+    parallel_.sum(counts);
+    double right = 0, all = 0;
+    for (size_t i = 0; i < counts.size(); ++i) {
+      e.confusion[i] = static_cast<int64_t>(counts[i]);
+      all += counts[i];
+      if (i / labels_.size() == i % labels_.size()) right += counts[i];
+    }
+    e.accuracy = all > 0 ? right / all : 0;
     char summary[64];
     std::snprintf(summary, sizeof summary, "accuracy %.2f%%", 100.0 * e.accuracy);
     return ValidationResult{

@@ -4,14 +4,19 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <limits>
 
 #include "rnnkit/clip_grad_norm.h"
+#include "rnnkit/communicator.h"
 #include "rnnkit/error.h"
 #include "rnnkit/gemm.h"
 #include "rnnkit/lr_scheduler.h"
+#include "rnnkit/single_row_product.h"
 #include "rnnkit/trainer.h"
+#include "train/gradient_reducer.h"
 #include "train/optimizer_factory.h"
 #include "train/progress.h"
 #include "train/run_directory.h"
@@ -36,10 +41,16 @@ bool all_finite(const ParameterList& params) {
 class Engine {
  public:
   Engine(TrainingTask& task, const EngineOptions& options, Rng& rng, json family_options,
-         const SafetensorsFile* state);
+         const SafetensorsFile* state, Communicator* world);
   TrainSummary run();
 
  private:
+  bool writer() const { return !world_ || world_->rank() == 0; }
+  // Data-parallel setup: batch sizes, the same data on every rank, rank 0's weights.
+  void join(Communicator& world);
+  // After a batch's backward pass: the global loss and gradients, and rank 0's clock and Rng
+  // (a rank whose share of a small batch was empty drew no dropout masks).
+  LossResult reduce_step(const LossResult& local, bool& stop);
   bool budget_left() const;
   // Clipping, the optimiser step (or a skip) and the log line after a batch's backward pass.
   void finish_step(const LossResult& r);
@@ -67,22 +78,31 @@ class Engine {
   int64_t tokens_since_log_ = 0;
   Clock::time_point last_log_;
   int64_t saved_at_step_ = -1;
+  int64_t logged_at_step_ = 0;
   int64_t consecutive_skips_ = 0;
   static constexpr int64_t kMaxConsecutiveSkips = 100;
   TrainSummary summary_;
+  Communicator* world_;  // null: one process
+  std::unique_ptr<GradientReducer> reducer_;
+  CommunicationTime communication_since_log_;
 };
 
 Engine::Engine(TrainingTask& task, const EngineOptions& options, Rng& rng, json family_options,
-               const SafetensorsFile* state)
+               const SafetensorsFile* state, Communicator* world)
     : task_(task),
       o_(options),
       rng_(rng),
       family_options_(std::move(family_options)),
-      run_dir_(options.out_dir) {
+      run_dir_(options.out_dir),
+      world_(world) {
   validate_options(o_, EngineOptions::table());
-  if (!state) prepare_fresh_run_directory(run_dir_);
-  remove_leftover_temporaries(run_dir_);
+  if (writer()) {
+    if (!state) prepare_fresh_run_directory(run_dir_);
+    remove_leftover_temporaries(run_dir_);
+  }
   params_ = task_.parameters();
+  // Before a resumed position is restored: the task restores its share of it.
+  if (world_) join(*world_);
   optimizer_ = make_optimizer(o_, params_);
   if (o_.steps > 0)
     total_steps_ = o_.steps;
@@ -98,8 +118,50 @@ Engine::Engine(TrainingTask& task, const EngineOptions& options, Rng& rng, json 
     }
     pos_ = restore_train_state(*state, path, task_, *optimizer_, *scheduler_, rng_);
   }
-  progress_ = std::make_unique<Progress>(run_dir_, state ? pos_.step : -1);
+  progress_ = std::make_unique<Progress>(run_dir_, state ? pos_.step : -1, writer());
   saved_at_step_ = state ? pos_.step : -1;
+}
+
+void Engine::join(Communicator& world) {
+  const int64_t ranks = world.size();
+  if (o_.batch < ranks)
+    throw Error(std::to_string(ranks) + " processes need a global batch of at least " +
+                std::to_string(ranks) + " (--batch " + std::to_string(o_.batch) + ")");
+  if (o_.batch % ranks != 0)
+    throw Error("--batch " + std::to_string(o_.batch) + " does not divide among " +
+                std::to_string(ranks) + " processes: each trains --batch / N of every batch");
+  const uint64_t mine = task_.data_fingerprint();
+  std::vector<uint64_t> all(ranks);
+  world.allgather(std::span(&mine, 1), all);
+  for (int64_t r = 1; r < ranks; ++r)
+    if (all[r] != all[0])
+      throw Error("rank " + std::to_string(r) +
+                  " read other training data or another vocabulary than rank 0 (checksums " +
+                  std::to_string(all[r]) + " and " + std::to_string(all[0]) +
+                  "); every rank must read the same files (docs/DISTRIBUTED.md)");
+  // The same seed gave every rank the same initial weights; rank 0's are sent anyway, so that a
+  // rank can never start from others.
+  for (Parameter* p : params_) world.broadcast(p->value.span(), 0);
+  note_weights_changed();
+  reducer_ = std::make_unique<GradientReducer>(world, params_);
+  task_.set_data_parallel({&world, reducer_.get()});
+}
+
+LossResult Engine::reduce_step(const LossResult& local, bool& stop) {
+  const LossResult global = reducer_->finish(local, stop);
+  communication_since_log_.reducing += reducer_->last_step().reducing;
+  communication_since_log_.waiting += reducer_->last_step().waiting;
+  struct {
+    Rng::State rng;
+    double elapsed;
+  } shared{rng_.state(),
+           elapsed_at_start_ + std::chrono::duration<double>(Clock::now() - started_).count()};
+  std::string bytes(reinterpret_cast<const char*>(&shared), sizeof shared);
+  world_->broadcast(bytes, 0);
+  std::memcpy(&shared, bytes.data(), sizeof shared);
+  rng_.set_state(shared.rng);
+  pos_.elapsed = shared.elapsed;
+  return global;
 }
 
 void Engine::save_checkpoint() {
@@ -108,6 +170,11 @@ void Engine::save_checkpoint() {
     throw Error("parameters became non-finite at step " + std::to_string(pos_.step) +
                 "; the last good checkpoint in " + run_dir_ +
                 " is kept (lower --lr or use --clip)");
+  task_.gather_position();
+  if (!writer()) {
+    saved_at_step_ = pos_.step;
+    return;
+  }
   json train = {{"step", pos_.step}, {"epoch", pos_.epoch}, {"seconds", pos_.elapsed}};
   // last.safetensors first: state.bin commits the checkpoint, so a crash between the two
   // leaves a run that resumes from the previous state and writes both again.
@@ -137,6 +204,7 @@ void Engine::validate() {
   scheduler_->on_validation(v->loss);
   if (v->loss < pos_.best_valid_loss) {
     pos_.best_valid_loss = v->loss;
+    if (!writer()) return;
     json about = {{"step", pos_.step}};
     about.update(v->fields);
     task_.save_model(run_dir_ + "/best.safetensors", {{"rnnkit.train", about.dump()}},
@@ -145,6 +213,7 @@ void Engine::validate() {
 }
 
 void Engine::print_sample() {
+  if (!writer()) return;
   const std::string text = task_.sample(o_.sample_length, o_.seed + pos_.step);
   if (text.empty()) return;
   progress_->record({{"type", "sample"}, {"step", pos_.step}, {"text", text}});
@@ -194,6 +263,16 @@ void Engine::log_step(double loss, float norm, int64_t tokens) {
                    {"train_loss", loss},   {"lr", optimizer_->lr()}, {"grad_norm", norm},
                    {"tokens_per_s", rate}, {"seconds", pos_.elapsed}};
     if (task_.loss_is_perplexity()) record["train_ppl"] = std::exp(loss);
+    if (world_) {
+      // Per step, averaged since the last line: all-reduce seconds, and those not hidden
+      // behind the backward pass.
+      const double steps = static_cast<double>(std::max<int64_t>(1, pos_.step - logged_at_step_));
+      record["comm_s"] = communication_since_log_.reducing / steps;
+      record["comm_wait_s"] = communication_since_log_.waiting / steps;
+      record["ranks"] = world_->size();
+      communication_since_log_ = {};
+      logged_at_step_ = pos_.step;
+    }
     progress_->record(record);
   }
   double eta = -1;
@@ -249,7 +328,9 @@ void Engine::finish_step(const LossResult& r) {
   ++pos_.step;
   pos_.epoch_loss_sum += r.loss_sum;
   pos_.epoch_tokens += r.count;
-  pos_.elapsed = elapsed_at_start_ + std::chrono::duration<double>(Clock::now() - started_).count();
+  if (!world_)
+    pos_.elapsed =
+        elapsed_at_start_ + std::chrono::duration<double>(Clock::now() - started_).count();
   log_step(loss, norm, r.count);
 }
 
@@ -269,12 +350,15 @@ TrainSummary Engine::run() {
       end_epoch();
       continue;
     }
+    bool stop = stop_signal.load() != 0;
+    // Every rank stops after the same step: the signal of any.
+    if (world_) loss = reduce_step(loss, stop);
     finish_step(loss);
     if (o_.valid_every > 0 && pos_.step % o_.valid_every == 0) validate();
     if (o_.sample_every > 0 && pos_.step % o_.sample_every == 0) print_sample();
     if (o_.checkpoint_every > 0 && pos_.step % o_.checkpoint_every == 0) save_checkpoint();
-    if (int sig = stop_signal.load()) {
-      summary_.stop_signal = sig;
+    if (stop) {
+      summary_.stop_signal = stop_signal.load() ? stop_signal.load() : SIGTERM;
       break;
     }
   }
@@ -302,7 +386,8 @@ TrainSummary run_training(TrainingTask& task, const EngineOptions& options, Rng&
   stop_signal.store(0);
   if (options.threads > 0) set_num_threads(options.threads);
   set_matmul_precision(options.bf16 ? Precision::BF16 : Precision::F32);
-  return Engine(task, options, rng, family_options, resume_from).run();
+  return Engine(task, options, rng, family_options, resume_from, distributed() ? &world() : nullptr)
+      .run();
 }
 
 }  // namespace rnnkit

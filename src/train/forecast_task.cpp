@@ -7,6 +7,7 @@
 #include "rnnkit/forecast_training.h"
 #include "rnnkit/gemm.h"
 #include "train/family_tasks.h"
+#include "train/fingerprint.h"
 #include "train/model_task.h"
 #include "train/shuffled_batches.h"
 #include "train/train_state.h"
@@ -85,16 +86,27 @@ class ForecastTask : public ShuffledModelTask<Forecaster> {
   }
 
   bool train_next(Rng& rng, LossResult& loss) override {
-    const std::vector<int64_t>* next = batches_->next();
-    if (!next) return false;
+    std::vector<int64_t> mine;
+    if (!next_batch(mine)) return false;
+    loss = {};
+    if (mine.empty()) return true;
     std::vector<int64_t> origins;
-    for (int64_t w : *next) origins.push_back(train_origins_[w]);
+    for (int64_t w : mine) origins.push_back(train_origins_[w]);
     const ForecasterConfig& c = model_->config();
     loss = model_->forward_backward(make_forecast_batch(series_, origins, c.context, c.horizon),
                                     true, true, &rng);
     return true;
   }
 
+  uint64_t data_fingerprint() override {
+    return Fingerprint()
+        .add(std::span<const float>(series_.values))
+        .add(std::span<const int64_t>(train_origins_))
+        .add(std::span<const int64_t>(valid_origins_))
+        .value();
+  }
+
+  // Every rank scores the few validation windows whole (RMSE and MASE do not add up by share).
   std::optional<ValidationResult> validate() override {
     if (valid_origins_.empty()) return std::nullopt;
     const ForecasterConfig& c = model_->config();

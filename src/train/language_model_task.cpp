@@ -9,6 +9,7 @@
 #include "rnnkit/text_generator.h"
 #include "rnnkit/trainer.h"
 #include "train/family_tasks.h"
+#include "train/fingerprint.h"
 #include "train/model_shape.h"
 #include "train/model_task.h"
 #include "train/train_state.h"
@@ -18,6 +19,32 @@ namespace rnnkit {
 namespace {
 
 using json = nlohmann::json;
+
+// Columns [first, first + count) of a batch.
+TokenBatch batch_columns(const TokenBatch& batch, int64_t first, int64_t count) {
+  TokenBatch out{batch.steps, count, {}, {}};
+  for (int64_t t = 0; t < batch.steps; ++t) {
+    const int64_t row = t * batch.batch + first;
+    out.inputs.insert(out.inputs.end(), batch.inputs.begin() + row,
+                      batch.inputs.begin() + row + count);
+    out.targets.insert(out.targets.end(), batch.targets.begin() + row,
+                       batch.targets.begin() + row + count);
+  }
+  return out;
+}
+
+// The carried state [rows, B, S] from every rank's columns [rows, B / ranks, S].
+Tensor gather_columns_of_ranks(const DataParallel& parallel, const Tensor& mine) {
+  const int64_t rows = mine.dim(0), local = mine.dim(1), S = mine.dim(2), P = parallel.ranks();
+  std::vector<float> all(static_cast<size_t>(mine.numel() * P));
+  parallel.world->allgather(mine.span(), all);
+  Tensor out({rows, local * P, S});
+  for (int64_t r = 0; r < P; ++r)
+    for (int64_t i = 0; i < rows; ++i)
+      std::copy_n(all.data() + (r * rows + i) * local * S, local * S,
+                  out.data() + (i * local * P + r * local) * S);
+  return out;
+}
 
 LMConfig config_from(const TrainOptions& o, int64_t vocab_size) {
   LMConfig c;
@@ -73,8 +100,36 @@ class LanguageModelTask : public ModelTask<LanguageModel> {
   bool train_next(Rng& rng, LossResult& loss) override {
     if (!batcher_->next(batch_)) return false;
     if (batcher_->starts_new_stream()) state_.reset();
-    loss = model_->forward_backward(batch_, state_, true, true, &rng);
+    if (!parallel_.active()) {
+      loss = model_->forward_backward(batch_, state_, true, true, &rng);
+      return true;
+    }
+    // This rank's streams: a contiguous share, the same every batch, so the carried state
+    // stays with its stream.
+    const DataParallel::Share share = parallel_.share(batch_.batch);
+    loss = {};
+    if (share.count == 0) return true;
+    model_->set_data_parallel(parallel_.shard(batch_.batch), parallel_.sink);
+    loss = model_->forward_backward(batch_columns(batch_, share.first, share.count), state_, true,
+                                    true, &rng);
     return true;
+  }
+  uint64_t data_fingerprint() override {
+    return Fingerprint()
+        .add(data_.vocab.to_json())
+        .add(std::span<const int32_t>(data_.train_ids))
+        .add(std::span<const int32_t>(data_.valid_ids))
+        .add(data_.train_seqs)
+        .add(data_.valid_seqs)
+        .value();
+  }
+  void gather_position() override {
+    if (!parallel_.active()) return;
+    whole_state_.reset();
+    // Only sequential text batches carry the state into the next batch.
+    if (o_.sampling != "sequential" || data_.poems) return;
+    if (!state_.h.empty()) whole_state_.h = gather_columns_of_ranks(parallel_, state_.h);
+    if (!state_.c.empty()) whole_state_.c = gather_columns_of_ranks(parallel_, state_.c);
   }
   void after_skipped_batch() override { state_.reset(); }
   void start_epoch(Rng&) override { batcher_->start_epoch(); }
@@ -82,9 +137,9 @@ class LanguageModelTask : public ModelTask<LanguageModel> {
   std::optional<ValidationResult> validate() override {
     const bool have = data_.poems ? !data_.valid_seqs.empty() : data_.valid_ids.size() >= 2;
     if (!have) return std::nullopt;
-    Perplexity p = data_.poems ? evaluate_sequences(*model_, data_.valid_seqs,
-                                                    *data_.vocab.pad_id(), 128, o_.poem_max_length)
-                               : evaluate_stream(*model_, data_.valid_ids);
+    // Poems are independent: each rank scores a share. A text is one sequence from a zero state,
+    // which every rank scores whole (the same figure as one process, no faster).
+    Perplexity p = data_.poems ? evaluate_poem_share() : evaluate_stream(*model_, data_.valid_ids);
     return ValidationResult{p.cross_entropy,
                             {{"valid_loss", p.cross_entropy}, {"valid_ppl", p.perplexity()}},
                             "validation perplexity " + std::to_string(p.perplexity()) + " (" +
@@ -113,9 +168,10 @@ class LanguageModelTask : public ModelTask<LanguageModel> {
     return {{"batch_epoch", p.epoch}, {"batch_index", p.index}, {"batch_offset", p.offset}};
   }
   std::vector<std::pair<std::string, const Tensor*>> position_tensors() override {
+    const LMState& state = parallel_.active() ? whole_state_ : state_;
     std::vector<std::pair<std::string, const Tensor*>> t;
-    if (!state_.h.empty()) t.emplace_back("state.h", &state_.h);
-    if (!state_.c.empty()) t.emplace_back("state.c", &state_.c);
+    if (!state.h.empty()) t.emplace_back("state.h", &state.h);
+    if (!state.c.empty()) t.emplace_back("state.c", &state.c);
     return t;
   }
   void restore_position(const json& position, const std::map<std::string, Tensor>& tensors,
@@ -140,9 +196,37 @@ class LanguageModelTask : public ModelTask<LanguageModel> {
           state_.c.shape() != std::vector<int64_t>{rows, o_.batch, c.hidden_size})
         throw Error("the carried state state.c is missing or misshapen");
     }
+    if (parallel_.active()) {
+      const DataParallel::Share share = parallel_.share(o_.batch);
+      if (!state_.h.empty()) state_.h = columns_of(state_.h, share);
+      if (!state_.c.empty()) state_.c = columns_of(state_.c, share);
+    }
   }
 
  private:
+  Perplexity evaluate_poem_share() {
+    const DataParallel::Share share = parallel_.share(data_.valid_seqs.size());
+    const std::vector<std::vector<int32_t>> mine(
+        data_.valid_seqs.begin() + share.first,
+        data_.valid_seqs.begin() + share.first + share.count);
+    Perplexity p = mine.empty() ? Perplexity{}
+                                : evaluate_sequences(*model_, mine, *data_.vocab.pad_id(), 128,
+                                                     o_.poem_max_length);
+    double sums[2] = {p.cross_entropy * static_cast<double>(p.tokens),
+                      static_cast<double>(p.tokens)};
+    parallel_.sum(sums);
+    return {sums[1] > 0 ? sums[0] / sums[1] : 0.0, static_cast<int64_t>(sums[1])};
+  }
+  // Columns [share.first, + share.count) of a state [rows, B, S].
+  static Tensor columns_of(const Tensor& state, const DataParallel::Share& share) {
+    const int64_t rows = state.dim(0), B = state.dim(1), S = state.dim(2);
+    Tensor out({rows, share.count, S});
+    for (int64_t i = 0; i < rows; ++i)
+      std::copy_n(state.data() + (i * B + share.first) * S, share.count * S,
+                  out.data() + i * share.count * S);
+    return out;
+  }
+
   void initialise(Rng& rng) {
     model_->reset_parameters(rng);
     if (o_.init_range > 0)
@@ -163,6 +247,7 @@ class LanguageModelTask : public ModelTask<LanguageModel> {
   std::unique_ptr<TokenBatcher> batcher_;
   TokenBatch batch_;
   LMState state_;
+  LMState whole_state_;  // every rank's carried state, for a checkpoint (data-parallel)
 };
 
 }  // namespace

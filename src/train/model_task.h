@@ -44,6 +44,18 @@ class ShuffledModelTask : public ModelTask<Model> {
   }
 
  protected:
+  // The epoch's next batch (null at its end); `mine` receives this rank's share of it, and the
+  // model learns the share's place in the batch and where to report gradients.
+  const std::vector<int64_t>* next_batch(std::vector<int64_t>& mine) {
+    const std::vector<int64_t>* batch = batches_->next();
+    if (!batch) return nullptr;
+    const int64_t n = static_cast<int64_t>(batch->size());
+    const DataParallel::Share share = this->parallel_.share(n);
+    mine.assign(batch->begin() + share.first, batch->begin() + share.first + share.count);
+    this->model_->set_data_parallel(this->parallel_.shard(n), this->parallel_.sink);
+    return batch;
+  }
+
   std::unique_ptr<ShuffledBatches> batches_;
 };
 

@@ -26,8 +26,9 @@ ScopedMetricsObserver::~ScopedMetricsObserver() {
   current_observer = std::move(previous_);
 }
 
-Progress::Progress(const std::string& run_dir, int64_t keep_until_step)
-    : path_(run_dir + "/metrics.jsonl"), terminal_(isatty(fileno(stderr))) {
+Progress::Progress(const std::string& run_dir, int64_t keep_until_step, bool writer)
+    : path_(run_dir + "/metrics.jsonl"), terminal_(isatty(fileno(stderr))), writer_(writer) {
+  if (!writer_) return;
   if (keep_until_step >= 0 && std::filesystem::exists(path_)) {
     // A resumed run drops the lines written after its checkpoint; the file is replaced whole,
     // so a crash while doing so leaves the old history, never half of it.
@@ -44,6 +45,7 @@ Progress::Progress(const std::string& run_dir, int64_t keep_until_step)
 }
 
 void Progress::record(const nlohmann::json& event) {
+  if (!writer_) return;
   metrics_ << event.dump() << "\n";
   metrics_.flush();
   if (!metrics_)
@@ -53,6 +55,7 @@ void Progress::record(const nlohmann::json& event) {
 }
 
 void Progress::status(const std::string& text, bool log_line) {
+  if (!writer_) return;
   if (terminal_) {
     std::fprintf(stderr, "\r\033[K%s", text.c_str());
     live_line_ = true;
@@ -63,6 +66,7 @@ void Progress::status(const std::string& text, bool log_line) {
 }
 
 void Progress::message(const std::string& text) {
+  if (!writer_) return;
   if (live_line_) std::fprintf(stderr, "\r\033[K");
   std::fprintf(stderr, "%s\n", text.c_str());
   live_line_ = false;

@@ -15,7 +15,9 @@ class Progress {
   // `keep_until_step`: on resume, metric lines past the resumed step (written after the last
   // checkpoint of the interrupted run) are dropped so the file reads as one uninterrupted run.
   // A failed write (a full disk) is an Error: the run stops, its last checkpoint intact.
-  Progress(const std::string& run_dir, int64_t keep_until_step);
+  // A Progress that is not the `writer` (ranks but 0 of data-parallel training) shows and writes
+  // nothing.
+  Progress(const std::string& run_dir, int64_t keep_until_step, bool writer = true);
 
   void record(const nlohmann::json& event);
   // Replaces the live line (terminal) or prints a log line when `log_line` is set.
@@ -28,6 +30,7 @@ class Progress {
   std::ofstream metrics_;
   bool terminal_;
   bool live_line_ = false;
+  bool writer_;
 };
 
 std::string format_duration(double seconds);

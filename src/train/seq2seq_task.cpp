@@ -6,6 +6,7 @@
 #include "rnnkit/seq2seq_training.h"
 #include "rnnkit/utf8.h"
 #include "train/family_tasks.h"
+#include "train/fingerprint.h"
 #include "train/model_shape.h"
 #include "train/model_task.h"
 #include "train/shuffled_batches.h"
@@ -94,13 +95,29 @@ class Seq2seqTask : public ShuffledModelTask<Seq2seq> {
   }
 
   bool train_next(Rng& rng, LossResult& loss) override {
-    const std::vector<int64_t>* members = batches_->next();
-    if (!members) return false;
+    std::vector<int64_t> mine;
+    const std::vector<int64_t>* batch = next_batch(mine);
+    if (!batch) return false;
+    loss = {};
+    if (mine.empty()) return true;
+    // A share's answers are padded like the whole batch's, so its decoder draws the dropout
+    // masks of the whole batch.
+    int64_t longest = 0;
+    for (int64_t i : *batch) longest = std::max<int64_t>(longest, data_.answers[i].size());
     std::vector<const Ids*> q, a;
-    for (int64_t i : *members) q.push_back(&data_.questions[i]), a.push_back(&data_.answers[i]);
-    Seq2seqBatch batch = make_seq2seq_batch(q, a, tokens_, model_->config().max_answer_length);
-    loss = model_->forward_backward(batch, true, true, &rng);
+    for (int64_t i : mine) q.push_back(&data_.questions[i]), a.push_back(&data_.answers[i]);
+    loss = model_->forward_backward(
+        make_seq2seq_batch(q, a, tokens_, model_->config().max_answer_length, longest), true, true,
+        &rng);
     return true;
+  }
+  uint64_t data_fingerprint() override {
+    return Fingerprint()
+        .add(vocab_.to_json())
+        .add(data_.questions)
+        .add(data_.answers)
+        .add(std::span<const int64_t>(train_idx_))
+        .value();
   }
 
   std::optional<ValidationResult> validate() override {

@@ -3,7 +3,9 @@
 #include <cmath>
 #include <filesystem>
 
+#include "rnnkit/communicator.h"
 #include "rnnkit/error.h"
+#include "rnnkit/file_io.h"
 
 namespace rnnkit {
 namespace {
@@ -75,11 +77,20 @@ void write_train_state(const std::string& path, TrainingTask& task, Optimizer& o
 }
 
 SafetensorsFile read_train_state_file(const std::string& path) {
-  if (!std::filesystem::exists(path))
-    throw Error(path + " does not exist: there is no run to resume there");
+  // Rank 0 alone reads the run directory (data-parallel training); the others get its bytes, so
+  // the run directory need not be on storage every node sees.
+  const bool shared = distributed();
+  std::string bytes;
+  if (!shared || world().rank() == 0) {
+    if (!std::filesystem::exists(path))
+      throw Error(path + " does not exist: there is no run to resume there");
+    bytes = read_file(path);
+  }
+  if (shared) world().broadcast(bytes, 0);
   SafetensorsFile file;
   try {
-    file = read_safetensors(path);
+    file = parse_safetensors(
+        std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()), path);
   } catch (const Error& e) {
     const std::string message = e.what();
     throw Error(message.find(path) == std::string::npos ? path + ": " + message : message);

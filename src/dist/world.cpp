@@ -1,0 +1,54 @@
+// world(): the single process, or the MPI job a launcher started (mpi_world.cpp, or
+// no_mpi_world.cpp in a build without MPI).
+#include <algorithm>
+#include <cstdlib>
+
+#include "dist/launcher.h"
+#include "dist/mpi_world.h"
+#include "rnnkit/communicator.h"
+#include "rnnkit/error.h"
+
+namespace rnnkit {
+namespace {
+
+class SingleProcess : public Communicator {
+ public:
+  int rank() const override { return 0; }
+  int size() const override { return 1; }
+  void allreduce_sum(std::span<double>) override {}
+  void allreduce_sum(std::span<float>) override {}
+  void allgather(std::span<const uint64_t> mine, std::span<uint64_t> all) override {
+    std::copy(mine.begin(), mine.end(), all.begin());
+  }
+  void allgather(std::span<const float> mine, std::span<float> all) override {
+    std::copy(mine.begin(), mine.end(), all.begin());
+  }
+  void broadcast(std::span<float>, int) override {}
+  void broadcast(std::string&, int) override {}
+  std::unique_ptr<Communicator> duplicate() override { return std::make_unique<SingleProcess>(); }
+  [[noreturn]] void abort(int code) override { std::_Exit(code); }
+};
+
+std::unique_ptr<Communicator> make_world() {
+  const Launcher launcher = detect_launcher();
+  if (launcher.srun_without_mpi)
+    throw Error(launcher.description +
+                " but no MPI process manager: each task would train alone. Run `srun --mpi=pmix` "
+                "(or pmi2), or mpirun (docs/DISTRIBUTED.md)");
+  if (!launcher.mpi || launcher.size == 1) return std::make_unique<SingleProcess>();
+  return make_mpi_world(launcher);
+}
+
+}  // namespace
+
+Communicator& world() {
+  static const std::unique_ptr<Communicator> the_world = make_world();
+  return *the_world;
+}
+
+bool distributed() {
+  const Launcher launcher = detect_launcher();
+  return (launcher.mpi || launcher.srun_without_mpi) && launcher.size != 1 && world().size() > 1;
+}
+
+}  // namespace rnnkit
