@@ -204,5 +204,39 @@ TEST(RollingOriginEvaluation, AModelLearnsTheSyntheticSeriesBetterThanSeasonalNa
   EXPECT_LE(*report.series[0].coverage, 1.0);
 }
 
+// tests/fixtures/forecast/trend.csv rises 0.3 a step (with a season and noise of sd 0.2). Trained
+// on its first 120 steps, a model forecasts steps 160-199, all above every training value: the
+// plain model, over normalised levels, stays near the range it saw; the model measured from each
+// window's last value (ForecastLevel::Last) follows the trend.
+TEST(RollingOriginEvaluation, ALastLevelModelExtrapolatesATrendWhereAPlainOneCannot) {
+  const SeriesTable table = read_series_csv(kFixtures + "trend.csv", {"", {"level"}});
+  const SeriesSplit split = split_series(table.steps(), 40, 40, 12, 6);
+  ASSERT_EQ(split.train_end, 120);
+  const SeriesNormalization norm = SeriesNormalization::fit(table, {"level"}, split.train_end);
+  const ForecastSeries series = make_forecast_series(table, norm, 1);
+  ForecasterConfig c;
+  c.hidden_size = 16;
+  c.context = 12;
+  c.horizon = 6;
+  const ForecastBatch train = make_forecast_batch(
+      series, rolling_origins(c.context, split.train_end, c.context, c.horizon, 1), c.context,
+      c.horizon);
+  const RollingOriginOptions options{{"level"}, c.context, c.horizon, 6, 12};
+  double mae[2];
+  for (ForecastLevel level : {ForecastLevel::None, ForecastLevel::Last}) {
+    c.level = level;
+    Forecaster model(c);
+    Rng rng(1);
+    model.reset_parameters(rng);
+    fit(model, train, 150);
+    mae[level == ForecastLevel::Last] =
+        evaluate_rolling_origin(table, split, options, model_forecaster(model, series, norm))
+            .series[0]
+            .metrics.mae;
+  }
+  EXPECT_LT(mae[1], 0.6) << "level last";
+  EXPECT_GT(mae[0], 4.0) << "level none";
+}
+
 }  // namespace
 }  // namespace rnnkit

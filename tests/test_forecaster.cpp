@@ -108,6 +108,83 @@ TEST(Forecaster, AutoregressivePredictionFeedsBackItsOwnPointForecasts) {
   for (int64_t i = 0; i < forced.numel(); ++i) EXPECT_NEAR(forced[i], predicted[i], 1e-6);
 }
 
+// The window measured from its last context values, as ForecastLevel::Last measures it, and
+// those values level [B, K].
+ForecastBatch relative_to_last(const ForecastBatch& batch, const ForecasterConfig& c,
+                               std::vector<float>& level) {
+  const int64_t B = batch.batch(), K = c.num_targets, W = c.input_size();
+  ForecastBatch relative = batch;
+  level.assign(B * K, 0.0f);
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t k = 0; k < K; ++k)
+      level[b * K + k] = batch.context[((c.context - 1) * B + b) * W + k];
+  for (int64_t t = 0; t < c.context; ++t)
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t k = 0; k < K; ++k) relative.context[(t * B + b) * W + k] -= level[b * K + k];
+  for (int64_t j = 0; j < c.horizon; ++j)
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t k = 0; k < K; ++k) relative.targets[(j * B + b) * K + k] -= level[b * K + k];
+  return relative;
+}
+
+// The level is data, not a parameter: the level model is the plain model (same weights) on the
+// relative window, its outputs moved back by the level, exactly: loss, gradients, forward outputs
+// and prediction (the autoregressive head feeds back its relative forecasts).
+TEST(Forecaster, ALastLevelModelIsThePlainModelOnTheRelativeWindowExactly) {
+  for (ForecastHead head : {ForecastHead::Direct, ForecastHead::Autoregressive}) {
+    SCOPED_TRACE(forecast_head_name(head));
+    ForecasterConfig c = small(head, ForecastLossKind::Quantile, CellKind::Lstm);
+    Forecaster plain(c);
+    Rng rng(11);
+    plain.reset_parameters(rng);
+    c.level = ForecastLevel::Last;
+    Forecaster relative_model(c);
+    std::map<std::string, Tensor> weights;
+    for (auto& [name, tensor] : plain.state_dict()) weights.emplace(name, *tensor);
+    relative_model.load_state_dict(weights);
+    const ForecastBatch batch = random_batch(c, 3, rng);
+    std::vector<float> level;
+    const ForecastBatch relative = relative_to_last(batch, c, level);
+
+    Tensor plain_out, level_out, plain_predicted, level_predicted;
+    zero_grad(plain.parameters());
+    zero_grad(relative_model.parameters());
+    const LossResult a = plain.forward_backward(relative, true, true, nullptr, &plain_out);
+    const LossResult b = relative_model.forward_backward(batch, true, true, nullptr, &level_out);
+    EXPECT_EQ(a.loss_sum, b.loss_sum);
+    const ParameterList pa = plain.parameters(), pb = relative_model.parameters();
+    for (size_t i = 0; i < pa.size(); ++i)
+      for (int64_t e = 0; e < pa[i]->grad.numel(); ++e)
+        ASSERT_EQ(pa[i]->grad[e], pb[i]->grad[e]) << pa[i]->name;
+    plain.predict(relative, plain_predicted);
+    relative_model.predict(batch, level_predicted);
+    const int64_t K = c.num_targets, Q = c.outputs_per_target();
+    for (int64_t i = 0; i < level_out.numel(); ++i) {
+      const int64_t k = i / Q % K, b = i / (K * Q) % 3;  // outputs [H, B, K, Q]
+      const float l = level[b * K + k];
+      EXPECT_EQ(level_out[i], plain_out[i] + l) << i;
+      EXPECT_EQ(level_predicted[i], plain_predicted[i] + l) << i;
+    }
+  }
+}
+
+// What lets such a model follow a trend: a window moved up by d is forecast d higher.
+TEST(Forecaster, ALastLevelModelMovesItsForecastWithTheWindow) {
+  ForecasterConfig c = small(ForecastHead::Autoregressive, ForecastLossKind::Mse, CellKind::Gru);
+  c.level = ForecastLevel::Last;
+  Forecaster model(c);
+  Rng rng(12);
+  model.reset_parameters(rng);
+  ForecastBatch batch = random_batch(c, 2, rng);
+  Tensor before, after;
+  model.predict(batch, before);
+  const int64_t W = c.input_size();
+  for (int64_t row = 0; row < c.context * 2; ++row)
+    for (int64_t k = 0; k < c.num_targets; ++k) batch.context[row * W + k] += 3.0f;
+  model.predict(batch, after);
+  for (int64_t i = 0; i < after.numel(); ++i) EXPECT_NEAR(after[i], before[i] + 3.0f, 1e-5) << i;
+}
+
 TEST(Forecaster, BadConfigurationsAndBatchesAreErrors) {
   ForecasterConfig c = small(ForecastHead::Direct, ForecastLossKind::Quantile, CellKind::Lstm);
   c.quantiles = {0.5f, 0.1f};
@@ -133,11 +210,20 @@ TEST(Forecaster, ConfigRoundTripsThroughJsonWithItsFamily) {
       small(ForecastHead::Autoregressive, ForecastLossKind::Quantile, CellKind::Gru);
   c.quantiles = {0.05f, 0.5f, 0.95f};
   c.dropout = 0.25f;
+  c.level = ForecastLevel::Last;
   const std::string json = c.to_json();
   EXPECT_NE(json.find("\"family\":\"forecast\""), std::string::npos);
+  EXPECT_NE(json.find("\"level\":\"last\""), std::string::npos);
   const ForecasterConfig back = ForecasterConfig::from_json(json);
   EXPECT_EQ(back.to_json(), json);
+  EXPECT_EQ(back.level, ForecastLevel::Last);
   EXPECT_THROW(ForecasterConfig::from_json(R"({"family":"lm"})"), Error);
+  // A file from before the option reads its levels as they are; an unknown level is an error.
+  nlohmann::json old = nlohmann::json::parse(json);
+  old.erase("level");
+  EXPECT_EQ(ForecasterConfig::from_json(old.dump()).level, ForecastLevel::None);
+  old["level"] = "mean";
+  EXPECT_THROW(ForecasterConfig::from_json(old.dump()), Error);
 }
 
 struct TempDir {

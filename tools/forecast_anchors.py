@@ -34,6 +34,9 @@ import warnings
 
 import numpy as np
 
+import forecast_series
+from forecast_series import origins, scores
+
 try:
     import pandas as pd
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
@@ -43,62 +46,7 @@ except ImportError:
 
 
 def fail(message):
-    sys.exit("forecast_anchors: " + message)
-
-
-def read_column(path, column, fill):
-    """The column's values in file order, missing cells (empty, NA) filled as rnnkit fills them."""
-    with open(path, newline="") as f:
-        rows = list(csv.DictReader(f))
-    if not rows or column not in rows[0]:
-        fail(f'{path}: no column "{column}"')
-    values = []
-    for line, row in enumerate(rows, start=2):
-        cell = row[column].strip()
-        if cell in ("", "NA"):
-            values.append(None)
-            continue
-        try:
-            value = float(cell)
-        except ValueError:
-            fail(f'{path}, line {line}, column "{column}": "{cell}" is not a number')
-        if not math.isfinite(value):
-            fail(f'{path}, line {line}, column "{column}": "{cell}" is not a finite number')
-        values.append(value)
-    missing = [i for i, v in enumerate(values) if v is None]
-    if missing and fill == "none":
-        fail(f'{path}, line {missing[0] + 2}, column "{column}": missing value (use --fill)')
-    if missing and values[0] is None:
-        fail(f'{path}, line 2, column "{column}": missing value in the first row')
-    for i in missing:
-        if fill == "previous" or all(v is None for v in values[i:]):
-            values[i] = values[i - 1]
-        else:  # linear, between the nearest known values (filled ones before i are known now)
-            after = next(j for j in range(i + 1, len(values)) if values[j] is not None)
-            values[i] = values[i - 1] + (values[after] - values[i - 1]) / (after - i + 1)
-    return np.array(values, dtype=float)
-
-
-def llround(x):
-    return int(math.floor(x + 0.5))
-
-
-def split(steps, valid_fraction, test_fraction, context, horizon):
-    """(train_end, valid_end): the split of rnnkit's split_series, with its refusals."""
-    valid, test = llround(valid_fraction * steps), llround(test_fraction * steps)
-    train = steps - valid - test
-    if train < context + horizon:
-        fail(f"the training part has {train} steps, shorter than context + horizon")
-    for n, name in ((valid, "validation"), (test, "test")):
-        if 0 < n < horizon:
-            fail(f"the {name} part has {n} steps, fewer than the horizon {horizon}")
-    return train, train + valid
-
-
-def seasonal_naive_scale(in_sample, m):
-    if len(in_sample) <= m:
-        fail(f"MASE: the training part has {len(in_sample)} steps, it needs more than {m}")
-    return float(np.mean(np.abs(in_sample[m:] - in_sample[:-m])))
+    forecast_series.fail("forecast_anchors", message)
 
 
 def baseline(kind, m, horizon):
@@ -160,15 +108,15 @@ def sarima(m, horizon, train, refit_every, log):
 
 
 def score(args):
-    y = read_column(args.data, args.target, args.fill)
-    train_end, valid_end = split(len(y), args.valid_fraction, args.test_fraction, args.context,
-                                 args.horizon)
-    origins = list(range(valid_end, len(y) - args.horizon + 1, args.origin_step))
+    y = forecast_series.read_column(args.data, args.target, args.fill, "forecast_anchors")
+    train_end, valid_end = forecast_series.split(len(y), args.valid_fraction, args.test_fraction,
+                                                 args.context, args.horizon, "forecast_anchors")
+    test_origins = origins(valid_end, len(y), args.horizon, args.origin_step)
     if valid_end < args.context:
         fail("the first origin has fewer than context steps before it")
-    if not origins:
+    if not test_origins:
         fail("the test part has no origin with a whole horizon after it")
-    scale = seasonal_naive_scale(y[:train_end], args.season)
+    scale = forecast_series.seasonal_naive_scale(y[:train_end], args.season, "forecast_anchors")
     for name in args.forecasters.split(","):
         log = {}
         if name in ("naive", "seasonal_naive", "drift"):
@@ -180,24 +128,16 @@ def score(args):
         else:
             fail(f'--forecasters: unknown forecaster "{name}"')
         actual, point, lower, upper = [], [], [], []
-        for origin in origins:
+        for origin in test_origins:
             f, interval = forecaster(y[:origin])
             actual.extend(y[origin:origin + args.horizon])
             point.extend(f)
             if interval:
                 lower.extend(interval[0])
                 upper.extend(interval[1])
-        actual, point = np.array(actual), np.array(point)
-        error = actual - point
-        line = {"series": args.target, "forecaster": name, "origins": len(origins),
-                "first_origin": origins[0], "count": len(actual), "season": args.season,
-                "mae": float(np.mean(np.abs(error))),
-                "rmse": float(np.sqrt(np.mean(error ** 2))),
-                "smape": None if np.any(actual == 0) else
-                float(np.mean(200 * np.abs(error) / (np.abs(actual) + np.abs(point)))),
-                "mase": float(np.mean(np.abs(error)) / scale),
-                "coverage": float(np.mean((np.array(lower) <= actual) & (actual <= np.array(upper))))
-                if lower else None}
+        line = {"series": args.target, "forecaster": name, "origins": len(test_origins),
+                "first_origin": test_origins[0], "count": len(actual), "season": args.season}
+        line.update(scores(actual, point, lower, upper, scale))
         line.update(log)
         print(json.dumps(line), flush=True)
 

@@ -12,6 +12,11 @@ rolling-origin test windows.
 The split: the last 24 steps are the test part, the 24 before them validation, the first 192
 training. Origins 216, 222, 228, 234 (every 6 steps), horizon 6; every forecast may read all steps
 before its origin. MASE is scaled by the seasonal naive in-sample error of the training part.
+
+tests/fixtures/forecast/trend.csv: 200 monthly steps, column level, a strong linear trend:
+    level_t = 5 + 0.3 t + 2 sin(2 pi t / 12) + noise_t,  noise ~ N(0, 0.2^2)
+Its later steps lie far above every earlier value, so a model must extrapolate the trend to
+forecast them (tests/test_forecaster_level.cpp).
 """
 import json
 import math
@@ -19,7 +24,14 @@ import os
 import random
 
 STEPS, PERIOD, TRAIN, VALID, TEST = 240, 12, 192, 24, 24
+TREND_STEPS = 200
 HORIZON, EVERY = 6, 6
+
+
+def gaussian(rng, sd):
+    # Box-Muller from two uniforms, so the numbers do not depend on random.gauss's internals
+    u1, u2 = 1.0 - rng.random(), rng.random()
+    return sd * math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
 
 
 def make_series():
@@ -27,12 +39,16 @@ def make_series():
     rows = []
     for t in range(STEPS):
         promo = 1 if rng.random() < 0.15 else 0
-        # Box-Muller from two uniforms, so the numbers do not depend on random.gauss's internals
-        u1, u2 = 1.0 - rng.random(), rng.random()
-        noise = 0.5 * math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
+        noise = gaussian(rng, 0.5)
         sales = 10 + 0.02 * t + 3 * math.sin(2 * math.pi * t / PERIOD) + 1.5 * promo + noise
         rows.append(("%04d-%02d" % (2000 + t // 12, t % 12 + 1), "%.4f" % sales, str(promo)))
     return rows
+
+
+def make_trend():
+    rng = random.Random(20261202)
+    return ["%.4f" % (5 + 0.3 * t + 2 * math.sin(2 * math.pi * t / PERIOD) + gaussian(rng, 0.2))
+            for t in range(TREND_STEPS)]
 
 
 def baseline(kind, history, horizon):
@@ -67,6 +83,9 @@ def main():
         f.write("month,sales,promo\n")
         for row in rows:
             f.write(",".join(row) + "\n")
+
+    with open(os.path.join(out, "trend.csv"), "w") as f:
+        f.write("level\n" + "".join(v + "\n" for v in make_trend()))
 
     sales = [float(r[1]) for r in rows]
     promo = [float(r[2]) for r in rows]

@@ -40,6 +40,7 @@ struct ForecastTrainOptions : EngineOptions,
   int64_t context = 24, horizon = 6;
   std::string head = "direct";  // direct | autoregressive
   std::string loss = "mse";     // mse | mae | quantile
+  std::string level = "none";   // none | last (ForecastLevel)
   std::string quantiles = "0.1,0.5,0.9";
 
   ForecastTrainOptions() {

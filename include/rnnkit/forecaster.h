@@ -30,6 +30,17 @@ enum class ForecastHead { Direct, Autoregressive };
 ForecastHead parse_forecast_head(std::string_view name);  // "direct", "autoregressive"
 std::string forecast_head_name(ForecastHead head);
 
+// What a window's target values are measured from:
+//   none:  the normalised series as it is;
+//   last:  the window's last context value of each target, subtracted from the context's target
+//          columns and the targets and added back to the outputs (per-window "instance
+//          normalisation", as NLinear subtracts the last value): the model forecasts changes from
+//          where the window ends, so a trend carries its forecasts beyond the range of the
+//          training part, where a model of normalised levels stays inside it.
+enum class ForecastLevel { None, Last };
+ForecastLevel parse_forecast_level(std::string_view name);  // "none", "last"
+std::string forecast_level_name(ForecastLevel level);
+
 struct ForecasterConfig {
   CellKind cell = CellKind::Lstm;
   int64_t num_layers = 1;
@@ -39,6 +50,7 @@ struct ForecasterConfig {
   int64_t horizon = 6;   // H future steps forecast
   ForecastHead head = ForecastHead::Direct;
   ForecastLossKind loss = ForecastLossKind::Mse;
+  ForecastLevel level = ForecastLevel::None;
   std::vector<float> quantiles{0.1f, 0.5f, 0.9f};  // used by the quantile loss only
   int64_t num_targets = 1;                         // K series forecast
   int64_t num_covariates = 0;                      // C series known in advance
@@ -82,6 +94,10 @@ class Forecaster {
 
  private:
   void check_batch(const ForecastBatch& batch, bool with_targets) const;
+  // With ForecastLevel::Last, the batch measured from level_ [B, K], its last context values (in
+  // relative_); else `batch` itself. add_level moves outputs [H, B, K, Q] back by level_.
+  const ForecastBatch& relative_to_level(const ForecastBatch& batch, bool with_targets);
+  void add_level(Tensor& outputs) const;
   void encode(const ForecastBatch& batch, bool training, Rng* rng);
   void direct_forward(const ForecastBatch& batch);
   void direct_backward(const Tensor& doutputs, const GradientReport& report);
@@ -98,6 +114,8 @@ class Forecaster {
   Tensor encoder_y_, hN_, cN_, features_, direct_out_, outputs_, doutputs_;
   Tensor decoder_x_, decoder_y_, ddecoder_y_, dfeatures_, dhN_, dcN_, dencoder_y_;
   Tensor step_x_, step_y_, step_out_, h_next_, c_next_;
+  ForecastBatch relative_;
+  Tensor level_;
 };
 
 // A forecaster file: safetensors with "rnnkit.config" (ForecasterConfig::to_json) and

@@ -128,9 +128,11 @@ void Forecaster::set_data_parallel(const BatchShard& shard, GradientSink* sink) 
   gradient_sink_ = sink;
 }
 
-LossResult Forecaster::forward_backward(const ForecastBatch& batch, bool training, bool backward,
+LossResult Forecaster::forward_backward(const ForecastBatch& given, bool training, bool backward,
                                         Rng* rng, Tensor* outputs) {
-  check_batch(batch, true);
+  check_batch(given, true);
+  // The loss of relative outputs against relative targets is that of the outputs.
+  const ForecastBatch& batch = relative_to_level(given, true);
   const int64_t B = batch.batch(), H = config_.horizon, L = config_.context;
   const int64_t K = config_.num_targets, C = config_.num_covariates, W = K + C;
   const int64_t Hd = config_.hidden_size, KQ = K * config_.outputs_per_target();
@@ -153,7 +155,10 @@ LossResult Forecaster::forward_backward(const ForecastBatch& batch, bool trainin
     outputs_.resize({H, B, K, config_.outputs_per_target()});
     head_.forward(decoder_y_.data(), Hd, H * B, outputs_.data(), KQ);
   }
-  if (outputs) *outputs = outputs_;
+  if (outputs) {
+    *outputs = outputs_;
+    add_level(*outputs);
+  }
 
   const int64_t n = H * B * K;
   doutputs_.resize(outputs_.shape());
@@ -182,12 +187,14 @@ LossResult Forecaster::forward_backward(const ForecastBatch& batch, bool trainin
   return {sum, n};
 }
 
-void Forecaster::predict(const ForecastBatch& batch, Tensor& outputs) {
-  check_batch(batch, false);
+void Forecaster::predict(const ForecastBatch& given, Tensor& outputs) {
+  check_batch(given, false);
+  const ForecastBatch& batch = relative_to_level(given, false);
   encode(batch, false, nullptr);
   if (config_.head == ForecastHead::Direct) {
     direct_forward(batch);
     outputs = outputs_;
+    add_level(outputs);
     return;
   }
   const int64_t B = batch.batch(), H = config_.horizon, L = config_.context;
@@ -212,6 +219,7 @@ void Forecaster::predict(const ForecastBatch& batch, Tensor& outputs) {
     std::swap(hN_, h_next_);
     if (lstm) std::swap(cN_, c_next_);
   }
+  add_level(outputs);  // the steps fed back their relative point forecasts
 }
 
 StateDict Forecaster::state_dict() {

@@ -65,6 +65,7 @@ std::string ForecasterConfig::to_json() const {
                       {"horizon", horizon},
                       {"head", forecast_head_name(head)},
                       {"loss", forecast_loss_name(loss)},
+                      {"level", forecast_level_name(level)},
                       {"num_targets", num_targets},
                       {"num_covariates", num_covariates}};
   if (loss == ForecastLossKind::Quantile) j["quantiles"] = quantiles;
@@ -84,6 +85,10 @@ ForecasterConfig ForecasterConfig::from_json(const std::string& text) {
   c.horizon = r.integer("horizon", 0, true);
   c.head = parse_forecast_head(r.string("head"));
   c.loss = parse_forecast_loss(r.string("loss"));
+  // Files written before the option have no "level": their models read levels as they are.
+  const nlohmann::json level = r.json().value("level", nlohmann::json("none"));
+  if (!level.is_string()) throw Error("forecast config: \"level\" must be \"none\" or \"last\"");
+  c.level = parse_forecast_level(level.get<std::string>());
   c.num_targets = r.integer("num_targets", 0, true);
   c.num_covariates = r.integer("num_covariates", 0, true);
   if (c.loss == ForecastLossKind::Quantile) {

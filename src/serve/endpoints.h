@@ -32,6 +32,11 @@ void handle_forecast(ServeContext& context, const httplib::Request& request,
 nlohmann::json describe_model(LanguageModel& model, const Vocab& vocab, const std::string& path,
                               const ServeOptions& options);
 
+// The "forecaster" part of GET /v1/model: what --forecast-model loaded (file name, config with
+// context, horizon, level and quantiles, parameter count, target and covariate columns, and the
+// quantile keys of a forecast's answer).
+nlohmann::json describe_forecaster(ServedForecaster& forecaster, const std::string& path);
+
 // Runs `generate` with a listener that stops at the first piece: every check the library makes
 // on a request runs before any text is produced, so an invalid request is refused with a proper
 // status before an event stream has committed the response to 200.

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <charconv>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 
@@ -54,6 +55,32 @@ nlohmann::json describe_model(LanguageModel& model, const Vocab& vocab, const st
       {"workers", options.workers},
       {"queue", options.queue},
   };
+}
+
+nlohmann::json describe_forecaster(ServedForecaster& forecaster, const std::string& path) {
+  Forecaster& model = *forecaster.inputs.loaded.model;
+  const ForecasterConfig& c = model.config();
+  const std::vector<std::string>& names = forecaster.inputs.loaded.normalization.names;
+  int64_t parameters = 0;
+  for (const Parameter* p : model.parameters()) parameters += p->value.numel();
+  // The keys of POST /v1/forecast's answer besides "forecast" (one per quantile).
+  nlohmann::json quantile_keys = nlohmann::json::array();
+  if (c.loss == ForecastLossKind::Quantile)
+    for (const float q : c.quantiles)
+      quantile_keys.push_back("p" + std::to_string(std::lround(100 * q)));
+  nlohmann::json config = nlohmann::json::parse(c.to_json());
+  if (config.contains("quantiles")) {  // 0.1, not 0.10000000149011612
+    config["quantiles"] = nlohmann::json::array();
+    for (const float q : c.quantiles) config["quantiles"].push_back(shortest_decimal(q));
+  }
+  // The file read (a run directory's best or last checkpoint), by its name only.
+  const std::string file = resolve_model_path(path);
+  return {{"path", std::filesystem::path(file).lexically_normal().filename().string()},
+          {"config", config},
+          {"parameters", parameters},
+          {"targets", std::vector<std::string>(names.begin(), names.begin() + c.num_targets)},
+          {"covariates", std::vector<std::string>(names.begin() + c.num_targets, names.end())},
+          {"quantile_keys", quantile_keys}};
 }
 
 void handle_health(ServeContext& context, const httplib::Request&, httplib::Response& response) {

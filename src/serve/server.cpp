@@ -98,6 +98,9 @@ void serve(LoadedLanguageModel& loaded, const ServeOptions& options,
     } catch (const Error& e) {
       throw Error(std::string("--forecast-model: ") + e.what());
     }
+  context.model_info["forecaster"] =
+      context.forecaster ? describe_forecaster(*context.forecaster, options.forecast_model)
+                         : nlohmann::json(nullptr);
 
   BoundedServer server(connection_limits(options), options.max_connections);
   const int connection_threads = options.max_connections + kSpareConnectionThreads;

@@ -155,6 +155,7 @@ ForecasterConfig ForecastTrainOptions::model_config() const {
   c.horizon = horizon;
   c.head = parse_forecast_head(head);
   c.loss = parse_forecast_loss(loss);
+  c.level = parse_forecast_level(level);
   c.quantiles.clear();
   for (const std::string& q : comma_list(quantiles)) {
     size_t used = 0;
@@ -193,6 +194,10 @@ const OptionTable<ForecastTrainOptions>& ForecastTrainOptions::table() {
         {"--loss", "loss", &O::loss, "mse | mae | quantile", one_of({"mse", "mae", "quantile"}),
          "Model"},
         {"--quantiles", "quantiles", &O::quantiles, "quantiles of the quantile loss", {}, "Model"},
+        {"--level", "level", &O::level,
+         "none | last: forecast each window relative to its last context value (per-window "
+         "instance normalisation; lets a model follow a trend beyond the training range)",
+         one_of({"none", "last"}), "Model"},
     };
     for (auto& s : inherit_options<O>(ForecastSeriesOptions::table(), "Data")) t.push_back(s);
     for (auto& s : inherit_options<O>(ForecastScoringOptions::table(), "Data")) t.push_back(s);

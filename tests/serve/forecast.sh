@@ -3,7 +3,8 @@
 # synthetic fixture series: its forecast and quantiles equal `rnnkit forecast predict` on the same
 # history and future covariates; a history given as a plain array (one series, no covariates);
 # the 400s naming the field (too short a history, non-numbers, NaN, missing or unexpected
-# covariates); 404 without a forecaster; a --forecast-model that is none refused at startup.
+# covariates); 404 without a forecaster; a --forecast-model that is none refused at startup;
+# GET /v1/model's "forecaster" (what is loaded, or null).
 # Called as: bash forecast.sh RNNKIT_BINARY SOURCE_DIR
 source "$(dirname "$0")/lib.sh"
 
@@ -16,7 +17,7 @@ train_forecaster() {  # train_forecaster RUN_DIR ARGS...
     { cat "$run.log" >&2; exit 1; }
 }
 train_forecaster "$tmp/quantile_run" --covariates promo --loss quantile
-train_forecaster "$tmp/plain_run" --cell gru --loss mse
+train_forecaster "$tmp/plain_run" --cell gru --loss mse --level last
 printf 'the quick brown fox. ' >"$tmp/text.txt"
 "$rnnkit" train --text "$tmp/text.txt" --out "$tmp/text_run" --steps 1 --hidden 8 --embedding 4 \
   --batch 1 --bptt 8 --seed 1 --threads 1 >"$tmp/text_train.log" 2>&1 ||
@@ -47,6 +48,9 @@ PYTHON
 start_server "$tmp/quantile_server.log" --model "$tmp/text_run" --forecast-model "$tmp/quantile_run"
 "$rnnkit" forecast predict --model "$tmp/quantile_run" --data "$csv" --future "$tmp/future.csv" \
   >"$tmp/cli_quantile.csv" 2>/dev/null
+request model GET /v1/model
+check "GET /v1/model describes the forecaster: file, context, horizon, quantiles, columns" \
+  "[ \$(status_of model) = 200 ] && [ \"\$(json model '(lambda f: (f[\"path\"], f[\"config\"][\"context\"], f[\"config\"][\"horizon\"], f[\"config\"][\"quantiles\"], f[\"config\"][\"level\"], f[\"targets\"], f[\"covariates\"], f[\"quantile_keys\"], f[\"parameters\"] > 0))(j[\"forecaster\"])')\" = \"('best.safetensors', 12, 4, [0.1, 0.5, 0.9], 'none', ['sales'], ['promo'], ['p10', 'p50', 'p90'], True)\" ]"
 request quantile POST /v1/forecast "{\"history\": $history_both, \"covariates\": {\"promo\": [1, 0, 0, 1]}}"
 check "a quantile forecast answers 200 with p10, p50, p90 and the point forecast per target" \
   "[ \$(status_of quantile) = 200 ] && [ \"\$(json quantile 'sorted(j), len(j[\"forecast\"][\"sales\"]), len(j[\"p90\"][\"sales\"])')\" = \"(['forecast', 'p10', 'p50', 'p90'], 4, 4)\" ]"
@@ -93,6 +97,9 @@ stop_server "$server_pid"
 
 # --- a point model without covariates: the history may be a plain array ----------------------
 start_server "$tmp/plain_server.log" --model "$tmp/text_run" --forecast-model "$tmp/plain_run"
+request plain_model GET /v1/model
+check "GET /v1/model: a point model with --level last, no covariates, no quantile keys" \
+  "[ \"\$(json plain_model '(lambda f: (f[\"config\"][\"cell\"], f[\"config\"][\"level\"], f[\"covariates\"], f[\"quantile_keys\"]))(j[\"forecaster\"])')\" = \"('gru', 'last', [], [])\" ]"
 python3 -c 'import csv, sys; w = csv.writer(open(sys.argv[2], "w")); w.writerow(["sales"]); [w.writerow([r["sales"]]) for r in csv.DictReader(open(sys.argv[1]))]' "$csv" "$tmp/sales.csv"
 "$rnnkit" forecast predict --model "$tmp/plain_run" --data "$tmp/sales.csv" >"$tmp/cli_plain.csv" 2>/dev/null
 request plain POST /v1/forecast "{\"history\": $history_sales}"
@@ -110,6 +117,9 @@ stop_server "$server_pid"
 
 # --- no forecaster --------------------------------------------------------------------------
 start_server "$tmp/text_server.log" --model "$tmp/text_run"
+request none_model GET /v1/model
+check "without --forecast-model GET /v1/model says forecaster null" \
+  "[ \"\$(json none_model 'j[\"forecaster\"]')\" = None ]"
 request none POST /v1/forecast "{\"history\": $history_sales}"
 check "without --forecast-model: 404 saying how to serve one" \
   "[ \$(status_of none) = 404 ] && grep -q -- '--forecast-model' '$tmp/none'"
