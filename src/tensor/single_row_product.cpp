@@ -3,6 +3,7 @@
 #include <atomic>
 
 #include "tensor/gemv.h"
+#include "tensor/int8_gemv.h"
 
 namespace rnnkit {
 namespace {
@@ -15,6 +16,14 @@ std::atomic<uint64_t> weights_epoch{1};
 void SingleRowProduct::multiply(int64_t N, int64_t K, const float* W, const float* x, float beta,
                                 float* y) {
   const uint64_t epoch = weights_epoch.load();
+  if (reads_int8_) {
+    if (epoch != epoch_ || W != source_ || N != int8_weights_.rows || K != int8_weights_.cols) {
+      int8_weights_ = quantize_rows(N, K, W, K);
+      source_ = W;
+      epoch_ = epoch;
+    }
+    return gemv::int8(int8_weights_, x, beta, y);
+  }
   if (epoch != epoch_ || W != source_ || N != weights_.rows() || K != weights_.cols() ||
       weights_.precision() != matmul_precision()) {
     weights_.prepare(N, K, W, K);
