@@ -22,7 +22,7 @@ check "a tiny model trains" "[ -f '$tmp/run/last.safetensors' ]" || {
 check "quantize takes a run directory and reports the matrices" \
   "grep -q '5 weight matrices int8 with per-row scales' '$tmp/quantize.out'"
 check "the int8 file is smaller" \
-  "[ \$(stat -c %s '$tmp/int8.safetensors') -lt \$(stat -c %s '$tmp/run/best.safetensors') ]"
+  "[ \$(stat -c %s '$tmp/int8.safetensors') -lt \$(stat -c %s '$tmp/run/last.safetensors') ]"
 
 perplexity() { sed -n 's/.*"perplexity":\([0-9.e+-]*\).*/\1/p' "$1"; }
 # Whether the perplexities of two eval --json outputs differ by less than 1% (and are not equal:
