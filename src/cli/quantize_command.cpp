@@ -19,7 +19,7 @@ void setup_quantize(CLI::App& app) {
   app.callback([a] {
     const QuantizeSummary s = quantize_model_file(a->in, a->out);
     std::printf(
-        "%s: %lld weight matrices int8 with per-row scales, %lld tensors float32; "
+        "%s: %lld weight matrices int8 with per-row scales, %lld float tensors kept; "
         "%llu -> %llu bytes\n",
         a->out.c_str(), static_cast<long long>(s.quantized_tensors),
         static_cast<long long>(s.float_tensors), static_cast<unsigned long long>(s.bytes_in),
