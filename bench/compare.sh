@@ -2,7 +2,7 @@
 # Runs rnnkit's end-to-end benchmark and the PyTorch reference alternately on one config and
 # prints the ratios of their medians.
 #
-#   bench/compare.sh CONFIG [--rounds N] [--bf16] [--rnnkit-threads "1 0"] [--torch "t1 t2 t1c t2c"]
+#   bench/compare.sh CONFIG [--rounds N] [--bf16 | --int8] [--rnnkit-threads "1 0"] [--torch "t1 t2 t1c t2c"]
 #                           [--log FILE] [-- ARGS for both benchmarks, e.g. --steps 3]
 #
 # CONFIG: poetry | timemachine-rnn | timemachine-lstm | timemachine-gru | ptb-medium | generate | eval
@@ -27,7 +27,7 @@ usage() { sed -n '2,/^set -e/p' "$0" | sed 's/^# \{0,1\}//; /^set -e/d'; exit "$
 config=$1
 shift
 rounds=5
-bf16=()
+precision=()  # rnnkit's: --bf16 products, or --int8 weights for the batch-1 products
 rnnkit_threads="1 0"
 torch_variants="t1 t2 t1c t2c"
 log=""
@@ -35,7 +35,7 @@ extra=()
 while [[ $# -gt 0 ]]; do
   case $1 in
     --rounds) rounds=$2; shift 2 ;;
-    --bf16) bf16=(--bf16); shift ;;
+    --bf16 | --int8) precision=("$1"); shift ;;
     --rnnkit-threads) rnnkit_threads=$2; shift 2 ;;
     --torch) torch_variants=$2; shift 2 ;;
     --log) log=$2; shift 2 ;;
@@ -77,7 +77,8 @@ for ((round = 1; round <= rounds; ++round)); do
   for t in $rnnkit_threads; do
     name=t$t
     [[ $t == 0 ]] && name=auto
-    run_one "rnnkit-$name${bf16:+-bf16}" "$bench" --config "$config" --threads "$t" "${bf16[@]}" "${extra[@]}"
+    run_one "rnnkit-$name${precision:+-${precision#--}}" "$bench" --config "$config" --threads "$t" \
+      "${precision[@]}" "${extra[@]}"
   done
   for v in $torch_variants; do
     threads=${v:1:1}

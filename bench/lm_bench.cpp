@@ -4,7 +4,7 @@
 // same analytic FLOP counts and the same JSON keys, one line per measurement on stdout, so that
 // bench/compare.sh can put the two side by side.
 //
-//   rnnkit_lm_bench --config poetry [--threads 1] [--bf16] [--profile]
+//   rnnkit_lm_bench --config poetry [--threads 1] [--bf16 | --int8] [--profile]
 //
 // rnnkit computes the output layer, the loss and the output layer's backward in one fused pass
 // over row chunks, so a training step reports fwd_bwd_ms (forward + backward) and opt_ms instead
@@ -71,6 +71,7 @@ struct Args {
   uint64_t seed = 0;
   double wait_idle = 0;
   bool bf16 = false;
+  bool int8 = false;  // batch-1 products read int8 weights, as a model loaded from a quantized file
   bool profile = false;
 };
 
@@ -303,7 +304,9 @@ void run(const Args& args) {
   std::optional<std::pair<double, double>> waited;
   if (args.wait_idle > 0) waited = wait_idle(args.wait_idle);
   Rng rng(args.seed);
-  LanguageModel model(model_config(c, dropout));
+  LMConfig config = model_config(c, dropout);
+  config.int8_weights = args.int8;
+  LanguageModel model(config);
   model.reset_parameters(rng);
 
   const CpuSample s0 = cpu_sample();
@@ -380,7 +383,7 @@ void run(const Args& args) {
   out["impl"] = "rnnkit";
   out["threads"] = args.threads > 0 ? json(args.threads) : json("auto");
   out["threads_at_end"] = num_threads();
-  out["precision"] = args.bf16 ? "bf16" : "f32";
+  out["precision"] = args.bf16 ? "bf16" : args.int8 ? "int8" : "f32";
   const char* wait_policy = std::getenv("OMP_WAIT_POLICY");
   out["OMP_WAIT_POLICY"] = wait_policy ? json(wait_policy) : json();
   std::printf("%s\n", out.dump().c_str());
@@ -423,6 +426,9 @@ int main(int argc, char** argv) {
                  "first wait up to S seconds for other processes to go idle");
   app.add_flag("--bf16", args.bf16,
                "bf16 matrix products with f32 accumulation and f32 master weights");
+  app.add_flag("--int8", args.int8,
+               "int8 weights with per-row scales for the batch-1 products (rnnkit quantize)")
+      ->excludes("--bf16");
   app.add_flag("--profile", args.profile, "also print where the time of one training step goes");
   CLI11_PARSE(app, argc, argv);
   try {

@@ -4,11 +4,10 @@
 // model was made, and the poems it writes keep their form.
 #include <gtest/gtest.h>
 
-#include <fstream>
-
 #include "rnnkit/evaluate.h"
 #include "rnnkit/language_model_file.h"
 #include "rnnkit/poem_writer.h"
+#include "shipped_poem_model.h"
 
 namespace rnnkit {
 namespace {
@@ -17,21 +16,13 @@ namespace {
 // and recorded in docs/RESULTS.md ("The shipped model").
 constexpr double kRecordedSamplePerplexity = 212.21;
 
-const std::string kModel = std::string(RNNKIT_SOURCE_DIR) + "/models/tang_lstm.safetensors";
+const std::string& kModel = testing::kShippedPoemModel;
 
 TEST(ShippedPoemModel, HeldOutPerplexityMatchesTheRecordedFigure) {
   LoadedLanguageModel loaded = load_language_model(kModel);
   ASSERT_TRUE(loaded.vocab);
   const Vocab& vocab = *loaded.vocab;
-  std::ifstream in(std::string(RNNKIT_FIXTURE_DIR) + "/tang_valid_sample.txt");
-  std::vector<std::vector<int32_t>> seqs;
-  std::string line;
-  while (std::getline(in, line)) {
-    std::vector<int32_t> seq = {*vocab.bos_id()};
-    for (int32_t id : vocab.encode(line)) seq.push_back(id);
-    seq.push_back(*vocab.eos_id());
-    seqs.push_back(std::move(seq));
-  }
+  const auto seqs = testing::tang_valid_sample(vocab);
   ASSERT_EQ(seqs.size(), 200u);
   Perplexity p = evaluate_sequences(*loaded.model, seqs, *vocab.pad_id());
   EXPECT_NEAR(p.perplexity(), kRecordedSamplePerplexity, 0.01 * kRecordedSamplePerplexity);

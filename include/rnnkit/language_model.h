@@ -27,6 +27,11 @@ struct LMConfig {
   float dropout = 0.0f;
   bool tie_weights = false;  // fc.weight is embedding.weight; needs embedding_dim == output size
   int64_t proj_size = 0;     // LSTM with projections: h is proj_size wide (0 = none)
+  // The batch-1 products read the weight matrices as int8 with per-row scales: a model loaded
+  // from a quantized file (docs/FORMAT.md), whose float32 weights are the dequantized ones. Not
+  // part of rnnkit.config (the file's rnnkit.quantization says it); copies made from config()
+  // keep it.
+  bool int8_weights = false;
 
   void validate() const;  // Error naming the impossible setting
   std::string to_json() const;

@@ -23,6 +23,8 @@ class Linear {
   // PyTorch's default: weight and bias uniform in (-1/sqrt(in), 1/sqrt(in)); a shared weight is
   // left to its owner.
   void reset_parameters(Rng& rng);
+  // Its batch-1 product reads an int8 copy of the weight (a quantized model; SingleRowProduct).
+  void read_int8_weights() { single_row_.read_int8(); }
 
   // x: n rows (stride ldx) -> y: n rows of out_features (stride ldy).
   void forward(const float* x, int64_t ldx, int64_t n, float* y, int64_t ldy) const;

@@ -38,6 +38,8 @@ class RecurrentLayer {
   int64_t state_size() const { return proj_size_ ? proj_size_ : hidden_size_; }  // S
   bool reverse() const { return reverse_; }
   ParameterList parameters();
+  // Its batch-1 products read int8 copies of the weights (a quantized model; SingleRowProduct).
+  void read_int8_weights();
 
   // x: T*B rows of input_size floats with row stride ldx. h0: [B,S], c0: [B,H], or null for
   // zeros. Writes the outputs to y (row stride ldy, S floats per row) and the final states to

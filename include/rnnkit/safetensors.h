@@ -13,10 +13,13 @@
 namespace rnnkit {
 
 // Storage types rnnkit writes. Reading also accepts F64; every type is converted to float32.
-enum class DType { F32, F16, BF16 };
+// I8 holds the integer values of a quantized model (docs/FORMAT.md): written from floats that
+// must be integers in [-128, 127], and read only from a file whose metadata has
+// rnnkit.quantization (anything else would take the integers for weights).
+enum class DType { F32, F16, BF16, I8 };
 
 std::string dtype_name(DType dtype);
-// Accepts the safetensors names ("F32", "F16", "BF16") in any letter case; throws Error otherwise.
+// The float types: accepts "F32", "F16", "BF16" in any letter case; throws Error otherwise.
 DType parse_dtype(std::string_view name);
 size_t dtype_size(DType dtype);
 
@@ -25,7 +28,8 @@ inline constexpr uint64_t kSafetensorsMaxHeaderBytes = 100'000'000;
 
 struct SafetensorsFile {
   std::map<std::string, std::string> metadata;
-  std::map<std::string, Tensor> tensors;  // always converted to float32 on load
+  std::map<std::string, Tensor> tensors;      // always converted to float32 on load
+  std::map<std::string, std::string> dtypes;  // each tensor's dtype in the file ("F32", "I8", ...)
 };
 
 using NamedTensors = std::vector<std::pair<std::string, const Tensor*>>;
@@ -34,14 +38,15 @@ using NamedTensors = std::vector<std::pair<std::string, const Tensor*>>;
 SafetensorsFile parse_safetensors(std::span<const uint8_t> bytes, const std::string& what);
 SafetensorsFile read_safetensors(const std::string& path);
 
-// Tensors are stored in name order with `dtype`; the header is padded with spaces to a multiple
-// of 8 bytes so that the data buffer starts aligned.
+// Tensors are stored in name order with `dtype`, or the dtype `dtypes` gives for their name; the
+// header is padded with spaces to a multiple of 8 bytes so that the data buffer starts aligned.
 std::string serialize_safetensors(const NamedTensors& tensors,
                                   const std::map<std::string, std::string>& metadata,
-                                  DType dtype = DType::F32);
+                                  DType dtype = DType::F32,
+                                  const std::map<std::string, DType>& dtypes = {});
 void write_safetensors(const std::string& path, const NamedTensors& tensors,
-                       const std::map<std::string, std::string>& metadata,
-                       DType dtype = DType::F32);
+                       const std::map<std::string, std::string>& metadata, DType dtype = DType::F32,
+                       const std::map<std::string, DType>& dtypes = {});
 
 // IEEE binary16 and bfloat16 conversions: widening is exact; narrowing rounds to nearest even,
 // keeps NaN a NaN and overflows to infinity.

@@ -1,6 +1,7 @@
 #pragma once
 #include <cstdint>
 
+#include "rnnkit/int8_rows.h"
 #include "rnnkit/precision.h"
 
 namespace rnnkit {
@@ -15,6 +16,10 @@ constexpr int64_t kMaxStepRows = 16;
 // copy of W (half the bytes), widening each weight exactly and summing in float32, so the
 // weights' rounding is the only difference. The copy is made on first use and again after
 // note_weights_changed(). One object serves one thread at a time.
+//
+// A quantized model's products read int8 instead (read_int8()): a copy of W quantized per row
+// (quantize_rows), which for the dequantized weights of a quantized file is that file's int8
+// matrix bit for bit; the product is gemv::int8 (VNNI where the CPU path allows).
 class SingleRowProduct {
  public:
   void multiply(int64_t N, int64_t K, const float* W, const float* x, float beta, float* y);
@@ -22,8 +27,12 @@ class SingleRowProduct {
   // row's result is bit for bit what multiply() gives that row alone.
   void multiply_rows(int64_t M, int64_t N, int64_t K, const float* W, const float* X, int64_t ldx,
                      float beta, float* Y, int64_t ldy);
+  // From now on, whatever the matmul precision.
+  void read_int8() { reads_int8_ = true; }
 
  private:
+  bool reads_int8_ = false;
+  Int8Rows int8_weights_;
   MatmulOperand weights_;
   const float* source_ = nullptr;
   uint64_t epoch_ = 0;

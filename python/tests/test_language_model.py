@@ -86,3 +86,23 @@ def test_vocab_file_replaces_the_stored_one(shipped_model, tmp_path):
     path.write_text(json.dumps(vocab), encoding="utf-8")
     with pytest.raises(rnnkit.Error, match="8703"):
         rnnkit.LanguageModel.load(shipped_model, vocab=path)
+
+
+def test_a_quantized_model_loads_and_agrees_with_the_command_line(model, shipped_model,
+                                                                  rnnkit_cli, tmp_path,
+                                                                  pinned_threads):
+    quantized = tmp_path / "tang_int8.safetensors"
+    subprocess.run([str(rnnkit_cli), "quantize", str(shipped_model), str(quantized)], check=True,
+                   capture_output=True)
+    int8 = rnnkit.LanguageModel.load(quantized)
+    assert int8.vocab == model.vocab and int8.config == model.config
+    text = tmp_path / "lines.txt"
+    text.write_text(LINES, encoding="utf-8")
+    out = subprocess.run([str(rnnkit_cli), "eval", "--model", str(quantized), "--text",
+                          str(text), "--json", "--threads", "1"],
+                         check=True, capture_output=True, text=True).stdout
+    assert int8.perplexity(LINES) == pytest.approx(json.loads(out)["perplexity"], rel=1e-9)
+    assert int8.perplexity(LINES) == pytest.approx(model.perplexity(LINES), rel=0.01)
+    assert int8.perplexity(LINES) != model.perplexity(LINES)
+    assert int8.generate("床前明月光", n=20, temperature=0) == \
+        model.generate("床前明月光", n=20, temperature=0)

@@ -26,7 +26,7 @@ using json = nlohmann::json;
 constexpr const char* kMetadataKey = "__metadata__";
 
 // What a file may hold: the types rnnkit writes plus F64, which PyTorch users sometimes save.
-enum class StoredType { F32, F16, BF16, F64 };
+enum class StoredType { F32, F16, BF16, F64, I8 };
 
 struct StoredTypeInfo {
   const char* name;
@@ -35,11 +35,12 @@ struct StoredTypeInfo {
 };
 
 constexpr StoredTypeInfo kStoredTypes[] = {
-    {"F32", StoredType::F32, 4},
-    {"F16", StoredType::F16, 2},
-    {"BF16", StoredType::BF16, 2},
-    {"F64", StoredType::F64, 8},
+    {"F32", StoredType::F32, 4}, {"F16", StoredType::F16, 2}, {"BF16", StoredType::BF16, 2},
+    {"F64", StoredType::F64, 8}, {"I8", StoredType::I8, 1},
 };
+
+// Files holding I8 tensors say how to read them (a quantized model); see DType.
+constexpr const char* kQuantizationKey = "rnnkit.quantization";
 
 struct TensorEntry {
   std::string name;
@@ -171,7 +172,7 @@ TensorEntry parse_entry(const std::string& name, const json& info, uint64_t buff
                            [&](const StoredTypeInfo& t) { return dtype_string == t.name; });
   if (type == std::end(kStoredTypes))
     throw Error(tensor + " has dtype " + dtype_string +
-                ", which rnnkit cannot load (supported: F32, F16, BF16, F64)");
+                ", which rnnkit cannot load (supported: F32, F16, BF16, F64, I8)");
   entry.type = *type;
 
   const json& shape = field("shape");
@@ -274,11 +275,14 @@ Tensor load_tensor(const TensorEntry& entry, const uint8_t* data) {
         out[i] = static_cast<float>(value);
       }
       break;
+    case StoredType::I8:
+      for (size_t i = 0; i < n; ++i) out[i] = static_cast<int8_t>(data[i]);
+      break;
   }
   return tensor;
 }
 
-void append_stored(std::string& out, const Tensor& tensor, DType dtype) {
+void append_stored(std::string& out, const std::string& name, const Tensor& tensor, DType dtype) {
   const float* values = tensor.data();
   size_t n = static_cast<size_t>(tensor.numel());
   switch (dtype) {
@@ -294,6 +298,15 @@ void append_stored(std::string& out, const Tensor& tensor, DType dtype) {
       }
       break;
     }
+    case DType::I8:
+      for (size_t i = 0; i < n; ++i) {
+        const float v = values[i];
+        if (!(v >= -128.0f && v <= 127.0f && v == std::trunc(v)))
+          throw Error("safetensors: tensor " + quoted(name) + " holds " + std::to_string(v) +
+                      ", which is not an I8 integer in [-128, 127]");
+        out.push_back(static_cast<char>(static_cast<int8_t>(v)));
+      }
+      break;
   }
 }
 
@@ -307,6 +320,8 @@ std::string dtype_name(DType dtype) {
       return "F16";
     case DType::BF16:
       return "BF16";
+    case DType::I8:
+      return "I8";
   }
   throw Error("invalid DType value " + std::to_string(static_cast<int>(dtype)));
 }
@@ -320,7 +335,7 @@ DType parse_dtype(std::string_view name) {
 }
 
 size_t dtype_size(DType dtype) {
-  return dtype == DType::F32 ? 4 : 2;
+  return dtype == DType::F32 ? 4 : dtype == DType::I8 ? 1 : 2;
 }
 
 uint16_t float_to_f16(float value) {
@@ -406,8 +421,14 @@ SafetensorsFile parse_safetensors(std::span<const uint8_t> bytes, const std::str
   }
 
   check_buffer_coverage(entries, buffer.size(), what);
-  for (const TensorEntry& entry : entries)
+  for (const TensorEntry& entry : entries) {
+    if (entry.type.type == StoredType::I8 && !file.metadata.count(kQuantizationKey))
+      throw Error(what + ": tensor " + quoted(entry.name) +
+                  " has dtype I8 but the metadata has no " + kQuantizationKey +
+                  " to say what its integers mean");
     file.tensors.emplace(entry.name, load_tensor(entry, buffer.data() + entry.begin));
+    file.dtypes.emplace(entry.name, entry.type.name);
+  }
   return file;
 }
 
@@ -417,7 +438,8 @@ SafetensorsFile read_safetensors(const std::string& path) {
 }
 
 std::string serialize_safetensors(const NamedTensors& tensors,
-                                  const std::map<std::string, std::string>& metadata, DType dtype) {
+                                  const std::map<std::string, std::string>& metadata, DType dtype,
+                                  const std::map<std::string, DType>& dtypes) {
   std::map<std::string, const Tensor*> by_name;
   for (const auto& [name, tensor] : tensors) {
     if (tensor == nullptr) throw Error("safetensors: tensor " + quoted(name) + " is null");
@@ -425,13 +447,20 @@ std::string serialize_safetensors(const NamedTensors& tensors,
     if (!by_name.emplace(name, tensor).second)
       throw Error("safetensors: duplicate tensor name " + quoted(name));
   }
+  for (const auto& [name, type] : dtypes)
+    if (!by_name.count(name))
+      throw Error("safetensors: a dtype is given for " + quoted(name) + ", which is no tensor");
+  auto dtype_of = [&](const std::string& name) {
+    auto it = dtypes.find(name);
+    return it == dtypes.end() ? dtype : it->second;
+  };
 
   json header = json::object();
   if (!metadata.empty()) header[kMetadataKey] = metadata;
   uint64_t offset = 0;
   for (const auto& [name, tensor] : by_name) {
-    uint64_t size = static_cast<uint64_t>(tensor->numel()) * dtype_size(dtype);
-    header[name] = {{"dtype", dtype_name(dtype)},
+    uint64_t size = static_cast<uint64_t>(tensor->numel()) * dtype_size(dtype_of(name));
+    header[name] = {{"dtype", dtype_name(dtype_of(name))},
                     {"shape", tensor->shape()},
                     {"data_offsets", {offset, offset + size}}};
     offset += size;
@@ -451,13 +480,14 @@ std::string serialize_safetensors(const NamedTensors& tensors,
   out.reserve(8 + header_text.size() + offset);
   for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(header_text.size() >> (8 * i)));
   out += header_text;
-  for (const auto& [name, tensor] : by_name) append_stored(out, *tensor, dtype);
+  for (const auto& [name, tensor] : by_name) append_stored(out, name, *tensor, dtype_of(name));
   return out;
 }
 
 void write_safetensors(const std::string& path, const NamedTensors& tensors,
-                       const std::map<std::string, std::string>& metadata, DType dtype) {
-  write_file_atomically(path, serialize_safetensors(tensors, metadata, dtype));
+                       const std::map<std::string, std::string>& metadata, DType dtype,
+                       const std::map<std::string, DType>& dtypes) {
+  write_file_atomically(path, serialize_safetensors(tensors, metadata, dtype, dtypes));
 }
 
 }  // namespace rnnkit

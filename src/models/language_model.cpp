@@ -118,7 +118,13 @@ LanguageModel::LanguageModel(const LMConfig& config)
                      : nullptr),
       rnn_(rnn_options(config)),
       fc_(rnn_.output_size(), config.vocab_size, "fc",
-          config.tie_weights ? &embedding_->weight : nullptr) {}
+          config.tie_weights ? &embedding_->weight : nullptr) {
+  if (config_.int8_weights) {
+    for (int64_t l = 0; l < config_.num_layers; ++l)
+      for (int64_t d = 0; d < rnn_.directions(); ++d) rnn_.layer(l, d).read_int8_weights();
+    fc_.read_int8_weights();
+  }
+}
 
 ParameterList LanguageModel::parameters() {
   ParameterList params;

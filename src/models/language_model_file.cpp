@@ -5,6 +5,7 @@
 #include "rnnkit/checkpoint.h"
 #include "rnnkit/error.h"
 #include "rnnkit/file_io.h"
+#include "rnnkit/quantize.h"
 
 namespace rnnkit {
 namespace {
@@ -96,10 +97,13 @@ LoadedLanguageModel load_language_model(const std::string& path, const std::stri
   SafetensorsFile file = read_safetensors(loaded.path);
   auto config_it = file.metadata.find("rnnkit.config");
   loaded.model = naming_file(loaded.path, [&] {
-    return language_model_from_state_dict(
-        file.tensors, config_it == file.metadata.end()
-                          ? std::nullopt
-                          : std::optional(LMConfig::from_json(config_it->second)));
+    std::optional<LMConfig> config;
+    if (config_it != file.metadata.end()) config = LMConfig::from_json(config_it->second);
+    if (dequantize_language_model_tensors(file)) {
+      if (!config) config = infer_lm_config(file.tensors);
+      config->int8_weights = true;
+    }
+    return language_model_from_state_dict(file.tensors, config);
   });
   const LMConfig& config = loaded.model->config();
   if (!vocab_path.empty()) {

@@ -85,6 +85,12 @@ ParameterList RecurrentLayer::parameters() {
   return {&weight_ih, &weight_hh, &bias_ih, &bias_hh};
 }
 
+void RecurrentLayer::read_int8_weights() {
+  ih_row_.read_int8();
+  hh_row_.read_int8();
+  hr_row_.read_int8();
+}
+
 void RecurrentLayer::hidden_product(int64_t n, const float* h, float beta, float* out) {
   const int64_t S = state_size(), GH = gate_count(cell_) * hidden_size_;
   if (packed_)

@@ -1,10 +1,10 @@
 #include "tensor/gemv.h"
 
 #include <immintrin.h>
-#include <omp.h>
 
 #include <algorithm>
 
+#include "tensor/gemv_blocks.h"
 #include "tensor/vector_kernel.h"
 
 namespace rnnkit::gemv {
@@ -16,19 +16,16 @@ inline float widen(float w) {
 inline float widen(rnnkit::bf16 w) {
   return from_bf16(w);
 }
+inline float widen(int8_t w) {
+  return static_cast<float>(w);
+}
 
-// Eight rows at a time give eight independent accumulation chains (one row alone waits on its
-// FMA latency) and share each load of x.
-constexpr int64_t kRows = 8;
-
-// Each core streams its own share of the rows: from 512 KB of float32 weights (a recurrent
-// layer of 256) on, the second core's bandwidth is worth more than waking it.
-constexpr int64_t kParallel = 1 << 17;
-
-// y[n0, n0 + rows) for rows <= kRows.
+// y[n0, n0 + rows) for rows <= kRows; row n is scaled by row_scales[n], or by alpha where
+// row_scales is null.
 template <typename Weight>
-RNNKIT_VECTOR_KERNEL void block(int64_t n0, int64_t rows, int64_t K, float alpha, const Weight* W,
-                                int64_t ldw, const float* x, float beta, float* y) {
+RNNKIT_VECTOR_KERNEL void block(int64_t n0, int64_t rows, int64_t K, float alpha,
+                                const float* row_scales, const Weight* W, int64_t ldw,
+                                const float* x, float beta, float* y) {
   float acc[kRows] = {};
   if (rows == kRows) {
     const Weight* w = W + n0 * ldw;
@@ -57,16 +54,17 @@ RNNKIT_VECTOR_KERNEL void block(int64_t n0, int64_t rows, int64_t K, float alpha
     }
   }
   for (int64_t r = 0; r < rows; ++r)
-    y[n0 + r] = alpha * acc[r] + (beta == 0.0f ? 0.0f : beta * y[n0 + r]);
+    y[n0 + r] = (row_scales ? row_scales[n0 + r] : alpha) * acc[r] +
+                (beta == 0.0f ? 0.0f : beta * y[n0 + r]);
 }
 
 // The blocks [b0, b1) of kRows rows.
 template <typename Weight>
 RNNKIT_VECTOR_KERNEL void blocks(int64_t b0, int64_t b1, int64_t N, int64_t K, float alpha,
-                                 const Weight* W, int64_t ldw, const float* x, float beta,
-                                 float* y) {
+                                 const float* row_scales, const Weight* W, int64_t ldw,
+                                 const float* x, float beta, float* y) {
   for (int64_t b = b0; b < b1; ++b)
-    block(b * kRows, std::min(kRows, N - b * kRows), K, alpha, W, ldw, x, beta, y);
+    block(b * kRows, std::min(kRows, N - b * kRows), K, alpha, row_scales, W, ldw, x, beta, y);
 }
 
 #if defined(__x86_64__)
@@ -81,7 +79,7 @@ RNNKIT_VECTOR_KERNEL void blocks(int64_t b0, int64_t b1, int64_t N, int64_t K, f
   for (int64_t b = b0; b < b1; ++b) {
     const int64_t n0 = b * kRows;
     if (N - n0 < kRows) {
-      block(n0, N - n0, K, 1.0f, W, K, x, beta, y);
+      block(n0, N - n0, K, 1.0f, nullptr, W, K, x, beta, y);
       continue;
     }
     __m512 acc[kRows];
@@ -108,28 +106,12 @@ RNNKIT_VECTOR_KERNEL void blocks(int64_t b0, int64_t b1, int64_t N, int64_t K, f
 }
 #endif
 
-// Runs blocks_of(b0, b1) over the N / kRows blocks, one contiguous share per thread for large
-// products, so each thread dispatches once.
-template <class Blocks>
-void over_blocks(int64_t N, int64_t K, const Blocks& blocks_of) {
-  const int64_t count = (N + kRows - 1) / kRows;
-  if (N * K < kParallel) {
-    blocks_of(0, count);
-    return;
-  }
-#pragma omp parallel
-  {
-    const int64_t threads = omp_get_num_threads(), t = omp_get_thread_num();
-    blocks_of(count * t / threads, count * (t + 1) / threads);
-  }
-}
-
 }  // namespace
 
 void f32(int64_t N, int64_t K, float alpha, const float* W, int64_t ldw, const float* x, float beta,
          float* y) {
   over_blocks(N, K, [&](int64_t b0, int64_t b1) {
-    vec::dispatch<blocks<float>>(b0, b1, N, K, alpha, W, ldw, x, beta, y);
+    vec::dispatch<blocks<float>>(b0, b1, N, K, alpha, nullptr, W, ldw, x, beta, y);
   });
 }
 
@@ -138,7 +120,14 @@ void bf16(int64_t N, int64_t K, const rnnkit::bf16* W, const float* x, float bet
 #if defined(__x86_64__)
     if (cpu_path() == CpuPath::Avx512) return bf16_blocks_avx512(b0, b1, N, K, W, x, beta, y);
 #endif
-    vec::dispatch<blocks<rnnkit::bf16>>(b0, b1, N, K, 1.0f, W, K, x, beta, y);
+    vec::dispatch<blocks<rnnkit::bf16>>(b0, b1, N, K, 1.0f, nullptr, W, K, x, beta, y);
+  });
+}
+
+void int8_widened(int64_t N, int64_t K, const int8_t* W, int64_t ldw, const float* row_scales,
+                  const float* x, float beta, float* y) {
+  over_blocks(N, K, [&](int64_t b0, int64_t b1) {
+    vec::dispatch<blocks<int8_t>>(b0, b1, N, K, 1.0f, row_scales, W, ldw, x, beta, y);
   });
 }
 

@@ -13,5 +13,9 @@ void f32(int64_t N, int64_t K, float alpha, const float* W, int64_t ldw, const f
 // Weights stored as bfloat16 (dense rows), widened exactly and summed in float32, for half the
 // bytes.
 void bf16(int64_t N, int64_t K, const rnnkit::bf16* W, const float* x, float beta, float* y);
+// Weights stored as int8 (rows ldw apart) with a scale per row: each weight widened to float32
+// and summed in float32, the row's sum then scaled. The portable int8 product (int8_gemv.h).
+void int8_widened(int64_t N, int64_t K, const int8_t* W, int64_t ldw, const float* row_scales,
+                  const float* x, float beta, float* y);
 
 }  // namespace rnnkit::gemv

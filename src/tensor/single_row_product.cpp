@@ -2,6 +2,8 @@
 
 #include <atomic>
 
+#include "tensor/gemv.h"
+#include "tensor/int8_gemv.h"
 #include "tensor/row_block_gemv.h"
 
 namespace rnnkit {
@@ -23,6 +25,16 @@ void SingleRowProduct::multiply_rows(int64_t M, int64_t N, int64_t K, const floa
                                      const float* X, int64_t ldx, float beta, float* Y,
                                      int64_t ldy) {
   const uint64_t epoch = weights_epoch.load();
+  if (reads_int8_) {
+    if (epoch != epoch_ || W != source_ || N != int8_weights_.rows || K != int8_weights_.cols) {
+      int8_weights_ = quantize_rows(N, K, W, K);
+      source_ = W;
+      epoch_ = epoch;
+    }
+    // Row by row: each row of a batched step is then exactly the row alone.
+    for (int64_t m = 0; m < M; ++m) gemv::int8(int8_weights_, X + m * ldx, beta, Y + m * ldy);
+    return;
+  }
   if (epoch != epoch_ || W != source_ || N != weights_.rows() || K != weights_.cols() ||
       weights_.precision() != matmul_precision()) {
     weights_.prepare(N, K, W, K);
