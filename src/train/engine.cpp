@@ -289,7 +289,17 @@ void Engine::log_step(double loss, float norm, int64_t tokens) {
                 static_cast<long long>(pos_.epoch + 1), static_cast<long long>(pos_.step),
                 total_steps_ ? ("/" + std::to_string(total_steps_)).c_str() : "", loss, ppl,
                 optimizer_->lr(), norm, rate, format_duration(eta).c_str());
-  progress_->status(line, log_line);
+  std::string text = line;
+  if (world_) {
+    // The last step's all-reduce time and the part of it the backward pass did not hide.
+    const CommunicationTime& c = reducer_->last_step();
+    char comm[96];
+    std::snprintf(comm, sizeof comm, " | %d ranks, comm %.1f ms (%.0f%% hidden)", world_->size(),
+                  1e3 * c.reducing,
+                  c.reducing > 0 ? 100.0 * std::max(0.0, 1.0 - c.waiting / c.reducing) : 100.0);
+    text += comm;
+  }
+  progress_->status(text, log_line);
   if (log_line || dt > 1.0) {
     tokens_since_log_ = 0;
     last_log_ = now;
