@@ -7,6 +7,9 @@
 source "$(dirname "$0")/../cli/lib.sh"
 MPIEXEC=$3
 export LC_ALL=C.UTF-8 OMP_NUM_THREADS=1
+# Containers often forbid the cross-memory attach of Open MPI's shared-memory transport; copies
+# through shared memory work everywhere and cost nothing at these sizes.
+export OMPI_MCA_btl_vader_single_copy_mechanism=none
 mpi2() { "$MPIEXEC" --allow-run-as-root --oversubscribe -np 2 "$@"; }
 
 losses() { grep '"type":"train"' "$1/metrics.jsonl" | sed -E 's/.*"step":([0-9]+).*"train_loss":([^,}]+).*/\1 \2/'; }
