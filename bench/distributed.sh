@@ -11,7 +11,7 @@
 # synthetic corpus: awk with a fixed seed draws 200k words of a 9999-word vocabulary (+ <eos>
 # = 10000); throughput depends on the shapes, not on which words they are.
 # Each run logs every step to metrics.jsonl; the first WARMUP records are skipped, the rest give
-# the median tokens/s and the mean comm_s / comm_wait_s. Every result is one JSON line in
+# the median tokens/s and seconds per step and the mean comm_s / comm_wait_s. Every result is one JSON line in
 # bench/results/distributed-<date>.jsonl with the commit, the date and the foreign CPU use (CPUs
 # busy with other processes during the run, from /proc/stat). Environment: RNNKIT (default
 # build/release/rnnkit), MPIRUN (default mpirun), POEMS (default data/tang), WARMUP (default 2).
@@ -56,8 +56,13 @@ measure() {
   t1=$(date +%s.%N)
   b1=$(busy)
   read -r wall user sys <"$work/time"
-  grep '"type":"train"' "$run/metrics.jsonl" | tail -n +$((warmup + 1)) |
-    sed -E 's/.*"tokens_per_s":([^,}]+).*/\1/' | sort -g >"$work/tps"
+  # Per timed step: tokens/s and seconds since the previous record (one record per step).
+  grep '"type":"train"' "$run/metrics.jsonl" | sed -E 's/.*"seconds":([^,}]+).*"tokens_per_s":([^,}]+).*/\1 \2/' |
+    awk -v warmup="$warmup" 'NR > warmup { print $2, $1 - last } { last = $1 }' >"$work/steps"
+  sort -g "$work/steps" >"$work/tps"
+  local s_per_step
+  s_per_step=$(awk '{ print $2 }' "$work/steps" | sort -g | awk '{ v[n++] = $1 }
+    END { print n % 2 ? v[int(n / 2)] : (v[n / 2 - 1] + v[n / 2]) / 2 }')
   local comm wait
   comm=$(grep '"type":"train"' "$run/metrics.jsonl" | tail -n +$((warmup + 1)) |
     sed -nE 's/.*"comm_s":([^,}]+).*/\1/p' | awk '{ s += $1; n++ } END { print n ? s / n : "null" }')
@@ -66,7 +71,7 @@ measure() {
   awk -v config="$config" -v variant="$variant" -v round="$round" -v commit="$commit" \
     -v date="$(date -u +%FT%TZ)" -v wall="$wall" -v cpu="$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')" \
     -v b0="$b0" -v b1="$b1" -v hz="$hz" -v t0="$t0" -v t1="$t1" -v comm="$comm" -v wait="$wait" \
-    -v params="$(sed -nE 's/^training ([0-9]+) parameters.*/\1/p' "$work/log")" -v warmup="$warmup" '
+    -v params="$(sed -nE 's/^training ([0-9]+) parameters.*/\1/p' "$work/log")" -v warmup="$warmup" -v s_per_step="$s_per_step" '
     { v[n++] = $1 }
     END {
       median = n % 2 ? v[int(n / 2)] : (v[n / 2 - 1] + v[n / 2]) / 2
@@ -75,7 +80,7 @@ measure() {
       printf "{\"bench\":\"distributed\",\"config\":\"%s\",\"variant\":\"%s\",\"round\":%d,", config, variant, round
       printf "\"commit\":\"%s\",\"date\":\"%s\",\"parameters\":%s,\"warmup_steps\":%d,\"timed_steps\":%d,", commit, date, params, warmup, n
       printf "\"tokens_per_s\":%.1f,\"tokens_per_s_min\":%.1f,\"tokens_per_s_max\":%.1f,", median, v[0], v[n - 1]
-      printf "\"comm_s\":%s,\"comm_wait_s\":%s,\"wall_s\":%.1f,\"cpu_s\":%.1f,", comm, wait, wall, cpu
+      printf "\"s_per_step\":%.4f,\"comm_s\":%s,\"comm_wait_s\":%s,\"wall_s\":%.1f,\"cpu_s\":%.1f,", s_per_step, comm, wait, wall, cpu
       printf "\"self_cpus\":%.2f,\"foreign_cpus\":%.2f}\n", cpu / wall, foreign
     }' "$work/tps" | tee -a "$results"
 }
