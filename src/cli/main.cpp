@@ -1,8 +1,10 @@
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <exception>
 #include <iostream>
 #include <string>
+#include <thread>
 
 #include "cli/command.h"
 #include "rnnkit/communicator.h"
@@ -27,6 +29,10 @@ int fail(const std::string& message) {
   try {
     if (rnnkit::distributed()) {
       rnnkit::Communicator& world = rnnkit::world();
+      // Most errors (options, batch sizes) strike every rank alike: rank 0 prints and aborts the
+      // job first, and the others' copies never interleave with its line. An error of one rank
+      // alone is printed a moment later.
+      if (world.rank() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(500));
       std::cerr << "error (rank " << world.rank() << " of " << world.size() << "): " << message
                 << "\n";
       world.abort(1);

@@ -34,7 +34,7 @@ std::unique_ptr<Communicator> make_world() {
   if (launcher.srun_without_mpi)
     throw Error(launcher.description +
                 " but no MPI process manager: each task would train alone. Run `srun --mpi=pmix` "
-                "(or pmi2), or mpirun (docs/DISTRIBUTED.md)");
+                "(Debian's Open MPI has no PMI-2), or mpirun (docs/DISTRIBUTED.md)");
   if (!launcher.mpi || launcher.size == 1) return std::make_unique<SingleProcess>();
   return make_mpi_world(launcher);
 }

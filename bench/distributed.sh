@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Data-parallel training on this machine (docs/BENCHMARKS.md, "Data-parallel training"): the same
+# training as one process with 2 threads, as `mpirun -np 2` with 1 thread per rank, and as
+# `mpirun -np 1` with 1 thread (the reference), run alternately for ROUNDS rounds so that a
+# change of machine load hits every variant alike.
+#
+#   bench/distributed.sh [ROUNDS] [POETRY_STEPS] [PTB_STEPS]
+#
+# Configurations: poetry (data/tang, E=128, 2 x LSTM 256, batch 128, Adam) and PTB-medium
+# (V=10000 words, E=650, 2 x LSTM 650, batch 20, bptt 35, dropout 0.5, SGD lr 1, clip 5) on a
+# synthetic corpus: awk with a fixed seed draws 200k words of a 9999-word vocabulary (+ <eos>
+# = 10000); throughput depends on the shapes, not on which words they are.
+# Each run logs every step to metrics.jsonl; the first WARMUP records are skipped, the rest give
+# the median tokens/s and seconds per step and the mean comm_s / comm_wait_s. Every result is one JSON line in
+# bench/results/distributed-<date>.jsonl with the commit, the date and the foreign CPU use (CPUs
+# busy with other processes during the run, from /proc/stat). Environment: RNNKIT (default
+# build/release/rnnkit), MPIRUN (default mpirun), POEMS (default data/tang), WARMUP (default 2).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+rounds=${1:-3}
+poetry_steps=${2:-12}
+ptb_steps=${3:-40}
+rnnkit=${RNNKIT:-$root/build/release/rnnkit}
+mpirun=${MPIRUN:-mpirun}
+poems=${POEMS:-$root/data/tang}
+warmup=${WARMUP:-2}
+commit=$(git -C "$root" rev-parse --short HEAD)
+results=$root/bench/results/distributed-$(date -u +%Y%m%d-%H%M%S).jsonl
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export OMP_NUM_THREADS=1
+
+awk -v words=9998 -v total=200000 'BEGIN {
+  srand(12)
+  for (n = 0; n < total; n++)
+    printf "w%d%s", n < words ? n : int(rand() * words), n % 20 == 19 ? "\n" : " "
+}' >"$work/ptb.txt"
+poetry=(train --poems "$poems" --embedding 128 --hidden 256 --layers 2 --cell lstm --batch 128
+  --optimizer adam --steps "$poetry_steps")
+ptb=(train --text "$work/ptb.txt" --level word --eos --embedding 650 --hidden 650 --layers 2
+  --cell lstm --batch 20 --bptt 35 --dropout 0.5 --optimizer sgd --lr 1 --clip 5
+  --steps "$ptb_steps")
+
+busy() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9}' /proc/stat; }
+hz=$(getconf CLK_TCK)
+
+# measure CONFIG VARIANT ROUND COMMAND...: one run, one result line.
+measure() {
+  local config=$1 variant=$2 round=$3 b0 b1 t0 t1 run=$work/run
+  shift 3
+  rm -rf "$run"
+  b0=$(busy)
+  t0=$(date +%s.%N)
+  /usr/bin/time -f '%e %U %S' -o "$work/time" "$@" --log-every 1 --seed 1 --out "$run" >"$work/log" 2>&1 ||
+    { cat "$work/log" >&2; exit 1; }
+  t1=$(date +%s.%N)
+  b1=$(busy)
+  read -r wall user sys <"$work/time"
+  # Per timed step: tokens/s and seconds since the previous record (one record per step).
+  grep '"type":"train"' "$run/metrics.jsonl" | sed -E 's/.*"seconds":([^,}]+).*"tokens_per_s":([^,}]+).*/\1 \2/' |
+    awk -v warmup="$warmup" 'NR > warmup { print $2, $1 - last } { last = $1 }' >"$work/steps"
+  sort -g "$work/steps" >"$work/tps"
+  local s_per_step
+  s_per_step=$(awk '{ print $2 }' "$work/steps" | sort -g | awk '{ v[n++] = $1 }
+    END { print n % 2 ? v[int(n / 2)] : (v[n / 2 - 1] + v[n / 2]) / 2 }')
+  local comm wait
+  comm=$(grep '"type":"train"' "$run/metrics.jsonl" | tail -n +$((warmup + 1)) |
+    sed -nE 's/.*"comm_s":([^,}]+).*/\1/p' | awk '{ s += $1; n++ } END { print n ? s / n : "null" }')
+  wait=$(grep '"type":"train"' "$run/metrics.jsonl" | tail -n +$((warmup + 1)) |
+    sed -nE 's/.*"comm_wait_s":([^,}]+).*/\1/p' | awk '{ s += $1; n++ } END { print n ? s / n : "null" }')
+  awk -v config="$config" -v variant="$variant" -v round="$round" -v commit="$commit" \
+    -v date="$(date -u +%FT%TZ)" -v wall="$wall" -v cpu="$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')" \
+    -v b0="$b0" -v b1="$b1" -v hz="$hz" -v t0="$t0" -v t1="$t1" -v comm="$comm" -v wait="$wait" \
+    -v params="$(sed -nE 's/^training ([0-9]+) parameters.*/\1/p' "$work/log")" -v warmup="$warmup" -v s_per_step="$s_per_step" '
+    { v[n++] = $1 }
+    END {
+      median = n % 2 ? v[int(n / 2)] : (v[n / 2 - 1] + v[n / 2]) / 2
+      foreign = ((b1 - b0) / hz - cpu) / (t1 - t0)
+      if (foreign < 0) foreign = 0
+      printf "{\"bench\":\"distributed\",\"config\":\"%s\",\"variant\":\"%s\",\"round\":%d,", config, variant, round
+      printf "\"commit\":\"%s\",\"date\":\"%s\",\"parameters\":%s,\"warmup_steps\":%d,\"timed_steps\":%d,", commit, date, params, warmup, n
+      printf "\"tokens_per_s\":%.1f,\"tokens_per_s_min\":%.1f,\"tokens_per_s_max\":%.1f,", median, v[0], v[n - 1]
+      printf "\"s_per_step\":%.4f,\"comm_s\":%s,\"comm_wait_s\":%s,\"wall_s\":%.1f,\"cpu_s\":%.1f,", s_per_step, comm, wait, wall, cpu
+      printf "\"self_cpus\":%.2f,\"foreign_cpus\":%.2f}\n", cpu / wall, foreign
+    }' "$work/tps" | tee -a "$results"
+}
+
+# Unbound ranks, like the threads of the single process: the kernel places both alike.
+mpi=("$mpirun" --allow-run-as-root --oversubscribe --bind-to none -np)
+for round in $(seq "$rounds"); do
+  for config in poetry ptb; do
+    declare -n args=$config
+    measure "$config" "1x2threads" "$round" "$rnnkit" "${args[@]}" --threads 2
+    measure "$config" "2ranksx1thread" "$round" "${mpi[@]}" 2 "$rnnkit" "${args[@]}" --threads 1
+    measure "$config" "1rankx1thread" "$round" "${mpi[@]}" 1 "$rnnkit" "${args[@]}" --threads 1
+  done
+done
+echo "results: $results"
