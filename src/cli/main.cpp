@@ -29,9 +29,9 @@ int fail(const std::string& message) {
   try {
     if (rnnkit::distributed()) {
       rnnkit::Communicator& world = rnnkit::world();
-      // Most errors (options, batch sizes) strike every rank alike: rank 0 prints and aborts the
-      // job first, and the others' copies never interleave with its line. An error of one rank
-      // alone is printed a moment later.
+      // Most errors (options, batch sizes) strike every rank alike: rank 0 prints its line and
+      // aborts the job first, so the others' copies, if the abort has not stopped them yet,
+      // come after it instead of interleaving with it.
       if (world.rank() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(500));
       std::cerr << "error (rank " << world.rank() << " of " << world.size() << "): " << message
                 << "\n";
