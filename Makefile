@@ -29,7 +29,7 @@ test-asan: deps
 
 fuzz: deps
 	cmake --preset fuzz >/dev/null
-	bash fuzz/run.sh build/fuzz 30
+	bash fuzz/run.sh build/fuzz 20
 
 demo: build
 	bash tools/demo.sh $(BUILD)/rnnkit

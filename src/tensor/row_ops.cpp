@@ -7,6 +7,8 @@
 namespace rnnkit::rows {
 
 void copy(int64_t rows, int64_t cols, const float* src, int64_t lds, float* dst, int64_t ldd) {
+  // An empty block (no covariates, say) may come with null pointers, which memcpy must not see.
+  if (rows <= 0 || cols <= 0) return;
   if (lds == cols && ldd == cols) {
     std::memcpy(dst, src, sizeof(float) * rows * cols);
     return;
@@ -16,6 +18,7 @@ void copy(int64_t rows, int64_t cols, const float* src, int64_t lds, float* dst,
 }
 
 void zero(int64_t rows, int64_t cols, float* dst, int64_t ldd) {
+  if (cols <= 0) return;
   for (int64_t r = 0; r < rows; ++r) std::memset(dst + r * ldd, 0, sizeof(float) * cols);
 }
 
