@@ -4,36 +4,55 @@
 #include <future>
 #include <string>
 
+#include "rnnkit/error.h"
 #include "rnnkit/gemm.h"
 #include "serve/http_error.h"
 #include "serve/model_pool.h"
 
 namespace rnnkit::serve {
 
-DecodeScheduler::DecodeScheduler(LanguageModel& prototype, int max_batch, int queue, int threads)
-    : model_(copy_model(prototype)), max_batch_(max_batch), queue_(queue), threads_(threads) {
-  DecodeBatch check(*model_, max_batch);  // Error for a size out of range
-  thread_ = std::thread([this] { loop(); });
+DecodeScheduler::DecodeScheduler(LanguageModel& prototype, int loops, int max_batch, int queue,
+                                 int threads)
+    : max_batch_(max_batch), queue_(queue), threads_(threads) {
+  if (loops < 1) throw Error("decode loops must be at least 1, got " + std::to_string(loops));
+  DecodeBatch check(prototype, max_batch);  // Error for a size out of range
+  for (int i = 0; i < loops; ++i) {
+    loops_.push_back(std::make_unique<Loop>());
+    loops_.back()->model = copy_model(prototype);
+  }
+  for (auto& loop : loops_) loop->thread = std::thread([this, l = loop.get()] { run_loop(*l); });
 }
 
 DecodeScheduler::~DecodeScheduler() {
   close();
-  thread_.join();
+  for (auto& loop : loops_) loop->thread.join();
 }
 
 void DecodeScheduler::submit(std::shared_ptr<DecodeSession> session, OnEnd on_end,
                              bool admit_always) {
+  Loop* target = nullptr;
   {
     std::lock_guard lock(mutex_);
     if (closed_) throw HttpError(503, "the server is shutting down");
-    const int waiting = static_cast<int>(waiting_.size());
-    if (!admit_always && running_ + waiting >= max_batch_ + queue_)
-      throw HttpError(503, "all " + std::to_string(max_batch_) + " batch places are taken and " +
+    int running = 0, waiting = 0;
+    for (const auto& loop : loops_) {
+      running += loop->running;
+      waiting += static_cast<int>(loop->waiting.size());
+    }
+    const int places = max_batch_ * static_cast<int>(loops_.size());
+    if (!admit_always && running + waiting >= places + queue_)
+      throw HttpError(503, "all " + std::to_string(places) + " batch places are taken and " +
                                std::to_string(waiting) + " requests wait already (--queue " +
                                std::to_string(queue_) + "); try again later");
-    waiting_.push_back({std::move(session), std::move(on_end)});
+    const auto load = [](const std::unique_ptr<Loop>& loop) {
+      return loop->running + static_cast<int>(loop->waiting.size());
+    };
+    target = std::min_element(loops_.begin(), loops_.end(), [&](const auto& a, const auto& b) {
+               return load(a) < load(b);
+             })->get();
+    target->waiting.push_back({std::move(session), std::move(on_end)});
   }
-  wake_.notify_one();
+  target->wake.notify_one();
 }
 
 void DecodeScheduler::run(std::shared_ptr<DecodeSession> session, bool admit_always) {
@@ -56,28 +75,37 @@ void DecodeScheduler::close() {
   {
     std::lock_guard lock(mutex_);
     closed_ = true;
-    refused.swap(waiting_);
+    for (auto& loop : loops_) {
+      std::move(loop->waiting.begin(), loop->waiting.end(), std::back_inserter(refused));
+      loop->waiting.clear();
+    }
   }
-  wake_.notify_one();
+  for (auto& loop : loops_) loop->wake.notify_one();
   for (Entry& entry : refused)
     entry.on_end(std::make_exception_ptr(HttpError(503, "the server is shutting down")));
 }
 
 DecodeScheduler::Load DecodeScheduler::load() const {
   std::lock_guard lock(mutex_);
-  return {max_batch_, running_, static_cast<int>(waiting_.size()), queue_, widest_};
+  Load load{static_cast<int>(loops_.size()), max_batch_, 0, 0, queue_, widest_};
+  for (const auto& loop : loops_) {
+    load.running += loop->running;
+    load.waiting += static_cast<int>(loop->waiting.size());
+  }
+  return load;
 }
 
-// Joins waiting sessions while the batch has room; one that ends at once (or throws) is done.
-void DecodeScheduler::admit_waiting(DecodeBatch& batch, std::vector<Entry>& running) {
+// Joins the loop's waiting sessions while its batch has room; one that ends at once (or throws)
+// is done.
+void DecodeScheduler::admit_waiting(Loop& loop, DecodeBatch& batch, std::vector<Entry>& running) {
   while (!batch.full()) {
     Entry entry;
     {
       std::lock_guard lock(mutex_);
-      if (waiting_.empty()) return;
-      entry = std::move(waiting_.front());
-      waiting_.pop_front();
-      ++running_;
+      if (loop.waiting.empty()) return;
+      entry = std::move(loop.waiting.front());
+      loop.waiting.pop_front();
+      ++loop.running;
     }
     std::exception_ptr error;
     bool joined = false;
@@ -94,21 +122,21 @@ void DecodeScheduler::admit_waiting(DecodeBatch& batch, std::vector<Entry>& runn
     }
     entry.on_end(error);
     std::lock_guard lock(mutex_);
-    --running_;
+    --loop.running;
   }
 }
 
-void DecodeScheduler::loop() {
+void DecodeScheduler::run_loop(Loop& loop) {
   if (threads_ > 0) set_num_threads(threads_);
-  DecodeBatch batch(*model_, max_batch_);
+  DecodeBatch batch(*loop.model, max_batch_);
   std::vector<Entry> running;
   for (;;) {
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [&] { return closed_ || !waiting_.empty() || !running.empty(); });
+      loop.wake.wait(lock, [&] { return closed_ || !loop.waiting.empty() || !running.empty(); });
       if (closed_ && running.empty()) return;
     }
-    admit_waiting(batch, running);
+    admit_waiting(loop, batch, running);
     std::vector<DecodeSession*> ended;
     std::exception_ptr error;
     try {
@@ -125,7 +153,7 @@ void DecodeScheduler::loop() {
       it->on_end(error);
       running.erase(it);
       std::lock_guard lock(mutex_);
-      --running_;
+      --loop.running;
     }
   }
 }

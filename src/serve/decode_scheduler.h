@@ -13,23 +13,26 @@
 
 namespace rnnkit::serve {
 
-// The decode loop of the served model (--max-batch > 1): one thread that advances every admitted
-// sampling request (/v1/generate without beam, /v1/poem) one token per step as one batched
-// forward (DecodeBatch). Requests wait in a queue and join between steps, after their prompt is
-// read; they leave when they end, a client gone included (their piece callback says so). At most
-// max_batch decode at once and `queue` more wait; beyond, submit() refuses.
+// The decode loops of the served model (--max-batch > 1): `loops` threads, each with its own
+// model copy, that advance their admitted sampling requests (/v1/generate without beam,
+// /v1/poem) one token per step as one batched forward (DecodeBatch). A request goes to the loop
+// with the fewest requests, waits in that loop's queue and joins between two steps, after its
+// prompt is read; it leaves when it ends, a client gone included (its piece callback says so).
+// Loops share nothing while they step, so each keeps a core busy without waiting for the others
+// (one loop with two compute threads meets them at every product's barrier). At most max_batch
+// requests decode in each loop and `queue` more wait in all; beyond, submit() refuses.
 class DecodeScheduler {
  public:
-  // Called on the scheduler thread when the session has ended (error: what it threw, or null).
+  // Called on a loop's thread when the session has ended (error: what it threw, or null).
   using OnEnd = std::function<void(std::exception_ptr error)>;
 
-  DecodeScheduler(LanguageModel& prototype, int max_batch, int queue, int threads);
-  ~DecodeScheduler();  // close() and wait for the thread
+  DecodeScheduler(LanguageModel& prototype, int loops, int max_batch, int queue, int threads);
+  ~DecodeScheduler();  // close() and wait for the loops
 
-  // The model the sessions run on (its config checks a request).
-  const LanguageModel& model() const { return *model_; }
-  // Admits the session; HttpError 503 when the batch and the queue are full or the scheduler is
-  // closed. `admit_always` skips the bound (the later poems of a request already admitted).
+  // The model the sessions run on (its config checks a request; every loop's copy is the same).
+  const LanguageModel& model() const { return *loops_.front()->model; }
+  // Admits the session; HttpError 503 when the batches and the queue are full or the scheduler
+  // is closed. `admit_always` skips the bound (the later poems of a request already admitted).
   void submit(std::shared_ptr<DecodeSession> session, OnEnd on_end, bool admit_always = false);
   // Runs the session to its end on the calling thread's behalf; HttpError 503 when refused, the
   // session's own exception when it threw.
@@ -38,8 +41,8 @@ class DecodeScheduler {
   void close();
 
   struct Load {
-    int max_batch = 0, running = 0, waiting = 0, queue = 0;
-    int widest = 0;  // the most sessions one step has decoded so far
+    int loops = 0, max_batch = 0, running = 0, waiting = 0, queue = 0;
+    int widest = 0;  // the most sessions one step of a loop has decoded so far
   };
   Load load() const;
 
@@ -48,18 +51,21 @@ class DecodeScheduler {
     std::shared_ptr<DecodeSession> session;
     OnEnd on_end;
   };
-  void loop();
-  void admit_waiting(DecodeBatch& batch, std::vector<Entry>& running);
+  struct Loop {
+    std::unique_ptr<LanguageModel> model;
+    std::deque<Entry> waiting;  // guarded by mutex_, like `running`
+    int running = 0;
+    std::condition_variable wake;
+    std::thread thread;
+  };
+  void run_loop(Loop& loop);
+  void admit_waiting(Loop& loop, DecodeBatch& batch, std::vector<Entry>& running);
 
-  std::unique_ptr<LanguageModel> model_;
   const int max_batch_, queue_, threads_;
+  std::vector<std::unique_ptr<Loop>> loops_;
   mutable std::mutex mutex_;
-  std::condition_variable wake_;
-  std::deque<Entry> waiting_;
-  int running_ = 0;
   int widest_ = 0;
   bool closed_ = false;
-  std::thread thread_;
 };
 
 }  // namespace rnnkit::serve

@@ -89,7 +89,8 @@ void handle_health(ServeContext& context, const httplib::Request&, httplib::Resp
       {"status", "ok"}, {"workers", load.workers}, {"busy", load.busy}, {"waiting", load.waiting}};
   if (context.scheduler) {
     const DecodeScheduler::Load batch = context.scheduler->load();
-    body["batch"] = {{"max_batch", batch.max_batch},
+    body["batch"] = {{"loops", batch.loops},
+                     {"max_batch", batch.max_batch},
                      {"running", batch.running},
                      {"waiting", batch.waiting},
                      {"widest", batch.widest}};

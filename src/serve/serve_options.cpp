@@ -29,13 +29,15 @@ const OptionTable<ServeOptions>& ServeOptions::table() {
       {"--host", "host", &O::host, "address to listen on (loopback by default)"},
       {"--port", "port", &O::port, "port to listen on (0: any free port, printed)",
        between(0, 65535)},
-      {"--workers", "workers", &O::workers, "generations at once, each with its own model copy",
+      {"--workers", "workers", &O::workers,
+       "generations at once, each with its own model copy (with --max-batch > 1: decode loops, "
+       "each batching up to --max-batch requests)",
        between(1, 256)},
       {"--queue", "queue", &O::queue, "requests that may wait for a worker; beyond them 503",
        between(0, 4096)},
       {"--max-batch", "max_batch", &O::max_batch,
-       "sampling requests (/v1/generate without beam, /v1/poem) decoded together, one batched "
-       "step for all (1: each decodes alone on a worker)",
+       "sampling requests (/v1/generate without beam, /v1/poem) decoded together in one decode "
+       "loop, one batched step for all (1: each decodes alone on a worker)",
        between(1, static_cast<int>(kMaxStepRows))},
       {"--max-connections", "max_connections", &O::max_connections,
        "connections open at once, one thread each (beyond: 503)", between(1, 1024), "Limits"},

@@ -53,7 +53,7 @@ ask_all text_sequential 0
 ask_all text_concurrent 1
 request health GET /health
 check "the concurrent requests were decoded together" \
-  "[ \"\$(json health 'j[\"batch\"][\"max_batch\"] == 8 and j[\"batch\"][\"widest\"] >= 2')\" = True ]"
+  "[ \"\$(json health 'j[\"batch\"][\"loops\"] == 2 and j[\"batch\"][\"max_batch\"] == 8 and j[\"batch\"][\"widest\"] >= 2')\" = True ]"
 check "every answer has its text" "[ \"\$(json text_concurrent_gen_0 'j[\"tokens\"]')\" = 60 ]"
 "$rnnkit" generate --model "$tmp/text_run" -p "fox " -n 80 --seed 3 --top-k 5 --no-echo >"$tmp/cli_gen" 2>/dev/null
 printf '%s\n' "$(json text_concurrent_gen_2 'j["text"]')" >"$tmp/batched_gen"
@@ -92,21 +92,26 @@ curl -sN --max-time 60 "$url/v1/generate" -H 'Content-Type: application/json' \
 check "a stream in the loop carries the same text" \
   "[ \"\$(events '$tmp/stream' '\"\".join(d[\"text\"] for n, d in events if n == \"\")')\" = \"\$(json text_sequential_gen_0 'j[\"text\"]')\" ]"
 
-# A full loop and queue: 503 at once.
+# Two loops of two places and no queue: four requests decode at once (both loops take theirs),
+# the fifth is answered 503 at once.
 stop_server "$batched"
-start_server "$tmp/small.log" --model "$tmp/text_run" --max-batch 2 --queue 0 --max-tokens 100000
+start_server "$tmp/small.log" --model "$tmp/text_run" --workers 2 --max-batch 2 --queue 0 --max-tokens 100000
 pids=()
-for seed in 1 2; do
+for seed in 1 2 3 4; do
   curl -sN --max-time 60 "$url/v1/generate" -H 'Content-Type: application/json' \
     -d "{\"prompt\": \"the \", \"n\": 100000, \"seed\": $seed, \"stream\": true}" >"$tmp/hold_$seed" &
   pids+=($!)
 done
 for _ in $(seq 100); do
-  grep -q '^data: ' "$tmp/hold_1" && grep -q '^data: ' "$tmp/hold_2" && break
+  grep -q '^data: ' "$tmp/hold_1" && grep -q '^data: ' "$tmp/hold_2" && grep -q '^data: ' "$tmp/hold_3" &&
+    grep -q '^data: ' "$tmp/hold_4" && break
   sleep 0.1
 done
+request held GET /health
+check "four requests decode at once in two loops of two" \
+  "[ \"\$(json held 'j[\"batch\"][\"loops\"], j[\"batch\"][\"running\"], j[\"batch\"][\"widest\"]')\" = '(2, 4, 2)' ]"
 request full POST /v1/generate '{"prompt": "the ", "n": 5}'
-check "a full loop answers 503" "[ \$(status_of full) = 503 ] && grep -q 'batch places' '$tmp/full'"
+check "full loops answer 503" "[ \$(status_of full) = 503 ] && grep -q 'all 4 batch places' '$tmp/full'"
 kill "${pids[@]}" 2>/dev/null
 wait "${pids[@]}" 2>/dev/null
 
