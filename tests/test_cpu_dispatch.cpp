@@ -1,5 +1,5 @@
 // The CPU path of rnnkit's own kernels (RNNKIT_CPU, set_cpu_path): the switch really changes
-// the code that runs (the GEMV's sums come out in a different order), and the baseline and
+// the code that runs (the GEMV's sums come out in a different order), and the baseline, AVX2 and
 // AVX-512 versions of every kind of kernel agree within float32 rounding. Also the limits of
 // the thread count.
 #include <gtest/gtest.h>
@@ -79,37 +79,59 @@ std::vector<float> kernel_outputs() {
 TEST(CpuPath, FollowsTheEnvironmentSwitch) {
   const char* env = std::getenv("RNNKIT_CPU");
   const std::string choice = env ? env : "";
-  // ctest runs the unit tests once more with RNNKIT_CPU=baseline (.ci/run): that run checks
-  // that the variable took effect.
+  // ctest runs the unit tests once more with RNNKIT_CPU=baseline and once with RNNKIT_CPU=avx2
+  // (make test-fallbacks): those runs check that the variable took effect.
+  const CpuPath best = cpu_has_avx512() ? CpuPath::Avx512
+                       : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")
+                           ? CpuPath::Avx2
+                           : CpuPath::Baseline;
   if (choice == "baseline")
     EXPECT_EQ(cpu_path(), CpuPath::Baseline);
+  else if (choice == "avx2")
+    EXPECT_EQ(cpu_path(), CpuPath::Avx2);
   else
-    EXPECT_EQ(cpu_path(), cpu_has_avx512() ? CpuPath::Avx512 : CpuPath::Baseline);
+    EXPECT_EQ(cpu_path(), best);
   EXPECT_STREQ(cpu_path_name(CpuPath::Baseline), "baseline");
+  EXPECT_STREQ(cpu_path_name(CpuPath::Avx2), "avx2");
   EXPECT_STREQ(cpu_path_name(CpuPath::Avx512), "avx512");
 }
 
-TEST(CpuPath, BaselineAndAvx512KernelsAgree) {
-  if (!cpu_has_avx512()) GTEST_SKIP() << "this CPU has no AVX-512F: only the baseline path runs";
+TEST(CpuPath, APathTheCpuLacksIsAnError) {
   PathGuard guard;
-  set_cpu_path(CpuPath::Avx512);
-  ASSERT_EQ(cpu_path(), CpuPath::Avx512);
-  const std::vector<float> avx512 = kernel_outputs();
-  set_cpu_path(CpuPath::Baseline);
-  ASSERT_EQ(cpu_path(), CpuPath::Baseline);
-  const std::vector<float> baseline = kernel_outputs();
-  ASSERT_EQ(avx512.size(), baseline.size());
-  int64_t bitwise_equal_gemv = 0;
-  for (size_t i = 0; i < avx512.size(); ++i) {
-    // GEMV sums of 1000 products of size up to 9 (float32 rounding ~ 1e-3 at worst); the
-    // pointwise kernels and exponentials within a few ulp.
-    const double tol = i < 64 ? 1e-2 : 1e-5 * std::max(1.0f, std::abs(avx512[i]));
-    ASSERT_NEAR(baseline[i], avx512[i], tol) << "output " << i;
-    if (i < 64) bitwise_equal_gemv += baseline[i] == avx512[i];
+  for (CpuPath path : {CpuPath::Avx2, CpuPath::Avx512}) {
+    if (cpu_supports_path(path)) continue;
+    EXPECT_THROW(set_cpu_path(path), Error) << cpu_path_name(path);
   }
-  // 16-lane and 4-lane sums of 1000 products round differently: had the switch not changed the
-  // code that runs, all 64 would be equal.
-  EXPECT_LT(bitwise_equal_gemv, 64);
+  EXPECT_TRUE(cpu_supports_path(CpuPath::Baseline));
+}
+
+// Every vector path against the baseline: the same results within float32 rounding, and a
+// GEMV summed in another order (had the switch not changed the code that runs, all 64 of its
+// outputs would be bitwise equal).
+TEST(CpuPath, VectorPathsAndBaselineKernelsAgree) {
+  PathGuard guard;
+  set_cpu_path(CpuPath::Baseline);
+  const std::vector<float> baseline = kernel_outputs();
+  int paths = 0;
+  for (CpuPath path : {CpuPath::Avx2, CpuPath::Avx512}) {
+    if (!cpu_supports_path(path)) continue;
+    SCOPED_TRACE(cpu_path_name(path));
+    ++paths;
+    set_cpu_path(path);
+    ASSERT_EQ(cpu_path(), path);
+    const std::vector<float> vector = kernel_outputs();
+    ASSERT_EQ(vector.size(), baseline.size());
+    int64_t bitwise_equal_gemv = 0;
+    for (size_t i = 0; i < vector.size(); ++i) {
+      // GEMV sums of 1000 products of size up to 9 (float32 rounding ~ 1e-3 at worst); the
+      // pointwise kernels and exponentials within a few ulp.
+      const double tol = i < 64 ? 1e-2 : 1e-5 * std::max(1.0f, std::abs(vector[i]));
+      ASSERT_NEAR(baseline[i], vector[i], tol) << "output " << i;
+      if (i < 64) bitwise_equal_gemv += baseline[i] == vector[i];
+    }
+    EXPECT_LT(bitwise_equal_gemv, 64);
+  }
+  if (paths == 0) GTEST_SKIP() << "this CPU has neither AVX2 nor AVX-512: only the baseline runs";
 }
 
 TEST(CpuPath, Bf16GemvAgreesAcrossPaths) {

@@ -137,7 +137,7 @@ void check_kernel(Int8Kernel kernel) {
       const double sx = max_abs(x) / 127.0;
       for (int64_t n = 0; n < N; ++n) {
         double bound = 1e-5 * r.abs_product[n] + 1e-6;
-        if (kernel == Int8Kernel::Vnni) bound += sx / 2 * r.abs_weights[n];
+        if (kernel != Int8Kernel::Widened) bound += sx / 2 * r.abs_weights[n];
         ASSERT_NEAR(y[n], r.y[n], bound) << "row " << n;
       }
     }
@@ -157,6 +157,26 @@ TEST(Int8Gemv, WidenedKernelOnTheBaselinePathMatchesTheDequantizedProduct) {
 TEST(Int8Gemv, VnniKernelMatchesTheDequantizedProductWithinTheActivationRounding) {
   if (!gemv::int8_kernel_supported(Int8Kernel::Vnni)) GTEST_SKIP() << "no AVX512_VNNI here";
   check_kernel(Int8Kernel::Vnni);
+}
+
+TEST(Int8Gemv, AvxVnniKernelMatchesTheDequantizedProductWithinTheActivationRounding) {
+  if (!gemv::int8_kernel_supported(Int8Kernel::AvxVnni)) GTEST_SKIP() << "no AVX-VNNI here";
+  check_kernel(Int8Kernel::AvxVnni);
+}
+
+TEST(Int8Gemv, AvxVnniEqualsVnniBitForBit) {
+  if (!gemv::int8_kernel_supported(Int8Kernel::AvxVnni) ||
+      !gemv::int8_kernel_supported(Int8Kernel::Vnni))
+    GTEST_SKIP() << "needs both AVX-VNNI and AVX512_VNNI";
+  // Exact int32 sums on either width: the same floats, for every row of odd-sized blocks.
+  for (auto [N, K] : std::vector<std::pair<int64_t, int64_t>>{{13, 65}, {300, 1000}}) {
+    const std::vector<float> W = random_values(N * K, 0.1f, 21), x = random_values(K, 1.0f, 22);
+    const Int8Rows q = quantize_rows(N, K, W.data(), K);
+    std::vector<float> wide(N, 1.0f), narrow(N, 1.0f);
+    gemv::int8(Int8Kernel::Vnni, q, x.data(), 0.5f, wide.data());
+    gemv::int8(Int8Kernel::AvxVnni, q, x.data(), 0.5f, narrow.data());
+    for (int64_t n = 0; n < N; ++n) ASSERT_EQ(narrow[n], wide[n]) << N << "x" << K << " row " << n;
+  }
 }
 
 TEST(Int8Gemv, VnniRoundsActivationsSoItDiffersFromTheWidenedKernel) {
@@ -186,15 +206,20 @@ TEST(Int8Gemv, VnniCarriesANonFiniteInputAndZeroInputGivesBetaY) {
   EXPECT_TRUE(std::isnan(y[0]));
 }
 
-TEST(Int8Gemv, TheBaselinePathRunsTheWidenedKernel) {
+TEST(Int8Gemv, EachCpuPathRunsItsKernel) {
   CpuPathGuard guard;
   set_cpu_path(CpuPath::Baseline);
   EXPECT_EQ(gemv::int8_kernel(), Int8Kernel::Widened);
-  if (__builtin_cpu_supports("avx512f")) {
+  const bool avx_vnni = gemv::int8_kernel_supported(Int8Kernel::AvxVnni);
+  if (cpu_supports_path(CpuPath::Avx2)) {
+    set_cpu_path(CpuPath::Avx2);
+    EXPECT_EQ(gemv::int8_kernel(), avx_vnni ? Int8Kernel::AvxVnni : Int8Kernel::Widened);
+  }
+  if (cpu_supports_path(CpuPath::Avx512)) {
     set_cpu_path(CpuPath::Avx512);
-    EXPECT_EQ(gemv::int8_kernel(), gemv::int8_kernel_supported(Int8Kernel::Vnni)
-                                       ? Int8Kernel::Vnni
-                                       : Int8Kernel::Widened);
+    EXPECT_EQ(gemv::int8_kernel(), gemv::int8_kernel_supported(Int8Kernel::Vnni) ? Int8Kernel::Vnni
+                                   : avx_vnni ? Int8Kernel::AvxVnni
+                                              : Int8Kernel::Widened);
   }
 }
 

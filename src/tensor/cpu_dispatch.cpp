@@ -9,21 +9,25 @@
 namespace rnnkit {
 namespace {
 
-bool cpu_has_avx512() {
-#if defined(__x86_64__)
-  return __builtin_cpu_supports("avx512f");
-#else
-  return false;
-#endif
+constexpr CpuPath kPaths[] = {CpuPath::Baseline, CpuPath::Avx2, CpuPath::Avx512};
+
+CpuPath best_path() {
+  return cpu_supports_path(CpuPath::Avx512) ? CpuPath::Avx512
+         : cpu_supports_path(CpuPath::Avx2) ? CpuPath::Avx2
+                                            : CpuPath::Baseline;
 }
 
 CpuPath path_from_environment() {
   const char* value = std::getenv("RNNKIT_CPU");
   const std::string choice = value ? value : "";
-  if (choice == "baseline") return CpuPath::Baseline;
-  if (choice.empty() || choice == "native")
-    return cpu_has_avx512() ? CpuPath::Avx512 : CpuPath::Baseline;
-  throw Error("RNNKIT_CPU=" + choice + " is not a CPU path: use baseline or native");
+  if (choice.empty() || choice == "native") return best_path();
+  for (CpuPath path : kPaths)
+    if (choice == cpu_path_name(path)) {
+      if (!cpu_supports_path(path))
+        throw Error("RNNKIT_CPU=" + choice + ": this CPU cannot run that path (use native)");
+      return path;
+    }
+  throw Error("RNNKIT_CPU=" + choice + " is not a CPU path: use baseline, avx2, avx512 or native");
 }
 
 std::atomic<CpuPath>& current_path() {
@@ -33,18 +37,43 @@ std::atomic<CpuPath>& current_path() {
 
 }  // namespace
 
+bool cpu_supports_path(CpuPath path) {
+#if defined(__x86_64__)
+  switch (path) {
+    case CpuPath::Baseline:
+      return true;
+    case CpuPath::Avx2:
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    case CpuPath::Avx512:
+      return __builtin_cpu_supports("avx512f");
+  }
+  return false;
+#else
+  return path == CpuPath::Baseline;
+#endif
+}
+
 CpuPath cpu_path() {
   return current_path().load(std::memory_order_relaxed);
 }
 
 void set_cpu_path(CpuPath path) {
-  if (path == CpuPath::Avx512 && !cpu_has_avx512())
-    throw Error("the avx512 CPU path needs a CPU with AVX-512F");
+  if (!cpu_supports_path(path))
+    throw Error(std::string("the ") + cpu_path_name(path) + " CPU path needs a CPU with " +
+                (path == CpuPath::Avx512 ? "AVX-512F" : "AVX2 and FMA"));
   current_path().store(path);
 }
 
 const char* cpu_path_name(CpuPath path) {
-  return path == CpuPath::Avx512 ? "avx512" : "baseline";
+  switch (path) {
+    case CpuPath::Avx512:
+      return "avx512";
+    case CpuPath::Avx2:
+      return "avx2";
+    case CpuPath::Baseline:
+      break;
+  }
+  return "baseline";
 }
 
 }  // namespace rnnkit

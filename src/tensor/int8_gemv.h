@@ -19,15 +19,19 @@ enum class Int8Kernel {
   // Against the float32 product of the dequantized W, row n is off by at most
   // sx / 2 * sum_k |Wdeq[n][k]| (the rounding of x) plus float32 rounding.
   Vnni,
+  // The same arithmetic with AVX-VNNI's 256-bit vpdpbusd (CPUs with AVX2 but no AVX-512, such
+  // as most laptops): results equal Vnni's bit for bit.
+  AvxVnni,
 };
 
-// The kernel multiply() runs: Vnni on the AVX-512 CPU path of a CPU with AVX512_VNNI, Widened
-// otherwise (RNNKIT_CPU=baseline forces it).
+// The kernel multiply() runs: Vnni on the AVX-512 CPU path of a CPU with AVX512_VNNI, AvxVnni on
+// the AVX2 (or AVX-512) path of a CPU with AVX-VNNI, Widened otherwise (RNNKIT_CPU=baseline
+// forces it).
 Int8Kernel int8_kernel();
 bool int8_kernel_supported(Int8Kernel kernel);
 
 void int8(const Int8Rows& W, const float* x, float beta, float* y);
-// The same with a given kernel (tests compare them); Vnni where the CPU lacks it is an Error.
+// The same with a given kernel (tests compare them); one the CPU lacks is an Error.
 void int8(Int8Kernel kernel, const Int8Rows& W, const float* x, float beta, float* y);
 
 }  // namespace rnnkit::gemv

@@ -5,12 +5,12 @@
 
 #include "rnnkit/cpu_dispatch.h"
 
-// rnnkit's own kernels are compiled twice, for AVX-512 and for the baseline ISA, and run in the
-// version of cpu_path(). A kernel is an always-inline function (RNNKIT_VECTOR_KERNEL) that
-// vec::dispatch<kernel>(args...) inlines into one wrapper per instruction set. The choice is
-// explicit rather than GCC's target_clones, whose loader-time choice RNNKIT_CPU could not
-// override. A kernel holds no OpenMP parallel region (an outlined region would be compiled for
-// the baseline): parallel loops call dispatch() per row or block.
+// rnnkit's own kernels are compiled three times, for AVX-512, for AVX2 with FMA and for the
+// baseline ISA, and run in the version of cpu_path(). A kernel is an always-inline function
+// (RNNKIT_VECTOR_KERNEL) that vec::dispatch<kernel>(args...) inlines into one wrapper per
+// instruction set. The choice is explicit rather than GCC's target_clones, whose loader-time choice
+// RNNKIT_CPU could not override. A kernel holds no OpenMP parallel region (an outlined region would
+// be compiled for the baseline): parallel loops call dispatch() per row or block.
 #define RNNKIT_VECTOR_KERNEL [[gnu::always_inline]] inline
 
 namespace rnnkit::vec {
@@ -18,6 +18,11 @@ namespace rnnkit::vec {
 #if defined(__x86_64__)
 template <auto kernel, class... Args>
 [[gnu::target("avx512f")]] auto run_avx512(Args&&... args) {
+  return kernel(std::forward<Args>(args)...);
+}
+
+template <auto kernel, class... Args>
+[[gnu::target("avx2,fma")]] auto run_avx2(Args&&... args) {
   return kernel(std::forward<Args>(args)...);
 }
 #endif
@@ -30,7 +35,14 @@ auto run_baseline(Args&&... args) {
 template <auto kernel, class... Args>
 inline auto dispatch(Args&&... args) {
 #if defined(__x86_64__)
-  if (cpu_path() == CpuPath::Avx512) return run_avx512<kernel>(std::forward<Args>(args)...);
+  switch (cpu_path()) {
+    case CpuPath::Avx512:
+      return run_avx512<kernel>(std::forward<Args>(args)...);
+    case CpuPath::Avx2:
+      return run_avx2<kernel>(std::forward<Args>(args)...);
+    case CpuPath::Baseline:
+      break;
+  }
 #endif
   return run_baseline<kernel>(std::forward<Args>(args)...);
 }
