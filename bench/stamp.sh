@@ -75,3 +75,26 @@ timed_run() {
     }')
   return "$status"
 }
+
+# gbench_lines NAME FILE [FIELDS]: one JSON line per entry of FILE, Google Benchmark's
+# --benchmark_format=json output, with "bench": NAME, the run's context (CPU MHz, load average,
+# the benchmark library's build type) and FIELDS (more JSON fields, e.g. '"foreign_cpus":0.1').
+# Counters named G.../s (GFLOP/s, GOP/s) are written in G units, as their names say (Google
+# Benchmark's JSON holds them per second), and bytes_per_second gets its GB/s beside it.
+gbench_lines() {
+  /usr/bin/python3 - "$@" <<'PYTHON'
+import json, sys
+name, path = sys.argv[1], sys.argv[2]
+fields = json.loads("{" + (sys.argv[3] if len(sys.argv) > 3 else "") + "}")
+report = json.load(open(path))
+context = {k: report["context"].get(k) for k in ("mhz_per_cpu", "load_avg", "library_build_type")}
+for entry in report.get("benchmarks", []):
+    line = {"bench": name, **entry}
+    for key, value in entry.items():
+        if key.startswith("G") and key.endswith("/s"):
+            line[key] = value / 1e9
+    if "bytes_per_second" in entry:
+        line["GB/s"] = entry["bytes_per_second"] / 1e9
+    print(json.dumps({**line, **context, **fields}))
+PYTHON
+}
