@@ -87,13 +87,22 @@ static_assert(sizeof(TileConfig) == 64);
 
 constexpr int64_t kAmxIterations = 1 << 14;
 
-// Runs `products` (four tile products: C0..C3 in tiles 0-3 += A0|A1 in tiles 4, 5 times B0|B1
-// in tiles 6, 7, the 2x2 blocking of a tile GEMM, enough independent chains to cover a product's
-// latency) kAmxIterations times per benchmark iteration, every operand tile loaded from
-// `operands` (16 rows of 64 bytes). Tile numbers are immediates, hence the lambda.
+// Measures the rate of `products` (four tile products: C0..C3 in tiles 0-3 += A0|A1 in tiles 4,
+// 5 times B0|B1 in tiles 6, 7, the 2x2 blocking of a tile GEMM, enough independent chains to
+// cover a product's latency), each product `ops` operations, every operand tile 16 rows of 64
+// bytes holding `operand_word`; skips with the reason where `isa` (CPUID leaf 7 EDX bit
+// `isa_bit`) cannot run. Tile numbers are immediates, hence the lambda.
 template <class Products>
-__attribute__((target("amx-tile"))) void run_amx_chains(benchmark::State& state,
-                                                        const void* operands, Products products) {
+__attribute__((target("amx-tile"))) void run_amx_peak(benchmark::State& state, unsigned isa_bit,
+                                                      const char* isa, uint16_t operand_word,
+                                                      const char* counter, double ops,
+                                                      Products products) {
+  if (const std::string why = amx_unavailable(isa_bit, isa); !why.empty()) {
+    state.SkipWithError(why.c_str());
+    return;
+  }
+  alignas(64) uint16_t operands[16 * 32];
+  for (uint16_t& x : operands) x = operand_word;
   const TileConfig config;
   _tile_loadconfig(&config);
   _tile_loadd(4, operands, 64);
@@ -107,45 +116,32 @@ __attribute__((target("amx-tile"))) void run_amx_chains(benchmark::State& state,
   for (auto _ : state)
     for (int64_t i = 0; i < kAmxIterations; ++i) products();
   _tile_release();
+  state.counters[counter] =
+      benchmark::Counter(static_cast<double>(state.iterations()) * kAmxIterations * 4 * ops,
+                         benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
 }
 
+// A 16x32 by 32x16 BF16 tile product: 16 x 16 x 32 multiply-adds, 2 flops each; the operands
+// are about 1e-3 in bfloat16.
 __attribute__((target("amx-tile,amx-bf16"))) void BM_PeakAmxBf16(benchmark::State& state) {
-  if (const std::string why = amx_unavailable(22, "AMX-BF16"); !why.empty()) {
-    state.SkipWithError(why.c_str());
-    return;
-  }
-  alignas(64) uint16_t operands[16 * 32];
-  for (uint16_t& x : operands) x = 0x3a83;  // about 1e-3 in bfloat16
-  run_amx_chains(state, operands, [] {
+  run_amx_peak(state, 22, "AMX-BF16", 0x3a83, "GFLOP/s", 2 * 16 * 16 * 32, [] {
     _tile_dpbf16ps(0, 4, 6);
     _tile_dpbf16ps(1, 4, 7);
     _tile_dpbf16ps(2, 5, 6);
     _tile_dpbf16ps(3, 5, 7);
   });
-  // A 16x32 by 32x16 BF16 tile product: 16 x 16 x 32 multiply-adds, 2 flops each.
-  state.counters["GFLOP/s"] = benchmark::Counter(
-      static_cast<double>(state.iterations()) * kAmxIterations * 4 * 2 * 16 * 16 * 32,
-      benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
 }
 BENCHMARK(BM_PeakAmxBf16)->UseRealTime();
 
+// A 16x64 by 64x16 int8 tile product: 16 x 16 x 64 multiply-adds, 2 operations each; the
+// operands are all 1.
 __attribute__((target("amx-tile,amx-int8"))) void BM_PeakAmxInt8(benchmark::State& state) {
-  if (const std::string why = amx_unavailable(25, "AMX-INT8"); !why.empty()) {
-    state.SkipWithError(why.c_str());
-    return;
-  }
-  alignas(64) int8_t operands[16 * 64];
-  std::memset(operands, 1, sizeof operands);
-  run_amx_chains(state, operands, [] {
+  run_amx_peak(state, 25, "AMX-INT8", 0x0101, "GOP/s", 2 * 16 * 16 * 64, [] {
     _tile_dpbssd(0, 4, 6);
     _tile_dpbssd(1, 4, 7);
     _tile_dpbssd(2, 5, 6);
     _tile_dpbssd(3, 5, 7);
   });
-  // A 16x64 by 64x16 int8 tile product: 16 x 16 x 64 multiply-adds, 2 operations each.
-  state.counters["GOP/s"] = benchmark::Counter(
-      static_cast<double>(state.iterations()) * kAmxIterations * 4 * 2 * 16 * 16 * 64,
-      benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
 }
 BENCHMARK(BM_PeakAmxInt8)->UseRealTime();
 

@@ -51,10 +51,7 @@ bench=${RNNKIT_LM_BENCH:-$root/build/release/bench/rnnkit_lm_bench}
 ref=${PYTORCH_REF:-$root/../shared/bench/pytorch_ref.py}
 [[ -x $bench ]] || { echo "compare.sh: $bench not built (cmake --build build/release)" >&2; exit 1; }
 [[ -f $ref ]] || { echo "compare.sh: $ref not found" >&2; exit 1; }
-if [[ -z $log ]]; then
-  mkdir -p "$root/bench/results"
-  log=$root/bench/results/compare-$config-$(date +%Y%m%d-%H%M%S).jsonl
-fi
+[[ -n $log ]] || log=$(results_log "compare-$config")
 
 # Runs one benchmark and appends its JSON line, tagged with the variant, to the log.
 run_one() {

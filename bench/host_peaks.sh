@@ -33,10 +33,7 @@ while [[ $# -gt 0 ]]; do
 done
 bench=${RNNKIT_BENCH:-$root/build/release/bench/rnnkit_bench}
 [[ -x $bench ]] || { echo "host_peaks.sh: $bench not built (ninja -C build/release bench/rnnkit_bench)" >&2; exit 1; }
-if [[ -z $log ]]; then
-  mkdir -p "$root/bench/results"
-  log=$root/bench/results/host-peaks-$(date -u +%Y%m%d-%H%M%S).jsonl
-fi
+[[ -n $log ]] || log=$(results_log "host-peaks")
 report=$(mktemp)
 trap 'rm -f "$report"' EXIT
 

@@ -36,10 +36,7 @@ while [[ $# -gt 0 ]]; do
 done
 bench=${RNNKIT_BENCH:-$root/build/release/bench/rnnkit_bench}
 [[ -x $bench ]] || { echo "micro.sh: $bench not built (ninja -C build/release bench/rnnkit_bench)" >&2; exit 1; }
-if [[ -z $log ]]; then
-  mkdir -p "$root/bench/results"
-  log=$root/bench/results/micro-$(date -u +%Y%m%d-%H%M%S).jsonl
-fi
+[[ -n $log ]] || log=$(results_log "micro")
 report=$(mktemp)
 trap 'rm -f "$report"' EXIT
 

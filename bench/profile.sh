@@ -34,10 +34,7 @@ while [[ $# -gt 0 ]]; do
 done
 bench=${RNNKIT_LM_BENCH:-$root/build/release/bench/rnnkit_lm_bench}
 [[ -x $bench ]] || { echo "profile.sh: $bench not built (ninja -C build/release bench/rnnkit_lm_bench)" >&2; exit 1; }
-if [[ -z $log ]]; then
-  mkdir -p "$root/bench/results"
-  log=$root/bench/results/profile-$config${precision:+-bf16}-$(date -u +%Y%m%d-%H%M%S).jsonl
-fi
+[[ -n $log ]] || log=$(results_log "profile-$config${precision:+-bf16}")
 
 output=$("$bench" --config "$config" --threads "$threads" --profile "${precision[@]}" "${extra[@]}")
 grep -v '^{' <<<"$output" >&2

@@ -10,6 +10,12 @@
 
 stamp_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
+# results_log NAME: the default log of a script, bench/results/NAME-DATE.jsonl (UTC).
+results_log() {
+  mkdir -p "$stamp_root/bench/results"
+  printf '%s' "$stamp_root/bench/results/$1-$(date -u +%Y%m%d-%H%M%S).jsonl"
+}
+
 stamp_commit() {
   local commit
   commit=$(git -C "$stamp_root" rev-parse --short HEAD)

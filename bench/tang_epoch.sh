@@ -28,10 +28,7 @@ while [[ $# -gt 0 ]]; do
     *) train_flags+=("$1"); shift ;;
   esac
 done
-if [[ -z $log ]]; then
-  mkdir -p "$root/bench/results"
-  log=$root/bench/results/tang-epoch-$(date -u +%Y%m%d-%H%M%S).jsonl
-fi
+[[ -n $log ]] || log=$(results_log "tang-epoch")
 rnnkit=${RNNKIT:-$root/build/release/rnnkit}
 [[ -d $poems ]] || { echo "tang_epoch.sh: $poems is not a directory (tools/fetch_poems.sh)" >&2; exit 1; }
 out=$(mktemp -d)
