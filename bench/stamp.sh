@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # What every raw result line of bench/ carries, in one place: sourced by the benchmark scripts
 # after `set -euo pipefail`. `stamp_lines` puts in front of each JSON line's fields
 #   "commit": git short hash, "+dirty" when tracked files differ from it (bench/results/ apart,
@@ -71,6 +72,7 @@ timed_run() {
   # On failure time(1) writes "Command exited with non-zero status N" first.
   read -r wall user sys rss_kb < <(tail -n 1 "$times")
   rm -f "$times"
+  # shellcheck disable=SC2034  # the results, read by the caller
   read -r run_wall_s run_cpu_s run_self_cpus run_foreign_cpus run_peak_rss_mb < <(awk \
     -v wall="$wall" -v cpu="$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')" \
     -v b0="$b0" -v b1="$b1" -v t0="$t0" -v t1="$t1" -v rss="$rss_kb" 'BEGIN {
