@@ -14,8 +14,9 @@
 #   t1c / t2c  the same with OPENBLAS_CORETYPE=Cooperlake: OpenBLAS 0.3.21 takes this Zen 5 CPU
 #              for a Prescott (SSE3 kernels) unless told, and Cooperlake runs its AVX-512 kernels
 # The ratio uses PyTorch's best variant (highest median throughput). Every JSON line is kept in
-# the log (default bench/results/compare-CONFIG-DATE.jsonl); foreign_cpus in it is the load that
-# other processes put on the machine during the run.
+# the log (default bench/results/compare-CONFIG-DATE.jsonl), stamped with the commit, the date
+# and the host (bench/stamp.sh); foreign_cpus in it is the load that other processes put on the
+# machine during the run.
 # Environment: RNNKIT_LM_BENCH (default build/release/bench/rnnkit_lm_bench), PYTORCH_REF
 # (default ../shared/bench/pytorch_ref.py), both relative to the repository root.
 set -euo pipefail
@@ -45,14 +46,12 @@ while [[ $# -gt 0 ]]; do
 done
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+source "$root/bench/stamp.sh"
 bench=${RNNKIT_LM_BENCH:-$root/build/release/bench/rnnkit_lm_bench}
 ref=${PYTORCH_REF:-$root/../shared/bench/pytorch_ref.py}
 [[ -x $bench ]] || { echo "compare.sh: $bench not built (cmake --build build/release)" >&2; exit 1; }
 [[ -f $ref ]] || { echo "compare.sh: $ref not found" >&2; exit 1; }
-if [[ -z $log ]]; then
-  mkdir -p "$root/bench/results"
-  log=$root/bench/results/compare-$config-$(date +%Y%m%d-%H%M%S).jsonl
-fi
+[[ -n $log ]] || log=$(results_log "compare-$config")
 
 # Runs one benchmark and appends its JSON line, tagged with the variant, to the log.
 run_one() {
@@ -65,7 +64,8 @@ run_one() {
   fi
   printf '%s\n' "$line" | /usr/bin/python3 -c '
 import json, sys
-d = json.loads(sys.stdin.read()); d["variant"] = sys.argv[1]; print(json.dumps(d))' "$variant" >>"$log"
+d = json.loads(sys.stdin.read()); d["variant"] = sys.argv[1]; print(json.dumps(d))' "$variant" |
+    stamp_lines >>"$log"
   printf '%s\n' "$line" | /usr/bin/python3 -c '
 import json, sys
 d = json.loads(sys.stdin.read())

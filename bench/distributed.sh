@@ -12,11 +12,13 @@
 # = 10000); throughput depends on the shapes, not on which words they are.
 # Each run logs every step to metrics.jsonl; the first WARMUP records are skipped, the rest give
 # the median tokens/s and seconds per step and the mean comm_s / comm_wait_s. Every result is one JSON line in
-# bench/results/distributed-<date>.jsonl with the commit, the date and the foreign CPU use (CPUs
-# busy with other processes during the run, from /proc/stat). Environment: RNNKIT (default
+# bench/results/distributed-<date>.jsonl, stamped with the commit, the date and the host
+# (bench/stamp.sh), with the foreign CPU use (CPUs busy with other processes during the run,
+# from /proc/stat). Environment: RNNKIT (default
 # build/release/rnnkit), MPIRUN (default mpirun), POEMS (default data/tang), WARMUP (default 2).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+source "$root/bench/stamp.sh"
 rounds=${1:-3}
 poetry_steps=${2:-12}
 ptb_steps=${3:-40}
@@ -24,7 +26,6 @@ rnnkit=${RNNKIT:-$root/build/release/rnnkit}
 mpirun=${MPIRUN:-mpirun}
 poems=${POEMS:-$root/data/tang}
 warmup=${WARMUP:-2}
-commit=$(git -C "$root" rev-parse --short HEAD)
 results=$root/bench/results/distributed-$(date -u +%Y%m%d-%H%M%S).jsonl
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -41,21 +42,13 @@ ptb=(train --text "$work/ptb.txt" --level word --eos --embedding 650 --hidden 65
   --cell lstm --batch 20 --bptt 35 --dropout 0.5 --optimizer sgd --lr 1 --clip 5
   --steps "$ptb_steps")
 
-busy() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9}' /proc/stat; }
-hz=$(getconf CLK_TCK)
-
 # measure CONFIG VARIANT ROUND COMMAND...: one run, one result line.
 measure() {
-  local config=$1 variant=$2 round=$3 b0 b1 t0 t1 run=$work/run
+  local config=$1 variant=$2 round=$3 run=$work/run
   shift 3
   rm -rf "$run"
-  b0=$(busy)
-  t0=$(date +%s.%N)
-  /usr/bin/time -f '%e %U %S' -o "$work/time" "$@" --log-every 1 --seed 1 --out "$run" >"$work/log" 2>&1 ||
+  timed_run "$@" --log-every 1 --seed 1 --out "$run" >"$work/log" 2>&1 ||
     { cat "$work/log" >&2; exit 1; }
-  t1=$(date +%s.%N)
-  b1=$(busy)
-  read -r wall user sys <"$work/time"
   # Per timed step: tokens/s and seconds since the previous record (one record per step).
   grep '"type":"train"' "$run/metrics.jsonl" | sed -E 's/.*"seconds":([^,}]+).*"tokens_per_s":([^,}]+).*/\1 \2/' |
     awk -v warmup="$warmup" 'NR > warmup { print $2, $1 - last } { last = $1 }' >"$work/steps"
@@ -68,21 +61,18 @@ measure() {
     sed -nE 's/.*"comm_s":([^,}]+).*/\1/p' | awk '{ s += $1; n++ } END { print n ? s / n : "null" }')
   wait=$(grep '"type":"train"' "$run/metrics.jsonl" | tail -n +$((warmup + 1)) |
     sed -nE 's/.*"comm_wait_s":([^,}]+).*/\1/p' | awk '{ s += $1; n++ } END { print n ? s / n : "null" }')
-  awk -v config="$config" -v variant="$variant" -v round="$round" -v commit="$commit" \
-    -v date="$(date -u +%FT%TZ)" -v wall="$wall" -v cpu="$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')" \
-    -v b0="$b0" -v b1="$b1" -v hz="$hz" -v t0="$t0" -v t1="$t1" -v comm="$comm" -v wait="$wait" \
+  awk -v config="$config" -v variant="$variant" -v round="$round" -v wall="$run_wall_s" \
+    -v cpu="$run_cpu_s" -v foreign="$run_foreign_cpus" -v comm="$comm" -v wait="$wait" \
     -v params="$(sed -nE 's/^training ([0-9]+) parameters.*/\1/p' "$work/log")" -v warmup="$warmup" -v s_per_step="$s_per_step" '
     { v[n++] = $1 }
     END {
       median = n % 2 ? v[int(n / 2)] : (v[n / 2 - 1] + v[n / 2]) / 2
-      foreign = ((b1 - b0) / hz - cpu) / (t1 - t0)
-      if (foreign < 0) foreign = 0
       printf "{\"bench\":\"distributed\",\"config\":\"%s\",\"variant\":\"%s\",\"round\":%d,", config, variant, round
-      printf "\"commit\":\"%s\",\"date\":\"%s\",\"parameters\":%s,\"warmup_steps\":%d,\"timed_steps\":%d,", commit, date, params, warmup, n
+      printf "\"parameters\":%s,\"warmup_steps\":%d,\"timed_steps\":%d,", params, warmup, n
       printf "\"tokens_per_s\":%.1f,\"tokens_per_s_min\":%.1f,\"tokens_per_s_max\":%.1f,", median, v[0], v[n - 1]
       printf "\"s_per_step\":%.4f,\"comm_s\":%s,\"comm_wait_s\":%s,\"wall_s\":%.1f,\"cpu_s\":%.1f,", s_per_step, comm, wait, wall, cpu
       printf "\"self_cpus\":%.2f,\"foreign_cpus\":%.2f}\n", cpu / wall, foreign
-    }' "$work/tps" | tee -a "$results"
+    }' "$work/tps" | stamp_lines | tee -a "$results"
 }
 
 # Unbound ranks, like the threads of the single process: the kernel places both alike.

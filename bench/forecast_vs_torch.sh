@@ -11,7 +11,7 @@
 # reading the CSV, training, a validation and a checkpoint per epoch), `rnnkit forecast eval
 # --json`, then each torch variant (t1 / t2: torch.set_num_threads(1 / 2); t1c / t2c: the same
 # with OPENBLAS_CORETYPE=Cooperlake), timed over its epochs and validations only. Every result is
-# a JSON line with the commit and date in the log (default
+# a JSON line stamped with the commit, the date and the host (bench/stamp.sh) in the log (default
 # bench/results/forecast-vs-torch-SERIES-DATE.jsonl); the summary at the end gives each side's
 # mean ± standard deviation of the test MASE over seeds and the ratio of median training times
 # against torch's fastest variant.
@@ -40,6 +40,7 @@ while [[ $# -gt 0 ]]; do
 done
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+source "$root/bench/stamp.sh"
 rnnkit=${RNNKIT:-$root/build/release/rnnkit}
 twin=$root/tools/forecast_torch_twin.py
 case $series in
@@ -66,8 +67,7 @@ mkdir -p "$root/bench/results"
 log=${log:-$root/bench/results/forecast-vs-torch-$series-$(date +%Y%m%d-%H%M%S).jsonl}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-stamp() { printf '"commit": "%s", "date": "%s", "bench": "forecast_vs_torch", "data": "%s"' \
-  "$(git -C "$root" rev-parse --short HEAD)" "$(date -Iseconds)" "$series"; }
+about() { printf '"bench": "forecast_vs_torch", "data": "%s"' "$series"; }
 
 for cell in $cells; do
   for seed in $seeds; do
@@ -79,13 +79,14 @@ for cell in $cells; do
     engine=$(tail -n 2 "$run/metrics.jsonl" | grep '"type":"epoch"' | sed 's/.*"seconds":\([0-9.e-]*\).*/\1/')
     scores=$("$rnnkit" forecast eval --model "$run" "${eval_args[@]}" --json |
       /usr/bin/python3 -c 'import json,sys; f=json.load(sys.stdin); print(json.dumps(f["forecasters"][0]["series"]))')
-    echo "{$(stamp), \"tool\": \"rnnkit\", \"threads\": 1, \"cell\": \"$cell\", \"seed\": $seed, \"train_seconds\": $wall, \"engine_seconds\": $engine, \"series\": $scores}" | tee -a "$log"
+    echo "{$(about), \"tool\": \"rnnkit\", \"threads\": 1, \"cell\": \"$cell\", \"seed\": $seed, \"train_seconds\": $wall, \"engine_seconds\": $engine, \"series\": $scores}" |
+      stamp_lines | tee -a "$log"
     for variant in $torch_variants; do
       coretype=()
       [[ $variant == *c ]] && coretype=(OPENBLAS_CORETYPE=Cooperlake)
       line=$(env "${coretype[@]}" /usr/bin/python3 "$twin" "${args[@]}" --cell "$cell" --seed "$seed" \
         --threads "${variant:1:1}")
-      echo "{$(stamp), \"variant\": \"$variant\", ${line:1}" | tee -a "$log"
+      echo "{$(about), \"variant\": \"$variant\", ${line:1}" | stamp_lines | tee -a "$log"
     done
   done
 done

@@ -8,7 +8,8 @@
 //
 // rnnkit computes the output layer, the loss and the output layer's backward in one fused pass
 // over row chunks, so a training step reports fwd_bwd_ms (forward + backward) and opt_ms instead
-// of PyTorch's separate fwd_ms and bwd_ms; --profile adds where the time of a step goes.
+// of PyTorch's separate fwd_ms and bwd_ms; --profile adds where the time of a step goes: a
+// Markdown table and its figures as JSON lines ("bench": "lm_profile"), after the step's line.
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -392,8 +393,28 @@ void run(const Args& args) {
   if (args.profile) {
     if (!train) throw Error("--profile profiles a training step; use a training config");
     const TokenBatch batch = random_batches(c, 1, rng).front();
-    std::printf("%s",
-                profile_training_step(model, batch, *trainer.optimizer, trainer.clip).c_str());
+    const CpuSample p0 = cpu_sample();
+    std::vector<ProfiledPart> parts =
+        profile_training_step(model, batch, *trainer.optimizer, trainer.clip);
+    const double profile_foreign = foreign_load(p0, cpu_sample()).first;
+    std::printf("%s", profile_table(parts).c_str());
+    // The table's raw figures, a line per part and one for the step, for bench/profile.sh.
+    parts.push_back(profiled_step(parts));
+    for (const ProfiledPart& p : parts) {
+      json line = {
+          {"bench", "lm_profile"},
+          {"config", args.config},
+          {"threads", out["threads"]},
+          {"precision", out["precision"]},
+          {"part", p.name},
+          {"wall_ms", round_to(p.wall_ms, 3)},
+          {"cpu_ms", round_to(p.cpu_ms, 3)},
+          {"gflop", p.gflop > 0 ? json(round_to(p.gflop, 4)) : json()},
+          {"gflops", p.gflop > 0 ? json(round_to(1e3 * p.gflop / p.wall_ms, 2)) : json()},
+          {"gflop_per_cpu_s", p.gflop > 0 ? json(round_to(1e3 * p.gflop / p.cpu_ms, 2)) : json()},
+          {"foreign_cpus", round_to(profile_foreign, 2)}};
+      std::printf("%s\n", line.dump().c_str());
+    }
   }
 }
 

@@ -69,8 +69,8 @@ int64_t output_chunk_rows(int64_t V) {
 
 }  // namespace
 
-std::string profile_training_step(LanguageModel& model, const TokenBatch& batch,
-                                  Optimizer& optimizer, float clip, int repetitions) {
+std::vector<ProfiledPart> profile_training_step(LanguageModel& model, const TokenBatch& batch,
+                                                Optimizer& optimizer, float clip, int repetitions) {
   const LMConfig& c = model.config();
   if (c.bidirectional) throw Error("the step profile covers unidirectional models only");
   const int64_t T = batch.steps, B = batch.batch, N = T * B, V = c.vocab_size, H = c.hidden_size;
@@ -138,31 +138,42 @@ std::string profile_training_step(LanguageModel& model, const TokenBatch& batch,
     parts.next_repetition();
   }
 
-  double total = 0, total_cpu = 0, total_gflop = 0;
-  for (const Part& p : parts.parts()) {
-    total += median(p.seconds);
-    total_cpu += median(p.cpu_seconds);
-    total_gflop += p.gflop;
+  std::vector<ProfiledPart> result;
+  for (const Part& p : parts.parts())
+    result.push_back({p.name, 1e3 * median(p.seconds), 1e3 * median(p.cpu_seconds), p.gflop});
+  return result;
+}
+
+ProfiledPart profiled_step(const std::vector<ProfiledPart>& parts) {
+  ProfiledPart step{"step (sum of parts)"};
+  for (const ProfiledPart& p : parts) {
+    step.wall_ms += p.wall_ms;
+    step.cpu_ms += p.cpu_ms;
+    step.gflop += p.gflop;
   }
+  return step;
+}
+
+std::string profile_table(const std::vector<ProfiledPart>& parts) {
+  const ProfiledPart step = profiled_step(parts);
   std::string table =
       "| part | wall ms | CPU ms | share (CPU) | GFLOP | GFLOP/s (wall) | GFLOP per CPU s |\n"
       "|---|---|---|---|---|---|---|\n";
   char line[320];
-  for (const Part& p : parts.parts()) {
-    const double s = median(p.seconds), cpu = median(p.cpu_seconds);
+  for (const ProfiledPart& p : parts) {
     if (p.gflop > 0)
       std::snprintf(line, sizeof line, "| %s | %.2f | %.2f | %.1f%% | %.2f | %.0f | %.0f |\n",
-                    p.name.c_str(), s * 1e3, cpu * 1e3, 100 * cpu / total_cpu, p.gflop, p.gflop / s,
-                    p.gflop / cpu);
+                    p.name.c_str(), p.wall_ms, p.cpu_ms, 100 * p.cpu_ms / step.cpu_ms, p.gflop,
+                    1e3 * p.gflop / p.wall_ms, 1e3 * p.gflop / p.cpu_ms);
     else
       std::snprintf(line, sizeof line, "| %s | %.2f | %.2f | %.1f%% | | | |\n", p.name.c_str(),
-                    s * 1e3, cpu * 1e3, 100 * cpu / total_cpu);
+                    p.wall_ms, p.cpu_ms, 100 * p.cpu_ms / step.cpu_ms);
     table += line;
   }
   std::snprintf(line, sizeof line,
                 "| **step (sum of parts)** | **%.2f** | **%.2f** | 100%% | %.2f | %.0f | %.0f |\n",
-                total * 1e3, total_cpu * 1e3, total_gflop, total_gflop / total,
-                total_gflop / total_cpu);
+                step.wall_ms, step.cpu_ms, step.gflop, 1e3 * step.gflop / step.wall_ms,
+                1e3 * step.gflop / step.cpu_ms);
   table += line;
   return table;
 }

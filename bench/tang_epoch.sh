@@ -2,34 +2,63 @@
 # Times one epoch of `rnnkit train` on the full Tang corpus with the seed configuration and
 # records the load other processes put on the machine meanwhile (from /proc/stat).
 #
-#   bench/tang_epoch.sh [POEMS_DIR] [extra rnnkit train flags, e.g. --threads 1 or --bf16]
+#   bench/tang_epoch.sh [POEMS_DIR] [--log FILE] [extra rnnkit train flags, e.g. --threads 1, --bf16
+#                       or --steps 104 for a part of the epoch]
 #
 # POEMS_DIR defaults to data/tang (tools/fetch_poems.sh). Environment: RNNKIT (default
 # build/release/rnnkit). Prints the wall time, the CPU time, this run's own CPUs and the foreign
-# CPUs; the run directory is a fresh temporary one.
+# CPUs, and appends one JSON line, stamped with the commit, the date and the host
+# (bench/stamp.sh), to the log (default bench/results/tang-epoch-DATE.jsonl): those figures, the
+# peak RSS, the batches, the tokens (summed from the per-step records: rate x interval) and
+# tokens/s of the training, and the last epoch record of metrics.jsonl (null when --steps ends the
+# run inside the epoch). The run directory is a fresh temporary one.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-poems=${1:-$root/data/tang}
-shift || true
+source "$root/bench/stamp.sh"
+poems=$root/data/tang
+if [[ $# -gt 0 && $1 != -* ]]; then
+  poems=$1
+  shift
+fi
+log=""
+train_flags=()
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --log) log=$2; shift 2 ;;
+    *) train_flags+=("$1"); shift ;;
+  esac
+done
+[[ -n $log ]] || log=$(results_log "tang-epoch")
 rnnkit=${RNNKIT:-$root/build/release/rnnkit}
+[[ -d $poems ]] || { echo "tang_epoch.sh: $poems is not a directory (tools/fetch_poems.sh)" >&2; exit 1; }
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-busy() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9}' /proc/stat; }
-hz=$(getconf CLK_TCK)
-b0=$(busy)
-t0=$(date +%s.%N)
-/usr/bin/time -f '%e %U %S %M' -o "$out/time" "$rnnkit" train --poems "$poems" --epochs 1 --embedding 128 \
-  --hidden 256 --layers 2 --batch 128 --optimizer adam --lr 1e-3 --out "$out/run" "$@"
-t1=$(date +%s.%N)
-b1=$(busy)
-read -r wall user sys rss_kb <"$out/time"
-awk -v wall="$wall" -v user="$user" -v sys="$sys" -v rss="$rss_kb" -v b0="$b0" -v b1="$b1" -v hz="$hz" \
-  -v t0="$t0" -v t1="$t1" 'BEGIN {
-    self = (user + sys) / wall
-    foreign = ((b1 - b0) / hz - (user + sys)) / (t1 - t0)
-    if (foreign < 0) foreign = 0
-    printf "tang epoch: wall %.1f s (%.2f min), CPU %.1f s, self %.2f CPUs, foreign %.2f CPUs, peak RSS %.0f MB\n",
-      wall, wall / 60, user + sys, self, foreign, rss / 1024
-  }'
-grep '"type": *"epoch"\|"type":"epoch"' "$out/run/metrics.jsonl" | tail -n 1 || true
+# One train record per step, so that the tokens of every step can be summed.
+timed_run "$rnnkit" train --poems "$poems" --epochs 1 --embedding 128 --hidden 256 --layers 2 \
+  --batch 128 --optimizer adam --lr 1e-3 --log-every 1 --out "$out/run" "${train_flags[@]}"
+printf 'tang epoch: wall %s s, CPU %s s, self %s CPUs, foreign %s CPUs, peak RSS %.0f MB\n' \
+  "$run_wall_s" "$run_cpu_s" "$run_self_cpus" "$run_foreign_cpus" "$run_peak_rss_mb" >&2
+
+epoch=$(grep '"type":"epoch"' "$out/run/metrics.jsonl" | tail -n 1 || true)
+awk -v wall="$run_wall_s" -v cpu="$run_cpu_s" -v self="$run_self_cpus" -v foreign="$run_foreign_cpus" \
+  -v rss="$run_peak_rss_mb" -v poems="$poems" -v flags="${train_flags[*]}" -v epoch="${epoch:-null}" '
+  function field(name,   m) {
+    return match($0, "\"" name "\":[^,}]+") ? substr($0, RSTART + length(name) + 3, RLENGTH - length(name) - 3) : ""
+  }
+  /"type":"train"/ {
+    seconds = field("seconds")
+    tokens += field("tokens_per_s") * (seconds - last)
+    last = seconds
+    batches++
+  }
+  END {
+    rate = last > 0 ? tokens / last : 0
+    gsub(/[\\"]/, "\\\\&", flags)
+    gsub(/[\\"]/, "\\\\&", poems)
+    printf "{\"bench\":\"tang_epoch\",\"poems\":\"%s\",\"train_flags\":\"%s\",", poems, flags
+    printf "\"wall_s\":%s,\"cpu_s\":%s,\"self_cpus\":%s,\"foreign_cpus\":%s,\"peak_rss_mb\":%s,", wall, cpu, self, foreign, rss
+    printf "\"batches\":%d,\"tokens\":%.0f,\"train_seconds\":%s,\"tokens_per_s\":%.1f,\"epoch_record\":%s}\n",
+      batches, tokens, last + 0, rate, epoch
+  }' "$out/run/metrics.jsonl" | stamp_lines | tee -a "$log"
+echo "log: $log" >&2
