@@ -22,7 +22,8 @@ Decoding rules, as implemented (the tutorial's `generate` and `gen_acrostic`):
 - Both stop at the argmax <EOP> (not written; the tutorial's acrostic loop would write it and go
   on), at 200 characters (the tutorial's max_gen_len), or, with --lines N, once N lines are
   complete (a line ends at one of ，。？！；：、, as `rnnkit poems score` splits them). Nothing
-  enforces the form: 5 or 7 characters, the punctuation and rhyme are whatever the argmax gives.
+  enforces the form: 5 or 7 characters, the punctuation and rhyme are whatever the argmax gives
+  (hence no --form option: the tutorial's decoding cannot honour one).
 - Greedy decoding has no randomness: --count N prints the same poem N times.
 
 Output: the layout of `rnnkit poem` (a row per sentence ending in 。？！, a blank line between

@@ -44,7 +44,7 @@ for r in rows[1:]:
            s["copied_generated_lines"]["total"] == s["copied_lines"]["total"] - 2, f"{r}: the given line")
     s = by[(r, "start5")]["scores"]  # 床前明月光 is not a training line here
     expect(s["copied_generated_lines"]["hits"] == s["copied_lines"]["hits"], f"{r}: 床前明月光")
-print("\n".join(problems))
+print("\n".join(problems)) if problems else None
 sys.exit(1 if problems else 0)
 EOF
 expect_error "COUNT 0" "COUNT must be a positive integer" bash "$SOURCE_DIR/tools/poem_scores.sh" "$model" 0
