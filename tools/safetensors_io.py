@@ -11,6 +11,8 @@ optional "__metadata__" object of string to string. The writer stores every tens
 name order, packed without gaps, and pads the header with spaces to a multiple of 8 bytes. The
 reader validates the layout strictly (offsets in range, sizes matching the shapes, no gaps, no
 overlaps), so it doubles as an independent check of files written by other programs.
+read_header() gives that validated layout alone (each tensor's byte range), for callers that
+read large or bfloat16 data themselves (torch.frombuffer) instead of as Python lists.
 
 The module does not import torch: a tensor is a (shape, flat row-major values) pair.
 """
@@ -24,14 +26,11 @@ from typing import Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 METADATA_KEY = "__metadata__"
 
-# Element size and struct format character of the dtypes the reader understands.
-_DTYPES = {
-    "F64": (8, "d"),
-    "F32": (4, "f"),
-    "F16": (2, "e"),
-    "I64": (8, "q"),
-    "I32": (4, "i"),
-}
+# Element size of the dtypes whose layout the reader checks, and the struct format character of
+# those parse() can also unpack (Python's struct has no bfloat16; read_header() callers that hold
+# torch read BF16 and I8 themselves).
+_SIZES = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I8": 1, "U8": 1}
+_STRUCT_CODES = {"F64": "d", "F32": "f", "F16": "e", "I64": "q", "I32": "i"}
 
 
 class TensorData(NamedTuple):
@@ -86,8 +85,15 @@ def save_f32(
         f.write(serialize_f32(tensors, metadata))
 
 
-def parse(image: bytes, what: str = "<bytes>") -> Tuple[Dict[str, TensorData], Dict[str, str]]:
-    """Parses a whole file image into ({name: TensorData}, metadata), validating the layout."""
+class TensorEntry(NamedTuple):
+    dtype: str
+    shape: Tuple[int, ...]
+    begin: int  # byte offsets in the whole file image
+    end: int
+
+
+def read_header(image: bytes, what: str = "<bytes>") -> Tuple[Dict[str, TensorEntry], Dict[str, str]]:
+    """Reads and validates the header of a file image: ({name: TensorEntry}, metadata)."""
     if len(image) < 8:
         raise SafetensorsError(f"{what}: shorter than the 8-byte header length")
     (header_len,) = struct.unpack_from("<Q", image, 0)
@@ -99,7 +105,7 @@ def parse(image: bytes, what: str = "<bytes>") -> Tuple[Dict[str, TensorData], D
         raise SafetensorsError(f"{what}: header is not UTF-8 JSON: {e}") from e
     if not isinstance(header, dict):
         raise SafetensorsError(f"{what}: header is not a JSON object")
-    data = image[8 + header_len :]
+    data_size = len(image) - 8 - header_len
 
     metadata = header.pop(METADATA_KEY, {}) or {}
     if not isinstance(metadata, dict) or not all(
@@ -107,25 +113,22 @@ def parse(image: bytes, what: str = "<bytes>") -> Tuple[Dict[str, TensorData], D
     ):
         raise SafetensorsError(f"{what}: {METADATA_KEY} must map str to str")
 
-    tensors: Dict[str, TensorData] = {}
+    entries: Dict[str, TensorEntry] = {}
     spans = []
     for name, entry in header.items():
         if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "data_offsets"}:
             raise SafetensorsError(f"{what}: {name}: malformed entry {entry!r}")
         dtype, shape, (begin, end) = entry["dtype"], tuple(entry["shape"]), entry["data_offsets"]
-        if dtype not in _DTYPES:
+        if dtype not in _SIZES:
             raise SafetensorsError(f"{what}: {name}: unsupported dtype {dtype}")
         if any(not isinstance(d, int) or d < 0 for d in shape):
             raise SafetensorsError(f"{what}: {name}: bad shape {list(shape)}")
-        size, code = _DTYPES[dtype]
-        count = _element_count(shape)
-        if not (0 <= begin <= end <= len(data)) or end - begin != count * size:
+        if not (0 <= begin <= end <= data_size) or end - begin != _element_count(shape) * _SIZES[dtype]:
             raise SafetensorsError(
                 f"{what}: {name}: data_offsets [{begin}, {end}] do not fit shape {list(shape)} "
-                f"of {dtype} in a {len(data)}-byte buffer"
+                f"of {dtype} in a {data_size}-byte buffer"
             )
-        values = list(struct.unpack_from(f"<{count}{code}", data, begin))
-        tensors[name] = TensorData(dtype, shape, values)
+        entries[name] = TensorEntry(dtype, shape, 8 + header_len + begin, 8 + header_len + end)
         spans.append((begin, end, name))
 
     position = 0
@@ -134,8 +137,21 @@ def parse(image: bytes, what: str = "<bytes>") -> Tuple[Dict[str, TensorData], D
             raise SafetensorsError(
                 f"{what}: {name}: gap or overlap at byte {begin} (expected {position})")
         position = end
-    if position != len(data):
-        raise SafetensorsError(f"{what}: {len(data) - position} trailing bytes after the last tensor")
+    if position != data_size:
+        raise SafetensorsError(f"{what}: {data_size - position} trailing bytes after the last tensor")
+    return entries, metadata
+
+
+def parse(image: bytes, what: str = "<bytes>") -> Tuple[Dict[str, TensorData], Dict[str, str]]:
+    """Parses a whole file image into ({name: TensorData}, metadata), validating the layout."""
+    entries, metadata = read_header(image, what)
+    tensors: Dict[str, TensorData] = {}
+    for name, e in entries.items():
+        if e.dtype not in _STRUCT_CODES:
+            raise SafetensorsError(f"{what}: {name}: dtype {e.dtype} cannot be unpacked without torch")
+        count = _element_count(e.shape)
+        values = list(struct.unpack_from(f"<{count}{_STRUCT_CODES[e.dtype]}", image, e.begin))
+        tensors[name] = TensorData(e.dtype, e.shape, values)
     return tensors, metadata
 
 
