@@ -310,6 +310,28 @@ TEST_P(PackedProduct, MatchesReferenceForEveryRowCountAndConcurrently) {
   }
 }
 
+// oneDNN sizes a primitive's scratchpad for the thread count at its creation and runs it on the
+// count at its execution: one made at 1 thread must not serve 2 (it would write past its
+// scratchpad), as happens when the adaptive thread count grows during a run.
+TEST(PackedProductThreads, AThreadCountGetsItsOwnPrimitive) {
+  SettingsGuard guard;
+  const int64_t M = 16, K = 64, N = 96;
+  const std::vector<float> B = random_values(K * N, 9), A = random_values(M * K, 10);
+  const std::vector<float> C0(M * N, 0.0f);
+  const std::vector<double> want =
+      reference_product(false, false, M, N, K, 1.0f, A, K, B, N, 0.0f, C0, N, false);
+  set_matmul_precision(Precision::F32);
+  PackedMatrix packed;
+  packed.pack(Trans::No, K, N, B.data(), N);
+  for (const int threads : {1, 2, 1}) {
+    set_num_threads(threads);
+    std::vector<float> C = C0;
+    packed.multiply(M, A.data(), K, 0.0f, C.data(), N);
+    for (int64_t i = 0; i < M * N; ++i) ASSERT_NEAR(C[i], want[i], 1e-4) << threads << " threads";
+  }
+  EXPECT_EQ(packed.primitive_count(), 2u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Precisions, PackedProduct, ::testing::Bool(),
                          [](const auto& info) { return info.param ? "bf16" : "f32"; });
 

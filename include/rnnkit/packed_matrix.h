@@ -1,4 +1,5 @@
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 
@@ -21,6 +22,8 @@ class PackedMatrix {
 
   void pack(Trans trans_b, int64_t K, int64_t N, const float* B, int64_t ldb);
   void multiply(int64_t M, const float* A, int64_t lda, float beta, float* C, int64_t ldc);
+  // The primitives made so far: one per row count, beta and thread count.
+  size_t primitive_count() const;
 
  private:
   struct Impl;

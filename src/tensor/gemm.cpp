@@ -31,8 +31,9 @@ void gemm_f32(Trans trans_a, Trans trans_b, int64_t M, int64_t N, int64_t K, flo
                 onednn::shape_of(M, N, K));
 }
 
-// bf16 matmul primitives, one per product shape: creating one costs far more than running a
-// per-step product, and the shapes of a training run repeat.
+// bf16 matmul primitives, one per product shape and thread count (onednn::creation_threads):
+// creating one costs far more than running a per-step product, and the shapes of a training
+// run repeat.
 class Bf16Matmuls {
  public:
   void run(Trans ta, Trans tb, int64_t M, int64_t N, int64_t K, float alpha, const bf16* A,
@@ -40,7 +41,7 @@ class Bf16Matmuls {
     const onednn::Matmul* m = nullptr;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      const Key key{ta, tb, M, N, K, lda, ldb, ldc, alpha, beta};
+      const Key key{ta, tb, M, N, K, lda, ldb, ldc, alpha, beta, onednn::creation_threads()};
       auto it = cache_.find(key);
       if (it == cache_.end()) {
         const auto a = onednn::matrix_desc(M, K, data_type::bf16, ta, lda),
@@ -56,8 +57,8 @@ class Bf16Matmuls {
   }
 
  private:
-  using Key =
-      std::tuple<Trans, Trans, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, float, float>;
+  using Key = std::tuple<Trans, Trans, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, float,
+                         float, int>;
   std::mutex mutex_;
   std::map<Key, onednn::Matmul> cache_;
 };

@@ -1,5 +1,7 @@
 #include "tensor/onednn_matmul.h"
 
+#include <omp.h>
+
 #include <vector>
 
 #include "rnnkit/error.h"
@@ -9,6 +11,10 @@ namespace rnnkit::onednn {
 dnnl::engine& cpu_engine() {
   static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
   return engine;
+}
+
+int creation_threads() {
+  return omp_get_max_threads();
 }
 
 std::string shape_of(int64_t M, int64_t N, int64_t K) {

@@ -21,6 +21,12 @@ dnnl::memory::desc matrix_desc(int64_t rows, int64_t cols, data_type type, Trans
 dnnl::matmul::primitive_desc matmul_desc(const dnnl::memory::desc& a, const dnnl::memory::desc& b,
                                          const dnnl::memory::desc& c, float alpha, float beta);
 
+// The thread count a primitive made now is sized for: oneDNN sizes a primitive's scratchpad for
+// omp_get_max_threads() at creation and runs it on as many threads (one inside a parallel
+// region), so a primitive made at 1 thread and run at 2 writes past its scratchpad. Caches of
+// primitives key on it; the adaptive thread count (threads.h) changes it during a run.
+int creation_threads();
+
 struct Matmul {
   dnnl::matmul primitive;
   dnnl::memory::desc a, b, c, scratchpad;

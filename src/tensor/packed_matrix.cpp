@@ -2,6 +2,7 @@
 
 #include <map>
 #include <mutex>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -19,8 +20,9 @@ struct PackedMatrix::Impl {
   const float* B = nullptr;
   Precision precision = Precision::F32;
   std::mutex mutex;
-  // One primitive per (rows, beta); the packed weights once per layout the primitives ask for.
-  std::map<std::pair<int64_t, float>, onednn::Matmul> matmuls;
+  // One primitive per (rows, beta, thread count: onednn::creation_threads); the packed weights
+  // once per layout the primitives ask for.
+  std::map<std::tuple<int64_t, float, int>, onednn::Matmul> matmuls;
   std::vector<std::pair<dnnl::memory::desc, dnnl::memory>> packed;
 
   void* packed_for(const dnnl::memory::desc& layout) {
@@ -40,7 +42,8 @@ struct PackedMatrix::Impl {
   // The primitive for M rows and this beta, and the weights packed in the layout it reads.
   std::pair<const onednn::Matmul*, void*> matmul_for(int64_t M, float beta) {
     std::lock_guard<std::mutex> lock(mutex);
-    auto it = matmuls.find({M, beta});
+    const std::tuple key{M, beta, onednn::creation_threads()};
+    auto it = matmuls.find(key);
     if (it == matmuls.end()) {
       const data_type type = precision == Precision::BF16 ? data_type::bf16 : data_type::f32;
       const dnnl::memory::desc a({M, K}, type, dnnl::memory::format_tag::ab);
@@ -48,8 +51,8 @@ struct PackedMatrix::Impl {
       const dnnl::memory::desc c({M, N}, data_type::f32, dnnl::memory::format_tag::ab);
       const auto pd = onednn::matmul_desc(a, b, c, 1.0f, beta);
       it = matmuls
-               .emplace(std::pair{M, beta}, onednn::Matmul{dnnl::matmul(pd), a, pd.weights_desc(),
-                                                           c, pd.scratchpad_desc()})
+               .emplace(key, onednn::Matmul{dnnl::matmul(pd), a, pd.weights_desc(), c,
+                                            pd.scratchpad_desc()})
                .first;
     }
     return {&it->second, packed_for(it->second.b)};
@@ -71,6 +74,11 @@ void PackedMatrix::pack(Trans trans_b, int64_t K, int64_t N, const float* B, int
   p.B = B;
   p.precision = precision;
   p.packed.clear();
+}
+
+size_t PackedMatrix::primitive_count() const {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  return impl_->matmuls.size();
 }
 
 void PackedMatrix::multiply(int64_t M, const float* A, int64_t lda, float beta, float* C,
