@@ -14,7 +14,7 @@
 #   profile  bench/profile.sh poetry, 1 thread, FP32 and --bf16 (--steps 2 --warmup 1)
 #   micro    bench/micro.sh, the cited kernels, at 1 and at 2 threads
 #   tang     bench/tang_epoch.sh: one epoch of data/tang on both cores (skipped without data/tang)
-#   serve    bench/serve_batching.sh with models/tang_lstm.safetensors, --requests 6, N rounds
+#   serve    bench/serve_batching.sh with models/tang_lstm.safetensors, --lines 16 --requests 6, N rounds
 # --out: the directory of the logs (default bench/results). --dry-run: print the estimate and the
 # commands only. --smoke: every part at its smallest settings (1 round, PyTorch t1c only, 1 timed
 # step, 0.01 s per microbenchmark, 1 training step, 1 client), to check the whole run in a few
@@ -82,7 +82,7 @@ profile_extra=(--steps 2 --warmup 1)
 micro_extra=()
 peaks_extra=()
 tang_extra=()
-serve_extra=(--requests 6)
+serve_extra=(--lines 16 --requests 6)
 if $smoke; then
   rounds=1
   torch=t1c
