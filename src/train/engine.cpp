@@ -118,7 +118,8 @@ Engine::Engine(TrainingTask& task, const EngineOptions& options, Rng& rng, json 
     }
     pos_ = restore_train_state(*state, path, task_, *optimizer_, *scheduler_, rng_);
   }
-  progress_ = std::make_unique<Progress>(run_dir_, state ? pos_.step : -1, writer());
+  progress_ = std::make_unique<Progress>(run_dir_, state ? pos_.step : -1, state ? pos_.epoch : -1,
+                                         writer());
   saved_at_step_ = state ? pos_.step : -1;
 }
 

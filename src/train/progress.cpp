@@ -26,7 +26,8 @@ ScopedMetricsObserver::~ScopedMetricsObserver() {
   current_observer = std::move(previous_);
 }
 
-Progress::Progress(const std::string& run_dir, int64_t keep_until_step, bool writer)
+Progress::Progress(const std::string& run_dir, int64_t keep_until_step, int64_t keep_epochs,
+                   bool writer)
     : path_(run_dir + "/metrics.jsonl"), terminal_(isatty(fileno(stderr))), writer_(writer) {
   if (!writer_) return;
   if (keep_until_step >= 0 && std::filesystem::exists(path_)) {
@@ -36,7 +37,9 @@ Progress::Progress(const std::string& run_dir, int64_t keep_until_step, bool wri
     std::string line, kept;
     while (std::getline(in, line)) {
       auto j = nlohmann::json::parse(line, nullptr, false);
-      if (!j.is_discarded() && j.value("step", int64_t{0}) <= keep_until_step) kept += line + "\n";
+      if (j.is_discarded() || j.value("step", int64_t{0}) > keep_until_step) continue;
+      if (j.value("type", "") == "epoch" && j.value("epoch", int64_t{0}) > keep_epochs) continue;
+      kept += line + "\n";
     }
     write_file_atomically(path_, kept);
   }

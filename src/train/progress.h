@@ -12,12 +12,16 @@ namespace rnnkit {
 // and one JSON object per event in RUN_DIR/metrics.jsonl.
 class Progress {
  public:
-  // `keep_until_step`: on resume, metric lines past the resumed step (written after the last
-  // checkpoint of the interrupted run) are dropped so the file reads as one uninterrupted run.
+  // `keep_until_step`, `keep_epochs`: on resume, metric lines past the resumed step (written
+  // after the last checkpoint of the interrupted run) are dropped so the file reads as one
+  // uninterrupted run, and so are epoch records past the epochs the checkpoint had ended (a
+  // checkpoint taken at an epoch's last step precedes that epoch's record, which the resumed run
+  // writes again).
   // A failed write (a full disk) is an Error: the run stops, its last checkpoint intact.
   // A Progress that is not the `writer` (ranks but 0 of data-parallel training) shows and writes
   // nothing.
-  Progress(const std::string& run_dir, int64_t keep_until_step, bool writer = true);
+  Progress(const std::string& run_dir, int64_t keep_until_step, int64_t keep_epochs,
+           bool writer = true);
 
   void record(const nlohmann::json& event);
   // Replaces the live line (terminal) or prints a log line when `log_line` is set.
