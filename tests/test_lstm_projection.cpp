@@ -10,6 +10,7 @@
 #include "rnnkit/error.h"
 #include "rnnkit/language_model_file.h"
 #include "rnnkit/safetensors.h"
+#include "temp_file.h"
 
 namespace rnnkit {
 namespace {
@@ -21,18 +22,7 @@ using testing::scaled_max_error;
 const std::string kFixture =
     std::string(RNNKIT_FIXTURE_DIR) + "/lm_lstm_proj_l3_uni_emb.safetensors";
 
-class TempFile {
- public:
-  explicit TempFile(const std::string& name)
-      : path_((std::filesystem::temp_directory_path() /
-               ("rnnkit_proj_" + std::to_string(::getpid()) + "_" + name))
-                  .string()) {}
-  ~TempFile() { std::filesystem::remove(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using testing::TempFile;
 
 // Rows [t, b] of a [T,B,F] tensor, for one stream b, as [T,F].
 Tensor stream_rows(const Tensor& all, int64_t b) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make demo`: fetch the Tang poems, measure the shipped poem model on its held-out poems, and
-# write a continuation of 床前明月光 and an acrostic on 春夏秋冬.
+# write a continuation of 床前明月光, an acrostic on 春夏秋冬 and a rhymed, tonally regular one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RNNKIT=${1:-build/release/rnnkit}
@@ -13,8 +13,10 @@ echo "== preparing them (clean, simplify, split)"
 "$RNNKIT" poems prepare --dir "$DATA/tang" --out "$DATA/poems"
 echo "== held-out perplexity of the shipped model $MODEL"
 "$RNNKIT" eval -m "$MODEL" --poems "$DATA/poems/valid.txt"
-# A cooler temperature and top-k keep the small model to its likelier, better-formed lines.
+# A cooler temperature and top-k keep the model to its likelier lines.
 echo "== 床前明月光 ..."
 "$RNNKIT" poem -m "$MODEL" --start 床前明月光 --seed 7 --count 2 --temp 0.6 --top-k 30
 echo "== 藏头诗 春夏秋冬"
 "$RNNKIT" poem -m "$MODEL" --acrostic 春夏秋冬 --seed 7 --count 2 --temp 0.6 --top-k 30
+echo "== 藏头 七言 山高水长, rhymed, in the tonal pattern of regulated verse (--rhyme --tones)"
+"$RNNKIT" poem -m "$MODEL" --acrostic 山高水长 --form 7 --rhyme --tones --seed 7 --temp 0.6 --top-k 30

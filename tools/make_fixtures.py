@@ -96,6 +96,15 @@ def lm_config(cell, V, E, H, L, bidirectional, tie_weights=False, proj_size=0) -
     return config
 
 
+def with_tied_output(state: dict, config: dict) -> dict:
+    """The state dict of a file rnnkit wrote: a tied model stores its output matrix once, as
+    embedding.weight; PyTorch's state_dict names it twice."""
+    if config.get("tie_weights") and "fc.weight" not in state and "embedding.weight" in state:
+        state = dict(state)
+        state["fc.weight"] = state["embedding.weight"]
+    return state
+
+
 def lm_from_config(config: dict) -> LM:
     return LM(
         config["vocab_size"],

@@ -42,7 +42,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import safetensors_io  # noqa: E402
-from make_fixtures import lm_from_config  # noqa: E402  (DESIGN.md's module, one definition)
+from make_fixtures import lm_from_config, with_tied_output  # noqa: E402  (DESIGN.md's module, one definition)
 
 MAX_GEN_LEN = 200  # the tutorial's opt.max_gen_len
 LINE_ENDS = "，。？！；：、"  # rnnkit's verse punctuation (src/data/poem_corpus.cpp)
@@ -73,7 +73,7 @@ class PoemModel:
             values = torch.frombuffer(bytearray(image[e.begin : e.end]), dtype=_TORCH_DTYPES[e.dtype])
             state[name] = values.float().reshape(e.shape)
         self.module = lm_from_config(config)
-        self.module.load_state_dict(state, strict=True)
+        self.module.load_state_dict(with_tied_output(state, config), strict=True)
         self.module.eval()
         vocab = json.loads(metadata["rnnkit.vocab"])
         self.tokens = vocab["tokens"]

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import safetensors_io  # noqa: E402
-from make_fixtures import LM  # noqa: E402  (DESIGN.md's module, one definition)
+from make_fixtures import LM, with_tied_output  # noqa: E402  (DESIGN.md's module, one definition)
 
 
 def main():
@@ -26,7 +26,7 @@ def main():
                c["bidirectional"], c["dropout"], c.get("tie_weights", False),
                c.get("proj_size", 0))
     state = {k: torch.tensor(v.values, dtype=torch.float32).reshape(v.shape) for k, v in tensors.items()}
-    model.load_state_dict(state, strict=True)
+    model.load_state_dict(with_tied_output(state, c), strict=True)
     model.eval()
     vocab = json.loads(metadata["rnnkit.vocab"])
     index = {t: i for i, t in enumerate(vocab["tokens"])}

@@ -89,6 +89,10 @@ class LanguageModel {
   // Tensors under their PyTorch state_dict names; with tied weights both embedding.weight and
   // fc.weight appear (the same values), as PyTorch's state_dict has both keys.
   std::vector<std::pair<std::string, const Tensor*>> state_dict();
+  // The tensors a model file stores: state_dict() without fc.weight when it is the embedding
+  // (tie_weights), so the shared matrix is written once (as safetensors' PyTorch helpers store
+  // shared tensors); load_state_dict() ties it again.
+  std::vector<std::pair<std::string, const Tensor*>> stored_state_dict();
   // Strict load: a missing, unexpected or misshapen tensor is an Error naming it.
   void load_state_dict(const std::map<std::string, Tensor>& tensors);
 

@@ -261,7 +261,19 @@ std::vector<std::pair<std::string, const Tensor*>> LanguageModel::state_dict() {
   return {named.begin(), named.end()};
 }
 
+std::vector<std::pair<std::string, const Tensor*>> LanguageModel::stored_state_dict() {
+  auto tensors = state_dict();
+  if (config_.tie_weights)
+    std::erase_if(tensors, [](const auto& named) { return named.first == "fc.weight"; });
+  return tensors;
+}
+
 void LanguageModel::load_state_dict(const std::map<std::string, Tensor>& tensors) {
+  if (config_.tie_weights && !tensors.count("fc.weight") && tensors.count("embedding.weight")) {
+    std::map<std::string, Tensor> tied = tensors;
+    tied.emplace("fc.weight", tensors.at("embedding.weight"));
+    return load_state_dict(tied);
+  }
   if (config_.tie_weights) {
     auto e = tensors.find("embedding.weight"), f = tensors.find("fc.weight");
     if (e != tensors.end() && f != tensors.end() && e->second.shape() == f->second.shape() &&

@@ -34,14 +34,16 @@ void save_language_model(const std::string& path, LanguageModel& model, const Vo
                   std::to_string(model.config().vocab_size));
     metadata["rnnkit.vocab"] = vocab->to_json();
   }
-  write_safetensors(path, model.state_dict(), metadata, dtype);
+  write_safetensors(path, model.stored_state_dict(), metadata, dtype);
 }
 
 LMConfig infer_lm_config(const std::map<std::string, Tensor>& tensors) {
   LMConfig c;
   const Tensor& w_hh = require(tensors, "rnn.weight_hh_l0");
   const Tensor& w_ih = require(tensors, "rnn.weight_ih_l0");
-  const Tensor& fc = require(tensors, "fc.weight");
+  // A tied model's file holds the output matrix once, as embedding.weight.
+  const bool tied = !tensors.count("fc.weight") && tensors.count("embedding.weight");
+  const Tensor& fc = require(tensors, tied ? "embedding.weight" : "fc.weight");
   if (w_hh.ndim() != 2 || w_ih.ndim() != 2 || fc.ndim() != 2)
     throw Error("cannot infer the model configuration: weights are not matrices");
   // With a projection W_hh is [G*H, P] and W_hr [P, H]; H comes from W_hr then.
@@ -62,7 +64,7 @@ LMConfig infer_lm_config(const std::map<std::string, Tensor>& tensors) {
   c.num_layers = 0;
   while (tensors.count("rnn.weight_hh_l" + std::to_string(c.num_layers))) ++c.num_layers;
   c.bidirectional = tensors.count("rnn.weight_hh_l0_reverse") > 0;
-  c.tie_weights = false;
+  c.tie_weights = tied;
   c.validate();
   return c;
 }

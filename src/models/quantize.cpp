@@ -126,7 +126,7 @@ QuantizeSummary quantize_model_file(const std::string& in, const std::string& ou
                       ? std::optional(LMConfig::from_json(metadata["rnnkit.config"]))
                       : std::nullopt;
     auto model = language_model_from_state_dict(file.tensors, config);
-    for (const auto& [name, tensor] : model->state_dict()) {
+    for (const auto& [name, tensor] : model->stored_state_dict()) {
       if (!must_be_int8(name) && !(name == "embedding.weight" && model->config().tie_weights)) {
         // A float tensor keeps a 16-bit dtype (the shipped model's F16 embedding); F64 becomes F32.
         const std::string& stored = file.dtypes.at(name);
