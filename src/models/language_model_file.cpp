@@ -64,6 +64,11 @@ LMConfig infer_lm_config(const std::map<std::string, Tensor>& tensors) {
   c.num_layers = 0;
   while (tensors.count("rnn.weight_hh_l" + std::to_string(c.num_layers))) ++c.num_layers;
   c.bidirectional = tensors.count("rnn.weight_hh_l0_reverse") > 0;
+  // Without fc.weight the model is tied only where the embedding can be its output layer;
+  // otherwise the tensor is missing.
+  const int64_t output_size =
+      (c.proj_size ? c.proj_size : c.hidden_size) * (c.bidirectional ? 2 : 1);
+  if (tied && c.embedding_dim != output_size) require(tensors, "fc.weight");
   c.tie_weights = tied;
   c.validate();
   return c;
