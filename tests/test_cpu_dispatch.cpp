@@ -129,7 +129,9 @@ TEST(CpuPath, VectorPathsAndBaselineKernelsAgree) {
       ASSERT_NEAR(baseline[i], vector[i], tol) << "output " << i;
       if (i < 64) bitwise_equal_gemv += baseline[i] == vector[i];
     }
+#ifndef RNNKIT_SANITIZED  // the sanitizer build's -O1 does not vectorise: every path sums alike
     EXPECT_LT(bitwise_equal_gemv, 64);
+#endif
   }
   if (paths == 0) GTEST_SKIP() << "this CPU has neither AVX2 nor AVX-512: only the baseline runs";
 }
