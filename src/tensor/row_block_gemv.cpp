@@ -68,13 +68,73 @@ void rows_baseline(int64_t n0, int64_t n1, int64_t M, int64_t K, const Weight* W
   return _mm512_castsi512_ps(_mm512_maskz_slli_epi32(0xffff, widened, 16));
 }
 
-// The lanes of v summed in lane order.
-[[gnu::target("avx512f"), gnu::always_inline]] inline float lane_sum(__m512 v) {
-  alignas(64) float lanes[16];
-  _mm512_store_ps(lanes, v);
-  float sum = 0.0f;
-  for (float lane : lanes) sum += lane;
-  return sum;
+// The 16 x 16 transpose of v[0..15]: t[j] holds lane j of every v.
+[[gnu::target("avx512f"), gnu::always_inline]] inline void transpose16(const __m512 v[16],
+                                                                       __m512 t[16]) {
+  // The masked forms with every lane set: the plain ones start from an undefined register,
+  // which GCC 12 reports as used uninitialized.
+  constexpr __mmask16 kAll = 0xffff;
+  __m512 b[16], c[16];
+  // Pairs of rows interleaved, then pairs of pairs: c[4i + e] holds, in 128-bit block q,
+  // element 4q + e of rows 4i .. 4i + 3.
+  for (int i = 0; i < 8; ++i) {
+    b[2 * i] = _mm512_maskz_unpacklo_ps(kAll, v[2 * i], v[2 * i + 1]);
+    b[2 * i + 1] = _mm512_maskz_unpackhi_ps(kAll, v[2 * i], v[2 * i + 1]);
+  }
+  for (int i = 0; i < 4; ++i) {
+    const __m512d lo = _mm512_castps_pd(b[4 * i]), hi = _mm512_castps_pd(b[4 * i + 1]);
+    const __m512d lo2 = _mm512_castps_pd(b[4 * i + 2]), hi2 = _mm512_castps_pd(b[4 * i + 3]);
+    c[4 * i] = _mm512_castpd_ps(_mm512_maskz_unpacklo_pd(0xff, lo, lo2));
+    c[4 * i + 1] = _mm512_castpd_ps(_mm512_maskz_unpackhi_pd(0xff, lo, lo2));
+    c[4 * i + 2] = _mm512_castpd_ps(_mm512_maskz_unpacklo_pd(0xff, hi, hi2));
+    c[4 * i + 3] = _mm512_castpd_ps(_mm512_maskz_unpackhi_pd(0xff, hi, hi2));
+  }
+  // Then the 4 x 4 transpose of 128-bit blocks for each e.
+  for (int e = 0; e < 4; ++e) {
+    const __m512 d0 = _mm512_maskz_shuffle_f32x4(kAll, c[e], c[4 + e], 0x44);
+    const __m512 d1 = _mm512_maskz_shuffle_f32x4(kAll, c[e], c[4 + e], 0xEE);
+    const __m512 d2 = _mm512_maskz_shuffle_f32x4(kAll, c[8 + e], c[12 + e], 0x44);
+    const __m512 d3 = _mm512_maskz_shuffle_f32x4(kAll, c[8 + e], c[12 + e], 0xEE);
+    t[e] = _mm512_maskz_shuffle_f32x4(kAll, d0, d2, 0x88);
+    t[4 + e] = _mm512_maskz_shuffle_f32x4(kAll, d0, d2, 0xDD);
+    t[8 + e] = _mm512_maskz_shuffle_f32x4(kAll, d1, d3, 0x88);
+    t[12 + e] = _mm512_maskz_shuffle_f32x4(kAll, d1, d3, 0xDD);
+  }
+}
+
+// sums[i] = the lanes of v[i] summed in lane order from 0, for i < n <= 16: the sums of 16
+// accumulators at once (a transpose, then 16 vector additions), in the order of a scalar loop
+// over the lanes, so a row's outputs do not depend on which accumulators share the call.
+[[gnu::target("avx512f")]] void lane_sums(const __m512* v, int n, float* sums) {
+  __m512 rows[16], t[16];
+  for (int i = 0; i < 16; ++i) rows[i] = i < n ? v[i] : _mm512_setzero_ps();
+  transpose16(rows, t);
+  __m512 sum = _mm512_setzero_ps();
+  for (int j = 0; j < 16; ++j) sum = _mm512_add_ps(sum, t[j]);
+  alignas(64) float all[16];
+  _mm512_store_ps(all, sum);
+  for (int i = 0; i < n; ++i) sums[i] = all[i];
+}
+
+// One chunk of 16 k (the last one masked to K): acc[r][m] += W[n0 + r, k..] * X[m0 + m, k..].
+template <int R, int MG, typename Weight>
+[[gnu::target("avx512f,avx512bw,avx512vl"), gnu::always_inline]] inline void accumulate16(
+    __m512 (&acc)[R][MG], int64_t n0, int64_t m0, int64_t K, int64_t k, __mmask16 mask,
+    const Weight* W, const float* X, int64_t ldx, const Weight* next) {
+  __m512 x[MG];
+#pragma GCC unroll 3
+  for (int m = 0; m < MG; ++m) x[m] = _mm512_maskz_loadu_ps(mask, X + (m0 + m) * ldx + k);
+  if (next) {
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r)
+      _mm_prefetch(reinterpret_cast<const char*>(next + r * K + k), _MM_HINT_T0);
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+    const __m512 w = load16(W + (n0 + r) * K + k, mask);
+#pragma GCC unroll 3
+    for (int m = 0; m < MG; ++m) acc[r][m] = _mm512_fmadd_ps(w, x[m], acc[r][m]);
+  }
 }
 
 // Outputs [n0, n0 + R) of input rows [m0, m0 + MG): each output's chain is lane-wise FMAs over
@@ -92,30 +152,25 @@ template <int R, int MG, typename Weight>
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 3
     for (int m = 0; m < MG; ++m) acc[r][m] = _mm512_setzero_ps();
-  for (int64_t k = 0; k < K; k += 16) {
-    const __mmask16 mask =
-        K - k >= 16 ? __mmask16(0xffff) : static_cast<__mmask16>((1u << (K - k)) - 1);
-    __m512 x[MG];
-#pragma GCC unroll 3
-    for (int m = 0; m < MG; ++m) x[m] = _mm512_maskz_loadu_ps(mask, X + (m0 + m) * ldx + k);
-    if (next) {
+  int64_t k = 0;
+  for (; k + 16 <= K; k += 16)
+    accumulate16<R, MG>(acc, n0, m0, K, k, __mmask16(0xffff), W, X, ldx, next);
+  if (k < K)
+    accumulate16<R, MG>(acc, n0, m0, K, k, static_cast<__mmask16>((1u << (K - k)) - 1), W, X, ldx,
+                        next);
+  __m512 flat[R * MG];
 #pragma GCC unroll 8
-      for (int r = 0; r < R; ++r)
-        _mm_prefetch(reinterpret_cast<const char*>(next + r * K + k), _MM_HINT_T0);
-    }
-#pragma GCC unroll 8
-    for (int r = 0; r < R; ++r) {
-      const __m512 w = load16(W + (n0 + r) * K + k, mask);
+  for (int r = 0; r < R; ++r)
 #pragma GCC unroll 3
-      for (int m = 0; m < MG; ++m) acc[r][m] = _mm512_fmadd_ps(w, x[m], acc[r][m]);
-    }
-  }
+    for (int m = 0; m < MG; ++m) flat[r * MG + m] = acc[r][m];
+  float sums[R * MG];
+  for (int i = 0; i < R * MG; i += 16) lane_sums(flat + i, std::min(16, R * MG - i), sums + i);
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r) {
 #pragma GCC unroll 3
     for (int m = 0; m < MG; ++m) {
       float& y = Y[(m0 + m) * ldy + n0 + r];
-      y = lane_sum(acc[r][m]) + (beta == 0.0f ? 0.0f : beta * y);
+      y = sums[r * MG + m] + (beta == 0.0f ? 0.0f : beta * y);
     }
   }
 }
