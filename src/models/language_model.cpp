@@ -269,18 +269,18 @@ std::vector<std::pair<std::string, const Tensor*>> LanguageModel::stored_state_d
 }
 
 void LanguageModel::load_state_dict(const std::map<std::string, Tensor>& tensors) {
-  if (config_.tie_weights && !tensors.count("fc.weight") && tensors.count("embedding.weight")) {
-    std::map<std::string, Tensor> tied = tensors;
-    tied.emplace("fc.weight", tensors.at("embedding.weight"));
-    return load_state_dict(tied);
-  }
+  auto expected = named_tensors();
   if (config_.tie_weights) {
+    // fc.weight is the embedding's tensor: a file may store it once (docs/FORMAT.md) or twice.
     auto e = tensors.find("embedding.weight"), f = tensors.find("fc.weight");
-    if (e != tensors.end() && f != tensors.end() && e->second.shape() == f->second.shape() &&
-        !std::equal(e->second.span().begin(), e->second.span().end(), f->second.span().begin()))
+    if (f == tensors.end())
+      std::erase_if(expected, [](const auto& named) { return named.first == "fc.weight"; });
+    else if (e != tensors.end() && e->second.shape() == f->second.shape() &&
+             !std::equal(e->second.span().begin(), e->second.span().end(),
+                         f->second.span().begin()))
       throw Error("tie_weights is set but fc.weight differs from embedding.weight");
   }
-  load_state_dict_strict(named_tensors(), tensors);
+  load_state_dict_strict(expected, tensors);
   note_weights_changed();
 }
 

@@ -34,15 +34,11 @@ void DecodeScheduler::submit(std::shared_ptr<DecodeSession> session, OnEnd on_en
   {
     std::lock_guard lock(mutex_);
     if (closed_) throw HttpError(503, "the server is shutting down");
-    int running = 0, waiting = 0;
-    for (const auto& loop : loops_) {
-      running += loop->running;
-      waiting += static_cast<int>(loop->waiting.size());
-    }
-    const int places = max_batch_ * static_cast<int>(loops_.size());
-    if (!admit_always && running + waiting >= places + queue_)
+    const Load now = load_locked();
+    const int places = max_batch_ * now.loops;
+    if (!admit_always && now.running + now.waiting >= places + queue_)
       throw HttpError(503, "all " + std::to_string(places) + " batch places are taken and " +
-                               std::to_string(waiting) + " requests wait already (--queue " +
+                               std::to_string(now.waiting) + " requests wait already (--queue " +
                                std::to_string(queue_) + "); try again later");
     const auto load = [](const std::unique_ptr<Loop>& loop) {
       return loop->running + static_cast<int>(loop->waiting.size());
@@ -87,6 +83,10 @@ void DecodeScheduler::close() {
 
 DecodeScheduler::Load DecodeScheduler::load() const {
   std::lock_guard lock(mutex_);
+  return load_locked();
+}
+
+DecodeScheduler::Load DecodeScheduler::load_locked() const {
   Load load{static_cast<int>(loops_.size()), max_batch_, 0, 0, queue_, widest_};
   for (const auto& loop : loops_) {
     load.running += loop->running;

@@ -59,6 +59,7 @@ class DecodeScheduler {
     std::thread thread;
   };
   void run_loop(Loop& loop);
+  Load load_locked() const;  // with mutex_ held
   void admit_waiting(Loop& loop, DecodeBatch& batch, std::vector<Entry>& running);
 
   const int max_batch_, queue_, threads_;
