@@ -7,9 +7,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <functional>
 #include <vector>
 
+#include "error_of.h"
 #include "gradient_check.h"
 #include "rnnkit/embedding.h"
 #include "rnnkit/error.h"
@@ -18,6 +18,7 @@
 namespace rnnkit {
 namespace {
 
+using testing::error_of;
 using testing::random_tensor;
 
 struct OneHotCase {
@@ -113,15 +114,6 @@ INSTANTIATE_TEST_SUITE_P(
                       OneHotCase{CellKind::Lstm, 2, false, 3, 1, 3},
                       OneHotCase{CellKind::RnnTanh, 1, true, 0, 6, 1}),
     [](const auto& info) { return case_name(info.param); });
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 TEST(OneHotInput, RejectsAnIdOutsideTheInputClasses) {
   RNN rnn({CellKind::Gru, 4, 3, 2, true});
