@@ -101,7 +101,10 @@ class LanguageModel {
   void set_data_parallel(const BatchShard& shard, GradientSink* sink);
 
  private:
-  void embed(std::span<const int32_t> ids, int64_t T, int64_t B);
+  // y_, hN_, cN_ of the RNN over T*B token ids from `state`: embedded, or one-hot (the RNN's
+  // first layer gathers its input weights' columns; ids stay alive until backward).
+  void rnn_forward(std::span<const int32_t> ids, int64_t T, int64_t B, const LMState& state,
+                   bool training, Rng* rng);
   const Tensor* initial(const Tensor& s, const Shape& expected) const;
   std::vector<std::pair<std::string, Tensor*>> named_tensors();
 

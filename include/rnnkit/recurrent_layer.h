@@ -14,8 +14,9 @@ namespace rnnkit {
 // proj_size) the cell's output h_cell [B,H] is projected to h = h_cell W_hr^T [B,P]: h is the
 // output and the recurrent input (W_hh is [G*H, P]); S below is the width of h (P, else H).
 //
-// forward: the input projection of all T steps is one GEMM; each step then adds the recurrent
-// product h W_hh^T and runs the fused cell kernel. The layer keeps what backward needs:
+// forward: the input projection of all T steps is one GEMM (from one-hot token ids: a gather of
+// W_ih's columns, exactly the product's result); each step then adds the recurrent product
+// h W_hh^T and runs the fused cell kernel. The layer keeps what backward needs:
 //   gates_        [T,B,G*H]  activated gates, indexed by time
 //   hidden_       [T+1,B,S]  states indexed by time: forward h(t) at t+1 with h0 at 0; reverse
 //                            direction h(t) at t with h0 at T (so the states that precede each
@@ -23,7 +24,8 @@ namespace rnnkit {
 //   cell_state_   [T+1,B,H]  the same for the LSTM cell state
 //   cell_output_  [T,B,H]    h_cell of each step, with a projection
 // backward: walks the steps in reverse, turning gates_ into pre-activation gradients in place,
-// then computes dW_ih, dW_hh (and dW_hr) and dx with one GEMM each. backward consumes the
+// then computes dW_ih, dW_hh (and dW_hr) and dx with one GEMM each (dW_ih after a one-hot
+// forward: a scatter-add of the gate gradients into W_ih's columns). backward consumes the
 // forward cache.
 class RecurrentLayer {
  public:
@@ -46,6 +48,12 @@ class RecurrentLayer {
   // hT [B,S] / cT [B,H] (cT only for a cell state; either may be null).
   void forward(const float* x, int64_t ldx, int64_t T, int64_t B, const float* h0, const float* c0,
                float* y, int64_t ldy, float* hT, float* cT);
+  // The same for the one-hot input of T*B token ids (each in [0, input_size), else an Error):
+  // outputs and states bit for bit those of forward() on the one-hot rows, without their
+  // product. ids are kept by pointer, as forward() keeps x: the caller keeps them alive until
+  // backward, which then cannot produce dx (an Error).
+  void forward_one_hot(const int32_t* ids, int64_t T, int64_t B, const float* h0, const float* c0,
+                       float* y, int64_t ldy, float* hT, float* cT);
 
   // dy: output gradient (row stride ldy); dhT/dcT: gradient of the final states or null.
   // Accumulates parameter gradients; dx (row stride ldx) is overwritten, or accumulated into
@@ -63,6 +71,15 @@ class RecurrentLayer {
   int64_t prev_slot(int64_t t) const { return reverse_ ? t + 1 : t; }
   int64_t next_slot(int64_t t) const { return reverse_ ? t : t + 1; }
 
+  // The forward pass of both inputs: x (ldx apart) or, when x is null, one-hot ids.
+  void forward_sequence(const float* x, int64_t ldx, const int32_t* ids, int64_t T, int64_t B,
+                        const float* h0, const float* c0, float* y, int64_t ldy, float* hT,
+                        float* cT);
+  // gates_ = the ids' columns of W_ih plus bias_ih (and bias_hh when not null): what the
+  // product and add_bias of the dense path give one-hot rows. dW_ih += the gate gradients
+  // scattered to those columns.
+  void gather_input_gates(const float* bias_hh);
+  void scatter_weight_ih_grad();
   // The time loops over the n batch rows from b0: rows never interact through the recurrence,
   // so slices of the batch run on different threads without meeting at every step.
   void forward_rows(int64_t b0, int64_t n, float* y, int64_t ldy);
@@ -78,6 +95,7 @@ class RecurrentLayer {
   bool reverse_;
 
   const float* input_ = nullptr;
+  const int32_t* ids_ = nullptr;  // the one-hot input instead of input_
   int64_t ldx_ = 0, steps_ = 0, batch_ = 0;
   bool packed_ = false;  // the per-step products read W_hh prepacked (sequences, not single steps)
   // Generation steps (one row, or one step of a few rows) go through the SingleRowProducts, whose
@@ -87,6 +105,7 @@ class RecurrentLayer {
       hh_backward_;  // W_hh^T for the forward steps, W_hh for the backward ones
   SingleRowProduct ih_row_, hh_row_, hr_row_;  // row_products_: rows times W_ih, W_hh, W_hr
   Tensor gates_, hidden_, cell_state_, cell_output_, aux_, hproj_, dh_carry_, dc_carry_, dhproj_;
+  Tensor ih_columns_;  // [V,G*H] one-hot input: W_ih^T plus biases in forward, dW_ih^T in backward
   Tensor dproj_;       // [T,B,P] gradient of each step's projected h, for dW_hr
   Tensor dcell_out_;   // [B,H] gradient of h_cell at the current step
   Tensor no_dh_next_;  // [B,H] zeros: with a projection dy already holds all of dh_cell

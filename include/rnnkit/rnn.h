@@ -1,6 +1,7 @@
 #pragma once
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,13 @@ class RNN {
   // global batch of set_batch_shard(), keeping this batch's columns.
   void forward(const Tensor& x, const Tensor* h0, const Tensor* c0, Tensor& y, Tensor* hN,
                Tensor* cN, bool training, Rng* rng);
+  // The same for one-hot input: T*B token ids in [0, input_size) (else an Error), time-major,
+  // kept by reference until backward. The first layer gathers its input weights' columns
+  // (RecurrentLayer::forward_one_hot): bit for bit forward() on the one-hot tensor. backward
+  // then has no dx to give (an Error if asked).
+  void forward_one_hot(std::span<const int32_t> ids, int64_t T, int64_t B, const Tensor* h0,
+                       const Tensor* c0, Tensor& y, Tensor* hN, Tensor* cN, bool training,
+                       Rng* rng);
   // dy: [T,B,D*S]; dhN/dcN: gradients of the final states or null. Accumulates parameter
   // gradients; dx/dh0/dc0 receive input and initial-state gradients when not null.
   // layer_done(params) follows each layer's backward, whose parameters' gradients are then
@@ -61,6 +69,9 @@ class RNN {
   void set_batch_shard(const BatchShard& shard) { shard_ = shard; }
 
  private:
+  // The layer loop of both inputs: x [T,B,input_size] or, when x is null, one-hot ids.
+  void forward_stack(const float* x, const int32_t* ids, int64_t T, int64_t B, const Tensor* h0,
+                     const Tensor* c0, Tensor& y, Tensor* hN, Tensor* cN, bool training, Rng* rng);
   void check_state(const Tensor* state, const char* name, const Shape& expected) const;
   // mask [T,B,W]: keep-probability draws scaled by 1/keep, for this shard's columns.
   void draw_dropout_mask(Rng& rng, Tensor& mask, int64_t T, int64_t B, int64_t W) const;
@@ -71,6 +82,7 @@ class RNN {
   std::vector<Tensor> masks_;                            // dropout masks (scaled) per layer > 0
   std::vector<Tensor> dropped_;                          // masked inputs of layers > 0
   bool dropout_applied_ = false;
+  bool one_hot_input_ = false;  // the last forward read token ids
   BatchShard shard_;
   int64_t steps_ = 0, batch_ = 0;
   Tensor grad_a_, grad_b_;

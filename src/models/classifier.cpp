@@ -97,11 +97,10 @@ void SequenceClassifier::forward(std::span<const int32_t> ids, int64_t T, int64_
   if (embedding_) {
     x_.resize({T, B, config_.embedding_dim});
     embedding_->forward(ids_, x_.data());
+    rnn_.forward(x_, nullptr, nullptr, y_, &hN_, nullptr, training, rng);
   } else {
-    x_.resize({T, B, config_.vocab_size});
-    one_hot(ids_, config_.vocab_size, x_.data());
+    rnn_.forward_one_hot(ids_, T, B, nullptr, nullptr, y_, &hN_, nullptr, training, rng);
   }
-  rnn_.forward(x_, nullptr, nullptr, y_, &hN_, nullptr, training, rng);
   const int64_t D = config_.directions(), H = config_.hidden_size, L = config_.num_layers;
   features_.resize({B, D * H});
   for (int64_t d = 0; d < D; ++d)

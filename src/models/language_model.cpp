@@ -146,14 +146,19 @@ void LanguageModel::reset_parameters(Rng& rng) {
   fc_.reset_parameters(rng);
 }
 
-void LanguageModel::embed(std::span<const int32_t> ids, int64_t T, int64_t B) {
-  if (embedding_) {
-    x_.resize({T, B, config_.embedding_dim});
-    embedding_->forward(ids, x_.data());
-  } else {
-    x_.resize({T, B, config_.vocab_size});
-    one_hot(ids, config_.vocab_size, x_.data());
+void LanguageModel::rnn_forward(std::span<const int32_t> ids, int64_t T, int64_t B,
+                                const LMState& state, bool training, Rng* rng) {
+  const bool lstm = has_cell_state(config_.cell);
+  const Tensor* h0 = initial(state.h, rnn_.state_shape(B));
+  const Tensor* c0 = lstm ? initial(state.c, rnn_.cell_state_shape(B)) : nullptr;
+  Tensor* cN = lstm ? &cN_ : nullptr;
+  if (!embedding_) {
+    rnn_.forward_one_hot(ids, T, B, h0, c0, y_, &hN_, cN, training, rng);
+    return;
   }
+  x_.resize({T, B, config_.embedding_dim});
+  embedding_->forward(ids, x_.data());
+  rnn_.forward(x_, h0, c0, y_, &hN_, cN, training, rng);
 }
 
 const Tensor* LanguageModel::initial(const Tensor& s, const Shape& expected) const {
@@ -178,11 +183,8 @@ LossResult LanguageModel::forward_backward(const TokenBatch& batch, LMState& sta
                 " streams with " + std::to_string(batch.inputs.size()) + " inputs and " +
                 std::to_string(batch.targets.size()) + " targets");
   adapt_threads_to_load();
-  embed(batch.inputs, T, B);
+  rnn_forward(batch.inputs, T, B, state, training, rng);
   const bool lstm = has_cell_state(config_.cell);
-  rnn_.forward(x_, initial(state.h, rnn_.state_shape(B)),
-               lstm ? initial(state.c, rnn_.cell_state_shape(B)) : nullptr, y_, &hN_,
-               lstm ? &cN_ : nullptr, training, rng);
 
   int64_t counted = 0;
   for (int32_t t : batch.targets) counted += t != kIgnoreIndex;
@@ -236,11 +238,8 @@ LossResult LanguageModel::forward_backward(const TokenBatch& batch, LMState& sta
 void LanguageModel::step(std::span<const int32_t> ids, LMState& state, Tensor& logits) {
   adapt_threads_to_load();
   const int64_t B = static_cast<int64_t>(ids.size());
-  embed(ids, 1, B);
+  rnn_forward(ids, 1, B, state, false, nullptr);
   const bool lstm = has_cell_state(config_.cell);
-  rnn_.forward(x_, initial(state.h, rnn_.state_shape(B)),
-               lstm ? initial(state.c, rnn_.cell_state_shape(B)) : nullptr, y_, &hN_,
-               lstm ? &cN_ : nullptr, false, nullptr);
   logits.resize({B, config_.vocab_size});
   fc_.forward(y_.data(), rnn_.output_size(), B, logits.data(), config_.vocab_size);
   state.h = hN_;

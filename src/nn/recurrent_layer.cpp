@@ -119,10 +119,27 @@ void RecurrentLayer::projection_product(int64_t n, const float* h_cell, float* h
 
 void RecurrentLayer::forward(const float* x, int64_t ldx, int64_t T, int64_t B, const float* h0,
                              const float* c0, float* y, int64_t ldy, float* hT, float* cT) {
+  forward_sequence(x, ldx, nullptr, T, B, h0, c0, y, ldy, hT, cT);
+}
+
+void RecurrentLayer::forward_one_hot(const int32_t* ids, int64_t T, int64_t B, const float* h0,
+                                     const float* c0, float* y, int64_t ldy, float* hT, float* cT) {
+  for (int64_t r = 0; r < T * B; ++r)
+    if (ids[r] < 0 || ids[r] >= input_size_)
+      throw Error("one-hot input: token id " + std::to_string(ids[r]) + " (row " +
+                  std::to_string(r) + ") is outside the " + std::to_string(input_size_) +
+                  " input classes");
+  forward_sequence(nullptr, 0, ids, T, B, h0, c0, y, ldy, hT, cT);
+}
+
+void RecurrentLayer::forward_sequence(const float* x, int64_t ldx, const int32_t* ids, int64_t T,
+                                      int64_t B, const float* h0, const float* c0, float* y,
+                                      int64_t ldy, float* hT, float* cT) {
   const CellType& type = cell_.type();
   const int64_t H = hidden_size_, S = state_size(), GH = type.gate_count * H;
   const int64_t BH = B * H, BS = B * S;
   input_ = x;
+  ids_ = ids;
   ldx_ = ldx;
   steps_ = T;
   batch_ = B;
@@ -136,14 +153,18 @@ void RecurrentLayer::forward(const float* x, int64_t ldx, int64_t T, int64_t B, 
   if (proj_size_) cell_output_.resize({T, B, H});
 
   row_products_ = B == 1 || (T == 1 && B <= kMaxStepRows);
-  if (T == 1 && row_products_)
-    ih_row_.multiply_rows(B, GH, input_size_, weight_ih.value.data(), x, ldx, 0.0f, gates_.data(),
-                          GH);
-  else
-    gemm(Trans::No, Trans::Yes, T * B, GH, input_size_, 1.0f, x, ldx, weight_ih.value.data(),
-         input_size_, 0.0f, gates_.data(), GH);
-  rows::add_bias(T * B, GH, gates_.data(), GH, bias_ih.value.data(),
-                 type.separate_hidden_product ? nullptr : bias_hh.value.data());
+  const float* input_bias_hh = type.separate_hidden_product ? nullptr : bias_hh.value.data();
+  if (ids) {
+    gather_input_gates(input_bias_hh);
+  } else {
+    if (T == 1 && row_products_)
+      ih_row_.multiply_rows(B, GH, input_size_, weight_ih.value.data(), x, ldx, 0.0f, gates_.data(),
+                            GH);
+    else
+      gemm(Trans::No, Trans::Yes, T * B, GH, input_size_, 1.0f, x, ldx, weight_ih.value.data(),
+           input_size_, 0.0f, gates_.data(), GH);
+    rows::add_bias(T * B, GH, gates_.data(), GH, bias_ih.value.data(), input_bias_hh);
+  }
 
   const int64_t first = reverse_ ? T : 0;
   float* hidden = hidden_.data();
@@ -169,6 +190,40 @@ void RecurrentLayer::forward(const float* x, int64_t ldx, int64_t T, int64_t B, 
   const int64_t last = reverse_ ? 0 : T;
   if (hT) rows::copy(B, S, hidden + last * BS, S, hT, S);
   if (cT && type.has_cell_state) rows::copy(B, H, cell_state_.data() + last * BH, H, cT, H);
+}
+
+void RecurrentLayer::gather_input_gates(const float* bias_hh) {
+  const int64_t V = input_size_, GH = gate_count(cell_) * hidden_size_, N = steps_ * batch_;
+  // W_ih's columns become rows once, with the biases added as the dense path adds them to each
+  // product row (x + 0 terms are exact): every gate row is then a copy. Transposing reads W_ih
+  // once, as a single row's product would.
+  ih_columns_.resize({V, GH});
+  const float* w = weight_ih.value.data();
+  float* columns = ih_columns_.data();
+  for (int64_t g = 0; g < GH; ++g)
+    for (int64_t v = 0; v < V; ++v) columns[v * GH + g] = w[g * V + v];
+  rows::add_bias(V, GH, columns, GH, bias_ih.value.data(), bias_hh);
+  for (int64_t r = 0; r < N; ++r)
+    rows::copy(1, GH, columns + ids_[r] * GH, GH, gates_.data() + r * GH, GH);
+}
+
+void RecurrentLayer::scatter_weight_ih_grad() {
+  const int64_t V = input_size_, GH = gate_count(cell_) * hidden_size_, N = steps_ * batch_;
+  // Summed per class in row order (deterministic), in contiguous rows of dW_ih^T, then added to
+  // dW_ih's columns.
+  ih_columns_.resize({V, GH});
+  ih_columns_.zero();
+  float* columns = ih_columns_.data();
+  const float* dgates = gates_.data();
+  for (int64_t r = 0; r < N; ++r) {
+    float* sum = columns + ids_[r] * GH;
+    const float* d = dgates + r * GH;
+#pragma omp simd
+    for (int64_t g = 0; g < GH; ++g) sum[g] += d[g];
+  }
+  float* grad = weight_ih.grad.data();
+  for (int64_t g = 0; g < GH; ++g)
+    for (int64_t v = 0; v < V; ++v) grad[g * V + v] += columns[v * GH + g];
 }
 
 void RecurrentLayer::forward_rows(int64_t b0, int64_t n, float* y, int64_t ldy) {
@@ -207,7 +262,12 @@ void RecurrentLayer::forward_rows(int64_t b0, int64_t n, float* y, int64_t ldy) 
 
 void RecurrentLayer::backward(const float* dy, int64_t ldy, const float* dhT, const float* dcT,
                               float* dx, int64_t ldx, bool accumulate_dx, float* dh0, float* dc0) {
-  if (input_ == nullptr) throw Error("RecurrentLayer::backward called without a forward pass");
+  if (input_ == nullptr && ids_ == nullptr)
+    throw Error("RecurrentLayer::backward called without a forward pass");
+  if (ids_ && dx)
+    throw Error(
+        "RecurrentLayer::backward: no input gradient (dx) after a one-hot forward pass: "
+        "token ids have none");
   const CellType& type = cell_.type();
   const int64_t T = steps_, B = batch_, H = hidden_size_, S = state_size(), P = proj_size_;
   const int64_t GH = type.gate_count * H, BS = B * S, I = input_size_, N = T * B;
@@ -250,9 +310,13 @@ void RecurrentLayer::backward(const float* dy, int64_t ldy, const float* dhT, co
   if (separate) op.dhproj.prepare(N, GH, dhp_all, GH);
   const MatmulOperand& dhp = separate ? op.dhproj : op.gates;
   op.h_prev.prepare(N, S, h_prev_block, S);
-  op.input.prepare(N, I, input_, ldx_);
   gemm(Trans::Yes, Trans::No, 1.0f, dhp, op.h_prev, 1.0f, weight_hh.grad.data(), S);
-  gemm(Trans::Yes, Trans::No, 1.0f, op.gates, op.input, 1.0f, weight_ih.grad.data(), I);
+  if (ids_) {
+    scatter_weight_ih_grad();
+  } else {
+    op.input.prepare(N, I, input_, ldx_);
+    gemm(Trans::Yes, Trans::No, 1.0f, op.gates, op.input, 1.0f, weight_ih.grad.data(), I);
+  }
   if (dx) {
     op.weight_ih.prepare(GH, I, weight_ih.value.data(), I);
     gemm(Trans::No, Trans::No, 1.0f, op.gates, op.weight_ih, accumulate_dx ? 1.0f : 0.0f, dx, ldx);
@@ -260,6 +324,7 @@ void RecurrentLayer::backward(const float* dy, int64_t ldy, const float* dhT, co
   if (dh0) rows::copy(B, S, dh_carry_.data(), S, dh0, S);
   if (dc0 && type.has_cell_state) rows::copy(B, H, dc_carry_.data(), H, dc0, H);
   input_ = nullptr;
+  ids_ = nullptr;
 }
 
 void RecurrentLayer::backward_rows(int64_t b0, int64_t n, const float* dy, int64_t ldy) {

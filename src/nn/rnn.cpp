@@ -71,21 +71,37 @@ void RNN::forward(const Tensor& x, const Tensor* h0, const Tensor* c0, Tensor& y
   if (x.ndim() != 3 || x.dim(2) != options_.input_size)
     throw Error("RNN: input has shape " + x.shape_string() + ", expected [T, B, " +
                 std::to_string(options_.input_size) + "]");
-  const int64_t T = x.dim(0), B = x.dim(1), D = directions(), S = state_size();
+  if (x.dim(0) == 0 || x.dim(1) == 0) throw Error("RNN: empty input " + x.shape_string());
+  forward_stack(x.data(), nullptr, x.dim(0), x.dim(1), h0, c0, y, hN, cN, training, rng);
+}
+
+void RNN::forward_one_hot(std::span<const int32_t> ids, int64_t T, int64_t B, const Tensor* h0,
+                          const Tensor* c0, Tensor& y, Tensor* hN, Tensor* cN, bool training,
+                          Rng* rng) {
+  if (T <= 0 || B <= 0 || static_cast<int64_t>(ids.size()) != T * B)
+    throw Error("RNN: " + std::to_string(ids.size()) + " one-hot token ids for " +
+                std::to_string(T) + " steps x " + std::to_string(B) + " sequences");
+  forward_stack(nullptr, ids.data(), T, B, h0, c0, y, hN, cN, training, rng);
+}
+
+void RNN::forward_stack(const float* x, const int32_t* ids, int64_t T, int64_t B, const Tensor* h0,
+                        const Tensor* c0, Tensor& y, Tensor* hN, Tensor* cN, bool training,
+                        Rng* rng) {
+  const int64_t D = directions(), S = state_size();
   const int64_t L = options_.num_layers, BS = B * S, BH = B * options_.hidden_size;
-  if (T == 0 || B == 0) throw Error("RNN: empty input " + x.shape_string());
   check_state(h0, "h0", state_shape(B));
   check_state(c0, "c0", cell_state_shape(B));
   const bool lstm = has_cell_state(options_.cell);
   steps_ = T;
   batch_ = B;
+  one_hot_input_ = ids != nullptr;
   dropout_applied_ = training && options_.dropout > 0.0f && L > 1;
   if (dropout_applied_ && rng == nullptr) throw Error("RNN: dropout in training needs an Rng");
   y.resize({T, B, D * S});
   if (hN) hN->resize(state_shape(B));
   if (cN && lstm) cN->resize(cell_state_shape(B));
 
-  const float* in = x.data();
+  const float* in = x;
   int64_t in_width = options_.input_size;
   for (int64_t l = 0; l < L; ++l) {
     if (l > 0 && dropout_applied_) {
@@ -100,10 +116,16 @@ void RNN::forward(const Tensor& x, const Tensor* h0, const Tensor* c0, Tensor& y
     out.resize({T, B, D * S});
     for (int64_t d = 0; d < D; ++d) {
       const int64_t k = l * D + d;
-      layers_[k]->forward(in, in_width, T, B, h0 ? h0->data() + k * BS : nullptr,
-                          c0 && lstm ? c0->data() + k * BH : nullptr, out.data() + d * S, D * S,
-                          hN ? hN->data() + k * BS : nullptr,
-                          cN && lstm ? cN->data() + k * BH : nullptr);
+      const float* layer_h0 = h0 ? h0->data() + k * BS : nullptr;
+      const float* layer_c0 = c0 && lstm ? c0->data() + k * BH : nullptr;
+      float* layer_hN = hN ? hN->data() + k * BS : nullptr;
+      float* layer_cN = cN && lstm ? cN->data() + k * BH : nullptr;
+      if (l == 0 && ids)
+        layers_[k]->forward_one_hot(ids, T, B, layer_h0, layer_c0, out.data() + d * S, D * S,
+                                    layer_hN, layer_cN);
+      else
+        layers_[k]->forward(in, in_width, T, B, layer_h0, layer_c0, out.data() + d * S, D * S,
+                            layer_hN, layer_cN);
     }
     in = out.data();
     in_width = D * S;
@@ -119,6 +141,8 @@ void RNN::backward(const Tensor& dy, const Tensor* dhN, const Tensor* dcN, Tenso
                 shape_string({T, B, D * S}));
   check_state(dhN, "dhN", state_shape(B));
   check_state(dcN, "dcN", cell_state_shape(B));
+  if (dx && one_hot_input_)
+    throw Error("RNN::backward: no input gradient (dx) after forward_one_hot: token ids have none");
   const bool lstm = has_cell_state(options_.cell);
   if (dx) dx->resize({T, B, options_.input_size});
   if (dh0) dh0->resize(state_shape(B));
