@@ -15,6 +15,7 @@
 #include "bf16_support.h"
 #include "gradient_check.h"
 #include "lm_fixture.h"
+#include "rnnkit/cpu_dispatch.h"
 #include "rnnkit/gemm.h"
 #include "rnnkit/language_model_file.h"
 #include "rnnkit/recurrent_layer.h"
@@ -40,9 +41,11 @@ constexpr double kBf16Tolerance = 2e-2;
 struct SettingsGuard {
   Precision precision = matmul_precision();
   int threads = num_threads();
+  CpuPath path = cpu_path();
   ~SettingsGuard() {
     set_matmul_precision(precision);
     set_num_threads(threads);
+    set_cpu_path(path);
   }
 };
 
@@ -315,6 +318,8 @@ TEST_P(PackedProduct, MatchesReferenceForEveryRowCountAndConcurrently) {
 // scratchpad), as happens when the adaptive thread count grows during a run.
 TEST(PackedProductThreads, AThreadCountGetsItsOwnPrimitive) {
   SettingsGuard guard;
+  // The oneDNN primitives serve float32 off the AVX-512 path (on it, rnnkit's panel kernel).
+  set_cpu_path(CpuPath::Baseline);
   const int64_t M = 16, K = 64, N = 96;
   const std::vector<float> B = random_values(K * N, 9), A = random_values(M * K, 10);
   const std::vector<float> C0(M * N, 0.0f);
@@ -330,6 +335,28 @@ TEST(PackedProductThreads, AThreadCountGetsItsOwnPrimitive) {
     for (int64_t i = 0; i < M * N; ++i) ASSERT_NEAR(C[i], want[i], 1e-4) << threads << " threads";
   }
   EXPECT_EQ(packed.primitive_count(), 2u);
+}
+
+// On the AVX-512 path a small float32 product goes through rnnkit's panel kernel (no oneDNN
+// primitive); a larger one through oneDNN.
+TEST(PackedProductPaths, SmallFloat32ProductsTakeThePanelKernelOnAvx512) {
+  if (!cpu_supports_path(CpuPath::Avx512)) GTEST_SKIP() << "no AVX-512 on this CPU";
+  SettingsGuard guard;
+  set_cpu_path(CpuPath::Avx512);
+  set_matmul_precision(Precision::F32);
+  for (const int64_t N : {256, 2048}) {
+    const int64_t M = 16, K = 256;
+    const std::vector<float> B = random_values(K * N, 11), A = random_values(M * K, 12);
+    const std::vector<float> C0(M * N, 0.0f);
+    const std::vector<double> want =
+        reference_product(false, true, M, N, K, 1.0f, A, K, B, K, 0.0f, C0, N, false);
+    PackedMatrix packed;
+    packed.pack(Trans::Yes, K, N, B.data(), K);
+    std::vector<float> C = C0;
+    packed.multiply(M, A.data(), K, 0.0f, C.data(), N);
+    for (int64_t i = 0; i < M * N; ++i) ASSERT_NEAR(C[i], want[i], 1e-4) << N;
+    EXPECT_EQ(packed.primitive_count(), N == 256 ? 0u : 1u) << N;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Precisions, PackedProduct, ::testing::Bool(),

@@ -75,10 +75,11 @@ class RecurrentLayer {
   void forward_sequence(const float* x, int64_t ldx, const int32_t* ids, int64_t T, int64_t B,
                         const float* h0, const float* c0, float* y, int64_t ldy, float* hT,
                         float* cT);
-  // gates_ = the ids' columns of W_ih plus bias_ih (and bias_hh when not null): what the
-  // product and add_bias of the dense path give one-hot rows. dW_ih += the gate gradients
-  // scattered to those columns.
-  void gather_input_gates(const float* bias_hh);
+  // ih_columns_ = W_ih's columns plus bias_ih (and bias_hh when not null), one row per input
+  // class: the time loop copies a token's row into its gates, which is what the product and
+  // add_bias of the dense path give a one-hot row. dW_ih += the gate gradients scattered to
+  // those columns.
+  void prepare_input_columns(const float* bias_hh);
   void scatter_weight_ih_grad();
   // The time loops over the n batch rows from b0: rows never interact through the recurrence,
   // so slices of the batch run on different threads without meeting at every step.

@@ -2,6 +2,8 @@
 
 #include <omp.h>
 
+#include <algorithm>
+
 #include "nn/cell_type.h"
 #include "rnnkit/error.h"
 #include "rnnkit/gemm.h"
@@ -155,7 +157,7 @@ void RecurrentLayer::forward_sequence(const float* x, int64_t ldx, const int32_t
   row_products_ = B == 1 || (T == 1 && B <= kMaxStepRows);
   const float* input_bias_hh = type.separate_hidden_product ? nullptr : bias_hh.value.data();
   if (ids) {
-    gather_input_gates(input_bias_hh);
+    prepare_input_columns(input_bias_hh);
   } else {
     if (T == 1 && row_products_)
       ih_row_.multiply_rows(B, GH, input_size_, weight_ih.value.data(), x, ldx, 0.0f, gates_.data(),
@@ -192,19 +194,18 @@ void RecurrentLayer::forward_sequence(const float* x, int64_t ldx, const int32_t
   if (cT && type.has_cell_state) rows::copy(B, H, cell_state_.data() + last * BH, H, cT, H);
 }
 
-void RecurrentLayer::gather_input_gates(const float* bias_hh) {
-  const int64_t V = input_size_, GH = gate_count(cell_) * hidden_size_, N = steps_ * batch_;
+void RecurrentLayer::prepare_input_columns(const float* bias_hh) {
+  const int64_t V = input_size_, GH = gate_count(cell_) * hidden_size_;
   // W_ih's columns become rows once, with the biases added as the dense path adds them to each
-  // product row (x + 0 terms are exact): every gate row is then a copy. Transposing reads W_ih
-  // once, as a single row's product would.
+  // product row (x + 0 terms are exact): every gate row is then a copy, made by the time loop
+  // just before the step's product reads it (on each slice's own thread, into its cache).
+  // Transposing reads W_ih once, as a single row's product would.
   ih_columns_.resize({V, GH});
   const float* w = weight_ih.value.data();
   float* columns = ih_columns_.data();
   for (int64_t g = 0; g < GH; ++g)
     for (int64_t v = 0; v < V; ++v) columns[v * GH + g] = w[g * V + v];
   rows::add_bias(V, GH, columns, GH, bias_ih.value.data(), bias_hh);
-  for (int64_t r = 0; r < N; ++r)
-    rows::copy(1, GH, columns + ids_[r] * GH, GH, gates_.data() + r * GH, GH);
 }
 
 void RecurrentLayer::scatter_weight_ih_grad() {
@@ -215,15 +216,21 @@ void RecurrentLayer::scatter_weight_ih_grad() {
   ih_columns_.zero();
   float* columns = ih_columns_.data();
   const float* dgates = gates_.data();
-  for (int64_t r = 0; r < N; ++r) {
-    float* sum = columns + ids_[r] * GH;
-    const float* d = dgates + r * GH;
-#pragma omp simd
-    for (int64_t g = 0; g < GH; ++g) sum[g] += d[g];
-  }
   float* grad = weight_ih.grad.data();
-  for (int64_t g = 0; g < GH; ++g)
-    for (int64_t v = 0; v < V; ++v) grad[g * V + v] += columns[v * GH + g];
+  // Threads take blocks of gate columns: each sum keeps its row order whatever the thread count.
+  constexpr int64_t kColumns = 64;
+#pragma omp parallel for schedule(static) if (N * GH >= (1 << 16) && !omp_in_parallel())
+  for (int64_t g0 = 0; g0 < GH; g0 += kColumns) {
+    const int64_t g1 = std::min(GH, g0 + kColumns);
+    for (int64_t r = 0; r < N; ++r) {
+      float* sum = columns + ids_[r] * GH;
+      const float* d = dgates + r * GH;
+#pragma omp simd
+      for (int64_t g = g0; g < g1; ++g) sum[g] += d[g];
+    }
+    for (int64_t g = g0; g < g1; ++g)
+      for (int64_t v = 0; v < V; ++v) grad[g * V + v] += columns[v * GH + g];
+  }
 }
 
 void RecurrentLayer::forward_rows(int64_t b0, int64_t n, float* y, int64_t ldy) {
@@ -239,6 +246,10 @@ void RecurrentLayer::forward_rows(int64_t b0, int64_t n, float* y, int64_t ldy) 
     step.n = n;
     step.H = H;
     step.gates = gates_.data() + (t * B + b0) * GH;
+    if (ids_)
+      for (int64_t i = 0; i < n; ++i)
+        rows::copy(1, GH, ih_columns_.data() + ids_[t * B + b0 + i] * GH, GH, step.gates + i * GH,
+                   GH);
     step.h_prev = hidden + prev_slot(t) * BS;
     float* h_next = hidden + next_slot(t) * BS;
     step.h = proj_size_ ? cell_output_.data() + (t * B + b0) * H : h_next;

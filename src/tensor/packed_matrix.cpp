@@ -9,6 +9,7 @@
 #include "rnnkit/error.h"
 #include "rnnkit/gemm.h"
 #include "tensor/onednn_matmul.h"
+#include "tensor/panel_product.h"
 
 namespace rnnkit {
 
@@ -24,6 +25,17 @@ struct PackedMatrix::Impl {
   // once per layout the primitives ask for.
   std::map<std::tuple<int64_t, float, int>, onednn::Matmul> matmuls;
   std::vector<std::pair<dnnl::memory::desc, dnnl::memory>> packed;
+  // Float32 products small enough for oneDNN's cost per call to matter run rnnkit's panel
+  // kernel (panel_product.h), on panels packed at the first of them.
+  std::vector<float> panels;
+  bool panels_packed = false;
+
+  const float* packed_panels() {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (!panels_packed) panel_product::pack(trans_b, K, N, B, ldb, panels);
+    panels_packed = true;
+    return panels.data();
+  }
 
   void* packed_for(const dnnl::memory::desc& layout) {
     for (const auto& [desc, memory] : packed)
@@ -74,6 +86,7 @@ void PackedMatrix::pack(Trans trans_b, int64_t K, int64_t N, const float* B, int
   p.B = B;
   p.precision = precision;
   p.packed.clear();
+  p.panels_packed = false;
 }
 
 size_t PackedMatrix::primitive_count() const {
@@ -86,6 +99,10 @@ void PackedMatrix::multiply(int64_t M, const float* A, int64_t lda, float beta, 
   Impl& p = *impl_;
   if (M == 0) return;
   if (p.B == nullptr) throw Error("PackedMatrix::multiply before pack()");
+  if (p.precision == Precision::F32 && panel_product::suits(M, p.N, p.K)) {
+    panel_product::multiply(M, p.N, p.K, p.packed_panels(), A, lda, beta, C, ldc);
+    return;
+  }
   const bool rounds = p.precision == Precision::BF16;
   // The primitives read dense rows; other strides go through the plain product.
   if (ldc != p.N || (!rounds && lda != p.K)) {

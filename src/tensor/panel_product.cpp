@@ -1,0 +1,156 @@
+#include "tensor/panel_product.h"
+
+#include <immintrin.h>
+#include <omp.h>
+
+#include <algorithm>
+
+#include "rnnkit/cpu_dispatch.h"
+#include "rnnkit/error.h"
+#include "rnnkit/threads.h"
+
+namespace rnnkit::panel_product {
+namespace {
+
+constexpr int kRows = 8;
+constexpr int kVectors = kPanelColumns / 16;
+// From about 2 MFLOP (10 microseconds on one core) on, a second thread is worth waking.
+constexpr int64_t kParallelMacs = int64_t{1} << 20;
+
+int64_t panel_count(int64_t N) {
+  return (N + kPanelColumns - 1) / kPanelColumns;
+}
+
+#if defined(__x86_64__)
+// C[MR rows, 16 * NV columns (the last vector masked to `last`)] of one panel.
+template <int MR, int NV>
+[[gnu::target("avx512f")]] void block(int64_t K, const float* A, int64_t lda, const float* panel,
+                                      float beta, float* C, int64_t ldc, __mmask16 last) {
+  __m512 acc[MR][NV];
+#pragma GCC unroll 8
+  for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v) {
+      acc[r][v] = _mm512_setzero_ps();
+      // The C that beta reads (a step's slice of the gates: from L3) arrives during the k loop.
+      if (beta != 0.0f)
+        _mm_prefetch(reinterpret_cast<const char*>(C + r * ldc + 16 * v), _MM_HINT_T0);
+    }
+  for (int64_t k = 0; k < K; ++k) {
+    __m512 b[NV];
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v) b[v] = _mm512_loadu_ps(panel + k * kPanelColumns + 16 * v);
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; ++r) {
+      const __m512 a = _mm512_set1_ps(A[r * lda + k]);
+#pragma GCC unroll 2
+      for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_fmadd_ps(a, b[v], acc[r][v]);
+    }
+  }
+  const __m512 scale = _mm512_set1_ps(beta);
+#pragma GCC unroll 8
+  for (int r = 0; r < MR; ++r) {
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v) {
+      const __mmask16 mask = v == NV - 1 ? last : __mmask16(0xffff);
+      float* c = C + r * ldc + 16 * v;
+      __m512 out = acc[r][v];
+      if (beta != 0.0f)
+        out = _mm512_add_ps(out, _mm512_mul_ps(scale, _mm512_maskz_loadu_ps(mask, c)));
+      _mm512_mask_storeu_ps(c, mask, out);
+    }
+  }
+}
+
+template <int NV>
+void rows_of_panel(int64_t M, int64_t K, const float* A, int64_t lda, const float* panel,
+                   float beta, float* C, int64_t ldc, __mmask16 last) {
+  using Block =
+      void (*)(int64_t, const float*, int64_t, const float*, float, float*, int64_t, __mmask16);
+  static constexpr Block blocks[kRows] = {block<1, NV>, block<2, NV>, block<3, NV>, block<4, NV>,
+                                          block<5, NV>, block<6, NV>, block<7, NV>, block<8, NV>};
+  for (int64_t m0 = 0; m0 < M; m0 += kRows) {
+    const int64_t rows = std::min<int64_t>(kRows, M - m0);
+    blocks[rows - 1](K, A + m0 * lda, lda, panel, beta, C + m0 * ldc, ldc, last);
+  }
+}
+
+// Panels [p0, p1): each panel's columns for all rows while it is in the cache.
+void panels_range(int64_t p0, int64_t p1, int64_t M, int64_t N, int64_t K, const float* panels,
+                  const float* A, int64_t lda, float beta, float* C, int64_t ldc) {
+  for (int64_t p = p0; p < p1; ++p) {
+    const int64_t j0 = p * kPanelColumns, width = std::min(kPanelColumns, N - j0);
+    const int vectors = static_cast<int>((width + 15) / 16);
+    const int tail = static_cast<int>(width - 16 * (vectors - 1));
+    const __mmask16 last = static_cast<__mmask16>((1u << tail) - 1);
+    const float* panel = panels + p * K * kPanelColumns;
+    float* c = C + j0;
+    static_assert(kVectors == 2, "a panel is one or two vectors wide");
+    if (vectors == 2)
+      rows_of_panel<2>(M, K, A, lda, panel, beta, c, ldc, last);
+    else
+      rows_of_panel<1>(M, K, A, lda, panel, beta, c, ldc, last);
+  }
+}
+#endif
+
+}  // namespace
+
+bool available() {
+  return cpu_path() == CpuPath::Avx512;
+}
+
+bool suits(int64_t M, int64_t N, int64_t K) {
+  return available() && M * N * K <= kMaxMultiplyAdds;
+}
+
+void pack(Trans trans_b, int64_t K, int64_t N, const float* B, int64_t ldb,
+          std::vector<float>& panels) {
+  panels.resize(static_cast<size_t>(panel_count(N) * K * kPanelColumns));
+  for (int64_t j0 = 0; j0 < N; j0 += kPanelColumns) {
+    const int64_t width = std::min(kPanelColumns, N - j0);
+    float* panel = panels.data() + j0 * K;
+    // Each source row read once, in order: a row of W (trans_b) is a column of the panel.
+    if (trans_b == Trans::Yes) {
+      for (int64_t j = 0; j < width; ++j) {
+        const float* row = B + (j0 + j) * ldb;
+        for (int64_t k = 0; k < K; ++k) panel[k * kPanelColumns + j] = row[k];
+      }
+    } else {
+      for (int64_t k = 0; k < K; ++k)
+        std::copy_n(B + k * ldb + j0, width, panel + k * kPanelColumns);
+    }
+    if (width < kPanelColumns)
+      for (int64_t k = 0; k < K; ++k)
+        std::fill(panel + k * kPanelColumns + width, panel + (k + 1) * kPanelColumns, 0.0f);
+  }
+}
+
+void multiply(int64_t M, int64_t N, int64_t K, const float* panels, const float* A, int64_t lda,
+              float beta, float* C, int64_t ldc) {
+#if defined(__x86_64__)
+  if (!available()) throw Error("panel_product::multiply needs the AVX-512 path");
+  if (M <= 0 || N <= 0) return;
+  if (K == 0) {
+    for (int64_t m = 0; m < M; ++m)
+      for (int64_t j = 0; j < N; ++j) C[m * ldc + j] = beta == 0.0f ? 0.0f : beta * C[m * ldc + j];
+    return;
+  }
+  const int64_t count = panel_count(N);
+  const int threads = omp_in_parallel() ? 1 : num_threads();
+  if (threads < 2 || count < 2 || M * N * K < kParallelMacs) {
+    panels_range(0, count, M, N, K, panels, A, lda, beta, C, ldc);
+    return;
+  }
+#pragma omp parallel num_threads(threads)
+  {
+    const int64_t n = omp_get_num_threads(), t = omp_get_thread_num();
+    panels_range(count * t / n, count * (t + 1) / n, M, N, K, panels, A, lda, beta, C, ldc);
+  }
+#else
+  (void)M, (void)N, (void)K, (void)panels, (void)A, (void)lda, (void)beta, (void)C, (void)ldc;
+  throw Error("panel_product::multiply needs the AVX-512 path");
+#endif
+}
+
+}  // namespace rnnkit::panel_product

@@ -1,0 +1,38 @@
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "rnnkit/trans.h"
+
+// rnnkit's own float32 kernel for the small products of a recurrent time loop, C[M,N] =
+// A[M,K] B[K,N] + beta * C with a batch slice of rows and B reused for every step (W_hh).
+// oneDNN's matmul costs about 2 microseconds a call around its kernel (memory objects, argument
+// maps, its execution context): a tenth of the 15-microsecond step of a small layer (16 rows of
+// a 256-wide RNN), where this kernel, with no such cost, is faster; on larger products oneDNN's
+// kernel (blocked over k, prefetching) is a few percent faster (measured on an LSTM and a GRU of
+// 256 with 32 rows), so suits() sends only the small ones here. B is packed into panels of
+// kPanelColumns columns, each [K][kPanelColumns] (zero past N), read by 8 x 32 register
+// blocks: 16 accumulators, one broadcast of A per row and k. Every output is one chain of fused
+// multiply-adds in k order, whatever M or the thread count, so a row's result does not depend
+// on the rows beside it. AVX-512 only: other CPUs take oneDNN.
+namespace rnnkit::panel_product {
+
+constexpr int64_t kPanelColumns = 32;
+// Products up to this many multiply-adds (4 MFLOP, about 20 microseconds on one core) suit it.
+constexpr int64_t kMaxMultiplyAdds = int64_t{1} << 21;
+
+// Whether this CPU path runs the kernel (cpu_path() is Avx512).
+bool available();
+// Whether a product of this shape should run here: available() and small enough.
+bool suits(int64_t M, int64_t N, int64_t K);
+
+// op(B) [K,N] (B [K,N] with leading dimension ldb, or its transpose when trans_b) into panels.
+void pack(Trans trans_b, int64_t K, int64_t N, const float* B, int64_t ldb,
+          std::vector<float>& panels);
+
+// C = A panels + beta * C; the column panels are shared among the threads when called outside
+// a parallel region and the product is large enough to pay for waking them.
+void multiply(int64_t M, int64_t N, int64_t K, const float* panels, const float* A, int64_t lda,
+              float beta, float* C, int64_t ldc);
+
+}  // namespace rnnkit::panel_product

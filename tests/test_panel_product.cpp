@@ -1,0 +1,102 @@
+// rnnkit's panel kernel for the products of a recurrent time loop (src/tensor/panel_product.h):
+// against a double-precision reference for row, column and depth counts around its 8-row and
+// 16-column blocks, transposed and plain B, beta 0, 1 and 0.5, strided operands; a row's bits do
+// not depend on the rows beside it or on the thread count.
+#include "tensor/panel_product.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "rnnkit/cpu_dispatch.h"
+#include "rnnkit/error.h"
+#include "rnnkit/rng.h"
+#include "rnnkit/threads.h"
+
+namespace rnnkit {
+namespace {
+
+#define SKIP_WITHOUT_PANEL_KERNEL()                                                   \
+  if (!panel_product::available())                                                    \
+  GTEST_SKIP() << "the panel kernel runs on the AVX-512 path only; this CPU path is " \
+               << cpu_path_name(cpu_path())
+
+std::vector<float> random_values(int64_t n, uint64_t seed) {
+  Rng rng(seed);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& x : v) x = rng.uniform(-1.0f, 1.0f);
+  return v;
+}
+
+struct ThreadsGuard {
+  int saved = num_threads();
+  ~ThreadsGuard() { set_num_threads(saved); }
+};
+
+TEST(PanelProduct, MatchesADoublePrecisionReference) {
+  SKIP_WITHOUT_PANEL_KERNEL();
+  for (const bool tb : {false, true})
+    for (const int64_t M : {1, 3, 8, 9, 16, 21})
+      for (const int64_t N : {1, 15, 16, 17, 31, 32, 33, 70})
+        for (const int64_t K : {0, 1, 7, 64})
+          for (const float beta : {0.0f, 1.0f, 0.5f}) {
+            const int64_t lda = K + 3, ldb = (tb ? K : N) + 2, ldc = N + 5;
+            const auto A = random_values(M * lda, 1), B = random_values((tb ? N : K) * ldb, 2);
+            const auto C0 = random_values(M * ldc, 3);
+            std::vector<float> panels, C = C0;
+            panel_product::pack(tb ? Trans::Yes : Trans::No, K, N, B.data(), ldb, panels);
+            panel_product::multiply(M, N, K, panels.data(), A.data(), lda, beta, C.data(), ldc);
+            for (int64_t m = 0; m < M; ++m)
+              for (int64_t j = 0; j < ldc; ++j) {
+                const float got = C[m * ldc + j];
+                if (j >= N) {
+                  ASSERT_EQ(got, C0[m * ldc + j]) << "wrote past column " << N;
+                  continue;
+                }
+                double want = beta * static_cast<double>(C0[m * ldc + j]);
+                for (int64_t k = 0; k < K; ++k)
+                  want +=
+                      static_cast<double>(A[m * lda + k]) * (tb ? B[j * ldb + k] : B[k * ldb + j]);
+                ASSERT_NEAR(got, want, 1e-5 * (1 + std::abs(want)))
+                    << "tb " << tb << " M " << M << " N " << N << " K " << K << " beta " << beta;
+              }
+          }
+}
+
+TEST(PanelProduct, ARowGetsTheSameBitsAloneInABatchAndOnTwoThreads) {
+  SKIP_WITHOUT_PANEL_KERNEL();
+  ThreadsGuard guard;
+  const int64_t M = 21, N = 300, K = 256;
+  const auto A = random_values(M * K, 4), B = random_values(N * K, 5);
+  std::vector<float> panels;
+  panel_product::pack(Trans::Yes, K, N, B.data(), K, panels);
+  set_num_threads(1);
+  std::vector<float> batch(M * N);
+  panel_product::multiply(M, N, K, panels.data(), A.data(), K, 0.0f, batch.data(), N);
+  for (int64_t m = 0; m < M; ++m) {
+    std::vector<float> alone(N);
+    panel_product::multiply(1, N, K, panels.data(), A.data() + m * K, K, 0.0f, alone.data(), N);
+    for (int64_t j = 0; j < N; ++j) ASSERT_EQ(alone[j], batch[m * N + j]) << m << ", " << j;
+  }
+  // Large enough to be shared among threads (2 * M * N * K > 2 MFLOP).
+  set_num_threads(2);
+  std::vector<float> shared(M * N);
+  panel_product::multiply(M, N, K, panels.data(), A.data(), K, 0.0f, shared.data(), N);
+  EXPECT_EQ(shared, batch);
+}
+
+TEST(PanelProduct, OtherCpuPathsAreRefused) {
+  if (!cpu_supports_path(CpuPath::Avx512)) GTEST_SKIP() << "no AVX-512 on this CPU";
+  const CpuPath saved = cpu_path();
+  set_cpu_path(CpuPath::Avx2);
+  EXPECT_FALSE(panel_product::available());
+  float a = 1, c = 0;
+  std::vector<float> panels;
+  panel_product::pack(Trans::No, 1, 1, &a, 1, panels);
+  EXPECT_THROW(panel_product::multiply(1, 1, 1, panels.data(), &a, 1, 0.0f, &c, 1), Error);
+  set_cpu_path(saved);
+}
+
+}  // namespace
+}  // namespace rnnkit
