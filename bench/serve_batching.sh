@@ -56,19 +56,27 @@ body() {
   fi
 }
 
-# client K: REQUESTS requests in a row, seeds K*100 + r; each request's latency in seconds and
+# client K: REQUESTS requests in a row, seeds K*100 + r, from one curl process over one
+# keep-alive connection (a curl started per request costs the 2-core machine as much CPU as the
+# server spends on a short request, in both modes alike); each request's latency in seconds and
 # tokens on a line (a generation may end early at the model's end token: its answer's count).
 client() {
-  local k=$1 r latency tokens
+  local k=$1 r latency tokens transfers=()
   for r in $(seq "$requests"); do
-    latency=$(curl -sf -o "$tmp/answer_$k" -w '%{time_total}' -X POST \
+    ((r > 1)) && transfers+=(--next)
+    transfers+=(-sf -o "$tmp/answer_${k}_$r" -w '%{time_total}\n' -X POST
       -H 'Content-Type: application/json' -d "$(body "$k" "$r")" "$url$endpoint")
+  done
+  curl "${transfers[@]}" >"$tmp/times_$k"
+  r=0
+  while read -r latency; do
+    r=$((r + 1))
     tokens=$tokens_per_request
     if ((generate > 0)); then
-      tokens=$(grep -o '"tokens":[0-9]*' "$tmp/answer_$k" | cut -d: -f2)
+      tokens=$(grep -o '"tokens":[0-9]*' "$tmp/answer_${k}_$r" | cut -d: -f2)
     fi
     echo "$latency $tokens"
-  done >"$tmp/latency_$k"
+  done <"$tmp/times_$k" >"$tmp/latency_$k"
 }
 
 measure() {

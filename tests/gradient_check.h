@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "rnnkit/rng.h"
+#include "rnnkit/single_row_product.h"
 #include "rnnkit/tensor.h"
 
 namespace rnnkit::testing {
@@ -42,12 +43,18 @@ inline void expect_gradients_match(const std::function<double()>& objective,
       const int64_t i = n <= samples ? s : static_cast<int64_t>(pick.below(n));
       float& v = (*c.value)[i];
       const float saved = v;
+      // A perturbed weight is a rewritten one: the layers' copies of their weights for row
+      // products (single_row_product.h) are made again.
+      auto set = [&](float value) {
+        v = value;
+        note_weights_changed();
+      };
       auto central = [&](double h) {
-        v = saved + static_cast<float>(h);
+        set(saved + static_cast<float>(h));
         double up = objective();
-        v = saved - static_cast<float>(h);
+        set(saved - static_cast<float>(h));
         double down = objective();
-        v = saved;
+        set(saved);
         return (up - down) / (2 * h);
       };
       const double numeric = central(eps), numeric_half = central(eps / 2);

@@ -1,5 +1,6 @@
 #pragma once
 #include <cstdint>
+#include <vector>
 
 #include "rnnkit/int8_rows.h"
 #include "rnnkit/precision.h"
@@ -12,9 +13,10 @@ constexpr int64_t kMaxStepRows = 16;
 
 // y[N] = W[N,K] x[K] + beta * y for a weight matrix W (dense rows) that a layer owns and a
 // single input row: batch-1 generation, which reads every weight once per token and so runs at
-// the speed of memory. In float32 it is gemm()'s GEMV; in the BF16 mode it reads a bfloat16
+// the speed of memory. In float32 on AVX-512 it reads a copy of W packed for the panel kernel
+// (panel_product.h), elsewhere W itself (a row-block GEMV); in the BF16 mode it reads a bfloat16
 // copy of W (half the bytes), widening each weight exactly and summing in float32, so the
-// weights' rounding is the only difference. The copy is made on first use and again after
+// weights' rounding is the only difference. A copy is made on first use and again after
 // note_weights_changed(). One object serves one thread at a time.
 //
 // A quantized model's products read int8 instead (read_int8()): a copy of W quantized per row
@@ -34,12 +36,14 @@ class SingleRowProduct {
   bool reads_int8_ = false;
   Int8Rows int8_weights_;
   MatmulOperand weights_;
+  std::vector<float> panels_;  // float32 on AVX-512: W packed for the panel kernel
   const float* source_ = nullptr;
   uint64_t epoch_ = 0;
 };
 
 // Marks every SingleRowProduct copy stale. Whatever rewrites weights that may already have been
-// multiplied calls it: Optimizer::step() and the models' load_state_dict().
+// multiplied calls it: Optimizer::step(), the models' load_state_dict(), the layers'
+// reset_parameters() (and a test that perturbs a weight).
 void note_weights_changed();
 
 }  // namespace rnnkit

@@ -4,6 +4,7 @@
 
 #include "rnnkit/error.h"
 #include "rnnkit/gemm.h"
+#include "rnnkit/single_row_product.h"
 #include "tensor/row_ops.h"
 
 namespace rnnkit {
@@ -34,6 +35,7 @@ void Linear::reset_parameters(Rng& rng) {
   if (!shared_weight_)
     for (float& v : own_weight_.value.span()) v = rng.uniform(-k, k);
   for (float& v : bias.value.span()) v = rng.uniform(-k, k);
+  note_weights_changed();
 }
 
 void Linear::forward(const float* x, int64_t ldx, int64_t n, float* y, int64_t ldy) const {

@@ -2,6 +2,7 @@
 
 #include "nn/cell_type.h"
 #include "rnnkit/error.h"
+#include "rnnkit/single_row_product.h"
 #include "tensor/row_ops.h"
 
 namespace rnnkit {
@@ -43,6 +44,7 @@ void RNN::reset_parameters(Rng& rng) {
   const float k = options_.cell.type().init_bound(options_.hidden_size);
   for (Parameter* p : parameters())
     for (float& v : p->value.span()) v = rng.uniform(-k, k);
+  note_weights_changed();
 }
 
 void RNN::check_state(const Tensor* state, const char* name, const Shape& expected) const {

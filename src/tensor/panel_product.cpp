@@ -14,8 +14,11 @@ namespace {
 
 constexpr int kRows = 8;
 constexpr int kVectors = kPanelColumns / 16;
-// From about 2 MFLOP (10 microseconds on one core) on, a second thread is worth waking.
+// From about 2 MFLOP (10 microseconds on one core) on, a second thread is worth waking; and
+// from 512 KB of weights on (a row or a few of generation: bound by reading them), the second
+// core's bandwidth is.
 constexpr int64_t kParallelMacs = int64_t{1} << 20;
+constexpr int64_t kParallelWeights = int64_t{1} << 17;
 
 int64_t panel_count(int64_t N) {
   return (N + kPanelColumns - 1) / kPanelColumns;
@@ -138,7 +141,7 @@ void multiply(int64_t M, int64_t N, int64_t K, const float* panels, const float*
   }
   const int64_t count = panel_count(N);
   const int threads = omp_in_parallel() ? 1 : num_threads();
-  if (threads < 2 || count < 2 || M * N * K < kParallelMacs) {
+  if (threads < 2 || count < 2 || (M * N * K < kParallelMacs && N * K < kParallelWeights)) {
     panels_range(0, count, M, N, K, panels, A, lda, beta, C, ldc);
     return;
   }

@@ -4,6 +4,7 @@
 
 #include "tensor/gemv.h"
 #include "tensor/int8_gemv.h"
+#include "tensor/panel_product.h"
 #include "tensor/row_block_gemv.h"
 
 namespace rnnkit {
@@ -40,12 +41,20 @@ void SingleRowProduct::multiply_rows(int64_t M, int64_t N, int64_t K, const floa
     weights_.prepare(N, K, W, K);
     source_ = W;
     epoch_ = epoch;
+    panels_.clear();
   }
-  // One kernel for one row and for several, so a batched step is exact by construction.
-  if (weights_.precision() == Precision::F32)
-    row_block_gemv::f32(M, N, K, W, X, ldx, beta, Y, ldy);
-  else
+  // One kernel for one row and for several, so a batched step is exact by construction. In
+  // float32 on AVX-512 that is the panel kernel, whose outputs need no horizontal sums: a step
+  // of several rows costs little more than one (each weight read once for all), where the
+  // row-block GEMV's per-output lane sums made it cost nearly as much per row as alone.
+  if (weights_.precision() == Precision::BF16) {
     row_block_gemv::bf16(M, N, K, weights_.rounded(), X, ldx, beta, Y, ldy);
+  } else if (panel_product::available()) {
+    if (panels_.empty()) panel_product::pack(Trans::Yes, K, N, W, K, panels_);
+    panel_product::multiply(M, N, K, panels_.data(), X, ldx, beta, Y, ldy);
+  } else {
+    row_block_gemv::f32(M, N, K, W, X, ldx, beta, Y, ldy);
+  }
 }
 
 void note_weights_changed() {
