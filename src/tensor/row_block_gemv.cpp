@@ -58,10 +58,6 @@ void rows_baseline(int64_t n0, int64_t n1, int64_t M, int64_t K, const Weight* W
 #if defined(__x86_64__)
 // 16 weights widened to float32 (the last chunk of a row masked to its length).
 [[gnu::target("avx512f,avx512bw,avx512vl"), gnu::always_inline]] inline __m512 load16(
-    const float* w, __mmask16 mask) {
-  return _mm512_maskz_loadu_ps(mask, w);
-}
-[[gnu::target("avx512f,avx512bw,avx512vl"), gnu::always_inline]] inline __m512 load16(
     const rnnkit::bf16* w, __mmask16 mask) {
   const __m256i w16 = _mm256_maskz_loadu_epi16(mask, w);
   const __m512i widened = _mm512_maskz_cvtepu16_epi32(0xffff, w16);
@@ -213,7 +209,9 @@ void multiply(int64_t M, int64_t N, int64_t K, const Weight* W, const float* X, 
   // block whatever the thread count.
   auto rows = [&](int64_t n0, int64_t n1) {
 #if defined(__x86_64__)
-    if (cpu_path() == CpuPath::Avx512) return rows_avx512(n0, n1, M, K, W, X, ldx, beta, Y, ldy);
+    // float32 on AVX-512 takes the panel kernel (SingleRowProduct), not this one.
+    if constexpr (!std::is_same_v<Weight, float>)
+      if (cpu_path() == CpuPath::Avx512) return rows_avx512(n0, n1, M, K, W, X, ldx, beta, Y, ldy);
 #endif
     rows_baseline(n0, n1, M, K, W, X, ldx, beta, Y, ldy);
   };

@@ -8,7 +8,8 @@
 // whatever M is and whichever rows share a call (16 lanes of k, fused multiply-adds in k order,
 // then the lanes reduced), so a row of a batch gets exactly the bits it gets alone; and each
 // weight is read once per call for all M rows, which is what makes batching pay (the step is
-// bound by reading the weights). Both run in the CPU path of cpu_path().
+// bound by reading the weights). bf16 runs in the CPU path of cpu_path(); f32 is the portable
+// path of float32 row products (on AVX-512 SingleRowProduct takes the panel kernel).
 namespace rnnkit::row_block_gemv {
 
 constexpr int64_t kMaxRows = 16;
