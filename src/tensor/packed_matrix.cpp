@@ -26,16 +26,11 @@ struct PackedMatrix::Impl {
   std::map<std::tuple<int64_t, float, int>, onednn::Matmul> matmuls;
   std::vector<std::pair<dnnl::memory::desc, dnnl::memory>> packed;
   // Float32 products small enough for oneDNN's cost per call to matter run rnnkit's panel
-  // kernel (panel_product.h), on panels packed at the first of them.
+  // kernel (panel_product.h), on panels packed at pack() (by all threads, before the batch
+  // slices start) when a product of this B with a typical slice of 16 rows is that small: a
+  // larger B would be packed for the few products of fewer rows (measured: 3% of an LSTM step).
   std::vector<float> panels;
   bool panels_packed = false;
-
-  const float* packed_panels() {
-    std::lock_guard<std::mutex> lock(mutex);
-    if (!panels_packed) panel_product::pack(trans_b, K, N, B, ldb, panels);
-    panels_packed = true;
-    return panels.data();
-  }
 
   void* packed_for(const dnnl::memory::desc& layout) {
     for (const auto& [desc, memory] : packed)
@@ -86,7 +81,8 @@ void PackedMatrix::pack(Trans trans_b, int64_t K, int64_t N, const float* B, int
   p.B = B;
   p.precision = precision;
   p.packed.clear();
-  p.panels_packed = false;
+  p.panels_packed = precision == Precision::F32 && panel_product::suits(16, N, K);
+  if (p.panels_packed) panel_product::pack(trans_b, K, N, B, ldb, p.panels);
 }
 
 size_t PackedMatrix::primitive_count() const {
@@ -99,8 +95,8 @@ void PackedMatrix::multiply(int64_t M, const float* A, int64_t lda, float beta, 
   Impl& p = *impl_;
   if (M == 0) return;
   if (p.B == nullptr) throw Error("PackedMatrix::multiply before pack()");
-  if (p.precision == Precision::F32 && panel_product::suits(M, p.N, p.K)) {
-    panel_product::multiply(M, p.N, p.K, p.packed_panels(), A, lda, beta, C, ldc);
+  if (p.panels_packed && panel_product::suits(M, p.N, p.K)) {
+    panel_product::multiply(M, p.N, p.K, p.panels.data(), A, lda, beta, C, ldc);
     return;
   }
   const bool rounds = p.precision == Precision::BF16;

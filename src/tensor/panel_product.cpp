@@ -110,6 +110,7 @@ bool suits(int64_t M, int64_t N, int64_t K) {
 void pack(Trans trans_b, int64_t K, int64_t N, const float* B, int64_t ldb,
           std::vector<float>& panels) {
   panels.resize(static_cast<size_t>(panel_count(N) * K * kPanelColumns));
+#pragma omp parallel for schedule(static) if (K * N >= (1 << 15) && !omp_in_parallel())
   for (int64_t j0 = 0; j0 < N; j0 += kPanelColumns) {
     const int64_t width = std::min(kPanelColumns, N - j0);
     float* panel = panels.data() + j0 * K;
