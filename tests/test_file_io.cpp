@@ -1,3 +1,4 @@
+#include "error_of.h"
 #include "rnnkit/file_io.h"
 
 #include <gtest/gtest.h>
@@ -19,6 +20,8 @@
 namespace fs = std::filesystem;
 
 namespace {
+
+using rnnkit::testing::error_of;
 
 class TempDir {
  public:
@@ -50,15 +53,6 @@ std::vector<std::string> entries_of(const fs::path& directory) {
     names.push_back(entry.path().filename().string());
   std::sort(names.begin(), names.end());
   return names;
-}
-
-std::string error_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const rnnkit::Error& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "error_of.h"
 #include "rnnkit/error.h"
 #include "rnnkit/poem_corpus.h"
 #include "rnnkit/rng.h"
@@ -16,6 +17,8 @@
 
 namespace rnnkit {
 namespace {
+
+using testing::error_of;
 
 namespace fs = std::filesystem;
 
@@ -31,15 +34,6 @@ std::vector<std::string> encode_all(const std::vector<std::u32string>& poems) {
   std::vector<std::string> out;
   for (const auto& poem : poems) out.push_back(utf8::encode(poem));
   return out;
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 // A temporary directory removed at the end of the test.

@@ -1,3 +1,4 @@
+#include "error_of.h"
 #include "rnnkit/poem_writer.h"
 
 #include <gtest/gtest.h>
@@ -11,6 +12,8 @@
 
 namespace rnnkit {
 namespace {
+
+using testing::error_of;
 
 using testing::random_model;
 
@@ -39,15 +42,6 @@ PoemRequest acrostic_request(std::string heads, uint64_t seed = 1) {
   PoemRequest r = start_request("", seed);
   r.acrostic = std::move(heads);
   return r;
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 bool is_cjk_unified(char32_t c) {

@@ -1,3 +1,4 @@
+#include "error_of.h"
 #include "rnnkit/sequential_batcher.h"
 
 #include <gtest/gtest.h>
@@ -13,6 +14,8 @@
 namespace rnnkit {
 namespace {
 
+using testing::error_of;
+
 // Token i has id i, so every batch entry shows the stream position it was taken from.
 std::vector<int32_t> positions(int n) {
   std::vector<int32_t> ids(static_cast<size_t>(n));
@@ -25,16 +28,6 @@ std::vector<TokenBatch> rest_of_epoch(TokenBatcher& batcher) {
   TokenBatch batch;
   while (batcher.next(batch)) batches.push_back(batch);
   return batches;
-}
-
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
 }
 
 // N = 23, B = 2, T = 3: S = 22 / 2 = 11, streams [0, 11) and [11, 22), 11 / 3 = 3 batches;

@@ -1,3 +1,4 @@
+#include "error_of.h"
 #include "rnnkit/text_corpus.h"
 
 #include <gtest/gtest.h>
@@ -14,6 +15,8 @@
 
 namespace rnnkit {
 namespace {
+
+using testing::error_of;
 
 const std::string kTimeMachine = std::string(RNNKIT_SHARED_DATA_DIR) + "/timemachine.txt";
 
@@ -35,16 +38,6 @@ class TextCorpusTest : public ::testing::Test {
 
   std::filesystem::path dir_;
 };
-
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
-}
 
 TextCorpusOptions d2l_options(TokenLevel level) {
   TextCorpusOptions options;

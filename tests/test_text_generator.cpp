@@ -1,3 +1,4 @@
+#include "error_of.h"
 #include "rnnkit/text_generator.h"
 
 #include <gtest/gtest.h>
@@ -11,6 +12,8 @@
 
 namespace rnnkit {
 namespace {
+
+using testing::error_of;
 
 using testing::bigram_model;
 using testing::char_vocab;
@@ -37,15 +40,6 @@ GenerateRequest request(std::string prompt, int64_t max_tokens, SamplingOptions 
   r.max_tokens = max_tokens;
   r.sampling = sampling;
   return r;
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 // a -> b -> c -> a, each with probability 0.9; d is the rest.

@@ -1,3 +1,4 @@
+#include "error_of.h"
 #include "rnnkit/vocab.h"
 
 #include <gtest/gtest.h>
@@ -11,22 +12,14 @@
 namespace rnnkit {
 namespace {
 
+using testing::error_of;
+
 using Strings = std::vector<std::string>;
 
 std::vector<std::string> all_tokens(const Vocab& vocab) {
   std::vector<std::string> tokens;
   for (int32_t id = 0; id < vocab.size(); ++id) tokens.push_back(vocab.token(id));
   return tokens;
-}
-
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
 }
 
 SpecialTokens all_specials() {

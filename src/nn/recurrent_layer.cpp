@@ -2,8 +2,6 @@
 
 #include <omp.h>
 
-#include <algorithm>
-
 #include "nn/cell_type.h"
 #include "rnnkit/error.h"
 #include "rnnkit/gemm.h"
@@ -217,11 +215,7 @@ void RecurrentLayer::scatter_weight_ih_grad() {
   float* columns = ih_columns_.data();
   const float* dgates = gates_.data();
   float* grad = weight_ih.grad.data();
-  // Threads take blocks of gate columns: each sum keeps its row order whatever the thread count.
-  constexpr int64_t kColumns = 64;
-#pragma omp parallel for schedule(static) if (N * GH >= (1 << 16) && !omp_in_parallel())
-  for (int64_t g0 = 0; g0 < GH; g0 += kColumns) {
-    const int64_t g1 = std::min(GH, g0 + kColumns);
+  rows::for_column_blocks(N, GH, [&](int64_t g0, int64_t g1) {
     for (int64_t r = 0; r < N; ++r) {
       float* sum = columns + ids_[r] * GH;
       const float* d = dgates + r * GH;
@@ -230,7 +224,7 @@ void RecurrentLayer::scatter_weight_ih_grad() {
     }
     for (int64_t g = g0; g < g1; ++g)
       for (int64_t v = 0; v < V; ++v) grad[g * V + v] += columns[v * GH + g];
-  }
+  });
 }
 
 void RecurrentLayer::forward_rows(int64_t b0, int64_t n, float* y, int64_t ldy) {

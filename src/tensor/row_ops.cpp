@@ -1,8 +1,5 @@
 #include "tensor/row_ops.h"
 
-#include <omp.h>
-
-#include <algorithm>
 #include <cstring>
 
 #include "tensor/vector_kernel.h"
@@ -58,12 +55,9 @@ void add_bias(int64_t rows, int64_t cols, float* dst, int64_t ldd, const float* 
 }
 
 void add_column_sums(int64_t rows, int64_t cols, const float* src, int64_t lds, float* out) {
-  // Blocks of columns on the threads: each sum keeps its row order whatever the thread count.
-  constexpr int64_t kColumns = 64;
-#pragma omp parallel for schedule(static) if (rows * cols >= (1 << 16) && !omp_in_parallel())
-  for (int64_t c0 = 0; c0 < cols; c0 += kColumns)
-    vec::dispatch<add_column_sums_kernel>(rows, std::min(kColumns, cols - c0), src + c0, lds,
-                                          out + c0);
+  for_column_blocks(rows, cols, [&](int64_t c0, int64_t c1) {
+    vec::dispatch<add_column_sums_kernel>(rows, c1 - c0, src + c0, lds, out + c0);
+  });
 }
 
 }  // namespace rnnkit::rows
