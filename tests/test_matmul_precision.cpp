@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <limits>
 #include <thread>
@@ -68,6 +69,54 @@ TEST(Bf16Rounding, RoundsMatricesWithLeadingDimensions) {
   std::vector<bf16> dst(4, 0);
   round_to_bf16(2, 2, src.data(), 3, dst.data(), 2);
   EXPECT_EQ(dst, (std::vector<bf16>{0x3F80, 0x4000, 0x4040, 0x3F81}));
+}
+
+// The nearest bfloat16 of a finite float, chosen by comparing the two neighbours in double (ties to
+// the even one): an independent reference for the integer trick of to_bf16.
+bf16 nearest_bf16(float x) {
+  const uint32_t bits = std::bit_cast<uint32_t>(x);
+  const bf16 below = static_cast<bf16>(bits >> 16), above = static_cast<bf16>(below + 1);
+  const double d_below = std::abs(double{x} - from_bf16(below));
+  const double d_above = std::abs(double{x} - from_bf16(above));
+  if (d_below != d_above) return d_below < d_above ? below : above;
+  return (below & 1) ? above : below;
+}
+
+// Long rows take the vectorised loop of every CPU path: random bit patterns (all exponents,
+// subnormals included), exact ties, infinities and NaNs.
+TEST(Bf16Rounding, EveryCpuPathRoundsLongRowsLikeTheDoubleReference) {
+  SettingsGuard guard;
+  Rng rng(7);
+  std::vector<float> src;
+  for (int i = 0; i < 4000; ++i) {
+    const uint32_t bits = static_cast<uint32_t>(rng.uniform(0.0f, 1.0f) * 65536.0f) << 16 |
+                          static_cast<uint32_t>(rng.uniform(0.0f, 1.0f) * 65536.0f);
+    src.push_back(std::bit_cast<float>(bits));
+  }
+  for (uint32_t tie : {0x3F808000u, 0x3F818000u, 0xBF808000u, 0x00018000u, 0x7F7F8000u})
+    src.push_back(std::bit_cast<float>(tie));
+  src.push_back(std::numeric_limits<float>::infinity());
+  src.push_back(-std::numeric_limits<float>::infinity());
+  src.push_back(std::numeric_limits<float>::quiet_NaN());
+  src.push_back(std::bit_cast<float>(0x7F800001u));  // signalling NaN: must stay NaN
+  for (CpuPath path : {CpuPath::Baseline, CpuPath::Avx2, CpuPath::Avx512}) {
+    if (!cpu_supports_path(path)) continue;
+    set_cpu_path(path);
+    std::vector<bf16> dst(src.size());
+    round_to_bf16(1, static_cast<int64_t>(src.size()), src.data(), 0, dst.data(), 0);
+    for (size_t i = 0; i < src.size(); ++i) {
+      if (std::isnan(src[i])) {
+        EXPECT_TRUE(std::isnan(from_bf16(dst[i]))) << cpu_path_name(path) << " element " << i;
+        continue;
+      }
+      // Floats above the largest bfloat16's halfway point round to infinity, as in PyTorch.
+      const bf16 expected =
+          std::isinf(src[i]) || std::abs(src[i]) >= 0x1.FEp127f
+              ? static_cast<bf16>((std::bit_cast<uint32_t>(src[i]) >> 16 & 0x8000u) | 0x7F80u)
+              : nearest_bf16(src[i]);
+      ASSERT_EQ(dst[i], expected) << cpu_path_name(path) << " element " << i << " = " << src[i];
+    }
+  }
 }
 
 float rounded(float x) {
