@@ -38,9 +38,17 @@ RNNKIT_VECTOR_KERNEL void add_bias_kernel(int64_t rows, int64_t cols, float* dst
   }
 }
 
+// Four rows per pass keep the partial sums in registers; each column is still summed one row at a
+// time in row order, so the result is the plain loop's, bit for bit.
 RNNKIT_VECTOR_KERNEL void add_column_sums_kernel(int64_t rows, int64_t cols, const float* src,
                                                  int64_t lds, float* out) {
-  for (int64_t r = 0; r < rows; ++r) {
+  int64_t r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const float *s0 = src + r * lds, *s1 = s0 + lds, *s2 = s1 + lds, *s3 = s2 + lds;
+#pragma omp simd
+    for (int64_t c = 0; c < cols; ++c) out[c] = (((out[c] + s0[c]) + s1[c]) + s2[c]) + s3[c];
+  }
+  for (; r < rows; ++r) {
     const float* s = src + r * lds;
 #pragma omp simd
     for (int64_t c = 0; c < cols; ++c) out[c] += s[c];
@@ -51,7 +59,14 @@ RNNKIT_VECTOR_KERNEL void add_column_sums_kernel(int64_t rows, int64_t cols, con
 
 void add_bias(int64_t rows, int64_t cols, float* dst, int64_t ldd, const float* bias,
               const float* bias2) {
-  vec::dispatch<add_bias_kernel>(rows, cols, dst, ldd, bias, bias2);
+  // A block of rows per thread from 64K elements (a chunk of logits) outside parallel regions:
+  // alone, one thread adding the bias of the output layer kept the other waiting.
+#pragma omp parallel if (rows * cols >= (1 << 16) && !omp_in_parallel())
+  {
+    const int64_t threads = omp_get_num_threads(), per = (rows + threads - 1) / threads;
+    const int64_t r0 = std::min(rows, omp_get_thread_num() * per), r1 = std::min(rows, r0 + per);
+    if (r0 < r1) vec::dispatch<add_bias_kernel>(r1 - r0, cols, dst + r0 * ldd, ldd, bias, bias2);
+  }
 }
 
 void add_column_sums(int64_t rows, int64_t cols, const float* src, int64_t lds, float* out) {

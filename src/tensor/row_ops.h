@@ -16,14 +16,21 @@ void add_bias(int64_t rows, int64_t cols, float* dst, int64_t ldd, const float* 
 // out[c] += sum over rows of src[r][c]
 void add_column_sums(int64_t rows, int64_t cols, const float* src, int64_t lds, float* out);
 
-// body(c0, c1) for blocks of 64 columns of a rows x cols sum, shared among the threads when
-// there is enough of it (64K elements) and no parallel region around: a column's sum keeps its
-// row order whatever the thread count.
+// body(c0, c1) for column blocks of a rows x cols sum, one contiguous block per thread when there
+// is enough of it (64K elements) and no parallel region around: a column's sum keeps its row order
+// whatever the thread count. Each body walks its rows front to back, as the prefetcher expects;
+// narrow blocks striding down the rows of a wide matrix (a chunk of logits is 33 KB a row) missed
+// the cache at every row.
 template <class Body>
 void for_column_blocks(int64_t rows, int64_t cols, const Body& body) {
-  constexpr int64_t kColumns = 64;
-#pragma omp parallel for schedule(static) if (rows * cols >= (1 << 16) && !omp_in_parallel())
-  for (int64_t c0 = 0; c0 < cols; c0 += kColumns) body(c0, std::min(cols, c0 + kColumns));
+#pragma omp parallel if (rows * cols >= (1 << 16) && !omp_in_parallel())
+  {
+    const int64_t threads = omp_get_num_threads();
+    const int64_t width = (cols + threads * 16 - 1) / (threads * 16) * 16;  // whole cache lines
+    const int64_t c0 = std::min(cols, omp_get_thread_num() * width);
+    const int64_t c1 = std::min(cols, c0 + width);
+    if (c0 < c1) body(c0, c1);
+  }
 }
 
 }  // namespace rnnkit::rows
