@@ -216,12 +216,7 @@ void RecurrentLayer::scatter_weight_ih_grad() {
   const float* dgates = gates_.data();
   float* grad = weight_ih.grad.data();
   rows::for_column_blocks(N, GH, [&](int64_t g0, int64_t g1) {
-    for (int64_t r = 0; r < N; ++r) {
-      float* sum = columns + ids_[r] * GH;
-      const float* d = dgates + r * GH;
-#pragma omp simd
-      for (int64_t g = g0; g < g1; ++g) sum[g] += d[g];
-    }
+    rows::scatter_add_rows(N, g1 - g0, dgates + g0, GH, ids_, columns + g0, GH);
     for (int64_t g = g0; g < g1; ++g)
       for (int64_t v = 0; v < V; ++v) grad[g * V + v] += columns[v * GH + g];
   });

@@ -55,7 +55,23 @@ RNNKIT_VECTOR_KERNEL void add_column_sums_kernel(int64_t rows, int64_t cols, con
   }
 }
 
+RNNKIT_VECTOR_KERNEL void scatter_add_rows_kernel(int64_t rows, int64_t cols, const float* src,
+                                                  int64_t lds, const int32_t* to, float* dst,
+                                                  int64_t ldd) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* s = src + r * lds;
+    float* d = dst + to[r] * ldd;
+#pragma omp simd
+    for (int64_t c = 0; c < cols; ++c) d[c] += s[c];
+  }
+}
+
 }  // namespace
+
+void scatter_add_rows(int64_t rows, int64_t cols, const float* src, int64_t lds, const int32_t* to,
+                      float* dst, int64_t ldd) {
+  vec::dispatch<scatter_add_rows_kernel>(rows, cols, src, lds, to, dst, ldd);
+}
 
 void add_bias(int64_t rows, int64_t cols, float* dst, int64_t ldd, const float* bias,
               const float* bias2) {

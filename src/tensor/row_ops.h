@@ -15,6 +15,9 @@ void add_bias(int64_t rows, int64_t cols, float* dst, int64_t ldd, const float* 
               const float* bias2 = nullptr);
 // out[c] += sum over rows of src[r][c]
 void add_column_sums(int64_t rows, int64_t cols, const float* src, int64_t lds, float* out);
+// dst[to[r]][c] += src[r][c], row after row (in one thread: callers share columns among threads)
+void scatter_add_rows(int64_t rows, int64_t cols, const float* src, int64_t lds, const int32_t* to,
+                      float* dst, int64_t ldd);
 
 // body(c0, c1) for column blocks of a rows x cols sum, one contiguous block per thread when there
 // is enough of it (64K elements) and no parallel region around: a column's sum keeps its row order
