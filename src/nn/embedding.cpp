@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "rnnkit/error.h"
+#include "tensor/row_ops.h"
 
 namespace rnnkit {
 namespace {
@@ -35,13 +36,8 @@ void Embedding::forward(std::span<const int32_t> ids, float* out) const {
 
 void Embedding::backward(std::span<const int32_t> ids, const float* dout) {
   const int64_t E = embedding_dim();
-  float* grad = weight.grad.data();
-  for (size_t i = 0; i < ids.size(); ++i) {
-    float* g = grad + ids[i] * E;
-    const float* d = dout + i * E;
-#pragma omp simd
-    for (int64_t k = 0; k < E; ++k) g[k] += d[k];
-  }
+  rows::scatter_add_rows(static_cast<int64_t>(ids.size()), E, dout, E, ids.data(),
+                         weight.grad.data(), E);
 }
 
 void one_hot(std::span<const int32_t> ids, int64_t num_classes, float* out) {
