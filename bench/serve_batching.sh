@@ -3,13 +3,17 @@
 # REQUESTS requests (default 4) one after another: POST /v1/poem (a 7-character poem of --lines
 # L lines, default 4: 8 tokens a line), or with --generate N POST /v1/generate of up to N tokens
 # after 床前明月光 (fewer where the model ends its text); to the
-# same server with --max-batch CLIENTS and with --max-batch 1 (each request decodes alone on one
-# of --workers W, default the cores, with --threads 1). Prints one JSON line per mode with the
-# tokens/s of all clients together and the p50/p99 request latency, stamped with the commit, the
-# date and the host (bench/stamp.sh), also appended to FILE with --log.
+# same server, each mode in the configuration that serves it best: --max-batch 1 (each request
+# decodes alone on one of --workers W, default the cores, with --threads 1: one-row products are
+# bound by the weights' bytes, which a second thread per product barely helps) and --max-batch
+# CLIENTS (the batch decodes in --batched-workers B loops, default 1, each with cores / B threads:
+# a batched step reads the weights once for all its rows and shares the products among the
+# threads; two single-thread loops each read them for half the rows). Prints one JSON line per
+# mode with the tokens/s of all clients together and the p50/p99 request latency, stamped with
+# the commit, the date and the host (bench/stamp.sh), also appended to FILE with --log.
 #
 #   bench/serve_batching.sh RNNKIT_BINARY MODEL [--clients C] [--requests R] [--workers W]
-#                           [--lines L | --generate N] [--log FILE]
+#                           [--batched-workers B] [--lines L | --generate N] [--log FILE]
 #
 # A quatrain is short: its prompt, the HTTP exchange and curl's start weigh on it as much as its
 # decoding; --lines 16 measures more of the decoding that batching shares.
@@ -24,6 +28,7 @@ shift 2
 clients=8
 requests=4
 workers=$(nproc)
+batched_workers=1
 log=/dev/null
 generate=0
 lines=4
@@ -32,6 +37,7 @@ while [[ $# -gt 0 ]]; do
     --clients) clients=$2; shift 2 ;;
     --requests) requests=$2; shift 2 ;;
     --workers) workers=$2; shift 2 ;;
+    --batched-workers) batched_workers=$2; shift 2 ;;
     --generate) generate=$2; shift 2 ;;
     --lines) lines=$2; shift 2 ;;
     --log) log=$2; shift 2 ;;
@@ -80,8 +86,8 @@ client() {
 }
 
 measure() {
-  local max_batch=$1 k started ended pids=()
-  start_server "$rnnkit" --model "$model" --workers "$workers" --threads 1 --queue 64 \
+  local max_batch=$1 workers=$2 threads=$3 k started ended pids=()
+  start_server "$rnnkit" --model "$model" --workers "$workers" --threads "$threads" --queue 64 \
     --max-batch "$max_batch"
   client 0 >/dev/null  # warm-up: first touch of the weights
   started=$(date +%s%N)
@@ -93,16 +99,17 @@ measure() {
   ended=$(date +%s%N)
   cat "$tmp"/latency_[1-9]* | sort -g >"$tmp/sorted"
   awk -v n="$(wc -l <"$tmp/sorted")" -v ns=$((ended - started)) \
-    -v mb="$max_batch" -v c="$clients" -v w="$workers" -v ep="$endpoint" '
+    -v mb="$max_batch" -v c="$clients" -v w="$workers" -v t="$threads" -v ep="$endpoint" '
     { lat[NR] = $1; tokens += $2 }
     END {
       p50 = lat[int(n * 0.5 + 0.5)]; p99 = lat[int(n * 0.99 + 0.999)]
-      printf "{\"bench\":\"serve_batching\",\"endpoint\":\"%s\",\"max_batch\":%d,\"clients\":%d,\"workers\":%d,\"requests\":%d,\"tokens\":%d,\"seconds\":%.3f,\"tokens_per_s\":%.1f,\"p50_s\":%.3f,\"p99_s\":%.3f}\n",
-        ep, mb, c, w, n, tokens, ns / 1e9, tokens / (ns / 1e9), p50, p99
+      printf "{\"bench\":\"serve_batching\",\"endpoint\":\"%s\",\"max_batch\":%d,\"clients\":%d,\"workers\":%d,\"threads\":%d,\"requests\":%d,\"tokens\":%d,\"seconds\":%.3f,\"tokens_per_s\":%.1f,\"p50_s\":%.3f,\"p99_s\":%.3f}\n",
+        ep, mb, c, w, t, n, tokens, ns / 1e9, tokens / (ns / 1e9), p50, p99
     }' "$tmp/sorted" | stamp_lines | tee -a "$log"
   stop_server_and_clean
   trap - EXIT
 }
 
-measure "$clients"
-measure 1
+((batched_workers >= 1 && batched_workers <= $(nproc))) || usage 2
+measure "$clients" "$batched_workers" $(($(nproc) / batched_workers))
+measure 1 "$workers" 1
