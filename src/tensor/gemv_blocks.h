@@ -3,6 +3,8 @@
 
 #include <cstdint>
 
+#include "tensor/thread_share.h"
+
 // How rnnkit's GEMVs (gemv.cpp, int8_gemv.cpp) split their rows into blocks and threads.
 namespace rnnkit::gemv {
 
@@ -25,8 +27,8 @@ void over_blocks(int64_t N, int64_t K, const Blocks& blocks_of) {
   }
 #pragma omp parallel
   {
-    const int64_t threads = omp_get_num_threads(), t = omp_get_thread_num();
-    blocks_of(count * t / threads, count * (t + 1) / threads);
+    const auto [b0, b1] = thread_share(count);
+    blocks_of(b0, b1);
   }
 }
 

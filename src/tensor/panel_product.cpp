@@ -8,6 +8,7 @@
 #include "rnnkit/cpu_dispatch.h"
 #include "rnnkit/error.h"
 #include "rnnkit/threads.h"
+#include "tensor/thread_share.h"
 
 namespace rnnkit::panel_product {
 namespace {
@@ -148,8 +149,8 @@ void multiply(int64_t M, int64_t N, int64_t K, const float* panels, const float*
   }
 #pragma omp parallel num_threads(threads)
   {
-    const int64_t n = omp_get_num_threads(), t = omp_get_thread_num();
-    panels_range(count * t / n, count * (t + 1) / n, M, N, K, panels, A, lda, beta, C, ldc);
+    const auto [p0, p1] = thread_share(count);
+    panels_range(p0, p1, M, N, K, panels, A, lda, beta, C, ldc);
   }
 #else
   (void)M, (void)N, (void)K, (void)panels, (void)A, (void)lda, (void)beta, (void)C, (void)ldc;

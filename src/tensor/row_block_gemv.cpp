@@ -9,6 +9,7 @@
 
 #include "rnnkit/cpu_dispatch.h"
 #include "rnnkit/error.h"
+#include "tensor/thread_share.h"
 
 namespace rnnkit::row_block_gemv {
 namespace {
@@ -222,10 +223,8 @@ void multiply(int64_t M, int64_t N, int64_t K, const Weight* W, const float* X, 
   const int64_t blocks = (N + kWeightRows - 1) / kWeightRows;
 #pragma omp parallel
   {
-    const int64_t threads = omp_get_num_threads(), t = omp_get_thread_num();
-    const int64_t n0 = std::min(N, blocks * t / threads * kWeightRows);
-    const int64_t n1 = std::min(N, blocks * (t + 1) / threads * kWeightRows);
-    rows(n0, n1);
+    const auto [b0, b1] = thread_share(blocks);
+    rows(std::min(N, b0 * kWeightRows), std::min(N, b1 * kWeightRows));
   }
 }
 

@@ -79,8 +79,7 @@ void add_bias(int64_t rows, int64_t cols, float* dst, int64_t ldd, const float* 
   // alone, one thread adding the bias of the output layer kept the other waiting.
 #pragma omp parallel if (rows * cols >= (1 << 16) && !omp_in_parallel())
   {
-    const int64_t threads = omp_get_num_threads(), per = (rows + threads - 1) / threads;
-    const int64_t r0 = std::min(rows, omp_get_thread_num() * per), r1 = std::min(rows, r0 + per);
+    const auto [r0, r1] = thread_share(rows);
     if (r0 < r1) vec::dispatch<add_bias_kernel>(r1 - r0, cols, dst + r0 * ldd, ldd, bias, bias2);
   }
 }

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "tensor/thread_share.h"
+
 // Small strided-matrix helpers shared by the layers: a matrix is `rows` rows of `cols` floats,
 // `ld` floats apart.
 namespace rnnkit::rows {
@@ -28,11 +30,8 @@ template <class Body>
 void for_column_blocks(int64_t rows, int64_t cols, const Body& body) {
 #pragma omp parallel if (rows * cols >= (1 << 16) && !omp_in_parallel())
   {
-    const int64_t threads = omp_get_num_threads();
-    const int64_t width = (cols + threads * 16 - 1) / (threads * 16) * 16;  // whole cache lines
-    const int64_t c0 = std::min(cols, omp_get_thread_num() * width);
-    const int64_t c1 = std::min(cols, c0 + width);
-    if (c0 < c1) body(c0, c1);
+    const auto [b0, b1] = thread_share((cols + 15) / 16);  // whole cache lines of 16 floats
+    if (b0 < b1) body(b0 * 16, std::min(cols, b1 * 16));
   }
 }
 
