@@ -183,10 +183,20 @@ TEST_P(Bf16Product, MatchesDoubleReferenceOfRoundedInputs) {
   std::vector<float> D = C0;
   gemm(c.ta ? Trans::Yes : Trans::No, c.tb ? Trans::Yes : Trans::No, c.M, c.N, c.K, c.alpha,
        A.data(), lda, B.data(), ldb, c.beta, D.data(), ldc);
+  // B prepared for many products: the second reads the copy the first packed.
+  MatmulOperand packed_b;
+  packed_b.prepare(c.tb ? c.N : c.K, c.tb ? c.K : c.N, B.data(), ldb, MatmulOperand::Reads::Many);
+  ASSERT_NE(packed_b.packed(), nullptr);
+  std::vector<float> E[2] = {C0, C0};
+  for (std::vector<float>& e : E)
+    gemm(c.ta ? Trans::Yes : Trans::No, c.tb ? Trans::Yes : Trans::No, c.alpha, a, packed_b, c.beta,
+         e.data(), ldc);
   for (int64_t m = 0; m < c.M; ++m) {
     for (int64_t n = 0; n < c.N; ++n) {
       const double w = want[m * ldc + n], tol = 1e-5 * (c.K + std::abs(w));
       ASSERT_NEAR(C[m * ldc + n], w, tol) << m << "," << n;
+      ASSERT_NEAR(E[0][m * ldc + n], w, tol) << m << "," << n;
+      ASSERT_NEAR(E[1][m * ldc + n], w, tol) << m << "," << n;
       if (c.M > 1) {
         ASSERT_NEAR(D[m * ldc + n], w, tol) << m << "," << n;
       }
@@ -204,6 +214,40 @@ INSTANTIATE_TEST_SUITE_P(Shapes, Bf16Product,
                                            ProductCase{true, false, 33, 9, 45, 0.5f, 1.0f},
                                            ProductCase{true, true, 5, 6, 130, 1.0f, 0.25f},
                                            ProductCase{false, true, 1, 50, 64, 1.0f, 0.0f}));
+
+// An output layer's weight: prepared for many products, read as W^T by the logits and as W by
+// the features' gradient (two packed layouts), changed in place by the optimiser and prepared
+// again: every product reads the weight as it was at its last prepare().
+TEST(MatmulPrecision, OperandReadByManyProductsFollowsEachPrepare) {
+  RNNKIT_SKIP_WITHOUT_BF16();
+  SettingsGuard guard;
+  set_matmul_precision(Precision::BF16);
+  const int64_t V = 70, F = 48, rows = 9;
+  std::vector<float> W = random_values(V * F, 11);
+  const std::vector<float> X = random_values(rows * F, 12), G = random_values(rows * V, 13);
+  MatmulOperand weight, x, g;
+  x.prepare(rows, F, X.data(), F);
+  g.prepare(rows, V, G.data(), V);
+  for (int step = 0; step < 3; ++step) {
+    weight.prepare(V, F, W.data(), F, MatmulOperand::Reads::Many);
+    const std::vector<double> want_logits = reference_product(
+        false, true, rows, V, F, 1.0f, X, F, W, F, 0.0f, std::vector<float>(rows * V), V, true);
+    const std::vector<double> want_dx = reference_product(
+        false, false, rows, F, V, 1.0f, G, V, W, F, 0.0f, std::vector<float>(rows * F), F, true);
+    for (int chunk = 0; chunk < 2; ++chunk) {
+      std::vector<float> logits(rows * V), dx(rows * F);
+      gemm(Trans::No, Trans::Yes, 1.0f, x, weight, 0.0f, logits.data(), V);
+      gemm(Trans::No, Trans::No, 1.0f, g, weight, 0.0f, dx.data(), F);
+      for (int64_t i = 0; i < rows * V; ++i)
+        ASSERT_NEAR(logits[i], want_logits[i], 1e-5 * (F + std::abs(want_logits[i])))
+            << "step " << step << " chunk " << chunk << " logit " << i;
+      for (int64_t i = 0; i < rows * F; ++i)
+        ASSERT_NEAR(dx[i], want_dx[i], 1e-5 * (V + std::abs(want_dx[i])))
+            << "step " << step << " chunk " << chunk << " dx " << i;
+    }
+    for (float& w : W) w = 0.5f - 2.0f * w;  // the optimiser's step, in place
+  }
+}
 
 TEST(MatmulPrecision, Bf16ModeChangesTheResultByAboutTheRoundingError) {
   RNNKIT_SKIP_WITHOUT_BF16();

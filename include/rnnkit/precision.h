@@ -1,10 +1,14 @@
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "rnnkit/bf16.h"
 
 namespace rnnkit {
+namespace onednn {
+class PackedLayouts;
+}
 
 // Precision of rnnkit's matrix products. F32, the default, gives PyTorch's float32 results.
 // BF16 rounds both inputs of each product to bfloat16 and accumulates in float32 (AVX512_BF16
@@ -28,8 +32,14 @@ bool bf16_matmuls_supported();
 // once, and no layer asks which precision is in force.
 class MatmulOperand {
  public:
+  // How many products read the operand before it is prepared again. Many: in BF16, the products
+  // that read it as their right operand read a copy packed once into the blocked layout of
+  // oneDNN's kernels (per layout asked for), where a plain operand is packed again by every
+  // product: an output layer's weight, read by each chunk of rows (measured on a Zen 4 host:
+  // its chunks' products 13-26% faster).
+  enum class Reads { Once, Many };
   // X: rows x cols floats, ld apart.
-  void prepare(int64_t rows, int64_t cols, const float* X, int64_t ld);
+  void prepare(int64_t rows, int64_t cols, const float* X, int64_t ld, Reads reads = Reads::Once);
 
   Precision precision() const { return precision_; }
   int64_t rows() const { return rows_; }
@@ -37,12 +47,15 @@ class MatmulOperand {
   int64_t ld() const { return precision_ == Precision::F32 ? ld_ : cols_; }
   const float* f32() const { return f32_; }             // F32 operands
   const bf16* rounded() const { return copy_.data(); }  // BF16 operands
+  // The packed copies of a BF16 operand prepared for Reads::Many, else null.
+  onednn::PackedLayouts* packed() const { return packed_.get(); }
 
  private:
   Precision precision_ = Precision::F32;
   int64_t rows_ = 0, cols_ = 0, ld_ = 0;
   const float* f32_ = nullptr;
   std::vector<bf16> copy_;
+  std::shared_ptr<onednn::PackedLayouts> packed_;
 };
 
 }  // namespace rnnkit

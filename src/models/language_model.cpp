@@ -48,13 +48,13 @@ OutputWorkspace& output_workspace() {
 
 // Loss (and, when dfeatures is not null, the gradients of fc and of the n feature rows) of the
 // output layer over n rows of F features, in chunks of rows so that the [n, V] logits are never
-// stored whole. The weight is prepared (in bf16 precision: rounded) once for all chunks and each
-// chunk's logit gradient once for its two products.
+// stored whole. The weight is prepared (in bf16 precision: rounded, and packed for each of its
+// two products) once for all chunks and each chunk's logit gradient once for its two products.
 LossResult output_layer_loss(Linear& fc, const float* features, int64_t n, const int32_t* targets,
                              float scale, float* dfeatures, Tensor& logits) {
   const int64_t F = fc.in_features(), V = fc.out_features();
   OutputWorkspace& ws = output_workspace();
-  ws.weight.prepare(V, F, fc.weight().value.data(), F);
+  ws.weight.prepare(V, F, fc.weight().value.data(), F, MatmulOperand::Reads::Many);
   LossResult result;
   const int64_t chunk = output_chunk_rows(V);
   for (int64_t r0 = 0; r0 < n; r0 += chunk) {

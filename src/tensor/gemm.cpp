@@ -31,34 +31,42 @@ void gemm_f32(Trans trans_a, Trans trans_b, int64_t M, int64_t N, int64_t K, flo
                 onednn::shape_of(M, N, K));
 }
 
-// bf16 matmul primitives, one per product shape and thread count (onednn::creation_threads):
-// creating one costs far more than running a per-step product, and the shapes of a training
-// run repeat.
+// bf16 matmul primitives, one per product shape, thread count (onednn::creation_threads) and
+// layout of B (plain, or the blocked layout of a packed operand): creating one costs far more
+// than running a per-step product, and the shapes of a training run repeat.
 class Bf16Matmuls {
  public:
   void run(Trans ta, Trans tb, int64_t M, int64_t N, int64_t K, float alpha, const bf16* A,
-           int64_t lda, const bf16* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+           int64_t lda, const bf16* B, int64_t ldb, onednn::PackedLayouts* packed_b, float beta,
+           float* C, int64_t ldc) {
+    const auto plain_b = onednn::matrix_desc(K, N, data_type::bf16, tb, ldb);
     const onednn::Matmul* m = nullptr;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      const Key key{ta, tb, M, N, K, lda, ldb, ldc, alpha, beta, onednn::creation_threads()};
+      const bool packed = packed_b != nullptr;
+      const Key key{ta,  tb,  M,     N,    K,      lda,
+                    ldb, ldc, alpha, beta, packed, onednn::creation_threads()};
       auto it = cache_.find(key);
       if (it == cache_.end()) {
-        const auto a = onednn::matrix_desc(M, K, data_type::bf16, ta, lda),
-                   b = onednn::matrix_desc(K, N, data_type::bf16, tb, ldb);
+        const auto a = onednn::matrix_desc(M, K, data_type::bf16, ta, lda);
+        const auto b =
+            packed_b ? dnnl::memory::desc({K, N}, data_type::bf16, dnnl::memory::format_tag::any)
+                     : plain_b;
         const auto c = onednn::matrix_desc(M, N, data_type::f32, Trans::No, ldc);
         const auto pd = onednn::matmul_desc(a, b, c, alpha, beta);
-        it = cache_.emplace(key, onednn::Matmul{dnnl::matmul(pd), a, b, c, pd.scratchpad_desc()})
+        it = cache_
+                 .emplace(key, onednn::Matmul{dnnl::matmul(pd), a, pd.weights_desc(), c,
+                                              pd.scratchpad_desc()})
                  .first;
       }
       m = &it->second;
     }
-    onednn::execute(*m, A, B, C);
+    onednn::execute(*m, A, packed_b ? packed_b->get(m->b, plain_b, B) : B, C);
   }
 
  private:
   using Key = std::tuple<Trans, Trans, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, float,
-                         float, int>;
+                         float, bool, int>;
   std::mutex mutex_;
   std::map<Key, onednn::Matmul> cache_;
 };
@@ -84,7 +92,7 @@ void gemm(Trans trans_a, Trans trans_b, float alpha, const MatmulOperand& A, con
     gemm_f32(trans_a, trans_b, M, N, K, alpha, A.f32(), A.ld(), B.f32(), B.ld(), beta, C, ldc);
   else
     bf16_matmuls().run(trans_a, trans_b, M, N, K, alpha, A.rounded(), A.ld(), B.rounded(), B.ld(),
-                       beta, C, ldc);
+                       B.packed(), beta, C, ldc);
 }
 
 void gemm(Trans trans_a, Trans trans_b, int64_t M, int64_t N, int64_t K, float alpha,

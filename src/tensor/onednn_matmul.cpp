@@ -44,6 +44,25 @@ dnnl::matmul::primitive_desc matmul_desc(const dnnl::memory::desc& a, const dnnl
   }
 }
 
+void PackedLayouts::clear() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  copies_.clear();
+}
+
+void* PackedLayouts::get(const dnnl::memory::desc& layout, const dnnl::memory::desc& plain,
+                         const void* source) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const auto& [desc, memory] : copies_)
+    if (desc == layout) return memory.get_data_handle();
+  dnnl::engine& engine = cpu_engine();
+  dnnl::memory from(plain, engine, const_cast<void*>(source)), to(layout, engine);
+  dnnl::stream stream(engine);
+  dnnl::reorder(from, to).execute(stream, from, to);
+  stream.wait();
+  copies_.emplace_back(layout, to);
+  return to.get_data_handle();
+}
+
 void execute(const Matmul& m, const void* A, const void* B, float* C) {
   thread_local std::vector<uint8_t> scratch;
   thread_local dnnl::stream stream(cpu_engine());

@@ -1,7 +1,10 @@
 #pragma once
 #include <cstdint>
 #include <dnnl.hpp>
+#include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "rnnkit/trans.h"
 
@@ -30,6 +33,20 @@ int creation_threads();
 struct Matmul {
   dnnl::matmul primitive;
   dnnl::memory::desc a, b, c, scratchpad;
+};
+
+// A matrix's copies in the blocked layouts that matmul primitives ask for (format_tag::any), each
+// made by one reorder from the plain matrix when first asked for and kept until clear(): a
+// primitive that reads a plain right operand packs it again at every call. Thread-safe.
+class PackedLayouts {
+ public:
+  void clear();
+  // The copy in `layout` of the matrix `source` laid out as `plain`.
+  void* get(const dnnl::memory::desc& layout, const dnnl::memory::desc& plain, const void* source);
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::pair<dnnl::memory::desc, dnnl::memory>> copies_;
 };
 
 // C = the product of A and B, with a per-thread scratchpad and stream.

@@ -24,27 +24,13 @@ struct PackedMatrix::Impl {
   // One primitive per (rows, beta, thread count: onednn::creation_threads); the packed weights
   // once per layout the primitives ask for.
   std::map<std::tuple<int64_t, float, int>, onednn::Matmul> matmuls;
-  std::vector<std::pair<dnnl::memory::desc, dnnl::memory>> packed;
+  onednn::PackedLayouts packed;
   // Float32 products small enough for oneDNN's cost per call to matter run rnnkit's panel
   // kernel (panel_product.h), on panels packed at pack() (by all threads, before the batch
   // slices start) when a product of this B with a typical slice of 16 rows is that small: a
   // larger B would be packed for the few products of fewer rows (measured: 3% of an LSTM step).
   std::vector<float> panels;
   bool panels_packed = false;
-
-  void* packed_for(const dnnl::memory::desc& layout) {
-    for (const auto& [desc, memory] : packed)
-      if (desc == layout) return memory.get_data_handle();
-    dnnl::engine& engine = onednn::cpu_engine();
-    dnnl::memory source(onednn::matrix_desc(K, N, data_type::f32, trans_b, ldb), engine,
-                        const_cast<float*>(B));
-    dnnl::memory target(layout, engine);
-    dnnl::stream stream(engine);
-    dnnl::reorder(source, target).execute(stream, source, target);
-    stream.wait();
-    packed.emplace_back(layout, target);
-    return target.get_data_handle();
-  }
 
   // The primitive for M rows and this beta, and the weights packed in the layout it reads.
   std::pair<const onednn::Matmul*, void*> matmul_for(int64_t M, float beta) {
@@ -62,7 +48,8 @@ struct PackedMatrix::Impl {
                                             pd.scratchpad_desc()})
                .first;
     }
-    return {&it->second, packed_for(it->second.b)};
+    return {&it->second,
+            packed.get(it->second.b, onednn::matrix_desc(K, N, data_type::f32, trans_b, ldb), B)};
   }
 };
 

@@ -5,6 +5,7 @@
 #include <atomic>
 
 #include "rnnkit/error.h"
+#include "tensor/onednn_matmul.h"
 
 namespace rnnkit {
 namespace {
@@ -29,7 +30,7 @@ Precision matmul_precision() {
   return precision.load(std::memory_order_relaxed);
 }
 
-void MatmulOperand::prepare(int64_t rows, int64_t cols, const float* X, int64_t ld) {
+void MatmulOperand::prepare(int64_t rows, int64_t cols, const float* X, int64_t ld, Reads reads) {
   precision_ = matmul_precision();
   rows_ = rows;
   cols_ = cols;
@@ -39,6 +40,11 @@ void MatmulOperand::prepare(int64_t rows, int64_t cols, const float* X, int64_t 
     copy_.resize(static_cast<size_t>(rows * cols));
     round_to_bf16(rows, cols, X, ld, copy_.data(), cols);
   }
+  // A new set of copies, not the old one cleared: a copy of this operand may still read it.
+  if (precision_ == Precision::BF16 && reads == Reads::Many)
+    packed_ = std::make_shared<onednn::PackedLayouts>();
+  else
+    packed_.reset();
 }
 
 }  // namespace rnnkit
