@@ -17,6 +17,7 @@
 #include "rnnkit/gemm.h"
 #include "rnnkit/rng.h"
 #include "rnnkit/sampler.h"
+#include "settings_guard.h"
 
 namespace rnnkit {
 namespace {
@@ -31,12 +32,6 @@ std::vector<float> random_values(size_t n, uint64_t seed, float scale = 3.0f) {
 bool cpu_has_avx512() {
   return __builtin_cpu_supports("avx512f");
 }
-
-// Restores the CPU path a test changes.
-struct PathGuard {
-  CpuPath path = cpu_path();
-  ~PathGuard() { set_cpu_path(path); }
-};
 
 // What the kernels compute from fixed inputs: a GEMV, the three cells' forward steps, the
 // softmax cross-entropy with its gradient and a sampling distribution, all in one vector.
@@ -97,7 +92,7 @@ TEST(CpuPath, FollowsTheEnvironmentSwitch) {
 }
 
 TEST(CpuPath, APathTheCpuLacksIsAnError) {
-  PathGuard guard;
+  SettingsGuard guard;
   for (CpuPath path : {CpuPath::Avx2, CpuPath::Avx512}) {
     if (cpu_supports_path(path)) continue;
     EXPECT_THROW(set_cpu_path(path), Error) << cpu_path_name(path);
@@ -109,7 +104,7 @@ TEST(CpuPath, APathTheCpuLacksIsAnError) {
 // GEMV summed in another order (had the switch not changed the code that runs, all 64 of its
 // outputs would be bitwise equal).
 TEST(CpuPath, VectorPathsAndBaselineKernelsAgree) {
-  PathGuard guard;
+  SettingsGuard guard;
   set_cpu_path(CpuPath::Baseline);
   const std::vector<float> baseline = kernel_outputs();
   int paths = 0;
@@ -139,7 +134,7 @@ TEST(CpuPath, VectorPathsAndBaselineKernelsAgree) {
 TEST(CpuPath, Bf16GemvAgreesAcrossPaths) {
   RNNKIT_SKIP_WITHOUT_BF16();
   if (!cpu_has_avx512()) GTEST_SKIP() << "this CPU has no AVX-512F: only the baseline path runs";
-  PathGuard guard;
+  SettingsGuard guard;
   const Precision saved = matmul_precision();
   set_matmul_precision(Precision::BF16);
   const int64_t N = 37, K = 300;

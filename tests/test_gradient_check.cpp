@@ -12,6 +12,7 @@
 #include "rnnkit/language_model.h"
 #include "rnnkit/linear.h"
 #include "rnnkit/rnn.h"
+#include "settings_guard.h"
 
 namespace rnnkit {
 namespace {
@@ -170,6 +171,38 @@ TEST(CrossEntropyGradient, MatchesFiniteDifferencesWithIgnoredRows) {
   EXPECT_EQ(ce.count, 3);
   expect_gradients_match(objective, {{"logits", &logits, &grad}}, 30);
   for (int64_t v = 0; v < V; ++v) EXPECT_EQ(grad[1 * V + v], 0.0f);
+}
+
+// The fused bias gives the losses, gradients and biased logits of adding the bias first, bit for
+// bit, on every CPU path (ignored rows get the bias too); and without a gradient as well.
+TEST(CrossEntropy, BiasAddedInThePassEqualsBiasAddedFirst) {
+  const int64_t N = 6, V = 37;
+  Rng rng(5);
+  const Tensor raw = random_tensor({N, V}, rng, 2.0f), bias = random_tensor({V}, rng, 3.0f);
+  const std::vector<int32_t> targets = {2, kIgnoreIndex, 36, 5, 0, kIgnoreIndex};
+  SettingsGuard guard;
+  for (CpuPath path : {CpuPath::Baseline, CpuPath::Avx2, CpuPath::Avx512}) {
+    if (!cpu_supports_path(path)) continue;
+    SCOPED_TRACE(cpu_path_name(path));
+    set_cpu_path(path);
+    Tensor biased = raw, want_grad({N, V});
+    for (int64_t i = 0; i < N; ++i)
+      for (int64_t v = 0; v < V; ++v) biased[i * V + v] += bias[v];
+    const CrossEntropySum want = softmax_cross_entropy(biased.data(), N, V, V, targets.data(),
+                                                       kIgnoreIndex, want_grad.data(), 0.25f);
+    Tensor fused = raw, fused_no_grad = raw;
+    const CrossEntropySum got = softmax_cross_entropy_with_bias(
+        fused.data(), bias.data(), N, V, V, targets.data(), kIgnoreIndex, fused.data(), 0.25f);
+    const CrossEntropySum got_loss = softmax_cross_entropy_with_bias(
+        fused_no_grad.data(), bias.data(), N, V, V, targets.data(), kIgnoreIndex, nullptr, 0.0f);
+    EXPECT_EQ(got.count, 4);
+    EXPECT_EQ(got.loss_sum, want.loss_sum);
+    EXPECT_EQ(got_loss.loss_sum, want.loss_sum);
+    for (int64_t i = 0; i < N * V; ++i) {
+      ASSERT_EQ(fused[i], want_grad[i]) << "gradient " << i;
+      ASSERT_EQ(fused_no_grad[i], biased[i]) << "biased logit " << i;
+    }
+  }
 }
 
 struct LMCase {

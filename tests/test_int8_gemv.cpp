@@ -10,6 +10,7 @@
 #include "rnnkit/cpu_dispatch.h"
 #include "rnnkit/error.h"
 #include "rnnkit/int8_rows.h"
+#include "settings_guard.h"
 #include "tensor/int8_gemv.h"
 
 namespace rnnkit {
@@ -24,12 +25,6 @@ std::vector<float> random_values(int64_t n, float spread, uint32_t seed) {
   for (float& x : v) x = normal(rng);
   return v;
 }
-
-// The cpu path of the process, restored at the end of a test.
-struct CpuPathGuard {
-  CpuPath saved = cpu_path();
-  ~CpuPathGuard() { set_cpu_path(saved); }
-};
 
 TEST(Int8Rows, EachElementIsWithinHalfAScaleAndTheRowMaxIsExact) {
   const int64_t N = 13, K = 70;
@@ -149,7 +144,7 @@ TEST(Int8Gemv, WidenedKernelMatchesTheDequantizedProduct) {
 }
 
 TEST(Int8Gemv, WidenedKernelOnTheBaselinePathMatchesTheDequantizedProduct) {
-  CpuPathGuard guard;
+  SettingsGuard guard;
   set_cpu_path(CpuPath::Baseline);
   check_kernel(Int8Kernel::Widened);
 }
@@ -207,7 +202,7 @@ TEST(Int8Gemv, VnniCarriesANonFiniteInputAndZeroInputGivesBetaY) {
 }
 
 TEST(Int8Gemv, EachCpuPathRunsItsKernel) {
-  CpuPathGuard guard;
+  SettingsGuard guard;
   set_cpu_path(CpuPath::Baseline);
   EXPECT_EQ(gemv::int8_kernel(), Int8Kernel::Widened);
   const bool avx_vnni = gemv::int8_kernel_supported(Int8Kernel::AvxVnni);

@@ -23,6 +23,7 @@
 #include "rnnkit/rnn.h"
 #include "rnnkit/safetensors.h"
 #include "rnnkit/sgd.h"
+#include "settings_guard.h"
 
 namespace rnnkit {
 namespace {
@@ -37,18 +38,6 @@ using testing::scaled_max_error;
 // to 2^-9 ~ 2e-3 each, and the errors of a forward and backward pass through a few layers add up
 // to a few times that; 2e-2 leaves room for that and still catches a wrong product.
 constexpr double kBf16Tolerance = 2e-2;
-
-// Restores the process-wide settings a test changes.
-struct SettingsGuard {
-  Precision precision = matmul_precision();
-  int threads = num_threads();
-  CpuPath path = cpu_path();
-  ~SettingsGuard() {
-    set_matmul_precision(precision);
-    set_num_threads(threads);
-    set_cpu_path(path);
-  }
-};
 
 TEST(Bf16Rounding, RoundsToNearestEven) {
   EXPECT_EQ(to_bf16(1.0f), 0x3F80);

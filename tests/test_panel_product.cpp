@@ -13,6 +13,7 @@
 #include "rnnkit/error.h"
 #include "rnnkit/rng.h"
 #include "rnnkit/threads.h"
+#include "settings_guard.h"
 
 namespace rnnkit {
 namespace {
@@ -28,11 +29,6 @@ std::vector<float> random_values(int64_t n, uint64_t seed) {
   for (float& x : v) x = rng.uniform(-1.0f, 1.0f);
   return v;
 }
-
-struct ThreadsGuard {
-  int saved = num_threads();
-  ~ThreadsGuard() { set_num_threads(saved); }
-};
 
 TEST(PanelProduct, MatchesADoublePrecisionReference) {
   SKIP_WITHOUT_PANEL_KERNEL();
@@ -66,7 +62,7 @@ TEST(PanelProduct, MatchesADoublePrecisionReference) {
 
 TEST(PanelProduct, ARowGetsTheSameBitsAloneInABatchAndOnTwoThreads) {
   SKIP_WITHOUT_PANEL_KERNEL();
-  ThreadsGuard guard;
+  SettingsGuard guard;
   const int64_t M = 21, N = 300, K = 256;
   const auto A = random_values(M * K, 4), B = random_values(N * K, 5);
   std::vector<float> panels;

@@ -13,6 +13,7 @@
 #include "rnnkit/language_model_file.h"
 #include "rnnkit/quantize.h"
 #include "rnnkit/text_generator.h"
+#include "settings_guard.h"
 #include "shipped_poem_model.h"
 #include "temp_file.h"
 #include "tensor/int8_gemv.h"
@@ -21,11 +22,6 @@ namespace rnnkit {
 namespace {
 
 using testing::TempFile;
-
-struct CpuPathGuard {
-  CpuPath saved = cpu_path();
-  ~CpuPathGuard() { set_cpu_path(saved); }
-};
 
 // A model of `config` with PyTorch's initialisation, saved as a float32 file.
 void save_random_model(const LMConfig& config, const std::string& path, uint64_t seed = 7) {
@@ -171,7 +167,7 @@ QuantizedAndDequantized load_both(const std::string& path) {
 }
 
 TEST(QuantizedModel, OnTheBaselinePathItsStepsAreTheDequantizedFloatModel) {
-  CpuPathGuard guard;
+  SettingsGuard guard;
   set_cpu_path(CpuPath::Baseline);
   const std::vector<int32_t> ids = {1, 4, 2, 9, 0, 3, 3, 10};
   for (size_t i = 0; i < kConfigs.size(); ++i) {
@@ -189,7 +185,7 @@ TEST(QuantizedModel, OnTheBaselinePathItsStepsAreTheDequantizedFloatModel) {
 TEST(QuantizedModel, WithVnniItsStepsStayCloseToTheDequantizedFloatModel) {
   if (!gemv::int8_kernel_supported(gemv::Int8Kernel::Vnni)) GTEST_SKIP() << "no AVX512_VNNI";
   if (!__builtin_cpu_supports("avx512f")) GTEST_SKIP() << "no AVX-512";
-  CpuPathGuard guard;
+  SettingsGuard guard;
   set_cpu_path(CpuPath::Avx512);
   const std::vector<int32_t> ids = {1, 4, 2, 9, 0, 3, 3, 10};
   TempFile in("vnni_in"), out("vnni_out");

@@ -17,6 +17,13 @@ struct CrossEntropySum {
 CrossEntropySum softmax_cross_entropy(const float* logits, int64_t N, int64_t V, int64_t ld,
                                       const int32_t* targets, int32_t ignore_index, float* grad,
                                       float grad_scale);
+// The same for logits that still lack the output layer's bias: it is added to each row (in
+// place, ignored rows included) while the row is in cache, where a separate pass would read
+// every logit once more from memory; the results are those of adding it first.
+CrossEntropySum softmax_cross_entropy_with_bias(float* logits, const float* bias, int64_t N,
+                                                int64_t V, int64_t ld, const int32_t* targets,
+                                                int32_t ignore_index, float* grad,
+                                                float grad_scale);
 
 // log-softmax of one row into out (may alias logits), for sampling and beam search.
 void log_softmax(const float* logits, int64_t V, float* out);

@@ -63,9 +63,9 @@ LossResult output_layer_loss(Linear& fc, const float* features, int64_t n, const
     logits.resize({m, V});
     ws.chunk_features.prepare(m, F, features + r0 * F, F);
     gemm(Trans::No, Trans::Yes, 1.0f, ws.chunk_features, ws.weight, 0.0f, logits.data(), V);
-    rows::add_bias(m, V, logits.data(), V, fc.bias.value.data());
-    CrossEntropySum ce = softmax_cross_entropy(logits.data(), m, V, V, targets + r0, kIgnoreIndex,
-                                               dfeatures ? logits.data() : nullptr, scale);
+    CrossEntropySum ce =
+        softmax_cross_entropy_with_bias(logits.data(), fc.bias.value.data(), m, V, V, targets + r0,
+                                        kIgnoreIndex, dfeatures ? logits.data() : nullptr, scale);
     result.loss_sum += ce.loss_sum;
     result.count += ce.count;
     if (!dfeatures) continue;

@@ -16,6 +16,17 @@ RNNKIT_VECTOR_KERNEL float row_max(const float* x, int64_t V) {
   return m;
 }
 
+// x[v] += bias[v], returning the largest x[v] after it.
+RNNKIT_VECTOR_KERNEL float row_add_max(float* x, const float* bias, int64_t V) {
+  float m = x[0] + bias[0];
+#pragma omp simd reduction(max : m)
+  for (int64_t v = 0; v < V; ++v) {
+    x[v] += bias[v];
+    m = x[v] > m ? x[v] : m;
+  }
+  return m;
+}
+
 RNNKIT_VECTOR_KERNEL float row_sum_exp(const float* x, int64_t V, float shift) {
   float s = 0.0f;
 #pragma omp simd reduction(+ : s)
@@ -40,11 +51,11 @@ RNNKIT_VECTOR_KERNEL void row_scale(float* x, int64_t V, float scale) {
   for (int64_t v = 0; v < V; ++v) x[v] *= scale;
 }
 
-}  // namespace
-
-CrossEntropySum softmax_cross_entropy(const float* logits, int64_t N, int64_t V, int64_t ld,
-                                      const int32_t* targets, int32_t ignore_index, float* grad,
-                                      float grad_scale) {
+// The loss of the rows of `logits`, with `bias` (when not null) first added to each row in
+// place, through `biased` (the same logits, writable).
+CrossEntropySum rows_loss(float* biased, const float* logits, const float* bias, int64_t N,
+                          int64_t V, int64_t ld, const int32_t* targets, int32_t ignore_index,
+                          float* grad, float grad_scale) {
   for (int64_t i = 0; i < N; ++i)
     if (targets[i] != ignore_index && (targets[i] < 0 || targets[i] >= V))
       throw Error("target id " + std::to_string(targets[i]) + " is outside the " +
@@ -58,11 +69,13 @@ CrossEntropySum softmax_cross_entropy(const float* logits, int64_t N, int64_t V,
     const float* x = logits + i * ld;
     float* g = grad ? grad + i * ld : nullptr;
     if (targets[i] == ignore_index) {
+      if (bias) vec::dispatch<row_add_max>(biased + i * ld, bias, V);
       if (g)
         for (int64_t v = 0; v < V; ++v) g[v] = 0.0f;
       continue;
     }
-    const float m = vec::dispatch<row_max>(x, V);
+    const float m =
+        bias ? vec::dispatch<row_add_max>(biased + i * ld, bias, V) : vec::dispatch<row_max>(x, V);
     const float target_logit = x[targets[i]];
     // With a gradient to write, the exponentials are stored there and scaled afterwards: one
     // exp per logit instead of two.
@@ -75,6 +88,21 @@ CrossEntropySum softmax_cross_entropy(const float* logits, int64_t N, int64_t V,
     }
   }
   return {loss, count};
+}
+
+}  // namespace
+
+CrossEntropySum softmax_cross_entropy(const float* logits, int64_t N, int64_t V, int64_t ld,
+                                      const int32_t* targets, int32_t ignore_index, float* grad,
+                                      float grad_scale) {
+  return rows_loss(nullptr, logits, nullptr, N, V, ld, targets, ignore_index, grad, grad_scale);
+}
+
+CrossEntropySum softmax_cross_entropy_with_bias(float* logits, const float* bias, int64_t N,
+                                                int64_t V, int64_t ld, const int32_t* targets,
+                                                int32_t ignore_index, float* grad,
+                                                float grad_scale) {
+  return rows_loss(logits, logits, bias, N, V, ld, targets, ignore_index, grad, grad_scale);
 }
 
 void log_softmax(const float* logits, int64_t V, float* out) {
