@@ -5,8 +5,10 @@
 #include <cstdio>
 #include <ctime>
 #include <functional>
+#include <optional>
 #include <vector>
 
+#include "models/output_layer_chunks.h"
 #include "rnnkit/clip_grad_norm.h"
 #include "rnnkit/cross_entropy.h"
 #include "rnnkit/error.h"
@@ -62,11 +64,6 @@ double median(std::vector<double> xs) {
   return n % 2 ? xs[n / 2] : 0.5 * (xs[n / 2 - 1] + xs[n / 2]);
 }
 
-// LanguageModel's output-layer chunk (language_model.cpp): about 16 MB of logits at a time.
-int64_t output_chunk_rows(int64_t V) {
-  return std::max<int64_t>(1, (int64_t{1} << 22) / V);
-}
-
 }  // namespace
 
 std::vector<ProfiledPart> profile_training_step(LanguageModel& model, const TokenBatch& batch,
@@ -85,7 +82,6 @@ std::vector<ProfiledPart> profile_training_step(LanguageModel& model, const Toke
   int64_t counted = 0;
   for (int32_t t : batch.targets) counted += t != kIgnoreIndex;
   const float scale = counted ? 1.0f / static_cast<float>(counted) : 0.0f;
-  const int64_t chunk = output_chunk_rows(V);
 
   Parts parts;
   for (int rep = 0; rep < repetitions; ++rep) {
@@ -103,18 +99,16 @@ std::vector<ProfiledPart> profile_training_step(LanguageModel& model, const Toke
                                         nullptr, y[l].data(), H, nullptr, nullptr);
       });
     }
-    for (int64_t r0 = 0; r0 < N; r0 += chunk) {
-      const int64_t rows = std::min(chunk, N - r0);
-      const float* yr = y[L - 1].data() + r0 * H;
-      logits.resize({rows, V});
-      parts.time("output layer forward", 2.0 * H * V * n / 1e9,
-                 [&] { fc.forward(yr, H, rows, logits.data(), V); });
-      parts.time("softmax cross-entropy", 0, [&] {
-        softmax_cross_entropy(logits.data(), rows, V, V, batch.targets.data() + r0, kIgnoreIndex,
-                              logits.data(), scale);
-      });
-      parts.time("output layer backward", 4.0 * H * V * n / 1e9,
-                 [&] { fc.backward(yr, H, rows, logits.data(), V, dy.data() + r0 * H, H); });
+    // The model's own output layer, its chunks' parts timed apart (the weight's preparation
+    // with the first chunk's product).
+    std::optional<OutputLayerChunks> out;
+    parts.time("output layer forward", 2.0 * H * V * n / 1e9, [&] {
+      out.emplace(fc, y[L - 1].data(), N, batch.targets.data(), scale, dy.data(), logits);
+    });
+    for (int64_t c = 0; c < out->count(); ++c) {
+      parts.time("output layer forward", 2.0 * H * V * n / 1e9, [&] { out->forward(c); });
+      parts.time("softmax cross-entropy", 0, [&] { out->loss(c); });
+      parts.time("output layer backward", 4.0 * H * V * n / 1e9, [&] { out->backward(c); });
     }
     const float* dcur = dy.data();
     for (int64_t l = L - 1; l >= 0; --l) {

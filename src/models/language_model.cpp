@@ -4,10 +4,10 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "models/output_layer_chunks.h"
 #include "rnnkit/checkpoint.h"
 #include "rnnkit/cross_entropy.h"
 #include "rnnkit/error.h"
-#include "rnnkit/gemm.h"
 #include "rnnkit/stack_config.h"
 #include "tensor/row_ops.h"
 
@@ -26,56 +26,16 @@ RNNOptions rnn_options(const LMConfig& c) {
           c.proj_size};
 }
 
-// Rows of logits computed at once by the fused output layer: about 16 MB of logits, which stay
-// in the L3 cache between the product that writes them, the loss and the products that read
-// their gradient.
-int64_t output_chunk_rows(int64_t V) {
-  return std::max<int64_t>(1, (int64_t{1} << 22) / V);
-}
-
-// Workspaces of the fused output layer, kept from step to step.
+// Workspaces of the output layer's gathered rows, kept from step to step.
 struct OutputWorkspace {
   Tensor features, dfeatures;
   std::vector<int32_t> targets;
   std::vector<int64_t> rows;
-  MatmulOperand weight, chunk_features, chunk_dlogits;
 };
 
 OutputWorkspace& output_workspace() {
   thread_local OutputWorkspace workspace;
   return workspace;
-}
-
-// Loss (and, when dfeatures is not null, the gradients of fc and of the n feature rows) of the
-// output layer over n rows of F features, in chunks of rows so that the [n, V] logits are never
-// stored whole. The weight is prepared (in bf16 precision: rounded, and packed for each of its
-// two products) once for all chunks and each chunk's logit gradient once for its two products.
-LossResult output_layer_loss(Linear& fc, const float* features, int64_t n, const int32_t* targets,
-                             float scale, float* dfeatures, Tensor& logits) {
-  const int64_t F = fc.in_features(), V = fc.out_features();
-  OutputWorkspace& ws = output_workspace();
-  ws.weight.prepare(V, F, fc.weight().value.data(), F, MatmulOperand::Reads::Many);
-  LossResult result;
-  const int64_t chunk = output_chunk_rows(V);
-  for (int64_t r0 = 0; r0 < n; r0 += chunk) {
-    const int64_t m = std::min(chunk, n - r0);
-    float* dx = dfeatures ? dfeatures + r0 * F : nullptr;
-    logits.resize({m, V});
-    ws.chunk_features.prepare(m, F, features + r0 * F, F);
-    gemm(Trans::No, Trans::Yes, 1.0f, ws.chunk_features, ws.weight, 0.0f, logits.data(), V);
-    CrossEntropySum ce =
-        softmax_cross_entropy_with_bias(logits.data(), fc.bias.value.data(), m, V, V, targets + r0,
-                                        kIgnoreIndex, dfeatures ? logits.data() : nullptr, scale);
-    result.loss_sum += ce.loss_sum;
-    result.count += ce.count;
-    if (!dfeatures) continue;
-    ws.chunk_dlogits.prepare(m, V, logits.data(), V);
-    gemm(Trans::Yes, Trans::No, 1.0f, ws.chunk_dlogits, ws.chunk_features, 1.0f,
-         fc.weight().grad.data(), F);
-    rows::add_column_sums(m, V, logits.data(), V, fc.bias.grad.data());
-    gemm(Trans::No, Trans::No, 1.0f, ws.chunk_dlogits, ws.weight, 0.0f, dx, F);
-  }
-  return result;
 }
 
 }  // namespace
@@ -193,8 +153,9 @@ LossResult LanguageModel::forward_backward(const TokenBatch& batch, LMState& sta
 
   LossResult result;
   if (counted == N) {
-    result = output_layer_loss(fc_, y_.data(), N, batch.targets.data(), scale,
-                               backward ? dy_.data() : nullptr, logits_);
+    result = OutputLayerChunks(fc_, y_.data(), N, batch.targets.data(), scale,
+                               backward ? dy_.data() : nullptr, logits_)
+                 .run();
   } else {
     // Padding rows (ignore_index targets) need no logits: the output layer runs on the other
     // rows, gathered, and the padding rows get a zero gradient.
@@ -210,8 +171,9 @@ LossResult LanguageModel::forward_backward(const TokenBatch& batch, LMState& sta
     for (int64_t k = 0; k < counted; ++k)
       rows::copy(1, F, y_.data() + ws.rows[k] * F, F, ws.features.data() + k * F, F);
     if (backward) ws.dfeatures.resize({counted, F});
-    result = output_layer_loss(fc_, ws.features.data(), counted, ws.targets.data(), scale,
-                               backward ? ws.dfeatures.data() : nullptr, logits_);
+    result = OutputLayerChunks(fc_, ws.features.data(), counted, ws.targets.data(), scale,
+                               backward ? ws.dfeatures.data() : nullptr, logits_)
+                 .run();
     if (backward) {
       dy_.zero();
       for (int64_t k = 0; k < counted; ++k)

@@ -1,0 +1,81 @@
+#include "models/output_layer_chunks.h"
+
+#include <algorithm>
+
+#include "rnnkit/gemm.h"
+#include "tensor/row_ops.h"
+
+namespace rnnkit {
+namespace {
+
+// The prepared operands, kept from step to step.
+struct Operands {
+  MatmulOperand weight, chunk_features, chunk_dlogits;
+};
+
+Operands& operands() {
+  thread_local Operands ops;
+  return ops;
+}
+
+}  // namespace
+
+OutputLayerChunks::OutputLayerChunks(Linear& fc, const float* features, int64_t n,
+                                     const int32_t* targets, float scale, float* dfeatures,
+                                     Tensor& logits)
+    : fc_(fc),
+      features_(features),
+      n_(n),
+      chunk_rows_(std::max<int64_t>(1, (int64_t{1} << 22) / fc.out_features())),
+      targets_(targets),
+      scale_(scale),
+      dfeatures_(dfeatures),
+      logits_(logits) {
+  const int64_t F = fc.in_features(), V = fc.out_features();
+  operands().weight.prepare(V, F, fc.weight().value.data(), F, MatmulOperand::Reads::Many);
+}
+
+int64_t OutputLayerChunks::rows_of(int64_t c) const {
+  return std::min(chunk_rows_, n_ - c * chunk_rows_);
+}
+
+void OutputLayerChunks::forward(int64_t c) {
+  const int64_t F = fc_.in_features(), V = fc_.out_features(), m = rows_of(c);
+  Operands& ops = operands();
+  logits_.resize({m, V});
+  ops.chunk_features.prepare(m, F, features_ + c * chunk_rows_ * F, F);
+  gemm(Trans::No, Trans::Yes, 1.0f, ops.chunk_features, ops.weight, 0.0f, logits_.data(), V);
+}
+
+CrossEntropySum OutputLayerChunks::loss(int64_t c) {
+  const int64_t V = fc_.out_features();
+  return softmax_cross_entropy_with_bias(logits_.data(), fc_.bias.value.data(), rows_of(c), V, V,
+                                         targets_ + c * chunk_rows_, kIgnoreIndex,
+                                         dfeatures_ ? logits_.data() : nullptr, scale_);
+}
+
+void OutputLayerChunks::backward(int64_t c) {
+  if (!dfeatures_) return;
+  const int64_t F = fc_.in_features(), V = fc_.out_features(), m = rows_of(c);
+  Operands& ops = operands();
+  ops.chunk_dlogits.prepare(m, V, logits_.data(), V);
+  gemm(Trans::Yes, Trans::No, 1.0f, ops.chunk_dlogits, ops.chunk_features, 1.0f,
+       fc_.weight().grad.data(), F);
+  rows::add_column_sums(m, V, logits_.data(), V, fc_.bias.grad.data());
+  gemm(Trans::No, Trans::No, 1.0f, ops.chunk_dlogits, ops.weight, 0.0f,
+       dfeatures_ + c * chunk_rows_ * F, F);
+}
+
+LossResult OutputLayerChunks::run() {
+  LossResult result;
+  for (int64_t c = 0; c < count(); ++c) {
+    forward(c);
+    const CrossEntropySum ce = loss(c);
+    result.loss_sum += ce.loss_sum;
+    result.count += ce.count;
+    backward(c);
+  }
+  return result;
+}
+
+}  // namespace rnnkit
