@@ -23,6 +23,9 @@ class OutputLayerChunks {
                     float scale, float* dfeatures, Tensor& logits);
 
   int64_t count() const { return (n_ + chunk_rows_ - 1) / chunk_rows_; }
+  // Chunk c's rows: [first_row(c), first_row(c) + rows_of(c)).
+  int64_t first_row(int64_t c) const { return c * chunk_rows_; }
+  int64_t rows_of(int64_t c) const;
   // Chunk c's logits, without the bias.
   void forward(int64_t c);
   // Adds the bias and returns the chunk's loss; with dfeatures, the logits become their gradient
@@ -35,8 +38,6 @@ class OutputLayerChunks {
   LossResult run();
 
  private:
-  int64_t rows_of(int64_t c) const;
-
   Linear& fc_;
   const float* features_;
   int64_t n_, chunk_rows_;

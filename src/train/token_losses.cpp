@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "models/output_layer_chunks.h"
 #include "rnnkit/cross_entropy.h"
 #include "rnnkit/error.h"
 
@@ -43,20 +44,16 @@ void embed_tokens(LanguageModel& model, std::span<const int32_t> ids, Tensor& x)
 
 LossResult token_losses(LanguageModel& model, const float* y, int64_t n, const int32_t* targets,
                         int64_t first_target) {
-  const Linear& fc = model.fc();
-  const int64_t F = fc.in_features(), V = fc.out_features();
-  // About 16 MB of logits at a time, as the training path does.
-  const int64_t block = std::max<int64_t>(1, (int64_t{1} << 22) / V);
   Tensor logits;
+  OutputLayerChunks chunks(model.fc(), y, n, targets, 0.0f, nullptr, logits);
   LossResult total;
-  for (int64_t r0 = 0; r0 < n; r0 += block) {
-    const int64_t m = std::min(block, n - r0);
-    logits.resize({m, V});
-    fc.forward(y + r0 * F, F, m, logits.data(), V);
-    CrossEntropySum ce =
-        softmax_cross_entropy(logits.data(), m, V, V, targets + r0, kIgnoreIndex, nullptr, 0);
+  for (int64_t c = 0; c < chunks.count(); ++c) {
+    chunks.forward(c);
+    const CrossEntropySum ce = chunks.loss(c);
+    const int64_t r0 = chunks.first_row(c);
     if (!std::isfinite(ce.loss_sum))
-      throw non_finite_error(logits.data(), m, V, targets + r0, first_target + r0);
+      throw non_finite_error(logits.data(), chunks.rows_of(c), model.fc().out_features(),
+                             targets + r0, first_target + r0);
     total.loss_sum += ce.loss_sum;
     total.count += ce.count;
   }
