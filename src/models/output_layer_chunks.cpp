@@ -36,21 +36,21 @@ OutputLayerChunks::OutputLayerChunks(Linear& fc, const float* features, int64_t 
 }
 
 int64_t OutputLayerChunks::rows_of(int64_t c) const {
-  return std::min(chunk_rows_, n_ - c * chunk_rows_);
+  return std::min(chunk_rows_, n_ - first_row(c));
 }
 
 void OutputLayerChunks::forward(int64_t c) {
   const int64_t F = fc_.in_features(), V = fc_.out_features(), m = rows_of(c);
   Operands& ops = operands();
   logits_.resize({m, V});
-  ops.chunk_features.prepare(m, F, features_ + c * chunk_rows_ * F, F);
+  ops.chunk_features.prepare(m, F, features_ + first_row(c) * F, F);
   gemm(Trans::No, Trans::Yes, 1.0f, ops.chunk_features, ops.weight, 0.0f, logits_.data(), V);
 }
 
 CrossEntropySum OutputLayerChunks::loss(int64_t c) {
   const int64_t V = fc_.out_features();
   return softmax_cross_entropy_with_bias(logits_.data(), fc_.bias.value.data(), rows_of(c), V, V,
-                                         targets_ + c * chunk_rows_, kIgnoreIndex,
+                                         targets_ + first_row(c), kIgnoreIndex,
                                          dfeatures_ ? logits_.data() : nullptr, scale_);
 }
 
@@ -63,7 +63,7 @@ void OutputLayerChunks::backward(int64_t c) {
        fc_.weight().grad.data(), F);
   rows::add_column_sums(m, V, logits_.data(), V, fc_.bias.grad.data());
   gemm(Trans::No, Trans::No, 1.0f, ops.chunk_dlogits, ops.weight, 0.0f,
-       dfeatures_ + c * chunk_rows_ * F, F);
+       dfeatures_ + first_row(c) * F, F);
 }
 
 LossResult OutputLayerChunks::run() {

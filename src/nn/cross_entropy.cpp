@@ -4,6 +4,7 @@
 #include <string>
 
 #include "rnnkit/error.h"
+#include "tensor/row_ops.h"
 #include "tensor/vector_kernel.h"
 
 namespace rnnkit {
@@ -69,7 +70,7 @@ CrossEntropySum rows_loss(float* biased, const float* logits, const float* bias,
     const float* x = logits + i * ld;
     float* g = grad ? grad + i * ld : nullptr;
     if (targets[i] == ignore_index) {
-      if (bias) vec::dispatch<row_add_max>(biased + i * ld, bias, V);
+      if (bias) rows::add_bias(1, V, biased + i * ld, ld, bias);
       if (g)
         for (int64_t v = 0; v < V; ++v) g[v] = 0.0f;
       continue;

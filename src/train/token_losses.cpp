@@ -1,6 +1,5 @@
 #include "train/token_losses.h"
 
-#include <algorithm>
 #include <cmath>
 
 #include "models/output_layer_chunks.h"
