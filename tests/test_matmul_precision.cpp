@@ -426,7 +426,7 @@ TEST(PackedProductPaths, SmallFloat32ProductsTakeThePanelKernelOnAvx512) {
   SettingsGuard guard;
   set_cpu_path(CpuPath::Avx512);
   set_matmul_precision(Precision::F32);
-  for (const int64_t N : {256, 2048}) {
+  for (const int64_t N : {256, 8192}) {
     const int64_t M = 16, K = 256;
     const std::vector<float> B = random_values(K * N, 11), A = random_values(M * K, 12);
     const std::vector<float> C0(M * N, 0.0f);

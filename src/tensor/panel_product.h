@@ -8,18 +8,20 @@
 // A[M,K] B[K,N] + beta * C with a batch slice of rows and B reused for every step (W_hh).
 // oneDNN's matmul costs about 2 microseconds a call around its kernel (memory objects, argument
 // maps, its execution context): a tenth of the 15-microsecond step of a small layer (16 rows of
-// a 256-wide RNN), where this kernel, with no such cost, is faster; on larger products oneDNN's
-// kernel (blocked over k, prefetching) is a few percent faster (measured on an LSTM and a GRU of
-// 256 with 32 rows), so suits() sends only the small ones here. B is packed into panels of
-// kPanelColumns columns, each [K][kPanelColumns] (zero past N), read by 8 x 32 register
+// a 256-wide RNN), where this kernel, with no such cost, is faster. On the slices of an LSTM or
+// GRU of 256 it is too on a Zen 4 host (16 rows on each of two threads: the d2l LSTM step 8%
+// faster, the GRU's 15%; 64 rows, the poetry layers: 5%); on an Intel host oneDNN's kernel
+// (blocked over k, prefetching) was a few percent faster at 32 rows, and on PTB-medium's 20 x
+// 650 x 2600 the two are even, so suits() keeps the large products on oneDNN. B is packed into
+// panels of kPanelColumns columns, each [K][kPanelColumns] (zero past N), read by 8 x 32 register
 // blocks: 16 accumulators, one broadcast of A per row and k. Every output is one chain of fused
 // multiply-adds in k order, whatever M or the thread count, so a row's result does not depend
 // on the rows beside it. AVX-512 only: other CPUs take oneDNN.
 namespace rnnkit::panel_product {
 
 constexpr int64_t kPanelColumns = 32;
-// Products up to this many multiply-adds (4 MFLOP, about 20 microseconds on one core) suit it.
-constexpr int64_t kMaxMultiplyAdds = int64_t{1} << 21;
+// Products up to this many multiply-adds (a 64-row slice of a 256-wide LSTM) suit it.
+constexpr int64_t kMaxMultiplyAdds = int64_t{1} << 24;
 
 // Whether this CPU path runs the kernel (cpu_path() is Avx512).
 bool available();
