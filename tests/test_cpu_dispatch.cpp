@@ -11,6 +11,7 @@
 
 #include "bf16_support.h"
 #include "nn/cell_kernels.h"
+#include "random_values.h"
 #include "rnnkit/cpu_dispatch.h"
 #include "rnnkit/cross_entropy.h"
 #include "rnnkit/error.h"
@@ -22,12 +23,7 @@
 namespace rnnkit {
 namespace {
 
-std::vector<float> random_values(size_t n, uint64_t seed, float scale = 3.0f) {
-  Rng rng(seed);
-  std::vector<float> v(n);
-  for (float& x : v) x = rng.uniform(-scale, scale);
-  return v;
-}
+using testing::random_values;
 
 bool cpu_has_avx512() {
   return __builtin_cpu_supports("avx512f");
@@ -39,28 +35,31 @@ std::vector<float> kernel_outputs() {
   std::vector<float> out;
   auto append = [&](const std::vector<float>& v) { out.insert(out.end(), v.begin(), v.end()); };
   const int64_t N = 64, K = 1000;
-  const std::vector<float> W = random_values(N * K, 1), x = random_values(K, 2);
+  const std::vector<float> W = random_values(N * K, 1, 3.0f), x = random_values(K, 2, 3.0f);
   std::vector<float> y(N);
   gemm(Trans::No, Trans::Yes, 1, N, K, 1.0f, x.data(), K, W.data(), K, 0.0f, y.data(), N);
   append(y);
 
   const int64_t B = 3, H = 37;
-  std::vector<float> lstm_gates = random_values(B * 4 * H, 3), c_prev = random_values(B * H, 4);
+  std::vector<float> lstm_gates = random_values(B * 4 * H, 3, 3.0f),
+                     c_prev = random_values(B * H, 4, 3.0f);
   std::vector<float> c(B * H), h(B * H);
   kernels::lstm_forward_step(B, H, lstm_gates.data(), c_prev.data(), c.data(), h.data());
   append(lstm_gates), append(c), append(h);
-  std::vector<float> gru_gates = random_values(B * 3 * H, 5), hproj = random_values(B * 3 * H, 6);
-  const std::vector<float> bias = random_values(3 * H, 7), h_prev = random_values(B * H, 8);
+  std::vector<float> gru_gates = random_values(B * 3 * H, 5, 3.0f),
+                     hproj = random_values(B * 3 * H, 6, 3.0f);
+  const std::vector<float> bias = random_values(3 * H, 7, 3.0f),
+                           h_prev = random_values(B * H, 8, 3.0f);
   std::vector<float> hn(B * H);
   kernels::gru_forward_step(B, H, gru_gates.data(), hproj.data(), bias.data(), hn.data(),
                             h_prev.data(), h.data());
   append(gru_gates), append(h);
-  std::vector<float> rnn_gates = random_values(B * H, 9);
+  std::vector<float> rnn_gates = random_values(B * H, 9, 3.0f);
   kernels::rnn_forward_step(B, H, false, rnn_gates.data(), h.data());
   append(h);
 
   const int64_t V = 301;
-  const std::vector<float> logits = random_values(B * V, 10);
+  const std::vector<float> logits = random_values(B * V, 10, 3.0f);
   const std::vector<int32_t> targets = {0, 150, 300};
   std::vector<float> grad(B * V);
   const CrossEntropySum ce =
@@ -138,7 +137,7 @@ TEST(CpuPath, Bf16GemvAgreesAcrossPaths) {
   const Precision saved = matmul_precision();
   set_matmul_precision(Precision::BF16);
   const int64_t N = 37, K = 300;
-  const std::vector<float> W = random_values(N * K, 11), x = random_values(K, 12);
+  const std::vector<float> W = random_values(N * K, 11, 3.0f), x = random_values(K, 12, 3.0f);
   std::vector<float> fast(N), portable(N);
   SingleRowProduct product;
   set_cpu_path(CpuPath::Avx512);

@@ -16,6 +16,7 @@
 #include "bf16_support.h"
 #include "gradient_check.h"
 #include "lm_fixture.h"
+#include "random_values.h"
 #include "rnnkit/cpu_dispatch.h"
 #include "rnnkit/gemm.h"
 #include "rnnkit/language_model_file.h"
@@ -133,12 +134,7 @@ std::vector<double> reference_product(bool ta, bool tb, int64_t M, int64_t N, in
   return C;
 }
 
-std::vector<float> random_values(size_t n, uint64_t seed) {
-  Rng rng(seed);
-  std::vector<float> v(n);
-  for (float& x : v) x = rng.uniform(-1.0f, 1.0f);
-  return v;
-}
+using testing::random_values;
 
 struct ProductCase {
   bool ta, tb;

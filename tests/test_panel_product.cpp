@@ -9,6 +9,7 @@
 #include <cmath>
 #include <vector>
 
+#include "random_values.h"
 #include "rnnkit/cpu_dispatch.h"
 #include "rnnkit/error.h"
 #include "rnnkit/rng.h"
@@ -23,12 +24,7 @@ namespace {
   GTEST_SKIP() << "the panel kernel runs on the AVX-512 path only; this CPU path is " \
                << cpu_path_name(cpu_path())
 
-std::vector<float> random_values(int64_t n, uint64_t seed) {
-  Rng rng(seed);
-  std::vector<float> v(static_cast<size_t>(n));
-  for (float& x : v) x = rng.uniform(-1.0f, 1.0f);
-  return v;
-}
+using testing::random_values;
 
 TEST(PanelProduct, MatchesADoublePrecisionReference) {
   SKIP_WITHOUT_PANEL_KERNEL();

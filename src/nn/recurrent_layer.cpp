@@ -298,8 +298,11 @@ void RecurrentLayer::backward(const float* dy, int64_t ldy, const float* dhT, co
 
   const float* h_prev_block = hidden_.data() + (reverse_ ? BS : 0);
   const float* dhp_all = separate ? dhproj_.data() : gates_.data();
-  rows::add_column_sums(N, GH, dhp_all, GH, bias_hh.grad.data());
-  rows::add_column_sums(N, GH, gates_.data(), GH, bias_ih.grad.data());
+  // Both biases' gradients are the column sums of the pre-activation gradients unless the
+  // hidden product's are separate: then one pass over them serves both.
+  if (separate) rows::add_column_sums(N, GH, dhp_all, GH, bias_hh.grad.data());
+  rows::add_column_sums(N, GH, gates_.data(), GH, bias_ih.grad.data(),
+                        separate ? nullptr : bias_hh.grad.data());
   if (P)
     gemm(Trans::Yes, Trans::No, P, H, N, 1.0f, dproj_.data(), P, cell_output_.data(), H, 1.0f,
          weight_hr.grad.data(), H);

@@ -41,17 +41,28 @@ RNNKIT_VECTOR_KERNEL void add_bias_kernel(int64_t rows, int64_t cols, float* dst
 // Four rows per pass keep the partial sums in registers; each column is still summed one row at a
 // time in row order, so the result is the plain loop's, bit for bit.
 RNNKIT_VECTOR_KERNEL void add_column_sums_kernel(int64_t rows, int64_t cols, const float* src,
-                                                 int64_t lds, float* out) {
+                                                 int64_t lds, float* out, float* out2) {
   int64_t r = 0;
   for (; r + 4 <= rows; r += 4) {
     const float *s0 = src + r * lds, *s1 = s0 + lds, *s2 = s1 + lds, *s3 = s2 + lds;
+    if (out2) {
 #pragma omp simd
-    for (int64_t c = 0; c < cols; ++c) out[c] = (((out[c] + s0[c]) + s1[c]) + s2[c]) + s3[c];
+      for (int64_t c = 0; c < cols; ++c) {
+        out[c] = (((out[c] + s0[c]) + s1[c]) + s2[c]) + s3[c];
+        out2[c] = (((out2[c] + s0[c]) + s1[c]) + s2[c]) + s3[c];
+      }
+    } else {
+#pragma omp simd
+      for (int64_t c = 0; c < cols; ++c) out[c] = (((out[c] + s0[c]) + s1[c]) + s2[c]) + s3[c];
+    }
   }
   for (; r < rows; ++r) {
     const float* s = src + r * lds;
 #pragma omp simd
     for (int64_t c = 0; c < cols; ++c) out[c] += s[c];
+    if (out2)
+#pragma omp simd
+      for (int64_t c = 0; c < cols; ++c) out2[c] += s[c];
   }
 }
 
@@ -84,9 +95,11 @@ void add_bias(int64_t rows, int64_t cols, float* dst, int64_t ldd, const float* 
   }
 }
 
-void add_column_sums(int64_t rows, int64_t cols, const float* src, int64_t lds, float* out) {
+void add_column_sums(int64_t rows, int64_t cols, const float* src, int64_t lds, float* out,
+                     float* out2) {
   for_column_blocks(rows, cols, [&](int64_t c0, int64_t c1) {
-    vec::dispatch<add_column_sums_kernel>(rows, c1 - c0, src + c0, lds, out + c0);
+    vec::dispatch<add_column_sums_kernel>(rows, c1 - c0, src + c0, lds, out + c0,
+                                          out2 ? out2 + c0 : nullptr);
   });
 }
 

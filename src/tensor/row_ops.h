@@ -15,8 +15,10 @@ void zero(int64_t rows, int64_t cols, float* dst, int64_t ldd);
 // dst[r][c] += bias[c] (+ bias2[c] when bias2 is not null)
 void add_bias(int64_t rows, int64_t cols, float* dst, int64_t ldd, const float* bias,
               const float* bias2 = nullptr);
-// out[c] += sum over rows of src[r][c]
-void add_column_sums(int64_t rows, int64_t cols, const float* src, int64_t lds, float* out);
+// out[c] += sum over rows of src[r][c], a row at a time in row order; out2, when not null, gets
+// the same additions from its own start (one pass over src for two gradients of the same sums)
+void add_column_sums(int64_t rows, int64_t cols, const float* src, int64_t lds, float* out,
+                     float* out2 = nullptr);
 // dst[to[r]][c] += src[r][c], row after row (in one thread: callers share columns among threads)
 void scatter_add_rows(int64_t rows, int64_t cols, const float* src, int64_t lds, const int32_t* to,
                       float* dst, int64_t ldd);
