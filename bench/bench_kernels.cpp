@@ -78,7 +78,7 @@ void BM_GruForwardStep(benchmark::State& state) {
     state.PauseTiming();
     gates = pre;
     state.ResumeTiming();
-    kernels::gru_forward_step(B, H, gates.data(), hproj.data(), bias.data(), hn.data(),
+    kernels::gru_forward_step(B, H, gates.data(), nullptr, hproj.data(), bias.data(), hn.data(),
                               h_prev.data(), h.data());
     benchmark::ClobberMemory();
   }

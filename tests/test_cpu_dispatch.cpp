@@ -51,7 +51,7 @@ std::vector<float> kernel_outputs() {
   const std::vector<float> bias = random_values(3 * H, 7, 3.0f),
                            h_prev = random_values(B * H, 8, 3.0f);
   std::vector<float> hn(B * H);
-  kernels::gru_forward_step(B, H, gru_gates.data(), hproj.data(), bias.data(), hn.data(),
+  kernels::gru_forward_step(B, H, gru_gates.data(), nullptr, hproj.data(), bias.data(), hn.data(),
                             h_prev.data(), h.data());
   append(gru_gates), append(h);
   std::vector<float> rnn_gates = random_values(B * H, 9, 3.0f);

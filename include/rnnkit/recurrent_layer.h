@@ -76,8 +76,9 @@ class RecurrentLayer {
                         const float* h0, const float* c0, float* y, int64_t ldy, float* hT,
                         float* cT);
   // ih_columns_ = W_ih's columns plus bias_ih (and bias_hh when not null), one row per input
-  // class: the time loop copies a token's row into its gates, which is what the product and
-  // add_bias of the dense path give a one-hot row. dW_ih += the gate gradients scattered to
+  // class: the time loop copies a token's row into its gates (a cell with a separate hidden
+  // product reads it in place), which is what the product and add_bias of the dense path give a
+  // one-hot row. dW_ih += the gate gradients scattered to
   // those columns.
   void prepare_input_columns(const float* bias_hh);
   void scatter_weight_ih_grad();

@@ -14,10 +14,12 @@ void lstm_forward_step(int64_t B, int64_t H, float* gates, const float* c_prev, 
 void lstm_backward_step(int64_t B, int64_t H, float* gates, const float* c_prev, const float* c,
                         const float* dy, int64_t ldy, const float* dh_next, float* dc_carry);
 
-// gates: [B,3H] input projections (x W_ih^T + b_ih) -> activated (r, z, n); hproj: [B,3H]
-// h W_hh^T (without bias); hn out: W_hn h + b_hn, kept for backward.
-void gru_forward_step(int64_t B, int64_t H, float* gates, const float* hproj, const float* bias_hh,
-                      float* hn, const float* h_prev, float* h);
+// gates: [B,3H] input projections (x W_ih^T + b_ih) -> activated (r, z, n); the projections are
+// read from input_rows[b] instead when it is not null (a one-hot layer's rows of W_ih^T, not
+// copied); hproj: [B,3H] h W_hh^T (without bias); hn out: W_hn h + b_hn, kept for backward.
+void gru_forward_step(int64_t B, int64_t H, float* gates, const float* const* input_rows,
+                      const float* hproj, const float* bias_hh, float* hn, const float* h_prev,
+                      float* h);
 // dgates out (in place of gates): input-side pre-activation grads; dhproj: hidden-side ones.
 // dh_prev_direct = dh * z (the recurrent GEMM adds dhproj W_hh to it).
 void gru_backward_step(int64_t B, int64_t H, float* gates, const float* hn, const float* h_prev,

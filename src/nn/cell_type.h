@@ -13,10 +13,13 @@ namespace rnnkit {
 // pre-activations x W_ih^T + b_ih, plus h_prev W_hh^T + b_hh unless the cell keeps the hidden
 // side apart (then hproj [n,G*H] holds h_prev W_hh^T without bias); the kernel activates the
 // gates in place and writes h [n,H] (and c [n,H] for a cell state). aux [n,H] is the cell's
-// own per-step cache for backward (GRU: W_hn h + b_hn).
+// own per-step cache for backward (GRU: W_hn h + b_hn). A cell that keeps the hidden side apart
+// reads row i's input pre-activations from input_rows[i] when that is not null (a one-hot
+// layer's rows of W_ih^T plus biases) and still writes its activations to gates.
 struct CellForwardStep {
   int64_t n, H;
   float* gates;
+  const float* const* input_rows;
   const float* hproj;
   const float* bias_hh;
   float* aux;

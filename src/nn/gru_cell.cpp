@@ -5,16 +5,17 @@
 namespace rnnkit::kernels {
 namespace {
 
-// One batch row of gru_forward_step: g, hp [3H]; hnb, hprev, hb [H].
-RNNKIT_VECTOR_KERNEL void gru_forward_row(int64_t H, float* g, const float* hp,
+// One batch row of gru_forward_step: g, in (g itself, or the row elsewhere), hp [3H]; hnb,
+// hprev, hb [H].
+RNNKIT_VECTOR_KERNEL void gru_forward_row(int64_t H, float* g, const float* in, const float* hp,
                                           const float* bias_hh, float* hnb, const float* hprev,
                                           float* hb) {
 #pragma omp simd
   for (int64_t j = 0; j < H; ++j) {
-    float r = vec::sigmoid(g[j] + hp[j] + bias_hh[j]);
-    float z = vec::sigmoid(g[H + j] + hp[H + j] + bias_hh[H + j]);
+    float r = vec::sigmoid(in[j] + hp[j] + bias_hh[j]);
+    float z = vec::sigmoid(in[H + j] + hp[H + j] + bias_hh[H + j]);
     float hnv = hp[2 * H + j] + bias_hh[2 * H + j];
-    float n = vec::tanh(g[2 * H + j] + r * hnv);
+    float n = vec::tanh(in[2 * H + j] + r * hnv);
     g[j] = r;
     g[H + j] = z;
     g[2 * H + j] = n;
@@ -46,12 +47,15 @@ RNNKIT_VECTOR_KERNEL void gru_backward_row(int64_t H, float* g, const float* hnb
 
 }  // namespace
 
-void gru_forward_step(int64_t B, int64_t H, float* gates, const float* hproj, const float* bias_hh,
-                      float* hn, const float* h_prev, float* h) {
+void gru_forward_step(int64_t B, int64_t H, float* gates, const float* const* input_rows,
+                      const float* hproj, const float* bias_hh, float* hn, const float* h_prev,
+                      float* h) {
 #pragma omp parallel for schedule(static) if (B * H >= 65536)
-  for (int64_t b = 0; b < B; ++b)
-    vec::dispatch<gru_forward_row>(H, gates + b * 3 * H, hproj + b * 3 * H, bias_hh, hn + b * H,
-                                   h_prev + b * H, h + b * H);
+  for (int64_t b = 0; b < B; ++b) {
+    float* g = gates + b * 3 * H;
+    vec::dispatch<gru_forward_row>(H, g, input_rows ? input_rows[b] : g, hproj + b * 3 * H, bias_hh,
+                                   hn + b * H, h_prev + b * H, h + b * H);
+  }
 }
 
 void gru_backward_step(int64_t B, int64_t H, float* gates, const float* hn, const float* h_prev,
@@ -69,7 +73,8 @@ namespace rnnkit {
 namespace {
 
 void gru_forward(const CellForwardStep& s) {
-  kernels::gru_forward_step(s.n, s.H, s.gates, s.hproj, s.bias_hh, s.aux, s.h_prev, s.h);
+  kernels::gru_forward_step(s.n, s.H, s.gates, s.input_rows, s.hproj, s.bias_hh, s.aux, s.h_prev,
+                            s.h);
 }
 
 // The kernel reads dh_next and writes dh * z element by element, so one buffer serves.

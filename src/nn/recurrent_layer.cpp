@@ -2,6 +2,8 @@
 
 #include <omp.h>
 
+#include <vector>
+
 #include "nn/cell_type.h"
 #include "rnnkit/error.h"
 #include "rnnkit/gemm.h"
@@ -196,7 +198,8 @@ void RecurrentLayer::prepare_input_columns(const float* bias_hh) {
   const int64_t V = input_size_, GH = gate_count(cell_) * hidden_size_;
   // W_ih's columns become rows once, with the biases added as the dense path adds them to each
   // product row (x + 0 terms are exact): every gate row is then a copy, made by the time loop
-  // just before the step's product reads it (on each slice's own thread, into its cache).
+  // just before the step's product reads it (on each slice's own thread, into its cache), or
+  // read in place by a cell whose hidden product is separate.
   // Transposing reads W_ih once, as a single row's product would.
   ih_columns_.resize({V, GH});
   const float* w = weight_ih.value.data();
@@ -229,16 +232,23 @@ void RecurrentLayer::forward_rows(int64_t b0, int64_t n, float* y, int64_t ldy) 
   float* hidden = hidden_.data() + b0 * S;
   float* cells = type.has_cell_state ? cell_state_.data() + b0 * H : nullptr;
   float* hproj = type.separate_hidden_product ? hproj_.data() + b0 * GH : nullptr;
+  // A one-hot layer's input rows are rows of ih_columns_: a cell with a separate hidden product
+  // reads them there; for the others they are the C that the step's product adds to.
+  std::vector<const float*> input_rows(ids_ && hproj ? n : 0);
   for (int64_t s = 0; s < T; ++s) {
     const int64_t t = time_of_step(s);
     CellForwardStep step{};
     step.n = n;
     step.H = H;
     step.gates = gates_.data() + (t * B + b0) * GH;
-    if (ids_)
-      for (int64_t i = 0; i < n; ++i)
-        rows::copy(1, GH, ih_columns_.data() + ids_[t * B + b0 + i] * GH, GH, step.gates + i * GH,
-                   GH);
+    for (int64_t i = 0; ids_ && i < n; ++i) {
+      const float* row = ih_columns_.data() + ids_[t * B + b0 + i] * GH;
+      if (hproj)
+        input_rows[i] = row;
+      else
+        rows::copy(1, GH, row, GH, step.gates + i * GH, GH);
+    }
+    if (!input_rows.empty()) step.input_rows = input_rows.data();
     step.h_prev = hidden + prev_slot(t) * BS;
     float* h_next = hidden + next_slot(t) * BS;
     step.h = proj_size_ ? cell_output_.data() + (t * B + b0) * H : h_next;
