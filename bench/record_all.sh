@@ -3,12 +3,14 @@
 # (bench/results/PART-TAG.jsonl), every line stamped with the commit, the date and the host
 # (bench/stamp.sh). Run it on an otherwise idle machine; it prints its estimated duration first.
 #
-#   bench/record_all.sh [--only PART[,PART...]] [--rounds N] [--torch "t1c t2c"] [--out DIR]
+#   bench/record_all.sh [--only PART[,PART...]] [--rounds N] [--torch "t1 t2 t1c t2c"] [--out DIR]
 #                       [--dry-run] [--smoke]
 #
 # PARTs, in the order they run:
 #   peaks    bench/host_peaks.sh: FP32 FMA, BF16 dot product, AMX, memory bandwidth
-#   compare  bench/compare.sh with --rounds N (default 3) and --torch (default "t1c t2c") for
+#   compare  bench/compare.sh with --rounds N (default 3) and --torch (default all four variants:
+#            OpenBLAS's own choice of kernels is the best on some hosts, e.g. 8% faster than
+#            the AVX-512 ones on a Zen 4 for the d2l RNN) for
 #            the rows timemachine-rnn, -lstm, -gru, poetry, poetry --bf16, ptb-medium, eval,
 #            generate, generate --bf16 and generate --int8 (logs compare-ROW-TAG.jsonl)
 #   profile  bench/profile.sh poetry, 1 thread, FP32 and --bf16 (--steps 2 --warmup 1)
@@ -27,7 +29,7 @@ usage() { sed -n '2,/^set -e/p' "$0" | sed 's/^# \{0,1\}//; /^set -e/d'; exit "$
 all_parts=(peaks compare profile micro tang serve)
 parts=("${all_parts[@]}")
 rounds=3
-torch="t1c t2c"
+torch="t1 t2 t1c t2c"
 out=$root/bench/results
 dry_run=false
 smoke=false
@@ -62,15 +64,21 @@ compare_args() {
 
 # Seconds per compare round of each row (rnnkit t1 + auto, PyTorch t1c + t2c), from the step
 # times of docs/BENCHMARKS.md on this 2-core host times the configs' warm-up + timed steps, plus
-# about 2 s to start each PyTorch process; the other parts' seconds likewise (tang: the 5 min of
-# an epoch; micro: about 0.7 s per benchmark and thread count at the default 0.5 s).
+# about 2 s to start each PyTorch process, scaled to the PyTorch variants asked for as if each of
+# the round's processes took as long; the other parts' seconds likewise (tang: the 5 min of an
+# epoch; micro: about 0.7 s per benchmark and thread count at the default 0.5 s).
 declare -A estimate_s=([timemachine-rnn]=12 [timemachine-lstm]=35 [timemachine-gru]=29
   [poetry]=115 [poetry-bf16]=135 [ptb-medium]=50 [eval]=40 [generate]=8 [generate-bf16]=8
   [generate-int8]=8 [peaks]=25 [profile]=45 [micro]=60 [tang]=310 [serve_round]=12)
 total=0
 for part in "${parts[@]}"; do
   case $part in
-    compare) for row in "${compare_rows[@]}"; do total=$((total + rounds * estimate_s[$row])); done ;;
+    compare)
+      read -ra variants <<<"$torch"
+      for row in "${compare_rows[@]}"; do
+        total=$((total + rounds * estimate_s[$row] * (2 + ${#variants[@]}) / 4))
+      done
+      ;;
     serve) total=$((total + rounds * estimate_s[serve_round])) ;;
     *) total=$((total + estimate_s[$part])) ;;
   esac
