@@ -6,12 +6,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
 #include "random_values.h"
 #include "rnnkit/cpu_dispatch.h"
 #include "rnnkit/error.h"
+#include "rnnkit/packed_matrix.h"
 #include "rnnkit/rng.h"
 #include "rnnkit/threads.h"
 #include "settings_guard.h"
@@ -76,6 +78,39 @@ TEST(PanelProduct, ARowGetsTheSameBitsAloneInABatchAndOnTwoThreads) {
   std::vector<float> shared(M * N);
   panel_product::multiply(M, N, K, panels.data(), A.data(), K, 0.0f, shared.data(), N);
   EXPECT_EQ(shared, batch);
+}
+
+// Rows that beta reads where they are (a one-hot layer's input rows, in another order and
+// repeated) give the bits of those rows copied into C first, with a tail of rows and columns
+// outside the 8 x 32 blocks; through PackedMatrix also when the product is too large for the
+// panel kernel (oneDNN, after the copy).
+TEST(PanelProduct, RowsReadElsewhereEqualRowsCopiedIntoC) {
+  SettingsGuard guard;
+  for (const int64_t N : {int64_t{300}, int64_t{8192}}) {
+    const int64_t M = 11, K = 256, V = 5;
+    const auto A = random_values(M * K, 6), B = random_values(N * K, 7);
+    const auto table = random_values(V * N, 8);
+    std::vector<const float*> c_rows(M);
+    std::vector<float> copied(M * N);
+    for (int64_t m = 0; m < M; ++m) {
+      c_rows[m] = table.data() + ((m * 3) % V) * N;
+      std::copy_n(c_rows[m], N, copied.data() + m * N);
+    }
+    for (const float beta : {1.0f, 0.5f}) {
+      PackedMatrix packed;
+      packed.pack(Trans::Yes, K, N, B.data(), K);
+      std::vector<float> want = copied, got(M * N, -7.0f);
+      packed.multiply(M, A.data(), K, beta, want.data(), N);
+      packed.multiply(M, A.data(), K, beta, got.data(), N, c_rows.data());
+      EXPECT_EQ(got, want) << "N " << N << " beta " << beta;
+      if (!panel_product::available() || N > 300) continue;
+      std::vector<float> panels, direct(M * N, -7.0f);
+      panel_product::pack(Trans::Yes, K, N, B.data(), K, panels);
+      panel_product::multiply(M, N, K, panels.data(), A.data(), K, beta, direct.data(), N,
+                              c_rows.data());
+      EXPECT_EQ(direct, want) << "beta " << beta;
+    }
+  }
 }
 
 TEST(PanelProduct, OtherCpuPathsAreRefused) {

@@ -21,7 +21,10 @@ class PackedMatrix {
   PackedMatrix& operator=(const PackedMatrix&) = delete;
 
   void pack(Trans trans_b, int64_t K, int64_t N, const float* B, int64_t ldb);
-  void multiply(int64_t M, const float* A, int64_t lda, float beta, float* C, int64_t ldc);
+  // C = A op(B) + beta * C, or + beta * c_rows[m] for row m when c_rows is not null (M rows of
+  // N kept elsewhere, read where they are).
+  void multiply(int64_t M, const float* A, int64_t lda, float beta, float* C, int64_t ldc,
+                const float* const* c_rows = nullptr);
   // The primitives made so far: one per row count, beta and thread count.
   size_t primitive_count() const;
 

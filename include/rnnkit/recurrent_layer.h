@@ -76,9 +76,8 @@ class RecurrentLayer {
                         const float* h0, const float* c0, float* y, int64_t ldy, float* hT,
                         float* cT);
   // ih_columns_ = W_ih's columns plus bias_ih (and bias_hh when not null), one row per input
-  // class: the time loop copies a token's row into its gates (a cell with a separate hidden
-  // product reads it in place), which is what the product and add_bias of the dense path give a
-  // one-hot row. dW_ih += the gate gradients scattered to
+  // class: the time step reads a token's row as its gates' input part, which is what the product
+  // and add_bias of the dense path give a one-hot row. dW_ih += the gate gradients scattered to
   // those columns.
   void prepare_input_columns(const float* bias_hh);
   void scatter_weight_ih_grad();
@@ -86,8 +85,10 @@ class RecurrentLayer {
   // so slices of the batch run on different threads without meeting at every step.
   void forward_rows(int64_t b0, int64_t n, float* y, int64_t ldy);
   void backward_rows(int64_t b0, int64_t n, const float* dy, int64_t ldy);
-  // out = n rows of h W_hh^T (+ beta * out); dh = n rows of dgates W_hh (+ beta * dh).
-  void hidden_product(int64_t n, const float* h, float beta, float* out);
+  // out = n rows of h W_hh^T (+ beta * out, or + beta * c_rows[i] for row i when c_rows is not
+  // null); dh = n rows of dgates W_hh (+ beta * dh).
+  void hidden_product(int64_t n, const float* h, float beta, float* out,
+                      const float* const* c_rows = nullptr);
   void hidden_grad_product(int64_t n, const float* dgates, float beta, float* dh);
   // h = n rows of h_cell W_hr^T.
   void projection_product(int64_t n, const float* h_cell, float* h);

@@ -93,11 +93,15 @@ void RecurrentLayer::read_int8_weights() {
   hr_row_.read_int8();
 }
 
-void RecurrentLayer::hidden_product(int64_t n, const float* h, float beta, float* out) {
+void RecurrentLayer::hidden_product(int64_t n, const float* h, float beta, float* out,
+                                    const float* const* c_rows) {
   const int64_t S = state_size(), GH = gate_count(cell_) * hidden_size_;
-  if (packed_)
-    hh_forward_.multiply(n, h, S, beta, out, GH);
-  else if (row_products_)
+  if (packed_) {
+    hh_forward_.multiply(n, h, S, beta, out, GH, c_rows);
+    return;
+  }
+  for (int64_t i = 0; c_rows && i < n; ++i) rows::copy(1, GH, c_rows[i], GH, out + i * GH, GH);
+  if (row_products_)
     hh_row_.multiply_rows(n, GH, S, weight_hh.value.data(), h, S, beta, out, GH);
   else
     gemm(Trans::No, Trans::Yes, n, GH, S, 1.0f, h, S, weight_hh.value.data(), S, beta, out, GH);
@@ -197,9 +201,8 @@ void RecurrentLayer::forward_sequence(const float* x, int64_t ldx, const int32_t
 void RecurrentLayer::prepare_input_columns(const float* bias_hh) {
   const int64_t V = input_size_, GH = gate_count(cell_) * hidden_size_;
   // W_ih's columns become rows once, with the biases added as the dense path adds them to each
-  // product row (x + 0 terms are exact): every gate row is then a copy, made by the time loop
-  // just before the step's product reads it (on each slice's own thread, into its cache), or
-  // read in place by a cell whose hidden product is separate.
+  // product row (x + 0 terms are exact): every gate row is then one of these rows, read where it
+  // is by the step's product (the C it adds to) or by a cell whose hidden product is separate.
   // Transposing reads W_ih once, as a single row's product would.
   ih_columns_.resize({V, GH});
   const float* w = weight_ih.value.data();
@@ -232,23 +235,18 @@ void RecurrentLayer::forward_rows(int64_t b0, int64_t n, float* y, int64_t ldy) 
   float* hidden = hidden_.data() + b0 * S;
   float* cells = type.has_cell_state ? cell_state_.data() + b0 * H : nullptr;
   float* hproj = type.separate_hidden_product ? hproj_.data() + b0 * GH : nullptr;
-  // A one-hot layer's input rows are rows of ih_columns_: a cell with a separate hidden product
-  // reads them there; for the others they are the C that the step's product adds to.
-  std::vector<const float*> input_rows(ids_ && hproj ? n : 0);
+  // A one-hot layer's input rows are rows of ih_columns_, read where they are: by a cell with a
+  // separate hidden product, or by the step's product as the C it adds to.
+  std::vector<const float*> input_rows(ids_ ? n : 0);
   for (int64_t s = 0; s < T; ++s) {
     const int64_t t = time_of_step(s);
     CellForwardStep step{};
     step.n = n;
     step.H = H;
     step.gates = gates_.data() + (t * B + b0) * GH;
-    for (int64_t i = 0; ids_ && i < n; ++i) {
-      const float* row = ih_columns_.data() + ids_[t * B + b0 + i] * GH;
-      if (hproj)
-        input_rows[i] = row;
-      else
-        rows::copy(1, GH, row, GH, step.gates + i * GH, GH);
-    }
-    if (!input_rows.empty()) step.input_rows = input_rows.data();
+    for (int64_t i = 0; ids_ && i < n; ++i)
+      input_rows[i] = ih_columns_.data() + ids_[t * B + b0 + i] * GH;
+    const float* const* rows_in = ids_ ? input_rows.data() : nullptr;
     step.h_prev = hidden + prev_slot(t) * BS;
     float* h_next = hidden + next_slot(t) * BS;
     step.h = proj_size_ ? cell_output_.data() + (t * B + b0) * H : h_next;
@@ -258,11 +256,12 @@ void RecurrentLayer::forward_rows(int64_t b0, int64_t n, float* y, int64_t ldy) 
     }
     if (hproj) {
       hidden_product(n, step.h_prev, 0.0f, hproj);
+      step.input_rows = rows_in;
       step.hproj = hproj;
       step.bias_hh = bias_hh.value.data();
       step.aux = aux_.data() + t * BH + b0 * H;
     } else {
-      hidden_product(n, step.h_prev, 1.0f, step.gates);
+      hidden_product(n, step.h_prev, 1.0f, step.gates, rows_in);
     }
     type.forward_step(step);
     if (proj_size_) projection_product(n, step.h, h_next);

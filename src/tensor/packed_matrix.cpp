@@ -10,6 +10,7 @@
 #include "rnnkit/gemm.h"
 #include "tensor/onednn_matmul.h"
 #include "tensor/panel_product.h"
+#include "tensor/row_ops.h"
 
 namespace rnnkit {
 
@@ -78,14 +79,15 @@ size_t PackedMatrix::primitive_count() const {
 }
 
 void PackedMatrix::multiply(int64_t M, const float* A, int64_t lda, float beta, float* C,
-                            int64_t ldc) {
+                            int64_t ldc, const float* const* c_rows) {
   Impl& p = *impl_;
   if (M == 0) return;
   if (p.B == nullptr) throw Error("PackedMatrix::multiply before pack()");
   if (p.panels_packed && panel_product::suits(M, p.N, p.K)) {
-    panel_product::multiply(M, p.N, p.K, p.panels.data(), A, lda, beta, C, ldc);
+    panel_product::multiply(M, p.N, p.K, p.panels.data(), A, lda, beta, C, ldc, c_rows);
     return;
   }
+  for (int64_t m = 0; c_rows && m < M; ++m) rows::copy(1, p.N, c_rows[m], p.N, C + m * ldc, ldc);
   const bool rounds = p.precision == Precision::BF16;
   // The primitives read dense rows; other strides go through the plain product.
   if (ldc != p.N || (!rounds && lda != p.K)) {

@@ -26,10 +26,12 @@ int64_t panel_count(int64_t N) {
 }
 
 #if defined(__x86_64__)
-// C[MR rows, 16 * NV columns (the last vector masked to `last`)] of one panel.
+// C[MR rows, 16 * NV columns (the last vector masked to `last`)] of one panel; beta scales
+// the rows of C, or those of in (MR row pointers at this panel's first column) when not null.
 template <int MR, int NV>
 [[gnu::target("avx512f")]] void block(int64_t K, const float* A, int64_t lda, const float* panel,
-                                      float beta, float* C, int64_t ldc, __mmask16 last) {
+                                      float beta, const float* const* in, float* C, int64_t ldc,
+                                      __mmask16 last) {
   __m512 acc[MR][NV];
 #pragma GCC unroll 8
   for (int r = 0; r < MR; ++r)
@@ -38,7 +40,8 @@ template <int MR, int NV>
       acc[r][v] = _mm512_setzero_ps();
       // The C that beta reads (a step's slice of the gates: from L3) arrives during the k loop.
       if (beta != 0.0f)
-        _mm_prefetch(reinterpret_cast<const char*>(C + r * ldc + 16 * v), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>((in ? in[r] : C + r * ldc) + 16 * v),
+                     _MM_HINT_T0);
     }
   for (int64_t k = 0; k < K; ++k) {
     __m512 b[NV];
@@ -60,28 +63,35 @@ template <int MR, int NV>
       float* c = C + r * ldc + 16 * v;
       __m512 out = acc[r][v];
       if (beta != 0.0f)
-        out = _mm512_add_ps(out, _mm512_mul_ps(scale, _mm512_maskz_loadu_ps(mask, c)));
+        out = _mm512_add_ps(
+            out, _mm512_mul_ps(scale, _mm512_maskz_loadu_ps(mask, in ? in[r] + 16 * v : c)));
       _mm512_mask_storeu_ps(c, mask, out);
     }
   }
 }
 
+// c_rows: M row pointers that beta reads instead of C's rows (not null), column j0 on.
 template <int NV>
 void rows_of_panel(int64_t M, int64_t K, const float* A, int64_t lda, const float* panel,
-                   float beta, float* C, int64_t ldc, __mmask16 last) {
-  using Block =
-      void (*)(int64_t, const float*, int64_t, const float*, float, float*, int64_t, __mmask16);
+                   float beta, const float* const* c_rows, int64_t j0, float* C, int64_t ldc,
+                   __mmask16 last) {
+  using Block = void (*)(int64_t, const float*, int64_t, const float*, float, const float* const*,
+                         float*, int64_t, __mmask16);
   static constexpr Block blocks[kRows] = {block<1, NV>, block<2, NV>, block<3, NV>, block<4, NV>,
                                           block<5, NV>, block<6, NV>, block<7, NV>, block<8, NV>};
   for (int64_t m0 = 0; m0 < M; m0 += kRows) {
     const int64_t rows = std::min<int64_t>(kRows, M - m0);
-    blocks[rows - 1](K, A + m0 * lda, lda, panel, beta, C + m0 * ldc, ldc, last);
+    const float* in[kRows];
+    for (int64_t r = 0; c_rows && r < rows; ++r) in[r] = c_rows[m0 + r] + j0;
+    blocks[rows - 1](K, A + m0 * lda, lda, panel, beta, c_rows ? in : nullptr, C + m0 * ldc, ldc,
+                     last);
   }
 }
 
 // Panels [p0, p1): each panel's columns for all rows while it is in the cache.
 void panels_range(int64_t p0, int64_t p1, int64_t M, int64_t N, int64_t K, const float* panels,
-                  const float* A, int64_t lda, float beta, float* C, int64_t ldc) {
+                  const float* A, int64_t lda, float beta, const float* const* c_rows, float* C,
+                  int64_t ldc) {
   for (int64_t p = p0; p < p1; ++p) {
     const int64_t j0 = p * kPanelColumns, width = std::min(kPanelColumns, N - j0);
     const int vectors = static_cast<int>((width + 15) / 16);
@@ -91,9 +101,9 @@ void panels_range(int64_t p0, int64_t p1, int64_t M, int64_t N, int64_t K, const
     float* c = C + j0;
     static_assert(kVectors == 2, "a panel is one or two vectors wide");
     if (vectors == 2)
-      rows_of_panel<2>(M, K, A, lda, panel, beta, c, ldc, last);
+      rows_of_panel<2>(M, K, A, lda, panel, beta, c_rows, j0, c, ldc, last);
     else
-      rows_of_panel<1>(M, K, A, lda, panel, beta, c, ldc, last);
+      rows_of_panel<1>(M, K, A, lda, panel, beta, c_rows, j0, c, ldc, last);
   }
 }
 #endif
@@ -132,28 +142,32 @@ void pack(Trans trans_b, int64_t K, int64_t N, const float* B, int64_t ldb,
 }
 
 void multiply(int64_t M, int64_t N, int64_t K, const float* panels, const float* A, int64_t lda,
-              float beta, float* C, int64_t ldc) {
+              float beta, float* C, int64_t ldc, const float* const* c_rows) {
 #if defined(__x86_64__)
   if (!available()) throw Error("panel_product::multiply needs the AVX-512 path");
   if (M <= 0 || N <= 0) return;
   if (K == 0) {
     for (int64_t m = 0; m < M; ++m)
-      for (int64_t j = 0; j < N; ++j) C[m * ldc + j] = beta == 0.0f ? 0.0f : beta * C[m * ldc + j];
+      for (int64_t j = 0; j < N; ++j) {
+        const float c = c_rows ? c_rows[m][j] : C[m * ldc + j];
+        C[m * ldc + j] = beta == 0.0f ? 0.0f : beta * c;
+      }
     return;
   }
   const int64_t count = panel_count(N);
   const int threads = omp_in_parallel() ? 1 : num_threads();
   if (threads < 2 || count < 2 || (M * N * K < kParallelMacs && N * K < kParallelWeights)) {
-    panels_range(0, count, M, N, K, panels, A, lda, beta, C, ldc);
+    panels_range(0, count, M, N, K, panels, A, lda, beta, c_rows, C, ldc);
     return;
   }
 #pragma omp parallel num_threads(threads)
   {
     const auto [p0, p1] = thread_share(count);
-    panels_range(p0, p1, M, N, K, panels, A, lda, beta, C, ldc);
+    panels_range(p0, p1, M, N, K, panels, A, lda, beta, c_rows, C, ldc);
   }
 #else
-  (void)M, (void)N, (void)K, (void)panels, (void)A, (void)lda, (void)beta, (void)C, (void)ldc;
+  (void)M, (void)N, (void)K, (void)panels, (void)A, (void)lda, (void)beta, (void)C, (void)ldc,
+      (void)c_rows;
   throw Error("panel_product::multiply needs the AVX-512 path");
 #endif
 }

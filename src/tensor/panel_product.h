@@ -32,9 +32,11 @@ bool suits(int64_t M, int64_t N, int64_t K);
 void pack(Trans trans_b, int64_t K, int64_t N, const float* B, int64_t ldb,
           std::vector<float>& panels);
 
-// C = A panels + beta * C; the column panels are shared among the threads when called outside
-// a parallel region and the product is large enough to pay for waking them.
+// C = A panels + beta * C, or + beta * c_rows[m] for row m when c_rows is not null (rows kept
+// elsewhere: a one-hot layer's input rows, not copied into C first); the column panels are shared
+// among the threads when called outside a parallel region and the product is large enough to pay
+// for waking them.
 void multiply(int64_t M, int64_t N, int64_t K, const float* panels, const float* A, int64_t lda,
-              float beta, float* C, int64_t ldc);
+              float beta, float* C, int64_t ldc, const float* const* c_rows = nullptr);
 
 }  // namespace rnnkit::panel_product
