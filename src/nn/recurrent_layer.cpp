@@ -100,7 +100,7 @@ void RecurrentLayer::hidden_product(int64_t n, const float* h, float beta, float
     hh_forward_.multiply(n, h, S, beta, out, GH, c_rows);
     return;
   }
-  for (int64_t i = 0; c_rows && i < n; ++i) rows::copy(1, GH, c_rows[i], GH, out + i * GH, GH);
+  if (c_rows) rows::copy_rows(n, GH, c_rows, out, GH);
   if (row_products_)
     hh_row_.multiply_rows(n, GH, S, weight_hh.value.data(), h, S, beta, out, GH);
   else

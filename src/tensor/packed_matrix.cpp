@@ -87,7 +87,7 @@ void PackedMatrix::multiply(int64_t M, const float* A, int64_t lda, float beta, 
     panel_product::multiply(M, p.N, p.K, p.panels.data(), A, lda, beta, C, ldc, c_rows);
     return;
   }
-  for (int64_t m = 0; c_rows && m < M; ++m) rows::copy(1, p.N, c_rows[m], p.N, C + m * ldc, ldc);
+  if (c_rows) rows::copy_rows(M, p.N, c_rows, C, ldc);
   const bool rounds = p.precision == Precision::BF16;
   // The primitives read dense rows; other strides go through the plain product.
   if (ldc != p.N || (!rounds && lda != p.K)) {

@@ -26,8 +26,8 @@ int64_t panel_count(int64_t N) {
 }
 
 #if defined(__x86_64__)
-// C[MR rows, 16 * NV columns (the last vector masked to `last`)] of one panel; beta scales
-// the rows of C, or those of in (MR row pointers at this panel's first column) when not null.
+// C[MR rows, 16 * NV columns (the last vector masked to `last`)] of one panel; beta scales the
+// rows that in points to (MR row pointers at this panel's first column: C's own, or elsewhere).
 template <int MR, int NV>
 [[gnu::target("avx512f")]] void block(int64_t K, const float* A, int64_t lda, const float* panel,
                                       float beta, const float* const* in, float* C, int64_t ldc,
@@ -39,9 +39,7 @@ template <int MR, int NV>
     for (int v = 0; v < NV; ++v) {
       acc[r][v] = _mm512_setzero_ps();
       // The C that beta reads (a step's slice of the gates: from L3) arrives during the k loop.
-      if (beta != 0.0f)
-        _mm_prefetch(reinterpret_cast<const char*>((in ? in[r] : C + r * ldc) + 16 * v),
-                     _MM_HINT_T0);
+      if (beta != 0.0f) _mm_prefetch(reinterpret_cast<const char*>(in[r] + 16 * v), _MM_HINT_T0);
     }
   for (int64_t k = 0; k < K; ++k) {
     __m512 b[NV];
@@ -63,14 +61,13 @@ template <int MR, int NV>
       float* c = C + r * ldc + 16 * v;
       __m512 out = acc[r][v];
       if (beta != 0.0f)
-        out = _mm512_add_ps(
-            out, _mm512_mul_ps(scale, _mm512_maskz_loadu_ps(mask, in ? in[r] + 16 * v : c)));
+        out = _mm512_add_ps(out, _mm512_mul_ps(scale, _mm512_maskz_loadu_ps(mask, in[r] + 16 * v)));
       _mm512_mask_storeu_ps(c, mask, out);
     }
   }
 }
 
-// c_rows: M row pointers that beta reads instead of C's rows (not null), column j0 on.
+// c_rows: M row pointers that beta reads instead of C's rows (when not null), column j0 on.
 template <int NV>
 void rows_of_panel(int64_t M, int64_t K, const float* A, int64_t lda, const float* panel,
                    float beta, const float* const* c_rows, int64_t j0, float* C, int64_t ldc,
@@ -82,9 +79,8 @@ void rows_of_panel(int64_t M, int64_t K, const float* A, int64_t lda, const floa
   for (int64_t m0 = 0; m0 < M; m0 += kRows) {
     const int64_t rows = std::min<int64_t>(kRows, M - m0);
     const float* in[kRows];
-    for (int64_t r = 0; c_rows && r < rows; ++r) in[r] = c_rows[m0 + r] + j0;
-    blocks[rows - 1](K, A + m0 * lda, lda, panel, beta, c_rows ? in : nullptr, C + m0 * ldc, ldc,
-                     last);
+    for (int64_t r = 0; r < rows; ++r) in[r] = c_rows ? c_rows[m0 + r] + j0 : C + (m0 + r) * ldc;
+    blocks[rows - 1](K, A + m0 * lda, lda, panel, beta, in, C + m0 * ldc, ldc, last);
   }
 }
 

@@ -17,6 +17,10 @@ void copy(int64_t rows, int64_t cols, const float* src, int64_t lds, float* dst,
     std::memcpy(dst + r * ldd, src + r * lds, sizeof(float) * cols);
 }
 
+void copy_rows(int64_t rows, int64_t cols, const float* const* src, float* dst, int64_t ldd) {
+  for (int64_t r = 0; r < rows; ++r) copy(1, cols, src[r], cols, dst + r * ldd, ldd);
+}
+
 void zero(int64_t rows, int64_t cols, float* dst, int64_t ldd) {
   if (cols <= 0) return;
   for (int64_t r = 0; r < rows; ++r) std::memset(dst + r * ldd, 0, sizeof(float) * cols);

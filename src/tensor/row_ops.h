@@ -12,6 +12,8 @@ namespace rnnkit::rows {
 
 void copy(int64_t rows, int64_t cols, const float* src, int64_t lds, float* dst, int64_t ldd);
 void zero(int64_t rows, int64_t cols, float* dst, int64_t ldd);
+// dst[r][c] = src[r][c] for rows kept apart (one pointer per row)
+void copy_rows(int64_t rows, int64_t cols, const float* const* src, float* dst, int64_t ldd);
 // dst[r][c] += bias[c] (+ bias2[c] when bias2 is not null)
 void add_bias(int64_t rows, int64_t cols, float* dst, int64_t ldd, const float* bias,
               const float* bias2 = nullptr);
