@@ -14,9 +14,9 @@
 #   t1c / t2c  the same with OPENBLAS_CORETYPE=Cooperlake: OpenBLAS 0.3.21 takes this Zen 5 CPU
 #              for a Prescott (SSE3 kernels) unless told, and Cooperlake runs its AVX-512 kernels
 # The ratio uses PyTorch's best variant (highest median throughput). Every JSON line is kept in
-# the log (default bench/results/compare-CONFIG-DATE.jsonl), stamped with the commit, the date
-# and the host (bench/stamp.sh); foreign_cpus in it is the load that other processes put on the
-# machine during the run.
+# the log (default bench/results/compare-CONFIG[-bf16|-int8]-DATE.jsonl), stamped with the
+# commit, the date and the host (bench/stamp.sh); foreign_cpus in it is the load that other
+# processes put on the machine during the run.
 # Environment: RNNKIT_LM_BENCH (default build/release/bench/rnnkit_lm_bench), PYTORCH_REF
 # (default ../shared/bench/pytorch_ref.py), both relative to the repository root.
 set -euo pipefail
@@ -51,7 +51,7 @@ bench=${RNNKIT_LM_BENCH:-$root/build/release/bench/rnnkit_lm_bench}
 ref=${PYTORCH_REF:-$root/../shared/bench/pytorch_ref.py}
 [[ -x $bench ]] || { echo "compare.sh: $bench not built (cmake --build build/release)" >&2; exit 1; }
 [[ -f $ref ]] || { echo "compare.sh: $ref not found" >&2; exit 1; }
-[[ -n $log ]] || log=$(results_log "compare-$config")
+[[ -n $log ]] || log=$(results_log "compare-$config${precision:+-${precision#--}}")
 
 # Runs one benchmark and appends its JSON line, tagged with the variant, to the log.
 run_one() {

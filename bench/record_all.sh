@@ -12,7 +12,7 @@
 #            OpenBLAS's own choice of kernels is the best on some hosts, e.g. 8% faster than
 #            the AVX-512 ones on a Zen 4 for the d2l RNN) for
 #            the rows timemachine-rnn, -lstm, -gru, poetry, poetry --bf16, ptb-medium, eval,
-#            generate, generate --bf16 and generate --int8 (logs compare-ROW-TAG.jsonl)
+#            eval --bf16, generate, generate --bf16 and generate --int8 (logs compare-ROW-TAG.jsonl)
 #   profile  bench/profile.sh poetry, 1 thread, FP32 and --bf16 (--steps 2 --warmup 1)
 #   micro    bench/micro.sh, the cited kernels, at 1 and at 2 threads
 #   tang     bench/tang_epoch.sh: one epoch of data/tang on both cores (skipped without data/tang)
@@ -53,7 +53,7 @@ done
 
 # The rows of compare: log name and compare.sh arguments.
 compare_rows=(timemachine-rnn timemachine-lstm timemachine-gru poetry poetry-bf16 ptb-medium eval
-  generate generate-bf16 generate-int8)
+  eval-bf16 generate generate-bf16 generate-int8)
 compare_args() {
   case $1 in
     *-bf16) echo "${1%-bf16} --bf16" ;;
@@ -68,7 +68,7 @@ compare_args() {
 # the round's processes took as long; the other parts' seconds likewise (tang: the 5 min of an
 # epoch; micro: about 0.7 s per benchmark and thread count at the default 0.5 s).
 declare -A estimate_s=([timemachine-rnn]=12 [timemachine-lstm]=35 [timemachine-gru]=29
-  [poetry]=115 [poetry-bf16]=135 [ptb-medium]=50 [eval]=40 [generate]=8 [generate-bf16]=8
+  [poetry]=115 [poetry-bf16]=135 [ptb-medium]=50 [eval]=40 [eval-bf16]=30 [generate]=8 [generate-bf16]=8
   [generate-int8]=8 [peaks]=25 [profile]=45 [micro]=60 [tang]=310 [serve_round]=12)
 total=0
 for part in "${parts[@]}"; do
