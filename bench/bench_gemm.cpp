@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "rnnkit/gemm.h"
+#include "rnnkit/packed_matrix.h"
+#include "rnnkit/precision.h"
 #include "rnnkit/rng.h"
 
 namespace rnnkit {
@@ -99,6 +101,36 @@ void BM_GemmRoundingBF16(benchmark::State& state) {
   set_rate(state, 2.0 * o.M * o.N * o.K);
 }
 BENCHMARK(BM_GemmRoundingBF16)->Apply(args);
+
+// A recurrent step's product C = A W^T through PackedMatrix (W packed once, as for W_hh over a
+// sequence), in float32 or in bf16 precision (A's rows rounded in every product). Args: M, N, K,
+// bf16.
+void BM_PackedMatrix(benchmark::State& state) {
+  const int64_t M = state.range(0), N = state.range(1), K = state.range(2);
+  const bool bf16 = state.range(3) != 0;
+  if (bf16 && !bf16_matmuls_supported()) {
+    state.SkipWithError("bf16 products need a CPU with AVX512_BF16");
+    return;
+  }
+  const std::vector<float> a = random_vector(M * K, 1), w = random_vector(N * K, 2);
+  std::vector<float> c(static_cast<size_t>(M * N));
+  set_matmul_precision(bf16 ? Precision::BF16 : Precision::F32);
+  PackedMatrix packed;
+  packed.pack(Trans::Yes, K, N, w.data(), K);
+  for (auto _ : state) {
+    packed.multiply(M, a.data(), K, 0.0f, c.data(), N);
+    benchmark::ClobberMemory();
+  }
+  set_matmul_precision(Precision::F32);
+  set_rate(state, 2.0 * M * N * K);
+}
+BENCHMARK(BM_PackedMatrix)
+    ->ArgNames({"M", "N", "K", "bf16"})
+    ->Args({16, 1024, 256, 1})  // d2l LSTM slice on each of two threads
+    ->Args({64, 1024, 256, 0})  // poetry LSTM slice on each of two threads
+    ->Args({64, 1024, 256, 1})
+    ->Args({10, 2600, 650, 1})  // PTB-medium slice on each of two threads
+    ->UseRealTime();
 
 // A layer's batch-1 product (SingleRowProduct) with the generation shapes: the float32 GEMV, or
 // in BF16 precision the GEMV over the bfloat16 weight copy (made once, before the timing). The
