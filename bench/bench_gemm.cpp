@@ -57,9 +57,10 @@ struct Operands {
 };
 
 void set_rate(benchmark::State& state, double flop_per_iteration) {
+  // In FLOP/s, shown with a G prefix; bench/stamp.sh's gbench_lines records G units.
   state.counters["GFLOP/s"] =
-      benchmark::Counter(flop_per_iteration * static_cast<double>(state.iterations()) / 1e9,
-                         benchmark::Counter::kIsRate);
+      benchmark::Counter(flop_per_iteration * static_cast<double>(state.iterations()),
+                         benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
 }
 
 void BM_GemmF32(benchmark::State& state) {

@@ -66,7 +66,8 @@ void BM_RecurrentLayerForward(benchmark::State& state) {
   for (auto _ : state)
     s.layer.forward(s.x.data(), s.I, s.T, s.B, nullptr, nullptr, s.y.data(), s.H, nullptr, nullptr);
   state.counters["GFLOP/s"] =
-      benchmark::Counter(s.forward_flop() * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+      benchmark::Counter(s.forward_flop() * state.iterations(), benchmark::Counter::kIsRate,
+                         benchmark::Counter::kIs1000);
 }
 BENCHMARK(BM_RecurrentLayerForward)->Apply(layer_shapes);
 
@@ -80,7 +81,8 @@ void BM_RecurrentLayerBackward(benchmark::State& state) {
     s.layer.backward(s.dy.data(), s.H, nullptr, nullptr, s.dx.data(), s.I, false, nullptr, nullptr);
   }
   state.counters["GFLOP/s"] =
-      benchmark::Counter(s.backward_flop() * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+      benchmark::Counter(s.backward_flop() * state.iterations(), benchmark::Counter::kIsRate,
+                         benchmark::Counter::kIs1000);
 }
 BENCHMARK(BM_RecurrentLayerBackward)->Apply(layer_shapes);
 
