@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "rnnkit/trainer.h"
+#include "tiny_training_run.h"
 
 namespace rnnkit {
 namespace {
@@ -15,20 +16,7 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-TrainOptions tiny_run(const fs::path& out) {
-  TrainOptions o;
-  o.text_path = std::string(RNNKIT_FIXTURE_DIR) + "/train_step_text.txt";
-  o.out_dir = out.string();
-  o.embedding = 0;
-  o.hidden = 8;
-  o.layers = 1;
-  o.batch = 2;
-  o.bptt = 4;
-  o.steps = 3;
-  o.log_every = 1;
-  o.threads = 1;
-  return o;
-}
+using testing::tiny_run;
 
 std::vector<json> metrics_lines(const fs::path& run) {
   std::ifstream in(run / "metrics.jsonl");

@@ -10,11 +10,14 @@ released, so Python threads run models at once (one call at a time per object).
 - ``rnnkit.poem(model, start=... | acrostic=...)``: Tang poems.
 - ``rnnkit.train(family, **options)`` / ``rnnkit.train_options(family)``: the training engine.
 - ``rnnkit.set_num_threads(n)`` / ``rnnkit.num_threads()``.
+- ``rnnkit.set_matmul_precision("bf16")`` / ``rnnkit.matmul_precision()`` /
+  ``rnnkit.bf16_supported()``: the command line's ``--bf16``, for the whole process.
 - ``rnnkit.Error`` (a ValueError) for every bad input, ``rnnkit.UnknownTokenError`` (also a
   KeyError) for text the vocabulary cannot encode.
 """
 
-from ._rnnkit import Error, UnknownTokenError, num_threads, set_num_threads
+from ._rnnkit import (Error, UnknownTokenError, bf16_supported, matmul_precision, num_threads,
+                      set_matmul_precision, set_num_threads)
 from . import nn
 from .language_model import LanguageModel, poem
 from .models import Classifier, Prediction, Seq2seq
@@ -24,5 +27,5 @@ from .training import TrainResult, train, train_options
 Error.__module__ = UnknownTokenError.__module__ = __name__
 
 __all__ = ["Classifier", "Error", "LanguageModel", "Prediction", "Seq2seq", "TrainResult",
-           "UnknownTokenError", "nn", "num_threads", "poem", "set_num_threads", "train",
-           "train_options"]
+           "UnknownTokenError", "bf16_supported", "matmul_precision", "nn", "num_threads", "poem",
+           "set_matmul_precision", "set_num_threads", "train", "train_options"]

@@ -396,6 +396,12 @@ TrainSummary run_training(TrainingTask& task, const EngineOptions& options, Rng&
                           const SafetensorsFile* resume_from) {
   stop_signal.store(0);
   if (options.threads > 0) set_num_threads(options.threads);
+  // The run's precision is the process's only while it runs: the Python package goes on to
+  // evaluate and generate in the same process, in the precision it had before.
+  struct PrecisionRestorer {
+    Precision before = matmul_precision();
+    ~PrecisionRestorer() { set_matmul_precision(before); }
+  } restorer;
   set_matmul_precision(options.bf16 ? Precision::BF16 : Precision::F32);
   return Engine(task, options, rng, family_options, resume_from, distributed() ? &world() : nullptr)
       .run();
