@@ -14,6 +14,9 @@ namespace rnnkit {
 inline constexpr int kMaxThreads = 1024;
 void set_num_threads(int threads);
 int num_threads();
+// The count set_num_threads pinned, or 0 while the count adapts: what set_num_threads takes to
+// return to the present setting.
+int pinned_num_threads();
 void adapt_threads_to_load();
 
 }  // namespace rnnkit

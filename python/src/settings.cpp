@@ -24,7 +24,8 @@ std::string precision_name() {
 void bind_settings(py::module_& m) {
   m.def("set_num_threads", &set_num_threads, py::arg("n"),
         "Pins the number of compute threads to n (bitwise repeatable results); 0 returns to the "
-        "default, the cores other processes leave free. rnnkit.Error outside 0..1024.");
+        "default, the cores other processes leave free. rnnkit.Error outside 0..1024. "
+        "rnnkit.train sets its own (option threads) for the run and gives this one back after it.");
   m.def("num_threads", &num_threads, "The current number of compute threads.");
   m.def(
       "set_matmul_precision",

@@ -16,7 +16,8 @@
 namespace rnnkit {
 namespace {
 
-std::atomic<bool> threads_pinned{false};
+// The count set_num_threads pinned, or 0 while the count adapts to the load.
+std::atomic<int> pinned_threads{0};
 
 double monotonic_seconds() {
   timespec t{};
@@ -51,12 +52,12 @@ void set_num_threads(int threads) {
   if (threads < 0 || threads > kMaxThreads)
     throw Error("thread count (--threads) must be from 0 (adapt to the load) to " +
                 std::to_string(kMaxThreads) + ", got " + std::to_string(threads));
-  threads_pinned.store(threads > 0);
+  pinned_threads.store(threads);
   if (threads > 0) omp_set_num_threads(threads);
 }
 
 void adapt_threads_to_load() {
-  if (threads_pinned.load()) return;
+  if (pinned_threads.load() > 0) return;
   static std::mutex mutex;
   static std::optional<LoadSample> last;
   std::lock_guard<std::mutex> lock(mutex);
@@ -77,6 +78,10 @@ void adapt_threads_to_load() {
 
 int num_threads() {
   return omp_get_max_threads();
+}
+
+int pinned_num_threads() {
+  return pinned_threads.load();
 }
 
 }  // namespace rnnkit

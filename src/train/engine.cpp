@@ -14,7 +14,9 @@
 #include "rnnkit/error.h"
 #include "rnnkit/gemm.h"
 #include "rnnkit/lr_scheduler.h"
+#include "rnnkit/precision.h"
 #include "rnnkit/single_row_product.h"
+#include "rnnkit/threads.h"
 #include "rnnkit/trainer.h"
 #include "train/gradient_reducer.h"
 #include "train/optimizer_factory.h"
@@ -395,13 +397,17 @@ TrainSummary run_training(TrainingTask& task, const EngineOptions& options, Rng&
                           const nlohmann::json& family_options,
                           const SafetensorsFile* resume_from) {
   stop_signal.store(0);
-  if (options.threads > 0) set_num_threads(options.threads);
-  // The run's precision is the process's only while it runs: the Python package goes on to
-  // evaluate and generate in the same process, in the precision it had before.
-  struct PrecisionRestorer {
-    Precision before = matmul_precision();
-    ~PrecisionRestorer() { set_matmul_precision(before); }
+  // The run's thread count and precision are the process's only while it runs: the Python
+  // package goes on to evaluate and generate in the same process, as it was set before.
+  struct SettingsRestorer {
+    int threads = pinned_num_threads();
+    Precision precision = matmul_precision();
+    ~SettingsRestorer() {
+      set_num_threads(threads);
+      set_matmul_precision(precision);
+    }
   } restorer;
+  if (options.threads > 0) set_num_threads(options.threads);
   set_matmul_precision(options.bf16 ? Precision::BF16 : Precision::F32);
   return Engine(task, options, rng, family_options, resume_from, distributed() ? &world() : nullptr)
       .run();

@@ -1,5 +1,6 @@
-"""rnnkit.set_matmul_precision: bf16 products as the command line's --bf16, for models loaded
-before or after; rnnkit.train gives the precision it found back."""
+"""Process-wide settings: rnnkit.set_matmul_precision runs bf16 products as the command line's
+--bf16, for models loaded before or after; rnnkit.train gives back the precision and thread count
+it found."""
 
 import json
 import pathlib
@@ -76,3 +77,9 @@ def test_training_gives_the_precision_it_found_back(tmp_path, settings):
     rnnkit.set_matmul_precision("bf16")
     lm_run(tmp_path / "f32")
     assert rnnkit.matmul_precision() == "bf16"
+
+
+def test_training_gives_the_thread_count_it_found_back(tmp_path, settings):
+    rnnkit.set_num_threads(2)
+    lm_run(tmp_path / "run")  # on one thread
+    assert rnnkit.num_threads() == 2
