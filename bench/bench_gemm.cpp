@@ -133,30 +133,32 @@ BENCHMARK(BM_PackedMatrix)
     ->Args({10, 2600, 650, 1})  // PTB-medium slice on each of two threads
     ->UseRealTime();
 
-// A layer's batch-1 product (SingleRowProduct) with the generation shapes: the float32 GEMV, or
-// in BF16 precision the GEMV over the bfloat16 weight copy (made once, before the timing). The
-// counter is the weight bytes read per second, the limit of this product.
+// A layer's product in generation (SingleRowProduct) with the generation shapes, for one row
+// (batch-1 generation) or several (a batched decode step): the float32 kernel, in BF16 precision
+// the one over the bfloat16 weight copy, or the int8 one of a quantized model (weights: 0 f32,
+// 1 bf16, 2 int8; copies made once, before the timing). Counters: the weight bytes read per
+// second, the limit of one row's product, and the rows multiplied per second.
 void BM_SingleRowProduct(benchmark::State& state) {
-  const int64_t N = state.range(0), K = state.range(1);
-  const bool bf16_weights = state.range(2) != 0;
-  const std::vector<float> w = random_vector(N * K, 4), x = random_vector(K, 5);
-  std::vector<float> y(static_cast<size_t>(N));
-  set_matmul_precision(bf16_weights ? Precision::BF16 : Precision::F32);
+  const int64_t N = state.range(0), K = state.range(1), M = state.range(3);
+  const int64_t weights = state.range(2);
+  const std::vector<float> w = random_vector(N * K, 4), x = random_vector(M * K, 5);
+  std::vector<float> y(static_cast<size_t>(M * N));
+  set_matmul_precision(weights == 1 ? Precision::BF16 : Precision::F32);
   SingleRowProduct product;
-  product.multiply(N, K, w.data(), x.data(), 0.0f, y.data());
+  if (weights == 2) product.read_int8();
+  product.multiply_rows(M, N, K, w.data(), x.data(), K, 0.0f, y.data(), N);
   for (auto _ : state) {
-    product.multiply(N, K, w.data(), x.data(), 0.0f, y.data());
+    product.multiply_rows(M, N, K, w.data(), x.data(), K, 0.0f, y.data(), N);
     benchmark::ClobberMemory();
   }
   set_matmul_precision(Precision::F32);
-  state.SetBytesProcessed(state.iterations() * N * K * (bf16_weights ? 2 : 4));
+  const int64_t bytes_per_weight = weights == 0 ? 4 : weights == 1 ? 2 : 1;
+  state.SetBytesProcessed(state.iterations() * N * K * bytes_per_weight);
+  state.SetItemsProcessed(state.iterations() * M);
 }
 BENCHMARK(BM_SingleRowProduct)
-    ->ArgNames({"N", "K", "bf16"})
-    ->Args({1024, 256, 0})
-    ->Args({1024, 256, 1})
-    ->Args({8293, 256, 0})
-    ->Args({8293, 256, 1})
+    ->ArgNames({"N", "K", "weights", "rows"})
+    ->ArgsProduct({{1024, 8293}, {256}, {0, 1, 2}, {1, 8}})
     ->UseRealTime();
 
 void BM_RoundToBF16(benchmark::State& state) {

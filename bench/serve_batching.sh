@@ -9,8 +9,10 @@
 # CLIENTS (the batch decodes in --batched-workers B loops, default 1, each with cores / B threads:
 # a batched step reads the weights once for all its rows and shares the products among the
 # threads; two single-thread loops each read them for half the rows). Prints one JSON line per
-# mode with the tokens/s of all clients together and the p50/p99 request latency, stamped with
-# the commit, the date and the host (bench/stamp.sh), also appended to FILE with --log.
+# mode with the tokens/s of all clients together, the p50/p99 request latency and the CPUs the
+# server used meanwhile (server_cpus: under the cores' count, the clients and the HTTP exchanges
+# held it back, not its decoding), stamped with the commit, the date and the host
+# (bench/stamp.sh), also appended to FILE with --log.
 #
 #   bench/serve_batching.sh RNNKIT_BINARY MODEL [--clients C] [--requests R] [--workers W]
 #                           [--batched-workers B] [--lines L | --generate N] [--log FILE]
@@ -85,11 +87,15 @@ client() {
   done <"$tmp/times_$k" >"$tmp/latency_$k"
 }
 
+# server_ticks: the CPU time the server has used so far (user + system), in clock ticks.
+server_ticks() { awk '{ print $14 + $15 }' "/proc/$server_pid/stat"; }
+
 measure() {
-  local max_batch=$1 workers=$2 threads=$3 k started ended pids=()
+  local max_batch=$1 workers=$2 threads=$3 k started ended ticks pids=()
   start_server "$rnnkit" --model "$model" --workers "$workers" --threads "$threads" --queue 64 \
     --max-batch "$max_batch"
   client 0 >/dev/null  # warm-up: first touch of the weights
+  ticks=$(server_ticks)
   started=$(date +%s%N)
   for k in $(seq "$clients"); do
     client "$k" &
@@ -97,14 +103,15 @@ measure() {
   done
   wait "${pids[@]}"
   ended=$(date +%s%N)
+  ticks=$(($(server_ticks) - ticks))
   cat "$tmp"/latency_[1-9]* | sort -g >"$tmp/sorted"
-  awk -v n="$(wc -l <"$tmp/sorted")" -v ns=$((ended - started)) \
+  awk -v n="$(wc -l <"$tmp/sorted")" -v ns=$((ended - started)) -v ticks="$ticks" -v hz="$(getconf CLK_TCK)" \
     -v mb="$max_batch" -v c="$clients" -v w="$workers" -v t="$threads" -v ep="$endpoint" '
     { lat[NR] = $1; tokens += $2 }
     END {
       p50 = lat[int(n * 0.5 + 0.5)]; p99 = lat[int(n * 0.99 + 0.999)]
-      printf "{\"bench\":\"serve_batching\",\"endpoint\":\"%s\",\"max_batch\":%d,\"clients\":%d,\"workers\":%d,\"threads\":%d,\"requests\":%d,\"tokens\":%d,\"seconds\":%.3f,\"tokens_per_s\":%.1f,\"p50_s\":%.3f,\"p99_s\":%.3f}\n",
-        ep, mb, c, w, t, n, tokens, ns / 1e9, tokens / (ns / 1e9), p50, p99
+      printf "{\"bench\":\"serve_batching\",\"endpoint\":\"%s\",\"max_batch\":%d,\"clients\":%d,\"workers\":%d,\"threads\":%d,\"requests\":%d,\"tokens\":%d,\"seconds\":%.3f,\"tokens_per_s\":%.1f,\"p50_s\":%.3f,\"p99_s\":%.3f,\"server_cpus\":%.2f}\n",
+        ep, mb, c, w, t, n, tokens, ns / 1e9, tokens / (ns / 1e9), p50, p99, ticks / hz / (ns / 1e9)
     }' "$tmp/sorted" | stamp_lines | tee -a "$log"
   stop_server_and_clean
   trap - EXIT

@@ -11,6 +11,7 @@
 #include "rnnkit/precision.h"
 #include "rnnkit/rng.h"
 #include "rnnkit/single_row_product.h"
+#include "settings_guard.h"
 
 namespace rnnkit {
 namespace {
@@ -96,6 +97,18 @@ TEST(BatchedStep, LogitsOfEightRowsEqualEachRowAloneForEveryCell) {
   LMConfig one_hot = small_config(CellKind::Gru);
   one_hot.embedding_dim = 0;
   expect_batched_steps_exact(one_hot);
+}
+
+TEST(BatchedStep, LogitsOfEightRowsEqualEachRowAloneWithInt8Weights) {
+  SettingsGuard guard;
+  for (CpuPath path : {CpuPath::Baseline, cpu_path()}) {
+    set_cpu_path(path);
+    for (CellKind cell : {CellKind::Lstm, CellKind::Gru}) {
+      LMConfig quantized = small_config(cell);
+      quantized.int8_weights = true;
+      expect_batched_steps_exact(quantized);
+    }
+  }
 }
 
 TEST(BatchedStep, LogitsOfEightRowsEqualEachRowAloneInBf16) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -157,6 +158,39 @@ TEST(Int8Gemv, VnniKernelMatchesTheDequantizedProductWithinTheActivationRounding
 TEST(Int8Gemv, AvxVnniKernelMatchesTheDequantizedProductWithinTheActivationRounding) {
   if (!gemv::int8_kernel_supported(Int8Kernel::AvxVnni)) GTEST_SKIP() << "no AVX-VNNI here";
   check_kernel(Int8Kernel::AvxVnni);
+}
+
+// M rows at once (a batched generation step) give each row the bits it gets alone, whatever the
+// kernel: rows ldx and ldy apart, a non-finite row among them, blocks with a remainder and a
+// product large enough for two threads.
+void check_rows_equal_each_row_alone(Int8Kernel kernel) {
+  for (auto [N, K] : std::vector<std::pair<int64_t, int64_t>>{{13, 65}, {300, 1000}}) {
+    const int64_t M = 16, ldx = K + 3, ldy = N + 5;
+    const std::vector<float> W = random_values(N * K, 0.1f, 31);
+    std::vector<float> X = random_values(M * ldx, 1.0f, 32);
+    X[5 * ldx + 2] = NAN;
+    const std::vector<float> Y0 = random_values(M * ldy, 1.0f, 33);
+    const Int8Rows q = quantize_rows(N, K, W.data(), K);
+    std::vector<float> Y = Y0;
+    gemv::int8(kernel, q, M, X.data(), ldx, 0.5f, Y.data(), ldy);
+    for (int64_t m = 0; m < M; ++m) {
+      std::vector<float> y(Y0.begin() + m * ldy, Y0.begin() + m * ldy + N);
+      gemv::int8(kernel, q, X.data() + m * ldx, 0.5f, y.data());
+      ASSERT_EQ(std::memcmp(y.data(), Y.data() + m * ldy, N * sizeof(float)), 0)
+          << N << "x" << K << " row " << m;
+    }
+    EXPECT_TRUE(std::isnan(Y[5 * ldy]));
+    EXPECT_EQ(Y[ldy + N], Y0[ldy + N]) << "beyond a row's N outputs Y is left alone";
+  }
+}
+
+TEST(Int8Gemv, RowsOfABatchEqualEachRowAloneOnEveryKernel) {
+  SettingsGuard guard;
+  check_rows_equal_each_row_alone(Int8Kernel::Widened);
+  for (Int8Kernel kernel : {Int8Kernel::Vnni, Int8Kernel::AvxVnni})
+    if (gemv::int8_kernel_supported(kernel)) check_rows_equal_each_row_alone(kernel);
+  set_cpu_path(CpuPath::Baseline);
+  check_rows_equal_each_row_alone(Int8Kernel::Widened);
 }
 
 TEST(Int8Gemv, AvxVnniEqualsVnniBitForBit) {

@@ -58,13 +58,17 @@ RNNKIT_VECTOR_KERNEL void block(int64_t n0, int64_t rows, int64_t K, float alpha
                 (beta == 0.0f ? 0.0f : beta * y[n0 + r]);
 }
 
-// The blocks [b0, b1) of kRows rows.
+// The blocks [b0, b1) of kRows rows, for each of M rows of X (ldx apart) into Y (ldy apart):
+// a block's weights are read from memory for the first row and from L1 for the others, and each
+// row gets the bits it gets alone.
 template <typename Weight>
 RNNKIT_VECTOR_KERNEL void blocks(int64_t b0, int64_t b1, int64_t N, int64_t K, float alpha,
-                                 const float* row_scales, const Weight* W, int64_t ldw,
-                                 const float* x, float beta, float* y) {
+                                 const float* row_scales, const Weight* W, int64_t ldw, int64_t M,
+                                 const float* X, int64_t ldx, float beta, float* Y, int64_t ldy) {
   for (int64_t b = b0; b < b1; ++b)
-    block(b * kRows, std::min(kRows, N - b * kRows), K, alpha, row_scales, W, ldw, x, beta, y);
+    for (int64_t m = 0; m < M; ++m)
+      block(b * kRows, std::min(kRows, N - b * kRows), K, alpha, row_scales, W, ldw, X + m * ldx,
+            beta, Y + m * ldy);
 }
 
 #if defined(__x86_64__)
@@ -111,7 +115,7 @@ RNNKIT_VECTOR_KERNEL void blocks(int64_t b0, int64_t b1, int64_t N, int64_t K, f
 void f32(int64_t N, int64_t K, float alpha, const float* W, int64_t ldw, const float* x, float beta,
          float* y) {
   over_blocks(N, K, [&](int64_t b0, int64_t b1) {
-    vec::dispatch<blocks<float>>(b0, b1, N, K, alpha, nullptr, W, ldw, x, beta, y);
+    vec::dispatch<blocks<float>>(b0, b1, N, K, alpha, nullptr, W, ldw, 1, x, K, beta, y, N);
   });
 }
 
@@ -120,14 +124,14 @@ void bf16(int64_t N, int64_t K, const rnnkit::bf16* W, const float* x, float bet
 #if defined(__x86_64__)
     if (cpu_path() == CpuPath::Avx512) return bf16_blocks_avx512(b0, b1, N, K, W, x, beta, y);
 #endif
-    vec::dispatch<blocks<rnnkit::bf16>>(b0, b1, N, K, 1.0f, nullptr, W, K, x, beta, y);
+    vec::dispatch<blocks<rnnkit::bf16>>(b0, b1, N, K, 1.0f, nullptr, W, K, 1, x, K, beta, y, N);
   });
 }
 
 void int8_widened(int64_t N, int64_t K, const int8_t* W, int64_t ldw, const float* row_scales,
-                  const float* x, float beta, float* y) {
+                  int64_t M, const float* X, int64_t ldx, float beta, float* Y, int64_t ldy) {
   over_blocks(N, K, [&](int64_t b0, int64_t b1) {
-    vec::dispatch<blocks<int8_t>>(b0, b1, N, K, 1.0f, row_scales, W, ldw, x, beta, y);
+    vec::dispatch<blocks<int8_t>>(b0, b1, N, K, 1.0f, row_scales, W, ldw, M, X, ldx, beta, Y, ldy);
   });
 }
 

@@ -14,8 +14,9 @@ void f32(int64_t N, int64_t K, float alpha, const float* W, int64_t ldw, const f
 // bytes.
 void bf16(int64_t N, int64_t K, const rnnkit::bf16* W, const float* x, float beta, float* y);
 // Weights stored as int8 (rows ldw apart) with a scale per row: each weight widened to float32
-// and summed in float32, the row's sum then scaled. The portable int8 product (int8_gemv.h).
+// and summed in float32, the row's sum then scaled. The portable int8 product (int8_gemv.h), for
+// M rows of X (ldx apart) into Y (ldy apart), each row exactly as alone.
 void int8_widened(int64_t N, int64_t K, const int8_t* W, int64_t ldw, const float* row_scales,
-                  const float* x, float beta, float* y);
+                  int64_t M, const float* X, int64_t ldx, float beta, float* Y, int64_t ldy);
 
 }  // namespace rnnkit::gemv

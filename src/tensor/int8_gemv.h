@@ -30,8 +30,15 @@ enum class Int8Kernel {
 Int8Kernel int8_kernel();
 bool int8_kernel_supported(Int8Kernel kernel);
 
-void int8(const Int8Rows& W, const float* x, float beta, float* y);
-// The same with a given kernel (tests compare them); one the CPU lacks is an Error.
+// Y[m] = W X[m] + beta * Y[m] for the M rows of X (ldx apart) into Y (ldy apart), each row's
+// bits what it gets alone: a batched generation step, which reads each block of weights once
+// for all its rows.
+void int8(const Int8Rows& W, int64_t M, const float* X, int64_t ldx, float beta, float* Y,
+          int64_t ldy);
+// The same with a given kernel (tests compare them), for M rows or one; a kernel the CPU lacks is
+// an Error.
+void int8(Int8Kernel kernel, const Int8Rows& W, int64_t M, const float* X, int64_t ldx, float beta,
+          float* Y, int64_t ldy);
 void int8(Int8Kernel kernel, const Int8Rows& W, const float* x, float beta, float* y);
 
 }  // namespace rnnkit::gemv

@@ -32,8 +32,7 @@ void SingleRowProduct::multiply_rows(int64_t M, int64_t N, int64_t K, const floa
       source_ = W;
       epoch_ = epoch;
     }
-    // Row by row: each row of a batched step is then exactly the row alone.
-    for (int64_t m = 0; m < M; ++m) gemv::int8(int8_weights_, X + m * ldx, beta, Y + m * ldy);
+    gemv::int8(int8_weights_, M, X, ldx, beta, Y, ldy);
     return;
   }
   if (epoch != epoch_ || W != source_ || N != weights_.rows() || K != weights_.cols() ||
