@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The decode loop (--max-batch): concurrent /v1/generate and /v1/poem requests, decoded together,
-# answer exactly what each answers served alone (sequentially, and by a server without batching);
+# answer exactly what each answers served alone (sequentially, and by a server without batching),
+# with float32 weights and with int8 ones (rnnkit quantize);
 # a streaming client that hangs up leaves the batch without disturbing the others; a full loop
 # and queue answer 503.
 # Called as: bash batching.sh RNNKIT_BINARY SOURCE_DIR
@@ -131,5 +132,34 @@ start_server "$tmp/poem_unbatched.log" --model "$tmp/poem_run" --max-batch 1
 ask_all poem_unbatched 1
 check "poems decoded together equal those of a server without batching" "same_outputs poem_concurrent poem_unbatched"
 check "a poem answer has its couplets" "[ \"\$(json poem_concurrent_poem_2 'len(j[\"poems\"]), len(j[\"poems\"][1][\"couplets\"])')\" = '(2, 1)' ]"
+
+# --- the text model quantized: a batched step's int8 products give each row its bits alone ---
+# A stream held open keeps the one decode loop busy, so every request below decodes beside it.
+"$rnnkit" quantize "$tmp/text_run" "$tmp/text_int8.safetensors" >/dev/null
+generate_bodies=(
+  '{"prompt": "the ", "n": 60, "seed": 1}'
+  '{"prompt": "fox ", "n": 80, "seed": 3, "top_k": 5}'
+  '{"prompt": "lazy dog", "n": 70, "seed": 6, "temperature": 1.2}'
+)
+poem_bodies=()
+start_server "$tmp/int8_batched.log" --model "$tmp/text_int8.safetensors" --max-batch 8 \
+  --workers 1 --max-tokens 100000
+curl -sN --max-time 60 "$url/v1/generate" -H 'Content-Type: application/json' \
+  -d '{"prompt": "the ", "n": 100000, "stream": true}' >"$tmp/int8_hold" &
+hold=$!
+for _ in $(seq 100); do
+  grep -q '^data: ' "$tmp/int8_hold" && break
+  sleep 0.1
+done
+ask_all int8_concurrent 1
+request int8_health GET /health
+kill "$hold" 2>/dev/null
+wait "$hold" 2>/dev/null
+check "the int8 requests were decoded beside the held stream" \
+  "[ \"\$(json int8_health 'j[\"batch\"][\"widest\"] >= 2')\" = True ]"
+start_server "$tmp/int8_unbatched.log" --model "$tmp/text_int8.safetensors" --max-batch 1
+ask_all int8_unbatched 1
+check "int8 answers decoded together equal those of a server without batching" \
+  "same_outputs int8_concurrent int8_unbatched"
 
 finish
