@@ -10,7 +10,9 @@
 #include "rnnkit/error.h"
 #include "rnnkit/poem_writer.h"
 #include "rnnkit/text_generator.h"
+#include "rnnkit/threads.h"
 #include "rnnkit/utf8.h"
+#include "settings_guard.h"
 #include "tiny_language_models.h"
 
 namespace rnnkit {
@@ -73,6 +75,9 @@ PieceCallback give_up_after(int limit) {
 }
 
 void expect_batched_equals_alone(CellKind cell) {
+  // Two threads: a step's sessions draw their tokens at once (DecodeBatch::step).
+  SettingsGuard guard;
+  set_num_threads(2);
   const Vocab vocab = poem_vocab();
   LanguageModel model = random_model(cell, vocab.size(), 17, 16, 32, 2);
   const std::vector<GenerateRequest> texts = generate_requests();
@@ -146,6 +151,42 @@ TEST(DecodeBatch, LeavingKeepsTheOtherRows) {
   EXPECT_EQ(batch.size(), 1);
   while (batch.size() > 0) batch.step();
   EXPECT_EQ(kept.result().text, alone.text);
+}
+
+// A session that draws token 1 until its `fail_at`-th call, which throws.
+class FailingSession : public DecodeSession {
+ public:
+  explicit FailingSession(int fail_at) : fail_at_(fail_at) {}
+  bool done() const override { return false; }
+  std::span<const int32_t> prompt() const override { return prompt_; }
+  std::optional<int32_t> next(std::span<const float>) override {
+    if (++calls_ == fail_at_) throw Error("session " + std::to_string(fail_at_) + " failed");
+    return 1;
+  }
+
+ private:
+  const int fail_at_;
+  int calls_ = 0;
+  const std::vector<int32_t> prompt_ = {1};
+};
+
+// A session's error in a step whose draws run on several threads ends the step with that error
+// (an exception leaving an OpenMP region would end the process).
+TEST(DecodeBatch, ASessionsErrorEndsTheStepWhateverThreadDrewIt) {
+  SettingsGuard guard;
+  set_num_threads(2);
+  const Vocab vocab = poem_vocab();
+  LanguageModel model = random_model(CellKind::Gru, vocab.size(), 5);
+  FailingSession first(100), second(100), third(2), fourth(100);
+  DecodeBatch batch(model, 4);
+  for (DecodeSession* session : {&first, &second, &third, &fourth}) batch.join(*session);
+  batch.step();
+  try {
+    batch.step();
+    ADD_FAILURE() << "the failing session's error was not thrown";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "session 2 failed");
+  }
 }
 
 TEST(DecodeBatch, RejectsABatchSizeOutOfRange) {

@@ -20,7 +20,9 @@ class DecodeSession {
   // The ids read before the first next() call, at least one (Error otherwise).
   virtual std::span<const int32_t> prompt() const = 0;
   // Given the logits [V] of the next token: the token to feed the model, or nullopt when the
-  // session ends (the last token it took, if any, is then not fed: nothing follows it).
+  // session ends (the last token it took, if any, is then not fed: nothing follows it). A
+  // DecodeBatch calls the next() of its sessions at once on the threads of its step, so next()
+  // touches only the session's own state, and its piece callback must be safe on any thread.
   virtual std::optional<int32_t> next(std::span<const float> logits) = 0;
 };
 

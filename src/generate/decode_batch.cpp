@@ -1,6 +1,7 @@
 #include "rnnkit/decode_session.h"
 
 #include <algorithm>
+#include <exception>
 #include <string>
 
 #include "rnnkit/error.h"
@@ -54,11 +55,26 @@ std::vector<DecodeSession*> DecodeBatch::step() {
   std::vector<DecodeSession*> ended;
   if (sessions_.empty()) return ended;
   model_.step(tokens_, state_, logits_);
-  const int64_t V = logits_.dim(1);
+  const int64_t V = logits_.dim(1), rows = size();
+  // Each session draws from its own row with its own random numbers and keeps its own output, so
+  // the rows' draws (a pass over the vocabulary each) are shared among the step's threads, which
+  // would otherwise wait for one thread to draw them all.
+  std::vector<std::optional<int32_t>> drawn(static_cast<size_t>(rows));
+  std::vector<std::exception_ptr> errors(static_cast<size_t>(rows));
+#pragma omp parallel for schedule(static) if (rows > 1)
+  for (int64_t b = 0; b < rows; ++b) {
+    const auto row = static_cast<size_t>(b);
+    try {
+      drawn[row] = sessions_[row]->next(logits_.span().subspan(row * V, V));
+    } catch (...) {
+      errors[row] = std::current_exception();
+    }
+  }
+  for (const std::exception_ptr& error : errors)
+    if (error) std::rethrow_exception(error);
   std::vector<int32_t> kept;
   for (size_t b = 0; b < sessions_.size(); ++b) {
-    const std::optional<int32_t> token =
-        sessions_[b]->next(logits_.span().subspan(b * static_cast<size_t>(V), V));
+    const std::optional<int32_t>& token = drawn[b];
     if (token) {
       tokens_[b] = *token;
       kept.push_back(static_cast<int32_t>(b));

@@ -12,16 +12,17 @@
 
 namespace rnnkit::serve {
 
-// The pieces of a session decoded on the scheduler thread, on their way to the connection thread
+// The pieces of a session decoded in a decode loop, on their way to the connection thread
 // that streams them: the decode loop never waits on a client's socket.
 class PieceChannel {
  public:
   explicit PieceChannel(const std::atomic<bool>& stopping) : stopping_(stopping) {}
 
-  // The session's PieceCallback (scheduler thread): queues the piece; false once the client is
-  // gone or the server stops, which ends the session at its next token.
+  // The session's PieceCallback (any thread of the decode loop's step): queues the piece under
+  // the channel's mutex; false once the client is gone or the server stops, which ends the
+  // session at its next token.
   PieceCallback listener();
-  // The session ended (scheduler thread); error: what it threw.
+  // The session ended (the decode loop's thread); error: what it threw.
   void end(std::exception_ptr error);
   // The next piece (connection thread), waiting for it; nullopt once the session has ended and
   // every piece was taken, or rethrows the session's error.
