@@ -105,13 +105,8 @@ expect_error get_generate 404 "" "no endpoint" GET /v1/generate
 
 # A generation in flight holds the only worker: the next request gets 503 at once; when its
 # client hangs up, the worker is free again.
-curl -sN --max-time 60 "$url/v1/generate" -H 'Content-Type: application/json' \
-  -d '{"prompt": "the ", "n": 100000, "stream": true}' >"$tmp/long_stream" &
-long_client=$!
-for _ in $(seq 100); do
-  grep -q '^data: ' "$tmp/long_stream" && break
-  sleep 0.1
-done
+hold_stream long_stream
+long_client=$held_pid
 request busy_health GET /health
 check "the long generation holds the worker" "[ \"\$(json busy_health 'j[\"busy\"]')\" = 1 ]"
 started=$(date +%s%N)
@@ -135,13 +130,8 @@ request after POST /v1/generate '{"prompt": "the ", "n": 5}'
 check "the freed worker serves the next request" "[ \$(status_of after) = 200 ]"
 
 # SIGTERM stops the server cleanly although a generation is in flight.
-curl -sN --max-time 60 "$url/v1/generate" -H 'Content-Type: application/json' \
-  -d '{"prompt": "the ", "n": 100000, "stream": true}' >"$tmp/cut_stream" &
-cut_client=$!
-for _ in $(seq 100); do
-  grep -q '^data: ' "$tmp/cut_stream" && break
-  sleep 0.1
-done
+hold_stream cut_stream
+cut_client=$held_pid
 check "SIGTERM stops the server with status 0 within 10 s" "stop_server $text_server"
 check "the server says it stopped" "grep -q '^rnnkit serve: stopped' '$tmp/text_server.log'"
 wait "$cut_client" 2>/dev/null

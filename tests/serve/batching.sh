@@ -144,13 +144,8 @@ generate_bodies=(
 poem_bodies=()
 start_server "$tmp/int8_batched.log" --model "$tmp/text_int8.safetensors" --max-batch 8 \
   --workers 1 --max-tokens 100000
-curl -sN --max-time 60 "$url/v1/generate" -H 'Content-Type: application/json' \
-  -d '{"prompt": "the ", "n": 100000, "stream": true}' >"$tmp/int8_hold" &
-hold=$!
-for _ in $(seq 100); do
-  grep -q '^data: ' "$tmp/int8_hold" && break
-  sleep 0.1
-done
+hold_stream int8_hold
+hold=$held_pid
 ask_all int8_concurrent 1
 request int8_health GET /health
 kill "$hold" 2>/dev/null

@@ -78,6 +78,19 @@ stop_server() {
   wait "$pid"
 }
 
+# hold_stream NAME: starts a streamed generation that does not end by itself (curl's --max-time
+# 60 ends it) from $url into $tmp/NAME, in the background with its pid in held_pid, and waits
+# for its first event.
+hold_stream() {
+  curl -sN --max-time 60 "$url/v1/generate" -H 'Content-Type: application/json' \
+    -d '{"prompt": "the ", "n": 100000, "stream": true}' >"$tmp/$1" &
+  held_pid=$!
+  for _ in $(seq 100); do
+    grep -q '^data: ' "$tmp/$1" && break
+    sleep 0.1
+  done
+}
+
 # request NAME METHOD PATH [BODY]: the response body goes to $tmp/NAME, its status to
 # $tmp/NAME.status (000 when no HTTP answer came).
 request() {
