@@ -12,10 +12,12 @@
 # mode with the tokens/s of all clients together, the p50/p99 request latency and the CPUs the
 # server used meanwhile (server_cpus: under the cores' count, the clients and the HTTP exchanges
 # held it back, not its decoding), stamped with the commit, the date and the host
-# (bench/stamp.sh), also appended to FILE with --log.
+# (bench/stamp.sh), also appended to FILE with --log. --bf16: the server runs `serve --bf16`
+# (bfloat16 copies of the weights; "bf16": true in the lines).
 #
 #   bench/serve_batching.sh RNNKIT_BINARY MODEL [--clients C] [--requests R] [--workers W]
-#                           [--batched-workers B] [--lines L | --generate N] [--log FILE]
+#                           [--batched-workers B] [--lines L | --generate N] [--bf16]
+#                           [--log FILE]
 #
 # A quatrain is short: its prompt, the HTTP exchange and curl's start weigh on it as much as its
 # decoding; --lines 16 measures more of the decoding that batching shares.
@@ -34,6 +36,7 @@ batched_workers=1
 log=/dev/null
 generate=0
 lines=4
+bf16=()
 while [[ $# -gt 0 ]]; do
   case $1 in
     --clients) clients=$2; shift 2 ;;
@@ -42,6 +45,7 @@ while [[ $# -gt 0 ]]; do
     --batched-workers) batched_workers=$2; shift 2 ;;
     --generate) generate=$2; shift 2 ;;
     --lines) lines=$2; shift 2 ;;
+    --bf16) bf16=(--bf16); shift ;;
     --log) log=$2; shift 2 ;;
     *) usage 2 ;;
   esac
@@ -93,7 +97,7 @@ server_ticks() { awk '{ print $14 + $15 }' "/proc/$server_pid/stat"; }
 measure() {
   local max_batch=$1 workers=$2 threads=$3 k started ended ticks pids=()
   start_server "$rnnkit" --model "$model" --workers "$workers" --threads "$threads" --queue 64 \
-    --max-batch "$max_batch"
+    --max-batch "$max_batch" "${bf16[@]}"
   client 0 >/dev/null  # warm-up: first touch of the weights
   ticks=$(server_ticks)
   started=$(date +%s%N)
@@ -106,12 +110,12 @@ measure() {
   ticks=$(($(server_ticks) - ticks))
   cat "$tmp"/latency_[1-9]* | sort -g >"$tmp/sorted"
   awk -v n="$(wc -l <"$tmp/sorted")" -v ns=$((ended - started)) -v ticks="$ticks" -v hz="$(getconf CLK_TCK)" \
-    -v mb="$max_batch" -v c="$clients" -v w="$workers" -v t="$threads" -v ep="$endpoint" '
+    -v mb="$max_batch" -v c="$clients" -v w="$workers" -v t="$threads" -v ep="$endpoint" -v bf16=$((${#bf16[@]} > 0)) '
     { lat[NR] = $1; tokens += $2 }
     END {
       p50 = lat[int(n * 0.5 + 0.5)]; p99 = lat[int(n * 0.99 + 0.999)]
-      printf "{\"bench\":\"serve_batching\",\"endpoint\":\"%s\",\"max_batch\":%d,\"clients\":%d,\"workers\":%d,\"threads\":%d,\"requests\":%d,\"tokens\":%d,\"seconds\":%.3f,\"tokens_per_s\":%.1f,\"p50_s\":%.3f,\"p99_s\":%.3f,\"server_cpus\":%.2f}\n",
-        ep, mb, c, w, t, n, tokens, ns / 1e9, tokens / (ns / 1e9), p50, p99, ticks / hz / (ns / 1e9)
+      printf "{\"bench\":\"serve_batching\",\"endpoint\":\"%s\",\"bf16\":%s,\"max_batch\":%d,\"clients\":%d,\"workers\":%d,\"threads\":%d,\"requests\":%d,\"tokens\":%d,\"seconds\":%.3f,\"tokens_per_s\":%.1f,\"p50_s\":%.3f,\"p99_s\":%.3f,\"server_cpus\":%.2f}\n",
+        ep, bf16 ? "true" : "false", mb, c, w, t, n, tokens, ns / 1e9, tokens / (ns / 1e9), p50, p99, ticks / hz / (ns / 1e9)
     }' "$tmp/sorted" | stamp_lines | tee -a "$log"
   stop_server_and_clean
   trap - EXIT

@@ -80,6 +80,38 @@ TEST(PanelProduct, ARowGetsTheSameBitsAloneInABatchAndOnTwoThreads) {
   EXPECT_EQ(shared, batch);
 }
 
+// The bfloat16 panels (batch-1 and batched generation in the BF16 mode) give, bit for bit, the
+// float32 kernel's outputs over the weights rounded to bfloat16 (which the test above checks
+// against a double-precision reference), for widths around the 16-column halves that one load
+// of a bfloat16 panel holds, and for a batch shared among two threads.
+TEST(PanelProduct, Bf16PanelsGiveTheFloat32BitsOfTheRoundedWeights) {
+  SKIP_WITHOUT_PANEL_KERNEL();
+  SettingsGuard guard;
+  for (const int threads : {1, 2}) {
+    set_num_threads(threads);
+    for (const int64_t M : {1, 3, 8, 9, 16})
+      for (const int64_t N : {1, 15, 16, 17, 31, 32, 33, 70, 1031})
+        for (const int64_t K : {0, 1, 7, 256})
+          for (const float beta : {0.0f, 0.5f}) {
+            const int64_t lda = K + 3, ldc = N + 5;
+            const auto A = random_values(M * lda, 11), W = random_values(N * K, 12, 4.0f);
+            const auto C0 = random_values(M * ldc, 13);
+            std::vector<float> rounded(W.size());
+            for (size_t i = 0; i < W.size(); ++i) rounded[i] = from_bf16(to_bf16(W[i]));
+            std::vector<float> f32_panels, want = C0, got = C0;
+            std::vector<bf16> bf16_panels;
+            panel_product::pack(Trans::Yes, K, N, rounded.data(), K, f32_panels);
+            panel_product::multiply(M, N, K, f32_panels.data(), A.data(), lda, beta, want.data(),
+                                    ldc);
+            panel_product::pack_bf16(K, N, W.data(), bf16_panels);
+            panel_product::multiply(M, N, K, bf16_panels.data(), A.data(), lda, beta, got.data(),
+                                    ldc);
+            ASSERT_EQ(got, want) << "M " << M << " N " << N << " K " << K << " beta " << beta
+                                 << " threads " << threads;
+          }
+  }
+}
+
 // Rows that beta reads where they are (a one-hot layer's input rows, in another order and
 // repeated) give the bits of those rows copied into C first, with a tail of rows and columns
 // outside the 8 x 32 blocks; through PackedMatrix also when the product is too large for the

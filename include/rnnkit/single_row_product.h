@@ -13,9 +13,9 @@ constexpr int64_t kMaxStepRows = 16;
 
 // y[N] = W[N,K] x[K] + beta * y for a weight matrix W (dense rows) that a layer owns and a
 // single input row: batch-1 generation, which reads every weight once per token and so runs at
-// the speed of memory. In float32 on AVX-512 it reads a copy of W packed for the panel kernel
-// (panel_product.h), elsewhere W itself (a row-block GEMV); in the BF16 mode it reads a bfloat16
-// copy of W (half the bytes), widening each weight exactly and summing in float32, so the
+// the speed of memory. On AVX-512 it reads a copy of W packed for the panel kernel
+// (panel_product.h), elsewhere W itself (row_block_gemv.h); in the BF16 mode the copy holds W
+// rounded to bfloat16 (half the bytes), each weight widened exactly and summed in float32, so the
 // weights' rounding is the only difference. A copy is made on first use and again after
 // note_weights_changed(). One object serves one thread at a time.
 //
@@ -35,9 +35,14 @@ class SingleRowProduct {
  private:
   bool reads_int8_ = false;
   Int8Rows int8_weights_;
-  MatmulOperand weights_;
-  std::vector<float> panels_;  // float32 on AVX-512: W packed for the panel kernel
+  // Copies of W, each made on first use by the CPU path and precision that read it: the panel
+  // kernel's panels (AVX-512) in float32 or bfloat16, or W's rows rounded to bfloat16 elsewhere.
+  std::vector<float> panels_;
+  std::vector<bf16> bf16_panels_, bf16_rows_;
+  // What the copies were made of.
   const float* source_ = nullptr;
+  int64_t rows_ = 0, cols_ = 0;
+  Precision precision_ = Precision::F32;
   uint64_t epoch_ = 0;
 };
 

@@ -1,7 +1,5 @@
 #include "tensor/gemv.h"
 
-#include <immintrin.h>
-
 #include <algorithm>
 
 #include "tensor/gemv_blocks.h"
@@ -12,9 +10,6 @@ namespace {
 
 inline float widen(float w) {
   return w;
-}
-inline float widen(rnnkit::bf16 w) {
-  return from_bf16(w);
 }
 inline float widen(int8_t w) {
   return static_cast<float>(w);
@@ -71,60 +66,12 @@ RNNKIT_VECTOR_KERNEL void blocks(int64_t b0, int64_t b1, int64_t N, int64_t K, f
             beta, Y + m * ldy);
 }
 
-#if defined(__x86_64__)
-// The bfloat16 blocks with AVX-512 intrinsics (their masked forms: GCC 12 warns about the
-// unmasked ones' undefined pass-through operand): GCC vectorises the portable loop's widening
-// with 256-bit halves and spills, at about the speed of the float32 GEMV; here each 16 weights
-// are one zero-extending load, one shift and one FMA, fast enough to leave memory the limit.
-[[gnu::target("avx512f")]] void bf16_blocks_avx512(int64_t b0, int64_t b1, int64_t N, int64_t K,
-                                                   const rnnkit::bf16* W, const float* x,
-                                                   float beta, float* y) {
-  const int64_t K16 = K / 16 * 16;
-  for (int64_t b = b0; b < b1; ++b) {
-    const int64_t n0 = b * kRows;
-    if (N - n0 < kRows) {
-      block(n0, N - n0, K, 1.0f, nullptr, W, K, x, beta, y);
-      continue;
-    }
-    __m512 acc[kRows];
-    for (int64_t r = 0; r < kRows; ++r) acc[r] = _mm512_setzero_ps();
-    for (int64_t k = 0; k < K16; k += 16) {
-      const __m512 xv = _mm512_loadu_ps(x + k);
-      for (int64_t r = 0; r < kRows; ++r) {
-        const __m256i w16 =
-            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(W + (n0 + r) * K + k));
-        const __m512i widened = _mm512_maskz_cvtepu16_epi32(0xffff, w16);
-        const __m512 w = _mm512_castsi512_ps(_mm512_maskz_slli_epi32(0xffff, widened, 16));
-        acc[r] = _mm512_fmadd_ps(w, xv, acc[r]);
-      }
-    }
-    for (int64_t r = 0; r < kRows; ++r) {
-      alignas(64) float lanes[16];
-      _mm512_store_ps(lanes, acc[r]);
-      float sum = 0.0f;
-      for (float lane : lanes) sum += lane;
-      for (int64_t k = K16; k < K; ++k) sum += from_bf16(W[(n0 + r) * K + k]) * x[k];
-      y[n0 + r] = sum + (beta == 0.0f ? 0.0f : beta * y[n0 + r]);
-    }
-  }
-}
-#endif
-
 }  // namespace
 
 void f32(int64_t N, int64_t K, float alpha, const float* W, int64_t ldw, const float* x, float beta,
          float* y) {
   over_blocks(N, K, [&](int64_t b0, int64_t b1) {
     vec::dispatch<blocks<float>>(b0, b1, N, K, alpha, nullptr, W, ldw, 1, x, K, beta, y, N);
-  });
-}
-
-void bf16(int64_t N, int64_t K, const rnnkit::bf16* W, const float* x, float beta, float* y) {
-  over_blocks(N, K, [&](int64_t b0, int64_t b1) {
-#if defined(__x86_64__)
-    if (cpu_path() == CpuPath::Avx512) return bf16_blocks_avx512(b0, b1, N, K, W, x, beta, y);
-#endif
-    vec::dispatch<blocks<rnnkit::bf16>>(b0, b1, N, K, 1.0f, nullptr, W, K, 1, x, K, beta, y, N);
   });
 }
 

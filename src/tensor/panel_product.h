@@ -2,6 +2,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "rnnkit/bf16.h"
 #include "rnnkit/trans.h"
 
 // rnnkit's own float32 kernel for the small products of a recurrent time loop, C[M,N] =
@@ -16,7 +17,9 @@
 // panels of kPanelColumns columns, each [K][kPanelColumns] (zero past N), read by 8 x 32 register
 // blocks: 16 accumulators, one broadcast of A per row and k. Every output is one chain of fused
 // multiply-adds in k order, whatever M or the thread count, so a row's result does not depend
-// on the rows beside it. AVX-512 only: other CPUs take oneDNN.
+// on the rows beside it. The products of generation run it too (SingleRowProduct: one row, or the
+// rows of a batched step, over float32 or bfloat16 weights). AVX-512 only: other CPUs take
+// oneDNN, or for generation row_block_gemv.h.
 namespace rnnkit::panel_product {
 
 constexpr int64_t kPanelColumns = 32;
@@ -38,5 +41,12 @@ void pack(Trans trans_b, int64_t K, int64_t N, const float* B, int64_t ldb,
 // for waking them.
 void multiply(int64_t M, int64_t N, int64_t K, const float* panels, const float* A, int64_t lda,
               float beta, float* C, int64_t ldc, const float* const* c_rows = nullptr);
+
+// The same over bfloat16 weights (BF16 generation: half the bytes to read): W [N,K] (dense rows)
+// rounded to bfloat16 into panels, and C = A W^T + beta * C with each weight widened exactly, so
+// every output is the float32 kernel's chain over the rounded weights, bit for bit.
+void pack_bf16(int64_t K, int64_t N, const float* W, std::vector<bf16>& panels);
+void multiply(int64_t M, int64_t N, int64_t K, const bf16* panels, const float* A, int64_t lda,
+              float beta, float* C, int64_t ldc);
 
 }  // namespace rnnkit::panel_product

@@ -4,12 +4,11 @@
 #include "rnnkit/bf16.h"
 
 // Products Y[M,N] = X[M,K] W[N,K]^T + beta * Y of a few input rows (M <= kMaxRows) with a layer's
-// weights: the recurrent step of batched generation. Every output is summed in one fixed order
-// whatever M is and whichever rows share a call (16 lanes of k, fused multiply-adds in k order,
-// then the lanes reduced), so a row of a batch gets exactly the bits it gets alone; and each
-// weight is read once per call for all M rows, which is what makes batching pay (the step is
-// bound by reading the weights). bf16 runs in the CPU path of cpu_path(); f32 is the portable
-// path of float32 row products (on AVX-512 SingleRowProduct takes the panel kernel).
+// weights, the recurrent step of batched generation, on CPU paths without the panel kernel
+// (panel_product.h: AVX-512). Every output is summed in one fixed order whatever M is and
+// whichever rows share a call (16 lanes of k in k order, then the lanes reduced), so a row of a
+// batch gets exactly the bits it gets alone; each weight row is read once per call for all M
+// rows.
 namespace rnnkit::row_block_gemv {
 
 constexpr int64_t kMaxRows = 16;

@@ -2,7 +2,6 @@
 
 #include <atomic>
 
-#include "tensor/gemv.h"
 #include "tensor/int8_gemv.h"
 #include "tensor/panel_product.h"
 #include "tensor/row_block_gemv.h"
@@ -35,22 +34,36 @@ void SingleRowProduct::multiply_rows(int64_t M, int64_t N, int64_t K, const floa
     gemv::int8(int8_weights_, M, X, ldx, beta, Y, ldy);
     return;
   }
-  if (epoch != epoch_ || W != source_ || N != weights_.rows() || K != weights_.cols() ||
-      weights_.precision() != matmul_precision()) {
-    weights_.prepare(N, K, W, K);
+  const Precision precision = matmul_precision();
+  if (epoch != epoch_ || W != source_ || N != rows_ || K != cols_ || precision != precision_) {
     source_ = W;
     epoch_ = epoch;
+    rows_ = N;
+    cols_ = K;
+    precision_ = precision;
     panels_.clear();
+    bf16_panels_.clear();
+    bf16_rows_.clear();
   }
-  // One kernel for one row and for several, so a batched step is exact by construction. In
-  // float32 on AVX-512 that is the panel kernel, whose outputs need no horizontal sums: a step
-  // of several rows costs little more than one (each weight read once for all), where the
-  // row-block GEMV's per-output lane sums made it cost nearly as much per row as alone.
-  if (weights_.precision() == Precision::BF16) {
-    row_block_gemv::bf16(M, N, K, weights_.rounded(), X, ldx, beta, Y, ldy);
-  } else if (panel_product::available()) {
-    if (panels_.empty()) panel_product::pack(Trans::Yes, K, N, W, K, panels_);
-    panel_product::multiply(M, N, K, panels_.data(), X, ldx, beta, Y, ldy);
+  // One kernel for one row and for several, so a batched step is exact by construction. On
+  // AVX-512 that is the panel kernel, whose outputs need no horizontal sums: a step of several
+  // rows costs little more than one (each weight read once for all), where the row-block
+  // GEMV's per-output lane sums made it cost nearly as much per row as alone.
+  const bool bf16 = precision == Precision::BF16;
+  if (panel_product::available()) {
+    if (bf16) {
+      if (bf16_panels_.empty()) panel_product::pack_bf16(K, N, W, bf16_panels_);
+      panel_product::multiply(M, N, K, bf16_panels_.data(), X, ldx, beta, Y, ldy);
+    } else {
+      if (panels_.empty()) panel_product::pack(Trans::Yes, K, N, W, K, panels_);
+      panel_product::multiply(M, N, K, panels_.data(), X, ldx, beta, Y, ldy);
+    }
+  } else if (bf16) {
+    if (bf16_rows_.empty()) {
+      bf16_rows_.resize(static_cast<size_t>(N * K));
+      round_to_bf16(N, K, W, K, bf16_rows_.data(), K);
+    }
+    row_block_gemv::bf16(M, N, K, bf16_rows_.data(), X, ldx, beta, Y, ldy);
   } else {
     row_block_gemv::f32(M, N, K, W, X, ldx, beta, Y, ldy);
   }
