@@ -1,7 +1,8 @@
 // rnnkit's panel kernel for the products of a recurrent time loop (src/tensor/panel_product.h):
 // against a double-precision reference for row, column and depth counts around its 8-row and
 // 16-column blocks, transposed and plain B, beta 0, 1 and 0.5, strided operands; a row's bits do
-// not depend on the rows beside it or on the thread count.
+// not depend on the rows beside it or on the thread count; bfloat16 panels; the AVX2 kernel's bits
+// against the AVX-512 kernel's.
 #include "tensor/panel_product.h"
 
 #include <gtest/gtest.h>
@@ -21,9 +22,9 @@
 namespace rnnkit {
 namespace {
 
-#define SKIP_WITHOUT_PANEL_KERNEL()                                                   \
-  if (!panel_product::available())                                                    \
-  GTEST_SKIP() << "the panel kernel runs on the AVX-512 path only; this CPU path is " \
+#define SKIP_WITHOUT_PANEL_KERNEL()                                                        \
+  if (!panel_product::available())                                                         \
+  GTEST_SKIP() << "the panel kernel runs on the AVX-512 and AVX2 paths; this CPU path is " \
                << cpu_path_name(cpu_path())
 
 using testing::random_values;
@@ -135,7 +136,8 @@ TEST(PanelProduct, RowsReadElsewhereEqualRowsCopiedIntoC) {
       packed.multiply(M, A.data(), K, beta, want.data(), N);
       packed.multiply(M, A.data(), K, beta, got.data(), N, c_rows.data());
       EXPECT_EQ(got, want) << "N " << N << " beta " << beta;
-      if (!panel_product::available() || N > 300) continue;
+      // Where PackedMatrix took the panel kernel.
+      if (!panel_product::suits(M, N, K)) continue;
       std::vector<float> panels, direct(M * N, -7.0f);
       panel_product::pack(Trans::Yes, K, N, B.data(), K, panels);
       panel_product::multiply(M, N, K, panels.data(), A.data(), K, beta, direct.data(), N,
@@ -145,16 +147,60 @@ TEST(PanelProduct, RowsReadElsewhereEqualRowsCopiedIntoC) {
   }
 }
 
-TEST(PanelProduct, OtherCpuPathsAreRefused) {
-  if (!cpu_supports_path(CpuPath::Avx512)) GTEST_SKIP() << "no AVX-512 on this CPU";
-  const CpuPath saved = cpu_path();
-  set_cpu_path(CpuPath::Avx2);
+// The AVX2 kernel (two passes of 16 columns, 4-row blocks) sums each output in the AVX-512
+// kernel's chain: the same bits, over float32 and bfloat16 panels, for row counts around both
+// kernels' blocks, widths around their vectors (8 and 16 columns), beta 0, 1 and 0.5, C's rows
+// or rows read elsewhere, and a product shared among two threads.
+TEST(PanelProduct, TheAvx2PathGivesTheAvx512Bits) {
+  if (!cpu_supports_path(CpuPath::Avx512)) GTEST_SKIP() << "no AVX-512 on this CPU to compare with";
+  SettingsGuard guard;
+  set_num_threads(2);
+  for (const int64_t M : {1, 3, 4, 5, 8, 9, 16, 21})
+    for (const int64_t N : {1, 7, 8, 9, 15, 16, 17, 24, 25, 31, 32, 33, 70, 1031})
+      for (const int64_t K : {0, 1, 7, 64, 130})
+        for (const float beta : {0.0f, 1.0f, 0.5f})
+          for (const bool elsewhere : {false, true}) {
+            const int64_t lda = K + 3, ldc = N + 5;
+            const auto A = random_values(M * lda, 21), W = random_values(N * K, 22, 3.0f);
+            const auto C0 = random_values(M * ldc, 23), table = random_values(M * N, 24);
+            std::vector<const float*> c_rows(M);
+            for (int64_t m = 0; m < M; ++m) c_rows[m] = table.data() + (M - 1 - m) * N;
+            std::vector<float> f32_panels;
+            std::vector<bf16> bf16_panels;
+            panel_product::pack(Trans::Yes, K, N, W.data(), K, f32_panels);
+            panel_product::pack_bf16(K, N, W.data(), bf16_panels);
+            auto run = [&](CpuPath path, bool rounded) {
+              set_cpu_path(path);
+              std::vector<float> C = C0;
+              if (rounded)
+                panel_product::multiply(M, N, K, bf16_panels.data(), A.data(), lda, beta, C.data(),
+                                        ldc);
+              else
+                panel_product::multiply(M, N, K, f32_panels.data(), A.data(), lda, beta, C.data(),
+                                        ldc, elsewhere ? c_rows.data() : nullptr);
+              return C;
+            };
+            for (const bool rounded : {false, true}) {
+              if (rounded && elsewhere) continue;
+              ASSERT_EQ(run(CpuPath::Avx2, rounded), run(CpuPath::Avx512, rounded))
+                  << "M " << M << " N " << N << " K " << K << " beta " << beta << " elsewhere "
+                  << elsewhere << (rounded ? " bf16" : " f32");
+            }
+          }
+}
+
+TEST(PanelProduct, TheBaselinePathIsRefusedAndTrainingTakesItOnAvx512Only) {
+  SettingsGuard guard;
+  set_cpu_path(CpuPath::Baseline);
   EXPECT_FALSE(panel_product::available());
   float a = 1, c = 0;
   std::vector<float> panels;
   panel_product::pack(Trans::No, 1, 1, &a, 1, panels);
   EXPECT_THROW(panel_product::multiply(1, 1, 1, panels.data(), &a, 1, 0.0f, &c, 1), Error);
-  set_cpu_path(saved);
+  if (!cpu_supports_path(CpuPath::Avx2)) return;
+  set_cpu_path(CpuPath::Avx2);
+  EXPECT_TRUE(panel_product::available());
+  EXPECT_FALSE(panel_product::suits(16, 256, 256));
 }
 
 }  // namespace

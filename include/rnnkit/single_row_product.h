@@ -13,11 +13,11 @@ constexpr int64_t kMaxStepRows = 16;
 
 // y[N] = W[N,K] x[K] + beta * y for a weight matrix W (dense rows) that a layer owns and a
 // single input row: batch-1 generation, which reads every weight once per token and so runs at
-// the speed of memory. On AVX-512 it reads a copy of W packed for the panel kernel
-// (panel_product.h), elsewhere W itself (row_block_gemv.h); in the BF16 mode the copy holds W
-// rounded to bfloat16 (half the bytes), each weight widened exactly and summed in float32, so the
-// weights' rounding is the only difference. A copy is made on first use and again after
-// note_weights_changed(). One object serves one thread at a time.
+// the speed of memory. On the AVX-512 and AVX2 paths it reads a copy of W packed for the panel
+// kernel (panel_product.h), on the baseline path W itself (row_block_gemv.h); in the BF16 mode the
+// copy holds W rounded to bfloat16 (half the bytes), each weight widened exactly and summed in
+// float32, so the weights' rounding is the only difference. A copy is made on first use and again
+// after note_weights_changed(). One object serves one thread at a time.
 //
 // A quantized model's products read int8 instead (read_int8()): a copy of W quantized per row
 // (quantize_rows), which for the dequantized weights of a quantized file is that file's int8

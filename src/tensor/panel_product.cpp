@@ -104,13 +104,93 @@ void rows_of_panel(int64_t M, int64_t K, const float* A, int64_t lda, const Pane
   }
 }
 
+// The AVX2 path (eight floats a vector, 16 registers) takes a panel in two passes: pass h holds
+// columns 8h .. 8h + 7 and 16 + 8h .. 16 + 8h + 7, as two vectors of each k.
+[[gnu::target("avx2,fma"), gnu::always_inline]] inline void load_half_row(const float* p, int h,
+                                                                          __m256& b0, __m256& b1) {
+  b0 = _mm256_loadu_ps(p + 8 * h);
+  b1 = _mm256_loadu_ps(p + 16 + 8 * h);
+}
+// Slots 16h .. 16h + 15 of a bfloat16 panel's k (pack_bf16): each 32-bit lane holds column 8h + i
+// in its low half and 16 + 8h + i in its high half.
+[[gnu::target("avx2,fma"), gnu::always_inline]] inline void load_half_row(const bf16* p, int h,
+                                                                          __m256& b0, __m256& b1) {
+  const __m256i pairs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 16 * h));
+  b0 = _mm256_castsi256_ps(_mm256_slli_epi32(pairs, 16));
+  b1 = _mm256_castsi256_ps(
+      _mm256_and_si256(pairs, _mm256_set1_epi32(static_cast<int>(0xffff0000u))));
+}
+
+// Pass h of one panel for MR rows: the same chain of FMAs per output as the AVX-512 block, so the
+// same bits. width: the panel's columns (a last panel's are fewer than 32).
+template <int MR, typename Panel>
+[[gnu::target("avx2,fma")]] void half_block_avx2(int64_t K, const float* A, int64_t lda,
+                                                 const Panel* panel, int h, float beta,
+                                                 const float* const* in, float* C, int64_t ldc,
+                                                 int64_t width) {
+  __m256 acc[MR][2];
+#pragma GCC unroll 4
+  for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+  for (int64_t k = 0; k < K; ++k) {
+    __m256 b0, b1;
+    load_half_row(panel + k * kPanelColumns, h, b0, b1);
+#pragma GCC unroll 4
+    for (int r = 0; r < MR; ++r) {
+      const __m256 a = _mm256_broadcast_ss(A + r * lda + k);
+      acc[r][0] = _mm256_fmadd_ps(a, b0, acc[r][0]);
+      acc[r][1] = _mm256_fmadd_ps(a, b1, acc[r][1]);
+    }
+  }
+  const __m256 scale = _mm256_set1_ps(beta);
+  const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  // Unrolled, so acc is indexed by constants only and stays in registers through the k loop.
+#pragma GCC unroll 2
+  for (int g = 0; g < 2; ++g) {
+    const int64_t column = 16 * g + 8 * h, count = std::clamp<int64_t>(width - column, 0, 8);
+    if (count == 0) continue;
+    const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(count)), lanes);
+#pragma GCC unroll 4
+    for (int r = 0; r < MR; ++r) {
+      __m256 out = acc[r][g];
+      if (beta != 0.0f)
+        out = _mm256_add_ps(out, _mm256_mul_ps(scale, _mm256_maskload_ps(in[r] + column, mask)));
+      _mm256_maskstore_ps(C + r * ldc + column, mask, out);
+    }
+  }
+}
+
+template <typename Panel>
+void rows_of_panel_avx2(int64_t M, int64_t K, const float* A, int64_t lda, const Panel* panel,
+                        float beta, const float* const* c_rows, int64_t j0, float* C, int64_t ldc,
+                        int64_t width) {
+  using Block = void (*)(int64_t, const float*, int64_t, const Panel*, int, float,
+                         const float* const*, float*, int64_t, int64_t);
+  // Four rows: eight accumulators, two weight vectors and a broadcast in 16 registers.
+  constexpr int kRowsAvx2 = 4;
+  static constexpr Block blocks[kRowsAvx2] = {half_block_avx2<1, Panel>, half_block_avx2<2, Panel>,
+                                              half_block_avx2<3, Panel>, half_block_avx2<4, Panel>};
+  for (int64_t m0 = 0; m0 < M; m0 += kRowsAvx2) {
+    const int64_t rows = std::min<int64_t>(kRowsAvx2, M - m0);
+    const float* in[kRowsAvx2];
+    for (int64_t r = 0; r < rows; ++r) in[r] = c_rows ? c_rows[m0 + r] + j0 : C + (m0 + r) * ldc;
+    for (int h = 0; h < 2; ++h)
+      blocks[rows - 1](K, A + m0 * lda, lda, panel, h, beta, in, C + m0 * ldc, ldc, width);
+  }
+}
+
 // Panels [p0, p1): each panel's columns for all rows while it is in the cache.
 template <typename Panel>
 void panels_range(int64_t p0, int64_t p1, int64_t M, int64_t N, int64_t K, const Panel* panels,
                   const float* A, int64_t lda, float beta, const float* const* c_rows, float* C,
                   int64_t ldc) {
+  const bool avx512 = cpu_path() == CpuPath::Avx512;
   for (int64_t p = p0; p < p1; ++p) {
     const int64_t j0 = p * kPanelColumns, width = std::min(kPanelColumns, N - j0);
+    if (!avx512) {
+      rows_of_panel_avx2(M, K, A, lda, panels + p * K * kPanelColumns, beta, c_rows, j0, C + j0,
+                         ldc, width);
+      continue;
+    }
     const int vectors = static_cast<int>((width + 15) / 16);
     const int tail = static_cast<int>(width - 16 * (vectors - 1));
     const __mmask16 last = static_cast<__mmask16>((1u << tail) - 1);
@@ -129,7 +209,7 @@ template <typename Panel>
 void multiply_panels(int64_t M, int64_t N, int64_t K, const Panel* panels, const float* A,
                      int64_t lda, float beta, float* C, int64_t ldc, const float* const* c_rows) {
 #if defined(__x86_64__)
-  if (!available()) throw Error("panel_product::multiply needs the AVX-512 path");
+  if (!available()) throw Error("panel_product::multiply needs the AVX-512 or AVX2 path");
   if (M <= 0 || N <= 0) return;
   if (K == 0) {
     for (int64_t m = 0; m < M; ++m)
@@ -153,18 +233,18 @@ void multiply_panels(int64_t M, int64_t N, int64_t K, const Panel* panels, const
 #else
   (void)M, (void)N, (void)K, (void)panels, (void)A, (void)lda, (void)beta, (void)C, (void)ldc,
       (void)c_rows;
-  throw Error("panel_product::multiply needs the AVX-512 path");
+  throw Error("panel_product::multiply needs the AVX-512 or AVX2 path");
 #endif
 }
 
 }  // namespace
 
 bool available() {
-  return cpu_path() == CpuPath::Avx512;
+  return cpu_path() == CpuPath::Avx512 || cpu_path() == CpuPath::Avx2;
 }
 
 bool suits(int64_t M, int64_t N, int64_t K) {
-  return available() && M * N * K <= kMaxMultiplyAdds;
+  return cpu_path() == CpuPath::Avx512 && M * N * K <= kMaxMultiplyAdds;
 }
 
 void pack(Trans trans_b, int64_t K, int64_t N, const float* B, int64_t ldb,

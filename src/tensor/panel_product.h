@@ -18,17 +18,20 @@
 // blocks: 16 accumulators, one broadcast of A per row and k. Every output is one chain of fused
 // multiply-adds in k order, whatever M or the thread count, so a row's result does not depend
 // on the rows beside it. The products of generation run it too (SingleRowProduct: one row, or the
-// rows of a batched step, over float32 or bfloat16 weights). AVX-512 only: other CPUs take
-// oneDNN, or for generation row_block_gemv.h.
+// rows of a batched step, over float32 or bfloat16 weights). On the AVX2 path a panel is taken in
+// two passes of 16 columns (4-row blocks in 16 registers), each output the same chain of FMAs, so
+// the same bits as on AVX-512; the recurrent products of training take it on AVX-512 only, where
+// it was measured against oneDNN (suits()). The baseline path has no panel kernel.
 namespace rnnkit::panel_product {
 
 constexpr int64_t kPanelColumns = 32;
 // Products up to this many multiply-adds (a 64-row slice of a 256-wide LSTM) suit it.
 constexpr int64_t kMaxMultiplyAdds = int64_t{1} << 24;
 
-// Whether this CPU path runs the kernel (cpu_path() is Avx512).
+// Whether this CPU path runs the kernel (cpu_path() is Avx512 or Avx2).
 bool available();
-// Whether a product of this shape should run here: available() and small enough.
+// Whether a recurrent product of this shape should run here rather than on oneDNN: the AVX-512
+// path and small enough.
 bool suits(int64_t M, int64_t N, int64_t K);
 
 // op(B) [K,N] (B [K,N] with leading dimension ldb, or its transpose when trans_b) into panels.

@@ -4,8 +4,8 @@
 #include "rnnkit/bf16.h"
 
 // Products Y[M,N] = X[M,K] W[N,K]^T + beta * Y of a few input rows (M <= kMaxRows) with a layer's
-// weights, the recurrent step of batched generation, on CPU paths without the panel kernel
-// (panel_product.h: AVX-512). Every output is summed in one fixed order whatever M is and
+// weights, the recurrent step of batched generation, on the CPU path without the panel kernel
+// (panel_product.h): the baseline. Every output is summed in one fixed order whatever M is and
 // whichever rows share a call (16 lanes of k in k order, then the lanes reduced), so a row of a
 // batch gets exactly the bits it gets alone; each weight row is read once per call for all M
 // rows.

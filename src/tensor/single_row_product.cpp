@@ -46,8 +46,8 @@ void SingleRowProduct::multiply_rows(int64_t M, int64_t N, int64_t K, const floa
     bf16_rows_.clear();
   }
   // One kernel for one row and for several, so a batched step is exact by construction. On
-  // AVX-512 that is the panel kernel, whose outputs need no horizontal sums: a step of several
-  // rows costs little more than one (each weight read once for all), where the row-block
+  // AVX-512 and AVX2 that is the panel kernel, whose outputs need no horizontal sums: a step of
+  // several rows costs little more than one (each weight read once for all), where the row-block
   // GEMV's per-output lane sums made it cost nearly as much per row as alone.
   const bool bf16 = precision == Precision::BF16;
   if (panel_product::available()) {
