@@ -5,7 +5,8 @@
 #             since the scripts append to logs there while they run),
 #   "date":   UTC ISO-8601, when the line was stamped,
 #   "host":   {"cpu", "family", "model", "cores", "isa": [the flags that decide rnnkit's and
-#             PyTorch's kernels, those the CPU has]},
+#             PyTorch's kernels, those the CPU has], and "rnnkit_cpu" / "onednn_max_cpu_isa"
+#             where RNNKIT_CPU / ONEDNN_MAX_CPU_ISA force a narrower path},
 # and `timed_run` measures a command's wall and CPU time, peak RSS and the foreign CPUs (the
 # load other processes put on the machine meanwhile, from /proc/stat).
 
@@ -34,8 +35,11 @@ stamp_host() {
   for flag in avx2 avx512f avx512_bf16 avx512_vnni avx_vnni amx_bf16 amx_int8; do
     grep -qw "$flag" /proc/cpuinfo && isa+=("\"$flag\"")
   done
-  printf '{"cpu":"%s","family":%s,"model":%s,"cores":%s,"isa":[%s]}' "$model" "${family:-null}" \
-    "${number:-null}" "$cores" "$(IFS=,; printf '%s' "${isa[*]}")"
+  local forced=""
+  [[ -n ${RNNKIT_CPU:-} ]] && forced+=",\"rnnkit_cpu\":\"$RNNKIT_CPU\""
+  [[ -n ${ONEDNN_MAX_CPU_ISA:-} ]] && forced+=",\"onednn_max_cpu_isa\":\"$ONEDNN_MAX_CPU_ISA\""
+  printf '{"cpu":"%s","family":%s,"model":%s,"cores":%s,"isa":[%s]%s}' "$model" "${family:-null}" \
+    "${number:-null}" "$cores" "$(IFS=,; printf '%s' "${isa[*]}")" "$forced"
 }
 stamp_host_json=$(stamp_host)
 
