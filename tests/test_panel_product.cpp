@@ -14,6 +14,7 @@
 #include "random_values.h"
 #include "rnnkit/cpu_dispatch.h"
 #include "rnnkit/error.h"
+#include "rnnkit/int8_rows.h"
 #include "rnnkit/packed_matrix.h"
 #include "rnnkit/rng.h"
 #include "rnnkit/threads.h"
@@ -155,38 +156,85 @@ TEST(PanelProduct, TheAvx2PathGivesTheAvx512Bits) {
   if (!cpu_supports_path(CpuPath::Avx512)) GTEST_SKIP() << "no AVX-512 on this CPU to compare with";
   SettingsGuard guard;
   set_num_threads(2);
+  enum class Weights { F32, F32RowsElsewhere, Bf16, Int8 };
   for (const int64_t M : {1, 3, 4, 5, 8, 9, 16, 21})
     for (const int64_t N : {1, 7, 8, 9, 15, 16, 17, 24, 25, 31, 32, 33, 70, 1031})
       for (const int64_t K : {0, 1, 7, 64, 130})
-        for (const float beta : {0.0f, 1.0f, 0.5f})
-          for (const bool elsewhere : {false, true}) {
-            const int64_t lda = K + 3, ldc = N + 5;
-            const auto A = random_values(M * lda, 21), W = random_values(N * K, 22, 3.0f);
-            const auto C0 = random_values(M * ldc, 23), table = random_values(M * N, 24);
-            std::vector<const float*> c_rows(M);
-            for (int64_t m = 0; m < M; ++m) c_rows[m] = table.data() + (M - 1 - m) * N;
-            std::vector<float> f32_panels;
-            std::vector<bf16> bf16_panels;
-            panel_product::pack(Trans::Yes, K, N, W.data(), K, f32_panels);
-            panel_product::pack_bf16(K, N, W.data(), bf16_panels);
-            auto run = [&](CpuPath path, bool rounded) {
-              set_cpu_path(path);
-              std::vector<float> C = C0;
-              if (rounded)
-                panel_product::multiply(M, N, K, bf16_panels.data(), A.data(), lda, beta, C.data(),
-                                        ldc);
-              else
-                panel_product::multiply(M, N, K, f32_panels.data(), A.data(), lda, beta, C.data(),
-                                        ldc, elsewhere ? c_rows.data() : nullptr);
-              return C;
-            };
-            for (const bool rounded : {false, true}) {
-              if (rounded && elsewhere) continue;
-              ASSERT_EQ(run(CpuPath::Avx2, rounded), run(CpuPath::Avx512, rounded))
-                  << "M " << M << " N " << N << " K " << K << " beta " << beta << " elsewhere "
-                  << elsewhere << (rounded ? " bf16" : " f32");
+        for (const float beta : {0.0f, 1.0f, 0.5f}) {
+          const int64_t lda = K + 3, ldc = N + 5;
+          const auto A = random_values(M * lda, 21), W = random_values(N * K, 22, 3.0f);
+          const auto C0 = random_values(M * ldc, 23), table = random_values(M * N, 24);
+          std::vector<const float*> c_rows(M);
+          for (int64_t m = 0; m < M; ++m) c_rows[m] = table.data() + (M - 1 - m) * N;
+          const Int8Rows q = quantize_rows(N, K, W.data(), K);
+          std::vector<float> f32_panels;
+          std::vector<bf16> bf16_panels;
+          std::vector<int8_t> int8_panels;
+          panel_product::pack(Trans::Yes, K, N, W.data(), K, f32_panels);
+          panel_product::pack_bf16(K, N, W.data(), bf16_panels);
+          panel_product::pack_int8(K, N, q.values.data(), q.ld, int8_panels);
+          auto run = [&](CpuPath path, Weights weights) {
+            set_cpu_path(path);
+            std::vector<float> C = C0;
+            if (weights == Weights::Bf16)
+              panel_product::multiply(M, N, K, bf16_panels.data(), A.data(), lda, beta, C.data(),
+                                      ldc);
+            else if (weights == Weights::Int8)
+              panel_product::multiply(M, N, K, int8_panels.data(), q.scales.data(), A.data(), lda,
+                                      beta, C.data(), ldc);
+            else
+              panel_product::multiply(
+                  M, N, K, f32_panels.data(), A.data(), lda, beta, C.data(), ldc,
+                  weights == Weights::F32RowsElsewhere ? c_rows.data() : nullptr);
+            return C;
+          };
+          for (const Weights weights :
+               {Weights::F32, Weights::F32RowsElsewhere, Weights::Bf16, Weights::Int8})
+            ASSERT_EQ(run(CpuPath::Avx2, weights), run(CpuPath::Avx512, weights))
+                << "M " << M << " N " << N << " K " << K << " beta " << beta << " weights "
+                << static_cast<int>(weights);
+        }
+}
+
+// The int8 panels (a quantized model's products without VNNI) against a double-precision
+// product of the dequantized weights, each row scaled after its sum; a row's bits do not depend
+// on the rows beside it.
+TEST(PanelProduct, Int8PanelsMatchTheDequantizedProduct) {
+  SKIP_WITHOUT_PANEL_KERNEL();
+  for (const int64_t M : {1, 5, 9})
+    for (const int64_t N : {1, 15, 17, 33, 70})
+      for (const int64_t K : {0, 1, 7, 130})
+        for (const float beta : {0.0f, 0.5f}) {
+          const int64_t lda = K + 3, ldc = N + 5;
+          const auto A = random_values(M * lda, 31), W = random_values(N * K, 32, 2.0f);
+          const auto C0 = random_values(M * ldc, 33);
+          const Int8Rows q = quantize_rows(N, K, W.data(), K);
+          std::vector<int8_t> panels;
+          panel_product::pack_int8(K, N, q.values.data(), q.ld, panels);
+          std::vector<float> C = C0;
+          panel_product::multiply(M, N, K, panels.data(), q.scales.data(), A.data(), lda, beta,
+                                  C.data(), ldc);
+          for (int64_t m = 0; m < M; ++m) {
+            std::vector<float> alone(C0.begin() + m * ldc, C0.begin() + (m + 1) * ldc);
+            panel_product::multiply(1, N, K, panels.data(), q.scales.data(), A.data() + m * lda,
+                                    lda, beta, alone.data(), ldc);
+            for (int64_t j = 0; j < ldc; ++j) {
+              const float got = C[m * ldc + j];
+              ASSERT_EQ(got, alone[j]) << "row " << m << " column " << j;
+              if (j >= N) {
+                ASSERT_EQ(got, C0[m * ldc + j]) << "wrote past column " << N;
+                continue;
+              }
+              double want = 0;
+              for (int64_t k = 0; k < K; ++k)
+                want += static_cast<double>(A[m * lda + k]) *
+                        dequantized(q.scales[j], q.values[j * q.ld + k]);
+              want += beta * static_cast<double>(C0[m * ldc + j]);
+              ASSERT_NEAR(got, want, 1e-5 * (1 + std::abs(want)))
+                  << "M " << M << " N " << N << " K " << K << " beta " << beta;
             }
           }
+        }
 }
 
 TEST(PanelProduct, TheBaselinePathIsRefusedAndTrainingTakesItOnAvx512Only) {

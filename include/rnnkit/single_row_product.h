@@ -21,7 +21,8 @@ constexpr int64_t kMaxStepRows = 16;
 //
 // A quantized model's products read int8 instead (read_int8()): a copy of W quantized per row
 // (quantize_rows), which for the dequantized weights of a quantized file is that file's int8
-// matrix bit for bit; the product is gemv::int8 (VNNI where the CPU path allows).
+// matrix bit for bit; the product is gemv::int8 (VNNI where the CPU path allows), or without
+// VNNI on the panel kernel's paths the panel kernel over int8 panels (float32 activations).
 class SingleRowProduct {
  public:
   void multiply(int64_t N, int64_t K, const float* W, const float* x, float beta, float* y);
@@ -35,6 +36,7 @@ class SingleRowProduct {
  private:
   bool reads_int8_ = false;
   Int8Rows int8_weights_;
+  std::vector<int8_t> int8_panels_;  // the panel kernel's, on CPUs without VNNI
   // Copies of W, each made on first use by the CPU path and precision that read it: the panel
   // kernel's panels (AVX-512) in float32 or bfloat16, or W's rows rounded to bfloat16 elsewhere.
   std::vector<float> panels_;

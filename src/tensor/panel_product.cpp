@@ -4,6 +4,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <type_traits>
 
 #include "rnnkit/cpu_dispatch.h"
 #include "rnnkit/error.h"
@@ -46,12 +47,25 @@ template <int NV>
         _mm512_maskz_and_epi32(0xffff, pairs, _mm512_set1_epi32(static_cast<int>(0xffff0000u))));
 }
 
+// An int8 panel's k holds its 32 columns in order, widened exactly to float32 (the masked forms,
+// as above).
+template <int NV>
+[[gnu::target("avx512f"), gnu::always_inline]] inline void load_panel_row(const int8_t* p,
+                                                                          __m512 (&b)[NV]) {
+#pragma GCC unroll 2
+  for (int v = 0; v < NV; ++v)
+    b[v] = _mm512_maskz_cvtepi32_ps(
+        0xffff, _mm512_maskz_cvtepi8_epi32(
+                    0xffff, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * v))));
+}
+
 // C[MR rows, 16 * NV columns (the last vector masked to `last`)] of one panel; beta scales the
 // rows that in points to (MR row pointers at this panel's first column: C's own, or elsewhere).
+// An int8 panel's sums are first scaled by their columns' scales (at the panel's first column).
 template <int MR, int NV, typename Panel>
 [[gnu::target("avx512f")]] void block(int64_t K, const float* A, int64_t lda, const Panel* panel,
-                                      float beta, const float* const* in, float* C, int64_t ldc,
-                                      __mmask16 last) {
+                                      const float* scales, float beta, const float* const* in,
+                                      float* C, int64_t ldc, __mmask16 last) {
   __m512 acc[MR][NV];
 #pragma GCC unroll 8
   for (int r = 0; r < MR; ++r)
@@ -71,6 +85,8 @@ template <int MR, int NV, typename Panel>
       for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_fmadd_ps(a, b[v], acc[r][v]);
     }
   }
+  // beta's term as an explicit FMA: written as a multiply and an add, GCC may fuse either
+  // product into the add (an int8 sum's scaling too), and chose differently for different rows.
   const __m512 scale = _mm512_set1_ps(beta);
 #pragma GCC unroll 8
   for (int r = 0; r < MR; ++r) {
@@ -79,8 +95,10 @@ template <int MR, int NV, typename Panel>
       const __mmask16 mask = v == NV - 1 ? last : __mmask16(0xffff);
       float* c = C + r * ldc + 16 * v;
       __m512 out = acc[r][v];
+      if constexpr (std::is_same_v<Panel, int8_t>)
+        out = _mm512_mul_ps(_mm512_maskz_loadu_ps(mask, scales + 16 * v), out);
       if (beta != 0.0f)
-        out = _mm512_add_ps(out, _mm512_mul_ps(scale, _mm512_maskz_loadu_ps(mask, in[r] + 16 * v)));
+        out = _mm512_fmadd_ps(scale, _mm512_maskz_loadu_ps(mask, in[r] + 16 * v), out);
       _mm512_mask_storeu_ps(c, mask, out);
     }
   }
@@ -89,10 +107,10 @@ template <int MR, int NV, typename Panel>
 // c_rows: M row pointers that beta reads instead of C's rows (when not null), column j0 on.
 template <int NV, typename Panel>
 void rows_of_panel(int64_t M, int64_t K, const float* A, int64_t lda, const Panel* panel,
-                   float beta, const float* const* c_rows, int64_t j0, float* C, int64_t ldc,
-                   __mmask16 last) {
-  using Block = void (*)(int64_t, const float*, int64_t, const Panel*, float, const float* const*,
-                         float*, int64_t, __mmask16);
+                   const float* scales, float beta, const float* const* c_rows, int64_t j0,
+                   float* C, int64_t ldc, __mmask16 last) {
+  using Block = void (*)(int64_t, const float*, int64_t, const Panel*, const float*, float,
+                         const float* const*, float*, int64_t, __mmask16);
   static constexpr Block blocks[kRows] = {
       block<1, NV, Panel>, block<2, NV, Panel>, block<3, NV, Panel>, block<4, NV, Panel>,
       block<5, NV, Panel>, block<6, NV, Panel>, block<7, NV, Panel>, block<8, NV, Panel>};
@@ -100,7 +118,7 @@ void rows_of_panel(int64_t M, int64_t K, const float* A, int64_t lda, const Pane
     const int64_t rows = std::min<int64_t>(kRows, M - m0);
     const float* in[kRows];
     for (int64_t r = 0; r < rows; ++r) in[r] = c_rows ? c_rows[m0 + r] + j0 : C + (m0 + r) * ldc;
-    blocks[rows - 1](K, A + m0 * lda, lda, panel, beta, in, C + m0 * ldc, ldc, last);
+    blocks[rows - 1](K, A + m0 * lda, lda, panel, scales, beta, in, C + m0 * ldc, ldc, last);
   }
 }
 
@@ -121,13 +139,25 @@ void rows_of_panel(int64_t M, int64_t K, const float* A, int64_t lda, const Pane
       _mm256_and_si256(pairs, _mm256_set1_epi32(static_cast<int>(0xffff0000u))));
 }
 
+// Eight int8 weights widened exactly.
+[[gnu::target("avx2,fma"), gnu::always_inline]] inline __m256 widen8(const int8_t* q) {
+  return _mm256_cvtepi32_ps(
+      _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(q))));
+}
+// Columns 8h .. 8h + 7 and 16 + 8h .. 16 + 8h + 7 of an int8 panel's k.
+[[gnu::target("avx2,fma"), gnu::always_inline]] inline void load_half_row(const int8_t* p, int h,
+                                                                          __m256& b0, __m256& b1) {
+  b0 = widen8(p + 8 * h);
+  b1 = widen8(p + 16 + 8 * h);
+}
+
 // Pass h of one panel for MR rows: the same chain of FMAs per output as the AVX-512 block, so the
 // same bits. width: the panel's columns (a last panel's are fewer than 32).
 template <int MR, typename Panel>
 [[gnu::target("avx2,fma")]] void half_block_avx2(int64_t K, const float* A, int64_t lda,
-                                                 const Panel* panel, int h, float beta,
-                                                 const float* const* in, float* C, int64_t ldc,
-                                                 int64_t width) {
+                                                 const Panel* panel, int h, const float* scales,
+                                                 float beta, const float* const* in, float* C,
+                                                 int64_t ldc, int64_t width) {
   __m256 acc[MR][2];
 #pragma GCC unroll 4
   for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
@@ -141,6 +171,7 @@ template <int MR, typename Panel>
       acc[r][1] = _mm256_fmadd_ps(a, b1, acc[r][1]);
     }
   }
+  // beta's term as an explicit FMA, as in the AVX-512 block.
   const __m256 scale = _mm256_set1_ps(beta);
   const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
   // Unrolled, so acc is indexed by constants only and stays in registers through the k loop.
@@ -152,8 +183,10 @@ template <int MR, typename Panel>
 #pragma GCC unroll 4
     for (int r = 0; r < MR; ++r) {
       __m256 out = acc[r][g];
+      if constexpr (std::is_same_v<Panel, int8_t>)
+        out = _mm256_mul_ps(_mm256_maskload_ps(scales + column, mask), out);
       if (beta != 0.0f)
-        out = _mm256_add_ps(out, _mm256_mul_ps(scale, _mm256_maskload_ps(in[r] + column, mask)));
+        out = _mm256_fmadd_ps(scale, _mm256_maskload_ps(in[r] + column, mask), out);
       _mm256_maskstore_ps(C + r * ldc + column, mask, out);
     }
   }
@@ -161,9 +194,9 @@ template <int MR, typename Panel>
 
 template <typename Panel>
 void rows_of_panel_avx2(int64_t M, int64_t K, const float* A, int64_t lda, const Panel* panel,
-                        float beta, const float* const* c_rows, int64_t j0, float* C, int64_t ldc,
-                        int64_t width) {
-  using Block = void (*)(int64_t, const float*, int64_t, const Panel*, int, float,
+                        const float* scales, float beta, const float* const* c_rows, int64_t j0,
+                        float* C, int64_t ldc, int64_t width) {
+  using Block = void (*)(int64_t, const float*, int64_t, const Panel*, int, const float*, float,
                          const float* const*, float*, int64_t, int64_t);
   // Four rows: eight accumulators, two weight vectors and a broadcast in 16 registers.
   constexpr int kRowsAvx2 = 4;
@@ -174,21 +207,23 @@ void rows_of_panel_avx2(int64_t M, int64_t K, const float* A, int64_t lda, const
     const float* in[kRowsAvx2];
     for (int64_t r = 0; r < rows; ++r) in[r] = c_rows ? c_rows[m0 + r] + j0 : C + (m0 + r) * ldc;
     for (int h = 0; h < 2; ++h)
-      blocks[rows - 1](K, A + m0 * lda, lda, panel, h, beta, in, C + m0 * ldc, ldc, width);
+      blocks[rows - 1](K, A + m0 * lda, lda, panel, h, scales, beta, in, C + m0 * ldc, ldc, width);
   }
 }
 
-// Panels [p0, p1): each panel's columns for all rows while it is in the cache.
+// Panels [p0, p1): each panel's columns for all rows while it is in the cache. scales: an int8
+// product's N column scales, else null.
 template <typename Panel>
 void panels_range(int64_t p0, int64_t p1, int64_t M, int64_t N, int64_t K, const Panel* panels,
-                  const float* A, int64_t lda, float beta, const float* const* c_rows, float* C,
-                  int64_t ldc) {
+                  const float* scales, const float* A, int64_t lda, float beta,
+                  const float* const* c_rows, float* C, int64_t ldc) {
   const bool avx512 = cpu_path() == CpuPath::Avx512;
   for (int64_t p = p0; p < p1; ++p) {
     const int64_t j0 = p * kPanelColumns, width = std::min(kPanelColumns, N - j0);
+    const float* panel_scales = scales ? scales + j0 : nullptr;
     if (!avx512) {
-      rows_of_panel_avx2(M, K, A, lda, panels + p * K * kPanelColumns, beta, c_rows, j0, C + j0,
-                         ldc, width);
+      rows_of_panel_avx2(M, K, A, lda, panels + p * K * kPanelColumns, panel_scales, beta, c_rows,
+                         j0, C + j0, ldc, width);
       continue;
     }
     const int vectors = static_cast<int>((width + 15) / 16);
@@ -198,16 +233,17 @@ void panels_range(int64_t p0, int64_t p1, int64_t M, int64_t N, int64_t K, const
     float* c = C + j0;
     static_assert(kVectors == 2, "a panel is one or two vectors wide");
     if (vectors == 2)
-      rows_of_panel<2>(M, K, A, lda, panel, beta, c_rows, j0, c, ldc, last);
+      rows_of_panel<2>(M, K, A, lda, panel, panel_scales, beta, c_rows, j0, c, ldc, last);
     else
-      rows_of_panel<1>(M, K, A, lda, panel, beta, c_rows, j0, c, ldc, last);
+      rows_of_panel<1>(M, K, A, lda, panel, panel_scales, beta, c_rows, j0, c, ldc, last);
   }
 }
 #endif
 
 template <typename Panel>
-void multiply_panels(int64_t M, int64_t N, int64_t K, const Panel* panels, const float* A,
-                     int64_t lda, float beta, float* C, int64_t ldc, const float* const* c_rows) {
+void multiply_panels(int64_t M, int64_t N, int64_t K, const Panel* panels, const float* scales,
+                     const float* A, int64_t lda, float beta, float* C, int64_t ldc,
+                     const float* const* c_rows) {
 #if defined(__x86_64__)
   if (!available()) throw Error("panel_product::multiply needs the AVX-512 or AVX2 path");
   if (M <= 0 || N <= 0) return;
@@ -222,19 +258,37 @@ void multiply_panels(int64_t M, int64_t N, int64_t K, const Panel* panels, const
   const int64_t count = panel_count(N);
   const int threads = omp_in_parallel() ? 1 : num_threads();
   if (threads < 2 || count < 2 || (M * N * K < kParallelMacs && N * K < kParallelWeights)) {
-    panels_range(0, count, M, N, K, panels, A, lda, beta, c_rows, C, ldc);
+    panels_range(0, count, M, N, K, panels, scales, A, lda, beta, c_rows, C, ldc);
     return;
   }
 #pragma omp parallel num_threads(threads)
   {
     const auto [p0, p1] = thread_share(count);
-    panels_range(p0, p1, M, N, K, panels, A, lda, beta, c_rows, C, ldc);
+    panels_range(p0, p1, M, N, K, panels, scales, A, lda, beta, c_rows, C, ldc);
   }
 #else
-  (void)M, (void)N, (void)K, (void)panels, (void)A, (void)lda, (void)beta, (void)C, (void)ldc,
-      (void)c_rows;
+  (void)M, (void)N, (void)K, (void)panels, (void)scales, (void)A, (void)lda, (void)beta, (void)C,
+      (void)ldc, (void)c_rows;
   throw Error("panel_product::multiply needs the AVX-512 or AVX2 path");
 #endif
+}
+
+// The rows of W [N, K] (ldw apart) as the columns of panels: column j of a panel at slot(j) of
+// each k, converted by convert; zero past N. Each source row read once, in order.
+template <typename Out, typename In, typename Slot, typename Convert>
+void pack_rows(int64_t K, int64_t N, const In* W, int64_t ldw, std::vector<Out>& panels, Slot slot,
+               Convert convert) {
+  panels.assign(static_cast<size_t>(panel_count(N) * K * kPanelColumns), Out{0});
+#pragma omp parallel for schedule(static) if (K * N >= (1 << 15) && !omp_in_parallel())
+  for (int64_t j0 = 0; j0 < N; j0 += kPanelColumns) {
+    const int64_t width = std::min(kPanelColumns, N - j0);
+    Out* panel = panels.data() + j0 * K;
+    for (int64_t j = 0; j < width; ++j) {
+      const In* row = W + (j0 + j) * ldw;
+      const int64_t at = slot(j);
+      for (int64_t k = 0; k < K; ++k) panel[k * kPanelColumns + at] = convert(row[k]);
+    }
+  }
 }
 
 }  // namespace
@@ -249,50 +303,47 @@ bool suits(int64_t M, int64_t N, int64_t K) {
 
 void pack(Trans trans_b, int64_t K, int64_t N, const float* B, int64_t ldb,
           std::vector<float>& panels) {
+  // A row of W (trans_b) is a column of the panel.
+  if (trans_b == Trans::Yes)
+    return pack_rows(
+        K, N, B, ldb, panels, [](int64_t j) { return j; }, [](float v) { return v; });
   panels.resize(static_cast<size_t>(panel_count(N) * K * kPanelColumns));
 #pragma omp parallel for schedule(static) if (K * N >= (1 << 15) && !omp_in_parallel())
   for (int64_t j0 = 0; j0 < N; j0 += kPanelColumns) {
     const int64_t width = std::min(kPanelColumns, N - j0);
     float* panel = panels.data() + j0 * K;
-    // Each source row read once, in order: a row of W (trans_b) is a column of the panel.
-    if (trans_b == Trans::Yes) {
-      for (int64_t j = 0; j < width; ++j) {
-        const float* row = B + (j0 + j) * ldb;
-        for (int64_t k = 0; k < K; ++k) panel[k * kPanelColumns + j] = row[k];
-      }
-    } else {
-      for (int64_t k = 0; k < K; ++k)
-        std::copy_n(B + k * ldb + j0, width, panel + k * kPanelColumns);
+    for (int64_t k = 0; k < K; ++k) {
+      std::copy_n(B + k * ldb + j0, width, panel + k * kPanelColumns);
+      std::fill(panel + k * kPanelColumns + width, panel + (k + 1) * kPanelColumns, 0.0f);
     }
-    if (width < kPanelColumns)
-      for (int64_t k = 0; k < K; ++k)
-        std::fill(panel + k * kPanelColumns + width, panel + (k + 1) * kPanelColumns, 0.0f);
   }
 }
 
 void pack_bf16(int64_t K, int64_t N, const float* W, std::vector<bf16>& panels) {
-  panels.assign(static_cast<size_t>(panel_count(N) * K * kPanelColumns), bf16{0});
-#pragma omp parallel for schedule(static) if (K * N >= (1 << 15) && !omp_in_parallel())
-  for (int64_t j0 = 0; j0 < N; j0 += kPanelColumns) {
-    const int64_t width = std::min(kPanelColumns, N - j0);
-    bf16* panel = panels.data() + j0 * K;
-    for (int64_t j = 0; j < width; ++j) {
-      const float* row = W + (j0 + j) * K;
-      // Columns j and 16 + j side by side (load_panel_row).
-      const int64_t slot = j < 16 ? 2 * j : 2 * (j - 16) + 1;
-      for (int64_t k = 0; k < K; ++k) panel[k * kPanelColumns + slot] = to_bf16(row[k]);
-    }
-  }
+  // Columns j and 16 + j side by side (load_panel_row).
+  pack_rows(
+      K, N, W, K, panels, [](int64_t j) { return j < 16 ? 2 * j : 2 * (j - 16) + 1; },
+      [](float v) { return to_bf16(v); });
+}
+
+void pack_int8(int64_t K, int64_t N, const int8_t* W, int64_t ldw, std::vector<int8_t>& panels) {
+  pack_rows(
+      K, N, W, ldw, panels, [](int64_t j) { return j; }, [](int8_t v) { return v; });
 }
 
 void multiply(int64_t M, int64_t N, int64_t K, const float* panels, const float* A, int64_t lda,
               float beta, float* C, int64_t ldc, const float* const* c_rows) {
-  multiply_panels(M, N, K, panels, A, lda, beta, C, ldc, c_rows);
+  multiply_panels(M, N, K, panels, nullptr, A, lda, beta, C, ldc, c_rows);
 }
 
 void multiply(int64_t M, int64_t N, int64_t K, const bf16* panels, const float* A, int64_t lda,
               float beta, float* C, int64_t ldc) {
-  multiply_panels(M, N, K, panels, A, lda, beta, C, ldc, nullptr);
+  multiply_panels(M, N, K, panels, nullptr, A, lda, beta, C, ldc, nullptr);
+}
+
+void multiply(int64_t M, int64_t N, int64_t K, const int8_t* panels, const float* scales,
+              const float* A, int64_t lda, float beta, float* C, int64_t ldc) {
+  multiply_panels(M, N, K, panels, scales, A, lda, beta, C, ldc, nullptr);
 }
 
 }  // namespace rnnkit::panel_product

@@ -52,4 +52,12 @@ void pack_bf16(int64_t K, int64_t N, const float* W, std::vector<bf16>& panels);
 void multiply(int64_t M, int64_t N, int64_t K, const bf16* panels, const float* A, int64_t lda,
               float beta, float* C, int64_t ldc);
 
+// The same over int8 weights with a scale per row of W (a quantized model's products on CPUs
+// without VNNI, a quarter of float32's bytes): W [N,K] (rows ldw apart) into panels, and
+// C = scales[n] * (A W^T)[., n] + beta * C, each weight widened exactly and each sum one chain of
+// FMAs in float32, then scaled.
+void pack_int8(int64_t K, int64_t N, const int8_t* W, int64_t ldw, std::vector<int8_t>& panels);
+void multiply(int64_t M, int64_t N, int64_t K, const int8_t* panels, const float* scales,
+              const float* A, int64_t lda, float beta, float* C, int64_t ldc);
+
 }  // namespace rnnkit::panel_product

@@ -28,8 +28,18 @@ void SingleRowProduct::multiply_rows(int64_t M, int64_t N, int64_t K, const floa
   if (reads_int8_) {
     if (epoch != epoch_ || W != source_ || N != int8_weights_.rows || K != int8_weights_.cols) {
       int8_weights_ = quantize_rows(N, K, W, K);
+      int8_panels_.clear();
       source_ = W;
       epoch_ = epoch;
+    }
+    // Without VNNI each int8 weight is widened to float32: on the panel kernel's paths from its
+    // panels (each output a chain of FMAs, then the row's scale), a batch's rows read once.
+    if (gemv::int8_kernel() == gemv::Int8Kernel::Widened && panel_product::available()) {
+      if (int8_panels_.empty())
+        panel_product::pack_int8(K, N, int8_weights_.values.data(), int8_weights_.ld, int8_panels_);
+      panel_product::multiply(M, N, K, int8_panels_.data(), int8_weights_.scales.data(), X, ldx,
+                              beta, Y, ldy);
+      return;
     }
     gemv::int8(int8_weights_, M, X, ldx, beta, Y, ldy);
     return;
