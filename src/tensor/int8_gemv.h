@@ -9,8 +9,8 @@ namespace rnnkit::gemv {
 
 enum class Int8Kernel {
   // Each int8 weight widened to float32 and multiplied by x in float32 (FMA), the row's sum
-  // then scaled: the weights' rounding is the only error. Compiled for the baseline and the
-  // AVX-512 CPU paths.
+  // then scaled: the weights' rounding is the only error. Compiled for every CPU path; a layer's
+  // products (SingleRowProduct) take the panel kernel's int8 panels instead where that runs.
   Widened,
   // AVX512_VNNI vpdpbusd, 64 products per instruction: x is quantized per call to int8 with
   // one scale, sx = max|x| / 127, and offset by +128 to the unsigned bytes vpdpbusd reads; the
