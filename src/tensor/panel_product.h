@@ -18,10 +18,10 @@
 // blocks: 16 accumulators, one broadcast of A per row and k. Every output is one chain of fused
 // multiply-adds in k order, whatever M or the thread count, so a row's result does not depend
 // on the rows beside it. The products of generation run it too (SingleRowProduct: one row, or the
-// rows of a batched step, over float32 or bfloat16 weights). On the AVX2 path a panel is taken in
-// two passes of 16 columns (4-row blocks in 16 registers), each output the same chain of FMAs, so
-// the same bits as on AVX-512; the recurrent products of training take it on AVX-512 only, where
-// it was measured against oneDNN (suits()). The baseline path has no panel kernel.
+// rows of a batched step, over float32, bfloat16 or int8 weights). On the AVX2 path a panel is
+// taken in two passes of 16 columns (4-row blocks in 16 registers), each output the same chain of
+// FMAs, so the same bits as on AVX-512; the recurrent products of training take it on AVX-512 only,
+// where it was measured against oneDNN (suits()). The baseline path has no panel kernel.
 namespace rnnkit::panel_product {
 
 constexpr int64_t kPanelColumns = 32;
