@@ -11,9 +11,17 @@ tensor_bytes() { tail -c +$(($(od -An -t u8 -N8 "$1") + 9)) "$1"; }
 pinned() { losses "$1" | awk -v steps="$2" 'BEGIN { n = split(steps, s, " "); for (i = 1; i <= n; ++i) want[s[i]] = 1 } ($1 in want)'; }
 
 # d2l (char RNN on the Time Machine) and poetry (2-layer LSTM on the committed poem sample):
-# the losses of commit 326dc4f, bit for bit (JSON prints doubles exactly); d2l's since its one-hot
-# dW_ih became a scatter-add, which sums the same products in row order instead of the GEMM's
-# (step 1, before any update, is unchanged; by step 30 the losses moved by 4e-8 relative).
+# the losses of commit 326dc4f on an AVX-512 host (d2l's since its one-hot dW_ih became a
+# scatter-add, which sums the same products in row order instead of the GEMM's), within 1e-6
+# relative: on that host they agree bit for bit, but oneDNN's AVX2 kernels sum in another order
+# (a Zen 3 host: step 1 moves by 2e-9, step 30 by 1.2e-7), while a change to the data order, the
+# random streams or the maths moves them by 1e-3 or more.
+# same_losses EXPECTED ACTUAL: the same steps, each loss within 1e-6 relative.
+same_losses() {
+  awk 'NR == FNR { want[$1] = $2; next }
+       { n++; if (!($1 in want)) bad = 1; else { d = $2 - want[$1]; if (d < 0) d = -d; if (d > 1e-6 * want[$1]) bad = 1 } }
+       END { exit (bad || n != length(want)) }' <(echo "$1") <(echo "$2")
+}
 "$RNNKIT" train --text "$text" --letters-only --lowercase --embedding 0 --cell rnn_tanh --layers 1 \
   --hidden 64 --batch 16 --bptt 35 --optimizer sgd --lr 1 --clip 1 --random-offset --steps 30 \
   --threads 1 --seed 3 --log-every 1 --max-tokens 20000 --out "$WORK/d2l" >/dev/null 2>&1 || fail "d2l run"
@@ -24,7 +32,7 @@ expected_d2l='1 3.2843217007674546
 20 2.8169708963908398
 25 2.7428901893282585
 30 2.7247786979546254'
-[ "$(pinned "$WORK/d2l" "1 5 10 15 20 25 30")" = "$expected_d2l" ] ||
+same_losses "$expected_d2l" "$(pinned "$WORK/d2l" "1 5 10 15 20 25 30")" ||
   fail "d2l losses differ from commit 326dc4f: $(pinned "$WORK/d2l" "1 5 10 15 20 25 30" | tr '\n' ' ')"
 "$RNNKIT" train --poems "$SOURCE_DIR/tests/fixtures/poems/corpus" --cell lstm --layers 2 --hidden 64 \
   --embedding 32 --dropout 0.1 --batch 8 --steps 12 --threads 1 --seed 2 --log-every 1 \
@@ -32,7 +40,7 @@ expected_d2l='1 3.2843217007674546
 expected_poetry='1 4.745202416388155
 5 4.723919916958814
 10 4.691698835706618'
-[ "$(pinned "$WORK/poetry" "1 5 10")" = "$expected_poetry" ] ||
+same_losses "$expected_poetry" "$(pinned "$WORK/poetry" "1 5 10")" ||
   fail "poetry losses differ from commit 326dc4f: $(pinned "$WORK/poetry" "1 5 10" | tr '\n' ' ')"
 
 # seq2seq and classify: a run stopped mid-epoch (--steps) and resumed ends with the same weights
