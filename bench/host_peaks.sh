@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The host's measured peaks, the denominators of "fraction of peak" in docs/BENCHMARKS.md, as
 # JSON lines (bench/bench_peak.cpp, bench/bench_bandwidth.cpp):
-#   BM_PeakFmaF32   FP32 FMA, 1 thread (a core) and 2 threads (the machine), GFLOP/s
+#   BM_PeakFmaF32   FP32 FMA (AVX-512, else AVX2: its label says which), 1 thread (a core) and
+#                   2 threads (the machine), GFLOP/s
 #   BM_PeakDotBf16  AVX512_BF16 dot products (vdpbf16ps), 1 thread, GFLOP/s
 #   BM_PeakAmxBf16  AMX BF16 tile products (tdpbf16ps), 1 thread, GFLOP/s
 #   BM_PeakAmxInt8  AMX int8 tile products (tdpbssd), 1 thread, GOP/s
