@@ -7,8 +7,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cmath>
+#include <initializer_list>
 #include <limits>
 #include <thread>
 #include <vector>
@@ -199,6 +201,35 @@ INSTANTIATE_TEST_SUITE_P(Shapes, Bf16Product,
                                            ProductCase{true, false, 33, 9, 45, 0.5f, 1.0f},
                                            ProductCase{true, true, 5, 6, 130, 1.0f, 0.25f},
                                            ProductCase{false, true, 1, 50, 64, 1.0f, 0.0f}));
+
+// A transposed A whose rows are 4 KiB apart (a weight gradient's pre-activation gradients): where
+// oneDNN runs its AVX2 kernels this product is computed transposed and added back into C, which
+// must then equal the plain product, leave C's other columns alone, and not read C at beta 0.
+TEST(Float32Product, TransposedAWithRowsFourKibApartMatchesTheReference) {
+  SettingsGuard guard;
+  set_matmul_precision(Precision::F32);
+  const int64_t M = 70, N = 33, K = 40, lda = 1024, ldc = N + 5;
+  for (const bool tb : {false, true})
+    for (const float beta : {0.0f, 0.5f}) {
+      const int64_t ldb = tb ? K + 2 : N + 2;
+      const std::vector<float> A = random_values(K * lda, 21);
+      const std::vector<float> B = random_values((tb ? N : K) * ldb, 22);
+      std::vector<float> C0 = random_values(M * ldc, 23);
+      const std::vector<double> want =
+          reference_product(true, tb, M, N, K, 0.75f, A, lda, B, ldb, beta, C0, ldc, false);
+      if (beta == 0.0f)
+        for (int64_t m = 0; m < M; ++m)
+          std::fill_n(C0.begin() + m * ldc, N, std::numeric_limits<float>::quiet_NaN());
+      std::vector<float> C = C0;
+      gemm(Trans::Yes, tb ? Trans::Yes : Trans::No, M, N, K, 0.75f, A.data(), lda, B.data(), ldb,
+           beta, C.data(), ldc);
+      for (int64_t m = 0; m < M; ++m) {
+        for (int64_t n = 0; n < N; ++n)
+          ASSERT_NEAR(C[m * ldc + n], want[m * ldc + n], 1e-4) << m << "," << n << " tb " << tb;
+        for (int64_t n = N; n < ldc; ++n) ASSERT_EQ(C[m * ldc + n], C0[m * ldc + n]);
+      }
+    }
+}
 
 // An output layer's weight: prepared for many products, read as W^T by the logits and as W by
 // the features' gradient (two packed layouts), changed in place by the optimiser and prepared
@@ -396,7 +427,8 @@ TEST_P(PackedProduct, MatchesReferenceForEveryRowCountAndConcurrently) {
 // scratchpad), as happens when the adaptive thread count grows during a run.
 TEST(PackedProductThreads, AThreadCountGetsItsOwnPrimitive) {
   SettingsGuard guard;
-  // The oneDNN primitives serve float32 off the AVX-512 path (on it, rnnkit's panel kernel).
+  // The oneDNN primitives serve float32 on the baseline path (on the others a product this small
+  // takes rnnkit's panel kernel).
   set_cpu_path(CpuPath::Baseline);
   const int64_t M = 16, K = 64, N = 96;
   const std::vector<float> B = random_values(K * N, 9), A = random_values(M * K, 10);
@@ -415,15 +447,15 @@ TEST(PackedProductThreads, AThreadCountGetsItsOwnPrimitive) {
   EXPECT_EQ(packed.primitive_count(), 2u);
 }
 
-// On the AVX-512 path a small float32 product goes through rnnkit's panel kernel (no oneDNN
-// primitive); a larger one through oneDNN.
-TEST(PackedProductPaths, SmallFloat32ProductsTakeThePanelKernelOnAvx512) {
-  if (!cpu_supports_path(CpuPath::Avx512)) GTEST_SKIP() << "no AVX-512 on this CPU";
+// A float32 product goes through rnnkit's panel kernel (no oneDNN primitive) or oneDNN, as
+// panel_product::suits() says for the path: [M, N, K, whether oneDNN].
+void expect_packed_product_paths(CpuPath path,
+                                 std::initializer_list<std::array<int64_t, 4>> shapes) {
+  if (!cpu_supports_path(path)) GTEST_SKIP() << "this CPU lacks the path";
   SettingsGuard guard;
-  set_cpu_path(CpuPath::Avx512);
+  set_cpu_path(path);
   set_matmul_precision(Precision::F32);
-  for (const int64_t N : {256, 8192}) {
-    const int64_t M = 16, K = 256;
+  for (const auto& [M, N, K, onednn] : shapes) {
     const std::vector<float> B = random_values(K * N, 11), A = random_values(M * K, 12);
     const std::vector<float> C0(M * N, 0.0f);
     const std::vector<double> want =
@@ -433,8 +465,18 @@ TEST(PackedProductPaths, SmallFloat32ProductsTakeThePanelKernelOnAvx512) {
     std::vector<float> C = C0;
     packed.multiply(M, A.data(), K, 0.0f, C.data(), N);
     for (int64_t i = 0; i < M * N; ++i) ASSERT_NEAR(C[i], want[i], 1e-4) << N;
-    EXPECT_EQ(packed.primitive_count(), N == 256 ? 0u : 1u) << N;
+    EXPECT_EQ(packed.primitive_count(), static_cast<size_t>(onednn))
+        << M << " x " << N << " x " << K;
   }
+}
+
+TEST(PackedProductPaths, SmallFloat32ProductsTakeThePanelKernelOnAvx512) {
+  expect_packed_product_paths(CpuPath::Avx512, {{16, 256, 256, 0}, {16, 8192, 256, 1}});
+}
+
+TEST(PackedProductPaths, ShallowFloat32ProductsTakeThePanelKernelOnAvx2) {
+  expect_packed_product_paths(CpuPath::Avx2,
+                              {{16, 8192, 256, 0}, {128, 1024, 256, 0}, {4, 256, 1024, 1}});
 }
 
 INSTANTIATE_TEST_SUITE_P(Precisions, PackedProduct, ::testing::Bool(),

@@ -157,7 +157,7 @@ TEST(PanelProduct, TheAvx2PathGivesTheAvx512Bits) {
   SettingsGuard guard;
   set_num_threads(2);
   enum class Weights { F32, F32RowsElsewhere, Bf16, Int8 };
-  for (const int64_t M : {1, 3, 4, 5, 8, 9, 16, 21})
+  for (const int64_t M : {1, 3, 4, 5, 6, 8, 9, 12, 16, 21})
     for (const int64_t N : {1, 7, 8, 9, 15, 16, 17, 24, 25, 31, 32, 33, 70, 1031})
       for (const int64_t K : {0, 1, 7, 64, 130})
         for (const float beta : {0.0f, 1.0f, 0.5f}) {
@@ -237,7 +237,7 @@ TEST(PanelProduct, Int8PanelsMatchTheDequantizedProduct) {
         }
 }
 
-TEST(PanelProduct, TheBaselinePathIsRefusedAndTrainingTakesItOnAvx512Only) {
+TEST(PanelProduct, TheBaselinePathIsRefusedAndAvx2TakesEveryShallowProduct) {
   SettingsGuard guard;
   set_cpu_path(CpuPath::Baseline);
   EXPECT_FALSE(panel_product::available());
@@ -248,7 +248,13 @@ TEST(PanelProduct, TheBaselinePathIsRefusedAndTrainingTakesItOnAvx512Only) {
   if (!cpu_supports_path(CpuPath::Avx2)) return;
   set_cpu_path(CpuPath::Avx2);
   EXPECT_TRUE(panel_product::available());
-  EXPECT_FALSE(panel_product::suits(16, 256, 256));
+  // A panel of 256 k's fits the L1 cache: any number of rows; deeper ones never.
+  EXPECT_TRUE(panel_product::suits(128, 1024, 256));
+  EXPECT_FALSE(panel_product::suits(4, 256, 1024));
+  if (!cpu_supports_path(CpuPath::Avx512)) return;
+  set_cpu_path(CpuPath::Avx512);
+  EXPECT_FALSE(panel_product::suits(128, 1024, 256));
+  EXPECT_TRUE(panel_product::suits(64, 1024, 256));
 }
 
 }  // namespace

@@ -6,15 +6,38 @@
 #include <mutex>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "rnnkit/error.h"
 #include "tensor/gemv.h"
 #include "tensor/onednn_matmul.h"
+#include "tensor/row_ops.h"
 
 namespace rnnkit {
 namespace {
 
 using onednn::data_type;
+
+// oneDNN 2.6's AVX2 sgemm reads a transposed A across its rows, and rows a multiple of 4 KiB
+// apart fall into the same sets of the L1 cache: on a Zen 3, the weight gradient of a 256-wide
+// LSTM (C [1024, 256] = A^T B over 15,872 rows of 4 KiB) ran at 31 GFLOP/s, its transpose
+// (C^T = B^T A, the rows of B 1 KiB apart) at 64; a product of 768 columns at 62 either way.
+// Such a product is computed transposed and added back.
+bool transposed_is_faster(Trans trans_a, int64_t lda, Trans trans_b, int64_t ldb) {
+  static const bool avx2_sgemm = [] {
+    const auto isa = dnnl_get_effective_cpu_isa();
+    return isa == dnnl_cpu_isa_avx2 || isa == dnnl_cpu_isa_avx2_vnni;
+  }();
+  const auto aliased = [](int64_t ld) { return ld % 1024 == 0; };
+  return avx2_sgemm && trans_a == Trans::Yes && aliased(lda) &&
+         !(trans_b == Trans::No && aliased(ldb));
+}
+
+void check(dnnl_status_t status, int64_t M, int64_t N, int64_t K) {
+  if (status != dnnl_success)
+    throw Error("sgemm failed (status " + std::to_string(static_cast<int>(status)) + ") for " +
+                onednn::shape_of(M, N, K));
+}
 
 void gemm_f32(Trans trans_a, Trans trans_b, int64_t M, int64_t N, int64_t K, float alpha,
               const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
@@ -23,12 +46,19 @@ void gemm_f32(Trans trans_a, Trans trans_b, int64_t M, int64_t N, int64_t K, flo
     gemv::f32(N, K, alpha, B, ldb, A, beta, C);
     return;
   }
-  dnnl_status_t status =
-      dnnl_sgemm(trans_a == Trans::Yes ? 'T' : 'N', trans_b == Trans::Yes ? 'T' : 'N', M, N, K,
-                 alpha, A, lda, B, ldb, beta, C, ldc);
-  if (status != dnnl_success)
-    throw Error("sgemm failed (status " + std::to_string(static_cast<int>(status)) + ") for " +
-                onednn::shape_of(M, N, K));
+  if (transposed_is_faster(trans_a, lda, trans_b, ldb)) {
+    // C^T [N, M] = op(B)^T op(A)^T, with op(A)^T = A as stored.
+    thread_local std::vector<float> transposed;
+    transposed.resize(static_cast<size_t>(N * M));
+    check(dnnl_sgemm(trans_b == Trans::Yes ? 'N' : 'T', 'N', N, M, K, alpha, B, ldb, A, lda, 0.0f,
+                     transposed.data(), M),
+          M, N, K);
+    rows::add_transposed(M, N, transposed.data(), M, beta, C, ldc);
+    return;
+  }
+  check(dnnl_sgemm(trans_a == Trans::Yes ? 'T' : 'N', trans_b == Trans::Yes ? 'T' : 'N', M, N, K,
+                   alpha, A, lda, B, ldb, beta, C, ldc),
+        M, N, K);
 }
 
 // bf16 matmul primitives, one per product shape, thread count (onednn::creation_threads) and

@@ -159,12 +159,12 @@ template <int MR, typename Panel>
                                                  float beta, const float* const* in, float* C,
                                                  int64_t ldc, int64_t width) {
   __m256 acc[MR][2];
-#pragma GCC unroll 4
+#pragma GCC unroll 6
   for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
   for (int64_t k = 0; k < K; ++k) {
     __m256 b0, b1;
     load_half_row(panel + k * kPanelColumns, h, b0, b1);
-#pragma GCC unroll 4
+#pragma GCC unroll 6
     for (int r = 0; r < MR; ++r) {
       const __m256 a = _mm256_broadcast_ss(A + r * lda + k);
       acc[r][0] = _mm256_fmadd_ps(a, b0, acc[r][0]);
@@ -180,13 +180,12 @@ template <int MR, typename Panel>
     const int64_t column = 16 * g + 8 * h, count = std::clamp<int64_t>(width - column, 0, 8);
     if (count == 0) continue;
     const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(count)), lanes);
-#pragma GCC unroll 4
+#pragma GCC unroll 6
     for (int r = 0; r < MR; ++r) {
       __m256 out = acc[r][g];
       if constexpr (std::is_same_v<Panel, int8_t>)
         out = _mm256_mul_ps(_mm256_maskload_ps(scales + column, mask), out);
-      if (beta != 0.0f)
-        out = _mm256_fmadd_ps(scale, _mm256_maskload_ps(in[r] + column, mask), out);
+      if (beta != 0.0f) out = _mm256_fmadd_ps(scale, _mm256_maskload_ps(in[r] + column, mask), out);
       _mm256_maskstore_ps(C + r * ldc + column, mask, out);
     }
   }
@@ -198,10 +197,11 @@ void rows_of_panel_avx2(int64_t M, int64_t K, const float* A, int64_t lda, const
                         float* C, int64_t ldc, int64_t width) {
   using Block = void (*)(int64_t, const float*, int64_t, const Panel*, int, const float*, float,
                          const float* const*, float*, int64_t, int64_t);
-  // Four rows: eight accumulators, two weight vectors and a broadcast in 16 registers.
-  constexpr int kRowsAvx2 = 4;
+  // Six rows: twelve accumulators, two weight vectors and a broadcast in 16 registers.
+  constexpr int kRowsAvx2 = 6;
   static constexpr Block blocks[kRowsAvx2] = {half_block_avx2<1, Panel>, half_block_avx2<2, Panel>,
-                                              half_block_avx2<3, Panel>, half_block_avx2<4, Panel>};
+                                              half_block_avx2<3, Panel>, half_block_avx2<4, Panel>,
+                                              half_block_avx2<5, Panel>, half_block_avx2<6, Panel>};
   for (int64_t m0 = 0; m0 < M; m0 += kRowsAvx2) {
     const int64_t rows = std::min<int64_t>(kRowsAvx2, M - m0);
     const float* in[kRowsAvx2];
@@ -298,7 +298,15 @@ bool available() {
 }
 
 bool suits(int64_t M, int64_t N, int64_t K) {
-  return cpu_path() == CpuPath::Avx512 && M * N * K <= kMaxMultiplyAdds;
+  switch (cpu_path()) {
+    case CpuPath::Avx512:
+      return M * N * K <= kMaxMultiplyAdds;
+    case CpuPath::Avx2:
+      return K <= kAvx2MaxDepth;
+    case CpuPath::Baseline:
+      break;
+  }
+  return false;
 }
 
 void pack(Trans trans_b, int64_t K, int64_t N, const float* B, int64_t ldb,

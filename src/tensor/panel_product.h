@@ -19,19 +19,26 @@
 // multiply-adds in k order, whatever M or the thread count, so a row's result does not depend
 // on the rows beside it. The products of generation run it too (SingleRowProduct: one row, or the
 // rows of a batched step, over float32, bfloat16 or int8 weights). On the AVX2 path a panel is
-// taken in two passes of 16 columns (4-row blocks in 16 registers), each output the same chain of
-// FMAs, so the same bits as on AVX-512; the recurrent products of training take it on AVX-512 only,
-// where it was measured against oneDNN (suits()). The baseline path has no panel kernel.
+// taken in two passes of 16 columns (6-row blocks: 12 accumulators of the 16 registers), each
+// output the same chain of FMAs, so the same bits as on AVX-512. On a Zen 3 (AVX2 only) oneDNN's
+// matmul ran a 64 x 1024 x 256 slice at 42 GFLOP/s, this kernel at 77 (83% of the core's peak),
+// and a whole 128-row poetry layer's forward went from 42 to 55 GFLOP/s; but with deeper panels,
+// which leave the 32 KiB L1 cache, oneDNN was as fast or faster (the poetry layer's backward
+// 64 x 256 x 1024: 67 against 57; PTB-medium's 10 x 650 x 2600: 59 against 51). So on the AVX2
+// path the recurrent products take it whatever their rows while K is at most 256 (K x 32 floats:
+// 32 KiB), and never deeper. The baseline path has no panel kernel.
 namespace rnnkit::panel_product {
 
 constexpr int64_t kPanelColumns = 32;
 // Products up to this many multiply-adds (a 64-row slice of a 256-wide LSTM) suit it.
 constexpr int64_t kMaxMultiplyAdds = int64_t{1} << 24;
+// On the AVX2 path, the products whose panels hold up to this many k's suit it, and no others.
+constexpr int64_t kAvx2MaxDepth = 256;
 
 // Whether this CPU path runs the kernel (cpu_path() is Avx512 or Avx2).
 bool available();
-// Whether a recurrent product of this shape should run here rather than on oneDNN: the AVX-512
-// path and small enough.
+// Whether a recurrent product of this shape should run here rather than on oneDNN: on the AVX-512
+// path small enough, on the AVX2 path shallow enough.
 bool suits(int64_t M, int64_t N, int64_t K);
 
 // op(B) [K,N] (B [K,N] with leading dimension ldb, or its transpose when trans_b) into panels.

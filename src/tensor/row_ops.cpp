@@ -1,5 +1,6 @@
 #include "tensor/row_ops.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "tensor/vector_kernel.h"
@@ -97,6 +98,19 @@ void add_bias(int64_t rows, int64_t cols, float* dst, int64_t ldd, const float* 
     const auto [r0, r1] = thread_share(rows);
     if (r0 < r1) vec::dispatch<add_bias_kernel>(r1 - r0, cols, dst + r0 * ldd, ldd, bias, bias2);
   }
+}
+
+void add_transposed(int64_t rows, int64_t cols, const float* src, int64_t lds, float beta,
+                    float* dst, int64_t ldd) {
+  // Tiles of 16 x 16, so that both sides are read and written a cache line at a time.
+  constexpr int64_t kTile = 16;
+  for (int64_t r0 = 0; r0 < rows; r0 += kTile)
+    for (int64_t c0 = 0; c0 < cols; c0 += kTile)
+      for (int64_t r = r0; r < std::min(rows, r0 + kTile); ++r)
+        for (int64_t c = c0; c < std::min(cols, c0 + kTile); ++c) {
+          float& out = dst[r * ldd + c];
+          out = beta == 0.0f ? src[c * lds + r] : src[c * lds + r] + beta * out;
+        }
 }
 
 void add_column_sums(int64_t rows, int64_t cols, const float* src, int64_t lds, float* out,
