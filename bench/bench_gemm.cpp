@@ -10,6 +10,7 @@
 #include "rnnkit/packed_matrix.h"
 #include "rnnkit/precision.h"
 #include "rnnkit/rng.h"
+#include "tensor/panel_product.h"
 
 namespace rnnkit {
 namespace {
@@ -130,7 +131,36 @@ BENCHMARK(BM_PackedMatrix)
     ->Args({16, 1024, 256, 1})  // d2l LSTM slice on each of two threads
     ->Args({64, 1024, 256, 0})  // poetry LSTM slice on each of two threads
     ->Args({64, 1024, 256, 1})
-    ->Args({10, 2600, 650, 1})  // PTB-medium slice on each of two threads
+    ->Args({128, 1024, 256, 0})  // the poetry layer's whole batch on one thread
+    ->Args({64, 256, 1024, 0})   // the shape of its backward product
+    ->Args({10, 2600, 650, 0})   // PTB-medium slice on each of two threads
+    ->Args({10, 2600, 650, 1})
+    ->UseRealTime();
+
+// rnnkit's panel kernel alone (panel_product.h), on the shapes of BM_PackedMatrix: run with
+// RNNKIT_CPU=baseline, BM_PackedMatrix times oneDNN's matmul on them, which is how
+// panel_product::suits() was chosen on the AVX2 path.
+void BM_PanelProduct(benchmark::State& state) {
+  const int64_t M = state.range(0), N = state.range(1), K = state.range(2);
+  if (!panel_product::available()) {
+    state.SkipWithError("the panel kernel runs on the AVX-512 and AVX2 paths");
+    return;
+  }
+  const std::vector<float> a = random_vector(M * K, 1), w = random_vector(N * K, 2);
+  std::vector<float> c(static_cast<size_t>(M * N)), panels;
+  panel_product::pack(Trans::Yes, K, N, w.data(), K, panels);
+  for (auto _ : state) {
+    panel_product::multiply(M, N, K, panels.data(), a.data(), K, 0.0f, c.data(), N);
+    benchmark::ClobberMemory();
+  }
+  set_rate(state, 2.0 * M * N * K);
+}
+BENCHMARK(BM_PanelProduct)
+    ->ArgNames({"M", "N", "K"})
+    ->Args({64, 1024, 256})
+    ->Args({128, 1024, 256})
+    ->Args({64, 256, 1024})
+    ->Args({10, 2600, 650})
     ->UseRealTime();
 
 // A layer's product in generation (SingleRowProduct) with the generation shapes, for one row

@@ -2,9 +2,9 @@
 # rnnkit_bench's microbenchmarks (Google Benchmark) as stamped JSON lines: by default the kernels
 # docs/BENCHMARKS.md cites, on the workloads' shapes: the GEMM wrapper in FP32 and BF16
 # (BM_GemmF32, BM_GemmBF16, BM_GemmRoundingBF16), a recurrent step's product over its packed
-# weights (BM_PackedMatrix), the batch-1 products over F32 and BF16 weights
-# (BM_SingleRowProduct), the draw of a token (BM_SampleToken) and a whole generation step
-# (BM_GenerationStep).
+# weights (BM_PackedMatrix) and rnnkit's panel kernel alone (BM_PanelProduct), the batch-1
+# products over F32 and BF16 weights (BM_SingleRowProduct), the draw of a token
+# (BM_SampleToken) and a whole generation step (BM_GenerationStep).
 #
 #   bench/micro.sh [--filter REGEX] [--threads N] [--repetitions N] [--min-time S] [--log FILE]
 #
@@ -19,7 +19,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 source "$root/bench/stamp.sh"
 usage() { sed -n '2,/^set -e/p' "$0" | sed 's/^# \{0,1\}//; /^set -e/d'; exit "${1:-0}"; }
-filter='^BM_(GemmF32|GemmBF16|GemmRoundingBF16|PackedMatrix|SingleRowProduct|SampleToken|GenerationStep)/'
+filter='^BM_(GemmF32|GemmBF16|GemmRoundingBF16|PackedMatrix|PanelProduct|SingleRowProduct|SampleToken|GenerationStep)/'
 threads=""
 repetitions=1
 min_time=0.5

@@ -20,9 +20,9 @@ using onednn::data_type;
 
 // oneDNN 2.6's AVX2 sgemm reads a transposed A across its rows, and rows a multiple of 4 KiB
 // apart fall into the same sets of the L1 cache: on a Zen 3, the weight gradient of a 256-wide
-// LSTM (C [1024, 256] = A^T B over 15,872 rows of 4 KiB) ran at 31 GFLOP/s, its transpose
-// (C^T = B^T A, the rows of B 1 KiB apart) at 64; a product of 768 columns at 62 either way.
-// Such a product is computed transposed and added back.
+// LSTM (C [1024, 256] = A^T B over 15,872 rows of 4 KiB) ran at 28-43 GFLOP/s, computed as its
+// transpose (C^T = B^T A, the rows of B 1 KiB apart) and added back at 68-73 (BM_GemmF32 before
+// and after). Such a product is computed so.
 bool transposed_is_faster(Trans trans_a, int64_t lda, Trans trans_b, int64_t ldb) {
   static const bool avx2_sgemm = [] {
     const auto isa = dnnl_get_effective_cpu_isa();
