@@ -22,7 +22,7 @@ using onednn::data_type;
 // apart fall into the same sets of the L1 cache: on a Zen 3, the weight gradient of a 256-wide
 // LSTM (C [1024, 256] = A^T B over 15,872 rows of 4 KiB) ran at 28-43 GFLOP/s, computed as its
 // transpose (C^T = B^T A, the rows of B 1 KiB apart) and added back at 68-73 (BM_GemmF32 before
-// and after). Such a product is computed so.
+// and after). Where oneDNN runs its AVX2 kernels, such products take that way.
 bool transposed_is_faster(Trans trans_a, int64_t lda, Trans trans_b, int64_t ldb) {
   static const bool avx2_sgemm = [] {
     const auto isa = dnnl_get_effective_cpu_isa();
