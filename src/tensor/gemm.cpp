@@ -2,6 +2,7 @@
 
 #include <dnnl.h>
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <string>
@@ -12,31 +13,68 @@
 #include "tensor/gemv.h"
 #include "tensor/onednn_matmul.h"
 #include "tensor/row_ops.h"
+#include "tensor/thread_share.h"
 
 namespace rnnkit {
 namespace {
 
 using onednn::data_type;
 
-// oneDNN 2.6's AVX2 sgemm reads a transposed A across its rows, and rows a multiple of 4 KiB
+// oneDNN 2.6's AVX2 sgemm reads a transposed A across its rows, and rows a multiple of 2 or 4 KiB
 // apart fall into the same sets of the L1 cache: on a Zen 3, the weight gradient of a 256-wide
-// LSTM (C [1024, 256] = A^T B over 15,872 rows of 4 KiB) ran at 28-43 GFLOP/s, computed as its
-// transpose (C^T = B^T A, the rows of B 1 KiB apart) and added back at 68-73 (BM_GemmF32 before
-// and after). Where oneDNN runs its AVX2 kernels, such products take that way.
-bool transposed_is_faster(Trans trans_a, int64_t lda, Trans trans_b, int64_t ldb) {
+// LSTM (C [1024, 256] = A^T B over 15,872 rows of 4 KiB) ran at 35-38 GFLOP/s on one thread
+// with its operands 64-byte aligned, as rnnkit's tensors are (the eleventh session's remedy,
+// computing C^T = B^T A, was measured on the 16-byte aligned blocks of malloc, and helped only
+// those), and at 66 on two. Where oneDNN runs its AVX2 kernels, such an A is transposed first,
+// kTransposedDepth of its rows at a time, into a buffer that stays in the L2 cache, and each
+// chunk's product added to C: 68-80 GFLOP/s on one thread, 120-130 on two (BM_GemmF32 with tA,
+// bench/results/micro-avx2-transposed-*.jsonl). With rows 2 KiB apart it gained 25%; 8 KiB and
+// other strides ran as fast either way.
+bool transposes_a_first(Trans trans_a, int64_t lda, int64_t K) {
   static const bool avx2_sgemm = [] {
     const auto isa = dnnl_get_effective_cpu_isa();
     return isa == dnnl_cpu_isa_avx2 || isa == dnnl_cpu_isa_avx2_vnni;
   }();
-  const auto aliased = [](int64_t ld) { return ld % 1024 == 0; };
-  return avx2_sgemm && trans_a == Trans::Yes && aliased(lda) &&
-         !(trans_b == Trans::No && aliased(ldb));
+  return avx2_sgemm && trans_a == Trans::Yes && lda % 512 == 0 && K > 0;
 }
+
+constexpr int64_t kTransposedDepth = 256;
 
 void check(dnnl_status_t status, int64_t M, int64_t N, int64_t K) {
   if (status != dnnl_success)
     throw Error("sgemm failed (status " + std::to_string(static_cast<int>(status)) + ") for " +
                 onednn::shape_of(M, N, K));
+}
+
+// C = alpha A^T op(B) + beta C with A [K, M] as stored. Each thread takes a block of C's rows
+// (whole cache lines of op(A)'s columns) and transposes A's rows k0.. for them into a buffer of
+// its own, [rows, depth], multiplying each chunk into its rows of C (oneDNN runs one thread
+// inside the region): the threads share no chunk and meet once, at the end.
+void gemm_transposing_a(Trans trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                        int64_t lda, const float* B, int64_t ldb, float beta, float* C,
+                        int64_t ldc) {
+  dnnl_status_t status = dnnl_success;
+#pragma omp parallel if (M * N * K >= (int64_t{1} << 22) && !omp_in_parallel())
+  {
+    const auto [b0, b1] = thread_share((M + 15) / 16);
+    const int64_t m0 = b0 * 16, rows = std::min(M, b1 * 16) - m0;
+    thread_local std::vector<float> chunk;
+    chunk.resize(static_cast<size_t>(std::max<int64_t>(rows, 0) * std::min(K, kTransposedDepth)));
+    for (int64_t k0 = 0; rows > 0 && k0 < K; k0 += kTransposedDepth) {
+      const int64_t depth = std::min(kTransposedDepth, K - k0);
+      rows::transpose(depth, rows, A + k0 * lda + m0, lda, chunk.data(), depth);
+      const dnnl_status_t s =
+          dnnl_sgemm('N', trans_b == Trans::Yes ? 'T' : 'N', rows, N, depth, alpha, chunk.data(),
+                     depth, trans_b == Trans::Yes ? B + k0 : B + k0 * ldb, ldb,
+                     k0 == 0 ? beta : 1.0f, C + m0 * ldc, ldc);
+      if (s != dnnl_success) {
+#pragma omp critical(rnnkit_gemm_status)
+        status = s;
+        break;
+      }
+    }
+  }
+  check(status, M, N, K);
 }
 
 void gemm_f32(Trans trans_a, Trans trans_b, int64_t M, int64_t N, int64_t K, float alpha,
@@ -46,14 +84,8 @@ void gemm_f32(Trans trans_a, Trans trans_b, int64_t M, int64_t N, int64_t K, flo
     gemv::f32(N, K, alpha, B, ldb, A, beta, C);
     return;
   }
-  if (transposed_is_faster(trans_a, lda, trans_b, ldb)) {
-    // C^T [N, M] = op(B)^T op(A)^T, with op(A)^T = A as stored.
-    thread_local std::vector<float> transposed;
-    transposed.resize(static_cast<size_t>(N * M));
-    check(dnnl_sgemm(trans_b == Trans::Yes ? 'N' : 'T', 'N', N, M, K, alpha, B, ldb, A, lda, 0.0f,
-                     transposed.data(), M),
-          M, N, K);
-    rows::add_transposed(M, N, transposed.data(), M, beta, C, ldc);
+  if (transposes_a_first(trans_a, lda, K)) {
+    gemm_transposing_a(trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     return;
   }
   check(dnnl_sgemm(trans_a == Trans::Yes ? 'T' : 'N', trans_b == Trans::Yes ? 'T' : 'N', M, N, K,

@@ -21,9 +21,8 @@ void add_bias(int64_t rows, int64_t cols, float* dst, int64_t ldd, const float* 
 // the same additions from its own start (one pass over src for two gradients of the same sums)
 void add_column_sums(int64_t rows, int64_t cols, const float* src, int64_t lds, float* out,
                      float* out2 = nullptr);
-// dst[r][c] = src[c][r] + beta * dst[r][c] (dst not read when beta is 0): dst has `rows` rows
-void add_transposed(int64_t rows, int64_t cols, const float* src, int64_t lds, float beta,
-                    float* dst, int64_t ldd);
+// dst[c][r] = src[r][c]: dst has `cols` rows
+void transpose(int64_t rows, int64_t cols, const float* src, int64_t lds, float* dst, int64_t ldd);
 // dst[to[r]][c] += src[r][c], row after row (in one thread: callers share columns among threads)
 void scatter_add_rows(int64_t rows, int64_t cols, const float* src, int64_t lds, const int32_t* to,
                       float* dst, int64_t ldd);
