@@ -38,6 +38,9 @@ void args(benchmark::internal::Benchmark* b) {
   b->Args({8293, 256, 505, 1, 0});    // ... backward dW
   b->Args({32, 1024, 256, 0, 1});     // d2l LSTM step
   b->Args({1024, 256, 1120, 1, 0});   // d2l LSTM dW_hh
+  b->Args({768, 256, 1120, 1, 0});    // d2l GRU dW_hh
+  b->Args({256, 256, 1120, 1, 0});    // d2l RNN dW_hh
+  b->Args({2600, 650, 700, 1, 0});    // PTB-medium dW_hh
   b->Args({32, 256, 256, 0, 1});      // d2l RNN step
   b->Args({20, 2600, 650, 0, 1});     // PTB-medium step
   b->Args({1, 1024, 256, 0, 1});      // generation GEMV, recurrent
