@@ -22,14 +22,15 @@ using onednn::data_type;
 
 // oneDNN 2.6's AVX2 sgemm reads a transposed A across its rows, and rows a multiple of 2 or 4 KiB
 // apart fall into the same sets of the L1 cache: on a Zen 3, the weight gradient of a 256-wide
-// LSTM (C [1024, 256] = A^T B over 15,872 rows of 4 KiB) ran at 35-38 GFLOP/s on one thread
+// LSTM (C [1024, 256] = A^T B over 15,872 rows of 4 KiB) ran at 38-44 GFLOP/s on one thread
 // with its operands 64-byte aligned, as rnnkit's tensors are (the eleventh session's remedy,
 // computing C^T = B^T A, was measured on the 16-byte aligned blocks of malloc, and helped only
-// those), and at 66 on two. Where oneDNN runs its AVX2 kernels, such an A is transposed first,
+// those), and at 68-72 on two. Where oneDNN runs its AVX2 kernels, such an A is transposed first,
 // kTransposedDepth of its rows at a time, into a buffer that stays in the L2 cache, and each
-// chunk's product added to C: 68-80 GFLOP/s on one thread, 120-130 on two (BM_GemmF32 with tA,
-// bench/results/micro-avx2-transposed-*.jsonl). With rows 2 KiB apart it gained 25%; 8 KiB and
-// other strides ran as fast either way.
+// chunk's product added to C: 65-77 GFLOP/s on one thread, 118-127 on two (BM_GemmF32 with tA,
+// bench/results/micro-avx2-transposed-*.jsonl). With rows 2 KiB apart it gained 25-40%. At 1 and
+// 3 KiB (the d2l RNN's and GRU's) it gained 15-35% on one thread but was even on two, at 10.4
+// KiB (PTB-medium's) even or slower (micro-avx2-strides-*.jsonl): those stay with oneDNN.
 bool transposes_a_first(Trans trans_a, int64_t lda, int64_t K) {
   static const bool avx2_sgemm = [] {
     const auto isa = dnnl_get_effective_cpu_isa();
