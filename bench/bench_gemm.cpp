@@ -4,7 +4,6 @@
 // rounding itself. Counters: GFLOP/s (2*M*N*K per product).
 #include <benchmark/benchmark.h>
 
-#include <algorithm>
 #include <vector>
 
 #include "rnnkit/gemm.h"
@@ -48,13 +47,6 @@ void args(benchmark::internal::Benchmark* b) {
   b->UseRealTime();
 }
 
-Tensor random_tensor(int64_t n, uint64_t seed) {
-  const std::vector<float> values = random_vector(n, seed);
-  Tensor t({n});
-  std::copy(values.begin(), values.end(), t.data());
-  return t;
-}
-
 // In 64-byte aligned tensors, as the models' operands are: oneDNN's AVX2 sgemm runs some
 // products at half the speed on them that it reaches on the 16-byte aligned blocks of malloc.
 struct Operands {
@@ -69,8 +61,8 @@ struct Operands {
         ldb(state.range(4) ? K : N),
         ta(state.range(3) ? Trans::Yes : Trans::No),
         tb(state.range(4) ? Trans::Yes : Trans::No),
-        a(random_tensor(M * K, 1)),
-        b(random_tensor(K * N, 2)),
+        a(Tensor::from({M * K}, random_vector(M * K, 1))),
+        b(Tensor::from({K * N}, random_vector(K * N, 2))),
         c({M * N}) {}
 };
 

@@ -130,9 +130,9 @@ namespace {
 }  // namespace
 
 void transpose(int64_t rows, int64_t cols, const float* src, int64_t lds, float* dst, int64_t ldd) {
-  // Tiles of 8 x 8 (in registers where the CPU has AVX2) within bands of 16 columns, so that
-  // both sides are read and written whole cache lines at a time; each thread takes a block of
-  // src's columns, dst's rows.
+  // Tiles of 8 x 8 (in registers where the CPU has AVX2), so that both sides are read and
+  // written 32 bytes at a time; each thread takes a block of src's columns (whole cache lines),
+  // dst's rows.
   constexpr int64_t kTile = 8;
   const bool avx2 = cpu_path() != CpuPath::Baseline;
   for_column_blocks(rows, cols, [&](int64_t c_begin, int64_t c_end) {
