@@ -137,7 +137,10 @@ void BM_PackedMatrix(benchmark::State& state) {
 }
 BENCHMARK(BM_PackedMatrix)
     ->ArgNames({"M", "N", "K", "bf16"})
-    ->Args({16, 1024, 256, 1})  // d2l LSTM slice on each of two threads
+    ->Args({16, 1024, 256, 0})  // d2l LSTM slice on each of two threads
+    ->Args({16, 1024, 256, 1})
+    ->Args({16, 256, 1024, 0})  // the shape of its backward product
+    ->Args({32, 256, 1024, 0})  // the same on one thread
     ->Args({64, 1024, 256, 0})  // poetry LSTM slice on each of two threads
     ->Args({64, 1024, 256, 1})
     ->Args({128, 1024, 256, 0})  // the poetry layer's whole batch on one thread
@@ -166,6 +169,9 @@ void BM_PanelProduct(benchmark::State& state) {
 }
 BENCHMARK(BM_PanelProduct)
     ->ArgNames({"M", "N", "K"})
+    ->Args({16, 1024, 256})
+    ->Args({16, 256, 1024})
+    ->Args({32, 256, 1024})
     ->Args({64, 1024, 256})
     ->Args({128, 1024, 256})
     ->Args({64, 256, 1024})

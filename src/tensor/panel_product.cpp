@@ -126,8 +126,8 @@ void rows_of_panel(int64_t M, int64_t K, const float* A, int64_t lda, const Pane
 // columns 8h .. 8h + 7 and 16 + 8h .. 16 + 8h + 7, as two vectors of each k.
 [[gnu::target("avx2,fma"), gnu::always_inline]] inline void load_half_row(const float* p, int h,
                                                                           __m256& b0, __m256& b1) {
-  b0 = _mm256_loadu_ps(p + 8 * h);
-  b1 = _mm256_loadu_ps(p + 16 + 8 * h);
+  b0 = _mm256_loadu_ps(p + 16 * h);
+  b1 = _mm256_loadu_ps(p + 16 * h + 8);
 }
 // Slots 16h .. 16h + 15 of a bfloat16 panel's k (pack_bf16): each 32-bit lane holds column 8h + i
 // in its low half and 16 + 8h + i in its high half.
@@ -149,6 +149,29 @@ void rows_of_panel(int64_t M, int64_t K, const float* A, int64_t lda, const Pane
                                                                           __m256& b0, __m256& b1) {
   b0 = widen8(p + 8 * h);
   b1 = widen8(p + 16 + 8 * h);
+}
+
+// The first column of accumulator g in pass h of a panel: a float32 panel's pass h takes its
+// cache line h (columns 16h .. 16h + 15); a bfloat16 one's lanes pair column j with 16 + j, and
+// an int8 one's follows the same order.
+template <typename Panel>
+constexpr int64_t half_column(int g, int h) {
+  return std::is_same_v<Panel, float> ? 16 * h + 8 * g : 16 * g + 8 * h;
+}
+
+// The first count of 8 floats at p (mask: those lanes). Masked moves are microcoded on AMD cores,
+// so full vectors go the plain way.
+[[gnu::target("avx2,fma"), gnu::always_inline]] inline __m256 load_columns(const float* p,
+                                                                           int64_t count,
+                                                                           __m256i mask) {
+  return count == 8 ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, mask);
+}
+[[gnu::target("avx2,fma"), gnu::always_inline]] inline void store_columns(float* p, int64_t count,
+                                                                          __m256i mask, __m256 v) {
+  if (count == 8)
+    _mm256_storeu_ps(p, v);
+  else
+    _mm256_maskstore_ps(p, mask, v);
 }
 
 // Pass h of one panel for MR rows: the same chain of FMAs per output as the AVX-512 block, so the
@@ -177,16 +200,18 @@ template <int MR, typename Panel>
   // Unrolled, so acc is indexed by constants only and stays in registers through the k loop.
 #pragma GCC unroll 2
   for (int g = 0; g < 2; ++g) {
-    const int64_t column = 16 * g + 8 * h, count = std::clamp<int64_t>(width - column, 0, 8);
+    const int64_t column = half_column<Panel>(g, h),
+                  count = std::clamp<int64_t>(width - column, 0, 8);
     if (count == 0) continue;
     const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(count)), lanes);
 #pragma GCC unroll 6
     for (int r = 0; r < MR; ++r) {
       __m256 out = acc[r][g];
       if constexpr (std::is_same_v<Panel, int8_t>)
-        out = _mm256_mul_ps(_mm256_maskload_ps(scales + column, mask), out);
-      if (beta != 0.0f) out = _mm256_fmadd_ps(scale, _mm256_maskload_ps(in[r] + column, mask), out);
-      _mm256_maskstore_ps(C + r * ldc + column, mask, out);
+        out = _mm256_mul_ps(load_columns(scales + column, count, mask), out);
+      if (beta != 0.0f)
+        out = _mm256_fmadd_ps(scale, load_columns(in[r] + column, count, mask), out);
+      store_columns(C + r * ldc + column, count, mask, out);
     }
   }
 }
@@ -202,13 +227,14 @@ void rows_of_panel_avx2(int64_t M, int64_t K, const float* A, int64_t lda, const
   static constexpr Block blocks[kRowsAvx2] = {half_block_avx2<1, Panel>, half_block_avx2<2, Panel>,
                                               half_block_avx2<3, Panel>, half_block_avx2<4, Panel>,
                                               half_block_avx2<5, Panel>, half_block_avx2<6, Panel>};
-  for (int64_t m0 = 0; m0 < M; m0 += kRowsAvx2) {
-    const int64_t rows = std::min<int64_t>(kRowsAvx2, M - m0);
-    const float* in[kRowsAvx2];
-    for (int64_t r = 0; r < rows; ++r) in[r] = c_rows ? c_rows[m0 + r] + j0 : C + (m0 + r) * ldc;
-    for (int h = 0; h < 2; ++h)
+  // Each pass for all rows while its half of the panel is in L1.
+  for (int h = 0; h < 2; ++h)
+    for (int64_t m0 = 0; m0 < M; m0 += kRowsAvx2) {
+      const int64_t rows = std::min<int64_t>(kRowsAvx2, M - m0);
+      const float* in[kRowsAvx2];
+      for (int64_t r = 0; r < rows; ++r) in[r] = c_rows ? c_rows[m0 + r] + j0 : C + (m0 + r) * ldc;
       blocks[rows - 1](K, A + m0 * lda, lda, panel, h, scales, beta, in, C + m0 * ldc, ldc, width);
-  }
+    }
 }
 
 // Panels [p0, p1): each panel's columns for all rows while it is in the cache. scales: an int8
