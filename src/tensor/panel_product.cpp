@@ -227,13 +227,17 @@ void rows_of_panel_avx2(int64_t M, int64_t K, const float* A, int64_t lda, const
   static constexpr Block blocks[kRowsAvx2] = {half_block_avx2<1, Panel>, half_block_avx2<2, Panel>,
                                               half_block_avx2<3, Panel>, half_block_avx2<4, Panel>,
                                               half_block_avx2<5, Panel>, half_block_avx2<6, Panel>};
+  // The rows in blocks of even size: a short last block (two rows: four accumulators) would wait
+  // on its FMAs' latency.
+  const int64_t block_count = (M + kRowsAvx2 - 1) / kRowsAvx2;
   // Each pass for all rows while its half of the panel is in L1.
   for (int h = 0; h < 2; ++h)
-    for (int64_t m0 = 0; m0 < M; m0 += kRowsAvx2) {
-      const int64_t rows = std::min<int64_t>(kRowsAvx2, M - m0);
+    for (int64_t b = 0, m0 = 0; b < block_count; ++b) {
+      const int64_t rows = M / block_count + (b < M % block_count ? 1 : 0);
       const float* in[kRowsAvx2];
       for (int64_t r = 0; r < rows; ++r) in[r] = c_rows ? c_rows[m0 + r] + j0 : C + (m0 + r) * ldc;
       blocks[rows - 1](K, A + m0 * lda, lda, panel, h, scales, beta, in, C + m0 * ldc, ldc, width);
+      m0 += rows;
     }
 }
 
