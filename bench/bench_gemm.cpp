@@ -186,6 +186,10 @@ BENCHMARK(BM_PanelProduct)
 void BM_SingleRowProduct(benchmark::State& state) {
   const int64_t N = state.range(0), K = state.range(1), M = state.range(3);
   const int64_t weights = state.range(2);
+  if (weights == 1 && !bf16_matmuls_supported()) {
+    state.SkipWithError("BF16 precision needs a CPU with AVX512_BF16");
+    return;
+  }
   const std::vector<float> w = random_vector(N * K, 4), x = random_vector(M * K, 5);
   std::vector<float> y(static_cast<size_t>(M * N));
   set_matmul_precision(weights == 1 ? Precision::BF16 : Precision::F32);
@@ -204,6 +208,7 @@ void BM_SingleRowProduct(benchmark::State& state) {
 BENCHMARK(BM_SingleRowProduct)
     ->ArgNames({"N", "K", "weights", "rows"})
     ->ArgsProduct({{1024, 8293}, {256}, {0, 1, 2}, {1, 8}})
+    ->ArgsProduct({{2600}, {650}, {0, 1, 2}, {1, 8}})  // PTB-medium's LSTM layer
     ->UseRealTime();
 
 void BM_RoundToBF16(benchmark::State& state) {

@@ -35,7 +35,7 @@ TEST(PanelProduct, MatchesADoublePrecisionReference) {
   for (const bool tb : {false, true})
     for (const int64_t M : {1, 3, 8, 9, 16, 21})
       for (const int64_t N : {1, 15, 16, 17, 31, 32, 33, 70})
-        for (const int64_t K : {0, 1, 7, 64})
+        for (const int64_t K : {0, 1, 7, 64, 600})
           for (const float beta : {0.0f, 1.0f, 0.5f}) {
             const int64_t lda = K + 3, ldb = (tb ? K : N) + 2, ldc = N + 5;
             const auto A = random_values(M * lda, 1), B = random_values((tb ? N : K) * ldb, 2);
@@ -50,11 +50,16 @@ TEST(PanelProduct, MatchesADoublePrecisionReference) {
                   ASSERT_EQ(got, C0[m * ldc + j]) << "wrote past column " << N;
                   continue;
                 }
-                double want = beta * static_cast<double>(C0[m * ldc + j]);
-                for (int64_t k = 0; k < K; ++k)
-                  want +=
+                double want = beta * static_cast<double>(C0[m * ldc + j]), magnitude = 0;
+                for (int64_t k = 0; k < K; ++k) {
+                  const double term =
                       static_cast<double>(A[m * lda + k]) * (tb ? B[j * ldb + k] : B[k * ldb + j]);
-                ASSERT_NEAR(got, want, 1e-5 * (1 + std::abs(want)))
+                  want += term;
+                  magnitude += std::abs(term);
+                }
+                // Float32 summation's worst case, K * 2^-24 of the terms' magnitudes, beside a
+                // relative 1e-5.
+                ASSERT_NEAR(got, want, 1e-5 * (1 + std::abs(want)) + K * 0x1p-24 * magnitude)
                     << "tb " << tb << " M " << M << " N " << N << " K " << K << " beta " << beta;
               }
           }
@@ -63,23 +68,26 @@ TEST(PanelProduct, MatchesADoublePrecisionReference) {
 TEST(PanelProduct, ARowGetsTheSameBitsAloneInABatchAndOnTwoThreads) {
   SKIP_WITHOUT_PANEL_KERNEL();
   SettingsGuard guard;
-  const int64_t M = 21, N = 300, K = 256;
-  const auto A = random_values(M * K, 4), B = random_values(N * K, 5);
-  std::vector<float> panels;
-  panel_product::pack(Trans::Yes, K, N, B.data(), K, panels);
-  set_num_threads(1);
-  std::vector<float> batch(M * N);
-  panel_product::multiply(M, N, K, panels.data(), A.data(), K, 0.0f, batch.data(), N);
-  for (int64_t m = 0; m < M; ++m) {
-    std::vector<float> alone(N);
-    panel_product::multiply(1, N, K, panels.data(), A.data() + m * K, K, 0.0f, alone.data(), N);
-    for (int64_t j = 0; j < N; ++j) ASSERT_EQ(alone[j], batch[m * N + j]) << m << ", " << j;
+  // K = 600: a panel deeper than the AVX2 path takes at once.
+  for (const int64_t K : {int64_t{256}, int64_t{600}}) {
+    const int64_t M = 21, N = 300;
+    const auto A = random_values(M * K, 4), B = random_values(N * K, 5);
+    std::vector<float> panels;
+    panel_product::pack(Trans::Yes, K, N, B.data(), K, panels);
+    set_num_threads(1);
+    std::vector<float> batch(M * N);
+    panel_product::multiply(M, N, K, panels.data(), A.data(), K, 0.0f, batch.data(), N);
+    for (int64_t m = 0; m < M; ++m) {
+      std::vector<float> alone(N);
+      panel_product::multiply(1, N, K, panels.data(), A.data() + m * K, K, 0.0f, alone.data(), N);
+      for (int64_t j = 0; j < N; ++j) ASSERT_EQ(alone[j], batch[m * N + j]) << m << ", " << j;
+    }
+    // Large enough to be shared among threads (2 * M * N * K > 2 MFLOP).
+    set_num_threads(2);
+    std::vector<float> shared(M * N);
+    panel_product::multiply(M, N, K, panels.data(), A.data(), K, 0.0f, shared.data(), N);
+    EXPECT_EQ(shared, batch) << "K " << K;
   }
-  // Large enough to be shared among threads (2 * M * N * K > 2 MFLOP).
-  set_num_threads(2);
-  std::vector<float> shared(M * N);
-  panel_product::multiply(M, N, K, panels.data(), A.data(), K, 0.0f, shared.data(), N);
-  EXPECT_EQ(shared, batch);
 }
 
 // The bfloat16 panels (batch-1 and batched generation in the BF16 mode) give, bit for bit, the
