@@ -122,8 +122,8 @@ void rows_of_panel(int64_t M, int64_t K, const float* A, int64_t lda, const Pane
   }
 }
 
-// The AVX2 path (eight floats a vector, 16 registers) takes a panel in two passes: pass h holds
-// columns 8h .. 8h + 7 and 16 + 8h .. 16 + 8h + 7, as two vectors of each k.
+// The AVX2 path (eight floats a vector, 16 registers) takes a panel in two passes: pass h of a
+// float32 panel holds columns 16h .. 16h + 15 (cache line h of each k), as two vectors.
 [[gnu::target("avx2,fma"), gnu::always_inline]] inline void load_half_row(const float* p, int h,
                                                                           __m256& b0, __m256& b1) {
   b0 = _mm256_loadu_ps(p + 16 * h);
