@@ -73,6 +73,13 @@ void set_rate(benchmark::State& state, double flop_per_iteration) {
                          benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
 }
 
+// Whether this CPU lacks BF16 products, in which case the benchmark is marked skipped.
+bool skipped_without_bf16(benchmark::State& state) {
+  if (bf16_matmuls_supported()) return false;
+  state.SkipWithError("bf16 products need a CPU with AVX512_BF16");
+  return true;
+}
+
 void BM_GemmF32(benchmark::State& state) {
   Operands o(state);
   for (auto _ : state) {
@@ -119,10 +126,7 @@ BENCHMARK(BM_GemmRoundingBF16)->Apply(args);
 void BM_PackedMatrix(benchmark::State& state) {
   const int64_t M = state.range(0), N = state.range(1), K = state.range(2);
   const bool bf16 = state.range(3) != 0;
-  if (bf16 && !bf16_matmuls_supported()) {
-    state.SkipWithError("bf16 products need a CPU with AVX512_BF16");
-    return;
-  }
+  if (bf16 && skipped_without_bf16(state)) return;
   const std::vector<float> a = random_vector(M * K, 1), w = random_vector(N * K, 2);
   std::vector<float> c(static_cast<size_t>(M * N));
   set_matmul_precision(bf16 ? Precision::BF16 : Precision::F32);
@@ -186,10 +190,7 @@ BENCHMARK(BM_PanelProduct)
 void BM_SingleRowProduct(benchmark::State& state) {
   const int64_t N = state.range(0), K = state.range(1), M = state.range(3);
   const int64_t weights = state.range(2);
-  if (weights == 1 && !bf16_matmuls_supported()) {
-    state.SkipWithError("BF16 precision needs a CPU with AVX512_BF16");
-    return;
-  }
+  if (weights == 1 && skipped_without_bf16(state)) return;
   const std::vector<float> w = random_vector(N * K, 4), x = random_vector(M * K, 5);
   std::vector<float> y(static_cast<size_t>(M * N));
   set_matmul_precision(weights == 1 ? Precision::BF16 : Precision::F32);

@@ -122,12 +122,20 @@ void rows_of_panel(int64_t M, int64_t K, const float* A, int64_t lda, const Pane
   }
 }
 
-// The AVX2 path (eight floats a vector, 16 registers) takes a panel in two passes: pass h of a
-// float32 panel holds columns 16h .. 16h + 15 (cache line h of each k), as two vectors.
+// The first column of accumulator g in pass h of a panel: a float32 panel's pass h takes its
+// cache line h (columns 16h .. 16h + 15); a bfloat16 one's lanes pair column j with 16 + j, and
+// an int8 one's follows the same order.
+template <typename Panel>
+constexpr int64_t half_column(int g, int h) {
+  return std::is_same_v<Panel, float> ? 16 * h + 8 * g : 16 * g + 8 * h;
+}
+
+// The AVX2 path (eight floats a vector, 16 registers) takes a panel in two passes, each k's
+// columns of pass h as two vectors.
 [[gnu::target("avx2,fma"), gnu::always_inline]] inline void load_half_row(const float* p, int h,
                                                                           __m256& b0, __m256& b1) {
-  b0 = _mm256_loadu_ps(p + 16 * h);
-  b1 = _mm256_loadu_ps(p + 16 * h + 8);
+  b0 = _mm256_loadu_ps(p + half_column<float>(0, h));
+  b1 = _mm256_loadu_ps(p + half_column<float>(1, h));
 }
 // Slots 16h .. 16h + 15 of a bfloat16 panel's k (pack_bf16): each 32-bit lane holds column 8h + i
 // in its low half and 16 + 8h + i in its high half.
@@ -147,16 +155,8 @@ void rows_of_panel(int64_t M, int64_t K, const float* A, int64_t lda, const Pane
 // Columns 8h .. 8h + 7 and 16 + 8h .. 16 + 8h + 7 of an int8 panel's k.
 [[gnu::target("avx2,fma"), gnu::always_inline]] inline void load_half_row(const int8_t* p, int h,
                                                                           __m256& b0, __m256& b1) {
-  b0 = widen8(p + 8 * h);
-  b1 = widen8(p + 16 + 8 * h);
-}
-
-// The first column of accumulator g in pass h of a panel: a float32 panel's pass h takes its
-// cache line h (columns 16h .. 16h + 15); a bfloat16 one's lanes pair column j with 16 + j, and
-// an int8 one's follows the same order.
-template <typename Panel>
-constexpr int64_t half_column(int g, int h) {
-  return std::is_same_v<Panel, float> ? 16 * h + 8 * g : 16 * g + 8 * h;
+  b0 = widen8(p + half_column<int8_t>(0, h));
+  b1 = widen8(p + half_column<int8_t>(1, h));
 }
 
 // The first count of 8 floats at p (mask: those lanes). Masked moves are microcoded on AMD cores,
