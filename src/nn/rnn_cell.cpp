@@ -5,15 +5,22 @@
 namespace rnnkit::kernels {
 namespace {
 
+// Row by row, as the other cells' kernels: a loop over all B * H values would give a row's last
+// values to a vector lane or to the narrower epilogue depending on the rows before it, and GCC
+// contracts the epilogue's tanh into FMAs differently (one ulp), so a batched generation step
+// would no longer give each row its bits alone.
 RNNKIT_VECTOR_KERNEL void rnn_forward_kernel(int64_t B, int64_t H, bool relu, float* gates,
                                              float* h) {
-  const int64_t n = B * H;
-  if (relu) {
+  for (int64_t b = 0; b < B; ++b) {
+    float* g = gates + b * H;
+    float* hb = h + b * H;
+    if (relu) {
 #pragma omp simd
-    for (int64_t k = 0; k < n; ++k) h[k] = gates[k] = gates[k] > 0.0f ? gates[k] : 0.0f;
-  } else {
+      for (int64_t j = 0; j < H; ++j) hb[j] = g[j] = g[j] > 0.0f ? g[j] : 0.0f;
+    } else {
 #pragma omp simd
-    for (int64_t k = 0; k < n; ++k) h[k] = gates[k] = vec::tanh(gates[k]);
+      for (int64_t j = 0; j < H; ++j) hb[j] = g[j] = vec::tanh(g[j]);
+    }
   }
 }
 
