@@ -163,7 +163,8 @@ void BM_PanelProduct(benchmark::State& state) {
     return;
   }
   const std::vector<float> a = random_vector(M * K, 1), w = random_vector(N * K, 2);
-  std::vector<float> c(static_cast<size_t>(M * N)), panels;
+  std::vector<float> c(static_cast<size_t>(M * N));
+  CacheAlignedVector<float> panels;
   panel_product::pack(Trans::Yes, K, N, w.data(), K, panels);
   for (auto _ : state) {
     panel_product::multiply(M, N, K, panels.data(), a.data(), K, 0.0f, c.data(), N);
@@ -180,6 +181,7 @@ BENCHMARK(BM_PanelProduct)
     ->Args({128, 1024, 256})
     ->Args({64, 256, 1024})
     ->Args({10, 2600, 650})
+    ->Args({505, 8293, 256})  // poetry output layer, one chunk, forward (BM_GemmF32's oneDNN)
     ->UseRealTime();
 
 // A layer's product in generation (SingleRowProduct) with the generation shapes, for one row

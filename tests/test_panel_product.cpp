@@ -40,7 +40,8 @@ TEST(PanelProduct, MatchesADoublePrecisionReference) {
             const int64_t lda = K + 3, ldb = (tb ? K : N) + 2, ldc = N + 5;
             const auto A = random_values(M * lda, 1), B = random_values((tb ? N : K) * ldb, 2);
             const auto C0 = random_values(M * ldc, 3);
-            std::vector<float> panels, C = C0;
+            CacheAlignedVector<float> panels;
+            std::vector<float> C = C0;
             panel_product::pack(tb ? Trans::Yes : Trans::No, K, N, B.data(), ldb, panels);
             panel_product::multiply(M, N, K, panels.data(), A.data(), lda, beta, C.data(), ldc);
             for (int64_t m = 0; m < M; ++m)
@@ -72,7 +73,7 @@ TEST(PanelProduct, ARowGetsTheSameBitsAloneInABatchAndOnTwoThreads) {
   for (const int64_t K : {int64_t{256}, int64_t{600}}) {
     const int64_t M = 21, N = 300;
     const auto A = random_values(M * K, 4), B = random_values(N * K, 5);
-    std::vector<float> panels;
+    CacheAlignedVector<float> panels;
     panel_product::pack(Trans::Yes, K, N, B.data(), K, panels);
     set_num_threads(1);
     std::vector<float> batch(M * N);
@@ -108,8 +109,9 @@ TEST(PanelProduct, Bf16PanelsGiveTheFloat32BitsOfTheRoundedWeights) {
             const auto C0 = random_values(M * ldc, 13);
             std::vector<float> rounded(W.size());
             for (size_t i = 0; i < W.size(); ++i) rounded[i] = from_bf16(to_bf16(W[i]));
-            std::vector<float> f32_panels, want = C0, got = C0;
-            std::vector<bf16> bf16_panels;
+            CacheAlignedVector<float> f32_panels;
+            std::vector<float> want = C0, got = C0;
+            CacheAlignedVector<bf16> bf16_panels;
             panel_product::pack(Trans::Yes, K, N, rounded.data(), K, f32_panels);
             panel_product::multiply(M, N, K, f32_panels.data(), A.data(), lda, beta, want.data(),
                                     ldc);
@@ -147,7 +149,8 @@ TEST(PanelProduct, RowsReadElsewhereEqualRowsCopiedIntoC) {
       EXPECT_EQ(got, want) << "N " << N << " beta " << beta;
       // Where PackedMatrix took the panel kernel.
       if (!panel_product::suits(M, N, K)) continue;
-      std::vector<float> panels, direct(M * N, -7.0f);
+      CacheAlignedVector<float> panels;
+      std::vector<float> direct(M * N, -7.0f);
       panel_product::pack(Trans::Yes, K, N, B.data(), K, panels);
       panel_product::multiply(M, N, K, panels.data(), A.data(), K, beta, direct.data(), N,
                               c_rows.data());
@@ -175,9 +178,9 @@ TEST(PanelProduct, TheAvx2PathGivesTheAvx512Bits) {
           std::vector<const float*> c_rows(M);
           for (int64_t m = 0; m < M; ++m) c_rows[m] = table.data() + (M - 1 - m) * N;
           const Int8Rows q = quantize_rows(N, K, W.data(), K);
-          std::vector<float> f32_panels;
-          std::vector<bf16> bf16_panels;
-          std::vector<int8_t> int8_panels;
+          CacheAlignedVector<float> f32_panels;
+          CacheAlignedVector<bf16> bf16_panels;
+          CacheAlignedVector<int8_t> int8_panels;
           panel_product::pack(Trans::Yes, K, N, W.data(), K, f32_panels);
           panel_product::pack_bf16(K, N, W.data(), bf16_panels);
           panel_product::pack_int8(K, N, q.values.data(), q.ld, int8_panels);
@@ -217,7 +220,7 @@ TEST(PanelProduct, Int8PanelsMatchTheDequantizedProduct) {
           const auto A = random_values(M * lda, 31), W = random_values(N * K, 32, 2.0f);
           const auto C0 = random_values(M * ldc, 33);
           const Int8Rows q = quantize_rows(N, K, W.data(), K);
-          std::vector<int8_t> panels;
+          CacheAlignedVector<int8_t> panels;
           panel_product::pack_int8(K, N, q.values.data(), q.ld, panels);
           std::vector<float> C = C0;
           panel_product::multiply(M, N, K, panels.data(), q.scales.data(), A.data(), lda, beta,
@@ -250,7 +253,7 @@ TEST(PanelProduct, TheBaselinePathIsRefusedAndAvx2TakesEveryShallowProduct) {
   set_cpu_path(CpuPath::Baseline);
   EXPECT_FALSE(panel_product::available());
   float a = 1, c = 0;
-  std::vector<float> panels;
+  CacheAlignedVector<float> panels;
   panel_product::pack(Trans::No, 1, 1, &a, 1, panels);
   EXPECT_THROW(panel_product::multiply(1, 1, 1, panels.data(), &a, 1, 0.0f, &c, 1), Error);
   if (!cpu_supports_path(CpuPath::Avx2)) return;

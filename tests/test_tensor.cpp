@@ -1,8 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <utility>
 #include <vector>
 
+#include "rnnkit/cache_aligned.h"
 #include "rnnkit/tensor.h"
 
 namespace rnnkit {
@@ -56,6 +58,25 @@ TEST(TensorBorrow, MovesKeepBorrowingAndFreeNothing) {
   EXPECT_EQ(owner.data(), memory.data());
   owner = Tensor({2});  // replacing a borrowed tensor frees nothing of the caller's
   EXPECT_EQ(memory[2], 3);
+}
+
+bool on_a_cache_line(const void* p) {
+  return reinterpret_cast<uintptr_t>(p) % kCacheLine == 0;
+}
+
+// Sizes from a few bytes to past glibc's mmap threshold (128 KiB), whose blocks start 16 bytes
+// into a page: a plain std::vector's data would fail here.
+TEST(CacheAligned, TensorsAndPackedVectorsStartOnACacheLine) {
+  for (int64_t n : {1, 3, 17, 1000, 40000, 300000}) {
+    SCOPED_TRACE(n);
+    EXPECT_TRUE(on_a_cache_line(Tensor({n}).data()));
+    CacheAlignedVector<float> floats(static_cast<size_t>(n));
+    CacheAlignedVector<int8_t> bytes(static_cast<size_t>(n));
+    EXPECT_TRUE(on_a_cache_line(floats.data()));
+    EXPECT_TRUE(on_a_cache_line(bytes.data()));
+    bytes.resize(static_cast<size_t>(3 * n));  // reallocated
+    EXPECT_TRUE(on_a_cache_line(bytes.data()));
+  }
 }
 
 }  // namespace

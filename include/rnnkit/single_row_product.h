@@ -2,6 +2,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "rnnkit/cache_aligned.h"
 #include "rnnkit/int8_rows.h"
 #include "rnnkit/precision.h"
 
@@ -36,11 +37,12 @@ class SingleRowProduct {
  private:
   bool reads_int8_ = false;
   Int8Rows int8_weights_;
-  std::vector<int8_t> int8_panels_;  // the panel kernel's, on CPUs without VNNI
+  CacheAlignedVector<int8_t> int8_panels_;  // the panel kernel's, on CPUs without VNNI
   // Copies of W, each made on first use by the CPU path and precision that read it: the panel
   // kernel's panels (AVX-512) in float32 or bfloat16, or W's rows rounded to bfloat16 elsewhere.
-  std::vector<float> panels_;
-  std::vector<bf16> bf16_panels_, bf16_rows_;
+  CacheAlignedVector<float> panels_;
+  CacheAlignedVector<bf16> bf16_panels_;
+  std::vector<bf16> bf16_rows_;
   // What the copies were made of.
   const float* source_ = nullptr;
   int64_t rows_ = 0, cols_ = 0;

@@ -30,7 +30,7 @@ struct PackedMatrix::Impl {
   // kernel (panel_product.h), on panels packed at pack() (by all threads, before the batch
   // slices start) when a product of this B with a typical slice of 16 rows is that small: a
   // larger B would be packed for the few products of fewer rows (measured: 3% of an LSTM step).
-  std::vector<float> panels;
+  CacheAlignedVector<float> panels;
   bool panels_packed = false;
 
   // The primitive for M rows and this beta, and the weights packed in the layout it reads.

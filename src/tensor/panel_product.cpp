@@ -306,8 +306,8 @@ void multiply_panels(int64_t M, int64_t N, int64_t K, const Panel* panels, const
 // The rows of W [N, K] (ldw apart) as the columns of panels: column j of a panel at slot(j) of
 // each k, converted by convert; zero past N. Each source row read once, in order.
 template <typename Out, typename In, typename Slot, typename Convert>
-void pack_rows(int64_t K, int64_t N, const In* W, int64_t ldw, std::vector<Out>& panels, Slot slot,
-               Convert convert) {
+void pack_rows(int64_t K, int64_t N, const In* W, int64_t ldw, CacheAlignedVector<Out>& panels,
+               Slot slot, Convert convert) {
   panels.assign(static_cast<size_t>(panel_count(N) * K * kPanelColumns), Out{0});
 #pragma omp parallel for schedule(static) if (K * N >= (1 << 15) && !omp_in_parallel())
   for (int64_t j0 = 0; j0 < N; j0 += kPanelColumns) {
@@ -340,7 +340,7 @@ bool suits(int64_t M, int64_t N, int64_t K) {
 }
 
 void pack(Trans trans_b, int64_t K, int64_t N, const float* B, int64_t ldb,
-          std::vector<float>& panels) {
+          CacheAlignedVector<float>& panels) {
   // A row of W (trans_b) is a column of the panel.
   if (trans_b == Trans::Yes)
     return pack_rows(
@@ -357,14 +357,15 @@ void pack(Trans trans_b, int64_t K, int64_t N, const float* B, int64_t ldb,
   }
 }
 
-void pack_bf16(int64_t K, int64_t N, const float* W, std::vector<bf16>& panels) {
+void pack_bf16(int64_t K, int64_t N, const float* W, CacheAlignedVector<bf16>& panels) {
   // Columns j and 16 + j side by side (load_panel_row).
   pack_rows(
       K, N, W, K, panels, [](int64_t j) { return j < 16 ? 2 * j : 2 * (j - 16) + 1; },
       [](float v) { return to_bf16(v); });
 }
 
-void pack_int8(int64_t K, int64_t N, const int8_t* W, int64_t ldw, std::vector<int8_t>& panels) {
+void pack_int8(int64_t K, int64_t N, const int8_t* W, int64_t ldw,
+               CacheAlignedVector<int8_t>& panels) {
   pack_rows(
       K, N, W, ldw, panels, [](int64_t j) { return j; }, [](int8_t v) { return v; });
 }

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "rnnkit/bf16.h"
+#include "rnnkit/cache_aligned.h"
 #include "rnnkit/trans.h"
 
 // rnnkit's own float32 kernel for the small products of a recurrent time loop, C[M,N] =
@@ -45,7 +46,7 @@ bool suits(int64_t M, int64_t N, int64_t K);
 
 // op(B) [K,N] (B [K,N] with leading dimension ldb, or its transpose when trans_b) into panels.
 void pack(Trans trans_b, int64_t K, int64_t N, const float* B, int64_t ldb,
-          std::vector<float>& panels);
+          CacheAlignedVector<float>& panels);
 
 // C = A panels + beta * C, or + beta * c_rows[m] for row m when c_rows is not null (rows kept
 // elsewhere: a one-hot layer's input rows, not copied into C first); the column panels are shared
@@ -57,7 +58,7 @@ void multiply(int64_t M, int64_t N, int64_t K, const float* panels, const float*
 // The same over bfloat16 weights (BF16 generation: half the bytes to read): W [N,K] (dense rows)
 // rounded to bfloat16 into panels, and C = A W^T + beta * C with each weight widened exactly, so
 // every output is the float32 kernel's chain over the rounded weights, bit for bit.
-void pack_bf16(int64_t K, int64_t N, const float* W, std::vector<bf16>& panels);
+void pack_bf16(int64_t K, int64_t N, const float* W, CacheAlignedVector<bf16>& panels);
 void multiply(int64_t M, int64_t N, int64_t K, const bf16* panels, const float* A, int64_t lda,
               float beta, float* C, int64_t ldc);
 
@@ -65,7 +66,8 @@ void multiply(int64_t M, int64_t N, int64_t K, const bf16* panels, const float* 
 // without VNNI, a quarter of float32's bytes): W [N,K] (rows ldw apart) into panels, and
 // C = scales[n] * (A W^T)[., n] + beta * C, each weight widened exactly and each sum one chain of
 // FMAs in float32, then scaled.
-void pack_int8(int64_t K, int64_t N, const int8_t* W, int64_t ldw, std::vector<int8_t>& panels);
+void pack_int8(int64_t K, int64_t N, const int8_t* W, int64_t ldw,
+               CacheAlignedVector<int8_t>& panels);
 void multiply(int64_t M, int64_t N, int64_t K, const int8_t* panels, const float* scales,
               const float* A, int64_t lda, float beta, float* C, int64_t ldc);
 

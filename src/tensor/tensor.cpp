@@ -5,17 +5,16 @@
 #include <cstring>
 #include <new>
 
+#include "rnnkit/cache_aligned.h"
 #include "rnnkit/error.h"
 
 namespace rnnkit {
 namespace {
 
-constexpr size_t kAlignment = 64;
-
 float* allocate(size_t count) {
   if (count == 0) return nullptr;
-  size_t bytes = (count * sizeof(float) + kAlignment - 1) / kAlignment * kAlignment;
-  void* p = std::aligned_alloc(kAlignment, bytes);
+  size_t bytes = (count * sizeof(float) + kCacheLine - 1) / kCacheLine * kCacheLine;
+  void* p = std::aligned_alloc(kCacheLine, bytes);
   if (p == nullptr) throw std::bad_alloc();
   return static_cast<float*>(p);
 }
