@@ -151,6 +151,7 @@ BENCHMARK(BM_PackedMatrix)
     ->Args({64, 256, 1024, 0})   // the shape of its backward product
     ->Args({10, 2600, 650, 0})   // PTB-medium slice on each of two threads
     ->Args({10, 2600, 650, 1})
+    ->Args({20, 2600, 650, 0})  // PTB-medium's whole batch on one thread
     ->UseRealTime();
 
 // rnnkit's panel kernel alone (panel_product.h), on the shapes of BM_PackedMatrix: run with
@@ -181,6 +182,7 @@ BENCHMARK(BM_PanelProduct)
     ->Args({128, 1024, 256})
     ->Args({64, 256, 1024})
     ->Args({10, 2600, 650})
+    ->Args({20, 2600, 650})
     ->Args({505, 8293, 256})  // poetry output layer, one chunk, forward (BM_GemmF32's oneDNN)
     ->UseRealTime();
 
