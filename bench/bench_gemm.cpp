@@ -11,6 +11,7 @@
 #include "rnnkit/precision.h"
 #include "rnnkit/rng.h"
 #include "rnnkit/tensor.h"
+#include "skipped_without_bf16.h"
 #include "tensor/panel_product.h"
 
 namespace rnnkit {
@@ -73,13 +74,6 @@ void set_rate(benchmark::State& state, double flop_per_iteration) {
                          benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
 }
 
-// Whether this CPU lacks BF16 products, in which case the benchmark is marked skipped.
-bool skipped_without_bf16(benchmark::State& state) {
-  if (bf16_matmuls_supported()) return false;
-  state.SkipWithError("bf16 products need a CPU with AVX512_BF16");
-  return true;
-}
-
 void BM_GemmF32(benchmark::State& state) {
   Operands o(state);
   for (auto _ : state) {
@@ -92,6 +86,7 @@ void BM_GemmF32(benchmark::State& state) {
 BENCHMARK(BM_GemmF32)->Apply(args);
 
 void BM_GemmBF16(benchmark::State& state) {
+  if (skipped_without_bf16(state)) return;
   Operands o(state);
   set_matmul_precision(Precision::BF16);
   MatmulOperand a, b;
@@ -108,6 +103,7 @@ BENCHMARK(BM_GemmBF16)->Apply(args);
 
 // gemm() in BF16 precision: both operands rounded inside every product.
 void BM_GemmRoundingBF16(benchmark::State& state) {
+  if (skipped_without_bf16(state)) return;
   Operands o(state);
   set_matmul_precision(Precision::BF16);
   for (auto _ : state) {

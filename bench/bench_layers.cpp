@@ -11,6 +11,7 @@
 #include "rnnkit/recurrent_layer.h"
 #include "rnnkit/rng.h"
 #include "rnnkit/sgd.h"
+#include "skipped_without_bf16.h"
 
 namespace rnnkit {
 namespace {
@@ -102,6 +103,7 @@ LMConfig poetry_config() {
 // f32, 1 bf16, 2 int8. The counter is the tokens of all rows per second.
 void BM_GenerationStep(benchmark::State& state) {
   const int64_t weights = state.range(0), rows = state.range(1);
+  if (weights == 1 && skipped_without_bf16(state)) return;
   LMConfig config = poetry_config();
   config.int8_weights = weights == 2;
   set_matmul_precision(weights == 1 ? Precision::BF16 : Precision::F32);
