@@ -11,7 +11,7 @@ constexpr size_t kCacheLine = 64;
 
 // An allocator whose blocks start on a cache line. The panel kernel's panels are read 64 bytes
 // per k; in a std::vector's 16-byte aligned block every such load was split over two lines, and
-// the AVX-512 kernel ran 5-9% slower (bench/results/micro-aligned-panels-*).
+// the AVX-512 kernel ran 11-22% slower on two threads (bench/results/micro-aligned-panels-*).
 template <typename T>
 struct CacheAlignedAllocator {
   using value_type = T;
