@@ -1,6 +1,5 @@
 #pragma once
 #include <cstdint>
-#include <vector>
 
 #include "rnnkit/bf16.h"
 #include "rnnkit/cache_aligned.h"
