@@ -132,6 +132,21 @@ TEST(Evaluate, OverflowNamesTheFirstNonFiniteToken) {
   EXPECT_THROW(evaluate_stream(*overflowing_model(true), ids), Error);
 }
 
+// Past 128 predictions the loss alone never stores the logits (linear_softmax_cross_entropy):
+// a text whose first 'e' is token 160 still names token 161.
+TEST(Evaluate, OverflowNamesTheFirstNonFiniteTokenOfALongText) {
+  std::string text;
+  for (int i = 0; i < 40; ++i) text += "abcd";
+  text += "eabcdabcd";
+  const std::vector<int32_t> ids = letters_vocab().encode(text);
+  try {
+    evaluate_stream(*overflowing_model(false), ids, 256);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("token 161 of the text"), std::string::npos) << e.what();
+  }
+}
+
 #ifdef RNNKIT_CLI_PATH
 // Runs a shell command; its exit status and what it printed on stdout and stderr.
 std::pair<int, std::string> run_command(const std::string& command) {

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <vector>
 
+#include "panel_kernel_support.h"
 #include "random_values.h"
 #include "rnnkit/cpu_dispatch.h"
 #include "rnnkit/error.h"
@@ -23,15 +24,10 @@
 namespace rnnkit {
 namespace {
 
-#define SKIP_WITHOUT_PANEL_KERNEL()                                                        \
-  if (!panel_product::available())                                                         \
-  GTEST_SKIP() << "the panel kernel runs on the AVX-512 and AVX2 paths; this CPU path is " \
-               << cpu_path_name(cpu_path())
-
 using testing::random_values;
 
 TEST(PanelProduct, MatchesADoublePrecisionReference) {
-  SKIP_WITHOUT_PANEL_KERNEL();
+  RNNKIT_SKIP_WITHOUT_PANEL_KERNEL();
   for (const bool tb : {false, true})
     for (const int64_t M : {1, 3, 8, 9, 16, 21})
       for (const int64_t N : {1, 15, 16, 17, 31, 32, 33, 70})
@@ -67,7 +63,7 @@ TEST(PanelProduct, MatchesADoublePrecisionReference) {
 }
 
 TEST(PanelProduct, ARowGetsTheSameBitsAloneInABatchAndOnTwoThreads) {
-  SKIP_WITHOUT_PANEL_KERNEL();
+  RNNKIT_SKIP_WITHOUT_PANEL_KERNEL();
   SettingsGuard guard;
   // K = 600: a panel deeper than the AVX2 path takes at once.
   for (const int64_t K : {int64_t{256}, int64_t{600}}) {
@@ -96,7 +92,7 @@ TEST(PanelProduct, ARowGetsTheSameBitsAloneInABatchAndOnTwoThreads) {
 // against a double-precision reference), for widths around the 16-column halves that one load
 // of a bfloat16 panel holds, and for a batch shared among two threads.
 TEST(PanelProduct, Bf16PanelsGiveTheFloat32BitsOfTheRoundedWeights) {
-  SKIP_WITHOUT_PANEL_KERNEL();
+  RNNKIT_SKIP_WITHOUT_PANEL_KERNEL();
   SettingsGuard guard;
   for (const int threads : {1, 2}) {
     set_num_threads(threads);
@@ -211,7 +207,7 @@ TEST(PanelProduct, TheAvx2PathGivesTheAvx512Bits) {
 // product of the dequantized weights, each row scaled after its sum; a row's bits do not depend
 // on the rows beside it.
 TEST(PanelProduct, Int8PanelsMatchTheDequantizedProduct) {
-  SKIP_WITHOUT_PANEL_KERNEL();
+  RNNKIT_SKIP_WITHOUT_PANEL_KERNEL();
   for (const int64_t M : {1, 5, 9})
     for (const int64_t N : {1, 15, 17, 33, 70})
       for (const int64_t K : {0, 1, 7, 130})

@@ -25,6 +25,22 @@ CrossEntropySum softmax_cross_entropy_with_bias(float* logits, const float* bias
                                                 int32_t ignore_index, float* grad,
                                                 float grad_scale);
 
+// The loss of softmax(features W^T + bias) over V classes, the logits never stored: for each
+// block of rows, blocks of their logits are computed into the L2 cache by rnnkit's panel kernel
+// and each row's log-sum-exp gathered over them, where the stored way writes every logit to
+// memory, then reads it back. features [N, F]; panels: W [V, F] packed by panel_product::pack
+// (Trans::Yes). A row's loss does not depend on the thread count or on the rows beside it.
+// Error on a target outside [0, V) that is not ignore_index.
+CrossEntropySum linear_softmax_cross_entropy(const float* features, int64_t N, int64_t F,
+                                             const float* panels, const float* bias, int64_t V,
+                                             const int32_t* targets, int32_t ignore_index);
+// Whether it runs here and pays: on the AVX-512 path (on the AVX2 one, with oneDNN limited to
+// AVX2 as well, poetry evaluation was 5% slower on an Intel host), in float32
+// products, with enough rows for the weight's packing and features whose panels stay in the
+// cache.
+constexpr int64_t kLinearMaxFeatures = 512;
+bool linear_softmax_cross_entropy_suits(int64_t N, int64_t F);
+
 // log-softmax of one row into out (may alias logits), for sampling and beam search.
 void log_softmax(const float* logits, int64_t V, float* out);
 

@@ -34,7 +34,8 @@ class OutputLayerChunks {
   // With dfeatures: adds the chunk's share to fc's gradients and writes its rows of dfeatures.
   void backward(int64_t c);
 
-  // Every chunk in turn: the summed loss.
+  // Every chunk in turn: the summed loss. The loss alone (no dfeatures) runs
+  // linear_softmax_cross_entropy where it suits: no chunk's logits are then stored.
   LossResult run();
 
  private:

@@ -1,9 +1,15 @@
 #include "rnnkit/cross_entropy.h"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
 
+#include "rnnkit/cache_aligned.h"
+#include "rnnkit/cpu_dispatch.h"
 #include "rnnkit/error.h"
+#include "rnnkit/precision.h"
+#include "tensor/panel_product.h"
 #include "tensor/row_ops.h"
 #include "tensor/vector_kernel.h"
 
@@ -26,6 +32,22 @@ RNNKIT_VECTOR_KERNEL float row_add_max(float* x, const float* bias, int64_t V) {
     m = x[v] > m ? x[v] : m;
   }
   return m;
+}
+
+// The largest x[v] + bias[v], not stored.
+RNNKIT_VECTOR_KERNEL float row_max_biased(const float* x, const float* bias, int64_t V) {
+  float m = x[0] + bias[0];
+#pragma omp simd reduction(max : m)
+  for (int64_t v = 0; v < V; ++v) m = x[v] + bias[v] > m ? x[v] + bias[v] : m;
+  return m;
+}
+
+RNNKIT_VECTOR_KERNEL float row_sum_exp_biased(const float* x, const float* bias, int64_t V,
+                                              float shift) {
+  float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+  for (int64_t v = 0; v < V; ++v) s += vec::exp((x[v] + bias[v]) - shift);
+  return s;
 }
 
 RNNKIT_VECTOR_KERNEL float row_sum_exp(const float* x, int64_t V, float shift) {
@@ -54,13 +76,17 @@ RNNKIT_VECTOR_KERNEL void row_scale(float* x, int64_t V, float scale) {
 
 // The loss of the rows of `logits`, with `bias` (when not null) first added to each row in
 // place, through `biased` (the same logits, writable).
-CrossEntropySum rows_loss(float* biased, const float* logits, const float* bias, int64_t N,
-                          int64_t V, int64_t ld, const int32_t* targets, int32_t ignore_index,
-                          float* grad, float grad_scale) {
+void check_targets(const int32_t* targets, int64_t N, int64_t V, int32_t ignore_index) {
   for (int64_t i = 0; i < N; ++i)
     if (targets[i] != ignore_index && (targets[i] < 0 || targets[i] >= V))
       throw Error("target id " + std::to_string(targets[i]) + " is outside the " +
                   std::to_string(V) + " classes");
+}
+
+CrossEntropySum rows_loss(float* biased, const float* logits, const float* bias, int64_t N,
+                          int64_t V, int64_t ld, const int32_t* targets, int32_t ignore_index,
+                          float* grad, float grad_scale) {
+  check_targets(targets, N, V, ignore_index);
   double loss = 0;
   int64_t count = 0;
   // From 16K logits (a few tens of microseconds of work) on, the rows are shared among the threads:
@@ -91,7 +117,65 @@ CrossEntropySum rows_loss(float* biased, const float* logits, const float* bias,
   return {loss, count};
 }
 
+// Rows and columns of the logits that linear_softmax_cross_entropy holds at a time: 256 KB,
+// in L2 while their log-sum-exp is gathered; the weight's panels are read once per block of rows.
+constexpr int64_t kLinearRows = 128, kLinearColumns = 512;
+
+// Each row's running log-sum-exp: the largest logit so far and the sum of exp(logit - max).
+struct RunningLogSumExp {
+  float max = -std::numeric_limits<float>::infinity(), sum = 0.0f, target = 0.0f;
+};
+
 }  // namespace
+
+bool linear_softmax_cross_entropy_suits(int64_t N, int64_t F) {
+  return cpu_path() == CpuPath::Avx512 && matmul_precision() == Precision::F32 &&
+         N >= kLinearRows && F <= kLinearMaxFeatures;
+}
+
+CrossEntropySum linear_softmax_cross_entropy(const float* features, int64_t N, int64_t F,
+                                             const float* panels, const float* bias, int64_t V,
+                                             const int32_t* targets, int32_t ignore_index) {
+  check_targets(targets, N, V, ignore_index);
+  double loss = 0;
+  int64_t count = 0;
+  const int64_t blocks = (N + kLinearRows - 1) / kLinearRows;
+#pragma omp parallel reduction(+ : loss, count)
+  {
+    thread_local CacheAlignedVector<float> tile;
+    tile.resize(kLinearRows * kLinearColumns);
+    RunningLogSumExp rows[kLinearRows];
+#pragma omp for schedule(static)
+    for (int64_t b = 0; b < blocks; ++b) {
+      const int64_t r0 = b * kLinearRows, m = std::min(kLinearRows, N - r0);
+      for (int64_t r = 0; r < m; ++r) rows[r] = RunningLogSumExp{};
+      for (int64_t j0 = 0; j0 < V; j0 += kLinearColumns) {
+        const int64_t w = std::min(kLinearColumns, V - j0);
+        panel_product::multiply(m, w, F, panels + j0 * F, features + r0 * F, F, 0.0f, tile.data(),
+                                kLinearColumns);
+        for (int64_t r = 0; r < m; ++r) {
+          const int32_t t = targets[r0 + r];
+          if (t == ignore_index) continue;
+          const float* x = tile.data() + r * kLinearColumns;
+          RunningLogSumExp& row = rows[r];
+          const float max = vec::dispatch<row_max_biased>(x, bias + j0, w);
+          if (max > row.max) {
+            row.sum *= std::exp(row.max - max);
+            row.max = max;
+          }
+          row.sum += vec::dispatch<row_sum_exp_biased>(x, bias + j0, w, row.max);
+          if (t >= j0 && t < j0 + w) row.target = x[t - j0] + bias[t];
+        }
+      }
+      for (int64_t r = 0; r < m; ++r) {
+        if (targets[r0 + r] == ignore_index) continue;
+        loss += std::log(static_cast<double>(rows[r].sum)) + rows[r].max - rows[r].target;
+        ++count;
+      }
+    }
+  }
+  return {loss, count};
+}
 
 CrossEntropySum softmax_cross_entropy(const float* logits, int64_t N, int64_t V, int64_t ld,
                                       const int32_t* targets, int32_t ignore_index, float* grad,

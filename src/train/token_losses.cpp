@@ -45,7 +45,10 @@ LossResult token_losses(LanguageModel& model, const float* y, int64_t n, const i
                         int64_t first_target) {
   Tensor logits;
   OutputLayerChunks chunks(model.fc(), y, n, targets, 0.0f, nullptr, logits);
-  LossResult total;
+  LossResult total = chunks.run();
+  if (std::isfinite(total.loss_sum)) return total;
+  // Chunk by chunk again, the logits stored, to name the first token whose loss is not finite.
+  total = LossResult{};
   for (int64_t c = 0; c < chunks.count(); ++c) {
     chunks.forward(c);
     const CrossEntropySum ce = chunks.loss(c);
