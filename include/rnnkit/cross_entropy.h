@@ -38,7 +38,6 @@ CrossEntropySum linear_softmax_cross_entropy(const float* features, int64_t N, i
 // AVX2 as well, poetry evaluation was 5% slower on an Intel host), in float32
 // products, with enough rows for the weight's packing and features whose panels stay in the
 // cache.
-constexpr int64_t kLinearMaxFeatures = 512;
 bool linear_softmax_cross_entropy_suits(int64_t N, int64_t F);
 
 // log-softmax of one row into out (may alias logits), for sampling and beam search.

@@ -69,7 +69,6 @@ void OutputLayerChunks::backward(int64_t c) {
 }
 
 LossResult OutputLayerChunks::run() {
-  LossResult result;
   const int64_t F = fc_.in_features(), V = fc_.out_features();
   if (!dfeatures_ && linear_softmax_cross_entropy_suits(n_, F)) {
     // Packed again each call: the weight may have changed since, and packing it costs what
@@ -78,10 +77,9 @@ LossResult OutputLayerChunks::run() {
     panel_product::pack(Trans::Yes, F, V, fc_.weight().value.data(), F, panels);
     const CrossEntropySum ce = linear_softmax_cross_entropy(
         features_, n_, F, panels.data(), fc_.bias.value.data(), V, targets_, kIgnoreIndex);
-    result.loss_sum = ce.loss_sum;
-    result.count = ce.count;
-    return result;
+    return {ce.loss_sum, ce.count};
   }
+  LossResult result;
   for (int64_t c = 0; c < count(); ++c) {
     forward(c);
     const CrossEntropySum ce = loss(c);

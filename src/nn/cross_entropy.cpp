@@ -74,8 +74,6 @@ RNNKIT_VECTOR_KERNEL void row_scale(float* x, int64_t V, float scale) {
   for (int64_t v = 0; v < V; ++v) x[v] *= scale;
 }
 
-// The loss of the rows of `logits`, with `bias` (when not null) first added to each row in
-// place, through `biased` (the same logits, writable).
 void check_targets(const int32_t* targets, int64_t N, int64_t V, int32_t ignore_index) {
   for (int64_t i = 0; i < N; ++i)
     if (targets[i] != ignore_index && (targets[i] < 0 || targets[i] >= V))
@@ -83,6 +81,8 @@ void check_targets(const int32_t* targets, int64_t N, int64_t V, int32_t ignore_
                   std::to_string(V) + " classes");
 }
 
+// The loss of the rows of `logits`, with `bias` (when not null) first added to each row in
+// place, through `biased` (the same logits, writable).
 CrossEntropySum rows_loss(float* biased, const float* logits, const float* bias, int64_t N,
                           int64_t V, int64_t ld, const int32_t* targets, int32_t ignore_index,
                           float* grad, float grad_scale) {
@@ -119,7 +119,8 @@ CrossEntropySum rows_loss(float* biased, const float* logits, const float* bias,
 
 // Rows and columns of the logits that linear_softmax_cross_entropy holds at a time: 256 KB,
 // in L2 while their log-sum-exp is gathered; the weight's panels are read once per block of rows.
-constexpr int64_t kLinearRows = 128, kLinearColumns = 512;
+// Features up to kLinearMaxFeatures wide: panels of 64 KB at most (measured at 256 features).
+constexpr int64_t kLinearRows = 128, kLinearColumns = 512, kLinearMaxFeatures = 512;
 
 // Each row's running log-sum-exp: the largest logit so far and the sum of exp(logit - max).
 struct RunningLogSumExp {
