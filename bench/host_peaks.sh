@@ -7,6 +7,8 @@
 #   BM_PeakAmxBf16  AMX BF16 tile products (tdpbf16ps), 1 thread, GFLOP/s
 #   BM_PeakAmxInt8  AMX int8 tile products (tdpbssd), 1 thread, GOP/s
 #   BM_StreamRead   streaming read of 1 GiB, 1 and 2 threads, GB/s
+#   BM_CacheRead    read of a buffer the size of the poetry model's weights (FP32, BF16, int8: its
+#                   argument in KiB) over and over, from the caches, 1 and 2 threads, GB/s
 # A benchmark the CPU or kernel cannot run gives a line with error_message saying why.
 #
 #   bench/host_peaks.sh [--log FILE] [--repetitions N] [--min-time S]
@@ -38,7 +40,7 @@ bench=${RNNKIT_BENCH:-$root/build/release/bench/rnnkit_bench}
 report=$(mktemp)
 trap 'rm -f "$report"' EXIT
 
-for name in BM_PeakFmaF32 BM_PeakDotBf16 BM_PeakAmxBf16 BM_PeakAmxInt8 BM_StreamRead; do
+for name in BM_PeakFmaF32 BM_PeakDotBf16 BM_PeakAmxBf16 BM_PeakAmxInt8 BM_StreamRead BM_CacheRead; do
   timed_run "$bench" --benchmark_filter="^$name/" --benchmark_format=json \
     --benchmark_repetitions="$repetitions" --benchmark_min_time="$min_time" >"$report" 2>/dev/null ||
     { echo "host_peaks.sh: $name failed" >&2; exit 1; }

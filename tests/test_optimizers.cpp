@@ -8,12 +8,16 @@
 #include <string>
 #include <vector>
 
+#include "random_values.h"
 #include "rnnkit/adam.h"
 #include "rnnkit/clip_grad_norm.h"
 #include "rnnkit/error.h"
 #include "rnnkit/rng.h"
 #include "rnnkit/safetensors.h"
 #include "rnnkit/sgd.h"
+#include "rnnkit/threads.h"
+#include "settings_guard.h"
+#include "tensor/element_ranges.h"
 
 namespace rnnkit {
 namespace {
@@ -228,6 +232,83 @@ TEST(Optimizer, ZeroGradClearsEveryGradient) {
     for (float g : p->grad.span()) EXPECT_EQ(g, 0.0f) << p->name;
 }
 
+// Parameters from kParallelElements on are zeroed, clipped and updated in ranges, one per thread
+// (tensor/element_ranges.h). Every element must come out as the same steps give a one-element
+// parameter holding that element alone (updated whole, on the calling thread), for any thread
+// count; the elements checked include the ends of every range for 2 and 3 threads.
+using MakeOptimizer = std::unique_ptr<Optimizer> (*)(const ParameterList&);
+
+std::vector<float> large_parameter_after_steps(MakeOptimizer make, int threads,
+                                               const std::vector<float>& values,
+                                               const std::vector<float>& grads) {
+  set_num_threads(threads);
+  const int64_t n = static_cast<int64_t>(values.size());
+  Parameter p("w", {n});
+  std::copy(values.begin(), values.end(), p.value.data());
+  auto optimizer = make({&p});
+  for (int step = 0; step < 3; ++step) {
+    zero_grad({&p});
+    for (float g : p.grad.span()) EXPECT_EQ(g, 0.0f);
+    for (int64_t i = 0; i < n; ++i) p.grad[i] = grads[i] * static_cast<float>(step + 1);
+    clip_grad_norm({&p}, 1.0f);
+    optimizer->step();
+  }
+  return {p.value.data(), p.value.data() + n};
+}
+
+void expect_updated_element_by_element(MakeOptimizer make) {
+  SettingsGuard guard;
+  const int64_t n = 2 * kParallelElements + 21;
+  const std::vector<float> values = testing::random_values(n, 11);
+  const std::vector<float> grads = testing::random_values(n, 12, 1e-2f);
+  const std::vector<float> one_thread = large_parameter_after_steps(make, 1, values, grads);
+  for (int threads : {2, 3})
+    EXPECT_EQ(large_parameter_after_steps(make, threads, values, grads), one_thread)
+        << threads << " threads";
+  // The clipping coefficient is the large parameter's: its gradient's norm at each step.
+  set_num_threads(1);
+  std::vector<float> coef;
+  for (int step = 0; step < 3; ++step) {
+    double sum = 0;
+    for (float g : grads)
+      sum += static_cast<double>(g * static_cast<float>(step + 1)) * g * (step + 1);
+    coef.push_back((1.0f / (static_cast<float>(std::sqrt(sum)) + 1e-6f)) * 1.0f);
+  }
+  std::vector<int64_t> checked = {0, 1, 15, 16, n - 2, n - 1};
+  for (int parts : {2, 3})
+    for (int k = 1; k < parts; ++k) {
+      const int64_t edge = n / kRangeGrain * k / parts * kRangeGrain;
+      checked.insert(checked.end(), {edge - 1, edge});
+    }
+  for (int64_t i = 0; i < n; i += 997) checked.push_back(i);
+  for (int64_t i : checked) {
+    Parameter alone("w", {1});
+    alone.value[0] = values[i];
+    auto optimizer = make({&alone});
+    for (int step = 0; step < 3; ++step) {
+      alone.grad[0] = grads[i] * static_cast<float>(step + 1) * coef[step];
+      optimizer->step();
+    }
+    EXPECT_EQ(one_thread[i], alone.value[0]) << "element " << i;
+  }
+}
+
+TEST(Optimizer, LargeParametersAreUpdatedElementByElementForAnyThreadCount) {
+  expect_updated_element_by_element([](const ParameterList& list) -> std::unique_ptr<Optimizer> {
+    return std::make_unique<SGD>(
+        list, SGDOptions{.lr = 0.5, .momentum = 0.9, .weight_decay = 0.01, .nesterov = true});
+  });
+  expect_updated_element_by_element([](const ParameterList& list) -> std::unique_ptr<Optimizer> {
+    return std::make_unique<SGD>(list, SGDOptions{.lr = 0.5});
+  });
+  expect_updated_element_by_element([](const ParameterList& list) -> std::unique_ptr<Optimizer> {
+    return std::make_unique<Adam>(
+        list,
+        AdamOptions{
+            .lr = 0.01, .weight_decay = 0.1, .decoupled_weight_decay = true, .amsgrad = true});
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 // Exact resume: a fresh optimizer given the saved state must take the very same next step.
 
@@ -266,8 +347,6 @@ struct Model {
     return true;
   }
 };
-
-using MakeOptimizer = std::unique_ptr<Optimizer> (*)(const ParameterList&);
 
 void expect_exact_resume(MakeOptimizer make) {
   Rng rng(1234);

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "rnnkit/error.h"
+#include "tensor/element_ranges.h"
 #include "tensor/vector_kernel.h"
 
 namespace rnnkit {
@@ -90,8 +91,13 @@ void Adam::update() {
   for (size_t i = 0; i < params_.size(); ++i) {
     Parameter& p = *params_[i];
     float* max_sq = o.amsgrad ? max_exp_avg_sqs_[i].data() : nullptr;
-    vec::dispatch<adam_update>(p.value.data(), p.grad.data(), exp_avgs_[i].data(),
-                               exp_avg_sqs_[i].data(), max_sq, p.value.numel(), o, scalars);
+    float *value = p.value.data(), *exp_avg = exp_avgs_[i].data(),
+          *exp_avg_sq = exp_avg_sqs_[i].data();
+    const float* grad = p.grad.data();
+    for_element_ranges(p.value.numel(), [&](int64_t begin, int64_t end) {
+      vec::dispatch<adam_update>(value + begin, grad + begin, exp_avg + begin, exp_avg_sq + begin,
+                                 max_sq ? max_sq + begin : nullptr, end - begin, o, scalars);
+    });
   }
   ++step_count_;
 }

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "rnnkit/error.h"
+#include "tensor/element_ranges.h"
 #include "tensor/vector_kernel.h"
 
 namespace rnnkit {
@@ -24,8 +25,12 @@ RNNKIT_VECTOR_KERNEL void scale(float* x, int64_t n, float factor) {
 
 float grad_norm(const ParameterList& params) {
   double sum = 0;
-  for (const Parameter* p : params)
-    sum += vec::dispatch<sum_of_squares>(p->grad.data(), p->grad.numel());
+  for (const Parameter* p : params) {
+    const float* grad = p->grad.data();
+    sum += sum_over_blocks(p->grad.numel(), [&](int64_t begin, int64_t end) {
+      return vec::dispatch<sum_of_squares>(grad + begin, end - begin);
+    });
+  }
   return static_cast<float>(std::sqrt(sum));
 }
 
@@ -39,7 +44,12 @@ float clip_grad_norm(const ParameterList& params, float max_norm) {
   // PyTorch evaluates max_norm / (norm + 1e-6) on float32 tensors as reciprocal() * max_norm.
   const float coef = (1.0f / (norm + 1e-6f)) * max_norm;
   if (coef < 1.0f) {
-    for (Parameter* p : params) vec::dispatch<scale>(p->grad.data(), p->grad.numel(), coef);
+    for (Parameter* p : params) {
+      float* grad = p->grad.data();
+      for_element_ranges(p->grad.numel(), [&](int64_t begin, int64_t end) {
+        vec::dispatch<scale>(grad + begin, end - begin, coef);
+      });
+    }
   }
   return norm;
 }

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "rnnkit/error.h"
+#include "tensor/element_ranges.h"
 #include "tensor/vector_kernel.h"
 
 namespace rnnkit {
@@ -74,8 +75,10 @@ void SGD::update() {
   for (size_t i = 0; i < params_.size(); ++i) {
     Parameter& p = *params_[i];
     float* buf = momentum_buffers_.empty() ? nullptr : momentum_buffers_[i].data();
-    vec::dispatch<sgd_update>(p.value.data(), p.grad.data(), buf, p.value.numel(), options_,
-                              scalars);
+    for_element_ranges(p.value.numel(), [&](int64_t begin, int64_t end) {
+      vec::dispatch<sgd_update>(p.value.data() + begin, p.grad.data() + begin,
+                                buf ? buf + begin : nullptr, end - begin, options_, scalars);
+    });
   }
   ++step_count_;
 }
