@@ -77,6 +77,47 @@ TEST(LinearCrossEntropy, MatchesADoublePrecisionReference) {
   EXPECT_NEAR(all.loss_sum, expected, 1e-5 * std::abs(expected));
 }
 
+void expect_rows_match_the_reference(const Problem& p) {
+  for (int64_t i = 0; i < p.N; ++i) {
+    if (p.targets[i] == kIgnoreIndex) continue;
+    const double row = p.reference(i);
+    EXPECT_NEAR(p.loss(i, 1).loss_sum, row, 1e-4 * std::max(1.0, std::abs(row))) << "row " << i;
+  }
+}
+
+// The running sum keeps the first block's largest logit as its shift while later blocks stay
+// within 64 of it (terms up to e^64) and starts again from a later block's largest when that lies
+// further above; blocks far below add terms that vanish.
+TEST(LinearCrossEntropy, LaterBlocksFarAboveOrBelowTheFirstKeepTheSumExact) {
+  RNNKIT_SKIP_WITHOUT_PANEL_KERNEL();
+  Problem above;
+  for (int64_t v = 512; v < above.V; ++v) above.bias[v] += v < 1024 ? 40.0f : 300.0f;
+  expect_rows_match_the_reference(above);
+  Problem below;
+  for (int64_t v = 512; v < below.V; ++v) below.bias[v] -= 200.0f;
+  expect_rows_match_the_reference(below);
+}
+
+TEST(LinearCrossEntropy, ANaNOrInfiniteLogitMakesTheLossNotFinite) {
+  RNNKIT_SKIP_WITHOUT_PANEL_KERNEL();
+  for (float bad : {NAN, INFINITY, -INFINITY}) {
+    for (int64_t v : {int64_t{3}, int64_t{700}, int64_t{1099}}) {
+      Problem p;
+      p.bias[v] = bad;
+      // -inf is a class that can never be drawn: finite, unless it is the target.
+      if (bad == -INFINITY) {
+        EXPECT_TRUE(std::isfinite(p.loss(0, 1).loss_sum)) << v;
+        p.targets[0] = static_cast<int32_t>(v);
+      }
+      EXPECT_FALSE(std::isfinite(p.loss(0, 1).loss_sum)) << bad << " at class " << v;
+    }
+  }
+  Problem p;
+  p.features[5 * p.F + 7] = NAN;
+  EXPECT_FALSE(std::isfinite(p.loss(5, 1).loss_sum));
+  EXPECT_TRUE(std::isfinite(p.loss(4, 1).loss_sum));
+}
+
 TEST(LinearCrossEntropy, EachRowsLossIsTheSameAloneAndForAnyThreadCount) {
   RNNKIT_SKIP_WITHOUT_PANEL_KERNEL();
   SettingsGuard guard;

@@ -1,5 +1,7 @@
 #include "rnnkit/cross_entropy.h"
 
+#include <immintrin.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -40,14 +42,6 @@ RNNKIT_VECTOR_KERNEL float row_max_biased(const float* x, const float* bias, int
 #pragma omp simd reduction(max : m)
   for (int64_t v = 0; v < V; ++v) m = x[v] + bias[v] > m ? x[v] + bias[v] : m;
   return m;
-}
-
-RNNKIT_VECTOR_KERNEL float row_sum_exp_biased(const float* x, const float* bias, int64_t V,
-                                              float shift) {
-  float s = 0.0f;
-#pragma omp simd reduction(+ : s)
-  for (int64_t v = 0; v < V; ++v) s += vec::exp((x[v] + bias[v]) - shift);
-  return s;
 }
 
 RNNKIT_VECTOR_KERNEL float row_sum_exp(const float* x, int64_t V, float shift) {
@@ -122,10 +116,59 @@ CrossEntropySum rows_loss(float* biased, const float* logits, const float* bias,
 // Features up to kLinearMaxFeatures wide: panels of 64 KB at most (measured at 256 features).
 constexpr int64_t kLinearRows = 128, kLinearColumns = 512, kLinearMaxFeatures = 512;
 
-// Each row's running log-sum-exp: the largest logit so far and the sum of exp(logit - max).
+// Each row's running log-sum-exp: the sum of exp(logit - shift) so far. The shift is the first
+// block's largest logit, raised only when a later block's lies more than kShiftSlack above it:
+// terms up to e^64 leave the sum of any vocabulary far below float's range, so most blocks take
+// one pass (their sum and their maximum together) instead of two.
 struct RunningLogSumExp {
-  float max = -std::numeric_limits<float>::infinity(), sum = 0.0f, target = 0.0f;
+  float shift = -std::numeric_limits<float>::infinity(), sum = 0.0f, target = 0.0f;
 };
+constexpr float kShiftSlack = 64.0f;
+
+struct SumAndMax {
+  float sum, max;
+};
+
+// Over v < V: the sum of exp(x[v] + bias[v] - shift), with vec::exp's arithmetic (the same
+// reduction, polynomial and rounding of n, so the same bits for every term it would not clamp),
+// and the largest x[v] + bias[v]. Hand-written because the loop vec::exp makes here spent seven
+// of its 24 instructions on the clamps: below, one maximum (whose floor, -104, is where
+// exp underflows to zero) and a scalef that takes any n. The fused loss runs on the AVX-512 path
+// only.
+[[gnu::target("avx512f")]] SumAndMax sum_exp_and_max_avx512(const float* x, const float* bias,
+                                                            int64_t V, float shift) {
+  const __m512 log2e = _mm512_set1_ps(1.44269504088896341f);
+  const __m512 round_magic = _mm512_set1_ps(12582912.0f);
+  const __m512 ln2_hi = _mm512_set1_ps(0.693145751953125f);
+  const __m512 ln2_lo = _mm512_set1_ps(1.428606765330187045e-06f);
+  const __m512 floor = _mm512_set1_ps(-104.0f), shifts = _mm512_set1_ps(shift);
+  __m512 sum = _mm512_setzero_ps(), max = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+  for (int64_t v = 0; v < V; v += 16) {
+    const __mmask16 lanes = V - v >= 16 ? __mmask16(0xffff) : __mmask16((1u << (V - v)) - 1);
+    const __m512 logit =
+        _mm512_add_ps(_mm512_maskz_loadu_ps(lanes, x + v), _mm512_maskz_loadu_ps(lanes, bias + v));
+    max = _mm512_mask_max_ps(max, lanes, max, logit);
+    // A NaN is the second operand, which vmaxps returns: it reaches the sum.
+    const __m512 a = _mm512_maskz_max_ps(0xffff, floor, _mm512_sub_ps(logit, shifts));
+    const __m512 n = _mm512_sub_ps(_mm512_fmadd_ps(a, log2e, round_magic), round_magic);
+    const __m512 r = _mm512_fnmadd_ps(n, ln2_lo, _mm512_fnmadd_ps(n, ln2_hi, a));
+    __m512 p = _mm512_set1_ps(1.0f / 720.0f);
+    for (float c : {1.0f / 120.0f, 1.0f / 24.0f, 1.0f / 6.0f, 0.5f, 1.0f, 1.0f})
+      p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c));
+    sum = _mm512_mask_add_ps(sum, lanes, sum, _mm512_maskz_scalef_ps(0xffff, p, n));
+  }
+  // The masked forms and this reduction by hand: GCC 12 warns about the plain ones' undefined
+  // operands.
+  alignas(64) float sums[16], maxima[16];
+  _mm512_store_ps(sums, sum);
+  _mm512_store_ps(maxima, max);
+  SumAndMax total{0.0f, maxima[0]};
+  for (int i = 0; i < 16; ++i) {
+    total.sum += sums[i];
+    total.max = std::max(total.max, maxima[i]);
+  }
+  return total;
+}
 
 }  // namespace
 
@@ -159,18 +202,21 @@ CrossEntropySum linear_softmax_cross_entropy(const float* features, int64_t N, i
           if (t == ignore_index) continue;
           const float* x = tile.data() + r * kLinearColumns;
           RunningLogSumExp& row = rows[r];
-          const float max = vec::dispatch<row_max_biased>(x, bias + j0, w);
-          if (max > row.max) {
-            row.sum *= std::exp(row.max - max);
-            row.max = max;
+          if (row.shift == -std::numeric_limits<float>::infinity())
+            row.shift = vec::dispatch<row_max_biased>(x, bias + j0, w);
+          SumAndMax block = sum_exp_and_max_avx512(x, bias + j0, w, row.shift);
+          if (block.max > row.shift + kShiftSlack) {
+            row.sum *= std::exp(row.shift - block.max);
+            row.shift = block.max;
+            block = sum_exp_and_max_avx512(x, bias + j0, w, row.shift);
           }
-          row.sum += vec::dispatch<row_sum_exp_biased>(x, bias + j0, w, row.max);
+          row.sum += block.sum;
           if (t >= j0 && t < j0 + w) row.target = x[t - j0] + bias[t];
         }
       }
       for (int64_t r = 0; r < m; ++r) {
         if (targets[r0 + r] == ignore_index) continue;
-        loss += std::log(static_cast<double>(rows[r].sum)) + rows[r].max - rows[r].target;
+        loss += std::log(static_cast<double>(rows[r].sum)) + rows[r].shift - rows[r].target;
         ++count;
       }
     }
