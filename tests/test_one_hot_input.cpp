@@ -14,6 +14,7 @@
 #include "rnnkit/embedding.h"
 #include "rnnkit/error.h"
 #include "rnnkit/rnn.h"
+#include "stack_case.h"
 
 namespace rnnkit {
 namespace {
@@ -21,36 +22,15 @@ namespace {
 using testing::error_of;
 using testing::random_tensor;
 
-struct OneHotCase {
-  CellKind cell;
-  int64_t layers;
-  bool bidirectional;
-  int64_t proj_size = 0;
-  int64_t T = 7, B = 5;  // T = 1: a generation step (row products), B = 1: one row
-  float dropout = 0.0f;
-};
-
-std::string case_name(const OneHotCase& c) {
-  return cell_kind_name(c.cell) + (c.proj_size ? "_proj" : "") + "_l" + std::to_string(c.layers) +
-         (c.bidirectional ? "_bi" : "_uni") + "_T" + std::to_string(c.T) + "_B" +
-         std::to_string(c.B) + (c.dropout > 0 ? "_dropout" : "");
-}
+using testing::case_name;
+using testing::expect_close;
+using OneHotCase = testing::StackCase;
 
 void expect_bitwise_equal(const Tensor& dense, const Tensor& gathered, const std::string& what) {
   ASSERT_EQ(dense.shape(), gathered.shape()) << what;
   ASSERT_GT(dense.numel(), 0) << what;
   EXPECT_EQ(std::memcmp(dense.data(), gathered.data(), sizeof(float) * dense.numel()), 0)
       << what << " differs from the dense one-hot path";
-}
-
-// |a - b| <= 1e-5 * max |a| over the tensor (entries near zero carry no relative precision).
-void expect_close(const Tensor& dense, const Tensor& gathered, const std::string& what) {
-  ASSERT_EQ(dense.shape(), gathered.shape()) << what;
-  float scale = 0;
-  for (float v : dense.span()) scale = std::max(scale, std::fabs(v));
-  ASSERT_GT(scale, 0.0f) << what << " has no gradient to compare";
-  for (int64_t i = 0; i < dense.numel(); ++i)
-    ASSERT_NEAR(dense[i], gathered[i], 1e-5f * scale) << what << " entry " << i;
 }
 
 class OneHotInput : public ::testing::TestWithParam<OneHotCase> {};

@@ -102,9 +102,10 @@ class LanguageModel {
 
  private:
   // y_, hN_, cN_ of the RNN over T*B token ids from `state`: embedded, or one-hot (the RNN's
-  // first layer gathers its input weights' columns; ids stay alive until backward).
+  // first layer gathers its input weights' columns; ids stay alive until backward). Without a
+  // backward pass to follow, embedded ids go through RNN::forward_embedded where it suits.
   void rnn_forward(std::span<const int32_t> ids, int64_t T, int64_t B, const LMState& state,
-                   bool training, Rng* rng);
+                   bool training, bool backward, Rng* rng);
   const Tensor* initial(const Tensor& s, const Shape& expected) const;
   std::vector<std::pair<std::string, Tensor*>> named_tensors();
 

@@ -5,6 +5,7 @@
 #include "rnnkit/cell_kind.h"
 #include "rnnkit/gemm.h"
 #include "rnnkit/parameter.h"
+#include "rnnkit/precision.h"
 #include "rnnkit/tensor.h"
 
 namespace rnnkit {
@@ -54,6 +55,19 @@ class RecurrentLayer {
   // backward, which then cannot produce dx (an Error).
   void forward_one_hot(const int32_t* ids, int64_t T, int64_t B, const float* h0, const float* c0,
                        float* y, int64_t ldy, float* hT, float* cT);
+  // The same for token ids (each in [0, V), else an Error) whose input rows are rows of
+  // `embedding` [V, input_size], for a forward pass that no backward follows (an Error after
+  // it): each class's gate input, its embedding row times W_ih^T plus the biases, is computed
+  // once into a table, kept while the weights' epoch (weights_epoch()), the embedding's address
+  // and the matmul precision stay the same, and a step reads its gates' input part from there as
+  // forward_one_hot() does. The table's products sum in another order than forward()'s, so the
+  // two agree to float rounding, not bit for bit. Used where the table is at most
+  // kMaxEmbeddedTableFloats (embedded_table_suits).
+  void forward_embedded(const float* embedding, int64_t V, const int32_t* ids, int64_t T, int64_t B,
+                        const float* h0, const float* c0, float* y, int64_t ldy, float* hT,
+                        float* cT);
+  static constexpr int64_t kMaxEmbeddedTableFloats = int64_t{1} << 25;  // 128 MB
+  bool embedded_table_suits(int64_t V) const;
 
   // dy: output gradient (row stride ldy); dhT/dcT: gradient of the final states or null.
   // Accumulates parameter gradients; dx (row stride ldx) is overwritten, or accumulated into
@@ -71,15 +85,23 @@ class RecurrentLayer {
   int64_t prev_slot(int64_t t) const { return reverse_ ? t + 1 : t; }
   int64_t next_slot(int64_t t) const { return reverse_ ? t : t + 1; }
 
-  // The forward pass of both inputs: x (ldx apart) or, when x is null, one-hot ids.
-  void forward_sequence(const float* x, int64_t ldx, const int32_t* ids, int64_t T, int64_t B,
-                        const float* h0, const float* c0, float* y, int64_t ldy, float* hT,
-                        float* cT);
+  // The forward pass of both inputs: x (ldx apart) or, when x is null, token ids whose gate
+  // input parts are rows of columns [classes, G*H].
+  void forward_sequence(const float* x, int64_t ldx, const int32_t* ids, const float* columns,
+                        int64_t T, int64_t B, const float* h0, const float* c0, float* y,
+                        int64_t ldy, float* hT, float* cT);
+  // The bias added with bias_ih to the input product: bias_hh, unless the cell adds it to its
+  // separate hidden product.
+  const float* input_bias_hh();
+  // An Error naming the first id outside [0, classes).
+  void check_ids(const int32_t* ids, int64_t n, int64_t classes, const char* what,
+                 const char* classes_are) const;
   // ih_columns_ = W_ih's columns plus bias_ih (and bias_hh when not null), one row per input
   // class: the time step reads a token's row as its gates' input part, which is what the product
   // and add_bias of the dense path give a one-hot row. dW_ih += the gate gradients scattered to
   // those columns.
-  void prepare_input_columns(const float* bias_hh);
+  void prepare_input_columns();
+  void prepare_embedded_table(const float* embedding, int64_t V);
   void scatter_weight_ih_grad();
   // The time loops over the n batch rows from b0: rows never interact through the recurrence,
   // so slices of the batch run on different threads without meeting at every step.
@@ -98,7 +120,9 @@ class RecurrentLayer {
   bool reverse_;
 
   const float* input_ = nullptr;
-  const int32_t* ids_ = nullptr;  // the one-hot input instead of input_
+  const int32_t* ids_ = nullptr;          // the token ids instead of input_
+  const float* input_columns_ = nullptr;  // with ids_: each class's gate input part, a row
+  bool forward_only_ = false;             // forward_embedded: no backward
   int64_t ldx_ = 0, steps_ = 0, batch_ = 0;
   bool packed_ = false;  // the per-step products read W_hh prepacked (sequences, not single steps)
   // Generation steps (one row, or one step of a few rows) go through the SingleRowProducts, whose
@@ -109,6 +133,10 @@ class RecurrentLayer {
   SingleRowProduct ih_row_, hh_row_, hr_row_;  // row_products_: rows times W_ih, W_hh, W_hr
   Tensor gates_, hidden_, cell_state_, cell_output_, aux_, hproj_, dh_carry_, dc_carry_, dhproj_;
   Tensor ih_columns_;  // [V,G*H] one-hot input: W_ih^T plus biases in forward, dW_ih^T in backward
+  Tensor embedded_table_;  // [V,G*H] forward_embedded's, made at embedded_epoch_ from
+  const float* embedded_source_ = nullptr;  // this embedding
+  uint64_t embedded_epoch_ = 0;
+  Precision embedded_precision_ = Precision::F32;
   Tensor dproj_;       // [T,B,P] gradient of each step's projected h, for dW_hr
   Tensor dcell_out_;   // [B,H] gradient of h_cell at the current step
   Tensor no_dh_next_;  // [B,H] zeros: with a projection dy already holds all of dh_cell

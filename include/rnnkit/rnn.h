@@ -59,6 +59,14 @@ class RNN {
   void forward_one_hot(std::span<const int32_t> ids, int64_t T, int64_t B, const Tensor* h0,
                        const Tensor* c0, Tensor& y, Tensor* hN, Tensor* cN, bool training,
                        Rng* rng);
+  // The same for token ids whose first layer's input rows are rows of `embedding` [V,
+  // input_size] (an Embedding's weight), for a forward pass that no backward follows: the first
+  // layer reads each class's gate input from a table it keeps (RecurrentLayer::forward_embedded),
+  // so results agree with forward() on the embedded rows to float rounding. Where the tables
+  // would be too large (embedded_input_suits), forward() is the way.
+  void forward_embedded(std::span<const int32_t> ids, const Tensor& embedding, int64_t T, int64_t B,
+                        const Tensor* h0, const Tensor* c0, Tensor& y, Tensor* hN, Tensor* cN);
+  bool embedded_input_suits(int64_t vocab) const;
   // dy: [T,B,D*S]; dhN/dcN: gradients of the final states or null. Accumulates parameter
   // gradients; dx/dh0/dc0 receive input and initial-state gradients when not null.
   // layer_done(params) follows each layer's backward, whose parameters' gradients are then
@@ -70,8 +78,10 @@ class RNN {
 
  private:
   // The layer loop of both inputs: x [T,B,input_size] or, when x is null, one-hot ids.
-  void forward_stack(const float* x, const int32_t* ids, int64_t T, int64_t B, const Tensor* h0,
-                     const Tensor* c0, Tensor& y, Tensor* hN, Tensor* cN, bool training, Rng* rng);
+  // embedding: with ids, the first layer's input rows are its rows (forward_embedded).
+  void forward_stack(const float* x, const int32_t* ids, const Tensor* embedding, int64_t T,
+                     int64_t B, const Tensor* h0, const Tensor* c0, Tensor& y, Tensor* hN,
+                     Tensor* cN, bool training, Rng* rng);
   void check_state(const Tensor* state, const char* name, const Shape& expected) const;
   // mask [T,B,W]: keep-probability draws scaled by 1/keep, for this shard's columns.
   void draw_dropout_mask(Rng& rng, Tensor& mask, int64_t T, int64_t B, int64_t W) const;
@@ -83,6 +93,7 @@ class RNN {
   std::vector<Tensor> dropped_;                          // masked inputs of layers > 0
   bool dropout_applied_ = false;
   bool one_hot_input_ = false;  // the last forward read token ids
+  bool forward_only_ = false;   // the last forward was forward_embedded
   BatchShard shard_;
   int64_t steps_ = 0, batch_ = 0;
   Tensor grad_a_, grad_b_;

@@ -54,5 +54,8 @@ class SingleRowProduct {
 // multiplied calls it: Optimizer::step(), the models' load_state_dict(), the layers'
 // reset_parameters() (and a test that perturbs a weight).
 void note_weights_changed();
+// How many times note_weights_changed() has been called (plus one): a copy made from weights at
+// one epoch is stale at any later one.
+uint64_t weights_epoch();
 
 }  // namespace rnnkit

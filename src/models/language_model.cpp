@@ -107,13 +107,19 @@ void LanguageModel::reset_parameters(Rng& rng) {
 }
 
 void LanguageModel::rnn_forward(std::span<const int32_t> ids, int64_t T, int64_t B,
-                                const LMState& state, bool training, Rng* rng) {
+                                const LMState& state, bool training, bool backward, Rng* rng) {
   const bool lstm = has_cell_state(config_.cell);
   const Tensor* h0 = initial(state.h, rnn_.state_shape(B));
   const Tensor* c0 = lstm ? initial(state.c, rnn_.cell_state_shape(B)) : nullptr;
   Tensor* cN = lstm ? &cN_ : nullptr;
   if (!embedding_) {
     rnn_.forward_one_hot(ids, T, B, h0, c0, y_, &hN_, cN, training, rng);
+    return;
+  }
+  // Without a backward pass the first layer reads each token's gate input from a table of the
+  // vocabulary (RNN::forward_embedded), which no dropout comes before.
+  if (!backward && rnn_.embedded_input_suits(config_.vocab_size)) {
+    rnn_.forward_embedded(ids, embedding_->weight.value, T, B, h0, c0, y_, &hN_, cN);
     return;
   }
   x_.resize({T, B, config_.embedding_dim});
@@ -143,7 +149,7 @@ LossResult LanguageModel::forward_backward(const TokenBatch& batch, LMState& sta
                 " streams with " + std::to_string(batch.inputs.size()) + " inputs and " +
                 std::to_string(batch.targets.size()) + " targets");
   adapt_threads_to_load();
-  rnn_forward(batch.inputs, T, B, state, training, rng);
+  rnn_forward(batch.inputs, T, B, state, training, backward, rng);
   const bool lstm = has_cell_state(config_.cell);
 
   int64_t counted = 0;
@@ -200,7 +206,7 @@ LossResult LanguageModel::forward_backward(const TokenBatch& batch, LMState& sta
 void LanguageModel::step(std::span<const int32_t> ids, LMState& state, Tensor& logits) {
   adapt_threads_to_load();
   const int64_t B = static_cast<int64_t>(ids.size());
-  rnn_forward(ids, 1, B, state, false, nullptr);
+  rnn_forward(ids, 1, B, state, false, false, nullptr);
   const bool lstm = has_cell_state(config_.cell);
   logits.resize({B, config_.vocab_size});
   fc_.forward(y_.data(), rnn_.output_size(), B, logits.data(), config_.vocab_size);

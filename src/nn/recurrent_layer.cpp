@@ -7,6 +7,7 @@
 #include "nn/cell_type.h"
 #include "rnnkit/error.h"
 #include "rnnkit/gemm.h"
+#include "rnnkit/single_row_product.h"
 #include "tensor/row_ops.h"
 
 namespace rnnkit {
@@ -125,27 +126,54 @@ void RecurrentLayer::projection_product(int64_t n, const float* h_cell, float* h
 
 void RecurrentLayer::forward(const float* x, int64_t ldx, int64_t T, int64_t B, const float* h0,
                              const float* c0, float* y, int64_t ldy, float* hT, float* cT) {
-  forward_sequence(x, ldx, nullptr, T, B, h0, c0, y, ldy, hT, cT);
+  forward_only_ = false;
+  forward_sequence(x, ldx, nullptr, nullptr, T, B, h0, c0, y, ldy, hT, cT);
+}
+
+void RecurrentLayer::check_ids(const int32_t* ids, int64_t n, int64_t classes, const char* what,
+                               const char* classes_are) const {
+  for (int64_t r = 0; r < n; ++r)
+    if (ids[r] < 0 || ids[r] >= classes)
+      throw Error(std::string(what) + "token id " + std::to_string(ids[r]) + " (row " +
+                  std::to_string(r) + ") is outside the " + std::to_string(classes) + " " +
+                  classes_are);
 }
 
 void RecurrentLayer::forward_one_hot(const int32_t* ids, int64_t T, int64_t B, const float* h0,
                                      const float* c0, float* y, int64_t ldy, float* hT, float* cT) {
-  for (int64_t r = 0; r < T * B; ++r)
-    if (ids[r] < 0 || ids[r] >= input_size_)
-      throw Error("one-hot input: token id " + std::to_string(ids[r]) + " (row " +
-                  std::to_string(r) + ") is outside the " + std::to_string(input_size_) +
-                  " input classes");
-  forward_sequence(nullptr, 0, ids, T, B, h0, c0, y, ldy, hT, cT);
+  check_ids(ids, T * B, input_size_, "one-hot input: ", "input classes");
+  prepare_input_columns();
+  forward_only_ = false;
+  forward_sequence(nullptr, 0, ids, ih_columns_.data(), T, B, h0, c0, y, ldy, hT, cT);
 }
 
-void RecurrentLayer::forward_sequence(const float* x, int64_t ldx, const int32_t* ids, int64_t T,
-                                      int64_t B, const float* h0, const float* c0, float* y,
-                                      int64_t ldy, float* hT, float* cT) {
+bool RecurrentLayer::embedded_table_suits(int64_t V) const {
+  return V * gate_count(cell_) * hidden_size_ <= kMaxEmbeddedTableFloats;
+}
+
+void RecurrentLayer::forward_embedded(const float* embedding, int64_t V, const int32_t* ids,
+                                      int64_t T, int64_t B, const float* h0, const float* c0,
+                                      float* y, int64_t ldy, float* hT, float* cT) {
+  check_ids(ids, T * B, V, "", "tokens of the vocabulary");
+  prepare_embedded_table(embedding, V);
+  forward_only_ = true;
+  forward_sequence(nullptr, 0, ids, embedded_table_.data(), T, B, h0, c0, y, ldy, hT, cT);
+}
+
+const float* RecurrentLayer::input_bias_hh() {
+  return cell_.type().separate_hidden_product ? nullptr : bias_hh.value.data();
+}
+
+void RecurrentLayer::forward_sequence(const float* x, int64_t ldx, const int32_t* ids,
+                                      const float* columns, int64_t T, int64_t B, const float* h0,
+                                      const float* c0, float* y, int64_t ldy, float* hT,
+                                      float* cT) {
   const CellType& type = cell_.type();
   const int64_t H = hidden_size_, S = state_size(), GH = type.gate_count * H;
   const int64_t BH = B * H, BS = B * S;
   input_ = x;
   ids_ = ids;
+  input_columns_ = columns;
   ldx_ = ldx;
   steps_ = T;
   batch_ = B;
@@ -159,17 +187,14 @@ void RecurrentLayer::forward_sequence(const float* x, int64_t ldx, const int32_t
   if (proj_size_) cell_output_.resize({T, B, H});
 
   row_products_ = B == 1 || (T == 1 && B <= kMaxStepRows);
-  const float* input_bias_hh = type.separate_hidden_product ? nullptr : bias_hh.value.data();
-  if (ids) {
-    prepare_input_columns(input_bias_hh);
-  } else {
+  if (!ids) {
     if (T == 1 && row_products_)
       ih_row_.multiply_rows(B, GH, input_size_, weight_ih.value.data(), x, ldx, 0.0f, gates_.data(),
                             GH);
     else
       gemm(Trans::No, Trans::Yes, T * B, GH, input_size_, 1.0f, x, ldx, weight_ih.value.data(),
            input_size_, 0.0f, gates_.data(), GH);
-    rows::add_bias(T * B, GH, gates_.data(), GH, bias_ih.value.data(), input_bias_hh);
+    rows::add_bias(T * B, GH, gates_.data(), GH, bias_ih.value.data(), input_bias_hh());
   }
 
   const int64_t first = reverse_ ? T : 0;
@@ -198,7 +223,7 @@ void RecurrentLayer::forward_sequence(const float* x, int64_t ldx, const int32_t
   if (cT && type.has_cell_state) rows::copy(B, H, cell_state_.data() + last * BH, H, cT, H);
 }
 
-void RecurrentLayer::prepare_input_columns(const float* bias_hh) {
+void RecurrentLayer::prepare_input_columns() {
   const int64_t V = input_size_, GH = gate_count(cell_) * hidden_size_;
   // W_ih's columns become rows once, with the biases added as the dense path adds them to each
   // product row (x + 0 terms are exact): every gate row is then one of these rows, read where it
@@ -209,7 +234,24 @@ void RecurrentLayer::prepare_input_columns(const float* bias_hh) {
   float* columns = ih_columns_.data();
   for (int64_t g = 0; g < GH; ++g)
     for (int64_t v = 0; v < V; ++v) columns[v * GH + g] = w[g * V + v];
-  rows::add_bias(V, GH, columns, GH, bias_ih.value.data(), bias_hh);
+  rows::add_bias(V, GH, columns, GH, bias_ih.value.data(), input_bias_hh());
+}
+
+void RecurrentLayer::prepare_embedded_table(const float* embedding, int64_t V) {
+  const int64_t E = input_size_, GH = gate_count(cell_) * hidden_size_;
+  const uint64_t epoch = weights_epoch();
+  const Precision precision = matmul_precision();
+  if (embedding == embedded_source_ && epoch == embedded_epoch_ &&
+      precision == embedded_precision_ && embedded_table_.ndim() == 2 &&
+      embedded_table_.dim(0) == V)
+    return;
+  embedded_table_.resize({V, GH});
+  gemm(Trans::No, Trans::Yes, V, GH, E, 1.0f, embedding, E, weight_ih.value.data(), E, 0.0f,
+       embedded_table_.data(), GH);
+  rows::add_bias(V, GH, embedded_table_.data(), GH, bias_ih.value.data(), input_bias_hh());
+  embedded_source_ = embedding;
+  embedded_epoch_ = epoch;
+  embedded_precision_ = precision;
 }
 
 void RecurrentLayer::scatter_weight_ih_grad() {
@@ -235,7 +277,7 @@ void RecurrentLayer::forward_rows(int64_t b0, int64_t n, float* y, int64_t ldy) 
   float* hidden = hidden_.data() + b0 * S;
   float* cells = type.has_cell_state ? cell_state_.data() + b0 * H : nullptr;
   float* hproj = type.separate_hidden_product ? hproj_.data() + b0 * GH : nullptr;
-  // A one-hot layer's input rows are rows of ih_columns_, read where they are: by a cell with a
+  // Token ids' input rows are rows of input_columns_, read where they are: by a cell with a
   // separate hidden product, or by the step's product as the C it adds to.
   std::vector<const float*> input_rows(ids_ ? n : 0);
   for (int64_t s = 0; s < T; ++s) {
@@ -245,7 +287,7 @@ void RecurrentLayer::forward_rows(int64_t b0, int64_t n, float* y, int64_t ldy) 
     step.H = H;
     step.gates = gates_.data() + (t * B + b0) * GH;
     for (int64_t i = 0; ids_ && i < n; ++i)
-      input_rows[i] = ih_columns_.data() + ids_[t * B + b0 + i] * GH;
+      input_rows[i] = input_columns_ + ids_[t * B + b0 + i] * GH;
     const float* const* rows_in = ids_ ? input_rows.data() : nullptr;
     step.h_prev = hidden + prev_slot(t) * BS;
     float* h_next = hidden + next_slot(t) * BS;
@@ -273,6 +315,8 @@ void RecurrentLayer::backward(const float* dy, int64_t ldy, const float* dhT, co
                               float* dx, int64_t ldx, bool accumulate_dx, float* dh0, float* dc0) {
   if (input_ == nullptr && ids_ == nullptr)
     throw Error("RecurrentLayer::backward called without a forward pass");
+  if (forward_only_)
+    throw Error("RecurrentLayer::backward after forward_embedded, a forward pass without one");
   if (ids_ && dx)
     throw Error(
         "RecurrentLayer::backward: no input gradient (dx) after a one-hot forward pass: "

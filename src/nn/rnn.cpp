@@ -74,7 +74,7 @@ void RNN::forward(const Tensor& x, const Tensor* h0, const Tensor* c0, Tensor& y
     throw Error("RNN: input has shape " + x.shape_string() + ", expected [T, B, " +
                 std::to_string(options_.input_size) + "]");
   if (x.dim(0) == 0 || x.dim(1) == 0) throw Error("RNN: empty input " + x.shape_string());
-  forward_stack(x.data(), nullptr, x.dim(0), x.dim(1), h0, c0, y, hN, cN, training, rng);
+  forward_stack(x.data(), nullptr, nullptr, x.dim(0), x.dim(1), h0, c0, y, hN, cN, training, rng);
 }
 
 void RNN::forward_one_hot(std::span<const int32_t> ids, int64_t T, int64_t B, const Tensor* h0,
@@ -83,12 +83,28 @@ void RNN::forward_one_hot(std::span<const int32_t> ids, int64_t T, int64_t B, co
   if (T <= 0 || B <= 0 || static_cast<int64_t>(ids.size()) != T * B)
     throw Error("RNN: " + std::to_string(ids.size()) + " one-hot token ids for " +
                 std::to_string(T) + " steps x " + std::to_string(B) + " sequences");
-  forward_stack(nullptr, ids.data(), T, B, h0, c0, y, hN, cN, training, rng);
+  forward_stack(nullptr, ids.data(), nullptr, T, B, h0, c0, y, hN, cN, training, rng);
 }
 
-void RNN::forward_stack(const float* x, const int32_t* ids, int64_t T, int64_t B, const Tensor* h0,
-                        const Tensor* c0, Tensor& y, Tensor* hN, Tensor* cN, bool training,
-                        Rng* rng) {
+bool RNN::embedded_input_suits(int64_t vocab) const {
+  return layers_.front()->embedded_table_suits(vocab);
+}
+
+void RNN::forward_embedded(std::span<const int32_t> ids, const Tensor& embedding, int64_t T,
+                           int64_t B, const Tensor* h0, const Tensor* c0, Tensor& y, Tensor* hN,
+                           Tensor* cN) {
+  if (T <= 0 || B <= 0 || static_cast<int64_t>(ids.size()) != T * B)
+    throw Error("RNN: " + std::to_string(ids.size()) + " token ids for " + std::to_string(T) +
+                " steps x " + std::to_string(B) + " sequences");
+  if (embedding.ndim() != 2 || embedding.dim(1) != options_.input_size)
+    throw Error("RNN: embedding has shape " + embedding.shape_string() + ", expected [V, " +
+                std::to_string(options_.input_size) + "]");
+  forward_stack(nullptr, ids.data(), &embedding, T, B, h0, c0, y, hN, cN, false, nullptr);
+}
+
+void RNN::forward_stack(const float* x, const int32_t* ids, const Tensor* embedding, int64_t T,
+                        int64_t B, const Tensor* h0, const Tensor* c0, Tensor& y, Tensor* hN,
+                        Tensor* cN, bool training, Rng* rng) {
   const int64_t D = directions(), S = state_size();
   const int64_t L = options_.num_layers, BS = B * S, BH = B * options_.hidden_size;
   check_state(h0, "h0", state_shape(B));
@@ -97,6 +113,7 @@ void RNN::forward_stack(const float* x, const int32_t* ids, int64_t T, int64_t B
   steps_ = T;
   batch_ = B;
   one_hot_input_ = ids != nullptr;
+  forward_only_ = embedding != nullptr;
   dropout_applied_ = training && options_.dropout > 0.0f && L > 1;
   if (dropout_applied_ && rng == nullptr) throw Error("RNN: dropout in training needs an Rng");
   y.resize({T, B, D * S});
@@ -122,7 +139,10 @@ void RNN::forward_stack(const float* x, const int32_t* ids, int64_t T, int64_t B
       const float* layer_c0 = c0 && lstm ? c0->data() + k * BH : nullptr;
       float* layer_hN = hN ? hN->data() + k * BS : nullptr;
       float* layer_cN = cN && lstm ? cN->data() + k * BH : nullptr;
-      if (l == 0 && ids)
+      if (l == 0 && embedding)
+        layers_[k]->forward_embedded(embedding->data(), embedding->dim(0), ids, T, B, layer_h0,
+                                     layer_c0, out.data() + d * S, D * S, layer_hN, layer_cN);
+      else if (l == 0 && ids)
         layers_[k]->forward_one_hot(ids, T, B, layer_h0, layer_c0, out.data() + d * S, D * S,
                                     layer_hN, layer_cN);
       else
@@ -143,6 +163,8 @@ void RNN::backward(const Tensor& dy, const Tensor* dhN, const Tensor* dcN, Tenso
                 shape_string({T, B, D * S}));
   check_state(dhN, "dhN", state_shape(B));
   check_state(dcN, "dcN", cell_state_shape(B));
+  if (forward_only_)
+    throw Error("RNN::backward after forward_embedded, a forward pass that keeps no gradient path");
   if (dx && one_hot_input_)
     throw Error("RNN::backward: no input gradient (dx) after forward_one_hot: token ids have none");
   const bool lstm = has_cell_state(options_.cell);

@@ -10,7 +10,7 @@ namespace rnnkit {
 namespace {
 
 // Copies made at an older epoch are stale; a new SingleRowProduct (epoch 0) has none.
-std::atomic<uint64_t> weights_epoch{1};
+std::atomic<uint64_t> epoch_counter{1};
 
 }  // namespace
 
@@ -24,7 +24,7 @@ void SingleRowProduct::multiply(int64_t N, int64_t K, const float* W, const floa
 void SingleRowProduct::multiply_rows(int64_t M, int64_t N, int64_t K, const float* W,
                                      const float* X, int64_t ldx, float beta, float* Y,
                                      int64_t ldy) {
-  const uint64_t epoch = weights_epoch.load();
+  const uint64_t epoch = weights_epoch();
   if (reads_int8_) {
     if (epoch != epoch_ || W != source_ || N != int8_weights_.rows || K != int8_weights_.cols) {
       int8_weights_ = quantize_rows(N, K, W, K);
@@ -80,7 +80,11 @@ void SingleRowProduct::multiply_rows(int64_t M, int64_t N, int64_t K, const floa
 }
 
 void note_weights_changed() {
-  weights_epoch.fetch_add(1);
+  epoch_counter.fetch_add(1);
+}
+
+uint64_t weights_epoch() {
+  return epoch_counter.load();
 }
 
 }  // namespace rnnkit
