@@ -83,6 +83,8 @@ class RNN {
                      int64_t B, const Tensor* h0, const Tensor* c0, Tensor& y, Tensor* hN,
                      Tensor* cN, bool training, Rng* rng);
   void check_state(const Tensor* state, const char* name, const Shape& expected) const;
+  // An Error unless there are T*B ids for T >= 1 steps of B >= 1 sequences; kind names them.
+  static void check_id_count(size_t count, int64_t T, int64_t B, const char* kind);
   // mask [T,B,W]: keep-probability draws scaled by 1/keep, for this shard's columns.
   void draw_dropout_mask(Rng& rng, Tensor& mask, int64_t T, int64_t B, int64_t W) const;
 

@@ -130,11 +130,10 @@ struct SumAndMax {
 };
 
 // Over v < V: the sum of exp(x[v] + bias[v] - shift), with vec::exp's arithmetic (the same
-// reduction, polynomial and rounding of n, so the same bits for every term it would not clamp),
-// and the largest x[v] + bias[v]. Hand-written because the loop vec::exp makes here spent seven
-// of its 24 instructions on the clamps: below, one maximum (whose floor, -104, is where
-// exp underflows to zero) and a scalef that takes any n. The fused loss runs on the AVX-512 path
-// only.
+// range reduction, polynomial and rounding of n, so the same bits for every term it would not
+// clamp), and the largest x[v] + bias[v]. Hand-written because the loop vec::exp makes here spent
+// seven of its 24 instructions on the clamps: below, one maximum (whose floor, -104, is where exp
+// underflows to zero) and a scalef that takes any n. The fused loss runs on the AVX-512 path only.
 [[gnu::target("avx512f")]] SumAndMax sum_exp_and_max_avx512(const float* x, const float* bias,
                                                             int64_t V, float shift) {
   const __m512 log2e = _mm512_set1_ps(1.44269504088896341f);

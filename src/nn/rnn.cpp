@@ -80,10 +80,14 @@ void RNN::forward(const Tensor& x, const Tensor* h0, const Tensor* c0, Tensor& y
 void RNN::forward_one_hot(std::span<const int32_t> ids, int64_t T, int64_t B, const Tensor* h0,
                           const Tensor* c0, Tensor& y, Tensor* hN, Tensor* cN, bool training,
                           Rng* rng) {
-  if (T <= 0 || B <= 0 || static_cast<int64_t>(ids.size()) != T * B)
-    throw Error("RNN: " + std::to_string(ids.size()) + " one-hot token ids for " +
-                std::to_string(T) + " steps x " + std::to_string(B) + " sequences");
+  check_id_count(ids.size(), T, B, "one-hot token ids");
   forward_stack(nullptr, ids.data(), nullptr, T, B, h0, c0, y, hN, cN, training, rng);
+}
+
+void RNN::check_id_count(size_t count, int64_t T, int64_t B, const char* kind) {
+  if (T <= 0 || B <= 0 || static_cast<int64_t>(count) != T * B)
+    throw Error("RNN: " + std::to_string(count) + " " + kind + " for " + std::to_string(T) +
+                " steps x " + std::to_string(B) + " sequences");
 }
 
 bool RNN::embedded_input_suits(int64_t vocab) const {
@@ -93,9 +97,7 @@ bool RNN::embedded_input_suits(int64_t vocab) const {
 void RNN::forward_embedded(std::span<const int32_t> ids, const Tensor& embedding, int64_t T,
                            int64_t B, const Tensor* h0, const Tensor* c0, Tensor& y, Tensor* hN,
                            Tensor* cN) {
-  if (T <= 0 || B <= 0 || static_cast<int64_t>(ids.size()) != T * B)
-    throw Error("RNN: " + std::to_string(ids.size()) + " token ids for " + std::to_string(T) +
-                " steps x " + std::to_string(B) + " sequences");
+  check_id_count(ids.size(), T, B, "token ids");
   if (embedding.ndim() != 2 || embedding.dim(1) != options_.input_size)
     throw Error("RNN: embedding has shape " + embedding.shape_string() + ", expected [V, " +
                 std::to_string(options_.input_size) + "]");
