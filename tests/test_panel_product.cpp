@@ -1,14 +1,15 @@
 // rnnkit's panel kernel for the products of a recurrent time loop (src/tensor/panel_product.h):
 // against a double-precision reference for row, column and depth counts around its 8-row and
-// 16-column blocks, transposed and plain B, beta 0, 1 and 0.5, strided operands; a row's bits do
-// not depend on the rows beside it or on the thread count; bfloat16 panels; the AVX2 kernel's bits
-// against the AVX-512 kernel's.
+// 16-column blocks and the 12-row blocks of products of 96 rows or more, transposed and plain B,
+// beta 0, 1 and 0.5, strided operands; a row's bits do not depend on the rows beside it or on the
+// thread count; bfloat16 panels; the AVX2 kernel's bits against the AVX-512 kernel's.
 #include "tensor/panel_product.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 #include <vector>
 
 #include "panel_kernel_support.h"
@@ -29,7 +30,7 @@ using testing::random_values;
 TEST(PanelProduct, MatchesADoublePrecisionReference) {
   RNNKIT_SKIP_WITHOUT_PANEL_KERNEL();
   for (const bool tb : {false, true})
-    for (const int64_t M : {1, 3, 8, 9, 16, 21})
+    for (const int64_t M : {1, 3, 8, 9, 16, 21, 96, 131})
       for (const int64_t N : {1, 15, 16, 17, 31, 32, 33, 70})
         for (const int64_t K : {0, 1, 7, 64, 600})
           for (const float beta : {0.0f, 1.0f, 0.5f}) {
@@ -66,8 +67,9 @@ TEST(PanelProduct, ARowGetsTheSameBitsAloneInABatchAndOnTwoThreads) {
   RNNKIT_SKIP_WITHOUT_PANEL_KERNEL();
   SettingsGuard guard;
   // K = 600: a panel deeper than the AVX2 path takes at once.
-  for (const int64_t K : {int64_t{256}, int64_t{600}}) {
-    const int64_t M = 21, N = 300;
+  // M = 21: blocks of up to 8 rows; 130: of up to 12.
+  for (const auto [M, K] : {std::pair<int64_t, int64_t>{21, 256}, {21, 600}, {130, 256}}) {
+    const int64_t N = 300;
     const auto A = random_values(M * K, 4), B = random_values(N * K, 5);
     CacheAlignedVector<float> panels;
     panel_product::pack(Trans::Yes, K, N, B.data(), K, panels);
@@ -83,7 +85,7 @@ TEST(PanelProduct, ARowGetsTheSameBitsAloneInABatchAndOnTwoThreads) {
     set_num_threads(2);
     std::vector<float> shared(M * N);
     panel_product::multiply(M, N, K, panels.data(), A.data(), K, 0.0f, shared.data(), N);
-    EXPECT_EQ(shared, batch) << "K " << K;
+    EXPECT_EQ(shared, batch) << "M " << M << " K " << K;
   }
 }
 

@@ -14,8 +14,9 @@
 // faster, the GRU's 15%; 64 rows, the poetry layers: 5%); on an Intel host oneDNN's kernel
 // (blocked over k, prefetching) was a few percent faster at 32 rows, and on PTB-medium's 20 x
 // 650 x 2600 the two are even, so suits() keeps the large products on oneDNN. B is packed into
-// panels of kPanelColumns columns, each [K][kPanelColumns] (zero past N), read by 8 x 32 register
-// blocks: 16 accumulators, one broadcast of A per row and k. Every output is one chain of fused
+// panels of kPanelColumns columns, each [K][kPanelColumns] (zero past N), read by register blocks
+// of up to 8 x 32 (16 accumulators; 12 x 32 in products of many rows), one broadcast of A per
+// row and k. Every output is one chain of fused
 // multiply-adds in k order, whatever M or the thread count, so a row's result does not depend
 // on the rows beside it. The products of generation run it too (SingleRowProduct: one row, or the
 // rows of a batched step, over float32, bfloat16 or int8 weights). On the AVX2 path a panel is
