@@ -203,11 +203,10 @@ INSTANTIATE_TEST_SUITE_P(Shapes, Bf16Product,
                                            ProductCase{false, true, 1, 50, 64, 1.0f, 0.0f}));
 
 // A transposed A whose rows are 2 or 4 KiB apart (a weight gradient's pre-activation gradients):
-// where oneDNN runs its AVX2 kernels (both strides) or its AVX-512 ones (4 KiB), A is transposed
-// in chunks of 256 of its rows, each chunk's product added to C, the threads sharing C's rows
-// (this product is large enough to be shared).
-// The result must equal the plain product over all 1,600 rows, leave C's other columns alone and
-// not read C at beta 0.
+// where oneDNN runs its AVX2 or AVX-512 kernels, A is transposed in chunks of 256 of its rows, each
+// chunk's product added to C, the threads sharing C's rows (this product is large enough to be
+// shared). The result must equal the plain product over all 1,600 rows, leave C's other columns
+// alone and not read C at beta 0.
 TEST(Float32Product, TransposedAWithRowsKibApartMatchesTheReference) {
   SettingsGuard guard;
   set_matmul_precision(Precision::F32);

@@ -31,25 +31,16 @@ using onednn::data_type;
 // bench/results/micro-avx2-transposed-*.jsonl). With rows 2 KiB apart it gained 25-40%. At 1 and
 // 3 KiB (the d2l RNN's and GRU's) it gained 15-35% on one thread but was even on two, at 10.4
 // KiB (PTB-medium's) even or slower (micro-avx2-strides-*.jsonl): those stay with oneDNN. Its
-// AVX-512 sgemm suffers the same at 4 KiB: on the AMX host the same gradient ran at 107 GFLOP/s
-// on one thread and 196 on two, and transposed first at 145 and 289 (its 1,024 x 128 twin: 87 ->
-// 128 and 180 -> 253); at 2 KiB (512 x 128) 101 -> 125 on one thread but 261 -> 252 on two, so
-// there only rows a multiple of 4 KiB apart are (bench/results/micro-avx512-transposed-*.jsonl).
-// The rows apart, in floats, of which a transposed A must be a multiple to be transposed first;
-// 0 where oneDNN runs neither kernel family.
-int64_t transposing_stride() {
-  static const int64_t stride = [] {
-    const int isa = dnnl_get_effective_cpu_isa();
-    if ((isa & dnnl_cpu_isa_avx512_core) == dnnl_cpu_isa_avx512_core) return int64_t{1024};
-    if (isa == dnnl_cpu_isa_avx2 || isa == dnnl_cpu_isa_avx2_vnni) return int64_t{512};
-    return int64_t{0};
-  }();
-  return stride;
-}
-
+// AVX-512 sgemm suffers the same and takes the same remedy: on the AMX host the gradient above ran
+// at 104 GFLOP/s on one thread and 198 on two, transposed first at 143 and 285 (its 1,024 x 128
+// twin: 88 -> 126 and 177 -> 261); at 2 KiB (512 x 128) 100 -> 124-128 on one thread and even on
+// two (222-263 against 250-257; bench/results/micro-avx512-transposed-*.jsonl, console output).
 bool transposes_a_first(Trans trans_a, int64_t lda, int64_t K) {
-  const int64_t stride = transposing_stride();
-  return stride > 0 && trans_a == Trans::Yes && lda % stride == 0 && K > 0;
+  static const bool runs_avx2_or_avx512 = [] {
+    const int isa = dnnl_get_effective_cpu_isa();
+    return (isa & dnnl_cpu_isa_avx2) == dnnl_cpu_isa_avx2;
+  }();
+  return runs_avx2_or_avx512 && trans_a == Trans::Yes && lda % 512 == 0 && K > 0;
 }
 
 constexpr int64_t kTransposedDepth = 256;
