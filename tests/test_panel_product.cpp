@@ -68,7 +68,7 @@ TEST(PanelProduct, ARowGetsTheSameBitsAloneInABatchAndOnTwoThreads) {
   SettingsGuard guard;
   // K = 600: a panel deeper than the AVX2 path takes at once.
   // M = 21: blocks of up to 8 rows; 130: of up to 12.
-  for (const auto [M, K] : {std::pair<int64_t, int64_t>{21, 256}, {21, 600}, {130, 256}}) {
+  for (const auto& [M, K] : {std::pair<int64_t, int64_t>{21, 256}, {21, 600}, {130, 256}}) {
     const int64_t N = 300;
     const auto A = random_values(M * K, 4), B = random_values(N * K, 5);
     CacheAlignedVector<float> panels;
