@@ -93,9 +93,6 @@ class RecurrentLayer {
   // The bias added with bias_ih to the input product: bias_hh, unless the cell adds it to its
   // separate hidden product.
   const float* input_bias_hh();
-  // An Error naming the first id outside [0, classes).
-  void check_ids(const int32_t* ids, int64_t n, int64_t classes, const char* what,
-                 const char* classes_are) const;
   // ih_columns_ = W_ih's columns plus bias_ih (and bias_hh when not null), one row per input
   // class: the time step reads a token's row as its gates' input part, which is what the product
   // and add_bias of the dense path give a one-hot row. dW_ih += the gate gradients scattered to
@@ -120,9 +117,10 @@ class RecurrentLayer {
   bool reverse_;
 
   const float* input_ = nullptr;
-  const int32_t* ids_ = nullptr;          // the token ids instead of input_
-  const float* input_columns_ = nullptr;  // with ids_: each class's gate input part, a row
-  bool forward_only_ = false;             // forward_embedded: no backward
+  const int32_t* ids_ = nullptr;  // the token ids instead of input_
+  // With ids_: each class's gate input part, a row (of embedded_table_ after forward_embedded,
+  // which no backward may follow).
+  const float* input_columns_ = nullptr;
   int64_t ldx_ = 0, steps_ = 0, batch_ = 0;
   bool packed_ = false;  // the per-step products read W_hh prepacked (sequences, not single steps)
   // Generation steps (one row, or one step of a few rows) go through the SingleRowProducts, whose

@@ -13,6 +13,16 @@
 namespace rnnkit {
 namespace {
 
+// An Error naming the first id outside [0, classes).
+void check_ids(const int32_t* ids, int64_t n, int64_t classes, const char* what,
+               const char* classes_are) {
+  for (int64_t r = 0; r < n; ++r)
+    if (ids[r] < 0 || ids[r] >= classes)
+      throw Error(std::string(what) + "token id " + std::to_string(ids[r]) + " (row " +
+                  std::to_string(r) + ") is outside the " + std::to_string(classes) + " " +
+                  classes_are);
+}
+
 // How many batch slices run the time loop side by side, one per thread. A slice keeps W_hh hot
 // in its core's L2 and meets the others only at the end of the sequence, so a busy other core
 // slows one slice instead of stalling every step. Slices need enough rows to keep the products
@@ -126,24 +136,13 @@ void RecurrentLayer::projection_product(int64_t n, const float* h_cell, float* h
 
 void RecurrentLayer::forward(const float* x, int64_t ldx, int64_t T, int64_t B, const float* h0,
                              const float* c0, float* y, int64_t ldy, float* hT, float* cT) {
-  forward_only_ = false;
   forward_sequence(x, ldx, nullptr, nullptr, T, B, h0, c0, y, ldy, hT, cT);
-}
-
-void RecurrentLayer::check_ids(const int32_t* ids, int64_t n, int64_t classes, const char* what,
-                               const char* classes_are) const {
-  for (int64_t r = 0; r < n; ++r)
-    if (ids[r] < 0 || ids[r] >= classes)
-      throw Error(std::string(what) + "token id " + std::to_string(ids[r]) + " (row " +
-                  std::to_string(r) + ") is outside the " + std::to_string(classes) + " " +
-                  classes_are);
 }
 
 void RecurrentLayer::forward_one_hot(const int32_t* ids, int64_t T, int64_t B, const float* h0,
                                      const float* c0, float* y, int64_t ldy, float* hT, float* cT) {
   check_ids(ids, T * B, input_size_, "one-hot input: ", "input classes");
   prepare_input_columns();
-  forward_only_ = false;
   forward_sequence(nullptr, 0, ids, ih_columns_.data(), T, B, h0, c0, y, ldy, hT, cT);
 }
 
@@ -156,7 +155,6 @@ void RecurrentLayer::forward_embedded(const float* embedding, int64_t V, const i
                                       float* y, int64_t ldy, float* hT, float* cT) {
   check_ids(ids, T * B, V, "", "tokens of the vocabulary");
   prepare_embedded_table(embedding, V);
-  forward_only_ = true;
   forward_sequence(nullptr, 0, ids, embedded_table_.data(), T, B, h0, c0, y, ldy, hT, cT);
 }
 
@@ -315,7 +313,7 @@ void RecurrentLayer::backward(const float* dy, int64_t ldy, const float* dhT, co
                               float* dx, int64_t ldx, bool accumulate_dx, float* dh0, float* dc0) {
   if (input_ == nullptr && ids_ == nullptr)
     throw Error("RecurrentLayer::backward called without a forward pass");
-  if (forward_only_)
+  if (ids_ && input_columns_ == embedded_table_.data())
     throw Error("RecurrentLayer::backward after forward_embedded, a forward pass without one");
   if (ids_ && dx)
     throw Error(

@@ -31,9 +31,19 @@ int64_t panel_count(int64_t N) {
   return (N + kPanelColumns - 1) / kPanelColumns;
 }
 
-// The rows of block b when M rows are split into `count` blocks of even size.
-int64_t even_block_rows(int64_t M, int64_t count, int64_t b) {
-  return M / count + (b < M % count ? 1 : 0);
+// M rows in blocks of even size, at most kMost each: block(m0, rows, in) for each, in[r] pointing
+// at the C that beta reads for row m0 + r (c_rows' row from column j0 when not null, else C's).
+template <int kMost, typename Block>
+void for_even_row_blocks(int64_t M, int64_t most, const float* const* c_rows, int64_t j0,
+                         const float* C, int64_t ldc, Block&& block) {
+  const int64_t count = (M + most - 1) / most;
+  for (int64_t b = 0, m0 = 0; b < count; ++b) {
+    const int64_t rows = M / count + (b < M % count ? 1 : 0);
+    const float* in[kMost];
+    for (int64_t r = 0; r < rows; ++r) in[r] = c_rows ? c_rows[m0 + r] + j0 : C + (m0 + r) * ldc;
+    block(m0, rows, in);
+    m0 += rows;
+  }
 }
 
 #if defined(__x86_64__)
@@ -125,15 +135,11 @@ void rows_of_panel(int64_t M, int64_t K, const float* A, int64_t lda, const Pane
       block<1, NV, Panel>, block<2, NV, Panel>,  block<3, NV, Panel>,  block<4, NV, Panel>,
       block<5, NV, Panel>, block<6, NV, Panel>,  block<7, NV, Panel>,  block<8, NV, Panel>,
       block<9, NV, Panel>, block<10, NV, Panel>, block<11, NV, Panel>, block<12, NV, Panel>};
-  const int64_t most = M >= kTallFrom ? kTallRows : kRows;
-  const int64_t block_count = (M + most - 1) / most;
-  for (int64_t b = 0, m0 = 0; b < block_count; ++b) {
-    const int64_t rows = even_block_rows(M, block_count, b);
-    const float* in[kTallRows];
-    for (int64_t r = 0; r < rows; ++r) in[r] = c_rows ? c_rows[m0 + r] + j0 : C + (m0 + r) * ldc;
-    blocks[rows - 1](K, A + m0 * lda, lda, panel, scales, beta, in, C + m0 * ldc, ldc, last);
-    m0 += rows;
-  }
+  for_even_row_blocks<kTallRows>(M, M >= kTallFrom ? kTallRows : kRows, c_rows, j0, C, ldc,
+                                 [&](int64_t m0, int64_t rows, const float* const* in) {
+                                   blocks[rows - 1](K, A + m0 * lda, lda, panel, scales, beta, in,
+                                                    C + m0 * ldc, ldc, last);
+                                 });
 }
 
 // The first column of accumulator g in pass h of a panel: a float32 panel's pass h takes its
@@ -243,16 +249,13 @@ void rows_of_panel_avx2(int64_t M, int64_t K, const float* A, int64_t lda, const
                                               half_block_avx2<5, Panel>, half_block_avx2<6, Panel>};
   // The rows in blocks of even size: a short last block (two rows: four accumulators) would wait
   // on its FMAs' latency.
-  const int64_t block_count = (M + kRowsAvx2 - 1) / kRowsAvx2;
   // Each pass for all rows while its half of the panel is in L1.
   for (int h = 0; h < 2; ++h)
-    for (int64_t b = 0, m0 = 0; b < block_count; ++b) {
-      const int64_t rows = even_block_rows(M, block_count, b);
-      const float* in[kRowsAvx2];
-      for (int64_t r = 0; r < rows; ++r) in[r] = c_rows ? c_rows[m0 + r] + j0 : C + (m0 + r) * ldc;
-      blocks[rows - 1](K, A + m0 * lda, lda, panel, h, scales, beta, in, C + m0 * ldc, ldc, width);
-      m0 += rows;
-    }
+    for_even_row_blocks<kRowsAvx2>(M, kRowsAvx2, c_rows, j0, C, ldc,
+                                   [&](int64_t m0, int64_t rows, const float* const* in) {
+                                     blocks[rows - 1](K, A + m0 * lda, lda, panel, h, scales, beta,
+                                                      in, C + m0 * ldc, ldc, width);
+                                   });
 }
 
 // Panels [p0, p1): each panel's columns for all rows while it is in the cache. scales: an int8
