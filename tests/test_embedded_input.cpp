@@ -15,8 +15,10 @@
 #include "gradient_check.h"
 #include "rnnkit/embedding.h"
 #include "rnnkit/error.h"
+#include "rnnkit/recurrent_layer.h"
 #include "rnnkit/rnn.h"
 #include "rnnkit/single_row_product.h"
+#include "settings_guard.h"
 #include "stack_case.h"
 
 namespace rnnkit {
@@ -69,6 +71,8 @@ struct EmbeddedStack {
 class EmbeddedInput : public ::testing::TestWithParam<StackCase> {};
 
 TEST_P(EmbeddedInput, MatchesTheEmbeddedRowsToRounding) {
+  SettingsGuard guard;
+  set_num_threads(2);  // 32 rows: two slices of the batch side by side, each on its own states
   EmbeddedStack s(GetParam());
   ASSERT_TRUE(s.rnn.embedded_input_suits(EmbeddedStack::V));
   s.expect_table_matches_rows("fresh table");
@@ -90,7 +94,9 @@ INSTANTIATE_TEST_SUITE_P(Cells, EmbeddedInput,
                                            StackCase{CellKind::Lstm, 2, true, 4},
                                            StackCase{CellKind::Lstm, 2, false, 0, 1, 3},
                                            StackCase{CellKind::Gru, 1, false, 0, 1, 1},
-                                           StackCase{CellKind::Lstm, 1, true, 0, 9, 1}),
+                                           StackCase{CellKind::Lstm, 1, true, 0, 9, 1},
+                                           StackCase{CellKind::Gru, 2, true, 0, 9, 32},
+                                           StackCase{CellKind::Lstm, 2, false, 3, 9, 32}),
                          [](const auto& info) { return case_name(info.param); });
 
 TEST(EmbeddedInput, ATableFollowsTheEmbeddingItWasMadeFrom) {
@@ -114,6 +120,48 @@ TEST(EmbeddedInput, BackwardAfterItIsAnError) {
   // A plain forward pass makes backward possible again.
   s.run(false);
   EXPECT_NO_THROW(s.rnn.backward(out[0], nullptr, nullptr, nullptr, &dh0, &dc0));
+}
+
+// A dense forward pass without backward keeps two slots of states instead of every step's: the
+// same products in the same order, so the same bits, in either direction, for every cell and
+// with a projection; backward after it is an error.
+TEST(ForwardOnly, ADenseForwardOnlyPassIsTheFullPassBitForBit) {
+  SettingsGuard guard;
+  set_num_threads(2);
+  const int64_t I = 5, H = 6, T = 9;
+  for (CellKind cell : {CellKind::Lstm, CellKind::Gru, CellKind::RnnTanh, CellKind::RnnRelu})
+    for (bool reverse : {false, true})
+      for (int64_t P : {int64_t{0}, int64_t{4}})
+        for (int64_t B : {int64_t{1}, int64_t{5}, int64_t{32}}) {
+          if (P && cell != CellKind::Lstm) continue;
+          const std::string what = cell_kind_name(cell) + (reverse ? " reverse" : "") + " P " +
+                                   std::to_string(P) + " B " + std::to_string(B);
+          RecurrentLayer layer(cell, I, H, reverse, "rnn", "_l0", P);
+          Rng rng(3);
+          for (Parameter* p : layer.parameters())
+            for (float& v : p->value.span()) v = rng.uniform(-0.5f, 0.5f);
+          note_weights_changed();
+          const int64_t S = layer.state_size();
+          const Tensor x = random_tensor({T, B, I}, rng, 1.0f),
+                       h0 = random_tensor({B, S}, rng, 0.5f), c0 = random_tensor({B, H}, rng, 0.5f);
+          const bool lstm = has_cell_state(cell);
+          auto run = [&](bool forward_only) {
+            Tensor y({T, B, S}), hT({B, S}), cT({B, H});
+            layer.forward(x.data(), I, T, B, h0.data(), lstm ? c0.data() : nullptr, y.data(), S,
+                          hT.data(), lstm ? cT.data() : nullptr, forward_only);
+            return std::vector<Tensor>{y, hT, cT};
+          };
+          const std::vector<Tensor> full = run(false), kept = run(true);
+          for (size_t i = 0; i < full.size(); ++i)
+            for (int64_t j = 0; j < full[i].numel(); ++j)
+              ASSERT_EQ(full[i][j], kept[i][j]) << what << ", output " << i << " entry " << j;
+          Tensor dy({T, B, S}), dx({T, B, I});
+          const std::string message = error_of([&] {
+            layer.backward(dy.data(), S, nullptr, nullptr, dx.data(), I, false, nullptr, nullptr);
+          });
+          EXPECT_NE(message.find("forward-only pass"), std::string::npos)
+              << what << ": " << message;
+        }
 }
 
 TEST(EmbeddedInput, AnIdOutsideTheVocabularyIsAnError) {

@@ -13,6 +13,7 @@
 #include "rnnkit/cpu_dispatch.h"
 #include "rnnkit/cross_entropy.h"
 #include "rnnkit/error.h"
+#include "rnnkit/single_row_product.h"
 #include "rnnkit/threads.h"
 #include "settings_guard.h"
 #include "tensor/panel_product.h"
@@ -158,6 +159,18 @@ TEST(LinearCrossEntropy, ALanguageModelsLossWithoutAGradientIsItsLossWithOne) {
   const LossResult with_gradient = model.forward_backward(batch, s2, false, true, nullptr);
   EXPECT_EQ(alone.count, 256);
   EXPECT_NEAR(alone.loss_sum, with_gradient.loss_sum, 1e-6 * std::abs(with_gradient.loss_sum));
+
+  // The loss alone keeps the output weight's panels between calls, until the weights change: a
+  // new output weight must give the loss of the path that reads the weight itself.
+  Rng perturb(8);
+  for (float& v : model.fc().weight().value.span()) v += 0.5f * perturb.uniform(-1.0f, 1.0f);
+  note_weights_changed();
+  LMState s3, s4;
+  const LossResult changed = model.forward_backward(batch, s3, false, false, nullptr);
+  const LossResult changed_with_gradient = model.forward_backward(batch, s4, false, true, nullptr);
+  EXPECT_GT(std::abs(changed.loss_sum - alone.loss_sum), 1e-3 * std::abs(alone.loss_sum));
+  EXPECT_NEAR(changed.loss_sum, changed_with_gradient.loss_sum,
+              1e-6 * std::abs(changed_with_gradient.loss_sum));
 }
 
 }  // namespace

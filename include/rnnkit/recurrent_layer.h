@@ -24,6 +24,8 @@ namespace rnnkit {
 //                            step are one contiguous block in both directions)
 //   cell_state_   [T+1,B,H]  the same for the LSTM cell state
 //   cell_output_  [T,B,H]    h_cell of each step, with a projection
+// A forward-only pass keeps two slots of states, one step of cell outputs, and one step of gates
+// with token ids (a dense input's product still fills all T steps of gates_).
 // backward: walks the steps in reverse, turning gates_ into pre-activation gradients in place,
 // then computes dW_ih, dW_hh (and dW_hr) and dx with one GEMM each (dW_ih after a one-hot
 // forward: a scatter-add of the gate gradients into W_ih's columns). backward consumes the
@@ -46,9 +48,11 @@ class RecurrentLayer {
 
   // x: T*B rows of input_size floats with row stride ldx. h0: [B,S], c0: [B,H], or null for
   // zeros. Writes the outputs to y (row stride ldy, S floats per row) and the final states to
-  // hT [B,S] / cT [B,H] (cT only for a cell state; either may be null).
+  // hT [B,S] / cT [B,H] (cT only for a cell state; either may be null). forward_only: no backward
+  // follows (an Error after it), so the steps keep only the states the next step reads (two
+  // slots of each) instead of every step's: written in the cache rather than streamed to memory.
   void forward(const float* x, int64_t ldx, int64_t T, int64_t B, const float* h0, const float* c0,
-               float* y, int64_t ldy, float* hT, float* cT);
+               float* y, int64_t ldy, float* hT, float* cT, bool forward_only = false);
   // The same for the one-hot input of T*B token ids (each in [0, input_size), else an Error):
   // outputs and states bit for bit those of forward() on the one-hot rows, without their
   // product. ids are kept by pointer, as forward() keeps x: the caller keeps them alive until
@@ -56,12 +60,12 @@ class RecurrentLayer {
   void forward_one_hot(const int32_t* ids, int64_t T, int64_t B, const float* h0, const float* c0,
                        float* y, int64_t ldy, float* hT, float* cT);
   // The same for token ids (each in [0, V), else an Error) whose input rows are rows of
-  // `embedding` [V, input_size], for a forward pass that no backward follows (an Error after
-  // it): each class's gate input, its embedding row times W_ih^T plus the biases, is computed
-  // once into a table, kept while the weights' epoch (weights_epoch()), the embedding's address
-  // and the matmul precision stay the same, and a step reads its gates' input part from there as
-  // forward_one_hot() does. The table's products sum in another order than forward()'s, so the
-  // two agree to float rounding, not bit for bit. Used where the table is at most
+  // `embedding` [V, input_size], for a forward pass that no backward follows (forward_only:
+  // an Error after it): each class's gate input, its embedding row times W_ih^T plus the biases, is
+  // computed once into a table, kept while the weights' epoch (weights_epoch()), the embedding's
+  // address and the matmul precision stay the same, and a step reads its gates' input part from
+  // there as forward_one_hot() does. The table's products sum in another order than forward()'s, so
+  // the two agree to float rounding, not bit for bit. Used where the table is at most
   // kMaxEmbeddedTableFloats (embedded_table_suits).
   void forward_embedded(const float* embedding, int64_t V, const int32_t* ids, int64_t T, int64_t B,
                         const float* h0, const float* c0, float* y, int64_t ldy, float* hT,
@@ -81,15 +85,20 @@ class RecurrentLayer {
 
  private:
   int64_t time_of_step(int64_t s) const { return reverse_ ? steps_ - 1 - s : s; }
-  // Row offsets into hidden_/cell_ of the state before and after the step at time t.
-  int64_t prev_slot(int64_t t) const { return reverse_ ? t + 1 : t; }
-  int64_t next_slot(int64_t t) const { return reverse_ ? t : t + 1; }
+  // Row offsets into hidden_/cell_ of the state before and after the step at time t (one of two
+  // slots in turn when forward_only_).
+  int64_t slot(int64_t state) const { return forward_only_ ? state % 2 : state; }
+  int64_t prev_slot(int64_t t) const { return slot(reverse_ ? t + 1 : t); }
+  int64_t next_slot(int64_t t) const { return slot(reverse_ ? t : t + 1); }
+  // The row block of a step's own tensors (aux_, cell_output_; gates_ with token ids, whose
+  // input parts are read from their table): one block reused by every step when forward_only_.
+  int64_t kept_step(int64_t t) const { return forward_only_ ? 0 : t; }
 
   // The forward pass of both inputs: x (ldx apart) or, when x is null, token ids whose gate
   // input parts are rows of columns [classes, G*H].
   void forward_sequence(const float* x, int64_t ldx, const int32_t* ids, const float* columns,
                         int64_t T, int64_t B, const float* h0, const float* c0, float* y,
-                        int64_t ldy, float* hT, float* cT);
+                        int64_t ldy, float* hT, float* cT, bool forward_only);
   // The bias added with bias_ih to the input product: bias_hh, unless the cell adds it to its
   // separate hidden product.
   const float* input_bias_hh();
@@ -122,6 +131,7 @@ class RecurrentLayer {
   // which no backward may follow).
   const float* input_columns_ = nullptr;
   int64_t ldx_ = 0, steps_ = 0, batch_ = 0;
+  bool forward_only_ = false;  // the last forward pass kept only what its next step read
   bool packed_ = false;  // the per-step products read W_hh prepacked (sequences, not single steps)
   // Generation steps (one row, or one step of a few rows) go through the SingleRowProducts, whose
   // rows come out the same whatever the batch.

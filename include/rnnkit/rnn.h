@@ -62,8 +62,9 @@ class RNN {
   // The same for token ids whose first layer's input rows are rows of `embedding` [V,
   // input_size] (an Embedding's weight), for a forward pass that no backward follows: the first
   // layer reads each class's gate input from a table it keeps (RecurrentLayer::forward_embedded),
-  // so results agree with forward() on the embedded rows to float rounding. Where the tables
-  // would be too large (embedded_input_suits), forward() is the way.
+  // so results agree with forward() on the embedded rows to float rounding, and every layer runs
+  // forward-only (keeping only the states its next step reads). Where the tables would be too
+  // large (embedded_input_suits), forward() is the way.
   void forward_embedded(std::span<const int32_t> ids, const Tensor& embedding, int64_t T, int64_t B,
                         const Tensor* h0, const Tensor* c0, Tensor& y, Tensor* hN, Tensor* cN);
   bool embedded_input_suits(int64_t vocab) const;

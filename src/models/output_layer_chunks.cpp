@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "rnnkit/gemm.h"
+#include "rnnkit/single_row_product.h"
 #include "tensor/panel_product.h"
 #include "tensor/row_ops.h"
 
@@ -12,7 +13,26 @@ namespace {
 // The prepared operands, kept from step to step.
 struct Operands {
   MatmulOperand weight, chunk_features, chunk_dlogits;
-  CacheAlignedVector<float> weight_panels;  // the loss alone's (linear_softmax_cross_entropy)
+  // The weight [V, F] packed for linear_softmax_cross_entropy: from weight_source at
+  // weights_epoch() panels_epoch, kept until the weights change (an evaluation of many batches
+  // packs once).
+  CacheAlignedVector<float> weight_panels;
+  const float* weight_source = nullptr;
+  int64_t panels_rows = 0, panels_columns = 0;
+  uint64_t panels_epoch = 0;
+
+  const float* panels_of(const float* weight, int64_t V, int64_t F) {
+    const uint64_t epoch = weights_epoch();
+    if (weight != weight_source || V != panels_rows || F != panels_columns ||
+        epoch != panels_epoch) {
+      panel_product::pack(Trans::Yes, F, V, weight, F, weight_panels);
+      weight_source = weight;
+      panels_rows = V;
+      panels_columns = F;
+      panels_epoch = epoch;
+    }
+    return weight_panels.data();
+  }
 };
 
 Operands& operands() {
@@ -71,12 +91,9 @@ void OutputLayerChunks::backward(int64_t c) {
 LossResult OutputLayerChunks::run() {
   const int64_t F = fc_.in_features(), V = fc_.out_features();
   if (!dfeatures_ && linear_softmax_cross_entropy_suits(n_, F)) {
-    // Packed again each call: the weight may have changed since, and packing it costs what
-    // 1/(2n) of the product does.
-    CacheAlignedVector<float>& panels = operands().weight_panels;
-    panel_product::pack(Trans::Yes, F, V, fc_.weight().value.data(), F, panels);
+    const float* panels = operands().panels_of(fc_.weight().value.data(), V, F);
     const CrossEntropySum ce = linear_softmax_cross_entropy(
-        features_, n_, F, panels.data(), fc_.bias.value.data(), V, targets_, kIgnoreIndex);
+        features_, n_, F, panels, fc_.bias.value.data(), V, targets_, kIgnoreIndex);
     return {ce.loss_sum, ce.count};
   }
   LossResult result;

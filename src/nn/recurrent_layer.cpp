@@ -135,15 +135,16 @@ void RecurrentLayer::projection_product(int64_t n, const float* h_cell, float* h
 }
 
 void RecurrentLayer::forward(const float* x, int64_t ldx, int64_t T, int64_t B, const float* h0,
-                             const float* c0, float* y, int64_t ldy, float* hT, float* cT) {
-  forward_sequence(x, ldx, nullptr, nullptr, T, B, h0, c0, y, ldy, hT, cT);
+                             const float* c0, float* y, int64_t ldy, float* hT, float* cT,
+                             bool forward_only) {
+  forward_sequence(x, ldx, nullptr, nullptr, T, B, h0, c0, y, ldy, hT, cT, forward_only);
 }
 
 void RecurrentLayer::forward_one_hot(const int32_t* ids, int64_t T, int64_t B, const float* h0,
                                      const float* c0, float* y, int64_t ldy, float* hT, float* cT) {
   check_ids(ids, T * B, input_size_, "one-hot input: ", "input classes");
   prepare_input_columns();
-  forward_sequence(nullptr, 0, ids, ih_columns_.data(), T, B, h0, c0, y, ldy, hT, cT);
+  forward_sequence(nullptr, 0, ids, ih_columns_.data(), T, B, h0, c0, y, ldy, hT, cT, false);
 }
 
 bool RecurrentLayer::embedded_table_suits(int64_t V) const {
@@ -155,7 +156,7 @@ void RecurrentLayer::forward_embedded(const float* embedding, int64_t V, const i
                                       float* y, int64_t ldy, float* hT, float* cT) {
   check_ids(ids, T * B, V, "", "tokens of the vocabulary");
   prepare_embedded_table(embedding, V);
-  forward_sequence(nullptr, 0, ids, embedded_table_.data(), T, B, h0, c0, y, ldy, hT, cT);
+  forward_sequence(nullptr, 0, ids, embedded_table_.data(), T, B, h0, c0, y, ldy, hT, cT, true);
 }
 
 const float* RecurrentLayer::input_bias_hh() {
@@ -164,8 +165,8 @@ const float* RecurrentLayer::input_bias_hh() {
 
 void RecurrentLayer::forward_sequence(const float* x, int64_t ldx, const int32_t* ids,
                                       const float* columns, int64_t T, int64_t B, const float* h0,
-                                      const float* c0, float* y, int64_t ldy, float* hT,
-                                      float* cT) {
+                                      const float* c0, float* y, int64_t ldy, float* hT, float* cT,
+                                      bool forward_only) {
   const CellType& type = cell_.type();
   const int64_t H = hidden_size_, S = state_size(), GH = type.gate_count * H;
   const int64_t BH = B * H, BS = B * S;
@@ -175,14 +176,17 @@ void RecurrentLayer::forward_sequence(const float* x, int64_t ldx, const int32_t
   ldx_ = ldx;
   steps_ = T;
   batch_ = B;
-  gates_.resize({T, B, GH});
-  hidden_.resize({T + 1, B, S});
-  if (type.has_cell_state) cell_state_.resize({T + 1, B, H});
+  forward_only_ = forward_only;
+  // The dense input's product fills every step's gates at once.
+  const int64_t kept_steps = forward_only ? 1 : T, states = forward_only ? 2 : T + 1;
+  gates_.resize({x ? T : kept_steps, B, GH});
+  hidden_.resize({states, B, S});
+  if (type.has_cell_state) cell_state_.resize({states, B, H});
   if (type.separate_hidden_product) {
-    aux_.resize({T, B, H});
+    aux_.resize({kept_steps, B, H});
     hproj_.resize({B, GH});
   }
-  if (proj_size_) cell_output_.resize({T, B, H});
+  if (proj_size_) cell_output_.resize({kept_steps, B, H});
 
   row_products_ = B == 1 || (T == 1 && B <= kMaxStepRows);
   if (!ids) {
@@ -195,7 +199,7 @@ void RecurrentLayer::forward_sequence(const float* x, int64_t ldx, const int32_t
     rows::add_bias(T * B, GH, gates_.data(), GH, bias_ih.value.data(), input_bias_hh());
   }
 
-  const int64_t first = reverse_ ? T : 0;
+  const int64_t first = slot(reverse_ ? T : 0);
   float* hidden = hidden_.data();
   if (h0)
     rows::copy(B, S, h0, S, hidden + first * BS, S);
@@ -216,7 +220,7 @@ void RecurrentLayer::forward_sequence(const float* x, int64_t ldx, const int32_t
   for_each_slice(B, row_products_ ? 1 : batch_slices(B, GH, S),
                  [&](int64_t b0, int64_t n) { forward_rows(b0, n, y, ldy); });
 
-  const int64_t last = reverse_ ? 0 : T;
+  const int64_t last = slot(reverse_ ? 0 : T);
   if (hT) rows::copy(B, S, hidden + last * BS, S, hT, S);
   if (cT && type.has_cell_state) rows::copy(B, H, cell_state_.data() + last * BH, H, cT, H);
 }
@@ -283,13 +287,13 @@ void RecurrentLayer::forward_rows(int64_t b0, int64_t n, float* y, int64_t ldy) 
     CellForwardStep step{};
     step.n = n;
     step.H = H;
-    step.gates = gates_.data() + (t * B + b0) * GH;
+    step.gates = gates_.data() + ((ids_ ? kept_step(t) : t) * B + b0) * GH;
     for (int64_t i = 0; ids_ && i < n; ++i)
       input_rows[i] = input_columns_ + ids_[t * B + b0 + i] * GH;
     const float* const* rows_in = ids_ ? input_rows.data() : nullptr;
     step.h_prev = hidden + prev_slot(t) * BS;
     float* h_next = hidden + next_slot(t) * BS;
-    step.h = proj_size_ ? cell_output_.data() + (t * B + b0) * H : h_next;
+    step.h = proj_size_ ? cell_output_.data() + (kept_step(t) * B + b0) * H : h_next;
     if (cells) {
       step.c_prev = cells + prev_slot(t) * BH;
       step.c = cells + next_slot(t) * BH;
@@ -299,7 +303,7 @@ void RecurrentLayer::forward_rows(int64_t b0, int64_t n, float* y, int64_t ldy) 
       step.input_rows = rows_in;
       step.hproj = hproj;
       step.bias_hh = bias_hh.value.data();
-      step.aux = aux_.data() + t * BH + b0 * H;
+      step.aux = aux_.data() + kept_step(t) * BH + b0 * H;
     } else {
       hidden_product(n, step.h_prev, 1.0f, step.gates, rows_in);
     }
@@ -313,8 +317,10 @@ void RecurrentLayer::backward(const float* dy, int64_t ldy, const float* dhT, co
                               float* dx, int64_t ldx, bool accumulate_dx, float* dh0, float* dc0) {
   if (input_ == nullptr && ids_ == nullptr)
     throw Error("RecurrentLayer::backward called without a forward pass");
-  if (ids_ && input_columns_ == embedded_table_.data())
-    throw Error("RecurrentLayer::backward after forward_embedded, a forward pass without one");
+  if (forward_only_)
+    throw Error(
+        "RecurrentLayer::backward after a forward-only pass (forward_embedded, or forward with "
+        "forward_only), which keeps no activations");
   if (ids_ && dx)
     throw Error(
         "RecurrentLayer::backward: no input gradient (dx) after a one-hot forward pass: "

@@ -149,7 +149,7 @@ void RNN::forward_stack(const float* x, const int32_t* ids, const Tensor* embedd
                                     layer_hN, layer_cN);
       else
         layers_[k]->forward(in, in_width, T, B, layer_h0, layer_c0, out.data() + d * S, D * S,
-                            layer_hN, layer_cN);
+                            layer_hN, layer_cN, forward_only_);
     }
     in = out.data();
     in_width = D * S;
