@@ -196,7 +196,8 @@ void RecurrentLayer::forward_sequence(const float* x, int64_t ldx, const int32_t
     else
       gemm(Trans::No, Trans::Yes, T * B, GH, input_size_, 1.0f, x, ldx, weight_ih.value.data(),
            input_size_, 0.0f, gates_.data(), GH);
-    rows::add_bias(T * B, GH, gates_.data(), GH, bias_ih.value.data(), input_bias_hh());
+    // The biases are added by the steps (forward_rows), to rows the step's product then reads
+    // from the cache.
   }
 
   const int64_t first = slot(reverse_ ? T : 0);
@@ -291,6 +292,7 @@ void RecurrentLayer::forward_rows(int64_t b0, int64_t n, float* y, int64_t ldy) 
     for (int64_t i = 0; ids_ && i < n; ++i)
       input_rows[i] = input_columns_ + ids_[t * B + b0 + i] * GH;
     const float* const* rows_in = ids_ ? input_rows.data() : nullptr;
+    if (!ids_) rows::add_bias(n, GH, step.gates, GH, bias_ih.value.data(), input_bias_hh());
     step.h_prev = hidden + prev_slot(t) * BS;
     float* h_next = hidden + next_slot(t) * BS;
     step.h = proj_size_ ? cell_output_.data() + (kept_step(t) * B + b0) * H : h_next;
