@@ -141,13 +141,11 @@ class RecurrentLayer {
   SingleRowProduct ih_row_, hh_row_, hr_row_;  // row_products_: rows times W_ih, W_hh, W_hr
   Tensor gates_, hidden_, cell_state_, cell_output_, aux_, hproj_, dh_carry_, dc_carry_, dhproj_;
   Tensor ih_columns_;  // [V,G*H] one-hot input: W_ih^T plus biases in forward, dW_ih^T in backward
-  Tensor embedded_table_;  // [V,G*H] forward_embedded's, made at embedded_epoch_ from
-  const float* embedded_source_ = nullptr;  // this embedding
-  uint64_t embedded_epoch_ = 0;
-  Precision embedded_precision_ = Precision::F32;
-  Tensor dproj_;       // [T,B,P] gradient of each step's projected h, for dW_hr
-  Tensor dcell_out_;   // [B,H] gradient of h_cell at the current step
-  Tensor no_dh_next_;  // [B,H] zeros: with a projection dy already holds all of dh_cell
+  Tensor embedded_table_;        // [V,G*H] forward_embedded's, made from
+  WeightsStamp embedded_stamp_;  // this embedding (and W_ih, the biases: their epoch)
+  Tensor dproj_;                 // [T,B,P] gradient of each step's projected h, for dW_hr
+  Tensor dcell_out_;             // [B,H] gradient of h_cell at the current step
+  Tensor no_dh_next_;            // [B,H] zeros: with a projection dy already holds all of dh_cell
 };
 
 }  // namespace rnnkit

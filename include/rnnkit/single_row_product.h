@@ -12,6 +12,29 @@ namespace rnnkit {
 // whose rows are computed exactly as alone.
 constexpr int64_t kMaxStepRows = 16;
 
+// Marks every copy of weights stale (WeightsStamp). Whatever rewrites weights that may already have
+// been multiplied calls it: Optimizer::step(), the models' load_state_dict(), the layers'
+// reset_parameters() (and a test that perturbs a weight).
+void note_weights_changed();
+// How many times note_weights_changed() has been called (plus one): a copy made from weights at
+// one epoch is stale at any later one.
+uint64_t weights_epoch();
+
+// What a copy of a weight matrix (packed, rounded, quantized, or a table made from it) was made
+// from: the source [rows, cols], the matmul precision and the weights' epoch. A copy whose stamp
+// differs from now(...)'s is stale. The default stamp (epoch 0) matches no copy.
+struct WeightsStamp {
+  const void* source = nullptr;
+  int64_t rows = 0, cols = 0;
+  Precision precision = Precision::F32;
+  uint64_t epoch = 0;
+
+  static WeightsStamp now(const void* source, int64_t rows, int64_t cols, Precision precision) {
+    return {source, rows, cols, precision, weights_epoch()};
+  }
+  bool operator==(const WeightsStamp&) const = default;
+};
+
 // y[N] = W[N,K] x[K] + beta * y for a weight matrix W (dense rows) that a layer owns and a
 // single input row: batch-1 generation, which reads every weight once per token and so runs at
 // the speed of memory. On the AVX-512 and AVX2 paths it reads a copy of W packed for the panel
@@ -31,8 +54,11 @@ class SingleRowProduct {
   // row's result is bit for bit what multiply() gives that row alone.
   void multiply_rows(int64_t M, int64_t N, int64_t K, const float* W, const float* X, int64_t ldx,
                      float beta, float* Y, int64_t ldy);
-  // From now on, whatever the matmul precision.
-  void read_int8() { reads_int8_ = true; }
+  // From now on, whatever the matmul precision (float copies made before are not the int8 one).
+  void read_int8() {
+    reads_int8_ = true;
+    stamp_ = {};
+  }
 
  private:
   bool reads_int8_ = false;
@@ -43,19 +69,7 @@ class SingleRowProduct {
   CacheAlignedVector<float> panels_;
   CacheAlignedVector<bf16> bf16_panels_;
   std::vector<bf16> bf16_rows_;
-  // What the copies were made of.
-  const float* source_ = nullptr;
-  int64_t rows_ = 0, cols_ = 0;
-  Precision precision_ = Precision::F32;
-  uint64_t epoch_ = 0;
+  WeightsStamp stamp_;  // what the copies were made of
 };
-
-// Marks every SingleRowProduct copy stale. Whatever rewrites weights that may already have been
-// multiplied calls it: Optimizer::step(), the models' load_state_dict(), the layers'
-// reset_parameters() (and a test that perturbs a weight).
-void note_weights_changed();
-// How many times note_weights_changed() has been called (plus one): a copy made from weights at
-// one epoch is stale at any later one.
-uint64_t weights_epoch();
 
 }  // namespace rnnkit

@@ -13,23 +13,16 @@ namespace {
 // The prepared operands, kept from step to step.
 struct Operands {
   MatmulOperand weight, chunk_features, chunk_dlogits;
-  // The weight [V, F] packed for linear_softmax_cross_entropy: from weight_source at
-  // weights_epoch() panels_epoch, kept until the weights change (an evaluation of many batches
-  // packs once).
+  // The weight [V, F] packed for linear_softmax_cross_entropy (float32 in every precision), kept
+  // until the weights change: an evaluation of many batches packs once.
   CacheAlignedVector<float> weight_panels;
-  const float* weight_source = nullptr;
-  int64_t panels_rows = 0, panels_columns = 0;
-  uint64_t panels_epoch = 0;
+  WeightsStamp panels_stamp;
 
   const float* panels_of(const float* weight, int64_t V, int64_t F) {
-    const uint64_t epoch = weights_epoch();
-    if (weight != weight_source || V != panels_rows || F != panels_columns ||
-        epoch != panels_epoch) {
+    const WeightsStamp now = WeightsStamp::now(weight, V, F, Precision::F32);
+    if (now != panels_stamp) {
       panel_product::pack(Trans::Yes, F, V, weight, F, weight_panels);
-      weight_source = weight;
-      panels_rows = V;
-      panels_columns = F;
-      panels_epoch = epoch;
+      panels_stamp = now;
     }
     return weight_panels.data();
   }

@@ -242,19 +242,13 @@ void RecurrentLayer::prepare_input_columns() {
 
 void RecurrentLayer::prepare_embedded_table(const float* embedding, int64_t V) {
   const int64_t E = input_size_, GH = gate_count(cell_) * hidden_size_;
-  const uint64_t epoch = weights_epoch();
-  const Precision precision = matmul_precision();
-  // A table is only ever made with embedded_source_ set, so a matching source means it exists.
-  if (embedding == embedded_source_ && epoch == embedded_epoch_ &&
-      precision == embedded_precision_ && embedded_table_.dim(0) == V)
-    return;
+  const WeightsStamp now = WeightsStamp::now(embedding, V, E, matmul_precision());
+  if (now == embedded_stamp_) return;
   embedded_table_.resize({V, GH});
   gemm(Trans::No, Trans::Yes, V, GH, E, 1.0f, embedding, E, weight_ih.value.data(), E, 0.0f,
        embedded_table_.data(), GH);
   rows::add_bias(V, GH, embedded_table_.data(), GH, bias_ih.value.data(), input_bias_hh());
-  embedded_source_ = embedding;
-  embedded_epoch_ = epoch;
-  embedded_precision_ = precision;
+  embedded_stamp_ = now;
 }
 
 void RecurrentLayer::scatter_weight_ih_grad() {

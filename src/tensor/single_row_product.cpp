@@ -24,13 +24,13 @@ void SingleRowProduct::multiply(int64_t N, int64_t K, const float* W, const floa
 void SingleRowProduct::multiply_rows(int64_t M, int64_t N, int64_t K, const float* W,
                                      const float* X, int64_t ldx, float beta, float* Y,
                                      int64_t ldy) {
-  const uint64_t epoch = weights_epoch();
   if (reads_int8_) {
-    if (epoch != epoch_ || W != source_ || N != int8_weights_.rows || K != int8_weights_.cols) {
+    // The int8 copy is the same whatever the matmul precision.
+    const WeightsStamp now = WeightsStamp::now(W, N, K, Precision::F32);
+    if (now != stamp_) {
       int8_weights_ = quantize_rows(N, K, W, K);
       int8_panels_.clear();
-      source_ = W;
-      epoch_ = epoch;
+      stamp_ = now;
     }
     // Without VNNI each int8 weight is widened to float32: on the panel kernel's paths from its
     // panels (each output a chain of FMAs, then the row's scale), a batch's rows read once.
@@ -45,12 +45,9 @@ void SingleRowProduct::multiply_rows(int64_t M, int64_t N, int64_t K, const floa
     return;
   }
   const Precision precision = matmul_precision();
-  if (epoch != epoch_ || W != source_ || N != rows_ || K != cols_ || precision != precision_) {
-    source_ = W;
-    epoch_ = epoch;
-    rows_ = N;
-    cols_ = K;
-    precision_ = precision;
+  const WeightsStamp now = WeightsStamp::now(W, N, K, precision);
+  if (now != stamp_) {
+    stamp_ = now;
     panels_.clear();
     bf16_panels_.clear();
     bf16_rows_.clear();
