@@ -148,6 +148,7 @@ BENCHMARK(BM_PackedMatrix)
     ->Args({10, 2600, 650, 0})   // PTB-medium slice on each of two threads
     ->Args({10, 2600, 650, 1})
     ->Args({20, 2600, 650, 0})  // PTB-medium's whole batch on one thread
+    ->Args({20, 650, 2600, 0})  // the shape of its backward product
     ->UseRealTime();
 
 // rnnkit's panel kernel alone (panel_product.h), on the shapes of BM_PackedMatrix: run with
@@ -179,6 +180,7 @@ BENCHMARK(BM_PanelProduct)
     ->Args({64, 256, 1024})
     ->Args({10, 2600, 650})
     ->Args({20, 2600, 650})
+    ->Args({20, 650, 2600})
     ->Args({505, 8293, 256})  // poetry output layer, one chunk, forward (BM_GemmF32's oneDNN)
     ->UseRealTime();
 

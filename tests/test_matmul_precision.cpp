@@ -474,8 +474,12 @@ void expect_packed_product_paths(CpuPath path,
   }
 }
 
-TEST(PackedProductPaths, SmallFloat32ProductsTakeThePanelKernelOnAvx512) {
-  expect_packed_product_paths(CpuPath::Avx512, {{16, 256, 256, 0}, {16, 8192, 256, 1}});
+TEST(PackedProductPaths, SmallOrFewRowFloat32ProductsTakeThePanelKernelOnAvx512) {
+  expect_packed_product_paths(CpuPath::Avx512, {{16, 256, 256, 0},
+                                                {64, 256, 256, 0},
+                                                {16, 8192, 256, 0},
+                                                {32, 4096, 512, 0},
+                                                {64, 2048, 256, 1}});
 }
 
 TEST(PackedProductPaths, ShallowFloat32ProductsTakeThePanelKernelOnAvx2) {

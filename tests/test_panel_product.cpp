@@ -27,40 +27,57 @@ namespace {
 
 using testing::random_values;
 
+// C = A op(B) + beta C through the panels against a double-precision reference, with strided
+// operands, leaving C's columns past N alone.
+void expect_matches_reference(bool tb, int64_t M, int64_t N, int64_t K, float beta) {
+  const int64_t lda = K + 3, ldb = (tb ? K : N) + 2, ldc = N + 5;
+  const auto A = random_values(M * lda, 1), B = random_values((tb ? N : K) * ldb, 2);
+  const auto C0 = random_values(M * ldc, 3);
+  CacheAlignedVector<float> panels;
+  std::vector<float> C = C0;
+  panel_product::pack(tb ? Trans::Yes : Trans::No, K, N, B.data(), ldb, panels);
+  panel_product::multiply(M, N, K, panels.data(), A.data(), lda, beta, C.data(), ldc);
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t j = 0; j < ldc; ++j) {
+      const float got = C[m * ldc + j];
+      if (j >= N) {
+        ASSERT_EQ(got, C0[m * ldc + j]) << "wrote past column " << N;
+        continue;
+      }
+      double want = beta * static_cast<double>(C0[m * ldc + j]), magnitude = 0;
+      for (int64_t k = 0; k < K; ++k) {
+        const double term =
+            static_cast<double>(A[m * lda + k]) * (tb ? B[j * ldb + k] : B[k * ldb + j]);
+        want += term;
+        magnitude += std::abs(term);
+      }
+      // Float32 summation's worst case, K * 2^-24 of the terms' magnitudes, beside a relative
+      // 1e-5.
+      ASSERT_NEAR(got, want, 1e-5 * (1 + std::abs(want)) + K * 0x1p-24 * magnitude)
+          << "tb " << tb << " M " << M << " N " << N << " K " << K << " beta " << beta;
+    }
+}
+
 TEST(PanelProduct, MatchesADoublePrecisionReference) {
   RNNKIT_SKIP_WITHOUT_PANEL_KERNEL();
   for (const bool tb : {false, true})
     for (const int64_t M : {1, 3, 8, 9, 16, 21, 96, 131})
       for (const int64_t N : {1, 15, 16, 17, 31, 32, 33, 70})
         for (const int64_t K : {0, 1, 7, 64, 600})
-          for (const float beta : {0.0f, 1.0f, 0.5f}) {
-            const int64_t lda = K + 3, ldb = (tb ? K : N) + 2, ldc = N + 5;
-            const auto A = random_values(M * lda, 1), B = random_values((tb ? N : K) * ldb, 2);
-            const auto C0 = random_values(M * ldc, 3);
-            CacheAlignedVector<float> panels;
-            std::vector<float> C = C0;
-            panel_product::pack(tb ? Trans::Yes : Trans::No, K, N, B.data(), ldb, panels);
-            panel_product::multiply(M, N, K, panels.data(), A.data(), lda, beta, C.data(), ldc);
-            for (int64_t m = 0; m < M; ++m)
-              for (int64_t j = 0; j < ldc; ++j) {
-                const float got = C[m * ldc + j];
-                if (j >= N) {
-                  ASSERT_EQ(got, C0[m * ldc + j]) << "wrote past column " << N;
-                  continue;
-                }
-                double want = beta * static_cast<double>(C0[m * ldc + j]), magnitude = 0;
-                for (int64_t k = 0; k < K; ++k) {
-                  const double term =
-                      static_cast<double>(A[m * lda + k]) * (tb ? B[j * ldb + k] : B[k * ldb + j]);
-                  want += term;
-                  magnitude += std::abs(term);
-                }
-                // Float32 summation's worst case, K * 2^-24 of the terms' magnitudes, beside a
-                // relative 1e-5.
-                ASSERT_NEAR(got, want, 1e-5 * (1 + std::abs(want)) + K * 0x1p-24 * magnitude)
-                    << "tb " << tb << " M " << M << " N " << N << " K " << K << " beta " << beta;
-              }
-          }
+          for (const float beta : {0.0f, 1.0f, 0.5f}) expect_matches_reference(tb, M, N, K, beta);
+}
+
+// Weights past a core's L2 cache (here 2.4 MB, more than 1 MiB a thread on two): the row blocks
+// of a product of few rows prefetch the next panel, each block its share of the k's (one, two or
+// three blocks, and a last panel of 10 columns).
+TEST(PanelProduct, ProductsOfWeightsBeyondTheL2CacheMatchTheReference) {
+  RNNKIT_SKIP_WITHOUT_PANEL_KERNEL();
+  SettingsGuard guard;
+  for (const int threads : {1, 2}) {
+    set_num_threads(threads);
+    for (const int64_t M : {1, 12, 20})
+      for (const bool tb : {false, true}) expect_matches_reference(tb, M, 1002, 601, 1.0f);
+  }
 }
 
 TEST(PanelProduct, ARowGetsTheSameBitsAloneInABatchAndOnTwoThreads) {

@@ -9,6 +9,7 @@
 #include "rnnkit/cpu_dispatch.h"
 #include "rnnkit/error.h"
 #include "rnnkit/threads.h"
+#include "tensor/row_ops.h"
 #include "tensor/thread_share.h"
 
 namespace rnnkit::panel_product {
@@ -26,6 +27,14 @@ constexpr int kVectors = kPanelColumns / 16;
 // core's bandwidth is.
 constexpr int64_t kParallelMacs = int64_t{1} << 20;
 constexpr int64_t kParallelWeights = int64_t{1} << 17;
+// A thread's panels past this many bytes do not stay in a core's L2 cache (1 MiB on a Zen 4 or
+// 5, 2 on the Intel host) from one product to the next: W_hh of PTB-medium (6.8 MB) comes from L3
+// at every step. Its first row block would stream each panel from L3 while the others find it in
+// L2, so the row blocks of a product of few rows (below kTallFrom) prefetch the next panel into
+// L2 instead, each block an even share of its k's: the streaming spreads over the whole panel's
+// work (PTB-medium's 20 x 2600 x 650 on one thread 118-123 -> 150 GFLOP/s; the products whose
+// weights stay in L2 lost 2-5% to the prefetches; console output).
+constexpr int64_t kPrefetchBytes = int64_t{1} << 20;
 
 int64_t panel_count(int64_t N) {
   return (N + kPanelColumns - 1) / kPanelColumns;
@@ -82,10 +91,15 @@ template <int NV>
 // C[MR rows, 16 * NV columns (the last vector masked to `last`)] of one panel; beta scales the
 // rows that in points to (MR row pointers at this panel's first column: C's own, or elsewhere).
 // An int8 panel's sums are first scaled by their columns' scales (at the panel's first column).
-template <int MR, int NV, typename Panel>
+// kAhead: the block prefetches k's of the next panel into L2 from `ahead` on, one every `every`
+// k's (its own instantiation: the 12-row blocks, their registers all taken, ran 3-4% slower with
+// the test in their loop).
+template <int MR, int NV, typename Panel, bool kAhead = false>
 [[gnu::target("avx512f")]] void block(int64_t K, const float* A, int64_t lda, const Panel* panel,
                                       const float* scales, float beta, const float* const* in,
-                                      float* C, int64_t ldc, __mmask16 last) {
+                                      float* C, int64_t ldc, __mmask16 last, const Panel* ahead,
+                                      int every) {
+  int countdown = 1;
   __m512 acc[MR][NV];
 #pragma GCC unroll 12
   for (int r = 0; r < MR; ++r)
@@ -98,6 +112,13 @@ template <int MR, int NV, typename Panel>
   for (int64_t k = 0; k < K; ++k) {
     __m512 b[NV];
     load_panel_row(panel + k * kPanelColumns, b);
+    if (kAhead && --countdown == 0) {
+      countdown = every;
+      _mm_prefetch(reinterpret_cast<const char*>(ahead), _MM_HINT_T1);
+      if constexpr (sizeof(Panel) == 4)
+        _mm_prefetch(reinterpret_cast<const char*>(ahead + 16), _MM_HINT_T1);
+      ahead += kPanelColumns;
+    }
 #pragma GCC unroll 12
     for (int r = 0; r < MR; ++r) {
       const __m512 a = _mm512_set1_ps(A[r * lda + k]);
@@ -125,21 +146,31 @@ template <int MR, int NV, typename Panel>
 }
 
 // c_rows: M row pointers that beta reads instead of C's rows (when not null), column j0 on.
+// ahead: the next panel, when it is to be prefetched (row block b of count takes the k's from
+// b K / count on, one per count of its own k's).
 template <int NV, typename Panel>
 void rows_of_panel(int64_t M, int64_t K, const float* A, int64_t lda, const Panel* panel,
                    const float* scales, float beta, const float* const* c_rows, int64_t j0,
-                   float* C, int64_t ldc, __mmask16 last) {
+                   float* C, int64_t ldc, __mmask16 last, const Panel* ahead) {
   using Block = void (*)(int64_t, const float*, int64_t, const Panel*, const float*, float,
-                         const float* const*, float*, int64_t, __mmask16);
+                         const float* const*, float*, int64_t, __mmask16, const Panel*, int);
   static constexpr Block blocks[kTallRows] = {
       block<1, NV, Panel>, block<2, NV, Panel>,  block<3, NV, Panel>,  block<4, NV, Panel>,
       block<5, NV, Panel>, block<6, NV, Panel>,  block<7, NV, Panel>,  block<8, NV, Panel>,
       block<9, NV, Panel>, block<10, NV, Panel>, block<11, NV, Panel>, block<12, NV, Panel>};
-  for_even_row_blocks<kTallRows>(M, M >= kTallFrom ? kTallRows : kRows, c_rows, j0, C, ldc,
-                                 [&](int64_t m0, int64_t rows, const float* const* in) {
-                                   blocks[rows - 1](K, A + m0 * lda, lda, panel, scales, beta, in,
-                                                    C + m0 * ldc, ldc, last);
-                                 });
+  static constexpr Block prefetching_blocks[kRows] = {
+      block<1, NV, Panel, true>, block<2, NV, Panel, true>, block<3, NV, Panel, true>,
+      block<4, NV, Panel, true>, block<5, NV, Panel, true>, block<6, NV, Panel, true>,
+      block<7, NV, Panel, true>, block<8, NV, Panel, true>};
+  const int64_t most = M >= kTallFrom ? kTallRows : kRows;
+  const int count = static_cast<int>((M + most - 1) / most);
+  int64_t b = 0;
+  for_even_row_blocks<kTallRows>(
+      M, most, c_rows, j0, C, ldc, [&](int64_t m0, int64_t rows, const float* const* in) {
+        const Block run = ahead ? prefetching_blocks[rows - 1] : blocks[rows - 1];
+        const Panel* share = ahead ? ahead + b++ * K / count * kPanelColumns : nullptr;
+        run(K, A + m0 * lda, lda, panel, scales, beta, in, C + m0 * ldc, ldc, last, share, count);
+      });
 }
 
 // The first column of accumulator g in pass h of a panel: a float32 panel's pass h takes its
@@ -265,6 +296,9 @@ void panels_range(int64_t p0, int64_t p1, int64_t M, int64_t N, int64_t K, const
                   const float* scales, const float* A, int64_t lda, float beta,
                   const float* const* c_rows, float* C, int64_t ldc) {
   const bool avx512 = cpu_path() == CpuPath::Avx512;
+  const bool prefetches =
+      M < kTallFrom &&
+      (p1 - p0) * K * kPanelColumns * static_cast<int64_t>(sizeof(Panel)) > kPrefetchBytes;
   for (int64_t p = p0; p < p1; ++p) {
     const int64_t j0 = p * kPanelColumns, width = std::min(kPanelColumns, N - j0);
     const float* panel_scales = scales ? scales + j0 : nullptr;
@@ -279,10 +313,11 @@ void panels_range(int64_t p0, int64_t p1, int64_t M, int64_t N, int64_t K, const
     const Panel* panel = panels + p * K * kPanelColumns;
     float* c = C + j0;
     static_assert(kVectors == 2, "a panel is one or two vectors wide");
+    const Panel* ahead = prefetches && p + 1 < p1 ? panel + K * kPanelColumns : nullptr;
     if (vectors == 2)
-      rows_of_panel<2>(M, K, A, lda, panel, panel_scales, beta, c_rows, j0, c, ldc, last);
+      rows_of_panel<2>(M, K, A, lda, panel, panel_scales, beta, c_rows, j0, c, ldc, last, ahead);
     else
-      rows_of_panel<1>(M, K, A, lda, panel, panel_scales, beta, c_rows, j0, c, ldc, last);
+      rows_of_panel<1>(M, K, A, lda, panel, panel_scales, beta, c_rows, j0, c, ldc, last, ahead);
   }
 }
 #endif
@@ -347,7 +382,7 @@ bool available() {
 bool suits(int64_t M, int64_t N, int64_t K) {
   switch (cpu_path()) {
     case CpuPath::Avx512:
-      return M * N * K <= kMaxMultiplyAdds;
+      return M * N * K <= kMaxMultiplyAdds || M <= kFewRows;
     case CpuPath::Avx2:
       return K <= kAvx2MaxDepth;
     case CpuPath::Baseline:
@@ -358,19 +393,21 @@ bool suits(int64_t M, int64_t N, int64_t K) {
 
 void pack(Trans trans_b, int64_t K, int64_t N, const float* B, int64_t ldb,
           CacheAlignedVector<float>& panels) {
-  // A row of W (trans_b) is a column of the panel.
-  if (trans_b == Trans::Yes)
-    return pack_rows(
-        K, N, B, ldb, panels, [](int64_t j) { return j; }, [](float v) { return v; });
   panels.resize(static_cast<size_t>(panel_count(N) * K * kPanelColumns));
 #pragma omp parallel for schedule(static) if (K * N >= (1 << 15) && !omp_in_parallel())
   for (int64_t j0 = 0; j0 < N; j0 += kPanelColumns) {
     const int64_t width = std::min(kPanelColumns, N - j0);
     float* panel = panels.data() + j0 * K;
-    for (int64_t k = 0; k < K; ++k) {
-      std::copy_n(B + k * ldb + j0, width, panel + k * kPanelColumns);
+    // A row of W (trans_b) is a column of the panel: its rows j0.. transposed in register tiles
+    // (the packing of a training step's W_hh, twice a step, was 1.3% of PTB-medium's samples
+    // when written a float at a time).
+    if (trans_b == Trans::Yes)
+      rows::transpose(width, K, B + j0 * ldb, ldb, panel, kPanelColumns);
+    else
+      for (int64_t k = 0; k < K; ++k)
+        std::copy_n(B + k * ldb + j0, width, panel + k * kPanelColumns);
+    for (int64_t k = 0; width < kPanelColumns && k < K; ++k)
       std::fill(panel + k * kPanelColumns + width, panel + (k + 1) * kPanelColumns, 0.0f);
-    }
   }
 }
 

@@ -13,10 +13,11 @@
 // GRU of 256 it is too on a Zen 4 host (16 rows on each of two threads: the d2l LSTM step 8%
 // faster, the GRU's 15%; 64 rows, the poetry layers: 5%); on an Intel host oneDNN's kernel
 // (blocked over k, prefetching) was a few percent faster at 32 rows, and on PTB-medium's 20 x
-// 650 x 2600 the two are even, so suits() keeps the large products on oneDNN. B is packed into
-// panels of kPanelColumns columns, each [K][kPanelColumns] (zero past N), read by register blocks
-// of up to 8 x 32 (16 accumulators; 12 x 32 in products of many rows), one broadcast of A per
-// row and k. Every output is one chain of fused multiply-adds in k order, whatever M or the
+// 650 x 2600 the two were even until this kernel prefetched the next panel where the weights
+// leave L2 (panel_product.cpp): suits() keeps the large products of many rows on oneDNN. B is
+// packed into panels of kPanelColumns columns, each [K][kPanelColumns] (zero past N), read by
+// register blocks of up to 8 x 32 (16 accumulators; 12 x 32 in products of many rows), one
+// broadcast of A per row and k. Every output is one chain of fused multiply-adds in k order, whatever M or the
 // thread count, so a row's result does not depend on the rows beside it. The products of generation
 // run it too (SingleRowProduct: one row, or the rows of a batched step, over float32, bfloat16 or
 // int8 weights). On the AVX2 path a panel is taken in two passes of 16 columns (6-row blocks: 12
@@ -32,15 +33,19 @@
 namespace rnnkit::panel_product {
 
 constexpr int64_t kPanelColumns = 32;
-// Products up to this many multiply-adds (a 64-row slice of a 256-wide LSTM) suit it.
+// Products up to this many multiply-adds (a 64-row slice of a 256-wide LSTM) suit it, and those
+// of up to kFewRows rows whatever their weights (PTB-medium's steps of 20 x 2600 x 650, forward,
+// and 20 x 650 x 2600, backward: 144 and 141 GFLOP/s on one thread against oneDNN's 120 and 118,
+// 279 against 234 and 208 on two; at 64 rows the two were even; console output).
 constexpr int64_t kMaxMultiplyAdds = int64_t{1} << 24;
+constexpr int64_t kFewRows = 32;
 // On the AVX2 path, the products whose panels hold up to this many k's suit it, and no others.
 constexpr int64_t kAvx2MaxDepth = 256;
 
 // Whether this CPU path runs the kernel (cpu_path() is Avx512 or Avx2).
 bool available();
 // Whether a recurrent product of this shape should run here rather than on oneDNN: on the AVX-512
-// path small enough, on the AVX2 path shallow enough.
+// path small enough or of few rows, on the AVX2 path shallow enough.
 bool suits(int64_t M, int64_t N, int64_t K);
 
 // op(B) [K,N] (B [K,N] with leading dimension ldb, or its transpose when trans_b) into panels.
