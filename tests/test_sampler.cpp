@@ -196,5 +196,46 @@ TEST(Sampling, RejectsLogitsThatCannotBeSampled) {
             0);
 }
 
+// Rows long enough for the vector loops, with the odd token anywhere: at the start, around a
+// vector's 16 lanes, in the tail. A NaN or +inf is refused unless the mask forbids its token;
+// a -inf token gets no mass; with a mask, the distribution is the softmax over allowed tokens.
+TEST(Sampling, ChecksAndMasksEveryTokenOfALongRow) {
+  Rng rng;
+  const int64_t n = 100;
+  std::vector<double> weights(n);
+  std::vector<float> logits(n);
+  std::vector<uint8_t> allowed(n);
+  for (int64_t i = 0; i < n; ++i) {
+    logits[i] = static_cast<float>((i * 7) % 11) * 0.25f;
+    weights[i] = std::exp(static_cast<double>(logits[i]));
+    allowed[i] = i % 3 != 1;
+  }
+  for (const int64_t at : {0, 15, 16, 17, 63, 99}) {
+    for (const float odd : {NAN, kInf}) {
+      std::vector<float> row = logits;
+      row[at] = odd;
+      EXPECT_THROW(sample_token(row, {}, rng), Error) << at << " " << odd;
+      std::vector<uint8_t> mask = allowed;
+      mask[at] = 0;
+      EXPECT_NO_THROW(sample_token(row, {}, rng, mask)) << at << " " << odd;
+      mask[at] = 1;
+      EXPECT_THROW(sample_token(row, {}, rng, mask), Error) << at << " " << odd;
+    }
+    std::vector<float> row = logits;
+    row[at] = -kInf;
+    for (const bool masked : {false, true}) {
+      std::vector<double> expected(n);
+      double total = 0;
+      for (int64_t i = 0; i < n; ++i)
+        if (i != at && (!masked || allowed[i])) total += weights[i];
+      for (int64_t i = 0; i < n; ++i)
+        if (i != at && (!masked || allowed[i])) expected[i] = weights[i] / total;
+      expect_distribution(
+          sampling_distribution(row, {.temperature = 1}, masked ? allowed : std::vector<uint8_t>{}),
+          expected, "-inf at " + std::to_string(at) + (masked ? ", masked" : ""));
+    }
+  }
+}
+
 }  // namespace
 }  // namespace rnnkit

@@ -29,12 +29,14 @@ RNNKIT_VECTOR_KERNEL double exp_weights(int64_t n, const float* x, float inverse
   return total;
 }
 
-// Whether every x is finite: x - x is 0 for finite x and NaN for NaN and ±inf.
+// Whether every x is finite: x - x is 0 for finite x and NaN for NaN and ±inf, so their sum is 0
+// exactly when all are finite. (A reduction over && was not vectorised: half of a draw's time
+// over 8,293 logits.)
 RNNKIT_VECTOR_KERNEL bool all_finite(int64_t n, const float* x) {
-  bool finite = true;
-#pragma omp simd reduction(&& : finite)
-  for (int64_t j = 0; j < n; ++j) finite = finite && (x[j] - x[j] == 0.0f);
-  return finite;
+  float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+  for (int64_t j = 0; j < n; ++j) sum += x[j] - x[j];
+  return sum == 0.0f;
 }
 
 // The tokens that may be drawn, in the order the draw walks them, with unnormalised weights.
@@ -55,11 +57,21 @@ Candidates candidates(std::span<const float> logits, const SamplingOptions& opti
                 std::to_string(logits.size()) + " logits");
 
   Candidates c;
-  if (allowed.empty() &&
-      vec::dispatch<all_finite>(static_cast<int64_t>(logits.size()), logits.data())) {
+  const bool finite = vec::dispatch<all_finite>(static_cast<int64_t>(logits.size()), logits.data());
+  if (finite && allowed.empty()) {
     // The common case, every token a candidate, needs no per-token checks.
     c.ids.resize(logits.size());
     std::iota(c.ids.begin(), c.ids.end(), 0);
+  } else if (finite) {
+    // Finite logits need only the mask, taken without a branch per token: a poem's scattered
+    // three quarters of the vocabulary mispredicted a quarter of them.
+    c.ids.resize(logits.size());
+    size_t kept = 0;
+    for (size_t i = 0; i < logits.size(); ++i) {
+      c.ids[kept] = static_cast<int32_t>(i);
+      kept += allowed[i] != 0;
+    }
+    c.ids.resize(kept);
   } else {
     c.ids.reserve(logits.size());
     for (size_t i = 0; i < logits.size(); ++i) {
