@@ -5,31 +5,31 @@
 #include "rnnkit/cache_aligned.h"
 #include "rnnkit/trans.h"
 
-// rnnkit's own float32 kernel for the small products of a recurrent time loop, C[M,N] =
-// A[M,K] B[K,N] + beta * C with a batch slice of rows and B reused for every step (W_hh).
-// oneDNN's matmul costs about 2 microseconds a call around its kernel (memory objects, argument
-// maps, its execution context): a tenth of the 15-microsecond step of a small layer (16 rows of
-// a 256-wide RNN), where this kernel, with no such cost, is faster. On the slices of an LSTM or
-// GRU of 256 it is too on a Zen 4 host (16 rows on each of two threads: the d2l LSTM step 8%
-// faster, the GRU's 15%; 64 rows, the poetry layers: 5%); on an Intel host oneDNN's kernel
-// (blocked over k, prefetching) was a few percent faster at 32 rows, and on PTB-medium's 20 x
-// 650 x 2600 the two were even until this kernel prefetched the next panel where the weights
-// leave L2 (panel_product.cpp): suits() keeps the large products of many rows on oneDNN. B is
-// packed into panels of kPanelColumns columns, each [K][kPanelColumns] (zero past N), read by
-// register blocks of up to 8 x 32 (16 accumulators; 12 x 32 in products of many rows), one
-// broadcast of A per row and k. Every output is one chain of fused multiply-adds in k order, whatever M or the
-// thread count, so a row's result does not depend on the rows beside it. The products of generation
-// run it too (SingleRowProduct: one row, or the rows of a batched step, over float32, bfloat16 or
-// int8 weights). On the AVX2 path a panel is taken in two passes of 16 columns (6-row blocks: 12
-// accumulators of the 16 registers), each output the same chain of FMAs, so the same bits as on
-// AVX-512; a float32 panel's pass reads one of the two cache lines of each k, and runs for all rows
-// while that half is in L1 (bench/results/micro-avx2-panel-halves-*). On a Zen 3 (AVX2 only)
-// oneDNN's matmul ran a 64 x 1024 x 256 slice at 42 GFLOP/s, this kernel at 84 (90% of the core's
-// peak; 128 rows: 45 against 83); with deeper panels, which leave the 32 KiB L1 cache, it was no
-// faster (the poetry layer's backward 64 x 256 x 1024 and PTB-medium's 10 x 2600 x 650: within 3%
-// of oneDNN; bench/results/micro-avx2-training-*20261203-202234.jsonl). So on the AVX2 path the
-// recurrent products take it whatever their rows while K is at most 256 (K x 32 floats: 32 KiB),
-// and never deeper. The baseline path has no panel kernel.
+// rnnkit's own float32 kernel for the small products of a recurrent time loop, C[M,N] = A[M,K]
+// B[K,N] + beta * C with a batch slice of rows and B reused for every step (W_hh). oneDNN's matmul
+// costs about 2 microseconds a call around its kernel (memory objects, argument maps, its execution
+// context): a tenth of the 15-microsecond step of a small layer (16 rows of a 256-wide RNN), where
+// this kernel, with no such cost, is faster. On the slices of an LSTM or GRU of 256 it is too on a
+// Zen 4 host (16 rows on each of two threads: the d2l LSTM step 8% faster, the GRU's 15%; 64 rows,
+// the poetry layers: 5%); on an Intel host oneDNN's kernel (blocked over k, prefetching) was a few
+// percent faster at 32 rows, and on PTB-medium's 20 x 650 x 2600 the two were even until this
+// kernel prefetched the next panel where the weights leave L2 (panel_product.cpp): suits() keeps
+// the large products of many rows on oneDNN. B is packed into panels of kPanelColumns columns, each
+// [K][kPanelColumns] (zero past N), read by register blocks of up to 8 x 32 (16 accumulators; 12 x
+// 32 in products of many rows), one broadcast of A per row and k. Every output is one chain of
+// fused multiply-adds in k order, whatever M or the thread count, so a row's result does not depend
+// on the rows beside it. The products of generation run it too (SingleRowProduct: one row, or the
+// rows of a batched step, over float32, bfloat16 or int8 weights). On the AVX2 path a panel is
+// taken in two passes of 16 columns (6-row blocks: 12 accumulators of the 16 registers), each
+// output the same chain of FMAs, so the same bits as on AVX-512; a float32 panel's pass reads one
+// of the two cache lines of each k, and runs for all rows while that half is in L1
+// (bench/results/micro-avx2-panel-halves-*). On a Zen 3 (AVX2 only) oneDNN's matmul ran a 64 x 1024
+// x 256 slice at 42 GFLOP/s, this kernel at 84 (90% of the core's peak; 128 rows: 45 against 83);
+// with deeper panels, which leave the 32 KiB L1 cache, it was no faster (the poetry layer's
+// backward 64 x 256 x 1024 and PTB-medium's 10 x 2600 x 650: within 3% of oneDNN;
+// bench/results/micro-avx2-training-*20261203-202234.jsonl). So on the AVX2 path the recurrent
+// products take it whatever their rows while K is at most 256 (K x 32 floats: 32 KiB), and never
+// deeper. The baseline path has no panel kernel.
 namespace rnnkit::panel_product {
 
 constexpr int64_t kPanelColumns = 32;
