@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <utility>
 #include <vector>
@@ -78,6 +79,51 @@ TEST(PanelProduct, ProductsOfWeightsBeyondTheL2CacheMatchTheReference) {
     for (const int64_t M : {1, 12, 20})
       for (const bool tb : {false, true}) expect_matches_reference(tb, M, 1002, 601, 1.0f);
   }
+}
+
+// The panels taken last to first give the outputs of first to last, bit for bit: float32 (C's
+// rows and rows read elsewhere), bfloat16 and int8 panels, one and two threads, with weights in
+// L2 and past it (the next panel prefetched, now the one before).
+TEST(PanelProduct, BothPanelOrdersGiveTheSameBits) {
+  RNNKIT_SKIP_WITHOUT_PANEL_KERNEL();
+  SettingsGuard guard;
+  using panel_product::PanelOrder;
+  for (const int threads : {1, 2})
+    for (const auto& [M, N, K] :
+         {std::array<int64_t, 3>{1, 1002, 601}, {20, 1002, 601}, {7, 100, 64}, {130, 300, 256}}) {
+      set_num_threads(threads);
+      const auto A = random_values(M * K, 6), W = random_values(N * K, 7);
+      const auto C0 = random_values(M * N, 8);
+      std::vector<const float*> c_rows(M);
+      for (int64_t m = 0; m < M; ++m) c_rows[m] = C0.data() + (M - 1 - m) * N;
+      CacheAlignedVector<float> panels;
+      CacheAlignedVector<bf16> bf16_panels;
+      CacheAlignedVector<int8_t> int8_panels;
+      const Int8Rows q = quantize_rows(N, K, W.data(), K);
+      panel_product::pack(Trans::Yes, K, N, W.data(), K, panels);
+      panel_product::pack_bf16(K, N, W.data(), bf16_panels);
+      panel_product::pack_int8(K, N, q.values.data(), q.ld, int8_panels);
+      const auto run = [&](int kind, PanelOrder order) {
+        std::vector<float> C = C0;
+        if (kind == 0)
+          panel_product::multiply(M, N, K, panels.data(), A.data(), K, 1.0f, C.data(), N, nullptr,
+                                  order);
+        else if (kind == 1)
+          panel_product::multiply(M, N, K, panels.data(), A.data(), K, 0.5f, C.data(), N,
+                                  c_rows.data(), order);
+        else if (kind == 2)
+          panel_product::multiply(M, N, K, bf16_panels.data(), A.data(), K, 1.0f, C.data(), N,
+                                  order);
+        else
+          panel_product::multiply(M, N, K, int8_panels.data(), q.scales.data(), A.data(), K, 1.0f,
+                                  C.data(), N, order);
+        return C;
+      };
+      for (int kind = 0; kind < 4; ++kind)
+        EXPECT_EQ(run(kind, PanelOrder::Descending), run(kind, PanelOrder::Ascending))
+            << "kind " << kind << ", " << M << " x " << N << " x " << K << ", " << threads
+            << " threads";
+    }
 }
 
 TEST(PanelProduct, ARowGetsTheSameBitsAloneInABatchAndOnTwoThreads) {

@@ -8,6 +8,10 @@
 
 namespace rnnkit {
 
+namespace panel_product {
+enum class PanelOrder;
+}
+
 // The most rows a SingleRowProduct multiplies at once: the largest batch of generation steps
 // whose rows are computed exactly as alone.
 constexpr int64_t kMaxStepRows = 16;
@@ -70,6 +74,10 @@ class SingleRowProduct {
   CacheAlignedVector<bf16> bf16_panels_;
   std::vector<bf16> bf16_rows_;
   WeightsStamp stamp_;  // what the copies were made of
+  // The panel kernel takes the panels in turn in either order, so that those a core read last
+  // are the first it reads again (panel_product::PanelOrder).
+  bool descending_ = false;
+  panel_product::PanelOrder next_order();
 };
 
 }  // namespace rnnkit

@@ -1,5 +1,6 @@
 #include "rnnkit/packed_matrix.h"
 
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <tuple>
@@ -32,6 +33,9 @@ struct PackedMatrix::Impl {
   // larger B would be packed for the few products of fewer rows (measured: 3% of an LSTM step).
   CacheAlignedVector<float> panels;
   bool panels_packed = false;
+  // The panel kernel's products take the panels in turn in either order (PanelOrder); batch
+  // slices that multiply at the same time may take either, which changes no output.
+  std::atomic<uint64_t> products{0};
 
   // The primitive for M rows and this beta, and the weights packed in the layout it reads.
   std::pair<const onednn::Matmul*, void*> matmul_for(int64_t M, float beta) {
@@ -84,7 +88,10 @@ void PackedMatrix::multiply(int64_t M, const float* A, int64_t lda, float beta, 
   if (M == 0) return;
   if (p.B == nullptr) throw Error("PackedMatrix::multiply before pack()");
   if (p.panels_packed && panel_product::suits(M, p.N, p.K)) {
-    panel_product::multiply(M, p.N, p.K, p.panels.data(), A, lda, beta, C, ldc, c_rows);
+    const bool odd = p.products.fetch_add(1, std::memory_order_relaxed) % 2;
+    panel_product::multiply(
+        M, p.N, p.K, p.panels.data(), A, lda, beta, C, ldc, c_rows,
+        odd ? panel_product::PanelOrder::Descending : panel_product::PanelOrder::Ascending);
     return;
   }
   if (c_rows) rows::copy_rows(M, p.N, c_rows, C, ldc);

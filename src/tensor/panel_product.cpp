@@ -294,12 +294,14 @@ void rows_of_panel_avx2(int64_t M, int64_t K, const float* A, int64_t lda, const
 template <typename Panel>
 void panels_range(int64_t p0, int64_t p1, int64_t M, int64_t N, int64_t K, const Panel* panels,
                   const float* scales, const float* A, int64_t lda, float beta,
-                  const float* const* c_rows, float* C, int64_t ldc) {
+                  const float* const* c_rows, float* C, int64_t ldc, PanelOrder order) {
   const bool avx512 = cpu_path() == CpuPath::Avx512;
   const bool prefetches =
       M < kTallFrom &&
       (p1 - p0) * K * kPanelColumns * static_cast<int64_t>(sizeof(Panel)) > kPrefetchBytes;
-  for (int64_t p = p0; p < p1; ++p) {
+  const bool descending = order == PanelOrder::Descending;
+  for (int64_t i = p0; i < p1; ++i) {
+    const int64_t p = descending ? p0 + p1 - 1 - i : i;
     const int64_t j0 = p * kPanelColumns, width = std::min(kPanelColumns, N - j0);
     const float* panel_scales = scales ? scales + j0 : nullptr;
     if (!avx512) {
@@ -313,7 +315,10 @@ void panels_range(int64_t p0, int64_t p1, int64_t M, int64_t N, int64_t K, const
     const Panel* panel = panels + p * K * kPanelColumns;
     float* c = C + j0;
     static_assert(kVectors == 2, "a panel is one or two vectors wide");
-    const Panel* ahead = prefetches && p + 1 < p1 ? panel + K * kPanelColumns : nullptr;
+    const int64_t following = descending ? p - 1 : p + 1;
+    const Panel* ahead = prefetches && following >= p0 && following < p1
+                             ? panels + following * K * kPanelColumns
+                             : nullptr;
     if (vectors == 2)
       rows_of_panel<2>(M, K, A, lda, panel, panel_scales, beta, c_rows, j0, c, ldc, last, ahead);
     else
@@ -325,7 +330,7 @@ void panels_range(int64_t p0, int64_t p1, int64_t M, int64_t N, int64_t K, const
 template <typename Panel>
 void multiply_panels(int64_t M, int64_t N, int64_t K, const Panel* panels, const float* scales,
                      const float* A, int64_t lda, float beta, float* C, int64_t ldc,
-                     const float* const* c_rows) {
+                     const float* const* c_rows, PanelOrder order) {
 #if defined(__x86_64__)
   if (!available()) throw Error("panel_product::multiply needs the AVX-512 or AVX2 path");
   if (M <= 0 || N <= 0) return;
@@ -340,17 +345,17 @@ void multiply_panels(int64_t M, int64_t N, int64_t K, const Panel* panels, const
   const int64_t count = panel_count(N);
   const int threads = omp_in_parallel() ? 1 : num_threads();
   if (threads < 2 || count < 2 || (M * N * K < kParallelMacs && N * K < kParallelWeights)) {
-    panels_range(0, count, M, N, K, panels, scales, A, lda, beta, c_rows, C, ldc);
+    panels_range(0, count, M, N, K, panels, scales, A, lda, beta, c_rows, C, ldc, order);
     return;
   }
 #pragma omp parallel num_threads(threads)
   {
     const auto [p0, p1] = thread_share(count);
-    panels_range(p0, p1, M, N, K, panels, scales, A, lda, beta, c_rows, C, ldc);
+    panels_range(p0, p1, M, N, K, panels, scales, A, lda, beta, c_rows, C, ldc, order);
   }
 #else
   (void)M, (void)N, (void)K, (void)panels, (void)scales, (void)A, (void)lda, (void)beta, (void)C,
-      (void)ldc, (void)c_rows;
+      (void)ldc, (void)c_rows, (void)order;
   throw Error("panel_product::multiply needs the AVX-512 or AVX2 path");
 #endif
 }
@@ -425,18 +430,18 @@ void pack_int8(int64_t K, int64_t N, const int8_t* W, int64_t ldw,
 }
 
 void multiply(int64_t M, int64_t N, int64_t K, const float* panels, const float* A, int64_t lda,
-              float beta, float* C, int64_t ldc, const float* const* c_rows) {
-  multiply_panels(M, N, K, panels, nullptr, A, lda, beta, C, ldc, c_rows);
+              float beta, float* C, int64_t ldc, const float* const* c_rows, PanelOrder order) {
+  multiply_panels(M, N, K, panels, nullptr, A, lda, beta, C, ldc, c_rows, order);
 }
 
 void multiply(int64_t M, int64_t N, int64_t K, const bf16* panels, const float* A, int64_t lda,
-              float beta, float* C, int64_t ldc) {
-  multiply_panels(M, N, K, panels, nullptr, A, lda, beta, C, ldc, nullptr);
+              float beta, float* C, int64_t ldc, PanelOrder order) {
+  multiply_panels(M, N, K, panels, nullptr, A, lda, beta, C, ldc, nullptr, order);
 }
 
 void multiply(int64_t M, int64_t N, int64_t K, const int8_t* panels, const float* scales,
-              const float* A, int64_t lda, float beta, float* C, int64_t ldc) {
-  multiply_panels(M, N, K, panels, scales, A, lda, beta, C, ldc, nullptr);
+              const float* A, int64_t lda, float beta, float* C, int64_t ldc, PanelOrder order) {
+  multiply_panels(M, N, K, panels, scales, A, lda, beta, C, ldc, nullptr, order);
 }
 
 }  // namespace rnnkit::panel_product

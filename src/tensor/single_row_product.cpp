@@ -38,7 +38,7 @@ void SingleRowProduct::multiply_rows(int64_t M, int64_t N, int64_t K, const floa
       if (int8_panels_.empty())
         panel_product::pack_int8(K, N, int8_weights_.values.data(), int8_weights_.ld, int8_panels_);
       panel_product::multiply(M, N, K, int8_panels_.data(), int8_weights_.scales.data(), X, ldx,
-                              beta, Y, ldy);
+                              beta, Y, ldy, next_order());
       return;
     }
     gemv::int8(int8_weights_, M, X, ldx, beta, Y, ldy);
@@ -60,10 +60,10 @@ void SingleRowProduct::multiply_rows(int64_t M, int64_t N, int64_t K, const floa
   if (panel_product::available()) {
     if (bf16) {
       if (bf16_panels_.empty()) panel_product::pack_bf16(K, N, W, bf16_panels_);
-      panel_product::multiply(M, N, K, bf16_panels_.data(), X, ldx, beta, Y, ldy);
+      panel_product::multiply(M, N, K, bf16_panels_.data(), X, ldx, beta, Y, ldy, next_order());
     } else {
       if (panels_.empty()) panel_product::pack(Trans::Yes, K, N, W, K, panels_);
-      panel_product::multiply(M, N, K, panels_.data(), X, ldx, beta, Y, ldy);
+      panel_product::multiply(M, N, K, panels_.data(), X, ldx, beta, Y, ldy, nullptr, next_order());
     }
   } else if (bf16) {
     if (bf16_rows_.empty()) {
@@ -74,6 +74,11 @@ void SingleRowProduct::multiply_rows(int64_t M, int64_t N, int64_t K, const floa
   } else {
     row_block_gemv::f32(M, N, K, W, X, ldx, beta, Y, ldy);
   }
+}
+
+panel_product::PanelOrder SingleRowProduct::next_order() {
+  descending_ = !descending_;
+  return descending_ ? panel_product::PanelOrder::Descending : panel_product::PanelOrder::Ascending;
 }
 
 void note_weights_changed() {
