@@ -56,12 +56,9 @@ void pack(Trans trans_b, int64_t K, int64_t N, const float* B, int64_t ldb,
 // bit. A caller that multiplies by the same weights again and again (a time loop's W_hh, the
 // layers of generation) alternates the two: the panels a core read last, still in its L2 cache,
 // are then the first it reads next, where weights larger than L2 in one order would find none
-// there (generation's output layer of 8.5 MB on two cores 150 -> 104 microseconds, PTB-medium's
-// 20-row step 7% faster; console output). next() flips it.
+// there (generation's output layer of 8.5 MB on two cores 6.8 -> 9.8 thousand products a second,
+// PTB-medium's 20-row steps 3-10% faster; bench/results/micro-panel-order-*).
 enum class PanelOrder { Ascending, Descending };
-inline PanelOrder next(PanelOrder order) {
-  return order == PanelOrder::Ascending ? PanelOrder::Descending : PanelOrder::Ascending;
-}
 
 // C = A panels + beta * C, or + beta * c_rows[m] for row m when c_rows is not null (rows kept
 // elsewhere: a one-hot layer's input rows, not copied into C first); the column panels are shared
