@@ -452,7 +452,7 @@ TEST(PackedProductThreads, AThreadCountGetsItsOwnPrimitive) {
 }
 
 // A float32 product goes through rnnkit's panel kernel (no oneDNN primitive) or oneDNN, as
-// panel_product::suits() says for the path: [M, N, K, whether oneDNN].
+// panel_product::suits() says for the path: [M, N, K, whether oneDNN]; done again, the same bits.
 void expect_packed_product_paths(CpuPath path,
                                  std::initializer_list<std::array<int64_t, 4>> shapes) {
   if (!cpu_supports_path(path)) GTEST_SKIP() << "this CPU lacks the path";
@@ -471,6 +471,10 @@ void expect_packed_product_paths(CpuPath path,
     for (int64_t i = 0; i < M * N; ++i) ASSERT_NEAR(C[i], want[i], 1e-4) << N;
     EXPECT_EQ(packed.primitive_count(), static_cast<size_t>(onednn))
         << M << " x " << N << " x " << K;
+    // The next product takes the panels in the other order (PanelOrder): the same bits.
+    std::vector<float> again = C0;
+    packed.multiply(M, A.data(), K, 0.0f, again.data(), N);
+    EXPECT_EQ(again, C) << M << " x " << N << " x " << K;
   }
 }
 
