@@ -8,10 +8,6 @@
 
 namespace rnnkit {
 
-namespace panel_product {
-enum class PanelOrder;
-}
-
 // The most rows a SingleRowProduct multiplies at once: the largest batch of generation steps
 // whose rows are computed exactly as alone.
 constexpr int64_t kMaxStepRows = 16;
@@ -77,7 +73,6 @@ class SingleRowProduct {
   // The panel kernel takes the panels in turn in either order, so that those a core read last
   // are the first it reads again (panel_product::PanelOrder).
   bool descending_ = false;
-  panel_product::PanelOrder next_order();
 };
 
 }  // namespace rnnkit

@@ -411,8 +411,9 @@ void pack(Trans trans_b, int64_t K, int64_t N, const float* B, int64_t ldb,
     else
       for (int64_t k = 0; k < K; ++k)
         std::copy_n(B + k * ldb + j0, width, panel + k * kPanelColumns);
-    for (int64_t k = 0; width < kPanelColumns && k < K; ++k)
-      std::fill(panel + k * kPanelColumns + width, panel + (k + 1) * kPanelColumns, 0.0f);
+    if (width < kPanelColumns)
+      for (int64_t k = 0; k < K; ++k)
+        std::fill(panel + k * kPanelColumns + width, panel + (k + 1) * kPanelColumns, 0.0f);
   }
 }
 

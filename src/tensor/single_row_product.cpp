@@ -12,6 +12,12 @@ namespace {
 // Copies made at an older epoch are stale; a new SingleRowProduct (epoch 0) has none.
 std::atomic<uint64_t> epoch_counter{1};
 
+// Flips descending and gives the order it then says.
+panel_product::PanelOrder flip(bool& descending) {
+  descending = !descending;
+  return descending ? panel_product::PanelOrder::Descending : panel_product::PanelOrder::Ascending;
+}
+
 }  // namespace
 
 static_assert(kMaxStepRows <= row_block_gemv::kMaxRows);
@@ -38,7 +44,7 @@ void SingleRowProduct::multiply_rows(int64_t M, int64_t N, int64_t K, const floa
       if (int8_panels_.empty())
         panel_product::pack_int8(K, N, int8_weights_.values.data(), int8_weights_.ld, int8_panels_);
       panel_product::multiply(M, N, K, int8_panels_.data(), int8_weights_.scales.data(), X, ldx,
-                              beta, Y, ldy, next_order());
+                              beta, Y, ldy, flip(descending_));
       return;
     }
     gemv::int8(int8_weights_, M, X, ldx, beta, Y, ldy);
@@ -60,10 +66,12 @@ void SingleRowProduct::multiply_rows(int64_t M, int64_t N, int64_t K, const floa
   if (panel_product::available()) {
     if (bf16) {
       if (bf16_panels_.empty()) panel_product::pack_bf16(K, N, W, bf16_panels_);
-      panel_product::multiply(M, N, K, bf16_panels_.data(), X, ldx, beta, Y, ldy, next_order());
+      panel_product::multiply(M, N, K, bf16_panels_.data(), X, ldx, beta, Y, ldy,
+                              flip(descending_));
     } else {
       if (panels_.empty()) panel_product::pack(Trans::Yes, K, N, W, K, panels_);
-      panel_product::multiply(M, N, K, panels_.data(), X, ldx, beta, Y, ldy, nullptr, next_order());
+      panel_product::multiply(M, N, K, panels_.data(), X, ldx, beta, Y, ldy, nullptr,
+                              flip(descending_));
     }
   } else if (bf16) {
     if (bf16_rows_.empty()) {
@@ -74,11 +82,6 @@ void SingleRowProduct::multiply_rows(int64_t M, int64_t N, int64_t K, const floa
   } else {
     row_block_gemv::f32(M, N, K, W, X, ldx, beta, Y, ldy);
   }
-}
-
-panel_product::PanelOrder SingleRowProduct::next_order() {
-  descending_ = !descending_;
-  return descending_ ? panel_product::PanelOrder::Descending : panel_product::PanelOrder::Ascending;
 }
 
 void note_weights_changed() {
