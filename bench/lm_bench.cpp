@@ -220,8 +220,8 @@ Timings run_train(const BenchConfig& c, LanguageModel& model, Trainer& trainer, 
     if (!trainer.carry) state.reset();
     const double loss = model.forward_backward(batch, state, true, true, &rng).mean();
     const auto t1 = Clock::now();
-    if (trainer.clip > 0) clip_grad_norm(params, trainer.clip);
-    trainer.optimizer->step();
+    trainer.optimizer->step(trainer.clip > 0 ? clip_coefficient(grad_norm(params), trainer.clip)
+                                             : 1.0f);
     const auto t2 = Clock::now();
     if (i == 0) r.loss_first = loss;
     r.loss_last = loss;

@@ -126,8 +126,7 @@ std::vector<ProfiledPart> profile_training_step(LanguageModel& model, const Toke
     if (embedding)
       parts.time("embedding backward", 0, [&] { embedding->backward(batch.inputs, dx.data()); });
     parts.time(clip > 0 ? "clip + optimizer step" : "optimizer step", 0, [&] {
-      if (clip > 0) clip_grad_norm(params, clip);
-      optimizer.step();
+      optimizer.step(clip > 0 ? clip_coefficient(grad_norm(params), clip) : 1.0f);
     });
     parts.next_repetition();
   }

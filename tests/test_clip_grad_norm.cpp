@@ -84,6 +84,30 @@ TEST(ClipGradNorm, RejectsInvalidMaxNorm) {
   EXPECT_EQ(g.b.grad[0], 12.0f);
 }
 
+TEST(ClipCoefficient, IsTheFactorClipGradNormScalesBy) {
+  // By hand: 6.5 / (13 + 1e-6) in float32, as PyTorch's reciprocal() * max_norm.
+  EXPECT_EQ(clip_coefficient(13.0f, 6.5f), (1.0f / (13.0f + 1e-6f)) * 6.5f);
+  EXPECT_NEAR(clip_coefficient(13.0f, 6.5f), 0.5, 1e-7);
+  for (float max_norm : {0.0f, 1.0f, 6.5f, 12.9f, 13.0f}) {
+    Grads g;
+    const float coef = clip_coefficient(grad_norm(g.list), max_norm);
+    EXPECT_LT(coef, 1.0f) << max_norm;
+    clip_grad_norm(g.list, max_norm);
+    EXPECT_EQ(g.a.grad[1], 4.0f * coef) << max_norm;
+    EXPECT_EQ(g.b.grad[0], 12.0f * coef) << max_norm;
+  }
+}
+
+TEST(ClipCoefficient, IsOneWhereClipGradNormLeavesTheGradients) {
+  EXPECT_EQ(clip_coefficient(13.0f, 100.0f), 1.0f);
+  EXPECT_EQ(clip_coefficient(0.0f, 1.0f), 1.0f);
+  EXPECT_EQ(clip_coefficient(std::numeric_limits<float>::infinity(), 1.0f), 1.0f);
+  EXPECT_EQ(clip_coefficient(std::numeric_limits<float>::quiet_NaN(), 1.0f), 1.0f);
+  EXPECT_THROW(clip_coefficient(13.0f, -1.0f), Error);
+  EXPECT_THROW(clip_coefficient(13.0f, std::numeric_limits<float>::infinity()), Error);
+  EXPECT_THROW(clip_coefficient(13.0f, std::numeric_limits<float>::quiet_NaN()), Error);
+}
+
 TEST(ClipGradNorm, ZeroMaxNormZeroesGradients) {
   Grads g;
   EXPECT_EQ(clip_grad_norm(g.list, 0.0f), 13.0f);

@@ -210,6 +210,21 @@ TEST(Optimizer, RejectsGradOfWrongShape) {
   EXPECT_THROW(adam.step(), Error);
 }
 
+TEST(Optimizer, RejectsANegativeOrNonFiniteGradScaleAndTakesNoStep) {
+  Parameter a("a", {2});
+  a.value.fill(1.0f);
+  a.grad.fill(0.5f);
+  SGD sgd({&a}, {.lr = 0.1});
+  for (float bad : {-1.0f, INFINITY, NAN}) EXPECT_THROW(sgd.step(bad), Error) << bad;
+  EXPECT_EQ(sgd.step_count(), 0);
+  EXPECT_EQ(a.value[0], 1.0f);
+  // A scale of 0 is a step with zero gradients: plain SGD leaves the weights as they are.
+  sgd.step(0.0f);
+  EXPECT_EQ(a.value[0], 1.0f);
+  sgd.step(2.0f);
+  EXPECT_EQ(a.value[0], 1.0f - 0.1f * (0.5f * 2.0f));
+}
+
 TEST(Optimizer, LrAndStepCountSetters) {
   Parameter a("a", {1});
   Adam adam({&a}, {});
@@ -235,12 +250,16 @@ TEST(Optimizer, ZeroGradClearsEveryGradient) {
 // Parameters from kParallelElements on are zeroed, clipped and updated in ranges, one per thread
 // (tensor/element_ranges.h). Every element must come out as the same steps give a one-element
 // parameter holding that element alone (updated whole, on the calling thread), for any thread
-// count; the elements checked include the ends of every range for 2 and 3 threads.
+// count; the elements checked include the ends of every range for 2 and 3 threads. The clipping
+// is done either way: clip_grad_norm then step(), or step() given the clipping coefficient, which
+// must leave the grads as they are.
 using MakeOptimizer = std::unique_ptr<Optimizer> (*)(const ParameterList&);
+
+enum class Clipping { InPlace, InStep };
 
 std::vector<float> large_parameter_after_steps(MakeOptimizer make, int threads,
                                                const std::vector<float>& values,
-                                               const std::vector<float>& grads) {
+                                               const std::vector<float>& grads, Clipping clipping) {
   set_num_threads(threads);
   const int64_t n = static_cast<int64_t>(values.size());
   Parameter p("w", {n});
@@ -250,8 +269,15 @@ std::vector<float> large_parameter_after_steps(MakeOptimizer make, int threads,
     zero_grad({&p});
     for (float g : p.grad.span()) EXPECT_EQ(g, 0.0f);
     for (int64_t i = 0; i < n; ++i) p.grad[i] = grads[i] * static_cast<float>(step + 1);
-    clip_grad_norm({&p}, 1.0f);
-    optimizer->step();
+    if (clipping == Clipping::InPlace) {
+      clip_grad_norm({&p}, 1.0f);
+      optimizer->step();
+      continue;
+    }
+    const Tensor before = p.grad;
+    optimizer->step(clip_coefficient(grad_norm({&p}), 1.0f));
+    EXPECT_EQ(std::memcmp(before.data(), p.grad.data(), sizeof(float) * n), 0)
+        << "step() wrote the grads";
   }
   return {p.value.data(), p.value.data() + n};
 }
@@ -261,10 +287,18 @@ void expect_updated_element_by_element(MakeOptimizer make) {
   const int64_t n = 2 * kParallelElements + 21;
   const std::vector<float> values = testing::random_values(n, 11);
   const std::vector<float> grads = testing::random_values(n, 12, 1e-2f);
-  const std::vector<float> one_thread = large_parameter_after_steps(make, 1, values, grads);
-  for (int threads : {2, 3})
-    EXPECT_EQ(large_parameter_after_steps(make, threads, values, grads), one_thread)
-        << threads << " threads";
+  const std::vector<float> one_thread =
+      large_parameter_after_steps(make, 1, values, grads, Clipping::InPlace);
+  for (int threads : {1, 2, 3}) {
+    if (threads > 1) {
+      EXPECT_EQ(large_parameter_after_steps(make, threads, values, grads, Clipping::InPlace),
+                one_thread)
+          << threads << " threads";
+    }
+    EXPECT_EQ(large_parameter_after_steps(make, threads, values, grads, Clipping::InStep),
+              one_thread)
+        << threads << " threads, clipped in the step";
+  }
   // The clipping coefficient is the large parameter's: its gradient's norm at each step.
   set_num_threads(1);
   std::vector<float> coef;
@@ -432,7 +466,7 @@ TEST(OptimizerResume, LoadRejectsMissingOrMisshapenState) {
 // Parity with torch.optim (tests/fixtures/optim_*.safetensors, made by tools/make_fixtures.py):
 // three steps on three parameters, each step optionally preceded by clip_grad_norm_.
 
-void expect_fixture_parity(const std::string& stem) {
+void expect_fixture_parity(const std::string& stem, Clipping clipping) {
   const SafetensorsFile file =
       read_safetensors(std::string(RNNKIT_FIXTURE_DIR) + "/" + stem + ".safetensors");
   const auto meta = nlohmann::json::parse(file.metadata.at("optimizer"));
@@ -477,11 +511,15 @@ void expect_fixture_parity(const std::string& stem) {
     const std::string s = std::to_string(step);
     for (size_t i = 0; i < params.size(); ++i)
       params[i]->grad = tensor("grad." + s + "." + std::to_string(i));
+    float grad_scale = 1.0f;
     if (!meta.at("max_norm").is_null()) {
-      const float norm = clip_grad_norm(params, meta.at("max_norm").get<float>());
+      const float max_norm = meta.at("max_norm").get<float>();
+      const float norm =
+          clipping == Clipping::InPlace ? clip_grad_norm(params, max_norm) : grad_norm(params);
+      if (clipping == Clipping::InStep) grad_scale = clip_coefficient(norm, max_norm);
       expect_near_relative(tensor("norm." + s)[0], norm, 1e-6, stem + " norm." + s);
     }
-    optimizer->step();
+    optimizer->step(grad_scale);
     for (size_t i = 0; i < params.size(); ++i) {
       const std::string key = "expected." + s + "." + std::to_string(i);
       const Tensor& expected = tensor(key);
@@ -493,16 +531,20 @@ void expect_fixture_parity(const std::string& stem) {
 }
 
 TEST(OptimizerParity, SGDMomentumWeightDecayAndClipping) {
-  expect_fixture_parity("optim_sgd");
+  expect_fixture_parity("optim_sgd", Clipping::InPlace);
+  expect_fixture_parity("optim_sgd", Clipping::InStep);
 }
 TEST(OptimizerParity, PlainSGD) {
-  expect_fixture_parity("optim_sgd_plain");
+  expect_fixture_parity("optim_sgd_plain", Clipping::InPlace);
+  expect_fixture_parity("optim_sgd_plain", Clipping::InStep);
 }
 TEST(OptimizerParity, Adam) {
-  expect_fixture_parity("optim_adam");
+  expect_fixture_parity("optim_adam", Clipping::InPlace);
+  expect_fixture_parity("optim_adam", Clipping::InStep);
 }
 TEST(OptimizerParity, AdamW) {
-  expect_fixture_parity("optim_adamw");
+  expect_fixture_parity("optim_adamw", Clipping::InPlace);
+  expect_fixture_parity("optim_adamw", Clipping::InStep);
 }
 
 }  // namespace

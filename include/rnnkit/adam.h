@@ -31,7 +31,7 @@ class Adam : public Optimizer {
   const AdamOptions& options() const { return options_; }
 
  protected:
-  void update() override;
+  void update(float grad_scale) override;
 
  private:
   AdamOptions options_;

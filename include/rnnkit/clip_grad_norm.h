@@ -14,4 +14,11 @@ float grad_norm(const ParameterList& params);
 // caller decides whether to skip the step. Throws Error for a negative or non-finite max_norm.
 float clip_grad_norm(const ParameterList& params, float max_norm);
 
+// The factor clip_grad_norm multiplies the gradients by when their total norm is `norm`:
+// max_norm / (norm + 1e-6) in float32 where that is below 1, else 1 (also for a non-finite norm,
+// whose gradients it leaves alone). Optimizer::step(clip_coefficient(grad_norm(params), max_norm))
+// is clip_grad_norm then step(), bit for bit, without the pass that writes the scaled gradients
+// (a training step's clipping in the training engine). Throws Error as clip_grad_norm does.
+float clip_coefficient(float norm, float max_norm);
+
 }  // namespace rnnkit

@@ -26,9 +26,13 @@ class Optimizer {
   Optimizer(const Optimizer&) = delete;
   Optimizer& operator=(const Optimizer&) = delete;
 
-  // One update from the current grads; throws Error if a grad's shape differs from its value's.
-  // Marks the weight copies of the batch-1 BF16 products stale (note_weights_changed()).
-  void step();
+  // One update from the current grads, each read as grad * grad_scale rounded to float: the
+  // update that follows scaling the grads in place by grad_scale (clip_grad_norm's coefficient,
+  // clip_coefficient()), bit for bit, without that pass over every gradient; the grads are left
+  // as they are. Throws Error if a grad's shape differs from its value's, or for a grad_scale that
+  // is negative or not finite. Marks the weight copies of the batch-1 BF16 products stale
+  // (note_weights_changed()).
+  void step(float grad_scale = 1.0f);
 
   double lr() const { return lr_; }
   void set_lr(double lr);
@@ -46,8 +50,8 @@ class Optimizer {
   void load_state_tensors(const std::map<std::string, Tensor>& saved);
 
  protected:
-  // The optimizer's own update rule, run by step().
-  virtual void update() = 0;
+  // The optimizer's own update rule, run by step() with its grad_scale.
+  virtual void update(float grad_scale) = 0;
   // Throws Error unless every parameter's grad has the value's shape.
   void check_grads() const;
 

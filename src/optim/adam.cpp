@@ -24,6 +24,7 @@ struct AdamScalars {
   float bias_correction2_sqrt;
   float eps;
   float neg_step_size;
+  float grad_scale;
 };
 
 // torch.maximum: NaN if either is NaN.
@@ -42,7 +43,8 @@ RNNKIT_VECTOR_KERNEL void adam_update(float* param, const float* grad, float* ex
 #pragma omp simd
   for (int64_t i = 0; i < n; ++i) {
     float p = decoupled ? param[i] * s.decoupled_factor : param[i];
-    const float g = l2 ? std::fma(s.l2_weight_decay, p, grad[i]) : grad[i];
+    const float scaled = grad[i] * s.grad_scale;
+    const float g = l2 ? std::fma(s.l2_weight_decay, p, scaled) : scaled;
     const float m = std::fma(s.one_minus_beta1, g, exp_avg[i] * s.beta1);
     float v = std::fma(s.one_minus_beta2 * g, g, exp_avg_sq[i] * s.beta2);
     exp_avg[i] = m;
@@ -71,7 +73,7 @@ Adam::Adam(ParameterList params, AdamOptions options)
   }
 }
 
-void Adam::update() {
+void Adam::update(float grad_scale) {
   check_grads();
   const auto& o = options_;
   const double t = static_cast<double>(step_count_ + 1);
@@ -87,6 +89,7 @@ void Adam::update() {
       .bias_correction2_sqrt = static_cast<float>(std::sqrt(bias_correction2)),
       .eps = static_cast<float>(o.eps),
       .neg_step_size = static_cast<float>(-(lr_ / bias_correction1)),
+      .grad_scale = grad_scale,
   };
   for (size_t i = 0; i < params_.size(); ++i) {
     Parameter& p = *params_[i];

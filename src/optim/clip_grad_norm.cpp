@@ -1,5 +1,6 @@
 #include "rnnkit/clip_grad_norm.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "rnnkit/error.h"
@@ -34,15 +35,19 @@ float grad_norm(const ParameterList& params) {
   return static_cast<float>(std::sqrt(sum));
 }
 
-float clip_grad_norm(const ParameterList& params, float max_norm) {
+float clip_coefficient(float norm, float max_norm) {
   if (!std::isfinite(max_norm) || max_norm < 0)
     throw Error("invalid max_norm " + std::to_string(max_norm) +
                 " for gradient clipping: must be "
                 "finite and >= 0");
-  const float norm = grad_norm(params);
-  if (!std::isfinite(norm)) return norm;
+  if (!std::isfinite(norm)) return 1.0f;
   // PyTorch evaluates max_norm / (norm + 1e-6) on float32 tensors as reciprocal() * max_norm.
-  const float coef = (1.0f / (norm + 1e-6f)) * max_norm;
+  return std::min((1.0f / (norm + 1e-6f)) * max_norm, 1.0f);
+}
+
+float clip_grad_norm(const ParameterList& params, float max_norm) {
+  const float norm = grad_norm(params);
+  const float coef = clip_coefficient(norm, max_norm);
   if (coef < 1.0f) {
     for (Parameter* p : params) {
       float* grad = p->grad.data();

@@ -29,8 +29,11 @@ Optimizer::Optimizer(ParameterList params, double lr) : params_(std::move(params
   }
 }
 
-void Optimizer::step() {
-  update();
+void Optimizer::step(float grad_scale) {
+  if (!std::isfinite(grad_scale) || grad_scale < 0)
+    throw Error("invalid gradient scale " + std::to_string(grad_scale) +
+                ": must be finite and >= 0");
+  update(grad_scale);
   note_weights_changed();
 }
 

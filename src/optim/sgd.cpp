@@ -21,6 +21,7 @@ struct SGDScalars {
   float momentum;
   float one_minus_dampening;
   float neg_lr;
+  float grad_scale;
   bool first_step;
 };
 
@@ -33,14 +34,16 @@ RNNKIT_VECTOR_KERNEL void sgd_update(float* param, const float* grad, float* buf
   if (buf == nullptr) {
 #pragma omp simd
     for (int64_t i = 0; i < n; ++i) {
-      const float d = decay ? std::fma(s.weight_decay, param[i], grad[i]) : grad[i];
+      const float g = grad[i] * s.grad_scale;
+      const float d = decay ? std::fma(s.weight_decay, param[i], g) : g;
       param[i] = std::fma(s.neg_lr, d, param[i]);
     }
     return;
   }
 #pragma omp simd
   for (int64_t i = 0; i < n; ++i) {
-    const float d = decay ? std::fma(s.weight_decay, param[i], grad[i]) : grad[i];
+    const float g = grad[i] * s.grad_scale;
+    const float d = decay ? std::fma(s.weight_decay, param[i], g) : g;
     const float b = s.first_step ? d : std::fma(s.one_minus_dampening, d, buf[i] * s.momentum);
     buf[i] = b;
     const float update = nesterov ? std::fma(s.momentum, b, d) : b;
@@ -62,13 +65,14 @@ SGD::SGD(ParameterList params, SGDOptions options)
   }
 }
 
-void SGD::update() {
+void SGD::update(float grad_scale) {
   check_grads();
   const SGDScalars scalars{
       .weight_decay = static_cast<float>(options_.weight_decay),
       .momentum = static_cast<float>(options_.momentum),
       .one_minus_dampening = static_cast<float>(1 - options_.dampening),
       .neg_lr = static_cast<float>(-lr_),
+      .grad_scale = grad_scale,
       // PyTorch creates the momentum buffer as a copy of the first (decayed) gradient.
       .first_step = step_count_ == 0,
   };

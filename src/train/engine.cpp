@@ -311,8 +311,10 @@ void Engine::log_step(double loss, float norm, int64_t tokens) {
 
 void Engine::finish_step(const LossResult& r) {
   const double loss = r.mean();
-  const float norm =
-      o_.clip > 0 ? clip_grad_norm(params_, static_cast<float>(o_.clip)) : grad_norm(params_);
+  // The clipping is the optimizer step's scale of the grads (clip_coefficient), not a pass of
+  // its own over them.
+  const float norm = grad_norm(params_);
+  const float grad_scale = o_.clip > 0 ? clip_coefficient(norm, static_cast<float>(o_.clip)) : 1.0f;
   if (!std::isfinite(loss) || !std::isfinite(norm)) {
     const std::string what = "non-finite " +
                              std::string(std::isfinite(loss) ? "gradient norm" : "loss") +
@@ -336,7 +338,7 @@ void Engine::finish_step(const LossResult& r) {
   }
   consecutive_skips_ = 0;
   optimizer_->set_lr(scheduler_->lr());
-  optimizer_->step();
+  optimizer_->step(grad_scale);
   scheduler_->on_step();
   ++pos_.step;
   pos_.epoch_loss_sum += r.loss_sum;
