@@ -68,6 +68,7 @@ struct Args {
   int threads = 2;
   std::optional<int64_t> batch, seq, vocab, hidden, emb, layers, warmup, steps;
   std::optional<double> dropout;
+  std::optional<float> clip;
   int64_t gen_tokens = 200;
   uint64_t seed = 0;
   double wait_idle = 0;
@@ -322,6 +323,7 @@ void run(const Args& args) {
     r = run_eval(c, model, rng);
   } else {
     trainer = make_trainer(args.config, model);
+    if (args.clip) trainer.clip = *args.clip;
     r = run_train(c, model, trainer, rng);
     train = true;
   }
@@ -354,6 +356,7 @@ void run(const Args& args) {
               {"ms_max", round_to(sorted.back() * 1e3, 4)},
               {"ms_mean", round_to(mean * 1e3, 4)},
               {"spread_pct", round_to(100 * (sorted.back() - sorted.front()) / med, 1)}};
+  if (train) out["clip"] = round_to(trainer.clip, 6);
   if (!r.fwd_bwd.empty()) {
     out["fwd_bwd_ms"] = round_to(median(r.fwd_bwd) * 1e3, 4);
     out["opt_ms"] = round_to(median(r.opt) * 1e3, 4);
@@ -439,6 +442,11 @@ int main(int argc, char** argv) {
   app.add_option("--emb", args.emb);
   app.add_option("--layers", args.layers);
   app.add_option("--dropout", args.dropout, "default 0.5 for ptb-medium, else 0");
+  app.add_option("--clip", args.clip,
+                 "training: gradient clipping's max norm, 0 for none (default: 5 for ptb-medium, "
+                 "1 for the Time Machine configs, none for poetry; a random model's norm is "
+                 "about 0.1)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--warmup", args.warmup, "warm-up steps (generate: warm-up runs)");
   app.add_option("--steps", args.steps, "timed steps (generate: timed runs)");
   app.add_option("--gen-tokens", args.gen_tokens)->capture_default_str();
