@@ -204,7 +204,9 @@ BENCHMARK(BM_AddColumnSums)
 void BM_SampleToken(benchmark::State& state) {
   const int64_t V = state.range(0);
   const std::vector<float> logits = random_vector(V, 7, 8.0f);
-  const SamplingOptions options{.temperature = 1.0f, .top_k = static_cast<int>(state.range(1))};
+  const SamplingOptions options{.temperature = 1.0f,
+                                .top_k = static_cast<int>(state.range(1)),
+                                .top_p = static_cast<float>(state.range(3)) / 100.0f};
   std::vector<uint8_t> allowed;
   if (state.range(2) != 0) {
     Rng mask_rng(9);
@@ -215,12 +217,14 @@ void BM_SampleToken(benchmark::State& state) {
   set_elements(state, V);
 }
 BENCHMARK(BM_SampleToken)
-    ->ArgNames({"V", "top_k", "masked"})
-    ->Args({8293, 0, 0})
-    ->Args({8293, 30, 0})
-    ->Args({8293, 0, 1})
-    ->Args({8293, 30, 1})
-    ->Args({10000, 0, 0})
+    ->ArgNames({"V", "top_k", "masked", "top_p%"})
+    ->Args({8293, 0, 0, 100})
+    ->Args({8293, 30, 0, 100})
+    ->Args({8293, 0, 1, 100})
+    ->Args({8293, 30, 1, 100})
+    ->Args({8293, 0, 0, 90})
+    ->Args({8293, 0, 1, 90})
+    ->Args({10000, 0, 0, 100})
     ->UseRealTime();
 
 }  // namespace

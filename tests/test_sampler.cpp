@@ -1,7 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
 #include <string>
 #include <vector>
 
@@ -129,9 +131,9 @@ TEST(SampleToken, SameSeedSameSequence) {
 // Pearson's chi-square over many seeded draws; the bound is the 0.999 quantile for the degrees
 // of freedom (number of possible tokens - 1), and impossible tokens must never appear.
 void expect_frequencies_match(const std::vector<float>& logits, const SamplingOptions& options,
-                              std::span<const uint8_t> allowed, double chi_square_bound) {
+                              std::span<const uint8_t> allowed, double chi_square_bound,
+                              int draws = 40000) {
   const std::vector<float> p = sampling_distribution(logits, options, allowed);
-  const int draws = 40000;
   std::vector<int> counts(p.size());
   Rng rng(2024);
   for (int i = 0; i < draws; ++i) ++counts[sample_token(logits, options, rng, allowed)];
@@ -154,6 +156,137 @@ TEST(SampleToken, FrequenciesFollowTheDistribution) {
   expect_frequencies_match(logits, {.temperature = 1, .top_p = 0.6f}, {}, 13.82);  // 2: 3 kept
   const std::vector<uint8_t> allowed = {1, 1, 0, 1, 0, 1};
   expect_frequencies_match(logits, {.temperature = 1.5f}, allowed, 16.27);  // 3
+}
+
+// An independent reading of sampler.h's definition, in double with a full sort: the candidates
+// (allowed, logit not -inf), most probable first with ties to the lower id, the top k of them,
+// the softmax at the temperature, the smallest prefix whose mass reaches top_p, renormalised.
+std::vector<double> reference_distribution(const std::vector<float>& logits,
+                                           const SamplingOptions& options,
+                                           const std::vector<uint8_t>& allowed) {
+  std::vector<int32_t> order;
+  for (size_t i = 0; i < logits.size(); ++i)
+    if ((allowed.empty() || allowed[i] != 0) && logits[i] != -kInf)
+      order.push_back(static_cast<int32_t>(i));
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int32_t a, int32_t b) { return logits[a] > logits[b]; });
+  if (options.top_k > 0 && static_cast<size_t>(options.top_k) < order.size())
+    order.resize(options.top_k);
+  std::vector<double> weights;
+  for (int32_t id : order)
+    weights.push_back(
+        std::exp((static_cast<double>(logits[id]) - logits[order[0]]) / options.temperature));
+  const double total = std::accumulate(weights.begin(), weights.end(), 0.0);
+  size_t kept = weights.size();
+  if (options.top_p < 1) {
+    double cumulative = 0;
+    kept = 0;
+    while (kept < weights.size() && cumulative < options.top_p * total)
+      cumulative += weights[kept++];
+  }
+  const double kept_total = std::accumulate(weights.begin(), weights.begin() + kept, 0.0);
+  std::vector<double> p(logits.size());
+  for (size_t j = 0; j < kept; ++j) p[order[j]] = weights[j] / kept_total;
+  return p;
+}
+
+// Vocabularies of many blocks and a ragged tail, masked or not, with ties, against the reference:
+// the same tokens kept (none closer to the top-p cut than rounding could matter) and the same
+// probabilities.
+TEST(SamplingDistribution, LongRowsMatchTheReference) {
+  Rng make(5);
+  for (const int64_t n : {1000, 8293}) {
+    std::vector<float> logits(n);
+    for (auto& logit : logits) logit = static_cast<float>(make.below(4000)) / 400.0f - 5.0f;
+    std::vector<uint8_t> allowed(n);
+    for (auto& a : allowed) a = make.below(4) != 0;
+    for (const auto& mask : {std::vector<uint8_t>{}, allowed}) {
+      for (const SamplingOptions& options :
+           {SamplingOptions{.temperature = 1}, SamplingOptions{.temperature = 0.6f, .top_k = 40},
+            SamplingOptions{.temperature = 1, .top_k = 1000},
+            SamplingOptions{.temperature = 1.3f, .top_p = 0.9f},
+            SamplingOptions{.temperature = 0.5f, .top_p = 0.3f},
+            SamplingOptions{.temperature = 0.8f, .top_k = 300, .top_p = 0.7f}}) {
+        const std::string what = "n " + std::to_string(n) + (mask.empty() ? "" : " masked") +
+                                 " T " + std::to_string(options.temperature) + " top_k " +
+                                 std::to_string(options.top_k) + " top_p " +
+                                 std::to_string(options.top_p);
+        const std::vector<double> expected = reference_distribution(logits, options, mask);
+        const std::vector<float> actual = sampling_distribution(logits, options, mask);
+        ASSERT_EQ(actual.size(), expected.size());
+        int64_t kept = 0;
+        for (int64_t i = 0; i < n; ++i) {
+          kept += expected[i] > 0;
+          ASSERT_EQ(actual[i] > 0, expected[i] > 0) << what << ", token " << i;
+          ASSERT_NEAR(actual[i], expected[i], 1e-6 + 1e-5 * expected[i]) << what << ", token " << i;
+        }
+        EXPECT_GT(kept, 1) << what;
+      }
+    }
+  }
+}
+
+// The nucleus cut falls among tied logits: they rank by id, so the lower ids are kept first.
+TEST(SamplingDistribution, TopPCutsTiesByLowerId) {
+  const std::vector<float> logits = {0.0f, 1.0f, 1.0f, 1.0f};
+  const double e = std::exp(1.0);
+  // Most probable first: 1, 2, 3 at e / (1 + 3e) = 0.297 each; two reach 0.5.
+  expect_distribution(sampling_distribution(logits, {.temperature = 1, .top_p = 0.5f}),
+                      {0, 0.5, 0.5, 0}, "top_p 0.5");
+  expect_distribution(sampling_distribution(logits, {.temperature = 1, .top_p = 0.25f}),
+                      {0, 1, 0, 0}, "top_p 0.25");
+  expect_distribution(sampling_distribution(logits, {.temperature = 1, .top_p = 0.95f}),
+                      {1 / (1 + 3 * e), e / (1 + 3 * e), e / (1 + 3 * e), e / (1 + 3 * e)},
+                      "top_p 0.95");
+}
+
+// sample_token walks the candidates in id order (top-k: most probable first) and stops where the
+// running probability passes its uniform draw: every draw lands on the token whose interval of
+// the cumulative distribution holds the draw (within float rounding), across blocks and tails.
+TEST(SampleToken, DrawIsTheInverseOfTheCumulativeDistribution) {
+  Rng make(6);
+  const int64_t n = 3001;
+  std::vector<float> logits(n);
+  for (auto& logit : logits) logit = static_cast<float>(make.below(1000)) / 100.0f;
+  std::vector<uint8_t> allowed(n);
+  for (auto& a : allowed) a = make.below(3) != 0;
+  for (const auto& mask : {std::vector<uint8_t>{}, allowed}) {
+    for (const SamplingOptions& options :
+         {SamplingOptions{.temperature = 1}, SamplingOptions{.temperature = 0.7f, .top_p = 0.8f},
+          SamplingOptions{.temperature = 2, .top_k = 500}}) {
+      const std::vector<float> p = sampling_distribution(logits, options, mask);
+      std::vector<int32_t> order(n);
+      std::iota(order.begin(), order.end(), 0);
+      if (options.top_k > 0)
+        std::stable_sort(order.begin(), order.end(),
+                         [&](int32_t a, int32_t b) { return p[a] > p[b]; });
+      std::vector<double> before(n), through(n);  // cumulative, in walk order, by token
+      double cumulative = 0;
+      for (int32_t id : order) {
+        before[id] = cumulative;
+        cumulative += p[id];
+        through[id] = cumulative;
+      }
+      Rng rng(11), reference(11);
+      for (int draw = 0; draw < 2000; ++draw) {
+        const int32_t id = sample_token(logits, options, rng, mask);
+        const double u = reference.uniform();
+        ASSERT_GT(p[id], 0.0f) << "draw " << draw;
+        ASSERT_GE(u, before[id] - 1e-6) << "draw " << draw << " token " << id;
+        ASSERT_LT(u, through[id] + 1e-6) << "draw " << draw << " token " << id;
+      }
+    }
+  }
+}
+
+// Many tokens over several blocks: the frequencies of 200,000 draws against the distribution.
+TEST(SampleToken, FrequenciesFollowALongDistribution) {
+  std::vector<float> logits(300);
+  for (size_t i = 0; i < logits.size(); ++i) logits[i] = std::sin(static_cast<float>(i)) * 1.5f;
+  std::vector<uint8_t> allowed(logits.size());
+  for (size_t i = 0; i < allowed.size(); ++i) allowed[i] = i % 5 != 2;
+  expect_frequencies_match(logits, {.temperature = 1}, {}, 380.3, 200000);  // 299 degrees: 0.999
+  expect_frequencies_match(logits, {.temperature = 1}, allowed, 312.3, 200000);  // 239
 }
 
 TEST(Sampling, ValidateNamesTheBadField) {

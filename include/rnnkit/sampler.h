@@ -38,7 +38,9 @@ std::vector<float> sampling_distribution(std::span<const float> logits,
 
 // Draws a token id from sampling_distribution(logits, options, allowed), using exactly one
 // rng.uniform() per call, greedy included, so a seeded stream of calls is reproducible whatever
-// the options. Same errors as sampling_distribution.
+// the options: the candidates are walked in id order (with top_k, most probable first) and the
+// draw is the one where their running probability passes the uniform. Same errors as
+// sampling_distribution.
 int32_t sample_token(std::span<const float> logits, const SamplingOptions& options, Rng& rng,
                      std::span<const uint8_t> allowed = {});
 
