@@ -99,6 +99,16 @@ TEST(SampleToken, GreedyTakesLowestIdOfTheMaximum) {
   EXPECT_EQ(sample_token(logits, {.temperature = 0}, rng, allowed), 2);
 }
 
+// Below 1 / FLT_MAX the inverse temperature overflows float: greedy, not NaN weights.
+TEST(SamplingDistribution, VanishingTemperatureIsGreedy) {
+  const std::vector<float> logits = {0.5f, 2.0f, 1.0f, 2.0f};
+  for (const float temperature : {1e-39f, 1e-45f})
+    expect_distribution(sampling_distribution(logits, {.temperature = temperature}), {0, 1, 0, 0},
+                        "temperature " + std::to_string(temperature));
+  Rng rng(3);
+  EXPECT_EQ(sample_token(logits, {.temperature = 1e-40f}, rng), 1);
+}
+
 TEST(SampleToken, DrawsExactlyOneUniformPerCall) {
   const std::vector<float> logits = logits_of({0.1, 0.2, 0.3, 0.4});
   for (const SamplingOptions& options :

@@ -25,7 +25,8 @@ void validate(const SamplingOptions& options);
 // The distribution sample_token draws from, as probabilities over all token ids:
 //  1. tokens whose `allowed` entry is 0 are removed (when `allowed` is non-empty; it must then
 //     have logits.size() entries), and so are tokens whose logit is -inf;
-//  2. temperature <= 0: all mass on the largest remaining logit (the lowest id on ties);
+//  2. temperature <= 0 (or below 1 / FLT_MAX, where its inverse overflows float): all mass on the
+//     largest remaining logit (the lowest id on ties);
 //  3. otherwise softmax(logits / temperature) over the remaining tokens, then, when top_k > 0,
 //     only the top_k most probable are kept (ties broken by the lower id), then, when top_p < 1,
 //     only the smallest prefix in descending probability whose share of the kept mass is

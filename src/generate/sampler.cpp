@@ -291,7 +291,8 @@ Candidates candidates(std::span<const float> logits, const SamplingOptions& opti
   const uint8_t* mask = allowed.empty() ? nullptr : allowed.data();
   const auto n = static_cast<int64_t>(logits.size());
   const RowScan scan = vec::dispatch<scan_row>(n, logits.data(), mask);
-  const bool greedy = options.temperature <= 0;
+  // A temperature so small that its inverse overflows float would make the weights NaN: greedy.
+  const bool greedy = options.temperature <= 0 || !std::isfinite(1.0f / options.temperature);
   // Top-k ranks the candidates, which a masked row needs as a list.
   const bool ranked = !greedy && options.top_k > 0;
   if (scan.finite && scan.allowed > 0 && (mask == nullptr || !ranked)) {
