@@ -380,5 +380,48 @@ TEST(Sampling, ChecksAndMasksEveryTokenOfALongRow) {
   }
 }
 
+// Random rows with NaN, ±inf, huge and tiny logits, random masks and options: every call either
+// throws Error or draws a token the mask allows whose logit is finite, and the distribution is
+// one (a NaN weight or a walk past the end would show here, or crash under ASan).
+TEST(Sampling, RandomRowsGiveATokenOrAnError) {
+  Rng make(12);
+  const float specials[] = {NAN, kInf, -kInf, 3e38f, -3e38f, 1e-38f, 0.0f};
+  int drawn = 0, refused = 0;
+  for (int trial = 0; trial < 400; ++trial) {
+    const int64_t n = 1 + static_cast<int64_t>(make.below(300));
+    std::vector<float> logits(n);
+    for (auto& logit : logits)
+      logit = make.below(200) == 0 ? specials[make.below(7)]
+                                   : static_cast<float>(make.below(2000)) / 100.0f - 10.0f;
+    std::vector<uint8_t> allowed;
+    if (make.below(2) == 0)
+      for (int64_t i = 0; i < n; ++i) allowed.push_back(make.below(3) != 0);
+    const float temperatures[] = {0.0f, 1e-30f, 0.3f, 1.0f, 5.0f};
+    const SamplingOptions options{.temperature = temperatures[make.below(5)],
+                                  .top_k = static_cast<int>(make.below(3)) * 7,
+                                  .top_p = make.below(2) == 0 ? 1.0f : 0.5f};
+    Rng rng(trial);
+    try {
+      const int32_t id = sample_token(logits, options, rng, allowed);
+      ASSERT_TRUE(id >= 0 && id < n) << "trial " << trial;
+      EXPECT_TRUE(std::isfinite(logits[id])) << "trial " << trial << " token " << id;
+      if (!allowed.empty()) {
+        EXPECT_NE(allowed[id], 0) << "trial " << trial;
+      }
+      const std::vector<float> p = sampling_distribution(logits, options, allowed);
+      EXPECT_GT(p[id], 0.0f) << "trial " << trial;
+      double total = 0;
+      for (float q : p) total += q;
+      EXPECT_NEAR(total, 1.0, 1e-5) << "trial " << trial;
+      ++drawn;
+    } catch (const Error&) {
+      // A NaN or +inf among the allowed tokens, or none left: refused, as documented.
+      ++refused;
+    }
+  }
+  EXPECT_GT(drawn, 100);
+  EXPECT_GT(refused, 20);
+}
+
 }  // namespace
 }  // namespace rnnkit
