@@ -59,6 +59,16 @@ RNNKIT_VECTOR_KERNEL RowScan scan_row(int64_t n, const float* x, const uint8_t* 
   return {max_x, sum == 0.0f, kept};
 }
 
+// out = x where `allowed` keeps the token, -inf where it drops it.
+RNNKIT_VECTOR_KERNEL void masked_logits(int64_t n, const float* x, const uint8_t* allowed,
+                                        float* out) {
+#pragma omp simd
+  for (int64_t j = 0; j < n; ++j) {
+    const int32_t keep = allowed[j];
+    out[j] = keep != 0 ? x[j] : kMinusInfinity;
+  }
+}
+
 RNNKIT_VECTOR_KERNEL float max_of(int64_t n, const float* x) {
   float max_x = kMinusInfinity;
 #pragma omp simd reduction(max : max_x)
@@ -249,23 +259,10 @@ std::vector<int32_t> top_k_positions(int64_t m, const float* x, int64_t k) {
   return chosen;
 }
 
-// The ids of the tokens `allowed` keeps whose logits are finite, in id order; throws for a NaN or
-// +inf logit among them.
-std::vector<int32_t> allowed_ids(std::span<const float> logits, const uint8_t* allowed,
-                                 bool finite) {
+// The ids of the tokens `allowed` keeps (all when it is null) whose logits are not -inf, in id
+// order; throws for a NaN or +inf logit among them. The path of rows that are not all finite.
+std::vector<int32_t> checked_ids(std::span<const float> logits, const uint8_t* allowed) {
   std::vector<int32_t> ids;
-  if (finite) {
-    // Taken without a branch per token: a poem's scattered three quarters of the vocabulary
-    // mispredicted a quarter of them.
-    ids.resize(logits.size());
-    size_t kept = 0;
-    for (size_t i = 0; i < logits.size(); ++i) {
-      ids[kept] = static_cast<int32_t>(i);
-      kept += allowed == nullptr || allowed[i] != 0;
-    }
-    ids.resize(kept);
-    return ids;
-  }
   for (size_t i = 0; i < logits.size(); ++i) {
     if (allowed != nullptr && allowed[i] == 0) continue;
     const float logit = logits[i];
@@ -293,15 +290,13 @@ Candidates candidates(std::span<const float> logits, const SamplingOptions& opti
   const RowScan scan = vec::dispatch<scan_row>(n, logits.data(), mask);
   // A temperature so small that its inverse overflows float would make the weights NaN: greedy.
   const bool greedy = options.temperature <= 0 || !std::isfinite(1.0f / options.temperature);
-  // Top-k ranks the candidates, which a masked row needs as a list.
-  const bool ranked = !greedy && options.top_k > 0;
-  if (scan.finite && scan.allowed > 0 && (mask == nullptr || !ranked)) {
+  if (scan.finite && scan.allowed > 0) {
     // The common case needs no per-token checks and no list of ids.
     c.every_token = true;
     c.allowed = mask;
     c.count = logits.size();
   } else {
-    c.ids = allowed_ids(logits, mask, scan.finite);
+    c.ids = checked_ids(logits, mask);
     c.count = c.ids.size();
   }
   if (c.count == 0)
@@ -323,14 +318,21 @@ Candidates candidates(std::span<const float> logits, const SamplingOptions& opti
     return one;
   }
 
+  const auto candidate_count = static_cast<size_t>(c.every_token ? scan.allowed : c.count);
+  const bool top_k = options.top_k > 0 && static_cast<size_t>(options.top_k) < candidate_count;
   std::vector<float> gathered;
   const float* candidate_logits = logits.data();
   if (!c.every_token) {
     gathered.resize(c.count);
     for (size_t j = 0; j < c.count; ++j) gathered[j] = logits[c.ids[j]];
     candidate_logits = gathered.data();
+  } else if (top_k && c.allowed != nullptr) {
+    // Ranked as -inf, the dropped tokens fall below the k allowed ones that remain.
+    gathered.resize(c.count);
+    vec::dispatch<masked_logits>(n, logits.data(), c.allowed, gathered.data());
+    candidate_logits = gathered.data();
   }
-  if (options.top_k > 0 && static_cast<size_t>(options.top_k) < c.count) {
+  if (top_k) {
     // Of candidate positions, most probable first.
     const std::vector<int32_t> order =
         top_k_positions(static_cast<int64_t>(c.count), candidate_logits, options.top_k);
@@ -340,7 +342,8 @@ Candidates candidates(std::span<const float> logits, const SamplingOptions& opti
       ids[j] = c.id(order[j]);
       ordered[j] = candidate_logits[order[j]];
     }
-    c.every_token = false;  // and so without a mask: a masked row took the path of ids above
+    c.every_token = false;
+    c.allowed = nullptr;  // the k are allowed tokens
     c.ids = std::move(ids);
     c.count = c.ids.size();
     gathered = std::move(ordered);
