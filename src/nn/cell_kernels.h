@@ -7,6 +7,14 @@
 // activations into pre-activation gradients in place (backward consumes the forward cache).
 namespace rnnkit::kernels {
 
+// A step's kernel shares its batch rows among the threads from this many elements (B x H) on,
+// outside a parallel region. PTB-medium's steps of 20 x 650 (13,000 elements), below the former
+// bound of 65,536, ran on one thread while the other waited for the next product: shared, its
+// layers' forward and backward passes ran 3% faster on two threads (medians of three alternating
+// runs, bench/results/ab-cell-threads-profile-*). The d2l configs' 16-row slices run inside
+// their slice's thread whatever the bound.
+constexpr int64_t kParallelCellElements = 8192;
+
 // gates: [B,4H] pre-activations (x W_ih^T + h W_hh^T + biases) -> activated (i, f, g, o).
 // c = f * c_prev + i * g; h = o * tanh(c).
 void lstm_forward_step(int64_t B, int64_t H, float* gates, const float* c_prev, float* c, float* h);

@@ -50,7 +50,7 @@ RNNKIT_VECTOR_KERNEL void gru_backward_row(int64_t H, float* g, const float* hnb
 void gru_forward_step(int64_t B, int64_t H, float* gates, const float* const* input_rows,
                       const float* hproj, const float* bias_hh, float* hn, const float* h_prev,
                       float* h) {
-#pragma omp parallel for schedule(static) if (B * H >= 65536)
+#pragma omp parallel for schedule(static) if (B * H >= kParallelCellElements)
   for (int64_t b = 0; b < B; ++b) {
     float* g = gates + b * 3 * H;
     vec::dispatch<gru_forward_row>(H, g, input_rows ? input_rows[b] : g, hproj + b * 3 * H, bias_hh,
@@ -61,7 +61,7 @@ void gru_forward_step(int64_t B, int64_t H, float* gates, const float* const* in
 void gru_backward_step(int64_t B, int64_t H, float* gates, const float* hn, const float* h_prev,
                        const float* dy, int64_t ldy, const float* dh_next, float* dhproj,
                        float* dh_prev_direct) {
-#pragma omp parallel for schedule(static) if (B * H >= 65536)
+#pragma omp parallel for schedule(static) if (B * H >= kParallelCellElements)
   for (int64_t b = 0; b < B; ++b)
     vec::dispatch<gru_backward_row>(H, gates + b * 3 * H, hn + b * H, h_prev + b * H, dy + b * ldy,
                                     dh_next + b * H, dhproj + b * 3 * H, dh_prev_direct + b * H);

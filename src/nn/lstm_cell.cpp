@@ -45,14 +45,14 @@ RNNKIT_VECTOR_KERNEL void lstm_backward_row(int64_t H, float* g, const float* cp
 
 void lstm_forward_step(int64_t B, int64_t H, float* gates, const float* c_prev, float* c,
                        float* h) {
-#pragma omp parallel for schedule(static) if (B * H >= 65536)
+#pragma omp parallel for schedule(static) if (B * H >= kParallelCellElements)
   for (int64_t b = 0; b < B; ++b)
     vec::dispatch<lstm_forward_row>(H, gates + b * 4 * H, c_prev + b * H, c + b * H, h + b * H);
 }
 
 void lstm_backward_step(int64_t B, int64_t H, float* gates, const float* c_prev, const float* c,
                         const float* dy, int64_t ldy, const float* dh_next, float* dc_carry) {
-#pragma omp parallel for schedule(static) if (B * H >= 65536)
+#pragma omp parallel for schedule(static) if (B * H >= kParallelCellElements)
   for (int64_t b = 0; b < B; ++b)
     vec::dispatch<lstm_backward_row>(H, gates + b * 4 * H, c_prev + b * H, c + b * H, dy + b * ldy,
                                      dh_next + b * H, dc_carry + b * H);

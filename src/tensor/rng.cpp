@@ -12,34 +12,14 @@ uint64_t splitmix64(uint64_t& x) {
   return z ^ (z >> 31);
 }
 
-uint64_t rotl(uint64_t x, int k) {
-  return (x << k) | (x >> (64 - k));
-}
-
 }  // namespace
 
 void Rng::seed_with(uint64_t seed) {
   for (auto& w : s_) w = splitmix64(seed);
 }
 
-uint64_t Rng::next_u64() {
-  const uint64_t result = rotl(s_[1] * 5, 7) * 9;
-  const uint64_t t = s_[1] << 17;
-  s_[2] ^= s_[0];
-  s_[3] ^= s_[1];
-  s_[1] ^= s_[2];
-  s_[0] ^= s_[3];
-  s_[2] ^= t;
-  s_[3] = rotl(s_[3], 45);
-  return result;
-}
-
 void Rng::discard(uint64_t n) {
   for (uint64_t i = 0; i < n; ++i) next_u64();
-}
-
-float Rng::uniform() {
-  return static_cast<float>(next_u64() >> 40) * 0x1.0p-24f;
 }
 
 float Rng::normal() {
