@@ -1,6 +1,6 @@
 // End-to-end benchmark of rnnkit's language models: the C++ twin of
 // ../shared/bench/pytorch_ref.py. Same configs, same random-id data, same warm-up and timed
-// step counts, same step (zero_grad + forward + loss + backward, then clip + optimiser step),
+// step counts, same step (forward + loss + backward, then clip + optimiser step + zero_grad),
 // same analytic FLOP counts and the same JSON keys, one line per measurement on stdout, so that
 // bench/compare.sh can put the two side by side.
 //
@@ -213,16 +213,17 @@ Timings run_train(const BenchConfig& c, LanguageModel& model, Trainer& trainer, 
   const std::vector<TokenBatch> data = random_batches(c, 8, rng);
   LMState state;
   Timings r;
+  // As the training engine: the optimizer step zeroes the grads for the next one.
+  zero_grad(params);
   for (int64_t i = 0; i < c.warmup + c.steps; ++i) {
     const TokenBatch& batch = data[i % data.size()];
     const double cpu0 = process_cpu_seconds();
     const auto t0 = Clock::now();
-    zero_grad(params);
     if (!trainer.carry) state.reset();
     const double loss = model.forward_backward(batch, state, true, true, &rng).mean();
     const auto t1 = Clock::now();
-    trainer.optimizer->step(trainer.clip > 0 ? clip_coefficient(grad_norm(params), trainer.clip)
-                                             : 1.0f);
+    trainer.optimizer->step_and_zero_grad(
+        trainer.clip > 0 ? clip_coefficient(grad_norm(params), trainer.clip) : 1.0f);
     const auto t2 = Clock::now();
     if (i == 0) r.loss_first = loss;
     r.loss_last = loss;

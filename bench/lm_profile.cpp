@@ -84,8 +84,9 @@ std::vector<ProfiledPart> profile_training_step(LanguageModel& model, const Toke
   const float scale = counted ? 1.0f / static_cast<float>(counted) : 0.0f;
 
   Parts parts;
+  // As the training engine: the optimizer step zeroes the grads for the next one.
+  zero_grad(params);
   for (int rep = 0; rep < repetitions; ++rep) {
-    parts.time("zero_grad", 0, [&] { zero_grad(params); });
     parts.time(embedding ? "embedding forward" : "one-hot input", 0, [&] {
       if (embedding)
         embedding->forward(batch.inputs, x.data());
@@ -125,9 +126,10 @@ std::vector<ProfiledPart> profile_training_step(LanguageModel& model, const Toke
     }
     if (embedding)
       parts.time("embedding backward", 0, [&] { embedding->backward(batch.inputs, dx.data()); });
-    parts.time(clip > 0 ? "clip + optimizer step" : "optimizer step", 0, [&] {
-      optimizer.step(clip > 0 ? clip_coefficient(grad_norm(params), clip) : 1.0f);
-    });
+    parts.time(
+        clip > 0 ? "clip + optimizer step + zero_grad" : "optimizer step + zero_grad", 0, [&] {
+          optimizer.step_and_zero_grad(clip > 0 ? clip_coefficient(grad_norm(params), clip) : 1.0f);
+        });
     parts.next_repetition();
   }
 

@@ -252,10 +252,11 @@ TEST(Optimizer, ZeroGradClearsEveryGradient) {
 // parameter holding that element alone (updated whole, on the calling thread), for any thread
 // count; the elements checked include the ends of every range for 2 and 3 threads. The clipping
 // is done either way: clip_grad_norm then step(), or step() given the clipping coefficient, which
-// must leave the grads as they are.
+// must leave the grads as they are; or step_and_zero_grad() given it, which must leave them zero
+// (its blocks end inside the threads' ranges and the parameter's last block is partial).
 using MakeOptimizer = std::unique_ptr<Optimizer> (*)(const ParameterList&);
 
-enum class Clipping { InPlace, InStep };
+enum class Clipping { InPlace, InStep, InStepZeroing };
 
 std::vector<float> large_parameter_after_steps(MakeOptimizer make, int threads,
                                                const std::vector<float>& values,
@@ -272,6 +273,12 @@ std::vector<float> large_parameter_after_steps(MakeOptimizer make, int threads,
     if (clipping == Clipping::InPlace) {
       clip_grad_norm({&p}, 1.0f);
       optimizer->step();
+      continue;
+    }
+    if (clipping == Clipping::InStepZeroing) {
+      optimizer->step_and_zero_grad(clip_coefficient(grad_norm({&p}), 1.0f));
+      EXPECT_EQ(*std::max_element(p.grad.span().begin(), p.grad.span().end()), 0.0f);
+      EXPECT_EQ(*std::min_element(p.grad.span().begin(), p.grad.span().end()), 0.0f);
       continue;
     }
     const Tensor before = p.grad;
@@ -298,6 +305,9 @@ void expect_updated_element_by_element(MakeOptimizer make) {
     EXPECT_EQ(large_parameter_after_steps(make, threads, values, grads, Clipping::InStep),
               one_thread)
         << threads << " threads, clipped in the step";
+    EXPECT_EQ(large_parameter_after_steps(make, threads, values, grads, Clipping::InStepZeroing),
+              one_thread)
+        << threads << " threads, clipped in a step that zeroes the grads";
   }
   // The clipping coefficient is the large parameter's: its gradient's norm at each step.
   set_num_threads(1);

@@ -31,7 +31,7 @@ class Adam : public Optimizer {
   const AdamOptions& options() const { return options_; }
 
  protected:
-  void update(float grad_scale) override;
+  void update(float grad_scale, bool zero_grads) override;
 
  private:
   AdamOptions options_;

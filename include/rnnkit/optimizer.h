@@ -33,6 +33,10 @@ class Optimizer {
   // is negative or not finite. Marks the weight copies of the batch-1 BF16 products stale
   // (note_weights_changed()).
   void step(float grad_scale = 1.0f);
+  // step(), then every grad set to zero (zero_grad()) in the same pass: each block of a gradient
+  // is zeroed while the update's read of it is still in the L1 cache, not in a pass of its own.
+  // The values and the optimizer state are step()'s, bit for bit.
+  void step_and_zero_grad(float grad_scale = 1.0f);
 
   double lr() const { return lr_; }
   void set_lr(double lr);
@@ -49,9 +53,13 @@ class Optimizer {
   // tensor if one is missing or has another shape.
   void load_state_tensors(const std::map<std::string, Tensor>& saved);
 
+ private:
+  void run_update(float grad_scale, bool zero_grads);
+
  protected:
-  // The optimizer's own update rule, run by step() with its grad_scale.
-  virtual void update(float grad_scale) = 0;
+  // The optimizer's own update rule, run by step() with its grad_scale; with zero_grads, the
+  // grads set to zero as they are read (for_update_blocks, src/optim/update_blocks.h).
+  virtual void update(float grad_scale, bool zero_grads) = 0;
   // Throws Error unless every parameter's grad has the value's shape.
   void check_grads() const;
 

@@ -26,7 +26,7 @@ class SGD : public Optimizer {
   const SGDOptions& options() const { return options_; }
 
  protected:
-  void update(float grad_scale) override;
+  void update(float grad_scale, bool zero_grads) override;
 
  private:
   SGDOptions options_;

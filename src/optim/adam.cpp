@@ -2,8 +2,8 @@
 
 #include <cmath>
 
+#include "optim/update_blocks.h"
 #include "rnnkit/error.h"
-#include "tensor/element_ranges.h"
 #include "tensor/vector_kernel.h"
 
 namespace rnnkit {
@@ -73,7 +73,7 @@ Adam::Adam(ParameterList params, AdamOptions options)
   }
 }
 
-void Adam::update(float grad_scale) {
+void Adam::update(float grad_scale, bool zero_grads) {
   check_grads();
   const auto& o = options_;
   const double t = static_cast<double>(step_count_ + 1);
@@ -96,11 +96,13 @@ void Adam::update(float grad_scale) {
     float* max_sq = o.amsgrad ? max_exp_avg_sqs_[i].data() : nullptr;
     float *value = p.value.data(), *exp_avg = exp_avgs_[i].data(),
           *exp_avg_sq = exp_avg_sqs_[i].data();
-    const float* grad = p.grad.data();
-    for_element_ranges(p.value.numel(), [&](int64_t begin, int64_t end) {
-      vec::dispatch<adam_update>(value + begin, grad + begin, exp_avg + begin, exp_avg_sq + begin,
-                                 max_sq ? max_sq + begin : nullptr, end - begin, o, scalars);
-    });
+    float* grad = p.grad.data();
+    for_update_blocks(
+        p.value.numel(), zero_grads ? grad : nullptr, [&](int64_t begin, int64_t end) {
+          vec::dispatch<adam_update>(value + begin, grad + begin, exp_avg + begin,
+                                     exp_avg_sq + begin, max_sq ? max_sq + begin : nullptr,
+                                     end - begin, o, scalars);
+        });
   }
   ++step_count_;
 }

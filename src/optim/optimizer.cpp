@@ -30,10 +30,18 @@ Optimizer::Optimizer(ParameterList params, double lr) : params_(std::move(params
 }
 
 void Optimizer::step(float grad_scale) {
+  run_update(grad_scale, false);
+}
+
+void Optimizer::step_and_zero_grad(float grad_scale) {
+  run_update(grad_scale, true);
+}
+
+void Optimizer::run_update(float grad_scale, bool zero_grads) {
   if (!std::isfinite(grad_scale) || grad_scale < 0)
     throw Error("invalid gradient scale " + std::to_string(grad_scale) +
                 ": must be finite and >= 0");
-  update(grad_scale);
+  update(grad_scale, zero_grads);
   note_weights_changed();
 }
 

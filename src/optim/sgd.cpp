@@ -2,8 +2,8 @@
 
 #include <cmath>
 
+#include "optim/update_blocks.h"
 #include "rnnkit/error.h"
-#include "tensor/element_ranges.h"
 #include "tensor/vector_kernel.h"
 
 namespace rnnkit {
@@ -65,7 +65,7 @@ SGD::SGD(ParameterList params, SGDOptions options)
   }
 }
 
-void SGD::update(float grad_scale) {
+void SGD::update(float grad_scale, bool zero_grads) {
   check_grads();
   const SGDScalars scalars{
       .weight_decay = static_cast<float>(options_.weight_decay),
@@ -79,10 +79,11 @@ void SGD::update(float grad_scale) {
   for (size_t i = 0; i < params_.size(); ++i) {
     Parameter& p = *params_[i];
     float* buf = momentum_buffers_.empty() ? nullptr : momentum_buffers_[i].data();
-    for_element_ranges(p.value.numel(), [&](int64_t begin, int64_t end) {
-      vec::dispatch<sgd_update>(p.value.data() + begin, p.grad.data() + begin,
-                                buf ? buf + begin : nullptr, end - begin, options_, scalars);
-    });
+    for_update_blocks(
+        p.value.numel(), zero_grads ? p.grad.data() : nullptr, [&](int64_t begin, int64_t end) {
+          vec::dispatch<sgd_update>(p.value.data() + begin, p.grad.data() + begin,
+                                    buf ? buf + begin : nullptr, end - begin, options_, scalars);
+        });
   }
   ++step_count_;
 }

@@ -82,6 +82,9 @@ class Engine {
   int64_t saved_at_step_ = -1;
   int64_t logged_at_step_ = 0;
   int64_t consecutive_skips_ = 0;
+  // Whether the last optimizer step left every gradient at zero (step_and_zero_grad), so that
+  // the next batch needs no zero_grad pass of its own.
+  bool grads_zeroed_ = false;
   static constexpr int64_t kMaxConsecutiveSkips = 100;
   TrainSummary summary_;
   Communicator* world_;  // null: one process
@@ -338,7 +341,8 @@ void Engine::finish_step(const LossResult& r) {
   }
   consecutive_skips_ = 0;
   optimizer_->set_lr(scheduler_->lr());
-  optimizer_->step(grad_scale);
+  optimizer_->step_and_zero_grad(grad_scale);
+  grads_zeroed_ = true;
   scheduler_->on_step();
   ++pos_.step;
   pos_.epoch_loss_sum += r.loss_sum;
@@ -359,7 +363,8 @@ TrainSummary Engine::run() {
                      ", " + std::to_string(task_.batches_per_epoch()) + " batches per epoch" +
                      (pos_.step ? ", resuming at step " + std::to_string(pos_.step) : ""));
   while (budget_left()) {
-    zero_grad(params_);
+    if (!grads_zeroed_) zero_grad(params_);
+    grads_zeroed_ = false;
     LossResult loss;
     if (!task_.train_next(rng_, loss)) {
       end_epoch();
