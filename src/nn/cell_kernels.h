@@ -8,13 +8,14 @@
 namespace rnnkit::kernels {
 
 // A step's kernel shares its batch rows among the threads from this many elements (B x H) on,
-// outside a parallel region. Alone (BM_LstmBackwardStep, the rows in one core's cache) a shared
-// step of 20 x 650 is no faster, the backward's slower; in a training step, where the product
+// outside a parallel region. Alone, with its rows in one core's cache (BM_LstmForwardStep and the
+// like, raw bench/results/micro-cell-threads-*), sharing 20 x 650 speeds up the LSTM's forward
+// step and the GRU's backward and slows the other two; in a training step, where the product
 // before it leaves each row's gates split between the two cores' caches, both directions gain:
 // PTB-medium's layers forward 38.5 -> 37.1 ms and backward 68.8 -> 67.0 a step (medians of nine
-// alternating profiles, bench/results/ab-cell-threads-profile-*), a GRU of 650 on 20 rows 8.07 ->
-// 7.80 and 14.63 -> 14.29 (four, ab-cell-threads-gru-profile-*). The d2l configs' 16-row slices
-// run inside their slice's thread whatever the bound.
+// alternating profiles, ab-cell-threads-profile-*), a GRU of 650 on 20 rows 8.07 -> 7.80 and
+// 14.63 -> 14.29 (four, ab-cell-threads-gru-profile-*). The d2l configs' 16-row slices run inside
+// their slice's thread whatever the bound.
 constexpr int64_t kParallelCellElements = 8192;
 
 // gates: [B,4H] pre-activations (x W_ih^T + h W_hh^T + biases) -> activated (i, f, g, o).
