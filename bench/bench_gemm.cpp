@@ -40,7 +40,12 @@ void args(benchmark::internal::Benchmark* b) {
   b->Args({1024, 256, 1120, 1, 0});   // d2l LSTM dW_hh
   b->Args({768, 256, 1120, 1, 0});    // d2l GRU dW_hh
   b->Args({256, 256, 1120, 1, 0});    // d2l RNN dW_hh
-  b->Args({2600, 650, 700, 1, 0});    // PTB-medium dW_hh
+  b->Args({2600, 650, 700, 1, 0});    // PTB-medium dW_hh (and dW_ih)
+  b->Args({700, 2600, 650, 0, 1});    // PTB-medium layer input product
+  b->Args({700, 650, 2600, 0, 0});    // ... its input gradient (dgates W_ih)
+  b->Args({419, 10000, 650, 0, 1});   // PTB-medium output layer, one chunk, forward
+  b->Args({419, 650, 10000, 0, 0});   // ... backward dX
+  b->Args({10000, 650, 419, 1, 0});   // ... backward dW
   b->Args({32, 256, 256, 0, 1});      // d2l RNN step
   b->Args({20, 2600, 650, 0, 1});     // PTB-medium step
   b->Args({1, 1024, 256, 0, 1});      // generation GEMV, recurrent
