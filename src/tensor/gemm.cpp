@@ -33,8 +33,8 @@ using onednn::data_type;
 // KiB (PTB-medium's) even or slower (micro-avx2-strides-*.jsonl): those stay with oneDNN. Its
 // AVX-512 sgemm suffers the same and takes the same remedy: on the AMX host the gradient above ran
 // at 104 GFLOP/s on one thread and 198 on two, transposed first at 143 and 285 (its 1,024 x 128
-// twin: 88 -> 126 and 177 -> 261); at 2 KiB (512 x 128) 100 -> 124-128 on one thread and even on
-// two (222-263 against 250-257; bench/results/micro-avx512-transposed-*.jsonl, console output).
+// twin: 88 -> 126 and 177 -> 261; bench/results/micro-avx512-transposed-*.jsonl); at 2 KiB (512 x
+// 128) it was faster on one thread and even on two (not recorded).
 bool transposes_a_first(Trans trans_a, int64_t lda, int64_t K) {
   static const bool runs_avx2_or_avx512 = [] {
     const int isa = dnnl_get_effective_cpu_isa();

@@ -16,8 +16,8 @@ namespace rnnkit::panel_product {
 namespace {
 
 // Row blocks of up to kRows (8 x 32 accumulators: 16 registers), or of up to kTallRows (24
-// registers) in products of kTallFrom rows or more: the fused loss's 128-row blocks ran 2-3%
-// faster in 12-row blocks, where the recurrent slices of 64 rows ran 1% slower (console output).
+// registers) in products of kTallFrom rows or more: the fused loss's 128-row blocks ran faster in
+// 12-row blocks, where the recurrent slices of 64 rows ran slightly slower (not recorded).
 // The rows are split into blocks of even size: a short last block would wait on its FMAs' latency.
 constexpr int kRows = 8, kTallRows = 12;
 constexpr int64_t kTallFrom = 96;
@@ -32,8 +32,8 @@ constexpr int64_t kParallelWeights = int64_t{1} << 17;
 // at every step. Its first row block would stream each panel from L3 while the others find it in
 // L2, so the row blocks of a product of few rows (below kTallFrom) prefetch the next panel into
 // L2 instead, each block an even share of its k's: the streaming spreads over the whole panel's
-// work (PTB-medium's 20 x 2600 x 650 on one thread 118-123 -> 150 GFLOP/s; the products whose
-// weights stay in L2 lost 2-5% to the prefetches; console output).
+// work (PTB-medium's 20 x 2600 x 650 on one thread ran faster; the products whose weights stay in
+// L2 lost a few percent to the prefetches; not recorded).
 constexpr int64_t kPrefetchBytes = int64_t{1} << 20;
 
 int64_t panel_count(int64_t N) {

@@ -35,8 +35,8 @@ namespace rnnkit::panel_product {
 constexpr int64_t kPanelColumns = 32;
 // Products up to this many multiply-adds (a 64-row slice of a 256-wide LSTM) suit it, and those
 // of up to kFewRows rows whatever their weights (PTB-medium's steps of 20 x 2600 x 650, forward,
-// and 20 x 650 x 2600, backward: 144 and 141 GFLOP/s on one thread against oneDNN's 120 and 118,
-// 279 against 234 and 208 on two; at 64 rows the two were even; console output).
+// and 20 x 650 x 2600, backward: faster than oneDNN on one thread and on two; at 64 rows the two
+// were even; not recorded).
 constexpr int64_t kMaxMultiplyAdds = int64_t{1} << 24;
 constexpr int64_t kFewRows = 32;
 // On the AVX2 path, the products whose panels hold up to this many k's suit it, and no others.
