@@ -53,9 +53,6 @@ class Optimizer {
   // tensor if one is missing or has another shape.
   void load_state_tensors(const std::map<std::string, Tensor>& saved);
 
- private:
-  void run_update(float grad_scale, bool zero_grads);
-
  protected:
   // The optimizer's own update rule, run by step() with its grad_scale; with zero_grads, the
   // grads set to zero as they are read (for_update_blocks, src/optim/update_blocks.h).
@@ -66,6 +63,10 @@ class Optimizer {
   ParameterList params_;
   double lr_;
   int64_t step_count_ = 0;
+
+ private:
+  // step() and step_and_zero_grad(): checks grad_scale, updates, marks the weights changed.
+  void run_update(float grad_scale, bool zero_grads);
 };
 
 }  // namespace rnnkit
