@@ -7,6 +7,16 @@
 #include "tensor/row_ops.h"
 
 namespace rnnkit {
+namespace {
+
+// out = x times the dropout mask, element by element (out may be x), on both threads when large.
+void apply_dropout_mask(int64_t n, const float* x, const float* mask, float* out) {
+  for_element_ranges(n, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) out[i] = x[i] * mask[i];
+  });
+}
+
+}  // namespace
 
 RNN::RNN(RNNOptions options, const std::string& prefix) : options_(options) {
   if (options.num_layers < 1) throw Error("num_layers must be at least 1");
@@ -134,11 +144,7 @@ void RNN::forward_stack(const float* x, const int32_t* ids, const Tensor* embedd
       Tensor& dropped = dropped_[l];
       draw_dropout_mask(*rng, mask, T, B, in_width);
       dropped.resize({T, B, in_width});
-      const float* m = mask.data();
-      float* kept = dropped.data();
-      for_element_ranges(mask.numel(), [&](int64_t begin, int64_t end) {
-        for (int64_t i = begin; i < end; ++i) kept[i] = in[i] * m[i];
-      });
+      apply_dropout_mask(mask.numel(), in, mask.data(), dropped.data());
       in = dropped.data();
     }
     Tensor& out = l == L - 1 ? y : outputs_[l];
@@ -203,11 +209,7 @@ void RNN::backward(const Tensor& dy, const Tensor* dhN, const Tensor* dcN, Tenso
     }
     if (l > 0) {
       if (dropout_applied_) {
-        const float* m = masks_[l].data();
-        float* d = dinput->data();
-        for_element_ranges(masks_[l].numel(), [&](int64_t begin, int64_t end) {
-          for (int64_t i = begin; i < end; ++i) d[i] *= m[i];
-        });
+        apply_dropout_mask(masks_[l].numel(), dinput->data(), masks_[l].data(), dinput->data());
       }
       dcur = dinput->data();
     }
