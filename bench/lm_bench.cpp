@@ -413,9 +413,12 @@ void run(const Args& args) {
           {"part", p.name},
           {"wall_ms", round_to(p.wall_ms, 3)},
           {"cpu_ms", round_to(p.cpu_ms, 3)},
-          {"gflop", p.gflop > 0 ? json(round_to(p.gflop, 4)) : json()},
-          {"gflops", p.gflop > 0 ? json(round_to(1e3 * p.gflop / p.wall_ms, 2)) : json()},
-          {"gflop_per_cpu_s", p.gflop > 0 ? json(round_to(1e3 * p.gflop / p.cpu_ms, 2)) : json()},
+          {"gflop", p.cost.gflop > 0 ? json(round_to(p.cost.gflop, 4)) : json()},
+          {"gflops", p.cost.gflop > 0 ? json(round_to(1e3 * p.cost.gflop / p.wall_ms, 2)) : json()},
+          {"gflop_per_cpu_s",
+           p.cost.gflop > 0 ? json(round_to(1e3 * p.cost.gflop / p.cpu_ms, 2)) : json()},
+          {"gbyte", round_to(p.cost.gbyte, 4)},
+          {"gbytes_per_s", round_to(1e3 * p.cost.gbyte / p.wall_ms, 2)},
           {"foreign_cpus", round_to(profile_foreign, 2)}};
       std::printf("%s\n", line.dump().c_str());
     }

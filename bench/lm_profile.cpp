@@ -20,7 +20,7 @@ using Clock = std::chrono::steady_clock;
 
 struct Part {
   std::string name;
-  double gflop = 0;
+  PartCost cost;
   std::vector<double> seconds, cpu_seconds;  // one total per repetition
 };
 
@@ -32,14 +32,17 @@ double process_cpu_seconds() {
 
 class Parts {
  public:
-  // Runs f, adding its time to the part `name` of the current repetition.
-  void time(const std::string& name, double gflop, const std::function<void()>& f) {
+  // Runs f, adding its time to the part `name` of the current repetition; `cost` is the whole
+  // part's, however many calls make it up (the last call's, where an earlier one could not know
+  // it).
+  void time(const std::string& name, PartCost cost, const std::function<void()>& f) {
     auto it =
         std::find_if(parts_.begin(), parts_.end(), [&](const Part& p) { return p.name == name; });
     if (it == parts_.end()) {
-      parts_.push_back({name, gflop, {}, {}});
+      parts_.push_back({name, cost, {}, {}});
       it = parts_.end() - 1;
     }
+    it->cost = cost;
     if (it->seconds.size() < repetition_ + 1) {
       it->seconds.resize(repetition_ + 1, 0.0);
       it->cpu_seconds.resize(repetition_ + 1, 0.0);
@@ -73,7 +76,14 @@ std::vector<ProfiledPart> profile_training_step(LanguageModel& model, const Toke
   const int64_t T = batch.steps, B = batch.batch, N = T * B, V = c.vocab_size, H = c.hidden_size;
   const int64_t L = c.num_layers, in0 = c.embedding_dim ? c.embedding_dim : V;
   const double g = gate_count(c.cell), n = static_cast<double>(N);
+  // Counts of floats and ids (4 bytes each) to GB; a layer with a cell state also stores and
+  // reads its cells.
+  const double to_gb = 4 / 1e9, cell = has_cell_state(c.cell) ? 1 : 0;
   const ParameterList params = model.parameters();
+  double parameter_count = 0, state_count = 0;
+  for (const Parameter* p : params) parameter_count += static_cast<double>(p->value.numel());
+  for (const auto& [name, tensor] : optimizer.state_tensors())
+    state_count += static_cast<double>(tensor->numel());
   Embedding* embedding = model.embedding();
   Linear& fc = model.fc();
 
@@ -87,64 +97,93 @@ std::vector<ProfiledPart> profile_training_step(LanguageModel& model, const Toke
   // As the training engine: the optimizer step zeroes the grads for the next one.
   zero_grad(params);
   for (int rep = 0; rep < repetitions; ++rep) {
-    parts.time(embedding ? "embedding forward" : "one-hot input", 0, [&] {
+    // The ids read, and the rows gathered (an embedding) or the one-hot rows written.
+    const PartCost input_cost{0, (n + (embedding ? 2 * n * in0 : n * V)) * to_gb};
+    parts.time(embedding ? "embedding forward" : "one-hot input", input_cost, [&] {
       if (embedding)
         embedding->forward(batch.inputs, x.data());
       else
         one_hot(batch.inputs, V, x.data());
     });
     for (int64_t l = 0; l < L; ++l) {
-      const double I = static_cast<double>(l ? H : in0);
-      parts.time("layer " + std::to_string(l) + " forward", 2 * g * H * (I + H) * n / 1e9, [&] {
+      const double I = static_cast<double>(l ? H : in0), weights = g * H * (I + H);
+      // The weights and inputs read; the gates, outputs (and cells) that backward reads written.
+      const PartCost cost{2 * weights * n / 1e9,
+                          (weights + n * I + n * g * H + n * H * (1 + cell)) * to_gb};
+      parts.time("layer " + std::to_string(l) + " forward", cost, [&] {
         model.rnn().layer(l, 0).forward(l ? y[l - 1].data() : x.data(), l ? H : in0, T, B, nullptr,
                                         nullptr, y[l].data(), H, nullptr, nullptr);
       });
     }
     // The model's own output layer, its chunks' parts timed apart (the weight's preparation
-    // with the first chunk's product).
+    // with the first chunk's product). Every chunk reads the whole weight.
     std::optional<OutputLayerChunks> out;
-    parts.time("output layer forward", 2.0 * H * V * n / 1e9, [&] {
+    const double weight = static_cast<double>(H) * V;
+    const auto chunks = [&] { return static_cast<double>(out->count()); };
+    const auto forward_cost = [&] {
+      return PartCost{2 * weight * n / 1e9, (n * H + chunks() * weight + n * V) * to_gb};
+    };
+    parts.time("output layer forward", PartCost{}, [&] {
       out.emplace(fc, y[L - 1].data(), N, batch.targets.data(), scale, dy.data(), logits);
     });
+    // The logits read, their gradient written in their place.
+    const PartCost loss_cost{0, 2 * n * V * to_gb};
+    // The logits' gradient read by both products, the features read and their gradient written,
+    // the weight read and its gradient read and written by every chunk.
+    const PartCost backward_cost{4 * weight * n / 1e9,
+                                 (2 * n * V + 2 * n * H + 3 * chunks() * weight) * to_gb};
     for (int64_t c = 0; c < out->count(); ++c) {
-      parts.time("output layer forward", 2.0 * H * V * n / 1e9, [&] { out->forward(c); });
-      parts.time("softmax cross-entropy", 0, [&] { out->loss(c); });
-      parts.time("output layer backward", 4.0 * H * V * n / 1e9, [&] { out->backward(c); });
+      parts.time("output layer forward", forward_cost(), [&] { out->forward(c); });
+      parts.time("softmax cross-entropy", loss_cost, [&] { out->loss(c); });
+      parts.time("output layer backward", backward_cost, [&] { out->backward(c); });
     }
     const float* dcur = dy.data();
     for (int64_t l = L - 1; l >= 0; --l) {
-      const double I = static_cast<double>(l ? H : in0);
+      const double I = static_cast<double>(l ? H : in0), weights = g * H * (I + H);
       const bool input_grad = l > 0 || embedding;
       float* dinput = l == 0 ? (embedding ? dx.data() : nullptr) : dhidden[l % 2].data();
-      const double gflop =
-          (2 * g * H * (I + H) + 2 * g * H * H + (input_grad ? 2 * g * H * I : 0)) * n / 1e9;
-      parts.time("layer " + std::to_string(l) + " backward", gflop, [&] {
+      // Read: the output gradient, the gates, inputs, outputs (and cells) of the forward pass and
+      // the weights; the weights' gradients read and written, the input gradient written.
+      const PartCost cost{
+          (2 * weights + 2 * g * H * H + (input_grad ? 2 * g * H * I : 0)) * n / 1e9,
+          (n * H + n * g * H + n * I + n * H * (1 + cell) + 3 * weights +
+           (input_grad ? n * I : 0)) *
+              to_gb};
+      parts.time("layer " + std::to_string(l) + " backward", cost, [&] {
         model.rnn().layer(l, 0).backward(dcur, H, nullptr, nullptr, dinput, l ? H : in0, false,
                                          nullptr, nullptr);
       });
       dcur = dinput;
     }
+    // The ids and the input gradient read, the rows of the weight's gradient read and written.
     if (embedding)
-      parts.time("embedding backward", 0, [&] { embedding->backward(batch.inputs, dx.data()); });
-    parts.time(
-        clip > 0 ? "clip + optimizer step + zero_grad" : "optimizer step + zero_grad", 0, [&] {
-          optimizer.step_and_zero_grad(clip > 0 ? clip_coefficient(grad_norm(params), clip) : 1.0f);
-        });
+      parts.time("embedding backward", PartCost{0, (n + 3 * n * in0) * to_gb},
+                 [&] { embedding->backward(batch.inputs, dx.data()); });
+    float grad_scale = 1.0f;
+    if (clip > 0)
+      parts.time("gradient norm (clip)", PartCost{0, parameter_count * to_gb},
+                 [&] { grad_scale = clip_coefficient(grad_norm(params), clip); });
+    // Each parameter and gradient read and written (the gradient zeroed), the optimizer's state
+    // read and written.
+    parts.time("optimizer step + zero_grad",
+               PartCost{0, (4 * parameter_count + 2 * state_count) * to_gb},
+               [&] { optimizer.step_and_zero_grad(grad_scale); });
     parts.next_repetition();
   }
 
   std::vector<ProfiledPart> result;
   for (const Part& p : parts.parts())
-    result.push_back({p.name, 1e3 * median(p.seconds), 1e3 * median(p.cpu_seconds), p.gflop});
+    result.push_back({p.name, 1e3 * median(p.seconds), 1e3 * median(p.cpu_seconds), p.cost});
   return result;
 }
 
 ProfiledPart profiled_step(const std::vector<ProfiledPart>& parts) {
-  ProfiledPart step{"step (sum of parts)"};
+  ProfiledPart step{"step (sum of parts)", 0, 0, {}};
   for (const ProfiledPart& p : parts) {
     step.wall_ms += p.wall_ms;
     step.cpu_ms += p.cpu_ms;
-    step.gflop += p.gflop;
+    step.cost.gflop += p.cost.gflop;
+    step.cost.gbyte += p.cost.gbyte;
   }
   return step;
 }
@@ -152,25 +191,25 @@ ProfiledPart profiled_step(const std::vector<ProfiledPart>& parts) {
 std::string profile_table(const std::vector<ProfiledPart>& parts) {
   const ProfiledPart step = profiled_step(parts);
   std::string table =
-      "| part | wall ms | CPU ms | share (CPU) | GFLOP | GFLOP/s (wall) | GFLOP per CPU s |\n"
-      "|---|---|---|---|---|---|---|\n";
-  char line[320];
-  for (const ProfiledPart& p : parts) {
-    if (p.gflop > 0)
-      std::snprintf(line, sizeof line, "| %s | %.2f | %.2f | %.1f%% | %.2f | %.0f | %.0f |\n",
-                    p.name.c_str(), p.wall_ms, p.cpu_ms, 100 * p.cpu_ms / step.cpu_ms, p.gflop,
-                    1e3 * p.gflop / p.wall_ms, 1e3 * p.gflop / p.cpu_ms);
-    else
-      std::snprintf(line, sizeof line, "| %s | %.2f | %.2f | %.1f%% | | | |\n", p.name.c_str(),
-                    p.wall_ms, p.cpu_ms, 100 * p.cpu_ms / step.cpu_ms);
-    table += line;
-  }
-  std::snprintf(line, sizeof line,
-                "| **step (sum of parts)** | **%.2f** | **%.2f** | 100%% | %.2f | %.0f | %.0f |\n",
-                step.wall_ms, step.cpu_ms, step.gflop, 1e3 * step.gflop / step.wall_ms,
-                1e3 * step.gflop / step.cpu_ms);
-  table += line;
-  return table;
+      "| part | wall ms | CPU ms | share (CPU) | GFLOP | GFLOP/s (wall) | GFLOP per CPU s | GB | "
+      "GB/s (wall) |\n"
+      "|---|---|---|---|---|---|---|---|---|\n";
+  const auto row = [&](const ProfiledPart& p, const char* bold) {
+    char flops[96] = "| | |", bytes[64] = "|";
+    if (p.cost.gflop > 0)
+      std::snprintf(flops, sizeof flops, "%.2f | %.0f | %.0f |", p.cost.gflop,
+                    1e3 * p.cost.gflop / p.wall_ms, 1e3 * p.cost.gflop / p.cpu_ms);
+    if (p.cost.gbyte > 0)
+      std::snprintf(bytes, sizeof bytes, "%.3f | %.1f |", p.cost.gbyte,
+                    1e3 * p.cost.gbyte / p.wall_ms);
+    char line[400];
+    std::snprintf(line, sizeof line, "| %s%s%s | %s%.2f%s | %s%.2f%s | %.1f%% | %s %s\n", bold,
+                  p.name.c_str(), bold, bold, p.wall_ms, bold, bold, p.cpu_ms, bold,
+                  100 * p.cpu_ms / step.cpu_ms, flops, bytes);
+    return std::string(line);
+  };
+  for (const ProfiledPart& p : parts) table += row(p, "");
+  return table + row(step, "**");
 }
 
 }  // namespace rnnkit::bench

@@ -2,8 +2,9 @@
 # Where the time of a training step goes (`rnnkit_lm_bench --profile`), with its raw figures:
 # prints the Markdown table of docs/BENCHMARKS.md and appends to the log the benchmark's line
 # for the measured steps, then one line per part of the profiled step and one for their sum
-# ("bench": "lm_profile": wall ms, CPU ms, GFLOP, GFLOP/s, GFLOP per CPU s, foreign CPUs), each
-# stamped with the commit, the date and the host (bench/stamp.sh).
+# ("bench": "lm_profile": wall ms, CPU ms, GFLOP, GFLOP/s, GFLOP per CPU s, the GB it must move
+# at least and GB/s, foreign CPUs), each stamped with the commit, the date and the host
+# (bench/stamp.sh).
 #
 #   bench/profile.sh CONFIG [--bf16] [--threads N] [--log FILE] [-- MORE rnnkit_lm_bench ARGS,
 #                    e.g. --steps 2 --warmup 1]
