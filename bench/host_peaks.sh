@@ -8,7 +8,8 @@
 #   BM_PeakAmxInt8  AMX int8 tile products (tdpbssd), 1 thread, GOP/s
 #   BM_StreamRead   streaming read of 1 GiB, 1 and 2 threads, GB/s
 #   BM_CacheRead    read of a buffer the size of the poetry model's weights (FP32, BF16, int8: its
-#                   argument in KiB) over and over, from the caches, 1 and 2 threads, GB/s
+#                   argument in KiB) over and over, from the caches, 1 and 2 threads, GB/s; and of
+#                   64 and 256 MiB, where the last-level cache the guest gets ends
 # A benchmark the CPU or kernel cannot run gives a line with error_message saying why.
 #
 #   bench/host_peaks.sh [--log FILE] [--repetitions N] [--min-time S]
