@@ -7,6 +7,7 @@
 #include <limits>
 #include <string>
 
+#include "nn/row_exp.h"
 #include "rnnkit/cache_aligned.h"
 #include "rnnkit/cpu_dispatch.h"
 #include "rnnkit/error.h"
@@ -51,18 +52,6 @@ RNNKIT_VECTOR_KERNEL float row_sum_exp(const float* x, int64_t V, float shift) {
   return s;
 }
 
-// out[v] = exp(x[v] - shift), returning their sum; out may alias x.
-RNNKIT_VECTOR_KERNEL float row_exp(const float* x, int64_t V, float shift, float* out) {
-  float s = 0.0f;
-#pragma omp simd reduction(+ : s)
-  for (int64_t v = 0; v < V; ++v) {
-    const float e = vec::exp(x[v] - shift);
-    out[v] = e;
-    s += e;
-  }
-  return s;
-}
-
 RNNKIT_VECTOR_KERNEL void row_scale(float* x, int64_t V, float scale) {
 #pragma omp simd
   for (int64_t v = 0; v < V; ++v) x[v] *= scale;
@@ -100,7 +89,7 @@ CrossEntropySum rows_loss(float* biased, const float* logits, const float* bias,
     const float target_logit = x[targets[i]];
     // With a gradient to write, the exponentials are stored there and scaled afterwards: one
     // exp per logit instead of two.
-    const float sum = g ? vec::dispatch<row_exp>(x, V, m, g) : vec::dispatch<row_sum_exp>(x, V, m);
+    const float sum = g ? softmax_rows::exp_row(x, V, m, g) : vec::dispatch<row_sum_exp>(x, V, m);
     loss += std::log(static_cast<double>(sum)) + m - target_logit;
     ++count;
     if (g) {

@@ -1,0 +1,82 @@
+#include "nn/row_exp.h"
+
+#include <immintrin.h>
+
+#include "rnnkit/cpu_dispatch.h"
+#include "tensor/vector_kernel.h"
+
+namespace rnnkit::softmax_rows {
+namespace {
+
+RNNKIT_VECTOR_KERNEL float exp_row_kernel(const float* x, int64_t V, float shift, float* out) {
+  float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+  for (int64_t v = 0; v < V; ++v) {
+    const float e = vec::exp(x[v] - shift);
+    out[v] = e;
+    s += e;
+  }
+  return s;
+}
+
+#if defined(__x86_64__)
+// GCC 12 compiles exp_row_kernel's AVX-512 loop to 30 instructions for 16 elements: vec::exp's two
+// clamps become four compares and three blends around the polynomial. Here x - shift <= 0, so
+// only the floor of -87 can bind: one maximum (NaN, the second operand, passes), then vec::exp's
+// range reduction, polynomial and scaling by 2^n (vscalefps: the same rounding as its multiply by
+// the bits of 2^n, n >= -126 here). The sum keeps the compiled loop's order: 16 lanes over the
+// whole vectors, the tail's terms one by one into lane 0, then lanes 0 to 15 in turn.
+[[gnu::target("avx512f")]] __m512 exp_terms(__m512 x, __m512 shift) {
+  const __m512 a = _mm512_maskz_max_ps(0xffff, _mm512_set1_ps(-87.0f), _mm512_sub_ps(x, shift));
+  const __m512 round_magic = _mm512_set1_ps(12582912.0f);
+  const __m512 n = _mm512_sub_ps(
+      _mm512_fmadd_ps(a, _mm512_set1_ps(1.44269504088896341f), round_magic), round_magic);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), a);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.428606765330187045e-06f), r);
+  __m512 p = _mm512_set1_ps(1.0f / 720.0f);
+  for (float c : {1.0f / 120.0f, 1.0f / 24.0f, 1.0f / 6.0f, 0.5f, 1.0f, 1.0f})
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c));
+  return _mm512_maskz_scalef_ps(0xffff, p, n);
+}
+
+[[gnu::target("avx512f")]] float exp_row_avx512(const float* x, int64_t V, float shift,
+                                                float* out) {
+  const __m512 shifts = _mm512_set1_ps(shift);
+  __m512 sum = _mm512_setzero_ps();
+  int64_t v = 0;
+  for (; v + 16 <= V; v += 16) {
+    const __m512 e = exp_terms(_mm512_loadu_ps(x + v), shifts);
+    _mm512_storeu_ps(out + v, e);
+    sum = _mm512_add_ps(sum, e);
+  }
+  alignas(64) float lanes[16];
+  _mm512_store_ps(lanes, sum);
+  if (v < V) {
+    const __mmask16 tail = static_cast<__mmask16>((1u << (V - v)) - 1);
+    alignas(64) float terms[16];
+    _mm512_store_ps(terms, exp_terms(_mm512_maskz_loadu_ps(tail, x + v), shifts));
+    for (int64_t k = 0; k < V - v; ++k) {
+      out[v + k] = terms[k];
+      lanes[0] += terms[k];
+    }
+  }
+  float total = 0.0f;
+  for (float lane : lanes) total += lane;
+  return total;
+}
+#endif
+
+}  // namespace
+
+float exp_row_compiled(const float* x, int64_t V, float shift, float* out) {
+  return vec::dispatch<exp_row_kernel>(x, V, shift, out);
+}
+
+float exp_row(const float* x, int64_t V, float shift, float* out) {
+#if defined(__x86_64__)
+  if (cpu_path() == CpuPath::Avx512) return exp_row_avx512(x, V, shift, out);
+#endif
+  return exp_row_compiled(x, V, shift, out);
+}
+
+}  // namespace rnnkit::softmax_rows
