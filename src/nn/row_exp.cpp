@@ -25,7 +25,10 @@ RNNKIT_VECTOR_KERNEL float exp_row_kernel(const float* x, int64_t V, float shift
 // only the floor of -87 can bind: one maximum (NaN, the second operand, passes), then vec::exp's
 // range reduction, polynomial and scaling by 2^n (vscalefps: the same rounding as its multiply by
 // the bits of 2^n, n >= -126 here). The sum keeps the compiled loop's order: 16 lanes over the
-// whole vectors, the tail's terms one by one into lane 0, then lanes 0 to 15 in turn.
+// whole vectors, the tail's terms one by one into lane 0, then lanes 0 to 15 in turn: the same
+// bits as the compiled loop where the compiler fuses its multiplies and adds (-O2 and above; at
+// -O1, the sanitized build, it does not). (The masked forms of max and scalef: GCC 12 warns about
+// the plain ones' undefined operands.)
 [[gnu::target("avx512f")]] __m512 exp_terms(__m512 x, __m512 shift) {
   const __m512 a = _mm512_maskz_max_ps(0xffff, _mm512_set1_ps(-87.0f), _mm512_sub_ps(x, shift));
   const __m512 round_magic = _mm512_set1_ps(12582912.0f);
