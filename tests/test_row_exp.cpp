@@ -1,7 +1,7 @@
-// A softmax row's exponentials (softmax_rows::exp_row, the training loss's): the hand-written
-// AVX-512 loop equal bit for bit, every term and the sum, to the loop the compiler vectorises,
-// over lengths with and without a tail, terms below exp's floor, -inf, NaN and the output in
-// place; and both against exp in double precision.
+// A softmax row's exponentials (softmax_rows::exp_row, the loss's): the hand-written AVX-512 loop
+// equal bit for bit, every term and the sum, to the loop the compiler vectorises, over lengths
+// with and without a tail, terms below exp's floor, -inf, NaN, the output in place and the sum
+// alone; and both against exp in double precision.
 #include <gtest/gtest.h>
 
 #include <bit>
@@ -56,6 +56,10 @@ TEST(RowExp, HandWrittenLoopEqualsTheCompiledOneBitForBit) {
       EXPECT_TRUE(same_bits(sum, expected_sum))
           << "V " << V << ": " << sum << " vs " << expected_sum;
       EXPECT_TRUE(same_bits(in_place_sum, expected_sum)) << "V " << V;
+      // The sum alone: the same sum, on both loops.
+      EXPECT_TRUE(same_bits(softmax_rows::exp_row(x.data(), V, 3.0f, nullptr), expected_sum));
+      EXPECT_TRUE(
+          same_bits(softmax_rows::exp_row_compiled(x.data(), V, 3.0f, nullptr), expected_sum));
       for (int64_t v = 0; v < V; ++v) {
         ASSERT_TRUE(same_bits(got[v], expected[v]))
             << "V " << V << ", element " << v << " (x - shift " << x[v] - 3.0f << "): " << got[v]
@@ -71,6 +75,7 @@ TEST(RowExp, AgreesWithExpInDoublePrecision) {
     const std::vector<float> x = row_of(V, static_cast<uint64_t>(V) + 1);
     std::vector<float> out(x.size());
     const float sum = softmax_rows::exp_row(x.data(), V, 3.0f, out.data());
+    EXPECT_EQ(softmax_rows::exp_row(x.data(), V, 3.0f, nullptr), sum) << "V " << V;
     double reference_sum = 0;
     for (int64_t v = 0; v < V; ++v) {
       // exp's argument is clamped at -87: below it every term is exp(-87).

@@ -45,13 +45,6 @@ RNNKIT_VECTOR_KERNEL float row_max_biased(const float* x, const float* bias, int
   return m;
 }
 
-RNNKIT_VECTOR_KERNEL float row_sum_exp(const float* x, int64_t V, float shift) {
-  float s = 0.0f;
-#pragma omp simd reduction(+ : s)
-  for (int64_t v = 0; v < V; ++v) s += vec::exp(x[v] - shift);
-  return s;
-}
-
 RNNKIT_VECTOR_KERNEL void row_scale(float* x, int64_t V, float scale) {
 #pragma omp simd
   for (int64_t v = 0; v < V; ++v) x[v] *= scale;
@@ -89,7 +82,7 @@ CrossEntropySum rows_loss(float* biased, const float* logits, const float* bias,
     const float target_logit = x[targets[i]];
     // With a gradient to write, the exponentials are stored there and scaled afterwards: one
     // exp per logit instead of two.
-    const float sum = g ? softmax_rows::exp_row(x, V, m, g) : vec::dispatch<row_sum_exp>(x, V, m);
+    const float sum = softmax_rows::exp_row(x, V, m, g);
     loss += std::log(static_cast<double>(sum)) + m - target_logit;
     ++count;
     if (g) {
@@ -227,7 +220,7 @@ CrossEntropySum softmax_cross_entropy_with_bias(float* logits, const float* bias
 
 void log_softmax(const float* logits, int64_t V, float* out) {
   const float m = vec::dispatch<row_max>(logits, V);
-  const float log_sum = std::log(vec::dispatch<row_sum_exp>(logits, V, m)) + m;
+  const float log_sum = std::log(softmax_rows::exp_row(logits, V, m, nullptr)) + m;
   for (int64_t v = 0; v < V; ++v) out[v] = logits[v] - log_sum;
 }
 

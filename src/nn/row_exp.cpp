@@ -19,6 +19,13 @@ RNNKIT_VECTOR_KERNEL float exp_row_kernel(const float* x, int64_t V, float shift
   return s;
 }
 
+RNNKIT_VECTOR_KERNEL float sum_exp_kernel(const float* x, int64_t V, float shift) {
+  float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+  for (int64_t v = 0; v < V; ++v) s += vec::exp(x[v] - shift);
+  return s;
+}
+
 #if defined(__x86_64__)
 // GCC 12 compiles exp_row_kernel's AVX-512 loop to 30 instructions for 16 elements: vec::exp's two
 // clamps become four compares and three blends around the polynomial. Here x - shift <= 0, so
@@ -49,7 +56,7 @@ RNNKIT_VECTOR_KERNEL float exp_row_kernel(const float* x, int64_t V, float shift
   int64_t v = 0;
   for (; v + 16 <= V; v += 16) {
     const __m512 e = exp_terms(_mm512_loadu_ps(x + v), shifts);
-    _mm512_storeu_ps(out + v, e);
+    if (out) _mm512_storeu_ps(out + v, e);
     sum = _mm512_add_ps(sum, e);
   }
   alignas(64) float lanes[16];
@@ -59,7 +66,7 @@ RNNKIT_VECTOR_KERNEL float exp_row_kernel(const float* x, int64_t V, float shift
     alignas(64) float terms[16];
     _mm512_store_ps(terms, exp_terms(_mm512_maskz_loadu_ps(tail, x + v), shifts));
     for (int64_t k = 0; k < V - v; ++k) {
-      out[v + k] = terms[k];
+      if (out) out[v + k] = terms[k];
       lanes[0] += terms[k];
     }
   }
@@ -72,7 +79,8 @@ RNNKIT_VECTOR_KERNEL float exp_row_kernel(const float* x, int64_t V, float shift
 }  // namespace
 
 float exp_row_compiled(const float* x, int64_t V, float shift, float* out) {
-  return vec::dispatch<exp_row_kernel>(x, V, shift, out);
+  return out ? vec::dispatch<exp_row_kernel>(x, V, shift, out)
+             : vec::dispatch<sum_exp_kernel>(x, V, shift);
 }
 
 float exp_row(const float* x, int64_t V, float shift, float* out) {
