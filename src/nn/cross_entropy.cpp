@@ -118,10 +118,6 @@ struct SumAndMax {
 // underflows to zero) and a scalef that takes any n. The fused loss runs on the AVX-512 path only.
 [[gnu::target("avx512f")]] SumAndMax sum_exp_and_max_avx512(const float* x, const float* bias,
                                                             int64_t V, float shift) {
-  const __m512 log2e = _mm512_set1_ps(1.44269504088896341f);
-  const __m512 round_magic = _mm512_set1_ps(12582912.0f);
-  const __m512 ln2_hi = _mm512_set1_ps(0.693145751953125f);
-  const __m512 ln2_lo = _mm512_set1_ps(1.428606765330187045e-06f);
   const __m512 floor = _mm512_set1_ps(-104.0f), shifts = _mm512_set1_ps(shift);
   __m512 sum = _mm512_setzero_ps(), max = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
   for (int64_t v = 0; v < V; v += 16) {
@@ -131,12 +127,7 @@ struct SumAndMax {
     max = _mm512_mask_max_ps(max, lanes, max, logit);
     // A NaN is the second operand, which vmaxps returns: it reaches the sum.
     const __m512 a = _mm512_maskz_max_ps(0xffff, floor, _mm512_sub_ps(logit, shifts));
-    const __m512 n = _mm512_sub_ps(_mm512_fmadd_ps(a, log2e, round_magic), round_magic);
-    const __m512 r = _mm512_fnmadd_ps(n, ln2_lo, _mm512_fnmadd_ps(n, ln2_hi, a));
-    __m512 p = _mm512_set1_ps(1.0f / 720.0f);
-    for (float c : {1.0f / 120.0f, 1.0f / 24.0f, 1.0f / 6.0f, 0.5f, 1.0f, 1.0f})
-      p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c));
-    sum = _mm512_mask_add_ps(sum, lanes, sum, _mm512_maskz_scalef_ps(0xffff, p, n));
+    sum = _mm512_mask_add_ps(sum, lanes, sum, softmax_rows::exp_floored_avx512(a));
   }
   // The masked forms and this reduction by hand: GCC 12 warns about the plain ones' undefined
   // operands.

@@ -1,7 +1,5 @@
 #include "nn/row_exp.h"
 
-#include <immintrin.h>
-
 #include "rnnkit/cpu_dispatch.h"
 #include "tensor/vector_kernel.h"
 
@@ -29,24 +27,15 @@ RNNKIT_VECTOR_KERNEL float sum_exp_kernel(const float* x, int64_t V, float shift
 #if defined(__x86_64__)
 // GCC 12 compiles exp_row_kernel's AVX-512 loop to 30 instructions for 16 elements: vec::exp's two
 // clamps become four compares and three blends around the polynomial. Here x - shift <= 0, so
-// only the floor of -87 can bind: one maximum (NaN, the second operand, passes), then vec::exp's
-// range reduction, polynomial and scaling by 2^n (vscalefps: the same rounding as its multiply by
-// the bits of 2^n, n >= -126 here). The sum keeps the compiled loop's order: 16 lanes over the
+// only the floor of -87 can bind: one maximum (NaN, the second operand, passes), then
+// exp_floored_avx512 (n >= -126 here). The sum keeps the compiled loop's order: 16 lanes over the
 // whole vectors, the tail's terms one by one into lane 0, then lanes 0 to 15 in turn: the same
 // bits as the compiled loop where the compiler fuses its multiplies and adds (-O2 and above; at
-// -O1, the sanitized build, it does not). (The masked forms of max and scalef: GCC 12 warns about
-// the plain ones' undefined operands.)
+// -O1, the sanitized build, it does not). (The masked max: GCC 12 warns about the plain one's
+// undefined operand.)
 [[gnu::target("avx512f")]] __m512 exp_terms(__m512 x, __m512 shift) {
-  const __m512 a = _mm512_maskz_max_ps(0xffff, _mm512_set1_ps(-87.0f), _mm512_sub_ps(x, shift));
-  const __m512 round_magic = _mm512_set1_ps(12582912.0f);
-  const __m512 n = _mm512_sub_ps(
-      _mm512_fmadd_ps(a, _mm512_set1_ps(1.44269504088896341f), round_magic), round_magic);
-  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), a);
-  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.428606765330187045e-06f), r);
-  __m512 p = _mm512_set1_ps(1.0f / 720.0f);
-  for (float c : {1.0f / 120.0f, 1.0f / 24.0f, 1.0f / 6.0f, 0.5f, 1.0f, 1.0f})
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c));
-  return _mm512_maskz_scalef_ps(0xffff, p, n);
+  return exp_floored_avx512(
+      _mm512_maskz_max_ps(0xffff, _mm512_set1_ps(-87.0f), _mm512_sub_ps(x, shift)));
 }
 
 [[gnu::target("avx512f")]] float exp_row_avx512(const float* x, int64_t V, float shift,

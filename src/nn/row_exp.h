@@ -1,7 +1,29 @@
 #pragma once
 #include <cstdint>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 namespace rnnkit::softmax_rows {
+
+#if defined(__x86_64__)
+// exp(a) for 16 arguments with vec::exp's range reduction, polynomial and rounding of n, scaled
+// by 2^n with vscalefps (which takes any n, and rounds as vec::exp's multiply by the bits of 2^n
+// where those are a float): a is already floored by the caller. The masked scalef: GCC 12 warns
+// about the plain one's undefined operand.
+[[gnu::target("avx512f")]] inline __m512 exp_floored_avx512(__m512 a) {
+  const __m512 round_magic = _mm512_set1_ps(12582912.0f);
+  const __m512 n = _mm512_sub_ps(
+      _mm512_fmadd_ps(a, _mm512_set1_ps(1.44269504088896341f), round_magic), round_magic);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), a);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.428606765330187045e-06f), r);
+  __m512 p = _mm512_set1_ps(1.0f / 720.0f);
+  for (float c : {1.0f / 120.0f, 1.0f / 24.0f, 1.0f / 6.0f, 0.5f, 1.0f, 1.0f})
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c));
+  return _mm512_maskz_scalef_ps(0xffff, p, n);
+}
+#endif
 
 // out[v] = exp(x[v] - shift) for v < V with vec::exp's arithmetic, returning their sum: the
 // exponentials of a softmax row whose largest element is shift (every x[v] - shift <= 0, or NaN).
