@@ -111,11 +111,22 @@ struct SumAndMax {
   float sum, max;
 };
 
+// The lanes' sums added in turn and their largest maximum.
+template <int kLanes>
+SumAndMax over_lanes(const float (&sums)[kLanes], const float (&maxima)[kLanes]) {
+  SumAndMax total{0.0f, maxima[0]};
+  for (int i = 0; i < kLanes; ++i) {
+    total.sum += sums[i];
+    total.max = std::max(total.max, maxima[i]);
+  }
+  return total;
+}
+
 // Over v < V: the sum of exp(x[v] + bias[v] - shift), with vec::exp's arithmetic (the same
 // range reduction, polynomial and rounding of n, so the same bits for every term it would not
 // clamp), and the largest x[v] + bias[v]. Hand-written because the loop vec::exp makes here spent
 // seven of its 24 instructions on the clamps: below, one maximum (whose floor, -104, is where exp
-// underflows to zero) and a scalef that takes any n. The fused loss runs on the AVX-512 path only.
+// underflows to zero) and a scalef that takes any n.
 [[gnu::target("avx512f")]] SumAndMax sum_exp_and_max_avx512(const float* x, const float* bias,
                                                             int64_t V, float shift) {
   const __m512 floor = _mm512_set1_ps(-104.0f), shifts = _mm512_set1_ps(shift);
@@ -134,19 +145,52 @@ struct SumAndMax {
   alignas(64) float sums[16], maxima[16];
   _mm512_store_ps(sums, sum);
   _mm512_store_ps(maxima, max);
-  SumAndMax total{0.0f, maxima[0]};
-  for (int i = 0; i < 16; ++i) {
-    total.sum += sums[i];
-    total.max = std::max(total.max, maxima[i]);
+  return over_lanes(sums, maxima);
+}
+
+// The same on the AVX2 path, 8 lanes: exp_floored_avx2 scales by the bits of 2^n, so the floor is
+// vec::exp's own (-87: every term below it is exp(-87), about 1e-38, where the AVX-512 path's is
+// smaller or zero; nothing a sum of at least 1 can hold). A NaN logit is vmaxps's first operand
+// in the maximum, which it then leaves alone, and reaches the sum. The tail is read through a
+// buffer (masked loads are microcoded on AMD cores), its lanes past V masked out.
+[[gnu::target("avx2,fma")]] SumAndMax sum_exp_and_max_avx2(const float* x, const float* bias,
+                                                           int64_t V, float shift) {
+  const __m256 floor = _mm256_set1_ps(-87.0f), shifts = _mm256_set1_ps(shift);
+  const __m256 minus_inf = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
+  __m256 sum = _mm256_setzero_ps(), max = minus_inf;
+  for (int64_t v = 0; v < V; v += 8) {
+    __m256 logit, valid = _mm256_castsi256_ps(_mm256_set1_epi32(-1));
+    if (V - v >= 8) {
+      logit = _mm256_add_ps(_mm256_loadu_ps(x + v), _mm256_loadu_ps(bias + v));
+    } else {
+      alignas(32) float xs[8] = {}, biases[8] = {};
+      std::copy(x + v, x + V, xs);
+      std::copy(bias + v, bias + V, biases);
+      valid = _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(V - v)),
+                                                     _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)));
+      logit = _mm256_blendv_ps(minus_inf, _mm256_add_ps(_mm256_load_ps(xs), _mm256_load_ps(biases)),
+                               valid);
+    }
+    max = _mm256_max_ps(logit, max);
+    const __m256 a = _mm256_max_ps(floor, _mm256_sub_ps(logit, shifts));
+    sum = _mm256_add_ps(sum, _mm256_and_ps(softmax_rows::exp_floored_avx2(a), valid));
   }
-  return total;
+  alignas(32) float sums[8], maxima[8];
+  _mm256_store_ps(sums, sum);
+  _mm256_store_ps(maxima, max);
+  return over_lanes(sums, maxima);
+}
+
+SumAndMax sum_exp_and_max(const float* x, const float* bias, int64_t V, float shift) {
+  return cpu_path() == CpuPath::Avx512 ? sum_exp_and_max_avx512(x, bias, V, shift)
+                                       : sum_exp_and_max_avx2(x, bias, V, shift);
 }
 
 }  // namespace
 
 bool linear_softmax_cross_entropy_suits(int64_t N, int64_t F) {
-  return cpu_path() == CpuPath::Avx512 && matmul_precision() == Precision::F32 &&
-         N >= kLinearRows && F <= kLinearMaxFeatures;
+  return (cpu_path() == CpuPath::Avx512 || cpu_path() == CpuPath::Avx2) &&
+         matmul_precision() == Precision::F32 && N >= kLinearRows && F <= kLinearMaxFeatures;
 }
 
 CrossEntropySum linear_softmax_cross_entropy(const float* features, int64_t N, int64_t F,
@@ -176,11 +220,11 @@ CrossEntropySum linear_softmax_cross_entropy(const float* features, int64_t N, i
           RunningLogSumExp& row = rows[r];
           if (row.shift == -std::numeric_limits<float>::infinity())
             row.shift = vec::dispatch<row_max_biased>(x, bias + j0, w);
-          SumAndMax block = sum_exp_and_max_avx512(x, bias + j0, w, row.shift);
+          SumAndMax block = sum_exp_and_max(x, bias + j0, w, row.shift);
           if (block.max > row.shift + kShiftSlack) {
             row.sum *= std::exp(row.shift - block.max);
             row.shift = block.max;
-            block = sum_exp_and_max_avx512(x, bias + j0, w, row.shift);
+            block = sum_exp_and_max(x, bias + j0, w, row.shift);
           }
           row.sum += block.sum;
           if (t >= j0 && t < j0 + w) row.target = x[t - j0] + bias[t];
