@@ -51,6 +51,8 @@ bench=${RNNKIT_LM_BENCH:-$root/build/release/bench/rnnkit_lm_bench}
 ref=${PYTORCH_REF:-$root/../shared/bench/pytorch_ref.py}
 [[ -x $bench ]] || { echo "compare.sh: $bench not built (cmake --build build/release)" >&2; exit 1; }
 [[ -f $ref ]] || { echo "compare.sh: $ref not found" >&2; exit 1; }
+source "$root/bench/require_openblas.sh"
+[[ -z ${torch_variants// /} ]] || require_openblas compare.sh
 [[ -n $log ]] || log=$(results_log "compare-$config${precision:+-${precision#--}}")
 
 # Runs one benchmark and appends its JSON line, tagged with the variant, to the log.
