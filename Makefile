@@ -23,8 +23,8 @@ test: build
 # unnoticed here), so there the suites of the hand-written kernels run once more on an emulated
 # CPU without AVX-512 (QEMU's most capable one, AVX2 and FMA included, less AVX-512, which QEMU
 # 7.2 does not emulate anyway; its Haswell model warns about six features it lacks), where such an
-# instruction is illegal, as on a real CPU without it. Emulation is 50 to 500 times slower: those
-# suites only, about 100 s.
+# instruction is illegal, as on a real CPU without it. Emulation is far slower than the CPU: those
+# suites only (1 min 38 s on a Zen 3, bench/results/emulated-avx2-s24-20261205.txt).
 NO_AVX512_SUITES := RowExp.*:LinearCrossEntropy.*:PanelProduct.*:*PackedProduct*.*:Float32Product.*:Int8Gemv.*:Int8Rows.*:SingleRow.*:Shapes/SingleRow.*:Transpose.*:CrossEntropy.*:CrossEntropyGradient.*:ColumnSums.*:CpuPath.*:BatchedStep.*:CellThreads.*:Cells/BatchSlices.*:EmbeddedInput.*:Cells/EmbeddedInput.*:ForwardOnly.*:ElementRanges.*:DropoutMask.*:GradNorm.*:Adam.*:SGD.*:ClipGradNorm.*:Fixtures/LMParity.*
 
 test-fallbacks:
