@@ -52,7 +52,7 @@ ref=${PYTORCH_REF:-$root/../shared/bench/pytorch_ref.py}
 [[ -x $bench ]] || { echo "compare.sh: $bench not built (cmake --build build/release)" >&2; exit 1; }
 [[ -f $ref ]] || { echo "compare.sh: $ref not found" >&2; exit 1; }
 source "$root/bench/require_openblas.sh"
-[[ -z ${torch_variants// /} ]] || require_openblas compare.sh
+require_openblas compare.sh "$torch_variants"
 [[ -n $log ]] || log=$(results_log "compare-$config${precision:+-${precision#--}}")
 
 # Runs one benchmark and appends its JSON line, tagged with the variant, to the log.

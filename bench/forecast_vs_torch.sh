@@ -42,7 +42,7 @@ done
 root=$(cd "$(dirname "$0")/.." && pwd)
 source "$root/bench/stamp.sh"
 source "$root/bench/require_openblas.sh"
-[[ -z ${torch_variants// /} ]] || require_openblas forecast_vs_torch.sh
+require_openblas forecast_vs_torch.sh "$torch_variants"
 rnnkit=${RNNKIT:-$root/build/release/rnnkit}
 twin=$root/tools/forecast_torch_twin.py
 case $series in

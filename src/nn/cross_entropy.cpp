@@ -148,14 +148,14 @@ SumAndMax over_lanes(const float (&sums)[kLanes], const float (&maxima)[kLanes])
   return over_lanes(sums, maxima);
 }
 
-// The same on the AVX2 path, 8 lanes: exp_floored_avx2 scales by the bits of 2^n, so the floor is
+// The same on the AVX2 path, 8 lanes: exp_avx2 scales by the bits of 2^n, so the floor is
 // vec::exp's own (-87: every term below it is exp(-87), about 1e-38, where the AVX-512 path's is
-// smaller or zero; nothing a sum of at least 1 can hold). A NaN logit is vmaxps's first operand
-// in the maximum, which it then leaves alone, and reaches the sum. The tail is read through a
-// buffer (masked loads are microcoded on AMD cores), its lanes past V masked out.
+// smaller or zero; nothing a sum of at least 1 can hold). A NaN logit is vmaxps's first operand in
+// the maximum, which it then leaves alone, and reaches the sum. The tail is read through a buffer
+// (masked loads are microcoded on AMD cores), its lanes past V masked out.
 [[gnu::target("avx2,fma")]] SumAndMax sum_exp_and_max_avx2(const float* x, const float* bias,
                                                            int64_t V, float shift) {
-  const __m256 floor = _mm256_set1_ps(-87.0f), shifts = _mm256_set1_ps(shift);
+  const __m256 shifts = _mm256_set1_ps(shift);
   const __m256 minus_inf = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
   __m256 sum = _mm256_setzero_ps(), max = minus_inf;
   for (int64_t v = 0; v < V; v += 8) {
@@ -172,8 +172,8 @@ SumAndMax over_lanes(const float (&sums)[kLanes], const float (&maxima)[kLanes])
                                valid);
     }
     max = _mm256_max_ps(logit, max);
-    const __m256 a = _mm256_max_ps(floor, _mm256_sub_ps(logit, shifts));
-    sum = _mm256_add_ps(sum, _mm256_and_ps(softmax_rows::exp_floored_avx2(a), valid));
+    const __m256 term = softmax_rows::exp_avx2(_mm256_sub_ps(logit, shifts));
+    sum = _mm256_add_ps(sum, _mm256_and_ps(term, valid));
   }
   alignas(32) float sums[8], maxima[8];
   _mm256_store_ps(sums, sum);
@@ -189,8 +189,8 @@ SumAndMax sum_exp_and_max(const float* x, const float* bias, int64_t V, float sh
 }  // namespace
 
 bool linear_softmax_cross_entropy_suits(int64_t N, int64_t F) {
-  return (cpu_path() == CpuPath::Avx512 || cpu_path() == CpuPath::Avx2) &&
-         matmul_precision() == Precision::F32 && N >= kLinearRows && F <= kLinearMaxFeatures;
+  return panel_product::available() && matmul_precision() == Precision::F32 && N >= kLinearRows &&
+         F <= kLinearMaxFeatures;
 }
 
 CrossEntropySum linear_softmax_cross_entropy(const float* features, int64_t N, int64_t F,

@@ -73,10 +73,9 @@ float row_sum(float (&lanes)[kLanes], const float (&terms)[kLanes], int64_t coun
   return row_sum(lanes, terms, V - v, out ? out + v : nullptr);
 }
 
-// The same on the AVX2 path, 8 lanes: exp_floored_avx2 scales by the bits of 2^n, so its floor is
-// vec::exp's own (-87), with vmaxps's NaN passing as above.
+// The same on the AVX2 path, 8 lanes: exp_avx2 floors its argument itself.
 [[gnu::target("avx2,fma")]] __m256 exp_terms(__m256 x, __m256 shift) {
-  return exp_floored_avx2(_mm256_max_ps(_mm256_set1_ps(-87.0f), _mm256_sub_ps(x, shift)));
+  return exp_avx2(_mm256_sub_ps(x, shift));
 }
 
 [[gnu::target("avx2,fma")]] float exp_row_avx2(const float* x, int64_t V, float shift, float* out) {

@@ -24,10 +24,11 @@ namespace rnnkit::softmax_rows {
   return _mm512_maskz_scalef_ps(0xffff, p, n);
 }
 
-// The same for 8 arguments on the AVX2 path, scaled by the bits of 2^n as vec::exp is: a is
-// floored at -87 by the caller (so n >= -126) and at most 88, where vec::exp's clamps do not bind,
-// so every term is vec::exp's, bit for bit.
-[[gnu::target("avx2,fma")]] inline __m256 exp_floored_avx2(__m256 a) {
+// exp(a) for 8 arguments of at most 88 on the AVX2 path, with vec::exp's arithmetic and its floor:
+// a is raised to -87 (so n >= -126; a NaN, vmaxps's second operand, passes), and the result scaled
+// by the bits of 2^n, so every term is vec::exp's, bit for bit.
+[[gnu::target("avx2,fma")]] inline __m256 exp_avx2(__m256 a) {
+  a = _mm256_max_ps(_mm256_set1_ps(-87.0f), a);
   const __m256 round_magic = _mm256_set1_ps(12582912.0f);
   const __m256 n = _mm256_sub_ps(
       _mm256_fmadd_ps(a, _mm256_set1_ps(1.44269504088896341f), round_magic), round_magic);
