@@ -2,7 +2,9 @@
 // against a double-precision reference for row, column and depth counts around its 8-row and
 // 16-column blocks and the 12-row blocks of products of 96 rows or more, transposed and plain B,
 // beta 0, 1 and 0.5, strided operands; a row's bits do not depend on the rows beside it or on the
-// thread count; bfloat16 panels; the AVX2 kernel's bits against the AVX-512 kernel's.
+// thread count (nor, on the AVX2 path, on whether it is in a product of up to three rows, taken
+// in whole panels, or of more); bfloat16 panels; the AVX2 kernel's bits against the AVX-512
+// kernel's.
 #include "tensor/panel_product.h"
 
 #include <gtest/gtest.h>
@@ -62,7 +64,7 @@ void expect_matches_reference(bool tb, int64_t M, int64_t N, int64_t K, float be
 TEST(PanelProduct, MatchesADoublePrecisionReference) {
   RNNKIT_SKIP_WITHOUT_PANEL_KERNEL();
   for (const bool tb : {false, true})
-    for (const int64_t M : {1, 3, 8, 9, 16, 21, 96, 131})
+    for (const int64_t M : {1, 2, 3, 8, 9, 16, 21, 96, 131})
       for (const int64_t N : {1, 15, 16, 17, 31, 32, 33, 70})
         for (const int64_t K : {0, 1, 7, 64, 600})
           for (const float beta : {0.0f, 1.0f, 0.5f}) expect_matches_reference(tb, M, N, K, beta);
@@ -89,8 +91,12 @@ TEST(PanelProduct, BothPanelOrdersGiveTheSameBits) {
   SettingsGuard guard;
   using panel_product::PanelOrder;
   for (const int threads : {1, 2})
-    for (const auto& [M, N, K] :
-         {std::array<int64_t, 3>{1, 1002, 601}, {20, 1002, 601}, {7, 100, 64}, {130, 300, 256}}) {
+    for (const auto& [M, N, K] : {std::array<int64_t, 3>{1, 1002, 601},
+                                  {20, 1002, 601},
+                                  {2, 100, 64},
+                                  {3, 300, 64},
+                                  {7, 100, 64},
+                                  {130, 300, 256}}) {
       set_num_threads(threads);
       const auto A = random_values(M * K, 6), W = random_values(N * K, 7);
       const auto C0 = random_values(M * N, 8);
@@ -139,11 +145,15 @@ TEST(PanelProduct, ARowGetsTheSameBitsAloneInABatchAndOnTwoThreads) {
     set_num_threads(1);
     std::vector<float> batch(M * N);
     panel_product::multiply(M, N, K, panels.data(), A.data(), K, 0.0f, batch.data(), N);
-    for (int64_t m = 0; m < M; ++m) {
-      std::vector<float> alone(N);
-      panel_product::multiply(1, N, K, panels.data(), A.data() + m * K, K, 0.0f, alone.data(), N);
-      for (int64_t j = 0; j < N; ++j) ASSERT_EQ(alone[j], batch[m * N + j]) << m << ", " << j;
-    }
+    // Alone, and in batches of two and three rows (the AVX2 path's whole-panel blocks).
+    for (const int64_t rows : {1, 2, 3})
+      for (int64_t m = 0; m + rows <= M; m += rows) {
+        std::vector<float> few(rows * N);
+        panel_product::multiply(rows, N, K, panels.data(), A.data() + m * K, K, 0.0f, few.data(),
+                                N);
+        for (int64_t j = 0; j < rows * N; ++j)
+          ASSERT_EQ(few[j], batch[m * N + j]) << rows << " rows from " << m << ", " << j;
+      }
     // Large enough to be shared among threads (2 * M * N * K > 2 MFLOP).
     set_num_threads(2);
     std::vector<float> shared(M * N);
@@ -220,8 +230,9 @@ TEST(PanelProduct, RowsReadElsewhereEqualRowsCopiedIntoC) {
   }
 }
 
-// The AVX2 kernel (two passes of 16 columns, 4-row blocks) sums each output in the AVX-512
-// kernel's chain: the same bits, over float32 and bfloat16 panels, for row counts around both
+// The AVX2 kernel (two passes of 16 columns in blocks of up to 6 rows; whole panels for up to 3
+// rows) sums each output in the AVX-512 kernel's chain: the same bits, over float32, bfloat16 and
+// int8 panels, for row counts around both
 // kernels' blocks, widths around their vectors (8 and 16 columns), beta 0, 1 and 0.5, C's rows
 // or rows read elsewhere, and a product shared among two threads.
 TEST(PanelProduct, TheAvx2PathGivesTheAvx512Bits) {
@@ -229,7 +240,7 @@ TEST(PanelProduct, TheAvx2PathGivesTheAvx512Bits) {
   SettingsGuard guard;
   set_num_threads(2);
   enum class Weights { F32, F32RowsElsewhere, Bf16, Int8 };
-  for (const int64_t M : {1, 3, 4, 5, 6, 8, 9, 12, 16, 21})
+  for (const int64_t M : {1, 2, 3, 4, 5, 6, 8, 9, 12, 16, 21})
     for (const int64_t N : {1, 7, 8, 9, 15, 16, 17, 24, 25, 31, 32, 33, 70, 1031})
       for (const int64_t K : {0, 1, 7, 64, 130})
         for (const float beta : {0.0f, 1.0f, 0.5f}) {
@@ -273,7 +284,7 @@ TEST(PanelProduct, TheAvx2PathGivesTheAvx512Bits) {
 // on the rows beside it.
 TEST(PanelProduct, Int8PanelsMatchTheDequantizedProduct) {
   RNNKIT_SKIP_WITHOUT_PANEL_KERNEL();
-  for (const int64_t M : {1, 5, 9})
+  for (const int64_t M : {1, 2, 3, 5, 9})
     for (const int64_t N : {1, 15, 17, 33, 70})
       for (const int64_t K : {0, 1, 7, 130})
         for (const float beta : {0.0f, 0.5f}) {

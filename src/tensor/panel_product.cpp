@@ -225,46 +225,64 @@ constexpr int64_t half_column(int g, int h) {
     _mm256_maskstore_ps(p, mask, v);
 }
 
-// Pass h of one panel for MR rows: the same chain of FMAs per output as the AVX-512 block, so the
-// same bits. width: the panel's columns (a last panel's are fewer than 32).
-template <int MR, typename Panel>
-[[gnu::target("avx2,fma")]] void half_block_avx2(int64_t K, const float* A, int64_t lda,
-                                                 const Panel* panel, int h, const float* scales,
-                                                 float beta, const float* const* in, float* C,
-                                                 int64_t ldc, int64_t width) {
-  __m256 acc[MR][2];
+// MR rows of P panels (K * kPanelColumns apart), of each its passes h0 .. h0 + H - 1 (two
+// accumulators a row and pass): the same chain of FMAs per output as the AVX-512 block, so the
+// same bits. The products of many rows take one pass of one panel at a time (H = P = 1), for all
+// rows while that half is in L1; those of a row or a few whole panels, one row two at once (H = 2,
+// P = 2: 8 accumulators), as one pass's two would wait on the FMAs' latency (generation's steps:
+// int8 products twice as fast). width: the columns from the first panel's on.
+template <int MR, int P, int H, typename Panel>
+[[gnu::target("avx2,fma")]] void block_avx2(int64_t K, const float* A, int64_t lda,
+                                            const Panel* panel, int h0, const float* scales,
+                                            float beta, const float* const* in, float* C,
+                                            int64_t ldc, int64_t width) {
+  const int64_t stride = K * kPanelColumns;
+  __m256 acc[MR][P][H][2];
 #pragma GCC unroll 6
-  for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+  for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 2
+    for (int q = 0; q < P; ++q)
+#pragma GCC unroll 2
+      for (int h = 0; h < H; ++h) acc[r][q][h][0] = acc[r][q][h][1] = _mm256_setzero_ps();
   for (int64_t k = 0; k < K; ++k) {
-    __m256 b0, b1;
-    load_half_row(panel + k * kPanelColumns, h, b0, b1);
+#pragma GCC unroll 2
+    for (int q = 0; q < P; ++q)
+#pragma GCC unroll 2
+      for (int h = 0; h < H; ++h) {
+        __m256 b0, b1;
+        load_half_row(panel + q * stride + k * kPanelColumns, h0 + h, b0, b1);
 #pragma GCC unroll 6
-    for (int r = 0; r < MR; ++r) {
-      const __m256 a = _mm256_broadcast_ss(A + r * lda + k);
-      acc[r][0] = _mm256_fmadd_ps(a, b0, acc[r][0]);
-      acc[r][1] = _mm256_fmadd_ps(a, b1, acc[r][1]);
-    }
+        for (int r = 0; r < MR; ++r) {
+          const __m256 a = _mm256_broadcast_ss(A + r * lda + k);
+          acc[r][q][h][0] = _mm256_fmadd_ps(a, b0, acc[r][q][h][0]);
+          acc[r][q][h][1] = _mm256_fmadd_ps(a, b1, acc[r][q][h][1]);
+        }
+      }
   }
   // beta's term as an explicit FMA, as in the AVX-512 block.
   const __m256 scale = _mm256_set1_ps(beta);
   const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
   // Unrolled, so acc is indexed by constants only and stays in registers through the k loop.
 #pragma GCC unroll 2
-  for (int g = 0; g < 2; ++g) {
-    const int64_t column = half_column<Panel>(g, h),
-                  count = std::clamp<int64_t>(width - column, 0, 8);
-    if (count == 0) continue;
-    const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(count)), lanes);
+  for (int q = 0; q < P; ++q)
+#pragma GCC unroll 2
+    for (int h = 0; h < H; ++h)
+#pragma GCC unroll 2
+      for (int g = 0; g < 2; ++g) {
+        const int64_t column = q * kPanelColumns + half_column<Panel>(g, h0 + h),
+                      count = std::clamp<int64_t>(width - column, 0, 8);
+        if (count == 0) continue;
+        const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(count)), lanes);
 #pragma GCC unroll 6
-    for (int r = 0; r < MR; ++r) {
-      __m256 out = acc[r][g];
-      if constexpr (std::is_same_v<Panel, int8_t>)
-        out = _mm256_mul_ps(load_columns(scales + column, count, mask), out);
-      if (beta != 0.0f)
-        out = _mm256_fmadd_ps(scale, load_columns(in[r] + column, count, mask), out);
-      store_columns(C + r * ldc + column, count, mask, out);
-    }
-  }
+        for (int r = 0; r < MR; ++r) {
+          __m256 out = acc[r][q][h][g];
+          if constexpr (std::is_same_v<Panel, int8_t>)
+            out = _mm256_mul_ps(load_columns(scales + column, count, mask), out);
+          if (beta != 0.0f)
+            out = _mm256_fmadd_ps(scale, load_columns(in[r] + column, count, mask), out);
+          store_columns(C + r * ldc + column, count, mask, out);
+        }
+      }
 }
 
 template <typename Panel>
@@ -275,9 +293,9 @@ void rows_of_panel_avx2(int64_t M, int64_t K, const float* A, int64_t lda, const
                          const float* const*, float*, int64_t, int64_t);
   // Six rows: twelve accumulators, two weight vectors and a broadcast in 16 registers.
   constexpr int kRowsAvx2 = 6;
-  static constexpr Block blocks[kRowsAvx2] = {half_block_avx2<1, Panel>, half_block_avx2<2, Panel>,
-                                              half_block_avx2<3, Panel>, half_block_avx2<4, Panel>,
-                                              half_block_avx2<5, Panel>, half_block_avx2<6, Panel>};
+  static constexpr Block blocks[kRowsAvx2] = {
+      block_avx2<1, 1, 1, Panel>, block_avx2<2, 1, 1, Panel>, block_avx2<3, 1, 1, Panel>,
+      block_avx2<4, 1, 1, Panel>, block_avx2<5, 1, 1, Panel>, block_avx2<6, 1, 1, Panel>};
   // The rows in blocks of even size: a short last block (two rows: four accumulators) would wait
   // on its FMAs' latency.
   // Each pass for all rows while its half of the panel is in L1.
@@ -287,6 +305,35 @@ void rows_of_panel_avx2(int64_t M, int64_t K, const float* A, int64_t lda, const
                                      blocks[rows - 1](K, A + m0 * lda, lda, panel, h, scales, beta,
                                                       in, C + m0 * ldc, ldc, width);
                                    });
+}
+
+// Up to this many rows the AVX2 path takes whole panels (block_avx2): a row two panels at once,
+// two or three rows one panel (8 accumulators, or 12).
+constexpr int kFewRowsAvx2 = 3;
+constexpr int kPanelsOfOneRow = 2;
+
+// Panels [p0, p1) of a product of up to kFewRowsAvx2 rows; descending: from the last panel back
+// (PanelOrder).
+template <typename Panel>
+void few_rows_avx2(int64_t p0, int64_t p1, int64_t M, int64_t N, int64_t K, const Panel* panels,
+                   const float* scales, const float* A, int64_t lda, float beta,
+                   const float* const* c_rows, float* C, int64_t ldc, bool descending) {
+  using Block = void (*)(int64_t, const float*, int64_t, const Panel*, int, const float*, float,
+                         const float* const*, float*, int64_t, int64_t);
+  static constexpr Block one_panel[kFewRowsAvx2] = {
+      block_avx2<1, 1, 2, Panel>, block_avx2<2, 1, 2, Panel>, block_avx2<3, 1, 2, Panel>};
+  for (int64_t done = 0; done < p1 - p0;) {
+    // A row's last panel, when their count is odd, goes alone.
+    const int64_t group = M == 1 && p1 - p0 - done >= kPanelsOfOneRow ? kPanelsOfOneRow : 1;
+    const Block run = group > 1 ? block_avx2<1, kPanelsOfOneRow, 2, Panel> : one_panel[M - 1];
+    const int64_t first = descending ? p1 - done - group : p0 + done, j0 = first * kPanelColumns;
+    for_even_row_blocks<kFewRowsAvx2>(
+        M, M, c_rows, j0, C + j0, ldc, [&](int64_t, int64_t, const float* const* in) {
+          run(K, A, lda, panels + first * K * kPanelColumns, 0, scales ? scales + j0 : nullptr,
+              beta, in, C + j0, ldc, N - j0);
+        });
+    done += group;
+  }
 }
 
 // Panels [p0, p1): each panel's columns for all rows while it is in the cache. scales: an int8
@@ -300,6 +347,10 @@ void panels_range(int64_t p0, int64_t p1, int64_t M, int64_t N, int64_t K, const
       M < kTallFrom &&
       (p1 - p0) * K * kPanelColumns * static_cast<int64_t>(sizeof(Panel)) > kPrefetchBytes;
   const bool descending = order == PanelOrder::Descending;
+  if (!avx512 && M <= kFewRowsAvx2) {
+    few_rows_avx2(p0, p1, M, N, K, panels, scales, A, lda, beta, c_rows, C, ldc, descending);
+    return;
+  }
   for (int64_t i = p0; i < p1; ++i) {
     const int64_t p = descending ? p0 + p1 - 1 - i : i;
     const int64_t j0 = p * kPanelColumns, width = std::min(kPanelColumns, N - j0);
