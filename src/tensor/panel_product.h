@@ -25,7 +25,7 @@
 // of the two cache lines of each k, and runs for all rows while that half is in L1
 // (bench/results/micro-avx2-panel-halves-*). Products of up to three rows (generation) take whole
 // panels instead, one row two at once: 8 chains of FMAs in flight where a pass has two, which
-// waited on the FMAs' latency (a row's int8 product over 8293 x 256 weights 176 -> 87
+// waited on the FMAs' latency (a row's int8 product over 8293 x 256 weights 178 -> 90
 // microseconds on a Zen 3; bench/results/micro-avx2-few-rows-*). On a Zen 3 (AVX2 only) oneDNN's matmul ran a 64 x 1024
 // x 256 slice at 42 GFLOP/s, this kernel at 84 (90% of the core's peak; 128 rows: 45 against 83);
 // with deeper panels, which leave the 32 KiB L1 cache, it was no faster (the poetry layer's
