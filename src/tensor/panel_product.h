@@ -26,10 +26,10 @@
 // (bench/results/micro-avx2-panel-halves-*). Products of up to three rows (generation) take whole
 // panels instead, one row two at once: 8 chains of FMAs in flight where a pass has two, which
 // waited on the FMAs' latency (a row's int8 product over 8293 x 256 weights 178 -> 90
-// microseconds on a Zen 3; bench/results/micro-avx2-few-rows-*). On a Zen 3 (AVX2 only) oneDNN's matmul ran a 64 x 1024
-// x 256 slice at 42 GFLOP/s, this kernel at 84 (90% of the core's peak; 128 rows: 45 against 83);
-// with deeper panels, which leave the 32 KiB L1 cache, it was no faster (the poetry layer's
-// backward 64 x 256 x 1024 and PTB-medium's 10 x 2600 x 650: within 3% of oneDNN;
+// microseconds on a Zen 3; bench/results/micro-avx2-few-rows-*). On a Zen 3 (AVX2 only) oneDNN's
+// matmul ran a 64 x 1024 x 256 slice at 42 GFLOP/s, this kernel at 84 (90% of the core's peak; 128
+// rows: 45 against 83); with deeper panels, which leave the 32 KiB L1 cache, it was no faster (the
+// poetry layer's backward 64 x 256 x 1024 and PTB-medium's 10 x 2600 x 650: within 3% of oneDNN;
 // bench/results/micro-avx2-training-*20261203-202234.jsonl). So on the AVX2 path the recurrent
 // products take it whatever their rows while K is at most 256 (K x 32 floats: 32 KiB), and never
 // deeper. The baseline path has no panel kernel.
