@@ -232,9 +232,9 @@ TEST(PanelProduct, RowsReadElsewhereEqualRowsCopiedIntoC) {
 
 // The AVX2 kernel (two passes of 16 columns in blocks of up to 6 rows; whole panels for up to 3
 // rows) sums each output in the AVX-512 kernel's chain: the same bits, over float32, bfloat16 and
-// int8 panels, for row counts around both
-// kernels' blocks, widths around their vectors (8 and 16 columns), beta 0, 1 and 0.5, C's rows
-// or rows read elsewhere, and a product shared among two threads.
+// int8 panels, for row counts around both kernels' blocks, widths around their vectors (8 and 16
+// columns), beta 0, 1 and 0.5, C's rows or rows read elsewhere, and a product shared among two
+// threads.
 TEST(PanelProduct, TheAvx2PathGivesTheAvx512Bits) {
   if (!cpu_supports_path(CpuPath::Avx512)) GTEST_SKIP() << "no AVX-512 on this CPU to compare with";
   SettingsGuard guard;

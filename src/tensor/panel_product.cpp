@@ -285,12 +285,16 @@ template <int MR, int P, int H, typename Panel>
       }
 }
 
+// An instantiation of block_avx2, chosen by the rows it takes.
+template <typename Panel>
+using BlockAvx2 = void (*)(int64_t, const float*, int64_t, const Panel*, int, const float*, float,
+                           const float* const*, float*, int64_t, int64_t);
+
 template <typename Panel>
 void rows_of_panel_avx2(int64_t M, int64_t K, const float* A, int64_t lda, const Panel* panel,
                         const float* scales, float beta, const float* const* c_rows, int64_t j0,
                         float* C, int64_t ldc, int64_t width) {
-  using Block = void (*)(int64_t, const float*, int64_t, const Panel*, int, const float*, float,
-                         const float* const*, float*, int64_t, int64_t);
+  using Block = BlockAvx2<Panel>;
   // Six rows: twelve accumulators, two weight vectors and a broadcast in 16 registers.
   constexpr int kRowsAvx2 = 6;
   static constexpr Block blocks[kRowsAvx2] = {
@@ -318,8 +322,7 @@ template <typename Panel>
 void few_rows_avx2(int64_t p0, int64_t p1, int64_t M, int64_t N, int64_t K, const Panel* panels,
                    const float* scales, const float* A, int64_t lda, float beta,
                    const float* const* c_rows, float* C, int64_t ldc, bool descending) {
-  using Block = void (*)(int64_t, const float*, int64_t, const Panel*, int, const float*, float,
-                         const float* const*, float*, int64_t, int64_t);
+  using Block = BlockAvx2<Panel>;
   static constexpr Block one_panel[kFewRowsAvx2] = {
       block_avx2<1, 1, 2, Panel>, block_avx2<2, 1, 2, Panel>, block_avx2<3, 1, 2, Panel>};
   for (int64_t done = 0; done < p1 - p0;) {
@@ -343,14 +346,14 @@ void panels_range(int64_t p0, int64_t p1, int64_t M, int64_t N, int64_t K, const
                   const float* scales, const float* A, int64_t lda, float beta,
                   const float* const* c_rows, float* C, int64_t ldc, PanelOrder order) {
   const bool avx512 = cpu_path() == CpuPath::Avx512;
-  const bool prefetches =
-      M < kTallFrom &&
-      (p1 - p0) * K * kPanelColumns * static_cast<int64_t>(sizeof(Panel)) > kPrefetchBytes;
   const bool descending = order == PanelOrder::Descending;
   if (!avx512 && M <= kFewRowsAvx2) {
     few_rows_avx2(p0, p1, M, N, K, panels, scales, A, lda, beta, c_rows, C, ldc, descending);
     return;
   }
+  const bool prefetches =
+      M < kTallFrom &&
+      (p1 - p0) * K * kPanelColumns * static_cast<int64_t>(sizeof(Panel)) > kPrefetchBytes;
   for (int64_t i = p0; i < p1; ++i) {
     const int64_t p = descending ? p0 + p1 - 1 - i : i;
     const int64_t j0 = p * kPanelColumns, width = std::min(kPanelColumns, N - j0);
