@@ -97,16 +97,9 @@ LMConfig poetry_config() {
   return c;
 }
 
-// One token of generation with the poetry model for one sequence (batch-1 generation) or a
-// decode batch of several (batched serving): embedding, two LSTM steps, the output layer, with
-// float32 weights, bfloat16 copies (BF16 precision) or int8 ones (a quantized model); weights: 0
-// f32, 1 bf16, 2 int8. The counter is the tokens of all rows per second.
-void BM_GenerationStep(benchmark::State& state) {
-  const int64_t weights = state.range(0), rows = state.range(1);
-  if (weights == 1 && skipped_without_bf16(state)) return;
-  LMConfig config = poetry_config();
-  config.int8_weights = weights == 2;
-  set_matmul_precision(weights == 1 ? Precision::BF16 : Precision::F32);
+// `rows` tokens of generation, one a row, the rows' tokens scrambled after each step; the
+// counter is the tokens of all rows per second.
+void run_generation_steps(benchmark::State& state, const LMConfig& config, int64_t rows) {
   LanguageModel model(config);
   Rng rng(1);
   model.reset_parameters(rng);
@@ -116,16 +109,44 @@ void BM_GenerationStep(benchmark::State& state) {
   for (int64_t b = 0; b < rows; ++b) tokens[static_cast<size_t>(b)] = static_cast<int32_t>(b + 1);
   for (auto _ : state) {
     model.step(tokens, lm_state, logits);
-    for (int32_t& token : tokens) token = (token * 7919 + 1) % 8293;
+    for (int32_t& token : tokens)
+      token = static_cast<int32_t>((token * 7919 + 1) % config.vocab_size);
   }
-  set_matmul_precision(Precision::F32);
   state.counters["tokens/s"] = benchmark::Counter(static_cast<double>(state.iterations() * rows),
                                                   benchmark::Counter::kIsRate);
+}
+
+// One token of generation with the poetry model for one sequence (batch-1 generation) or a
+// decode batch of several (batched serving): embedding, two LSTM steps, the output layer, with
+// float32 weights, bfloat16 copies (BF16 precision) or int8 ones (a quantized model); weights: 0
+// f32, 1 bf16, 2 int8.
+void BM_GenerationStep(benchmark::State& state) {
+  const int64_t weights = state.range(0), rows = state.range(1);
+  if (weights == 1 && skipped_without_bf16(state)) return;
+  LMConfig config = poetry_config();
+  config.int8_weights = weights == 2;
+  set_matmul_precision(weights == 1 ? Precision::BF16 : Precision::F32);
+  run_generation_steps(state, config, rows);
+  set_matmul_precision(Precision::F32);
 }
 BENCHMARK(BM_GenerationStep)
     ->ArgNames({"weights", "rows"})
     ->ArgsProduct({{0, 1, 2}, {1, 8}})
     ->UseRealTime();
+
+// A step of the shipped poem model's shape (models/tang_lstm.safetensors: two LSTM layers of 512
+// with projections to 256, 8,702 characters, the output layer tied to the embedding), float32,
+// for one row or a decode batch: what bench/serve_batching.sh's server runs per token.
+void BM_PoemModelStep(benchmark::State& state) {
+  LMConfig config = poetry_config();
+  config.vocab_size = 8702;
+  config.embedding_dim = 256;
+  config.hidden_size = 512;
+  config.proj_size = 256;
+  config.tie_weights = true;
+  run_generation_steps(state, config, state.range(0));
+}
+BENCHMARK(BM_PoemModelStep)->ArgName("rows")->Arg(1)->Arg(4)->Arg(8)->Arg(16)->UseRealTime();
 
 void BM_AdamStep(benchmark::State& state) {
   LanguageModel model(poetry_config());

@@ -2,6 +2,7 @@
 
 #include <immintrin.h>
 #include <omp.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <type_traits>
@@ -27,14 +28,25 @@ constexpr int kVectors = kPanelColumns / 16;
 // core's bandwidth is.
 constexpr int64_t kParallelMacs = int64_t{1} << 20;
 constexpr int64_t kParallelWeights = int64_t{1} << 17;
-// A thread's panels past this many bytes do not stay in a core's L2 cache (1 MiB on a Zen 4 or
-// 5, 2 on the Intel host) from one product to the next: W_hh of PTB-medium (6.8 MB) comes from L3
-// at every step. Its first row block would stream each panel from L3 while the others find it in
-// L2, so the row blocks of a product of few rows (below kTallFrom) prefetch the next panel into
-// L2 instead, each block an even share of its k's: the streaming spreads over the whole panel's
-// work (PTB-medium's 20 x 2600 x 650 on one thread ran faster; the products whose weights stay in
-// L2 lost a few percent to the prefetches; not recorded).
-constexpr int64_t kPrefetchBytes = int64_t{1} << 20;
+// A thread's panels past prefetch_bytes() do not stay in its core's L2 cache from one product to
+// the next: W_hh of PTB-medium (6.8 MB) comes from L3 at every step. Its first row block would
+// stream each panel from L3 while the others find it in L2, so the row blocks of a product of few
+// rows (below kTallFrom) prefetch the next panel into L2 instead, each block an even share of its
+// k's: the streaming spreads over the whole panel's work (PTB-medium's 20 x 2600 x 650 on one
+// thread ran faster; the products whose weights stay in L2 lost a few percent to the prefetches;
+// not recorded). The AVX2 path's row blocks do the same: on a Zen 3 (512 KiB of L2) the poem
+// model's 8-row decode step, its LSTM's weights 1 MiB a thread on two, ran faster (BENCHMARKS,
+// "Twenty-sixth session"). The bound: the L2 cache's size as the C library reports it, at most
+// 1 MiB (the bound measured on the AVX-512 hosts: 1 MiB of L2 on a Zen 4 or 5, 2 on the Intel
+// host).
+int64_t prefetch_bytes() {
+  static const int64_t bytes = [] {
+    constexpr int64_t kMost = int64_t{1} << 20;
+    const long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+    return l2 > 0 ? std::min<int64_t>(l2, kMost) : kMost;
+  }();
+  return bytes;
+}
 
 int64_t panel_count(int64_t N) {
   return (N + kPanelColumns - 1) / kPanelColumns;
@@ -88,6 +100,17 @@ template <int NV>
                     0xffff, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * v))));
 }
 
+// A block's prefetch of the next panel (kAhead): one k's columns into L2 every `every` k's.
+template <typename Panel>
+[[gnu::always_inline]] inline void prefetch_ahead(int& countdown, int every, const Panel*& ahead) {
+  if (--countdown != 0) return;
+  countdown = every;
+  _mm_prefetch(reinterpret_cast<const char*>(ahead), _MM_HINT_T1);
+  if constexpr (sizeof(Panel) == 4)
+    _mm_prefetch(reinterpret_cast<const char*>(ahead + 16), _MM_HINT_T1);
+  ahead += kPanelColumns;
+}
+
 // C[MR rows, 16 * NV columns (the last vector masked to `last`)] of one panel; beta scales the
 // rows that in points to (MR row pointers at this panel's first column: C's own, or elsewhere).
 // An int8 panel's sums are first scaled by their columns' scales (at the panel's first column).
@@ -112,13 +135,7 @@ template <int MR, int NV, typename Panel, bool kAhead = false>
   for (int64_t k = 0; k < K; ++k) {
     __m512 b[NV];
     load_panel_row(panel + k * kPanelColumns, b);
-    if (kAhead && --countdown == 0) {
-      countdown = every;
-      _mm_prefetch(reinterpret_cast<const char*>(ahead), _MM_HINT_T1);
-      if constexpr (sizeof(Panel) == 4)
-        _mm_prefetch(reinterpret_cast<const char*>(ahead + 16), _MM_HINT_T1);
-      ahead += kPanelColumns;
-    }
+    if constexpr (kAhead) prefetch_ahead(countdown, every, ahead);
 #pragma GCC unroll 12
     for (int r = 0; r < MR; ++r) {
       const __m512 a = _mm512_set1_ps(A[r * lda + k]);
@@ -231,12 +248,15 @@ constexpr int64_t half_column(int g, int h) {
 // rows while that half is in L1; those of a row or a few whole panels, one row two at once (H = 2,
 // P = 2: 8 accumulators), as one pass's two would wait on the FMAs' latency (generation's steps:
 // int8 products twice as fast). width: the columns from the first panel's on.
-template <int MR, int P, int H, typename Panel>
+// kAhead, ahead and every: as in the AVX-512 block.
+template <int MR, int P, int H, typename Panel, bool kAhead = false>
 [[gnu::target("avx2,fma")]] void block_avx2(int64_t K, const float* A, int64_t lda,
                                             const Panel* panel, int h0, const float* scales,
                                             float beta, const float* const* in, float* C,
-                                            int64_t ldc, int64_t width) {
+                                            int64_t ldc, int64_t width, const Panel* ahead,
+                                            int every) {
   const int64_t stride = K * kPanelColumns;
+  int countdown = 1;
   __m256 acc[MR][P][H][2];
 #pragma GCC unroll 6
   for (int r = 0; r < MR; ++r)
@@ -245,6 +265,7 @@ template <int MR, int P, int H, typename Panel>
 #pragma GCC unroll 2
       for (int h = 0; h < H; ++h) acc[r][q][h][0] = acc[r][q][h][1] = _mm256_setzero_ps();
   for (int64_t k = 0; k < K; ++k) {
+    if constexpr (kAhead) prefetch_ahead(countdown, every, ahead);
 #pragma GCC unroll 2
     for (int q = 0; q < P; ++q)
 #pragma GCC unroll 2
@@ -288,27 +309,36 @@ template <int MR, int P, int H, typename Panel>
 // An instantiation of block_avx2, chosen by the rows it takes.
 template <typename Panel>
 using BlockAvx2 = void (*)(int64_t, const float*, int64_t, const Panel*, int, const float*, float,
-                           const float* const*, float*, int64_t, int64_t);
+                           const float* const*, float*, int64_t, int64_t, const Panel*, int);
 
+// ahead: as in rows_of_panel, each pass's row blocks counted one after the other.
 template <typename Panel>
 void rows_of_panel_avx2(int64_t M, int64_t K, const float* A, int64_t lda, const Panel* panel,
                         const float* scales, float beta, const float* const* c_rows, int64_t j0,
-                        float* C, int64_t ldc, int64_t width) {
+                        float* C, int64_t ldc, int64_t width, const Panel* ahead) {
   using Block = BlockAvx2<Panel>;
   // Six rows: twelve accumulators, two weight vectors and a broadcast in 16 registers.
   constexpr int kRowsAvx2 = 6;
   static constexpr Block blocks[kRowsAvx2] = {
       block_avx2<1, 1, 1, Panel>, block_avx2<2, 1, 1, Panel>, block_avx2<3, 1, 1, Panel>,
       block_avx2<4, 1, 1, Panel>, block_avx2<5, 1, 1, Panel>, block_avx2<6, 1, 1, Panel>};
+  static constexpr Block prefetching_blocks[kRowsAvx2] = {
+      block_avx2<1, 1, 1, Panel, true>, block_avx2<2, 1, 1, Panel, true>,
+      block_avx2<3, 1, 1, Panel, true>, block_avx2<4, 1, 1, Panel, true>,
+      block_avx2<5, 1, 1, Panel, true>, block_avx2<6, 1, 1, Panel, true>};
+  const int count = 2 * static_cast<int>((M + kRowsAvx2 - 1) / kRowsAvx2);
+  int64_t b = 0;
   // The rows in blocks of even size: a short last block (two rows: four accumulators) would wait
   // on its FMAs' latency.
   // Each pass for all rows while its half of the panel is in L1.
   for (int h = 0; h < 2; ++h)
-    for_even_row_blocks<kRowsAvx2>(M, kRowsAvx2, c_rows, j0, C, ldc,
-                                   [&](int64_t m0, int64_t rows, const float* const* in) {
-                                     blocks[rows - 1](K, A + m0 * lda, lda, panel, h, scales, beta,
-                                                      in, C + m0 * ldc, ldc, width);
-                                   });
+    for_even_row_blocks<kRowsAvx2>(
+        M, kRowsAvx2, c_rows, j0, C, ldc, [&](int64_t m0, int64_t rows, const float* const* in) {
+          const Block run = ahead ? prefetching_blocks[rows - 1] : blocks[rows - 1];
+          const Panel* share = ahead ? ahead + b++ * K / count * kPanelColumns : nullptr;
+          run(K, A + m0 * lda, lda, panel, h, scales, beta, in, C + m0 * ldc, ldc, width, share,
+              count);
+        });
 }
 
 // Up to this many rows the AVX2 path takes whole panels (block_avx2): a row two panels at once,
@@ -333,7 +363,7 @@ void few_rows_avx2(int64_t p0, int64_t p1, int64_t M, int64_t N, int64_t K, cons
     for_even_row_blocks<kFewRowsAvx2>(
         M, M, c_rows, j0, C + j0, ldc, [&](int64_t, int64_t, const float* const* in) {
           run(K, A, lda, panels + first * K * kPanelColumns, 0, scales ? scales + j0 : nullptr,
-              beta, in, C + j0, ldc, N - j0);
+              beta, in, C + j0, ldc, N - j0, nullptr, 0);
         });
     done += group;
   }
@@ -353,26 +383,26 @@ void panels_range(int64_t p0, int64_t p1, int64_t M, int64_t N, int64_t K, const
   }
   const bool prefetches =
       M < kTallFrom &&
-      (p1 - p0) * K * kPanelColumns * static_cast<int64_t>(sizeof(Panel)) > kPrefetchBytes;
+      (p1 - p0) * K * kPanelColumns * static_cast<int64_t>(sizeof(Panel)) > prefetch_bytes();
   for (int64_t i = p0; i < p1; ++i) {
     const int64_t p = descending ? p0 + p1 - 1 - i : i;
     const int64_t j0 = p * kPanelColumns, width = std::min(kPanelColumns, N - j0);
     const float* panel_scales = scales ? scales + j0 : nullptr;
+    const Panel* panel = panels + p * K * kPanelColumns;
+    const int64_t following = descending ? p - 1 : p + 1;
+    const Panel* ahead = prefetches && following >= p0 && following < p1
+                             ? panels + following * K * kPanelColumns
+                             : nullptr;
     if (!avx512) {
-      rows_of_panel_avx2(M, K, A, lda, panels + p * K * kPanelColumns, panel_scales, beta, c_rows,
-                         j0, C + j0, ldc, width);
+      rows_of_panel_avx2(M, K, A, lda, panel, panel_scales, beta, c_rows, j0, C + j0, ldc, width,
+                         ahead);
       continue;
     }
     const int vectors = static_cast<int>((width + 15) / 16);
     const int tail = static_cast<int>(width - 16 * (vectors - 1));
     const __mmask16 last = static_cast<__mmask16>((1u << tail) - 1);
-    const Panel* panel = panels + p * K * kPanelColumns;
     float* c = C + j0;
     static_assert(kVectors == 2, "a panel is one or two vectors wide");
-    const int64_t following = descending ? p - 1 : p + 1;
-    const Panel* ahead = prefetches && following >= p0 && following < p1
-                             ? panels + following * K * kPanelColumns
-                             : nullptr;
     if (vectors == 2)
       rows_of_panel<2>(M, K, A, lda, panel, panel_scales, beta, c_rows, j0, c, ldc, last, ahead);
     else
