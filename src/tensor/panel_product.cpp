@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <type_traits>
+#include <vector>
 
 #include "rnnkit/cpu_dispatch.h"
 #include "rnnkit/error.h"
@@ -369,11 +371,12 @@ void few_rows_avx2(int64_t p0, int64_t p1, int64_t M, int64_t N, int64_t K, cons
   }
 }
 
-// Panels [p0, p1): each panel's columns for all rows while it is in the cache. scales: an int8
-// product's N column scales, else null.
+// Panels [p0, p1) of the thread's share [q0, q1) (whose size decides the prefetching, and in which
+// the next panel is prefetched): each panel's columns for all rows while it is in the cache.
+// scales: an int8 product's N column scales, else null.
 template <typename Panel>
-void panels_range(int64_t p0, int64_t p1, int64_t M, int64_t N, int64_t K, const Panel* panels,
-                  const float* scales, const float* A, int64_t lda, float beta,
+void panels_range(int64_t p0, int64_t p1, int64_t q0, int64_t q1, int64_t M, int64_t N, int64_t K,
+                  const Panel* panels, const float* scales, const float* A, int64_t lda, float beta,
                   const float* const* c_rows, float* C, int64_t ldc, PanelOrder order) {
   const bool avx512 = cpu_path() == CpuPath::Avx512;
   const bool descending = order == PanelOrder::Descending;
@@ -383,14 +386,14 @@ void panels_range(int64_t p0, int64_t p1, int64_t M, int64_t N, int64_t K, const
   }
   const bool prefetches =
       M < kTallFrom &&
-      (p1 - p0) * K * kPanelColumns * static_cast<int64_t>(sizeof(Panel)) > prefetch_bytes();
+      (q1 - q0) * K * kPanelColumns * static_cast<int64_t>(sizeof(Panel)) > prefetch_bytes();
   for (int64_t i = p0; i < p1; ++i) {
     const int64_t p = descending ? p0 + p1 - 1 - i : i;
     const int64_t j0 = p * kPanelColumns, width = std::min(kPanelColumns, N - j0);
     const float* panel_scales = scales ? scales + j0 : nullptr;
     const Panel* panel = panels + p * K * kPanelColumns;
     const int64_t following = descending ? p - 1 : p + 1;
-    const Panel* ahead = prefetches && following >= p0 && following < p1
+    const Panel* ahead = prefetches && following >= q0 && following < q1
                              ? panels + following * K * kPanelColumns
                              : nullptr;
     if (!avx512) {
@@ -411,6 +414,9 @@ void panels_range(int64_t p0, int64_t p1, int64_t M, int64_t N, int64_t K, const
 }
 #endif
 
+// Chunks a thread's own share is taken in.
+constexpr int64_t kChunksPerShare = 8;
+
 template <typename Panel>
 void multiply_panels(int64_t M, int64_t N, int64_t K, const Panel* panels, const float* scales,
                      const float* A, int64_t lda, float beta, float* C, int64_t ldc,
@@ -429,13 +435,31 @@ void multiply_panels(int64_t M, int64_t N, int64_t K, const Panel* panels, const
   const int64_t count = panel_count(N);
   const int threads = omp_in_parallel() ? 1 : num_threads();
   if (threads < 2 || count < 2 || (M * N * K < kParallelMacs && N * K < kParallelWeights)) {
-    panels_range(0, count, M, N, K, panels, scales, A, lda, beta, c_rows, C, ldc, order);
+    panels_range(0, count, 0, count, M, N, K, panels, scales, A, lda, beta, c_rows, C, ldc, order);
     return;
   }
+  // Each thread takes its share a chunk at a time, from the end its order starts at; one done
+  // with its own then takes chunks from the other end of the others'. A core held up meanwhile
+  // (by the server's other threads, or by its host) would otherwise hold the product's end back:
+  // batched serving on two cores, its clients on the same cores, decoded more tokens a second
+  // (BENCHMARKS, "Twenty-sixth session"). A panel's outputs are the same bits whichever thread
+  // computes them.
+  std::vector<StealableRange> shares(static_cast<size_t>(threads));
+  for (int t = 0; t < threads; ++t) shares[t].set(count * t / threads, count * (t + 1) / threads);
+  const bool descending = order == PanelOrder::Descending;
 #pragma omp parallel num_threads(threads)
   {
-    const auto [p0, p1] = thread_share(count);
-    panels_range(p0, p1, M, N, K, panels, scales, A, lda, beta, c_rows, C, ldc, order);
+    // The shares as set, whatever number of threads the region got.
+    const int t = omp_get_thread_num();
+    const int64_t q0 = count * t / threads, q1 = count * (t + 1) / threads;
+    // Even chunks: a row's panels go two at a time on the AVX2 path (few_rows_avx2).
+    const int64_t chunk =
+        2 * std::max<int64_t>(1, (q1 - q0 + 2 * kChunksPerShare - 1) / (2 * kChunksPerShare));
+    for (int64_t b, e; shares[t].take(chunk, descending, b, e);)
+      panels_range(b, e, q0, q1, M, N, K, panels, scales, A, lda, beta, c_rows, C, ldc, order);
+    for (int o = 1; o < threads; ++o)
+      for (int64_t b, e; shares[(t + o) % threads].take(2, !descending, b, e);)
+        panels_range(b, e, b, e, M, N, K, panels, scales, A, lda, beta, c_rows, C, ldc, order);
   }
 #else
   (void)M, (void)N, (void)K, (void)panels, (void)scales, (void)A, (void)lda, (void)beta, (void)C,

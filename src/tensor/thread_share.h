@@ -1,6 +1,8 @@
 #pragma once
 #include <omp.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstdint>
 
 namespace rnnkit {
@@ -15,5 +17,34 @@ inline ThreadShare thread_share(int64_t count) {
   const int64_t threads = omp_get_num_threads(), t = omp_get_thread_num();
   return {count * t / threads, count * (t + 1) / threads};
 }
+
+// A thread's share of items, [front, back) in one atomic word: its owner takes chunks from one
+// end while threads done with their own shares take from the other; each item is taken once.
+class StealableRange {
+ public:
+  void set(int64_t front, int64_t back) { range_.store(pack(front, back)); }
+  // [b, e): up to `most` items from the back (or the front) of what is left; false when none is.
+  bool take(int64_t most, bool from_back, int64_t& b, int64_t& e) {
+    uint64_t now = range_.load(std::memory_order_relaxed);
+    for (;;) {
+      const auto front = static_cast<int64_t>(now & 0xffffffffu);
+      const auto back = static_cast<int64_t>(now >> 32);
+      if (front >= back) return false;
+      b = from_back ? std::max(front, back - most) : front;
+      e = from_back ? back : std::min(back, front + most);
+      // Relaxed: the claim needs only atomicity; the items' results meet at the region's end.
+      if (range_.compare_exchange_weak(now, from_back ? pack(front, b) : pack(e, back),
+                                       std::memory_order_relaxed))
+        return true;
+    }
+  }
+
+ private:
+  // Items are counted below 2^32 (a product's panels).
+  static uint64_t pack(int64_t front, int64_t back) {
+    return static_cast<uint64_t>(front) | static_cast<uint64_t>(back) << 32;
+  }
+  alignas(64) std::atomic<uint64_t> range_{0};  // a cache line each: owners take without sharing
+};
 
 }  // namespace rnnkit
