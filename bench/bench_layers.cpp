@@ -2,7 +2,9 @@
 // sequence, the batch-1 generation step of the poetry model, the optimiser updates, the
 // embedding. Counters: GFLOP/s from the analytic matrix-product FLOPs where there are any.
 #include <benchmark/benchmark.h>
+#include <omp.h>
 
+#include <cstdlib>
 #include <vector>
 
 #include "rnnkit/adam.h"
@@ -11,6 +13,7 @@
 #include "rnnkit/recurrent_layer.h"
 #include "rnnkit/rng.h"
 #include "rnnkit/sgd.h"
+#include "rnnkit/threads.h"
 #include "skipped_without_bf16.h"
 
 namespace rnnkit {
@@ -98,8 +101,12 @@ LMConfig poetry_config() {
 }
 
 // `rows` tokens of generation, one a row, the rows' tokens scrambled after each step; the
-// counter is the tokens of all rows per second.
+// counter is the tokens of all rows per second. The thread count is pinned to OMP_NUM_THREADS
+// (bench/micro.sh --threads), as a server's --threads pins it: a step adapts it to the load
+// otherwise, and a host's steal time alone took a run of two threads down to one.
 void run_generation_steps(benchmark::State& state, const LMConfig& config, int64_t rows) {
+  const char* threads = std::getenv("OMP_NUM_THREADS");
+  set_num_threads(threads ? std::atoi(threads) : omp_get_num_procs());
   LanguageModel model(config);
   Rng rng(1);
   model.reset_parameters(rng);
@@ -112,6 +119,7 @@ void run_generation_steps(benchmark::State& state, const LMConfig& config, int64
     for (int32_t& token : tokens)
       token = static_cast<int32_t>((token * 7919 + 1) % config.vocab_size);
   }
+  set_num_threads(0);
   state.counters["tokens/s"] = benchmark::Counter(static_cast<double>(state.iterations() * rows),
                                                   benchmark::Counter::kIsRate);
 }
