@@ -343,6 +343,12 @@ void rows_of_panel_avx2(int64_t M, int64_t K, const float* A, int64_t lda, const
         });
 }
 
+// The AVX2 path's row blocks prefetch the next panel (prefetch_bytes) in products of up to two
+// blocks a pass: with more, the first block's stream from L3 is a small part of a panel's work,
+// and the d2l GRU's steps of 32 rows (16 a thread on two) were no faster with the prefetches, in
+// some rounds slower (BENCHMARKS, "Twenty-sixth session").
+constexpr int64_t kPrefetchRowsAvx2 = 12;
+
 // Up to this many rows the AVX2 path takes whole panels (block_avx2): a row two panels at once,
 // two or three rows one panel (8 accumulators, or 12).
 constexpr int kFewRowsAvx2 = 3;
@@ -385,7 +391,7 @@ void panels_range(int64_t p0, int64_t p1, int64_t q0, int64_t q1, int64_t M, int
     return;
   }
   const bool prefetches =
-      M < kTallFrom &&
+      M <= (avx512 ? kTallFrom - 1 : kPrefetchRowsAvx2) &&
       (q1 - q0) * K * kPanelColumns * static_cast<int64_t>(sizeof(Panel)) > prefetch_bytes();
   for (int64_t i = p0; i < p1; ++i) {
     const int64_t p = descending ? p0 + p1 - 1 - i : i;
