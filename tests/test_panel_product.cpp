@@ -72,8 +72,8 @@ TEST(PanelProduct, MatchesADoublePrecisionReference) {
 
 // Weights past a core's L2 cache (here 2.4 MB, more than 1 MiB a thread on two): the row blocks
 // of a product of few rows prefetch the next panel, each block its share of the k's (on the
-// AVX-512 path one, two or three blocks; on the AVX2 path two to eight, over both passes), and a
-// last panel of 10 columns.
+// AVX-512 path one, two or three blocks; on the AVX2 path, up to 12 rows, four over both passes),
+// and a last panel of 10 columns.
 TEST(PanelProduct, ProductsOfWeightsBeyondTheL2CacheMatchTheReference) {
   RNNKIT_SKIP_WITHOUT_PANEL_KERNEL();
   SettingsGuard guard;
