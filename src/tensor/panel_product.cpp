@@ -450,13 +450,16 @@ void multiply_panels(int64_t M, int64_t N, int64_t K, const Panel* panels, const
   // (BENCHMARKS, "Twenty-sixth session"). A panel's outputs are the same bits whichever thread
   // computes them.
   std::vector<StealableRange> shares(static_cast<size_t>(threads));
-  for (int t = 0; t < threads; ++t) shares[t].set(count * t / threads, count * (t + 1) / threads);
+  for (int t = 0; t < threads; ++t) {
+    const auto [front, back] = share_of(count, t, threads);
+    shares[t].set(front, back);
+  }
   const bool descending = order == PanelOrder::Descending;
 #pragma omp parallel num_threads(threads)
   {
     // The shares as set, whatever number of threads the region got.
     const int t = omp_get_thread_num();
-    const int64_t q0 = count * t / threads, q1 = count * (t + 1) / threads;
+    const auto [q0, q1] = share_of(count, t, threads);
     // Even chunks: a row's panels go two at a time on the AVX2 path (few_rows_avx2).
     const int64_t chunk =
         2 * std::max<int64_t>(1, (q1 - q0 + 2 * kChunksPerShare - 1) / (2 * kChunksPerShare));

@@ -7,15 +7,20 @@
 
 namespace rnnkit {
 
-// Inside a parallel region: the calling thread's share [begin, end) of `count` items, contiguous
-// and in thread order, the shares' sizes differing by one at most.
+// A thread's share [begin, end) of `count` items, contiguous and in thread order, the shares'
+// sizes differing by one at most.
 struct ThreadShare {
   int64_t begin, end;
 };
 
-inline ThreadShare thread_share(int64_t count) {
-  const int64_t threads = omp_get_num_threads(), t = omp_get_thread_num();
+// Thread t's share of `count` items among `threads`.
+inline ThreadShare share_of(int64_t count, int64_t t, int64_t threads) {
   return {count * t / threads, count * (t + 1) / threads};
+}
+
+// Inside a parallel region: the calling thread's share.
+inline ThreadShare thread_share(int64_t count) {
+  return share_of(count, omp_get_thread_num(), omp_get_num_threads());
 }
 
 // A thread's share of items, [front, back) in one atomic word: its owner takes chunks from one
