@@ -4,6 +4,8 @@
 
 #include "rnnkit/gemm.h"
 #include "rnnkit/single_row_product.h"
+#include "rnnkit/threads.h"
+#include "tensor/linear_backward.h"
 #include "tensor/panel_product.h"
 #include "tensor/row_ops.h"
 
@@ -74,6 +76,13 @@ void OutputLayerChunks::backward(int64_t c) {
   const int64_t F = fc_.in_features(), V = fc_.out_features(), m = rows_of(c);
   Operands& ops = operands();
   ops.chunk_dlogits.prepare(m, V, logits_.data(), V);
+  if (ops.chunk_dlogits.precision() == Precision::F32 &&
+      linear_backward_by_outputs_suits(V, num_threads())) {
+    linear_backward_by_outputs(m, V, F, logits_.data(), V, ops.chunk_features.f32(), F,
+                               fc_.weight().value.data(), fc_.weight().grad.data(),
+                               fc_.bias.grad.data(), dfeatures_ + first_row(c) * F, F);
+    return;
+  }
   gemm(Trans::Yes, Trans::No, 1.0f, ops.chunk_dlogits, ops.chunk_features, 1.0f,
        fc_.weight().grad.data(), F);
   rows::add_column_sums(m, V, logits_.data(), V, fc_.bias.grad.data());

@@ -13,7 +13,8 @@ namespace rnnkit {
 // 16 MB of logits at a time, which stay in the L3 cache between the product that writes them,
 // the loss and the products that read their gradient. The weight is prepared once for all
 // chunks (in bf16 precision: rounded, and packed for each of its two products), each chunk's
-// logit gradient once for its two products. A chunk's three parts are separate calls so that the
+// logit gradient once for its two products; a wide layer's float32 backward runs by shares of
+// its outputs (linear_backward_by_outputs). A chunk's three parts are separate calls so that the
 // step profile (bench/lm_profile.cpp) times this code, not a copy of it.
 class OutputLayerChunks {
  public:
