@@ -11,6 +11,7 @@
 
 #include "gradient_check.h"
 #include "random_values.h"
+#include "rnnkit/error.h"
 #include "rnnkit/language_model.h"
 #include "rnnkit/parameter.h"
 #include "rnnkit/threads.h"
@@ -61,6 +62,18 @@ TEST(LinearBackwardByOutputs, MatchesTheProductsAndSumsOnAnyThreadCount) {
         ASSERT_EQ(dX[r * lddx + f], dX0[r * lddx + f]) << "beyond a row's F, dX is left alone";
     }
   }
+}
+
+// A product that fails inside the threads (here a leading dimension below the block's width)
+// is an Error after them, not a crash in the parallel region.
+TEST(LinearBackwardByOutputs, AFailedProductIsAnErrorAfterTheThreads) {
+  SettingsGuard guard;
+  set_num_threads(2);
+  const int64_t m = 8, V = 1100, F = 16;
+  std::vector<float> dY(m * V), X(m * F), W(V * F), dW(V * F), db(V), dX(m * F);
+  EXPECT_THROW(linear_backward_by_outputs(m, V, F, dY.data(), 1, X.data(), F, W.data(), dW.data(),
+                                          db.data(), dX.data(), F),
+               Error);
 }
 
 TEST(LinearBackwardByOutputs, SuitsOnlyLayersWithSeveralBlocksAThread) {

@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <exception>
 #include <vector>
 
 #include "rnnkit/cache_aligned.h"
@@ -28,39 +29,49 @@ void linear_backward_by_outputs(int64_t m, int64_t V, int64_t F, const float* dY
                                 const float* X, int64_t ldx, const float* W, float* dW, float* db,
                                 float* dX, int64_t lddx) {
   std::vector<float*> shares;
+  // An exception must not leave a parallel region: the first is kept and thrown after it.
+  std::exception_ptr error;
 #pragma omp parallel
   {
     const int t = omp_get_thread_num(), threads = omp_get_num_threads();
 #pragma omp single
     shares.assign(static_cast<size_t>(threads), nullptr);
-    thread_local CacheAlignedVector<float> own;
-    float* share = dX;
-    int64_t ld = lddx;
-    if (t > 0) {
-      own.resize(static_cast<size_t>(m * F));
-      share = own.data();
-      ld = F;
-    }
-    shares[static_cast<size_t>(t)] = share;
-    // Whole cache lines of 16 outputs a thread.
-    const auto [b0, b1] = thread_share((V + 15) / 16);
-    const int64_t v0 = std::min(V, b0 * 16), v1 = std::min(V, b1 * 16);
-    if (v0 == v1) rows::zero(m, F, share, ld);
-    for (int64_t c0 = v0; c0 < v1; c0 += kColumns) {
-      const int64_t w = std::min(kColumns, v1 - c0);
-      gemm(Trans::Yes, Trans::No, w, F, m, 1.0f, dY + c0, ldy, X, ldx, 1.0f, dW + c0 * F, F);
-      rows::add_column_sums(m, w, dY + c0, ldy, db + c0);
-      gemm(Trans::No, Trans::No, m, F, w, 1.0f, dY + c0, ldy, W + c0 * F, F, c0 == v0 ? 0.0f : 1.0f,
-           share, ld);
+    try {
+      thread_local CacheAlignedVector<float> own;
+      float* share = dX;
+      int64_t ld = lddx;
+      if (t > 0) {
+        own.resize(static_cast<size_t>(m * F));
+        share = own.data();
+        ld = F;
+      }
+      // Whole cache lines of 16 outputs a thread.
+      const auto [b0, b1] = thread_share((V + 15) / 16);
+      const int64_t v0 = std::min(V, b0 * 16), v1 = std::min(V, b1 * 16);
+      if (v0 == v1) rows::zero(m, F, share, ld);
+      for (int64_t c0 = v0; c0 < v1; c0 += kColumns) {
+        const int64_t w = std::min(kColumns, v1 - c0);
+        gemm(Trans::Yes, Trans::No, w, F, m, 1.0f, dY + c0, ldy, X, ldx, 1.0f, dW + c0 * F, F);
+        rows::add_column_sums(m, w, dY + c0, ldy, db + c0);
+        gemm(Trans::No, Trans::No, m, F, w, 1.0f, dY + c0, ldy, W + c0 * F, F,
+             c0 == v0 ? 0.0f : 1.0f, share, ld);
+      }
+      shares[static_cast<size_t>(t)] = share;
+    } catch (...) {
+#pragma omp critical(rnnkit_linear_backward_error)
+      if (!error) error = std::current_exception();
     }
 #pragma omp barrier
-    const auto [r0, r1] = thread_share(m);
-    for (int p = 1; p < threads; ++p) {
-      const float* part = shares[static_cast<size_t>(p)];
-      for (int64_t r = r0; r < r1; ++r)
-        for (int64_t f = 0; f < F; ++f) dX[r * lddx + f] += part[r * F + f];
+    if (!error) {
+      const auto [r0, r1] = thread_share(m);
+      for (int p = 1; p < threads; ++p) {
+        const float* part = shares[static_cast<size_t>(p)];
+        for (int64_t r = r0; r < r1; ++r)
+          for (int64_t f = 0; f < F; ++f) dX[r * lddx + f] += part[r * F + f];
+      }
     }
   }
+  if (error) std::rethrow_exception(error);
 }
 
 }  // namespace rnnkit
