@@ -3,8 +3,10 @@
 
 namespace rnnkit {
 
-// The backward of a wide linear layer y = x W^T + b over m rows, in float32:
+// The backward of a wide linear layer y = x W^T + b over m rows:
 // dW [V,F] += dY^T X, db [V] += the column sums of dY, dX [m,F] = dY W.
+// Its products run in the matmul precision, block by block (gemm); in BF16 that would round
+// each block's operands again, so callers take it in float32 only.
 // Each thread takes its own share of the V outputs (W's rows), in blocks of kColumns of dY's
 // columns, and runs all three on a block while it is in its L2 cache: dY is read from memory
 // once, where the three passes of separate products read it three times. Each thread's share of
