@@ -61,10 +61,10 @@ void gemm_transposing_a(Trans trans_b, int64_t M, int64_t N, int64_t K, float al
   dnnl_status_t status = dnnl_success;
 #pragma omp parallel if (M * N * K >= (int64_t{1} << 22) && !omp_in_parallel())
   {
-    const auto [b0, b1] = thread_share((M + 15) / 16);
-    const int64_t m0 = b0 * 16, rows = std::min(M, b1 * 16) - m0;
+    const auto [m0, m1] = thread_share_of_lines(M);
+    const int64_t rows = m1 - m0;
     thread_local std::vector<float> chunk;
-    chunk.resize(static_cast<size_t>(std::max<int64_t>(rows, 0) * std::min(K, kTransposedDepth)));
+    chunk.resize(static_cast<size_t>(rows * std::min(K, kTransposedDepth)));
     for (int64_t k0 = 0; rows > 0 && k0 < K; k0 += kTransposedDepth) {
       const int64_t depth = std::min(kTransposedDepth, K - k0);
       rows::transpose(depth, rows, A + k0 * lda + m0, lda, chunk.data(), depth);

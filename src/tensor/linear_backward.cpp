@@ -45,9 +45,7 @@ void linear_backward_by_outputs(int64_t m, int64_t V, int64_t F, const float* dY
         share = own.data();
         ld = F;
       }
-      // Whole cache lines of 16 outputs a thread.
-      const auto [b0, b1] = thread_share((V + 15) / 16);
-      const int64_t v0 = std::min(V, b0 * 16), v1 = std::min(V, b1 * 16);
+      const auto [v0, v1] = thread_share_of_lines(V);
       if (v0 == v1) rows::zero(m, F, share, ld);
       for (int64_t c0 = v0; c0 < v1; c0 += kColumns) {
         const int64_t w = std::min(kColumns, v1 - c0);

@@ -36,8 +36,8 @@ template <class Body>
 void for_column_blocks(int64_t rows, int64_t cols, const Body& body) {
 #pragma omp parallel if (rows * cols >= (1 << 16) && !omp_in_parallel())
   {
-    const auto [b0, b1] = thread_share((cols + 15) / 16);  // whole cache lines of 16 floats
-    if (b0 < b1) body(b0 * 16, std::min(cols, b1 * 16));
+    const auto [c0, c1] = thread_share_of_lines(cols);
+    if (c0 < c1) body(c0, c1);
   }
 }
 

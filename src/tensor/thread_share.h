@@ -23,6 +23,13 @@ inline ThreadShare thread_share(int64_t count) {
   return share_of(count, omp_get_thread_num(), omp_get_num_threads());
 }
 
+// Inside a parallel region: the calling thread's share of `count` floats in whole cache lines of
+// 16 (the last share ends at count), so that no two threads write to one line.
+inline ThreadShare thread_share_of_lines(int64_t count) {
+  const auto [b0, b1] = thread_share((count + 15) / 16);
+  return {std::min(count, b0 * 16), std::min(count, b1 * 16)};
+}
+
 // A thread's share of items, [front, back) in one atomic word: its owner takes chunks from one
 // end while threads done with their own shares take from the other; each item is taken once.
 class StealableRange {
