@@ -17,6 +17,8 @@
 #   micro    bench/micro.sh, the cited kernels, at 1 and at 2 threads
 #   tang     bench/tang_epoch.sh: one epoch of data/tang on both cores (skipped without data/tang)
 #   serve    bench/serve_batching.sh with models/tang_lstm.safetensors, --lines 16 --requests 6, N rounds
+#   busy     bench/busy_core.sh: generation and the d2l LSTM at --threads 0, 2 and 1, idle and
+#            beside a loop that keeps one core busy, N rounds
 # --out: the directory of the logs (default bench/results). --dry-run: print the estimate and the
 # commands only. --smoke: every part at its smallest settings (1 round, PyTorch t1c only, 1 timed
 # step, 0.01 s per microbenchmark, 1 training step, 1 client), to check the whole run in a few
@@ -26,7 +28,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 source "$root/bench/stamp.sh"
 usage() { sed -n '2,/^set -e/p' "$0" | sed 's/^# \{0,1\}//; /^set -e/d'; exit "${1:-0}"; }
 
-all_parts=(peaks compare profile micro tang serve)
+all_parts=(peaks compare profile micro tang serve busy)
 parts=("${all_parts[@]}")
 rounds=3
 torch="t1 t2 t1c t2c"
@@ -69,7 +71,8 @@ compare_args() {
 # epoch; micro: about 0.7 s per benchmark and thread count at the default 0.5 s).
 declare -A estimate_s=([timemachine-rnn]=12 [timemachine-lstm]=35 [timemachine-gru]=29
   [poetry]=115 [poetry-bf16]=135 [ptb-medium]=50 [eval]=40 [eval-bf16]=30 [generate]=8 [generate-bf16]=8
-  [generate-int8]=8 [peaks]=25 [profile]=45 [micro]=60 [tang]=310 [serve_round]=12)
+  [generate-int8]=8 [peaks]=25 [profile]=45 [micro]=60 [tang]=310 [serve_round]=12
+  [busy_round]=75)
 total=0
 for part in "${parts[@]}"; do
   case $part in
@@ -80,6 +83,7 @@ for part in "${parts[@]}"; do
       done
       ;;
     serve) total=$((total + rounds * estimate_s[serve_round])) ;;
+    busy) total=$((total + rounds * estimate_s[busy_round])) ;;
     *) total=$((total + estimate_s[$part])) ;;
   esac
 done
@@ -91,6 +95,7 @@ micro_extra=()
 peaks_extra=()
 tang_extra=()
 serve_extra=(--lines 16 --requests 6)
+busy_extra=()
 if $smoke; then
   rounds=1
   torch=t1c
@@ -100,6 +105,7 @@ if $smoke; then
   peaks_extra=(--repetitions 1 --min-time 0.01)
   tang_extra=(--steps 1)
   serve_extra=(--requests 1 --clients 1 --workers 1)
+  busy_extra=(--steps 1)
 fi
 
 tag=$(date -u +%Y%m%d-%H%M%S)
@@ -155,6 +161,8 @@ for part in "${parts[@]}"; do
         step "serve round $round" bash "$bench/serve_batching.sh" "$root/build/release/rnnkit" \
           "$root/models/tang_lstm.safetensors" --log "$out/serve-batching-$tag.jsonl" "${serve_extra[@]}"
       done ;;
+    busy)
+      step busy bash "$bench/busy_core.sh" --rounds "$rounds" --log "$out/busy-core-$tag.jsonl" "${busy_extra[@]}" ;;
   esac
 done
 
