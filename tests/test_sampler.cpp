@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "error_of.h"
 #include "rnnkit/error.h"
 #include "rnnkit/rng.h"
 #include "rnnkit/sampler.h"
@@ -337,6 +338,25 @@ TEST(Sampling, RejectsLogitsThatCannotBeSampled) {
   // A NaN on a forbidden token does not matter.
   EXPECT_EQ(sample_token(std::vector<float>{1.0f, NAN}, options, rng, std::vector<uint8_t>{1, 0}),
             0);
+}
+
+// Every logit -inf is what a model whose outputs overflow gives: the message says so even where
+// a mask forbids some tokens (generation forbids the special ones), and blames the mask only when
+// it forbids the tokens whose logits are not -inf.
+TEST(Sampling, NamesTheModelWhenEveryLogitIsMinusInfinity) {
+  Rng rng;
+  const std::vector<float> overflowed = {-kInf, -kInf, -kInf};
+  const std::string plain = testing::error_of([&] { sample_token(overflowed, {}, rng); });
+  EXPECT_NE(plain.find("the model's outputs overflow"), std::string::npos) << plain;
+  const std::string with_mask = testing::error_of([&] {
+    sample_token(overflowed, {}, rng, std::vector<uint8_t>{1, 1, 0});
+  });
+  EXPECT_NE(with_mask.find("the model's outputs overflow"), std::string::npos) << with_mask;
+  const std::string masked = testing::error_of([&] {
+    sample_token(std::vector<float>{-kInf, 2.0f, -kInf}, {}, rng, std::vector<uint8_t>{1, 0, 1});
+  });
+  EXPECT_NE(masked.find("the token mask forbids"), std::string::npos) << masked;
+  EXPECT_EQ(masked.find("overflow"), std::string::npos) << masked;
 }
 
 // Rows long enough for the vector loops, with the odd token anywhere: at the start, around a

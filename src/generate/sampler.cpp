@@ -300,9 +300,15 @@ Candidates candidates(std::span<const float> logits, const SamplingOptions& opti
     c.ids = checked_ids(logits, mask);
     c.count = c.ids.size();
   }
-  if (c.count == 0)
-    throw Error(allowed.empty() ? "every logit is -inf: no token can be sampled"
-                                : "the token mask (with -inf logits) forbids every token");
+  if (c.count == 0) {
+    // All -inf is what a model whose outputs overflow gives, mask or not: say so, not the mask.
+    const bool all_minus_infinity =
+        std::all_of(logits.begin(), logits.end(), [](float l) { return l == kMinusInfinity; });
+    throw Error(all_minus_infinity
+                    ? "every logit is -inf, so no token can be sampled: the model's outputs "
+                      "overflow (are its weights finite and sane?)"
+                    : "the token mask forbids every token whose logit is not -inf");
+  }
 
   if (greedy) {
     int32_t best = -1;
