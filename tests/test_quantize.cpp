@@ -307,5 +307,32 @@ TEST(QuantizeModelFile, RefusesQuantizedFilesAndOtherModelFamilies) {
                read_safetensors(out.path()).metadata.count("rnnkit.seq2seq_config"));
 }
 
+// Quantizing onto the input would lose the float model; the sizes are those of the two files;
+// a vocabulary that every command refuses is refused before anything is written.
+TEST(QuantizeModelFile, KeepsItsInputAndRefusesAVocabularyOfAnotherSize) {
+  TempFile in("self_in"), out("self_out");
+  save_random_model(kConfigs[0], in.path());
+  const uintmax_t size = std::filesystem::file_size(in.path());
+  std::string message = message_of([&] { quantize_model_file(in.path(), in.path()); });
+  EXPECT_NE(message.find("is the model being quantized"), std::string::npos) << message;
+  EXPECT_EQ(std::filesystem::file_size(in.path()), size);
+  EXPECT_EQ(read_safetensors(in.path()).metadata.count(kQuantizationKey), 0u);
+
+  const QuantizeSummary summary = quantize_model_file(in.path(), out.path());
+  EXPECT_EQ(summary.bytes_in, size);
+  EXPECT_EQ(summary.bytes_out, std::filesystem::file_size(out.path()));
+
+  // kConfigs[0] has 11 tokens; a stored vocabulary of 3.
+  std::filesystem::remove(out.path());
+  Contents c = quantized_contents(in.path());
+  c.metadata["rnnkit.vocab"] =
+      Vocab::from_tokens({"a", "b", "c"}, TokenLevel::Char, {}, {}).to_json();
+  c.write(in.path());
+  message = message_of([&] { quantize_model_file(in.path(), out.path()); });
+  EXPECT_NE(message.find("the vocabulary has 3 tokens but the model"), std::string::npos)
+      << message;
+  EXPECT_FALSE(std::filesystem::exists(out.path()));
+}
+
 }  // namespace
 }  // namespace rnnkit

@@ -32,6 +32,11 @@ void save_language_model(const std::string& path, LanguageModel& model, const Vo
 LoadedLanguageModel load_language_model(const std::string& path,
                                         const std::string& vocab_path = "");
 
+// Error unless `vocab` has the model's vocab_size tokens, naming where each came from
+// (vocab_path: empty for the model file's own rnnkit.vocab).
+void check_vocabulary_size(const Vocab& vocab, const LMConfig& config,
+                           const std::string& vocab_path, const std::string& model_path);
+
 // Error unless `tensors` have the sizes `config` claims; run before a model is allocated from
 // a configuration read from a file, so that a lying configuration cannot force a huge
 // allocation.

@@ -112,18 +112,23 @@ LoadedLanguageModel load_language_model(const std::string& path, const std::stri
     }
     return language_model_from_state_dict(file.tensors, config);
   });
-  const LMConfig& config = loaded.model->config();
   if (!vocab_path.empty()) {
     loaded.vocab = Vocab::from_json(read_file(vocab_path));
   } else if (auto v = file.metadata.find("rnnkit.vocab"); v != file.metadata.end()) {
     loaded.vocab = Vocab::from_json(v->second);
   }
-  if (loaded.vocab && loaded.vocab->size() != config.vocab_size)
-    throw Error("the vocabulary" + (vocab_path.empty() ? std::string() : " in " + vocab_path) +
-                " has " + std::to_string(loaded.vocab->size()) + " tokens but the model " +
-                loaded.path + " has " + std::to_string(config.vocab_size));
+  if (loaded.vocab)
+    check_vocabulary_size(*loaded.vocab, loaded.model->config(), vocab_path, loaded.path);
   loaded.metadata = std::move(file.metadata);
   return loaded;
+}
+
+void check_vocabulary_size(const Vocab& vocab, const LMConfig& config,
+                           const std::string& vocab_path, const std::string& model_path) {
+  if (vocab.size() != config.vocab_size)
+    throw Error("the vocabulary" + (vocab_path.empty() ? std::string() : " in " + vocab_path) +
+                " has " + std::to_string(vocab.size()) + " tokens but the model " + model_path +
+                " has " + std::to_string(config.vocab_size));
 }
 
 }  // namespace rnnkit

@@ -109,7 +109,12 @@ bool dequantize_language_model_tensors(SafetensorsFile& file) {
 
 QuantizeSummary quantize_model_file(const std::string& in, const std::string& out) {
   const std::string path = resolve_model_path(in);
+  // Writing over the model being read would lose the float weights for good.
+  if (std::filesystem::exists(out) && std::filesystem::equivalent(path, out))
+    throw Error(out + " is the model being quantized (" + path +
+                "): write the int8 model to another file");
   SafetensorsFile file = read_safetensors(path);
+  const uintmax_t bytes_in = std::filesystem::file_size(path);
   std::map<std::string, std::string> metadata = file.metadata;
   std::map<std::string, Tensor> written;
   std::map<std::string, DType> dtypes;
@@ -126,6 +131,9 @@ QuantizeSummary quantize_model_file(const std::string& in, const std::string& ou
                       ? std::optional(LMConfig::from_json(metadata["rnnkit.config"]))
                       : std::nullopt;
     auto model = language_model_from_state_dict(file.tensors, config);
+    // The vocabulary is kept as it is: one that every command would refuse is refused here.
+    if (auto vocab = metadata.find("rnnkit.vocab"); vocab != metadata.end())
+      check_vocabulary_size(Vocab::from_json(vocab->second), model->config(), "", path);
     for (const auto& [name, tensor] : model->stored_state_dict()) {
       if (!must_be_int8(name) && !(name == "embedding.weight" && model->config().tie_weights)) {
         // A float tensor keeps a 16-bit dtype (the shipped model's F16 embedding); F64 becomes F32.
@@ -154,7 +162,7 @@ QuantizeSummary quantize_model_file(const std::string& in, const std::string& ou
   QuantizeSummary summary;
   for (const auto& [name, dtype] : dtypes) summary.quantized_tensors += dtype == DType::I8;
   summary.float_tensors = static_cast<int64_t>(written.size()) - 2 * summary.quantized_tensors;
-  summary.bytes_in = std::filesystem::file_size(path);
+  summary.bytes_in = bytes_in;
   summary.bytes_out = std::filesystem::file_size(out);
   return summary;
 }
