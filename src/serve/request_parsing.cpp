@@ -2,6 +2,7 @@
 
 #include <limits>
 
+#include "rnnkit/beam_search.h"
 #include "serve/http_error.h"
 #include "serve/json_fields.h"
 
@@ -32,6 +33,8 @@ GenerateCall parse_generate(std::string_view body, const ServeLimits& limits) {
   const int64_t n = fields.integer("n", -1, limits.max_tokens).value_or(call.request.max_tokens);
   call.request.max_tokens = n < 0 ? limits.max_tokens : n;
   call.request.sampling = read_sampling(fields);
+  // Absent: sampling (in the decode loop when there is one); a width: beam search on a worker.
+  call.request.beam_width = static_cast<int>(fields.integer("beam", 1, kMaxBeamWidth).value_or(0));
   call.stream = fields.boolean("stream").value_or(false);
   fields.finish();
   return call;

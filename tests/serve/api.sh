@@ -49,6 +49,21 @@ request greedy POST /v1/generate '{"prompt": "the ", "n": 30, "temperature": 0, 
 "$rnnkit" generate --model "$tmp/text_run" -p "the " -n 30 --temp 0 --no-echo >"$tmp/cli_greedy" 2>/dev/null
 printf '%s\n' "$(json greedy 'j["text"]')" >"$tmp/server_greedy"
 check "greedy decoding equals the command line's" "cmp -s '$tmp/cli_greedy' '$tmp/server_greedy'"
+# Beam search: width 1 is greedy decoding, width 4 the command line's --beam 4.
+request beam1 POST /v1/generate '{"prompt": "the ", "n": 30, "beam": 1}'
+printf '%s\n' "$(json beam1 'j["text"]')" >"$tmp/server_beam1"
+check "\"beam\": 1 equals greedy decoding" \
+  "[ \$(status_of beam1) = 200 ] && cmp -s '$tmp/cli_greedy' '$tmp/server_beam1'"
+request beam4 POST /v1/generate '{"prompt": "the ", "n": 30, "beam": 4}'
+"$rnnkit" generate --model "$tmp/text_run" -p "the " -n 30 --beam 4 --no-echo >"$tmp/cli_beam4" 2>/dev/null
+printf '%s\n' "$(json beam4 'j["text"]')" >"$tmp/server_beam4"
+check "\"beam\": 4 equals the command line's --beam 4" \
+  "[ \$(status_of beam4) = 200 ] && cmp -s '$tmp/cli_beam4' '$tmp/server_beam4'"
+curl -sN --max-time 30 "$url/v1/generate" -H 'Content-Type: application/json' \
+  -d '{"prompt": "the ", "n": 30, "beam": 4, "stream": true}' >"$tmp/beam_stream"
+events "$tmp/beam_stream" '"".join(d["text"] for n, d in events if n == "")' >"$tmp/stream_beam4"
+check "a streamed beam search sends the same text, then done" \
+  "cmp -s '$tmp/cli_beam4' '$tmp/stream_beam4' && [ \"\$(events '$tmp/beam_stream' 'events[-1][0]')\" = done ]"
 
 # Streaming: one event per token, each whole characters, then a done event with the summary.
 curl -sN --max-time 30 "$url/v1/generate" -H 'Content-Type: application/json' \
@@ -91,6 +106,8 @@ expect_error bad_top_p 400 "" "top_p" POST /v1/generate '{"prompt": "the ", "top
 expect_error negative_top_k 400 top_k "must be in" POST /v1/generate '{"prompt": "the ", "top_k": -1}'
 expect_error negative_seed 400 seed "must be an integer" POST /v1/generate '{"prompt": "the ", "seed": -1}'
 expect_error bad_stream 400 stream "true or false" POST /v1/generate '{"prompt": "the ", "stream": 1}'
+expect_error beam_zero 400 beam "must be in 1..256" POST /v1/generate '{"prompt": "the ", "beam": 0}'
+expect_error beam_wide 400 beam "must be in 1..256" POST /v1/generate '{"prompt": "the ", "beam": 257}'
 expect_error too_many_tokens 400 n "must be in -1..100000" POST /v1/generate '{"prompt": "the ", "n": 100001}'
 expect_error long_prompt 400 prompt "at most 50" POST /v1/generate "{\"prompt\": \"$(printf 'a%.0s' $(seq 51))\"}"
 expect_error empty_prompt 400 "" "empty prompt" POST /v1/generate '{"n": 3}'
