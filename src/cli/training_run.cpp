@@ -1,10 +1,12 @@
 #include "cli/training_run.h"
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 
 #include "rnnkit/communicator.h"
+#include "rnnkit/error.h"
 
 namespace rnnkit::cli {
 namespace {
@@ -16,16 +18,33 @@ void on_signal(int signal) {
 }  // namespace
 
 void add_resume_flag(CLI::App& app, ResumeFlags& flags) {
-  app.add_option("--resume", flags.run_dir,
-                 "continue the run in this directory exactly where it stopped (its stored "
-                 "options; --epochs/--steps/--time and --threads may be given anew)")
+  app.add_option(
+         "--resume", flags.run_dir,
+         "continue the run in this directory exactly where it stopped (its stored "
+         "options; --epochs/--steps/--time and --threads may be given anew, no other option)")
       ->group("Run");
+}
+
+// A resumed run keeps the options stored in its directory: any other option given with --resume
+// would be silently ignored, so it is an error instead.
+static void refuse_options_resume_ignores(const CLI::App& app, const std::string& run_dir) {
+  constexpr const char* kTakenAnew[] = {"--resume", "--epochs", "--steps", "--time", "--threads"};
+  for (const CLI::Option* option : app.get_options()) {
+    if (option->count() == 0) continue;
+    if (std::any_of(std::begin(kTakenAnew), std::end(kTakenAnew),
+                    [&](const char* name) { return option->check_name(name); }))
+      continue;
+    throw Error(option->get_name() + " cannot be given with --resume: the run continues with " +
+                "the options stored in " + run_dir +
+                "; only --epochs, --steps, --time and --threads may be given anew");
+  }
 }
 
 static TrainSummary train_or_resume(const CLI::App& app, const ResumeFlags& flags,
                                     const std::string& family, const EngineOptions& given,
                                     const std::function<TrainSummary()>& fresh) {
   if (flags.run_dir.empty()) return fresh();
+  refuse_options_resume_ignores(app, flags.run_dir);
   ResumeOverrides overrides;
   if (app.count("--epochs") || app.count("--steps") || app.count("--time")) {
     overrides.epochs = given.epochs;

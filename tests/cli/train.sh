@@ -18,6 +18,14 @@ printf 'the time machine travels\n' >"$WORK/probe.txt"
 full_eval=$("$RNNKIT" eval -m "$WORK/full" --text "$WORK/probe.txt" --json)
 part_eval=$("$RNNKIT" eval -m "$WORK/part" --text "$WORK/probe.txt" --json)
 [ "$full_eval" = "$part_eval" ] || fail "resumed final weights differ: $full_eval vs $part_eval"
+# A resumed run keeps its stored options: another one given with --resume is refused, not ignored,
+# and the run is left as it was.
+before=$(md5sum <"$WORK/part/state.bin")
+expect_error "--hidden with --resume" "--hidden cannot be given with --resume" \
+  "$RNNKIT" train --resume "$WORK/part" --steps 160 --hidden 64
+expect_error "--lr with --resume" "--lr cannot be given with --resume" \
+  "$RNNKIT" train --resume "$WORK/part" --lr 5
+[ "$(md5sum <"$WORK/part/state.bin")" = "$before" ] || fail "a refused resume changed state.bin"
 
 # --bf16 is part of the run: resumed, it goes on in BF16 and matches the uninterrupted BF16 run,
 # whose losses are not float32's. Generation and evaluation take --bf16 too.
