@@ -60,6 +60,8 @@ class Engine {
   void validate();
   void print_sample();
   void save_checkpoint();
+  // For an error that stops the run: the checkpoint its directory keeps, or that it has none.
+  std::string what_is_kept() const;
   void log_step(double loss, float norm, int64_t tokens);
   std::string run_message() const;
 
@@ -170,12 +172,19 @@ LossResult Engine::reduce_step(const LossResult& local, bool& stop) {
   return global;
 }
 
+std::string Engine::what_is_kept() const {
+  if (saved_at_step_ >= 0)
+    return "the last good checkpoint in " + run_dir_ + " (step " + std::to_string(saved_at_step_) +
+           ") is kept";
+  return "no checkpoint was written before, so " + run_dir_ +
+         " holds no model to resume (delete it, or train into another --out)";
+}
+
 void Engine::save_checkpoint() {
   if (saved_at_step_ == pos_.step) return;
   if (!all_finite(params_))
-    throw Error("parameters became non-finite at step " + std::to_string(pos_.step) +
-                "; the last good checkpoint in " + run_dir_ +
-                " is kept (lower --lr or use --clip)");
+    throw Error("parameters became non-finite at step " + std::to_string(pos_.step) + "; " +
+                what_is_kept() + ". Lower --lr or use --clip");
   task_.gather_position();
   if (!writer()) {
     saved_at_step_ = pos_.step;
@@ -323,9 +332,8 @@ void Engine::finish_step(const LossResult& r) {
                              std::string(std::isfinite(loss) ? "gradient norm" : "loss") +
                              " at step " + std::to_string(pos_.step + 1);
     if (!o_.skip_nonfinite)
-      throw Error(
-          what + "; stopped. The last good checkpoint in " + run_dir_ +
-          " is kept. Lower --lr, use --clip, or pass --skip-nonfinite to skip such batches");
+      throw Error(what + "; stopped: " + what_is_kept() +
+                  ". Lower --lr, use --clip, or pass --skip-nonfinite to skip such batches");
     // A skipped batch still uses up a step of the budget, so a run that only meets bad
     // batches ends; too many in a row means the model itself is broken.
     ++pos_.skipped;
@@ -335,8 +343,7 @@ void Engine::finish_step(const LossResult& r) {
     progress_->message(what + ": batch skipped");
     if (++consecutive_skips_ >= kMaxConsecutiveSkips)
       throw Error(std::to_string(kMaxConsecutiveSkips) +
-                  " non-finite batches in a row; stopped. The last good checkpoint in " + run_dir_ +
-                  " is kept");
+                  " non-finite batches in a row; stopped: " + what_is_kept());
     return;
   }
   consecutive_skips_ = 0;

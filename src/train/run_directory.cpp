@@ -11,10 +11,15 @@ namespace fs = std::filesystem;
 void prepare_fresh_run_directory(const std::string& dir) {
   if (fs::exists(dir) && !fs::is_directory(dir))
     throw Error(dir + " exists and is not a directory");
-  for (const char* name : {"state.bin", "metrics.jsonl", "last.safetensors"})
+  if (fs::exists(fs::path(dir) / "state.bin"))
+    throw Error(dir + " already holds a training run (state.bin); continue it with --resume " +
+                dir + ", or train into another --out");
+  // Files of a run but no state.bin: it has no checkpoint, so --resume cannot continue it.
+  for (const char* name : {"metrics.jsonl", "last.safetensors"})
     if (fs::exists(fs::path(dir) / name))
-      throw Error(dir + " already holds a training run (" + name + "); continue it with --resume " +
-                  dir + ", or train into another --out");
+      throw Error(dir + " already holds a training run with no checkpoint (" + name +
+                  ", no state.bin: still running, or stopped before its first checkpoint), so "
+                  "there is nothing to resume; delete it, or train into another --out");
   fs::create_directories(dir);
 }
 

@@ -122,4 +122,12 @@ cp -r "$WORK/nosample" "$WORK/trunc"
 head -c 100 "$WORK/nosample/state.bin" >"$WORK/trunc/state.bin"
 expect_error "truncated state.bin" "$WORK/trunc/state.bin" "$RNNKIT" train --resume "$WORK/trunc"
 expect_error "no state.bin" "no run to resume" "$RNNKIT" train --resume "$WORK/none"
+
+# A run that fails before its first checkpoint says it kept none (not "the last good checkpoint");
+# its directory, metrics but no state.bin, is refused with the reason and what to do instead.
+expect_error "non-finite before the first checkpoint" "no checkpoint was written before" \
+  "$RNNKIT" train "${common[@]}" --embedding 8 --lr 1e30 --out "$WORK/blown"
+[ -e "$WORK/blown/state.bin" ] && fail "a run with no checkpoint left a state.bin"
+expect_error "fresh run into a run with no checkpoint" "with no checkpoint" \
+  "$RNNKIT" train "${common[@]}" --out "$WORK/blown"
 finish
