@@ -70,6 +70,7 @@ class Engine {
   Rng& rng_;
   json family_options_;
   std::string run_dir_;
+  std::unique_ptr<RunDirectoryLock> lock_;  // held by the writer for the whole run
   ParameterList params_;
   std::unique_ptr<Optimizer> optimizer_;
   std::unique_ptr<LRScheduler> scheduler_;
@@ -105,6 +106,7 @@ Engine::Engine(TrainingTask& task, const EngineOptions& options, Rng& rng, json 
   validate_options(o_, EngineOptions::table());
   if (writer()) {
     if (!state) prepare_fresh_run_directory(run_dir_);
+    lock_ = std::make_unique<RunDirectoryLock>(run_dir_);
     remove_leftover_temporaries(run_dir_);
   }
   params_ = task_.parameters();

@@ -1,5 +1,11 @@
 #include "train/run_directory.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 
 #include "rnnkit/error.h"
@@ -21,6 +27,33 @@ void prepare_fresh_run_directory(const std::string& dir) {
                   ", no state.bin: still running, or stopped before its first checkpoint), so "
                   "there is nothing to resume; delete it, or train into another --out");
   fs::create_directories(dir);
+}
+
+RunDirectoryLock::RunDirectoryLock(const std::string& dir) {
+  const std::string path = (fs::path(dir) / ".lock").string();
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0) throw Error("cannot open " + path + ": " + std::strerror(errno));
+  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    const int error = errno;
+    char holder[32] = {};
+    const ssize_t read = ::pread(fd_, holder, sizeof holder - 1, 0);
+    ::close(fd_);
+    if (error != EWOULDBLOCK) throw Error("cannot lock " + path + ": " + std::strerror(error));
+    throw Error(dir + " is in use by another training run" +
+                (read > 0 ? " (process " + std::string(holder, static_cast<size_t>(read)) + ")"
+                          : std::string()) +
+                "; wait for it to end or stop it, or train into another --out");
+  }
+  // The holder's pid, for the message another process gets; without it (a failed write) the lock
+  // holds all the same and that message names no process.
+  const std::string pid = std::to_string(::getpid());
+  [[maybe_unused]] const bool noted =
+      ::ftruncate(fd_, 0) == 0 &&
+      ::pwrite(fd_, pid.data(), pid.size(), 0) == static_cast<ssize_t>(pid.size());
+}
+
+RunDirectoryLock::~RunDirectoryLock() {
+  ::close(fd_);  // releases the lock
 }
 
 void remove_leftover_temporaries(const std::string& dir) {

@@ -94,6 +94,22 @@ expect_error "existing run directory" "already holds a training run" \
   "$RNNKIT" train "${common[@]}" --out "$WORK/sample"
 [ "$(grep -c '"type":"sample"' "$WORK/sample/metrics.jsonl")" = 2 ] || fail "refused run touched metrics.jsonl"
 
+# One run at a time in a directory: a second process resuming it while the first runs is refused,
+# naming the first, and leaves its files alone.
+cp -r "$WORK/nosample" "$WORK/locked"
+"$RNNKIT" train --resume "$WORK/locked" --steps 1000000 --time 60 >/dev/null 2>&1 &
+holder=$!
+for _ in $(seq 100); do
+  [ "$(cat "$WORK/locked/.lock" 2>/dev/null)" = "$holder" ] && break
+  sleep 0.1
+done
+expect_error "a second run in a held directory" "is in use by another training run (process $holder)" \
+  "$RNNKIT" train --resume "$WORK/locked" --steps 20
+kill -INT "$holder"
+wait "$holder"
+"$RNNKIT" train --resume "$WORK/locked" --steps 2000 --time 0.5 >/dev/null 2>&1 ||
+  fail "resume after the holder stopped"
+
 # Temporaries of a write killed half-way are removed when the run starts again.
 touch "$WORK/sample/.state.bin.tmp-99999-0" "$WORK/sample/.last.safetensors.tmp-99999-1"
 "$RNNKIT" train --resume "$WORK/sample" --steps 14 >/dev/null 2>&1 || fail "resume with leftovers"
