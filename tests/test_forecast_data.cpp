@@ -83,6 +83,17 @@ TEST(SeriesNormalization, AConstantSeriesIsAnErrorNamingIt) {
   EXPECT_NO_THROW(SeriesNormalization::fit(t, {"y", "flat"}, 4));
 }
 
+// One value of 1e308 overflows the spread (its mean does not): refused when fitted, not written
+// into a model file that nothing can load.
+TEST(SeriesNormalization, ASeriesWhoseSpreadOverflowsIsAnErrorNamingIt) {
+  const SeriesTable t = table_of({"y", "huge"}, {{1, 2, 3, 4}, {1, 2, 3, 1e308}});
+  EXPECT_NE(error_of([&] {
+              SeriesNormalization::fit(t, {"y", "huge"}, 4);
+            }).find("series \"huge\" is too large to normalise"),
+            std::string::npos);
+  EXPECT_NO_THROW(SeriesNormalization::fit(t, {"y"}, 4));
+}
+
 TEST(SeriesNormalization, MalformedMetadataIsAnError) {
   EXPECT_THROW(SeriesNormalization::from_json("[]"), Error);
   EXPECT_THROW(SeriesNormalization::from_json(R"({"names":["a"],"mean":[0],"scale":[]})"), Error);

@@ -22,6 +22,11 @@ SeriesNormalization SeriesNormalization::fit(const SeriesTable& table,
     double squares = 0;
     for (int64_t t = 0; t < train_end; ++t) squares += (column[t] - mean) * (column[t] - mean);
     const double scale = std::sqrt(squares / static_cast<double>(train_end));
+    // Values near the double range overflow the sums: no model file could store the result.
+    if (!std::isfinite(mean) || !std::isfinite(scale))
+      throw Error("series \"" + name +
+                  "\" is too large to normalise: its mean or spread over the " + "training part (" +
+                  std::to_string(train_end) + " steps) overflows a double; rescale its values");
     if (!(scale > 1e-12 * std::max(1.0, std::abs(mean))))
       throw Error("series \"" + name + "\" is constant over the training part (" +
                   std::to_string(train_end) + " steps, all " + std::to_string(column[0]) +
