@@ -52,17 +52,21 @@ httplib::Server::Handler guarded(ServeContext& context, Handler handler) {
   };
 }
 
-// httplib's own refusals (404, 413, 400 for a broken request line) get a JSON body too; a body a
-// handler has set is kept. A request cut off by a connection limit gets that limit's status.
+// httplib's own refusals (404, 413, 400 for a broken request line or body framing) get a JSON
+// body too; a body a handler has set is kept. A request cut off by a connection limit gets that
+// limit's status. After any of httplib's refusals but 404 the request's end is unknown (a chunk
+// size that is no number, a chunk longer than it says): the connection closes after the answer,
+// so that the rest of the body is never read as a request of its own (request smuggling).
 void add_error_bodies(BoundedServer& server) {
   server.set_error_handler([&server](const httplib::Request& request, httplib::Response& response) {
-    const ConnectionStream* connection = BoundedServer::current_connection();
+    ConnectionStream* connection = BoundedServer::current_connection();
     if (connection && connection->refusal() != Refusal::none) {
       response.body.clear();
       set_error(response, server.refusal_error(connection->refusal()));
       return;
     }
     if (!response.body.empty()) return;
+    if (connection && response.status != 404) connection->close_after_response();
     switch (response.status) {
       case 404:
         set_error(response, 404, "no endpoint " + request.method + " " + request.path);
@@ -71,7 +75,9 @@ void add_error_bodies(BoundedServer& server) {
         set_error(response, 413, "the request body is too large (--max-body)");
         break;
       default:
-        set_error(response, response.status, "the request could not be processed");
+        set_error(response, response.status,
+                  "the request is malformed (its request line, headers or body framing); the "
+                  "connection is closed");
     }
   });
 }

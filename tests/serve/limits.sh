@@ -113,6 +113,18 @@ expect_status "both Content-Length and Transfer-Encoding" 400 -X POST -H 'Transf
 check "the refusal names the smuggling framing" "grep -q 'both Content-Length and Transfer-Encoding' '$tmp/both Content-Length and Transfer-Encoding'"
 expect_status "a transfer coding other than chunked" 400 -X POST -H 'Transfer-Encoding: gzip, chunked' \
   --data-binary '{"text": "a"}' "$url/v1/perplexity"
+# A chunk size that is no number leaves the body's end unknown: 400, and the connection closes,
+# so the bytes after it are never answered as a request of their own.
+for chunk in ZZZ FFFFFFFFFFFFFFFFFF; do
+  exec {smuggle}<>"/dev/tcp/127.0.0.1/${url##*:}"
+  printf 'POST /v1/generate HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n%s\r\nGET /v1/model HTTP/1.1\r\nHost: x\r\n\r\n' \
+    "$chunk" >&"$smuggle"
+  timeout 10 cat <&"$smuggle" >"$tmp/smuggle_$chunk"
+  exec {smuggle}>&-
+  check "chunk size $chunk: one answer, 400, and the connection closed" \
+    "[ \"\$(grep -c '^HTTP/1.1 ' '$tmp/smuggle_$chunk')\" = 1 ] && head -n 1 '$tmp/smuggle_$chunk' | grep -q '^HTTP/1.1 400 ' && grep -qi '^connection: close' '$tmp/smuggle_$chunk'"
+done
+check "the refusal says the request is malformed" "grep -q 'the request is malformed' '$tmp/smuggle_ZZZ'"
 page_bytes=$(wc -c <"$source_dir/web/index.html")
 ranges=$(for i in $(seq 2700); do printf '0-,'; done)  # 8 KB of ranges, each the whole page
 curl -s -o "$tmp/ranges" -w '%{http_code} %{size_download}' --max-time 20 -H "Range: bytes=${ranges%,}" \
