@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -86,6 +87,21 @@ TEST(Evaluate, RejectsTooShortStreamsAndEmptyWindows) {
   EXPECT_THROW(evaluate_stream(*fx.model, one), Error);
   EXPECT_THROW(evaluate_windows(*fx.model, one, 5), Error);
   EXPECT_THROW(evaluate_windows(*fx.model, fx.ids, 0), Error);
+}
+
+// exp(709) is below the largest double, exp(710) beyond it: a finite mean cross-entropy of 710
+// nats per token has no perplexity to report.
+TEST(Evaluate, AReportedPerplexityThatOverflowsIsAnError) {
+  EXPECT_DOUBLE_EQ(reported_perplexity({709.0, 3}), std::exp(709.0));
+  try {
+    reported_perplexity({710.0, 3});
+    ADD_FAILURE() << "no error for a cross-entropy of 710 nats";
+  } catch (const Error& e) {
+    EXPECT_NE(
+        std::string(e.what()).find("the perplexity overflows: the mean cross-entropy is 710 "),
+        std::string::npos)
+        << e.what();
+  }
 }
 
 // A relu RNN over one-hot input whose input weights for token 'e' are 1e38: the hidden state

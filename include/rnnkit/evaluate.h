@@ -14,6 +14,11 @@ struct Perplexity {
   double bits_per_token() const { return cross_entropy / std::log(2.0); }
 };
 
+// The perplexity that eval, /v1/perplexity and the Python package report: Error when exp of the
+// mean cross-entropy overflows a double (above about 709.78 nats per token, which a model whose
+// outputs are finite but huge gives) instead of inf; training's validation logs the plain value.
+double reported_perplexity(const Perplexity& p);
+
 // DESIGN.md's perplexity of a text: predict token t+1 for every t when the model reads
 // ids[0 .. N-2] as one sequence from a zero state, dropout off, as PyTorch's model(ids[:-1]).
 // A unidirectional model carries its state through the stream, `chunk` steps per forward pass

@@ -103,7 +103,7 @@ class LanguageModelHandle {
       if (ids.size() < 2)
         throw Error("perplexity needs a text of at least 2 tokens, got " +
                     std::to_string(ids.size()));
-      return evaluate_stream(*loaded_.model, ids).perplexity();
+      return reported_perplexity(evaluate_stream(*loaded_.model, ids));
     });
   }
 

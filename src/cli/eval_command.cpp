@@ -61,8 +61,9 @@ void run_eval(const EvalArgs& a) {
     p = evaluate_sequences(*loaded.model, poem_sequences(a.poems, *loaded.vocab),
                            *loaded.vocab->pad_id());
   }
+  const double perplexity = reported_perplexity(p);
   if (a.json) {
-    nlohmann::json j = {{"perplexity", p.perplexity()},
+    nlohmann::json j = {{"perplexity", perplexity},
                         {"cross_entropy", p.cross_entropy},
                         {"bits_per_token", p.bits_per_token()},
                         {"tokens", p.tokens}};
@@ -71,7 +72,7 @@ void run_eval(const EvalArgs& a) {
     std::printf(
         "perplexity     %.4f\ncross-entropy  %.4f nats/token (%.4f bits/token)\ntokens         "
         "%lld\n",
-        p.perplexity(), p.cross_entropy, p.bits_per_token(), static_cast<long long>(p.tokens));
+        perplexity, p.cross_entropy, p.bits_per_token(), static_cast<long long>(p.tokens));
   }
 }
 

@@ -14,7 +14,7 @@ void handle_perplexity(ServeContext& context, const httplib::Request& http,
   const std::vector<int32_t> ids = context.vocab.encode(text);
   ModelPool::Lease lease = context.lease_worker();
   const Perplexity p = evaluate_stream(lease.model(), ids);
-  const nlohmann::json body = {{"perplexity", p.perplexity()},
+  const nlohmann::json body = {{"perplexity", reported_perplexity(p)},
                                {"cross_entropy", p.cross_entropy},
                                {"bits_per_token", p.bits_per_token()},
                                {"tokens", p.tokens}};

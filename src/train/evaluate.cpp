@@ -1,7 +1,10 @@
 #include "rnnkit/evaluate.h"
 
 #include <algorithm>
+#include <cmath>
+#include <iomanip>
 #include <limits>
+#include <sstream>
 
 #include "rnnkit/cross_entropy.h"
 #include "rnnkit/error.h"
@@ -42,6 +45,18 @@ void read_sequence(LanguageModel& model, std::span<const int32_t> ids, const LMS
 }
 
 }  // namespace
+
+double reported_perplexity(const Perplexity& p) {
+  const double perplexity = p.perplexity();
+  if (!std::isfinite(perplexity)) {
+    std::ostringstream cross_entropy;
+    cross_entropy << std::setprecision(6) << p.cross_entropy;
+    throw Error("the perplexity overflows: the mean cross-entropy is " + cross_entropy.str() +
+                " nats per token, whose exp is beyond a double; the model gives the text a "
+                "vanishing probability (are its weights finite and sane?)");
+  }
+  return perplexity;
+}
 
 Perplexity evaluate_stream(LanguageModel& model, std::span<const int32_t> ids, int64_t chunk) {
   require_two_tokens(ids);

@@ -146,4 +146,13 @@ expect_error "non-finite before the first checkpoint" "no checkpoint was written
 [ -e "$WORK/blown/state.bin" ] && fail "a run with no checkpoint left a state.bin"
 expect_error "fresh run into a run with no checkpoint" "with no checkpoint" \
   "$RNNKIT" train "${common[@]}" --out "$WORK/blown"
+# With a checkpoint every step the error names the one kept, whose outputs are finite but so
+# large that the perplexity overflows: eval says so instead of printing inf (or null in JSON).
+expect_error "non-finite after a checkpoint" "(step 1) is kept" \
+  "$RNNKIT" train "${common[@]}" --embedding 8 --lr 1e30 --checkpoint-every 1 --out "$WORK/blown1"
+head -c 300 "$text" >"$WORK/probe.txt"
+for format in "" --json; do
+  expect_error "eval $format of a model whose perplexity overflows" "the perplexity overflows" \
+    "$RNNKIT" eval -m "$WORK/blown1" --text "$WORK/probe.txt" $format
+done
 finish
