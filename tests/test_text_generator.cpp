@@ -261,6 +261,26 @@ TEST(TextGenerator, RejectsBadRequests) {
   EXPECT_NE(message.find("3 tokens"), std::string::npos) << message;
 }
 
+// A bidirectional model's reverse direction would read the continuation before it exists: every
+// way to generate (sampling, beam search, a batched decode step) is refused with the reason.
+TEST(TextGenerator, ABidirectionalModelCannotGenerate) {
+  LanguageModel model({CellKind::Gru, 4, 6, 8, 1, /*bidirectional=*/true});
+  Rng rng(3);
+  model.reset_parameters(rng);
+  const Vocab vocab = char_vocab({"a", "b", "c", "d"});
+  GenerateRequest beam = request("ab", 3, greedy());
+  beam.beam_width = 2;
+  for (const GenerateRequest& r : {request("ab", 3, random_sampling(1)), beam}) {
+    const std::string message = error_of([&] { generate_text(model, vocab, r); });
+    EXPECT_NE(message.find("a bidirectional model cannot generate"), std::string::npos) << message;
+  }
+  LMState state;
+  Tensor logits;
+  const std::vector<int32_t> rows = {0, 1};
+  EXPECT_NE(error_of([&] { model.step(rows, state, logits); }).find("cannot generate"),
+            std::string::npos);
+}
+
 TEST(TextGenerator, PrimingInChunksMatchesStepByStep) {
   LanguageModel model = random_model(CellKind::Lstm, 7, 21);
   std::vector<int32_t> ids;

@@ -84,6 +84,9 @@ class LanguageModel {
                               Rng* rng, const StateGradients& edges = {});
 
   // Logits [B,V] of the next token after feeding one token per sequence; advances `state`.
+  // Error for a bidirectional model: its reverse direction reads a text from its end, which a
+  // continuation does not have yet, so no step of it predicts the next token (every generation
+  // path takes its steps here).
   void step(std::span<const int32_t> ids, LMState& state, Tensor& logits);
 
   // Tensors under their PyTorch state_dict names; with tied weights both embedding.weight and
