@@ -139,7 +139,7 @@ void setup_classify(CLI::App& app) {
       ->capture_default_str();
   generate->add_option("--length", g->length, "characters per text")->capture_default_str();
   generate->add_option("--count", g->count, "number of texts")->capture_default_str();
-  generate->add_option("--seed", g->seed, "seed")->capture_default_str();
+  generate->add_option("--seed", g->seed, "seed")->capture_default_str()->check(kDecimalUint64);
   generate->add_option("--out", g->out, "output file (default: stdout)");
   generate->callback([g] { run_generate(g->task, g->length, g->count, g->seed, g->out); });
   app.require_subcommand(1);

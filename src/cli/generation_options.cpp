@@ -21,6 +21,7 @@ void add_sampling_flags(CLI::App& app, SamplingFlags& flags) {
       ->capture_default_str()
       ->group("Sampling");
   app.add_option("--seed", flags.seed, "random seed (default: random, printed to stderr)")
+      ->check(kDecimalUint64)
       ->group("Sampling");
 }
 

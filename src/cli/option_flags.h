@@ -1,11 +1,30 @@
 #pragma once
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
 #include <type_traits>
 #include <variant>
 
 #include "rnnkit/option_table.h"
 
 namespace rnnkit::cli {
+
+// A 64-bit unsigned option (a seed) in decimal digits that fit: CLI11 reads "-1" as 2^64 - 1 and
+// clamps a value beyond the range to it, so each would quietly be the same seed.
+inline const CLI::Validator kDecimalUint64(
+    [](std::string& input) -> std::string {
+      if (input.empty() ||
+          !std::all_of(input.begin(), input.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        return "must be a non-negative integer in decimal digits, got " + input;
+      errno = 0;
+      std::strtoull(input.c_str(), nullptr, 10);
+      if (errno == ERANGE) return "must be at most 18446744073709551615, got " + input;
+      return {};
+    },
+    "UINT");
 
 // Declares every option of `table` on `app`, bound to `options`; the library validates them
 // (validate_options) when the command runs, so the command line, the Python package and stored
@@ -17,8 +36,13 @@ void add_option_table(CLI::App& app, Options& options, const OptionTable<Options
     CLI::Option* option = std::visit(
         [&](auto member) -> CLI::Option* {
           auto& value = options.*member;
-          if constexpr (std::is_same_v<std::decay_t<decltype(value)>, bool>) {
+          using Value = std::decay_t<decltype(value)>;
+          if constexpr (std::is_same_v<Value, bool>) {
             return app.add_flag(name, value, s.help);
+          } else if constexpr (std::is_same_v<Value, uint64_t>) {
+            return app.add_option(name, value, s.help)
+                ->capture_default_str()
+                ->check(kDecimalUint64);
           } else {
             return app.add_option(name, value, s.help)->capture_default_str();
           }

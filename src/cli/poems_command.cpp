@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cli/command.h"
+#include "cli/option_flags.h"
 #include "rnnkit/error.h"
 #include "rnnkit/file_io.h"
 #include "rnnkit/poem_corpus.h"
@@ -122,7 +123,8 @@ void setup_poems(CLI::App& app) {
   prepare->add_option("--valid-fraction", a->options.valid_fraction, "held-out share")
       ->capture_default_str();
   prepare->add_option("--split-seed", a->options.split_seed, "seed of the held-out split")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(kDecimalUint64);
   prepare->callback([a] { run_prepare(*a); });
 
   auto b = std::make_shared<ScoreArgs>();

@@ -66,6 +66,13 @@ gen -p "the" -n -2 >/dev/null 2>"$tmp/n.err"
 check "-n -2 is rejected" "[ $? -eq 1 ] && grep -q -- '-1' '$tmp/n.err'"
 gen -p "the" --top-p 0 >/dev/null 2>"$tmp/topp.err"
 check "--top-p 0 is rejected" "[ $? -eq 1 ] && grep -q 'top_p' '$tmp/topp.err'"
+# A seed out of the unsigned 64-bit range is refused, not read as 2^64 - 1.
+for bad in -1 18446744073709551616 0x10; do
+  gen -p "the " -n 3 --seed "$bad" >/dev/null 2>"$tmp/seed.err"
+  check "--seed $bad is rejected" "[ $? -ne 0 ] && grep -q -- '--seed: must be' '$tmp/seed.err'"
+done
+gen -p "the " -n 3 --seed 18446744073709551615 >/dev/null 2>&1
+check "--seed 18446744073709551615 is taken" "[ $? -eq 0 ]"
 gen -p "the" --beam 0 -n 0 >"$tmp/zero" 2>/dev/null
 check "-n 0 prints the prompt only" "[ \"\$(cat '$tmp/zero')\" = 'the' ]"
 "$rnnkit" generate --model "$tmp/missing" -p "the" >/dev/null 2>"$tmp/missing.err"
