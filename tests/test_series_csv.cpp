@@ -66,6 +66,9 @@ TEST(SeriesCsv, BadCellsAreErrorsNamingTheLineAndTheColumn) {
   expect_error("x,1,NaN\n", "line 2, column \"b\": \"NaN\" is not a finite number");
   expect_error("x,inf,2\n", "line 2, column \"a\": \"inf\" is not a finite number");
   expect_error("x,1,-infinity\n", "column \"b\": \"-infinity\" is not a finite number");
+  // A NUL or another control character is shown escaped, so the reason that follows it is kept.
+  expect_error(std::string("x,1,12") + '\0' + "7\n", "\"12\\x007\" is not a number");
+  expect_error("x,1\x01,2\n", "\"1\\x01\" is not a number");
   expect_error("x,1e999,2\n", "line 2, column \"a\": \"1e999\" is out of the range");
   expect_error("x,1,2\ny,3\n", "line 3: 2 cells, the header has 3");
   expect_error("x,1,2\n\ny,3,4\n", "line 3: empty line");

@@ -32,11 +32,14 @@ std::vector<std::string> comma_list(const std::string& text) {
 // The model's input columns: the targets, then the covariates, each once.
 std::vector<std::string> input_columns(const ForecastTrainOptions& o) {
   std::vector<std::string> names = comma_list(o.target);
+  const size_t targets = names.size();
   for (std::string& c : comma_list(o.covariates)) {
-    if (std::find(names.begin(), names.end(), c) != names.end())
+    const auto found = std::find(names.begin(), names.end(), c);
+    if (found != names.end() && found - names.begin() < static_cast<std::ptrdiff_t>(targets))
       throw Error("--covariates: \"" + c +
                   "\" is a target already (a covariate is known in "
                   "advance, a target is forecast)");
+    if (found != names.end()) throw Error("--covariates: \"" + c + "\" is named twice");
     names.push_back(std::move(c));
   }
   for (size_t i = 0; i < names.size(); ++i)
