@@ -113,6 +113,11 @@ expect_status "both Content-Length and Transfer-Encoding" 400 -X POST -H 'Transf
 check "the refusal names the smuggling framing" "grep -q 'both Content-Length and Transfer-Encoding' '$tmp/both Content-Length and Transfer-Encoding'"
 expect_status "a transfer coding other than chunked" 400 -X POST -H 'Transfer-Encoding: gzip, chunked' \
   --data-binary '{"text": "a"}' "$url/v1/perplexity"
+# A POST with neither Content-Length nor Transfer-Encoding: told at once, not after the timeout.
+started=$(date +%s)
+expect_status "a POST without Content-Length or Transfer-Encoding" 411 -X POST "$url/v1/generate"
+check "the 411 names what is missing, at once" \
+  "grep -q 'needs a Content-Length' '$tmp/a POST without Content-Length or Transfer-Encoding' && [ \$(( \$(date +%s) - started )) -le 3 ]"
 # A chunk size that is no number leaves the body's end unknown: 400, and the connection closes,
 # so the bytes after it are never answered as a request of their own.
 for chunk in ZZZ FFFFFFFFFFFFFFFFFF; do
