@@ -32,6 +32,10 @@ void save_language_model(const std::string& path, LanguageModel& model, const Vo
 LoadedLanguageModel load_language_model(const std::string& path,
                                         const std::string& vocab_path = "");
 
+// Error when the metadata's rnnkit.format_version is present and not the one this rnnkit
+// writes and reads ("1"): a later format would be read as this one, silently.
+void check_format_version(const std::map<std::string, std::string>& metadata);
+
 // Error unless `vocab` has the model's vocab_size tokens, naming where each came from
 // (vocab_path: empty for the model file's own rnnkit.vocab).
 void check_vocabulary_size(const Vocab& vocab, const LMConfig& config,

@@ -98,10 +98,18 @@ std::unique_ptr<LanguageModel> language_model_from_state_dict(
   return model;
 }
 
+void check_format_version(const std::map<std::string, std::string>& metadata) {
+  const auto version = metadata.find("rnnkit.format_version");
+  if (version != metadata.end() && version->second != kFormatVersion)
+    throw Error("rnnkit.format_version is \"" + version->second +
+                "\", but this rnnkit reads format " + kFormatVersion + " only");
+}
+
 LoadedLanguageModel load_language_model(const std::string& path, const std::string& vocab_path) {
   LoadedLanguageModel loaded;
   loaded.path = resolve_model_path(path);
   SafetensorsFile file = read_safetensors(loaded.path);
+  naming_file(loaded.path, [&] { check_format_version(file.metadata); });
   auto config_it = file.metadata.find("rnnkit.config");
   loaded.model = naming_file(loaded.path, [&] {
     std::optional<LMConfig> config;

@@ -119,6 +119,7 @@ QuantizeSummary quantize_model_file(const std::string& in, const std::string& ou
   std::map<std::string, Tensor> written;
   std::map<std::string, DType> dtypes;
   naming_file(path, [&] {
+    check_format_version(metadata);
     if (metadata.count(kQuantizationKey))
       throw Error("already quantized (" + std::string(kQuantizationKey) + " = " +
                   metadata[kQuantizationKey] + ")");
