@@ -58,6 +58,8 @@ TEST(ForecastTraining, ValidationFieldsAndLyingStateFile) {
   nlohmann::json c = nlohmann::json::parse(f.metadata.at("rnnkit.config"));
   c["hidden_size"] = 20000;
   f.metadata["rnnkit.config"] = c.dump();
+  // Without its checksum, as a state written before there was one: the values meet their checks.
+  f.metadata.erase("rnnkit.state_crc32");
   NamedTensors tensors;
   for (const auto& [name, t] : f.tensors) tensors.emplace_back(name, &t);
   write_safetensors(state, tensors, f.metadata);

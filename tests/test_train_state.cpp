@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "rnnkit/error.h"
@@ -21,9 +23,8 @@ class TrainState : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = fs::temp_directory_path() /
-           ("rnnkit_train_state_" + std::string(::testing::UnitTest::GetInstance()
-                                                     ->current_test_info()
-                                                     ->name()));
+           ("rnnkit_train_state_" +
+            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::remove_all(dir_);
     TrainOptions o;
     o.text_path = std::string(RNNKIT_FIXTURE_DIR) + "/train_step_text.txt";
@@ -42,9 +43,11 @@ class TrainState : public ::testing::Test {
   std::string run() const { return (dir_ / "run").string(); }
   std::string state_path() const { return run() + "/state.bin"; }
 
-  // Rewrites state.bin after `edit` changes its contents.
+  // Rewrites state.bin after `edit` changes its contents, without its checksum (as a state
+  // written before there was one), so that the values themselves meet their checks.
   void rewrite_state(const std::function<void(SafetensorsFile&)>& edit) {
     SafetensorsFile f = read_safetensors(state_path());
+    f.metadata.erase("rnnkit.state_crc32");
     edit(f);
     NamedTensors tensors;
     for (const auto& [name, t] : f.tensors) tensors.emplace_back(name, &t);
@@ -72,6 +75,34 @@ class TrainState : public ::testing::Test {
 
 TEST_F(TrainState, ResumesWhenIntact) {
   EXPECT_EQ(resume_error(), "");
+}
+
+TEST_F(TrainState, ResumesWithoutAChecksumAsStatesWrittenBeforeIt) {
+  ASSERT_EQ(read_safetensors(state_path()).metadata.count("rnnkit.state_crc32"), 1u);
+  rewrite_state([](SafetensorsFile&) {});
+  EXPECT_EQ(resume_error(), "");
+}
+
+// One byte changed anywhere (a tensor's value, a figure of the position) is caught by the
+// checksum before any value is used.
+TEST_F(TrainState, ACorruptedStateIsRefusedNamingTheFile) {
+  std::string bytes;
+  {
+    std::ifstream in(state_path(), std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const size_t header = 8 + static_cast<size_t>(static_cast<uint8_t>(bytes[0])) +
+                        (static_cast<size_t>(static_cast<uint8_t>(bytes[1])) << 8);
+  const size_t step = bytes.find("\\\"step\\\":");
+  ASSERT_NE(step, std::string::npos);
+  for (const size_t at : {bytes.size() - 3, header + (bytes.size() - header) / 2, step + 9}) {
+    std::string flipped = bytes;
+    flipped[at] = static_cast<char>(flipped[at] == '1' ? '2' : flipped[at] ^ 0x01);
+    std::ofstream(state_path(), std::ios::binary | std::ios::trunc) << flipped;
+    const std::string message = resume_error();
+    EXPECT_NE(message.find(state_path() + " is corrupted"), std::string::npos)
+        << "byte " << at << ": " << message;
+  }
 }
 
 TEST_F(TrainState, NegativeStepIsRefusedNamingTheFile) {
@@ -129,8 +160,7 @@ TEST_F(TrainState, ModelFileWithLyingConfigurationIsRefused) {
     load_language_model(model);
     FAIL() << "a configuration that lies was accepted";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("rnnkit.config says hidden_size 20000"),
-              std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("rnnkit.config says hidden_size 20000"), std::string::npos)
         << e.what();
   }
 }

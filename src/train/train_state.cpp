@@ -1,7 +1,12 @@
 #include "train/train_state.h"
 
+#include <zlib.h>
+
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
+#include <map>
 
 #include "rnnkit/communicator.h"
 #include "rnnkit/error.h"
@@ -45,6 +50,36 @@ Rng::State parse_rng(const json& words) {
   return state;
 }
 
+constexpr const char* kChecksumKey = "rnnkit.state_crc32";
+
+// CRC-32 (zlib's) of a state: its metadata but the checksum (keys in order, each key and value
+// followed by a NUL) and its tensors' float32 values in name order (as a file stores them).
+std::string state_checksum(const std::map<std::string, std::string>& metadata,
+                           const std::map<std::string, const Tensor*>& tensors) {
+  uLong crc = crc32(0L, Z_NULL, 0);
+  const auto add = [&crc](const void* data, size_t size) {
+    // zlib takes lengths as uInt: a tensor over 4 GiB goes in parts.
+    for (auto* p = static_cast<const Bytef*>(data); size > 0;) {
+      const auto part = static_cast<uInt>(std::min<size_t>(size, 1u << 30));
+      crc = crc32(crc, p, part);
+      p += part;
+      size -= part;
+    }
+  };
+  for (const auto& [key, value] : metadata) {
+    if (key == kChecksumKey) continue;
+    add(key.c_str(), key.size() + 1);
+    add(value.c_str(), value.size() + 1);
+  }
+  for (const auto& [name, tensor] : tensors) {
+    add(name.c_str(), name.size() + 1);
+    add(tensor->data(), static_cast<size_t>(tensor->numel()) * sizeof(float));
+  }
+  char hex[9];
+  std::snprintf(hex, sizeof hex, "%08lx", static_cast<unsigned long>(crc & 0xffffffffUL));
+  return hex;
+}
+
 }  // namespace
 
 void write_train_state(const std::string& path, TrainingTask& task, Optimizer& optimizer,
@@ -73,6 +108,8 @@ void write_train_state(const std::string& path, TrainingTask& task, Optimizer& o
   metadata["rnnkit.family"] = task.family();
   metadata["rnnkit.train_state"] = s.dump();
   metadata["rnnkit.options"] = family_options.dump();
+  std::map<std::string, const Tensor*> by_name(tensors.begin(), tensors.end());
+  metadata[kChecksumKey] = state_checksum(metadata, by_name);
   write_safetensors(path, tensors, metadata);
 }
 
@@ -98,6 +135,15 @@ SafetensorsFile read_train_state_file(const std::string& path) {
   for (const char* key : {"rnnkit.train_state", "rnnkit.options"})
     if (!file.metadata.count(key))
       throw Error(path + " is not an rnnkit training state (no " + key + " metadata)");
+  // States written before the checksum existed have none and are taken as they are.
+  if (const auto stored = file.metadata.find(kChecksumKey); stored != file.metadata.end()) {
+    std::map<std::string, const Tensor*> by_name;
+    for (const auto& [name, tensor] : file.tensors) by_name.emplace(name, &tensor);
+    if (state_checksum(file.metadata, by_name) != stored->second)
+      throw Error(path + " is corrupted: its contents do not match their checksum (" +
+                  std::string(kChecksumKey) +
+                  "); resume from a copy of the run directory, or start the run again");
+  }
   return file;
 }
 
