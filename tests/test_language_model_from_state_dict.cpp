@@ -59,5 +59,19 @@ TEST(LanguageModelFromStateDict, AClaimedConfigurationIsCheckedAgainstTheTensors
   }
 }
 
+// A W_hh whose rows are no whole number of gates for any cell: with a configuration given, the
+// error says the tensors do not fit it (not that a configuration could not be inferred).
+TEST(LanguageModelFromStateDict, TensorsThatFitNoConfigurationAreNamedAgainstTheClaim) {
+  std::map<std::string, Tensor> tensors = random_state_dict(two_layer_gru());
+  tensors.at("rnn.weight_hh_l0") = Tensor({13, 4});
+  try {
+    language_model_from_state_dict(tensors, two_layer_gru());
+    FAIL() << "tensors that fit no configuration were accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("the tensors do not fit rnnkit.config (", 0), 0u)
+        << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace rnnkit

@@ -268,8 +268,9 @@ std::vector<int32_t> checked_ids(std::span<const float> logits, const uint8_t* a
     if (allowed != nullptr && allowed[i] == 0) continue;
     const float logit = logits[i];
     if (std::isnan(logit) || logit == std::numeric_limits<float>::infinity())
-      throw Error("the logit of token " + std::to_string(i) + " is " + std::to_string(logit) +
-                  ": logits must be finite (or -inf)");
+      throw Error("the logit of token id " + std::to_string(i) + " is " + std::to_string(logit) +
+                  ": logits must be finite (or -inf); the model's outputs overflow (are its "
+                  "weights finite and sane?)");
     if (logit != kMinusInfinity) ids.push_back(static_cast<int32_t>(i));
   }
   return ids;

@@ -76,7 +76,14 @@ LMConfig infer_lm_config(const std::map<std::string, Tensor>& tensors) {
 
 void check_config_against_tensors(const LMConfig& config,
                                   const std::map<std::string, Tensor>& tensors) {
-  const LMConfig found = infer_lm_config(tensors);
+  const LMConfig found = [&] {
+    try {
+      return infer_lm_config(tensors);
+    } catch (const Error& e) {
+      // The configuration was given; it is the tensors that do not fit one.
+      throw Error(std::string("the tensors do not fit rnnkit.config (") + e.what() + ")");
+    }
+  }();
   auto same = [](int64_t claimed, int64_t held, const char* key) {
     if (claimed != held)
       throw Error(std::string("rnnkit.config says ") + key + " " + std::to_string(claimed) +
