@@ -37,7 +37,8 @@ LoadedLanguageModel load_language_model(const std::string& path,
 void check_format_version(const std::map<std::string, std::string>& metadata);
 
 // Error unless `vocab` has the model's vocab_size tokens, naming where each came from
-// (vocab_path: empty for the model file's own rnnkit.vocab).
+// (vocab_path: empty for the model file's own rnnkit.vocab; model_path: empty where the caller
+// names the file itself).
 void check_vocabulary_size(const Vocab& vocab, const LMConfig& config,
                            const std::string& vocab_path, const std::string& model_path);
 

@@ -60,8 +60,9 @@ void run_interactive(LanguageModel& model, const Vocab& vocab, const PoemRequest
     if (!std::getline(std::cin, line)) break;
     if (line.find_first_not_of(" \t\r\n") == std::string::npos) continue;
     PoemRequest request = base;
-    parse_poem_input(line, request);
     try {
+      // A line that is not even text (invalid UTF-8) is reported like any other bad line.
+      parse_poem_input(line, request);
       if (!print_poems(model, vocab, request, seed, count)) break;
       seed += static_cast<uint64_t>(count);
     } catch (const Error& e) {

@@ -142,8 +142,9 @@ void check_vocabulary_size(const Vocab& vocab, const LMConfig& config,
                            const std::string& vocab_path, const std::string& model_path) {
   if (vocab.size() != config.vocab_size)
     throw Error("the vocabulary" + (vocab_path.empty() ? std::string() : " in " + vocab_path) +
-                " has " + std::to_string(vocab.size()) + " tokens but the model " + model_path +
-                " has " + std::to_string(config.vocab_size));
+                " has " + std::to_string(vocab.size()) + " tokens but the model" +
+                (model_path.empty() ? std::string() : " " + model_path) + " has " +
+                std::to_string(config.vocab_size));
 }
 
 }  // namespace rnnkit

@@ -134,7 +134,7 @@ QuantizeSummary quantize_model_file(const std::string& in, const std::string& ou
     auto model = language_model_from_state_dict(file.tensors, config);
     // The vocabulary is kept as it is: one that every command would refuse is refused here.
     if (auto vocab = metadata.find("rnnkit.vocab"); vocab != metadata.end())
-      check_vocabulary_size(Vocab::from_json(vocab->second), model->config(), "", path);
+      check_vocabulary_size(Vocab::from_json(vocab->second), model->config(), "", "");
     for (const auto& [name, tensor] : model->stored_state_dict()) {
       if (!must_be_int8(name) && !(name == "embedding.weight" && model->config().tie_weights)) {
         // A float tensor keeps a 16-bit dtype (the shipped model's F16 embedding); F64 becomes F32.

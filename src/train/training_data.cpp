@@ -48,6 +48,13 @@ void load_text(const TrainOptions& o, const Vocab* vocab, TrainingData& data) {
   } else {
     data.train_ids = std::move(ids);
   }
+  // Validation asked for but left with nothing to predict would be skipped without a word.
+  if ((!o.valid_path.empty() || o.valid_fraction > 0) && data.valid_ids.size() < 2)
+    throw Error((o.valid_path.empty()
+                     ? "--valid-fraction " + std::to_string(o.valid_fraction) + " of the text"
+                     : o.valid_path) +
+                " gives " + std::to_string(data.valid_ids.size()) +
+                " validation tokens; validation needs at least 2 (one read, one predicted)");
 }
 
 void load_poems(const TrainOptions& o, const Vocab* vocab, TrainingData& data) {

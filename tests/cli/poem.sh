@@ -87,6 +87,9 @@ sed 's/请输入您的开头：//g' "$tmp/interactive" >"$tmp/interactive.poems"
 check "interactive mode writes the poems" \
   "grep -q '^床前看月光，' '$tmp/interactive.poems' && grep -q '^春.....花' '$tmp/interactive.poems' && grep -q '^白....，日....。$' '$tmp/interactive.poems' && couplets_of '$tmp/interactive.poems' 5"
 check "a bad line is reported and the session goes on" "grep -q '5 or 7' '$tmp/interactive.err'"
+printf '\xff\xfe\n床前看月光\n' | poem -i --seed 7 >"$tmp/interactive_bytes" 2>"$tmp/interactive_bytes.err"
+check "a line of invalid UTF-8 is reported too, and the next line gets its poem" \
+  "[ $? -eq 0 ] && grep -q 'invalid UTF-8' '$tmp/interactive_bytes.err' && grep -q '床前看月光，' '$tmp/interactive_bytes'"
 check "interactive output ends with a newline" "[ \"\$(tail -c 1 '$tmp/interactive' | od -An -c | tr -d ' ')\" = '\\n' ]"
 
 # Ctrl-C while waiting for input: SIGINT to a session reading a pipe that never ends.

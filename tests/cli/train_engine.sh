@@ -94,6 +94,11 @@ expect_error "existing run directory" "already holds a training run" \
   "$RNNKIT" train "${common[@]}" --out "$WORK/sample"
 [ "$(grep -c '"type":"sample"' "$WORK/sample/metrics.jsonl")" = 2 ] || fail "refused run touched metrics.jsonl"
 
+# Validation asked for but with nothing to predict is an error, not a run that skips it.
+printf 'a' >"$WORK/one_token.txt"
+expect_error "a one-token --valid file" "gives 1 validation tokens" \
+  "$RNNKIT" train "${common[@]}" --valid "$WORK/one_token.txt" --out "$WORK/one_valid"
+
 # One run at a time in a directory: a second process resuming it while the first runs is refused,
 # naming the first, and leaves its files alone.
 cp -r "$WORK/nosample" "$WORK/locked"
