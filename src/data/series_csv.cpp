@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <cstdio>
 #include <optional>
 
+#include "data/quoted.h"
 #include "rnnkit/error.h"
 #include "rnnkit/file_io.h"
 
@@ -51,33 +51,16 @@ bool is_missing(std::string_view cell) {
   return cell.empty() || cell == "NA" || cell == "N/A";
 }
 
-// A cell in quotes for an error message, its control characters as \xNN: a NUL would end the
-// message where it is printed, before the reason.
-std::string quoted(std::string_view cell) {
-  std::string out = "\"";
-  for (const char c : cell) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte == 0x7f) {
-      char escaped[8];
-      std::snprintf(escaped, sizeof escaped, "\\x%02X", byte);
-      out += escaped;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
 double parse_number(std::string_view cell, const std::string& where) {
   std::string_view digits = cell.starts_with('+') ? cell.substr(1) : cell;
   double value = 0;
   auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
   if (ec == std::errc::result_out_of_range)
-    throw Error(where + ": " + quoted(cell) + " is out of the range of a number");
+    throw Error(where + ": " + quote(cell) + " is out of the range of a number");
   if (ec != std::errc() || end != digits.data() + digits.size())
-    throw Error(where + ": " + quoted(cell) + " is not a number");
+    throw Error(where + ": " + quote(cell) + " is not a number");
   if (!std::isfinite(value))
-    throw Error(where + ": " + quoted(cell) + " is not a finite number (NaN or infinity)");
+    throw Error(where + ": " + quote(cell) + " is not a finite number (NaN or infinity)");
   return value;
 }
 

@@ -1,12 +1,12 @@
 #include "rnnkit/vocab.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <tuple>
 #include <utility>
 
+#include "data/quoted.h"
 #include "rnnkit/error.h"
 #include "rnnkit/utf8.h"
 
@@ -81,38 +81,6 @@ void split_words(std::string_view line, std::vector<std::string>& words) {
       words.push_back(utf8::encode(std::u32string_view(code_points).substr(start, i - start)));
     start = i + 1;
   }
-}
-
-std::string quote(std::string_view token) {
-  std::string out = "\"";
-  for (unsigned char c : token) {
-    switch (c) {
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7F) {
-          char escaped[8];
-          std::snprintf(escaped, sizeof escaped, "\\x%02X", c);
-          out += escaped;
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  return out + "\"";
 }
 
 // The specials that are present, in id order; Error when two of them are spelled the same.
