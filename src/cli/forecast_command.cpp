@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "cli/command.h"
 #include "cli/option_flags.h"
@@ -101,7 +102,8 @@ void setup_forecast(CLI::App& app) {
   struct UseArgs {
     std::string model, future;
     std::vector<std::string> outputs;
-    int64_t origin = -1, history = 48;
+    std::optional<int64_t> origin;
+    int64_t history = 48;
     bool as_json = false;
     ForecastSeriesOptions series;
     ForecastScoringOptions scoring;
@@ -148,8 +150,7 @@ void setup_forecast(CLI::App& app) {
   plot->add_option("-o,--out", u->outputs, "output files (.png, .svg)")->required();
   plot->callback([u, load] {
     ForecastInputs in = load();
-    const int64_t origin =
-        u->origin >= 0 ? u->origin : in.table.steps() - in.loaded.model->config().horizon;
+    const int64_t origin = u->origin.value_or(in.table.steps() - in.loaded.model->config().horizon);
     for (const std::string& path : u->outputs) write_forecast_plot(in, origin, u->history, path);
   });
   app.require_subcommand(1);

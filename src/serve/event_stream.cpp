@@ -8,7 +8,17 @@
 namespace rnnkit::serve {
 
 bool EventWriter::send(const nlohmann::json& data, std::string_view event) {
-  if (!open_ || stopping_.load() || !sink_.is_writable()) return open_ = false;
+  if (!open_ || !sink_.is_writable()) return open_ = false;
+  // A stream the server's stop cuts short says so, so that a client can tell it from a finished one
+  // or a broken connection.
+  if (stopping_.load()) {
+    write({{"error", "the server is stopping; this stream ends here"}}, "error");
+    return open_ = false;
+  }
+  return write(data, event);
+}
+
+bool EventWriter::write(const nlohmann::json& data, std::string_view event) {
   std::string message;
   if (!event.empty()) message.append("event: ").append(event).append("\n");
   // dump() escapes newlines, so the data is always one line; invalid UTF-8 cannot arise because

@@ -20,10 +20,13 @@ class EventWriter {
 
   // Writes one event (`event: name` when a name is given) whose data is `data` as one line of
   // JSON. False once the client is gone or the server is stopping: the generation feeding the
-  // stream should then stop and free its worker.
+  // stream should then stop and free its worker. The first send after the server began stopping
+  // writes a final "error" event instead.
   bool send(const nlohmann::json& data, std::string_view event = {});
 
  private:
+  bool write(const nlohmann::json& data, std::string_view event);
+
   httplib::DataSink& sink_;
   const std::atomic<bool>& stopping_;
   bool open_ = true;

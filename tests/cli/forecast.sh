@@ -72,6 +72,8 @@ grep -aq 'head\\":\\"autoregressive' "$WORK/ar/last.safetensors" || fail "--head
 grep -q 'sales p10-p90 (band)' "$WORK/f.svg" || fail "the SVG lacks the band"
 expect_error "plot origin too late" "--origin 238 must be in [24, 234]" \
   "$RNNKIT" forecast plot -m "$WORK/q" --data "$csv" --origin 238 -o "$WORK/late.png"
+expect_error "plot origin negative" "--origin -5 must be in [24, 234]" \
+  "$RNNKIT" forecast plot -m "$WORK/q" --data "$csv" --origin -5 -o "$WORK/early.png"
 
 # A run stopped mid-epoch (--steps) and resumed ends with the weights and losses of the
 # uninterrupted run (dropout between two layers draws from the run's Rng).

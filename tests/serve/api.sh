@@ -153,6 +153,8 @@ check "SIGTERM stops the server with status 0 within 10 s" "stop_server $text_se
 check "the server says it stopped" "grep -q '^rnnkit serve: stopped' '$tmp/text_server.log'"
 wait "$cut_client" 2>/dev/null
 check "the stream in flight ended" "! grep -q '^event: done' '$tmp/cut_stream'"
+check "the stream in flight ended with an error event saying why" \
+  "tail -2 '$tmp/cut_stream' | grep -q '^data: {\"error\":\"the server is stopping; this stream ends here\"}' && grep -q '^event: error' '$tmp/cut_stream'"
 
 # --- a poem model -----------------------------------------------------------------------------
 start_server "$tmp/poem_server.log" --model "$tmp/poem_run" --workers 2 --max-count 5
