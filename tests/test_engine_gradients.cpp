@@ -75,7 +75,8 @@ TEST(EngineGradients, EachUpdateSeesItsOwnBatchEvenAfterASkippedOne) {
   o.out_dir = dir.string();
   o.threads = 1;
   Rng rng(1);
-  const TrainSummary summary = run_training(task, o, rng, nlohmann::json::object(), nullptr);
+  const TrainSummary summary =
+      run_training(task, o, rng, nlohmann::json::object(), nullptr, nlohmann::json::object());
   EXPECT_EQ(summary.skipped_batches, 1);
   // Batches 0, 2 and 3 applied, each alone: the skipped batch's 2 never reaches an update.
   EXPECT_EQ(task.w(), 10.0f - 1.0f - 4.0f - 8.0f);

@@ -2,6 +2,7 @@
 // whose configuration lies, refused before a model is allocated from it.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -42,6 +43,22 @@ TEST(ForecastTraining, OptionsMakeTheModelConfiguration) {
   EXPECT_EQ(c.hidden_size, 4);
   o.quantiles = "0.5,1.5";
   EXPECT_THROW(o.model_config(), Error);
+}
+
+TEST(ForecastTraining, QuantilesAreNamedByTheirExactPercents) {
+  ForecasterConfig c;
+  c.loss = ForecastLossKind::Quantile;
+  c.quantiles = {0.025f, 0.1f, 0.5f, 0.9f, 0.975f};
+  std::vector<std::string> names;
+  for (size_t q = 0; q < c.quantiles.size(); ++q) names.push_back(c.quantile_name(q));
+  EXPECT_EQ(names, (std::vector<std::string>{"p2.5", "p10", "p50", "p90", "p97.5"}));
+  // Two neighbouring floats whose percents are one float: one name for two outputs, refused.
+  float q = 0.12f;
+  while (static_cast<float>(100.0 * q) != static_cast<float>(100.0 * std::nextafter(q, 1.0f)))
+    q = std::nextafter(q, 1.0f);
+  c.quantiles = {q, std::nextafter(q, 1.0f)};
+  EXPECT_EQ(c.quantile_name(0), c.quantile_name(1));
+  EXPECT_THROW(c.validate(), Error);
 }
 
 TEST(ForecastTraining, ValidationFieldsAndLyingStateFile) {

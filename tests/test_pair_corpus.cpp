@@ -75,6 +75,23 @@ TEST(PairCorpus, ErrorsNameTheLine) {
   EXPECT_EQ(parse_pair_format("tsv"), PairFormat::Tsv);
 }
 
+// Windows editors and spreadsheets write a byte-order mark first: it is no part of the first
+// question or label.
+TEST(PairCorpus, ALeadingByteOrderMarkIsDropped) {
+  PairCorpus c = parse_pairs(
+      "\xEF\xBB\xBF"
+      "1+1_2\n2+2_4\n",
+      PairFormat::Auto, "add.txt");
+  ASSERT_EQ(c.pairs.size(), 2u);
+  EXPECT_EQ(c.pairs[0].question, "1+1");
+  auto texts = parse_labeled_texts(
+      "\xEF\xBB\xBF"
+      "yes\tAbA\nno\tAbB\n",
+      "t.tsv");
+  ASSERT_EQ(texts.size(), 2u);
+  EXPECT_EQ(texts[0].label, "yes");
+}
+
 TEST(LabeledTexts, ParsesAndRejectsMissingLabels) {
   auto texts = parse_labeled_texts("yes\tAbcA\nno\tAbcB\n", "t.tsv");
   ASSERT_EQ(texts.size(), 2u);

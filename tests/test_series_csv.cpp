@@ -40,6 +40,20 @@ TEST(SeriesCsv, ReadsTheNumericColumnsInFileOrderAndKeepsTheTimeColumn) {
   EXPECT_THROW(t.index_of("c"), Error);
 }
 
+// A leading byte-order mark (spreadsheets write one) is no part of the first column's name, and a
+// number too small for a double reads as 0 or a subnormal, as in every CSV reader.
+TEST(SeriesCsv, DropsAByteOrderMarkAndReadsTinyNumbers) {
+  const SeriesTable t = parse_series_csv(
+      "\xEF\xBB\xBF"
+      "a,b\n1e-400,1\n-4e-320,2\n",
+      "s.csv", SeriesCsvOptions{});
+  ASSERT_EQ(t.names, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(t.columns[0][0], 0.0);
+  EXPECT_EQ(t.columns[0][1], -4e-320);
+  EXPECT_NE(error_of("a\n1e-400x\n", SeriesCsvOptions{}).find("is not a number"),
+            std::string::npos);
+}
+
 TEST(SeriesCsv, ReadsOnlyTheChosenColumnsInTheChosenOrder) {
   SeriesCsvOptions options = with_time();
   options.columns = {"c", "a"};
@@ -70,6 +84,7 @@ TEST(SeriesCsv, BadCellsAreErrorsNamingTheLineAndTheColumn) {
   expect_error(std::string("x,1,12") + '\0' + "7\n", "\"12\\x007\" is not a number");
   expect_error("x,1\x01,2\n", "\"1\\x01\" is not a number");
   expect_error("x,1e999,2\n", "line 2, column \"a\": \"1e999\" is out of the range");
+  expect_error("x,-1e999,2\n", "line 2, column \"a\": \"-1e999\" is out of the range");
   expect_error("x,1,2\ny,3\n", "line 3: 2 cells, the header has 3");
   expect_error("x,1,2\n\ny,3,4\n", "line 3: empty line");
   expect_error("x,1,\"2\n", "line 2: unterminated quoted cell");

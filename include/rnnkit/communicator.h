@@ -41,4 +41,8 @@ Communicator& world();
 // True when world() has more than one process; does not start MPI when no launcher is present.
 bool distributed();
 
+// Whether world() has been made in this process (MPI started, under a launcher): a command that
+// never trained has no job to stop when it fails.
+bool world_started();
+
 }  // namespace rnnkit

@@ -10,15 +10,16 @@ namespace rnnkit {
 //   sMAPE = mean 200 |y - f| / (|y| + |f|)  (percent, as in the M4 competition),
 //   MASE = MAE / scale, scale = the in-sample MAE of the seasonal naive forecast.
 // sMAPE is left out (nullopt) when an actual value is 0: there it is 200% whatever the
-// forecast, which says nothing about accuracy.
+// forecast, which says nothing about accuracy. MASE is left out when its scale is 0 (an in-sample
+// part that repeats itself exactly): undefined, where the other scores still say something.
 struct PointMetrics {
   int64_t count = 0;
-  double mae = 0, rmse = 0, mase = 0;
-  std::optional<double> smape;
+  double mae = 0, rmse = 0;
+  std::optional<double> smape, mase;
 };
 
-// mean |y_t - y_{t-m}| over t = m..n-1 of the in-sample (training) part. Error when it has no
-// more than m steps or the scale is 0 (a series that repeats itself exactly: MASE undefined).
+// mean |y_t - y_{t-m}| over t = m..n-1 of the in-sample (training) part: 0 for a part that
+// repeats itself exactly. Error when it has no more than m steps.
 double seasonal_naive_scale(std::span<const double> in_sample, int64_t period);
 
 // Error for spans of different or zero length.

@@ -60,6 +60,8 @@ struct ForecasterConfig {
   int64_t outputs_per_target() const;
   // Which of the Q values is the point forecast: the quantile nearest 0.5, else the only one.
   int64_t point_index() const;
+  // Quantile i's name in outputs (CSV columns, JSON keys, chart labels): its percent, p10, p2.5.
+  std::string quantile_name(size_t i) const;
   void validate() const;  // Error naming the impossible setting
   // The "rnnkit.config" metadata: these fields and "family": "forecast".
   std::string to_json() const;

@@ -25,6 +25,13 @@ struct SeriesNormalization {
   double denormalize(int64_t series, double value) const {
     return value * scale[series] + mean[series];
   }
+  // The model's input: normalize() as a float. Error naming the series and the step when it is
+  // not finite as a float: a value that far from the training data's range (1e300 against a
+  // series of tens) would make the model's forecasts NaN.
+  float model_input(int64_t series, double value, int64_t step) const;
+  // The forecast of `series` at `step` from the model's output: denormalize(), and an Error when
+  // that is not finite (a model whose outputs overflow), never a NaN passed on as a forecast.
+  double model_output(int64_t series, float value, int64_t step) const;
 
   std::string to_json() const;
   // Error for a malformed document, mismatched lengths or a scale that is not positive.

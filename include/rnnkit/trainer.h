@@ -30,9 +30,11 @@ struct TrainSummary {
 // checkpoint: model, optimiser, RNG, data position and options) and metrics.jsonl.
 // `family_options` (JSON) is stored in state.bin for --resume. With `resume_from` (the run's
 // state.bin) the run continues exactly where it stopped. A fresh run refuses a directory that
-// already holds a run.
+// already holds a run. The ranks of a data-parallel run must have been given the same
+// `shared_options` (JSON; an Error naming the first that differs).
 TrainSummary run_training(TrainingTask& task, const EngineOptions& options, Rng& rng,
-                          const nlohmann::json& family_options, const SafetensorsFile* resume_from);
+                          const nlohmann::json& family_options, const SafetensorsFile* resume_from,
+                          const nlohmann::json& shared_options);
 
 // `rnnkit train`: a language model.
 TrainSummary train_language_model(const TrainOptions& options);

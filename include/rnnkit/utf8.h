@@ -20,4 +20,8 @@ std::string encode(std::u32string_view code_points);
 // bytes be printed without ever splitting a character.
 size_t complete_prefix_length(std::string_view bytes);
 
+// `text` without a leading byte-order mark (U+FEFF, which Windows editors and spreadsheets write
+// first): a file's first line then reads as the same characters it shows.
+std::string_view without_byte_order_mark(std::string_view text);
+
 }  // namespace rnnkit::utf8

@@ -9,6 +9,7 @@
 #include "cli/text_inputs.h"
 #include "cli/training_run.h"
 #include "rnnkit/forecast_training.h"
+#include "rnnkit/formatted.h"
 
 namespace rnnkit::cli {
 namespace {
@@ -16,10 +17,7 @@ namespace {
 using json = nlohmann::json;
 
 std::string number(const std::optional<double>& v, const char* format = "%.4f") {
-  if (!v) return "-";
-  char text[32];
-  std::snprintf(text, sizeof text, format, *v);
-  return text;
+  return v ? formatted(format, *v) : "-";
 }
 
 void print_scores(const std::vector<ForecasterScores>& scores, bool as_json) {
@@ -33,7 +31,7 @@ void print_scores(const std::vector<ForecasterScores>& scores, bool as_json) {
                           {"mae", t.metrics.mae},
                           {"rmse", t.metrics.rmse},
                           {"smape", t.metrics.smape ? json(*t.metrics.smape) : json()},
-                          {"mase", t.metrics.mase},
+                          {"mase", t.metrics.mase ? json(*t.metrics.mase) : json()},
                           {"coverage", t.coverage ? json(*t.coverage) : json()}});
       out["forecasters"].push_back({{"forecaster", s.forecaster}, {"series", series}});
     }
@@ -55,24 +53,26 @@ void print_scores(const std::vector<ForecasterScores>& scores, bool as_json) {
     }
 }
 
-void print_next(ForecastInputs& in, const std::string& future_path) {
+// future_path's missing cells are filled as --data's are (`fill`).
+void print_next(ForecastInputs& in, const std::string& future_path, const std::string& fill) {
   const std::vector<std::string> targets = in.targets();
   std::unique_ptr<SeriesTable> future;
   if (!future_path.empty()) {
     const auto& names = in.loaded.normalization.names;
     future = std::make_unique<SeriesTable>(read_series_csv(
-        future_path, {"", {names.begin() + static_cast<long>(targets.size()), names.end()}, {}}));
+        future_path, {"",
+                      {names.begin() + static_cast<long>(targets.size()), names.end()},
+                      parse_fill_policy(fill)}));
   }
   const NextForecast next = forecast_next(in, future.get());
   const ForecasterConfig& c = in.loaded.model->config();
   const size_t K = targets.size(), Q = next.quantiles.empty() ? 1 : c.quantiles.size();
   std::cout << "step";
   for (const std::string& name : targets)
-    for (size_t q = 0; q < Q; ++q)
-      std::cout << "," << name
-                << (next.quantiles.empty()
-                        ? ""
-                        : "_p" + std::to_string(std::lround(100 * c.quantiles[q])));
+    for (size_t q = 0; q < Q; ++q) {
+      std::cout << "," << name;
+      if (!next.quantiles.empty()) std::cout << "_" << c.quantile_name(q);
+    }
   std::cout << "\n";
   for (int64_t j = 0; j < c.horizon; ++j) {
     std::cout << in.table.steps() + j;
@@ -81,7 +81,7 @@ void print_next(ForecastInputs& in, const std::string& future_path) {
         std::cout << ","
                   << number(next.quantiles.empty() ? next.forecast.point[j * K + k]
                                                    : next.quantiles[(j * K + k) * Q + q],
-                            "%.6g");
+                            "%.7g");
     std::cout << "\n";
   }
 }
@@ -134,10 +134,11 @@ void setup_forecast(CLI::App& app) {
       app.add_subcommand("predict", "Forecast the steps after the series' end, as CSV");
   common(predict);
   predict->add_option("--future", u->future,
-                      "CSV with the covariates of the forecast steps (models with covariates)");
+                      "CSV with the covariates of the forecast steps (models with covariates; "
+                      "--fill fills its gaps too)");
   predict->callback([u, load] {
     ForecastInputs in = load();
-    print_next(in, u->future);
+    print_next(in, u->future, u->series.fill);
   });
 
   CLI::App* plot = app.add_subcommand(

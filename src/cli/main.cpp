@@ -23,11 +23,13 @@ std::vector<Command>& command_registry() {
 namespace {
 
 // In data-parallel training the other ranks would wait for this one in a collective forever:
-// the whole job stops.
+// the whole job stops. A process that never joined the job (a failed eval under mpirun) only
+// exits: starting MPI here would wait for ranks that have gone (the launcher ends the job when a
+// process fails).
 int fail(const std::string& message) {
   std::fflush(stdout);
   try {
-    if (rnnkit::distributed()) {
+    if (rnnkit::world_started() && rnnkit::distributed()) {
       rnnkit::Communicator& world = rnnkit::world();
       // Most errors (options, batch sizes) strike every rank alike: rank 0 prints its line and
       // aborts the job first, so the others' copies, if the abort has not stopped them yet,

@@ -1,9 +1,12 @@
-#include <cmath>
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -32,6 +35,17 @@ struct MetricsLine {
 
 constexpr const char* kPlottedKeys[] = {"train_loss", "train_ppl", "valid_loss", "valid_ppl"};
 
+// The other numbers of a "valid" line are the family's own validation metrics (accuracy; a
+// forecaster's mae, rmse, mase), each drawn on a chart of its own, named after it: keys that
+// would not make a plain file name are left out.
+bool is_validation_metric(const std::string& key) {
+  const bool plain = !key.empty() && std::all_of(key.begin(), key.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '_' || c == '-';
+  });
+  return plain && key != "step" && key != "epoch" && key != "type" &&
+         std::find(std::begin(kPlottedKeys), std::end(kPlottedKeys), key) == std::end(kPlottedKeys);
+}
+
 MetricsLine parse_line(const std::string& text, const std::string& where) {
   nlohmann::json line = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!line.is_object()) {
@@ -52,6 +66,9 @@ MetricsLine parse_line(const std::string& text, const std::string& where) {
     if (!value->is_number()) throw Error(where + ": \"" + key + "\" is not a number");
     parsed.values[key] = value->get<double>();
   }
+  if (parsed.type == "valid")
+    for (const auto& [key, value] : line.items())
+      if (value.is_number() && is_validation_metric(key)) parsed.values[key] = value.get<double>();
   return parsed;
 }
 
@@ -100,17 +117,6 @@ Series series(const std::string& label, const std::map<long long, double>& point
   return s;
 }
 
-// Perplexity is exp of the mean cross-entropy, so a log without it still has a perplexity curve.
-std::map<long long, double> perplexity(const std::vector<MetricsLine>& lines,
-                                       const std::string& split) {
-  std::map<long long, double> ppl = curve(lines, split + "_ppl", split);
-  if (ppl.empty()) {
-    for (const auto& [step, loss] : curve(lines, split + "_loss", split))
-      ppl[step] = std::exp(loss);
-  }
-  return ppl;
-}
-
 void write_both(const LineChart& chart, const std::string& prefix) {
   for (const char* extension : {".svg", ".png"}) {
     write_line_chart(chart, prefix + extension);
@@ -128,29 +134,45 @@ void plot_run(const Options& options) {
   while (name.size() > 1 && name.back() == '/') name.pop_back();
   name = fs::path(name).filename().string();
 
-  LineChart loss{name + ": loss", "step", "cross-entropy loss", {}};
+  // Only a language model logs perplexities, and its loss is a cross-entropy; the other families'
+  // losses are theirs (a forecaster's MSE, MAE or pinball loss).
+  LineChart loss{name + ": loss", "step", "loss", {}};
   LineChart ppl{name + ": perplexity", "step", "perplexity", {}, /*log_y=*/true};
+  std::set<std::string> validation_metrics;
+  for (const MetricsLine& line : lines)
+    if (line.type == "valid")
+      for (const auto& [key, value] : line.values)
+        if (is_validation_metric(key)) validation_metrics.insert(key);
   for (const std::string split : {"train", "valid"}) {
     auto loss_points = curve(lines, split + "_loss", split);
-    auto ppl_points = perplexity(lines, split);
+    auto ppl_points = curve(lines, split + "_ppl", split);
     if (!loss_points.empty()) loss.series.push_back(series(split + " loss", loss_points));
     if (!ppl_points.empty()) ppl.series.push_back(series(split + " perplexity", ppl_points));
   }
+  if (!ppl.series.empty()) loss.y_label = "cross-entropy loss";
   std::string metrics = (run_dir / "metrics.jsonl").string();
-  if (loss.series.empty() && ppl.series.empty()) {
-    throw Error(metrics + " has no train_loss, valid_loss, train_ppl or valid_ppl to plot");
+  if (loss.series.empty() && ppl.series.empty() && validation_metrics.empty()) {
+    throw Error(
+        metrics +
+        " has no train_loss, valid_loss, train_ppl, valid_ppl or validation metric to plot");
   }
   std::string prefix = options.out.empty() ? (run_dir / "curves").string() : options.out;
   if (!loss.series.empty()) write_both(loss, prefix);
-  write_both(ppl, prefix + "_ppl");
+  if (!ppl.series.empty()) write_both(ppl, prefix + "_ppl");
+  for (const std::string& key : validation_metrics) {
+    LineChart chart{name + ": validation " + key, "step", key, {}};
+    chart.series.push_back(series("valid " + key, curve(lines, key, "valid")));
+    write_both(chart, prefix + "_" + key);
+  }
 }
 
 void setup_plot(CLI::App& app) {
   auto options = std::make_shared<Options>();
   app.add_option("RUN_DIR", options->run_dir, "Run directory holding metrics.jsonl")->required();
   app.add_option("--out", options->out,
-                 "Output prefix: writes PREFIX.svg/.png and PREFIX_ppl.svg/.png "
-                 "(default RUN_DIR/curves)")
+                 "Output prefix: writes PREFIX.svg/.png (loss), PREFIX_ppl.svg/.png (a language "
+                 "model's perplexity) and PREFIX_METRIC.svg/.png for each other validation "
+                 "metric (accuracy, mae, ...) (default RUN_DIR/curves)")
       ->type_name("PREFIX");
   app.callback([options] { plot_run(*options); });
 }

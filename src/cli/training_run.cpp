@@ -4,6 +4,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 
 #include "rnnkit/communicator.h"
 #include "rnnkit/error.h"
@@ -66,9 +67,12 @@ TrainSummary run_or_resume(const CLI::App& app, const ResumeFlags& flags, const 
 }
 
 void print_run_files(const TrainSummary& s) {
-  std::printf("steps %lld, epochs %lld; model: %s/last.safetensors (best: %s/best.safetensors)\n",
+  // A run without a validation (none held out, or a budget that ended before the first) has no
+  // best model.
+  const std::string best = s.run_dir + "/best.safetensors";
+  std::printf("steps %lld, epochs %lld; model: %s/last.safetensors%s\n",
               static_cast<long long>(s.steps), static_cast<long long>(s.epochs), s.run_dir.c_str(),
-              s.run_dir.c_str());
+              std::filesystem::exists(best) ? (" (best: " + best + ")").c_str() : "");
 }
 
 void exit_if_interrupted(const TrainSummary& s, const std::string& command) {

@@ -93,6 +93,7 @@ std::string pair_format_name(PairFormat format) {
 }
 
 PairCorpus parse_pairs(std::string_view text, PairFormat format, const std::string& source) {
+  text = utf8::without_byte_order_mark(text);
   PairCorpus corpus;
   corpus.format = format == PairFormat::Auto ? detect_format(text) : format;
   for_each_line(text, source, [&](std::string_view line, int64_t number) {
@@ -120,6 +121,7 @@ PairCorpus read_pairs(const std::string& path, PairFormat format) {
 }
 
 std::vector<LabeledText> parse_labeled_texts(std::string_view text, const std::string& source) {
+  text = utf8::without_byte_order_mark(text);
   std::vector<LabeledText> examples;
   for_each_line(text, source, [&](std::string_view line, int64_t number) {
     auto [label, body] = split_tsv(line, source, number, "label", "text");

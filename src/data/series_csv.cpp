@@ -8,6 +8,7 @@
 #include "data/quoted.h"
 #include "rnnkit/error.h"
 #include "rnnkit/file_io.h"
+#include "rnnkit/utf8.h"
 
 namespace rnnkit {
 namespace {
@@ -55,10 +56,16 @@ double parse_number(std::string_view cell, const std::string& where) {
   std::string_view digits = cell.starts_with('+') ? cell.substr(1) : cell;
   double value = 0;
   auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-  if (ec == std::errc::result_out_of_range)
-    throw Error(where + ": " + quote(cell) + " is out of the range of a number");
-  if (ec != std::errc() || end != digits.data() + digits.size())
-    throw Error(where + ": " + quote(cell) + " is not a number");
+  const bool whole = end == digits.data() + digits.size();
+  if (ec == std::errc::result_out_of_range && whole) {
+    // Too small for a double reads as 0 or a subnormal, as every CSV reader has it (1e-400);
+    // too large is refused.
+    value = std::strtod(std::string(digits).c_str(), nullptr);
+    if (std::isinf(value))
+      throw Error(where + ": " + quote(cell) + " is out of the range of a number");
+    return value;
+  }
+  if (ec != std::errc() || !whole) throw Error(where + ": " + quote(cell) + " is not a number");
   if (!std::isfinite(value))
     throw Error(where + ": " + quote(cell) + " is not a finite number (NaN or infinity)");
   return value;
@@ -126,6 +133,7 @@ int64_t SeriesTable::index_of(std::string_view name) const {
 
 SeriesTable parse_series_csv(std::string_view text, const std::string& what,
                              const SeriesCsvOptions& options) {
+  text = utf8::without_byte_order_mark(text);
   std::vector<std::string_view> lines;
   for (size_t start = 0; start < text.size();) {
     size_t end = text.find('\n', start);

@@ -38,6 +38,24 @@ SeriesNormalization SeriesNormalization::fit(const SeriesTable& table,
   return n;
 }
 
+float SeriesNormalization::model_input(int64_t series, double value, int64_t step) const {
+  const auto z = static_cast<float>(normalize(series, value));
+  if (!std::isfinite(z))
+    throw Error("step " + std::to_string(step) + ", \"" + names[series] + "\": the value " +
+                std::to_string(value) + " is too far from the training data's mean " +
+                std::to_string(mean[series]) + " (spread " + std::to_string(scale[series]) +
+                ") for the model to read");
+  return z;
+}
+
+double SeriesNormalization::model_output(int64_t series, float value, int64_t step) const {
+  const double x = denormalize(series, value);
+  if (!std::isfinite(x))
+    throw Error("the forecast of \"" + names[series] + "\" at step " + std::to_string(step) +
+                " is not finite: the model's output (" + std::to_string(value) + ") overflows");
+  return x;
+}
+
 std::string SeriesNormalization::to_json() const {
   return nlohmann::json{{"names", names}, {"mean", mean}, {"scale", scale}}.dump();
 }

@@ -33,11 +33,8 @@ std::string read_text_file(const std::string& path) {
   if (const size_t offset = utf8::find_invalid(text); offset != std::string::npos) {
     throw Error(path + ": invalid UTF-8 at byte offset " + std::to_string(offset));
   }
-  constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
-  if (text.starts_with(kByteOrderMark)) {
-    text.erase(0, kByteOrderMark.size());
-    if (text.empty()) throw Error(path + " is empty");
-  }
+  text.erase(0, text.size() - utf8::without_byte_order_mark(text).size());
+  if (text.empty()) throw Error(path + " is empty");
   return text;
 }
 

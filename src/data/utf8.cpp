@@ -129,4 +129,9 @@ size_t complete_prefix_length(std::string_view bytes) {
   return size;
 }
 
+std::string_view without_byte_order_mark(std::string_view text) {
+  constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
+  return text.starts_with(kByteOrderMark) ? text.substr(kByteOrderMark.size()) : text;
+}
+
 }  // namespace rnnkit::utf8

@@ -1,6 +1,7 @@
 // world(): the single process, or the MPI job a launcher started (mpi_world.cpp, or
 // no_mpi_world.cpp in a build without MPI).
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 
 #include "dist/launcher.h"
@@ -39,11 +40,18 @@ std::unique_ptr<Communicator> make_world() {
   return make_mpi_world(launcher);
 }
 
+std::atomic<bool> world_made{false};
+
 }  // namespace
 
 Communicator& world() {
   static const std::unique_ptr<Communicator> the_world = make_world();
+  world_made = true;
   return *the_world;
+}
+
+bool world_started() {
+  return world_made;
 }
 
 bool distributed() {

@@ -49,6 +49,10 @@ NextForecast forecast_next(ForecastInputs& in, const SeriesTable* future) {
                 " covariate(s); --future FILE must give them for the " + std::to_string(H) +
                 " forecast steps");
   if (C == 0 && future) throw Error("the model reads no covariates; --future is not needed");
+  if (in.series.steps < c.context)
+    throw Error("the series has " + std::to_string(in.series.steps) +
+                " steps; the model forecasts from the last " + std::to_string(c.context) +
+                " (its context)");
   if (future && future->steps() != H)
     throw Error("--future has " + std::to_string(future->steps()) + " rows, the horizon is " +
                 std::to_string(H));
@@ -57,8 +61,8 @@ NextForecast forecast_next(ForecastInputs& in, const SeriesTable* future) {
   for (int64_t j = 0; j < H; ++j)
     for (int64_t i = 0; i < K + C; ++i)
       extended.values.push_back(i < K ? 0.0f
-                                      : static_cast<float>(in.loaded.normalization.normalize(
-                                            i, future->columns[i - K][j])));
+                                      : in.loaded.normalization.model_input(
+                                            i, future->columns[i - K][j], in.series.steps + j));
   extended.steps += H;
   const int64_t origins[] = {in.series.steps};
   Tensor outputs;  // [H, 1, K, Q]
@@ -67,11 +71,12 @@ NextForecast forecast_next(ForecastInputs& in, const SeriesTable* future) {
   for (int64_t j = 0; j < H; ++j)
     for (int64_t k = 0; k < K; ++k) {
       const float* values = outputs.data() + (j * K + k) * Q;
+      const int64_t step = in.series.steps + j;
       next.forecast.point.push_back(
-          in.loaded.normalization.denormalize(k, values[c.point_index()]));
+          in.loaded.normalization.model_output(k, values[c.point_index()], step));
       if (c.loss != ForecastLossKind::Quantile) continue;
       for (int64_t q = 0; q < Q; ++q)
-        next.quantiles.push_back(in.loaded.normalization.denormalize(k, values[q]));
+        next.quantiles.push_back(in.loaded.normalization.model_output(k, values[q], step));
       next.forecast.lower.push_back(next.quantiles[(j * K + k) * Q]);
       next.forecast.upper.push_back(next.quantiles[(j * K + k) * Q + Q - 1]);
     }
@@ -103,8 +108,7 @@ void write_forecast_plot(ForecastInputs& in, int64_t origin, int64_t history,
     }
     Band band{f.lower.empty()
                   ? ""
-                  : name + " p" + std::to_string(std::lround(100 * c.quantiles.front())) + "-p" +
-                        std::to_string(std::lround(100 * c.quantiles.back())),
+                  : name + " " + c.quantile_name(0) + "-" + c.quantile_name(c.quantiles.size() - 1),
               {},
               {},
               {},

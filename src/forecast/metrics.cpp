@@ -24,13 +24,7 @@ double seasonal_naive_scale(std::span<const double> in_sample, int64_t period) {
                 " steps, it needs more than the period " + std::to_string(period));
   double sum = 0;
   for (int64_t t = period; t < n; ++t) sum += std::abs(in_sample[t] - in_sample[t - period]);
-  const double scale = sum / static_cast<double>(n - period);
-  if (!(scale > 0))
-    throw Error(
-        "MASE: the in-sample seasonal naive error is 0 (the series repeats exactly with "
-        "period " +
-        std::to_string(period) + "), so MASE is undefined");
-  return scale;
+  return sum / static_cast<double>(n - period);
 }
 
 PointMetrics point_metrics(std::span<const double> actual, std::span<const double> forecast,
@@ -51,7 +45,7 @@ PointMetrics point_metrics(std::span<const double> actual, std::span<const doubl
   m.count = static_cast<int64_t>(actual.size());
   m.mae = absolute / n;
   m.rmse = std::sqrt(squared / n);
-  m.mase = m.mae / mase_scale;
+  if (mase_scale > 0) m.mase = m.mae / mase_scale;
   if (!zero_actual) m.smape = symmetric / n;
   return m;
 }

@@ -83,10 +83,10 @@ ForecastFunction model_forecaster(Forecaster& model, const ForecastSeries& serie
     for (int64_t j = 0; j < c.horizon; ++j)
       for (int64_t k = 0; k < K; ++k) {
         const float* values = outputs.data() + (j * K + k) * Q;
-        f.point.push_back(normalization.denormalize(k, values[c.point_index()]));
+        f.point.push_back(normalization.model_output(k, values[c.point_index()], origin + j));
         if (!interval) continue;
-        f.lower.push_back(normalization.denormalize(k, values[0]));
-        f.upper.push_back(normalization.denormalize(k, values[Q - 1]));
+        f.lower.push_back(normalization.model_output(k, values[0], origin + j));
+        f.upper.push_back(normalization.model_output(k, values[Q - 1], origin + j));
       }
     return f;
   };

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
@@ -20,6 +21,14 @@ std::string forecast_head_name(ForecastHead head) {
 
 int64_t ForecasterConfig::outputs_per_target() const {
   return loss == ForecastLossKind::Quantile ? static_cast<int64_t>(quantiles.size()) : 1;
+}
+
+std::string ForecasterConfig::quantile_name(size_t i) const {
+  // The percent as a float's shortest decimal: 0.025 is p2.5, not p2.500000037 or p3.
+  const auto percent = static_cast<float>(100.0 * quantiles.at(i));
+  char digits[32];
+  char* end = std::to_chars(digits, digits + sizeof digits, percent).ptr;
+  return "p" + std::string(digits, end);
 }
 
 int64_t ForecasterConfig::point_index() const {
@@ -52,6 +61,10 @@ void ForecasterConfig::validate() const {
       throw Error("quantile " + std::to_string(quantiles[i]) + " is outside (0, 1)");
     if (i > 0 && !(quantiles[i] > quantiles[i - 1]))
       throw Error("quantiles must be strictly increasing");
+    if (i > 0 && quantile_name(i) == quantile_name(i - 1))
+      throw Error("quantiles " + std::to_string(quantiles[i - 1]) + " and " +
+                  std::to_string(quantiles[i]) + " both have the name " + quantile_name(i) +
+                  ": give them fewer digits");
   }
 }
 

@@ -160,8 +160,7 @@ void handle_forecast(ServeContext& context, const httplib::Request& http,
       std::vector<double> values;
       for (size_t v = static_cast<size_t>(q); v < next.quantiles.size(); v += Q)
         values.push_back(next.quantiles[v]);
-      body["p" + std::to_string(std::lround(100 * c.quantiles[q]))] =
-          by_target(values, targets, named, c.horizon);
+      body[c.quantile_name(static_cast<size_t>(q))] = by_target(values, targets, named, c.horizon);
     }
   response.set_content(body.dump() + "\n", "application/json");
 }

@@ -66,8 +66,7 @@ nlohmann::json describe_forecaster(ServedForecaster& forecaster, const std::stri
   // The keys of POST /v1/forecast's answer besides "forecast" (one per quantile).
   nlohmann::json quantile_keys = nlohmann::json::array();
   if (c.loss == ForecastLossKind::Quantile)
-    for (const float q : c.quantiles)
-      quantile_keys.push_back("p" + std::to_string(std::lround(100 * q)));
+    for (size_t q = 0; q < c.quantiles.size(); ++q) quantile_keys.push_back(c.quantile_name(q));
   nlohmann::json config = nlohmann::json::parse(c.to_json());
   if (config.contains("quantiles")) {  // 0.1, not 0.10000000149011612
     config["quantiles"] = nlohmann::json::array();

@@ -1,6 +1,7 @@
 // The training engine, one loop for every model family, kept in one file so a step reads top to
 // bottom: next batch -> forward/backward -> clip -> optimiser step -> log, validate, sample,
 // checkpoint.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -12,12 +13,14 @@
 #include "rnnkit/clip_grad_norm.h"
 #include "rnnkit/communicator.h"
 #include "rnnkit/error.h"
+#include "rnnkit/formatted.h"
 #include "rnnkit/gemm.h"
 #include "rnnkit/lr_scheduler.h"
 #include "rnnkit/precision.h"
 #include "rnnkit/single_row_product.h"
 #include "rnnkit/threads.h"
 #include "rnnkit/trainer.h"
+#include "train/fingerprint.h"
 #include "train/gradient_reducer.h"
 #include "train/optimizer_factory.h"
 #include "train/progress.h"
@@ -43,13 +46,13 @@ bool all_finite(const ParameterList& params) {
 class Engine {
  public:
   Engine(TrainingTask& task, const EngineOptions& options, Rng& rng, json family_options,
-         const SafetensorsFile* state, Communicator* world);
+         const json& shared_options, const SafetensorsFile* state, Communicator* world);
   TrainSummary run();
 
  private:
   bool writer() const { return !world_ || world_->rank() == 0; }
   // Data-parallel setup: batch sizes, the same data on every rank, rank 0's weights.
-  void join(Communicator& world);
+  void join(Communicator& world, const json& shared_options);
   // After a batch's backward pass: the global loss and gradients, and rank 0's clock and Rng
   // (a rank whose share of a small batch was empty drew no dropout masks).
   LossResult reduce_step(const LossResult& local, bool& stop);
@@ -96,7 +99,7 @@ class Engine {
 };
 
 Engine::Engine(TrainingTask& task, const EngineOptions& options, Rng& rng, json family_options,
-               const SafetensorsFile* state, Communicator* world)
+               const json& shared_options, const SafetensorsFile* state, Communicator* world)
     : task_(task),
       o_(options),
       rng_(rng),
@@ -111,7 +114,7 @@ Engine::Engine(TrainingTask& task, const EngineOptions& options, Rng& rng, json 
   }
   params_ = task_.parameters();
   // Before a resumed position is restored: the task restores its share of it.
-  if (world_) join(*world_);
+  if (world_) join(*world_, shared_options);
   optimizer_ = make_optimizer(o_, params_);
   if (o_.steps > 0)
     total_steps_ = o_.steps;
@@ -132,8 +135,32 @@ Engine::Engine(TrainingTask& task, const EngineOptions& options, Rng& rng, json 
   saved_at_step_ = state ? pos_.step : -1;
 }
 
-void Engine::join(Communicator& world) {
+// Ranks given other options would train something else (another learning rate or shape), or wait
+// in other collectives than the others (another budget or checkpoint interval: a hang): each
+// rank that differs from rank 0 names the first option that does, the others name that rank.
+void check_same_options(Communicator& world, const json& mine) {
   const int64_t ranks = world.size();
+  std::string text = mine.dump();
+  const uint64_t sum = Fingerprint().add(text).value();
+  std::vector<uint64_t> sums(ranks);
+  world.allgather(std::span(&sum, 1), sums);
+  const auto differs =
+      std::find_if(sums.begin(), sums.end(), [&](uint64_t s) { return s != sums[0]; });
+  if (differs == sums.end()) return;
+  world.broadcast(text, 0);
+  const json first = json::parse(text);
+  for (const auto& [key, value] : mine.items())
+    if (first.value(key, json()) != value)
+      throw Error("rank " + std::to_string(world.rank()) + " was given " + key + " = " +
+                  value.dump() + ", rank 0 " + first.value(key, json()).dump() +
+                  ": every rank must be given the same options (docs/DISTRIBUTED.md)");
+  throw Error("rank " + std::to_string(differs - sums.begin()) +
+              " was given other options than rank 0 (its message names them)");
+}
+
+void Engine::join(Communicator& world, const json& shared_options) {
+  const int64_t ranks = world.size();
+  check_same_options(world, shared_options);
   if (o_.batch < ranks)
     throw Error(std::to_string(ranks) + " processes need a global batch of at least " +
                 std::to_string(ranks) + " (--batch " + std::to_string(o_.batch) + ")");
@@ -248,8 +275,12 @@ void Engine::end_epoch() {
                  {"seconds", pos_.elapsed}};
   std::string message =
       "epoch " + std::to_string(pos_.epoch) + " training loss " + std::to_string(loss);
-  if (task_.loss_is_perplexity()) {
-    summary_.last_epoch_perplexity = pos_.epoch_tokens ? std::exp(loss) : 0;
+  if (pos_.epoch_tokens == 0) {
+    // Every batch of the epoch was skipped (--skip-nonfinite): it has no loss, not a loss of 0.
+    record["train_loss"] = nullptr;
+    message = "epoch " + std::to_string(pos_.epoch) + ": no batch trained (all skipped)";
+  } else if (task_.loss_is_perplexity()) {
+    summary_.last_epoch_perplexity = std::exp(loss);
     record["train_ppl"] = summary_.last_epoch_perplexity;
     message = "epoch " + std::to_string(pos_.epoch) + " training perplexity " +
               std::to_string(summary_.last_epoch_perplexity);
@@ -298,15 +329,12 @@ void Engine::log_step(double loss, float norm, int64_t tokens) {
           (total_steps_ - pos_.step);
   if (o_.time_limit > 0)
     eta = eta < 0 ? o_.time_limit - pos_.elapsed : std::min(eta, o_.time_limit - pos_.elapsed);
-  char ppl[32] = "";
-  if (task_.loss_is_perplexity()) std::snprintf(ppl, sizeof ppl, " ppl %.2f", std::exp(loss));
-  char line[256];
-  std::snprintf(line, sizeof line,
-                "epoch %lld step %lld%s loss %.4f%s lr %.3g |g| %.3g %.0f tok/s eta %s",
+  const std::string ppl = task_.loss_is_perplexity() ? formatted(" ppl %.2f", std::exp(loss)) : "";
+  std::string text =
+      formatted("epoch %lld step %lld%s loss %.4f%s lr %.3g |g| %.3g %.0f tok/s eta %s",
                 static_cast<long long>(pos_.epoch + 1), static_cast<long long>(pos_.step),
-                total_steps_ ? ("/" + std::to_string(total_steps_)).c_str() : "", loss, ppl,
+                total_steps_ ? ("/" + std::to_string(total_steps_)).c_str() : "", loss, ppl.c_str(),
                 optimizer_->lr(), norm, rate, format_duration(eta).c_str());
-  std::string text = line;
   if (world_) {
     // The last step's all-reduce time and the part of it the backward pass did not hide.
     const CommunicationTime& c = reducer_->last_step();
@@ -329,6 +357,9 @@ void Engine::finish_step(const LossResult& r) {
   // its own over them.
   const float norm = grad_norm(params_);
   const float grad_scale = o_.clip > 0 ? clip_coefficient(norm, static_cast<float>(o_.clip)) : 1.0f;
+  if (!world_)
+    pos_.elapsed =
+        elapsed_at_start_ + std::chrono::duration<double>(Clock::now() - started_).count();
   if (!std::isfinite(loss) || !std::isfinite(norm)) {
     const std::string what = "non-finite " +
                              std::string(std::isfinite(loss) ? "gradient norm" : "loss") +
@@ -356,9 +387,6 @@ void Engine::finish_step(const LossResult& r) {
   ++pos_.step;
   pos_.epoch_loss_sum += r.loss_sum;
   pos_.epoch_tokens += r.count;
-  if (!world_)
-    pos_.elapsed =
-        elapsed_at_start_ + std::chrono::duration<double>(Clock::now() - started_).count();
   log_step(loss, norm, r.count);
 }
 
@@ -410,8 +438,8 @@ void request_training_stop(int signal) {
 }
 
 TrainSummary run_training(TrainingTask& task, const EngineOptions& options, Rng& rng,
-                          const nlohmann::json& family_options,
-                          const SafetensorsFile* resume_from) {
+                          const nlohmann::json& family_options, const SafetensorsFile* resume_from,
+                          const nlohmann::json& shared_options) {
   stop_signal.store(0);
   // The run's thread count and precision are the process's only while it runs: the Python
   // package goes on to evaluate and generate in the same process, as it was set before.
@@ -425,7 +453,8 @@ TrainSummary run_training(TrainingTask& task, const EngineOptions& options, Rng&
   } restorer;
   if (options.threads > 0) set_num_threads(options.threads);
   set_matmul_precision(options.bf16 ? Precision::BF16 : Precision::F32);
-  return Engine(task, options, rng, family_options, resume_from, distributed() ? &world() : nullptr)
+  return Engine(task, options, rng, family_options, shared_options, resume_from,
+                distributed() ? &world() : nullptr)
       .run();
 }
 

@@ -31,14 +31,54 @@ void validate_family_options(const Options& options,
   require({options.out_dir, "--out RUN_DIR"});
 }
 
+// The options every rank of a data-parallel run must be given alike: all but each rank's threads
+// and run directory (rank 0 writes it) and the data group's names (each rank's paths to the same
+// files, the columns it reads), whose effect the ranks compare by the data's checksum instead.
+template <class Options>
+nlohmann::json options_every_rank_shares(const Options& o) {
+  nlohmann::json shared = nlohmann::json::object();
+  for (const OptionSpec<Options>& s : Options::table()) {
+    const bool own = s.key == "threads" || s.key == "out_dir" ||
+                     (s.group == "Data" && s.check.choices.empty() &&
+                      std::holds_alternative<std::string Options::*>(s.field));
+    if (!own) std::visit([&](auto member) { shared[s.key] = o.*member; }, s.field);
+  }
+  return shared;
+}
+
+// Refuses values that would change nothing in the run (an option given must do something),
+// against the family's own defaults: sampling in a family that cannot sample (or a sample length
+// with no samples), dropout with no layer above another (it acts between layers, as
+// torch.nn.LSTM's), momentum with Adam, and Adam's betas and epsilon with SGD.
+template <class Options>
+void refuse_options_without_effect(const Options& o, bool samples) {
+  const Options d{};
+  if (!samples && (o.sample_every != d.sample_every || o.sample_length != d.sample_length))
+    throw Error(
+        "--sample-every and --sample-length print text samples of a language model while it "
+        "trains; this model family has none");
+  if (o.sample_every == 0 && o.sample_length != d.sample_length)
+    throw Error("--sample-length without --sample-every: no sample is printed");
+  if (o.dropout > 0 && o.layers < 2)
+    throw Error("--dropout acts between stacked layers: with --layers 1 it would do nothing");
+  if (o.optimizer != "sgd" && o.momentum != d.momentum)
+    throw Error("--momentum is SGD's (--optimizer sgd); --optimizer " + o.optimizer +
+                " has --beta1 instead");
+  if (o.optimizer == "sgd" && (o.beta1 != d.beta1 || o.beta2 != d.beta2 || o.eps != d.eps))
+    throw Error("--beta1, --beta2 and --eps are Adam's; --optimizer sgd does not use them");
+}
+
 // Validates a family's options, builds its task from the run's Rng (fresh, or from `state` when
-// resuming) and trains it on the engine.
+// resuming) and trains it on the engine. A resumed run keeps the options it started with, so the
+// options without effect are refused on a fresh start only (a run of an older rnnkit resumes).
 template <class Task, class Options>
 TrainSummary train_family(const Options& options, const SafetensorsFile* state) {
   options.validate();
+  if (!state) refuse_options_without_effect(options, Task::kSamples);
   Rng rng(options.seed);
   Task task(options, rng, state);
-  return run_training(task, options, rng, options_to_json(options, Options::table()), state);
+  return run_training(task, options, rng, options_to_json(options, Options::table()), state,
+                      options_every_rank_shares(options));
 }
 
 // Each family's run: fresh (state null) or resumed from its state.bin. Adding a family is its

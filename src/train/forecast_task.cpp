@@ -5,6 +5,7 @@
 
 #include "rnnkit/error.h"
 #include "rnnkit/forecast_training.h"
+#include "rnnkit/formatted.h"
 #include "rnnkit/gemm.h"
 #include "train/family_tasks.h"
 #include "train/fingerprint.h"
@@ -65,6 +66,17 @@ class ForecastTask : public ShuffledModelTask<Forecaster> {
     if (split_.valid_steps() > 0)
       valid_origins_ = rolling_origins(split_.train_end, split_.valid_end, config.context,
                                        config.horizon, o.origin_step);
+    // The validation's MASE scales, from the training part: a season too long for it is refused
+    // before the first epoch rather than at its end.
+    if (!valid_origins_.empty()) {
+      if (split_.train_end <= o.season)
+        throw Error("--season " + std::to_string(o.season) +
+                    " must be shorter than the training part (" + std::to_string(split_.train_end) +
+                    " steps): the validation's MASE compares with the forecast of one season back");
+      for (int64_t k = 0; k < config.num_targets; ++k)
+        mase_scales_.push_back(seasonal_naive_scale(
+            std::span<const double>(table_.columns[k]).first(split_.train_end), o.season));
+    }
     model_ = std::make_unique<Forecaster>(config);
     if (!state) model_->reset_parameters(rng);
     // Windows of one length: ShuffledBatches' buckets are one shuffled list.
@@ -118,6 +130,7 @@ class ForecastTask : public ShuffledModelTask<Forecaster> {
     const auto B = static_cast<int64_t>(valid_origins_.size());
     const int64_t K = c.num_targets, Q = c.outputs_per_target();
     double mae = 0, rmse = 0, mase = 0;
+    bool mase_defined = true;
     for (int64_t k = 0; k < K; ++k) {
       std::vector<double> actual, point;
       for (int64_t j = 0; j < c.horizon; ++j)
@@ -126,15 +139,25 @@ class ForecastTask : public ShuffledModelTask<Forecaster> {
           const float v = outputs.data()[((j * B + b) * K + k) * Q + c.point_index()];
           point.push_back(normalization_.denormalize(k, v));
         }
-      const double scale = seasonal_naive_scale(
-          std::span<const double>(table_.columns[k]).first(split_.train_end), o_.season);
-      const PointMetrics m = point_metrics(actual, point, scale);
-      mae += m.mae / K, rmse += m.rmse / K, mase += m.mase / K;
+      const PointMetrics m = point_metrics(actual, point, mase_scales_[k]);
+      mae += m.mae / K, rmse += m.rmse / K;
+      if (m.mase)
+        mase += *m.mase / K;
+      else
+        mase_defined = false;
     }
-    char summary[96];
-    std::snprintf(summary, sizeof summary, "validation MAE %.4f, RMSE %.4f, MASE %.4f", mae, rmse,
-                  mase);
-    return ValidationResult{mae, {{"mae", mae}, {"rmse", rmse}, {"mase", mase}}, summary};
+    ValidationResult result{mae,
+                            {{"mae", mae}, {"rmse", rmse}},
+                            formatted("validation MAE %.4f, RMSE %.4f", mae, rmse)};
+    // The best model is chosen by MAE, so an undefined MASE (a training part that repeats itself
+    // exactly) is only left out of the log.
+    if (mase_defined) {
+      result.fields["mase"] = mase;
+      result.summary += formatted(", MASE %.4f", mase);
+    } else {
+      result.summary += ", MASE undefined (the training part repeats itself every --season steps)";
+    }
+    return result;
   }
 
  private:
@@ -144,6 +167,7 @@ class ForecastTask : public ShuffledModelTask<Forecaster> {
   SeriesNormalization normalization_;
   ForecastSeries series_;
   std::vector<int64_t> train_origins_, valid_origins_;
+  std::vector<double> mase_scales_;  // per target
 };
 
 }  // namespace

@@ -148,6 +148,7 @@ class LanguageModelTask : public ModelTask<LanguageModel> {
 
   // char-rnn's habit: text starts from the first token of the training data, poems from
   // <START>; temperature 1 shows what the model has learnt, not its most likely path.
+  static constexpr bool kSamples = true;
   std::string sample(int64_t length, uint64_t seed) override {
     GenerateRequest request;
     if (!data_.vocab.bos_id()) {

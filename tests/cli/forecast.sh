@@ -52,6 +52,11 @@ printf 'promo\n0\n1\n0\n0\n1\n0\n' >"$WORK/future.csv"
 [ "$(tail -n +2 "$WORK/next.csv" | cut -d, -f1 | tr '\n' ' ')" = "240 241 242 243 244 245 " ] || fail "predict steps: $(cat "$WORK/next.csv")"
 tail -n +2 "$WORK/next.csv" | awk -F, '{ for (i = 2; i <= 4; ++i) if ($i + 0 != $i) exit 1 } END { exit NR != 6 }' ||
   fail "predict values are not numbers"
+# Quantiles that are no whole percents keep their exact names (0.025 is p2.5, not p3).
+"$RNNKIT" forecast train --data "$csv" --target sales --hidden 4 --epochs 1 --threads 1 --loss quantile \
+  --quantiles 0.025,0.5,0.975 --out "$WORK/q95" >/dev/null 2>&1 || fail "the 95% interval run"
+[ "$("$RNNKIT" forecast predict -m "$WORK/q95" --data "$csv" | head -1)" = "step,sales_p2.5,sales_p50,sales_p97.5" ] ||
+  fail "quantile names: $("$RNNKIT" forecast predict -m "$WORK/q95" --data "$csv" | head -1)"
 expect_error "predict without --future" "--future FILE must give them for the 6 forecast steps" \
   "$RNNKIT" forecast predict -m "$WORK/q" --data "$csv"
 head -4 "$WORK/future.csv" >"$WORK/short_future.csv"
@@ -110,4 +115,34 @@ bad "a missing cell" 'line 5, column "sales": missing value' --data "$WORK/gap.c
   --out "$WORK/filled" >/dev/null 2>&1 || fail "--fill linear does not fill the gap"
 expect_error "eval a language model" "$SOURCE_DIR/tests/fixtures/lm_gru_l1_uni_emb.safetensors" \
   "$RNNKIT" forecast eval -m "$SOURCE_DIR/tests/fixtures/lm_gru_l1_uni_emb.safetensors" --data "$csv"
+# A training part that repeats itself exactly has no MASE (its seasonal naive error is 0): the run
+# trains on and logs the other scores; eval leaves MASE out. A --season longer than the training
+# part is refused before the first epoch.
+(echo a; for _ in $(seq 10); do seq 12; done) >"$WORK/periodic.csv"
+"$RNNKIT" forecast train --data "$WORK/periodic.csv" --target a --context 4 --horizon 2 --hidden 4 --epochs 2 \
+  --threads 1 --out "$WORK/periodic" >"$WORK/periodic.log" 2>&1 || fail "periodic series: $(tail -2 "$WORK/periodic.log")"
+[ -f "$WORK/periodic/best.safetensors" ] || fail "periodic series: no model written"
+grep -q 'MASE undefined' "$WORK/periodic.log" || fail "periodic series: the log does not say MASE is undefined"
+grep '"type":"valid"' "$WORK/periodic/metrics.jsonl" | grep -q '"mae"' || fail "periodic series: no validation MAE"
+! grep -q '"mase"' "$WORK/periodic/metrics.jsonl" || fail "periodic series: a MASE was logged"
+"$RNNKIT" forecast eval -m "$WORK/periodic" --data "$WORK/periodic.csv" --json >"$WORK/periodic.json" 2>&1 ||
+  fail "periodic eval: $(tail -2 "$WORK/periodic.json")"
+grep -q '"mase": null' "$WORK/periodic.json" || fail "periodic eval: MASE not left out"
+expect_error "season longer than the training part" "--season 400 must be shorter than the training part" \
+  "$RNNKIT" forecast train "${tiny[@]}" --season 400 --out "$WORK/season"
+[ ! -e "$WORK/season/metrics.jsonl" ] || ! grep -q '"type":"epoch"' "$WORK/season/metrics.jsonl" ||
+  fail "the season was refused after training"
+
+# An epoch whose every batch was skipped (--skip-nonfinite) has no training loss, not one of 0.
+"$RNNKIT" forecast train "${tiny[@]}" --epochs 2 --optimizer sgd --lr 1e30 --skip-nonfinite \
+  --out "$WORK/skipped" >"$WORK/skipped.log" 2>&1 || fail "skipped run: $(tail -2 "$WORK/skipped.log")"
+grep '"type":"epoch"' "$WORK/skipped/metrics.jsonl" | grep -q '"train_loss":null' ||
+  fail "an epoch of skipped batches logged a loss: $(grep '"type":"epoch"' "$WORK/skipped/metrics.jsonl")"
+grep -q 'no batch trained (all skipped)' "$WORK/skipped.log" || fail "the log does not say no batch trained"
+# The closing line names best.safetensors only where a validation wrote one.
+"$RNNKIT" forecast train "${tiny[@]}" --epochs 1 --valid-fraction 0 --out "$WORK/novalid" >"$WORK/novalid.log" 2>&1 ||
+  fail "run without validation: $(tail -2 "$WORK/novalid.log")"
+[ ! -e "$WORK/novalid/best.safetensors" ] && ! grep -q 'best:' "$WORK/novalid.log" ||
+  fail "a run without validation names a best model: $(tail -1 "$WORK/novalid.log")"
+grep -q "(best: $WORK/q/best.safetensors)" "$WORK/q.log" || fail "the closing line lacks the best model: $(tail -1 "$WORK/q.log")"
 finish

@@ -46,6 +46,33 @@ check "plot: the SVG is well-formed XML" \
   "python3 -c 'import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])' '$run/curves_ppl.svg'"
 check "plot: says what it wrote" "grep -q 'curves_ppl.png' '$tmp/ok.out'"
 
+check "plot: a validation metric of its own (accuracy) gets a chart of its own" \
+  "non_trivial '$run/curves_accuracy.svg' && non_trivial '$run/curves_accuracy.png' && grep -q 'valid accuracy' '$run/curves_accuracy.svg'"
+check "plot: a language model's loss is a cross-entropy" "grep -q 'cross-entropy loss' '$run/curves.svg'"
+
+# A forecaster's log (no perplexities; its validation metrics mae, rmse, mase): no perplexity chart,
+# its loss not called a cross-entropy, a chart per metric.
+forecast=$tmp/forecast
+mkdir -p "$forecast"
+cat >"$forecast/metrics.jsonl" <<'EOF'
+{"type": "train", "step": 1, "epoch": 0, "train_loss": 1.25, "lr": 0.003}
+{"type": "train", "step": 2, "epoch": 0, "train_loss": 0.98, "lr": 0.003}
+{"type": "epoch", "step": 2, "epoch": 1, "train_loss": 1.1, "seconds": 0.03}
+{"type": "valid", "step": 2, "epoch": 1, "mae": 2.33, "mase": 2.66, "rmse": 2.77, "../x": 1}
+{"type": "train", "step": 3, "epoch": 1, "train_loss": 0.9, "lr": 0.003}
+{"type": "valid", "step": 4, "epoch": 2, "mae": 2.30, "mase": 2.63, "rmse": 2.75}
+EOF
+"$rnnkit" plot "$forecast" >"$tmp/forecast.out" 2>&1
+check "plot forecaster: exit 0" "[ $? -eq 0 ]"
+check "plot forecaster: no perplexity chart" "[ ! -e '$forecast/curves_ppl.svg' ] && ! grep -q _ppl '$tmp/forecast.out'"
+check "plot forecaster: the loss is not called a cross-entropy" \
+  "non_trivial '$forecast/curves.svg' && ! grep -q 'cross-entropy' '$forecast/curves.svg'"
+for metric in mae rmse mase; do
+  check "plot forecaster: a chart of $metric" \
+    "non_trivial '$forecast/curves_$metric.svg' && non_trivial '$forecast/curves_$metric.png' && grep -q 'wrote .*curves_$metric.png' '$tmp/forecast.out'"
+done
+check "plot forecaster: a key that is no plain file name is left out" "[ ! -e '$tmp/x.svg' ] && [ \$(ls '$forecast' | wc -l) = 9 ]"
+
 "$rnnkit" plot "$run" --out "$tmp/chart" >/dev/null 2>&1
 check "--out PREFIX: PREFIX.svg/.png and PREFIX_ppl.svg/.png" \
   "non_trivial '$tmp/chart.svg' && non_trivial '$tmp/chart.png' && non_trivial '$tmp/chart_ppl.svg' && non_trivial '$tmp/chart_ppl.png'"

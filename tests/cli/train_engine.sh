@@ -79,7 +79,7 @@ expect_error "resume with the wrong family" "holds a classify run" \
   "$RNNKIT" seq2seq train --resume "$WORK/cls_part"
 
 # --sample-every prints and records samples without touching the training's random stream.
-common=(--text "$text" --max-tokens 3000 --embedding 0 --hidden 16 --layers 1 --batch 4 --bptt 10 --dropout 0.3
+common=(--text "$text" --max-tokens 3000 --embedding 0 --hidden 16 --layers 2 --batch 4 --bptt 10 --dropout 0.3
         --steps 12 --threads 1 --seed 9 --log-every 1)
 "$RNNKIT" train "${common[@]}" --out "$WORK/nosample" >/dev/null 2>&1 || fail "run without samples"
 "$RNNKIT" train "${common[@]}" --sample-every 5 --sample-length 30 --out "$WORK/sample" \
@@ -129,6 +129,22 @@ expect_error "seq2seq --eps nan" "--eps must be" "$RNNKIT" seq2seq train --data 
   --eps nan --out "$WORK/bad_option"
 expect_error "classify --optimizer" "--optimizer must be sgd, adam or adamw" "$RNNKIT" classify train \
   --data "$WORK/recall.tsv" --optimizer rmsprop --out "$WORK/bad_option"
+
+# An option given must do something: values that would change nothing are refused on a fresh
+# start, in every family.
+expect_error "dropout with one layer" "--dropout acts between stacked layers" \
+  "$RNNKIT" train "${common[@]}" --layers 1 --out "$WORK/no_effect"
+expect_error "momentum with adam" "--momentum is SGD's" \
+  "$RNNKIT" train "${common[@]}" --momentum 0.9 --out "$WORK/no_effect"
+expect_error "beta1 with sgd" "--beta1, --beta2 and --eps are Adam's" \
+  "$RNNKIT" train "${common[@]}" --optimizer sgd --beta1 0.8 --out "$WORK/no_effect"
+expect_error "a sample length without samples" "--sample-length without --sample-every" \
+  "$RNNKIT" train "${common[@]}" --sample-length 40 --out "$WORK/no_effect"
+expect_error "samples of a classifier" "this model family has none" \
+  "$RNNKIT" classify train --data "$WORK/recall.tsv" --sample-every 5 --out "$WORK/no_effect"
+expect_error "seq2seq eps with sgd" "--beta1, --beta2 and --eps are Adam's" \
+  "$RNNKIT" seq2seq train --data "$WORK/add.txt" --optimizer sgd --eps 1e-6 --out "$WORK/no_effect"
+[ ! -e "$WORK/no_effect" ] || fail "a refused run made its directory"
 
 # A metrics.jsonl that cannot be written (a full disk; here a file-size limit) stops the run
 # with an error instead of a cut line and exit 0.

@@ -92,6 +92,27 @@ exec "$RNNKIT" train --text "\$data" --max-tokens 20000 --steps 5 --batch 8 --th
 EOS
 expect_error "ranks reading other data" "rank 1 read other training data or another vocabulary" \
   mpi2 bash "$WORK/by_rank.sh"
+# Ranks given other options: refused before training, naming the option (another --steps would
+# leave the ranks waiting in different collectives; another --lr trains neither run).
+for differ in "--lr 0.5:lr = 0.5, rank 0 1.0" "--steps 9:steps = 9, rank 0 5" "--seed 7:seed = 7, rank 0 1"; do
+  cat >"$WORK/by_rank_options.sh" <<EOS
+extra=""; [ "\$OMPI_COMM_WORLD_RANK" = 1 ] && extra="${differ%%:*}"
+exec "$RNNKIT" train --text "$text" --max-tokens 20000 --steps 5 --batch 8 --threads 1 --optimizer sgd \
+  --lr 1 --out "$WORK/differ_options" \$extra
+EOS
+  expect_error "ranks given ${differ%%:*}" "rank 1 was given ${differ#*:}" \
+    timeout 60 "$MPIEXEC" --allow-run-as-root --oversubscribe -np 2 bash "$WORK/by_rank_options.sh"
+done
+# A command that never trains, failing on one rank under mpirun, says why and ends (it started MPI
+# only to report the error, and waited there for ranks that had gone).
+cat >"$WORK/by_rank_eval.sh" <<EOS
+file="$text"; [ "\$OMPI_COMM_WORLD_RANK" = 0 ] && file="$WORK/no_such.txt"
+exec "$RNNKIT" eval -m "$WORK/lm.1/last.safetensors" --text "\$file" --threads 1
+EOS
+for _ in 1 2 3; do
+  expect_error "an eval failing on rank 0 under mpirun" "no_such.txt" \
+    timeout 60 "$MPIEXEC" --allow-run-as-root --oversubscribe -np 2 bash "$WORK/by_rank_eval.sh"
+done
 expect_error "srun tasks without MPI" "but no MPI process manager" \
   env SLURM_STEP_NUM_TASKS=2 "$RNNKIT" "${lm[@]}" --out "$WORK/srun"
 

@@ -1,0 +1,22 @@
+#pragma once
+#include <cstdarg>
+#include <cstdio>
+#include <string>
+
+namespace rnnkit {
+
+// printf into a string as long as the values need: a fixed buffer cuts a number silently (a loss
+// or an error of 1e30 printed with %.4f is 36 characters).
+[[gnu::format(printf, 1, 2)]] inline std::string formatted(const char* format, ...) {
+  va_list args, again;
+  va_start(args, format);
+  va_copy(again, args);
+  const int length = std::vsnprintf(nullptr, 0, format, args);
+  va_end(args);
+  std::string text(length > 0 ? static_cast<size_t>(length) : 0, '\0');
+  if (length > 0) std::vsnprintf(text.data(), text.size() + 1, format, again);
+  va_end(again);
+  return text;
+}
+
+}  // namespace rnnkit
