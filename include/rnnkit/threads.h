@@ -10,7 +10,9 @@ namespace rnnkit {
 // set_num_threads(n) pins the count to n instead: the adaptive count can change the rounding of
 // some sums in the last bits from run to run, a pinned one gives bitwise repeatable results.
 // set_num_threads(0) returns to the adaptive count. A negative count, or one above
-// kMaxThreads (OpenMP's runtime crashes on a team of 100000), is an Error.
+// kMaxThreads (OpenMP's runtime crashes on a team of 100000), is an Error. The count is the
+// process's: OpenMP keeps one per OS thread, so a thread that computes (a server's worker, a
+// Python thread) takes it with apply_thread_count(), which adapt_threads_to_load() calls too.
 inline constexpr int kMaxThreads = 1024;
 void set_num_threads(int threads);
 int num_threads();
@@ -18,5 +20,6 @@ int num_threads();
 // return to the present setting.
 int pinned_num_threads();
 void adapt_threads_to_load();
+void apply_thread_count();
 
 }  // namespace rnnkit

@@ -1,5 +1,6 @@
 """rnnkit.LanguageModel: a model file of `rnnkit train` (safetensors with its vocabulary)."""
 
+import atexit
 import json
 import os
 import queue
@@ -11,6 +12,20 @@ from ._arrays import as_array
 from ._rnnkit import Error, LanguageModelHandle
 
 Path = Union[str, os.PathLike]
+
+# The streams whose workers are running: stopped and joined at exit, before the interpreter ends
+# its daemon threads. A worker ended there, inside the model's C++ loop, aborted the process.
+_live_streams: "set[tuple[threading.Event, threading.Thread]]" = set()
+_live_streams_lock = threading.Lock()
+
+
+@atexit.register
+def _stop_live_streams() -> None:
+    with _live_streams_lock:
+        streams = list(_live_streams)
+    for stop, worker in streams:
+        stop.set()
+        worker.join()
 
 
 class LanguageModel:
@@ -93,6 +108,9 @@ class LanguageModel:
                 pieces.put(done)
 
         worker = threading.Thread(target=work, name="rnnkit.stream", daemon=True)
+        live = (stop, worker)
+        with _live_streams_lock:
+            _live_streams.add(live)
         worker.start()
         try:
             while (item := pieces.get()) is not done:
@@ -102,6 +120,8 @@ class LanguageModel:
         finally:
             stop.set()
             worker.join()
+            with _live_streams_lock:
+                _live_streams.discard(live)
 
     def perplexity(self, text: str) -> float:
         """Perplexity of `text` read as one sequence from a zero state: ``rnnkit eval --text``."""

@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "rnnkit/tensor.h"
+#include "rnnkit/threads.h"
 
 // The extension module rnnkit._rnnkit: one bind_* function per concept, called by module.cpp.
 namespace rnnkit::python {
@@ -28,6 +29,7 @@ template <class Work>
 auto run_released(std::mutex& mutex, Work&& work) {
   py::gil_scoped_release release;
   std::lock_guard lock(mutex);
+  apply_thread_count();  // set_num_threads() of any Python thread, in this one too
   return work();
 }
 

@@ -87,12 +87,18 @@ class LanguageModelHandle {
                         [&] { return write_poem(*loaded_.model, *loaded_.vocab, request).text(); });
   }
 
-  // (name, array) pairs under torch's state_dict names of the DESIGN.md LM module.
+  // (name, array) pairs under torch's state_dict names of the DESIGN.md LM module. The tensors
+  // are copied without the GIL: a stream's worker holds the model while it waits for the GIL to
+  // hand over a piece, so waiting for the model with the GIL held would never end.
   std::vector<std::pair<std::string, FloatArray>> state_dict() {
-    std::lock_guard lock(mutex_);
+    const auto copies = run_released(mutex_, [&] {
+      std::vector<std::pair<std::string, Tensor>> tensors;
+      for (const auto& [name, tensor] : loaded_.model->state_dict())
+        tensors.emplace_back(name, *tensor);
+      return tensors;
+    });
     std::vector<std::pair<std::string, FloatArray>> entries;
-    for (const auto& [name, tensor] : loaded_.model->state_dict())
-      entries.emplace_back(name, to_array(*tensor));
+    for (const auto& [name, tensor] : copies) entries.emplace_back(name, to_array(tensor));
     return entries;
   }
 

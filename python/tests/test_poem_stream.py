@@ -1,6 +1,7 @@
 """rnnkit.poem and LanguageModel.stream on the shipped Tang-poetry model."""
 
 import subprocess
+import sys
 import threading
 
 import pytest
@@ -54,3 +55,31 @@ def test_leaving_a_stream_early_stops_it_and_frees_the_model(model):
 def test_stream_raises_the_generation_error(model):
     with pytest.raises(rnnkit.UnknownTokenError):
         list(model.stream("xyz☃", n=5, seed=1))
+
+
+def test_an_unfinished_stream_at_exit_ends_the_process_cleanly(shipped_model):
+    # The interpreter ends daemon threads at exit; the stream's worker, ended inside the model's
+    # loop, aborted the process ("FATAL: exception not rethrown").
+    script = ("import sys, rnnkit\n"
+              "lm = rnnkit.LanguageModel.load(sys.argv[1])\n"
+              "it = lm.stream('床', n=-1, seed=1)\n"
+              "print(next(it))\n")
+    done = subprocess.run([sys.executable, "-c", script, str(shipped_model)], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip()
+
+
+def test_the_state_dict_can_be_read_while_a_stream_runs(shipped_model):
+    # The worker holds the model while it waits for the GIL: a state_dict waiting for the model
+    # with the GIL held froze the interpreter (hence a process of its own, with a timeout). It
+    # now waits for the stream instead.
+    script = ("import sys, rnnkit\n"
+              "lm = rnnkit.LanguageModel.load(sys.argv[1])\n"
+              "for piece in lm.stream('床', n=20, seed=2):\n"
+              "    print(sorted(lm.to_torch_state_dict())[0])\n"
+              "    break\n")
+    done = subprocess.run([sys.executable, "-c", script, str(shipped_model)], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "embedding.weight"

@@ -1,6 +1,9 @@
 """Python threads generate at once (the GIL is released); results equal the sequential ones."""
 
+import os
 import threading
+
+import numpy as np
 
 import rnnkit
 
@@ -36,3 +39,32 @@ def test_two_threads_generate_like_one(shipped_model):
     assert all(sequential)
     assert own == sequential
     assert shared == sequential
+
+
+def os_threads():
+    return len(os.listdir("/proc/self/task"))
+
+
+def test_the_pinned_thread_count_holds_in_every_python_thread():
+    # OpenMP keeps its thread count per OS thread: a Python thread that had not set it computed
+    # with OpenMP's default (a team of every core) after set_num_threads(1) elsewhere.
+    layer = rnnkit.nn.LSTM(64, 256).eval()
+    x = np.zeros((20, 16, 64), np.float32)
+    grown = {}
+
+    def forward(threads):
+        before = os_threads()
+        layer(x)
+        grown[threads] = os_threads() - before
+
+    try:
+        for threads in (1, 2):
+            rnnkit.set_num_threads(threads)
+            worker = threading.Thread(target=forward, args=(threads,))
+            worker.start()
+            worker.join()
+            assert rnnkit.num_threads() == threads
+    finally:
+        rnnkit.set_num_threads(0)
+    # A team of two in a thread of its own is one more OS thread; a team of one, none.
+    assert grown == {1: 0, 2: 1}

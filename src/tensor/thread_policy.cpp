@@ -18,6 +18,11 @@ namespace {
 
 // The count set_num_threads pinned, or 0 while the count adapts to the load.
 std::atomic<int> pinned_threads{0};
+// The count adapt_threads_to_load found, or 0 before its first look.
+std::atomic<int> adaptive_threads{0};
+// OpenMP's count before any was set (the cores, or OMP_NUM_THREADS): read when the library is
+// loaded, before a thread's own setting could hide it.
+const int initial_threads = omp_get_max_threads();
 
 double monotonic_seconds() {
   timespec t{};
@@ -46,18 +51,8 @@ std::optional<LoadSample> sample_load(double wall) {
                     static_cast<double>(self.tv_sec) + 1e-9 * static_cast<double>(self.tv_nsec)};
 }
 
-}  // namespace
-
-void set_num_threads(int threads) {
-  if (threads < 0 || threads > kMaxThreads)
-    throw Error("thread count (--threads) must be from 0 (adapt to the load) to " +
-                std::to_string(kMaxThreads) + ", got " + std::to_string(threads));
-  pinned_threads.store(threads);
-  if (threads > 0) omp_set_num_threads(threads);
-}
-
-void adapt_threads_to_load() {
-  if (pinned_threads.load() > 0) return;
+// Sets adaptive_threads to the cores other processes leave free, at most every 0.5 s.
+void look_at_the_load() {
   static std::mutex mutex;
   static std::optional<LoadSample> last;
   std::lock_guard<std::mutex> lock(mutex);
@@ -71,13 +66,35 @@ void adapt_threads_to_load() {
     const double foreign =
         std::max(0.0, (sample->busy - last->busy) - (sample->self - last->self)) / wall;
     const int cores = omp_get_num_procs();
-    omp_set_num_threads(std::clamp(static_cast<int>(std::lround(cores - foreign)), 1, cores));
+    adaptive_threads.store(std::clamp(static_cast<int>(std::lround(cores - foreign)), 1, cores));
   }
   last = sample;
 }
 
+}  // namespace
+
+void set_num_threads(int threads) {
+  if (threads < 0 || threads > kMaxThreads)
+    throw Error("thread count (--threads) must be from 0 (adapt to the load) to " +
+                std::to_string(kMaxThreads) + ", got " + std::to_string(threads));
+  pinned_threads.store(threads);
+  omp_set_num_threads(num_threads());
+}
+
+void adapt_threads_to_load() {
+  if (pinned_threads.load() == 0) look_at_the_load();
+  apply_thread_count();
+}
+
+void apply_thread_count() {
+  const int threads = num_threads();
+  if (omp_get_max_threads() != threads) omp_set_num_threads(threads);
+}
+
 int num_threads() {
-  return omp_get_max_threads();
+  if (const int pinned = pinned_threads.load(); pinned > 0) return pinned;
+  const int adaptive = adaptive_threads.load();
+  return adaptive > 0 ? adaptive : initial_threads;
 }
 
 int pinned_num_threads() {
