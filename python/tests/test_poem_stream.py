@@ -57,29 +57,27 @@ def test_stream_raises_the_generation_error(model):
         list(model.stream("xyz☃", n=5, seed=1))
 
 
+def stdout_of_own_process(lines, model):
+    """Runs `lines` (with `lm`, the model loaded) in a Python process of its own, which must exit
+    0 within two minutes; its standard output."""
+    script = "\n".join(["import sys, rnnkit", "lm = rnnkit.LanguageModel.load(sys.argv[1])", *lines])
+    done = subprocess.run([sys.executable, "-c", script, str(model)], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
 def test_an_unfinished_stream_at_exit_ends_the_process_cleanly(shipped_model):
     # The interpreter ends daemon threads at exit; the stream's worker, ended inside the model's
     # loop, aborted the process ("FATAL: exception not rethrown").
-    script = ("import sys, rnnkit\n"
-              "lm = rnnkit.LanguageModel.load(sys.argv[1])\n"
-              "it = lm.stream('床', n=-1, seed=1)\n"
-              "print(next(it))\n")
-    done = subprocess.run([sys.executable, "-c", script, str(shipped_model)], capture_output=True,
-                          text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip()
+    assert stdout_of_own_process(["it = lm.stream('床', n=-1, seed=1)", "print(next(it))"],
+                                 shipped_model)
 
 
 def test_the_state_dict_can_be_read_while_a_stream_runs(shipped_model):
     # The worker holds the model while it waits for the GIL: a state_dict waiting for the model
     # with the GIL held froze the interpreter (hence a process of its own, with a timeout). It
     # now waits for the stream instead.
-    script = ("import sys, rnnkit\n"
-              "lm = rnnkit.LanguageModel.load(sys.argv[1])\n"
-              "for piece in lm.stream('床', n=20, seed=2):\n"
-              "    print(sorted(lm.to_torch_state_dict())[0])\n"
-              "    break\n")
-    done = subprocess.run([sys.executable, "-c", script, str(shipped_model)], capture_output=True,
-                          text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "embedding.weight"
+    assert stdout_of_own_process(["for piece in lm.stream('床', n=20, seed=2):",
+                                  "    print(sorted(lm.to_torch_state_dict())[0])",
+                                  "    break"], shipped_model) == "embedding.weight"
