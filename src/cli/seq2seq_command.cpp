@@ -29,9 +29,16 @@ void run_eval(const std::string& model_path, const std::string& data_path,
   LoadedSeq2seq m = load_seq2seq(model_path);
   PairCorpus corpus = read_pairs(data_path, parse_pair_format(format));
   EncodedPairs data = encode_pairs(corpus, m.vocab, data_path, m.model->config().max_answer_length);
-  std::vector<Ids> answers = answer_questions(m, data.questions, beam);
+  // The questions and answers as predict takes and gives them (a space-padded model's padding
+  // added and dropped), so that a pair scores as predict would answer it, padded or not.
+  std::vector<Ids> questions;
+  for (const TextPair& pair : corpus.pairs)
+    questions.push_back(
+        prepare_question(m, pair.question, data_path + ":" + std::to_string(pair.line)));
+  std::vector<Ids> answers = answer_questions(m, questions, beam);
   int64_t correct = 0;
-  for (size_t i = 0; i < answers.size(); ++i) correct += answers[i] == data.answers[i];
+  for (size_t i = 0; i < answers.size(); ++i)
+    correct += answer_text(m, answers[i]) == answer_text(m, data.answers[i]);
   std::printf("%lld of %zu answers exact (accuracy %.2f%%)\n", static_cast<long long>(correct),
               answers.size(), 100.0 * correct / answers.size());
 }

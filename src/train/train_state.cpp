@@ -103,7 +103,8 @@ void write_train_state(const std::string& path, TrainingTask& task, Optimizer& o
        {std::to_string(r[0]), std::to_string(r[1]), std::to_string(r[2]), std::to_string(r[3])}},
       {"optimizer_steps", optimizer.step_count()},
       {"scheduler", scheduler.state()},
-      {"position", task.position()}};
+      {"position", task.position()},
+      {"data_fingerprint", std::to_string(task.data_fingerprint())}};
   std::map<std::string, std::string> metadata = task.model_metadata();
   metadata["rnnkit.family"] = task.family();
   metadata["rnnkit.train_state"] = s.dump();
@@ -183,6 +184,14 @@ TrainPosition restore_train_state(const SafetensorsFile& file, const std::string
     pos.skipped = non_negative(s, "skipped");
     const Rng::State rng_state = parse_rng(s.at("rng"));
     const int64_t optimizer_steps = non_negative(s, "optimizer_steps");
+    // A resumed run reads its files again: other data would continue as if they were the same
+    // (older states have no checksum to compare).
+    if (s.contains("data_fingerprint") &&
+        s.at("data_fingerprint").get<std::string>() != std::to_string(task.data_fingerprint()))
+      throw Error(
+          "the training data (or the vocabulary they make) differ from those the run started "
+          "with: --resume reads the files of the run's options again; restore them, or start a "
+          "new run");
     optimizer.load_state_tensors(file.tensors);
     // Files written before families were recorded keep the position at the top level.
     task.restore_position(s.contains("position") ? s.at("position") : s, file.tensors, rng);

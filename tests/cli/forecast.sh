@@ -145,4 +145,11 @@ grep -q 'no batch trained (all skipped)' "$WORK/skipped.log" || fail "the log do
 [ ! -e "$WORK/novalid/best.safetensors" ] && ! grep -q 'best:' "$WORK/novalid.log" ||
   fail "a run without validation names a best model: $(tail -1 "$WORK/novalid.log")"
 grep -q "(best: $WORK/q/best.safetensors)" "$WORK/q.log" || fail "the closing line lacks the best model: $(tail -1 "$WORK/q.log")"
+# A resumed run reads its files again: changed data are refused, not trained on as the same.
+cp "$csv" "$WORK/changing.csv"
+"$RNNKIT" forecast train --data "$WORK/changing.csv" --target sales --hidden 4 --steps 3 --threads 1 \
+  --out "$WORK/changing" >/dev/null 2>&1 || fail "the run on a copy of the data"
+sed -i '5s/,1[0-9.]*,/,99,/' "$WORK/changing.csv"
+expect_error "resume on changed data" "differ from those the run started with" \
+  "$RNNKIT" forecast train --resume "$WORK/changing" --steps 6
 finish
