@@ -36,6 +36,10 @@ LoadedLanguageModel load_language_model(const std::string& path,
 // writes and reads ("1"): a later format would be read as this one, silently.
 void check_format_version(const std::map<std::string, std::string>& metadata);
 
+// What a file of another kind is ("a forecasting model", "a training state"), from the metadata
+// key only that kind writes; nullopt for a language model or a file without rnnkit metadata.
+std::optional<std::string> other_model_kind(const std::map<std::string, std::string>& metadata);
+
 // Error unless `vocab` has the model's vocab_size tokens, naming where each came from
 // (vocab_path: empty for the model file's own rnnkit.vocab; model_path: empty where the caller
 // names the file itself).

@@ -394,10 +394,10 @@ SafetensorsFile parse_safetensors(std::span<const uint8_t> bytes, const std::str
                 " bytes, shorter than the 8-byte header length");
   uint64_t header_size = read_u64_le(bytes.data());
   if (header_size > kSafetensorsMaxHeaderBytes)
-    throw Error(what + ": header length " + std::to_string(header_size) + " exceeds the limit of " +
-                std::to_string(kSafetensorsMaxHeaderBytes) + " bytes");
+    throw Error(what + ": not a safetensors file: header length " + std::to_string(header_size) +
+                " exceeds the limit of " + std::to_string(kSafetensorsMaxHeaderBytes) + " bytes");
   if (header_size > bytes.size() - 8)
-    throw Error(what + ": header length " + std::to_string(header_size) +
+    throw Error(what + ": not a safetensors file: header length " + std::to_string(header_size) +
                 " is past the end of the file (" + std::to_string(bytes.size()) + " bytes)");
   json header = parse_header(bytes.subspan(8, header_size), what);
   if (!header.is_object())

@@ -112,11 +112,27 @@ void check_format_version(const std::map<std::string, std::string>& metadata) {
                 "\", but this rnnkit reads format " + kFormatVersion + " only");
 }
 
+std::optional<std::string> other_model_kind(const std::map<std::string, std::string>& metadata) {
+  static const std::pair<const char*, const char*> kinds[] = {
+      {"rnnkit.seq2seq_config", "a seq2seq model"},
+      {"rnnkit.classifier_config", "a classifier model"},
+      {"rnnkit.normalization", "a forecasting model"},
+      {"rnnkit.family", "a training state"},
+  };
+  for (const auto& [key, kind] : kinds)
+    if (metadata.count(key)) return kind;
+  return std::nullopt;
+}
+
 LoadedLanguageModel load_language_model(const std::string& path, const std::string& vocab_path) {
   LoadedLanguageModel loaded;
   loaded.path = resolve_model_path(path);
   SafetensorsFile file = read_safetensors(loaded.path);
-  naming_file(loaded.path, [&] { check_format_version(file.metadata); });
+  naming_file(loaded.path, [&] {
+    check_format_version(file.metadata);
+    if (const auto kind = other_model_kind(file.metadata))
+      throw Error("is " + *kind + ", not a language model");
+  });
   auto config_it = file.metadata.find("rnnkit.config");
   loaded.model = naming_file(loaded.path, [&] {
     std::optional<LMConfig> config;

@@ -26,13 +26,6 @@ bool must_be_int8(const std::string& name) {
 }
 
 // Metadata keys of the model files that are not language models, and what they are.
-const std::pair<const char*, const char*> kOtherFamilies[] = {
-    {"rnnkit.seq2seq_config", "a seq2seq model"},
-    {"rnnkit.classifier_config", "a classifier model"},
-    {"rnnkit.normalization", "a forecasting model"},
-    {"rnnkit.family", "a training state"},
-};
-
 template <class Run>
 auto naming_tensor(const std::string& name, Run&& run) -> decltype(run()) {
   try {
@@ -123,9 +116,8 @@ QuantizeSummary quantize_model_file(const std::string& in, const std::string& ou
     if (metadata.count(kQuantizationKey))
       throw Error("already quantized (" + std::string(kQuantizationKey) + " = " +
                   metadata[kQuantizationKey] + ")");
-    for (const auto& [key, family] : kOtherFamilies)
-      if (metadata.count(key))
-        throw Error(std::string("is ") + family + "; rnnkit quantize takes language models only");
+    if (const auto kind = other_model_kind(metadata))
+      throw Error("is " + *kind + "; rnnkit quantize takes language models only");
     // Building the model checks that the tensors are a language model's (sizes against the
     // configuration, no tensor missing or extra) before anything is written.
     auto config = metadata.count("rnnkit.config")

@@ -93,7 +93,10 @@ class LanguageModelTask : public ModelTask<LanguageModel> {
     save_language_model(path, *model_, &data_.vocab, extra, dtype);
   }
 
-  std::string description() override { return "vocabulary " + std::to_string(data_.vocab.size()); }
+  // The run's first line says it, once (rank 0 prints it in data-parallel training).
+  std::string description() override {
+    return "vocabulary " + std::to_string(data_.vocab.size()) + pretrained_found_;
+  }
   int64_t batches_per_epoch() const override { return batcher_->batches_per_epoch(); }
   bool loss_is_perplexity() const override { return true; }
 
@@ -238,12 +241,13 @@ class LanguageModelTask : public ModelTask<LanguageModel> {
       if (!model_->embedding()) throw Error("--pretrained-embeddings needs --embedding > 0");
       int64_t found =
           load_pretrained_embeddings(*model_->embedding(), data_.vocab, o_.pretrained_embeddings);
-      std::fprintf(stderr, "pretrained vectors for %lld of %lld tokens\n",
-                   static_cast<long long>(found), static_cast<long long>(data_.vocab.size()));
+      pretrained_found_ = ", pretrained vectors for " + std::to_string(found) + " of " +
+                          std::to_string(data_.vocab.size()) + " tokens";
     }
   }
 
   TrainOptions o_;
+  std::string pretrained_found_;  // the description's note on --pretrained-embeddings
   TrainingData data_;
   std::unique_ptr<TokenBatcher> batcher_;
   TokenBatch batch_;

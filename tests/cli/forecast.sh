@@ -152,4 +152,8 @@ cp "$csv" "$WORK/changing.csv"
 sed -i '5s/,1[0-9.]*,/,99,/' "$WORK/changing.csv"
 expect_error "resume on changed data" "differ from those the run started with" \
   "$RNNKIT" forecast train --resume "$WORK/changing" --steps 6
+# A forecaster given to a language-model command, and a CSV given as a model, say what they are.
+expect_error "generate with a forecaster" "is a forecasting model, not a language model" \
+  "$RNNKIT" generate -m "$WORK/q" --prompt x
+expect_error "a CSV as a model" "not a safetensors file" "$RNNKIT" forecast predict -m "$csv" --data "$csv"
 finish

@@ -176,4 +176,12 @@ for format in "" --json; do
   expect_error "eval $format of a model whose perplexity overflows" "the perplexity overflows" \
     "$RNNKIT" eval -m "$WORK/blown1" --text "$WORK/probe.txt" $format
 done
+# --pretrained-embeddings: the run's first line counts the tokens that found a vector (once).
+printf 'a 0.1 0.2 0.3 0.4\nz 1 2 3 4\nqq 1 1 1 1\n' >"$WORK/vectors.txt"
+printf 'banana bandana\n' >"$WORK/banana.txt"
+"$RNNKIT" train --text "$WORK/banana.txt" --embedding 4 --hidden 8 --steps 1 --batch 1 --bptt 4 \
+  --pretrained-embeddings "$WORK/vectors.txt" --threads 1 --out "$WORK/pretrained" >"$WORK/pretrained.log" 2>&1 ||
+  fail "pretrained run: $(tail -2 "$WORK/pretrained.log")"
+[ "$(grep -c 'pretrained vectors for 1 of 6 tokens' "$WORK/pretrained.log")" = 1 ] ||
+  fail "pretrained vectors: $(head -2 "$WORK/pretrained.log")"
 finish
