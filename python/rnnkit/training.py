@@ -56,8 +56,9 @@ def train(family: str = "lm", *, resume: Optional[Path] = None,
     directory to continue exactly where it stopped; only epochs, steps, time_limit and threads
     may then be given. `callback(record)` is called with every record written to
     metrics.jsonl, as it is written. The engine prints its progress on stderr (a live line when
-    stderr is a terminal). Ctrl-C (or an exception of the callback) stops the run; its last
-    checkpoint remains for `resume`."""
+    stderr is a terminal). Ctrl-C stops the run as it stops ``rnnkit train``: after the step,
+    with a checkpoint, and the result's `interrupted` is True; an exception of the callback
+    stops it at once, its last checkpoint kept. Either way `resume` continues it."""
     if family not in FAMILIES:
         raise Error(f"unknown model family {family!r} (one of {', '.join(FAMILIES)})")
     options = {key: os.fspath(value) if isinstance(value, os.PathLike) else value

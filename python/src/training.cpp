@@ -1,3 +1,4 @@
+#include <csignal>
 #include <functional>
 #include <map>
 #include <optional>
@@ -64,16 +65,22 @@ std::string options_json(const std::string& family) {
 }
 
 // Trains without the GIL. Each metrics record is passed to `on_record` (as its JSON text) with
-// the GIL held, which is also when Ctrl-C is noticed: a KeyboardInterrupt (or an exception of
-// on_record) stops the run, its last checkpoint intact for resume. `resume_dir` continues that
-// run, `options_json` then holding only the budget and threads it may change.
+// the GIL held, which is also when Ctrl-C is noticed: a KeyboardInterrupt stops the run as SIGINT
+// stops `rnnkit train`, after the step and with a checkpoint (stop_signal in the summary); an
+// exception of on_record stops it at once, its last checkpoint intact for resume. `resume_dir`
+// continues that run, `options_json` then holding only the budget and threads it may change.
 std::string train(const std::string& family, const std::string& options_json,
                   const std::string& resume_dir, const std::optional<py::function>& on_record) {
   const json options = json::parse(options_json);
   ScopedMetricsObserver observer([&](const json& record) {
     py::gil_scoped_acquire acquire;
-    if (PyErr_CheckSignals() != 0) throw py::error_already_set();
-    if (on_record) (*on_record)(record.dump());
+    try {
+      if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+      if (on_record) (*on_record)(record.dump());
+    } catch (py::error_already_set& e) {
+      if (!e.matches(PyExc_KeyboardInterrupt)) throw;
+      request_training_stop(SIGINT);
+    }
   });
   py::gil_scoped_release release;
   TrainSummary summary;

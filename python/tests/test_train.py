@@ -1,6 +1,7 @@
 """rnnkit.train for every family, its callback, resume and option errors; train_options."""
 
 import pathlib
+import signal
 
 import numpy as np
 import pytest
@@ -50,6 +51,18 @@ def test_an_exception_of_the_callback_stops_the_run(tmp_path):
     with pytest.raises(KeyError, match="enough"):
         lm_run(tmp_path / "run", steps=50, log_every=1, callback=callback)
     assert len(calls) == 1
+
+
+def test_ctrl_c_stops_the_run_after_its_step_with_a_checkpoint(tmp_path):
+    def callback(record):
+        if record["type"] == "train" and record["step"] == 2:
+            signal.raise_signal(signal.SIGINT)  # as Ctrl-C would
+
+    result = lm_run(tmp_path / "run", steps=50, log_every=1, callback=callback)
+    assert result.interrupted and result.steps == 3
+    assert result.state.exists() and result.last.exists()
+    resumed = rnnkit.train("lm", resume=tmp_path / "run", steps=5)
+    assert resumed.steps == 5 and not resumed.interrupted
 
 
 def test_resume_continues_to_the_uninterrupted_result(tmp_path):
