@@ -5,6 +5,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <thread>
+
+#include <pthread.h>
 
 #include "rnnkit/communicator.h"
 #include "rnnkit/error.h"
@@ -12,8 +15,21 @@
 namespace rnnkit::cli {
 namespace {
 
-void on_signal(int signal) {
-  request_training_stop(signal);
+// SIGINT and SIGTERM are blocked in every thread of the run and taken by a thread of their own
+// (sigwait), which asks the engine to stop: no thread is interrupted by a handler. Where a
+// handler ran on whichever thread the kernel picked, SIGTERM to rank 0 of a data-parallel run
+// with several gradient buckets aborted it with a corrupted heap, before or after its last
+// checkpoint (MPI's and OpenMP's threads, and the gradient reducer's, started after this
+// inherit the mask).
+void take_stop_signals_in_a_thread_of_their_own() {
+  sigset_t stops;
+  sigemptyset(&stops);
+  sigaddset(&stops, SIGINT);
+  sigaddset(&stops, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stops, nullptr);
+  std::thread([stops] {
+    for (int signal = 0; sigwait(&stops, &signal) == 0;) request_training_stop(signal);
+  }).detach();
 }
 
 }  // namespace
@@ -58,8 +74,7 @@ static TrainSummary train_or_resume(const CLI::App& app, const ResumeFlags& flag
 
 TrainSummary run_or_resume(const CLI::App& app, const ResumeFlags& flags, const std::string& family,
                            const EngineOptions& given, const std::function<TrainSummary()>& fresh) {
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
+  take_stop_signals_in_a_thread_of_their_own();
   const TrainSummary s = train_or_resume(app, flags, family, given, fresh);
   // Rank 0 reports a data-parallel run; the other ranks end here.
   if (distributed() && world().rank() != 0) std::exit(s.stop_signal ? 128 + s.stop_signal : 0);
