@@ -110,18 +110,23 @@ void GradientReducer::start_step() {
 }
 
 LossResult GradientReducer::finish(const LossResult& local, bool& stop) {
-  const auto start = Clock::now();
   ParameterList rest;
   for (size_t i = 0; i < params_.size(); ++i)
     if (!reported_[i]) rest.push_back(params_[i]);
   gradients_ready(rest, local.count);
+  // The time the step waits is its own all-reduce of the totals (never hidden) and the wait for
+  // the buckets still in flight: no copy or hand-off, so that it is a part of the reducing time
+  // (comm_s - comm_wait_s: the part the backward pass hid).
+  const auto start = Clock::now();
   double totals[3] = {local.loss_sum, static_cast<double>(local.count), stop ? 1.0 : 0.0};
   world_.allreduce_sum(totals);
+  const double totals_seconds = seconds_since(start);
   {
     std::unique_lock lock(mutex_);
+    const auto waiting = Clock::now();
     changed_.wait(lock, [&] { return reduced_ == buckets_.size(); });
     if (failure_) std::rethrow_exception(failure_);
-    time_ = {reducing_seconds_, seconds_since(start)};
+    time_ = {reducing_seconds_ + totals_seconds, totals_seconds + seconds_since(waiting)};
     reducing_seconds_ = 0;
     submitted_ = reduced_ = 0;
   }
