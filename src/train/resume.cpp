@@ -61,7 +61,17 @@ TrainSummary resume_training(const std::string& run_dir, const ResumeOverrides& 
   };
   auto it = families.find(found);
   if (it == families.end()) throw Error(path + ": unknown model family \"" + found + "\"");
-  return it->second();
+  // The run's options keep their paths as given: from another directory, a relative one names
+  // another file (or none), which the message then says.
+  const std::string started = train_state_start_directory(file);
+  try {
+    return it->second();
+  } catch (const Error& e) {
+    if (started.empty() || started == current_directory()) throw;
+    throw Error(std::string(e.what()) +
+                " (the run's relative paths are read from here; it was started in " + started +
+                ")");
+  }
 }
 
 }  // namespace rnnkit

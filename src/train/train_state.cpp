@@ -104,7 +104,8 @@ void write_train_state(const std::string& path, TrainingTask& task, Optimizer& o
       {"optimizer_steps", optimizer.step_count()},
       {"scheduler", scheduler.state()},
       {"position", task.position()},
-      {"data_fingerprint", std::to_string(task.data_fingerprint())}};
+      {"data_fingerprint", std::to_string(task.data_fingerprint())},
+      {"start_directory", pos.start_directory}};
   std::map<std::string, std::string> metadata = task.model_metadata();
   metadata["rnnkit.family"] = task.family();
   metadata["rnnkit.train_state"] = s.dump();
@@ -166,6 +167,15 @@ std::map<std::string, Tensor> model_tensors_of(const SafetensorsFile& file) {
   return tensors;
 }
 
+std::string train_state_start_directory(const SafetensorsFile& file) {
+  const auto state = file.metadata.find("rnnkit.train_state");
+  if (state == file.metadata.end()) return "";
+  const json s = json::parse(state->second, nullptr, false);
+  return s.is_object() && s.contains("start_directory") && s["start_directory"].is_string()
+             ? s["start_directory"].get<std::string>()
+             : "";
+}
+
 TrainPosition restore_train_state(const SafetensorsFile& file, const std::string& path,
                                   TrainingTask& task, Optimizer& optimizer, LRScheduler& scheduler,
                                   Rng& rng) {
@@ -182,6 +192,7 @@ TrainPosition restore_train_state(const SafetensorsFile& file, const std::string
                               ? std::numeric_limits<double>::infinity()
                               : finite(s, "best_valid_loss");
     pos.skipped = non_negative(s, "skipped");
+    pos.start_directory = train_state_start_directory(file);
     const Rng::State rng_state = parse_rng(s.at("rng"));
     const int64_t optimizer_steps = non_negative(s, "optimizer_steps");
     // A resumed run reads its files again: other data would continue as if they were the same

@@ -1,5 +1,6 @@
 #pragma once
 #include <cstdint>
+#include <filesystem>
 #include <limits>
 #include <map>
 #include <string>
@@ -14,6 +15,13 @@
 
 namespace rnnkit {
 
+// The working directory, or "" where it cannot be named (removed).
+inline std::string current_directory() {
+  std::error_code error;
+  const std::filesystem::path path = std::filesystem::current_path(error);
+  return error ? "" : path.string();
+}
+
 // The engine's counters that an exact resume needs besides the tensors.
 struct TrainPosition {
   int64_t step = 0, epoch = 0;
@@ -22,7 +30,12 @@ struct TrainPosition {
   int64_t epoch_tokens = 0;
   double best_valid_loss = std::numeric_limits<double>::infinity();
   int64_t skipped = 0;
+  // Where the run was started: the directory its options' relative paths are relative to.
+  std::string start_directory = current_directory();
 };
+
+// The directory the run of `file` (its state.bin) was started in; empty in older states.
+std::string train_state_start_directory(const SafetensorsFile& file);
 
 // state.bin: a safetensors file with the model ("model." + name), the optimiser's state tensors
 // and the task's carried tensors, and the metadata rnnkit.family, rnnkit.train_state (the

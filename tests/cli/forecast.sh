@@ -156,4 +156,13 @@ expect_error "resume on changed data" "differ from those the run started with" \
 expect_error "generate with a forecaster" "is a forecasting model, not a language model" \
   "$RNNKIT" generate -m "$WORK/q" --prompt x
 expect_error "a CSV as a model" "not a safetensors file" "$RNNKIT" forecast predict -m "$csv" --data "$csv"
+# Resumed from another directory, a run whose options hold relative paths says where it started.
+mkdir -p "$WORK/elsewhere"
+cp "$csv" "$WORK/elsewhere/series.csv"
+(cd "$WORK/elsewhere" && "$RNNKIT" forecast train --data series.csv --target sales --hidden 4 --steps 3 \
+  --threads 1 --out run >/dev/null 2>&1) || fail "the run with a relative --data"
+expect_error "resume from another directory" "it was started in $WORK/elsewhere" \
+  sh -c "cd '$WORK' && exec '$RNNKIT' forecast train --resume elsewhere/run --steps 6"
+(cd "$WORK/elsewhere" && "$RNNKIT" forecast train --resume run --steps 6 >/dev/null 2>&1) ||
+  fail "the resume from the run's own directory"
 finish
