@@ -13,6 +13,15 @@ from ._rnnkit import Error, LanguageModelHandle
 
 Path = Union[str, os.PathLike]
 
+
+def _path(path: Path) -> str:
+    """`path` as the text the library opens: str, bytes or os.PathLike (None is a TypeError), and
+    no NUL, which would end the name early (Python's open() refuses it too)."""
+    text = os.fsdecode(os.fspath(path))
+    if "\0" in text:
+        raise ValueError(f"embedded null byte in the path {text!r}")
+    return text
+
 # The streams whose workers are running: stopped and joined at exit, before the interpreter ends
 # its daemon threads. A worker ended there, inside the model's C++ loop, aborted the process.
 _live_streams: "set[tuple[threading.Event, threading.Thread]]" = set()
@@ -42,7 +51,7 @@ class LanguageModel:
     def load(cls, path: Path, vocab: Optional[Path] = None) -> "LanguageModel":
         """Reads a .safetensors model file or a run directory (its best.safetensors, else
         last.safetensors). `vocab`: a vocabulary JSON file for a model file that holds none."""
-        return cls(LanguageModelHandle.load(str(path), "" if vocab is None else str(vocab)))
+        return cls(LanguageModelHandle.load(_path(path), "" if vocab is None else _path(vocab)))
 
     @classmethod
     def from_torch(cls, module_or_state_dict: Any, vocab: Union[Sequence[str], Mapping[str, Any]],
@@ -50,8 +59,8 @@ class LanguageModel:
         """A model from a torch module of DESIGN.md's LM shape (``embedding`` / ``rnn`` / ``fc``)
         or its state_dict. `vocab`: the tokens in id order (a char-level vocabulary), or a dict
         in the rnnkit.vocab metadata format (level, tokens, specials, normalization). `config`:
-        as ``LanguageModel.config``; None infers it from the tensor shapes (a plain RNN is taken
-        as tanh, weights as untied)."""
+        as ``LanguageModel.config``; None infers it from the tensor shapes (weights as untied; a
+        plain RNN as tanh, or as the module's own ``rnn.nonlinearity`` when a module is given)."""
         state = module_or_state_dict
         if hasattr(state, "state_dict"):
             state = state.state_dict()
@@ -67,7 +76,14 @@ class LanguageModel:
             raise Error("vocab is a list of tokens or an rnnkit.vocab dict, got "
                         f"{type(vocab).__name__}")
         config_json = "" if config is None else json.dumps(dict(config))
-        return cls(LanguageModelHandle.from_tensors(tensors, config_json, vocab_json))
+        handle = LanguageModelHandle.from_tensors(tensors, config_json, vocab_json)
+        # A module says what its state_dict cannot: a plain RNN's nonlinearity.
+        rnn = getattr(module_or_state_dict, "rnn", None)
+        if config is None and getattr(rnn, "nonlinearity", None) == "relu":
+            inferred = json.loads(handle.config_json)
+            inferred["cell"] = "rnn_relu"
+            handle = LanguageModelHandle.from_tensors(tensors, json.dumps(inferred), vocab_json)
+        return cls(handle)
 
     def to_torch_state_dict(self) -> dict[str, Any]:
         """The parameters under the torch LM module's state_dict names, as torch tensors (NumPy
@@ -82,7 +98,7 @@ class LanguageModel:
     def generate(self, prompt: str, n: int = 200, temperature: float = 0.8, top_k: int = 0,
                  top_p: float = 1.0, seed: Optional[int] = None, beam: int = 0) -> str:
         """The continuation of `prompt` (without the prompt): up to n tokens, fewer when the
-        model ends the text (-1: until it does). temperature <= 0 is greedy; top_k > 0 and
+        model ends the text (-1: until it does, at most 100000 tokens as on the command line). temperature <= 0 is greedy; top_k > 0 and
         top_p < 1 restrict the draw; the same seed gives the same text (None: a random one).
         beam = W >= 1 returns the most likely continuation by beam search of width W instead."""
         return self._handle.generate(prompt, n, temperature, top_k, top_p, seed, beam)
@@ -129,7 +145,7 @@ class LanguageModel:
 
     def save(self, path: Path) -> None:
         """Writes the model and its vocabulary (float32 safetensors), atomically."""
-        self._handle.save(str(path))
+        self._handle.save(_path(path))
 
     @property
     def vocab(self) -> list[str]:

@@ -6,6 +6,7 @@ to float32 rounding. Modules start in training mode as torch's do (dropout betwe
 applies); ``eval()`` turns it off.
 """
 
+import operator
 from typing import Any, Optional, Union
 
 import numpy as np
@@ -30,7 +31,11 @@ class _RNNBase:
 
     def __init__(self, cell, input_size, hidden_size, num_layers, bias, batch_first, dropout,
                  bidirectional, proj_size):
-        if not isinstance(num_layers, int) or num_layers < 1:
+        try:
+            num_layers = operator.index(num_layers)  # an int, or a NumPy integer
+        except TypeError:
+            raise Error(f"num_layers must be an integer >= 1, got {num_layers!r}") from None
+        if num_layers < 1:
             raise Error(f"num_layers must be an integer >= 1, got {num_layers!r}")
         if not 0.0 <= dropout < 1.0:
             raise Error(f"dropout must be in [0, 1), got {dropout!r}")

@@ -47,6 +47,13 @@ class TrainResult:
         return self.run_dir / "state.bin"
 
 
+def _numpy_scalar(value: Any) -> Any:
+    """A NumPy scalar option (np.int64(8)) as the Python number it holds; nothing else."""
+    if hasattr(value, "dtype") and hasattr(value, "item") and getattr(value, "ndim", 1) == 0:
+        return value.item()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
 def train(family: str = "lm", *, resume: Optional[Path] = None,
           callback: Optional[Callable[[dict[str, Any]], Any]] = None,
           **options: Any) -> TrainResult:
@@ -73,10 +80,11 @@ def train(family: str = "lm", *, resume: Optional[Path] = None,
     if resume is not None:
         for key, value in options.items():
             number = (int, float) if key == "time_limit" else int
-            if not isinstance(value, number) or isinstance(value, bool) or value < 0:
-                raise Error(f"{key} of a resumed run is a non-negative number, got {value!r}")
+            if not isinstance(value, number) or isinstance(value, bool) or not 0 <= value < 2**63:
+                raise Error(f"{key} of a resumed run is a non-negative number below 2**63, "
+                            f"got {value!r}")
     try:
-        options_json = json.dumps(options, allow_nan=False)
+        options_json = json.dumps(options, allow_nan=False, default=_numpy_scalar)
     except (TypeError, ValueError) as e:
         raise Error(f"rnnkit.train: an option value is not a JSON value: {e}") from None
     on_record = None if callback is None else (lambda line: callback(json.loads(line)))

@@ -119,3 +119,19 @@ def test_bad_state_dict_changes_nothing():
         gru.load_state_dict({**before, "weight_ih_l0": np.zeros((12, 2))})
     for key, value in gru.state_dict().items():
         np.testing.assert_array_equal(value, before[key])
+
+
+def test_model_paths_are_paths(model, tmp_path):
+    with pytest.raises(TypeError):
+        rnnkit.LanguageModel.load(None)
+    with pytest.raises(ValueError, match="null byte"):
+        model.save(str(tmp_path / "a.safetensors") + "\0junk")
+    assert not (tmp_path / "a.safetensors").exists()
+    model.save(bytes(tmp_path / "b.safetensors"))  # a bytes path, as Python's open() takes
+    assert rnnkit.LanguageModel.load(tmp_path / "b.safetensors").vocab == model.vocab
+
+
+def test_numpy_integer_layer_sizes():
+    assert rnnkit.nn.LSTM(4, 4, num_layers=np.int64(2)).num_layers == 2
+    with pytest.raises(rnnkit.Error, match="num_layers"):
+        rnnkit.nn.LSTM(4, 4, num_layers=2.0)

@@ -22,8 +22,9 @@ class LM(nn.Module):
         if E:
             self.embedding = nn.Embedding(V, E)
         self.V = V
-        rnn = {"rnn_tanh": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[cell]
-        self.rnn = rnn(E or V, H, L, bidirectional=bidirectional)
+        rnn = {"rnn_tanh": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[cell.replace("relu", "tanh")]
+        self.rnn = rnn(E or V, H, L, bidirectional=bidirectional,
+                       **({"nonlinearity": "relu"} if cell == "rnn_relu" else {}))
         self.fc = nn.Linear(H * (2 if bidirectional else 1), V)
 
     def forward(self, ids):  # ids [T] -> logits [T, V], from a zero state
@@ -55,7 +56,8 @@ def torch_perplexity(model, ids):
 
 
 @pytest.mark.parametrize("cell,E,L,bidirectional", [
-    ("lstm", 8, 2, False), ("gru", 0, 1, False), ("rnn_tanh", 6, 1, True)])
+    ("lstm", 8, 2, False), ("gru", 0, 1, False), ("rnn_tanh", 6, 1, True),
+    ("rnn_relu", 6, 2, False)])
 def test_perplexity_equals_torch(cell, E, L, bidirectional):
     model, tokens, ids = trained(cell, E, L, bidirectional)
     lm = rnnkit.LanguageModel.from_torch(model, tokens)

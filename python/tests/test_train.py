@@ -157,3 +157,10 @@ def test_forecast_trains(tmp_path):
                           target="sales", context=6, horizon=2, out_dir=tmp_path / "fc",
                           steps=2, batch=4, **TINY)
     assert result.steps == 2 and result.last.exists()
+
+
+def test_numpy_scalars_are_options_and_resume_budgets_fit_int64(tmp_path):
+    result = lm_run(tmp_path / "run", steps=np.int64(2), hidden=np.int32(8))
+    assert result.steps == 2
+    with pytest.raises(rnnkit.Error, match="below 2\\*\\*63"):
+        rnnkit.train("lm", resume=tmp_path / "run", steps=2**63)
