@@ -113,6 +113,7 @@ Engine::Engine(TrainingTask& task, const EngineOptions& options, Rng& rng, json 
     remove_leftover_temporaries(run_dir_);
   }
   params_ = task_.parameters();
+  pos_.data_fingerprint = task_.data_fingerprint();
   // Before a resumed position is restored: the task restores its share of it.
   if (world_) join(*world_, shared_options);
   optimizer_ = make_optimizer(o_, params_);
@@ -167,7 +168,7 @@ void Engine::join(Communicator& world, const json& shared_options) {
   if (o_.batch % ranks != 0)
     throw Error("--batch " + std::to_string(o_.batch) + " does not divide among " +
                 std::to_string(ranks) + " processes: each trains --batch / N of every batch");
-  const uint64_t mine = task_.data_fingerprint();
+  const uint64_t mine = pos_.data_fingerprint;
   std::vector<uint64_t> all(ranks);
   world.allgather(std::span(&mine, 1), all);
   for (int64_t r = 1; r < ranks; ++r)

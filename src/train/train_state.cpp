@@ -104,7 +104,7 @@ void write_train_state(const std::string& path, TrainingTask& task, Optimizer& o
       {"optimizer_steps", optimizer.step_count()},
       {"scheduler", scheduler.state()},
       {"position", task.position()},
-      {"data_fingerprint", std::to_string(task.data_fingerprint())},
+      {"data_fingerprint", std::to_string(pos.data_fingerprint)},
       {"start_directory", pos.start_directory}};
   std::map<std::string, std::string> metadata = task.model_metadata();
   metadata["rnnkit.family"] = task.family();
@@ -192,13 +192,14 @@ TrainPosition restore_train_state(const SafetensorsFile& file, const std::string
                               ? std::numeric_limits<double>::infinity()
                               : finite(s, "best_valid_loss");
     pos.skipped = non_negative(s, "skipped");
-    pos.start_directory = train_state_start_directory(file);
+    pos.start_directory = s.value("start_directory", "");
     const Rng::State rng_state = parse_rng(s.at("rng"));
     const int64_t optimizer_steps = non_negative(s, "optimizer_steps");
     // A resumed run reads its files again: other data would continue as if they were the same
     // (older states have no checksum to compare).
+    pos.data_fingerprint = task.data_fingerprint();
     if (s.contains("data_fingerprint") &&
-        s.at("data_fingerprint").get<std::string>() != std::to_string(task.data_fingerprint()))
+        s.at("data_fingerprint").get<std::string>() != std::to_string(pos.data_fingerprint))
       throw Error(
           "the training data (or the vocabulary they make) differ from those the run started "
           "with: --resume reads the files of the run's options again; restore them, or start a "

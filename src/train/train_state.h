@@ -32,6 +32,8 @@ struct TrainPosition {
   int64_t skipped = 0;
   // Where the run was started: the directory its options' relative paths are relative to.
   std::string start_directory = current_directory();
+  // The task's data_fingerprint(), taken once per run: a resume compares it with the stored one.
+  uint64_t data_fingerprint = 0;
 };
 
 // The directory the run of `file` (its state.bin) was started in; empty in older states.
