@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <numeric>
 
+#include "data/batcher_checks.h"
 #include "rnnkit/cross_entropy.h"
 #include "rnnkit/error.h"
 
@@ -129,12 +130,7 @@ void PoemBatcher::start_epoch() {
 }
 
 void PoemBatcher::set_position(const Position& position) {
-  if (position.epoch < 0) throw Error("a batch position needs a non-negative epoch");
-  const int64_t batches = batches_per_epoch();
-  if (position.index < 0 || position.index > batches) {
-    throw Error("the saved batch index " + std::to_string(position.index) + " lies outside [0, " +
-                std::to_string(batches) + "], the batches of an epoch of these poems");
-  }
+  check_saved_position(position, batches_per_epoch(), "these poems");
   if (position.offset < 0) {
     throw Error("the saved poem shuffle seed " + std::to_string(position.offset) +
                 " is negative; it was not written by poem batching");

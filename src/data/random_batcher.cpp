@@ -28,11 +28,7 @@ bool RandomBatcher::next(TokenBatch& batch) {
   batch.targets.resize(static_cast<size_t>(T * B));
   const int32_t* ids = ids_->data();
   for (int64_t b = 0; b < B; ++b) {
-    const auto start = static_cast<int64_t>(rng_->below(starts));
-    for (int64_t t = 0; t < T; ++t) {
-      batch.inputs[t * B + b] = ids[start + t];
-      batch.targets[t * B + b] = ids[start + t + 1];
-    }
+    copy_window(batch, ids, b, static_cast<int64_t>(rng_->below(starts)));
   }
   ++index_;
   return true;
@@ -44,12 +40,7 @@ void RandomBatcher::start_epoch() {
 }
 
 void RandomBatcher::set_position(const Position& position) {
-  if (position.epoch < 0) throw Error("a batch position needs a non-negative epoch");
-  const int64_t batches = batches_per_epoch();
-  if (position.index < 0 || position.index > batches) {
-    throw Error("the saved batch index " + std::to_string(position.index) + " lies outside [0, " +
-                std::to_string(batches) + "], the batches of an epoch on this corpus");
-  }
+  check_saved_position(position, batches_per_epoch(), "this corpus");
   epoch_ = position.epoch;
   index_ = position.index;
 }

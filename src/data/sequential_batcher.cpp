@@ -44,11 +44,7 @@ bool SequentialBatcher::next(TokenBatch& batch) {
   batch.targets.resize(static_cast<size_t>(T * B));
   const int32_t* ids = ids_->data();
   for (int64_t b = 0; b < B; ++b) {
-    const int64_t start = offset_ + b * S + index_ * T;
-    for (int64_t t = 0; t < T; ++t) {
-      batch.inputs[t * B + b] = ids[start + t];
-      batch.targets[t * B + b] = ids[start + t + 1];
-    }
+    copy_window(batch, ids, b, offset_ + b * S + index_ * T);
   }
   ++index_;
   return true;
@@ -63,7 +59,6 @@ void SequentialBatcher::start_epoch() {
 }
 
 void SequentialBatcher::set_position(const Position& position) {
-  if (position.epoch < 0) throw Error("a batch position needs a non-negative epoch");
   if (position.offset < 0 || position.offset >= options_.steps) {
     throw Error("the saved offset " + std::to_string(position.offset) + " lies outside [0, " +
                 std::to_string(options_.steps) + ")");
@@ -72,11 +67,7 @@ void SequentialBatcher::set_position(const Position& position) {
     throw Error("the saved offset " + std::to_string(position.offset) +
                 " differs from the configured offset " + std::to_string(options_.offset));
   }
-  const int64_t batches = stream_length(position.offset) / options_.steps;
-  if (position.index < 0 || position.index > batches) {
-    throw Error("the saved batch index " + std::to_string(position.index) + " lies outside [0, " +
-                std::to_string(batches) + "], the batches of an epoch on this corpus");
-  }
+  check_saved_position(position, stream_length(position.offset) / options_.steps, "this corpus");
   epoch_ = position.epoch;
   index_ = position.index;
   offset_ = position.offset;
