@@ -1,6 +1,6 @@
-// A model file's rnnkit.format_version: "1" (what rnnkit writes) and an absent one (PyTorch-side
-// files) load; any other is refused by loading and by quantize, naming the file, rather than read
-// as format 1.
+// A model file's metadata. rnnkit.format_version: "1" (what rnnkit writes) and an absent one
+// (PyTorch-side files) load; any other is refused by loading and by quantize, naming the file,
+// rather than read as format 1. A vocabulary that cannot be read is refused naming the file too.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -18,13 +18,13 @@ namespace {
 using testing::error_of;
 using testing::TempFile;
 
-// The model file at `path` written again with its format version set to `version` ("": none).
-void rewrite_with_version(const std::string& path, const std::string& version) {
+// The model file at `path` written again with its metadata `key` set to `value` ("": none).
+void rewrite_metadata(const std::string& path, const std::string& key, const std::string& value) {
   SafetensorsFile file = read_safetensors(path);
-  if (version.empty())
-    file.metadata.erase("rnnkit.format_version");
+  if (value.empty())
+    file.metadata.erase(key);
   else
-    file.metadata["rnnkit.format_version"] = version;
+    file.metadata[key] = value;
   NamedTensors named;
   for (const auto& [name, tensor] : file.tensors) named.emplace_back(name, &tensor);
   write_safetensors(path, named, file.metadata);
@@ -38,16 +38,36 @@ TEST(FormatVersion, OnlyTheVersionThisRnnkitReadsOrNoneLoads) {
   save_language_model(file.path(), model, nullptr);
   EXPECT_EQ(read_safetensors(file.path()).metadata.at("rnnkit.format_version"), "1");
   EXPECT_EQ(error_of([&] { load_language_model(file.path()); }), "(no error)");
-  rewrite_with_version(file.path(), "");
+  rewrite_metadata(file.path(), "rnnkit.format_version", "");
   EXPECT_EQ(error_of([&] { load_language_model(file.path()); }), "(no error)");
   for (const std::string version : {"2", "1.0", "0"}) {
-    rewrite_with_version(file.path(), version);
+    rewrite_metadata(file.path(), "rnnkit.format_version", version);
     const std::string expected = file.path() + ": rnnkit.format_version is \"" + version + "\"";
     const std::string loading = error_of([&] { load_language_model(file.path()); });
     EXPECT_NE(loading.find(expected), std::string::npos) << loading;
     const std::string quantizing = error_of([&] { quantize_model_file(file.path(), out.path()); });
     EXPECT_NE(quantizing.find(expected), std::string::npos) << quantizing;
   }
+}
+
+TEST(ModelFileVocabulary, AVocabularyThatCannotBeReadIsRefusedNamingTheFile) {
+  LanguageModel model({CellKind::Gru, 3, 4, 5, 1});
+  Rng rng(2);
+  model.reset_parameters(rng);
+  TempFile file("model_vocabulary");
+  save_language_model(file.path(), model, nullptr);
+  rewrite_metadata(file.path(), "rnnkit.vocab", R"({"level": "char", "tokens": ["a", "b", "c"])");
+  EXPECT_EQ(error_of([&] {
+              load_language_model(file.path());
+            }).rfind(file.path() + ": vocabulary JSON is not valid JSON: parse error at line 1", 0),
+            0u);
+  // A PyTorch tokenizer's grapheme ("e" and a combining acute) as a char-level token.
+  rewrite_metadata(file.path(), "rnnkit.vocab",
+                   "{\"level\": \"char\", \"tokens\": [\"a\", \"e\xCC\x81\", \"c\"]}");
+  EXPECT_EQ(error_of([&] {
+              load_language_model(file.path());
+            }).rfind(file.path() + ": vocabulary token #1 \"e\xCC\x81\" could never be read", 0),
+            0u);
 }
 
 }  // namespace

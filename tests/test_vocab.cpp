@@ -224,11 +224,11 @@ TEST(Vocab, JsonRoundTripKeepsEverything) {
   normalization.script = "traditional";
   const Vocab vocab =
       Vocab::from_tokens({"<unk>", "\n", "\"", "\xF0\xA0\x80\x80", "<eos>", "\xE5\xBA\x8A", "\\"},
-                         TokenLevel::Word, specials, normalization);
+                         TokenLevel::Char, specials, normalization);
 
   const nlohmann::json document = nlohmann::json::parse(vocab.to_json());
   const nlohmann::json expected = {
-      {"level", "word"},
+      {"level", "char"},
       {"tokens", {"<unk>", "\n", "\"", "\xF0\xA0\x80\x80", "<eos>", "\xE5\xBA\x8A", "\\"}},
       {"specials", {{"unk", "<unk>"}, {"bos", nullptr}, {"eos", "<eos>"}, {"pad", nullptr}}},
       {"normalization", {{"lowercase", true}, {"letters_only", false}, {"script", "traditional"}}}};
@@ -236,7 +236,7 @@ TEST(Vocab, JsonRoundTripKeepsEverything) {
 
   const Vocab back = Vocab::from_json(vocab.to_json());
   EXPECT_EQ(back.tokens(), vocab.tokens());
-  EXPECT_EQ(back.level(), TokenLevel::Word);
+  EXPECT_EQ(back.level(), TokenLevel::Char);
   EXPECT_EQ(back.unk_id(), 0);
   EXPECT_EQ(back.eos_id(), 4);
   EXPECT_FALSE(back.bos_id().has_value());
@@ -275,6 +275,62 @@ TEST(Vocab, RejectsMalformedJson) {
   for (const char* json : bad) EXPECT_THROW(Vocab::from_json(json), Error) << json;
   EXPECT_EQ(error_of([] { Vocab::from_json(R"({"level": "char", "tokens": ["a", "b", "a"]})"); }),
             "vocabulary token \"a\" appears twice (ids 0 and 2)");
+}
+
+// Keys rnnkit does not read, repeated keys and broken JSON are refused by name, never ignored
+// (a repeated key would otherwise keep its last value without a word).
+TEST(Vocab, JsonErrorsNameTheKeyOrThePlace) {
+  EXPECT_EQ(error_of([] { Vocab::from_json(R"({"level": "char", "tokens": ["a"], "size": 1})"); }),
+            "vocabulary JSON: \"size\" is not a key rnnkit reads (it reads level, tokens, "
+            "specials, normalization)");
+  EXPECT_EQ(
+      error_of([] {
+        Vocab::from_json(R"({"level": "char", "tokens": ["a", "#"], "specials": {"mask": "#"}})");
+      }),
+      "vocabulary JSON: specials.\"mask\" is not a key rnnkit reads (it reads unk, bos, "
+      "eos, pad)");
+  EXPECT_EQ(
+      error_of([] {
+        Vocab::from_json(R"({"level": "char", "tokens": ["a"], "normalization": {"nfc": 1}})");
+      }),
+      "vocabulary JSON: normalization.\"nfc\" is not a key rnnkit reads (it reads "
+      "lowercase, letters_only, script)");
+  EXPECT_EQ(error_of([] {
+              Vocab::from_json(R"({"level": "char", "tokens": ["a"], "tokens": ["b", "c"]})");
+            }),
+            "vocabulary JSON: duplicate key 'tokens'");
+  const std::string broken =
+      error_of([] { Vocab::from_json("{\"level\": \"char\",\n \"tokens\": [\"a\"}"); });
+  EXPECT_NE(broken.find("vocabulary JSON is not valid JSON: parse error at line 2, column 16"),
+            std::string::npos)
+      << broken;
+}
+
+// Text is split into code points (char level) or at white space (word level), so a longer char
+// token or a word token with a space in it could never be read: such a vocabulary is refused,
+// but the special tokens, which are never read from text as such, may be anything.
+TEST(Vocab, RefusesTokensThatTextCouldNeverBeSplitInto) {
+  EXPECT_EQ(
+      error_of([] {
+        Vocab::from_tokens({"a", "e\xCC\x81"}, TokenLevel::Char, {}, {});
+      }),
+      "vocabulary token #1 \"e\xCC\x81\" could never be read from text: it has 2 code points, "
+      "and a char-level vocabulary splits text into single code points (only the special "
+      "tokens unk, pad, bos and eos may be longer)");
+  EXPECT_EQ(error_of([] {
+              Vocab::from_tokens({"a b", "c"}, TokenLevel::Word, {}, {});
+            }),
+            "vocabulary token #0 \"a b\" could never be read from text: it holds white space, at "
+            "which a word-level vocabulary splits text (only the special tokens unk, pad, bos and "
+            "eos may be longer)");
+  EXPECT_THROW(Vocab::from_tokens({"a", "x\xE3\x80\x80y"}, TokenLevel::Word, {}, {}), Error);
+  EXPECT_EQ(Vocab::from_tokens({"ab", "e\xCC\x81"}, TokenLevel::Word, {}, {}).size(), 2);
+  SpecialTokens specials;
+  specials.unk = "<unk>";
+  specials.eos = "<end of line>";
+  EXPECT_EQ(
+      Vocab::from_tokens({"<unk>", "<end of line>", "a"}, TokenLevel::Char, specials, {}).size(),
+      3);
 }
 
 TEST(Vocab, FromTokensRejectsMissingSpecialsAndBadTokens) {

@@ -56,6 +56,10 @@ class ConfigReader {
   double number(const char* key, double fallback) const;
   std::string string(const char* key) const;  // required
   const nlohmann::json& json() const { return j_; }
+  // Error when the configuration has a key that `written` (what the family's to_json writes for
+  // the configuration read) lacks: rnnkit would ignore it, and a file that means something by it
+  // ("nonlinearity": "relu") would run as something else without a word.
+  void refuse_unknown_keys(const std::string& written) const;
 
  private:
   nlohmann::json j_;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "io/strict_json.h"
 #include "rnnkit/error.h"
 
 namespace rnnkit {
@@ -46,8 +47,8 @@ std::string message_naming_file(const std::string& path, const std::string& mess
 }
 
 ConfigReader::ConfigReader(const std::string& text, std::string what)
-    : j_(nlohmann::json::parse(text, nullptr, false)), what_(std::move(what)) {
-  if (j_.is_discarded() || !j_.is_object()) throw Error(what_ + " is not a JSON object");
+    : j_(parse_strict_json(text, what)), what_(std::move(what)) {
+  if (!j_.is_object()) throw Error(what_ + " is not a JSON object");
 }
 
 int64_t ConfigReader::integer(const char* key, int64_t fallback, bool required) const {
@@ -74,6 +75,19 @@ double ConfigReader::number(const char* key, double fallback) const {
 std::string ConfigReader::string(const char* key) const {
   if (!j_.contains(key) || !j_[key].is_string()) throw Error(what_ + " lacks \"" + key + "\"");
   return j_[key].get<std::string>();
+}
+
+void ConfigReader::refuse_unknown_keys(const std::string& written) const {
+  const nlohmann::json known = nlohmann::json::parse(written);
+  for (const auto& [key, value] : j_.items()) {
+    if (known.contains(key)) continue;
+    std::string keys;
+    for (const auto& [name, unused] : known.items()) keys += (keys.empty() ? "" : ", ") + name;
+    throw Error(what_ + " has \"" + key + "\", which rnnkit does not read (it reads " + keys + ")" +
+                (key == "nonlinearity"
+                     ? "; a plain RNN's nonlinearity is its cell, \"rnn_tanh\" or \"rnn_relu\""
+                     : ""));
+  }
 }
 
 void expect_dimension(const std::map<std::string, Tensor>& tensors, const std::string& name,

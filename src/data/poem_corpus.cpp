@@ -10,6 +10,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "io/strict_json.h"
 #include "rnnkit/error.h"
 #include "rnnkit/file_io.h"
 #include "rnnkit/rng.h"
@@ -102,23 +103,13 @@ std::optional<std::u32string> editor_bracket(std::u32string_view content) {
   return std::nullopt;
 }
 
-std::string json_error_message(const nlohmann::json::exception& e) {
-  // nlohmann's what() starts with "[json.exception.parse_error.101] "; the rest is for people.
-  std::string_view message = e.what();
-  if (message.starts_with("[json.exception.")) {
-    const size_t end = message.find("] ");
-    if (end != std::string_view::npos) message.remove_prefix(end + 2);
-  }
-  return std::string(message);
-}
-
 std::vector<std::vector<std::string>> read_poem_file(const std::string& path) {
   nlohmann::json poems;
   try {
     poems = nlohmann::json::parse(read_file(path));
   } catch (const nlohmann::json::parse_error& e) {
     throw Error(path + ": invalid JSON at byte " + std::to_string(e.byte) + ": " +
-                json_error_message(e));
+                json_error_reason(e));
   }
   if (!poems.is_array()) {
     throw Error(path + ": expected a JSON array of poems, found " + std::string(poems.type_name()));

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "data/quoted.h"
+#include "io/strict_json.h"
 #include "rnnkit/error.h"
 #include "rnnkit/utf8.h"
 
@@ -70,6 +71,18 @@ std::string normalize_line(std::string_view line, const Normalization& normaliza
     out.push_back(c);
   }
   return out;
+}
+
+// Why text could never be split into `token`, or empty when it can: a char level splits text
+// into single code points, a word level at white space.
+std::string unreadable_because(const std::string& token, TokenLevel level) {
+  const std::u32string code_points = utf8::decode(token, "token");
+  if (level == TokenLevel::Char && code_points.size() > 1)
+    return "it has " + std::to_string(code_points.size()) +
+           " code points, and a char-level vocabulary splits text into single code points";
+  if (level == TokenLevel::Word && std::any_of(code_points.begin(), code_points.end(), is_space))
+    return "it holds white space, at which a word-level vocabulary splits text";
+  return {};
 }
 
 void split_words(std::string_view line, std::vector<std::string>& words) {
@@ -207,6 +220,13 @@ Vocab Vocab::from_tokens(std::vector<std::string> id_order, TokenLevel level,
     if (utf8::find_invalid(token) != std::string::npos) {
       throw Error("vocabulary token #" + std::to_string(i) + " is not valid UTF-8");
     }
+    const auto& sp = vocab.specials_;
+    const bool special = token == sp.unk || token == sp.pad || token == sp.bos || token == sp.eos;
+    if (const std::string why = unreadable_because(token, level); !special && !why.empty()) {
+      throw Error("vocabulary token #" + std::to_string(i) + " " + quote(token) +
+                  " could never be read from text: " + why +
+                  " (only the special tokens unk, pad, bos and eos may be longer)");
+    }
     if (!vocab.ids_.emplace(token, static_cast<int32_t>(i)).second) {
       throw Error("vocabulary token " + quote(token) + " appears twice (ids " +
                   std::to_string(vocab.ids_.find(token)->second) + " and " + std::to_string(i) +
@@ -314,9 +334,22 @@ std::string Vocab::to_json() const {
 
 Vocab Vocab::from_json(std::string_view text) {
   using nlohmann::json;
-  const json document = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (document.is_discarded()) throw Error("vocabulary JSON is malformed");
+  const json document = parse_strict_json(text, "vocabulary JSON");
   if (!document.is_object()) throw Error("vocabulary JSON must be an object");
+  // A key rnnkit does not read would be ignored; a vocabulary that means something by it
+  // ("specials": {"mask": ...}) is refused instead.
+  const auto refuse_unknown_keys = [](const json& object, std::initializer_list<const char*> known,
+                                      const std::string& where) {
+    for (const auto& [key, value] : object.items()) {
+      if (std::any_of(known.begin(), known.end(), [&](const char* k) { return key == k; }))
+        continue;
+      std::string names;
+      for (const char* k : known) names += (names.empty() ? "" : ", ") + std::string(k);
+      throw Error("vocabulary JSON: " + where + quote(key) +
+                  " is not a key rnnkit reads (it reads " + names + ")");
+    }
+  };
+  refuse_unknown_keys(document, {"level", "tokens", "specials", "normalization"}, "");
 
   const auto member = [](const json& object, const char* key) -> const json* {
     const auto it = object.find(key);
@@ -353,6 +386,7 @@ Vocab Vocab::from_json(std::string_view text) {
   SpecialTokens specials;
   if (const json* object = member(document, "specials")) {
     if (!object->is_object()) throw Error("vocabulary JSON: \"specials\" must be an object");
+    refuse_unknown_keys(*object, {"unk", "bos", "eos", "pad"}, "specials.");
     specials.unk = string_member(*object, "unk", "specials.");
     specials.bos = string_member(*object, "bos", "specials.");
     specials.eos = string_member(*object, "eos", "specials.");
@@ -361,6 +395,7 @@ Vocab Vocab::from_json(std::string_view text) {
   Normalization normalization;
   if (const json* object = member(document, "normalization")) {
     if (!object->is_object()) throw Error("vocabulary JSON: \"normalization\" must be an object");
+    refuse_unknown_keys(*object, {"lowercase", "letters_only", "script"}, "normalization.");
     normalization.lowercase = bool_member(*object, "lowercase", "normalization.");
     normalization.letters_only = bool_member(*object, "letters_only", "normalization.");
     normalization.script = string_member(*object, "script", "normalization.");

@@ -5,12 +5,11 @@
 #include <cctype>
 #include <cmath>
 #include <cstring>
-#include <functional>
 #include <limits>
 #include <nlohmann/json.hpp>
-#include <set>
 #include <tuple>
 
+#include "io/strict_json.h"
 #include "rnnkit/error.h"
 #include "rnnkit/file_io.h"
 
@@ -71,76 +70,10 @@ uint64_t read_u64_le(const uint8_t* p) {
 // and refusing it early keeps every later walk over the document shallow.
 constexpr size_t kMaxHeaderNesting = 16;
 
-// Rejects duplicate keys at any depth, which nlohmann::json would otherwise silently resolve to
-// the last value, and nesting beyond kMaxHeaderNesting.
-class HeaderCheck {
- public:
-  explicit HeaderCheck(const std::string& what) : what_(what) {}
-
-  bool operator()(int /*depth*/, json::parse_event_t event, json& parsed) {
-    switch (event) {
-      case json::parse_event_t::object_start:
-        enter();
-        keys_.emplace_back();
-        break;
-      case json::parse_event_t::array_start:
-        enter();
-        break;
-      case json::parse_event_t::object_end:
-        keys_.pop_back();
-        --nesting_;
-        break;
-      case json::parse_event_t::array_end:
-        --nesting_;
-        break;
-      case json::parse_event_t::key: {
-        const auto& key = parsed.get_ref<const std::string&>();
-        if (!keys_.back().insert(key).second) {
-          if (nesting_ == 1) throw Error(what_ + ": duplicate tensor name " + quoted(key));
-          throw Error(what_ + ": duplicate key " + quoted(key) + " in the header");
-        }
-        break;
-      }
-      case json::parse_event_t::value:
-        break;
-    }
-    return true;
-  }
-
- private:
-  void enter() {
-    if (++nesting_ > kMaxHeaderNesting)
-      throw Error(what_ + ": header nests deeper than " + std::to_string(kMaxHeaderNesting) +
-                  " levels");
-  }
-
-  const std::string& what_;
-  size_t nesting_ = 0;
-  std::vector<std::set<std::string>> keys_;
-};
-
 json parse_header(std::span<const uint8_t> header, const std::string& what) {
-  HeaderCheck check(what);
-  try {
-    return json::parse(header.begin(), header.end(), std::ref(check));
-  } catch (const json::exception& e) {
-    // A syntax error is a parse_error, a number like 1e400 an out_of_range error. e.what() starts
-    // with "[json.exception.parse_error.101] ", which helps nobody, and quotes the offending bytes
-    // raw; escaping non-ASCII keeps the message valid UTF-8 for JSON replies.
-    std::string_view raw = e.what();
-    if (size_t bracket = raw.find("] "); bracket != std::string_view::npos)
-      raw.remove_prefix(bracket + 2);
-    std::string reason;
-    for (unsigned char c : raw) {
-      if (c < 0x80) {
-        reason += static_cast<char>(c);
-      } else {
-        static constexpr char kHex[] = "0123456789ABCDEF";
-        reason += {'\\', 'x', kHex[c >> 4], kHex[c & 15]};
-      }
-    }
-    throw Error(what + ": header is not valid JSON: " + reason);
-  }
+  return parse_strict_json(
+      std::string_view(reinterpret_cast<const char*>(header.data()), header.size()),
+      what + ": header", kMaxHeaderNesting, "tensor name");
 }
 
 // A shape entry or data offset: a JSON integer >= 0 (not 1.0, not -1, not a string).

@@ -48,6 +48,7 @@ ClassifierConfig ClassifierConfig::from_json(const std::string& text) {
   c.num_classes = r.integer("num_classes", 0, true);
   if (!r.json().contains("bidirectional"))
     throw Error("classifier config: \"bidirectional\" must be true or false");
+  r.refuse_unknown_keys(c.to_json());
   c.validate();
   return c;
 }

@@ -114,6 +114,7 @@ ForecasterConfig ForecasterConfig::from_json(const std::string& text) {
       c.quantiles.push_back(value.get<float>());
     }
   }
+  r.refuse_unknown_keys(c.to_json());
   c.validate();
   return c;
 }

@@ -67,6 +67,7 @@ LMConfig LMConfig::from_json(const std::string& text) {
   read_stack(r, c, false);
   c.proj_size = r.integer("proj_size", 0, false);
   c.tie_weights = r.boolean("tie_weights");
+  r.refuse_unknown_keys(c.to_json());
   c.validate();
   return c;
 }

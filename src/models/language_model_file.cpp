@@ -144,9 +144,10 @@ LoadedLanguageModel load_language_model(const std::string& path, const std::stri
     return language_model_from_state_dict(file.tensors, config);
   });
   if (!vocab_path.empty()) {
-    loaded.vocab = Vocab::from_json(read_file(vocab_path));
+    const std::string text = read_file(vocab_path);
+    loaded.vocab = naming_file(vocab_path, [&] { return Vocab::from_json(text); });
   } else if (auto v = file.metadata.find("rnnkit.vocab"); v != file.metadata.end()) {
-    loaded.vocab = Vocab::from_json(v->second);
+    loaded.vocab = naming_file(loaded.path, [&] { return Vocab::from_json(v->second); });
   }
   if (loaded.vocab)
     check_vocabulary_size(*loaded.vocab, loaded.model->config(), vocab_path, loaded.path);

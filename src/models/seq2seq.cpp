@@ -91,6 +91,7 @@ Seq2seqConfig Seq2seqConfig::from_json(const std::string& text) {
   c.space_padded = r.boolean("space_padded");
   c.question_width = r.integer("question_width", 0, false);
   c.single_bias = r.boolean("single_bias");
+  r.refuse_unknown_keys(c.to_json());
   c.validate();
   return c;
 }
