@@ -30,18 +30,30 @@ void address_of(const sockaddr_storage& address, std::string& ip, int& port) {
   ip = text;
 }
 
-// Removes from `head` a Range header that asks for more than one short range ("bytes=A-B"):
-// the client gets the whole resource once instead.
-void drop_costly_ranges(std::string& head) {
+// Whether `line` is the header `name` (case-insensitive).
+bool is_header(std::string_view line, std::string_view name) {
+  return line.size() > name.size() && line[name.size()] == ':' &&
+         strncasecmp(line.data(), name.data(), name.size()) == 0;
+}
+
+// Removes from `head` the headers whose effect the server does not want from httplib:
+// - Range, but on the page (GET /) where it asks for one short range ("bytes=A-B"): an API
+//   answer cut to a range is no JSON (and a range past its end threw away a computed answer),
+//   and several ranges would be served as a response each;
+// - Content-Type: rnnkit reads every body as JSON whatever it is called (`curl -d` calls it a
+//   form), while httplib parses a form body itself, refusing one over 8192 bytes whatever
+//   --max-body says, and a multipart one as parts.
+void drop_unwanted_headers(std::string& head) {
   constexpr size_t kMaxRangeValue = 64;
+  const bool page = head.starts_with("GET / ");
   size_t line_start = head.find('\n') + 1;  // past the request line
   while (line_start < head.size()) {
     const size_t line_end = head.find('\n', line_start) + 1;
     const std::string_view line(head.data() + line_start, line_end - line_start);
-    const size_t colon = line.find(':');
-    const bool costly = colon == 5 && strncasecmp(line.data(), "range", 5) == 0 &&
-                        (line.size() - colon > kMaxRangeValue || line.find(',') != line.npos);
-    if (costly) {
+    const bool unwanted_range =
+        is_header(line, "range") &&
+        (!page || line.size() - 5 > kMaxRangeValue || line.find(',') != line.npos);
+    if (unwanted_range || is_header(line, "content-type")) {
       head.erase(line_start, line_end - line_start);
     } else {
       line_start = line_end;
@@ -110,7 +122,7 @@ bool ConnectionStream::gather_head() {
     if (line_start > 0 && (line == "\n" || line == "\r\n")) break;
     line_start = head_.size();
   }
-  drop_costly_ranges(head_);
+  drop_unwanted_headers(head_);
   return true;
 }
 

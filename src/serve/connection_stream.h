@@ -28,9 +28,10 @@ enum class Refusal { none, head_too_large, body_too_large, timeout };
 // a thread forever. Here the head (request line and headers, up to the first empty line) and the
 // body each have a byte budget, and the request a deadline; past either, read() fails and
 // refusal() says why. The head is gathered whole before httplib sees it, so that a Range header
-// other than one short range is dropped: httplib parses ranges with a backtracking std::regex
-// whose recursion takes about 370 bytes of stack per character (a 6 KB header: 2 MB of stack
-// on every thread it reaches), and serves several ranges as one response each. Budgets count
+// other than one short range of the page is dropped: httplib parses ranges with a backtracking
+// std::regex whose recursion takes about 370 bytes of stack per character (a 6 KB header: 2 MB
+// of stack on every thread it reaches), and serves several ranges as one response each; and so
+// that Content-Type is dropped (httplib would parse a form or multipart body itself). Budgets count
 // the bytes handed to httplib, so pipelined requests are counted against their own.
 class ConnectionStream final : public httplib::Stream {
  public:

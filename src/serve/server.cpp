@@ -1,5 +1,7 @@
 #include "serve/server.h"
 
+#include <sys/socket.h>
+
 #include <httplib.h>
 
 #include <algorithm>
@@ -116,6 +118,13 @@ void serve(LoadedLanguageModel& loaded, const ServeOptions& options,
   // Without it Nagle's algorithm holds each small write (a response's body after its headers, an
   // event of a stream) until the client's delayed ACK: 40 ms per request.
   server.set_tcp_nodelay(true);
+  // httplib's default sets SO_REUSEPORT, with which a second server binds a port in use and the
+  // kernel shares the connections between the two (each client gets one model or the other at
+  // random); SO_REUSEADDR alone still lets a restarted server bind past TIME_WAIT.
+  server.set_socket_options([](int socket) {
+    const int yes = 1;
+    setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   add_error_bodies(server);
   server.Get("/", [](const httplib::Request&, httplib::Response& response) {
     response.set_content(index_html().data(), index_html().size(), "text/html; charset=utf-8");

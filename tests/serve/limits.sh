@@ -2,8 +2,9 @@
 # `rnnkit serve` against clients that try to exhaust it: huge chunked bodies, header lines and
 # header counts (memory stays bounded, the client gets 413/431), 200 slow or idle connections
 # (/health keeps answering, a trickling client gets 408), the connection limit (503), option
-# ranges (no overflow, no deadlock), multi-range requests, duplicate JSON keys, request
-# smuggling framing, and the model path not shown to clients.
+# ranges (no overflow, no deadlock), multi-range requests, ranges and content types of API requests,
+# duplicate JSON keys, request smuggling framing, a second server on the port, and the model path
+# not shown to clients.
 # Called as: bash limits.sh RNNKIT_BINARY SOURCE_DIR
 source "$(dirname "$0")/lib.sh"
 trap '' PIPE  # writes to a connection the server has closed fail instead of ending the script
@@ -151,6 +152,26 @@ check "32 such requests, 16 at once, grow the server by less than 16 MB ($rss_be
 curl -s -o /dev/null -w '%{http_code} %{size_download}' --max-time 20 -H 'Range: bytes=0-99' "$url/" \
   >"$tmp/range.status"
 check "one range is still served (206, 100 bytes)" "[ \"\$(cat '$tmp/range.status')\" = '206 100' ]"
+# A range means something for the page only: an API answer cut to one is no JSON.
+curl -s -o "$tmp/api_range" -w '%{http_code}' --max-time 20 -H 'Range: bytes=0-9' \
+  -d '{"text": "床前看月光"}' "$url/v1/perplexity" >"$tmp/api_range.status"
+check "a Range on an API request is ignored (200, the whole JSON answer)" \
+  "[ \"\$(cat '$tmp/api_range.status')\" = 200 ] && [ \"\$(json api_range 'j[\"tokens\"]')\" = 4 ]"
+# `curl -d` calls its body a form; httplib would parse a form (refusing one over 8192 bytes,
+# whatever --max-body says) or a multipart body itself. The API reads any body as JSON.
+printf '{"text": "%s"}' "$(for _ in $(seq 600); do printf 床前看月光; done)" >"$tmp/9k.json"
+for type in application/x-www-form-urlencoded "multipart/form-data; boundary=x"; do
+  status=$(curl -s -o "$tmp/typed" -w '%{http_code}' --max-time 20 -H "Content-Type: $type" \
+    --data-binary @"$tmp/9k.json" "$url/v1/perplexity")
+  check "a 9014-byte JSON body sent as $type is read as JSON (200, under --max-body 16384)" \
+    "[ '$status' = 200 ] && [ \"\$(json typed 'j[\"tokens\"]')\" = 2999 ]"
+done
+# httplib's socket options had SO_REUSEPORT: a second server bound the same port and took half
+# of its connections.
+timeout -k 5 20 "$rnnkit" serve --port "${url##*:}" --model "$model" >"$tmp/second.log" 2>&1
+rc=$?
+check "a second server on the port in use is refused ($rc)" \
+  "[ $rc = 1 ] && grep -q 'cannot listen on 127.0.0.1:${url##*:}' '$tmp/second.log'"
 request duplicate POST /v1/poem '{"seed": 1, "start": "床前看月光", "seed": 2}'
 check "a duplicate JSON key gets 400 naming it" \
   "[ \$(status_of duplicate) = 400 ] && [ \"\$(json duplicate 'j[\"field\"]')\" = seed ]"
