@@ -279,6 +279,12 @@ TEST(TextGenerator, ABidirectionalModelCannotGenerate) {
   const std::vector<int32_t> rows = {0, 1};
   EXPECT_NE(error_of([&] { model.step(rows, state, logits); }).find("cannot generate"),
             std::string::npos);
+  // A decode session refuses it when it is made, before any step: a server checks a streamed
+  // request so before its stream starts (a 400, not a 200 ending in an error event).
+  EXPECT_NE(error_of([&] {
+              TextGeneration session(model, vocab, request("ab", 3, greedy()));
+            }).find("a bidirectional model cannot generate"),
+            std::string::npos);
 }
 
 TEST(TextGenerator, PrimingInChunksMatchesStepByStep) {

@@ -84,10 +84,12 @@ class LanguageModel {
                               Rng* rng, const StateGradients& edges = {});
 
   // Logits [B,V] of the next token after feeding one token per sequence; advances `state`.
-  // Error for a bidirectional model: its reverse direction reads a text from its end, which a
-  // continuation does not have yet, so no step of it predicts the next token (every generation
-  // path takes its steps here).
+  // Error (check_can_step) for a bidirectional model (every generation path takes its steps here).
   void step(std::span<const int32_t> ids, LMState& state, Tensor& logits);
+  // Error for a bidirectional model: its reverse direction reads a text from its end, which a
+  // continuation does not have yet, so no step of it predicts the next token. Generation checks
+  // it before its first step, so that a server refuses such a request before a stream starts.
+  void check_can_step() const;
 
   // Tensors under their PyTorch state_dict names; with tied weights both embedding.weight and
   // fc.weight appear (the same values), as PyTorch's state_dict has both keys.

@@ -29,6 +29,9 @@ constexpr int64_t kMaxGeneratedTokens = 100000;
 // a word with the space before it.
 using PieceCallback = std::function<bool(std::string_view piece)>;
 
+// Error unless `model` can generate (LanguageModel::check_can_step) with `vocab` (of its size).
+void check_generating_model(const LanguageModel& model, const Vocab& vocab);
+
 enum class FinishReason { Length, Eos, Cancelled };
 std::string_view finish_reason_name(FinishReason reason);  // "length", "eos", "cancelled"
 

@@ -134,9 +134,7 @@ PoemPlan plan_poem(const LanguageModel& model, const Vocab& vocab, const PoemReq
     throw Error(
         "this model cannot write poems: it needs a char-level vocabulary with a start "
         "token (<START>), as `rnnkit train --poems` makes");
-  if (vocab.size() != model.config().vocab_size)
-    throw Error("the vocabulary has " + std::to_string(vocab.size()) +
-                " tokens but the model predicts " + std::to_string(model.config().vocab_size));
+  check_generating_model(model, vocab);
   validate(request.sampling);
   PoemPlan plan;
   const auto comma = char_id(vocab, kComma), period = char_id(vocab, kPeriod);

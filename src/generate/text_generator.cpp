@@ -52,12 +52,17 @@ void check_request(const LanguageModel& model, const Vocab& vocab, const Generat
   if (request.beam_width < 0 || request.beam_width > kMaxBeamWidth)
     throw Error("the beam width must be 1.." + std::to_string(kMaxBeamWidth) +
                 " (0: sample instead), got " + std::to_string(request.beam_width));
+  check_generating_model(model, vocab);
+}
+
+}  // namespace
+
+void check_generating_model(const LanguageModel& model, const Vocab& vocab) {
+  model.check_can_step();
   if (vocab.size() != model.config().vocab_size)
     throw Error("the vocabulary has " + std::to_string(vocab.size()) +
                 " tokens but the model predicts " + std::to_string(model.config().vocab_size));
 }
-
-}  // namespace
 
 std::string_view finish_reason_name(FinishReason reason) {
   switch (reason) {

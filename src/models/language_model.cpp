@@ -204,11 +204,15 @@ LossResult LanguageModel::forward_backward(const TokenBatch& batch, LMState& sta
   return result;
 }
 
-void LanguageModel::step(std::span<const int32_t> ids, LMState& state, Tensor& logits) {
+void LanguageModel::check_can_step() const {
   if (config_.bidirectional)
     throw Error(
         "a bidirectional model cannot generate text: its reverse direction reads a text from its "
         "end, which a continuation does not have yet (eval measures its perplexity)");
+}
+
+void LanguageModel::step(std::span<const int32_t> ids, LMState& state, Tensor& logits) {
+  check_can_step();
   adapt_threads_to_load();
   const int64_t B = static_cast<int64_t>(ids.size());
   rnn_forward(ids, 1, B, state, false, false, nullptr);

@@ -4,6 +4,7 @@
 
 #include "serve/endpoints.h"
 #include "serve/event_stream.h"
+#include "serve/http_error.h"
 #include "serve/piece_channel.h"
 #include "serve/request_parsing.h"
 
@@ -29,6 +30,7 @@ void generate_batched(ServeContext& context, DecodeScheduler& scheduler, const G
         scheduler.model(), context.vocab, call.request,
         [&context](std::string_view) { return !context.stopping.load(); });
     scheduler.run(session);
+    if (session->result().finish_reason == FinishReason::Cancelled) throw cut_short_by_stop();
     response.set_content(summary(session->result(), call.request).dump() + "\n",
                          "application/json");
     return;
@@ -58,6 +60,7 @@ void handle_generate(ServeContext& context, const httplib::Request& http,
     const GenerateResult result =
         generate_text(lease->model(), context.vocab, call.request,
                       [&](std::string_view) { return !context.stopping.load(); });
+    if (result.finish_reason == FinishReason::Cancelled) throw cut_short_by_stop();
     response.set_content(summary(result, call.request).dump() + "\n", "application/json");
     return;
   }

@@ -24,4 +24,8 @@ void set_error(httplib::Response& response, int status, std::string_view message
   set_error(response, HttpError(status, std::string(message)));
 }
 
+HttpError cut_short_by_stop() {
+  return HttpError(503, "the server is shutting down; this request was not finished");
+}
+
 }  // namespace rnnkit::serve

@@ -30,6 +30,10 @@ class HttpError : public std::runtime_error {
 // vocabulary are 422 (the request is well formed, the model cannot take it), the rest 400.
 HttpError http_error(const Error& error);
 
+// What a request answered whole (not streamed) gets when the server's stop cuts it short: 503,
+// never a 200 holding a cut answer (a stream ends with an error event instead).
+HttpError cut_short_by_stop();
+
 // Sets `response` to the JSON error body {"error": message[, "field": name]}.
 void set_error(httplib::Response& response, const HttpError& error);
 void set_error(httplib::Response& response, int status, std::string_view message);

@@ -5,6 +5,7 @@
 
 #include "serve/endpoints.h"
 #include "serve/event_stream.h"
+#include "serve/http_error.h"
 #include "serve/piece_channel.h"
 #include "serve/request_parsing.h"
 
@@ -61,6 +62,7 @@ void poems_batched(ServeContext& context, DecodeScheduler& scheduler, const Poem
           return session->poem();
         },
         stopping);
+    if (body["cancelled"]) throw cut_short_by_stop();
     response.set_content(body.dump() + "\n", "application/json");
     return;
   }
@@ -105,6 +107,7 @@ void handle_poem(ServeContext& context, const httplib::Request& http, httplib::R
   if (!call.stream) {
     const nlohmann::json body = write_poems(
         call, write_one, [&](int, std::string_view) { return !context.stopping.load(); });
+    if (body["cancelled"]) throw cut_short_by_stop();
     response.set_content(body.dump() + "\n", "application/json");
     return;
   }

@@ -3,7 +3,7 @@
 # answer exactly what each answers served alone (sequentially, and by a server without batching),
 # with float32 weights and with int8 ones (rnnkit quantize);
 # a streaming client that hangs up leaves the batch without disturbing the others; a full loop
-# and queue answer 503.
+# and queue answer 503; the server's stop answers a request in flight that is not streamed 503.
 # Called as: bash batching.sh RNNKIT_BINARY SOURCE_DIR
 source "$(dirname "$0")/lib.sh"
 
@@ -115,6 +115,25 @@ request full POST /v1/generate '{"prompt": "the ", "n": 5}'
 check "full loops answer 503" "[ \$(status_of full) = 503 ] && grep -q 'all 4 batch places' '$tmp/full'"
 kill "${pids[@]}" 2>/dev/null
 wait "${pids[@]}" 2>/dev/null
+
+# --- the server's stop: a request answered whole gets 503, never a 200 with a cut answer -------
+for batch in 8 1; do
+  start_server "$tmp/stop_$batch.log" --model "$tmp/text_run" --max-batch "$batch" --workers 2 \
+    --max-tokens 100000
+  curl -s --max-time 60 "$url/v1/generate" -d '{"prompt": "the ", "n": 100000, "seed": 1}' \
+    -o "$tmp/cut_$batch" -w '%{http_code}' >"$tmp/cut_$batch.status" &
+  client=$!
+  for _ in $(seq 100); do
+    request running_$batch GET /health
+    [ "$(json running_$batch 'j["busy"] + j.get("batch", {}).get("running", 0)')" -ge 1 ] && break
+    sleep 0.1
+  done
+  check "--max-batch $batch: the server stops with an unstreamed generation in flight" \
+    "stop_server $server_pid"
+  wait "$client"
+  check "--max-batch $batch: that generation gets 503 saying it was not finished" \
+    "[ \$(cat '$tmp/cut_$batch.status') = 503 ] && grep -q 'this request was not finished' '$tmp/cut_$batch'"
+done
 
 # --- the poem model: poems and text decoded together ---------------------------------------
 start_server "$tmp/poem_batched.log" --model "$tmp/poem_run" --max-batch 8
