@@ -17,7 +17,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 source "$root/bench/stamp.sh"
-usage() { sed -n '2,/^set -e/p' "$0" | sed 's/^# \{0,1\}//; /^set -e/d'; exit "${1:-0}"; }
+# usage STATUS: the header above; on stdout for --help, on stderr with a wrong argument.
+usage() { sed -n '2,/^set -e/p' "$0" | sed 's/^# \{0,1\}//; /^set -e/d' >&$((${1:-0} ? 2 : 1)); exit "${1:-0}"; }
 configs="generate timemachine-lstm"
 rounds=1
 log=""
@@ -25,13 +26,15 @@ steps=""
 while [[ $# -gt 0 ]]; do
   case $1 in
     -h | --help) usage 0 ;;
-    --configs) configs=$2; shift 2 ;;
-    --rounds) rounds=$2; shift 2 ;;
-    --steps) steps=$2; shift 2 ;;
-    --log) log=$2; shift 2 ;;
+    --configs) need_value "$@"; configs=$2; shift 2 ;;
+    --rounds) need_value "$@"; rounds=$2; shift 2 ;;
+    --steps) need_value "$@"; steps=$2; shift 2 ;;
+    --log) need_value "$@"; log=$2; shift 2 ;;
     *) echo "busy_core.sh: unknown argument $1" >&2; usage 2 ;;
   esac
 done
+need_int --rounds "$rounds" 1
+[[ -z $steps ]] || need_int --steps "$steps" 1
 bench=${RNNKIT_LM_BENCH:-$root/build/release/bench/rnnkit_lm_bench}
 [[ -x $bench ]] || { echo "busy_core.sh: $bench not built (make build)" >&2; exit 1; }
 [[ -n $log ]] || log=$(results_log "busy-core")

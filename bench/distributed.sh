@@ -17,15 +17,28 @@
 # from /proc/stat). Environment: RNNKIT (default
 # build/release/rnnkit), MPIRUN (default mpirun), POEMS (default data/tang), WARMUP (default 2).
 set -euo pipefail
+# usage STATUS: the header above; on stdout for --help, on stderr with a wrong argument.
+usage() { sed -n '2,/^set -e/p' "$0" | sed 's/^# \{0,1\}//; /^set -e/d' >&$((${1:-0} ? 2 : 1)); exit "${1:-0}"; }
+[[ ${1:-} == -h || ${1:-} == --help ]] && usage 0
 root=$(cd "$(dirname "$0")/.." && pwd)
 source "$root/bench/stamp.sh"
+[[ $# -le 3 ]] || { echo "distributed.sh: at most 3 arguments, got $#" >&2; usage 2; }
 rounds=${1:-3}
 poetry_steps=${2:-12}
 ptb_steps=${3:-40}
+warmup=${WARMUP:-2}
+need_int WARMUP "$warmup" 0
+need_int ROUNDS "$rounds" 1
+need_int POETRY_STEPS "$poetry_steps" 1
+need_int PTB_STEPS "$ptb_steps" 1
+# Every run must time at least one step after its warm-up (else it records 0 tokens/s).
+((10#$poetry_steps > 10#$warmup && 10#$ptb_steps > 10#$warmup)) || {
+  echo "distributed.sh: POETRY_STEPS ($poetry_steps) and PTB_STEPS ($ptb_steps) must exceed WARMUP ($warmup), the steps left out of the timing" >&2
+  exit 2
+}
 rnnkit=${RNNKIT:-$root/build/release/rnnkit}
 mpirun=${MPIRUN:-mpirun}
 poems=${POEMS:-$root/data/tang}
-warmup=${WARMUP:-2}
 results=$root/bench/results/distributed-$(date -u +%Y%m%d-%H%M%S).jsonl
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -63,12 +76,12 @@ measure() {
     sed -nE 's/.*"comm_wait_s":([^,}]+).*/\1/p' | awk '{ s += $1; n++ } END { print n ? s / n : "null" }')
   awk -v config="$config" -v variant="$variant" -v round="$round" -v wall="$run_wall_s" \
     -v cpu="$run_cpu_s" -v foreign="$run_foreign_cpus" -v comm="$comm" -v wait="$wait" \
-    -v params="$(sed -nE 's/^training ([0-9]+) parameters.*/\1/p' "$work/log")" -v warmup="$warmup" -v s_per_step="$s_per_step" '
+    -v params="$(sed -nE 's/^training ([0-9]+) parameters.*/\1/p' "$work/log" | tail -n 1)" -v warmup="$warmup" -v s_per_step="$s_per_step" '
     { v[n++] = $1 }
     END {
       median = n % 2 ? v[int(n / 2)] : (v[n / 2 - 1] + v[n / 2]) / 2
       printf "{\"bench\":\"distributed\",\"config\":\"%s\",\"variant\":\"%s\",\"round\":%d,", config, variant, round
-      printf "\"parameters\":%s,\"warmup_steps\":%d,\"timed_steps\":%d,", params, warmup, n
+      printf "\"parameters\":%s,\"warmup_steps\":%d,\"timed_steps\":%d,", params == "" ? "null" : params, warmup, n
       printf "\"tokens_per_s\":%.1f,\"tokens_per_s_min\":%.1f,\"tokens_per_s_max\":%.1f,", median, v[0], v[n - 1]
       printf "\"s_per_step\":%.4f,\"comm_s\":%s,\"comm_wait_s\":%s,\"wall_s\":%.1f,\"cpu_s\":%.1f,", s_per_step, comm, wait, wall, cpu
       printf "\"self_cpus\":%.2f,\"foreign_cpus\":%.2f}\n", cpu / wall, foreign

@@ -22,19 +22,21 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 source "$root/bench/stamp.sh"
-usage() { sed -n '2,/^set -e/p' "$0" | sed 's/^# \{0,1\}//; /^set -e/d'; exit "${1:-0}"; }
+# usage STATUS: the header above; on stdout for --help, on stderr with a wrong argument.
+usage() { sed -n '2,/^set -e/p' "$0" | sed 's/^# \{0,1\}//; /^set -e/d' >&$((${1:-0} ? 2 : 1)); exit "${1:-0}"; }
 log=""
 repetitions=3
 min_time=0.5
 while [[ $# -gt 0 ]]; do
   case $1 in
     -h | --help) usage 0 ;;
-    --log) log=$2; shift 2 ;;
-    --repetitions) repetitions=$2; shift 2 ;;
-    --min-time) min_time=$2; shift 2 ;;
+    --log) need_value "$@"; log=$2; shift 2 ;;
+    --repetitions) need_value "$@"; repetitions=$2; shift 2 ;;
+    --min-time) need_value "$@"; min_time=$2; shift 2 ;;
     *) echo "host_peaks.sh: unknown argument $1" >&2; usage 2 ;;
   esac
 done
+need_int --repetitions "$repetitions" 1
 bench=${RNNKIT_BENCH:-$root/build/release/bench/rnnkit_bench}
 [[ -x $bench ]] || { echo "host_peaks.sh: $bench not built (ninja -C build/release bench/rnnkit_bench)" >&2; exit 1; }
 [[ -n $log ]] || log=$(results_log "host-peaks")

@@ -18,7 +18,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 source "$root/bench/stamp.sh"
-usage() { sed -n '2,/^set -e/p' "$0" | sed 's/^# \{0,1\}//; /^set -e/d'; exit "${1:-0}"; }
+# usage STATUS: the header above; on stdout for --help, on stderr with a wrong argument.
+usage() { sed -n '2,/^set -e/p' "$0" | sed 's/^# \{0,1\}//; /^set -e/d' >&$((${1:-0} ? 2 : 1)); exit "${1:-0}"; }
 filter='^BM_(GemmF32|GemmBF16|GemmRoundingBF16|PackedMatrix|PanelProduct|SingleRowProduct|SampleToken|GenerationStep)/'
 threads=""
 repetitions=1
@@ -27,14 +28,16 @@ log=""
 while [[ $# -gt 0 ]]; do
   case $1 in
     -h | --help) usage 0 ;;
-    --filter) filter=$2; shift 2 ;;
-    --threads) threads=$2; shift 2 ;;
-    --repetitions) repetitions=$2; shift 2 ;;
-    --min-time) min_time=$2; shift 2 ;;
-    --log) log=$2; shift 2 ;;
+    --filter) need_value "$@"; filter=$2; shift 2 ;;
+    --threads) need_value "$@"; threads=$2; shift 2 ;;
+    --repetitions) need_value "$@"; repetitions=$2; shift 2 ;;
+    --min-time) need_value "$@"; min_time=$2; shift 2 ;;
+    --log) need_value "$@"; log=$2; shift 2 ;;
     *) echo "micro.sh: unknown argument $1" >&2; usage 2 ;;
   esac
 done
+[[ -z $threads ]] || need_int --threads "$threads" 1
+need_int --repetitions "$repetitions" 1
 bench=${RNNKIT_BENCH:-$root/build/release/bench/rnnkit_bench}
 [[ -x $bench ]] || { echo "micro.sh: $bench not built (ninja -C build/release bench/rnnkit_bench)" >&2; exit 1; }
 [[ -n $log ]] || log=$(results_log "micro")

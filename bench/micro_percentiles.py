@@ -1,9 +1,9 @@
 #!/usr/bin/python3
-"""The spread of bench/micro.sh's repetitions: for each benchmark of each log, the count of
-repetitions and the best, 90th-percentile and median rate (GFLOP/s, or thousands of items per
-second where a benchmark counts no FLOPs). On a host whose neighbours take its caches at random
-moments, the 90th percentile of many short repetitions compares two builds of a kernel where the
-median of a few long ones cannot.
+"""The spread of bench/micro.sh's repetitions: for each benchmark and thread count of each log,
+the count of repetitions and the best, 90th-percentile and median rate (GFLOP/s, or thousands of
+items per second where a benchmark counts no FLOPs). On a host whose neighbours take its caches
+at random moments, the 90th percentile of many short repetitions compares two builds of a kernel
+where the median of a few long ones cannot.
 
     bench/micro_percentiles.py LOG.jsonl [LOG.jsonl ...]
 """
@@ -27,12 +27,16 @@ def summarize(path):
         for text in log:
             line = json.loads(text)
             if line.get("run_type") == "iteration" and rate(line) is not None:
-                rates[line["run_name"].replace("/real_time", "")].append(rate(line))
+                # One distribution per thread count: a log may hold runs at several (record_all.sh
+                # writes micro.sh's 1- and 2-thread runs into one).
+                name = line["run_name"].replace("/real_time", "")
+                rates[name, line.get("omp_num_threads")].append(rate(line))
     print(path)
-    for name, values in rates.items():
+    for (name, threads), values in rates.items():
         values.sort()
         p90 = values[int(0.9 * (len(values) - 1))]
-        print(f"  {name:60} n {len(values):3}  best {values[-1]:7.1f}  p90 {p90:7.1f}"
+        label = name if threads is None else f"{name} t{threads}"
+        print(f"  {label:60} n {len(values):3}  best {values[-1]:7.1f}  p90 {p90:7.1f}"
               f"  median {statistics.median(values):7.1f}")
 
 

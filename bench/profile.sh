@@ -15,7 +15,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 source "$root/bench/stamp.sh"
-usage() { sed -n '2,/^set -e/p' "$0" | sed 's/^# \{0,1\}//; /^set -e/d'; exit "${1:-0}"; }
+# usage STATUS: the header above; on stdout for --help, on stderr with a wrong argument.
+usage() { sed -n '2,/^set -e/p' "$0" | sed 's/^# \{0,1\}//; /^set -e/d' >&$((${1:-0} ? 2 : 1)); exit "${1:-0}"; }
 [[ $# -ge 1 ]] || usage 2
 [[ $1 == -h || $1 == --help ]] && usage 0
 config=$1
@@ -27,12 +28,13 @@ extra=()
 while [[ $# -gt 0 ]]; do
   case $1 in
     --bf16) precision=(--bf16); shift ;;
-    --threads) threads=$2; shift 2 ;;
-    --log) log=$2; shift 2 ;;
+    --threads) need_value "$@"; threads=$2; shift 2 ;;
+    --log) need_value "$@"; log=$2; shift 2 ;;
     --) shift; extra=("$@"); break ;;
     *) echo "profile.sh: unknown argument $1" >&2; usage 2 ;;
   esac
 done
+need_int --threads "$threads" 0
 bench=${RNNKIT_LM_BENCH:-$root/build/release/bench/rnnkit_lm_bench}
 [[ -x $bench ]] || { echo "profile.sh: $bench not built (ninja -C build/release bench/rnnkit_lm_bench)" >&2; exit 1; }
 [[ -n $log ]] || log=$(results_log "profile-$config${precision:+-bf16}")

@@ -24,6 +24,20 @@ import rnnkit  # noqa: E402
 from make_fixtures import LM  # noqa: E402  (DESIGN.md's module)
 
 
+def commit():
+    """The short hash of the repository this script lives in (not of the current directory),
+    "+dirty" when tracked files outside bench/results/ differ from it, as bench/stamp.sh; "unknown"
+    outside a git checkout."""
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True,
+                          text=True)
+    if head.returncode != 0:
+        return "unknown"
+    dirty = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", ".", ":(exclude)bench/results"],
+                           cwd=root).returncode != 0
+    return head.stdout.strip() + ("+dirty" if dirty else "")
+
+
 def median_seconds(fn, rounds):
     fn()  # warm-up
     times = []
@@ -53,6 +67,8 @@ def main():
                                                   "data", "timemachine.txt"))
     p.add_argument("--rounds", type=int, default=5)
     a = p.parse_args()
+    if a.rounds < 1:
+        p.error(f"--rounds must be at least 1, not {a.rounds}")
     torch.manual_seed(0)
     text = open(a.text, encoding="utf-8").read()[:200000]
     vocab = sorted(set(text))
@@ -80,8 +96,7 @@ def main():
     prompt_ids = [index[c] for c in prompt]
     n = 200
     common = {
-        "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                                 text=True).stdout.strip(),
+        "commit": commit(),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
         # The BLAS the process really loaded (reference libblas is ~6x slower than OpenBLAS).

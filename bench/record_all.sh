@@ -26,7 +26,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 source "$root/bench/stamp.sh"
-usage() { sed -n '2,/^set -e/p' "$0" | sed 's/^# \{0,1\}//; /^set -e/d'; exit "${1:-0}"; }
+# usage STATUS: the header above; on stdout for --help, on stderr with a wrong argument.
+usage() { sed -n '2,/^set -e/p' "$0" | sed 's/^# \{0,1\}//; /^set -e/d' >&$((${1:-0} ? 2 : 1)); exit "${1:-0}"; }
 
 all_parts=(peaks compare profile micro tang serve busy)
 parts=("${all_parts[@]}")
@@ -38,10 +39,10 @@ smoke=false
 while [[ $# -gt 0 ]]; do
   case $1 in
     -h | --help) usage 0 ;;
-    --only) IFS=, read -ra parts <<<"$2"; shift 2 ;;
-    --rounds) rounds=$2; shift 2 ;;
-    --torch) torch=$2; shift 2 ;;
-    --out) out=$2; shift 2 ;;
+    --only) need_value "$@"; IFS=, read -ra parts <<<"$2"; shift 2 ;;
+    --rounds) need_value "$@"; rounds=$2; shift 2 ;;
+    --torch) need_value "$@"; torch=$2; shift 2 ;;
+    --out) need_value "$@"; out=$2; shift 2 ;;
     --dry-run) dry_run=true; shift ;;
     --smoke) smoke=true; shift ;;
     *) echo "record_all.sh: unknown argument $1" >&2; usage 2 ;;
@@ -109,7 +110,7 @@ if $smoke; then
 fi
 
 tag=$(date -u +%Y%m%d-%H%M%S)
-mkdir -p "$out"
+$dry_run || mkdir -p "$out"
 echo "record_all: parts ${parts[*]}, $rounds rounds, logs $out/*-$tag.jsonl" >&2
 if $smoke; then
   echo "record_all: --smoke: smallest settings, figures meaningless" >&2
@@ -145,7 +146,7 @@ for part in "${parts[@]}"; do
       step "profile" bash "$bench/profile.sh" poetry --log "$out/profile-poetry-$tag.jsonl" -- "${profile_extra[@]}"
       step "profile --bf16" bash "$bench/profile.sh" poetry --bf16 --log "$out/profile-poetry-bf16-$tag.jsonl" \
         -- "${profile_extra[@]}" ;;
-    micro)
+    micro)  # both thread counts in one log, told apart by "omp_num_threads" (micro_percentiles.py)
       for threads in 1 2; do
         step "micro $threads" bash "$bench/micro.sh" --threads "$threads" --log "$out/micro-$tag.jsonl" \
           "${micro_extra[@]}"

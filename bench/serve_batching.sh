@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Batched serving against unbatched: CLIENTS concurrent clients (default 8), each sending
+# Batched serving against unbatched: CLIENTS concurrent clients (default 8, at most 16, the
+# largest --max-batch of `rnnkit serve`), each sending
 # REQUESTS requests (default 4) one after another: POST /v1/poem (a 7-character poem of --lines
 # L lines, default 4: 8 tokens a line), or with --generate N POST /v1/generate of up to N tokens
 # after 床前明月光 (fewer where the model ends its text); to the
@@ -13,7 +14,8 @@
 # server used meanwhile (server_cpus: under the cores' count, the clients and the HTTP exchanges
 # held it back, not its decoding), stamped with the commit, the date and the host
 # (bench/stamp.sh), also appended to FILE with --log. --bf16: the server runs `serve --bf16`
-# (bfloat16 copies of the weights; "bf16": true in the lines).
+# (bfloat16 copies of the weights; "bf16": true in the lines). A client whose request fails
+# (an error answer, no answer) fails the run, with no line for that mode.
 #
 #   bench/serve_batching.sh RNNKIT_BINARY MODEL [--clients C] [--requests R] [--workers W]
 #                           [--batched-workers B] [--lines L | --generate N] [--bf16]
@@ -39,17 +41,25 @@ lines=4
 bf16=()
 while [[ $# -gt 0 ]]; do
   case $1 in
-    --clients) clients=$2; shift 2 ;;
-    --requests) requests=$2; shift 2 ;;
-    --workers) workers=$2; shift 2 ;;
-    --batched-workers) batched_workers=$2; shift 2 ;;
-    --generate) generate=$2; shift 2 ;;
-    --lines) lines=$2; shift 2 ;;
+    --clients) need_value "$@"; clients=$2; shift 2 ;;
+    --requests) need_value "$@"; requests=$2; shift 2 ;;
+    --workers) need_value "$@"; workers=$2; shift 2 ;;
+    --batched-workers) need_value "$@"; batched_workers=$2; shift 2 ;;
+    --generate) need_value "$@"; generate=$2; shift 2 ;;
+    --lines) need_value "$@"; lines=$2; shift 2 ;;
     --bf16) bf16=(--bf16); shift ;;
-    --log) log=$2; shift 2 ;;
-    *) usage 2 ;;
+    --log) need_value "$@"; log=$2; shift 2 ;;
+    *) unknown_argument "$1" ;;
   esac
 done
+# The batched mode serves all clients in one batch: `rnnkit serve --max-batch` takes 1 to 16
+# (the rows of a batched step, kMaxStepRows).
+need_int --clients "$clients" 1 16
+need_int --requests "$requests" 1
+need_int --workers "$workers" 1 256
+need_int --batched-workers "$batched_workers" 1 "$(nproc)"
+need_int --generate "$generate" 0
+need_int --lines "$lines" 1
 # A poem of 7-character lines: 8 tokens (characters and a mark) a line.
 tokens_per_request=$((lines * 8))
 endpoint=/v1/poem
@@ -76,7 +86,7 @@ client() {
   local k=$1 r latency tokens transfers=()
   for r in $(seq "$requests"); do
     ((r > 1)) && transfers+=(--next)
-    transfers+=(-sf -o "$tmp/answer_${k}_$r" -w '%{time_total}\n' -X POST
+    transfers+=(-sSf -o "$tmp/answer_${k}_$r" -w '%{time_total}\n' -X POST
       -H 'Content-Type: application/json' -d "$(body "$k" "$r")" "$url$endpoint")
   done
   curl "${transfers[@]}" >"$tmp/times_$k"
@@ -105,10 +115,20 @@ measure() {
     client "$k" &
     pids+=($!)
   done
-  wait "${pids[@]}"
+  # Every client must have got all its answers: a failed one would leave the result to the
+  # others (fewer requests over the same wall time), so it fails the run instead.
+  failed=0
+  for k in "${!pids[@]}"; do
+    wait "${pids[k]}" || { echo "serve_batching.sh: client $((k + 1)) failed (curl's error above)" >&2; failed=$((failed + 1)); }
+  done
   ended=$(date +%s%N)
   ticks=$(($(server_ticks) - ticks))
-  cat "$tmp"/latency_[1-9]* | sort -g >"$tmp/sorted"
+  cat "$tmp"/latency_[1-9]* 2>/dev/null | sort -g >"$tmp/sorted" || true
+  if ((failed > 0)) || (($(wc -l <"$tmp/sorted") != clients * requests)); then
+    echo "serve_batching.sh: --max-batch $max_batch: $failed of $clients clients failed, $(wc -l <"$tmp/sorted") of $((clients * requests)) requests answered; no result. The server's log ends:" >&2
+    tail -n 5 "$tmp/server.log" >&2
+    exit 1
+  fi
   awk -v n="$(wc -l <"$tmp/sorted")" -v ns=$((ended - started)) -v ticks="$ticks" -v hz="$(getconf CLK_TCK)" \
     -v mb="$max_batch" -v c="$clients" -v w="$workers" -v t="$threads" -v ep="$endpoint" -v bf16=$((${#bf16[@]} > 0)) '
     { lat[NR] = $1; tokens += $2 }
@@ -121,6 +141,5 @@ measure() {
   trap - EXIT
 }
 
-((batched_workers >= 1 && batched_workers <= $(nproc))) || usage 2
 measure "$clients" "$batched_workers" $(($(nproc) / batched_workers))
 measure 1 "$workers" 1

@@ -18,12 +18,15 @@ workers=$(nproc)
 tokens=100
 while [[ $# -gt 0 ]]; do
   case $1 in
-    --seconds) seconds=$2; shift 2 ;;
-    --workers) workers=$2; shift 2 ;;
-    --tokens) tokens=$2; shift 2 ;;
-    *) usage 2 ;;
+    --seconds) need_value "$@"; seconds=$2; shift 2 ;;
+    --workers) need_value "$@"; workers=$2; shift 2 ;;
+    --tokens) need_value "$@"; tokens=$2; shift 2 ;;
+    *) unknown_argument "$1" ;;
   esac
 done
+need_int --seconds "$seconds" 1
+need_int --workers "$workers" 1 256
+need_int --tokens "$tokens" 1
 command -v wrk >/dev/null || { echo "serve_load.sh needs wrk (apt-get install wrk)" >&2; exit 1; }
 
 start_server "$rnnkit" --model "$model" --workers "$workers" --queue 32 --threads 1

@@ -19,11 +19,13 @@ seconds=600
 connections=16
 while [[ $# -gt 0 ]]; do
   case $1 in
-    --seconds) seconds=$2; shift 2 ;;
-    --connections) connections=$2; shift 2 ;;
-    *) usage 2 ;;
+    --seconds) need_value "$@"; seconds=$2; shift 2 ;;
+    --connections) need_value "$@"; connections=$2; shift 2 ;;
+    *) unknown_argument "$1" ;;
   esac
 done
+need_int --seconds "$seconds" 1
+need_int --connections "$connections" 1
 trap '' PIPE
 start_server "$rnnkit" --model "$model" --workers 2 --queue 16 --request-timeout 5
 port=${url##*:}
@@ -36,7 +38,9 @@ post() {
   local kind=$1 expected=$2 path=$3
   shift 3
   local answer
-  answer=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' --max-time 60 "$@" "$url$path")
+  # A transfer that fails (no connection, --max-time) is logged with status 000, an unexpected
+  # answer; under `set -e` its status would end this client silently.
+  answer=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' --max-time 60 "$@" "$url$path" || true)
   echo "$kind $expected $answer"
 }
 
@@ -72,8 +76,14 @@ client() {
 }
 
 echo "soak: $connections clients for $seconds s against $url (RSS $rss_start kB at start)"
-for c in $(seq "$connections"); do client "$c" & done
-wait $(jobs -p | grep -v "^$server_pid\$") 2>/dev/null || true
+clients=()
+for c in $(seq "$connections"); do
+  client "$c" &
+  clients+=($!)
+done
+# A client that ended early would leave its share of the requests out unnoticed.
+ended_early=0
+for pid in "${clients[@]}"; do wait "$pid" || ended_early=$((ended_early + 1)); done
 rss_end=$(rss_kb)
 cat "$tmp"/client_*.log >"$tmp/all.log"
 
@@ -93,3 +103,7 @@ echo "/health: p50 $(percentile 50 "$tmp/health") ms, p99 $(percentile 99 "$tmp/
 echo "unexpected answers: $(awk '$2 != $3' "$tmp/all.log" | wc -l) of $(wc -l <"$tmp/all.log")"
 awk '$2 != $3 {print "  " $0}' "$tmp/all.log" | sort | uniq -c | sort -rn | sed -n 1,5p
 echo "server RSS: $rss_start kB at start, $rss_end kB at end"
+if ((ended_early > 0)); then
+  echo "serve_soak.sh: $ended_early of $connections clients ended before the $seconds s (errors above)" >&2
+  exit 1
+fi

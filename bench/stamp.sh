@@ -12,6 +12,16 @@
 
 stamp_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
+# Outside a git checkout (a `git archive` export, a copied tree) every line gets "commit":"unknown";
+# said once here, not with git's errors for every line.
+stamp_in_git=true
+if ! git -C "$stamp_root" rev-parse --verify -q HEAD >/dev/null 2>&1; then
+  stamp_in_git=false
+  echo "${0##*/}: $stamp_root is not a git checkout: the lines get \"commit\":\"unknown\"" >&2
+fi
+
+source "$stamp_root/bench/args.sh"  # need_value, need_int
+
 # results_log NAME: the default log of a script, bench/results/NAME-DATE.jsonl (UTC).
 results_log() {
   mkdir -p "$stamp_root/bench/results"
@@ -20,6 +30,7 @@ results_log() {
 
 stamp_commit() {
   local commit
+  $stamp_in_git || { printf unknown; return; }
   commit=$(git -C "$stamp_root" rev-parse --short HEAD)
   git -C "$stamp_root" diff --quiet HEAD -- . ':(exclude)bench/results' || commit+=+dirty
   printf '%s' "$commit"
@@ -103,7 +114,9 @@ context = {k: report["context"].get(k) for k in ("mhz_per_cpu", "load_avg", "lib
 for entry in report.get("benchmarks", []):
     line = {"bench": name, **entry}
     for key, value in entry.items():
-        if key.startswith("G") and key.endswith("/s"):
+        # A "percentage" aggregate (the _cv line) holds the counter's coefficient of variation,
+        # already a ratio.
+        if key.startswith("G") and key.endswith("/s") and entry.get("aggregate_unit") != "percentage":
             line[key] = value / 1e9
     if "bytes_per_second" in entry:
         line["GB/s"] = entry["bytes_per_second"] / 1e9

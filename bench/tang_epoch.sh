@@ -15,6 +15,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 source "$root/bench/stamp.sh"
+# Its own help (else --help went to `rnnkit train` with the other flags).
+usage() { sed -n '2,/^set -e/p' "$0" | sed 's/^# \{0,1\}//; /^set -e/d'; exit 0; }
 poems=$root/data/tang
 if [[ $# -gt 0 && $1 != -* ]]; then
   poems=$1
@@ -24,7 +26,8 @@ log=""
 train_flags=()
 while [[ $# -gt 0 ]]; do
   case $1 in
-    --log) log=$2; shift 2 ;;
+    -h | --help) usage ;;
+    --log) need_value "$@"; log=$2; shift 2 ;;
     *) train_flags+=("$1"); shift ;;
   esac
 done
@@ -40,6 +43,8 @@ timed_run "$rnnkit" train --poems "$poems" --epochs 1 --embedding 128 --hidden 2
 printf 'tang epoch: wall %s s, CPU %s s, self %s CPUs, foreign %s CPUs, peak RSS %.0f MB\n' \
   "$run_wall_s" "$run_cpu_s" "$run_self_cpus" "$run_foreign_cpus" "$run_peak_rss_mb" >&2
 
+[[ -s $out/run/metrics.jsonl ]] ||
+  { echo "tang_epoch.sh: rnnkit train wrote no metrics.jsonl: nothing to record" >&2; exit 1; }
 epoch=$(grep '"type":"epoch"' "$out/run/metrics.jsonl" | tail -n 1 || true)
 awk -v wall="$run_wall_s" -v cpu="$run_cpu_s" -v self="$run_self_cpus" -v foreign="$run_foreign_cpus" \
   -v rss="$run_peak_rss_mb" -v poems="$poems" -v flags="${train_flags[*]}" -v epoch="${epoch:-null}" '

@@ -20,6 +20,13 @@
 # length), TEST_COUNT, HIDDEN, EMBEDDING, EPOCHS, BATCH, SEED, THREADS, TRAIN_ARGS (more
 # `classify train` options, e.g. --remember-bias B).
 set -euo pipefail
+# usage STATUS: the header above; on stdout for --help, on stderr with a wrong argument.
+usage() { sed -n '2,/^set -e/p' "$0" | sed 's/^# \{0,1\}//; /^set -e/d' >&$((${1:-0} ? 2 : 1)); exit "${1:-0}"; }
+case ${1:-} in  # the settings are environment variables, never arguments
+  "") ;;
+  -h | --help) usage 0 ;;
+  *) echo "classify_lengths.sh: unknown argument $1 (the settings are environment variables)" >&2; usage 2 ;;
+esac
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RNNKIT="${RNNKIT:-$ROOT/build/release/rnnkit}"
@@ -42,11 +49,14 @@ export OMP_NUM_THREADS="$THREADS"   # classify eval has no --threads
 
 # Accuracy in percent from "accuracy 97.30% on 1000 texts".
 eval_accuracy() { sed -n 's/^accuracy \([0-9.]*\)% .*/\1/p' "$1"; }
-# Best held-out (10% split) accuracy over the epochs, and the first epoch that reached 90%.
+# Best held-out (10% split) accuracy over the epochs, and the first epoch that reached 90%: from
+# the "valid" records of metrics.jsonl (the "train" and "epoch" records have no accuracy).
 best_epoch_stats() {
-  python3 - "$1" <<'PY'
+  /usr/bin/python3 - "$1" <<'PY'
 import json, sys
-rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+rows = [r for r in (json.loads(l) for l in open(sys.argv[1]) if l.strip()) if r.get("type") == "valid"]
+if not rows:
+    sys.exit(f"classify_lengths.sh: {sys.argv[1]} has no validation record")
 best = max(r["accuracy"] for r in rows)
 first = next((r["epoch"] for r in rows if r["accuracy"] >= 0.9), None)
 print(f"{100 * best:.1f} {first if first is not None else '-'}")

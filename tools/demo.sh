@@ -1,7 +1,15 @@
 #!/usr/bin/env bash
 # `make demo`: fetch the Tang poems, measure the shipped poem model on its held-out poems, and
 # write a continuation of 床前明月光, an acrostic on 春夏秋冬 and a rhymed, tonally regular one.
+#
+#   tools/demo.sh [RNNKIT_BINARY]     (default build/release/rnnkit; RNNKIT_DATA_DIR: the data, default data/)
+#
+# Both paths are taken relative to the repository root.
 set -euo pipefail
+case ${1:-} in
+  -h | --help) sed -n '2,/^set -e/p' "$0" | sed 's/^# \{0,1\}//; /^set -e/d'; exit 0 ;;
+  -*) echo "demo.sh: unknown option $1 (tools/demo.sh [RNNKIT_BINARY])" >&2; exit 2 ;;
+esac
 cd "$(dirname "$0")/.."
 RNNKIT=${1:-build/release/rnnkit}
 MODEL=models/tang_lstm.safetensors

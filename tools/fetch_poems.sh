@@ -25,6 +25,14 @@ readonly integrity='sha512-KtYARvV7CWNtax0na9+Jn6PlhGgSoid7PWyDzXI4KsCEm2odZcqEQ
 readonly file_count=58
 readonly member_dir=package/dist/quantangshi
 
+# usage STATUS: the header above; on stdout for --help, on stderr with a wrong argument.
+usage() { sed -n '2,/^set -e/p' "$0" | sed 's/^# \{0,1\}//; /^set -e/d' >&$((${1:-0} ? 2 : 1)); exit "${1:-0}"; }
+case ${1:-} in
+  -h | --help) usage 0 ;;
+  -*) echo "fetch_poems.sh: unknown option $1" >&2; usage 2 ;;  # not a CACHE_DIR
+esac
+[[ $# -le 1 ]] || { echo "fetch_poems.sh: one CACHE_DIR at most" >&2; usage 2; }
+
 say() { echo "fetch_poems: $*" >&2; }
 fail() {
   say "error: $*"

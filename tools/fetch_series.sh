@@ -34,6 +34,14 @@ fail() {
 }
 sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
 
+# usage STATUS: the header above; on stdout for --help, on stderr with a wrong argument.
+usage() { sed -n '2,/^set -e/p' "$0" | sed 's/^# \{0,1\}//; /^set -e/d' >&$((${1:-0} ? 2 : 1)); exit "${1:-0}"; }
+case ${1:-} in
+  -h | --help) usage 0 ;;
+  -*) echo "fetch_series.sh: unknown option $1" >&2; usage 2 ;;  # not a CACHE_DIR
+esac
+[[ $# -le 1 ]] || { echo "fetch_series.sh: one CACHE_DIR at most" >&2; usage 2; }
+
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cache_dir=${1:-${RNNKIT_DATA_DIR:-$repo_root/data}}
 series_dir=$cache_dir/series

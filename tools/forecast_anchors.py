@@ -21,7 +21,8 @@ season of period m) is refitted at every origin. SARIMA's orders are chosen once
 training part over a small grid (p, q, P, Q in 0..1, d in 0..1, D = 1); its parameters are
 re-estimated every r origins and, between, kept while the state is filtered on the new data.
 
-Needs Debian's python3-statsmodels (an optional tool: no C++ test uses it).
+ETS and SARIMA need Debian's python3-statsmodels (an optional tool: no C++ test uses it); the
+naive forecasters and aggregate run without it.
 """
 import argparse
 import csv
@@ -37,16 +38,25 @@ import numpy as np
 import forecast_series
 from forecast_series import origins, scores
 
-try:
-    import pandas as pd
-    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
-    from statsmodels.tsa.statespace.sarimax import SARIMAX
-except ImportError:
-    sys.exit("forecast_anchors: needs statsmodels: apt-get install python3-statsmodels")
 
 
 def fail(message):
     forecast_series.fail("forecast_anchors", message)
+
+
+def statsmodels():
+    """ETS and SARIMA only: the naive forecasters and `aggregate` (which makes the seattle series
+    of bench/forecast_vs_torch.sh) run without statsmodels. Its import sets warning filters:
+    its convergence chatter is silenced after it."""
+    try:
+        import pandas
+        from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+        from statsmodels.tsa.statespace.sarimax import SARIMAX
+    except ImportError:
+        sys.exit("forecast_anchors: ETS and SARIMA need statsmodels: apt-get install python3-statsmodels "
+                 "(or --forecasters naive,seasonal_naive,drift)")
+    warnings.simplefilter("ignore")
+    return pandas, ETSModel, SARIMAX
 
 
 def baseline(kind, m, horizon):
@@ -63,6 +73,8 @@ def baseline(kind, m, horizon):
 
 
 def ets(m, horizon):
+    pd, ETSModel, _ = statsmodels()
+
     def forecast(history):
         # A pandas series: statsmodels 0.13's intervals need an index on the prediction.
         fit = ETSModel(pd.Series(history), error="add", trend="add", seasonal="add",
@@ -76,6 +88,8 @@ def ets(m, horizon):
 
 
 def sarima(m, horizon, train, refit_every, log):
+    _, _, SARIMAX = statsmodels()
+
     def fit(y, order, seasonal):
         return SARIMAX(y, order=order, seasonal_order=seasonal + (m,)).fit(disp=False)
 
@@ -108,6 +122,8 @@ def sarima(m, horizon, train, refit_every, log):
 
 
 def score(args):
+    if {"ets", "sarima"} & set(args.forecasters.split(",")):
+        statsmodels()  # before any line: a missing statsmodels fails the whole command
     y = forecast_series.read_column(args.data, args.target, args.fill, "forecast_anchors")
     train_end, valid_end = forecast_series.split(len(y), args.valid_fraction, args.test_fraction,
                                                  args.context, args.horizon, "forecast_anchors")
@@ -187,8 +203,7 @@ def main():
     a.add_argument("--period", choices=("week", "month"), required=True)
     a.add_argument("--out", required=True)
     args = parser.parse_args()
-    # statsmodels' convergence chatter (its import sets these filters, hence after it).
-    warnings.simplefilter("ignore")
+    warnings.simplefilter("ignore")  # statsmodels() sets it again after its import resets it
     (score if args.command == "score" else aggregate)(args)
 
 

@@ -16,8 +16,11 @@ def fail(tool, message):
 
 def read_column(path, column, fill, tool="forecast"):
     """The column's values in file order, missing cells (empty, NA) filled as rnnkit fills them."""
-    with open(path, newline="") as f:
-        rows = list(csv.DictReader(f))
+    try:
+        with open(path, newline="") as f:
+            rows = list(csv.DictReader(f))
+    except OSError as e:
+        fail(tool, f"cannot read {path}: {e.strerror}")
     if not rows or column not in rows[0]:
         fail(tool, f'{path}: no column "{column}"')
     values = []

@@ -170,6 +170,9 @@ def parse_args():
     add("--init", help="an rnnkit forecaster file whose weights start the training")
     add("--save", help="write the best model as an rnnkit forecaster file")
     a = p.parse_args()
+    for name in ("epochs", "batch"):
+        if getattr(a, name) < 1:
+            p.error(f"--{name} must be at least 1, not {getattr(a, name)}")
     a.quantile_list = [float(q) for q in a.quantiles.split(",")]
     return a
 
@@ -244,7 +247,8 @@ def main():
     line = {"tool": "torch", "torch": torch.__version__, "threads": a.threads,
             "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE", "default"),
             "cell": a.cell, "head": a.head, "loss": a.loss, "level": a.level, "seed": a.seed,
-            "epochs": a.epochs, "train_seconds": seconds, "best_valid_mae": best,
+            "epochs": a.epochs, "train_seconds": seconds,
+            "best_valid_mae": best if math.isfinite(best) else None,  # None: no validation origin
             "origins": len(test_origins), "first_origin": test_origins[0], "series": []}
     for k, name in enumerate(targets):
         score = {"series": name}

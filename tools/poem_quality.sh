@@ -9,6 +9,13 @@
 #
 # Environment: RNNKIT (default build/release/rnnkit).
 set -euo pipefail
+# usage STATUS: the header above; on stdout for --help, on stderr with a wrong argument.
+usage() { sed -n '2,/^set -e/p' "$0" | sed 's/^# \{0,1\}//; /^set -e/d' >&$((${1:-0} ? 2 : 1)); exit "${1:-0}"; }
+case ${1:-} in
+  -h | --help) usage 0 ;;
+  "") echo "poem_quality.sh: needs a MODEL" >&2; usage 2 ;;
+esac
+[[ $# -le 2 ]] || { echo "poem_quality.sh: MODEL [COUNT], got $# arguments" >&2; usage 2; }
 root=$(cd "$(dirname "$0")/.." && pwd)
 rnnkit=${RNNKIT:-$root/build/release/rnnkit}
 model=$1

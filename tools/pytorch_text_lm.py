@@ -136,6 +136,11 @@ def main():
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=1)
     a = p.parse_args()
+    if not 0 <= a.valid_fraction < 1:
+        p.error(f"--valid-fraction must be in [0, 1), not {a.valid_fraction}")
+    for name in ("batch", "bptt", "epochs"):
+        if getattr(a, name) < 1:
+            p.error(f"--{name} must be at least 1, not {getattr(a, name)}")
 
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -147,6 +152,11 @@ def main():
         ids = ids[: a.max_tokens]
     n_valid = math.floor(len(ids) * a.valid_fraction)
     train_ids, valid_ids = ids[: len(ids) - n_valid], ids[len(ids) - n_valid:]
+    # Every epoch needs a whole batch: B streams of T + 1 tokens after the largest offset.
+    needed = a.batch * a.bptt + 1 + (a.bptt - 1 if a.random_offset else 0)
+    if len(train_ids) < needed:
+        p.error(f"the training part has {len(train_ids)} tokens, fewer than the {needed} that one "
+                f"batch of --batch {a.batch} x --bptt {a.bptt} needs")
 
     model = LM(len(vocab), a.embedding, a.hidden, a.layers, a.cell)
     if a.optimizer == "sgd":

@@ -17,6 +17,8 @@
 #
 # Appends one JSON line per validation (commit, UTC date, side, training seconds, rnnkit's wall
 # clock "seconds", step, held-out perplexity, tokens, command) to RESULTS and prints them merged by time as a markdown table.
+# Nothing is appended when a check fails (no rnnkit validation within SECONDS, other held-out
+# token counts or vocabularies). Ctrl-C stops both sides.
 # Environment: RNNKIT (default build/release/rnnkit), PYTHON (default /usr/bin/python3, with
 # torch), TANG_DATA (the corpus of `train --poems`, default data/tang), POEMS_DATA (train.txt and
 # valid.txt of `rnnkit poems prepare`, default data/poems), VOCAB_FROM (the model whose
@@ -25,6 +27,10 @@
 # runs/tang-vs-pytorch-YYYYMMDD-HHMMSS), CORES (default "0 1": rnnkit's core, then PyTorch's),
 # VALID_EVERY_STEPS, VALID_EVERY_SECONDS, RNNKIT_OPTIONS (more `rnnkit train` options).
 set -euo pipefail
+if [[ ${1:-} == -h || ${1:-} == --help ]]; then
+  sed -n '2,/^set -e/p' "$0" | sed 's/^# \{0,1\}//; /^set -e/d'
+  exit 0
+fi
 root=$(cd "$(dirname "$0")/.." && pwd)
 rnnkit=${RNNKIT:-$root/build/release/rnnkit}
 python=${PYTHON:-/usr/bin/python3}
@@ -45,7 +51,24 @@ done
 [ ! -e "$run" ] || { echo "error: the run directory $run exists already" >&2; exit 2; }
 "$python" -c "import torch" 2>/dev/null || { echo "error: $python has no torch" >&2; exit 2; }
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+rnnkit_pid=""
+torch_pid=""
+# Both sides run in the background, where a non-interactive bash's children ignore Ctrl-C: the
+# trap stops them (else they train on, pinned to both cores, after the script is gone).
+stop_both() {
+  local pid
+  for pid in $rnnkit_pid $torch_pid; do kill "$pid" 2>/dev/null || true; done
+  # rnnkit train ends at its next step (with a checkpoint), but misses a TERM that comes while it
+  # still reads the corpus: whatever still runs after 5 s is killed.
+  for pid in $rnnkit_pid $torch_pid; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+  rm -rf "$work"
+}
+trap stop_both EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 ours=(train --poems "$tang" --embedding 128 --hidden 256 --layers 2 --cell lstm --batch 128
   --max-length 125 --optimizer adam --lr 1e-3 --clip 0 --seed 1 --threads 1 --time "$seconds"
@@ -62,16 +85,19 @@ OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 taskset -c "$torch_core" "$python" "${t
 torch_pid=$!
 status=0
 wait "$rnnkit_pid" || { status=1; echo "error: rnnkit train failed:" >&2; tail -n 5 "$work/rnnkit.log" >&2; }
+rnnkit_pid=""
 wait "$torch_pid" || { status=1; echo "error: pytorch_poems.py failed:" >&2; tail -n 5 "$work/pytorch.log" >&2; }
+torch_pid=""
 [ "$status" -eq 0 ] || exit 1
 
 mkdir -p "$(dirname "$results")"
 "$python" - "$root/tools" "$work" "$run" "$results" "$vocab" "$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
-  "$(date -u +%Y-%m-%dT%H:%MZ)" "rnnkit ${ours[*]}" "python3 tools/pytorch_poems.py ${theirs[*]:1}" <<'EOF'
+  "$(date -u +%Y-%m-%dT%H:%MZ)" "rnnkit ${ours[*]}" "python3 tools/pytorch_poems.py ${theirs[*]:1}" \
+  "$seconds" "$valid_steps" <<'EOF'
 import json, re, statistics, sys
 sys.path.insert(0, sys.argv[1])
 import safetensors_io
-work, run, results, vocab_from, commit, date, our_command, their_command = sys.argv[2:]
+work, run, results, vocab_from, commit, date, our_command, their_command, budget, valid_steps = sys.argv[2:]
 
 # rnnkit: the validation records of metrics.jsonl; the held-out token count from its log ("step N
 # validation perplexity P (T tokens)"). Its "seconds" (logged every step) are the wall clock,
@@ -100,10 +126,6 @@ for record in map(json.loads, open(f"{work}/pytorch.jsonl", encoding="utf-8")):
     lines.append({"side": "pytorch", "training_seconds": record["training_seconds"], "step": record["step"],
                   "valid_perplexity": record["valid_perplexity"], "valid_tokens": record["valid_tokens"],
                   "command": their_command, "torch": record["torch"]})
-with open(results, "a", encoding="utf-8") as f:
-    for line in lines:
-        f.write(json.dumps({"commit": commit, "date": date, **line}) + "\n")
-
 print("| training seconds | rnnkit step | rnnkit held-out ppl | PyTorch step | PyTorch held-out ppl |")
 print("|---:|---:|---:|---:|---:|")
 for line in sorted(lines, key=lambda l: l["training_seconds"]):
@@ -113,16 +135,25 @@ for line in sorted(lines, key=lambda l: l["training_seconds"]):
 
 counts = {l["side"]: l["valid_tokens"] for l in lines}
 print(f"\nheld-out tokens: rnnkit {counts.get('rnnkit')}, PyTorch {counts.get('pytorch')}")
+# Checked before anything is appended: a failed comparison's lines would look like results.
 problems = []
-if len(set(counts.values())) != 1 or len(counts) != 2:
+if not valid:
+    # `train --time` stops without a last validation, unlike pytorch_poems.py.
+    problems.append(f"rnnkit never validated: its --time {budget} s ended before step {valid_steps} "
+                    f"(VALID_EVERY_STEPS); give more SECONDS or a smaller VALID_EVERY_STEPS")
+elif len(set(counts.values())) != 1 or len(counts) != 2:
     problems.append("the two sides did not validate on the same number of held-out tokens")
 def vocabulary(path):
     with open(path, "rb") as f:
         return json.loads(safetensors_io.read_header(f.read(), path)[1]["rnnkit.vocab"])["tokens"]
 if vocabulary(f"{run}/last.safetensors") != vocabulary(vocab_from):
     problems.append(f"rnnkit's vocabulary differs from that of {vocab_from}, which PyTorch used")
-print(f"raw lines appended to {results}; rnnkit's run: {run}")
 for p in problems:
     print(f"error: {p}", file=sys.stderr)
-sys.exit(1 if problems else 0)
+if problems:
+    sys.exit(f"nothing appended to {results}; rnnkit's run: {run}")
+with open(results, "a", encoding="utf-8") as f:
+    for line in lines:
+        f.write(json.dumps({"commit": commit, "date": date, **line}) + "\n")
+print(f"raw lines appended to {results}; rnnkit's run: {run}")
 EOF

@@ -19,6 +19,8 @@ from make_fixtures import LM, with_tied_output  # noqa: E402  (DESIGN.md's modul
 
 
 def main():
+    if len(sys.argv) != 4:
+        sys.exit(__doc__.strip().splitlines()[-1])  # the usage line
     src, dst, text_path = sys.argv[1:4]
     tensors, metadata = safetensors_io.load(src)
     c = json.loads(metadata["rnnkit.config"])
