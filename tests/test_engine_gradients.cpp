@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <csignal>
 #include <filesystem>
 #include <limits>
 #include <vector>
@@ -80,6 +81,35 @@ TEST(EngineGradients, EachUpdateSeesItsOwnBatchEvenAfterASkippedOne) {
   EXPECT_EQ(summary.skipped_batches, 1);
   // Batches 0, 2 and 3 applied, each alone: the skipped batch's 2 never reaches an update.
   EXPECT_EQ(task.w(), 10.0f - 1.0f - 4.0f - 8.0f);
+  fs::remove_all(dir);
+}
+
+// A stop asked for before the run starts (a SIGTERM while `rnnkit train` reads its corpus) is
+// kept: the run stops after its first step, with a checkpoint. It ends with that run: the next
+// run in the process (the Python package's) trains its whole budget.
+TEST(EngineStop, AStopAskedForBeforeTheRunStopsItAndEndsWithIt) {
+  const fs::path dir = fs::temp_directory_path() / "rnnkit_engine_stop";
+  fs::remove_all(dir);
+  EngineOptions o;
+  o.optimizer = "sgd";
+  o.lr = 1.0;
+  o.steps = 4;
+  o.out_dir = dir.string();
+  o.threads = 1;
+  Rng rng(1);
+  OneParameterTask stopped({1.0f, 1.0f, 1.0f, 1.0f}, {false, false, false, false});
+  request_training_stop(SIGTERM);
+  const TrainSummary first =
+      run_training(stopped, o, rng, nlohmann::json::object(), nullptr, nlohmann::json::object());
+  EXPECT_EQ(first.stop_signal, SIGTERM);
+  EXPECT_EQ(first.steps, 1);
+  EXPECT_TRUE(fs::exists(dir / "last.safetensors") || fs::exists(dir / "state.bin"));
+  fs::remove_all(dir);
+  OneParameterTask whole({1.0f, 1.0f, 1.0f, 1.0f}, {false, false, false, false});
+  const TrainSummary second =
+      run_training(whole, o, rng, nlohmann::json::object(), nullptr, nlohmann::json::object());
+  EXPECT_EQ(second.stop_signal, 0);
+  EXPECT_EQ(second.steps, 4);
   fs::remove_all(dir);
 }
 

@@ -69,7 +69,8 @@ class ScopedMetricsObserver {
 };
 
 // Asks a running training loop to stop after the current step and save its checkpoint; safe to
-// call from a signal handler.
+// call from a signal handler. Asked before a run starts, it stops that run after its first step;
+// the request ends with the run.
 void request_training_stop(int signal);
 
 }  // namespace rnnkit

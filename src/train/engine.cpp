@@ -441,15 +441,17 @@ void request_training_stop(int signal) {
 TrainSummary run_training(TrainingTask& task, const EngineOptions& options, Rng& rng,
                           const nlohmann::json& family_options, const SafetensorsFile* resume_from,
                           const nlohmann::json& shared_options) {
-  stop_signal.store(0);
   // The run's thread count and precision are the process's only while it runs: the Python
-  // package goes on to evaluate and generate in the same process, as it was set before.
+  // package goes on to evaluate and generate in the same process, as it was set before. A stop
+  // asked for ends with the run, not at its start: one asked for while the data was read (the
+  // command line takes its signals from the start) stops the run after its first step.
   struct SettingsRestorer {
     int threads = pinned_num_threads();
     Precision precision = matmul_precision();
     ~SettingsRestorer() {
       set_num_threads(threads);
       set_matmul_precision(precision);
+      stop_signal.store(0);
     }
   } restorer;
   if (options.threads > 0) set_num_threads(options.threads);
