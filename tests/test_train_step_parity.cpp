@@ -4,7 +4,10 @@
 
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <nlohmann/json.hpp>
+
+#include "error_of.h"
 
 #include "rnnkit/language_model_file.h"
 #include "rnnkit/safetensors.h"
@@ -14,6 +17,26 @@ namespace rnnkit {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::error_of;
+
+// Writes the initial checkpoint of a fixture, the fixture without its expected.* tensors, as
+// dir/init.safetensors; returns options that train from it on the fixture's text.
+TrainOptions from_initial_checkpoint(const SafetensorsFile& f, const fs::path& dir) {
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  NamedTensors initial;
+  for (const auto& [name, t] : f.tensors)
+    if (name.rfind("expected.", 0) != 0) initial.emplace_back(name, &t);
+  std::map<std::string, std::string> metadata = {{"rnnkit.config", f.metadata.at("rnnkit.config")},
+                                                 {"rnnkit.vocab", f.metadata.at("rnnkit.vocab")}};
+  write_safetensors((dir / "init.safetensors").string(), initial, metadata);
+  TrainOptions o;
+  o.text_path = std::string(RNNKIT_FIXTURE_DIR) + "/train_step_text.txt";
+  o.init_from = (dir / "init.safetensors").string();
+  o.out_dir = (dir / "run").string();
+  o.threads = 1;
+  return o;
+}
 
 class TrainStepParity : public ::testing::TestWithParam<std::string> {};
 
@@ -22,22 +45,8 @@ TEST_P(TrainStepParity, MatchesPyTorch) {
       std::string(RNNKIT_FIXTURE_DIR) + "/train_step_" + GetParam() + ".safetensors";
   SafetensorsFile f = read_safetensors(fixture);
   const fs::path dir = fs::temp_directory_path() / ("rnnkit_train_step_" + GetParam());
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-
-  // The initial checkpoint is the fixture without its expected.* tensors.
-  NamedTensors initial;
-  for (const auto& [name, t] : f.tensors)
-    if (name.rfind("expected.", 0) != 0) initial.emplace_back(name, &t);
-  std::map<std::string, std::string> metadata = {{"rnnkit.config", f.metadata.at("rnnkit.config")},
-                                                 {"rnnkit.vocab", f.metadata.at("rnnkit.vocab")}};
-  write_safetensors((dir / "init.safetensors").string(), initial, metadata);
-
+  TrainOptions o = from_initial_checkpoint(f, dir);
   const auto train = nlohmann::json::parse(f.metadata.at("train"));
-  TrainOptions o;
-  o.text_path = std::string(RNNKIT_FIXTURE_DIR) + "/train_step_text.txt";
-  o.init_from = (dir / "init.safetensors").string();
-  o.out_dir = (dir / "run").string();
   o.batch = train.at("batch");
   o.bptt = train.at("bptt");
   o.sampling = "sequential";
@@ -51,7 +60,6 @@ TEST_P(TrainStepParity, MatchesPyTorch) {
     o.beta2 = train["betas"][1];
     o.eps = train.at("eps");
   }
-  o.threads = 1;
   TrainSummary summary = train_language_model(o);
   EXPECT_EQ(summary.steps, 1);
 
@@ -70,6 +78,33 @@ TEST_P(TrainStepParity, MatchesPyTorch) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Optimizers, TrainStepParity, ::testing::Values("sgd", "adam"));
+
+// The checkpoint decides the model, its vocabulary and its dropout: an option that would shape
+// them otherwise is refused by name, not ignored.
+TEST(TrainInitFrom, OptionsTheCheckpointDecidesAreRefused) {
+  const SafetensorsFile f =
+      read_safetensors(std::string(RNNKIT_FIXTURE_DIR) + "/train_step_sgd.safetensors");
+  const fs::path dir = fs::temp_directory_path() / "rnnkit_train_init_from_options";
+  const TrainOptions base = from_initial_checkpoint(f, dir);
+  const std::pair<const char*, std::function<void(TrainOptions&)>> cases[] = {
+      {"--dropout", [](TrainOptions& o) { o.dropout = 0.3; }},
+      {"--hidden", [](TrainOptions& o) { o.hidden = 32; }},
+      {"--cell", [](TrainOptions& o) { o.cell = "gru"; }},
+      {"--tie-weights", [](TrainOptions& o) { o.tie_weights = true; }},
+      {"--level", [](TrainOptions& o) { o.level = "word"; }},
+      {"--lowercase", [](TrainOptions& o) { o.lowercase = true; }},
+      {"--max-vocab", [](TrainOptions& o) { o.max_vocab = 3; }},
+  };
+  for (const auto& [flag, change] : cases) {
+    TrainOptions o = base;
+    o.steps = 1;
+    change(o);
+    const std::string message = error_of([&] { train_language_model(o); });
+    EXPECT_EQ(message.rfind(std::string(flag) + " cannot be given with --init-from", 0), 0u)
+        << message;
+  }
+  fs::remove_all(dir);
+}
 
 }  // namespace
 }  // namespace rnnkit

@@ -178,7 +178,8 @@ const OptionTable<TrainOptions>& TrainOptions::table() {
       {"--init-from",
        "init_from",
        &O::init_from,
-       "start from this checkpoint (its configuration and vocabulary)",
+       "start from this checkpoint: its configuration, vocabulary and dropout (the options that "
+       "would set them are refused)",
        {},
        "Model"},
       {"--pretrained-embeddings",

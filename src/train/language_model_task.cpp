@@ -1,4 +1,5 @@
 // Language models (text or Tang poems) as a training task.
+#include <algorithm>
 #include <cstdio>
 
 #include "rnnkit/error.h"
@@ -46,6 +47,25 @@ Tensor gather_columns_of_ranks(const DataParallel& parallel, const Tensor& mine)
   return out;
 }
 
+// With --init-from the checkpoint decides the model (its configuration, weights and vocabulary,
+// normalisation included): an option that would shape them otherwise is refused, as --resume
+// refuses what it would ignore.
+void refuse_options_the_checkpoint_decides(const TrainOptions& o) {
+  static const std::string kVocabularyKeys[] = {
+      "level", "lowercase", "letters_only", "min_count", "max_vocab", "eos_per_line", "script"};
+  const TrainOptions defaults;
+  for (const OptionSpec<TrainOptions>& spec : TrainOptions::table()) {
+    const bool decided = (spec.group == "Model" && spec.key != "init_from") ||
+                         std::find(std::begin(kVocabularyKeys), std::end(kVocabularyKeys),
+                                   spec.key) != std::end(kVocabularyKeys);
+    const bool given =
+        std::visit([&](auto member) { return o.*member != defaults.*member; }, spec.field);
+    if (decided && given)
+      throw Error(spec.flag + " cannot be given with --init-from: the model's configuration and " +
+                  "vocabulary (and dropout) are those of " + o.init_from);
+  }
+}
+
 LMConfig config_from(const TrainOptions& o, int64_t vocab_size) {
   LMConfig c;
   apply_model_shape(o, c);
@@ -65,6 +85,7 @@ class LanguageModelTask : public ModelTask<LanguageModel> {
     if (state) {
       vocab = Vocab::from_json(stored(*state, "rnnkit.vocab"));
     } else if (!o_.init_from.empty()) {
+      refuse_options_the_checkpoint_decides(o_);
       LoadedLanguageModel loaded = load_language_model(o_.init_from);
       if (!loaded.vocab) throw Error(o_.init_from + " holds no vocabulary (rnnkit.vocab metadata)");
       vocab = std::move(loaded.vocab);
