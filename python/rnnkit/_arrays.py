@@ -13,7 +13,10 @@ def as_array(value: Any, what: str) -> npt.NDArray[Any]:
     torch tensor: _rnnkit reads a float32 C-contiguous one in place and converts any other once,
     so nothing is copied here."""
     if hasattr(value, "detach"):  # a torch.Tensor, without importing torch
-        value = value.detach().cpu().numpy()
+        value = value.detach().cpu()
+        if str(value.dtype) == "torch.bfloat16":  # NumPy has no bfloat16; widening is exact
+            value = value.float()
+        value = value.numpy()
     try:
         array = np.asarray(value)
     except (TypeError, ValueError) as e:

@@ -37,6 +37,24 @@ def _stop_live_streams() -> None:
         worker.join()
 
 
+def _what_a_module_tells(module: Any, inferred: dict[str, Any]) -> dict[str, Any]:
+    """`inferred` (the configuration the tensor shapes give) with what a module says and its
+    state_dict cannot: a plain RNN's nonlinearity, the dropout between its layers, and whether
+    its output layer shares the embedding's weights."""
+    told = dict(inferred)
+    rnn = getattr(module, "rnn", None)
+    if getattr(rnn, "nonlinearity", None) == "relu":
+        told["cell"] = "rnn_relu"
+    dropout = getattr(rnn, "dropout", 0)
+    if isinstance(dropout, (int, float)) and dropout > 0 and told.get("num_layers", 1) > 1:
+        told["dropout"] = float(dropout)
+    embedding, fc = getattr(module, "embedding", None), getattr(module, "fc", None)
+    shared = getattr(embedding, "weight", None)
+    if shared is not None and getattr(fc, "weight", None) is shared:
+        told["tie_weights"] = True
+    return told
+
+
 class LanguageModel:
     """A character- or word-level language model. Load one with ``LanguageModel.load(path)``.
 
@@ -59,8 +77,9 @@ class LanguageModel:
         """A model from a torch module of DESIGN.md's LM shape (``embedding`` / ``rnn`` / ``fc``)
         or its state_dict. `vocab`: the tokens in id order (a char-level vocabulary), or a dict
         in the rnnkit.vocab metadata format (level, tokens, specials, normalization). `config`:
-        as ``LanguageModel.config``; None infers it from the tensor shapes (weights as untied; a
-        plain RNN as tanh, or as the module's own ``rnn.nonlinearity`` when a module is given)."""
+        as ``LanguageModel.config``; None infers it from the tensor shapes (weights as untied, a
+        plain RNN as tanh, no dropout) and, when a module is given, from the module: its plain
+        RNN's nonlinearity, its dropout and whether ``fc`` shares ``embedding``'s weight."""
         state = module_or_state_dict
         if hasattr(state, "state_dict"):
             state = state.state_dict()
@@ -77,12 +96,11 @@ class LanguageModel:
                         f"{type(vocab).__name__}")
         config_json = "" if config is None else json.dumps(dict(config))
         handle = LanguageModelHandle.from_tensors(tensors, config_json, vocab_json)
-        # A module says what its state_dict cannot: a plain RNN's nonlinearity.
-        rnn = getattr(module_or_state_dict, "rnn", None)
-        if config is None and getattr(rnn, "nonlinearity", None) == "relu":
+        if config is None and hasattr(module_or_state_dict, "state_dict"):
             inferred = json.loads(handle.config_json)
-            inferred["cell"] = "rnn_relu"
-            handle = LanguageModelHandle.from_tensors(tensors, json.dumps(inferred), vocab_json)
+            told = _what_a_module_tells(module_or_state_dict, inferred)
+            if told != inferred:
+                handle = LanguageModelHandle.from_tensors(tensors, json.dumps(told), vocab_json)
         return cls(handle)
 
     def to_torch_state_dict(self) -> dict[str, Any]:

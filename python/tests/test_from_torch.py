@@ -113,3 +113,28 @@ def test_state_dict_as_numpy_without_torch(monkeypatch):
     assert set(state) == set(model.state_dict())
     assert all(isinstance(a, np.ndarray) and a.dtype == np.float32 for a in state.values())
     np.testing.assert_array_equal(state["fc.bias"], model.fc.bias.detach().numpy())
+
+
+def test_a_module_gives_its_dropout_and_tying():
+    torch.manual_seed(4)
+    tokens = sorted(set(TEXT))
+    model = LM(len(tokens), 12, 12, 2, "lstm")
+    model.rnn.dropout = 0.25
+    model.fc.weight = model.embedding.weight  # tied: one Parameter
+    model.eval()
+    lm = rnnkit.LanguageModel.from_torch(model, tokens)
+    assert lm.config["dropout"] == 0.25 and lm.config["tie_weights"] is True
+    ids = torch.tensor([tokens.index(c) for c in TEXT])
+    assert lm.perplexity(TEXT) == pytest.approx(torch_perplexity(model, ids), rel=1e-5)
+    # Its state_dict alone says neither.
+    plain = rnnkit.LanguageModel.from_torch(model.state_dict(), tokens)
+    assert plain.config["dropout"] == 0 and plain.config["tie_weights"] is False
+
+
+def test_bfloat16_tensors_are_widened():
+    model, tokens, ids = trained("gru", 8, 1)
+    halved = {name: t.bfloat16() for name, t in model.state_dict().items()}
+    lm = rnnkit.LanguageModel.from_torch(halved, tokens)
+    widened = {name: t.float() for name, t in halved.items()}
+    model.load_state_dict(widened)
+    assert lm.perplexity(TEXT) == pytest.approx(torch_perplexity(model, ids), rel=1e-5)
