@@ -81,6 +81,18 @@ TEST(FileIo, ReadFileErrorsNameThePathAndReason) {
             "cannot read " + dir.path().string() + ": Is a directory");
 }
 
+// A device never ends (/dev/zero would fill the memory); a pipe ends when its writer closes.
+TEST(FileIo, ReadFileRefusesADeviceAndReadsAPipe) {
+  EXPECT_EQ(error_of([] { rnnkit::read_file("/dev/zero"); }),
+            "cannot read /dev/zero: it is a device, not a file");
+  int ends[2];
+  ASSERT_EQ(pipe(ends), 0);
+  ASSERT_EQ(write(ends[1], "piped", 5), 5);
+  close(ends[1]);
+  EXPECT_EQ(rnnkit::read_file("/proc/self/fd/" + std::to_string(ends[0])), "piped");
+  close(ends[0]);
+}
+
 TEST(FileIo, WriteCreatesAFileAndLeavesNoTemporary) {
   TempDir dir;
   rnnkit::write_file_atomically(dir / "new.bin", std::string("x\0y", 3));

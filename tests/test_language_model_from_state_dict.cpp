@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 
 #include "rnnkit/error.h"
 #include "rnnkit/language_model_file.h"
@@ -57,6 +58,17 @@ TEST(LanguageModelFromStateDict, AClaimedConfigurationIsCheckedAgainstTheTensors
     EXPECT_NE(std::string(e.what()).find("hidden_size 6 but the tensors hold 4"), std::string::npos)
         << e.what();
   }
+  claimed = two_layer_gru();
+  claimed.bidirectional = false;
+  try {
+    language_model_from_state_dict(tensors, claimed);
+    FAIL() << "a unidirectional claim of bidirectional tensors was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("rnnkit.config says bidirectional false but the tensors "
+                                         "are those of a bidirectional model"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 // A W_hh whose rows are no whole number of gates for any cell: with a configuration given, the
@@ -70,6 +82,27 @@ TEST(LanguageModelFromStateDict, TensorsThatFitNoConfigurationAreNamedAgainstThe
   } catch (const Error& e) {
     EXPECT_EQ(std::string(e.what()).rfind("the tensors do not fit rnnkit.config (", 0), 0u)
         << e.what();
+  }
+}
+
+// A PyTorch model made with bias=False has no bias tensors: the error says what to add, with
+// its configuration inferred or claimed.
+TEST(LanguageModelFromStateDict, AModelWithoutBiasesIsToldWhatToAdd) {
+  for (const char* missing : {"rnn.bias_ih_l0", "fc.bias"}) {
+    std::map<std::string, Tensor> tensors = random_state_dict(two_layer_gru());
+    tensors.erase(missing);
+    for (const auto& claimed : {std::optional<LMConfig>(), std::optional(two_layer_gru())}) {
+      try {
+        language_model_from_state_dict(tensors, claimed);
+        FAIL() << "a state_dict without " << missing << " was accepted";
+      } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find(std::string("checkpoint lacks tensor ") + missing +
+                                             " (rnnkit's layers all have biases: a PyTorch model "
+                                             "made with bias=False loads once zero biases"),
+                  std::string::npos)
+            << e.what();
+      }
+    }
   }
 }
 

@@ -15,6 +15,7 @@
 
 #include "rnnkit/error.h"
 #include "rnnkit/file_io.h"
+#include "rnnkit/formatted.h"
 
 using rnnkit::DType;
 using rnnkit::Tensor;
@@ -278,6 +279,27 @@ TEST(Safetensors, ReadsHandWrittenF16Bf16AndF64Tensors) {
   EXPECT_EQ(file.tensors.at("b")[1], 3.140625f);
   EXPECT_EQ(file.tensors.at("c").shape(), (rnnkit::Shape{1, 1}));
   EXPECT_EQ(file.tensors.at("c")[0], 1.5f);
+}
+
+// rnnkit computes in float32: an F64 value beyond its range is refused by name, not read as inf;
+// one that rounds to float32's largest is read so.
+TEST(Safetensors, AnF64ValueBeyondFloat32IsRefused) {
+  const std::string header = R"({"w":{"dtype":"F64","shape":[2],"data_offsets":[0,16]}})";
+  const double largest = std::numeric_limits<float>::max();
+  for (const double beyond : {1e300, -1e39}) {
+    std::string data(16, '\0');
+    std::memcpy(data.data(), &largest, 8);
+    std::memcpy(data.data() + 8, &beyond, 8);
+    const std::string message = parse_error(image(header, data));
+    EXPECT_NE(message.find("tensor 'w' holds " + rnnkit::formatted("%g", beyond) +
+                           " (element 1), beyond float32's range"),
+              std::string::npos)
+        << message;
+  }
+  std::string data(16, '\0');
+  std::memcpy(data.data(), &largest, 8);
+  std::memcpy(data.data() + 8, &largest, 8);
+  EXPECT_EQ(parse(image(header, data)).tensors.at("w")[1], std::numeric_limits<float>::max());
 }
 
 // The layout Python tooling writes: json.dumps separators, "format": "pt", space padding.

@@ -8,11 +8,23 @@
 
 namespace rnnkit {
 
+namespace {
+
+Error missing_tensor(const std::string& name) {
+  const bool bias = name.ends_with("bias") || name.find(".bias_") != std::string::npos;
+  return Error("checkpoint lacks tensor " + name +
+               (bias ? " (rnnkit's layers all have biases: a PyTorch model made with bias=False "
+                       "loads once zero biases of these names are added to its state_dict)"
+                     : ""));
+}
+
+}  // namespace
+
 void load_state_dict_strict(const std::vector<std::pair<std::string, Tensor*>>& expected,
                             const std::map<std::string, Tensor>& tensors) {
   for (const auto& [name, target] : expected) {
     auto it = tensors.find(name);
-    if (it == tensors.end()) throw Error("checkpoint lacks tensor " + name);
+    if (it == tensors.end()) throw missing_tensor(name);
     if (it->second.shape() != target->shape())
       throw Error("tensor " + name + " has shape " + it->second.shape_string() +
                   " but the model expects " + target->shape_string());
@@ -93,7 +105,7 @@ void ConfigReader::refuse_unknown_keys(const std::string& written) const {
 void expect_dimension(const std::map<std::string, Tensor>& tensors, const std::string& name,
                       int axis, int64_t expected, const std::string& config_key) {
   auto it = tensors.find(name);
-  if (it == tensors.end()) throw Error("checkpoint lacks tensor " + name);
+  if (it == tensors.end()) throw missing_tensor(name);
   if (it->second.ndim() <= axis || it->second.dim(axis) != expected)
     throw Error("the configuration's " + config_key + " (" + std::to_string(expected) +
                 ") does not match tensor " + name + " of shape " + it->second.shape_string());

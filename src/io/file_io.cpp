@@ -85,8 +85,12 @@ std::string read_file(const std::string& path) {
   if (fd.get() < 0) throw Error(failure("read", path, errno));
   std::string bytes;
   struct stat info {};
-  if (::fstat(fd.get(), &info) == 0 && info.st_size > 0)
-    bytes.reserve(static_cast<size_t>(info.st_size));
+  const bool known = ::fstat(fd.get(), &info) == 0;
+  // A device has no end to read to (/dev/zero, /dev/urandom: memory would run out first); a pipe
+  // or FIFO does, when its writer closes it.
+  if (known && (S_ISCHR(info.st_mode) || S_ISBLK(info.st_mode)))
+    throw Error("cannot read " + path + ": it is a device, not a file");
+  if (known && info.st_size > 0) bytes.reserve(static_cast<size_t>(info.st_size));
   char chunk[1 << 16];
   for (;;) {
     ssize_t got = ::read(fd.get(), chunk, sizeof chunk);

@@ -12,6 +12,7 @@
 #include "io/strict_json.h"
 #include "rnnkit/error.h"
 #include "rnnkit/file_io.h"
+#include "rnnkit/formatted.h"
 
 namespace rnnkit {
 
@@ -183,7 +184,7 @@ void check_buffer_coverage(std::vector<TensorEntry>& entries, uint64_t buffer_si
                 std::to_string(buffer_size) + ")");
 }
 
-Tensor load_tensor(const TensorEntry& entry, const uint8_t* data) {
+Tensor load_tensor(const TensorEntry& entry, const uint8_t* data, const std::string& what) {
   Tensor tensor(entry.shape);
   float* out = tensor.data();
   size_t n = static_cast<size_t>(entry.numel);
@@ -206,6 +207,11 @@ Tensor load_tensor(const TensorEntry& entry, const uint8_t* data) {
         double value;
         std::memcpy(&value, data + 8 * i, 8);
         out[i] = static_cast<float>(value);
+        // rnnkit computes in float32: a finite value beyond its range would become inf here and
+        // fail far from its cause.
+        if (std::isinf(out[i]) && std::isfinite(value))
+          throw Error(what + ": tensor " + quoted(entry.name) + " holds " + formatted("%g", value) +
+                      " (element " + std::to_string(i) + "), beyond float32's range");
       }
       break;
     case StoredType::I8:
@@ -359,7 +365,7 @@ SafetensorsFile parse_safetensors(std::span<const uint8_t> bytes, const std::str
       throw Error(what + ": tensor " + quoted(entry.name) +
                   " has dtype I8 but the metadata has no " + kQuantizationKey +
                   " to say what its integers mean");
-    file.tensors.emplace(entry.name, load_tensor(entry, buffer.data() + entry.begin));
+    file.tensors.emplace(entry.name, load_tensor(entry, buffer.data() + entry.begin, what));
     file.dtypes.emplace(entry.name, entry.type.name);
   }
   return file;

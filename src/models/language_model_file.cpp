@@ -94,7 +94,10 @@ void check_config_against_tensors(const LMConfig& config,
   same(config.hidden_size, found.hidden_size, "hidden_size");
   same(config.num_layers, found.num_layers, "num_layers");
   same(config.proj_size, found.proj_size, "proj_size");
-  same(config.bidirectional, found.bidirectional, "bidirectional");
+  if (config.bidirectional != found.bidirectional)
+    throw Error(std::string("rnnkit.config says bidirectional ") +
+                (config.bidirectional ? "true" : "false") + " but the tensors are those of a " +
+                (found.bidirectional ? "bidirectional" : "unidirectional") + " model");
 }
 
 std::unique_ptr<LanguageModel> language_model_from_state_dict(
