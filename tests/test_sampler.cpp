@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -441,6 +442,19 @@ TEST(Sampling, RandomRowsGiveATokenOrAnError) {
   }
   EXPECT_GT(drawn, 100);
   EXPECT_GT(refused, 20);
+}
+
+// A drawn seed is reported in JSON and replayed from it: JavaScript reads numbers exactly up to
+// 2^53 - 1 only, so every seed lies below 2^53 (with 64 random bits, 200 draws would all lie
+// below it once in 2^2200), and they differ.
+TEST(RandomSeed, EveryDrawIsExactInJavaScriptAndTheyDiffer) {
+  std::set<uint64_t> seeds;
+  for (int i = 0; i < 200; ++i) {
+    const uint64_t seed = random_seed();
+    EXPECT_LE(seed, uint64_t{9007199254740991});
+    seeds.insert(seed);
+  }
+  EXPECT_GT(seeds.size(), 190u);
 }
 
 }  // namespace

@@ -16,7 +16,10 @@ struct SamplingOptions {
   uint64_t seed = 0;         // seeds the Rng of a generation
 };
 
-// A seed from the operating system's entropy source, for a generation asked for without one.
+// A seed from the operating system's entropy source, for a generation asked for without one:
+// below 2^53, so that every JSON reader (JavaScript's numbers are exact up to 2^53 - 1) takes the
+// seed a server reports exactly and can replay its text.
+constexpr uint64_t kLargestExactJsonSeed = (uint64_t{1} << 53) - 1;
 uint64_t random_seed();
 
 // Throws Error naming the bad field: temperature must be finite, top_k >= 0, top_p in (0, 1].

@@ -378,7 +378,7 @@ Candidates candidates(std::span<const float> logits, const SamplingOptions& opti
 
 uint64_t random_seed() {
   std::random_device device;
-  return (static_cast<uint64_t>(device()) << 32) | device();
+  return ((static_cast<uint64_t>(device()) << 32) | device()) & kLargestExactJsonSeed;
 }
 
 void validate(const SamplingOptions& options) {

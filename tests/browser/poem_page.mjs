@@ -28,6 +28,8 @@ function formFault(text, form, lines) {
 }
 
 async function writeAndWait(page) {
+  // The state of the poem before is no answer: a write the page refused would look done.
+  await page.evaluate(() => (document.getElementById("poem").dataset.state = ""));
   await page.click("#write");
   await page.waitForSelector("#poem[data-state=done], #poem[data-state=error]", {
     timeout: 30000,
@@ -143,6 +145,21 @@ try {
   await writeAndWait(page);
   const status = await page.textContent("#status");
   check("a character outside the vocabulary is reported by name", status.includes("夏"), status);
+
+  // A poem of the server's own seed: the seed shown replays it (a seed beyond 2^53 would be
+  // rounded by JavaScript and write another poem).
+  await page.fill("#text", "床前看月光");
+  await page.selectOption("#form", "");
+  await page.fill("#seed", "");
+  const drawn = await writeAndWait(page);
+  const shown = (await page.textContent("#status")).match(/种子 (\d+)/)?.[1] ?? "";
+  await page.fill("#seed", shown);
+  const replayed = await writeAndWait(page);
+  check("the seed shown replays its poem", shown !== "" && replayed === drawn, `${shown}: ${drawn} / ${replayed}`);
+  await page.fill("#seed", "12345678901234567890");
+  await page.click("#write");
+  await page.waitForFunction(() => document.getElementById("status").textContent.includes("种子须为"));
+  check("a seed JavaScript cannot hold exactly is refused", true);
 } finally {
   await context.close();
 }
