@@ -1,6 +1,8 @@
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "rnnkit/rng.h"
@@ -22,7 +24,14 @@ struct SamplingOptions {
 constexpr uint64_t kLargestExactJsonSeed = (uint64_t{1} << 53) - 1;
 uint64_t random_seed();
 
-// Throws Error naming the bad field: temperature must be finite, top_k >= 0, top_p in (0, 1].
+// What is wrong with `options`, if anything: temperature must be finite, top_k >= 0, top_p in
+// (0, 1]. `option` names the field ("top_p").
+struct SamplingFault {
+  std::string option, message;
+};
+std::optional<SamplingFault> sampling_fault(const SamplingOptions& options);
+
+// Throws Error naming the bad field ("invalid sampling option top_p: ...").
 void validate(const SamplingOptions& options);
 
 // The distribution sample_token draws from, as probabilities over all token ids:

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "rnnkit/error.h"
+#include "rnnkit/formatted.h"
 #include "tensor/vector_kernel.h"
 
 namespace rnnkit {
@@ -381,16 +382,22 @@ uint64_t random_seed() {
   return ((static_cast<uint64_t>(device()) << 32) | device()) & kLargestExactJsonSeed;
 }
 
-void validate(const SamplingOptions& options) {
+std::optional<SamplingFault> sampling_fault(const SamplingOptions& options) {
   if (!std::isfinite(options.temperature))
-    throw Error("invalid sampling option temperature: must be finite, got " +
-                std::to_string(options.temperature));
+    return SamplingFault{"temperature",
+                         "must be finite, got " + formatted("%g", options.temperature)};
   if (options.top_k < 0)
-    throw Error("invalid sampling option top_k: must be >= 0 (0 = off), got " +
-                std::to_string(options.top_k));
+    return SamplingFault{"top_k", "must be >= 0 (0 = off), got " + std::to_string(options.top_k)};
   if (!(options.top_p > 0 && options.top_p <= 1))
-    throw Error("invalid sampling option top_p: must be in (0, 1] (1 = off), got " +
-                std::to_string(options.top_p));
+    return SamplingFault{"top_p", "must be in (0, 1] (1 = off), got " +
+                                      formatted("%g", options.top_p) +
+                                      (options.top_p == 0 ? " (as a float)" : "")};
+  return std::nullopt;
+}
+
+void validate(const SamplingOptions& options) {
+  if (const auto fault = sampling_fault(options))
+    throw Error("invalid sampling option " + fault->option + ": " + fault->message);
 }
 
 std::vector<float> sampling_distribution(std::span<const float> logits,

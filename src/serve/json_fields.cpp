@@ -84,7 +84,7 @@ std::optional<float> JsonFields::number(const std::string& name) {
   const auto number = value->get<double>();
   // Converting a double beyond the float range is undefined behaviour, not infinity.
   if (!(std::fabs(number) <= std::numeric_limits<float>::max()))
-    throw field_error(name, "must be a finite number");
+    throw field_error(name, "must be a finite number within float32's range (|x| <= 3.4e38)");
   return static_cast<float>(number);
 }
 

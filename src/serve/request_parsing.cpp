@@ -1,5 +1,6 @@
 #include "serve/request_parsing.h"
 
+#include <algorithm>
 #include <limits>
 
 #include "rnnkit/beam_search.h"
@@ -21,6 +22,8 @@ SamplingOptions read_sampling(JsonFields& fields) {
   } else if (options.temperature > 0) {
     options.seed = random_seed();
   }
+  if (const auto fault = sampling_fault(options))
+    throw HttpError(400, "field \"" + fault->option + "\" " + fault->message, fault->option);
   return options;
 }
 
@@ -30,6 +33,8 @@ GenerateCall parse_generate(std::string_view body, const ServeLimits& limits) {
   JsonFields fields(body);
   GenerateCall call;
   call.request.prompt = fields.string("prompt", limits.max_prompt).value_or("");
+  if (call.request.prompt.empty())
+    throw HttpError(400, "field \"prompt\" is required: the text to continue", "prompt");
   const int64_t n = fields.integer("n", -1, limits.max_tokens).value_or(call.request.max_tokens);
   call.request.max_tokens = n < 0 ? limits.max_tokens : n;
   call.request.sampling = read_sampling(fields);
@@ -46,9 +51,11 @@ PoemCall parse_poem(std::string_view body, const ServeLimits& limits) {
   PoemRequest& request = call.request;
   request.start = fields.string("start", limits.max_prompt).value_or("");
   request.acrostic = fields.string("acrostic", limits.max_prompt).value_or("");
-  request.style = fields.string("style", limits.max_prompt).value_or("");
+  request.style = fields.string("style", std::min<int64_t>(limits.max_prompt, kMaxPoemStyleLength))
+                      .value_or("");
   // 0 leaves the choice to write_poem, as an absent --form or --lines does.
   request.form = static_cast<int>(fields.integer("form", 5, 7).value_or(request.form));
+  if (request.form == 6) throw HttpError(400, "field \"form\" must be 5 or 7", "form");
   request.lines =
       static_cast<int>(fields.integer("lines", 1, kMaxPoemLines).value_or(request.lines));
   request.rhyme = fields.boolean("rhyme").value_or(false);

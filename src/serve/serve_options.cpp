@@ -3,6 +3,7 @@
 
 #include "rnnkit/error.h"
 #include "rnnkit/single_row_product.h"
+#include "rnnkit/text_generator.h"
 #include "rnnkit/threads.h"
 
 namespace rnnkit::serve {
@@ -13,7 +14,7 @@ const OptionTable<ServeLimits>& ServeLimits::table() {
       {"--max-body", "max_body", &O::max_body, "largest request body, bytes (beyond: 413)",
        between(1, 1 << 30), "Limits"},
       {"--max-tokens", "max_tokens", &O::max_tokens, "largest n of /v1/generate",
-       between(1, 10'000'000), "Limits"},
+       between(1, kMaxGeneratedTokens), "Limits"},
       {"--max-count", "max_count", &O::max_count, "most poems one /v1/poem request may ask for",
        between(1, 1000), "Limits"},
       {"--max-prompt", "max_prompt", &O::max_prompt,

@@ -102,7 +102,7 @@ expect_error fraction 400 n "must be an integer" POST /v1/generate '{"prompt": "
 expect_error unknown_field 400 temp "unknown field" POST /v1/generate '{"prompt": "the ", "temp": 1}'
 expect_error bad_temperature 400 temperature "must be a number" POST /v1/generate '{"prompt": "the ", "temperature": "hot"}'
 expect_error huge_temperature 400 temperature "finite" POST /v1/generate '{"prompt": "the ", "temperature": 1e300}'
-expect_error bad_top_p 400 "" "top_p" POST /v1/generate '{"prompt": "the ", "top_p": 2}'
+expect_error bad_top_p 400 top_p "must be in (0, 1]" POST /v1/generate '{"prompt": "the ", "top_p": 2}'
 expect_error negative_top_k 400 top_k "must be in" POST /v1/generate '{"prompt": "the ", "top_k": -1}'
 expect_error negative_seed 400 seed "must be an integer" POST /v1/generate '{"prompt": "the ", "seed": -1}'
 expect_error bad_stream 400 stream "true or false" POST /v1/generate '{"prompt": "the ", "stream": 1}'
@@ -110,7 +110,7 @@ expect_error beam_zero 400 beam "must be in 1..256" POST /v1/generate '{"prompt"
 expect_error beam_wide 400 beam "must be in 1..256" POST /v1/generate '{"prompt": "the ", "beam": 257}'
 expect_error too_many_tokens 400 n "must be in -1..100000" POST /v1/generate '{"prompt": "the ", "n": 100001}'
 expect_error long_prompt 400 prompt "at most 50" POST /v1/generate "{\"prompt\": \"$(printf 'a%.0s' $(seq 51))\"}"
-expect_error empty_prompt 400 "" "empty prompt" POST /v1/generate '{"n": 3}'
+expect_error empty_prompt 400 prompt "is required" POST /v1/generate '{"n": 3}'
 expect_error outside_vocabulary 422 "" '\"Ω\"' POST /v1/generate '{"prompt": "the Ωmega"}'
 expect_error outside_vocabulary_stream 422 "" '\"Ω\"' POST /v1/generate '{"prompt": "the Ωmega", "stream": true}'
 expect_error perplexity_outside 422 "" '\"Ω\"' POST /v1/perplexity '{"text": "the Ω"}'
@@ -198,7 +198,8 @@ check "the streamed poems are the done event's" \
 
 expect_error poem_outside 422 "" '\"夏\"' POST /v1/poem '{"acrostic": "春夏"}'
 expect_error poem_outside_stream 422 "" '\"夏\"' POST /v1/poem '{"acrostic": "春夏", "stream": true}'
-expect_error poem_form 400 "" "5 or 7" POST /v1/poem '{"start": "床前看月光", "form": 6}'
+expect_error poem_form 400 form "5 or 7" POST /v1/poem '{"start": "床前看月光", "form": 6}'
+expect_error poem_style 400 style "at most 1000" POST /v1/poem "{\"start\": \"床前看月光\", \"style\": \"$(printf '月%.0s' $(seq 1001))\"}"
 expect_error poem_lines 400 lines "must be in 1..16" POST /v1/poem '{"start": "床前看月光", "lines": 17}'
 expect_error poem_count 400 count "must be in 1..5" POST /v1/poem '{"start": "床前看月光", "count": 6}'
 expect_error poem_both 400 "" "not both" POST /v1/poem '{"start": "床前看月光", "acrostic": "春花"}'
