@@ -49,7 +49,8 @@ const OptionTable<OptimizerOptions>& OptimizerOptions::table() {
       {"--eps", "eps", &O::eps, "Adam epsilon", kPositive},
       {"--clip", "clip", &O::clip, "clip the global gradient norm to this (0 = off)", kNonNegative},
       {"--schedule", "schedule", &O::schedule,
-       "fixed | step:N:GAMMA | plateau[:DIVISOR] | cosine:WARMUP"},
+       "fixed | step:STEP_SIZE[:GAMMA] | plateau[:DIVISOR[:PATIENCE[:MIN_LR]]] | "
+       "cosine[:WARMUP[:MIN_LR]]"},
       {"--skip-nonfinite", "skip_nonfinite", &O::skip_nonfinite,
        "skip batches with a NaN/Inf loss instead of stopping"},
   };
@@ -129,8 +130,8 @@ const OptionTable<TrainOptions>& TrainOptions::table() {
        {},
        "Data"},
       {"--valid-fraction", "valid_fraction", &O::valid_fraction,
-       "held-out fraction: the tail of the text, or a fixed-seed share of the poems (default "
-       "0.05)",
+       "held-out fraction: the tail of the text (0: none), or a fixed-seed share of the poems "
+       "(0: 0.05)",
        between(0, 0.99), "Data"},
       {"--level", "level", &O::level, "token level: char or word", one_of({"char", "word"}),
        "Data"},

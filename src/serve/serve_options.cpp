@@ -54,9 +54,11 @@ const OptionTable<ServeOptions>& ServeOptions::table() {
 void validate(const ServeOptions& options) {
   validate_options(options, ServeOptions::table());
   validate_options(options.limits, ServeLimits::table());
-  if (options.threads < 0 || options.threads > kMaxThreads)
-    throw Error("--threads must be in 0.." + std::to_string(kMaxThreads) + ", got " +
-                std::to_string(options.threads));
+  // --threads is the model flags' (RuntimeOptions), read into these options by the command.
+  if (const std::string message =
+          option_error("--threads", between(0, kMaxThreads), static_cast<double>(options.threads));
+      !message.empty())
+    throw_option_error(message);
 }
 
 }  // namespace rnnkit::serve

@@ -20,7 +20,7 @@ raw_status() { timeout 10 head -n 1 <&"$1" | sed -n 's|^HTTP/1\.1 \([0-9]*\) .*|
 # --- option ranges: refused at startup, never a deadlock --------------------------------------
 for bad in "--queue 100000000" "--queue 2147483647" "--workers 0" "--workers 100000" \
   "--max-connections 0" "--max-connections 100000" "--request-timeout 0" "--max-count 2147483647" \
-  "--max-tokens 100001"; do
+  "--max-tokens 100001" "--threads 100000"; do
   timeout -k 5 20 "$rnnkit" serve --port 0 --model "$model" $bad >"$tmp/bad_option.log" 2>&1
   rc=$?
   check "serve $bad is refused at startup naming ${bad%% *}" \
