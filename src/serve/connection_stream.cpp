@@ -164,6 +164,11 @@ ssize_t ConnectionStream::write(const char* ptr, size_t size) {
   return sent;
 }
 
+bool ConnectionStream::client_gone() const {
+  pollfd entry{socket_, POLLRDHUP, 0};
+  return poll(&entry, 1, 0) > 0 && (entry.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL));
+}
+
 bool ConnectionStream::is_readable() const {
   return begin_ < end_ || wait_for(POLLIN, deadline_);
 }

@@ -51,6 +51,10 @@ class ConnectionStream final : public httplib::Stream {
   void close_after_response() { close_after_response_ = true; }
   bool closing() const { return close_after_response_ || refusal_ != Refusal::none; }
 
+  // Whether the client has closed (or reset) the connection: a request answered whole stops
+  // its work when nobody is left to read the answer. One poll of the socket, from any thread.
+  bool client_gone() const;
+
   bool is_readable() const override;
   bool is_writable() const override;
   ssize_t read(char* ptr, size_t size) override;

@@ -26,9 +26,8 @@ nlohmann::json summary(const GenerateResult& result, const GenerateRequest& requ
 void generate_batched(ServeContext& context, DecodeScheduler& scheduler, const GenerateCall& call,
                       httplib::Response& response) {
   if (!call.stream) {
-    auto session = std::make_shared<TextGeneration>(
-        scheduler.model(), context.vocab, call.request,
-        [&context](std::string_view) { return !context.stopping.load(); });
+    auto session = std::make_shared<TextGeneration>(scheduler.model(), context.vocab, call.request,
+                                                    context.while_answer_wanted());
     scheduler.run(session);
     if (session->result().finish_reason == FinishReason::Cancelled) throw cut_short_by_stop();
     response.set_content(summary(session->result(), call.request).dump() + "\n",
@@ -58,8 +57,7 @@ void handle_generate(ServeContext& context, const httplib::Request& http,
   auto lease = std::make_shared<ModelPool::Lease>(context.lease_worker());
   if (!call.stream) {
     const GenerateResult result =
-        generate_text(lease->model(), context.vocab, call.request,
-                      [&](std::string_view) { return !context.stopping.load(); });
+        generate_text(lease->model(), context.vocab, call.request, context.while_answer_wanted());
     if (result.finish_reason == FinishReason::Cancelled) throw cut_short_by_stop();
     response.set_content(summary(result, call.request).dump() + "\n", "application/json");
     return;

@@ -52,8 +52,8 @@ std::shared_ptr<PoemWriting> poem_session(const ServeContext& context,
 // the other requests' sessions.
 void poems_batched(ServeContext& context, DecodeScheduler& scheduler, const PoemCall& call,
                    httplib::Response& response) {
-  auto stopping = [&context](int, std::string_view) { return !context.stopping.load(); };
   if (!call.stream) {
+    const PieceCallback wanted = context.while_answer_wanted();
     const nlohmann::json body = write_poems(
         call,
         [&](int k, const PieceCallback& on_piece) {
@@ -61,7 +61,7 @@ void poems_batched(ServeContext& context, DecodeScheduler& scheduler, const Poem
           scheduler.run(session, /*admit_always=*/k > 0);
           return session->poem();
         },
-        stopping);
+        [&](int, std::string_view piece) { return wanted(piece); });
     if (body["cancelled"]) throw cut_short_by_stop();
     response.set_content(body.dump() + "\n", "application/json");
     return;
@@ -105,8 +105,9 @@ void handle_poem(ServeContext& context, const httplib::Request& http, httplib::R
     return write_poem(lease->model(), context.vocab, poem_request(call, k), on_piece);
   };
   if (!call.stream) {
-    const nlohmann::json body = write_poems(
-        call, write_one, [&](int, std::string_view) { return !context.stopping.load(); });
+    const PieceCallback wanted = context.while_answer_wanted();
+    const nlohmann::json body =
+        write_poems(call, write_one, [&](int, std::string_view piece) { return wanted(piece); });
     if (body["cancelled"]) throw cut_short_by_stop();
     response.set_content(body.dump() + "\n", "application/json");
     return;

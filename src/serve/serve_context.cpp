@@ -3,6 +3,7 @@
 #include <string>
 
 #include "rnnkit/gemm.h"
+#include "serve/bounded_server.h"
 #include "serve/http_error.h"
 
 namespace rnnkit::serve {
@@ -18,6 +19,13 @@ ModelPool::Lease ServeContext::lease_worker() {
   }
   if (options.threads > 0) set_num_threads(options.threads);
   return std::move(*lease);
+}
+
+PieceCallback ServeContext::while_answer_wanted() {
+  const ConnectionStream* connection = BoundedServer::current_connection();
+  return [this, connection](std::string_view) {
+    return !stopping.load() && !(connection && connection->client_gone());
+  };
 }
 
 }  // namespace rnnkit::serve

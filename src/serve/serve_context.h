@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "rnnkit/forecast_training.h"
+#include "rnnkit/text_generator.h"
 #include "rnnkit/vocab.h"
 #include "serve/decode_scheduler.h"
 #include "serve/model_pool.h"
@@ -38,6 +39,11 @@ struct ServeContext {
   // A model copy for this request, with the thread count pinned on this connection's thread
   // (OpenMP keeps one per thread). HttpError 503 when the workers and the queue are full.
   ModelPool::Lease lease_worker();
+
+  // The listener of a generation answered whole (not streamed): it goes on while the server runs
+  // and the calling connection's client waits for the answer. Called on the connection's thread;
+  // the listener may then run on any (a decode loop's).
+  PieceCallback while_answer_wanted();
 };
 
 }  // namespace rnnkit::serve

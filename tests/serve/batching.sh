@@ -116,6 +116,24 @@ check "full loops answer 503" "[ \$(status_of full) = 503 ] && grep -q 'all 4 ba
 kill "${pids[@]}" 2>/dev/null
 wait "${pids[@]}" 2>/dev/null
 
+# --- a request answered whole whose client hangs up stops (a 100000-token generation, about 6 s
+# alone on this model, would hold its place to the end) ------------------------------------------
+for batch in 8 1; do
+  start_server "$tmp/gone_$batch.log" --model "$tmp/text_run" --max-batch "$batch" --workers 1 \
+    --threads 1 --max-tokens 100000
+  curl -s --max-time 0.5 "$url/v1/generate" -d '{"prompt": "the ", "n": 100000, "seed": 1}' \
+    >/dev/null
+  left=no
+  for _ in $(seq 15); do
+    request gone_$batch GET /health
+    [ "$(json gone_$batch 'j["busy"] + j.get("batch", {}).get("running", 0)')" = 0 ] && { left=yes; break; }
+    sleep 0.1
+  done
+  check "--max-batch $batch: an unstreamed generation whose client hung up stops within 1.5 s" \
+    "[ $left = yes ]"
+  stop_server "$server_pid"
+done
+
 # --- the server's stop: a request answered whole gets 503, never a 200 with a cut answer -------
 for batch in 8 1; do
   start_server "$tmp/stop_$batch.log" --model "$tmp/text_run" --max-batch "$batch" --workers 2 \
