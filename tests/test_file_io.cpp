@@ -100,6 +100,16 @@ TEST(FileIo, WriteCreatesAFileAndLeavesNoTemporary) {
   EXPECT_EQ(entries_of(dir.path()), std::vector<std::string>{"new.bin"});
 }
 
+TEST(FileIo, WriteToADirectorySaysSoWithOrWithoutItsSlash) {
+  TempDir dir;
+  const std::string target = dir / "out";
+  std::filesystem::create_directory(target);
+  for (const std::string& path : {target, target + "/"})
+    EXPECT_EQ(error_of([&] { rnnkit::write_file_atomically(path, "x"); }),
+              "cannot write " + path + ": it is a directory; give a file name");
+  EXPECT_TRUE(std::filesystem::is_empty(target));
+}
+
 TEST(FileIo, WriteReplacesAnExistingFile) {
   TempDir dir;
   write_plain(dir / "f.txt", "a much longer old content that must disappear entirely");

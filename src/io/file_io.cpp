@@ -110,6 +110,10 @@ void write_file_atomically(const std::string& path, std::string_view bytes) {
   if (error_number == 0 && ::rename(temporary.c_str(), path.c_str()) != 0) error_number = errno;
   if (error_number != 0) {
     ::unlink(temporary.c_str());
+    // rename says ENOTDIR for "dir/" and EISDIR for "dir": both mean the path names a directory.
+    struct stat info {};
+    if (::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode))
+      throw Error("cannot write " + path + ": it is a directory; give a file name");
     throw Error(failure("write", path, error_number));
   }
   // The rename is only durable once the directory entry is on disk. Some filesystems cannot sync
