@@ -9,8 +9,10 @@
 #include <csignal>
 #include <filesystem>
 #include <limits>
+#include <map>
 #include <vector>
 
+#include "rnnkit/error.h"
 #include "rnnkit/parameter.h"
 #include "rnnkit/trainer.h"
 
@@ -81,6 +83,55 @@ TEST(EngineGradients, EachUpdateSeesItsOwnBatchEvenAfterASkippedOne) {
   EXPECT_EQ(summary.skipped_batches, 1);
   // Batches 0, 2 and 3 applied, each alone: the skipped batch's 2 never reaches an update.
   EXPECT_EQ(task.w(), 10.0f - 1.0f - 4.0f - 8.0f);
+  fs::remove_all(dir);
+}
+
+// Batches as OneParameterTask's; writing its model fails from the `fails_from`th write on (a full
+// disk).
+class FailingSaveTask : public OneParameterTask {
+ public:
+  explicit FailingSaveTask(int fails_from)
+      : OneParameterTask({1.0f, 1.0f, 1.0f, 1.0f}, {false, false, false, false}),
+        fails_from_(fails_from) {}
+  void save_model(const std::string& path, const std::map<std::string, std::string>&,
+                  DType) override {
+    if (++saves_ >= fails_from_) throw Error("cannot write " + path + ": No space left on device");
+  }
+
+ private:
+  int fails_from_, saves_ = 0;
+};
+
+// A checkpoint that cannot be written says which one the run directory still holds.
+TEST(EngineCheckpoint, AFailedWriteSaysWhatIsKept) {
+  const fs::path dir = fs::temp_directory_path() / "rnnkit_engine_failed_write";
+  EngineOptions o;
+  o.optimizer = "sgd";
+  o.steps = 4;
+  o.checkpoint_every = 2;
+  o.out_dir = dir.string();
+  o.threads = 1;
+  const std::pair<int, std::string> cases[] = {
+      {2, "; the last good checkpoint in " + dir.string() + " (step 2) is kept"},
+      {1, "; no checkpoint was written before, so " + dir.string() + " holds no model to resume"}};
+  for (const auto& [fails_from, kept] : cases) {
+    fs::remove_all(dir);
+    FailingSaveTask task(fails_from);
+    Rng rng(1);
+    try {
+      run_training(task, o, rng, nlohmann::json::object(), nullptr, nlohmann::json::object());
+      FAIL() << "the failed write went unnoticed";
+    } catch (const Error& e) {
+      const std::string message = e.what();
+      EXPECT_EQ(message.rfind("cannot write " + dir.string() +
+                                  "/last.safetensors: No space left "
+                                  "on device" +
+                                  kept,
+                              0),
+                0u)
+          << message;
+    }
+  }
   fs::remove_all(dir);
 }
 

@@ -105,6 +105,29 @@ TEST_F(TrainState, ACorruptedStateIsRefusedNamingTheFile) {
   }
 }
 
+// A state cut short (a disk that filled, a copy that stopped) says it is damaged and what to do,
+// after the reason its reader gives; so does one of another family's command.
+TEST_F(TrainState, ATruncatedStateSaysItIsDamaged) {
+  const auto size = fs::file_size(state_path());
+  fs::resize_file(state_path(), size / 2);
+  const std::string message = resume_error();
+  EXPECT_EQ(message.rfind(state_path() + ": ", 0), 0u) << message;
+  EXPECT_NE(message.find("; it is damaged (not a whole training state): resume from a copy of the "
+                         "run directory, or start the run again"),
+            std::string::npos)
+      << message;
+}
+
+TEST_F(TrainState, AnotherFamilysRunNamesItsCommand) {
+  try {
+    resume_training(run(), ResumeOverrides{.steps = 5}, "seq2seq");
+    FAIL() << "a language model's run resumed as a seq2seq run";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), run() + " holds a lm run, not a seq2seq run: resume it with " +
+                                         "`rnnkit train --resume " + run() + "`");
+  }
+}
+
 TEST_F(TrainState, NegativeStepIsRefusedNamingTheFile) {
   edit_train_state([](json& s) { s["step"] = -5; });
   const std::string message = resume_error();

@@ -223,10 +223,15 @@ void Engine::save_checkpoint() {
   json train = {{"step", pos_.step}, {"epoch", pos_.epoch}, {"seconds", pos_.elapsed}};
   // last.safetensors first: state.bin commits the checkpoint, so a crash between the two
   // leaves a run that resumes from the previous state and writes both again.
-  task_.save_model(run_dir_ + "/last.safetensors", {{"rnnkit.train", train.dump()}},
-                   storage_dtype(o_.dtype));
-  write_train_state(run_dir_ + "/state.bin", task_, *optimizer_, *scheduler_, rng_, pos_,
-                    family_options_);
+  try {
+    task_.save_model(run_dir_ + "/last.safetensors", {{"rnnkit.train", train.dump()}},
+                     storage_dtype(o_.dtype));
+    write_train_state(run_dir_ + "/state.bin", task_, *optimizer_, *scheduler_, rng_, pos_,
+                      family_options_);
+  } catch (const Error& e) {
+    // state.bin commits a checkpoint: until it is written, the one before stands.
+    throw Error(std::string(e.what()) + "; " + what_is_kept());
+  }
   saved_at_step_ = pos_.step;
 }
 

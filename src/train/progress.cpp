@@ -35,10 +35,15 @@ Progress::Progress(const std::string& run_dir, int64_t keep_until_step, int64_t 
     // so a crash while doing so leaves the old history, never half of it.
     std::ifstream in(path_);
     std::string line, kept;
+    // A line that is no record (cut short by a crash, or damaged) is dropped with them.
+    const auto integer = [](const nlohmann::json& j, const char* key) {
+      const auto it = j.find(key);
+      return it != j.end() && it->is_number_integer() ? it->get<int64_t>() : int64_t{0};
+    };
     while (std::getline(in, line)) {
       auto j = nlohmann::json::parse(line, nullptr, false);
-      if (j.is_discarded() || j.value("step", int64_t{0}) > keep_until_step) continue;
-      if (j.value("type", "") == "epoch" && j.value("epoch", int64_t{0}) > keep_epochs) continue;
+      if (!j.is_object() || integer(j, "step") > keep_until_step) continue;
+      if (integer(j, "epoch") > keep_epochs) continue;
       kept += line + "\n";
     }
     write_file_atomically(path_, kept);

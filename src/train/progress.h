@@ -14,9 +14,9 @@ class Progress {
  public:
   // `keep_until_step`, `keep_epochs`: on resume, metric lines past the resumed step (written
   // after the last checkpoint of the interrupted run) are dropped so the file reads as one
-  // uninterrupted run, and so are epoch records past the epochs the checkpoint had ended (a
-  // checkpoint taken at an epoch's last step precedes that epoch's record, which the resumed run
-  // writes again).
+  // uninterrupted run, and so are the records of epochs the checkpoint had not ended (a
+  // checkpoint taken at an epoch's last step precedes that epoch's record and its validation,
+  // which the resumed run writes again).
   // A failed write (a full disk) is an Error: the run stops, its last checkpoint intact.
   // A Progress that is not the `writer` (ranks but 0 of data-parallel training) shows and writes
   // nothing.

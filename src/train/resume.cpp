@@ -34,8 +34,18 @@ TrainSummary resume_training(const std::string& run_dir, const ResumeOverrides& 
   const std::string path = run_dir + "/state.bin";
   SafetensorsFile file = read_train_state_file(path);
   const std::string found = train_state_family(file);
-  if (!family.empty() && found != family)
-    throw Error(run_dir + " holds a " + found + " run, not a " + family + " run");
+  if (!family.empty() && found != family) {
+    static const std::map<std::string, std::string> kCommands = {
+        {"lm", "rnnkit train"},
+        {"seq2seq", "rnnkit seq2seq train"},
+        {"classify", "rnnkit classify train"},
+        {"forecast", "rnnkit forecast train"}};
+    const auto command = kCommands.find(found);
+    throw Error(run_dir + " holds a " + found + " run, not a " + family + " run" +
+                (command == kCommands.end()
+                     ? std::string()
+                     : ": resume it with `" + command->second + " --resume " + run_dir + "`"));
+  }
   using Resume = std::function<TrainSummary()>;
   const std::map<std::string, Resume> families = {
       {"lm",

@@ -57,11 +57,17 @@ RunDirectoryLock::~RunDirectoryLock() {
 }
 
 void remove_leftover_temporaries(const std::string& dir) {
-  for (const fs::directory_entry& entry : fs::directory_iterator(dir)) {
-    const std::string name = entry.path().filename().string();
-    if (entry.is_regular_file() && name.size() > 1 && name[0] == '.' &&
-        name.find(".tmp-") != std::string::npos)
-      fs::remove(entry.path());
+  try {
+    for (const fs::directory_entry& entry : fs::directory_iterator(dir)) {
+      const std::string name = entry.path().filename().string();
+      if (entry.is_regular_file() && name.size() > 1 && name[0] == '.' &&
+          name.find(".tmp-") != std::string::npos)
+        fs::remove(entry.path());
+    }
+  } catch (const fs::filesystem_error& e) {
+    throw Error("cannot remove the temporary files an interrupted write left in " + dir + " (" +
+                e.code().message() + "): a run writes its checkpoints there, so the directory " +
+                "must be writable");
   }
 }
 

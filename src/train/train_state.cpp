@@ -131,8 +131,12 @@ SafetensorsFile read_train_state_file(const std::string& path) {
     file = parse_safetensors(
         std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()), path);
   } catch (const Error& e) {
+    // A file cut short (a disk that filled, a copy that stopped) or overwritten: its own reason,
+    // then what it means.
     const std::string message = e.what();
-    throw Error(message.find(path) == std::string::npos ? path + ": " + message : message);
+    throw Error((message.find(path) == std::string::npos ? path + ": " + message : message) +
+                "; it is damaged (not a whole training state): resume from a copy of the run "
+                "directory, or start the run again");
   }
   for (const char* key : {"rnnkit.train_state", "rnnkit.options"})
     if (!file.metadata.count(key))
