@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "rnnkit/poem_writer.h"
+#include "rnnkit/precision.h"
 #include "serve/endpoints.h"
 
 namespace rnnkit::serve {
@@ -54,6 +55,10 @@ nlohmann::json describe_model(LanguageModel& model, const Vocab& vocab, const st
       {"limits", limits},
       {"workers", options.workers},
       {"queue", options.queue},
+      {"max_batch", options.max_batch},
+      // How the model computes: weight-only int8 (rnnkit quantize), bfloat16 products (--bf16).
+      {"int8_weights", model.config().int8_weights},
+      {"bf16", matmul_precision() == Precision::BF16},
   };
 }
 

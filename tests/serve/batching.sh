@@ -181,6 +181,9 @@ generate_bodies=(
 poem_bodies=()
 start_server "$tmp/int8_batched.log" --model "$tmp/text_int8.safetensors" --max-batch 8 \
   --workers 1 --max-tokens 100000
+request int8_model GET /v1/model
+check "/v1/model says the weights are int8 and the batch 8 rows wide" \
+  "[ \"\$(json int8_model 'j[\"int8_weights\"], j[\"max_batch\"], j[\"bf16\"]')\" = '(True, 8, False)' ]"
 hold_stream int8_hold
 hold=$held_pid
 ask_all int8_concurrent 1
