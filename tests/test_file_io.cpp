@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -108,6 +109,27 @@ TEST(FileIo, WriteToADirectorySaysSoWithOrWithoutItsSlash) {
     EXPECT_EQ(error_of([&] { rnnkit::write_file_atomically(path, "x"); }),
               "cannot write " + path + ": it is a directory; give a file name");
   EXPECT_TRUE(std::filesystem::is_empty(target));
+}
+
+// A rename over a device or FIFO would destroy it (as root, /dev/full became a file): refused.
+// A symbolic link is written through, the link kept, as a plain write would.
+TEST(FileIo, WriteRefusesADeviceOrFifoAndWritesThroughALink) {
+  TempDir dir;
+  const std::string fifo = dir / "fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_EQ(error_of([&] { rnnkit::write_file_atomically(fifo, "x"); }),
+            "cannot write " + fifo + ": it is a FIFO, not a file; give a file name");
+  EXPECT_FALSE(fs::is_regular_file(fifo));  // (a device takes the same path; none is put at risk)
+
+  write_plain(dir / "target", "old");
+  fs::create_symlink("target", dir / "link");
+  fs::create_symlink(dir / "missing", dir / "dangling");
+  rnnkit::write_file_atomically(dir / "link", "new");
+  rnnkit::write_file_atomically(dir / "dangling", "made");
+  EXPECT_TRUE(fs::is_symlink(dir / "link"));
+  EXPECT_EQ(rnnkit::read_file(dir / "target"), "new");
+  EXPECT_TRUE(fs::is_symlink(dir / "dangling"));
+  EXPECT_EQ(rnnkit::read_file(dir / "missing"), "made");
 }
 
 TEST(FileIo, WriteReplacesAnExistingFile) {

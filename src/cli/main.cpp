@@ -1,6 +1,8 @@
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <iostream>
 #include <string>
@@ -58,9 +60,23 @@ int main(int argc, char** argv) {
             [](const auto& a, const auto& b) { return a.name < b.name; });
   for (const auto& command : commands)
     command.setup(*app.add_subcommand(command.name, command.description));
+  // CLI11 would say only that a command is required.
+  if (argc > 1 && argv[1][0] != '-' &&
+      std::none_of(commands.begin(), commands.end(),
+                   [&](const auto& command) { return command.name == argv[1]; })) {
+    std::string names;
+    for (const auto& command : commands) names += (names.empty() ? "" : ", ") + command.name;
+    return fail(std::string("unknown command '") + argv[1] + "' (the commands: " + names + ")");
+  }
   try {
     rnnkit::cpu_path();  // reads RNNKIT_CPU: a bad value is reported here, not in a kernel
     app.parse(argc, argv);
+    // A full disk or device under the output must not end in success with the output cut.
+    errno = 0;
+    std::cout.flush();
+    if (!std::cout || std::fflush(stdout) != 0 || std::ferror(stdout))
+      return fail(std::string("cannot write the output: ") +
+                  (errno ? std::strerror(errno) : "the stream failed"));
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   } catch (const std::bad_alloc&) {

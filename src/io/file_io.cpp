@@ -78,6 +78,32 @@ int write_sync_close(int fd, std::string_view bytes) {
   return 0;
 }
 
+// Where a write to `path` goes: through a symbolic link to its target (the link is kept, as a
+// plain write keeps it); an Error for what a file must not replace: a directory, and a device or
+// FIFO, which the rename would destroy (as root: /dev/full, /dev/stdout).
+std::string write_target(const std::string& path) {
+  std::string target = path;
+  for (int links = 0;; ++links) {
+    struct stat info {};
+    if (::lstat(target.c_str(), &info) != 0) return target;  // a new file
+    if (S_ISREG(info.st_mode)) return target;
+    if (S_ISDIR(info.st_mode))
+      throw Error("cannot write " + path + ": it is a directory; give a file name");
+    if (!S_ISLNK(info.st_mode))
+      throw Error("cannot write " + path + ": it is a " +
+                  (S_ISFIFO(info.st_mode)   ? "FIFO"
+                   : S_ISSOCK(info.st_mode) ? "socket"
+                                            : "device") +
+                  ", not a file; give a file name");
+    if (links == 40) throw Error(failure("write", path, ELOOP));
+    std::string link(static_cast<size_t>(info.st_size > 0 ? info.st_size : 4096), '\0');
+    const ssize_t length = ::readlink(target.c_str(), link.data(), link.size());
+    if (length < 0) throw Error(failure("write", path, errno));
+    link.resize(static_cast<size_t>(length));
+    target = link.starts_with('/') ? link : parent_directory(target) + "/" + link;
+  }
+}
+
 }  // namespace
 
 std::string read_file(const std::string& path) {
@@ -104,17 +130,14 @@ std::string read_file(const std::string& path) {
   return bytes;
 }
 
-void write_file_atomically(const std::string& path, std::string_view bytes) {
+void write_file_atomically(const std::string& given, std::string_view bytes) {
+  const std::string path = write_target(given);
   auto [fd, temporary] = create_temporary_beside(path);
   int error_number = write_sync_close(fd, bytes);
   if (error_number == 0 && ::rename(temporary.c_str(), path.c_str()) != 0) error_number = errno;
   if (error_number != 0) {
     ::unlink(temporary.c_str());
-    // rename says ENOTDIR for "dir/" and EISDIR for "dir": both mean the path names a directory.
-    struct stat info {};
-    if (::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode))
-      throw Error("cannot write " + path + ": it is a directory; give a file name");
-    throw Error(failure("write", path, error_number));
+    throw Error(failure("write", given, error_number));
   }
   // The rename is only durable once the directory entry is on disk. Some filesystems cannot sync
   // a directory (EINVAL); the file itself is complete there, so that is not a failure.

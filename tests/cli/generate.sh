@@ -86,6 +86,13 @@ RNNKIT_CPU=avx9000 gen -p "the" -n 5 >/dev/null 2>"$tmp/cpu.err"
 check "a bad RNNKIT_CPU is an error" "[ $? -eq 1 ] && grep -q 'RNNKIT_CPU=avx9000' '$tmp/cpu.err'"
 RNNKIT_CPU=baseline gen -p "the " -n 40 --temp 0 >"$tmp/greedy_baseline" 2>/dev/null
 check "RNNKIT_CPU=baseline generates the same greedy text" "cmp -s '$tmp/greedy1' '$tmp/greedy_baseline'"
+# Output that cannot be written (a full disk) is an error, not success with the text cut.
+if [ -w /dev/full ]; then
+  gen -p "the " -n 40 --temp 0 >/dev/full 2>"$tmp/full.err"
+  check "output to a full device is an error" "[ $? -eq 1 ] && grep -q 'cannot write the output' '$tmp/full.err'"
+fi
+"$rnnkit" genrate -p "the" >/dev/null 2>"$tmp/unknown.err"
+check "an unknown command is named" "[ $? -eq 1 ] && grep -q \"unknown command 'genrate'\" '$tmp/unknown.err'"
 
 [ "$failures" -eq 0 ] || {
   echo "$failures check(s) failed" >&2
