@@ -160,6 +160,18 @@ TEST(TextGenerator, UnknownCharactersAreNamedOrBecomeUnk) {
   EXPECT_EQ(r.tokens, 3);
 }
 
+// A model of the simplified corpus reads a traditional prompt in its own script (as a poem's
+// start is read); a character the conversion would take out of the vocabulary stays as given.
+TEST(TextGenerator, APromptIsReadInTheVocabularysScript) {
+  Normalization simplified;
+  simplified.script = "simplified";
+  const Vocab vocab = char_vocab({"床", "前", "明", "月", "光", "乾"}, {}, simplified);
+  EXPECT_EQ(encode_prompt(vocab, "牀前明月光"), (std::vector<int32_t>{0, 1, 2, 3, 4}));
+  EXPECT_EQ(encode_prompt(vocab, "乾"), (std::vector<int32_t>{5}));
+  const Vocab plain = char_vocab({"床", "前"});
+  EXPECT_THROW(encode_prompt(plain, "牀前"), OutOfVocabularyError);
+}
+
 TEST(TextGenerator, EmptyPromptStartsFromBosOrIsAnError) {
   // From <s> the model goes to x, then to y.
   auto row = [](int favourite) {

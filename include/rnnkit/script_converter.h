@@ -3,6 +3,8 @@
 #include <string>
 #include <string_view>
 
+#include "rnnkit/vocab.h"
+
 namespace opencc {
 class SimpleConverter;
 }
@@ -33,5 +35,12 @@ class ScriptConverter {
   std::string config_;
   std::shared_ptr<const opencc::SimpleConverter> converter_;
 };
+
+// `text` in the script of `vocab`'s normalization (as it is when the vocabulary has none), so
+// that a traditional prompt meets a model of the simplified corpus. When the conversion keeps the
+// length (as it does for classical poetry) a character that it takes out of the vocabulary keeps
+// its original form: OpenCC may simplify a character the corpus kept (乾坤) or pick another
+// traditional form.
+std::u32string in_vocabulary_script(const std::u32string& text, const Vocab& vocab);
 
 }  // namespace rnnkit

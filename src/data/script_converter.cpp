@@ -41,4 +41,37 @@ std::string ScriptConverter::convert(std::string_view utf8) const {
   }
 }
 
+namespace {
+
+// Converters load their dictionaries once per process; copies share them.
+const ScriptConverter* converter_to(const std::string& script) {
+  if (script == "simplified") {
+    static const ScriptConverter to_simplified = ScriptConverter::to_simplified();
+    return &to_simplified;
+  }
+  if (script == "traditional") {
+    static const ScriptConverter to_traditional = ScriptConverter::to_traditional();
+    return &to_traditional;
+  }
+  return nullptr;
+}
+
+bool in_vocabulary(const Vocab& vocab, char32_t c) {
+  return vocab.find(utf8::encode(c)).has_value();
+}
+
+}  // namespace
+
+std::u32string in_vocabulary_script(const std::u32string& text, const Vocab& vocab) {
+  const ScriptConverter* converter = converter_to(vocab.normalization().script);
+  if (converter == nullptr || text.empty()) return text;
+  std::u32string converted = utf8::decode(converter->convert(utf8::encode(text)), "converted text");
+  if (converted.size() != text.size()) return converted;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (!in_vocabulary(vocab, converted[i]) && in_vocabulary(vocab, text[i]))
+      converted[i] = text[i];
+  }
+  return converted;
+}
+
 }  // namespace rnnkit

@@ -47,33 +47,6 @@ std::optional<int32_t> char_id(const Vocab& vocab, char32_t c) {
   return vocab.find(utf8::encode(c));
 }
 
-// Converters load their dictionaries once per process; copies share them.
-const ScriptConverter* converter_to(const std::string& script) {
-  if (script == "simplified") {
-    static const ScriptConverter to_simplified = ScriptConverter::to_simplified();
-    return &to_simplified;
-  }
-  if (script == "traditional") {
-    static const ScriptConverter to_traditional = ScriptConverter::to_traditional();
-    return &to_traditional;
-  }
-  return nullptr;
-}
-
-// The text in the vocabulary's script. When the conversion keeps the length (as it does for
-// classical poetry) a character that it takes out of the vocabulary keeps its original form:
-// OpenCC may simplify a character the corpus kept (乾坤) or pick another traditional form.
-std::u32string in_model_script(const std::u32string& text, const Vocab& vocab) {
-  const ScriptConverter* converter = converter_to(vocab.normalization().script);
-  if (converter == nullptr || text.empty()) return text;
-  std::u32string converted = utf8::decode(converter->convert(utf8::encode(text)), "converted text");
-  if (converted.size() != text.size()) return converted;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (!char_id(vocab, converted[i]) && char_id(vocab, text[i])) converted[i] = text[i];
-  }
-  return converted;
-}
-
 std::vector<int32_t> char_ids(const std::u32string& text, const Vocab& vocab,
                               std::string_view what) {
   std::vector<int32_t> ids;
@@ -164,7 +137,7 @@ PoemPlan plan_poem(const LanguageModel& model, const Vocab& vocab, const PoemReq
       throw Error("the acrostic has " + std::to_string(heads.size()) + " characters; at most " +
                   std::to_string(kMaxPoemLines) + " (one per line)");
     require_han(heads, "the acrostic");
-    plan.heads = char_ids(in_model_script(heads, vocab), vocab, "the acrostic");
+    plan.heads = char_ids(in_vocabulary_script(heads, vocab), vocab, "the acrostic");
     plan.form = request.form ? request.form : 5;
     plan.lines = static_cast<int>(plan.heads.size());
     if (request.lines != 0 && request.lines != plan.lines)
@@ -175,7 +148,7 @@ PoemPlan plan_poem(const LanguageModel& model, const Vocab& vocab, const PoemReq
       const std::string what =
           k == 0 ? "the start line" : "line " + std::to_string(k + 1) + " of the start";
       require_han(start_lines[k], what);
-      const std::u32string converted = in_model_script(start_lines[k], vocab);
+      const std::u32string converted = in_vocabulary_script(start_lines[k], vocab);
       const int length = static_cast<int>(converted.size());
       if (k == 0 && request.form == 0 && length != 5 && length != 7)
         throw Error("the start line has " + std::to_string(length) +
@@ -201,7 +174,7 @@ PoemPlan plan_poem(const LanguageModel& model, const Vocab& vocab, const PoemReq
     throw Error("the style text has " + std::to_string(style.size()) + " characters; at most " +
                 std::to_string(kMaxPoemStyleLength));
   if (!style.empty()) {
-    const std::u32string converted = in_model_script(style, vocab);
+    const std::u32string converted = in_vocabulary_script(style, vocab);
     const std::vector<int32_t> ids = char_ids(converted, vocab, "the style text");
     plan.prefix.insert(plan.prefix.end(), ids.begin(), ids.end());
     if (converted.back() != kPeriod && converted.back() != U'！' && converted.back() != U'？')

@@ -8,7 +8,9 @@
 #include "rnnkit/beam_search.h"
 #include "rnnkit/cross_entropy.h"
 #include "rnnkit/error.h"
+#include "rnnkit/script_converter.h"
 #include "rnnkit/token_batch.h"
+#include "rnnkit/utf8.h"
 
 namespace rnnkit {
 namespace {
@@ -79,7 +81,12 @@ std::string_view finish_reason_name(FinishReason reason) {
 std::vector<int32_t> encode_prompt(const Vocab& vocab, std::string_view prompt) {
   std::vector<int32_t> ids;
   if (const auto bos = vocab.bos_id()) ids.push_back(*bos);
-  const std::vector<int32_t> text = vocab.encode(prompt);
+  // A char-level model of one Chinese script reads a prompt in the other as its own.
+  const std::vector<int32_t> text =
+      vocab.normalization().script.empty() || vocab.level() != TokenLevel::Char
+          ? vocab.encode(prompt)
+          : vocab.encode(
+                utf8::encode(in_vocabulary_script(utf8::decode(prompt, "the prompt"), vocab)));
   ids.insert(ids.end(), text.begin(), text.end());
   if (ids.empty())
     throw Error(prompt.empty() ? "empty prompt: give some text to continue"
