@@ -48,6 +48,19 @@ int fail(const std::string& message) {
   return 1;
 }
 
+// CLI11 reads an empty value as 0 for a number option (`-n ""` generated nothing, `--temp ""`
+// was greedy): every number option of every command refuses it instead.
+void refuse_empty_numbers(CLI::App& app) {
+  const CLI::Validator not_empty(
+      [](std::string& value) { return value.empty() ? std::string("no number given") : ""; }, "");
+  for (CLI::Option* option : app.get_options()) {
+    const std::string type = option->get_type_name();
+    if (type.find("INT") != std::string::npos || type.find("FLOAT") != std::string::npos)
+      option->check(not_empty);
+  }
+  for (CLI::App* command : app.get_subcommands({})) refuse_empty_numbers(*command);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -60,6 +73,7 @@ int main(int argc, char** argv) {
             [](const auto& a, const auto& b) { return a.name < b.name; });
   for (const auto& command : commands)
     command.setup(*app.add_subcommand(command.name, command.description));
+  refuse_empty_numbers(app);
   // CLI11 would say only that a command is required.
   if (argc > 1 && argv[1][0] != '-' &&
       std::none_of(commands.begin(), commands.end(),

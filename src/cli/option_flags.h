@@ -24,7 +24,7 @@ inline const CLI::Validator kDecimalUint64(
       if (errno == ERANGE) return "must be at most 18446744073709551615, got " + input;
       return {};
     },
-    "UINT");
+    "");  // the help shows the option's type already (a description here read "UINT:UINT")
 
 // Declares every option of `table` on `app`, bound to `options`; the library validates them
 // (validate_options) when the command runs, so the command line, the Python package and stored

@@ -91,6 +91,10 @@ if [ -w /dev/full ]; then
   gen -p "the " -n 40 --temp 0 >/dev/full 2>"$tmp/full.err"
   check "output to a full device is an error" "[ $? -eq 1 ] && grep -q 'cannot write the output' '$tmp/full.err'"
 fi
+for empty in "--n-predict" "--temp" "--top-k"; do
+  gen -p "the" "$empty" "" >/dev/null 2>"$tmp/empty.err"
+  check "an empty $empty is refused, not read as 0" "[ $? -ne 0 ] && grep -q -- '$empty: no number given' '$tmp/empty.err'"
+done
 "$rnnkit" genrate -p "the" >/dev/null 2>"$tmp/unknown.err"
 check "an unknown command is named" "[ $? -eq 1 ] && grep -q \"unknown command 'genrate'\" '$tmp/unknown.err'"
 
