@@ -85,6 +85,10 @@ std::vector<MetricsLine> read_metrics(const fs::path& path) {
     start = end + 1;
     ++line_number;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    // A run killed while it wrote a record leaves the last line cut short, without its newline:
+    // the curves up to it are still drawn.
+    const bool cut_short = end == text.size();
+    if (cut_short && nlohmann::json::parse(line, nullptr, false).is_discarded()) continue;
     lines.push_back(parse_line(line, path.string() + " line " + std::to_string(line_number)));
   }
   if (lines.empty()) throw Error(path.string() + " is empty: nothing to plot");

@@ -98,6 +98,15 @@ printf '%s\n' '{"type": "train", "step": 1, "train_loss": 4.0}' '' '{"type": "tr
 expect_error malformed_line "metrics.jsonl line 3" "$tmp/bad_run"
 check "malformed_line: no chart written" "[ ! -e '$tmp/bad_run/curves.png' ]"
 
+# The same last line without its newline is a record a killed run was writing: left out.
+printf '%s\n%s\n%s' '{"type": "train", "step": 1, "train_loss": 4.0}' \
+  '{"type": "train", "step": 2, "train_loss": 3.0}' '{"type": "train", "step": 3, "train_lo' \
+  >"$tmp/bad_run/metrics.jsonl"
+"$rnnkit" plot "$tmp/bad_run" >/dev/null 2>"$tmp/cut.err"
+check "a last line cut short (a killed run) is left out: the chart is drawn" \
+  "[ $? -eq 0 ] && [ -s '$tmp/bad_run/curves.png' ]"
+rm -f "$tmp/bad_run"/curves*
+
 printf '%s\n' '{"type": "train", "train_loss": 4.0}' >"$tmp/bad_run/metrics.jsonl"
 expect_error no_step 'line 1 has no "step"' "$tmp/bad_run"
 printf '%s\n' '{"step": 1, "valid_loss": "low"}' >"$tmp/bad_run/metrics.jsonl"
