@@ -385,12 +385,12 @@ uint64_t random_seed() {
 std::optional<SamplingFault> sampling_fault(const SamplingOptions& options) {
   if (!std::isfinite(options.temperature))
     return SamplingFault{"temperature",
-                         "must be finite, got " + formatted("%g", options.temperature)};
+                         "must be finite, got " + formatted("%.9g", options.temperature)};
   if (options.top_k < 0)
     return SamplingFault{"top_k", "must be >= 0 (0 = off), got " + std::to_string(options.top_k)};
   if (!(options.top_p > 0 && options.top_p <= 1))
     return SamplingFault{"top_p", "must be in (0, 1] (1 = off), got " +
-                                      formatted("%g", options.top_p) +
+                                      formatted("%.9g", options.top_p) +
                                       (options.top_p == 0 ? " (as a float)" : "")};
   return std::nullopt;
 }
