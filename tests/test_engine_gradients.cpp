@@ -65,21 +65,30 @@ class OneParameterTask : public TrainingTask {
   size_t next_ = 0;
 };
 
-TEST(EngineGradients, EachUpdateSeesItsOwnBatchEvenAfterASkippedOne) {
-  const fs::path dir = fs::temp_directory_path() / "rnnkit_engine_gradients";
+// Plain SGD with lr 1 (w moves by minus each applied batch's gradient) for 4 steps into `dir`,
+// emptied first, on one thread.
+EngineOptions four_sgd_steps_into(const fs::path& dir) {
   fs::remove_all(dir);
-  // Plain SGD with lr 1: w moves by minus each applied batch's gradient.
-  OneParameterTask task({1.0f, 2.0f, 4.0f, 8.0f}, {false, true, false, false});
   EngineOptions o;
   o.optimizer = "sgd";
   o.lr = 1.0;
   o.steps = 4;
-  o.skip_nonfinite = true;
   o.out_dir = dir.string();
   o.threads = 1;
+  return o;
+}
+
+TrainSummary train(TrainingTask& task, const EngineOptions& o) {
   Rng rng(1);
-  const TrainSummary summary =
-      run_training(task, o, rng, nlohmann::json::object(), nullptr, nlohmann::json::object());
+  return run_training(task, o, rng, nlohmann::json::object(), nullptr, nlohmann::json::object());
+}
+
+TEST(EngineGradients, EachUpdateSeesItsOwnBatchEvenAfterASkippedOne) {
+  const fs::path dir = fs::temp_directory_path() / "rnnkit_engine_gradients";
+  OneParameterTask task({1.0f, 2.0f, 4.0f, 8.0f}, {false, true, false, false});
+  EngineOptions o = four_sgd_steps_into(dir);
+  o.skip_nonfinite = true;
+  const TrainSummary summary = train(task, o);
   EXPECT_EQ(summary.skipped_batches, 1);
   // Batches 0, 2 and 3 applied, each alone: the skipped batch's 2 never reaches an update.
   EXPECT_EQ(task.w(), 10.0f - 1.0f - 4.0f - 8.0f);
@@ -105,31 +114,20 @@ class FailingSaveTask : public OneParameterTask {
 // A checkpoint that cannot be written says which one the run directory still holds.
 TEST(EngineCheckpoint, AFailedWriteSaysWhatIsKept) {
   const fs::path dir = fs::temp_directory_path() / "rnnkit_engine_failed_write";
-  EngineOptions o;
-  o.optimizer = "sgd";
-  o.steps = 4;
-  o.checkpoint_every = 2;
-  o.out_dir = dir.string();
-  o.threads = 1;
+  const std::string failure =
+      "cannot write " + dir.string() + "/last.safetensors: No space left on device; ";
   const std::pair<int, std::string> cases[] = {
-      {2, "; the last good checkpoint in " + dir.string() + " (step 2) is kept"},
-      {1, "; no checkpoint was written before, so " + dir.string() + " holds no model to resume"}};
+      {2, "the last good checkpoint in " + dir.string() + " (step 2) is kept"},
+      {1, "no checkpoint was written before, so " + dir.string() + " holds no model to resume"}};
   for (const auto& [fails_from, kept] : cases) {
-    fs::remove_all(dir);
+    EngineOptions o = four_sgd_steps_into(dir);
+    o.checkpoint_every = 2;
     FailingSaveTask task(fails_from);
-    Rng rng(1);
     try {
-      run_training(task, o, rng, nlohmann::json::object(), nullptr, nlohmann::json::object());
+      train(task, o);
       FAIL() << "the failed write went unnoticed";
     } catch (const Error& e) {
-      const std::string message = e.what();
-      EXPECT_EQ(message.rfind("cannot write " + dir.string() +
-                                  "/last.safetensors: No space left "
-                                  "on device" +
-                                  kept,
-                              0),
-                0u)
-          << message;
+      EXPECT_EQ(std::string(e.what()).rfind(failure + kept, 0), 0u) << e.what();
     }
   }
   fs::remove_all(dir);
@@ -140,25 +138,14 @@ TEST(EngineCheckpoint, AFailedWriteSaysWhatIsKept) {
 // run in the process (the Python package's) trains its whole budget.
 TEST(EngineStop, AStopAskedForBeforeTheRunStopsItAndEndsWithIt) {
   const fs::path dir = fs::temp_directory_path() / "rnnkit_engine_stop";
-  fs::remove_all(dir);
-  EngineOptions o;
-  o.optimizer = "sgd";
-  o.lr = 1.0;
-  o.steps = 4;
-  o.out_dir = dir.string();
-  o.threads = 1;
-  Rng rng(1);
   OneParameterTask stopped({1.0f, 1.0f, 1.0f, 1.0f}, {false, false, false, false});
   request_training_stop(SIGTERM);
-  const TrainSummary first =
-      run_training(stopped, o, rng, nlohmann::json::object(), nullptr, nlohmann::json::object());
+  const TrainSummary first = train(stopped, four_sgd_steps_into(dir));
   EXPECT_EQ(first.stop_signal, SIGTERM);
   EXPECT_EQ(first.steps, 1);
-  EXPECT_TRUE(fs::exists(dir / "last.safetensors") || fs::exists(dir / "state.bin"));
-  fs::remove_all(dir);
+  EXPECT_TRUE(fs::exists(dir / "state.bin"));
   OneParameterTask whole({1.0f, 1.0f, 1.0f, 1.0f}, {false, false, false, false});
-  const TrainSummary second =
-      run_training(whole, o, rng, nlohmann::json::object(), nullptr, nlohmann::json::object());
+  const TrainSummary second = train(whole, four_sgd_steps_into(dir));
   EXPECT_EQ(second.stop_signal, 0);
   EXPECT_EQ(second.steps, 4);
   fs::remove_all(dir);
