@@ -21,6 +21,17 @@ std::string with(const std::string& json, const std::string& key, const nlohmann
   return j.dump();
 }
 
+// `config` reads back from its own JSON, and the same JSON with a key it does not read is refused
+// naming the key after `what`.
+template <class Config>
+void expect_an_extra_key_refused(const Config& config, const std::string& what) {
+  EXPECT_NO_THROW(Config::from_json(config.to_json()));
+  EXPECT_EQ(error_of([&] {
+              Config::from_json(with(config.to_json(), "extra", 1));
+            }).rfind(what + " has \"extra\"", 0),
+            0u);
+}
+
 // A relu RNN described in PyTorch's words ("rnn" is torch.nn.RNN, tanh unless the nonlinearity
 // says otherwise) must not run as a tanh RNN: the key rnnkit does not read is refused by name.
 TEST(ModelConfigJson, ALanguageModelConfigWithAKeyRnnkitDoesNotReadIsRefused) {
@@ -62,33 +73,21 @@ TEST(ModelConfigJson, EveryFamilyRefusesKeysItDoesNotRead) {
   classifier.vocab_size = 5;
   classifier.hidden_size = 4;
   classifier.num_classes = 3;
-  EXPECT_NO_THROW(ClassifierConfig::from_json(classifier.to_json()));
-  EXPECT_EQ(error_of([&] {
-              ClassifierConfig::from_json(with(classifier.to_json(), "extra", 1));
-            }).rfind("classifier config has \"extra\"", 0),
-            0u);
+  expect_an_extra_key_refused(classifier, "classifier config");
 
   Seq2seqConfig seq2seq;
   seq2seq.vocab_size = 5;
   seq2seq.embedding_dim = 3;
   seq2seq.hidden_size = 4;
   seq2seq.max_answer_length = 6;
-  EXPECT_NO_THROW(Seq2seqConfig::from_json(seq2seq.to_json()));
-  EXPECT_EQ(error_of([&] {
-              Seq2seqConfig::from_json(with(seq2seq.to_json(), "extra", 1));
-            }).rfind("seq2seq config has \"extra\"", 0),
-            0u);
+  expect_an_extra_key_refused(seq2seq, "seq2seq config");
 
   ForecasterConfig forecaster;
   forecaster.hidden_size = 4;
   forecaster.context = 3;
   forecaster.horizon = 2;
   forecaster.num_targets = 1;
-  EXPECT_NO_THROW(ForecasterConfig::from_json(forecaster.to_json()));
-  EXPECT_EQ(error_of([&] {
-              ForecasterConfig::from_json(with(forecaster.to_json(), "extra", 1));
-            }).rfind("forecast config has \"extra\"", 0),
-            0u);
+  expect_an_extra_key_refused(forecaster, "forecast config");
   // Quantiles mean something only to a quantile loss.
   forecaster.loss = ForecastLossKind::Mse;
   EXPECT_THROW(ForecasterConfig::from_json(with(forecaster.to_json(), "quantiles", {0.5})), Error);
