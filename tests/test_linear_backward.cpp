@@ -76,11 +76,14 @@ TEST(LinearBackwardByOutputs, AFailedProductIsAnErrorAfterTheThreads) {
                Error);
 }
 
-TEST(LinearBackwardByOutputs, SuitsOnlyLayersWithSeveralBlocksAThread) {
-  EXPECT_FALSE(linear_backward_by_outputs_suits(28, 2));    // the d2l models' one-hot vocabulary
-  EXPECT_FALSE(linear_backward_by_outputs_suits(1000, 2));  // under four blocks of 128 a thread
-  EXPECT_TRUE(linear_backward_by_outputs_suits(1000, 1));
-  EXPECT_TRUE(linear_backward_by_outputs_suits(8293, 2));  // the poetry model
+TEST(LinearBackwardByOutputs, SuitsOnlyLayersWithSeveralBlocksAThreadAndFewFeatures) {
+  EXPECT_FALSE(linear_backward_by_outputs_suits(28, 256, 2));    // the d2l models' vocabulary
+  EXPECT_FALSE(linear_backward_by_outputs_suits(1000, 256, 2));  // under four blocks a thread
+  EXPECT_TRUE(linear_backward_by_outputs_suits(1000, 256, 1));
+  EXPECT_TRUE(linear_backward_by_outputs_suits(8293, 256, 2));  // the poetry model
+  // PTB-medium: a block's traffic over the dX share (700 x 650) exceeds the dY reads it saves.
+  EXPECT_FALSE(linear_backward_by_outputs_suits(10000, 650, 2));
+  EXPECT_FALSE(linear_backward_by_outputs_suits(8293, 257, 2));
 }
 
 // A vocabulary wide enough for the output layer to take it on two threads (and on three, whose
@@ -94,7 +97,7 @@ TEST(LinearBackwardByOutputs, LanguageModelGradientsMatchFiniteDifferences) {
                    " threads");
       set_num_threads(threads);
       const int64_t T = 3, B = 2, V = 1700, H = 4;
-      ASSERT_TRUE(linear_backward_by_outputs_suits(V, threads));
+      ASSERT_TRUE(linear_backward_by_outputs_suits(V, H, threads));
       LMConfig config{CellKind::Lstm, V, 4, H, 1, false, 0.0f, tie, 0};
       LanguageModel model(config);
       Rng rng(5);

@@ -77,7 +77,7 @@ void OutputLayerChunks::backward(int64_t c) {
   Operands& ops = operands();
   ops.chunk_dlogits.prepare(m, V, logits_.data(), V);
   if (ops.chunk_dlogits.precision() == Precision::F32 &&
-      linear_backward_by_outputs_suits(V, num_threads())) {
+      linear_backward_by_outputs_suits(V, F, num_threads())) {
     linear_backward_by_outputs(m, V, F, logits_.data(), V, ops.chunk_features.f32(), F,
                                fc_.weight().value.data(), fc_.weight().grad.data(),
                                fc_.bias.grad.data(), dfeatures_ + first_row(c) * F, F);

@@ -21,8 +21,8 @@ constexpr int64_t kLeastBlocksPerThread = 4;
 
 }  // namespace
 
-bool linear_backward_by_outputs_suits(int64_t V, int threads) {
-  return V >= kColumns * kLeastBlocksPerThread * threads;
+bool linear_backward_by_outputs_suits(int64_t V, int64_t F, int threads) {
+  return V >= kColumns * kLeastBlocksPerThread * threads && F <= 2 * kColumns;
 }
 
 void linear_backward_by_outputs(int64_t m, int64_t V, int64_t F, const float* dY, int64_t ldy,

@@ -16,8 +16,10 @@ void linear_backward_by_outputs(int64_t m, int64_t V, int64_t F, const float* dY
                                 const float* X, int64_t ldx, const float* W, float* dW, float* db,
                                 float* dX, int64_t lddx);
 
-// Whether linear_backward_by_outputs suits a layer of V outputs on `threads` threads: each
-// thread's share must hold enough blocks for the products' rate.
-bool linear_backward_by_outputs_suits(int64_t V, int threads);
+// Whether linear_backward_by_outputs suits a layer of V outputs and F features on `threads`
+// threads: each thread's share must hold enough blocks for the products' rate, and a block's
+// read and write of the thread's dX share (m x F) must cost no more than the two reads of the
+// block's dY (m x kColumns each) that the path saves.
+bool linear_backward_by_outputs_suits(int64_t V, int64_t F, int threads);
 
 }  // namespace rnnkit
