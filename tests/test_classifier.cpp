@@ -153,6 +153,7 @@ TEST(RecallTask, LabelsSayWhetherTheFirstCharacterRecursLast) {
   EXPECT_EQ(make_recall_task(5, 4, 9)[3].text, make_recall_task(5, 4, 9)[3].text);
   EXPECT_NE(make_recall_task(5, 30, 9)[0].text, make_recall_task(5, 30, 10)[0].text);
   EXPECT_THROW(make_recall_task(5, 1, 9), Error);
+  EXPECT_THROW(make_recall_task(0, 4, 9), Error);  // a file nothing can train on
 }
 
 TEST(FirstKeyTask, LabelsTheFirstCharactersHalf) {
@@ -170,6 +171,7 @@ TEST(FirstKeyTask, LabelsTheFirstCharactersHalf) {
   EXPECT_LT(first_half, 190);
   EXPECT_EQ(make_first_key_task(3, 1, 2)[2].text.size(), 1u);
   EXPECT_THROW(make_first_key_task(3, 0, 2), Error);
+  EXPECT_THROW(make_first_key_task(0, 3, 2), Error);
 }
 
 TEST(SequenceClassifier, LearnsShortRecall) {

@@ -92,7 +92,9 @@ int main(int argc, char** argv) {
       return fail(std::string("cannot write the output: ") +
                   (errno ? std::strerror(errno) : "the stream failed"));
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version end here too, with success; a wrong option is an error like any other.
+    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);
+    return fail(std::string(e.what()) + " (--help lists the options)");
   } catch (const std::bad_alloc&) {
     return fail("out of memory (try a smaller --batch or model)");
   } catch (const std::exception& e) {

@@ -227,9 +227,19 @@ std::vector<int64_t> confusion_matrix(std::span<const int32_t> actual,
   return counts;
 }
 
+namespace {
+
+// A task of no examples would be a file that nothing can train on.
+void check_example_count(int64_t count) {
+  if (count < 1)
+    throw Error("the number of examples must be at least 1, got " + std::to_string(count));
+}
+
+}  // namespace
+
 std::vector<LabeledText> make_recall_task(int64_t count, int64_t length, uint64_t seed) {
   if (length < 2) throw Error("the recall task needs sequences of at least 2 characters");
-  if (count < 0) throw Error("the number of examples must be >= 0");
+  check_example_count(count);
   constexpr int kKeys = 8;
   Rng rng(seed);
   std::vector<LabeledText> examples;
@@ -249,7 +259,7 @@ std::vector<LabeledText> make_recall_task(int64_t count, int64_t length, uint64_
 
 std::vector<LabeledText> make_first_key_task(int64_t count, int64_t length, uint64_t seed) {
   if (length < 1) throw Error("the first-key task needs sequences of at least 1 character");
-  if (count < 0) throw Error("the number of examples must be >= 0");
+  check_example_count(count);
   Rng rng(seed);
   std::vector<LabeledText> examples;
   examples.reserve(count);

@@ -96,6 +96,15 @@ expect_error "unknown character on stdin" "stdin:2:" \
   sh -c "printf '1+1\n1*1\n' | '$RNNKIT' seq2seq predict --model '$WORK/run'"
 expect_error "question longer than the training width" "trained on questions of 7" \
   "$RNNKIT" seq2seq predict --model "$WORK/run" "123+4567"
+expect_error "a question of padding only" "question 1: the question holds only spaces" \
+  "$RNNKIT" seq2seq predict --model "$WORK/run" "   "
+# A wrong option is an error like any other: the same prefix and exit status 1.
+"$RNNKIT" seq2seq predict --model "$WORK/run" --beam x "1+1" >/dev/null 2>"$WORK/parse.err"
+status=$?
+[ "$status" = 1 ] || fail "an option that is no number: exit status $status, not 1"
+grep -q '^error: Could not convert: --beam = x' "$WORK/parse.err" ||
+  fail "an option that is no number: $(cat "$WORK/parse.err")"
+"$RNNKIT" seq2seq predict --help >/dev/null 2>&1 || fail "seq2seq predict --help failed"
 printf 'abc\tcba\nabcdabcd\tdcbadcba\n' >"$WORK/long.tsv"
 expect_error "eval answers longer than the model allows" "long.tsv:2: the answer has 8 characters" \
   "$RNNKIT" seq2seq eval --model "$WORK/tsv" --data "$WORK/long.tsv"
