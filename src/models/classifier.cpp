@@ -26,6 +26,12 @@ RNNOptions rnn_options(const ClassifierConfig& c) {
           c.bidirectional, c.dropout};
 }
 
+// A task of no examples would be a file that nothing can train on.
+void check_example_count(int64_t count) {
+  if (count < 1)
+    throw Error("the number of examples must be at least 1, got " + std::to_string(count));
+}
+
 }  // namespace
 
 void ClassifierConfig::validate() const {
@@ -226,16 +232,6 @@ std::vector<int64_t> confusion_matrix(std::span<const int32_t> actual,
   }
   return counts;
 }
-
-namespace {
-
-// A task of no examples would be a file that nothing can train on.
-void check_example_count(int64_t count) {
-  if (count < 1)
-    throw Error("the number of examples must be at least 1, got " + std::to_string(count));
-}
-
-}  // namespace
 
 std::vector<LabeledText> make_recall_task(int64_t count, int64_t length, uint64_t seed) {
   if (length < 2) throw Error("the recall task needs sequences of at least 2 characters");
