@@ -1,7 +1,6 @@
 #include "rnnkit/pair_corpus.h"
 
 #include <cmath>
-#include <cstdio>
 #include <functional>
 #include <map>
 #include <numeric>
@@ -9,6 +8,7 @@
 
 #include "rnnkit/error.h"
 #include "rnnkit/file_io.h"
+#include "rnnkit/formatted.h"
 #include "rnnkit/utf8.h"
 
 namespace rnnkit {
@@ -157,14 +157,13 @@ std::vector<int64_t> numpy_shuffled_indices(int64_t n, uint32_t seed) {
 }
 
 IndexSplit book_split(int64_t n, uint32_t seed, double test_fraction) {
-  char fraction[32];
-  std::snprintf(fraction, sizeof fraction, "%g", test_fraction);
+  const std::string fraction = formatted("%g", test_fraction);
   if (!(test_fraction > 0.0 && test_fraction < 1.0))
-    throw Error(std::string("the held-out fraction must be in (0, 1), got ") + fraction);
+    throw Error("the held-out fraction must be in (0, 1), got " + fraction);
   // The book takes n // 10 for 0.1; the small epsilon keeps n * 0.1 from rounding below that.
   const auto test_count = static_cast<int64_t>(std::floor(n * test_fraction + 1e-9));
   if (test_count < 1 || test_count >= n)
-    throw Error(std::string("cannot hold out ") + fraction + " of " + std::to_string(n) +
+    throw Error("cannot hold out " + fraction + " of " + std::to_string(n) +
                 " examples: both the training and the held-out part need at least one");
   std::vector<int64_t> order = numpy_shuffled_indices(n, seed);
   IndexSplit split;

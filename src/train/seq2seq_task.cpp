@@ -189,9 +189,9 @@ std::vector<int32_t> prepare_question(const LoadedSeq2seq& m, std::string text,
                                       const std::string& where) {
   const Seq2seqConfig& c = m.model->config();
   if (text.empty()) throw Error(where + ": empty question");
-  if (c.space_padded && text.find_first_not_of(' ') == std::string::npos)
-    throw Error(where + ": the question holds only spaces, which this model reads as padding");
   if (c.space_padded) {
+    if (text.find_first_not_of(' ') == std::string::npos)
+      throw Error(where + ": the question holds only spaces, which this model reads as padding");
     const int64_t width = static_cast<int64_t>(utf8::decode(text, where).size());
     if (width > c.question_width)
       throw Error(where + ": the question has " + std::to_string(width) +
