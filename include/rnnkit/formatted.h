@@ -2,6 +2,7 @@
 #include <cstdarg>
 #include <cstdio>
 #include <string>
+#include <string_view>
 
 namespace rnnkit {
 
@@ -17,6 +18,11 @@ namespace rnnkit {
   if (length > 0) std::vsnprintf(text.data(), text.size() + 1, format, again);
   va_end(again);
   return text;
+}
+
+// "1 token", "0 tokens", "2 tokens": a count and its noun in the number it takes.
+inline std::string counted(long long n, std::string_view singular, std::string_view plural) {
+  return std::to_string(n) + " " + std::string(n == 1 ? singular : plural);
 }
 
 }  // namespace rnnkit

@@ -10,6 +10,7 @@
 #include "rnnkit/cross_entropy.h"
 #include "rnnkit/error.h"
 #include "rnnkit/file_io.h"
+#include "rnnkit/formatted.h"
 
 namespace rnnkit::cli {
 namespace {
@@ -58,7 +59,8 @@ void run_eval(const std::string& model_path, const std::string& data_path) {
   EncodedExamples data =
       encode_examples(read_labeled_texts(data_path), m.vocab, m.labels, data_path);
   ClassifierEvaluation e = evaluate_classifier(*m.model, data, all_of(data));
-  std::printf("accuracy %.2f%% on %zu texts\n", 100.0 * e.accuracy, data.texts.size());
+  std::printf("accuracy %.2f%% on %s\n", 100.0 * e.accuracy,
+              counted(std::ssize(data.texts), "text", "texts").c_str());
   print_confusion(e.confusion, m.labels);
 }
 

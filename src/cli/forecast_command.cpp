@@ -38,12 +38,14 @@ void print_scores(const std::vector<ForecasterScores>& scores, bool as_json) {
     std::cout << out.dump(2) << "\n";
     return;
   }
-  std::printf("%zu origins from step %lld, %lld forecast values per series\n",
-              scores[0].report.origins.size(), static_cast<long long>(scores[0].report.origins[0]),
-              static_cast<long long>(scores[0].report.series[0].metrics.count));
+  const RollingOriginReport& report = scores[0].report;
+  std::printf("%s from step %lld, %s per series\n",
+              counted(std::ssize(report.origins), "origin", "origins").c_str(),
+              static_cast<long long>(report.origins[0]),
+              counted(report.series[0].metrics.count, "forecast value", "forecast values").c_str());
   std::printf("%-10s %-16s %10s %10s %10s %10s %10s\n", "series", "forecaster", "MAE", "RMSE",
               "sMAPE", "MASE", "coverage");
-  for (size_t k = 0; k < scores[0].report.series.size(); ++k)
+  for (size_t k = 0; k < report.series.size(); ++k)
     for (const ForecasterScores& s : scores) {
       const SeriesScore& t = s.report.series[k];
       std::printf("%-10s %-16s %10s %10s %10s %10s %10s\n", t.name.c_str(), s.forecaster.c_str(),

@@ -4,6 +4,7 @@
 #include "cli/command.h"
 #include "cli/generation_options.h"
 #include "rnnkit/error.h"
+#include "rnnkit/formatted.h"
 #include "rnnkit/text_corpus.h"
 #include "rnnkit/text_generator.h"
 
@@ -39,8 +40,8 @@ void run_generate(const GenerateArgs& a) {
       });
   if (line_open) std::fputc('\n', stdout);
   std::fflush(stdout);
-  std::fprintf(stderr, "generated %lld tokens in %.3f s (%.1f tokens/s), stopped at %s\n",
-               static_cast<long long>(result.tokens), result.seconds,
+  std::fprintf(stderr, "generated %s in %.3f s (%.1f tokens/s), stopped at %s\n",
+               counted(result.tokens, "token", "tokens").c_str(), result.seconds,
                result.seconds > 0 ? static_cast<double>(result.tokens) / result.seconds : 0.0,
                std::string(finish_reason_name(result.finish_reason)).c_str());
 }

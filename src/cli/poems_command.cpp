@@ -9,6 +9,7 @@
 #include "cli/option_flags.h"
 #include "rnnkit/error.h"
 #include "rnnkit/file_io.h"
+#include "rnnkit/formatted.h"
 #include "rnnkit/poem_corpus.h"
 #include "rnnkit/poem_score.h"
 #include "rnnkit/utf8.h"
@@ -34,12 +35,13 @@ void run_prepare(const PrepareArgs& a) {
   write_file_atomically(a.out + "/valid.txt", one_poem_per_line(corpus.valid));
   const PoemCounts& c = corpus.counts;
   std::printf(
-      "read %lld poems: %lld unusable, %lld duplicates, %lld of another form, %lld too long\n"
-      "train %zu poems -> %s/train.txt\nvalid %zu poems -> %s/valid.txt\n",
-      static_cast<long long>(c.read), static_cast<long long>(c.unusable),
+      "read %s: %lld unusable, %lld duplicates, %lld of another form, %lld too long\n"
+      "train %s -> %s/train.txt\nvalid %s -> %s/valid.txt\n",
+      counted(c.read, "poem", "poems").c_str(), static_cast<long long>(c.unusable),
       static_cast<long long>(c.duplicates), static_cast<long long>(c.wrong_form),
-      static_cast<long long>(c.too_long), corpus.train.size(), a.out.c_str(), corpus.valid.size(),
-      a.out.c_str());
+      static_cast<long long>(c.too_long),
+      counted(std::ssize(corpus.train), "poem", "poems").c_str(), a.out.c_str(),
+      counted(std::ssize(corpus.valid), "poem", "poems").c_str(), a.out.c_str());
 }
 
 struct ScoreArgs {

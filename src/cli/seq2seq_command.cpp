@@ -6,6 +6,7 @@
 #include "cli/text_inputs.h"
 #include "cli/training_run.h"
 #include "rnnkit/error.h"
+#include "rnnkit/formatted.h"
 #include "rnnkit/gemm.h"
 #include "rnnkit/plot.h"
 #include "rnnkit/seq2seq_training.h"
@@ -39,8 +40,9 @@ void run_eval(const std::string& model_path, const std::string& data_path,
   int64_t correct = 0;
   for (size_t i = 0; i < answers.size(); ++i)
     correct += answer_text(m, answers[i]) == answer_text(m, data.answers[i]);
-  std::printf("%lld of %zu answers exact (accuracy %.2f%%)\n", static_cast<long long>(correct),
-              answers.size(), 100.0 * correct / answers.size());
+  std::printf("%lld of %s exact (accuracy %.2f%%)\n", static_cast<long long>(correct),
+              counted(std::ssize(answers), "answer", "answers").c_str(),
+              100.0 * correct / answers.size());
 }
 
 void run_attend(const std::string& model_path, const std::string& input, const std::string& out) {

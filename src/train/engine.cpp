@@ -403,7 +403,7 @@ TrainSummary Engine::run() {
   int64_t count = 0;
   for (const Parameter* p : params_) count += p->value.numel();
   progress_->message("training " + std::to_string(count) + " parameters, " + task_.description() +
-                     ", " + std::to_string(task_.batches_per_epoch()) + " batches per epoch" +
+                     ", " + counted(task_.batches_per_epoch(), "batch", "batches") + " per epoch" +
                      (pos_.step ? ", resuming at step " + std::to_string(pos_.step) : ""));
   while (budget_left()) {
     if (!grads_zeroed_) zero_grad(params_);

@@ -32,6 +32,8 @@ gen -p "the " -n 60 --temp 1 --seed 6 >"$tmp/seed6" 2>/dev/null
 check "the same seed gives the same text" "cmp -s '$tmp/seed5a' '$tmp/seed5b'"
 check "another seed gives another text" "! cmp -s '$tmp/seed5a' '$tmp/seed6'"
 check "stderr reports the number of tokens" "grep -q 'generated 60 tokens' '$tmp/seed5a.err'"
+gen -p "the " -n 1 --temp 0 >/dev/null 2>"$tmp/one.err"
+check "one token is reported in the singular" "grep -q 'generated 1 token in' '$tmp/one.err'"
 check "a given seed is not reported as random" "! grep -q '^seed:' '$tmp/seed5a.err'"
 
 gen -p "the " -n 60 --temp 1 >"$tmp/random" 2>"$tmp/random.err"
