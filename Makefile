@@ -3,14 +3,20 @@ PRESET ?= release
 BUILD := build/$(PRESET)
 JOBS ?= $(shell nproc)
 
-.PHONY: deps build test test-fallbacks test-emulated-avx2 test-asan fuzz demo bench clean format
+.PHONY: deps configure build cli test test-fallbacks test-emulated-avx2 test-asan fuzz demo bench clean format
 
 deps:
 	@bash tools/install_deps.sh
 
-build: deps
+configure: deps
 	cmake --preset $(PRESET) >/dev/null
+
+build: configure
 	cmake --build $(BUILD) -j $(JOBS)
+
+# The command line alone: what `make demo` runs (the tests and benchmarks are most of a build).
+cli: configure
+	cmake --build $(BUILD) -j $(JOBS) --target rnnkit_cli
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -51,7 +57,7 @@ fuzz: deps
 	cmake --preset fuzz >/dev/null
 	bash fuzz/run.sh build/fuzz 20
 
-demo: build
+demo: cli
 	bash tools/demo.sh $(BUILD)/rnnkit
 
 bench: build
