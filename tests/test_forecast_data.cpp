@@ -81,6 +81,19 @@ TEST(SeriesNormalization, AConstantSeriesIsAnErrorNamingIt) {
             }).find("series \"flat\" is constant over the training part"),
             std::string::npos);
   EXPECT_NO_THROW(SeriesNormalization::fit(t, {"y", "flat"}, 4));
+  // The message gives the value as it is, not rounded to six decimals.
+  const SeriesTable small_flat = table_of({"c"}, {{2.5e-12, 2.5e-12, 2.5e-12}});
+  EXPECT_NE(error_of([&] { SeriesNormalization::fit(small_flat, {"c"}, 3); }).find("all 2.5e-12)"),
+            std::string::npos);
+}
+
+// Small values have their own scale: picofarads that vary by a third are not constant.
+TEST(SeriesNormalization, ASeriesOfSmallValuesIsNotConstant) {
+  const SeriesTable t = table_of({"c"}, {{2e-12, 3e-12, 4e-12, 3e-12}});
+  const SeriesNormalization n = SeriesNormalization::fit(t, {"c"}, 4);
+  EXPECT_DOUBLE_EQ(n.mean[0], 3e-12);
+  EXPECT_DOUBLE_EQ(n.scale[0], std::sqrt(0.5e-24));
+  EXPECT_NEAR(n.normalize(0, 4e-12), std::sqrt(2.0), 1e-9);
 }
 
 // One value of 1e308 overflows the spread (its mean does not): refused when fitted, not written

@@ -1,5 +1,6 @@
 #pragma once
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -77,6 +78,13 @@ struct ForecasterScores {
 };
 std::vector<ForecasterScores> compare_with_baselines(ForecastInputs& inputs,
                                                      const ForecastScoringOptions& options);
+// The split, season and origin step of the run that trained the model (its file keeps them), but
+// for the options named in `given` (JSON keys of ForecastScoringOptions::table()), which come
+// from `options`; all of `options` for a model file without them. So a test part is the one the
+// run held out, whatever fractions it trained with.
+ForecastScoringOptions scoring_of_run(const ForecastInputs& inputs,
+                                      const ForecastScoringOptions& options,
+                                      const std::set<std::string>& given);
 
 // The H steps after the last one; `future` holds the covariates of those steps (H rows), and
 // may be empty for a model without covariates. Values in the series' units, [H, K] points and
@@ -86,6 +94,9 @@ struct NextForecast {
   std::vector<double> quantiles;  // [H, K, Q]; empty unless the loss is quantile
 };
 NextForecast forecast_next(ForecastInputs& inputs, const SeriesTable* future);
+// Error unless future covariates are given exactly when the model reads some (before a file of
+// them is read: a model without covariates would otherwise be told of its cells).
+void check_future_given(const ForecasterConfig& config, bool given);
 
 // A chart of the `history` steps before `origin`, the actual values of the H steps from it, the
 // forecast and (quantile models) its interval band; PNG or SVG by the path's extension.

@@ -127,6 +127,9 @@ void save_forecaster(const std::string& path, Forecaster& model,
 struct LoadedForecaster {
   std::unique_ptr<Forecaster> model;
   SeriesNormalization normalization;
+  // "rnnkit.scoring" of a file that `rnnkit forecast train` wrote (the run's split, season and
+  // origin step, as JSON); empty in a file without it.
+  std::string scoring;
 };
 // Error unless `tensors` have the sizes `config` claims (before a model is allocated from it).
 void check_config_against_tensors(const ForecasterConfig& config,

@@ -20,6 +20,15 @@ namespace rnnkit {
   return text;
 }
 
+// `decimals` decimals, or in scientific notation with as many where those would show no digit of
+// the value (an error of 3e-7 as "0.0000") or too many (1e30 as 31 digits): a column of errors in
+// the series' own units stays readable at any scale.
+inline std::string fixed_or_scientific(double v, int decimals) {
+  const double magnitude = v < 0 ? -v : v;
+  const bool fixed = v == 0 || !(magnitude == magnitude) || (magnitude >= 1e-3 && magnitude < 1e9);
+  return formatted(fixed ? "%.*f" : "%.*e", decimals, v);
+}
+
 // "1 token", "0 tokens", "2 tokens": a count and its noun in the number it takes.
 inline std::string counted(long long n, std::string_view singular, std::string_view plural) {
   return std::to_string(n) + " " + std::string(n == 1 ? singular : plural);

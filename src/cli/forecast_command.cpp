@@ -16,8 +16,8 @@ namespace {
 
 using json = nlohmann::json;
 
-std::string number(const std::optional<double>& v, const char* format = "%.4f") {
-  return v ? formatted(format, *v) : "-";
+std::string number(const std::optional<double>& v, int decimals = 4) {
+  return v ? fixed_or_scientific(*v, decimals) : "-";
 }
 
 void print_scores(const std::vector<ForecasterScores>& scores, bool as_json) {
@@ -50,8 +50,8 @@ void print_scores(const std::vector<ForecasterScores>& scores, bool as_json) {
       const SeriesScore& t = s.report.series[k];
       std::printf("%-10s %-16s %10s %10s %10s %10s %10s\n", t.name.c_str(), s.forecaster.c_str(),
                   number(t.metrics.mae).c_str(), number(t.metrics.rmse).c_str(),
-                  number(t.metrics.smape, "%.3f").c_str(), number(t.metrics.mase).c_str(),
-                  number(t.coverage, "%.3f").c_str());
+                  number(t.metrics.smape, 3).c_str(), number(t.metrics.mase).c_str(),
+                  number(t.coverage, 3).c_str());
     }
 }
 
@@ -59,6 +59,7 @@ void print_scores(const std::vector<ForecasterScores>& scores, bool as_json) {
 void print_next(ForecastInputs& in, const std::string& future_path, const std::string& fill) {
   const std::vector<std::string> targets = in.targets();
   std::unique_ptr<SeriesTable> future;
+  check_future_given(in.loaded.model->config(), !future_path.empty());
   if (!future_path.empty()) {
     const auto& names = in.loaded.normalization.names;
     future = std::make_unique<SeriesTable>(read_series_csv(
@@ -81,9 +82,9 @@ void print_next(ForecastInputs& in, const std::string& future_path, const std::s
     for (size_t k = 0; k < K; ++k)
       for (size_t q = 0; q < Q; ++q)
         std::cout << ","
-                  << number(next.quantiles.empty() ? next.forecast.point[j * K + k]
-                                                   : next.quantiles[(j * K + k) * Q + q],
-                            "%.7g");
+                  << formatted("%.7g", next.quantiles.empty()
+                                           ? next.forecast.point[j * K + k]
+                                           : next.quantiles[(j * K + k) * Q + q]);
     std::cout << "\n";
   }
 }
@@ -123,13 +124,17 @@ void setup_forecast(CLI::App& app) {
   };
 
   CLI::App* eval = app.add_subcommand(
-      "eval", "Rolling-origin test scores of the model, naive, seasonal naive and drift");
+      "eval",
+      "Rolling-origin test scores of the model, naive, seasonal naive and drift (on the test part "
+      "the training run held out: its split, season and origin step unless given here)");
   common(eval);
   add_option_table(*eval, u->scoring, ForecastScoringOptions::table());
   eval->add_flag("--json", u->as_json, "print the scores as JSON");
-  eval->callback([u, load] {
+  eval->callback([eval, u, load] {
     ForecastInputs in = load();
-    print_scores(compare_with_baselines(in, u->scoring), u->as_json);
+    const ForecastScoringOptions scoring =
+        scoring_of_run(in, u->scoring, given_options(*eval, ForecastScoringOptions::table()));
+    print_scores(compare_with_baselines(in, scoring), u->as_json);
   });
 
   CLI::App* predict =

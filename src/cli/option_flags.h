@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
+#include <set>
 #include <string>
 #include <type_traits>
 #include <variant>
@@ -50,6 +51,15 @@ void add_option_table(CLI::App& app, Options& options, const OptionTable<Options
         s.field);
     if (!s.group.empty()) option->group(s.group);
   }
+}
+
+// The JSON keys of the table's options that this command line gives.
+template <class Options>
+std::set<std::string> given_options(const CLI::App& app, const OptionTable<Options>& table) {
+  std::set<std::string> keys;
+  for (const OptionSpec<Options>& s : table)
+    if (app.count(s.flag)) keys.insert(s.key);
+  return keys;
 }
 
 }  // namespace rnnkit::cli

@@ -1,9 +1,11 @@
 #include "rnnkit/series_normalization.h"
 
 #include <cmath>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "rnnkit/error.h"
+#include "rnnkit/formatted.h"
 
 namespace rnnkit {
 
@@ -27,9 +29,12 @@ SeriesNormalization SeriesNormalization::fit(const SeriesTable& table,
       throw Error("series \"" + name +
                   "\" is too large to normalise: its mean or spread over the " + "training part (" +
                   std::to_string(train_end) + " steps) overflows a double; rescale its values");
-    if (!(scale > 1e-12 * std::max(1.0, std::abs(mean))))
+    // A spread within the sums' rounding of the mean is none; a series of small values (1e-12
+    // farads) has its own scale, so the test is relative, and a subnormal spread would overflow
+    // the normalised values.
+    if (!(scale > 1e-12 * std::abs(mean)) || scale < std::numeric_limits<double>::min())
       throw Error("series \"" + name + "\" is constant over the training part (" +
-                  std::to_string(train_end) + " steps, all " + std::to_string(column[0]) +
+                  std::to_string(train_end) + " steps, all " + formatted("%.15g", column[0]) +
                   "): zero spread, it cannot be normalised");
     n.names.push_back(name);
     n.mean.push_back(mean);

@@ -23,6 +23,23 @@ ForecastInputs load_forecast_inputs(const std::string& model_path,
   return in;
 }
 
+ForecastScoringOptions scoring_of_run(const ForecastInputs& in,
+                                      const ForecastScoringOptions& options,
+                                      const std::set<std::string>& given) {
+  if (in.loaded.scoring.empty()) return options;
+  const auto& table = ForecastScoringOptions::table();
+  const std::string where = "the model file's rnnkit.scoring";
+  const nlohmann::json stored = nlohmann::json::parse(in.loaded.scoring, nullptr, false);
+  if (stored.is_discarded()) throw Error(where + " is not JSON");
+  ForecastScoringOptions run;
+  options_from_json(run, table, stored, where);
+  validate_options(run, table);
+  nlohmann::json own = options_to_json(options, table);
+  for (auto it = own.begin(); it != own.end();) it = given.count(it.key()) ? ++it : own.erase(it);
+  options_from_json(run, table, own, "options");
+  return run;
+}
+
 std::vector<ForecasterScores> compare_with_baselines(ForecastInputs& in,
                                                      const ForecastScoringOptions& options) {
   const ForecasterConfig& c = in.loaded.model->config();
@@ -41,14 +58,19 @@ std::vector<ForecasterScores> compare_with_baselines(ForecastInputs& in,
   return scores;
 }
 
+void check_future_given(const ForecasterConfig& c, bool given) {
+  if (c.num_covariates > 0 && !given)
+    throw Error("the model reads " + std::to_string(c.num_covariates) +
+                " covariate(s); --future FILE must give them for the " + std::to_string(c.horizon) +
+                " forecast steps");
+  if (c.num_covariates == 0 && given)
+    throw Error("the model reads no covariates; --future is not needed");
+}
+
 NextForecast forecast_next(ForecastInputs& in, const SeriesTable* future) {
   const ForecasterConfig& c = in.loaded.model->config();
   const int64_t K = c.num_targets, C = c.num_covariates, H = c.horizon, Q = c.outputs_per_target();
-  if (C > 0 && !future)
-    throw Error("the model reads " + std::to_string(C) +
-                " covariate(s); --future FILE must give them for the " + std::to_string(H) +
-                " forecast steps");
-  if (C == 0 && future) throw Error("the model reads no covariates; --future is not needed");
+  check_future_given(c, future != nullptr);
   if (in.series.steps < c.context)
     throw Error("the series has " + std::to_string(in.series.steps) +
                 " steps; the model forecasts from the last " + std::to_string(c.context) +

@@ -36,11 +36,15 @@ LoadedForecaster load_forecaster(const std::string& path) {
   return naming_file(file, [&] {
     const ForecasterConfig config =
         ForecasterConfig::from_json(require_metadata(contents, "rnnkit.config", file, what));
-    LoadedForecaster loaded{nullptr, SeriesNormalization::from_json(require_metadata(
-                                         contents, "rnnkit.normalization", file, what))};
+    LoadedForecaster loaded{nullptr,
+                            SeriesNormalization::from_json(
+                                require_metadata(contents, "rnnkit.normalization", file, what)),
+                            {}};
     if (static_cast<int64_t>(loaded.normalization.names.size()) != config.input_size())
       throw Error("the normalization has " + std::to_string(loaded.normalization.names.size()) +
                   " series, the model " + std::to_string(config.input_size()) + " inputs");
+    const auto scoring = contents.metadata.find("rnnkit.scoring");
+    if (scoring != contents.metadata.end()) loaded.scoring = scoring->second;
     check_config_against_tensors(config, contents.tensors);
     loaded.model = std::make_unique<Forecaster>(config);
     loaded.model->load_state_dict(contents.tensors);

@@ -89,8 +89,10 @@ class ForecastTask : public ShuffledModelTask<Forecaster> {
 
   std::string family() const override { return "forecast"; }
   std::map<std::string, std::string> model_metadata() override {
+    const ForecastScoringOptions& scoring = o_;
     return {{"rnnkit.config", model_->config().to_json()},
-            {"rnnkit.normalization", normalization_.to_json()}};
+            {"rnnkit.normalization", normalization_.to_json()},
+            {"rnnkit.scoring", options_to_json(scoring, ForecastScoringOptions::table()).dump()}};
   }
 
   std::string description() override {
@@ -146,9 +148,10 @@ class ForecastTask : public ShuffledModelTask<Forecaster> {
       else
         mase_defined = false;
     }
-    ValidationResult result{mae,
-                            {{"mae", mae}, {"rmse", rmse}},
-                            formatted("validation MAE %.4f, RMSE %.4f", mae, rmse)};
+    ValidationResult result{
+        mae,
+        {{"mae", mae}, {"rmse", rmse}},
+        "validation MAE " + fixed_or_scientific(mae, 4) + ", RMSE " + fixed_or_scientific(rmse, 4)};
     // The best model is chosen by MAE, so an undefined MASE (a training part that repeats itself
     // exactly) is only left out of the log.
     if (mase_defined) {

@@ -128,6 +128,18 @@ grep '"type":"valid"' "$WORK/periodic/metrics.jsonl" | grep -q '"mae"' || fail "
 "$RNNKIT" forecast eval -m "$WORK/periodic" --data "$WORK/periodic.csv" --json >"$WORK/periodic.json" 2>&1 ||
   fail "periodic eval: $(tail -2 "$WORK/periodic.json")"
 grep -q '"mase": null' "$WORK/periodic.json" || fail "periodic eval: MASE not left out"
+printf 'date,a\n2020-01,1\n2020-02,2\n' >"$WORK/dated_future.csv"
+expect_error "--future for a model without covariates" "the model reads no covariates; --future is not needed" \
+  "$RNNKIT" forecast predict -m "$WORK/periodic" --data "$WORK/periodic.csv" --future "$WORK/dated_future.csv"
+# eval scores the test part the run held out, with its season, unless told otherwise.
+"$RNNKIT" forecast train --data "$csv" --target sales --hidden 4 --epochs 1 --threads 1 --test-fraction 0.2 \
+  --season 6 --origin-step 3 --out "$WORK/split" >/dev/null 2>&1 || fail "the run with its own split"
+"$RNNKIT" forecast eval -m "$WORK/split" --data "$csv" >"$WORK/split_eval.txt" 2>&1 || fail "eval of the run with its own split"
+grep -q '^15 origins from step 192' "$WORK/split_eval.txt" || fail "eval ignored the run's split: $(head -1 "$WORK/split_eval.txt")"
+"$RNNKIT" forecast eval -m "$WORK/split" --data "$csv" --test-fraction 0.2 --season 6 --origin-step 3 >"$WORK/split_given.txt" 2>&1
+cmp -s "$WORK/split_eval.txt" "$WORK/split_given.txt" || fail "the run's season differs from --season 6"
+"$RNNKIT" forecast eval -m "$WORK/split" --data "$csv" --test-fraction 0.1 | grep -q '^7 origins from step 216' ||
+  fail "eval's own --test-fraction did not replace the run's"
 expect_error "season longer than the training part" "--season 400 must be shorter than the training part" \
   "$RNNKIT" forecast train "${tiny[@]}" --season 400 --out "$WORK/season"
 [ ! -e "$WORK/season/metrics.jsonl" ] || ! grep -q '"type":"epoch"' "$WORK/season/metrics.jsonl" ||
