@@ -76,6 +76,10 @@ class ClassifierTask : public ShuffledModelTask<SequenceClassifier> {
       apply_model_shape(o, c);
       c.vocab_size = vocab_.size();
       c.num_classes = static_cast<int64_t>(labels_.size());
+      if (o.remember_bias != 0 && remember_gate(c.cell) < 0)
+        throw Error(
+            "--remember-bias acts on the LSTM's forget gate and the GRU's update gate; --cell " +
+            o.cell + " has neither, so it would do nothing");
       model_ = std::make_unique<SequenceClassifier>(c);
       model_->reset_parameters(rng, static_cast<float>(o.remember_bias));
     }

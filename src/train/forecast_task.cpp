@@ -186,6 +186,9 @@ ForecasterConfig ForecastTrainOptions::model_config() const {
   c.head = parse_forecast_head(head);
   c.loss = parse_forecast_loss(loss);
   c.level = parse_forecast_level(level);
+  if (c.loss != ForecastLossKind::Quantile && quantiles != ForecastTrainOptions{}.quantiles)
+    throw Error("--quantiles are the quantile loss's (--loss quantile); --loss " + loss +
+                " forecasts one value a step, so they would do nothing");
   c.quantiles.clear();
   for (const std::string& q : comma_list(quantiles)) {
     size_t used = 0;

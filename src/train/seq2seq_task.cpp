@@ -19,11 +19,11 @@ using json = nlohmann::json;
 using Ids = std::vector<int32_t>;
 
 // The book's files pad questions and answers with trailing spaces to fixed widths.
-bool is_space_padded(const PairCorpus& corpus, int64_t& question_width) {
+bool is_space_padded(const PairCorpus& corpus, int64_t& question_width, int64_t& answer_width) {
   auto width = [](const std::string& s) { return static_cast<int64_t>(utf8::decode(s).size()); };
   const TextPair& first = corpus.pairs.front();
   question_width = width(first.question);
-  const int64_t answer_width = width(first.answer);
+  answer_width = width(first.answer);
   bool trailing_space = false;
   for (const TextPair& p : corpus.pairs) {
     if (width(p.question) != question_width || width(p.answer) != answer_width) return false;
@@ -45,8 +45,17 @@ Seq2seqConfig config_from(const Seq2seqTrainOptions& o, const PairCorpus& corpus
   if (c.max_answer_length == 0)
     for (const TextPair& p : corpus.pairs)
       c.max_answer_length = std::max<int64_t>(c.max_answer_length, utf8::decode(p.answer).size());
-  c.space_padded = is_space_padded(corpus, c.question_width);
+  int64_t answer_width = 0;
+  c.space_padded = is_space_padded(corpus, c.question_width, answer_width);
   if (!c.space_padded) c.question_width = 0;
+  // Padded answers have no end token: the decoder writes max_answer_length characters, and any
+  // past the padded width would never have been trained (a shorter length is refused with the
+  // answers that exceed it).
+  if (c.space_padded && o.max_answer_length > answer_width)
+    throw Error("--max-answer-length " + std::to_string(o.max_answer_length) + ": the answers of " +
+                o.data + " are padded to " + std::to_string(answer_width) +
+                " characters, which the decoder writes in full (no end token); leave the option "
+                "out");
   return c;
 }
 
@@ -222,45 +231,54 @@ std::vector<std::vector<int32_t>> answer_questions(LoadedSeq2seq& m,
 
 void Seq2seqTrainOptions::validate() const {
   validate_family_options(*this);
+  if (embedding < 1)
+    throw Error("--embedding " + std::to_string(embedding) +
+                ": a seq2seq model embeds its characters (one-hot input is for language models "
+                "and classifiers); give a size of at least 1");
 }
 
 const OptionTable<Seq2seqTrainOptions>& Seq2seqTrainOptions::table() {
   using O = Seq2seqTrainOptions;
-  static const OptionTable<O> t = family_option_table<O>({
-      {"--data",
-       "data",
-       &O::data,
-       "pairs, one per line: question_answer or question<TAB>answer",
-       {},
-       "Data"},
-      {"--format", "format", &O::format, "auto | underscore | tsv",
-       one_of({"auto", "underscore", "tsv"}), "Data"},
-      {"--valid",
-       "valid",
-       &O::valid,
-       "held-out pairs (default: the book's split of --data)",
-       {},
-       "Data"},
-      {"--valid-fraction", "valid_fraction", &O::valid_fraction, "held-out share of --data",
-       between(0, 0.99), "Data"},
-      {"--split-seed", "split_seed", &O::split_seed, "numpy seed of the book's split",
-       between(0, 4294967295.0), "Data"},
-      {"--reverse", "reverse", &O::reverse, "feed the question reversed", {}, "Model"},
-      {"--peeky", "peeky", &O::peeky, "peeky decoder", {}, "Model"},
-      {"--attention", "attention", &O::attention, "dot-product attention", {}, "Model"},
-      {"--init", "init", &O::init, "book | pytorch", one_of({"book", "pytorch"}), "Model"},
-      {"--single-bias",
-       "single_bias",
-       &O::single_bias,
-       "one bias per gate, as the book's LSTM (bias_hh stays 0)",
-       {},
-       "Model"},
-      {"--max-answer-length", "max_answer_length", &O::max_answer_length,
-       "longest answer the decoder allows (0: the longest in --data)", between(0, 1 << 20),
-       "Model"},
-      {"--eval-batch", "eval_batch", &O::eval_batch, "batch size of the held-out evaluation",
-       between(1, 1 << 20), "Run"},
-  });
+  static const OptionTable<O> t = [] {
+    OptionTable<O> t = family_option_table<O>({
+        {"--data",
+         "data",
+         &O::data,
+         "pairs, one per line: question_answer or question<TAB>answer",
+         {},
+         "Data"},
+        {"--format", "format", &O::format, "auto | underscore | tsv",
+         one_of({"auto", "underscore", "tsv"}), "Data"},
+        {"--valid",
+         "valid",
+         &O::valid,
+         "held-out pairs (default: the book's split of --data)",
+         {},
+         "Data"},
+        {"--valid-fraction", "valid_fraction", &O::valid_fraction, "held-out share of --data",
+         between(0, 0.99), "Data"},
+        {"--split-seed", "split_seed", &O::split_seed, "numpy seed of the book's split",
+         between(0, 4294967295.0), "Data"},
+        {"--reverse", "reverse", &O::reverse, "feed the question reversed", {}, "Model"},
+        {"--peeky", "peeky", &O::peeky, "peeky decoder", {}, "Model"},
+        {"--attention", "attention", &O::attention, "dot-product attention", {}, "Model"},
+        {"--init", "init", &O::init, "book | pytorch", one_of({"book", "pytorch"}), "Model"},
+        {"--single-bias",
+         "single_bias",
+         &O::single_bias,
+         "one bias per gate, as the book's LSTM (bias_hh stays 0)",
+         {},
+         "Model"},
+        {"--max-answer-length", "max_answer_length", &O::max_answer_length,
+         "longest answer the decoder allows (0: the longest in --data)", between(0, 1 << 20),
+         "Model"},
+        {"--eval-batch", "eval_batch", &O::eval_batch, "batch size of the held-out evaluation",
+         between(1, 1 << 20), "Run"},
+    });
+    for (OptionSpec<O>& spec : t)
+      if (spec.key == "embedding") spec.help = "embedding size (at least 1: no one-hot input here)";
+    return t;
+  }();
   return t;
 }
 

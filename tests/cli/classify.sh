@@ -56,6 +56,8 @@ printf 'yes\tAbcA\nyes\tAbcB\n' >"$WORK/one.tsv"
 expect_error "a single label" "a classifier needs two" \
   "$RNNKIT" classify train --data "$WORK/one.tsv" --out "$WORK/x"
 expect_error "no data" "--data FILE is required" "$RNNKIT" classify train --out "$WORK/x"
+expect_error "--remember-bias on a cell without the gate" "--cell rnn_tanh has neither" \
+  "$RNNKIT" classify train --data "$WORK/recall.tsv" --cell rnn_tanh --remember-bias 3 --out "$WORK/x"
 expect_error "no examples to generate" "at least 1, got 0" \
   "$RNNKIT" classify generate --count 0 --out "$WORK/none.tsv"
 [ -e "$WORK/none.tsv" ] && fail "classify generate --count 0 wrote a file"

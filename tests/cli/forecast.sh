@@ -98,6 +98,7 @@ bad() { expect_error "$1" "$2" "$RNNKIT" forecast train --out "$WORK/bad" --epoc
 bad "no target" "--target COLUMN is required" --data "$csv"
 bad "unknown column" 'no column "sale" in the header (month, sales, promo)' --data "$csv" --target sale
 bad "bad quantile" '--quantiles: "abc" is not a number between 0 and 1' --data "$csv" --target sales --loss quantile --quantiles 0.1,abc
+bad "quantiles without the quantile loss" "--loss mse forecasts one value a step" --data "$csv" --target sales --quantiles 0.2,0.8
 bad "trailing comma" 'an empty name in the list "sales,"' --data "$csv" --target sales,
 bad "bad head" '--head must be direct or autoregressive, not "sideways"' --data "$csv" --target sales --head sideways
 bad "context too long" "shorter than context + horizon" --data "$csv" --target sales --context 200

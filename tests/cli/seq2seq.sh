@@ -86,6 +86,10 @@ expect_error "line without the separator" "bad.txt:7: no '_'" \
   train --data "$WORK/bad.txt" --out "$WORK/x" --epochs 1
 expect_error "answer longer than the decoder allows" "more than the decoder allows (2)" \
   train --data "$WORK/add.txt" --out "$WORK/x" --epochs 1 --max-answer-length 2
+expect_error "a decoder longer than padded answers" "are padded to 4 characters" \
+  train --data "$WORK/add.txt" --out "$WORK/x" --epochs 1 --max-answer-length 5
+expect_error "one-hot input" "--embedding 0: a seq2seq model embeds its characters" \
+  "$RNNKIT" seq2seq train --threads 1 --data "$WORK/add.txt" --out "$WORK/x" --epochs 1 --embedding 0
 expect_error "negative Adam epsilon" "eps" \
   train --data "$WORK/add.txt" --out "$WORK/x" --epochs 1 --eps -1
 expect_error "no data" "--data FILE is required" train --out "$WORK/x" --epochs 1
