@@ -80,8 +80,26 @@ TEST(LanguageModelFromStateDict, TensorsThatFitNoConfigurationAreNamedAgainstThe
     language_model_from_state_dict(tensors, two_layer_gru());
     FAIL() << "tensors that fit no configuration were accepted";
   } catch (const Error& e) {
-    EXPECT_EQ(std::string(e.what()).rfind("the tensors do not fit rnnkit.config (", 0), 0u)
+    EXPECT_EQ(std::string(e.what()).rfind("the tensors do not fit rnnkit.config: ", 0), 0u)
         << e.what();
+  }
+}
+
+// An untied model whose output matrix is missing: with its configuration given the error names
+// the tensor against it; without, it says the configuration could not be inferred.
+TEST(LanguageModelFromStateDict, AMissingOutputMatrixIsNamedInItsContext) {
+  std::map<std::string, Tensor> tensors = random_state_dict(two_layer_gru());
+  tensors.erase("fc.weight");
+  const std::pair<std::optional<LMConfig>, std::string> cases[] = {
+      {two_layer_gru(), "the tensors do not fit rnnkit.config: no tensor fc.weight"},
+      {std::nullopt, "cannot infer the model configuration: no tensor fc.weight"}};
+  for (const auto& [claimed, expected] : cases) {
+    try {
+      language_model_from_state_dict(tensors, claimed);
+      FAIL() << "a model without fc.weight was accepted";
+    } catch (const Error& e) {
+      EXPECT_EQ(std::string(e.what()), expected);
+    }
   }
 }
 

@@ -14,30 +14,13 @@ constexpr const char* kFormatVersion = "1";
 
 const Tensor& require(const std::map<std::string, Tensor>& tensors, const std::string& name) {
   auto it = tensors.find(name);
-  if (it == tensors.end())
-    throw Error("cannot infer the model configuration: no tensor " + name +
-                " (and no rnnkit.config metadata)");
+  if (it == tensors.end()) throw Error("no tensor " + name);
   return it->second;
 }
 
-}  // namespace
-
-void save_language_model(const std::string& path, LanguageModel& model, const Vocab* vocab,
-                         const std::map<std::string, std::string>& extra, DType dtype) {
-  std::map<std::string, std::string> metadata = extra;
-  metadata["rnnkit.config"] = model.config().to_json();
-  metadata["rnnkit.format_version"] = kFormatVersion;
-  if (vocab) {
-    if (vocab->size() != model.config().vocab_size)
-      throw Error("vocabulary of " + std::to_string(vocab->size()) +
-                  " tokens does not match the model's " +
-                  std::to_string(model.config().vocab_size));
-    metadata["rnnkit.vocab"] = vocab->to_json();
-  }
-  write_safetensors(path, model.stored_state_dict(), metadata, dtype);
-}
-
-LMConfig infer_lm_config(const std::map<std::string, Tensor>& tensors) {
+// The configuration the tensors describe; an Error saying what is missing or misshapen, which
+// the callers put in context (a file with rnnkit.config, or one without).
+LMConfig config_of_tensors(const std::map<std::string, Tensor>& tensors) {
   LMConfig c;
   const Tensor& w_hh = require(tensors, "rnn.weight_hh_l0");
   const Tensor& w_ih = require(tensors, "rnn.weight_ih_l0");
@@ -45,11 +28,11 @@ LMConfig infer_lm_config(const std::map<std::string, Tensor>& tensors) {
   const bool tied = !tensors.count("fc.weight") && tensors.count("embedding.weight");
   const Tensor& fc = require(tensors, tied ? "embedding.weight" : "fc.weight");
   if (w_hh.ndim() != 2 || w_ih.ndim() != 2 || fc.ndim() != 2)
-    throw Error("cannot infer the model configuration: weights are not matrices");
+    throw Error("weights are not matrices");
   // With a projection W_hh is [G*H, P] and W_hr [P, H]; H comes from W_hr then.
   auto w_hr = tensors.find("rnn.weight_hr_l0");
   if (w_hr != tensors.end() && w_hr->second.ndim() != 2)
-    throw Error("cannot infer the model configuration: rnn.weight_hr_l0 is not a matrix");
+    throw Error("rnn.weight_hr_l0 is not a matrix");
   c.proj_size = w_hr == tensors.end() ? 0 : w_hr->second.dim(0);
   c.hidden_size = w_hr == tensors.end() ? w_hh.dim(1) : w_hr->second.dim(1);
   std::optional<CellKind> cell;
@@ -74,14 +57,39 @@ LMConfig infer_lm_config(const std::map<std::string, Tensor>& tensors) {
   return c;
 }
 
+}  // namespace
+
+void save_language_model(const std::string& path, LanguageModel& model, const Vocab* vocab,
+                         const std::map<std::string, std::string>& extra, DType dtype) {
+  std::map<std::string, std::string> metadata = extra;
+  metadata["rnnkit.config"] = model.config().to_json();
+  metadata["rnnkit.format_version"] = kFormatVersion;
+  if (vocab) {
+    if (vocab->size() != model.config().vocab_size)
+      throw Error("vocabulary of " + std::to_string(vocab->size()) +
+                  " tokens does not match the model's " +
+                  std::to_string(model.config().vocab_size));
+    metadata["rnnkit.vocab"] = vocab->to_json();
+  }
+  write_safetensors(path, model.stored_state_dict(), metadata, dtype);
+}
+
+LMConfig infer_lm_config(const std::map<std::string, Tensor>& tensors) {
+  try {
+    return config_of_tensors(tensors);
+  } catch (const Error& e) {
+    throw Error(std::string("cannot infer the model configuration: ") + e.what());
+  }
+}
+
 void check_config_against_tensors(const LMConfig& config,
                                   const std::map<std::string, Tensor>& tensors) {
   const LMConfig found = [&] {
     try {
-      return infer_lm_config(tensors);
+      return config_of_tensors(tensors);
     } catch (const Error& e) {
       // The configuration was given; it is the tensors that do not fit one.
-      throw Error(std::string("the tensors do not fit rnnkit.config (") + e.what() + ")");
+      throw Error(std::string("the tensors do not fit rnnkit.config: ") + e.what());
     }
   }();
   auto same = [](int64_t claimed, int64_t held, const char* key) {
