@@ -2,6 +2,7 @@
 
 import atexit
 import json
+import operator
 import os
 import queue
 import threading
@@ -21,6 +22,20 @@ def _path(path: Path) -> str:
     if "\0" in text:
         raise ValueError(f"embedded null byte in the path {text!r}")
     return text
+
+def _seed(seed: Optional[int]) -> Optional[int]:
+    """`seed` as the library takes it: None (a random one) or an integer (a NumPy one too) in
+    [0, 2**64), as the command line's --seed; anything else an Error naming it."""
+    if seed is None:
+        return None
+    try:
+        value = operator.index(seed)
+    except TypeError:
+        raise Error(f"seed must be a non-negative integer, got {seed!r}") from None
+    if not 0 <= value < 2**64:
+        raise Error(f"seed must be in [0, 2**64), got {value}")
+    return value
+
 
 # The streams whose workers are running: stopped and joined at exit, before the interpreter ends
 # its daemon threads. A worker ended there, inside the model's C++ loop, aborted the process.
@@ -119,12 +134,13 @@ class LanguageModel:
         model ends the text (-1: until it does, at most 100000 tokens as on the command line). temperature <= 0 is greedy; top_k > 0 and
         top_p < 1 restrict the draw; the same seed gives the same text (None: a random one).
         beam = W >= 1 returns the most likely continuation by beam search of width W instead."""
-        return self._handle.generate(prompt, n, temperature, top_k, top_p, seed, beam)
+        return self._handle.generate(prompt, n, temperature, top_k, top_p, _seed(seed), beam)
 
     def stream(self, prompt: str, n: int = 200, temperature: float = 0.8, top_k: int = 0,
                top_p: float = 1.0, seed: Optional[int] = None) -> Iterator[str]:
         """As ``generate``, yielding the text piece by piece (a token at a time) as it is drawn.
         Leaving the loop early stops the generation."""
+        seed = _seed(seed)
         pieces: "queue.Queue[Any]" = queue.Queue()
         stop = threading.Event()
         done = object()
@@ -202,4 +218,4 @@ def poem(model: LanguageModel, start: str = "", acrostic: str = "", form: int = 
     4); `rhyme` and `tones` impose rhyme and the tonal template of regulated verse; `style`
     sets the mood unprinted. One couplet a line, each line ending in a newline."""
     return model._handle.poem(start, acrostic, form, lines, rhyme, tones, style, temperature,
-                              seed)
+                              _seed(seed))

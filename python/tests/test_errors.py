@@ -45,6 +45,26 @@ def test_bad_generation_options(model, options, message):
         model.generate("春", **{"n": 5, "seed": 1, **options})
 
 
+@pytest.mark.parametrize("seed,message", [
+    (-1, r"seed must be in \[0, 2\*\*64\), got -1"),
+    (2**64, "seed must be in"),
+    (1.5, "seed must be a non-negative integer, got 1.5"),
+    ("3", "seed must be a non-negative integer, got '3'"),
+])
+def test_bad_seeds(model, seed, message):
+    with pytest.raises(rnnkit.Error, match=message):
+        model.generate("春", n=5, seed=seed)
+    with pytest.raises(rnnkit.Error, match=message):
+        next(model.stream("春", n=5, seed=seed))
+    with pytest.raises(rnnkit.Error, match=message):
+        rnnkit.poem(model, start="春", seed=seed)
+
+
+def test_largest_and_numpy_seeds(model):
+    assert model.generate("春", n=5, seed=np.uint64(2**64 - 1)) == model.generate(
+        "春", n=5, seed=2**64 - 1)
+
+
 def test_perplexity_needs_two_tokens(model):
     with pytest.raises(rnnkit.Error, match="at least 2 tokens"):
         model.perplexity("春")
