@@ -40,6 +40,12 @@ TEST(SeriesSplit, ASeriesShorterThanContextPlusHorizonIsAnError) {
             }).find("the test part has 5 steps, fewer than the horizon 6"),
             std::string::npos);
   EXPECT_THROW(split_series(40, 0, 6, 0, 6), Error);
+  // Fractions that take more than the series say so, not that a training part of -32 is short.
+  EXPECT_EQ(error_of([] { split_series(40, 36, 36, 12, 6); }),
+            "the series has 40 steps; after 36 validation and 36 test steps nothing is left to "
+            "train on: the validation and test fractions take more than the whole series");
+  EXPECT_NE(error_of([] { split_series(1, 0, 0, 1, 1); }).find("the series has 1 step;"),
+            std::string::npos);
 }
 
 TEST(SeriesSplit, RollingOriginsAdvanceByTheirStepWhileTheHorizonFits) {

@@ -16,7 +16,7 @@ namespace rnnkit {
 struct OptionCheck {
   double min = -std::numeric_limits<double>::infinity();
   double max = std::numeric_limits<double>::infinity();
-  bool min_exclusive = false;
+  bool min_exclusive = false, max_exclusive = false;
   std::vector<std::string> choices;
 };
 
@@ -28,6 +28,18 @@ inline OptionCheck between(double min, double max) {
 }
 inline OptionCheck at_least(double min) {
   return between(min, std::numeric_limits<double>::infinity());
+}
+// [min, max): a fraction that may be 0 but not 1 (dropout).
+inline OptionCheck from_below(double min, double max) {
+  OptionCheck c = between(min, max);
+  c.max_exclusive = true;
+  return c;
+}
+// (min, max]: a share that must hold something (a held-out part).
+inline OptionCheck above_up_to(double min, double max) {
+  OptionCheck c = between(min, max);
+  c.min_exclusive = true;
+  return c;
 }
 inline OptionCheck above(double min) {
   OptionCheck c = at_least(min);

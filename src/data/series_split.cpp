@@ -4,6 +4,7 @@
 #include <string>
 
 #include "rnnkit/error.h"
+#include "rnnkit/formatted.h"
 
 namespace rnnkit {
 namespace {
@@ -21,15 +22,20 @@ SeriesSplit split_series(int64_t steps, int64_t valid_steps, int64_t test_steps,
   if (valid_steps < 0 || test_steps < 0)
     throw Error("validation and test parts cannot be negative");
   const int64_t train = steps - valid_steps - test_steps;
+  const std::string parts = "the series has " + counted(steps, "step", "steps") + "; after " +
+                            std::to_string(valid_steps) + " validation and " +
+                            std::to_string(test_steps) + " test steps";
+  if (train < 0)
+    throw Error(parts +
+                " nothing is left to train on: the validation and test fractions take "
+                "more than the whole series");
   if (train < context + horizon)
-    throw Error("the series has " + std::to_string(steps) + " steps; after " +
-                std::to_string(valid_steps) + " validation and " + std::to_string(test_steps) +
-                " test steps the training part has " + std::to_string(train) +
+    throw Error(parts + " the training part has " + std::to_string(train) +
                 ", shorter than context + horizon = " + std::to_string(context + horizon));
   const auto check_part = [&](int64_t n, const char* name) {
     if (n > 0 && n < horizon)
-      throw Error(std::string("the ") + name + " part has " + std::to_string(n) +
-                  " steps, fewer than the horizon " + std::to_string(horizon));
+      throw Error(std::string("the ") + name + " part has " + counted(n, "step", "steps") +
+                  ", fewer than the horizon " + std::to_string(horizon));
   };
   check_part(valid_steps, "validation");
   check_part(test_steps, "test");

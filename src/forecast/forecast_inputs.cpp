@@ -3,6 +3,7 @@
 
 #include "rnnkit/error.h"
 #include "rnnkit/forecast_training.h"
+#include "rnnkit/formatted.h"
 #include "rnnkit/plot.h"
 
 namespace rnnkit {
@@ -72,8 +73,8 @@ NextForecast forecast_next(ForecastInputs& in, const SeriesTable* future) {
   const int64_t K = c.num_targets, C = c.num_covariates, H = c.horizon, Q = c.outputs_per_target();
   check_future_given(c, future != nullptr);
   if (in.series.steps < c.context)
-    throw Error("the series has " + std::to_string(in.series.steps) +
-                " steps; the model forecasts from the last " + std::to_string(c.context) +
+    throw Error("the series has " + counted(in.series.steps, "step", "steps") +
+                "; the model forecasts from the last " + std::to_string(c.context) +
                 " (its context)");
   if (future && future->steps() != H)
     throw Error("--future has " + std::to_string(future->steps()) + " rows, the horizon is " +

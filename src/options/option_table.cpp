@@ -20,9 +20,9 @@ std::string range_text(const OptionCheck& c) {
   const bool low = std::isfinite(c.min), high = std::isfinite(c.max);
   if (low && high)
     return std::string(c.min_exclusive ? "in (" : "in [") + number_text(c.min) + ", " +
-           number_text(c.max) + "]";
+           number_text(c.max) + (c.max_exclusive ? ")" : "]");
   if (low) return std::string(c.min_exclusive ? "> " : ">= ") + number_text(c.min);
-  if (high) return "<= " + number_text(c.max);
+  if (high) return std::string(c.max_exclusive ? "< " : "<= ") + number_text(c.max);
   return "finite";
 }
 
@@ -30,7 +30,8 @@ std::string range_text(const OptionCheck& c) {
 
 std::string option_error(const std::string& flag, const OptionCheck& check, double value) {
   const bool low = check.min_exclusive ? value > check.min : value >= check.min;
-  if (std::isfinite(value) && low && value <= check.max) return "";
+  const bool high = check.max_exclusive ? value < check.max : value <= check.max;
+  if (std::isfinite(value) && low && high) return "";
   return flag + " must be " + range_text(check) + ", not " + number_text(value);
 }
 

@@ -30,7 +30,7 @@ const OptionTable<ModelShapeOptions>& ModelShapeOptions::table() {
       {"--embedding", "embedding", &O::embedding, "embedding size (0 = one-hot input)",
        between(0, 1 << 20)},
       {"--bidirectional", "bidirectional", &O::bidirectional, "bidirectional layers"},
-      {"--dropout", "dropout", &O::dropout, "dropout between stacked layers", between(0, 1)},
+      {"--dropout", "dropout", &O::dropout, "dropout between stacked layers", from_below(0, 1)},
   };
   return t;
 }

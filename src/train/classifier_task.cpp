@@ -235,7 +235,7 @@ const OptionTable<ClassifierTrainOptions>& ClassifierTrainOptions::table() {
        {},
        "Data"},
       {"--valid-fraction", "valid_fraction", &O::valid_fraction, "held-out share of --data",
-       between(0, 0.99), "Data"},
+       above_up_to(0, 0.99), "Data"},
       {"--split-seed", "split_seed", &O::split_seed, "seed of the held-out split",
        between(0, 4294967295.0), "Data"},
       {"--level", "level", &O::level, "char | word", one_of({"char", "word"}), "Data"},

@@ -99,7 +99,7 @@ class ForecastTask : public ShuffledModelTask<Forecaster> {
     return std::to_string(table_.steps()) + " steps (training " +
            std::to_string(split_.train_steps()) + ", validation " +
            std::to_string(split_.valid_steps()) + ", test " + std::to_string(split_.test_steps()) +
-           "), " + std::to_string(train_origins_.size()) + " training windows";
+           "), " + counted(std::ssize(train_origins_), "training window", "training windows");
   }
 
   bool train_next(Rng& rng, LossResult& loss) override {

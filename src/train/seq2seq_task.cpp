@@ -256,7 +256,7 @@ const OptionTable<Seq2seqTrainOptions>& Seq2seqTrainOptions::table() {
          {},
          "Data"},
         {"--valid-fraction", "valid_fraction", &O::valid_fraction, "held-out share of --data",
-         between(0, 0.99), "Data"},
+         above_up_to(0, 0.99), "Data"},
         {"--split-seed", "split_seed", &O::split_seed, "numpy seed of the book's split",
          between(0, 4294967295.0), "Data"},
         {"--reverse", "reverse", &O::reverse, "feed the question reversed", {}, "Model"},

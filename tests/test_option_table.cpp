@@ -1,0 +1,42 @@
+#include "rnnkit/option_table.h"
+
+#include <gtest/gtest.h>
+
+#include <limits>
+#include <string>
+
+#include "rnnkit/error.h"
+#include "rnnkit/train_options.h"
+
+namespace rnnkit {
+namespace {
+
+TEST(OptionError, NamesTheRangeWithItsOpenAndClosedEnds) {
+  EXPECT_EQ(option_error("--a", between(0, 1), 1.0), "");
+  EXPECT_EQ(option_error("--a", between(0, 1), 1.5), "--a must be in [0, 1], not 1.5");
+  EXPECT_EQ(option_error("--a", from_below(0, 1), 0.0), "");
+  EXPECT_EQ(option_error("--a", from_below(0, 1), 0.999), "");
+  EXPECT_EQ(option_error("--a", from_below(0, 1), 1.0), "--a must be in [0, 1), not 1");
+  EXPECT_EQ(option_error("--a", above_up_to(0, 0.99), 0.99), "");
+  EXPECT_EQ(option_error("--a", above_up_to(0, 0.99), 0.0), "--a must be in (0, 0.99], not 0");
+  OptionCheck below_one = from_below(-std::numeric_limits<double>::infinity(), 1);
+  EXPECT_EQ(option_error("--a", below_one, 1.0), "--a must be < 1, not 1");
+  EXPECT_EQ(option_error("--a", at_least(0), std::numeric_limits<double>::quiet_NaN()),
+            "--a must be >= 0, not nan");
+}
+
+// Dropout acts on a share of the units: all of them (1) would leave nothing, and the option's
+// check says so before a model does.
+TEST(OptionError, DropoutOfOneIsRefusedByItsOption) {
+  ModelShapeOptions o;
+  o.dropout = 1;
+  try {
+    validate_options(o, ModelShapeOptions::table());
+    FAIL() << "dropout 1 was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), "--dropout must be in [0, 1), not 1");
+  }
+}
+
+}  // namespace
+}  // namespace rnnkit
