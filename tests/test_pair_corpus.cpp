@@ -92,6 +92,18 @@ TEST(PairCorpus, ALeadingByteOrderMarkIsDropped) {
   EXPECT_EQ(texts[0].label, "yes");
 }
 
+TEST(PairCorpus, LinesEndingInCarriageReturnsAloneAreNamed) {
+  EXPECT_NE(error_of([] {
+              parse_pairs("1_2\r3_4\r", PairFormat::Auto, "p.txt");
+            }).find("p.txt: its lines end in CR alone"),
+            std::string::npos);
+  EXPECT_NE(error_of([] {
+              parse_labeled_texts("yes\tA\rno\tB\r", "t.tsv");
+            }).find("t.tsv: its lines end in CR alone"),
+            std::string::npos);
+  EXPECT_EQ(parse_pairs("1_2\r", PairFormat::Auto, "p.txt").pairs.size(), 1u);
+}
+
 TEST(LabeledTexts, ParsesAndRejectsMissingLabels) {
   auto texts = parse_labeled_texts("yes\tAbcA\nno\tAbcB\n", "t.tsv");
   ASSERT_EQ(texts.size(), 2u);

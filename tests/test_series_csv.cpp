@@ -54,6 +54,20 @@ TEST(SeriesCsv, DropsAByteOrderMarkAndReadsTinyNumbers) {
             std::string::npos);
 }
 
+// Files of another convention are named as such rather than read as one column or one line.
+TEST(SeriesCsv, SemicolonsTabsAndCarriageReturnsAreNamed) {
+  SeriesCsvOptions options;
+  options.columns = {"y"};
+  EXPECT_NE(error_of("date;y\nx;1\n", options).find("holds no comma but a semicolon"),
+            std::string::npos);
+  EXPECT_NE(error_of("date\ty\nx\t1\n", options).find("holds no comma but a tab"),
+            std::string::npos);
+  EXPECT_EQ(error_of("date,z\nx,1\n", options).find("holds no comma"), std::string::npos);
+  EXPECT_NE(error_of("y\r1\r2\r", SeriesCsvOptions{}).find("lines end in CR alone"),
+            std::string::npos);
+  EXPECT_NO_THROW(parse_series_csv("y\r\n1\r\n2\r\n", "s.csv", SeriesCsvOptions{}));
+}
+
 TEST(SeriesCsv, ReadsOnlyTheChosenColumnsInTheChosenOrder) {
   SeriesCsvOptions options = with_time();
   options.columns = {"c", "a"};

@@ -7,6 +7,10 @@ namespace rnnkit {
 // Reads a whole file; throws Error "cannot read PATH: <strerror>" on failure.
 std::string read_file(const std::string& path);
 
+// Error naming `source` when the lines of `text` end in CR alone (classic Mac OS), which a reader
+// of LF or CRLF lines would take for one long line.
+void check_line_ends(std::string_view text, const std::string& source);
+
 // Replaces the file at `path` with `bytes` so that a reader (or a crash) sees either the old file
 // or the complete new one, never a partial file: the bytes go to a temporary file in the same
 // directory, which is synced and then renamed over `path`, and the directory is synced. On failure

@@ -134,6 +134,7 @@ int64_t SeriesTable::index_of(std::string_view name) const {
 SeriesTable parse_series_csv(std::string_view text, const std::string& what,
                              const SeriesCsvOptions& options) {
   text = utf8::without_byte_order_mark(text);
+  check_line_ends(text, what);
   std::vector<std::string_view> lines;
   for (size_t start = 0; start < text.size();) {
     size_t end = text.find('\n', start);
@@ -155,7 +156,14 @@ SeriesTable parse_series_csv(std::string_view text, const std::string& what,
     if (it == header.end()) {
       std::string list;
       for (const std::string& n : header) list += (list.empty() ? "" : ", ") + n;
-      throw Error(what + ": no column \"" + name + "\" in the header (" + list + ")");
+      // One column holding another separator: a file of semicolons or tabs.
+      std::string hint;
+      for (const char* separator : {";", "\t"})
+        if (header.size() == 1 && header[0].find(separator) != std::string::npos)
+          hint = std::string("; the header holds no comma but a ") +
+                 (*separator == ';' ? "semicolon" : "tab") +
+                 ": the file's columns must be separated by commas";
+      throw Error(what + ": no column \"" + name + "\" in the header (" + list + ")" + hint);
     }
     return it - header.begin();
   };

@@ -106,6 +106,13 @@ std::string write_target(const std::string& path) {
 
 }  // namespace
 
+void check_line_ends(std::string_view text, const std::string& source) {
+  const size_t cr = text.find('\r');
+  if (text.find('\n') == std::string_view::npos && cr != std::string_view::npos &&
+      cr + 1 < text.size())
+    throw Error(source + ": its lines end in CR alone (classic Mac OS); convert them to LF");
+}
+
 std::string read_file(const std::string& path) {
   FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) throw Error(failure("read", path, errno));
