@@ -128,5 +128,14 @@ TEST(Utf8, StreamingByteByByteNeverSplitsACharacter) {
   EXPECT_EQ(printed, text);
 }
 
+TEST(Utf8, DisplayWidthCountsColumnsNotBytes) {
+  EXPECT_EQ(utf8::display_width("yes"), 3u);
+  EXPECT_EQ(utf8::display_width("tr\xC3\xA8s bon"), 8u);           // è: 2 bytes, 1 column
+  EXPECT_EQ(utf8::display_width("e\xCC\x81"), 1u);                 // e + combining acute
+  EXPECT_EQ(utf8::display_width("\xE6\x98\xA5\xE5\xA4\xA9"), 4u);  // 春天
+  EXPECT_EQ(utf8::display_width("\xF0\x9F\x98\x80 ok"), 5u);       // 😀 ok
+  EXPECT_EQ(utf8::display_width("\xEF\xBC\x8C"), 2u);              // full-width comma
+}
+
 }  // namespace
 }  // namespace rnnkit

@@ -24,4 +24,9 @@ size_t complete_prefix_length(std::string_view bytes);
 // first): a file's first line then reads as the same characters it shows.
 std::string_view without_byte_order_mark(std::string_view text);
 
+// The terminal columns valid UTF-8 `text` takes, for aligning tables: 2 for each East Asian wide
+// or full-width character and emoji, 0 for a combining mark, 1 for any other code point (an
+// approximation of wcwidth that needs no locale).
+size_t display_width(std::string_view text);
+
 }  // namespace rnnkit::utf8

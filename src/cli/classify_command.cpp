@@ -11,20 +11,25 @@
 #include "rnnkit/error.h"
 #include "rnnkit/file_io.h"
 #include "rnnkit/formatted.h"
+#include "rnnkit/utf8.h"
 
 namespace rnnkit::cli {
 namespace {
 
+// Labels padded by the columns they show, not their bytes (accents, CJK, emoji).
 void print_confusion(const std::vector<int64_t>& counts, const std::vector<std::string>& labels) {
   const size_t C = labels.size();
   size_t width = 6;
-  for (const std::string& l : labels) width = std::max(width, l.size() + 1);
+  for (const std::string& l : labels) width = std::max(width, utf8::display_width(l) + 1);
+  const auto padding = [&](const std::string& l) {
+    return std::string(width - utf8::display_width(l), ' ');
+  };
   std::printf("confusion matrix (rows: actual, columns: predicted)\n%*s", static_cast<int>(width),
               "");
-  for (const std::string& l : labels) std::printf("%*s", static_cast<int>(width), l.c_str());
+  for (const std::string& l : labels) std::printf("%s%s", padding(l).c_str(), l.c_str());
   std::printf("\n");
   for (size_t r = 0; r < C; ++r) {
-    std::printf("%-*s", static_cast<int>(width), labels[r].c_str());
+    std::printf("%s%s", labels[r].c_str(), padding(labels[r]).c_str());
     for (size_t c = 0; c < C; ++c)
       std::printf("%*lld", static_cast<int>(width), static_cast<long long>(counts[r * C + c]));
     std::printf("\n");
