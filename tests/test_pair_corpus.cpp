@@ -92,6 +92,14 @@ TEST(PairCorpus, ALeadingByteOrderMarkIsDropped) {
   EXPECT_EQ(texts[0].label, "yes");
 }
 
+TEST(LabeledTexts, ALabelWithOuterSpacesIsRefused) {
+  EXPECT_NE(error_of([] {
+              parse_labeled_texts("ok\tA\nok \tB\n", "t.tsv");
+            }).find("t.tsv:2: the label \"ok \" begins or ends with a space"),
+            std::string::npos);
+  EXPECT_EQ(parse_labeled_texts("very good\tA\n", "t.tsv")[0].label, "very good");
+}
+
 TEST(PairCorpus, LinesEndingInCarriageReturnsAloneAreNamed) {
   EXPECT_NE(error_of([] {
               parse_pairs("1_2\r3_4\r", PairFormat::Auto, "p.txt");

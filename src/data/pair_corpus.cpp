@@ -128,6 +128,10 @@ std::vector<LabeledText> parse_labeled_texts(std::string_view text, const std::s
   for_each_line(text, source, [&](std::string_view line, int64_t number) {
     auto [label, body] = split_tsv(line, source, number, "label", "text");
     if (label.empty()) throw Error(where(source, number) + "missing label before the tab");
+    // "ok " beside "ok" would be a class of its own, unseen.
+    if (label.front() == ' ' || label.back() == ' ')
+      throw Error(where(source, number) + "the label \"" + std::string(label) +
+                  "\" begins or ends with a space");
     if (body.empty()) throw Error(where(source, number) + "empty text after the label");
     examples.push_back({std::string(label), std::string(body), number});
   });
