@@ -97,11 +97,17 @@ class _RNNBase:
             raise Error(f"{self._name}: input must be 3-D (batched) or 2-D (unbatched), "
                         f"got shape {x.shape}")
         batched = x.ndim == 3
+        # Checked in the caller's shape (batch_first, unbatched), which the engine does not see.
+        if x.shape[-1] != self.input_size:
+            raise Error(f"{self._name}: input has shape {x.shape}, whose last dimension should "
+                        f"be input_size {self.input_size}")
+        if 0 in x.shape:
+            raise Error(f"{self._name}: empty input of shape {x.shape}")
         if not batched:
             x = x[:, None, :]
         elif self.batch_first:
             x = x.transpose(1, 0, 2)
-        h0, c0 = self._initial_state(hx, batched)
+        h0, c0 = self._initial_state(hx, batched, x.shape[1])
         y, h_n, c_n = self._stack.forward(x, h0, c0, self.training)
         if not batched:
             y, h_n = y[:, 0], h_n[:, 0]
@@ -112,20 +118,26 @@ class _RNNBase:
 
     __call__ = forward
 
-    def _initial_state(self, hx, batched):
+    def _initial_state(self, hx, batched, batch):
         if hx is None:
             return None, None
+        hidden = self.proj_size or self.hidden_size
         if self._cell == "lstm":
             if not (isinstance(hx, (tuple, list)) and len(hx) == 2):
                 raise Error("LSTM: hx must be a tuple (h_0, c_0)")
-            return self._state(hx[0], "h_0", batched), self._state(hx[1], "c_0", batched)
-        return self._state(hx, "h_0", batched), None
+            return (self._state(hx[0], "h_0", batched, batch, hidden),
+                    self._state(hx[1], "c_0", batched, batch, self.hidden_size))
+        return self._state(hx, "h_0", batched, batch, hidden), None
 
-    def _state(self, value, what, batched):
+    def _state(self, value, what, batched, batch, size):
         state = as_array(value, what)
         if state.ndim != (3 if batched else 2):
             raise Error(f"{self._name}: {what} must be {3 if batched else 2}-D for "
                         f"{'batched' if batched else 'unbatched'} input, got shape {state.shape}")
+        layers = self.num_layers * (2 if self.bidirectional else 1)
+        expected = (layers, batch, size) if batched else (layers, size)
+        if state.shape != expected:
+            raise Error(f"{self._name}: {what} has shape {state.shape}, expected {expected}")
         return state if batched else state[:, None, :]
 
     def __repr__(self) -> str:

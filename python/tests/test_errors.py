@@ -112,15 +112,23 @@ def test_bad_forward_input():
     lstm = rnnkit.nn.LSTM(3, 4, num_layers=2)
     with pytest.raises(rnnkit.Error, match="3-D"):
         lstm(np.zeros(3, np.float32))
-    with pytest.raises(rnnkit.Error, match=r"\[T, B, 3\]"):
+    with pytest.raises(rnnkit.Error, match=r"LSTM: input has shape \(5, 2, 4\), whose last "
+                                           r"dimension should be input_size 3"):
         lstm(np.zeros((5, 2, 4), np.float32))
-    with pytest.raises(rnnkit.Error, match="empty"):
+    with pytest.raises(rnnkit.Error, match=r"LSTM: empty input of shape \(0, 2, 3\)"):
         lstm(np.zeros((0, 2, 3), np.float32))
+    with pytest.raises(rnnkit.Error, match=r"LSTM: empty input of shape \(0, 3\)"):
+        lstm(np.zeros((0, 3), np.float32))
+    with pytest.raises(rnnkit.Error, match=r"GRU: h_0 has shape \(1, 4\), expected \(1, 5\)"):
+        rnnkit.nn.GRU(3, 5)(np.zeros((2, 3), np.float32), np.zeros((1, 4), np.float32))
+    with pytest.raises(rnnkit.Error, match=r"h_0 has shape \(2, 2, 4\), expected \(2, 3, 4\)"):
+        rnnkit.nn.RNN(3, 4, num_layers=2, batch_first=True)(np.zeros((3, 5, 3), np.float32),
+                                                            np.zeros((2, 2, 4), np.float32))
     with pytest.raises(rnnkit.Error, match="not a float array"):
         lstm([["a", "b", "c"]])
     with pytest.raises(rnnkit.Error, match="tuple"):
         lstm(np.zeros((5, 2, 3)), np.zeros((2, 2, 4)))
-    with pytest.raises(rnnkit.Error, match="h0"):
+    with pytest.raises(rnnkit.Error, match=r"LSTM: h_0 has shape \(2, 3, 4\), expected \(2, 2, 4\)"):
         lstm(np.zeros((5, 2, 3)), (np.zeros((2, 3, 4)), np.zeros((2, 2, 4))))
     with pytest.raises(rnnkit.Error, match="2-D"):
         lstm(np.zeros((5, 3)), (np.zeros((2, 1, 4)), np.zeros((2, 1, 4))))
