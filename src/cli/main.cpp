@@ -91,6 +91,11 @@ int main(int argc, char** argv) {
     if (!std::cout || std::fflush(stdout) != 0 || std::ferror(stdout))
       return fail(std::string("cannot write the output: ") +
                   (errno ? std::strerror(errno) : "the stream failed"));
+  } catch (const CLI::ExtrasError&) {
+    // CLI11's own message lists them last first ("1 --threads" for --threads 1).
+    std::string extras;
+    for (const std::string& arg : app.remaining(true)) extras += (extras.empty() ? "" : " ") + arg;
+    return fail("unexpected arguments: " + extras + " (--help lists the options)");
   } catch (const CLI::ParseError& e) {
     // --help and --version end here too, with success; a wrong option is an error like any other.
     if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);

@@ -108,6 +108,8 @@ status=$?
 [ "$status" = 1 ] || fail "an option that is no number: exit status $status, not 1"
 grep -q '^error: Could not convert: --beam = x' "$WORK/parse.err" ||
   fail "an option that is no number: $(cat "$WORK/parse.err")"
+expect_error "unexpected arguments in the order given" "unexpected arguments: --bogus 1" \
+  "$RNNKIT" seq2seq eval --model "$WORK/run" --data "$WORK/add.txt" --bogus 1
 "$RNNKIT" seq2seq predict --help >/dev/null 2>&1 || fail "seq2seq predict --help failed"
 printf 'abc\tcba\nabcdabcd\tdcbadcba\n' >"$WORK/long.tsv"
 expect_error "eval answers longer than the model allows" "long.tsv:2: the answer has 8 characters" \
