@@ -153,7 +153,12 @@ void options_from_json(Options& o, const OptionTable<Options>& table, const nloh
                             : std::is_floating_point_v<T>    ? value.is_number()
                                                              : value.is_number_integer();
           if (!fits)
-            throw_option_error(where + ": option \"" + key + "\" has a value of the wrong type");
+            throw_option_error(where + ": option \"" + key + "\" takes " +
+                               (std::is_same_v<T, bool>          ? "true or false"
+                                : std::is_same_v<T, std::string> ? "a string"
+                                : std::is_floating_point_v<T>    ? "a number"
+                                                                 : "an integer") +
+                               ", not " + value.dump());
           if constexpr (std::is_unsigned_v<T> && !std::is_same_v<T, bool>) {
             if (value.is_number_integer() && !value.is_number_unsigned())
               throw_option_error(where + ": option \"" + key + "\" must not be negative");

@@ -83,10 +83,15 @@ def train(family: str = "lm", *, resume: Optional[Path] = None,
             if not isinstance(value, number) or isinstance(value, bool) or not 0 <= value < 2**63:
                 raise Error(f"{key} of a resumed run is a non-negative number below 2**63, "
                             f"got {value!r}")
-    try:
-        options_json = json.dumps(options, allow_nan=False, default=_numpy_scalar)
-    except (TypeError, ValueError) as e:
-        raise Error(f"rnnkit.train: an option value is not a JSON value: {e}") from None
+    if callback is not None and not callable(callback):
+        raise Error(f"rnnkit.train: callback must be callable (or None), got {callback!r}")
+    for key, value in options.items():
+        try:
+            json.dumps(value, allow_nan=False, default=_numpy_scalar)
+        except (TypeError, ValueError):
+            raise Error(f"rnnkit.train: option {key!r} must be a finite number, a string or a "
+                        f"bool, got {value!r}") from None
+    options_json = json.dumps(options, allow_nan=False, default=_numpy_scalar)
     on_record = None if callback is None else (lambda line: callback(json.loads(line)))
     summary = json.loads(_rnnkit.train(family, options_json,
                                        "" if resume is None else os.fspath(resume), on_record))

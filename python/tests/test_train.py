@@ -86,16 +86,50 @@ def test_resume_continues_to_the_uninterrupted_result(tmp_path):
 def test_unknown_and_mistyped_options_are_named(tmp_path):
     with pytest.raises(rnnkit.Error, match="unknown options for lm: hiden, lrate"):
         rnnkit.train("lm", text_path=TEXT, out_dir=tmp_path / "r", hiden=8, lrate=0.1)
-    with pytest.raises(rnnkit.Error, match='"steps" has a value of the wrong type'):
+    with pytest.raises(rnnkit.Error, match='"steps" takes an integer, not 2.5'):
         rnnkit.train("lm", text_path=TEXT, out_dir=tmp_path / "r", steps=2.5)
+    with pytest.raises(rnnkit.Error, match='"hidden" takes an integer, not "32"'):
+        rnnkit.train("lm", text_path=TEXT, out_dir=tmp_path / "r", hidden="32")
+    with pytest.raises(rnnkit.Error, match='"text_path" takes a string, not 3'):
+        rnnkit.train("lm", text_path=3, out_dir=tmp_path / "r")
     with pytest.raises(rnnkit.Error, match="--lr"):
         rnnkit.train("lm", text_path=TEXT, out_dir=tmp_path / "r", lr=-1.0)
-    with pytest.raises(rnnkit.Error, match="not a JSON value"):
+    with pytest.raises(rnnkit.Error, match="option 'lr' must be a finite number.*got nan"):
         rnnkit.train("lm", text_path=TEXT, out_dir=tmp_path / "r", lr=float("nan"))
-    with pytest.raises(rnnkit.Error, match="not a JSON value"):
+    with pytest.raises(rnnkit.Error, match="option 'seed' must be"):
         rnnkit.train("lm", text_path=TEXT, out_dir=tmp_path / "r", seed=object())
+    with pytest.raises(rnnkit.Error, match="callback must be callable"):
+        rnnkit.train("lm", text_path=TEXT, out_dir=tmp_path / "r", callback=5)
+    assert not (tmp_path / "r").exists()  # refused before the run directory was made
     with pytest.raises(rnnkit.Error, match="unknown model family 'gan'"):
         rnnkit.train("gan")
+
+
+def test_runs_at_once_share_the_process_settings_or_are_refused(tmp_path):
+    # A second run started while the first one runs (from its callback): with the same threads
+    # and precision it trains; with others it is refused, since they are the process's. The
+    # first run's end gives the process its settings back, and holds nothing after.
+    outcomes = []
+
+    def callback(record):
+        if record["type"] != "train" or record["step"] != 1:
+            return
+        outcomes.append(lm_run(tmp_path / "same", steps=2).steps)
+        try:
+            lm_run(tmp_path / "other", steps=2, threads=2)
+        except rnnkit.Error as e:
+            outcomes.append(str(e))
+
+    rnnkit.set_num_threads(3)
+    try:
+        lm_run(tmp_path / "first", steps=3, log_every=1, callback=callback)
+        assert outcomes[0] == 2
+        assert "another training run of this process computes with f32 products on 1 " \
+            "threads" in outcomes[1]
+        assert rnnkit.num_threads() == 3 and rnnkit.matmul_precision() == "f32"
+        assert lm_run(tmp_path / "after", steps=1, threads=2).steps == 1
+    finally:
+        rnnkit.set_num_threads(0)
 
 
 def test_train_options_lists_each_family_table():

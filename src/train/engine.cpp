@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <limits>
+#include <mutex>
 
 #include "rnnkit/clip_grad_norm.h"
 #include "rnnkit/communicator.h"
@@ -437,6 +438,50 @@ TrainSummary Engine::run() {
   return summary_;
 }
 
+// The run's thread count and matrix-product precision are the process's only while it runs: the
+// Python package goes on to evaluate and generate in the same process, as it was set before. Both
+// are the process's (every thread's kernels read them), so runs at the same time (Python threads)
+// must agree on them: the first to start keeps what the process had, the last to end gives it
+// back, and one that asks for others meanwhile is refused (it would have changed the others'
+// products). A stop asked for ends with the runs, not at their start: one asked for while the
+// data was read (the command line takes its signals from the start) stops the run after its
+// first step.
+class RunSettings {
+ public:
+  RunSettings(int threads, Precision precision) {
+    const std::lock_guard lock(mutex_);
+    if (active_ == 0) {
+      saved_threads_ = pinned_num_threads();
+      saved_precision_ = matmul_precision();
+      set_matmul_precision(precision);  // first: it refuses bf16 on a CPU without it
+      if (threads > 0) set_num_threads(threads);
+      threads_ = threads;
+      precision_ = precision;
+    } else if (precision != precision_ || threads != threads_) {
+      throw Error(std::string("another training run of this process computes with ") +
+                  (precision_ == Precision::BF16 ? "bf16" : "f32") + " products on " +
+                  (threads_ > 0 ? std::to_string(threads_) : std::string("adaptive")) +
+                  " threads, which are the process's: give this one the same (bf16 and "
+                  "threads) or run it after");
+    }
+    ++active_;
+  }
+  ~RunSettings() {
+    const std::lock_guard lock(mutex_);
+    if (--active_ > 0) return;
+    set_num_threads(saved_threads_);
+    set_matmul_precision(saved_precision_);
+    stop_signal.store(0);
+  }
+  RunSettings(const RunSettings&) = delete;
+  RunSettings& operator=(const RunSettings&) = delete;
+
+ private:
+  static inline std::mutex mutex_;
+  static inline int active_ = 0, threads_ = 0, saved_threads_ = 0;
+  static inline Precision precision_ = Precision::F32, saved_precision_ = Precision::F32;
+};
+
 }  // namespace
 
 void request_training_stop(int signal) {
@@ -446,21 +491,7 @@ void request_training_stop(int signal) {
 TrainSummary run_training(TrainingTask& task, const EngineOptions& options, Rng& rng,
                           const nlohmann::json& family_options, const SafetensorsFile* resume_from,
                           const nlohmann::json& shared_options) {
-  // The run's thread count and precision are the process's only while it runs: the Python
-  // package goes on to evaluate and generate in the same process, as it was set before. A stop
-  // asked for ends with the run, not at its start: one asked for while the data was read (the
-  // command line takes its signals from the start) stops the run after its first step.
-  struct SettingsRestorer {
-    int threads = pinned_num_threads();
-    Precision precision = matmul_precision();
-    ~SettingsRestorer() {
-      set_num_threads(threads);
-      set_matmul_precision(precision);
-      stop_signal.store(0);
-    }
-  } restorer;
-  if (options.threads > 0) set_num_threads(options.threads);
-  set_matmul_precision(options.bf16 ? Precision::BF16 : Precision::F32);
+  const RunSettings settings(options.threads, options.bf16 ? Precision::BF16 : Precision::F32);
   return Engine(task, options, rng, family_options, shared_options, resume_from,
                 distributed() ? &world() : nullptr)
       .run();
