@@ -102,9 +102,10 @@ void setup_poem(CLI::App& app) {
                                   "acrostic: each line starts with the next of these characters")
                        ->excludes(start);
   app.add_option("-f,--form", r.form,
-                 "characters per line, 5 or 7 (default: the start line's length; 5 for an "
+                 "characters per line, 5 or 7 (0, the default: the start line's length; 5 for an "
                  "acrostic)");
-  app.add_option("-l,--lines", r.lines, "lines (default: 4, or the acrostic's length; at most 16)");
+  app.add_option("-l,--lines", r.lines,
+                 "lines, at most 16 (0, the default: 4, or the acrostic's length)");
   app.add_flag("--rhyme", r.rhyme,
                "lines 2, 4, ... end on one rhyme (rhyme group and tone of models/tang_rhymes.tsv)");
   app.add_flag("--tones", r.tones,

@@ -121,7 +121,8 @@ void setup_poems(CLI::App& app) {
   prepare->add_option("--out", a->out, "output directory for train.txt and valid.txt")->required();
   prepare->add_option("--script", a->options.script, "simplified or traditional")
       ->capture_default_str();
-  prepare->add_option("--form", a->options.form, "keep only regular 5- or 7-character poems");
+  prepare->add_option("--form", a->options.form,
+                      "keep only regular 5- or 7-character poems (0, the default: any)");
   prepare->add_option("--valid-fraction", a->options.valid_fraction, "held-out share")
       ->capture_default_str();
   prepare->add_option("--split-seed", a->options.split_seed, "seed of the held-out split")
