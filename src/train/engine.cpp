@@ -406,6 +406,10 @@ TrainSummary Engine::run() {
   progress_->message("training " + std::to_string(count) + " parameters, " + task_.description() +
                      ", " + counted(task_.batches_per_epoch(), "batch", "batches") + " per epoch" +
                      (pos_.step ? ", resuming at step " + std::to_string(pos_.step) : ""));
+  if (pos_.step > 0 && !budget_left())
+    progress_->message("nothing to train: the run is at step " + std::to_string(pos_.step) +
+                       ", epoch " + std::to_string(pos_.epoch) +
+                       " already, at or past its budget (--steps, --epochs or --time to go on)");
   while (budget_left()) {
     if (!grads_zeroed_) zero_grad(params_);
     grads_zeroed_ = false;
