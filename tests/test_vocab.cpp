@@ -42,6 +42,42 @@ TEST(Vocab, PutsSpecialsFirstThenTokensByDescendingCount) {
   EXPECT_EQ(vocab.size(), 7);
 }
 
+TEST(Vocab, CountsGiveTheVocabularyTheTokensGive) {
+  const Strings tokens = {"b", "a", "<eos>", "c", "a", "b", "a", "d"};
+  std::unordered_map<std::string, int64_t> counts;
+  for (const std::string& t : tokens) ++counts[t];
+  SpecialTokens specials;
+  specials.eos = "<eos>";
+  specials.unk = "<unk>";
+  const Vocab built = Vocab::build(tokens, TokenLevel::Char, specials, {}, 2, 4);
+  const Vocab counted = Vocab::build_from_counts(counts, TokenLevel::Char, specials, {}, 2, 4);
+  EXPECT_EQ(all_tokens(counted), all_tokens(built));
+  EXPECT_EQ(all_tokens(counted), (Strings{"<unk>", "<eos>", "a", "b"}));
+}
+
+// The tokens visited one by one are tokenize()'s, and encode_first keeps the first n ids.
+TEST(Vocab, TokensVisitedOneByOneAreTokenizes) {
+  SpecialTokens specials;
+  specials.eos = "<eos>";
+  for (const TokenLevel level : {TokenLevel::Char, TokenLevel::Word}) {
+    const std::string text = "Ab c\u00e9\n  dd ab\n\nx";
+    Strings visited;
+    for_each_token(text, level, {true, false, ""}, specials,
+                   [&](std::string_view t) { visited.emplace_back(t); });
+    EXPECT_EQ(visited, tokenize(text, level, {true, false, ""}, specials));
+    const Vocab vocab = Vocab::build(visited, level, specials, {true, false, ""});
+    const std::vector<int32_t> all = vocab.encode(text);
+    EXPECT_EQ(all, vocab.encode_tokens(visited));
+    EXPECT_EQ(vocab.encode_first(text, 3), std::vector<int32_t>(all.begin(), all.begin() + 3));
+  }
+  EXPECT_EQ(tokenize("ab cd\nef", TokenLevel::Word, {}, specials),
+            (Strings{"ab", "cd", "<eos>", "ef"}));
+  EXPECT_NE(error_of([] {
+              tokenize("a\xff", TokenLevel::Char, {}, {});
+            }).find("text: invalid UTF-8 at byte offset 1"),
+            std::string::npos);
+}
+
 TEST(Vocab, BreaksTiesByAscendingCodePoint) {
   // U+00E9 < U+4E2D < U+FFFD < U+20000: code point order, which UTF-8 byte order preserves.
   const Vocab vocab = Vocab::build(

@@ -1,5 +1,6 @@
 #pragma once
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -9,6 +10,10 @@ namespace rnnkit::utf8 {
 // continuation byte, overlong form, surrogate, > U+10FFFF, truncated sequence) throws Error
 // "<what>: invalid UTF-8 at byte offset N".
 std::u32string decode(std::string_view bytes, std::string_view what = "input");
+// Hands each character's bytes to visit in order, with decode()'s Error for invalid input (at
+// the first invalid sequence, after the characters before it).
+void for_each_character(std::string_view bytes, std::string_view what,
+                        const std::function<void(std::string_view)>& visit);
 
 // Byte offset of the first invalid sequence, or npos when the text is valid UTF-8.
 size_t find_invalid(std::string_view bytes);

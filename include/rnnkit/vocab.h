@@ -47,6 +47,12 @@ std::string normalize_text(std::string_view text, const Normalization& normaliza
 std::vector<std::string> tokenize(std::string_view text, TokenLevel level,
                                   const Normalization& normalization,
                                   const SpecialTokens& specials);
+// The same tokens, each handed to visit(token) in order (a view valid during the call only): a
+// corpus is counted and encoded without a string per token (32 bytes each, where a character's
+// id takes 4).
+void for_each_token(std::string_view text, TokenLevel level, const Normalization& normalization,
+                    const SpecialTokens& specials,
+                    const std::function<void(std::string_view)>& visit);
 
 class Vocab {
  public:
@@ -59,6 +65,11 @@ class Vocab {
   static Vocab build(const std::vector<std::string>& tokens, TokenLevel level,
                      SpecialTokens specials, Normalization normalization, int64_t min_count = 1,
                      int64_t max_vocab = 0);
+  // build() from each token's count (a corpus counted by for_each_token).
+  static Vocab build_from_counts(const std::unordered_map<std::string, int64_t>& counts,
+                                 TokenLevel level, SpecialTokens specials,
+                                 Normalization normalization, int64_t min_count = 1,
+                                 int64_t max_vocab = 0);
   // A vocabulary in a given id order (e.g. from a checkpoint). Error for an empty, duplicate or
   // invalid UTF-8 token, or a special token that is not in the list.
   static Vocab from_tokens(std::vector<std::string> id_order, TokenLevel level,
@@ -78,6 +89,8 @@ class Vocab {
   // the tokens to ids. Unknown tokens map to unk when present; otherwise Error quoting every
   // distinct unknown character or word (the first 20, plus their count).
   std::vector<int32_t> encode(std::string_view text) const;
+  // encode(), keeping the ids of the first max_tokens tokens (0: all).
+  std::vector<int32_t> encode_first(std::string_view text, int64_t max_tokens) const;
   // encode(), with `where` ("data.txt:12") in front of an error's message.
   std::vector<int32_t> encode_at(std::string_view text, const std::string& where) const;
   std::vector<int32_t> encode_tokens(const std::vector<std::string>& tokens) const;
@@ -98,6 +111,11 @@ class Vocab {
   static Vocab from_json(std::string_view json);
 
  private:
+  // One token's id, or (without unk) the token noted among `unknown`; then the Error naming them.
+  void append_id(std::string_view token, std::vector<int32_t>& ids,
+                 std::vector<std::string>& unknown) const;
+  void refuse_unknown(const std::vector<std::string>& unknown) const;
+
   struct StringHash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }

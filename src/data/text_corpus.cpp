@@ -47,19 +47,21 @@ TextCorpus load_text_corpus(const std::string& path, const TextCorpusOptions& op
     throw Error("max_tokens must be 0 (all) or positive, not " +
                 std::to_string(options.max_tokens));
   }
-  const std::vector<std::string> tokens = tokenize(read_text_file(path), options);
-  if (tokens.empty()) throw Error(path + " has no tokens left after normalization");
+  // Counted, then encoded, token by token: a string per token would take 32 bytes each.
+  const std::string text = read_text_file(path);
+  std::unordered_map<std::string, int64_t> counts;
+  for_each_token(text, options.level, options.normalization, options.specials,
+                 [&](std::string_view token) { ++counts[std::string(token)]; });
+  if (counts.empty()) throw Error(path + " has no tokens left after normalization");
   TextCorpus corpus;
-  corpus.vocab = Vocab::build(tokens, options.level, options.specials, options.normalization,
-                              options.min_count, options.max_vocab);
+  corpus.vocab =
+      Vocab::build_from_counts(counts, options.level, options.specials, options.normalization,
+                               options.min_count, options.max_vocab);
   try {
-    corpus.ids = corpus.vocab.encode_tokens(tokens);
+    corpus.ids = corpus.vocab.encode_first(text, options.max_tokens);
   } catch (const Error& e) {
     throw Error(path + ": " + e.what() +
                 " (tokens below min_count or beyond max_vocab need an unk token)");
-  }
-  if (options.max_tokens > 0 && static_cast<int64_t>(corpus.ids.size()) > options.max_tokens) {
-    corpus.ids.resize(static_cast<size_t>(options.max_tokens));
   }
   return corpus;
 }

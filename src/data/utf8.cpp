@@ -55,6 +55,18 @@ std::string code_point_name(char32_t code_point) {
 
 }  // namespace
 
+void for_each_character(std::string_view bytes, std::string_view what,
+                        const std::function<void(std::string_view)>& visit) {
+  for (size_t pos = 0; pos < bytes.size();) {
+    char32_t code_point = 0;
+    const size_t length = decode_one(bytes, pos, code_point);
+    if (length == 0)
+      throw Error(std::string(what) + ": invalid UTF-8 at byte offset " + std::to_string(pos));
+    visit(bytes.substr(pos, length));
+    pos += length;
+  }
+}
+
 std::u32string decode(std::string_view bytes, std::string_view what) {
   std::u32string out;
   out.reserve(bytes.size());

@@ -85,13 +85,12 @@ std::string unreadable_because(const std::string& token, TokenLevel level) {
   return {};
 }
 
-void split_words(std::string_view line, std::vector<std::string>& words) {
+void for_each_word(std::string_view line, const std::function<void(std::string_view)>& visit) {
   const std::u32string code_points = utf8::decode(line, "text");
   size_t start = 0;
   for (size_t i = 0; i <= code_points.size(); ++i) {
     if (i < code_points.size() && !is_space(code_points[i])) continue;
-    if (i > start)
-      words.push_back(utf8::encode(std::u32string_view(code_points).substr(start, i - start)));
+    if (i > start) visit(utf8::encode(std::u32string_view(code_points).substr(start, i - start)));
     start = i + 1;
   }
 }
@@ -141,30 +140,44 @@ std::string normalize_text(std::string_view text, const Normalization& normaliza
   return out;
 }
 
-std::vector<std::string> tokenize(std::string_view text, TokenLevel level,
-                                  const Normalization& normalization,
-                                  const SpecialTokens& specials) {
-  std::vector<std::string> tokens;
+void for_each_token(std::string_view text, TokenLevel level, const Normalization& normalization,
+                    const SpecialTokens& specials,
+                    const std::function<void(std::string_view)>& visit) {
   if (level == TokenLevel::Char) {
-    const std::u32string code_points = utf8::decode(normalize_text(text, normalization), "text");
-    tokens.reserve(code_points.size());
-    for (char32_t c : code_points) tokens.push_back(utf8::encode(c));
-    return tokens;
+    utf8::for_each_character(normalize_text(text, normalization), "text", visit);
+    return;
   }
   size_t start = 0;
   while (start < text.size()) {
     size_t end = text.find('\n', start);
     const bool ends_with_newline = end != std::string_view::npos;
     if (!ends_with_newline) end = text.size();
-    split_words(normalize_line(text.substr(start, end - start), normalization), tokens);
-    if (ends_with_newline && !specials.eos.empty()) tokens.push_back(specials.eos);
+    for_each_word(normalize_line(text.substr(start, end - start), normalization), visit);
+    if (ends_with_newline && !specials.eos.empty()) visit(specials.eos);
     start = end + 1;
   }
+}
+
+std::vector<std::string> tokenize(std::string_view text, TokenLevel level,
+                                  const Normalization& normalization,
+                                  const SpecialTokens& specials) {
+  std::vector<std::string> tokens;
+  for_each_token(text, level, normalization, specials,
+                 [&](std::string_view token) { tokens.emplace_back(token); });
   return tokens;
 }
 
 Vocab Vocab::build(const std::vector<std::string>& tokens, TokenLevel level, SpecialTokens specials,
                    Normalization normalization, int64_t min_count, int64_t max_vocab) {
+  std::unordered_map<std::string, int64_t> counts;
+  for (const std::string& token : tokens) ++counts[token];
+  return build_from_counts(counts, level, std::move(specials), std::move(normalization), min_count,
+                           max_vocab);
+}
+
+Vocab Vocab::build_from_counts(const std::unordered_map<std::string, int64_t>& counts,
+                               TokenLevel level, SpecialTokens specials,
+                               Normalization normalization, int64_t min_count, int64_t max_vocab) {
   if (min_count < 1) throw Error("min_count must be at least 1, not " + std::to_string(min_count));
   if (max_vocab < 0)
     throw Error("max_vocab must be 0 (no limit) or positive, not " + std::to_string(max_vocab));
@@ -176,14 +189,10 @@ Vocab Vocab::build(const std::vector<std::string>& tokens, TokenLevel level, Spe
                 " leaves no room for any token beside the " + std::to_string(present.size()) +
                 " special tokens");
   }
-
-  std::unordered_map<std::string_view, int64_t> counts;
-  for (const std::string& token : tokens) {
-    if (std::find(id_order.begin(), id_order.end(), token) == id_order.end()) ++counts[token];
-  }
   std::vector<std::pair<std::string_view, int64_t>> ranked;
-  for (const auto& entry : counts) {
-    if (entry.second >= min_count) ranked.push_back(entry);
+  for (const auto& [token, count] : counts) {
+    const bool special = std::find(id_order.begin(), id_order.end(), token) != id_order.end();
+    if (!special && count >= min_count) ranked.emplace_back(token, count);
   }
   std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) {
     return a.second != b.second ? a.second > b.second : a.first < b.first;
@@ -271,24 +280,42 @@ int32_t Vocab::id(std::string_view token) const {
 }
 
 std::vector<int32_t> Vocab::encode(std::string_view text) const {
-  return encode_tokens(tokenize(text, level_, normalization_, specials_));
+  return encode_first(text, 0);
+}
+
+std::vector<int32_t> Vocab::encode_first(std::string_view text, int64_t max_tokens) const {
+  std::vector<int32_t> ids;
+  std::vector<std::string> unknown;
+  int64_t count = 0;
+  for_each_token(text, level_, normalization_, specials_, [&](std::string_view token) {
+    if (max_tokens == 0 || count++ < max_tokens) append_id(token, ids, unknown);
+  });
+  refuse_unknown(unknown);
+  return ids;
 }
 
 std::vector<int32_t> Vocab::encode_tokens(const std::vector<std::string>& tokens) const {
   std::vector<int32_t> ids;
   ids.reserve(tokens.size());
-  std::vector<std::string_view> unknown;
-  for (const std::string& token : tokens) {
-    if (const auto found = find(token)) {
-      ids.push_back(*found);
-    } else if (unk_id_) {
-      ids.push_back(*unk_id_);
-    } else if (std::find(unknown.begin(), unknown.end(), token) == unknown.end()) {
-      unknown.push_back(token);
-    }
-  }
-  if (unknown.empty()) return ids;
+  std::vector<std::string> unknown;
+  for (const std::string& token : tokens) append_id(token, ids, unknown);
+  refuse_unknown(unknown);
+  return ids;
+}
 
+void Vocab::append_id(std::string_view token, std::vector<int32_t>& ids,
+                      std::vector<std::string>& unknown) const {
+  if (const auto found = find(token)) {
+    ids.push_back(*found);
+  } else if (unk_id_) {
+    ids.push_back(*unk_id_);
+  } else if (std::find(unknown.begin(), unknown.end(), token) == unknown.end()) {
+    unknown.emplace_back(token);
+  }
+}
+
+void Vocab::refuse_unknown(const std::vector<std::string>& unknown) const {
+  if (unknown.empty()) return;
   const bool several = unknown.size() > 1;
   std::string message = std::to_string(unknown.size()) + " " +
                         (level_ == TokenLevel::Char ? (several ? "characters are" : "character is")
