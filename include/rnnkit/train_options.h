@@ -49,7 +49,10 @@ struct RunOptions {
   int64_t log_every = 0;         // 0 = automatic
   int64_t valid_every = 0;       // steps; 0 = at each epoch end
   int64_t checkpoint_every = 0;  // steps; 0 = at each epoch end
-  int64_t sample_every = 0;      // steps; 0 = never (families that can sample)
+  // Training minutes between checkpoints as well (0 = none): an epoch of a large corpus (hours)
+  // is not lost whole to a kill or a power cut.
+  double checkpoint_minutes = 10.0;
+  int64_t sample_every = 0;  // steps; 0 = never (families that can sample)
   int64_t sample_length = 200;
   std::string dtype = "f32";  // model files: f32 | f16 | bf16
   uint64_t seed = 1;

@@ -81,6 +81,8 @@ const OptionTable<RunOptions>& RunOptions::table() {
        "steps between validations (0 = each epoch)", kNonNegative},
       {"--checkpoint-every", "checkpoint_every", &O::checkpoint_every,
        "steps between checkpoints (0 = each epoch)", kNonNegative},
+      {"--checkpoint-minutes", "checkpoint_minutes", &O::checkpoint_minutes,
+       "minutes of training between checkpoints as well (0 = none)", between(0, 1e9)},
       {"--sample-every", "sample_every", &O::sample_every,
        "steps between printed samples of the model (0 = never)", kNonNegative},
       {"--sample-length", "sample_length", &O::sample_length, "tokens per printed sample",

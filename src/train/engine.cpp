@@ -87,6 +87,7 @@ class Engine {
   int64_t tokens_since_log_ = 0;
   Clock::time_point last_log_;
   int64_t saved_at_step_ = -1;
+  double elapsed_at_save_ = 0;  // pos_.elapsed at the last checkpoint (or the run's start)
   int64_t logged_at_step_ = 0;
   int64_t consecutive_skips_ = 0;
   // Whether the last optimizer step left every gradient at zero (step_and_zero_grad), so that
@@ -213,6 +214,7 @@ std::string Engine::what_is_kept() const {
 
 void Engine::save_checkpoint() {
   if (saved_at_step_ == pos_.step) return;
+  elapsed_at_save_ = pos_.elapsed;  // on every rank, the writer or not
   if (!all_finite(params_))
     throw Error("parameters became non-finite at step " + std::to_string(pos_.step) + "; " +
                 what_is_kept() + ". Lower --lr or use --clip");
@@ -399,7 +401,7 @@ void Engine::finish_step(const LossResult& r) {
 
 TrainSummary Engine::run() {
   started_ = last_log_ = Clock::now();
-  elapsed_at_start_ = pos_.elapsed;
+  elapsed_at_start_ = elapsed_at_save_ = pos_.elapsed;
   steps_at_start_ = pos_.step;
   int64_t count = 0;
   for (const Parameter* p : params_) count += p->value.numel();
@@ -425,6 +427,9 @@ TrainSummary Engine::run() {
     if (o_.valid_every > 0 && pos_.step % o_.valid_every == 0) validate();
     if (o_.sample_every > 0 && pos_.step % o_.sample_every == 0) print_sample();
     if (o_.checkpoint_every > 0 && pos_.step % o_.checkpoint_every == 0) save_checkpoint();
+    // pos_.elapsed is rank 0's clock on every rank: all of them save at the same step.
+    if (o_.checkpoint_minutes > 0 && pos_.elapsed - elapsed_at_save_ >= 60 * o_.checkpoint_minutes)
+      save_checkpoint();
     if (stop) {
       summary_.stop_signal = stop_signal.load() ? stop_signal.load() : SIGTERM;
       break;
