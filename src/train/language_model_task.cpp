@@ -66,6 +66,43 @@ void refuse_options_the_checkpoint_decides(const TrainOptions& o) {
   }
 }
 
+// Options that one kind of data only reads: given (away from their defaults) for another, they
+// would do nothing, and a fresh run refuses them as it refuses dropout with one layer.
+void refuse_options_the_data_ignores(const TrainOptions& o) {
+  struct Rule {
+    std::vector<std::string> keys;
+    bool read;
+    const char* reason;
+  };
+  const bool poems = !o.poems_path.empty();
+  const Rule rules[] = {
+      {{"script", "poem_form", "poem_max_length", "packed"}, poems, "is for --poems runs"},
+      {{"level", "lowercase", "letters_only", "min_count", "max_vocab", "eos_per_line",
+        "max_tokens", "bptt", "sampling", "offset", "random_offset"},
+       !poems,
+       "is for --text runs (a poem is one sequence of characters)"},
+      {{"min_count", "max_vocab", "eos_per_line"},
+       o.level == "word",
+       "is word level's (--level word): a character vocabulary keeps every character"},
+      {{"offset", "random_offset"},
+       o.sampling == "sequential",
+       "is sequential sampling's (--sampling sequential)"},
+  };
+  const TrainOptions defaults;
+  for (const Rule& rule : rules) {
+    if (rule.read) continue;
+    for (const OptionSpec<TrainOptions>& spec : TrainOptions::table()) {
+      if (std::find(rule.keys.begin(), rule.keys.end(), spec.key) == rule.keys.end()) continue;
+      const bool given =
+          std::visit([&](auto member) { return o.*member != defaults.*member; }, spec.field);
+      if (given)
+        // A negated flag ("!--padded") is given without its "!".
+        throw Error(spec.flag.substr(spec.flag.starts_with('!')) + " " + rule.reason +
+                    ", so it would do nothing here");
+    }
+  }
+}
+
 LMConfig config_from(const TrainOptions& o, int64_t vocab_size) {
   LMConfig c;
   apply_model_shape(o, c);
@@ -91,6 +128,7 @@ class LanguageModelTask : public ModelTask<LanguageModel> {
       vocab = std::move(loaded.vocab);
       initial = std::move(loaded.model);
     }
+    if (!state) refuse_options_the_data_ignores(o_);
     data_ = load_training_data(o_, vocab ? &*vocab : nullptr);
     if (initial) {
       model_ = std::move(initial);

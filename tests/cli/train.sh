@@ -102,6 +102,20 @@ out=$("$RNNKIT" train "${common[@]}" --cell rnn_relu --init-range 1e20 --steps 2
   true
 grep -q "skipped" <<<"$out" || fail "--skip-nonfinite did not report skipped batches: $out"
 
+# Options that the run's data would not read are refused, not ignored.
+tiny=(--text "$text" --max-tokens 4000 --hidden 8 --steps 1 --threads 1)
+expect_error "--eos at char level" "--eos is word level's" "$RNNKIT" train "${tiny[@]}" --eos --out "$WORK/o1"
+expect_error "--max-vocab at char level" "--max-vocab is word level's" \
+  "$RNNKIT" train "${tiny[@]}" --max-vocab 20 --out "$WORK/o2"
+expect_error "--form on text" "--form is for --poems runs" "$RNNKIT" train "${tiny[@]}" --form 5 --out "$WORK/o3"
+expect_error "--padded on text" "--padded is for --poems runs" "$RNNKIT" train "${tiny[@]}" --padded --out "$WORK/o4"
+expect_error "--random-offset with random sampling" "--random-offset is sequential sampling's" \
+  "$RNNKIT" train "${tiny[@]}" --sampling random --random-offset --out "$WORK/o5"
+expect_error "--bptt on poems" "--bptt is for --text runs" \
+  "$RNNKIT" train --poems "$WORK/nowhere" --bptt 20 --out "$WORK/o6"
+"$RNNKIT" train "${tiny[@]}" --level word --eos --max-vocab 50 --out "$WORK/o7" >/dev/null 2>&1 ||
+  fail "word level options at word level"
+
 # Bad input.
 : >"$WORK/empty.txt"
 expect_error "empty file" "empty" "$RNNKIT" train --text "$WORK/empty.txt" --out "$WORK/e1"
