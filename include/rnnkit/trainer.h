@@ -2,6 +2,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -39,11 +40,11 @@ TrainSummary run_training(TrainingTask& task, const EngineOptions& options, Rng&
 // `rnnkit train`: a language model.
 TrainSummary train_language_model(const TrainOptions& options);
 
-// The budget and threads a resumed run may change; zero keeps the stored value.
+// The budget and threads a resumed run may change; a zero budget keeps the stored one.
 struct ResumeOverrides {
   int64_t epochs = 0, steps = 0;
   double time_limit = 0;
-  int threads = 0;
+  std::optional<int> threads = std::nullopt;  // absent: the run's own; 0: the adaptive count
 };
 
 // Continues the run in run_dir exactly, whatever its family; `family` (when not empty) must be

@@ -11,6 +11,7 @@
 #include "rnnkit/error.h"
 #include "rnnkit/forecast_training.h"
 #include "rnnkit/seq2seq_training.h"
+#include "rnnkit/threads.h"
 #include "rnnkit/trainer.h"
 
 namespace rnnkit::python {
@@ -91,7 +92,13 @@ std::string train(const std::string& family, const std::string& options_json,
     overrides.epochs = options.value("epochs", int64_t{0});
     overrides.steps = options.value("steps", int64_t{0});
     overrides.time_limit = options.value("time_limit", 0.0);
-    overrides.threads = options.value("threads", 0);
+    if (options.contains("threads")) {
+      const auto threads = options.at("threads").get<int64_t>();
+      if (threads < 0 || threads > kMaxThreads)
+        throw Error("threads must be in [0, " + std::to_string(kMaxThreads) + "], not " +
+                    std::to_string(threads));
+      overrides.threads = static_cast<int>(threads);
+    }
     summary = resume_training(resume_dir, overrides, family);
   }
   return json{{"run_dir", summary.run_dir},

@@ -23,7 +23,7 @@ Options stored_options(const SafetensorsFile& file, const std::string& run_dir,
     o.epochs = overrides.epochs;
     o.time_limit = overrides.time_limit;
   }
-  if (overrides.threads > 0) o.threads = overrides.threads;
+  if (overrides.threads) o.threads = *overrides.threads;
   return o;
 }
 

@@ -18,6 +18,8 @@ printf 'the time machine travels\n' >"$WORK/probe.txt"
 full_eval=$("$RNNKIT" eval -m "$WORK/full" --text "$WORK/probe.txt" --json)
 part_eval=$("$RNNKIT" eval -m "$WORK/part" --text "$WORK/probe.txt" --json)
 [ "$full_eval" = "$part_eval" ] || fail "resumed final weights differ: $full_eval vs $part_eval"
+expect_error "--threads -5 with --resume" "--threads must be in [0, 1024], not -5" \
+  "$RNNKIT" train --resume "$WORK/part" --steps 160 --threads -5
 # A budget the run has reached already says so, and trains nothing.
 "$RNNKIT" train --resume "$WORK/part" --steps 100 >"$WORK/spent.log" 2>&1 || fail "resume past the budget"
 grep -q "nothing to train: the run is at step 150" "$WORK/spent.log" || fail "no word of a spent budget: $(cat "$WORK/spent.log")"
