@@ -11,6 +11,7 @@
 #include "rnnkit/communicator.h"
 #include "rnnkit/error.h"
 #include "rnnkit/file_io.h"
+#include "train/run_directory.h"
 
 namespace rnnkit {
 namespace {
@@ -121,8 +122,12 @@ SafetensorsFile read_train_state_file(const std::string& path) {
   const bool shared = distributed();
   std::string bytes;
   if (!shared || world().rank() == 0) {
-    if (!std::filesystem::exists(path))
+    if (!std::filesystem::exists(path)) {
+      // A run before its first checkpoint holds the directory's lock: named, it is not "no run".
+      const std::filesystem::path dir = std::filesystem::path(path).parent_path();
+      if (std::filesystem::exists(dir / ".lock")) const RunDirectoryLock probe(dir.string());
       throw Error(path + " does not exist: there is no run to resume there");
+    }
     bytes = read_file(path);
   }
   if (shared) world().broadcast(bytes, 0);

@@ -93,6 +93,15 @@ minutes() {
 }
 minutes 0.0002 "$WORK/minutes"
 minutes 0 "$WORK/no_minutes"
+# A run still before its first checkpoint is named as running, not as no run at all.
+"$RNNKIT" train --text "$text" --letters-only --lowercase --embedding 0 --hidden 64 --batch 2 --bptt 5 \
+  --threads 1 --checkpoint-minutes 0 --out "$WORK/running" >/dev/null 2>&1 &
+pid=$!
+sleep 1
+expect_error "resume of a running first epoch" "is in use by another training run (process $pid)" \
+  "$RNNKIT" train --resume "$WORK/running"
+kill -9 $pid
+wait $pid 2>/dev/null
 [ -f "$WORK/minutes/state.bin" ] || fail "no checkpoint within the epoch with --checkpoint-minutes"
 [ ! -e "$WORK/no_minutes/state.bin" ] || fail "a checkpoint within the epoch with --checkpoint-minutes 0"
 "$RNNKIT" train --resume "$WORK/minutes" --steps 3000 >/dev/null 2>&1 || fail "resume of a checkpoint made by the clock"
