@@ -113,6 +113,12 @@ out=$("$RNNKIT" train "${common[@]}" --cell rnn_relu --init-range 1e20 --steps 2
   true
 grep -q "skipped" <<<"$out" || fail "--skip-nonfinite did not report skipped batches: $out"
 
+# A run shorter than the automatic log interval (15 steps here) still records its last step.
+"$RNNKIT" train --text "$text" --hidden 8 --steps 7 --threads 1 --out "$WORK/short_run" >/dev/null 2>&1 ||
+  fail "a 7-step run"
+grep -q '"step":7,.*"type":"train"' "$WORK/short_run/metrics.jsonl" ||
+  fail "a run shorter than the log interval recorded no loss: $(cat "$WORK/short_run/metrics.jsonl")"
+
 # Options that the run's data would not read are refused, not ignored.
 tiny=(--text "$text" --max-tokens 4000 --hidden 8 --steps 1 --threads 1)
 expect_error "--eos at char level" "--eos is word level's" "$RNNKIT" train "${tiny[@]}" --eos --out "$WORK/o1"
