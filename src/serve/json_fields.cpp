@@ -29,8 +29,14 @@ JsonFields::JsonFields(std::string_view body) {
           throw field_error(parsed.get<std::string>(), "appears more than once");
         return true;
       };
-  object_ = nlohmann::json::parse(body, refuse_repeated_keys, /*allow_exceptions=*/false);
-  if (object_.is_discarded()) throw HttpError(400, "the request body is not valid JSON");
+  try {
+    object_ = nlohmann::json::parse(body, refuse_repeated_keys);
+  } catch (const nlohmann::json::out_of_range&) {
+    // 1e400: valid JSON, but no double holds it.
+    throw HttpError(400, "the request body holds a number beyond the range of a double");
+  } catch (const nlohmann::json::parse_error&) {
+    throw HttpError(400, "the request body is not valid JSON");
+  }
   if (!object_.is_object()) throw HttpError(400, "the request body must be a JSON object");
 }
 

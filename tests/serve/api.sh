@@ -97,6 +97,7 @@ expect_error() {  # expect_error NAME STATUS FIELD_OR_EMPTY FRAGMENT METHOD PATH
 }
 expect_error malformed 400 "" "not valid JSON" POST /v1/generate '{"prompt": "the "'
 expect_error not_object 400 "" "must be a JSON object" POST /v1/generate '["the "]'
+expect_error overflow 400 "" "a number beyond the range of a double" POST /v1/generate '{"prompt": "the ", "n": 1e400}'
 expect_error wrong_type 400 n "must be an integer" POST /v1/generate '{"prompt": "the ", "n": "5"}'
 expect_error fraction 400 n "must be an integer" POST /v1/generate '{"prompt": "the ", "n": 2.5}'
 expect_error unknown_field 400 temp "unknown field" POST /v1/generate '{"prompt": "the ", "temp": 1}'
