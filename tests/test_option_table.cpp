@@ -22,7 +22,9 @@ TEST(OptionError, NamesTheRangeWithItsOpenAndClosedEnds) {
   OptionCheck below_one = from_below(-std::numeric_limits<double>::infinity(), 1);
   EXPECT_EQ(option_error("--a", below_one, 1.0), "--a must be < 1, not 1");
   EXPECT_EQ(option_error("--a", at_least(0), std::numeric_limits<double>::quiet_NaN()),
-            "--a must be >= 0, not nan");
+            "--a must be a finite number >= 0, not nan");
+  EXPECT_EQ(option_error("--lr", above(0), std::numeric_limits<double>::infinity()),
+            "--lr must be a finite number > 0, not inf");
 }
 
 // Dropout acts on a share of the units: all of them (1) would leave nothing, and the option's

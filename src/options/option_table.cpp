@@ -32,7 +32,9 @@ std::string option_error(const std::string& flag, const OptionCheck& check, doub
   const bool low = check.min_exclusive ? value > check.min : value >= check.min;
   const bool high = check.max_exclusive ? value < check.max : value <= check.max;
   if (std::isfinite(value) && low && high) return "";
-  return flag + " must be " + range_text(check) + ", not " + number_text(value);
+  // inf is > 0: the range alone would not say what is wrong with it.
+  return flag + " must be " + (std::isfinite(value) ? "" : "a finite number ") +
+         range_text(check) + ", not " + number_text(value);
 }
 
 std::string option_error(const std::string& flag, const OptionCheck& check,
