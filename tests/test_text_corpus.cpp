@@ -135,6 +135,13 @@ TEST_F(TextCorpusTest, ReadTextFileReportsBadFiles) {
   EXPECT_THROW(read_text_file(dir_.string()), Error);
 }
 
+// As Python's open() in text mode: a CRLF file (or an old Mac one) reads as its LF twin.
+TEST_F(TextCorpusTest, ReadTextFileReadsLineEndsAsPythonsTextMode) {
+  EXPECT_EQ(read_text_file(write("crlf.txt", "ab\r\ncd\r\n")), "ab\ncd\n");
+  EXPECT_EQ(read_text_file(write("cr.txt", "ab\rcd\r\r\nx")), "ab\ncd\n\nx");
+  EXPECT_EQ(read_text_file(write("lf.txt", "ab\ncd")), "ab\ncd");
+}
+
 TEST_F(TextCorpusTest, ReadTextFileDropsAByteOrderMark) {
   EXPECT_EQ(read_text_file(write("bom.txt", "\xEF\xBB\xBFhi\n")), "hi\n");
   const std::string only_bom = write("only_bom.txt", "\xEF\xBB\xBF");

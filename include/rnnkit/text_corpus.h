@@ -20,7 +20,8 @@ struct TextCorpusOptions {
   int64_t max_tokens = 0;
 };
 
-// Reads a UTF-8 text file; a leading byte-order mark is dropped. Error for a file that cannot be
+// Reads a UTF-8 text file; a leading byte-order mark is dropped and line ends are read as
+// Python's text mode reads them ("\r\n" and "\r" as "\n"). Error for a file that cannot be
 // read, an empty file ("FILE is empty") or invalid UTF-8 ("FILE: invalid UTF-8 at byte offset N").
 std::string read_text_file(const std::string& path);
 

@@ -35,7 +35,20 @@ std::string read_text_file(const std::string& path) {
   }
   text.erase(0, text.size() - utf8::without_byte_order_mark(text).size());
   if (text.empty()) throw Error(path + " is empty");
-  return text;
+  // Line ends as Python's text mode reads them (universal newlines), as PyTorch's and d2l's
+  // readers do: "\r\n" and a lone "\r" are "\n", so a CRLF file's characters are its LF twin's.
+  if (text.find('\r') == std::string::npos) return text;
+  std::string lines;
+  lines.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '\r') {
+      lines += text[i];
+      continue;
+    }
+    lines += '\n';
+    if (i + 1 < text.size() && text[i + 1] == '\n') ++i;
+  }
+  return lines;
 }
 
 std::vector<std::string> tokenize(std::string_view text, const TextCorpusOptions& options) {

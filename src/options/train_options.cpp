@@ -141,7 +141,7 @@ const OptionTable<TrainOptions>& TrainOptions::table() {
       {"--letters-only",
        "letters_only",
        &O::letters_only,
-       "keep letters only, other runs become one space (d2l)",
+       "keep the ASCII letters A-Z, a-z only; other runs become one space (d2l's)",
        {},
        "Data"},
       {"--min-count", "min_count", &O::min_count, "word level: rarer words become <unk>",
