@@ -33,8 +33,8 @@ std::string option_error(const std::string& flag, const OptionCheck& check, doub
   const bool high = check.max_exclusive ? value < check.max : value <= check.max;
   if (std::isfinite(value) && low && high) return "";
   // inf is > 0: the range alone would not say what is wrong with it.
-  return flag + " must be " + (std::isfinite(value) ? "" : "a finite number ") +
-         range_text(check) + ", not " + number_text(value);
+  return flag + " must be " + (std::isfinite(value) ? "" : "a finite number ") + range_text(check) +
+         ", not " + number_text(value);
 }
 
 std::string option_error(const std::string& flag, const OptionCheck& check,
