@@ -6,10 +6,14 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
+
+#include "rnnkit/error.h"
 
 namespace rnnkit::serve {
 namespace {
@@ -83,6 +87,11 @@ void drain(int socket) {
 }
 
 }  // namespace
+
+void widen_accept_queue(int listening_socket) {
+  if (::listen(listening_socket, SOMAXCONN) != 0)
+    throw Error(std::string("cannot lengthen the accept queue: ") + std::strerror(errno));
+}
 
 BoundedServer::BoundedServer(const ConnectionLimits& limits, int max_connections)
     : limits_(limits), max_connections_(max_connections) {

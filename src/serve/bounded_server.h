@@ -13,6 +13,12 @@ namespace rnnkit::serve {
 // the request framing checked before a body is read: a request with both Content-Length and
 // Transfer-Encoding, or with a transfer coding other than chunked, is refused (request
 // smuggling).
+// Sets the accept queue of a listening socket to the system's most: Debian's cpp-httplib 0.11 is
+// a compiled library that listens with a queue of 5, beyond which a burst of clients waits a
+// second for its SYN to be sent again, where the server takes hundreds of connections at once.
+// Linux takes listen() again on a listening socket as the new queue length. Error on failure.
+void widen_accept_queue(int listening_socket);
+
 class BoundedServer : public httplib::Server {
  public:
   BoundedServer(const ConnectionLimits& limits, int max_connections);

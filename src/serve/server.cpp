@@ -121,9 +121,11 @@ void serve(LoadedLanguageModel& loaded, const ServeOptions& options,
   // httplib's default sets SO_REUSEPORT, with which a second server binds a port in use and the
   // kernel shares the connections between the two (each client gets one model or the other at
   // random); SO_REUSEADDR alone still lets a restarted server bind past TIME_WAIT.
-  server.set_socket_options([](int socket) {
+  int listening_socket = -1;  // the last socket made is the one bound
+  server.set_socket_options([&listening_socket](int socket) {
     const int yes = 1;
     setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    listening_socket = socket;
   });
   add_error_bodies(server);
   server.Get("/", [](const httplib::Request&, httplib::Response& response) {
@@ -150,6 +152,7 @@ void serve(LoadedLanguageModel& loaded, const ServeOptions& options,
     throw Error("cannot listen on " + options.host + ":" + std::to_string(port) +
                 " (in use, or not an address of this machine)");
   }
+  widen_accept_queue(listening_socket);
   on_listening(port);
   server.listen_after_bind();
 }
