@@ -158,11 +158,12 @@ SeriesTable parse_series_csv(std::string_view text, const std::string& what,
       for (const std::string& n : header) list += (list.empty() ? "" : ", ") + n;
       // One column holding another separator: a file of semicolons or tabs.
       std::string hint;
-      for (const char* separator : {";", "\t"})
-        if (header.size() == 1 && header[0].find(separator) != std::string::npos)
-          hint = std::string("; the header holds no comma but a ") +
-                 (*separator == ';' ? "semicolon" : "tab") +
-                 ": the file's columns must be separated by commas";
+      const auto separator =
+          header.size() == 1 ? header[0].find_first_of(";\t") : std::string::npos;
+      if (separator != std::string::npos)
+        hint = std::string("; the header holds no comma but a ") +
+               (header[0][separator] == ';' ? "semicolon" : "tab") +
+               ": the file's columns must be separated by commas";
       throw Error(what + ": no column \"" + name + "\" in the header (" + list + ")" + hint);
     }
     return it - header.begin();

@@ -47,20 +47,23 @@ Tensor gather_columns_of_ranks(const DataParallel& parallel, const Tensor& mine)
   return out;
 }
 
+// Whether the option is away from its default: given, for the refusals below.
+bool is_given(const TrainOptions& o, const OptionSpec<TrainOptions>& spec) {
+  static const TrainOptions defaults;
+  return std::visit([&](auto member) { return o.*member != defaults.*member; }, spec.field);
+}
+
 // With --init-from the checkpoint decides the model (its configuration, weights and vocabulary,
 // normalisation included): an option that would shape them otherwise is refused, as --resume
 // refuses what it would ignore.
 void refuse_options_the_checkpoint_decides(const TrainOptions& o) {
   static const std::string kVocabularyKeys[] = {
       "level", "lowercase", "letters_only", "min_count", "max_vocab", "eos_per_line", "script"};
-  const TrainOptions defaults;
   for (const OptionSpec<TrainOptions>& spec : TrainOptions::table()) {
     const bool decided = (spec.group == "Model" && spec.key != "init_from") ||
                          std::find(std::begin(kVocabularyKeys), std::end(kVocabularyKeys),
                                    spec.key) != std::end(kVocabularyKeys);
-    const bool given =
-        std::visit([&](auto member) { return o.*member != defaults.*member; }, spec.field);
-    if (decided && given)
+    if (decided && is_given(o, spec))
       throw Error(spec.flag + " cannot be given with --init-from: the model's configuration and " +
                   "vocabulary (and dropout) are those of " + o.init_from);
   }
@@ -88,14 +91,11 @@ void refuse_options_the_data_ignores(const TrainOptions& o) {
        o.sampling == "sequential",
        "is sequential sampling's (--sampling sequential)"},
   };
-  const TrainOptions defaults;
   for (const Rule& rule : rules) {
     if (rule.read) continue;
     for (const OptionSpec<TrainOptions>& spec : TrainOptions::table()) {
-      if (std::find(rule.keys.begin(), rule.keys.end(), spec.key) == rule.keys.end()) continue;
-      const bool given =
-          std::visit([&](auto member) { return o.*member != defaults.*member; }, spec.field);
-      if (given)
+      const bool ruled = std::find(rule.keys.begin(), rule.keys.end(), spec.key) != rule.keys.end();
+      if (ruled && is_given(o, spec))
         // A negated flag ("!--padded") is given without its "!".
         throw Error(spec.flag.substr(spec.flag.starts_with('!')) + " " + rule.reason +
                     ", so it would do nothing here");
