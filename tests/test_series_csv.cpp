@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <limits>
 #include <string>
 
 #include "rnnkit/error.h"
@@ -130,6 +131,39 @@ TEST(SeriesCsv, LinearFillInterpolatesBetweenTheNearestKnownValues) {
   EXPECT_NE(error_of("date,a\nw,1\nx,\n", with_time(FillPolicy::Linear))
                 .find("line 3, column \"a\": missing value after the last known one"),
             std::string::npos);
+}
+
+// The Error message of series_from_columns, or "" when it makes a table.
+std::string columns_error(const std::vector<std::string>& names,
+                          const std::vector<std::vector<double>>& columns) {
+  try {
+    series_from_columns(names, columns, FillPolicy::Linear, "data");
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(SeriesCsv, SeriesInMemoryFillTheirNaNsAndNameTheRowOfAFault) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const SeriesTable t =
+      series_from_columns({"a", "b"}, {{1, nan, nan, 7}, {5, 6, 7, 8}}, FillPolicy::Linear, "data");
+  EXPECT_EQ(t.names, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(t.columns[0], (std::vector<double>{1, 3, 5, 7}));
+  EXPECT_EQ(t.columns[1], (std::vector<double>{5, 6, 7, 8}));
+  EXPECT_EQ(series_from_columns({"a"}, {{2, nan}}, FillPolicy::Previous, "d").columns[0],
+            (std::vector<double>{2, 2}));
+  EXPECT_NE(columns_error({"a"}, {{1, 2, nan}})
+                .find("data, series \"a\", row 2: missing value after the last known one"),
+            std::string::npos);
+  EXPECT_NE(columns_error({"a", "b"}, {{1, 2}, {1, -std::numeric_limits<double>::infinity()}})
+                .find("series \"b\", row 1: -inf is not a finite number"),
+            std::string::npos);
+  EXPECT_NE(columns_error({"a", "b"}, {{1, 2}, {1}}).find("\"b\" has 1 value, \"a\" has 2 values"),
+            std::string::npos);
+  EXPECT_NE(columns_error({"a"}, {{}}).find("series \"a\" has no values"), std::string::npos);
+  EXPECT_NE(columns_error({"a", "b"}, {{1}}).find("2 names for 1 series"), std::string::npos);
+  EXPECT_NE(columns_error({}, {}).find("no series"), std::string::npos);
 }
 
 TEST(SeriesCsv, FillPolicyNames) {

@@ -66,6 +66,9 @@ struct ForecastInputs {
   SeriesTable table;
   ForecastSeries series;
   std::vector<std::string> targets() const;
+  std::vector<std::string> covariates() const;
+  // Makes `table` (columns: the model's input series in its order) the series forecast.
+  void use_table(SeriesTable table);
 };
 ForecastInputs load_forecast_inputs(const std::string& model_path,
                                     const ForecastSeriesOptions& options);
@@ -85,6 +88,11 @@ std::vector<ForecasterScores> compare_with_baselines(ForecastInputs& inputs,
 ForecastScoringOptions scoring_of_run(const ForecastInputs& inputs,
                                       const ForecastScoringOptions& options,
                                       const std::set<std::string>& given);
+// The scores as `rnnkit forecast eval --json` prints them: {"origins": [...], "forecasters":
+// [{"forecaster", "series": [{"series", "count", "mae", "rmse", "smape", "mase", "coverage"}]}]},
+// null for a score that is undefined (sMAPE of zeros, MASE of a flat training part, coverage of
+// a model without an interval).
+nlohmann::json scores_json(const std::vector<ForecasterScores>& scores);
 
 // The H steps after the last one; `future` holds the covariates of those steps (H rows), and
 // may be empty for a model without covariates. Values in the series' units, [H, K] points and

@@ -37,4 +37,12 @@ SeriesTable parse_series_csv(std::string_view text, const std::string& what,
                              const SeriesCsvOptions& options);
 SeriesTable read_series_csv(const std::string& path, const SeriesCsvOptions& options);
 
+// The same table from series already in memory (Python's arrays): columns[c] is the series
+// names[c], NaN a missing value filled by `fill`. `what` names the source in errors, which give
+// the series and the row (from 0): an infinity, a gap the policy cannot fill, series of different
+// lengths or without values.
+SeriesTable series_from_columns(const std::vector<std::string>& names,
+                                const std::vector<std::vector<double>>& columns, FillPolicy fill,
+                                const std::string& what);
+
 }  // namespace rnnkit

@@ -7,6 +7,7 @@ released, so Python threads run models at once (one call at a time per object).
 - ``rnnkit.LanguageModel``: a model file written by ``rnnkit train`` or a torch module
   (``from_torch``); generate, stream, perplexity, save, to_torch_state_dict.
 - ``rnnkit.Seq2seq.load(path).predict(questions)``, ``rnnkit.Classifier.load(path).predict(texts)``.
+- ``rnnkit.Forecaster.load(path)``: ``.predict(series, future=...)`` and ``.evaluate(series)``.
 - ``rnnkit.poem(model, start=... | acrostic=...)``: Tang poems.
 - ``rnnkit.train(family, **options)`` / ``rnnkit.train_options(family)``: the training engine.
 - ``rnnkit.set_num_threads(n)`` / ``rnnkit.num_threads()``.
@@ -20,12 +21,13 @@ from ._rnnkit import (Error, UnknownTokenError, bf16_supported, matmul_precision
                       set_matmul_precision, set_num_threads)
 from . import nn
 from .language_model import LanguageModel, poem
-from .models import Classifier, Prediction, Seq2seq
+from .models import Classifier, Forecast, Forecaster, Prediction, Seq2seq
 from .training import TrainResult, train, train_options
 
 # Shown as rnnkit.Error in tracebacks, where users catch them.
 Error.__module__ = UnknownTokenError.__module__ = __name__
 
-__all__ = ["Classifier", "Error", "LanguageModel", "Prediction", "Seq2seq", "TrainResult",
-           "UnknownTokenError", "bf16_supported", "matmul_precision", "nn", "num_threads", "poem",
-           "set_matmul_precision", "set_num_threads", "train", "train_options"]
+__all__ = ["Classifier", "Error", "Forecast", "Forecaster", "LanguageModel", "Prediction",
+           "Seq2seq", "TrainResult", "UnknownTokenError", "bf16_supported", "matmul_precision",
+           "nn", "num_threads", "poem", "set_matmul_precision", "set_num_threads", "train",
+           "train_options"]

@@ -39,6 +39,7 @@ void bind_language_model(py::module_& m);
 void bind_training(py::module_& m);
 void bind_seq2seq(py::module_& m);
 void bind_classifier(py::module_& m);
+void bind_forecaster(py::module_& m);
 // Process-wide settings: the thread count and the matmul precision.
 void bind_settings(py::module_& m);
 

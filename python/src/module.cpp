@@ -9,6 +9,7 @@ PYBIND11_MODULE(_rnnkit, m) {
   bind_training(m);
   bind_seq2seq(m);
   bind_classifier(m);
+  bind_forecaster(m);
   bind_settings(m);
   m.def("_input_bytes_copied", &input_bytes_copied,
         "Bytes of input arrays copied (converted) so far; a float32 C-contiguous, float-aligned "

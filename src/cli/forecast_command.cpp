@@ -14,28 +14,13 @@
 namespace rnnkit::cli {
 namespace {
 
-using json = nlohmann::json;
-
 std::string number(const std::optional<double>& v, int decimals = 4) {
   return v ? fixed_or_scientific(*v, decimals) : "-";
 }
 
 void print_scores(const std::vector<ForecasterScores>& scores, bool as_json) {
   if (as_json) {
-    json out = {{"origins", scores[0].report.origins}, {"forecasters", json::array()}};
-    for (const ForecasterScores& s : scores) {
-      json series = json::array();
-      for (const SeriesScore& t : s.report.series)
-        series.push_back({{"series", t.name},
-                          {"count", t.metrics.count},
-                          {"mae", t.metrics.mae},
-                          {"rmse", t.metrics.rmse},
-                          {"smape", t.metrics.smape ? json(*t.metrics.smape) : json()},
-                          {"mase", t.metrics.mase ? json(*t.metrics.mase) : json()},
-                          {"coverage", t.coverage ? json(*t.coverage) : json()}});
-      out["forecasters"].push_back({{"forecaster", s.forecaster}, {"series", series}});
-    }
-    std::cout << out.dump(2) << "\n";
+    std::cout << scores_json(scores).dump(2) << "\n";
     return;
   }
   const RollingOriginReport& report = scores[0].report;

@@ -8,6 +8,7 @@
 #include "data/quoted.h"
 #include "rnnkit/error.h"
 #include "rnnkit/file_io.h"
+#include "rnnkit/formatted.h"
 #include "rnnkit/utf8.h"
 
 namespace rnnkit {
@@ -71,13 +72,9 @@ double parse_number(std::string_view cell, const std::string& where) {
   return value;
 }
 
-// Fills the gaps of one column; `lines` maps a row to its line in the file, for the errors.
-void fill_gaps(std::vector<std::optional<double>>& cells, FillPolicy fill,
-               const std::vector<int64_t>& lines, const std::string& what,
-               const std::string& column) {
-  const auto at = [&](size_t row) {
-    return what + ", line " + std::to_string(lines[row]) + ", column \"" + column + "\"";
-  };
+// Fills the gaps of one column; `at(row)` says where a row's cell is, for the errors.
+template <class Where>
+void fill_gaps(std::vector<std::optional<double>>& cells, FillPolicy fill, const Where& at) {
   for (size_t row = 0; row < cells.size(); ++row) {
     if (cells[row]) continue;
     if (fill == FillPolicy::None)
@@ -100,6 +97,13 @@ void fill_gaps(std::vector<std::optional<double>>& cells, FillPolicy fill,
       cells[k] = before + (after - before) * static_cast<double>(k - (row - 1)) / span;
     row = next;
   }
+}
+
+std::vector<double> known(const std::vector<std::optional<double>>& cells) {
+  std::vector<double> values;
+  values.reserve(cells.size());
+  for (const auto& v : cells) values.push_back(*v);
+  return values;
 }
 
 }  // namespace
@@ -203,10 +207,45 @@ SeriesTable parse_series_csv(std::string_view text, const std::string& what,
     }
   }
   for (size_t c = 0; c < selected.size(); ++c) {
-    fill_gaps(cells[c], options.fill, line_numbers, what, header[selected[c]]);
-    table.names.push_back(header[selected[c]]);
-    std::vector<double>& column = table.columns.emplace_back();
-    for (const auto& v : cells[c]) column.push_back(*v);
+    const std::string& name = header[selected[c]];
+    fill_gaps(cells[c], options.fill, [&](size_t row) {
+      return what + ", line " + std::to_string(line_numbers[row]) + ", column \"" + name + "\"";
+    });
+    table.names.push_back(name);
+    table.columns.push_back(known(cells[c]));
+  }
+  return table;
+}
+
+SeriesTable series_from_columns(const std::vector<std::string>& names,
+                                const std::vector<std::vector<double>>& columns, FillPolicy fill,
+                                const std::string& what) {
+  if (names.size() != columns.size())
+    throw Error(what + ": " + std::to_string(names.size()) + " names for " +
+                std::to_string(columns.size()) + " series");
+  if (names.empty()) throw Error(what + ": no series");
+  SeriesTable table;
+  for (size_t c = 0; c < names.size(); ++c) {
+    const std::string& name = names[c];
+    const auto at = [&](size_t row) {
+      return what + ", series \"" + name + "\", row " + std::to_string(row);
+    };
+    if (columns[c].size() != columns[0].size())
+      throw Error(what + ": series \"" + name + "\" has " +
+                  counted(std::ssize(columns[c]), "value", "values") + ", \"" + names[0] +
+                  "\" has " + counted(std::ssize(columns[0]), "value", "values"));
+    if (columns[c].empty()) throw Error(what + ": series \"" + name + "\" has no values");
+    // NaN is the missing value of NumPy and pandas; an infinity is no measurement.
+    std::vector<std::optional<double>> cells;
+    for (size_t row = 0; row < columns[c].size(); ++row) {
+      const double v = columns[c][row];
+      if (std::isinf(v))
+        throw Error(at(row) + ": " + (v > 0 ? "inf" : "-inf") + " is not a finite number");
+      cells.push_back(std::isnan(v) ? std::nullopt : std::optional<double>(v));
+    }
+    fill_gaps(cells, fill, at);
+    table.names.push_back(name);
+    table.columns.push_back(known(cells));
   }
   return table;
 }

@@ -13,14 +13,22 @@ std::vector<std::string> ForecastInputs::targets() const {
   return {names.begin(), names.begin() + loaded.model->config().num_targets};
 }
 
+std::vector<std::string> ForecastInputs::covariates() const {
+  const auto& names = loaded.normalization.names;
+  return {names.begin() + loaded.model->config().num_targets, names.end()};
+}
+
+void ForecastInputs::use_table(SeriesTable new_table) {
+  table = std::move(new_table);
+  series = make_forecast_series(table, loaded.normalization, loaded.model->config().num_targets);
+}
+
 ForecastInputs load_forecast_inputs(const std::string& model_path,
                                     const ForecastSeriesOptions& options) {
   if (options.data.empty()) throw Error("--data FILE is required");
   ForecastInputs in{load_forecaster(model_path), {}, {}};
-  in.table = read_series_csv(options.data,
-                             {"", in.loaded.normalization.names, parse_fill_policy(options.fill)});
-  in.series = make_forecast_series(in.table, in.loaded.normalization,
-                                   in.loaded.model->config().num_targets);
+  in.use_table(read_series_csv(
+      options.data, {"", in.loaded.normalization.names, parse_fill_policy(options.fill)}));
   return in;
 }
 
@@ -57,6 +65,25 @@ std::vector<ForecasterScores> compare_with_baselines(ForecastInputs& in,
                                               baseline_forecaster(in.table, in.targets(), kind,
                                                                   c.horizon, options.season))});
   return scores;
+}
+
+nlohmann::json scores_json(const std::vector<ForecasterScores>& scores) {
+  using json = nlohmann::json;
+  const auto optional = [](const std::optional<double>& v) { return v ? json(*v) : json(); };
+  json out = {{"origins", scores.at(0).report.origins}, {"forecasters", json::array()}};
+  for (const ForecasterScores& s : scores) {
+    json series = json::array();
+    for (const SeriesScore& t : s.report.series)
+      series.push_back({{"series", t.name},
+                        {"count", t.metrics.count},
+                        {"mae", t.metrics.mae},
+                        {"rmse", t.metrics.rmse},
+                        {"smape", optional(t.metrics.smape)},
+                        {"mase", optional(t.metrics.mase)},
+                        {"coverage", optional(t.coverage)}});
+    out["forecasters"].push_back({{"forecaster", s.forecaster}, {"series", series}});
+  }
+  return out;
 }
 
 void check_future_given(const ForecasterConfig& c, bool given) {

@@ -1,0 +1,183 @@
+"""rnnkit.Forecaster: forecasts against the PyTorch twin of the model, scores against the fixture's
+independently computed baselines, series from files and from mappings, and bad input."""
+
+import csv
+import json
+import sys
+import types
+
+import numpy as np
+import pytest
+
+import rnnkit
+
+from conftest import REPO
+
+torch = pytest.importorskip("torch")
+sys.path.insert(0, str(REPO / "tools"))
+import forecast_torch_twin  # noqa: E402
+import safetensors_io  # noqa: E402
+
+SYNTHETIC = REPO / "tests" / "fixtures" / "forecast" / "synthetic.csv"
+TREND = REPO / "tests" / "fixtures" / "forecast" / "trend.csv"
+
+
+def read_columns(path):
+    rows = list(csv.DictReader(open(path)))
+    return {name: np.array([float(r[name]) for r in rows]) for name in rows[0] if name != "month"}
+
+
+def train(tmp_path_factory, name, **options):
+    out = tmp_path_factory.mktemp(name) / "run"
+    rnnkit.train("forecast", epochs=3, threads=1, hidden=8, out_dir=str(out), **options)
+    return out
+
+
+@pytest.fixture(scope="module")
+def quantile_run(tmp_path_factory):
+    """Direct head, quantile loss, a covariate."""
+    return train(tmp_path_factory, "quantile", data=str(SYNTHETIC), target="sales",
+                 covariates="promo", loss="quantile")
+
+
+@pytest.fixture(scope="module")
+def autoregressive_run(tmp_path_factory):
+    """Autoregressive GRU decoder, levels from each window's last value, no covariates."""
+    return train(tmp_path_factory, "autoregressive", data=str(TREND), target="level",
+                 head="autoregressive", level="last", cell="gru", layers=2)
+
+
+def twin_forecast(model_file, columns, future):
+    """The forecast of the PyTorch twin (tools/forecast_torch_twin.py) with the file's weights,
+    normalisation and configuration: [H, K, Q] in the series' units."""
+    tensors, metadata = safetensors_io.load(str(model_file))
+    config = json.loads(metadata["rnnkit.config"])
+    norm = json.loads(metadata["rnnkit.normalization"])
+    K, C, H = config["num_targets"], config["num_covariates"], config["horizon"]
+    a = types.SimpleNamespace(horizon=H, loss=config["loss"], quantile_list=config.get("quantiles"),
+                              level=config["level"], cell=config["cell"],
+                              hidden=config["hidden_size"], layers=config["num_layers"],
+                              dropout=0.0, head=config["head"], context=config["context"])
+    model = forecast_torch_twin.Forecaster(a, K, C)
+    model.load_state_dict({name: torch.tensor(t.values, dtype=torch.float32).reshape(t.shape)
+                           for name, t in tensors.items()})
+    mean, scale = np.array(norm["mean"]), np.array(norm["scale"])
+    values = np.stack([columns[name] for name in norm["names"]], axis=1)
+    steps = len(values)
+    ahead = np.zeros((H, K + C))
+    for c, name in enumerate(norm["names"][K:]):
+        ahead[:, K + c] = future[name]
+    normalised = ((np.concatenate([values, ahead]) - mean) / scale).astype(np.float32)
+    model.eval()
+    with torch.no_grad():
+        context, covariates, _ = forecast_torch_twin.batch_of(normalised, [steps], a.context, H, K)
+        out = model(context, covariates).double().numpy()[:, 0]  # [H, K, Q]
+    return out * scale[:K, None] + mean[:K, None]
+
+
+def test_quantile_forecast_is_the_torch_twins(quantile_run):
+    f = rnnkit.Forecaster.load(quantile_run)
+    assert (f.targets, f.covariates, f.horizon, f.quantile_names) == (
+        ["sales"], ["promo"], 6, ["p10", "p50", "p90"])
+    columns = read_columns(SYNTHETIC)
+    future = {"promo": [0, 1, 0, 0, 1, 0]}
+    got = f.predict(columns, future=future)
+    expected = twin_forecast(quantile_run / "best.safetensors", columns, future)
+    assert list(got.steps) == list(range(240, 246))
+    for i, q in enumerate(["p10", "p50", "p90"]):
+        np.testing.assert_allclose(got.quantiles["sales"][q], expected[:, 0, i], rtol=1e-5)
+    np.testing.assert_allclose(got.point["sales"], expected[:, 0, 1], rtol=1e-5)  # p50
+
+
+def test_autoregressive_forecast_is_the_torch_twins(autoregressive_run):
+    f = rnnkit.Forecaster.load(autoregressive_run)
+    assert f.covariates == [] and f.quantile_names == []
+    columns = read_columns(TREND)
+    got = f.predict(TREND)
+    assert got.quantiles == {}
+    with pytest.raises(rnnkit.Error, match="reads no covariates"):
+        f.predict(TREND, future={"promo": [0] * 6})
+    expected = twin_forecast(autoregressive_run / "best.safetensors", columns, {})
+    np.testing.assert_allclose(got.point["level"], expected[:, 0, 0], rtol=1e-5)
+
+
+def test_a_file_and_a_mapping_give_the_same_forecast(quantile_run, tmp_path):
+    f = rnnkit.Forecaster.load(quantile_run)
+    future_file = tmp_path / "future.csv"
+    future_file.write_text("promo\n0\n1\n0\n0\n1\n0\n")
+    from_files = f.predict(SYNTHETIC, future=future_file)
+    columns = read_columns(SYNTHETIC)
+    from_arrays = f.predict({"promo": list(columns["promo"]), "sales": columns["sales"]},
+                            future={"promo": np.array([0, 1, 0, 0, 1, 0], dtype=np.int64)})
+    np.testing.assert_array_equal(from_files.point["sales"], from_arrays.point["sales"])
+
+
+def test_missing_values_are_filled_as_asked(autoregressive_run):
+    f = rnnkit.Forecaster.load(autoregressive_run)
+    level = read_columns(TREND)["level"]
+    gappy = level.copy()
+    gappy[190:193] = np.nan
+    with pytest.raises(rnnkit.Error, match=r'data, series "level", row 190: missing value'):
+        f.predict({"level": gappy})
+    filled = gappy.copy()
+    filled[190:193] = np.interp([190, 191, 192], [189, 193], [level[189], level[193]])
+    np.testing.assert_allclose(f.predict({"level": gappy}, fill="linear").point["level"],
+                               f.predict({"level": filled}).point["level"], rtol=1e-12)
+    previous = gappy.copy()
+    previous[190:193] = level[189]
+    np.testing.assert_array_equal(f.predict({"level": gappy}, fill="previous").point["level"],
+                                  f.predict({"level": previous}).point["level"])
+
+
+def test_baseline_scores_are_the_fixtures(quantile_run):
+    """tools/make_forecast_fixture.py computed them in plain Python, apart from rnnkit."""
+    expected = json.loads((SYNTHETIC.parent / "synthetic_expected.json").read_text())
+    f = rnnkit.Forecaster.load(quantile_run)
+    scores = f.evaluate(read_columns(SYNTHETIC), origin_step=expected["every"],
+                        season=expected["period"])
+    assert scores["origins"] == expected["origins"]
+    by_name = {s["forecaster"]: s["series"][0] for s in scores["forecasters"]}
+    assert list(by_name) == ["model", "naive", "seasonal_naive", "drift"]
+    for name, metrics in expected["baselines"].items():
+        for metric, value in metrics.items():
+            assert by_name[name][metric] == pytest.approx(value, rel=1e-9), (name, metric)
+    assert by_name["naive"]["coverage"] is None
+    assert 0 <= by_name["model"]["coverage"] <= 1  # the p10-p90 interval's share of the actuals
+
+
+def test_scores_use_the_runs_split_unless_given(quantile_run):
+    f = rnnkit.Forecaster.load(quantile_run)
+    # The run held out the last 10% (24 steps) with origins every step: 216 .. 234.
+    assert f.evaluate(SYNTHETIC)["origins"] == list(range(216, 235))
+    assert f.evaluate(SYNTHETIC, test_fraction=0.05, origin_step=3)["origins"] == [228, 231, 234]
+    with pytest.raises(rnnkit.Error, match="season"):
+        f.evaluate(SYNTHETIC, season=0)
+
+
+def test_bad_series_are_refused_by_name(quantile_run):
+    f = rnnkit.Forecaster.load(quantile_run)
+    columns = read_columns(SYNTHETIC)
+    future = {"promo": [0] * 6}
+    with pytest.raises(rnnkit.Error, match=r"data has no series 'promo' \(the model reads sales, "
+                                           r"promo\)"):
+        f.predict({"sales": columns["sales"]}, future=future)
+    with pytest.raises(rnnkit.Error, match="reads the covariates promo: future= must give them"):
+        f.predict(columns)
+    with pytest.raises(rnnkit.Error, match="rows, the horizon is 6"):
+        f.predict(columns, future={"promo": [0] * 5})
+    with pytest.raises(rnnkit.Error, match="one-dimensional"):
+        f.predict({"sales": columns["sales"].reshape(-1, 1), "promo": columns["promo"]},
+                  future=future)
+    infinite = dict(columns, sales=np.where(np.arange(240) == 7, np.inf, columns["sales"]))
+    with pytest.raises(rnnkit.Error, match=r'series "sales", row 7: inf is not a finite number'):
+        f.predict(infinite, future=future)
+    with pytest.raises(rnnkit.Error, match='"promo" has 239 values, "sales" has 240'):
+        f.predict(dict(columns, promo=columns["promo"][1:]), future=future)
+    with pytest.raises(rnnkit.Error, match="not numbers"):
+        f.predict(dict(columns, promo=["x"] * 240), future=future)
+    with pytest.raises(rnnkit.Error, match="unknown fill policy"):
+        f.predict(columns, future=future, fill="spline")
+    with pytest.raises(rnnkit.Error, match="CSV file's path or a mapping"):
+        f.predict(42, future=future)
+    with pytest.raises(rnnkit.Error, match='series "sales" has no values'):
+        f.predict({"sales": columns["sales"][:0], "promo": columns["promo"][:0]}, future=future)
