@@ -29,6 +29,13 @@ TEST(ScriptConverter, KeepsPunctuationAsciiAndCharactersOutsideTheBmp) {
   EXPECT_EQ(t2s.convert(""), "");
 }
 
+TEST(ScriptConverter, ConvertsAroundNulsAndKeepsThem) {
+  const ScriptConverter t2s = ScriptConverter::to_simplified();
+  using namespace std::string_literals;
+  EXPECT_EQ(t2s.convert("牀\0舉頭"s), "床\0举头"s);
+  EXPECT_EQ(t2s.convert("\0牀\0\0"s), "\0床\0\0"s);
+}
+
 TEST(ScriptConverter, CopiesShareTheDictionaries) {
   const ScriptConverter original = ScriptConverter::to_simplified();
   const ScriptConverter copy = original;

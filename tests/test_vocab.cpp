@@ -178,6 +178,11 @@ TEST(Vocab, UnknownCharactersAreAllNamedInOrderOfAppearance) {
             "\"z\", \"\\n\", \"\xF0\xA0\x80\x80\"");
   EXPECT_EQ(error_of([&] { vocab.encode("ab\"c"); }),
             "1 character is not in the vocabulary (which has no unk token): \"\\\"\"");
+  // Characters that print as nothing are named by code point: a zero-width space, a soft hyphen,
+  // a byte order mark (U+200B, U+00AD, U+FEFF); a visible two-byte one (é) as it is.
+  EXPECT_EQ(error_of([&] { vocab.encode("a\u200B\u00AD\uFEFF\u00E9"); }),
+            "4 characters are not in the vocabulary (which has no unk token): \"\\u200B\", "
+            "\"\\u00AD\", \"\\uFEFF\", \"\u00E9\"");
   // Its own type, which the server answers with 422; other refusals stay plain Errors.
   EXPECT_THROW(vocab.encode("ax"), OutOfVocabularyError);
   EXPECT_THROW(vocab.id("x"), OutOfVocabularyError);

@@ -1,5 +1,7 @@
 #include "rnnkit/script_converter.h"
 
+#include <algorithm>
+
 #include <opencc/Exception.hpp>
 #include <opencc/SimpleConverter.hpp>
 
@@ -33,7 +35,16 @@ std::string ScriptConverter::convert(std::string_view utf8) const {
     throw Error(config_ + ": invalid UTF-8 at byte offset " + std::to_string(bad));
   }
   try {
-    return converter_->Convert(utf8.data(), utf8.size());
+    // OpenCC reads its input as a C string: a NUL would end the text there, so the pieces
+    // between NULs are converted one by one and the NULs kept.
+    std::string converted;
+    for (size_t begin = 0;;) {
+      const size_t nul = std::min(utf8.find('\0', begin), utf8.size());
+      if (nul > begin) converted += converter_->Convert(utf8.data() + begin, nul - begin);
+      if (nul == utf8.size()) return converted;
+      converted.push_back('\0');
+      begin = nul + 1;
+    }
   } catch (const opencc::Exception& e) {
     throw Error(config_ + ": " + e.what());
   } catch (const std::exception& e) {

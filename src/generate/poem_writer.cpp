@@ -4,6 +4,7 @@
 #include <optional>
 #include <utility>
 
+#include "data/quoted.h"
 #include "generate/poem_constraints.h"
 #include "rnnkit/error.h"
 #include "rnnkit/poem_corpus.h"
@@ -37,7 +38,7 @@ std::string named_characters(const std::u32string& chars) {
   }
   std::string names;
   for (size_t i = 0; i < std::min(distinct.size(), kMaxCharactersNamed); ++i)
-    names += (i ? ", \"" : "\"") + utf8::encode(distinct[i]) + "\"";
+    names += (i ? ", " : "") + quote(utf8::encode(distinct[i]));
   if (distinct.size() > kMaxCharactersNamed)
     names += ", and " + std::to_string(distinct.size() - kMaxCharactersNamed) + " more";
   return names;

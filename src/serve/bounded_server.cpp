@@ -49,12 +49,21 @@ std::optional<HttpError> framing_error(const httplib::Request& request, size_t m
       (codings == 1 &&
        strcasecmp(request.get_header_value("Transfer-Encoding").c_str(), "chunked") != 0))
     return HttpError(400, "the only Transfer-Encoding accepted is \"chunked\"");
+  const bool takes_body = request.method == "POST" || request.method == "PUT" ||
+                          request.method == "PATCH" || request.method == "DELETE";
   // httplib would read such a body until the client closes, so the client would wait for the
   // request timeout: it is told at once what is missing.
-  if (lengths == 0 && codings == 0 &&
-      (request.method == "POST" || request.method == "PUT" || request.method == "PATCH"))
+  if (lengths == 0 && codings == 0 && takes_body && request.method != "DELETE")
     return HttpError(411, "a " + request.method +
                               " request needs a Content-Length (or Transfer-Encoding: chunked)");
+  // httplib leaves the body of other methods unread, to be parsed as the next request on the
+  // connection (one request in, two answers out behind a proxy): refused, and the connection
+  // closed.
+  if (!takes_body &&
+      (codings > 0 ||
+       (lengths == 1 &&
+        request.get_header_value("Content-Length").find_first_not_of('0') != std::string::npos)))
+    return HttpError(400, "a " + request.method + " request must not have a body");
   return std::nullopt;
 }
 

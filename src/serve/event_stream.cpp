@@ -5,6 +5,8 @@
 #include <memory>
 #include <string>
 
+#include "serve/bounded_server.h"
+
 namespace rnnkit::serve {
 
 bool EventWriter::send(const nlohmann::json& data, std::string_view event) {
@@ -28,23 +30,32 @@ bool EventWriter::write(const nlohmann::json& data, std::string_view event) {
   return open_;
 }
 
-void respond_with_events(httplib::Response& response, const std::atomic<bool>& stopping,
+void respond_with_events(const httplib::Request& request, httplib::Response& response,
+                         const std::atomic<bool>& stopping,
                          std::function<void(EventWriter&)> produce) {
   response.set_header("Cache-Control", "no-cache");
   // httplib copies the provider, so the single run is shared.
   auto run = std::make_shared<std::function<void(EventWriter&)>>(std::move(produce));
-  response.set_chunked_content_provider(
-      "text/event-stream; charset=utf-8", [run, &stopping](size_t, httplib::DataSink& sink) {
-        EventWriter events(sink, stopping);
-        try {
-          (*run)(events);
-        } catch (const std::exception& e) {
-          events.send({{"error", e.what()}}, "error");
-        }
-        *run = nullptr;  // releases what produce holds before the connection lingers in keep-alive
-        sink.done();
-        return true;
-      });
+  const auto provider = [run, &stopping](size_t, httplib::DataSink& sink) {
+    EventWriter events(sink, stopping);
+    try {
+      (*run)(events);
+    } catch (const std::exception& e) {
+      events.send({{"error", e.what()}}, "error");
+    }
+    *run = nullptr;  // releases what produce holds before the connection lingers in keep-alive
+    sink.done();
+    return true;
+  };
+  const char* type = "text/event-stream; charset=utf-8";
+  if (request.version != "HTTP/1.0") {
+    response.set_chunked_content_provider(type, provider);
+    return;
+  }
+  // HTTP/1.0 has no chunked coding: the stream's end is the connection's.
+  if (ConnectionStream* connection = BoundedServer::current_connection())
+    connection->close_after_response();
+  response.set_content_provider(type, provider);
 }
 
 }  // namespace rnnkit::serve

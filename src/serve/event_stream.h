@@ -7,6 +7,7 @@
 
 namespace httplib {
 class DataSink;
+struct Request;
 struct Response;
 }  // namespace httplib
 
@@ -35,7 +36,10 @@ class EventWriter {
 // Makes `response` an event stream filled by `produce`, which runs once, after the headers are
 // sent, on the connection's thread; whatever it captures (a model lease) is released when the
 // stream ends. An exception from `produce` becomes a final "error" event.
-void respond_with_events(httplib::Response& response, const std::atomic<bool>& stopping,
+// The events are chunked, but in answer to an HTTP/1.0 request (no chunked coding), which the
+// connection's close ends.
+void respond_with_events(const httplib::Request& request, httplib::Response& response,
+                         const std::atomic<bool>& stopping,
                          std::function<void(EventWriter&)> produce);
 
 }  // namespace rnnkit::serve

@@ -24,12 +24,13 @@ nlohmann::json summary(const GenerateResult& result, const GenerateRequest& requ
 
 // A sampling request in the decode loop of the served model, decoded with the others.
 void generate_batched(ServeContext& context, DecodeScheduler& scheduler, const GenerateCall& call,
-                      httplib::Response& response) {
+                      const httplib::Request& http, httplib::Response& response) {
   if (!call.stream) {
     auto session = std::make_shared<TextGeneration>(scheduler.model(), context.vocab, call.request,
                                                     context.while_answer_wanted());
     scheduler.run(session);
-    if (session->result().finish_reason == FinishReason::Cancelled) throw cut_short_by_stop();
+    if (session->result().finish_reason == FinishReason::Cancelled)
+      throw cut_short(context.stopping.load());
     response.set_content(summary(session->result(), call.request).dump() + "\n",
                          "application/json");
     return;
@@ -39,12 +40,13 @@ void generate_batched(ServeContext& context, DecodeScheduler& scheduler, const G
   auto session = std::make_shared<TextGeneration>(scheduler.model(), context.vocab, call.request,
                                                   channel->listener());
   scheduler.submit(session, [channel](std::exception_ptr error) { channel->end(error); });
-  respond_with_events(response, context.stopping, [channel, session, call](EventWriter& events) {
-    while (const auto piece = channel->pop()) {
-      if (!events.send({{"text", *piece}})) channel->cancel();
-    }
-    events.send(summary(session->result(), call.request), "done");
-  });
+  respond_with_events(http, response, context.stopping,
+                      [channel, session, call](EventWriter& events) {
+                        while (const auto piece = channel->pop()) {
+                          if (!events.send({{"text", *piece}})) channel->cancel();
+                        }
+                        events.send(summary(session->result(), call.request), "done");
+                      });
 }
 
 }  // namespace
@@ -53,12 +55,12 @@ void handle_generate(ServeContext& context, const httplib::Request& http,
                      httplib::Response& response) {
   const GenerateCall call = parse_generate(http.body, context.options.limits);
   if (context.scheduler && call.request.beam_width == 0)
-    return generate_batched(context, *context.scheduler, call, response);
+    return generate_batched(context, *context.scheduler, call, http, response);
   auto lease = std::make_shared<ModelPool::Lease>(context.lease_worker());
   if (!call.stream) {
     const GenerateResult result =
         generate_text(lease->model(), context.vocab, call.request, context.while_answer_wanted());
-    if (result.finish_reason == FinishReason::Cancelled) throw cut_short_by_stop();
+    if (result.finish_reason == FinishReason::Cancelled) throw cut_short(context.stopping.load());
     response.set_content(summary(result, call.request).dump() + "\n", "application/json");
     return;
   }
@@ -68,13 +70,14 @@ void handle_generate(ServeContext& context, const httplib::Request& http,
   check_by_first_piece([&](const PieceCallback& on_piece) {
     generate_text(lease->model(), context.vocab, probe, on_piece);
   });
-  respond_with_events(response, context.stopping, [&context, lease, call](EventWriter& events) {
-    const GenerateResult result =
-        generate_text(lease->model(), context.vocab, call.request, [&](std::string_view piece) {
-          return events.send({{"text", piece}});
-        });
-    events.send(summary(result, call.request), "done");
-  });
+  respond_with_events(
+      http, response, context.stopping, [&context, lease, call](EventWriter& events) {
+        const GenerateResult result =
+            generate_text(lease->model(), context.vocab, call.request, [&](std::string_view piece) {
+              return events.send({{"text", piece}});
+            });
+        events.send(summary(result, call.request), "done");
+      });
 }
 
 }  // namespace rnnkit::serve

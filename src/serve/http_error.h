@@ -30,9 +30,11 @@ class HttpError : public std::runtime_error {
 // vocabulary are 422 (the request is well formed, the model cannot take it), the rest 400.
 HttpError http_error(const Error& error);
 
-// What a request answered whole (not streamed) gets when the server's stop cuts it short: 503,
-// never a 200 holding a cut answer (a stream ends with an error event instead).
-HttpError cut_short_by_stop();
+// What a request answered whole (not streamed) gets when it is cut short, never a 200 holding a
+// cut answer (a stream ends with an error event instead): 503 when the server's stop cut it,
+// else 400, its client having closed its side of the connection (which a client that is gone
+// does; one that only half-closed still reads this).
+HttpError cut_short(bool stopping);
 
 // Sets `response` to the JSON error body {"error": message[, "field": name]}.
 void set_error(httplib::Response& response, const HttpError& error);

@@ -4,6 +4,7 @@
 #include <limits>
 #include <vector>
 
+#include "data/quoted.h"
 #include "rnnkit/utf8.h"
 #include "serve/http_error.h"
 
@@ -11,7 +12,7 @@ namespace rnnkit::serve {
 namespace {
 
 HttpError field_error(const std::string& name, const std::string& problem) {
-  return HttpError(400, "field \"" + name + "\" " + problem, name);
+  return HttpError(400, "field " + quote(name) + " " + problem, name);
 }
 
 }  // namespace
@@ -103,7 +104,7 @@ std::optional<bool> JsonFields::boolean(const std::string& name) {
 
 void JsonFields::finish() const {
   for (const auto& [name, value] : object_.items()) {
-    if (!read_.contains(name)) throw HttpError(400, "unknown field \"" + name + "\"", name);
+    if (!read_.contains(name)) throw HttpError(400, "unknown field " + quote(name), name);
   }
 }
 

@@ -51,7 +51,7 @@ std::shared_ptr<PoemWriting> poem_session(const ServeContext& context,
 // The call's poems one after another in the decode loop of the served model, each decoded with
 // the other requests' sessions.
 void poems_batched(ServeContext& context, DecodeScheduler& scheduler, const PoemCall& call,
-                   httplib::Response& response) {
+                   const httplib::Request& http, httplib::Response& response) {
   if (!call.stream) {
     const PieceCallback wanted = context.while_answer_wanted();
     const nlohmann::json body = write_poems(
@@ -62,7 +62,7 @@ void poems_batched(ServeContext& context, DecodeScheduler& scheduler, const Poem
           return session->poem();
         },
         [&](int, std::string_view piece) { return wanted(piece); });
-    if (body["cancelled"]) throw cut_short_by_stop();
+    if (body["cancelled"]) throw cut_short(context.stopping.load());
     response.set_content(body.dump() + "\n", "application/json");
     return;
   }
@@ -72,7 +72,7 @@ void poems_batched(ServeContext& context, DecodeScheduler& scheduler, const Poem
   auto session = poem_session(context, scheduler, call, 0, channel->listener());
   scheduler.submit(session, [channel](std::exception_ptr error) { channel->end(error); });
   respond_with_events(
-      response, context.stopping,
+      http, response, context.stopping,
       [&context, &scheduler, channel, session, call](EventWriter& events) mutable {
         const PoemWriter write_one = [&](int k, const PieceCallback& on_piece) {
           if (k > 0) {
@@ -99,7 +99,7 @@ void poems_batched(ServeContext& context, DecodeScheduler& scheduler, const Poem
 
 void handle_poem(ServeContext& context, const httplib::Request& http, httplib::Response& response) {
   const PoemCall call = parse_poem(http.body, context.options.limits);
-  if (context.scheduler) return poems_batched(context, *context.scheduler, call, response);
+  if (context.scheduler) return poems_batched(context, *context.scheduler, call, http, response);
   auto lease = std::make_shared<ModelPool::Lease>(context.lease_worker());
   const PoemWriter write_one = [lease, &context, &call](int k, const PieceCallback& on_piece) {
     return write_poem(lease->model(), context.vocab, poem_request(call, k), on_piece);
@@ -108,7 +108,7 @@ void handle_poem(ServeContext& context, const httplib::Request& http, httplib::R
     const PieceCallback wanted = context.while_answer_wanted();
     const nlohmann::json body =
         write_poems(call, write_one, [&](int, std::string_view piece) { return wanted(piece); });
-    if (body["cancelled"]) throw cut_short_by_stop();
+    if (body["cancelled"]) throw cut_short(context.stopping.load());
     response.set_content(body.dump() + "\n", "application/json");
     return;
   }
@@ -116,17 +116,18 @@ void handle_poem(ServeContext& context, const httplib::Request& http, httplib::R
   check_by_first_piece([&](const PieceCallback& on_piece) {
     write_poem(lease->model(), context.vocab, call.request, on_piece);
   });
-  respond_with_events(response, context.stopping, [&context, lease, call](EventWriter& events) {
-    const nlohmann::json body = write_poems(
-        call,
-        [&](int k, const PieceCallback& on_piece) {
-          return write_poem(lease->model(), context.vocab, poem_request(call, k), on_piece);
-        },
-        [&](int k, std::string_view piece) {
-          return events.send({{"poem", k}, {"text", piece}});
-        });
-    events.send(body, "done");
-  });
+  respond_with_events(
+      http, response, context.stopping, [&context, lease, call](EventWriter& events) {
+        const nlohmann::json body = write_poems(
+            call,
+            [&](int k, const PieceCallback& on_piece) {
+              return write_poem(lease->model(), context.vocab, poem_request(call, k), on_piece);
+            },
+            [&](int k, std::string_view piece) {
+              return events.send({{"poem", k}, {"text", piece}});
+            });
+        events.send(body, "done");
+      });
 }
 
 }  // namespace rnnkit::serve

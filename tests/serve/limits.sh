@@ -132,6 +132,24 @@ for chunk in ZZZ FFFFFFFFFFFFFFFFFF; do
     "[ \"\$(grep -c '^HTTP/1.1 ' '$tmp/smuggle_$chunk')\" = 1 ] && head -n 1 '$tmp/smuggle_$chunk' | grep -q '^HTTP/1.1 400 ' && grep -qi '^connection: close' '$tmp/smuggle_$chunk'"
 done
 check "the refusal says the request is malformed" "grep -q 'the request is malformed' '$tmp/smuggle_ZZZ'"
+# A GET's body would be left on the wire and read as the next request: refused, and the
+# connection closed, so the request inside it is never answered.
+exec {smuggle}<>"/dev/tcp/127.0.0.1/${url##*:}"
+inner=$'GET /v1/model HTTP/1.1\r\nHost: x\r\n\r\n'
+printf 'GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s' "${#inner}" "$inner" >&"$smuggle"
+timeout 10 cat <&"$smuggle" >"$tmp/smuggle_get"
+exec {smuggle}>&-
+check "a GET with a body: one answer, 400 naming it, and the connection closed" \
+  "[ \"\$(grep -c '^HTTP/1.1 ' '$tmp/smuggle_get')\" = 1 ] && head -n 1 '$tmp/smuggle_get' | grep -q '^HTTP/1.1 400 ' && grep -q 'a GET request must not have a body' '$tmp/smuggle_get' && grep -qi '^connection: close' '$tmp/smuggle_get'"
+expect_status "a GET with Content-Length: 0 is served" 200 -H 'Content-Length: 0' "$url/health"
+# HTTP/1.0 has no chunked coding: its event stream ends with the connection.
+exec {old}<>"/dev/tcp/127.0.0.1/${url##*:}"
+body='{"start": "床前看月光", "seed": 1, "stream": true}'
+printf 'POST /v1/poem HTTP/1.0\r\nContent-Length: %d\r\n\r\n%s' "$(printf %s "$body" | wc -c)" "$body" >&"$old"
+timeout 20 cat <&"$old" >"$tmp/http10"
+exec {old}>&-
+check "an HTTP/1.0 stream is not chunked and ends with its done event" \
+  "! grep -qi '^transfer-encoding' '$tmp/http10' && grep -q '^event: done' '$tmp/http10' && [ \"\$(grep -c '^data: ' '$tmp/http10')\" -gt 20 ] && ! grep -qx \$'0\\r' '$tmp/http10'"
 page_bytes=$(wc -c <"$source_dir/web/index.html")
 ranges=$(for i in $(seq 2700); do printf '0-,'; done)  # 8 KB of ranges, each the whole page
 curl -s -o "$tmp/ranges" -w '%{http_code} %{size_download}' --max-time 20 -H "Range: bytes=${ranges%,}" \
