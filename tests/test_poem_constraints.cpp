@@ -119,11 +119,11 @@ TEST(PoemConstraints, TheStartDecidesTheRhyme) {
   }
 }
 
-Vocab poem_vocab(const std::string& han) {
+Vocab poem_vocab(const std::string& han, const std::string& script = "simplified") {
   std::vector<std::string> tokens = {"<pad>", "<START>", "<EOP>", "，", "。"};
   for (char32_t c : utf8::decode(han)) tokens.push_back(utf8::encode(c));
   return Vocab::from_tokens(tokens, TokenLevel::Char, {"", "<START>", "<EOP>", "<pad>"},
-                            {false, false, "simplified"});
+                            {false, false, script});
 }
 
 PoemRequest ruled_request(const std::string& start, uint64_t seed) {
@@ -158,6 +158,37 @@ TEST(PoemConstraints, CharactersMissingFromTheTableAreNeverDrawnWhereTheRulesBin
     }
   }
   EXPECT_GT(free_missing, 0);  // the rule is about positions: elsewhere they are drawn
+}
+
+// The table holds simplified characters; a model of the traditional corpus rhymes by the sounds
+// of its characters' simplified forms. 鳥 (鸟 niǎo) ends the start's second line, an oblique
+// rhyme; the fourth line must end on the same group and tone.
+TEST(PoemConstraints, ATraditionalModelRhymesByItsCharactersSimplifiedSounds) {
+  const CharacterSound& bird = sound_of(U'鸟');
+  ASSERT_NE(bird.rhyme_tone, kLevelTone);
+  // Traditional forms and their simplified ones, written out here: the rhymes of 鸟 among them.
+  const std::u32string traditional = U"曉島繞嬌少小草老好掃", simplified = U"晓岛绕娇少小草老好扫";
+  std::string rhymes;
+  for (size_t i = 0; i < simplified.size(); ++i) {
+    const CharacterSound* sound = RhymeTable::shipped().find(simplified[i]);
+    if (sound && sound->group == bird.group && sound->rhyme_tone == bird.rhyme_tone)
+      rhymes += utf8::encode(traditional[i]);
+  }
+  ASSERT_GE(utf8::decode(rhymes).size(), 3u);
+  const Vocab vocab = poem_vocab("春眠不覺處聞啼鳥夜來風雨聲花落知多" + rhymes, "traditional");
+  LanguageModel model = testing::random_model(CellKind::Lstm, vocab.size(), 3, 8, 16, 1);
+  for (uint64_t seed = 1; seed <= 10; ++seed) {
+    PoemRequest request;
+    request.start = "春眠不覺" + utf8::encode(utf8::decode(rhymes)[0]) + "，處處聞啼鳥";
+    request.lines = 4;
+    request.rhyme = true;
+    request.sampling.temperature = 1.0f;
+    request.sampling.seed = seed;
+    const Poem poem = write_poem(model, vocab, request);
+    ASSERT_EQ(check_poem_form(poem, 5, 4), "") << poem.text();
+    const char32_t end = lines_of(poem)[3].back();
+    EXPECT_NE(utf8::decode(rhymes).find(end), std::u32string::npos) << poem.text();
+  }
 }
 
 TEST(PoemConstraints, RulesThatLeaveNoCharacterAreRelaxedInOrder) {

@@ -36,6 +36,11 @@ TEST(ScriptConverter, ConvertsAroundNulsAndKeepsThem) {
   EXPECT_EQ(t2s.convert("\0牀\0\0"s), "\0床\0\0"s);
 }
 
+TEST(ScriptConverter, SimplifiedCharactersConvertsEachCharacterOnItsOwn) {
+  EXPECT_EQ(simplified_characters(U"風樓長東鄉來鳥\U00020000a，"), U"风楼长东乡来鸟\U00020000a，");
+  EXPECT_EQ(simplified_characters(U""), U"");
+}
+
 TEST(ScriptConverter, CopiesShareTheDictionaries) {
   const ScriptConverter original = ScriptConverter::to_simplified();
   const ScriptConverter copy = original;

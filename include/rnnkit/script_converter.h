@@ -43,4 +43,10 @@ class ScriptConverter {
 // traditional form.
 std::u32string in_vocabulary_script(const std::u32string& text, const Vocab& vocab);
 
+// Each character in simplified script, taken on its own (no phrase joins neighbours: 乾 stays a
+// character, not half of a word), in one conversion; a character OpenCC would turn into several
+// keeps its form. The lookups that know simplified characters only (the rhyme table) read a
+// traditional model's tokens through it.
+std::u32string simplified_characters(const std::u32string& characters);
+
 }  // namespace rnnkit

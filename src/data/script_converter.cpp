@@ -85,4 +85,21 @@ std::u32string in_vocabulary_script(const std::u32string& text, const Vocab& voc
   return converted;
 }
 
+std::u32string simplified_characters(const std::u32string& characters) {
+  // A line break between characters ends every phrase OpenCC could match across them.
+  std::u32string joined;
+  for (char32_t c : characters) joined.append({c, U'\n'});
+  const std::u32string converted =
+      utf8::decode(converter_to("simplified")->convert(utf8::encode(joined)), "converted text");
+  std::u32string simplified = characters;
+  size_t begin = 0;
+  for (char32_t& c : simplified) {
+    const size_t end = converted.find(U'\n', begin);
+    if (end == std::u32string::npos) break;
+    if (end == begin + 1) c = converted[begin];
+    begin = end + 1;
+  }
+  return simplified;
+}
+
 }  // namespace rnnkit

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "rnnkit/script_converter.h"
 #include "rnnkit/utf8.h"
 
 namespace rnnkit {
@@ -29,9 +30,13 @@ PoemConstraints::PoemConstraints(const Vocab& vocab, const RhymeTable& table,
       opening_(usual_opening(form)),
       mask_(han_.size(), 0) {
   if (!rhyme && !tones) return;
-  for (size_t id = 0; id < han_.size(); ++id) {
-    if (han_[id]) sounds_[id] = table.find(utf8::decode(vocab.token(static_cast<int32_t>(id)))[0]);
-  }
+  // The table knows simplified characters: a traditional model's are read in that script.
+  std::u32string characters;
+  for (size_t id = 0; id < han_.size(); ++id)
+    if (han_[id]) characters.push_back(utf8::decode(vocab.token(static_cast<int32_t>(id)))[0]);
+  if (vocab.normalization().script == "traditional") characters = simplified_characters(characters);
+  for (size_t id = 0, k = 0; id < han_.size(); ++id)
+    if (han_[id]) sounds_[id] = table.find(characters[k++]);
   auto sound_at = [&](size_t line, size_t position) -> const CharacterSound* {
     return line < given.size() && position < given[line].size() ? sounds_[given[line][position]]
                                                                 : nullptr;
