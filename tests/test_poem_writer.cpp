@@ -198,6 +198,17 @@ TEST(PoemWriter, TrailingMarkAndWhitespaceAreAccepted) {
   expect_form(write_poem(model, vocab, start_request(" 床前明月光，\r\n")), 5, 4, U"床前明月光");
 }
 
+TEST(PoemWriter, AsciiMarksSeparateTheStartsLines) {
+  const Vocab vocab = poem_vocab(kSimplifiedChars);
+  LanguageModel model = random_model(CellKind::Lstm, vocab.size(), 3, 8, 16, 1);
+  for (const std::string start : {"床前明月光,疑是地上霜.", "床前明月光;疑是地上霜!"}) {
+    PoemRequest request = start_request(start);
+    request.sampling.seed = 3;
+    const Poem poem = write_poem(model, vocab, request);
+    EXPECT_EQ(poem.couplets.at(0), "床前明月光，疑是地上霜。") << start;
+  }
+}
+
 TEST(PoemWriter, RejectsBadInput) {
   const Vocab vocab = poem_vocab(kSimplifiedChars);
   LanguageModel model = random_model(CellKind::Lstm, vocab.size(), 3, 8, 16, 1);
@@ -205,8 +216,8 @@ TEST(PoemWriter, RejectsBadInput) {
     const std::string message = error_of([&] { write_poem(model, vocab, r); });
     EXPECT_NE(message.find(expected), std::string::npos) << message;
   };
-  fails(start_request(""), "empty start line");
-  fails(start_request(" \u3000 "), "empty start line");
+  fails(start_request(""), "empty start: give the first line");
+  fails(start_request(" \u3000 "), "empty start: give the first line");
   fails(start_request("床前明月"), "5 or 7");
   fails(start_request("床前明月光疑"), "5 or 7");
   PoemRequest longer = start_request("床前明月光疑是地");
@@ -215,7 +226,7 @@ TEST(PoemWriter, RejectsBadInput) {
   PoemRequest six = start_request("床前明月光");
   six.form = 6;
   fails(six, "5 or 7");
-  fails(start_request("床前,明月"), "\",\"");
+  fails(start_request("床前#明月"), "\"#\"");
   PoemRequest short_first = start_request("床前明月，疑是地上霜");
   short_first.form = 5;
   fails(short_first, "the start line has 4 characters, not the 5");

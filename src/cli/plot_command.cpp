@@ -177,7 +177,19 @@ void setup_plot(CLI::App& app) {
                  "Output prefix: writes PREFIX.svg/.png (loss), PREFIX_ppl.svg/.png (a language "
                  "model's perplexity) and PREFIX_METRIC.svg/.png for each other validation "
                  "metric (accuracy, mae, ...) (default RUN_DIR/curves)")
-      ->type_name("PREFIX");
+      ->type_name("PREFIX")
+      ->check([](const std::string& prefix) -> std::string {
+        // An image's name or a directory would end up in PREFIX.png.svg or a hidden .svg.
+        const std::string name = std::filesystem::path(prefix).filename().string();
+        if (name.empty())
+          return prefix + " names a directory: give a prefix in it (" + prefix + "curves)";
+        const std::string extension = std::filesystem::path(name).extension().string();
+        if (extension == ".svg" || extension == ".png" || extension == ".pdf")
+          return "a prefix, without extension: it writes " +
+                 prefix.substr(0, prefix.size() - extension.size()) + ".svg and .png (and " +
+                 "_ppl.svg/.png, ...)";
+        return "";
+      });
   app.callback([options] { plot_run(*options); });
 }
 

@@ -69,14 +69,17 @@ std::vector<int32_t> char_ids(const std::u32string& text, const Vocab& vocab,
   return ids;
 }
 
-// The lines of a start ("床前明月光，疑是地上霜" or one line), split at verse marks; a trailing
-// mark is dropped.
+// The lines of a start ("床前明月光，疑是地上霜" or one line), split at verse marks (full-width
+// or ASCII); a trailing mark is dropped.
 std::vector<std::u32string> split_start(const std::u32string& start) {
   std::vector<std::u32string> lines;
   if (start.empty()) return lines;
   size_t begin = 0;
   for (size_t i = 0; i <= start.size(); ++i) {
-    if (i < start.size() && !is_verse_punctuation(start[i])) continue;
+    // A Latin keyboard's marks separate lines as the full-width ones do.
+    if (i < start.size() && !is_verse_punctuation(start[i]) &&
+        std::u32string_view(U",.;:!?").find(start[i]) == std::u32string_view::npos)
+      continue;
     if (i == begin && !(i == start.size() && !lines.empty()))
       throw Error("the start has an empty line: a verse mark must follow a line's characters");
     if (i > begin) lines.push_back(start.substr(begin, i - begin));
@@ -130,8 +133,8 @@ PoemPlan plan_poem(const LanguageModel& model, const Vocab& vocab, const PoemReq
   const std::vector<std::u32string> start_lines = split_start(start);
   if (start_lines.empty() && heads.empty())
     throw Error(
-        "empty start line: give the first line of a poem (床前明月光) or an acrostic "
-        "(藏头:春夏秋冬)");
+        "empty start: give the first line of a poem (床前明月光) or the first characters of an "
+        "acrostic's lines (春夏秋冬)");
 
   if (!heads.empty()) {
     if (heads.size() > static_cast<size_t>(kMaxPoemLines))
