@@ -30,16 +30,18 @@ std::string one_poem_per_line(const std::vector<std::u32string>& poems) {
 
 void run_prepare(const PrepareArgs& a) {
   PoemCorpus corpus = load_poem_corpus(a.dir, a.options);
+  if (std::filesystem::exists(a.out) && !std::filesystem::is_directory(a.out))
+    throw Error("--out " + a.out + " is a file; give a directory for train.txt and valid.txt");
   std::filesystem::create_directories(a.out);
   write_file_atomically(a.out + "/train.txt", one_poem_per_line(corpus.train));
   write_file_atomically(a.out + "/valid.txt", one_poem_per_line(corpus.valid));
   const PoemCounts& c = corpus.counts;
   std::printf(
-      "read %s: %lld unusable, %lld duplicates, %lld of another form, %lld too long\n"
+      "read %s: %lld unusable, %s, %lld of another form, %lld too long\n"
       "train %s -> %s/train.txt\nvalid %s -> %s/valid.txt\n",
       counted(c.read, "poem", "poems").c_str(), static_cast<long long>(c.unusable),
-      static_cast<long long>(c.duplicates), static_cast<long long>(c.wrong_form),
-      static_cast<long long>(c.too_long),
+      counted(c.duplicates, "duplicate", "duplicates").c_str(),
+      static_cast<long long>(c.wrong_form), static_cast<long long>(c.too_long),
       counted(std::ssize(corpus.train), "poem", "poems").c_str(), a.out.c_str(),
       counted(std::ssize(corpus.valid), "poem", "poems").c_str(), a.out.c_str());
 }

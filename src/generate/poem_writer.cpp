@@ -7,6 +7,7 @@
 #include "data/quoted.h"
 #include "generate/poem_constraints.h"
 #include "rnnkit/error.h"
+#include "rnnkit/formatted.h"
 #include "rnnkit/poem_corpus.h"
 #include "rnnkit/script_converter.h"
 #include "rnnkit/utf8.h"
@@ -155,12 +156,12 @@ PoemPlan plan_poem(const LanguageModel& model, const Vocab& vocab, const PoemReq
       const std::u32string converted = in_vocabulary_script(start_lines[k], vocab);
       const int length = static_cast<int>(converted.size());
       if (k == 0 && request.form == 0 && length != 5 && length != 7)
-        throw Error("the start line has " + std::to_string(length) +
-                    " characters, but a first line has 5 or 7 (give the form, 5 or 7, to "
-                    "continue a shorter beginning)");
+        throw Error("the start line has " + counted(length, "character", "characters") +
+                    ", but a first line has 5 or 7 (give the form, 5 or 7, to continue a shorter "
+                    "beginning)");
       if (k == 0) plan.form = request.form ? request.form : length;
       if (length > plan.form || (k + 1 < start_lines.size() && length != plan.form))
-        throw Error(what + " has " + std::to_string(length) + " characters, " +
+        throw Error(what + " has " + counted(length, "character", "characters") + ", " +
                     (length > plan.form ? "more than" : "not") + " the " +
                     std::to_string(plan.form) + " of a line of this form");
       plan.given.push_back(char_ids(converted, vocab, what));
@@ -168,7 +169,7 @@ PoemPlan plan_poem(const LanguageModel& model, const Vocab& vocab, const PoemReq
     const int given = static_cast<int>(plan.given.size());
     plan.lines = request.lines ? request.lines : std::max(4, given + given % 2);
     if (given > plan.lines)
-      throw Error("the start has " + std::to_string(given) + " lines, more than the poem's " +
+      throw Error("the start has " + counted(given, "line", "lines") + ", more than the poem's " +
                   std::to_string(plan.lines));
   }
 

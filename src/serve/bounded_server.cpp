@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "rnnkit/error.h"
+#include "rnnkit/formatted.h"
 
 namespace rnnkit::serve {
 namespace {
@@ -165,9 +166,9 @@ bool BoundedServer::process_and_close_socket(int socket) {
   // The thread pool has spare threads beyond max_connections_, so a connection over the limit is
   // refused at once instead of waiting behind the open ones.
   if (open_connections_.fetch_add(1) >= max_connections_) {
-    write_error(socket, HttpError(503, std::to_string(max_connections_) +
-                                           " connections are open already (--max-connections); "
-                                           "try again later"));
+    write_error(socket,
+                HttpError(503, counted(max_connections_, "connection is", "connections are") +
+                                   " open already (--max-connections); try again later"));
   } else {
     serve_connection(socket);
   }

@@ -54,7 +54,12 @@ PoemCall parse_poem(std::string_view body, const ServeLimits& limits) {
   request.style = fields.string("style", std::min<int64_t>(limits.max_prompt, kMaxPoemStyleLength))
                       .value_or("");
   // 0 leaves the choice to write_poem, as an absent --form or --lines does.
-  request.form = static_cast<int>(fields.integer("form", 5, 7).value_or(request.form));
+  // One message for 6, 5.0 and "5": an integer in 5..7 would suggest that 6 is one.
+  try {
+    request.form = static_cast<int>(fields.integer("form", 5, 7).value_or(request.form));
+  } catch (const HttpError&) {
+    request.form = 6;
+  }
   if (request.form == 6) throw HttpError(400, "field \"form\" must be 5 or 7", "form");
   request.lines =
       static_cast<int>(fields.integer("lines", 1, kMaxPoemLines).value_or(request.lines));

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "rnnkit/formatted.h"
 #include "rnnkit/gemm.h"
 #include "serve/bounded_server.h"
 #include "serve/http_error.h"
@@ -13,9 +14,11 @@ ModelPool::Lease ServeContext::lease_worker() {
   if (!lease) {
     if (pool.closed()) throw HttpError(503, "the server is shutting down");
     const ModelPool::Load load = pool.load();
-    throw HttpError(503, "all " + std::to_string(load.workers) + " workers are busy and " +
-                             std::to_string(load.waiting) + " requests wait already (--queue " +
-                             std::to_string(load.queue) + "); try again later");
+    throw HttpError(503,
+                    (load.workers == 1 ? std::string("the worker is")
+                                       : "all " + std::to_string(load.workers) + " workers are") +
+                        " busy and " + counted(load.waiting, "request waits", "requests wait") +
+                        " already (--queue " + std::to_string(load.queue) + "); try again later");
   }
   if (options.threads > 0) set_num_threads(options.threads);
   return std::move(*lease);

@@ -18,6 +18,20 @@ check "a tiny poem model trains" "[ -f '$tmp/run/last.safetensors' ]" || {
   exit 1
 }
 poem() { "$rnnkit" poem --model "$tmp/run" "$@"; }
+
+# `poems prepare` on the fixture corpus: 10 poems, 2 unusable (□, {…}) and 1 empty, 1 duplicate of
+# 靜夜思 (tests/test_poem_corpus.cpp), so 6 poems, one per line, all in train.txt at fraction 0.
+"$rnnkit" poems prepare --dir "$source_dir/tests/fixtures/poems/corpus" --out "$tmp/prepared" \
+  --valid-fraction 0 >"$tmp/prepare.out" 2>&1
+check "poems prepare counts what it drops" \
+  "grep -qx 'read 10 poems: 3 unusable, 1 duplicate, 0 of another form, 0 too long' '$tmp/prepare.out'"
+check "poems prepare writes 6 poems to train.txt, none to valid.txt, in simplified script" \
+  "[ \"\$(wc -l <'$tmp/prepared/train.txt')\" = 6 ] && [ ! -s '$tmp/prepared/valid.txt' ] && head -n 1 '$tmp/prepared/train.txt' | grep -qx '床前看月光，疑是地上霜。举头望山月，低头思故乡。'"
+touch "$tmp/a_file"
+"$rnnkit" poems prepare --dir "$source_dir/tests/fixtures/poems/corpus" --out "$tmp/a_file" \
+  >"$tmp/prepare_file.out" 2>&1
+check "poems prepare --out FILE is refused by name" \
+  "[ $? -eq 1 ] && grep -q 'error: --out $tmp/a_file is a file; give a directory' '$tmp/prepare_file.out'"
 # Every line of FILE is a couplet of two N-character lines ("X，Y。"), or blank.
 couplets_of() {
   grep -v '^$' "$1" | grep -Evxq "[^，。]{$2}，[^，。]{$2}。" && return 1

@@ -128,9 +128,9 @@ long_client=$held_pid
 request busy_health GET /health
 check "the long generation holds the worker" "[ \"\$(json busy_health 'j[\"busy\"]')\" = 1 ]"
 started=$(date +%s%N)
-expect_error queue_full 503 "" "workers are busy" POST /v1/generate '{"prompt": "the ", "n": 5}'
+expect_error queue_full 503 "" "busy and " POST /v1/generate '{"prompt": "the ", "n": 5}'
 check "the 503 comes at once" "[ \$(( ($(date +%s%N) - started) / 1000000 )) -lt 2000 ]"
-expect_error queue_full_perplexity 503 "" "workers are busy" POST /v1/perplexity '{"text": "the dog"}'
+expect_error queue_full_perplexity 503 "" "busy and " POST /v1/perplexity '{"text": "the dog"}'
 kill "$long_client" 2>/dev/null
 wait "$long_client" 2>/dev/null
 freed=no
@@ -200,6 +200,7 @@ check "the streamed poems are the done event's" \
 expect_error poem_outside 422 "" '\"夏\"' POST /v1/poem '{"acrostic": "春夏"}'
 expect_error poem_outside_stream 422 "" '\"夏\"' POST /v1/poem '{"acrostic": "春夏", "stream": true}'
 expect_error poem_form 400 form "5 or 7" POST /v1/poem '{"start": "床前看月光", "form": 6}'
+expect_error poem_form_float 400 form "must be 5 or 7" POST /v1/poem '{"start": "床前看月光", "form": 5.0}'
 expect_error poem_style 400 style "at most 1000" POST /v1/poem "{\"start\": \"床前看月光\", \"style\": \"$(printf '月%.0s' $(seq 1001))\"}"
 expect_error poem_lines 400 lines "must be in 1..16" POST /v1/poem '{"start": "床前看月光", "lines": 17}'
 expect_error poem_count 400 count "must be in 1..5" POST /v1/poem '{"start": "床前看月光", "count": 6}'
