@@ -77,6 +77,10 @@ struct Poem {
 Poem write_poem(LanguageModel& model, const Vocab& vocab, const PoemRequest& request,
                 const PieceCallback& on_piece = {});
 
+// Why `model` cannot write poems ("this model cannot write poems: ..."), or nothing when it can:
+// the first of write_poem's errors about the model itself, for a client to ask before a request.
+std::optional<std::string> poem_model_fault(const LanguageModel& model, const Vocab& vocab);
+
 // A poem as a DecodeSession (DecodeBatch: several written together); the constructor checks the
 // request (the errors of write_poem). poem() is what was written so far, all of it once done().
 class PoemWriting final : public DecodeSession {

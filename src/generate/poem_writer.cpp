@@ -107,19 +107,22 @@ struct PoemPlan {
   int32_t comma = 0, period = 0;
 };
 
-PoemPlan plan_poem(const LanguageModel& model, const Vocab& vocab, const PoemRequest& request) {
+void check_poem_vocabulary(const Vocab& vocab) {
   if (vocab.level() != TokenLevel::Char || !vocab.bos_id())
     throw Error(
         "this model cannot write poems: it needs a char-level vocabulary with a start "
         "token (<START>), as `rnnkit train --poems` makes");
+  if (!char_id(vocab, kComma) || !char_id(vocab, kPeriod))
+    throw Error("this model cannot write poems: its vocabulary lacks \"，\" or \"。\"");
+}
+
+PoemPlan plan_poem(const LanguageModel& model, const Vocab& vocab, const PoemRequest& request) {
+  check_poem_vocabulary(vocab);
   check_generating_model(model, vocab);
   validate(request.sampling);
   PoemPlan plan;
-  const auto comma = char_id(vocab, kComma), period = char_id(vocab, kPeriod);
-  if (!comma || !period)
-    throw Error("this model cannot write poems: its vocabulary lacks \"，\" or \"。\"");
-  plan.comma = *comma;
-  plan.period = *period;
+  plan.comma = *char_id(vocab, kComma);
+  plan.period = *char_id(vocab, kPeriod);
 
   if (request.form != 0 && request.form != 5 && request.form != 7)
     throw Error("the form must be 5 or 7 characters per line, got " + std::to_string(request.form));
@@ -202,6 +205,17 @@ std::vector<uint8_t> han_mask(const Vocab& vocab) {
 }
 
 }  // namespace
+
+std::optional<std::string> poem_model_fault(const LanguageModel& model, const Vocab& vocab) {
+  try {
+    check_poem_vocabulary(vocab);
+    check_generating_model(model, vocab);
+    han_mask(vocab);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return std::nullopt;
+}
 
 std::string Poem::text() const {
   std::string text;

@@ -34,6 +34,7 @@ nlohmann::json describe_model(LanguageModel& model, const Vocab& vocab, const st
   const GenerateRequest generate;
   nlohmann::json limits = options_to_json(options.limits, ServeLimits::table());
   limits["max_poem_lines"] = kMaxPoemLines;
+  const std::optional<std::string> poem_fault = poem_model_fault(model, vocab);
   return {
       // The file name only: where the server's files lie is not the clients' business.
       {"path", std::filesystem::path(path).lexically_normal().filename().string()},
@@ -57,6 +58,8 @@ nlohmann::json describe_model(LanguageModel& model, const Vocab& vocab, const st
       {"queue", options.queue},
       {"max_batch", options.max_batch},
       // How the model computes: weight-only int8 (rnnkit quantize), bfloat16 products (--bf16).
+      // Whether POST /v1/poem can answer at all: null, or why this model writes no poems.
+      {"poem_fault", poem_fault ? nlohmann::json(*poem_fault) : nlohmann::json(nullptr)},
       {"int8_weights", model.config().int8_weights},
       {"bf16", matmul_precision() == Precision::BF16},
   };

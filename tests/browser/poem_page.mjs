@@ -160,6 +160,29 @@ try {
   await page.click("#write");
   await page.waitForFunction(() => document.getElementById("status").textContent.includes("种子须为"));
   check("a seed JavaScript cannot hold exactly is refused", true);
+
+  // What a number field holds when it holds no number reads as "": refused, not a random seed.
+  await page.fill("#seed", "");
+  await page.evaluate(() => (document.getElementById("status").textContent = ""));
+  await page.focus("#seed");
+  await page.keyboard.type("1-2");
+  await page.click("#regenerate");
+  await page.waitForFunction(() => document.getElementById("status").textContent.includes("种子须为"));
+  check("a seed that is no number is refused, not replaced", true);
+  await page.fill("#seed", "5");
+
+  await page.fill("#text", "  藏头: ");
+  await page.click("#regenerate");
+  await page.waitForFunction(() => document.getElementById("status").textContent.includes("请先输入首句或藏头字"));
+  check("a blank text is asked for before any request", true);
+
+  await page.fill("#text", "床前看月光");
+  await page.evaluate(() => {
+    document.getElementById("temperature").value = "0";
+  });
+  await writeAndWait(page);
+  const greedy = await page.textContent("#status");
+  check("at temperature 0 the status says every seed writes the same poem", greedy.includes("温度为 0"), greedy);
 } finally {
   await context.close();
 }

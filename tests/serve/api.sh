@@ -23,6 +23,8 @@ check "GET /v1/model describes the model" \
   "[ \"\$(json model 'j[\"config\"][\"cell\"], j[\"config\"][\"hidden_size\"], j[\"config\"][\"num_layers\"], j[\"level\"], j[\"parameters\"] > 0')\" = \"('lstm', 256, 2, 'char', True)\" ]"
 check "the vocabulary size is the model's" \
   "[ \"\$(json model 'j[\"vocab_size\"] == j[\"config\"][\"vocab_size\"]')\" = True ]"
+check "a text model says why it writes no poems" \
+  "json model 'j[\"poem_fault\"]' | grep -q '^this model cannot write poems: it needs a char-level vocabulary'"
 cli_temp=$("$rnnkit" generate --help | sed -n 's/.*--temp FLOAT=\([0-9.]*\) .*/\1/p')
 cli_top_p=$("$rnnkit" generate --help | sed -n 's/.*--top-p FLOAT=\([0-9.]*\) .*/\1/p')
 check "the sampling defaults are the command line's" \
@@ -160,6 +162,8 @@ check "the stream in flight ended with an error event saying why" \
 # --- a poem model -----------------------------------------------------------------------------
 start_server "$tmp/poem_server.log" --model "$tmp/poem_run" --workers 2 --max-count 5
 poem_server=$server_pid
+request poem_model GET /v1/model
+check "a poem model has no poem fault" "[ \"\$(json poem_model 'j[\"poem_fault\"]')\" = None ]"
 
 request page GET /
 check "GET / serves the poem page" \
