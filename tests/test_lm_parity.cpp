@@ -147,5 +147,23 @@ TEST(InferConfig, RecoversTheFixtureConfiguration) {
   EXPECT_EQ(inferred.to_json(), stored.to_json());
 }
 
+TEST(InferConfig, AnEmbeddingThatIsNoMatrixIsAnErrorNamingIt) {
+  std::map<std::string, Tensor> tensors = parameters_only(
+      read_safetensors(std::string(RNNKIT_FIXTURE_DIR) + "/lm_lstm_l2_uni_emb.safetensors")
+          .tensors);
+  for (const Shape& shape : {Shape{32}, Shape{1, 4, 8}, Shape{}}) {
+    tensors["embedding.weight"] = Tensor(shape);
+    try {
+      infer_lm_config(tensors);
+      ADD_FAILURE() << "accepted an embedding of shape " << shape_string(shape);
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("embedding.weight of shape " + shape_string(shape) +
+                                           " is not a matrix"),
+                std::string::npos)
+          << e.what();
+    }
+  }
+}
+
 }  // namespace
 }  // namespace rnnkit

@@ -18,4 +18,8 @@ void check_line_ends(std::string_view text, const std::string& source);
 // and the reason is thrown.
 void write_file_atomically(const std::string& path, std::string_view bytes);
 
+// Creates `dir` and its missing parents; Error "cannot create the directory DIR: <reason>" (a
+// parent that is a file, no permission) instead of a std::filesystem exception.
+void create_directories(const std::string& dir);
+
 }  // namespace rnnkit

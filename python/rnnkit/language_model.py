@@ -10,18 +10,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Optional, Union
 
 from ._arrays import as_array
+from ._paths import _path
 from ._rnnkit import Error, LanguageModelHandle
 
 Path = Union[str, os.PathLike]
 
-
-def _path(path: Path) -> str:
-    """`path` as the text the library opens: str, bytes or os.PathLike (None is a TypeError), and
-    no NUL, which would end the name early (Python's open() refuses it too)."""
-    text = os.fsdecode(os.fspath(path))
-    if "\0" in text:
-        raise ValueError(f"embedded null byte in the path {text!r}")
-    return text
 
 def _seed(seed: Optional[int]) -> Optional[int]:
     """`seed` as the library takes it: None (a random one) or an integer (a NumPy one too) in

@@ -9,7 +9,9 @@ from typing import Any, Optional, Union
 
 import numpy as np
 
+from ._paths import _path
 from ._rnnkit import ClassifierHandle, Error, ForecasterHandle, Seq2seqHandle
+from .training import _options
 
 Path = Union[str, os.PathLike]
 
@@ -30,7 +32,7 @@ class Seq2seq:
     @classmethod
     def load(cls, path: Path) -> "Seq2seq":
         """Reads a model file or a run directory (its best.safetensors, else last)."""
-        return cls(Seq2seqHandle.load(os.fspath(path)))
+        return cls(Seq2seqHandle.load(_path(path)))
 
     def predict(self, questions: Iterable[str], beam: int = 1) -> list[str]:
         """The answer to each question, as ``rnnkit seq2seq predict``: greedy decoding for
@@ -53,7 +55,7 @@ class Classifier:
     @classmethod
     def load(cls, path: Path) -> "Classifier":
         """Reads a model file or a run directory (its best.safetensors, else last)."""
-        return cls(ClassifierHandle.load(os.fspath(path)))
+        return cls(ClassifierHandle.load(_path(path)))
 
     @property
     def labels(self) -> list[str]:
@@ -78,9 +80,9 @@ Series = Union[Path, Any]
 
 def _series(data: Series, names: list[str], what: str) -> Union[str, list[np.ndarray]]:
     """A CSV path as it is, else the values of `names` from the mapping, in that order."""
-    if isinstance(data, (str, os.PathLike)):
-        return os.fspath(data)
-    if not hasattr(data, "__getitem__"):
+    if isinstance(data, (str, bytes, os.PathLike)):
+        return _path(data)
+    if not hasattr(data, "keys"):  # a dict, a pandas DataFrame
         raise Error(f"{what} is a CSV file's path or a mapping from series names to values, "
                     f"not {type(data).__name__}")
     columns = []
@@ -90,6 +92,8 @@ def _series(data: Series, names: list[str], what: str) -> Union[str, list[np.nda
         except (KeyError, IndexError):
             raise Error(f"{what} has no series {name!r} (the model reads "
                         f"{', '.join(names)})") from None
+        if np.iscomplexobj(values):
+            raise Error(f"{what} series {name!r} is complex; a series is real numbers")
         try:
             column = np.asarray(values, dtype=np.float64)
         except (TypeError, ValueError) as e:
@@ -118,7 +122,7 @@ class Forecaster:
     @classmethod
     def load(cls, path: Path) -> "Forecaster":
         """Reads a model file or a run directory (its best.safetensors, else last)."""
-        return cls(ForecasterHandle.load(os.fspath(path)))
+        return cls(ForecasterHandle.load(_path(path)))
 
     @property
     def targets(self) -> list[str]:
@@ -184,4 +188,5 @@ class Forecaster:
                                                 ("season", season), ("origin_step", origin_step))
                  if value is not None}
         source = _series(data, self.targets + self.covariates, "data")
-        return json.loads(self._handle.evaluate(source, fill, json.dumps(given)))
+        scoring = json.dumps(_options(given, "Forecaster.evaluate"))
+        return json.loads(self._handle.evaluate(source, fill, scoring))

@@ -1,13 +1,15 @@
 """torch.nn.RNN, LSTM and GRU over float32 NumPy arrays, computed by rnnkit.
 
 Same constructor arguments, parameter names and shapes, initialisation range, formulas and
-output shapes as torch.nn, so a state_dict moves between the two unchanged and the outputs agree
+output shapes as torch.nn, so torch's state_dict loads unchanged (rnnkit's holds NumPy arrays:
+``{k: torch.from_numpy(v) for k, v in m.state_dict().items()}`` for torch) and the outputs agree
 to float32 rounding. Modules start in training mode as torch's do (dropout between layers
 applies); ``eval()`` turns it off.
 """
 
 import operator
-from typing import Any, Optional, Union
+from collections.abc import Mapping
+from typing import Any, NamedTuple, Optional, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -20,6 +22,14 @@ __all__ = ["RNN", "LSTM", "GRU"]
 FloatArray = npt.NDArray[np.float32]
 # An LSTM's state is (h, c); the other cells' is h.
 State = Union[FloatArray, tuple[FloatArray, FloatArray]]
+
+
+class IncompatibleKeys(NamedTuple):
+    """What load_state_dict returns, as torch's: the module's names the state_dict lacked and
+    the state_dict's names the module has not."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
 
 
 def _is_bias(name: str) -> bool:
@@ -73,17 +83,36 @@ class _RNNBase:
         return {name: value for name, value in self._stack.state_dict()
                 if self.bias or not _is_bias(name)}
 
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Copies a state_dict in (NumPy arrays or torch tensors). Strict, as torch's default:
-        a missing, unexpected or misshapen entry is an rnnkit.Error and nothing changes."""
-        tensors = {name: as_array(value, name) for name, value in state_dict.items()}
+    def load_state_dict(self, state_dict: Mapping[str, Any],
+                        strict: bool = True) -> IncompatibleKeys:
+        """Copies a state_dict in (NumPy arrays or torch tensors), as torch's: with `strict`
+        (the default) a missing or unexpected entry is an rnnkit.Error naming them all; without,
+        the entries this module has are copied and the others are left. A misshapen entry is
+        an Error either way, and nothing changes. Returns the missing and unexpected keys."""
+        if not isinstance(state_dict, Mapping):
+            raise Error(f"{self._name}.load_state_dict takes a mapping of names to arrays, not "
+                        f"{type(state_dict).__name__}")
         if not self.bias:
-            unexpected = sorted(name for name in tensors if _is_bias(name))
-            if unexpected:
-                raise Error(f"{self._name}(bias=False) has no {', '.join(unexpected)}")
-            tensors.update({name: np.zeros_like(value) for name, value in
-                            self._stack.state_dict() if _is_bias(name)})
+            biases = sorted(name for name in state_dict if _is_bias(name))
+            if biases:
+                raise Error(f"{self._name}(bias=False) has no {', '.join(biases)}")
+        current = self._stack.state_dict()
+        names = [name for name, _ in current if self.bias or not _is_bias(name)]
+        keys = IncompatibleKeys([name for name in names if name not in state_dict],
+                                [name for name in state_dict if name not in names])
+        if strict and (keys.missing_keys or keys.unexpected_keys):
+            faults = [f"{what}: {', '.join(found)}" for what, found in
+                      (("missing", keys.missing_keys), ("unexpected", keys.unexpected_keys))
+                      if found]
+            raise Error(f"{self._name}.load_state_dict: {'; '.join(faults)} (strict=False "
+                        f"copies the entries this module has)")
+        tensors = {name: as_array(state_dict[name], name) if name in state_dict else value
+                   for name, value in current}
+        if not self.bias:
+            tensors.update({name: np.zeros_like(value) for name, value in current
+                            if _is_bias(name)})
         self._stack.load_state_dict(tensors)
+        return keys
 
     def forward(self, input: Any, hx: Optional[Any] = None) -> tuple[FloatArray, State]:
         """input [T, B, In] ([B, T, In] with batch_first) or unbatched [T, In]; hx the initial

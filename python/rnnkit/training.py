@@ -1,6 +1,7 @@
 """rnnkit.train: the training engine of ``rnnkit train`` (and seq2seq / classify / forecast)."""
 
 import json
+import math
 import os
 import pathlib
 from collections.abc import Callable
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Optional, Union
 
 from . import _rnnkit
+from ._paths import _path
 from ._rnnkit import Error
 
 Path = Union[str, os.PathLike]
@@ -47,11 +49,31 @@ class TrainResult:
         return self.run_dir / "state.bin"
 
 
-def _numpy_scalar(value: Any) -> Any:
-    """A NumPy scalar option (np.int64(8)) as the Python number it holds; nothing else."""
+def _option_value(key: str, value: Any, where: str) -> Any:
+    """An option as the engine's JSON takes it: a path as its text, a NumPy scalar (np.int64(8))
+    as the number it holds, a list or tuple of names or numbers (covariates=["a", "b"]) as the
+    comma-separated text the command line takes; Error for anything else that is not a finite
+    number, a string or a bool, and ValueError for a NUL in a text (it would end a path early,
+    as Python's open() refuses it)."""
+    if isinstance(value, os.PathLike):
+        value = os.fsdecode(os.fspath(value))
     if hasattr(value, "dtype") and hasattr(value, "item") and getattr(value, "ndim", 1) == 0:
-        return value.item()
-    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+        value = value.item()
+    if isinstance(value, (list, tuple)) and value and all(
+            isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in value):
+        value = ",".join(str(v) for v in value)
+    if isinstance(value, str) and "\0" in value:
+        raise ValueError(f"{where}: embedded null byte in option {key!r}: {value!r}")
+    valid = isinstance(value, (str, bool)) or (
+        isinstance(value, (int, float)) and math.isfinite(value))
+    if not valid:
+        raise Error(f"{where}: option {key!r} must be a finite number, a string or a bool, got "
+                    f"{value!r}")
+    return value
+
+
+def _options(options: dict[str, Any], where: str) -> dict[str, Any]:
+    return {key: _option_value(key, value, where) for key, value in options.items()}
 
 
 def train(family: str = "lm", *, resume: Optional[Path] = None,
@@ -68,8 +90,7 @@ def train(family: str = "lm", *, resume: Optional[Path] = None,
     stops it at once, its last checkpoint kept. Either way `resume` continues it."""
     if family not in FAMILIES:
         raise Error(f"unknown model family {family!r} (one of {', '.join(FAMILIES)})")
-    options = {key: os.fspath(value) if isinstance(value, os.PathLike) else value
-               for key, value in options.items()}
+    options = _options(options, "rnnkit.train")
     allowed = RESUME_KEYS if resume is not None else [o["key"] for o in train_options(family)]
     unknown = sorted(set(options) - set(allowed))
     if unknown:
@@ -85,16 +106,10 @@ def train(family: str = "lm", *, resume: Optional[Path] = None,
                             f"got {value!r}")
     if callback is not None and not callable(callback):
         raise Error(f"rnnkit.train: callback must be callable (or None), got {callback!r}")
-    for key, value in options.items():
-        try:
-            json.dumps(value, allow_nan=False, default=_numpy_scalar)
-        except (TypeError, ValueError):
-            raise Error(f"rnnkit.train: option {key!r} must be a finite number, a string or a "
-                        f"bool, got {value!r}") from None
-    options_json = json.dumps(options, allow_nan=False, default=_numpy_scalar)
+    options_json = json.dumps(options)
     on_record = None if callback is None else (lambda line: callback(json.loads(line)))
     summary = json.loads(_rnnkit.train(family, options_json,
-                                       "" if resume is None else os.fspath(resume), on_record))
+                                       "" if resume is None else _path(resume), on_record))
     run_dir = pathlib.Path(summary["run_dir"])
     metrics_path = run_dir / "metrics.jsonl"
     metrics = [json.loads(line) for line in metrics_path.read_text().splitlines() if line]

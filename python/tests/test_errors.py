@@ -139,14 +139,31 @@ def test_bad_state_dict_changes_nothing():
     before = gru.state_dict()
     missing = dict(before)
     del missing["bias_hh_l0"]
-    with pytest.raises(rnnkit.Error, match="lacks tensor bias_hh_l0"):
+    del missing["weight_hh_l0"]
+    extra = {**before, "weight_hr_l0": np.zeros((2, 4)), "bias": np.zeros(4)}
+    with pytest.raises(rnnkit.Error, match="missing: weight_hh_l0, bias_hh_l0"):
         gru.load_state_dict(missing)
-    with pytest.raises(rnnkit.Error, match="unexpected tensor weight_hr_l0"):
-        gru.load_state_dict({**before, "weight_hr_l0": np.zeros((2, 4))})
+    with pytest.raises(rnnkit.Error, match="unexpected: weight_hr_l0, bias"):
+        gru.load_state_dict(extra, strict=True)
     with pytest.raises(rnnkit.Error, match="weight_ih_l0 has shape"):
-        gru.load_state_dict({**before, "weight_ih_l0": np.zeros((12, 2))})
+        gru.load_state_dict({**before, "weight_ih_l0": np.zeros((12, 2))}, strict=False)
+    with pytest.raises(rnnkit.Error, match="takes a mapping"):
+        gru.load_state_dict(list(before.items()))
     for key, value in gru.state_dict().items():
         np.testing.assert_array_equal(value, before[key])
+
+
+def test_a_state_dict_loads_partly_without_strict():
+    """As torch's strict=False: the entries the module has are copied, the others reported."""
+    gru = rnnkit.nn.GRU(3, 4)
+    before = gru.state_dict()
+    ones = np.ones((12, 3), dtype=np.float32)
+    keys = gru.load_state_dict({"weight_ih_l0": ones, "weight_hr_l0": ones}, strict=False)
+    assert keys.missing_keys == ["weight_hh_l0", "bias_ih_l0", "bias_hh_l0"]
+    assert keys.unexpected_keys == ["weight_hr_l0"]
+    np.testing.assert_array_equal(gru.state_dict()["weight_ih_l0"], ones)
+    np.testing.assert_array_equal(gru.state_dict()["weight_hh_l0"], before["weight_hh_l0"])
+    assert gru.load_state_dict(before) == ([], [])
 
 
 def test_model_paths_are_paths(model, tmp_path):

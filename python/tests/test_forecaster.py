@@ -152,6 +152,10 @@ def test_scores_use_the_runs_split_unless_given(quantile_run):
     assert f.evaluate(SYNTHETIC, test_fraction=0.05, origin_step=3)["origins"] == [228, 231, 234]
     with pytest.raises(rnnkit.Error, match="season"):
         f.evaluate(SYNTHETIC, season=0)
+    with pytest.raises(rnnkit.Error, match="'test_fraction' must be a finite number"):
+        f.evaluate(SYNTHETIC, test_fraction=float("nan"))
+    numpy_given = f.evaluate(SYNTHETIC, origin_step=np.int64(3), test_fraction=np.float32(0.05))
+    assert numpy_given["origins"] == [228, 231, 234]
 
 
 def test_bad_series_are_refused_by_name(quantile_run):
@@ -177,7 +181,14 @@ def test_bad_series_are_refused_by_name(quantile_run):
         f.predict(dict(columns, promo=["x"] * 240), future=future)
     with pytest.raises(rnnkit.Error, match="unknown fill policy"):
         f.predict(columns, future=future, fill="spline")
-    with pytest.raises(rnnkit.Error, match="CSV file's path or a mapping"):
-        f.predict(42, future=future)
+    for not_a_mapping in (42, [columns["sales"], columns["promo"]]):
+        with pytest.raises(rnnkit.Error, match="CSV file's path or a mapping"):
+            f.predict(not_a_mapping, future=future)
+    with pytest.raises(rnnkit.Error, match="series 'sales' is complex"):
+        f.predict(dict(columns, sales=columns["sales"] + 0j), future=future)
+    with pytest.raises(ValueError, match="null byte"):
+        f.predict(str(SYNTHETIC) + "\0junk", future=future)
+    with pytest.raises(ValueError, match="null byte"):
+        rnnkit.Forecaster.load(str(quantile_run) + "\0junk")
     with pytest.raises(rnnkit.Error, match='series "sales" has no values'):
         f.predict({"sales": columns["sales"][:0], "promo": columns["promo"][:0]}, future=future)

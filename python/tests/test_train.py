@@ -187,10 +187,14 @@ def test_classify_trains(tmp_path):
 
 
 def test_forecast_trains(tmp_path):
+    # A list of names is the command line's comma-separated text.
     result = rnnkit.train("forecast", data=FIXTURES / "forecast" / "synthetic.csv",
-                          target="sales", context=6, horizon=2, out_dir=tmp_path / "fc",
+                          target="sales", covariates=["promo"], quantiles=(0.2, 0.8),
+                          loss="quantile", context=6, horizon=2, out_dir=tmp_path / "fc",
                           steps=2, batch=4, **TINY)
     assert result.steps == 2 and result.last.exists()
+    model = rnnkit.Forecaster.load(result.run_dir)
+    assert model.covariates == ["promo"] and model.quantile_names == ["p20", "p80"]
 
 
 def test_numpy_scalars_are_options_and_resume_budgets_fit_int64(tmp_path):
@@ -198,3 +202,14 @@ def test_numpy_scalars_are_options_and_resume_budgets_fit_int64(tmp_path):
     assert result.steps == 2
     with pytest.raises(rnnkit.Error, match="below 2\\*\\*63"):
         rnnkit.train("lm", resume=tmp_path / "run", steps=2**63)
+    assert rnnkit.train("lm", resume=tmp_path / "run", steps=np.int64(3)).steps == 3
+
+
+def test_paths_with_a_nul_or_under_a_file_are_errors(tmp_path):
+    with pytest.raises(ValueError, match="null byte"):
+        rnnkit.train("lm", text_path=str(TEXT) + "\0junk", out_dir=tmp_path / "r", steps=1)
+    with pytest.raises(ValueError, match="null byte"):
+        rnnkit.train("lm", resume=str(tmp_path) + "\0junk", steps=1)
+    (tmp_path / "a_file").write_text("")
+    with pytest.raises(rnnkit.Error, match="cannot create the directory .*a_file/run"):
+        lm_run(tmp_path / "a_file" / "run", steps=1)

@@ -32,7 +32,7 @@ void run_prepare(const PrepareArgs& a) {
   PoemCorpus corpus = load_poem_corpus(a.dir, a.options);
   if (std::filesystem::exists(a.out) && !std::filesystem::is_directory(a.out))
     throw Error("--out " + a.out + " is a file; give a directory for train.txt and valid.txt");
-  std::filesystem::create_directories(a.out);
+  create_directories(a.out);
   write_file_atomically(a.out + "/train.txt", one_poem_per_line(corpus.train));
   write_file_atomically(a.out + "/valid.txt", one_poem_per_line(corpus.valid));
   const PoemCounts& c = corpus.counts;

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <utility>
 
 #include "rnnkit/error.h"
@@ -153,6 +154,12 @@ void write_file_atomically(const std::string& given, std::string_view bytes) {
   if (directory_fd.get() < 0 || (::fsync(directory_fd.get()) != 0 && errno != EINVAL))
     throw Error("wrote " + path + " but cannot sync its directory " + directory + ": " +
                 std::strerror(errno));
+}
+
+void create_directories(const std::string& dir) {
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  if (error) throw Error("cannot create the directory " + dir + ": " + error.message());
 }
 
 }  // namespace rnnkit

@@ -43,6 +43,9 @@ LMConfig config_of_tensors(const std::map<std::string, Tensor>& tensors) {
   c.cell = *cell;
   c.vocab_size = fc.dim(0);
   auto embedding = tensors.find("embedding.weight");
+  if (embedding != tensors.end() && embedding->second.ndim() != 2)
+    throw Error("embedding.weight of shape " + embedding->second.shape_string() +
+                " is not a matrix [vocabulary, embedding]");
   c.embedding_dim = embedding == tensors.end() ? 0 : embedding->second.dim(1);
   c.num_layers = 0;
   while (tensors.count("rnn.weight_hh_l" + std::to_string(c.num_layers))) ++c.num_layers;

@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "rnnkit/error.h"
+#include "rnnkit/file_io.h"
 
 namespace rnnkit {
 
@@ -26,7 +27,7 @@ void prepare_fresh_run_directory(const std::string& dir) {
       throw Error(dir + " already holds a training run with no checkpoint (" + name +
                   ", no state.bin: still running, or stopped before its first checkpoint), so "
                   "there is nothing to resume; delete it, or train into another --out");
-  fs::create_directories(dir);
+  create_directories(dir);
 }
 
 RunDirectoryLock::RunDirectoryLock(const std::string& dir) {
