@@ -8,6 +8,7 @@
 
 #include "gradient_check.h"
 #include "rnnkit/adam.h"
+#include "rnnkit/classifier_training.h"
 #include "rnnkit/error.h"
 #include "rnnkit/gemm.h"
 #include "rnnkit/safetensors.h"
@@ -54,6 +55,18 @@ TEST(SequenceClassifier, UsesTheFinalStatesOfBothDirections) {
   EXPECT_NEAR(logits[1], 2 * g0, 1e-5);
   const double l0 = h2 + 0.5, l1 = 2 * g0;
   EXPECT_NEAR(r.mean(), std::log(std::exp(l0) + std::exp(l1)) - l1, 1e-5);
+
+  // Validation's loss is the same cross-entropy, averaged over the texts scored: here the text
+  // with label 1 and the same text with label 0.
+  EncodedExamples data;
+  data.texts = {{0, 1}, {0, 1}};
+  data.labels = {1, 0};
+  data.lengths = {2, 2};
+  const std::vector<int64_t> both = {0, 1};
+  const ClassifierEvaluation e = evaluate_classifier(model, data, both);
+  const double log_sum = std::log(std::exp(l0) + std::exp(l1));
+  EXPECT_NEAR(e.loss, ((log_sum - l1) + (log_sum - l0)) / 2, 1e-5);
+  EXPECT_DOUBLE_EQ(e.accuracy, 0.5);
 }
 
 void check_gradients(ClassifierConfig c) {

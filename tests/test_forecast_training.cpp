@@ -69,6 +69,13 @@ TEST(ForecastTraining, ValidationFieldsAndLyingStateFile) {
   ASSERT_TRUE(s.last_validation.contains("mae"));
   EXPECT_GT(s.last_validation["mae"].get<double>(), 0);
   EXPECT_GE(s.last_validation["rmse"].get<double>(), s.last_validation["mae"].get<double>());
+  // The validation loss is the training loss's MSE of the normalised values: with the direct
+  // head, (RMSE / scale)^2, the scale of sales over the training part being the fixture's
+  // (tools/make_forecast_fixture.py).
+  const double scale = 2.4091244932134575, rmse = s.last_validation["rmse"].get<double>();
+  ASSERT_TRUE(s.last_validation.contains("valid_loss"));
+  EXPECT_NEAR(s.last_validation["valid_loss"].get<double>(), (rmse / scale) * (rmse / scale),
+              1e-5 * (rmse / scale) * (rmse / scale));
 
   const std::string state = (dir / "run" / "state.bin").string();
   SafetensorsFile f = read_safetensors(state);

@@ -51,6 +51,7 @@ std::vector<std::vector<float>> classify_texts(SequenceClassifier& model,
 
 struct ClassifierEvaluation {
   double accuracy = 0;
+  double loss = 0;                 // mean cross-entropy, the training loss's measure
   std::vector<int64_t> confusion;  // [actual * C + predicted]
 };
 ClassifierEvaluation evaluate_classifier(SequenceClassifier& model, const EncodedExamples& data,

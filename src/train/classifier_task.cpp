@@ -3,6 +3,7 @@
 #include <set>
 
 #include "rnnkit/classifier_training.h"
+#include "rnnkit/cross_entropy.h"
 #include "rnnkit/error.h"
 #include "rnnkit/gemm.h"
 #include "train/family_tasks.h"
@@ -128,9 +129,13 @@ class ClassifierTask : public ShuffledModelTask<SequenceClassifier> {
     const DataParallel::Share share = parallel_.share(test_idx_.size());
     ClassifierEvaluation e = evaluate_classifier(
         *model_, data_, std::span<const int64_t>(test_idx_).subspan(share.first, share.count));
+    // The confusion counts and, last, this share's loss sum: one sum across the ranks.
     std::vector<double> counts(e.confusion.begin(), e.confusion.end());
     counts.resize(labels_.size() * labels_.size());
+    counts.push_back(e.loss * static_cast<double>(share.count));
     parallel_.sum(counts);
+    const double loss_sum = counts.back();
+    counts.pop_back();
     double right = 0, all = 0;
     for (size_t i = 0; i < counts.size(); ++i) {
       e.confusion[i] = static_cast<int64_t>(counts[i]);
@@ -138,12 +143,14 @@ class ClassifierTask : public ShuffledModelTask<SequenceClassifier> {
       if (i / labels_.size() == i % labels_.size()) right += counts[i];
     }
     e.accuracy = all > 0 ? right / all : 0;
+    e.loss = all > 0 ? loss_sum / all : 0;
     char summary[64];
     std::snprintf(summary, sizeof summary, "accuracy %.2f%%", 100.0 * e.accuracy);
-    return ValidationResult{
-        -e.accuracy,
-        {{"accuracy", e.accuracy}, {"confusion", confusion_json(e.confusion, labels_.size())}},
-        summary};
+    return ValidationResult{-e.accuracy,
+                            {{"valid_loss", e.loss},
+                             {"accuracy", e.accuracy},
+                             {"confusion", confusion_json(e.confusion, labels_.size())}},
+                            summary};
   }
 
  private:
@@ -215,8 +222,16 @@ ClassifierEvaluation evaluate_classifier(SequenceClassifier& model, const Encode
   ClassifierEvaluation e;
   e.confusion = confusion_matrix(actual, predicted, model.config().num_classes);
   int64_t correct = 0;
-  for (size_t k = 0; k < actual.size(); ++k) correct += actual[k] == predicted[k];
+  double loss = 0;
+  for (size_t k = 0; k < actual.size(); ++k) {
+    correct += actual[k] == predicted[k];
+    const std::vector<float>& row = logits[indices[k]];
+    std::vector<float> log_probs(row.size());
+    log_softmax(row.data(), static_cast<int64_t>(row.size()), log_probs.data());
+    loss -= log_probs[static_cast<size_t>(actual[k])];
+  }
   e.accuracy = actual.empty() ? 0.0 : static_cast<double>(correct) / actual.size();
+  e.loss = actual.empty() ? 0.0 : loss / static_cast<double>(actual.size());
   return e;
 }
 

@@ -128,7 +128,11 @@ class ForecastTask : public ShuffledModelTask<Forecaster> {
     if (valid_origins_.empty()) return std::nullopt;
     const ForecasterConfig& c = model_->config();
     Tensor outputs;  // [H, B, K, Q]
-    model_->predict(make_forecast_batch(series_, valid_origins_, c.context, c.horizon), outputs);
+    const ForecastBatch batch = make_forecast_batch(series_, valid_origins_, c.context, c.horizon);
+    // The training loss's measure (teacher forcing for the autoregressive head), for the plot of
+    // training against validation.
+    const double loss = model_->forward_backward(batch, false, false, nullptr).mean();
+    model_->predict(batch, outputs);
     const auto B = static_cast<int64_t>(valid_origins_.size());
     const int64_t K = c.num_targets, Q = c.outputs_per_target();
     double mae = 0, rmse = 0, mase = 0;
@@ -150,7 +154,7 @@ class ForecastTask : public ShuffledModelTask<Forecaster> {
     }
     ValidationResult result{
         mae,
-        {{"mae", mae}, {"rmse", rmse}},
+        {{"valid_loss", loss}, {"mae", mae}, {"rmse", rmse}},
         "validation MAE " + fixed_or_scientific(mae, 4) + ", RMSE " + fixed_or_scientific(rmse, 4)};
     // The best model is chosen by MAE, so an undefined MASE (a training part that repeats itself
     // exactly) is only left out of the log.

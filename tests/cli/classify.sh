@@ -27,6 +27,10 @@ for f in last.safetensors best.safetensors metrics.jsonl; do
 done
 [ "$(grep -c '"type":"epoch"' "$WORK/run/metrics.jsonl")" = 2 ] || fail "metrics.jsonl: not 2 epochs"
 grep -q '"confusion":\[\[' "$WORK/run/metrics.jsonl" || fail "metrics.jsonl has no confusion matrix"
+grep '"type":"valid"' "$WORK/run/metrics.jsonl" | grep -q '"valid_loss":[0-9]' ||
+  fail "validation records have no valid_loss (plot draws it beside the training loss)"
+"$RNNKIT" plot "$WORK/run" --out "$WORK/curves" >/dev/null 2>&1 || fail "plot of a classify run"
+grep -q "valid loss" "$WORK/curves.svg" || fail "the loss chart has no validation curve"
 grep -q "360 training and 40 held-out" "$WORK/train.log" || fail "not a 90/10 split"
 grep -q "confusion matrix" "$WORK/train.log" || fail "training prints no confusion matrix"
 header=$(head -c 8192 "$WORK/run/last.safetensors" | tr -d '\0')

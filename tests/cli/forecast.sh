@@ -14,6 +14,8 @@ tiny=(--data "$csv" --target sales --covariates promo --hidden 8 --threads 1 --s
 "$RNNKIT" forecast train "${tiny[@]}" --loss quantile --epochs 3 --out "$WORK/q" >"$WORK/q.log" 2>&1 ||
   fail "quantile run: $(tail -3 "$WORK/q.log")"
 grep -q '"mae":.*"type":"valid"' "$WORK/q/metrics.jsonl" || fail "no validation MAE in metrics.jsonl"
+grep '"type":"valid"' "$WORK/q/metrics.jsonl" | grep -q '"valid_loss":[0-9]' ||
+  fail "validation records have no valid_loss (plot draws it beside the training loss)"
 
 # eval: the four forecasters; the baselines equal the fixture's independent answers
 # (synthetic_expected.json: origins 216, 222, 228, 234).
