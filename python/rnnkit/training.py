@@ -87,7 +87,9 @@ def train(family: str = "lm", *, resume: Optional[Path] = None,
     metrics.jsonl, as it is written. The engine prints its progress on stderr (a live line when
     stderr is a terminal). Ctrl-C stops the run as it stops ``rnnkit train``: after the step,
     with a checkpoint, and the result's `interrupted` is True; an exception of the callback
-    stops it at once, its last checkpoint kept. Either way `resume` continues it."""
+    stops it at once, its last checkpoint kept. Either way `resume` continues it from that
+    checkpoint; a run stopped before its first (``checkpoint_every`` steps, ``checkpoint_minutes``
+    or the first epoch) has none, and its directory must be deleted to train into it again."""
     if family not in FAMILIES:
         raise Error(f"unknown model family {family!r} (one of {', '.join(FAMILIES)})")
     options = _options(options, "rnnkit.train")
