@@ -39,6 +39,12 @@ void add_option_table(CLI::App& app, Options& options, const OptionTable<Options
           auto& value = options.*member;
           using Value = std::decay_t<decltype(value)>;
           if constexpr (std::is_same_v<Value, bool>) {
+            // A flag that sets its option false ("!--padded"): CLI11's own "!" form would show
+            // as --padded{false} in the help.
+            if (s.flag.starts_with('!'))
+              return app.add_flag_callback(
+                  name.substr(0, name.size() - s.flag.size()) + s.flag.substr(1),
+                  [&value] { value = false; }, s.help);
             return app.add_flag(name, value, s.help);
           } else if constexpr (std::is_same_v<Value, uint64_t>) {
             return app.add_option(name, value, s.help)

@@ -132,6 +132,15 @@ expect_error "--bptt on poems" "--bptt is for --text runs" \
   "$RNNKIT" train --poems "$WORK/nowhere" --bptt 20 --out "$WORK/o6"
 "$RNNKIT" train "${tiny[@]}" --level word --eos --max-vocab 50 --out "$WORK/o7" >/dev/null 2>&1 ||
   fail "word level options at word level"
+# --padded turns the poems' length buckets off (the run's stored options say packed: false).
+for padded in "" --padded; do
+  "$RNNKIT" train --poems "$SOURCE_DIR/tests/fixtures/poems/corpus" --hidden 8 --embedding 4 \
+    --layers 1 --batch 2 --steps 1 --threads 1 $padded --out "$WORK/poems$padded" >/dev/null 2>&1 ||
+    fail "a poems run $padded"
+done
+strings "$WORK/poems/state.bin" | grep -q '"packed\\":true' || fail "a poems run is not packed"
+strings "$WORK/poems--padded/state.bin" | grep -q '"packed\\":false' || fail "--padded left it packed"
+"$RNNKIT" train --help | grep -q -- '--padded  ' || fail "train --help shows --padded oddly"
 
 # Bad input.
 : >"$WORK/empty.txt"
