@@ -146,6 +146,11 @@ TEST(ForecastWindows, ContextHorizonAndCovariatesComeFromTheRightSteps) {
             std::string::npos);
   const int64_t too_early[] = {2};
   EXPECT_THROW(make_forecast_batch(s, too_early, 3, 2), Error);
+  ForecastSeries cut = s;  // fewer values than its steps say: refused, never read past the end
+  cut.values.resize(cut.values.size() - 1);
+  const int64_t fits[] = {4};
+  EXPECT_NE(error_of([&] { make_forecast_batch(cut, fits, 3, 2); }).find("not its 8 steps x"),
+            std::string::npos);
 }
 
 TEST(ForecastWindows, SeriesAreNormalisedInTheNormalisationsOrder) {

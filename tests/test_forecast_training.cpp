@@ -98,5 +98,33 @@ TEST(ForecastTraining, ValidationFieldsAndLyingStateFile) {
   fs::remove_all(dir);
 }
 
+// The future covariates are found by name: another order or more columns give the same
+// forecast; a missing or short one is an Error naming it.
+TEST(ForecastNext, FutureCovariatesAreReadByName) {
+  const fs::path dir = fs::temp_directory_path() / "rnnkit_forecast_next";
+  fs::remove_all(dir);
+  train_forecaster(tiny_options((dir / "run").string()));
+  ForecastInputs in = load_forecast_inputs((dir / "run").string(), {tiny_options("").data});
+  const std::vector<double> promo = {0, 1, 0, 0, 1, 0}, other = {5, 5, 5, 5, 5, 5};
+  SeriesTable exact{{"promo"}, {promo}, {}};
+  SeriesTable reordered{{"other", "promo"}, {other, promo}, {}};
+  const std::vector<double> expected = forecast_next(in, &exact).forecast.point;
+  EXPECT_EQ(forecast_next(in, &reordered).forecast.point, expected);
+  SeriesTable other_only{{"other"}, {other}, {}};
+  EXPECT_THROW(forecast_next(in, &other_only), Error);
+  SeriesTable short_promo{{"other", "promo"}, {other, {0, 1, 0}}, {}};
+  try {
+    forecast_next(in, &short_promo);
+    ADD_FAILURE() << "a short covariate was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("3 rows of \"promo\", the horizon is 6"),
+              std::string::npos)
+        << e.what();
+  }
+  SeriesTable names_only{{"promo"}, {}, {}};
+  EXPECT_THROW(forecast_next(in, &names_only), Error);
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace rnnkit

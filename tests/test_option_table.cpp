@@ -40,5 +40,27 @@ TEST(OptionError, DropoutOfOneIsRefusedByItsOption) {
   }
 }
 
+// An integer its field cannot hold is refused, not wrapped: 2^32 + 1 threads in an int would be 1.
+TEST(OptionsFromJson, AnIntegerTheFieldCannotHoldIsRefused) {
+  const auto error_of = [](const char* json) -> std::string {
+    RuntimeOptions o;
+    try {
+      options_from_json(o, RuntimeOptions::table(), nlohmann::json::parse(json), "test");
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "threads " + std::to_string(o.threads);
+  };
+  EXPECT_EQ(error_of(R"({"threads": 4294967297})"),
+            "test: option \"threads\" is out of range: 4294967297");
+  EXPECT_EQ(error_of(R"({"threads": -4294967297})"),
+            "test: option \"threads\" is out of range: -4294967297");
+  EXPECT_EQ(error_of(R"({"threads": 2147483647})"), "threads 2147483647");
+  RunOptions run;
+  options_from_json(run, RunOptions::table(),
+                    nlohmann::json::parse(R"({"seed": 18446744073709551615})"), "test");
+  EXPECT_EQ(run.seed, std::numeric_limits<uint64_t>::max());
+}
+
 }  // namespace
 }  // namespace rnnkit

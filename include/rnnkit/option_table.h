@@ -1,9 +1,9 @@
 #pragma once
 #include <algorithm>
 #include <cstdint>
-#include <limits>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -141,7 +141,10 @@ template <class Options>
 void options_from_json(Options& o, const OptionTable<Options>& table, const nlohmann::json& j,
                        const std::string& where) {
   if (!j.is_object()) throw_option_error(where + ": the options are not a JSON object");
-  for (const auto& [key, value] : j.items()) {
+  for (const auto& item : j.items()) {
+    // Named, not structured bindings: lambdas capture those from C++20 on, clang only from 16.
+    const std::string& key = item.key();
+    const nlohmann::json& value = item.value();
     auto spec = std::find_if(table.begin(), table.end(),
                              [&](const OptionSpec<Options>& s) { return s.key == key; });
     if (spec == table.end()) throw_option_error(where + ": unknown option \"" + key + "\"");
@@ -162,6 +165,15 @@ void options_from_json(Options& o, const OptionTable<Options>& table, const nloh
           if constexpr (std::is_unsigned_v<T> && !std::is_same_v<T, bool>) {
             if (value.is_number_integer() && !value.is_number_unsigned())
               throw_option_error(where + ": option \"" + key + "\" must not be negative");
+          }
+          if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+            // get<T>() would wrap an integer T cannot hold (2^32 + 1 threads: 1).
+            const bool held = value.is_number_unsigned()
+                                  ? std::in_range<T>(value.template get<uint64_t>())
+                                  : std::in_range<T>(value.template get<int64_t>());
+            if (!held)
+              throw_option_error(where + ": option \"" + key +
+                                 "\" is out of range: " + value.dump());
           }
           o.*member = value.template get<T>();
         },

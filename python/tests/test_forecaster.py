@@ -167,7 +167,7 @@ def test_bad_series_are_refused_by_name(quantile_run):
         f.predict({"sales": columns["sales"]}, future=future)
     with pytest.raises(rnnkit.Error, match="reads the covariates promo: future= must give them"):
         f.predict(columns)
-    with pytest.raises(rnnkit.Error, match="rows, the horizon is 6"):
+    with pytest.raises(rnnkit.Error, match="rows of \"promo\", the horizon is 6"):
         f.predict(columns, future={"promo": [0] * 5})
     with pytest.raises(rnnkit.Error, match="one-dimensional"):
         f.predict({"sales": columns["sales"].reshape(-1, 1), "promo": columns["promo"]},

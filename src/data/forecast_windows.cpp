@@ -29,6 +29,10 @@ ForecastBatch make_forecast_batch(const ForecastSeries& series, std::span<const 
   const int64_t C = series.num_covariates, W = series.width();
   if (B == 0) throw Error("forecast batch: no windows");
   if (context < 1 || horizon < 1) throw Error("forecast batch: context and horizon must be >= 1");
+  if (std::ssize(series.values) != series.steps * W)
+    throw Error("forecast batch: the series holds " + std::to_string(series.values.size()) +
+                " values, not its " + std::to_string(series.steps) + " steps x " +
+                std::to_string(W) + " series");
   ForecastBatch batch{Tensor({context, B, W}),
                       Tensor({horizon, B, C}),
                       Tensor({horizon, B, K}),

@@ -103,16 +103,25 @@ NextForecast forecast_next(ForecastInputs& in, const SeriesTable* future) {
     throw Error("the series has " + counted(in.series.steps, "step", "steps") +
                 "; the model forecasts from the last " + std::to_string(c.context) +
                 " (its context)");
-  if (future && future->steps() != H)
-    throw Error("--future has " + std::to_string(future->steps()) + " rows, the horizon is " +
-                std::to_string(H));
+  // The covariates' columns of `future`, found by name (a table made elsewhere may hold them in
+  // another order, or more columns).
+  std::vector<const std::vector<double>*> ahead;
+  for (const std::string& name : in.covariates()) {
+    const auto column = static_cast<size_t>(future->index_of(name));
+    if (column >= future->columns.size())
+      throw Error("the future covariates name more series than they hold");
+    ahead.push_back(&future->columns[column]);
+    if (std::ssize(*ahead.back()) != H)
+      throw Error("--future has " + std::to_string(ahead.back()->size()) + " rows of \"" + name +
+                  "\", the horizon is " + std::to_string(H));
+  }
   // The series with H more steps: covariates from `future`, targets 0 (predict() ignores them).
   ForecastSeries extended = in.series;
   for (int64_t j = 0; j < H; ++j)
     for (int64_t i = 0; i < K + C; ++i)
-      extended.values.push_back(i < K ? 0.0f
-                                      : in.loaded.normalization.model_input(
-                                            i, future->columns[i - K][j], in.series.steps + j));
+      extended.values.push_back(
+          i < K ? 0.0f
+                : in.loaded.normalization.model_input(i, (*ahead[i - K])[j], in.series.steps + j));
   extended.steps += H;
   const int64_t origins[] = {in.series.steps};
   Tensor outputs;  // [H, 1, K, Q]

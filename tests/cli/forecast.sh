@@ -62,7 +62,7 @@ tail -n +2 "$WORK/next.csv" | awk -F, '{ for (i = 2; i <= 4; ++i) if ($i + 0 != 
 expect_error "predict without --future" "--future FILE must give them for the 6 forecast steps" \
   "$RNNKIT" forecast predict -m "$WORK/q" --data "$csv"
 head -4 "$WORK/future.csv" >"$WORK/short_future.csv"
-expect_error "a short --future" "--future has 3 rows, the horizon is 6" \
+expect_error "a short --future" "--future has 3 rows of \"promo\", the horizon is 6" \
   "$RNNKIT" forecast predict -m "$WORK/q" --data "$csv" --future "$WORK/short_future.csv"
 
 # --horizon, --head, --loss mse, no covariates: a point forecast of 3 steps.

@@ -14,8 +14,8 @@ mkdir "$work/app"
 cat >"$work/app/CMakeLists.txt" <<'CMAKE'
 cmake_minimum_required(VERSION 3.25)
 project(uses_rnnkit LANGUAGES CXX)
-set(CMAKE_CXX_STANDARD 20)
-find_package(rnnkit REQUIRED)
+
+find_package(rnnkit 0.1 REQUIRED)  # the target brings C++20 itself
 add_executable(uses_rnnkit main.cpp)
 target_link_libraries(uses_rnnkit PRIVATE rnnkit::rnnkit)
 CMAKE
