@@ -109,6 +109,8 @@ Engine::Engine(TrainingTask& task, const EngineOptions& options, Rng& rng, json 
       run_dir_(options.out_dir),
       world_(world) {
   validate_options(o_, EngineOptions::table());
+  // A schedule that does not parse is refused before the run directory is made.
+  make_scheduler(o_.schedule, o_.lr, 1);
   if (writer()) {
     if (!state) prepare_fresh_run_directory(run_dir_);
     lock_ = std::make_unique<RunDirectoryLock>(run_dir_);

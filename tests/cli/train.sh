@@ -132,6 +132,10 @@ expect_error "--bptt on poems" "--bptt is for --text runs" \
   "$RNNKIT" train --poems "$WORK/nowhere" --bptt 20 --out "$WORK/o6"
 "$RNNKIT" train "${tiny[@]}" --level word --eos --max-vocab 50 --out "$WORK/o7" >/dev/null 2>&1 ||
   fail "word level options at word level"
+# A schedule that does not parse is refused before the run directory is made.
+expect_error "an unknown --schedule" "invalid learning-rate schedule 'bogus'" \
+  "$RNNKIT" train "${tiny[@]}" --schedule bogus --out "$WORK/bad_schedule"
+[ ! -e "$WORK/bad_schedule" ] || fail "a refused --schedule left its run directory"
 # --padded turns the poems' length buckets off (the run's stored options say packed: false).
 for padded in "" --padded; do
   "$RNNKIT" train --poems "$SOURCE_DIR/tests/fixtures/poems/corpus" --hidden 8 --embedding 4 \
