@@ -15,17 +15,22 @@
 namespace rnnkit::cli {
 namespace {
 
-// SIGINT and SIGTERM are blocked in every thread of the run and taken by a thread of their own
-// (sigwait), which asks the engine to stop: no thread is interrupted by a handler. Where a
+// SIGINT, SIGTERM and SIGHUP are blocked in every thread of the run and taken by a thread of their
+// own (sigwait), which asks the engine to stop: no thread is interrupted by a handler. Where a
 // handler ran on whichever thread the kernel picked, SIGTERM to rank 0 of a data-parallel run
 // with several gradient buckets aborted it with a corrupted heap, before or after its last
 // checkpoint (MPI's and OpenMP's threads, and the gradient reducer's, started after this
 // inherit the mask).
+// SIGHUP (the terminal or the ssh connection gone) stops a run as SIGTERM does, unless it is
+// ignored (nohup), which it stays.
 void take_stop_signals_in_a_thread_of_their_own() {
   sigset_t stops;
   sigemptyset(&stops);
   sigaddset(&stops, SIGINT);
   sigaddset(&stops, SIGTERM);
+  struct sigaction hangup {};
+  if (sigaction(SIGHUP, nullptr, &hangup) == 0 && hangup.sa_handler != SIG_IGN)
+    sigaddset(&stops, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stops, nullptr);
   std::thread([stops] {
     for (int signal = 0; sigwait(&stops, &signal) == 0;) request_training_stop(signal);
@@ -63,7 +68,9 @@ static TrainSummary train_or_resume(const CLI::App& app, const ResumeFlags& flag
   if (flags.run_dir.empty()) return fresh();
   refuse_options_resume_ignores(app, flags.run_dir);
   ResumeOverrides overrides;
+  // A budget given anew replaces the stored one whole (what is not given is then no limit).
   if (app.count("--epochs") || app.count("--steps") || app.count("--time")) {
+    validate_options(static_cast<const BudgetOptions&>(given), BudgetOptions::table());
     overrides.epochs = given.epochs;
     overrides.steps = given.steps;
     overrides.time_limit = given.time_limit;

@@ -71,6 +71,32 @@ stopped=$(losses "$WORK/int" | tail -1 | cut -d' ' -f1)
 diff <(losses "$WORK/int") <(losses "$WORK/int_full") >/dev/null ||
   fail "the run interrupted by SIGINT did not resume exactly"
 
+# SIGHUP (a closed terminal or ssh connection) stops the run as SIGTERM does, with a checkpoint;
+# under nohup (SIGHUP ignored) the run goes on.
+"$RNNKIT" train "${common[@]}" --steps 1000000 --checkpoint-every 100000 --out "$WORK/hup" >"$WORK/hup.out" 2>&1 &
+pid=$!
+sleep 3
+kill -HUP $pid
+wait $pid
+code=$?
+[ $code -eq 129 ] || fail "SIGHUP exit code $code, expected 129"
+[ -f "$WORK/hup/state.bin" ] || fail "no state.bin after SIGHUP"
+grep -q "interrupted; resume with: rnnkit train --resume $WORK/hup" "$WORK/hup.out" ||
+  fail "SIGHUP: no resume hint"
+(trap '' HUP; exec "$RNNKIT" train "${common[@]}" --steps 1000000 --checkpoint-every 100000 \
+  --out "$WORK/nohup" >/dev/null 2>&1) &
+pid=$!
+sleep 3
+kill -HUP $pid
+sleep 1
+kill -0 $pid 2>/dev/null || fail "a run whose SIGHUP is ignored (nohup) stopped on it"
+kill -INT $pid
+wait $pid
+
+# A budget given with --resume is checked as a fresh run's is.
+expect_error "a negative --steps on resume" "--steps must be >= 0, not -5" \
+  "$RNNKIT" train --resume "$WORK/int" --steps -5
+
 # kill -9 while checkpoints are written every step: the last checkpoint is always whole.
 "$RNNKIT" train "${common[@]}" --steps 1000000 --checkpoint-every 1 --out "$WORK/kill" >/dev/null 2>&1 &
 pid=$!
