@@ -1,6 +1,8 @@
 #include "train/progress.h"
 
 #include <unistd.h>
+#include <cerrno>
+#include <cstring>
 
 #include <filesystem>
 #include <sstream>
@@ -54,11 +56,16 @@ Progress::Progress(const std::string& run_dir, int64_t keep_until_step, int64_t 
 
 void Progress::record(const nlohmann::json& event) {
   if (!writer_) return;
+  errno = 0;
   metrics_ << event.dump() << "\n";
   metrics_.flush();
-  if (!metrics_)
-    throw Error("cannot write " + path_ +
-                " (is the disk full?); the last checkpoint in the run directory is kept");
+  if (!metrics_) {
+    // The stream keeps no reason; the failed write(2) left it in errno.
+    const int error = errno;
+    throw Error("cannot write " + path_ + ": " +
+                (error ? std::strerror(error) : "the write failed (is the disk full?)") +
+                "; the last checkpoint in the run directory is kept");
+  }
   if (current_observer) current_observer(event);
 }
 
