@@ -21,12 +21,15 @@ void prepare_fresh_run_directory(const std::string& dir) {
   if (fs::exists(fs::path(dir) / "state.bin"))
     throw Error(dir + " already holds a training run (state.bin); continue it with --resume " +
                 dir + ", or train into another --out");
-  // Files of a run but no state.bin: it has no checkpoint, so --resume cannot continue it.
+  // Files of a run but no state.bin: it has no checkpoint, so --resume cannot continue it. A run
+  // still in its first epoch holds the lock, which names its process.
   for (const char* name : {"metrics.jsonl", "last.safetensors"})
-    if (fs::exists(fs::path(dir) / name))
+    if (fs::exists(fs::path(dir) / name)) {
+      if (fs::exists(fs::path(dir) / ".lock")) const RunDirectoryLock probe(dir);
       throw Error(dir + " already holds a training run with no checkpoint (" + name +
-                  ", no state.bin: still running, or stopped before its first checkpoint), so "
-                  "there is nothing to resume; delete it, or train into another --out");
+                  ", no state.bin: it stopped before its first checkpoint), so there is nothing "
+                  "to resume; delete it, or train into another --out");
+    }
   create_directories(dir);
 }
 

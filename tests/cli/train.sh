@@ -126,6 +126,8 @@ pid=$!
 sleep 1
 expect_error "resume of a running first epoch" "is in use by another training run (process $pid)" \
   "$RNNKIT" train --resume "$WORK/running"
+expect_error "a fresh run into a running first epoch" "is in use by another training run (process $pid)" \
+  "$RNNKIT" train --text "$text" --hidden 8 --out "$WORK/running"
 kill -9 $pid
 wait $pid 2>/dev/null
 [ -f "$WORK/minutes/state.bin" ] || fail "no checkpoint within the epoch with --checkpoint-minutes"
