@@ -11,6 +11,7 @@
 
 #include "rnnkit/error.h"
 #include "rnnkit/file_io.h"
+#include "rnnkit/formatted.h"
 #include "rnnkit/trainer.h"
 
 namespace rnnkit {
@@ -42,13 +43,21 @@ Progress::Progress(const std::string& run_dir, int64_t keep_until_step, int64_t 
       const auto it = j.find(key);
       return it != j.end() && it->is_number_integer() ? it->get<int64_t>() : int64_t{0};
     };
+    int64_t damaged = 0;
     while (std::getline(in, line)) {
       auto j = nlohmann::json::parse(line, nullptr, false);
+      damaged += !j.is_object();
       if (!j.is_object() || integer(j, "step") > keep_until_step) continue;
       if (integer(j, "epoch") > keep_epochs) continue;
       kept += line + "\n";
     }
     write_file_atomically(path_, kept);
+    if (damaged > 0)
+      message(path_ + ": dropped " + counted(damaged, "line that is", "lines that are") +
+              " no record (a write cut short by a stop, or a damaged file)");
+  } else if (keep_until_step > 0) {
+    message(path_ + " is missing: the records before step " + std::to_string(keep_until_step) +
+            " are lost; the resumed run's follow");
   }
   metrics_.open(path_, std::ios::app);
   if (!metrics_) throw Error("cannot write " + path_);

@@ -152,7 +152,23 @@ if (trap '' XFSZ; ulimit -f 8; "$RNNKIT" train "${common[@]}" --steps 400 --chec
   --out "$WORK/full_disk" >"$WORK/full_disk.log" 2>&1); then
   fail "a run whose metrics.jsonl cannot be written exited 0"
 fi
-grep -q "cannot write .*metrics.jsonl" "$WORK/full_disk.log" || fail "no metrics write error: $(tail -1 "$WORK/full_disk.log")"
+grep -q "cannot write .*metrics.jsonl: File too large" "$WORK/full_disk.log" ||
+  fail "no metrics write error with its reason: $(tail -1 "$WORK/full_disk.log")"
+
+# A resumed run says what it could not keep of metrics.jsonl: damaged lines, or the whole file.
+steps=$(tail -n 1 <(losses "$WORK/nosample") | cut -d' ' -f1)
+cp -r "$WORK/nosample" "$WORK/damaged"
+sed -i '2s/.*/{"type":"tra/' "$WORK/damaged/metrics.jsonl"
+"$RNNKIT" train --resume "$WORK/damaged" --steps $((steps + 2)) >/dev/null 2>"$WORK/damaged.err" ||
+  fail "resume with a damaged metrics line"
+grep -q "metrics.jsonl: dropped 1 line that is no record" "$WORK/damaged.err" ||
+  fail "a damaged metrics line was dropped silently: $(cat "$WORK/damaged.err")"
+cp -r "$WORK/nosample" "$WORK/no_metrics"
+rm "$WORK/no_metrics/metrics.jsonl"
+"$RNNKIT" train --resume "$WORK/no_metrics" --steps $((steps + 2)) >/dev/null 2>"$WORK/no_metrics.err" ||
+  fail "resume without metrics.jsonl"
+grep -q "metrics.jsonl is missing: the records before step $steps are lost" "$WORK/no_metrics.err" ||
+  fail "a missing metrics.jsonl went unsaid: $(cat "$WORK/no_metrics.err")"
 
 # Bad state.bin files give errors that name the file.
 cp -r "$WORK/nosample" "$WORK/trunc"
