@@ -56,7 +56,7 @@ def _option_value(key: str, value: Any, where: str) -> Any:
     number, a string or a bool, and ValueError for a NUL in a text (it would end a path early,
     as Python's open() refuses it)."""
     if isinstance(value, os.PathLike):
-        value = os.fsdecode(os.fspath(value))
+        value = _path(value)
     if hasattr(value, "dtype") and hasattr(value, "item") and getattr(value, "ndim", 1) == 0:
         value = value.item()
     if isinstance(value, (list, tuple)) and value and all(

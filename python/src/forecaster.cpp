@@ -44,7 +44,6 @@ class ForecasterHandle : public ModelFileHandle<ForecasterHandle, ForecastInputs
       const SeriesSource& data, const std::optional<SeriesSource>& future,
       const std::string& fill) {
     return run_released(mutex_, [&] {
-      check_future_given(config(), future.has_value());
       loaded_.use_table(table_of(data, loaded_.loaded.normalization.names, fill, "data"));
       std::optional<SeriesTable> covariates;
       if (future) covariates = table_of(*future, loaded_.covariates(), fill, "future");

@@ -50,11 +50,12 @@ std::optional<HttpError> framing_error(const httplib::Request& request, size_t m
       (codings == 1 &&
        strcasecmp(request.get_header_value("Transfer-Encoding").c_str(), "chunked") != 0))
     return HttpError(400, "the only Transfer-Encoding accepted is \"chunked\"");
-  const bool takes_body = request.method == "POST" || request.method == "PUT" ||
-                          request.method == "PATCH" || request.method == "DELETE";
+  const bool needs_body =
+      request.method == "POST" || request.method == "PUT" || request.method == "PATCH";
+  const bool takes_body = needs_body || request.method == "DELETE";
   // httplib would read such a body until the client closes, so the client would wait for the
   // request timeout: it is told at once what is missing.
-  if (lengths == 0 && codings == 0 && takes_body && request.method != "DELETE")
+  if (lengths == 0 && codings == 0 && needs_body)
     return HttpError(411, "a " + request.method +
                               " request needs a Content-Length (or Transfer-Encoding: chunked)");
   // httplib leaves the body of other methods unread, to be parsed as the next request on the

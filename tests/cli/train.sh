@@ -54,15 +54,22 @@ else
     --out "$WORK/b16"
 fi
 
+# stopped_by SIGNAL CODE DIR: a long run into DIR, sent SIGNAL after 3 s, exits with CODE and
+# leaves its checkpoint and the resume hint.
+stopped_by() {
+  "$RNNKIT" train "${common[@]}" --steps 1000000 --checkpoint-every 100000 --out "$3" >"$3.out" 2>&1 &
+  local pid=$! code
+  sleep 3
+  kill -"$1" $pid
+  wait $pid
+  code=$?
+  [ $code -eq "$2" ] || fail "SIG$1 exit code $code, expected $2"
+  [ -f "$3/state.bin" ] || fail "no state.bin after SIG$1"
+  grep -q "interrupted; resume with: rnnkit train --resume $3" "$3.out" || fail "SIG$1: no resume hint"
+}
+
 # SIGINT writes a checkpoint and exits cleanly; the run resumes from it.
-"$RNNKIT" train "${common[@]}" --steps 1000000 --checkpoint-every 100000 --out "$WORK/int" >/dev/null 2>&1 &
-pid=$!
-sleep 3
-kill -INT $pid
-wait $pid
-code=$?
-[ $code -eq 130 ] || fail "SIGINT exit code $code, expected 130"
-[ -f "$WORK/int/state.bin" ] || fail "no state.bin after SIGINT"
+stopped_by INT 130 "$WORK/int"
 # It resumes exactly: on to 20 more steps, the losses are those of an uninterrupted run.
 stopped=$(losses "$WORK/int" | tail -1 | cut -d' ' -f1)
 "$RNNKIT" train --resume "$WORK/int" --steps $((stopped + 20)) >/dev/null 2>&1 || fail "resume after SIGINT"
@@ -73,16 +80,7 @@ diff <(losses "$WORK/int") <(losses "$WORK/int_full") >/dev/null ||
 
 # SIGHUP (a closed terminal or ssh connection) stops the run as SIGTERM does, with a checkpoint;
 # under nohup (SIGHUP ignored) the run goes on.
-"$RNNKIT" train "${common[@]}" --steps 1000000 --checkpoint-every 100000 --out "$WORK/hup" >"$WORK/hup.out" 2>&1 &
-pid=$!
-sleep 3
-kill -HUP $pid
-wait $pid
-code=$?
-[ $code -eq 129 ] || fail "SIGHUP exit code $code, expected 129"
-[ -f "$WORK/hup/state.bin" ] || fail "no state.bin after SIGHUP"
-grep -q "interrupted; resume with: rnnkit train --resume $WORK/hup" "$WORK/hup.out" ||
-  fail "SIGHUP: no resume hint"
+stopped_by HUP 129 "$WORK/hup"
 (trap '' HUP; exec "$RNNKIT" train "${common[@]}" --steps 1000000 --checkpoint-every 100000 \
   --out "$WORK/nohup" >/dev/null 2>&1) &
 pid=$!
