@@ -3,7 +3,7 @@
 # JSON lines (bench/bench_peak.cpp, bench/bench_bandwidth.cpp):
 #   BM_PeakFmaF32   FP32 FMA (AVX-512, else AVX2: its label says which), 1 thread (a core) and
 #                   2 threads (the machine), GFLOP/s
-#   BM_PeakDotBf16  AVX512_BF16 dot products (vdpbf16ps), 1 thread, GFLOP/s
+#   BM_PeakDotBf16  AVX512_BF16 dot products (vdpbf16ps), 1 and 2 threads, GFLOP/s
 #   BM_PeakAmxBf16  AMX BF16 tile products (tdpbf16ps), 1 thread, GFLOP/s
 #   BM_PeakAmxInt8  AMX int8 tile products (tdpbssd), 1 thread, GOP/s
 #   BM_StreamRead   streaming read of 1 GiB, 1 and 2 threads, GB/s
