@@ -87,7 +87,10 @@ std::vector<ProfiledPart> profile_training_step(LanguageModel& model, const Toke
   Embedding* embedding = model.embedding();
   Linear& fc = model.fc();
 
-  Tensor x({T, B, in0}), dy({T, B, H}), logits, dx({T, B, in0});
+  // A one-hot model's first layer reads the token ids (forward_one_hot), as the training step
+  // does: no dense input, no input gradient.
+  Tensor x(embedding ? Shape{T, B, in0} : Shape{0}), dy({T, B, H}), logits,
+      dx(embedding ? Shape{T, B, in0} : Shape{0});
   std::vector<Tensor> y(L, Tensor({T, B, H})), dhidden(2, Tensor({T, B, H}));
   int64_t counted = 0;
   for (int32_t t : batch.targets) counted += t != kIgnoreIndex;
@@ -97,22 +100,25 @@ std::vector<ProfiledPart> profile_training_step(LanguageModel& model, const Toke
   // As the training engine: the optimizer step zeroes the grads for the next one.
   zero_grad(params);
   for (int rep = 0; rep < repetitions; ++rep) {
-    // The ids read, and the rows gathered (an embedding) or the one-hot rows written.
-    const PartCost input_cost{0, (n + (embedding ? 2 * n * in0 : n * V)) * to_gb};
-    parts.time(embedding ? "embedding forward" : "one-hot input", input_cost, [&] {
-      if (embedding)
-        embedding->forward(batch.inputs, x.data());
-      else
-        one_hot(batch.inputs, V, x.data());
-    });
+    // The ids read and the rows gathered.
+    if (embedding)
+      parts.time("embedding forward", PartCost{0, (n + 2 * n * in0) * to_gb},
+                 [&] { embedding->forward(batch.inputs, x.data()); });
     for (int64_t l = 0; l < L; ++l) {
       const double I = static_cast<double>(l ? H : in0), weights = g * H * (I + H);
-      // The weights and inputs read; the gates, outputs (and cells) that backward reads written.
+      // The weights and inputs (or ids) read; the gates, outputs (and cells) that backward reads
+      // written. A one-hot input counts its product's FLOPs, as the benchmark's rate does.
+      const double input_floats = l || embedding ? n * I : n;
       const PartCost cost{2 * weights * n / 1e9,
-                          (weights + n * I + n * g * H + n * H * (1 + cell)) * to_gb};
+                          (weights + input_floats + n * g * H + n * H * (1 + cell)) * to_gb};
+      RecurrentLayer& layer = model.rnn().layer(l, 0);
       parts.time("layer " + std::to_string(l) + " forward", cost, [&] {
-        model.rnn().layer(l, 0).forward(l ? y[l - 1].data() : x.data(), l ? H : in0, T, B, nullptr,
-                                        nullptr, y[l].data(), H, nullptr, nullptr);
+        if (l == 0 && !embedding)
+          layer.forward_one_hot(batch.inputs.data(), T, B, nullptr, nullptr, y[0].data(), H,
+                                nullptr, nullptr);
+        else
+          layer.forward(l ? y[l - 1].data() : x.data(), l ? H : in0, T, B, nullptr, nullptr,
+                        y[l].data(), H, nullptr, nullptr);
       });
     }
     // The model's own output layer, its chunks' parts timed apart (the weight's preparation
@@ -142,11 +148,11 @@ std::vector<ProfiledPart> profile_training_step(LanguageModel& model, const Toke
       const double I = static_cast<double>(l ? H : in0), weights = g * H * (I + H);
       const bool input_grad = l > 0 || embedding;
       float* dinput = l == 0 ? (embedding ? dx.data() : nullptr) : dhidden[l % 2].data();
-      // Read: the output gradient, the gates, inputs, outputs (and cells) of the forward pass and
-      // the weights; the weights' gradients read and written, the input gradient written.
+      // Read: the output gradient, the gates, inputs (or ids), outputs (and cells) of the forward
+      // pass and the weights; the weights' gradients read and written, the input gradient written.
       const PartCost cost{
           (2 * weights + 2 * g * H * H + (input_grad ? 2 * g * H * I : 0)) * n / 1e9,
-          (n * H + n * g * H + n * I + n * H * (1 + cell) + 3 * weights +
+          (n * H + n * g * H + (input_grad ? n * I : n) + n * H * (1 + cell) + 3 * weights +
            (input_grad ? n * I : 0)) *
               to_gb};
       parts.time("layer " + std::to_string(l) + " backward", cost, [&] {
