@@ -108,12 +108,13 @@ std::vector<ProfiledPart> profile_training_step(LanguageModel& model, const Toke
       const double I = static_cast<double>(l ? H : in0), weights = g * H * (I + H);
       // The weights and inputs (or ids) read; the gates, outputs (and cells) that backward reads
       // written. A one-hot input counts its product's FLOPs, as the benchmark's rate does.
-      const double input_floats = l || embedding ? n * I : n;
+      const bool reads_ids = l == 0 && !embedding;
+      const double input_floats = reads_ids ? n : n * I;
       const PartCost cost{2 * weights * n / 1e9,
                           (weights + input_floats + n * g * H + n * H * (1 + cell)) * to_gb};
       RecurrentLayer& layer = model.rnn().layer(l, 0);
       parts.time("layer " + std::to_string(l) + " forward", cost, [&] {
-        if (l == 0 && !embedding)
+        if (reads_ids)
           layer.forward_one_hot(batch.inputs.data(), T, B, nullptr, nullptr, y[0].data(), H,
                                 nullptr, nullptr);
         else
