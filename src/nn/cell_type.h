@@ -53,6 +53,9 @@ struct CellType {
   int gate_count;
   bool has_cell_state;
   bool separate_hidden_product;  // the gates read h W_hh^T + b_hh on its own (GRU's r * (...))
+  // With a separate hidden product: how many leading gates have hidden-side pre-activation
+  // gradients equal to their input side's (GRU's r and z), so one column sum is both biases'.
+  int shared_gradient_gates;
   bool supports_projection;
   int remember_gate;  // the gate whose bias_ih keeps the state (LSTM f, GRU z), or -1
   void (*forward_step)(const CellForwardStep&);

@@ -89,6 +89,7 @@ constinit const CellType gru_cell = {
     .gate_count = 3,
     .has_cell_state = false,
     .separate_hidden_product = true,
+    .shared_gradient_gates = 2,
     .supports_projection = false,
     .remember_gate = 1,
     .forward_step = gru_forward,

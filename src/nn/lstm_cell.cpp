@@ -78,6 +78,7 @@ constinit const CellType lstm_cell = {
     .gate_count = 4,
     .has_cell_state = true,
     .separate_hidden_product = false,
+    .shared_gradient_gates = 0,
     .supports_projection = true,
     .remember_gate = 1,
     .forward_step = lstm_forward,

@@ -177,6 +177,7 @@ void RecurrentLayer::forward_sequence(const float* x, int64_t ldx, const int32_t
   steps_ = T;
   batch_ = B;
   forward_only_ = forward_only;
+  zero_start_ = h0 == nullptr;
   // The dense input's product fills every step's gates at once.
   const int64_t kept_steps = forward_only ? 1 : T, states = forward_only ? 2 : T + 1;
   gates_.resize({x ? T : kept_steps, B, GH});
@@ -294,14 +295,22 @@ void RecurrentLayer::forward_rows(int64_t b0, int64_t n, float* y, int64_t ldy) 
       step.c_prev = cells + prev_slot(t) * BH;
       step.c = cells + next_slot(t) * BH;
     }
+    // From a zero state the first step's product adds nothing to its C (a sequence's T-th of
+    // the forward products: a poem's, a forecasting window's).
+    const bool from_zero = s == 0 && zero_start_;
     if (hproj) {
-      hidden_product(n, step.h_prev, 0.0f, hproj);
+      if (from_zero)
+        rows::zero(n, GH, hproj, GH);
+      else
+        hidden_product(n, step.h_prev, 0.0f, hproj);
       step.input_rows = rows_in;
       step.hproj = hproj;
       step.bias_hh = bias_hh.value.data();
       step.aux = aux_.data() + kept_step(t) * BH + b0 * H;
-    } else {
+    } else if (!from_zero) {
       hidden_product(n, step.h_prev, 1.0f, step.gates, rows_in);
+    } else if (rows_in) {
+      rows::copy_rows(n, GH, rows_in, step.gates, GH);
     }
     type.forward_step(step);
     if (proj_size_) projection_product(n, step.h, h_next);
@@ -347,15 +356,18 @@ void RecurrentLayer::backward(const float* dy, int64_t ldy, const float* dhT, co
   if (packed_) hh_backward_.pack(Trans::No, GH, S, weight_hh.value.data(), S);
 
   for_each_slice(B, batch_slices(B, GH, S),
-                 [&](int64_t b0, int64_t n) { backward_rows(b0, n, dy, ldy); });
+                 [&](int64_t b0, int64_t n) { backward_rows(b0, n, dy, ldy, dh0 != nullptr); });
 
   const float* h_prev_block = hidden_.data() + (reverse_ ? BS : 0);
   const float* dhp_all = separate ? dhproj_.data() : gates_.data();
-  // Both biases' gradients are the column sums of the pre-activation gradients unless the
-  // hidden product's are separate: then one pass over them serves both.
-  if (separate) rows::add_column_sums(N, GH, dhp_all, GH, bias_hh.grad.data());
-  rows::add_column_sums(N, GH, gates_.data(), GH, bias_ih.grad.data(),
-                        separate ? nullptr : bias_hh.grad.data());
+  // Both biases' gradients are the column sums of the pre-activation gradients where the hidden
+  // side's are the same (every gate unless the hidden product is separate): one pass serves both.
+  const int64_t shared = separate ? type.shared_gradient_gates * H : GH;
+  rows::add_column_sums(N, shared, gates_.data(), GH, bias_ih.grad.data(), bias_hh.grad.data());
+  if (shared < GH) {
+    rows::add_column_sums(N, GH - shared, gates_.data() + shared, GH, bias_ih.grad.data() + shared);
+    rows::add_column_sums(N, GH - shared, dhp_all + shared, GH, bias_hh.grad.data() + shared);
+  }
   if (P)
     gemm(Trans::Yes, Trans::No, P, H, N, 1.0f, dproj_.data(), P, cell_output_.data(), H, 1.0f,
          weight_hr.grad.data(), H);
@@ -383,7 +395,8 @@ void RecurrentLayer::backward(const float* dy, int64_t ldy, const float* dhT, co
   ids_ = nullptr;
 }
 
-void RecurrentLayer::backward_rows(int64_t b0, int64_t n, const float* dy, int64_t ldy) {
+void RecurrentLayer::backward_rows(int64_t b0, int64_t n, const float* dy, int64_t ldy,
+                                   bool keeps_dh0) {
   const CellType& type = cell_.type();
   const int64_t T = steps_, B = batch_, H = hidden_size_, S = state_size(), P = proj_size_;
   const int64_t GH = type.gate_count * H, BH = B * H, BS = B * S;
@@ -423,6 +436,9 @@ void RecurrentLayer::backward_rows(int64_t b0, int64_t n, const float* dy, int64
       step.dh = no_dh_next_.data() + b0 * H;
     }
     type.backward_step(step);
+    // The last step's product carries the gradient to h0 only (a sequence's T-th of the
+    // backward's per-step products).
+    if (s == 0 && !keeps_dh0) break;
     if (type.separate_hidden_product)
       hidden_grad_product(n, step.dhproj, 1.0f, dh);
     else

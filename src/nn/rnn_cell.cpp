@@ -74,6 +74,7 @@ constexpr CellType simple_rnn_cell(const char* name) {
       .gate_count = 1,
       .has_cell_state = false,
       .separate_hidden_product = false,
+      .shared_gradient_gates = 0,
       .supports_projection = false,
       .remember_gate = -1,
       .forward_step = rnn_forward<relu>,
