@@ -360,12 +360,18 @@ void RecurrentLayer::backward(const float* dy, int64_t ldy, const float* dhT, co
 
   const float* h_prev_block = hidden_.data() + (reverse_ ? BS : 0);
   const float* dhp_all = separate ? dhproj_.data() : gates_.data();
-  // Both biases' gradients are the column sums of the pre-activation gradients where the hidden
-  // side's are the same (every gate unless the hidden product is separate): one pass serves both.
+  // The biases' gradients are the column sums of the pre-activation gradients. After token ids
+  // the scatter for dW_ih has summed those rows per class: its V rows have the same sums.
+  if (ids_) scatter_weight_ih_grad();
+  const int64_t summed = ids_ ? I : N;
+  const float* dgates_rows = ids_ ? ih_columns_.data() : gates_.data();
+  // Where the hidden side's gradients are the input side's (every gate unless the hidden product
+  // is separate), one pass serves both biases.
   const int64_t shared = separate ? type.shared_gradient_gates * H : GH;
-  rows::add_column_sums(N, shared, gates_.data(), GH, bias_ih.grad.data(), bias_hh.grad.data());
+  rows::add_column_sums(summed, shared, dgates_rows, GH, bias_ih.grad.data(), bias_hh.grad.data());
   if (shared < GH) {
-    rows::add_column_sums(N, GH - shared, gates_.data() + shared, GH, bias_ih.grad.data() + shared);
+    rows::add_column_sums(summed, GH - shared, dgates_rows + shared, GH,
+                          bias_ih.grad.data() + shared);
     rows::add_column_sums(N, GH - shared, dhp_all + shared, GH, bias_hh.grad.data() + shared);
   }
   if (P)
@@ -379,9 +385,7 @@ void RecurrentLayer::backward(const float* dy, int64_t ldy, const float* dhT, co
   const MatmulOperand& dhp = separate ? op.dhproj : op.gates;
   op.h_prev.prepare(N, S, h_prev_block, S);
   gemm(Trans::Yes, Trans::No, 1.0f, dhp, op.h_prev, 1.0f, weight_hh.grad.data(), S);
-  if (ids_) {
-    scatter_weight_ih_grad();
-  } else {
+  if (!ids_) {
     op.input.prepare(N, I, input_, ldx_);
     gemm(Trans::Yes, Trans::No, 1.0f, op.gates, op.input, 1.0f, weight_ih.grad.data(), I);
   }
