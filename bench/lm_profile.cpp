@@ -88,7 +88,9 @@ std::vector<ProfiledPart> profile_training_step(LanguageModel& model, const Toke
   Linear& fc = model.fc();
 
   // A one-hot model's first layer reads the token ids (forward_one_hot), as the training step
-  // does: no dense input, no input gradient.
+  // does: no dense input, no input gradient; a layer's input is one id a row then.
+  const auto reads_ids = [&](int64_t l) { return l == 0 && !embedding; };
+  const auto input_floats = [&](int64_t l) { return reads_ids(l) ? n : n * (l ? H : in0); };
   Tensor x(embedding ? Shape{T, B, in0} : Shape{0}), dy({T, B, H}), logits,
       dx(embedding ? Shape{T, B, in0} : Shape{0});
   std::vector<Tensor> y(L, Tensor({T, B, H})), dhidden(2, Tensor({T, B, H}));
@@ -108,13 +110,11 @@ std::vector<ProfiledPart> profile_training_step(LanguageModel& model, const Toke
       const double I = static_cast<double>(l ? H : in0), weights = g * H * (I + H);
       // The weights and inputs (or ids) read; the gates, outputs (and cells) that backward reads
       // written. A one-hot input counts its product's FLOPs, as the benchmark's rate does.
-      const bool reads_ids = l == 0 && !embedding;
-      const double input_floats = reads_ids ? n : n * I;
       const PartCost cost{2 * weights * n / 1e9,
-                          (weights + input_floats + n * g * H + n * H * (1 + cell)) * to_gb};
+                          (weights + input_floats(l) + n * g * H + n * H * (1 + cell)) * to_gb};
       RecurrentLayer& layer = model.rnn().layer(l, 0);
       parts.time("layer " + std::to_string(l) + " forward", cost, [&] {
-        if (reads_ids)
+        if (reads_ids(l))
           layer.forward_one_hot(batch.inputs.data(), T, B, nullptr, nullptr, y[0].data(), H,
                                 nullptr, nullptr);
         else
@@ -147,13 +147,13 @@ std::vector<ProfiledPart> profile_training_step(LanguageModel& model, const Toke
     const float* dcur = dy.data();
     for (int64_t l = L - 1; l >= 0; --l) {
       const double I = static_cast<double>(l ? H : in0), weights = g * H * (I + H);
-      const bool input_grad = l > 0 || embedding;
+      const bool input_grad = !reads_ids(l);
       float* dinput = l == 0 ? (embedding ? dx.data() : nullptr) : dhidden[l % 2].data();
       // Read: the output gradient, the gates, inputs (or ids), outputs (and cells) of the forward
       // pass and the weights; the weights' gradients read and written, the input gradient written.
       const PartCost cost{
           (2 * weights + 2 * g * H * H + (input_grad ? 2 * g * H * I : 0)) * n / 1e9,
-          (n * H + n * g * H + (input_grad ? n * I : n) + n * H * (1 + cell) + 3 * weights +
+          (n * H + n * g * H + input_floats(l) + n * H * (1 + cell) + 3 * weights +
            (input_grad ? n * I : 0)) *
               to_gb};
       parts.time("layer " + std::to_string(l) + " backward", cost, [&] {

@@ -111,7 +111,8 @@ class RecurrentLayer {
   void scatter_weight_ih_grad();
   // The time loops over the n batch rows from b0: rows never interact through the recurrence,
   // so slices of the batch run on different threads without meeting at every step.
-  void forward_rows(int64_t b0, int64_t n, float* y, int64_t ldy);
+  // zero_start: the sequence starts from h0 = 0, so its first step's h_prev W_hh^T is zero.
+  void forward_rows(int64_t b0, int64_t n, float* y, int64_t ldy, bool zero_start);
   // keeps_dh0: the last step's product (the gradient of h0 alone) is wanted.
   void backward_rows(int64_t b0, int64_t n, const float* dy, int64_t ldy, bool keeps_dh0);
   // out = n rows of h W_hh^T (+ beta * out, or + beta * c_rows[i] for row i when c_rows is not
@@ -133,7 +134,6 @@ class RecurrentLayer {
   const float* input_columns_ = nullptr;
   int64_t ldx_ = 0, steps_ = 0, batch_ = 0;
   bool forward_only_ = false;  // the last forward pass kept only what its next step read
-  bool zero_start_ = false;    // it started from h0 = 0: its first step's h_prev W_hh^T is zero
   bool packed_ = false;  // the per-step products read W_hh prepacked (sequences, not single steps)
   // Generation steps (one row, or one step of a few rows) go through the SingleRowProducts, whose
   // rows come out the same whatever the batch.

@@ -177,7 +177,6 @@ void RecurrentLayer::forward_sequence(const float* x, int64_t ldx, const int32_t
   steps_ = T;
   batch_ = B;
   forward_only_ = forward_only;
-  zero_start_ = h0 == nullptr;
   // The dense input's product fills every step's gates at once.
   const int64_t kept_steps = forward_only ? 1 : T, states = forward_only ? 2 : T + 1;
   gates_.resize({x ? T : kept_steps, B, GH});
@@ -220,7 +219,7 @@ void RecurrentLayer::forward_sequence(const float* x, int64_t ldx, const int32_t
   if (packed_) hh_forward_.pack(Trans::Yes, S, GH, weight_hh.value.data(), S);
   // One slice for row products: a SingleRowProduct serves one thread.
   for_each_slice(B, row_products_ ? 1 : batch_slices(B, GH, S),
-                 [&](int64_t b0, int64_t n) { forward_rows(b0, n, y, ldy); });
+                 [&](int64_t b0, int64_t n) { forward_rows(b0, n, y, ldy, h0 == nullptr); });
 
   const int64_t last = slot(reverse_ ? 0 : T);
   if (hT) rows::copy(B, S, hidden + last * BS, S, hT, S);
@@ -268,7 +267,7 @@ void RecurrentLayer::scatter_weight_ih_grad() {
   });
 }
 
-void RecurrentLayer::forward_rows(int64_t b0, int64_t n, float* y, int64_t ldy) {
+void RecurrentLayer::forward_rows(int64_t b0, int64_t n, float* y, int64_t ldy, bool zero_start) {
   const CellType& type = cell_.type();
   const int64_t T = steps_, B = batch_, H = hidden_size_, S = state_size();
   const int64_t GH = type.gate_count * H, BH = B * H, BS = B * S;
@@ -297,7 +296,7 @@ void RecurrentLayer::forward_rows(int64_t b0, int64_t n, float* y, int64_t ldy) 
     }
     // From a zero state the first step's product adds nothing to its C (a sequence's T-th of
     // the forward products: a poem's, a forecasting window's).
-    const bool from_zero = s == 0 && zero_start_;
+    const bool from_zero = s == 0 && zero_start;
     if (hproj) {
       if (from_zero)
         rows::zero(n, GH, hproj, GH);
