@@ -68,6 +68,23 @@ class _RNNBase:
                 {name: np.zeros_like(value) if _is_bias(name) else value
                  for name, value in self._stack.state_dict()})
 
+    def __getstate__(self) -> dict[str, Any]:
+        """pickle and copy.deepcopy carry the settings, the training flag and every parameter
+        (a bias=False module's zero biases too); the engine is built again on unpickling. The
+        dropout mask's random stream is not carried: a copy draws its own, as a new module."""
+        state = {k: v for k, v in self.__dict__.items() if k != "_stack"}
+        state["_parameters"] = dict(self._stack.state_dict())
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        parameters = state.pop("_parameters")
+        self.__dict__.update(state)
+        self._stack = RecurrentStack(self._cell, self.input_size, self.hidden_size,
+                                     self.num_layers, self.bidirectional, self.dropout,
+                                     self.proj_size)
+        self._stack.load_state_dict(parameters)
+
     def train(self, mode: bool = True) -> "_RNNBase":
         """Training mode (dropout between layers applies) or not; returns self, as torch."""
         self.training = bool(mode)
