@@ -15,8 +15,8 @@
 #include "serve/bounded_server.h"
 #include "serve/endpoints.h"
 #include "serve/http_error.h"
+#include "serve/routes.h"
 #include "serve/stop_signals.h"
-#include "serve/web_page.h"
 
 namespace rnnkit::serve {
 namespace {
@@ -31,8 +31,6 @@ ConnectionLimits connection_limits(const ServeOptions& options) {
   limits.request_timeout = std::chrono::seconds(options.request_timeout);
   return limits;
 }
-
-using Handler = void (*)(ServeContext&, const httplib::Request&, httplib::Response&);
 
 // Every refusal becomes a JSON error; nothing a client sends can end the process.
 httplib::Server::Handler guarded(ServeContext& context, Handler handler) {
@@ -55,10 +53,11 @@ httplib::Server::Handler guarded(ServeContext& context, Handler handler) {
 }
 
 // httplib's own refusals (404, 413, 400 for a broken request line or body framing) get a JSON
-// body too; a body a handler has set is kept. A request cut off by a connection limit gets that
-// limit's status. After any of httplib's refusals but 404 the request's end is unknown (a chunk
-// size that is no number, a chunk longer than it says): the connection closes after the answer,
-// so that the rest of the body is never read as a request of its own (request smuggling).
+// body too, and a path that has an endpoint for other methods 405 with Allow; a body a handler
+// has set is kept. A request cut off by a connection limit gets that limit's status. After any
+// of httplib's refusals but 404 the request's end is unknown (a chunk size that is no number, a
+// chunk longer than it says): the connection closes after the answer, so that the rest of the
+// body is never read as a request of its own (request smuggling).
 void add_error_bodies(BoundedServer& server) {
   server.set_error_handler([&server](const httplib::Request& request, httplib::Response& response) {
     ConnectionStream* connection = BoundedServer::current_connection();
@@ -71,7 +70,14 @@ void add_error_bodies(BoundedServer& server) {
     if (connection && response.status != 404) connection->close_after_response();
     switch (response.status) {
       case 404:
-        set_error(response, 404, "no endpoint " + request.method + " " + request.path);
+        if (const std::string allowed = allowed_methods(request.path); !allowed.empty()) {
+          set_error(
+              response, 405,
+              request.method + " is not allowed on " + request.path + ": it takes " + allowed);
+          response.set_header("Allow", allowed);
+        } else {
+          set_error(response, 404, "no endpoint " + request.method + " " + request.path);
+        }
         break;
       case 413:
         set_error(response, 413, "the request body is too large (--max-body)");
@@ -128,15 +134,14 @@ void serve(LoadedLanguageModel& loaded, const ServeOptions& options,
     listening_socket = socket;
   });
   add_error_bodies(server);
-  server.Get("/", [](const httplib::Request&, httplib::Response& response) {
-    response.set_content(index_html().data(), index_html().size(), "text/html; charset=utf-8");
-  });
-  server.Get("/health", guarded(context, handle_health));
-  server.Get("/v1/model", guarded(context, handle_model));
-  server.Post("/v1/generate", guarded(context, handle_generate));
-  server.Post("/v1/poem", guarded(context, handle_poem));
-  server.Post("/v1/perplexity", guarded(context, handle_perplexity));
-  server.Post("/v1/forecast", guarded(context, handle_forecast));
+  for (const Route& route : routes()) {
+    const std::string path(route.path);
+    if (route.method == "GET")
+      server.Get(path, guarded(context, route.handler));
+    else
+      server.Post(path, guarded(context, route.handler));
+  }
+  server.Options(".*", handle_options);
 
   const StopSignals stop_signals([&] {
     context.stopping = true;

@@ -121,7 +121,15 @@ expect_error perplexity_missing 400 text "required" POST /v1/perplexity '{}'
 expect_error perplexity_short 400 "" "at least 2 tokens" POST /v1/perplexity '{"text": "t"}'
 expect_error too_large 413 "" "too large" POST /v1/generate "{\"prompt\": \"$(head -c 5000 /dev/zero | tr '\0' a)\"}"
 expect_error no_endpoint 404 "" "no endpoint" GET /v1/nothing
-expect_error get_generate 404 "" "no endpoint" GET /v1/generate
+expect_error get_generate 405 "" "GET is not allowed on /v1/generate: it takes POST" GET /v1/generate
+expect_error delete_health 405 "" "it takes GET, HEAD, OPTIONS" DELETE /health
+check "a 405 names the endpoint's methods in Allow" \
+  "grep -qi '^allow: POST, OPTIONS' '$tmp/get_generate.headers' && grep -qi '^allow: GET, HEAD, OPTIONS' '$tmp/delete_health.headers'"
+request options_poem OPTIONS /v1/poem
+request options_page OPTIONS /
+check "OPTIONS answers 204 with the endpoint's methods" \
+  "[ \$(status_of options_poem) = 204 ] && grep -qi '^allow: POST, OPTIONS' '$tmp/options_poem.headers' && [ \$(status_of options_page) = 204 ] && grep -qi '^allow: GET, HEAD, OPTIONS' '$tmp/options_page.headers'"
+expect_error options_nothing 404 "" "no endpoint /v1/nothing" OPTIONS /v1/nothing
 
 # A generation in flight holds the only worker: the next request gets 503 at once; when its
 # client hangs up, the worker is free again.

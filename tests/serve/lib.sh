@@ -95,7 +95,8 @@ hold_stream() {
 # $tmp/NAME.status (000 when no HTTP answer came).
 request() {
   local name=$1 method=$2 path=$3
-  local args=(-s -o "$tmp/$name" -w '%{http_code}' --max-time 30 -X "$method" "$url$path")
+  local args=(-s -o "$tmp/$name" -D "$tmp/$name.headers" -w '%{http_code}' --max-time 30
+    -X "$method" "$url$path")
   [ $# -ge 4 ] && args+=(-H 'Content-Type: application/json' --data-binary "$4")
   curl "${args[@]}" >"$tmp/$name.status"
 }
