@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "gradient_check.h"
+#include "rnnkit/bf16.h"
 #include "rnnkit/cross_entropy.h"
 #include "rnnkit/embedding.h"
 #include "rnnkit/language_model.h"
@@ -174,7 +175,9 @@ TEST(CrossEntropyGradient, MatchesFiniteDifferencesWithIgnoredRows) {
 }
 
 // The fused bias gives the losses, gradients and biased logits of adding the bias first, bit for
-// bit, on every CPU path (ignored rows get the bias too); and without a gradient as well.
+// bit, on every CPU path (ignored rows get the bias too); and without a gradient as well. The
+// gradient's bf16 copy, when asked for, is to_bf16 of each element (ignored rows' zeros too,
+// over whatever the buffer held), and asking for it leaves the rest unchanged.
 TEST(CrossEntropy, BiasAddedInThePassEqualsBiasAddedFirst) {
   const int64_t N = 6, V = 37;
   Rng rng(5);
@@ -195,12 +198,20 @@ TEST(CrossEntropy, BiasAddedInThePassEqualsBiasAddedFirst) {
         fused.data(), bias.data(), N, V, V, targets.data(), kIgnoreIndex, fused.data(), 0.25f);
     const CrossEntropySum got_loss = softmax_cross_entropy_with_bias(
         fused_no_grad.data(), bias.data(), N, V, V, targets.data(), kIgnoreIndex, nullptr, 0.0f);
+    Tensor fused_rounding = raw;
+    std::vector<bf16> rounded(static_cast<size_t>(N * V), bf16{0x7fc1});
+    const CrossEntropySum got_rounding =
+        softmax_cross_entropy_with_bias(fused_rounding.data(), bias.data(), N, V, V, targets.data(),
+                                        kIgnoreIndex, fused_rounding.data(), 0.25f, rounded.data());
     EXPECT_EQ(got.count, 4);
     EXPECT_EQ(got.loss_sum, want.loss_sum);
     EXPECT_EQ(got_loss.loss_sum, want.loss_sum);
+    EXPECT_EQ(got_rounding.loss_sum, want.loss_sum);
     for (int64_t i = 0; i < N * V; ++i) {
       ASSERT_EQ(fused[i], want_grad[i]) << "gradient " << i;
       ASSERT_EQ(fused_no_grad[i], biased[i]) << "biased logit " << i;
+      ASSERT_EQ(fused_rounding[i], want_grad[i]) << "gradient beside its bf16 copy " << i;
+      ASSERT_EQ(rounded[static_cast<size_t>(i)], to_bf16(want_grad[i])) << "bf16 gradient " << i;
     }
   }
 }

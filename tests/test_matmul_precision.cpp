@@ -75,22 +75,27 @@ bf16 nearest_bf16(float x) {
 }
 
 // Long rows take the vectorised loop of every CPU path: random bit patterns (all exponents,
-// subnormals included), exact ties, infinities and NaNs.
+// subnormals included), exact ties, infinities and NaNs, the special values both at the start
+// (in the vector loop) and at the end (in the remainder).
 TEST(Bf16Rounding, EveryCpuPathRoundsLongRowsLikeTheDoubleReference) {
   SettingsGuard guard;
   Rng rng(7);
-  std::vector<float> src;
+  std::vector<float> specials;
+  for (uint32_t tie :
+       {0x3F808000u, 0x3F818000u, 0xBF808000u, 0xBF818000u, 0x00018000u, 0x00008000u, 0x7F7F8000u})
+    specials.push_back(std::bit_cast<float>(tie));
+  specials.push_back(std::numeric_limits<float>::infinity());
+  specials.push_back(-std::numeric_limits<float>::infinity());
+  specials.push_back(std::numeric_limits<float>::quiet_NaN());
+  specials.push_back(-std::numeric_limits<float>::quiet_NaN());
+  specials.push_back(std::bit_cast<float>(0x7F800001u));  // signalling NaN: must stay NaN
+  std::vector<float> src = specials;
   for (int i = 0; i < 4000; ++i) {
     const uint32_t bits = static_cast<uint32_t>(rng.uniform(0.0f, 1.0f) * 65536.0f) << 16 |
                           static_cast<uint32_t>(rng.uniform(0.0f, 1.0f) * 65536.0f);
     src.push_back(std::bit_cast<float>(bits));
   }
-  for (uint32_t tie : {0x3F808000u, 0x3F818000u, 0xBF808000u, 0x00018000u, 0x7F7F8000u})
-    src.push_back(std::bit_cast<float>(tie));
-  src.push_back(std::numeric_limits<float>::infinity());
-  src.push_back(-std::numeric_limits<float>::infinity());
-  src.push_back(std::numeric_limits<float>::quiet_NaN());
-  src.push_back(std::bit_cast<float>(0x7F800001u));  // signalling NaN: must stay NaN
+  src.insert(src.end(), specials.begin(), specials.end());
   for (CpuPath path : {CpuPath::Baseline, CpuPath::Avx2, CpuPath::Avx512}) {
     if (!cpu_supports_path(path)) continue;
     set_cpu_path(path);

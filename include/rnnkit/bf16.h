@@ -17,7 +17,10 @@ inline bf16 to_bf16(float x) {
 inline float from_bf16(bf16 x) {
   return std::bit_cast<float>(static_cast<uint32_t>(x) << 16);
 }
-// dst = to_bf16(src) for a rows x cols matrix (leading dimensions lds, ldd).
+// dst = to_bf16(src) for one row of cols floats, on the calling thread.
+void round_row_to_bf16(int64_t cols, const float* src, bf16* dst);
+// dst = to_bf16(src) for a rows x cols matrix (leading dimensions lds, ldd), large ones by the
+// threads.
 void round_to_bf16(int64_t rows, int64_t cols, const float* src, int64_t lds, bf16* dst,
                    int64_t ldd);
 

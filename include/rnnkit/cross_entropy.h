@@ -1,6 +1,8 @@
 #pragma once
 #include <cstdint>
 
+#include "rnnkit/bf16.h"
+
 namespace rnnkit {
 
 constexpr int32_t kIgnoreIndex = -100;  // torch.nn.CrossEntropyLoss's default ignore_index
@@ -19,11 +21,13 @@ CrossEntropySum softmax_cross_entropy(const float* logits, int64_t N, int64_t V,
                                       float grad_scale);
 // The same for logits that still lack the output layer's bias: it is added to each row (in
 // place, ignored rows included) while the row is in cache, where a separate pass would read
-// every logit once more from memory; the results are those of adding it first.
+// every logit once more from memory; the results are those of adding it first. grad_rounded
+// (with grad): N x V bfloat16, to_bf16 of each element of grad, written from the row in cache
+// for the products that read the gradient in bf16.
 CrossEntropySum softmax_cross_entropy_with_bias(float* logits, const float* bias, int64_t N,
                                                 int64_t V, int64_t ld, const int32_t* targets,
-                                                int32_t ignore_index, float* grad,
-                                                float grad_scale);
+                                                int32_t ignore_index, float* grad, float grad_scale,
+                                                bf16* grad_rounded = nullptr);
 
 // The loss of softmax(features W^T + bias) over V classes, the logits never stored: for each
 // block of rows, blocks of their logits are computed into the L2 cache by rnnkit's panel kernel

@@ -40,6 +40,11 @@ class MatmulOperand {
   enum class Reads { Once, Many };
   // X: rows x cols floats, ld apart.
   void prepare(int64_t rows, int64_t cols, const float* X, int64_t ld, Reads reads = Reads::Once);
+  // As prepare (Reads::Once), but in BF16 the caller writes the rounded copy, to_bf16 of each
+  // element, into the returned rows x cols buffer (dense) before a product reads the operand:
+  // the code that writes X rounds each row while it is in cache, where prepare would read X
+  // again. Null in F32.
+  bf16* prepare_rounded_by_caller(int64_t rows, int64_t cols, const float* X, int64_t ld);
 
   Precision precision() const { return precision_; }
   int64_t rows() const { return rows_; }

@@ -65,17 +65,20 @@ void OutputLayerChunks::forward(int64_t c) {
 }
 
 CrossEntropySum OutputLayerChunks::loss(int64_t c) {
-  const int64_t V = fc_.out_features();
-  return softmax_cross_entropy_with_bias(logits_.data(), fc_.bias.value.data(), rows_of(c), V, V,
+  const int64_t V = fc_.out_features(), m = rows_of(c);
+  // The gradient's bf16 copy for the backward products is rounded row by row as it is written.
+  bf16* rounded = dfeatures_
+                      ? operands().chunk_dlogits.prepare_rounded_by_caller(m, V, logits_.data(), V)
+                      : nullptr;
+  return softmax_cross_entropy_with_bias(logits_.data(), fc_.bias.value.data(), m, V, V,
                                          targets_ + first_row(c), kIgnoreIndex,
-                                         dfeatures_ ? logits_.data() : nullptr, scale_);
+                                         dfeatures_ ? logits_.data() : nullptr, scale_, rounded);
 }
 
 void OutputLayerChunks::backward(int64_t c) {
   if (!dfeatures_) return;
   const int64_t F = fc_.in_features(), V = fc_.out_features(), m = rows_of(c);
   Operands& ops = operands();
-  ops.chunk_dlogits.prepare(m, V, logits_.data(), V);
   if (ops.chunk_dlogits.precision() == Precision::F32 &&
       linear_backward_by_outputs_suits(V, F, num_threads())) {
     linear_backward_by_outputs(m, V, F, logits_.data(), V, ops.chunk_features.f32(), F,

@@ -13,9 +13,10 @@ namespace rnnkit {
 // 16 MB of logits at a time, which stay in the L3 cache between the product that writes them,
 // the loss and the products that read their gradient. The weight is prepared once for all
 // chunks (in bf16 precision: rounded, and packed for each of its two products), each chunk's
-// logit gradient once for its two products; a wide layer's float32 backward runs by shares of
-// its outputs (linear_backward_by_outputs). A chunk's three parts are separate calls so that the
-// step profile (bench/lm_profile.cpp) times this code, not a copy of it.
+// logit gradient once for its two products, by the loss as it writes each row; a wide layer's
+// float32 backward runs by shares of its outputs (linear_backward_by_outputs). A chunk's three
+// parts are separate calls so that the step profile (bench/lm_profile.cpp) times this code, not a
+// copy of it.
 class OutputLayerChunks {
  public:
   // dfeatures (n rows of fc's inputs): null for the loss alone. The arguments must outlive the
@@ -30,7 +31,7 @@ class OutputLayerChunks {
   // Chunk c's logits, without the bias.
   void forward(int64_t c);
   // Adds the bias and returns the chunk's loss; with dfeatures, the logits become their gradient
-  // (scaled by `scale`).
+  // (scaled by `scale`), which backward(c) then reads.
   CrossEntropySum loss(int64_t c);
   // With dfeatures: adds the chunk's share to fc's gradients and writes its rows of dfeatures.
   void backward(int64_t c);

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "nn/row_exp.h"
+#include "rnnkit/bf16.h"
 #include "rnnkit/cache_aligned.h"
 #include "rnnkit/cpu_dispatch.h"
 #include "rnnkit/error.h"
@@ -58,10 +59,11 @@ void check_targets(const int32_t* targets, int64_t N, int64_t V, int32_t ignore_
 }
 
 // The loss of the rows of `logits`, with `bias` (when not null) first added to each row in
-// place, through `biased` (the same logits, writable).
+// place, through `biased` (the same logits, writable); with grad_rounded, each gradient row is
+// also rounded to bfloat16 there (V apart).
 CrossEntropySum rows_loss(float* biased, const float* logits, const float* bias, int64_t N,
                           int64_t V, int64_t ld, const int32_t* targets, int32_t ignore_index,
-                          float* grad, float grad_scale) {
+                          float* grad, float grad_scale, bf16* grad_rounded = nullptr) {
   check_targets(targets, N, V, ignore_index);
   double loss = 0;
   int64_t count = 0;
@@ -71,10 +73,11 @@ CrossEntropySum rows_loss(float* biased, const float* logits, const float* bias,
   for (int64_t i = 0; i < N; ++i) {
     const float* x = logits + i * ld;
     float* g = grad ? grad + i * ld : nullptr;
+    bf16* rounded = g && grad_rounded ? grad_rounded + i * V : nullptr;
     if (targets[i] == ignore_index) {
       if (bias) rows::add_bias(1, V, biased + i * ld, ld, bias);
-      if (g)
-        for (int64_t v = 0; v < V; ++v) g[v] = 0.0f;
+      if (g) std::fill(g, g + V, 0.0f);
+      if (rounded) std::fill(rounded, rounded + V, to_bf16(0.0f));
       continue;
     }
     const float m =
@@ -88,6 +91,7 @@ CrossEntropySum rows_loss(float* biased, const float* logits, const float* bias,
     if (g) {
       vec::dispatch<row_scale>(g, V, grad_scale / sum);
       g[targets[i]] -= grad_scale;
+      if (rounded) round_row_to_bf16(V, g, rounded);
     }
   }
   return {loss, count};
@@ -248,9 +252,10 @@ CrossEntropySum softmax_cross_entropy(const float* logits, int64_t N, int64_t V,
 
 CrossEntropySum softmax_cross_entropy_with_bias(float* logits, const float* bias, int64_t N,
                                                 int64_t V, int64_t ld, const int32_t* targets,
-                                                int32_t ignore_index, float* grad,
-                                                float grad_scale) {
-  return rows_loss(logits, logits, bias, N, V, ld, targets, ignore_index, grad, grad_scale);
+                                                int32_t ignore_index, float* grad, float grad_scale,
+                                                bf16* grad_rounded) {
+  return rows_loss(logits, logits, bias, N, V, ld, targets, ignore_index, grad, grad_scale,
+                   grad_rounded);
 }
 
 void log_softmax(const float* logits, int64_t V, float* out) {

@@ -30,16 +30,22 @@ Precision matmul_precision() {
   return precision.load(std::memory_order_relaxed);
 }
 
-void MatmulOperand::prepare(int64_t rows, int64_t cols, const float* X, int64_t ld, Reads reads) {
+bf16* MatmulOperand::prepare_rounded_by_caller(int64_t rows, int64_t cols, const float* X,
+                                               int64_t ld) {
   precision_ = matmul_precision();
   rows_ = rows;
   cols_ = cols;
   ld_ = ld;
   f32_ = X;
-  if (precision_ == Precision::BF16) {
-    copy_.resize(static_cast<size_t>(rows * cols));
-    round_to_bf16(rows, cols, X, ld, copy_.data(), cols);
-  }
+  packed_.reset();
+  if (precision_ != Precision::BF16) return nullptr;
+  copy_.resize(static_cast<size_t>(rows * cols));
+  return copy_.data();
+}
+
+void MatmulOperand::prepare(int64_t rows, int64_t cols, const float* X, int64_t ld, Reads reads) {
+  if (bf16* copy = prepare_rounded_by_caller(rows, cols, X, ld))
+    round_to_bf16(rows, cols, X, ld, copy, cols);
   // A new set of copies, not the old one cleared: a copy of this operand may still read it.
   if (precision_ == Precision::BF16 && reads == Reads::Many)
     packed_ = std::make_shared<onednn::PackedLayouts>();
