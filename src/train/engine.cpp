@@ -229,6 +229,7 @@ void Engine::save_checkpoint() {
   // last.safetensors first: state.bin commits the checkpoint, so a crash between the two
   // leaves a run that resumes from the previous state and writes both again.
   try {
+    progress_->sync();
     task_.save_model(run_dir_ + "/last.safetensors", {{"rnnkit.train", train.dump()}},
                      storage_dtype(o_.dtype));
     write_train_state(run_dir_ + "/state.bin", task_, *optimizer_, *scheduler_, rng_, pos_,

@@ -1,5 +1,6 @@
 #include "train/progress.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 #include <cerrno>
 #include <cstring>
@@ -76,6 +77,19 @@ void Progress::record(const nlohmann::json& event) {
                 "; the last checkpoint in the run directory is kept");
   }
   if (current_observer) current_observer(event);
+}
+
+void Progress::sync() {
+  if (!writer_) return;
+  // fsync reaches the file's written pages through any descriptor of it.
+  const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || ::fsync(fd) != 0) {
+    const int error = errno;
+    if (fd >= 0) ::close(fd);
+    throw Error("cannot sync " + path_ + ": " + std::strerror(error) +
+                "; the last checkpoint in the run directory is kept");
+  }
+  ::close(fd);
 }
 
 void Progress::status(const std::string& text, bool log_line) {

@@ -24,6 +24,9 @@ class Progress {
            bool writer = true);
 
   void record(const nlohmann::json& event);
+  // Makes the records so far durable (fsync), before a checkpoint commits the step they reach:
+  // after a power loss the resumed file then lacks none of the lines before it.
+  void sync();
   // Replaces the live line (terminal) or prints a log line when `log_line` is set.
   void status(const std::string& text, bool log_line);
   void message(const std::string& text);  // a line of its own, above the live line
