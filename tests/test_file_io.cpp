@@ -1,9 +1,11 @@
 #include "error_of.h"
+#include "io/atomic_write.h"
 #include "rnnkit/file_io.h"
 
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -54,6 +56,22 @@ std::vector<std::string> entries_of(const fs::path& directory) {
     names.push_back(entry.path().filename().string());
   std::sort(names.begin(), names.end());
   return names;
+}
+
+// The Error message of `write` run under a 4,096-byte file size limit, with SIGXFSZ ignored so
+// that write() fails with EFBIG (as a full disk with ENOSPC) instead of ending the process;
+// unlike permissions the limit also binds root.
+std::string error_past_size_limit(const std::function<void()>& write) {
+  rlimit saved{};
+  if (::getrlimit(RLIMIT_FSIZE, &saved) != 0) return "getrlimit failed";
+  rlimit limited = saved;
+  limited.rlim_cur = 4096;
+  auto previous_handler = std::signal(SIGXFSZ, SIG_IGN);
+  if (::setrlimit(RLIMIT_FSIZE, &limited) != 0) return "setrlimit failed";
+  std::string message = error_of(write);
+  ::setrlimit(RLIMIT_FSIZE, &saved);
+  std::signal(SIGXFSZ, previous_handler);
+  return message;
 }
 
 }  // namespace
@@ -173,25 +191,57 @@ TEST(FileIo, FailedRenameRemovesTheTemporaryAndKeepsTheTarget) {
   EXPECT_EQ(entries_of(dir.path()), std::vector<std::string>{"target"});
 }
 
-// A file size limit makes write() stop short and then fail with EFBIG, as a full disk would with
-// ENOSPC; unlike permissions it also binds root.
+// A write stopped short by a full disk (here a file size limit) keeps the old file.
 TEST(FileIo, ShortWriteKeepsTheOldFileIntact) {
   TempDir dir;
   std::string target = dir / "checkpoint";
   write_plain(target, "old checkpoint");
   std::string big(1 << 16, 'z');
 
-  rlimit saved{};
-  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &saved), 0);
-  rlimit limited = saved;
-  limited.rlim_cur = 4096;
-  auto previous_handler = std::signal(SIGXFSZ, SIG_IGN);
-  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &limited), 0);
-  std::string message = error_of([&] { rnnkit::write_file_atomically(target, big); });
-  ::setrlimit(RLIMIT_FSIZE, &saved);
-  std::signal(SIGXFSZ, previous_handler);
+  std::string message = error_past_size_limit([&] { rnnkit::write_file_atomically(target, big); });
 
   EXPECT_EQ(message, "cannot write " + target + ": File too large");
   EXPECT_EQ(read_plain(target), "old checkpoint");
+  EXPECT_EQ(entries_of(dir.path()), std::vector<std::string>{"checkpoint"});
+}
+
+// A process killed in the middle of a write (here by SIGXFSZ at a file size limit, as SIGKILL or
+// a Ctrl-C outside training would kill it) leaves the old file and nothing beside it: the bytes
+// go to an unnamed file, named only once complete.
+TEST(FileIo, AProcessKilledWhileWritingLeavesNoTemporary) {
+  TempDir dir;
+  const std::string target = dir / "checkpoint";
+  write_plain(target, "old checkpoint");
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const rlimit no_core{0, 0}, limited{4096, 4096};
+    ::setrlimit(RLIMIT_CORE, &no_core);
+    std::signal(SIGXFSZ, SIG_DFL);
+    ::setrlimit(RLIMIT_FSIZE, &limited);
+    rnnkit::write_file_atomically(target, std::string(1 << 16, 'z'));
+    ::_exit(0);  // not reached: the write past the limit ends the process
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGXFSZ) << "status " << status;
+  EXPECT_EQ(read_plain(target), "old checkpoint");
+  EXPECT_EQ(entries_of(dir.path()), std::vector<std::string>{"checkpoint"});
+}
+
+// Where the filesystem has no unnamed files the write goes through a named temporary: it
+// replaces the file whole, and a failed write (a file size limit) removes it and keeps the old.
+TEST(FileIo, TheNamedTemporaryFallbackReplacesOrKeepsTheFileAndLeavesNoTemporary) {
+  TempDir dir;
+  const std::string target = dir / "checkpoint";
+  write_plain(target, "old checkpoint");
+  rnnkit::atomic_write::through_named_file(target, target, "new checkpoint");
+  EXPECT_EQ(read_plain(target), "new checkpoint");
+  EXPECT_EQ(entries_of(dir.path()), std::vector<std::string>{"checkpoint"});
+
+  const std::string message = error_past_size_limit(
+      [&] { rnnkit::atomic_write::through_named_file(target, target, std::string(1 << 16, 'z')); });
+  EXPECT_EQ(message, "cannot write " + target + ": File too large");
+  EXPECT_EQ(read_plain(target), "new checkpoint");
   EXPECT_EQ(entries_of(dir.path()), std::vector<std::string>{"checkpoint"});
 }

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <utility>
 
+#include "io/atomic_write.h"
 #include "rnnkit/error.h"
 
 namespace rnnkit {
@@ -36,20 +37,27 @@ class FileDescriptor {
   int fd_;
 };
 
-// Creates a new file next to `path` (same directory, so rename() stays within one filesystem)
-// under a name no other writer uses, and returns its descriptor and name.
-std::pair<int, std::string> create_temporary_beside(const std::string& path) {
+// A name beside `path` (same directory, so rename() stays within one filesystem) that no other
+// writer of this process uses: ".NAME.tmp-PID-N".
+std::string temporary_name_beside(const std::string& path) {
   static std::atomic<unsigned> counter{0};
   size_t slash = path.rfind('/');
   std::string directory = slash == std::string::npos ? "" : path.substr(0, slash + 1);
   std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+  return directory + "." + base + ".tmp-" + std::to_string(::getpid()) + "-" +
+         std::to_string(counter.fetch_add(1));
+}
+
+// Gives a name beside `path` to what `make(name)` creates (0, else an errno), trying another name
+// where one is taken (left behind by a crashed process with a reused pid); returns the name.
+template <class Make>
+std::string create_beside(const std::string& path, const std::string& given, Make make) {
   for (int attempt = 0;; ++attempt) {
-    std::string name = directory + "." + base + ".tmp-" + std::to_string(::getpid()) + "-" +
-                       std::to_string(counter.fetch_add(1));
-    int fd = ::open(name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd >= 0) return {fd, name};
-    // A name left behind by a crashed process with a reused pid: try the next one.
-    if (errno != EEXIST || attempt >= 100) throw Error(failure("write", path, errno));
+    std::string name = temporary_name_beside(path);
+    const int error_number = make(name);
+    if (error_number == 0) return name;
+    if (error_number != EEXIST || attempt >= 100)
+      throw Error(failure("write", given, error_number));
   }
 }
 
@@ -60,10 +68,8 @@ std::string parent_directory(const std::string& path) {
   return path.substr(0, slash);
 }
 
-// Writes, syncs and closes `fd` (closed in every case); returns 0 or the errno of the first step
-// that failed.
-int write_sync_close(int fd, std::string_view bytes) {
-  FileDescriptor owned(fd);
+// Writes and syncs `fd`; returns 0 or the errno of the first step that failed.
+int write_and_sync(int fd, std::string_view bytes) {
   while (!bytes.empty()) {
     ssize_t written = ::write(fd, bytes.data(), bytes.size());
     if (written < 0) {
@@ -74,9 +80,7 @@ int write_sync_close(int fd, std::string_view bytes) {
     // reports why.
     bytes.remove_prefix(static_cast<size_t>(written));
   }
-  if (::fsync(fd) != 0) return errno;
-  if (::close(owned.release()) != 0) return errno;
-  return 0;
+  return ::fsync(fd) != 0 ? errno : 0;
 }
 
 // Where a write to `path` goes: through a symbolic link to its target (the link is kept, as a
@@ -102,6 +106,19 @@ std::string write_target(const std::string& path) {
     if (length < 0) throw Error(failure("write", path, errno));
     link.resize(static_cast<size_t>(length));
     target = link.starts_with('/') ? link : parent_directory(target) + "/" + link;
+  }
+}
+
+// Closes `fd` and renames `temporary` over `path`, after writing it (error_number: the write's
+// errno, or 0); on any failure the temporary is removed and an Error names `given`.
+void close_and_rename(FileDescriptor& fd, const std::string& temporary, const std::string& path,
+                      const std::string& given, int error_number) {
+  // close() can report a delayed write error on some filesystems.
+  if (error_number == 0 && ::close(fd.release()) != 0) error_number = errno;
+  if (error_number == 0 && ::rename(temporary.c_str(), path.c_str()) != 0) error_number = errno;
+  if (error_number != 0) {
+    ::unlink(temporary.c_str());
+    throw Error(failure("write", given, error_number));
   }
 }
 
@@ -138,15 +155,41 @@ std::string read_file(const std::string& path) {
   return bytes;
 }
 
+namespace atomic_write {
+
+bool through_unnamed_file(const std::string& path, const std::string& given,
+                          std::string_view bytes) {
+  if (::access("/proc/self/fd", F_OK) != 0) return false;
+  FileDescriptor fd(::open(parent_directory(path).c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666));
+  if (fd.get() < 0) return false;
+  if (const int error_number = write_and_sync(fd.get(), bytes))
+    throw Error(failure("write", given, error_number));
+  // linkat(fd, "", ..., AT_EMPTY_PATH) needs CAP_DAC_READ_SEARCH; the /proc link does not.
+  const std::string self = "/proc/self/fd/" + std::to_string(fd.get());
+  const std::string temporary = create_beside(path, given, [&](const std::string& name) {
+    return ::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, name.c_str(), AT_SYMLINK_FOLLOW) == 0 ? 0
+                                                                                            : errno;
+  });
+  close_and_rename(fd, temporary, path, given, 0);
+  return true;
+}
+
+void through_named_file(const std::string& path, const std::string& given, std::string_view bytes) {
+  int created = -1;
+  const std::string temporary = create_beside(path, given, [&](const std::string& name) {
+    created = ::open(name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    return created >= 0 ? 0 : errno;
+  });
+  FileDescriptor fd(created);
+  close_and_rename(fd, temporary, path, given, write_and_sync(fd.get(), bytes));
+}
+
+}  // namespace atomic_write
+
 void write_file_atomically(const std::string& given, std::string_view bytes) {
   const std::string path = write_target(given);
-  auto [fd, temporary] = create_temporary_beside(path);
-  int error_number = write_sync_close(fd, bytes);
-  if (error_number == 0 && ::rename(temporary.c_str(), path.c_str()) != 0) error_number = errno;
-  if (error_number != 0) {
-    ::unlink(temporary.c_str());
-    throw Error(failure("write", given, error_number));
-  }
+  if (!atomic_write::through_unnamed_file(path, given, bytes))
+    atomic_write::through_named_file(path, given, bytes);
   // The rename is only durable once the directory entry is on disk. Some filesystems cannot sync
   // a directory (EINVAL); the file itself is complete there, so that is not a failure.
   std::string directory = parent_directory(path);
