@@ -13,13 +13,13 @@ void handle_page(ServeContext&, const httplib::Request&, httplib::Response& resp
 }
 
 constexpr Route kRoutes[] = {
-    {"GET", "/", handle_page},
-    {"GET", "/health", handle_health},
-    {"GET", "/v1/model", handle_model},
-    {"POST", "/v1/generate", handle_generate},
-    {"POST", "/v1/poem", handle_poem},
-    {"POST", "/v1/perplexity", handle_perplexity},
-    {"POST", "/v1/forecast", handle_forecast},
+    {Method::Get, "/", handle_page},
+    {Method::Get, "/health", handle_health},
+    {Method::Get, "/v1/model", handle_model},
+    {Method::Post, "/v1/generate", handle_generate},
+    {Method::Post, "/v1/poem", handle_poem},
+    {Method::Post, "/v1/perplexity", handle_perplexity},
+    {Method::Post, "/v1/forecast", handle_forecast},
 };
 
 }  // namespace
@@ -29,13 +29,12 @@ std::span<const Route> routes() {
 }
 
 std::string allowed_methods(std::string_view path) {
-  std::string allowed;
+  bool get = false, post = false;
   for (const Route& route : kRoutes)
-    if ((path == "*" || route.path == path) && allowed.find(route.method) == std::string::npos)
-      // httplib answers HEAD wherever it answers GET.
-      allowed += std::string(allowed.empty() ? "" : ", ") + std::string(route.method) +
-                 (route.method == "GET" ? ", HEAD" : "");
-  return allowed.empty() ? allowed : allowed + ", OPTIONS";
+    if (path == "*" || route.path == path) (route.method == Method::Get ? get : post) = true;
+  if (!get && !post) return "";
+  // httplib answers HEAD wherever it answers GET.
+  return std::string(get ? "GET, HEAD, " : "") + (post ? "POST, " : "") + "OPTIONS";
 }
 
 void handle_options(const httplib::Request& request, httplib::Response& response) {

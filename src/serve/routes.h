@@ -9,8 +9,11 @@ namespace rnnkit::serve {
 
 using Handler = void (*)(ServeContext&, const httplib::Request&, httplib::Response&);
 
+enum class Method { Get, Post };
+
 struct Route {
-  std::string_view method, path;
+  Method method;
+  std::string_view path;
   Handler handler;
 };
 

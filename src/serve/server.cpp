@@ -136,10 +136,14 @@ void serve(LoadedLanguageModel& loaded, const ServeOptions& options,
   add_error_bodies(server);
   for (const Route& route : routes()) {
     const std::string path(route.path);
-    if (route.method == "GET")
-      server.Get(path, guarded(context, route.handler));
-    else
-      server.Post(path, guarded(context, route.handler));
+    switch (route.method) {
+      case Method::Get:
+        server.Get(path, guarded(context, route.handler));
+        break;
+      case Method::Post:
+        server.Post(path, guarded(context, route.handler));
+        break;
+    }
   }
   server.Options(".*", handle_options);
 

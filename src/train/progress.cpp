@@ -86,8 +86,8 @@ void Progress::sync() {
   if (fd < 0 || ::fsync(fd) != 0) {
     const int error = errno;
     if (fd >= 0) ::close(fd);
-    throw Error("cannot sync " + path_ + ": " + std::strerror(error) +
-                "; the last checkpoint in the run directory is kept");
+    // The checkpoint that called it says what is kept.
+    throw Error("cannot sync " + path_ + ": " + std::strerror(error));
   }
   ::close(fd);
 }

@@ -130,6 +130,9 @@ request options_page OPTIONS /
 check "OPTIONS answers 204 with the endpoint's methods" \
   "[ \$(status_of options_poem) = 204 ] && grep -qi '^allow: POST, OPTIONS' '$tmp/options_poem.headers' && [ \$(status_of options_page) = 204 ] && grep -qi '^allow: GET, HEAD, OPTIONS' '$tmp/options_page.headers'"
 expect_error options_nothing 404 "" "no endpoint /v1/nothing" OPTIONS /v1/nothing
+curl -s -o /dev/null -D "$tmp/options_server.headers" -X OPTIONS --request-target '*' "$url/" --max-time 30
+check "OPTIONS * names every method the server takes" \
+  "grep -qi '^allow: GET, HEAD, POST, OPTIONS' '$tmp/options_server.headers'"
 
 # A generation in flight holds the only worker: the next request gets 503 at once; when its
 # client hangs up, the worker is free again.
