@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "gradient_check.h"
 #include "rnnkit/bf16.h"
@@ -13,6 +14,7 @@
 #include "rnnkit/language_model.h"
 #include "rnnkit/linear.h"
 #include "rnnkit/rnn.h"
+#include "rnnkit/threads.h"
 #include "settings_guard.h"
 
 namespace rnnkit {
@@ -177,7 +179,8 @@ TEST(CrossEntropyGradient, MatchesFiniteDifferencesWithIgnoredRows) {
 // The fused bias gives the losses, gradients and biased logits of adding the bias first, bit for
 // bit, on every CPU path (ignored rows get the bias too); and without a gradient as well. The
 // gradient's bf16 copy, when asked for, is to_bf16 of each element (ignored rows' zeros too,
-// over whatever the buffer held), and asking for it leaves the rest unchanged.
+// over whatever the buffer held), its column sums are added to the vector given (against sums in
+// double), and asking for them leaves the rest unchanged.
 TEST(CrossEntropy, BiasAddedInThePassEqualsBiasAddedFirst) {
   const int64_t N = 6, V = 37;
   Rng rng(5);
@@ -200,9 +203,10 @@ TEST(CrossEntropy, BiasAddedInThePassEqualsBiasAddedFirst) {
         fused_no_grad.data(), bias.data(), N, V, V, targets.data(), kIgnoreIndex, nullptr, 0.0f);
     Tensor fused_rounding = raw;
     std::vector<bf16> rounded(static_cast<size_t>(N * V), bf16{0x7fc1});
-    const CrossEntropySum got_rounding =
-        softmax_cross_entropy_with_bias(fused_rounding.data(), bias.data(), N, V, V, targets.data(),
-                                        kIgnoreIndex, fused_rounding.data(), 0.25f, rounded.data());
+    std::vector<float> column_sums(V, 1.0f);  // added to, as a gradient accumulates
+    const CrossEntropySum got_rounding = softmax_cross_entropy_with_bias(
+        fused_rounding.data(), bias.data(), N, V, V, targets.data(), kIgnoreIndex,
+        fused_rounding.data(), 0.25f, rounded.data(), column_sums.data());
     EXPECT_EQ(got.count, 4);
     EXPECT_EQ(got.loss_sum, want.loss_sum);
     EXPECT_EQ(got_loss.loss_sum, want.loss_sum);
@@ -213,7 +217,40 @@ TEST(CrossEntropy, BiasAddedInThePassEqualsBiasAddedFirst) {
       ASSERT_EQ(fused_rounding[i], want_grad[i]) << "gradient beside its bf16 copy " << i;
       ASSERT_EQ(rounded[static_cast<size_t>(i)], to_bf16(want_grad[i])) << "bf16 gradient " << i;
     }
+    for (int64_t v = 0; v < V; ++v) {
+      double want_sum = 1.0;
+      for (int64_t i = 0; i < N; ++i) want_sum += want_grad[i * V + v];
+      EXPECT_NEAR(column_sums[static_cast<size_t>(v)], want_sum, 1e-6) << "column " << v;
+    }
   }
+}
+
+// The gradient's column sums, over many blocks of rows, are the same bits on one thread and two.
+TEST(CrossEntropy, GradientColumnSumsDoNotDependOnTheThreadCount) {
+  const int64_t N = 1000, V = 37;
+  Rng rng(11);
+  const Tensor raw = random_tensor({N, V}, rng, 2.0f), bias = random_tensor({V}, rng, 1.0f);
+  std::vector<int32_t> targets(N);
+  for (int64_t i = 0; i < N; ++i) targets[i] = i % 7 == 3 ? kIgnoreIndex : int32_t(i * 5 % V);
+  SettingsGuard guard;
+  std::vector<std::vector<float>> sums;
+  for (int threads : {1, 2}) {
+    set_num_threads(threads);
+    Tensor logits = raw;
+    std::vector<bf16> rounded(static_cast<size_t>(N * V));
+    sums.emplace_back(V, 0.0f);
+    softmax_cross_entropy_with_bias(logits.data(), bias.data(), N, V, V, targets.data(),
+                                    kIgnoreIndex, logits.data(), 1.0f / N, rounded.data(),
+                                    sums.back().data());
+    double largest_error = 0;
+    for (int64_t v = 0; v < V; ++v) {
+      double want = 0;
+      for (int64_t i = 0; i < N; ++i) want += logits[i * V + v];
+      largest_error = std::max(largest_error, std::abs(sums.back()[size_t(v)] - want));
+    }
+    EXPECT_LT(largest_error, 1e-6) << threads << " threads";
+  }
+  EXPECT_EQ(sums[0], sums[1]);
 }
 
 struct LMCase {

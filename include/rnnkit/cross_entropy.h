@@ -21,13 +21,16 @@ CrossEntropySum softmax_cross_entropy(const float* logits, int64_t N, int64_t V,
                                       float grad_scale);
 // The same for logits that still lack the output layer's bias: it is added to each row (in
 // place, ignored rows included) while the row is in cache, where a separate pass would read
-// every logit once more from memory; the results are those of adding it first. grad_rounded
-// (with grad): N x V bfloat16, to_bf16 of each element of grad, written from the row in cache
-// for the products that read the gradient in bf16.
+// every logit once more from memory; the results are those of adding it first. With grad, for
+// the output layer's backward, while each row is in cache: grad_rounded receives N x V
+// bfloat16, to_bf16 of each element of grad (for products that read it in bf16);
+// grad_column_sums (V floats) has grad's column sums added to it (the bias's gradient), summed
+// by fixed blocks of rows, so that they do not depend on the thread count.
 CrossEntropySum softmax_cross_entropy_with_bias(float* logits, const float* bias, int64_t N,
                                                 int64_t V, int64_t ld, const int32_t* targets,
                                                 int32_t ignore_index, float* grad, float grad_scale,
-                                                bf16* grad_rounded = nullptr);
+                                                bf16* grad_rounded = nullptr,
+                                                float* grad_column_sums = nullptr);
 
 // The loss of softmax(features W^T + bias) over V classes, the logits never stored: for each
 // block of rows, blocks of their logits are computed into the L2 cache by rnnkit's panel kernel

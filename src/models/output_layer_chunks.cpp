@@ -66,13 +66,16 @@ void OutputLayerChunks::forward(int64_t c) {
 
 CrossEntropySum OutputLayerChunks::loss(int64_t c) {
   const int64_t V = fc_.out_features(), m = rows_of(c);
-  // The gradient's bf16 copy for the backward products is rounded row by row as it is written.
+  // In bf16 the gradient's copy for the backward products and the bias's gradient are taken
+  // row by row as the loss writes it (a float32 backward by outputs sums the bias's gradient
+  // from its blocks in the L2 cache).
   bf16* rounded = dfeatures_
                       ? operands().chunk_dlogits.prepare_rounded_by_caller(m, V, logits_.data(), V)
                       : nullptr;
   return softmax_cross_entropy_with_bias(logits_.data(), fc_.bias.value.data(), m, V, V,
                                          targets_ + first_row(c), kIgnoreIndex,
-                                         dfeatures_ ? logits_.data() : nullptr, scale_, rounded);
+                                         dfeatures_ ? logits_.data() : nullptr, scale_, rounded,
+                                         rounded ? fc_.bias.grad.data() : nullptr);
 }
 
 void OutputLayerChunks::backward(int64_t c) {
@@ -88,7 +91,8 @@ void OutputLayerChunks::backward(int64_t c) {
   }
   gemm(Trans::Yes, Trans::No, 1.0f, ops.chunk_dlogits, ops.chunk_features, 1.0f,
        fc_.weight().grad.data(), F);
-  rows::add_column_sums(m, V, logits_.data(), V, fc_.bias.grad.data());
+  if (ops.chunk_dlogits.precision() == Precision::F32)  // in bf16 the loss has summed them
+    rows::add_column_sums(m, V, logits_.data(), V, fc_.bias.grad.data());
   gemm(Trans::No, Trans::No, 1.0f, ops.chunk_dlogits, ops.weight, 0.0f,
        dfeatures_ + first_row(c) * F, F);
 }

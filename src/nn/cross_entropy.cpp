@@ -58,42 +58,65 @@ void check_targets(const int32_t* targets, int64_t N, int64_t V, int32_t ignore_
                   std::to_string(V) + " classes");
 }
 
+// Rows whose gradients are summed together for grad_column_sums: a fixed count, so that the
+// sums do not depend on the thread count.
+constexpr int64_t kSummedRows = 16;
+
+RNNKIT_VECTOR_KERNEL void row_accumulate(float* sum, const float* x, int64_t V) {
+#pragma omp simd
+  for (int64_t v = 0; v < V; ++v) sum[v] += x[v];
+}
+
 // The loss of the rows of `logits`, with `bias` (when not null) first added to each row in
 // place, through `biased` (the same logits, writable); with grad_rounded, each gradient row is
-// also rounded to bfloat16 there (V apart).
+// also rounded to bfloat16 there (V apart); with grad_column_sums, the gradient's column sums are
+// added to it, gathered while each row is in cache (by blocks of kSummedRows rows, then the
+// blocks' sums in order).
 CrossEntropySum rows_loss(float* biased, const float* logits, const float* bias, int64_t N,
                           int64_t V, int64_t ld, const int32_t* targets, int32_t ignore_index,
-                          float* grad, float grad_scale, bf16* grad_rounded = nullptr) {
+                          float* grad, float grad_scale, bf16* grad_rounded = nullptr,
+                          float* grad_column_sums = nullptr) {
   check_targets(targets, N, V, ignore_index);
   double loss = 0;
   int64_t count = 0;
+  const int64_t blocks = (N + kSummedRows - 1) / kSummedRows;
+  const bool sums = grad && grad_column_sums;
+  thread_local CacheAlignedVector<float> block_sums;
+  if (sums) block_sums.resize(static_cast<size_t>(blocks * V));
+  float* const all_block_sums = block_sums.data();
   // From 16K logits (a few tens of microseconds of work) on, the rows are shared among the threads:
   // the small vocabularies of character models (1,120 rows of 28 in the d2l batch) included.
 #pragma omp parallel for schedule(static) reduction(+ : loss, count) if (N * V >= (1 << 14))
-  for (int64_t i = 0; i < N; ++i) {
-    const float* x = logits + i * ld;
-    float* g = grad ? grad + i * ld : nullptr;
-    bf16* rounded = g && grad_rounded ? grad_rounded + i * V : nullptr;
-    if (targets[i] == ignore_index) {
-      if (bias) rows::add_bias(1, V, biased + i * ld, ld, bias);
-      if (g) std::fill(g, g + V, 0.0f);
-      if (rounded) std::fill(rounded, rounded + V, to_bf16(0.0f));
-      continue;
-    }
-    const float m =
-        bias ? vec::dispatch<row_add_max>(biased + i * ld, bias, V) : vec::dispatch<row_max>(x, V);
-    const float target_logit = x[targets[i]];
-    // With a gradient to write, the exponentials are stored there and scaled afterwards: one
-    // exp per logit instead of two.
-    const float sum = softmax_rows::exp_row(x, V, m, g);
-    loss += std::log(static_cast<double>(sum)) + m - target_logit;
-    ++count;
-    if (g) {
-      vec::dispatch<row_scale>(g, V, grad_scale / sum);
-      g[targets[i]] -= grad_scale;
-      if (rounded) round_row_to_bf16(V, g, rounded);
+  for (int64_t block = 0; block < blocks; ++block) {
+    float* block_sum = sums ? all_block_sums + block * V : nullptr;
+    if (block_sum) std::fill(block_sum, block_sum + V, 0.0f);
+    for (int64_t i = block * kSummedRows; i < std::min(N, (block + 1) * kSummedRows); ++i) {
+      const float* x = logits + i * ld;
+      float* g = grad ? grad + i * ld : nullptr;
+      bf16* rounded = g && grad_rounded ? grad_rounded + i * V : nullptr;
+      if (targets[i] == ignore_index) {
+        if (bias) rows::add_bias(1, V, biased + i * ld, ld, bias);
+        if (g) std::fill(g, g + V, 0.0f);
+        if (rounded) std::fill(rounded, rounded + V, to_bf16(0.0f));
+        continue;
+      }
+      const float m = bias ? vec::dispatch<row_add_max>(biased + i * ld, bias, V)
+                           : vec::dispatch<row_max>(x, V);
+      const float target_logit = x[targets[i]];
+      // With a gradient to write, the exponentials are stored there and scaled afterwards: one
+      // exp per logit instead of two.
+      const float sum = softmax_rows::exp_row(x, V, m, g);
+      loss += std::log(static_cast<double>(sum)) + m - target_logit;
+      ++count;
+      if (g) {
+        vec::dispatch<row_scale>(g, V, grad_scale / sum);
+        g[targets[i]] -= grad_scale;
+        if (rounded) round_row_to_bf16(V, g, rounded);
+        if (block_sum) vec::dispatch<row_accumulate>(block_sum, g, V);
+      }
     }
   }
+  if (sums) rows::add_column_sums(blocks, V, all_block_sums, V, grad_column_sums);
   return {loss, count};
 }
 
@@ -253,9 +276,9 @@ CrossEntropySum softmax_cross_entropy(const float* logits, int64_t N, int64_t V,
 CrossEntropySum softmax_cross_entropy_with_bias(float* logits, const float* bias, int64_t N,
                                                 int64_t V, int64_t ld, const int32_t* targets,
                                                 int32_t ignore_index, float* grad, float grad_scale,
-                                                bf16* grad_rounded) {
+                                                bf16* grad_rounded, float* grad_column_sums) {
   return rows_loss(logits, logits, bias, N, V, ld, targets, ignore_index, grad, grad_scale,
-                   grad_rounded);
+                   grad_rounded, grad_column_sums);
 }
 
 void log_softmax(const float* logits, int64_t V, float* out) {
