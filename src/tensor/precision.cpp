@@ -46,11 +46,10 @@ bf16* MatmulOperand::prepare_rounded_by_caller(int64_t rows, int64_t cols, const
 void MatmulOperand::prepare(int64_t rows, int64_t cols, const float* X, int64_t ld, Reads reads) {
   if (bf16* copy = prepare_rounded_by_caller(rows, cols, X, ld))
     round_to_bf16(rows, cols, X, ld, copy, cols);
-  // A new set of copies, not the old one cleared: a copy of this operand may still read it.
+  // A new set of copies (prepare_rounded_by_caller dropped the old one, not cleared it: a copy of
+  // this operand may still read it).
   if (precision_ == Precision::BF16 && reads == Reads::Many)
     packed_ = std::make_shared<onednn::PackedLayouts>();
-  else
-    packed_.reset();
 }
 
 }  // namespace rnnkit
