@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <optional>
 
+#include "error_of.h"
 #include "exhaustive_search.h"
 #include "rnnkit/error.h"
 #include "rnnkit/rng.h"
@@ -155,6 +157,30 @@ TEST(BeamSearchRules, NeedsOneRowOfLogits) {
   decoder.reorder(std::vector<int32_t>{0, 0});
   decoder.step(std::vector<int32_t>{1, 0});
   EXPECT_THROW(beam_search(decoder, {2, 3, {}, {}}), Error);
+}
+
+TEST(BeamSearchRules, NamesANanOrInfiniteLogitOfAnAllowedToken) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  FunctionDecoder nan_decoder([&](const Ids&) { return std::vector<float>{0.0f, nan, 1.0f}; });
+  EXPECT_EQ(testing::error_of([&] {
+              beam_search(nan_decoder, {2, 3, {}, {}});
+            }),
+            "the logit of token id 1 is nan: logits must be finite (or -inf); the model's outputs "
+            "overflow (are its weights finite and sane?)");
+  FunctionDecoder inf_decoder([&](const Ids&) { return std::vector<float>{inf, 0.0f, 1.0f}; });
+  EXPECT_NE(testing::error_of([&] {
+              beam_search(inf_decoder, {2, 3, {}, {}});
+            }).find("the logit of token id 0 is inf"),
+            std::string::npos);
+  // A token the mask leaves out still enters the row's normalisation: named too, not blamed on
+  // the mask.
+  FunctionDecoder masked([&](const Ids&) { return std::vector<float>{0.0f, nan, 1.0f}; });
+  const std::vector<uint8_t> allowed = {1, 0, 1};
+  EXPECT_NE(testing::error_of([&] {
+              beam_search(masked, {2, 2, {}, allowed});
+            }).find("the logit of token id 1 is nan"),
+            std::string::npos);
 }
 
 // --- Language models ------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <filesystem>
 
+#include "error_of.h"
 #include "gradient_check.h"
 #include "rnnkit/error.h"
 #include "rnnkit/safetensors.h"
@@ -217,7 +218,11 @@ TEST(Forecaster, ConfigRoundTripsThroughJsonWithItsFamily) {
   const ForecasterConfig back = ForecasterConfig::from_json(json);
   EXPECT_EQ(back.to_json(), json);
   EXPECT_EQ(back.level, ForecastLevel::Last);
-  EXPECT_THROW(ForecasterConfig::from_json(R"({"family":"lm"})"), Error);
+  EXPECT_EQ(testing::error_of([] { ForecasterConfig::from_json(R"({"family":"lm"})"); }),
+            "not a forecasting model (family \"lm\")");
+  // A language model's config (its file has rnnkit.config too) is named as not a forecaster's.
+  EXPECT_EQ(testing::error_of([] { ForecasterConfig::from_json(R"({"cell":"lstm"})"); }),
+            "not a forecasting model (its rnnkit.config has no \"family\")");
   // A file from before the option reads its levels as they are; an unknown level is an error.
   nlohmann::json old = nlohmann::json::parse(json);
   old.erase("level");

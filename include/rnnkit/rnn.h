@@ -14,6 +14,9 @@
 
 namespace rnnkit {
 
+// The most layers a stack may have (num_layers).
+inline constexpr int64_t kMaxLayers = 1024;
+
 struct RNNOptions {
   CellKind cell = CellKind::Lstm;
   int64_t input_size = 0;

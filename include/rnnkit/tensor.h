@@ -64,6 +64,10 @@ class Tensor {
   bool borrowed_ = false;  // data_ is not ours to free or write
 };
 
+// The most elements a tensor may hold (4 TB of floats): a larger shape is an Error, never a
+// size that wraps around.
+inline constexpr int64_t kMaxTensorElements = int64_t{1} << 40;
+
 int64_t shape_numel(const Shape& shape);
 std::string shape_string(const Shape& shape);
 

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "rnnkit/precision.h"
 #include "rnnkit/safetensors.h"
 #include "rnnkit/train_options.h"
 #include "rnnkit/training_task.h"
@@ -68,6 +69,12 @@ class ScopedMetricsObserver {
  private:
   MetricsObserver previous_;
 };
+
+// set_num_threads and set_matmul_precision for a process that may be training on another thread
+// (the Python package): an Error while a training run holds these settings, which it sets for
+// itself and gives back when it ends.
+void set_num_threads_between_runs(int threads);
+void set_matmul_precision_between_runs(Precision precision);
 
 // Asks a running training loop to stop after the current step and save its checkpoint; safe to
 // call from a signal handler. Asked before a run starts, it stops that run after its first step;

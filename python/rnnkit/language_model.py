@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Optional, Union
 
+from . import _arguments
 from ._arrays import as_array
 from ._paths import _path
 from ._rnnkit import Error, LanguageModelHandle
@@ -28,6 +29,11 @@ def _seed(seed: Optional[int]) -> Optional[int]:
     if not 0 <= value < 2**64:
         raise Error(f"seed must be in [0, 2**64), got {value}")
     return value
+
+
+def _generation_arguments(prompt: str, n: int, top_k: int) -> tuple[str, int, int]:
+    return (_arguments.text(prompt, "prompt"), _arguments.integer(n, "n", 64),
+            _arguments.integer(top_k, "top_k"))
 
 
 # The streams whose workers are running: stopped and joined at exit, before the interpreter ends
@@ -127,13 +133,16 @@ class LanguageModel:
         model ends the text (-1: until it does, at most 100000 tokens as on the command line). temperature <= 0 is greedy; top_k > 0 and
         top_p < 1 restrict the draw; the same seed gives the same text (None: a random one).
         beam = W >= 1 returns the most likely continuation by beam search of width W instead."""
-        return self._handle.generate(prompt, n, temperature, top_k, top_p, _seed(seed), beam)
+        prompt, n, top_k = _generation_arguments(prompt, n, top_k)
+        return self._handle.generate(prompt, n, temperature, top_k, top_p, _seed(seed),
+                                     _arguments.integer(beam, "beam"))
 
     def stream(self, prompt: str, n: int = 200, temperature: float = 0.8, top_k: int = 0,
                top_p: float = 1.0, seed: Optional[int] = None) -> Iterator[str]:
         """As ``generate``, yielding the text piece by piece (a token at a time) as it is drawn.
         Leaving the loop early stops the generation."""
         seed = _seed(seed)
+        prompt, n, top_k = _generation_arguments(prompt, n, top_k)
         pieces: "queue.Queue[Any]" = queue.Queue()
         stop = threading.Event()
         done = object()
@@ -168,7 +177,7 @@ class LanguageModel:
 
     def perplexity(self, text: str) -> float:
         """Perplexity of `text` read as one sequence from a zero state: ``rnnkit eval --text``."""
-        return self._handle.perplexity(text)
+        return self._handle.perplexity(_arguments.text(text, "text"))
 
     def save(self, path: Path) -> None:
         """Writes the model and its vocabulary (float32 safetensors), atomically."""
@@ -210,5 +219,7 @@ def poem(model: LanguageModel, start: str = "", acrostic: str = "", form: int = 
     `form` 5 or 7 characters a line (0: the start's), `lines` (0: the acrostic's length, else
     4); `rhyme` and `tones` impose rhyme and the tonal template of regulated verse; `style`
     sets the mood unprinted. One couplet a line, each line ending in a newline."""
-    return model._handle.poem(start, acrostic, form, lines, rhyme, tones, style, temperature,
+    return model._handle.poem(_arguments.text(start, "start"), _arguments.text(acrostic, "acrostic"),
+                              _arguments.integer(form, "form"), _arguments.integer(lines, "lines"),
+                              rhyme, tones, _arguments.text(style, "style"), temperature,
                               _seed(seed))

@@ -9,17 +9,12 @@ from typing import Any, Optional, Union
 
 import numpy as np
 
+from . import _arguments
 from ._paths import _path
 from ._rnnkit import ClassifierHandle, Error, ForecasterHandle, Seq2seqHandle
 from .training import _options
 
 Path = Union[str, os.PathLike]
-
-
-def _strings(values: Iterable[str], what: str) -> list[str]:
-    if isinstance(values, str):
-        raise Error(f"{what} is a list of strings, not one string")
-    return list(values)
 
 
 class Seq2seq:
@@ -37,7 +32,8 @@ class Seq2seq:
     def predict(self, questions: Iterable[str], beam: int = 1) -> list[str]:
         """The answer to each question, as ``rnnkit seq2seq predict``: greedy decoding for
         beam 1, else the most probable answer a beam of that width finds."""
-        return self._handle.predict(_strings(questions, "questions"), beam)
+        return self._handle.predict(_arguments.texts(questions, "questions"),
+                                    _arguments.integer(beam, "beam", 64))
 
 
 @dataclass
@@ -67,7 +63,7 @@ class Classifier:
         predict --probabilities``."""
         labels = self.labels
         predictions = []
-        for row in self._handle.probabilities(_strings(texts, "texts")):
+        for row in self._handle.probabilities(_arguments.texts(texts, "texts")):
             best = max(range(len(row)), key=row.__getitem__)  # the first of equals, as the CLI
             predictions.append(Prediction(labels[best], dict(zip(labels, row))))
         return predictions

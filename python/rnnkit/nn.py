@@ -147,14 +147,17 @@ class _RNNBase:
         if x.shape[-1] != self.input_size:
             raise Error(f"{self._name}: input has shape {x.shape}, whose last dimension should "
                         f"be input_size {self.input_size}")
-        if 0 in x.shape:
-            raise Error(f"{self._name}: empty input of shape {x.shape}")
+        shape = x.shape
         if not batched:
             x = x[:, None, :]
         elif self.batch_first:
             x = x.transpose(1, 0, 2)
+        if x.shape[0] == 0:
+            raise Error(f"{self._name}: input of shape {shape} has no time steps")
         h0, c0 = self._initial_state(hx, batched, x.shape[1])
-        y, h_n, c_n = self._stack.forward(x, h0, c0, self.training)
+        # A batch of no sequences has outputs of no rows, as torch's.
+        y, h_n, c_n = (self._stack.forward(x, h0, c0, self.training) if x.shape[1] > 0
+                       else self._empty_batch_outputs(x.shape[0]))
         if not batched:
             y, h_n = y[:, 0], h_n[:, 0]
             c_n = None if c_n is None else c_n[:, 0]
@@ -163,6 +166,14 @@ class _RNNBase:
         return (y, (h_n, c_n)) if c_n is not None else (y, h_n)
 
     __call__ = forward
+
+    def _empty_batch_outputs(self, steps):
+        hidden = self.proj_size or self.hidden_size
+        layers = self.num_layers * (2 if self.bidirectional else 1)
+        y = np.zeros((steps, 0, hidden * (2 if self.bidirectional else 1)), np.float32)
+        h_n = np.zeros((layers, 0, hidden), np.float32)
+        c_n = np.zeros((layers, 0, self.hidden_size), np.float32) if self._cell == "lstm" else None
+        return y, h_n, c_n
 
     def _initial_state(self, hx, batched, batch):
         if hx is None:

@@ -4,6 +4,7 @@
 #include "rnnkit/error.h"
 #include "rnnkit/precision.h"
 #include "rnnkit/threads.h"
+#include "rnnkit/trainer.h"
 
 namespace rnnkit::python {
 namespace {
@@ -22,20 +23,21 @@ std::string precision_name() {
 }  // namespace
 
 void bind_settings(py::module_& m) {
-  m.def("set_num_threads", &set_num_threads, py::arg("n"),
+  m.def("set_num_threads", &set_num_threads_between_runs, py::arg("n"),
         "Pins the number of compute threads to n (bitwise repeatable results); 0 returns to the "
         "default, the cores other processes leave free. rnnkit.Error outside 0..1024. "
-        "rnnkit.train sets its own (option threads) for the run and gives this one back after it.");
+        "rnnkit.train sets its own (option threads) for the run and gives this one back after it: "
+        "while a run trains (on any thread), rnnkit.Error.");
   m.def("num_threads", &num_threads, "The current number of compute threads.");
   m.def(
       "set_matmul_precision",
-      [](const std::string& name) { set_matmul_precision(precision_named(name)); },
+      [](const std::string& name) { set_matmul_precision_between_runs(precision_named(name)); },
       py::arg("precision"),
       "'f32' (the default: PyTorch's float32 results) or 'bf16' (both inputs of each matrix "
       "product rounded to bfloat16, sums in float32: the command line's --bf16), for the whole "
       "process; set it before running models. rnnkit.Error for another name, and for 'bf16' "
       "where bf16_supported() is false. rnnkit.train sets its own (option bf16) for the run and "
-      "gives this one back after it.");
+      "gives this one back after it: while a run trains (on any thread), rnnkit.Error.");
   m.def("matmul_precision", &precision_name, "The current matmul precision: 'f32' or 'bf16'.");
   m.def("bf16_supported", &bf16_matmuls_supported,
         "Whether bf16 matrix products run here: the CPU has AVX512_BF16 and ONEDNN_MAX_CPU_ISA "

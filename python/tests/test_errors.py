@@ -60,6 +60,24 @@ def test_bad_seeds(model, seed, message):
         rnnkit.poem(model, start="春", seed=seed)
 
 
+@pytest.mark.parametrize("call,message", [
+    (lambda m: m.generate("春", n=5, top_k=2**31), r"top_k must be below 2\*\*31, got 2147483648"),
+    (lambda m: m.generate("春", n=5, beam=-2**31 - 1), r"beam must be below 2\*\*31"),
+    (lambda m: m.generate("春", n=2**63), r"n must be below 2\*\*63"),
+    (lambda m: next(m.stream("春", n=5, top_k=2**40)), "top_k must be below"),
+    (lambda m: m.generate("春", n=5, top_k=1.5), "top_k must be an integer, got 1.5"),
+    (lambda m: rnnkit.poem(m, start="春", form=2**31), "form must be below"),
+    (lambda m: rnnkit.poem(m, start="春", lines=-2**40), "lines must be below"),
+    (lambda m: m.perplexity("春\udc80"), r"text is not valid Unicode text: surrogates not "
+                                         r"allowed at position 1 \('\\udc80'\)"),
+    (lambda m: m.generate("\udc80", n=5), "prompt is not valid Unicode text"),
+    (lambda m: rnnkit.poem(m, acrostic="春\ud800"), "acrostic is not valid Unicode text"),
+])
+def test_arguments_pybind11_would_refuse_by_signature_are_named(model, call, message):
+    with pytest.raises(rnnkit.Error, match=message):
+        call(model)
+
+
 def test_largest_and_numpy_seeds(model):
     assert model.generate("春", n=5, seed=np.uint64(2**64 - 1)) == model.generate(
         "春", n=5, seed=2**64 - 1)
@@ -102,6 +120,13 @@ def test_bias_false_refuses_bias_tensors():
 def test_bad_layer_sizes_and_cells():
     with pytest.raises(rnnkit.Error, match="hidden_size"):
         rnnkit.nn.GRU(3, 0)
+    # 3 * 2**62 would wrap around to a negative number of gate rows.
+    with pytest.raises(rnnkit.Error, match=r"hidden_size 4611686018427387904 is too large"):
+        rnnkit.nn.GRU(3, 2**62)
+    with pytest.raises(rnnkit.Error, match="shape too large"):
+        rnnkit.nn.LSTM(3, 2**38)
+    with pytest.raises(rnnkit.Error, match=r"num_layers must be in 1\.\.1024, got 1000000000"):
+        rnnkit.nn.LSTM(3, 4, num_layers=10**9)
     with pytest.raises(rnnkit.Error, match="input_size"):
         rnnkit.nn.GRU(0, 3)
     with pytest.raises(rnnkit.Error, match="nonlinearity"):
@@ -115,10 +140,12 @@ def test_bad_forward_input():
     with pytest.raises(rnnkit.Error, match=r"LSTM: input has shape \(5, 2, 4\), whose last "
                                            r"dimension should be input_size 3"):
         lstm(np.zeros((5, 2, 4), np.float32))
-    with pytest.raises(rnnkit.Error, match=r"LSTM: empty input of shape \(0, 2, 3\)"):
+    with pytest.raises(rnnkit.Error, match=r"LSTM: input of shape \(0, 2, 3\) has no time steps"):
         lstm(np.zeros((0, 2, 3), np.float32))
-    with pytest.raises(rnnkit.Error, match=r"LSTM: empty input of shape \(0, 3\)"):
+    with pytest.raises(rnnkit.Error, match=r"LSTM: input of shape \(0, 3\) has no time steps"):
         lstm(np.zeros((0, 3), np.float32))
+    with pytest.raises(rnnkit.Error, match=r"GRU: input of shape \(2, 0, 3\) has no time steps"):
+        rnnkit.nn.GRU(3, 4, batch_first=True)(np.zeros((2, 0, 3), np.float32))
     with pytest.raises(rnnkit.Error, match=r"GRU: h_0 has shape \(1, 4\), expected \(1, 5\)"):
         rnnkit.nn.GRU(3, 5)(np.zeros((2, 3), np.float32), np.zeros((1, 4), np.float32))
     with pytest.raises(rnnkit.Error, match=r"h_0 has shape \(2, 2, 4\), expected \(2, 3, 4\)"):

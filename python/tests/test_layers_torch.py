@@ -35,7 +35,7 @@ def random_state(reference, batch, rng):
     """hx as torch takes it, NumPy, for a module and batch size (None: no batch dimension)."""
     directions = 2 if reference.bidirectional else 1
     size = reference.proj_size if getattr(reference, "proj_size", 0) else reference.hidden_size
-    lead = (reference.num_layers * directions,) + ((batch,) if batch else ())
+    lead = (reference.num_layers * directions,) + ((batch,) if batch is not None else ())
     h = rng.standard_normal(lead + (size,)).astype(np.float32)
     if isinstance(reference, torch.nn.LSTM):
         return h, rng.standard_normal(lead + (reference.hidden_size,)).astype(np.float32)
@@ -98,6 +98,21 @@ def test_unbatched_input_matches_torch(cell, bidirectional):
     with torch.no_grad():
         expected = reference(torch.from_numpy(x), to_torch(hx))
     assert_close(module(x, hx), expected)
+
+
+@pytest.mark.parametrize("cell,bidirectional,batch_first", itertools.product(
+    CELLS, (False, True), (False, True)))
+def test_a_batch_of_no_sequences_has_torchs_empty_outputs(cell, bidirectional, batch_first):
+    rng = np.random.default_rng(5)
+    reference, module = make_pair(cell, num_layers=2, bidirectional=bidirectional,
+                                  batch_first=batch_first)
+    x = np.zeros((0, STEPS, INPUT) if batch_first else (STEPS, 0, INPUT), np.float32)
+    hx = random_state(reference, 0, rng)
+    with torch.no_grad():
+        expected = reference(torch.from_numpy(x))
+        expected_with_state = reference(torch.from_numpy(x), to_torch(hx))
+    assert_close(module(x), expected)
+    assert_close(module(x, hx), expected_with_state)
 
 
 @pytest.mark.parametrize("cell,layers,bidirectional", itertools.product(

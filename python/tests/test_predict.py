@@ -53,6 +53,17 @@ def test_seq2seq_errors_name_the_question(seq2seq_run):
         model.predict(["1+1", "1*1"])
     with pytest.raises(rnnkit.Error, match="list of strings"):
         model.predict("1+1")
+    with pytest.raises(rnnkit.Error, match=r"questions\[1\] is not valid Unicode text"):
+        model.predict(["1+1", "1\udc80"])
+    with pytest.raises(rnnkit.Error, match=r"beam must be below 2\*\*63"):
+        model.predict(["1+1"], beam=2**63)
+
+
+def test_a_language_model_file_is_named_as_no_other_family(shipped_model):
+    for load, family in ((rnnkit.Seq2seq.load, "seq2seq"), (rnnkit.Classifier.load, "classifier"),
+                         (rnnkit.Forecaster.load, "forecasting")):
+        with pytest.raises(rnnkit.Error, match=f"is not a {family} model|not a {family} model"):
+            load(shipped_model)
 
 
 def test_classifier_labels_and_probabilities(classifier_run, rnnkit_cli):
@@ -70,3 +81,5 @@ def test_classifier_labels_and_probabilities(classifier_run, rnnkit_cli):
         pytest.approx([float(prob) for _, prob in expected], rel=1e-5)
     with pytest.raises(rnnkit.Error, match="text 0"):
         model.predict(["abc"])
+    with pytest.raises(rnnkit.Error, match=r"texts\[0\] is not valid Unicode text"):
+        model.predict(["\udc80"])

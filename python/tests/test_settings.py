@@ -83,3 +83,21 @@ def test_training_gives_the_thread_count_it_found_back(tmp_path, settings):
     rnnkit.set_num_threads(2)
     lm_run(tmp_path / "run")  # on one thread
     assert rnnkit.num_threads() == 2
+
+
+def test_settings_are_refused_while_a_run_trains(tmp_path, settings):
+    """Another thread's change would alter the run's products and be undone when it ends; the
+    callback runs inside the run, as such a call would."""
+    refused = []
+
+    def change_settings(record):
+        for call in (lambda: rnnkit.set_num_threads(2),
+                     lambda: rnnkit.set_matmul_precision("f32")):
+            with pytest.raises(rnnkit.Error, match="cannot change while a training run"):
+                call()
+            refused.append(record["step"] if "step" in record else None)
+
+    lm_run(tmp_path / "run", callback=change_settings)
+    assert refused
+    rnnkit.set_num_threads(2)  # after the run: taken
+    assert rnnkit.num_threads() == 2

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <string>
 
+#include "generate/logit_check.h"
 #include "rnnkit/cross_entropy.h"
 #include "rnnkit/error.h"
 
@@ -44,6 +45,8 @@ void score_candidates(const Tensor& logits, std::span<const double> scores,
   candidates.clear();
   for (int32_t i = 0; i < n; ++i) {
     log_softmax(logits.data() + i * V, V, log_probs.data());
+    // Every logit, allowed or not, enters the normalisation of the row's log-probabilities.
+    for (int32_t v = 0; v < V; ++v) check_logit(logits.data()[i * V + v], static_cast<size_t>(v));
     for (int32_t v = 0; v < V; ++v) {
       if (!allowed.empty() && allowed[v] == 0) continue;
       // A sequence of probability 0 (or a NaN score) is no hypothesis.

@@ -10,6 +10,7 @@
 #include <random>
 #include <string>
 
+#include "generate/logit_check.h"
 #include "rnnkit/error.h"
 #include "rnnkit/formatted.h"
 #include "tensor/vector_kernel.h"
@@ -268,10 +269,7 @@ std::vector<int32_t> checked_ids(std::span<const float> logits, const uint8_t* a
   for (size_t i = 0; i < logits.size(); ++i) {
     if (allowed != nullptr && allowed[i] == 0) continue;
     const float logit = logits[i];
-    if (std::isnan(logit) || logit == std::numeric_limits<float>::infinity())
-      throw Error("the logit of token id " + std::to_string(i) + " is " + std::to_string(logit) +
-                  ": logits must be finite (or -inf); the model's outputs overflow (are its "
-                  "weights finite and sane?)");
+    check_logit(logit, i);
     if (logit != kMinusInfinity) ids.push_back(static_cast<int32_t>(i));
   }
   return ids;

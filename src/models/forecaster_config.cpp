@@ -87,8 +87,13 @@ std::string ForecasterConfig::to_json() const {
 
 ForecasterConfig ForecasterConfig::from_json(const std::string& text) {
   const ConfigReader r(text, "forecast config");
-  if (const std::string family = r.string("family"); family != "forecast")
-    throw Error("not a forecasting model (family \"" + family + "\")");
+  // A language model's config has no "family": its file is not a forecaster's either.
+  const nlohmann::json& family = r.json().value("family", nlohmann::json());
+  if (family != "forecast")
+    throw Error("not a forecasting model (" +
+                (family.is_string() ? "family \"" + family.get<std::string>() + "\""
+                                    : std::string("its rnnkit.config has no \"family\"")) +
+                ")");
   ForecasterConfig c;
   c.cell = parse_cell_kind(r.string("cell"));
   c.num_layers = r.integer("num_layers", 0, true);

@@ -66,12 +66,33 @@ GradientOperands& gradient_operands() {
   return operands;
 }
 
+// The gate rows G·H of the layer's weights, after its sizes are checked: before any parameter is
+// shaped, so that a huge hidden size is named instead of wrapping G·H around.
+int64_t checked_gate_rows(CellKind cell, int64_t input_size, int64_t hidden_size,
+                          int64_t proj_size) {
+  if (input_size <= 0 || hidden_size <= 0)
+    throw Error("recurrent layer sizes must be positive (input " + std::to_string(input_size) +
+                ", hidden " + std::to_string(hidden_size) + ")");
+  if (proj_size < 0 || proj_size >= hidden_size)
+    throw Error("proj_size must be in [0, hidden_size) (0 = none), got " +
+                std::to_string(proj_size) + " with hidden_size " + std::to_string(hidden_size));
+  if (proj_size && !supports_projection(cell))
+    throw Error("proj_size needs a cell with a projection (lstm), not " + cell_kind_name(cell));
+  const int64_t gates = gate_count(cell);
+  if (hidden_size > kMaxTensorElements / gates)
+    throw Error("hidden_size " + std::to_string(hidden_size) + " is too large: its " +
+                std::to_string(gates) + " gates' rows pass the " +
+                std::to_string(kMaxTensorElements) + " elements a tensor may hold");
+  return gates * hidden_size;
+}
+
 }  // namespace
 
 RecurrentLayer::RecurrentLayer(CellKind cell, int64_t input_size, int64_t hidden_size, bool reverse,
                                const std::string& prefix, const std::string& suffix,
                                int64_t proj_size)
-    : weight_ih(prefix + ".weight_ih" + suffix, {gate_count(cell) * hidden_size, input_size}),
+    : weight_ih(prefix + ".weight_ih" + suffix,
+                {checked_gate_rows(cell, input_size, hidden_size, proj_size), input_size}),
       weight_hh(prefix + ".weight_hh" + suffix,
                 {gate_count(cell) * hidden_size, proj_size ? proj_size : hidden_size}),
       bias_ih(prefix + ".bias_ih" + suffix, {gate_count(cell) * hidden_size}),
@@ -82,16 +103,7 @@ RecurrentLayer::RecurrentLayer(CellKind cell, int64_t input_size, int64_t hidden
       input_size_(input_size),
       hidden_size_(hidden_size),
       proj_size_(proj_size),
-      reverse_(reverse) {
-  if (input_size <= 0 || hidden_size <= 0)
-    throw Error("recurrent layer sizes must be positive (input " + std::to_string(input_size) +
-                ", hidden " + std::to_string(hidden_size) + ")");
-  if (proj_size < 0 || proj_size >= hidden_size)
-    throw Error("proj_size must be in [0, hidden_size) (0 = none), got " +
-                std::to_string(proj_size) + " with hidden_size " + std::to_string(hidden_size));
-  if (proj_size && !supports_projection(cell))
-    throw Error("proj_size needs a cell with a projection (lstm), not " + cell_kind_name(cell));
-}
+      reverse_(reverse) {}
 
 ParameterList RecurrentLayer::parameters() {
   if (proj_size_) return {&weight_ih, &weight_hh, &bias_ih, &bias_hh, &weight_hr};

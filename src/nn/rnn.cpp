@@ -19,7 +19,11 @@ void apply_dropout_mask(int64_t n, const float* x, const float* mask, float* out
 }  // namespace
 
 RNN::RNN(RNNOptions options, const std::string& prefix) : options_(options) {
-  if (options.num_layers < 1) throw Error("num_layers must be at least 1");
+  // The command line's bound (--layers): far past any model, short of a count that would take
+  // all memory building layers.
+  if (options.num_layers < 1 || options.num_layers > kMaxLayers)
+    throw Error("num_layers must be in 1.." + std::to_string(kMaxLayers) + ", got " +
+                std::to_string(options.num_layers));
   if (!(options.dropout >= 0.0f && options.dropout < 1.0f))
     throw Error("dropout must be in [0, 1), got " + std::to_string(options.dropout));
   const int64_t D = directions(), H = options.hidden_size;

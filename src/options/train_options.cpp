@@ -2,6 +2,7 @@
 #include "rnnkit/train_options.h"
 
 #include "rnnkit/error.h"
+#include "rnnkit/rnn.h"
 #include "rnnkit/threads.h"
 
 namespace rnnkit {
@@ -24,7 +25,7 @@ const OptionTable<ModelShapeOptions>& ModelShapeOptions::table() {
   static const OptionTable<O> t = {
       {"--cell", "cell", &O::cell, "rnn_tanh, rnn_relu, lstm or gru",
        one_of({"rnn_tanh", "rnn_relu", "lstm", "gru"})},
-      {"--layers", "layers", &O::layers, "stacked recurrent layers", between(1, 1024)},
+      {"--layers", "layers", &O::layers, "stacked recurrent layers", between(1, kMaxLayers)},
       {"--hidden", "hidden", &O::hidden, "hidden units per layer (and direction)",
        between(1, 1 << 20)},
       {"--embedding", "embedding", &O::embedding, "embedding size (0 = one-hot input)",

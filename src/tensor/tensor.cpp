@@ -25,7 +25,7 @@ int64_t shape_numel(const Shape& shape) {
   int64_t n = 1;
   for (int64_t d : shape) {
     if (d < 0) throw Error("negative dimension in shape " + shape_string(shape));
-    if (d != 0 && n > (INT64_C(1) << 40) / d)
+    if (d != 0 && n > kMaxTensorElements / d)
       throw Error("shape too large: " + shape_string(shape));
     n *= d;
   }

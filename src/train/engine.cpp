@@ -489,6 +489,18 @@ class RunSettings {
   RunSettings(const RunSettings&) = delete;
   RunSettings& operator=(const RunSettings&) = delete;
 
+  // A setting changed by another thread during a run would change that run's products, and the
+  // run's end would then put the earlier value back over it.
+  template <class Set>
+  static void change_between_runs(const char* setting, const Set& set) {
+    const std::lock_guard lock(mutex_);
+    if (active_ > 0)
+      throw Error(std::string("the ") + setting +
+                  " cannot change while a training run of this process holds it (the run sets "
+                  "its own and gives the earlier one back when it ends): change it after the run");
+    set();
+  }
+
  private:
   static inline std::mutex mutex_;
   static inline int active_ = 0, threads_ = 0, saved_threads_ = 0;
@@ -496,6 +508,14 @@ class RunSettings {
 };
 
 }  // namespace
+
+void set_num_threads_between_runs(int threads) {
+  RunSettings::change_between_runs("thread count", [&] { set_num_threads(threads); });
+}
+
+void set_matmul_precision_between_runs(Precision precision) {
+  RunSettings::change_between_runs("matmul precision", [&] { set_matmul_precision(precision); });
+}
 
 void request_training_stop(int signal) {
   stop_signal.store(signal);
