@@ -8,12 +8,14 @@
 #include <cmath>
 #include <csignal>
 #include <filesystem>
+#include <fstream>
 #include <limits>
 #include <map>
 #include <vector>
 
 #include "rnnkit/error.h"
 #include "rnnkit/parameter.h"
+#include "rnnkit/safetensors.h"
 #include "rnnkit/trainer.h"
 
 namespace rnnkit {
@@ -48,6 +50,7 @@ class OneParameterTask : public TrainingTask {
     ++next_;
     return true;
   }
+  bool epoch_done() const override { return next_ >= gradients_.size(); }
   void start_epoch(Rng&) override { next_ = 0; }
   std::optional<ValidationResult> validate() override { return std::nullopt; }
   nlohmann::json position() override { return {{"next", next_}}; }
@@ -148,6 +151,46 @@ TEST(EngineStop, AStopAskedForBeforeTheRunStopsItAndEndsWithIt) {
   const TrainSummary second = train(whole, four_sgd_steps_into(dir));
   EXPECT_EQ(second.stop_signal, 0);
   EXPECT_EQ(second.steps, 4);
+  fs::remove_all(dir);
+}
+
+// The "type":"epoch" records of a run's metrics.jsonl, as (step, epoch).
+std::vector<std::pair<int64_t, int64_t>> epoch_records(const fs::path& dir) {
+  std::ifstream in(dir / "metrics.jsonl");
+  std::vector<std::pair<int64_t, int64_t>> records;
+  for (std::string line; std::getline(in, line);) {
+    const nlohmann::json j = nlohmann::json::parse(line);
+    if (j.at("type") == "epoch") records.emplace_back(j.at("step"), j.at("epoch"));
+  }
+  return records;
+}
+
+// A budget of steps that ends with an epoch's last batch closes the epoch as --epochs would: it
+// counts, is recorded, and the checkpoint holds the next epoch's start (also when a step
+// checkpoint was written at that step before), so a resumed run does not close it again.
+TEST(EngineEpochs, AStepBudgetEndingWithAnEpochClosesIt) {
+  const fs::path dir = fs::temp_directory_path() / "rnnkit_engine_epochs";
+  for (const int64_t checkpoint_every : {0, 2}) {
+    EngineOptions o = four_sgd_steps_into(dir);
+    o.checkpoint_every = checkpoint_every;
+    OneParameterTask first({1.0f, 1.0f, 1.0f, 1.0f}, {false, false, false, false});
+    EXPECT_EQ(train(first, o).epochs, 1) << checkpoint_every;
+    EXPECT_EQ(epoch_records(dir), (std::vector<std::pair<int64_t, int64_t>>{{4, 1}}));
+    const SafetensorsFile state = read_safetensors((dir / "state.bin").string());
+    const nlohmann::json position = nlohmann::json::parse(state.metadata.at("rnnkit.train_state"));
+    EXPECT_EQ(position.at("epoch"), 1) << checkpoint_every;
+    EXPECT_EQ(position.at("position").at("next"), 0) << "the next epoch's first batch";
+
+    o.steps = 8;
+    OneParameterTask resumed({1.0f, 1.0f, 1.0f, 1.0f}, {false, false, false, false});
+    Rng rng(1);
+    const TrainSummary summary =
+        run_training(resumed, o, rng, nlohmann::json::object(), &state, nlohmann::json::object());
+    EXPECT_EQ(summary.epochs, 2) << checkpoint_every;
+    EXPECT_EQ(epoch_records(dir), (std::vector<std::pair<int64_t, int64_t>>{{4, 1}, {8, 2}}))
+        << checkpoint_every;
+    EXPECT_EQ(resumed.w(), 10.0f - 8.0f) << "eight batches over both runs, none twice";
+  }
   fs::remove_all(dir);
 }
 

@@ -103,7 +103,35 @@ TEST(TrainInitFrom, OptionsTheCheckpointDecidesAreRefused) {
     EXPECT_EQ(message.rfind(std::string(flag) + " cannot be given with --init-from", 0), 0u)
         << message;
   }
+  // Given at its default value (the command line's --hidden 256, a Python keyword), an option is
+  // refused too: it would be overridden without a word. Given nothing, the checkpoint decides.
+  TrainOptions o = base;
+  o.steps = 1;
+  o.batch = 2;
+  o.bptt = 4;
+  o.given = std::set<std::string>{"text_path", "init_from", "hidden"};
+  const std::string message = error_of([&] { train_language_model(o); });
+  EXPECT_EQ(message.rfind("--hidden cannot be given with --init-from", 0), 0u) << message;
+  o.given->erase("hidden");
+  EXPECT_EQ(train_language_model(o).steps, 1);
   fs::remove_all(dir);
+}
+
+// A held-out file replaces the text's split: a --valid-fraction given with it would do nothing.
+TEST(TrainOptionsCheck, AValidFractionBesideAHeldOutFileIsRefused) {
+  TrainOptions o;
+  o.text_path = "text.txt";
+  o.out_dir = "run";
+  o.valid_path = "valid.txt";
+  o.valid_fraction = 0.5;
+  EXPECT_EQ(error_of([&] { o.validate(); }),
+            "--valid-fraction splits the text, which --valid valid.txt replaces as the held-out "
+            "text: give one of them");
+  o.valid_fraction = 0;
+  o.given = std::set<std::string>{"valid_path", "valid_fraction"};  // --valid-fraction 0
+  EXPECT_NE(error_of([&] { o.validate(); }), "(no error)");
+  o.given->erase("valid_fraction");
+  EXPECT_EQ(error_of([&] { o.validate(); }), "(no error)");
 }
 
 }  // namespace

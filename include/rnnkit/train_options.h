@@ -1,7 +1,10 @@
 #pragma once
 #include <cstdint>
+#include <optional>
+#include <set>
 #include <string>
 
+#include "rnnkit/error.h"
 #include "rnnkit/option_table.h"
 
 namespace rnnkit {
@@ -70,8 +73,25 @@ struct RuntimeOptions {
 
 // What the training engine itself reads.
 struct EngineOptions : OptimizerOptions, BudgetOptions, RunOptions, RuntimeOptions {
+  // The keys of the options the caller gave (the command line's flags, the Python package's
+  // keywords), which the refusals of options that would do nothing or be overridden go by
+  // (option_given); when absent, those away from their defaults count as given. Not an option:
+  // never stored.
+  std::optional<std::set<std::string>> given;
   static OptionTable<EngineOptions> table();
 };
+
+// Whether the caller gave the option `key` of a family's options: by `given` where the caller
+// says, else by a value away from the default.
+template <class Options>
+bool option_given(const Options& o, const std::string& key) {
+  if (o.given) return o.given->contains(key);
+  static const Options defaults;
+  for (const OptionSpec<Options>& s : Options::table())
+    if (s.key == key)
+      return std::visit([&](auto member) { return o.*member != defaults.*member; }, s.field);
+  throw Error("option_given: no option \"" + key + "\"");
+}
 
 // A model family's table: its own specs, then the shared model-shape and engine groups.
 template <class Family>

@@ -84,6 +84,9 @@ class TrainingTask {
   // Forward and backward of the epoch's next batch, gradients accumulated into zeroed
   // parameters; false, doing nothing, when the epoch has no batch left.
   virtual bool train_next(Rng& rng, LossResult& loss) = 0;
+  // Whether the epoch has no batch left (train_next would return false): the engine closes an
+  // epoch as its last batch ends, so that a budget ending there still counts and validates it.
+  virtual bool epoch_done() const = 0;
   // After a batch whose update was skipped (non-finite): forget any carried state.
   virtual void after_skipped_batch() {}
   // Moves on to the next epoch's batches (drawing their order from rng where they are shuffled).

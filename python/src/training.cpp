@@ -31,6 +31,10 @@ Family family(TrainSummary (*train)(const Options&)) {
   return {[train](const json& given) {
             Options o;
             options_from_json(o, Options::table(), given, "rnnkit.train");
+            if constexpr (requires { o.given; }) {
+              o.given.emplace();
+              for (const auto& item : given.items()) o.given->insert(item.key());
+            }
             return train(o);
           },
           [] {

@@ -213,3 +213,20 @@ def test_paths_with_a_nul_or_under_a_file_are_errors(tmp_path):
     (tmp_path / "a_file").write_text("")
     with pytest.raises(rnnkit.Error, match="cannot create the directory .*a_file/run"):
         lm_run(tmp_path / "a_file" / "run", steps=1)
+
+
+def test_init_from_refuses_model_options_given_even_at_their_defaults(tmp_path):
+    first = lm_run(tmp_path / "first", steps=1)
+    with pytest.raises(rnnkit.Error, match="--cell cannot be given with --init-from"):
+        rnnkit.train("lm", text_path=TEXT, out_dir=tmp_path / "second", batch=2, bptt=4,
+                     steps=1, threads=1, init_from=first.last, cell="lstm")  # cell's default
+    second = rnnkit.train("lm", text_path=TEXT, out_dir=tmp_path / "second", batch=2, bptt=4,
+                          steps=1, threads=1, init_from=first.last)
+    assert rnnkit.LanguageModel.load(second.last).config["hidden_size"] == 8
+
+
+def test_a_step_budget_ending_an_epoch_closes_it(tmp_path):
+    batches = lm_run(tmp_path / "epoch", epochs=1, valid_fraction=0.2).steps
+    result = lm_run(tmp_path / "steps", steps=batches, valid_fraction=0.2)
+    assert [r["epoch"] for r in result.metrics if r["type"] == "epoch"] == [1]
+    assert result.best is not None and result.best.exists()

@@ -93,7 +93,7 @@ void setup_classify(CLI::App& app) {
   add_resume_flag(*train, *resume);
   train->callback([train, t, resume] {
     const TrainSummary s =
-        run_or_resume(*train, *resume, "classify", *t, [&] { return train_classifier(*t); });
+        train_from_command_line(*train, *resume, "classify", *t, &train_classifier);
     print_run_files(s);
     if (s.last_validation.contains("confusion")) {
       const LoadedClassifier m = load_classifier(s.run_dir + "/last.safetensors");

@@ -82,7 +82,7 @@ void setup_forecast(CLI::App& app) {
   add_resume_flag(*train, *resume);
   train->callback([train, t, resume] {
     const TrainSummary s =
-        run_or_resume(*train, *resume, "forecast", *t, [&] { return train_forecaster(*t); });
+        train_from_command_line(*train, *resume, "forecast", *t, &train_forecaster);
     print_run_files(s);
     exit_if_interrupted(s, "forecast train");
   });

@@ -64,7 +64,7 @@ template <class Options>
 std::set<std::string> given_options(const CLI::App& app, const OptionTable<Options>& table) {
   std::set<std::string> keys;
   for (const OptionSpec<Options>& s : table)
-    if (app.count(s.flag)) keys.insert(s.key);
+    if (app.count(s.flag.substr(s.flag.starts_with('!')))) keys.insert(s.key);  // "!--padded"
   return keys;
 }
 

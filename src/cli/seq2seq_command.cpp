@@ -86,8 +86,7 @@ void setup_seq2seq(CLI::App& app) {
   add_option_table(*train, *t, Seq2seqTrainOptions::table());
   add_resume_flag(*train, *resume);
   train->callback([train, t, resume] {
-    const TrainSummary s =
-        run_or_resume(*train, *resume, "seq2seq", *t, [&] { return train_seq2seq(*t); });
+    const TrainSummary s = train_from_command_line(*train, *resume, "seq2seq", *t, &train_seq2seq);
     print_run_files(s);
     exit_if_interrupted(s, "seq2seq train");
   });

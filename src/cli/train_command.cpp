@@ -32,7 +32,7 @@ void setup_train(CLI::App& app) {
   add_resume_flag(app, *resume);
   app.callback([&app, options, resume] {
     const TrainSummary s =
-        run_or_resume(app, *resume, "lm", *options, [&] { return train_language_model(*options); });
+        train_from_command_line(app, *resume, "lm", *options, &train_language_model);
     print_summary(s);
     exit_if_interrupted(s, "train");
   });

@@ -3,6 +3,7 @@
 #include <functional>
 #include <string>
 
+#include "cli/option_flags.h"
 #include "rnnkit/trainer.h"
 
 namespace rnnkit::cli {
@@ -19,6 +20,16 @@ void add_resume_flag(CLI::App& app, ResumeFlags& flags);
 // (0, or 128 + the signal that stopped the run).
 TrainSummary run_or_resume(const CLI::App& app, const ResumeFlags& flags, const std::string& family,
                            const EngineOptions& given, const std::function<TrainSummary()>& fresh);
+
+// run_or_resume for a family's `train` command: a fresh run is train(options), told which of its
+// options this command line gives (options.given).
+template <class Options>
+TrainSummary train_from_command_line(const CLI::App& app, const ResumeFlags& flags,
+                                     const std::string& family, Options& options,
+                                     TrainSummary (*train)(const Options&)) {
+  options.given = given_options(app, Options::table());
+  return run_or_resume(app, flags, family, options, [&] { return train(options); });
+}
 
 // "steps S, epochs E; model: RUN/last.safetensors (best: RUN/best.safetensors)"
 void print_run_files(const TrainSummary& s);

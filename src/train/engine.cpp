@@ -86,7 +86,7 @@ class Engine {
   int64_t steps_at_start_ = 0;
   int64_t tokens_since_log_ = 0;
   Clock::time_point last_log_;
-  int64_t saved_at_step_ = -1;
+  int64_t saved_at_step_ = -1, saved_at_epoch_ = -1;
   double elapsed_at_save_ = 0;  // pos_.elapsed at the last checkpoint (or the run's start)
   int64_t logged_at_step_ = 0;
   int64_t consecutive_skips_ = 0;
@@ -109,8 +109,12 @@ Engine::Engine(TrainingTask& task, const EngineOptions& options, Rng& rng, json 
       run_dir_(options.out_dir),
       world_(world) {
   validate_options(o_, EngineOptions::table());
-  // A schedule that does not parse is refused before the run directory is made.
-  make_scheduler(o_.schedule, o_.lr, 1);
+  if (o_.steps > 0)
+    total_steps_ = o_.steps;
+  else if (o_.epochs > 0)
+    total_steps_ = o_.epochs * task_.batches_per_epoch();
+  // A schedule that does not parse or fit the run is refused before the run directory is made.
+  scheduler_ = make_scheduler(o_.schedule, o_.lr, total_steps_);
   if (writer()) {
     if (!state) prepare_fresh_run_directory(run_dir_);
     lock_ = std::make_unique<RunDirectoryLock>(run_dir_);
@@ -121,11 +125,6 @@ Engine::Engine(TrainingTask& task, const EngineOptions& options, Rng& rng, json 
   // Before a resumed position is restored: the task restores its share of it.
   if (world_) join(*world_, shared_options);
   optimizer_ = make_optimizer(o_, params_);
-  if (o_.steps > 0)
-    total_steps_ = o_.steps;
-  else if (o_.epochs > 0)
-    total_steps_ = o_.epochs * task_.batches_per_epoch();
-  scheduler_ = make_scheduler(o_.schedule, o_.lr, total_steps_);
   if (state) {
     const std::string path = run_dir_ + "/state.bin";
     try {
@@ -138,6 +137,7 @@ Engine::Engine(TrainingTask& task, const EngineOptions& options, Rng& rng, json 
   progress_ = std::make_unique<Progress>(run_dir_, state ? pos_.step : -1, state ? pos_.epoch : -1,
                                          writer());
   saved_at_step_ = state ? pos_.step : -1;
+  saved_at_epoch_ = state ? pos_.epoch : -1;
 }
 
 // Ranks given other options would train something else (another learning rate or shape), or wait
@@ -215,7 +215,8 @@ std::string Engine::what_is_kept() const {
 }
 
 void Engine::save_checkpoint() {
-  if (saved_at_step_ == pos_.step) return;
+  // An epoch that ends at a step already saved is saved again: the position moved on.
+  if (saved_at_step_ == pos_.step && saved_at_epoch_ == pos_.epoch) return;
   elapsed_at_save_ = pos_.elapsed;  // on every rank, the writer or not
   if (!all_finite(params_))
     throw Error("parameters became non-finite at step " + std::to_string(pos_.step) + "; " +
@@ -223,6 +224,7 @@ void Engine::save_checkpoint() {
   task_.gather_position();
   if (!writer()) {
     saved_at_step_ = pos_.step;
+    saved_at_epoch_ = pos_.epoch;
     return;
   }
   json train = {{"step", pos_.step}, {"epoch", pos_.epoch}, {"seconds", pos_.elapsed}};
@@ -239,6 +241,7 @@ void Engine::save_checkpoint() {
     throw Error(std::string(e.what()) + "; " + what_is_kept());
   }
   saved_at_step_ = pos_.step;
+  saved_at_epoch_ = pos_.epoch;
 }
 
 bool Engine::budget_left() const {
@@ -438,6 +441,9 @@ TrainSummary Engine::run() {
       summary_.stop_signal = stop_signal.load() ? stop_signal.load() : SIGTERM;
       break;
     }
+    // After the step's own validation, sample and checkpoint, as the next iteration would
+    // (the same order of random draws); a budget that ends here then still closes the epoch.
+    if (task_.epoch_done()) end_epoch();
   }
   progress_->finish();
   save_checkpoint();

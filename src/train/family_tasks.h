@@ -1,6 +1,7 @@
 #pragma once
 #include <initializer_list>
 #include <string>
+#include <utility>
 
 #include "rnnkit/classifier_training.h"
 #include "rnnkit/error.h"
@@ -29,6 +30,14 @@ void validate_family_options(const Options& options,
   require({options.data, "--data FILE"});
   for (const RequiredOption& r : also_required) require(r);
   require({options.out_dir, "--out RUN_DIR"});
+  if constexpr (requires { options.valid; }) {
+    // A held-out file replaces the split of --data: its share and seed would do nothing.
+    for (const auto& [key, flag] :
+         {std::pair{"valid_fraction", "--valid-fraction"}, std::pair{"split_seed", "--split-seed"}})
+      if (!options.valid.empty() && option_given(options, key))
+        throw Error(std::string(flag) + " splits --data, which --valid " + options.valid +
+                    " replaces as the held-out data: give one of them");
+  }
 }
 
 // The options every rank of a data-parallel run must be given alike: all but each rank's threads

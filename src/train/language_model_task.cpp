@@ -47,12 +47,6 @@ Tensor gather_columns_of_ranks(const DataParallel& parallel, const Tensor& mine)
   return out;
 }
 
-// Whether the option is away from its default: given, for the refusals below.
-bool is_given(const TrainOptions& o, const OptionSpec<TrainOptions>& spec) {
-  static const TrainOptions defaults;
-  return std::visit([&](auto member) { return o.*member != defaults.*member; }, spec.field);
-}
-
 // With --init-from the checkpoint decides the model (its configuration, weights and vocabulary,
 // normalisation included): an option that would shape them otherwise is refused, as --resume
 // refuses what it would ignore.
@@ -63,7 +57,7 @@ void refuse_options_the_checkpoint_decides(const TrainOptions& o) {
     const bool decided = (spec.group == "Model" && spec.key != "init_from") ||
                          std::find(std::begin(kVocabularyKeys), std::end(kVocabularyKeys),
                                    spec.key) != std::end(kVocabularyKeys);
-    if (decided && is_given(o, spec))
+    if (decided && option_given(o, spec.key))
       throw Error(spec.flag + " cannot be given with --init-from: the model's configuration and " +
                   "vocabulary (and dropout) are those of " + o.init_from);
   }
@@ -95,7 +89,7 @@ void refuse_options_the_data_ignores(const TrainOptions& o) {
     if (rule.read) continue;
     for (const OptionSpec<TrainOptions>& spec : TrainOptions::table()) {
       const bool ruled = std::find(rule.keys.begin(), rule.keys.end(), spec.key) != rule.keys.end();
-      if (ruled && is_given(o, spec))
+      if (ruled && option_given(o, spec.key))
         // A negated flag ("!--padded") is given without its "!".
         throw Error(spec.flag.substr(spec.flag.starts_with('!')) + " " + rule.reason +
                     ", so it would do nothing here");
@@ -157,6 +151,9 @@ class LanguageModelTask : public ModelTask<LanguageModel> {
     return "vocabulary " + std::to_string(data_.vocab.size()) + pretrained_found_;
   }
   int64_t batches_per_epoch() const override { return batcher_->batches_per_epoch(); }
+  bool epoch_done() const override {
+    return batcher_->position().index >= batcher_->batches_per_epoch();
+  }
   bool loss_is_perplexity() const override { return true; }
 
   bool train_next(Rng& rng, LossResult& loss) override {

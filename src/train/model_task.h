@@ -36,6 +36,7 @@ template <class Model>
 class ShuffledModelTask : public ModelTask<Model> {
  public:
   int64_t batches_per_epoch() const override { return batches_->size(); }
+  bool epoch_done() const override { return batches_->done(); }
   void start_epoch(Rng& rng) override { batches_->start_epoch(rng); }
   nlohmann::json position() override { return batches_->position(); }
   void restore_position(const nlohmann::json& position, const std::map<std::string, Tensor>&,

@@ -14,7 +14,7 @@ void ShuffledBatches::start_epoch(Rng& rng) {
 }
 
 const std::vector<int64_t>* ShuffledBatches::next() {
-  return next_ < size() ? &batches_[next_++] : nullptr;
+  return done() ? nullptr : &batches_[next_++];
 }
 
 nlohmann::json ShuffledBatches::position() const {

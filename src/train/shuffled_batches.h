@@ -19,6 +19,7 @@ class ShuffledBatches {
 
   void start_epoch(Rng& rng);
   int64_t size() const { return static_cast<int64_t>(batches_.size()); }
+  bool done() const { return next_ >= size(); }
   // The example indices of the next batch, or null at the epoch's end.
   const std::vector<int64_t>* next();
 

@@ -93,6 +93,12 @@ expect_error "one-hot input" "--embedding 0: a seq2seq model embeds its characte
 expect_error "negative Adam epsilon" "eps" \
   train --data "$WORK/add.txt" --out "$WORK/x" --epochs 1 --eps -1
 expect_error "no data" "--data FILE is required" train --out "$WORK/x" --epochs 1
+# A held-out file replaces the book's split: its seed and share, given, would do nothing (their
+# defaults, not given, are fine: the runs above).
+expect_error "a split seed beside --valid" "--split-seed splits --data, which --valid" \
+  train --data "$WORK/add.txt" --valid "$WORK/add.txt" --split-seed 1984 --out "$WORK/x" --epochs 1
+expect_error "a held-out share beside --valid" "--valid-fraction splits --data, which --valid" \
+  train --data "$WORK/add.txt" --valid "$WORK/add.txt" --valid-fraction 0.2 --out "$WORK/x" --epochs 1
 expect_error "no run directory" "--out RUN_DIR is required" train --data "$WORK/add.txt"
 expect_error "unknown character in an argument" 'question 2: 1 character is not in the vocabulary' \
   "$RNNKIT" seq2seq predict --model "$WORK/run" "1+1" "1x1"

@@ -162,6 +162,33 @@ expect_error "--bptt on poems" "--bptt is for --text runs" \
 expect_error "an unknown --schedule" "invalid learning-rate schedule 'bogus'" \
   "$RNNKIT" train "${tiny[@]}" --schedule bogus --out "$WORK/bad_schedule"
 [ ! -e "$WORK/bad_schedule" ] || fail "a refused --schedule left its run directory"
+# A warmup is checked against the run's own steps: cosine:2 over 4 steps rises 0, 0.5, 1 (it was
+# checked against 1 step, refusing any warmup); cosine:4 over 4 steps is refused, naming them.
+"$RNNKIT" train --text "$text" --max-tokens 4000 --hidden 8 --threads 1 --steps 4 --lr 1 \
+  --log-every 1 --schedule cosine:2 --out "$WORK/warmup" >/dev/null 2>&1 || fail "cosine:2 over 4 steps"
+lrs=$(grep '"type":"train"' "$WORK/warmup/metrics.jsonl" | sed -E 's/.*"lr":([^,}]+).*/\1/' | head -3 | tr '\n' ' ')
+[ "$lrs" = "0.0 0.5 1.0 " ] || fail "cosine:2 warmup learning rates: $lrs"
+expect_error "a warmup as long as the run" "WARMUP must be in [0, 4) (the total steps), got 4" \
+  "$RNNKIT" train "${tiny[@]}" --steps 4 --schedule cosine:4 --out "$WORK/long_warmup"
+[ ! -e "$WORK/long_warmup" ] || fail "a refused warmup left its run directory"
+# A --steps budget that ends with an epoch's last batch closes the epoch as --epochs 1 does: it
+# counts, validates and writes best.safetensors.
+per_epoch=$("$RNNKIT" train "${tiny[@]}" --valid-fraction 0.1 --out "$WORK/count" 2>&1 |
+  sed -nE 's/.*, ([0-9]+) batches per epoch.*/\1/p')
+[ -n "$per_epoch" ] || fail "no batches per epoch in the progress"
+out=$("$RNNKIT" train "${tiny[@]}" --valid-fraction 0.1 --steps "$per_epoch" --out "$WORK/epoch_steps" 2>&1)
+grep -q "^steps $per_epoch, epochs 1," <<<"$out" || fail "--steps $per_epoch (one epoch) did not count it: $out"
+[ -e "$WORK/epoch_steps/best.safetensors" ] || fail "--steps ending an epoch did not validate it"
+# With --init-from the checkpoint decides the model: a model flag is refused even at its default
+# value (hidden 256), which it would otherwise override without a word.
+expect_error "--hidden at its default with --init-from" "--hidden cannot be given with --init-from" \
+  "$RNNKIT" train --text "$text" --max-tokens 4000 --threads 1 --steps 1 --init-from "$WORK/warmup" \
+  --hidden 256 --out "$WORK/init_default"
+"$RNNKIT" train --text "$text" --max-tokens 4000 --threads 1 --steps 1 --init-from "$WORK/warmup" \
+  --out "$WORK/init_plain" >/dev/null 2>&1 || fail "--init-from without model flags"
+# With --valid FILE the text is not split: a --valid-fraction beside it would do nothing.
+expect_error "--valid-fraction beside --valid" "--valid-fraction splits the text, which --valid" \
+  "$RNNKIT" train "${tiny[@]}" --valid "$text" --valid-fraction 0.2 --out "$WORK/two_valid"
 # --padded turns the poems' length buckets off (the run's stored options say packed: false).
 for padded in "" --padded; do
   "$RNNKIT" train --poems "$SOURCE_DIR/tests/fixtures/poems/corpus" --hidden 8 --embedding 4 \
