@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 
+#include "error_of.h"
 #include "rnnkit/error.h"
 #include "rnnkit/language_model_file.h"
 #include "rnnkit/rng.h"
@@ -72,16 +73,27 @@ TEST(LanguageModelFromStateDict, AClaimedConfigurationIsCheckedAgainstTheTensors
 }
 
 // A W_hh whose rows are no whole number of gates for any cell: with a configuration given, the
-// error says the tensors do not fit it (not that a configuration could not be inferred).
+// error names the tensor against it (not that a configuration could not be inferred).
 TEST(LanguageModelFromStateDict, TensorsThatFitNoConfigurationAreNamedAgainstTheClaim) {
   std::map<std::string, Tensor> tensors = random_state_dict(two_layer_gru());
   tensors.at("rnn.weight_hh_l0") = Tensor({13, 4});
-  try {
-    language_model_from_state_dict(tensors, two_layer_gru());
-    FAIL() << "tensors that fit no configuration were accepted";
-  } catch (const Error& e) {
-    EXPECT_EQ(std::string(e.what()).rfind("the tensors do not fit rnnkit.config: ", 0), 0u)
-        << e.what();
+  EXPECT_EQ(testing::error_of([&] { language_model_from_state_dict(tensors, two_layer_gru()); }),
+            "tensor rnn.weight_hh_l0 has shape [13, 4] but the configuration's model expects "
+            "[12, 4]");
+}
+
+// A matrix stored transposed (the same bytes, another shape) is named with the shape the claimed
+// configuration gives it, where inferring sizes from it would blame the configuration or another
+// tensor.
+TEST(LanguageModelFromStateDict, ATransposedMatrixIsNamedAgainstTheClaim) {
+  for (const char* name : {"fc.weight", "embedding.weight", "rnn.weight_hh_l0"}) {
+    std::map<std::string, Tensor> tensors = random_state_dict(two_layer_gru());
+    const Tensor& right = tensors.at(name);
+    const Shape shape = right.shape();
+    tensors.at(name) = Tensor({shape[1], shape[0]});
+    EXPECT_EQ(testing::error_of([&] { language_model_from_state_dict(tensors, two_layer_gru()); }),
+              "tensor " + std::string(name) + " has shape " + shape_string({shape[1], shape[0]}) +
+                  " but the configuration's model expects " + shape_string(shape));
   }
 }
 

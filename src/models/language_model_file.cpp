@@ -60,6 +60,27 @@ LMConfig config_of_tensors(const std::map<std::string, Tensor>& tensors) {
   return c;
 }
 
+// Error naming the first tensor that the sizes of a configuration are read from whose shape is
+// not the one `c` gives it; an absent tensor is left to the inference's message.
+void expect_shapes_of(const LMConfig& c, const std::map<std::string, Tensor>& tensors) {
+  const int64_t H = c.hidden_size, P = c.proj_size, S = P ? P : H;
+  std::vector<std::pair<std::string, Shape>> expected = {
+      {"rnn.weight_hh_l0", {gate_count(c.cell) * H, S}}};
+  if (c.tie_weights)
+    expected.push_back({"embedding.weight", {c.vocab_size, c.embedding_dim}});
+  else
+    expected.push_back({"fc.weight", {c.vocab_size, S * (c.bidirectional ? 2 : 1)}});
+  if (c.embedding_dim > 0)
+    expected.push_back({"embedding.weight", {c.vocab_size, c.embedding_dim}});
+  if (P) expected.push_back({"rnn.weight_hr_l0", {P, H}});
+  for (const auto& [name, shape] : expected) {
+    const auto it = tensors.find(name);
+    if (it != tensors.end() && it->second.shape() != shape)
+      throw Error("tensor " + name + " has shape " + it->second.shape_string() +
+                  " but the configuration's model expects " + shape_string(shape));
+  }
+}
+
 }  // namespace
 
 void save_language_model(const std::string& path, LanguageModel& model, const Vocab* vocab,
@@ -92,9 +113,18 @@ void check_config_against_tensors(const LMConfig& config,
       return config_of_tensors(tensors);
     } catch (const Error& e) {
       // The configuration was given; it is the tensors that do not fit one.
+      expect_shapes_of(config, tensors);
       throw Error(std::string("the tensors do not fit rnnkit.config: ") + e.what());
     }
   }();
+  // Tensors that fit no model of their own hold a misshapen one (a transposed matrix, read as
+  // another size): named against the claim. Tensors of another model than the claimed one are
+  // the claim's fault: the sizes below.
+  try {
+    expect_shapes_of(found, tensors);
+  } catch (const Error&) {
+    expect_shapes_of(config, tensors);
+  }
   auto same = [](int64_t claimed, int64_t held, const char* key) {
     if (claimed != held)
       throw Error(std::string("rnnkit.config says ") + key + " " + std::to_string(claimed) +

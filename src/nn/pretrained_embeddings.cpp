@@ -1,6 +1,7 @@
 #include "rnnkit/pretrained_embeddings.h"
 
 #include <charconv>
+#include <cmath>
 #include <fstream>
 #include <vector>
 
@@ -52,6 +53,10 @@ int64_t load_pretrained_embeddings(Embedding& embedding, const Vocab& vocab,
       if (ec != std::errc() || ptr != f.data() + f.size())
         throw Error(path + " line " + std::to_string(line_number) + ": '" + std::string(f) +
                     "' is not a number");
+      // from_chars reads "nan" and "inf": a vector holding one would poison the first step.
+      if (!std::isfinite(row[k]))
+        throw Error(path + " line " + std::to_string(line_number) + ": '" + std::string(f) +
+                    "' is not a finite number");
     }
     ++found;
   }

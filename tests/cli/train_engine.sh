@@ -200,4 +200,12 @@ printf 'banana bandana\n' >"$WORK/banana.txt"
   fail "pretrained run: $(tail -2 "$WORK/pretrained.log")"
 [ "$(grep -c 'pretrained vectors for 1 of 6 tokens' "$WORK/pretrained.log")" = 1 ] ||
   fail "pretrained vectors: $(head -2 "$WORK/pretrained.log")"
+# A vector the run would read with a NaN or an infinity is refused by line, before any step (it
+# failed steps later, blamed on the learning rate); one of a word not in the vocabulary is not read.
+for value in nan inf -inf; do
+  printf 'qq nan 1 1 1\na 0.1 %s 0.3 0.4\n' "$value" >"$WORK/bad_vectors.txt"
+  expect_error "a pretrained vector with $value" "bad_vectors.txt line 2: '$value' is not a finite number" \
+    "$RNNKIT" train --text "$WORK/banana.txt" --embedding 4 --hidden 8 --steps 1 --batch 1 --bptt 4 \
+    --pretrained-embeddings "$WORK/bad_vectors.txt" --threads 1 --out "$WORK/pretrained_$value"
+done
 finish
