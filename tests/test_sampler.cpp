@@ -319,6 +319,10 @@ TEST(Sampling, ValidateNamesTheBadField) {
       EXPECT_NE(std::string(e.what()).find(c.field), std::string::npos) << e.what();
     }
   }
+  EXPECT_EQ(
+      testing::error_of([] { validate({.temperature = kInf}); }),  // --temp 1e39, read as a float
+      "invalid sampling option temperature: must be finite, got inf (as a float: values "
+      "past 3.4e38 overflow)");
   EXPECT_NO_THROW(validate({}));
   EXPECT_NO_THROW(validate({.temperature = 0, .top_k = 5, .top_p = 1}));
   Rng rng;

@@ -74,8 +74,10 @@ nlohmann::json share_json(const PoemScores::Share& share) {
   return {{"rate", share.rate()}, {"hits", share.hits}, {"total", share.total}};
 }
 
+// A share of nothing (no even line to rhyme) has no rate: a dash, not 0.0%.
 void print_share(const char* name, const PoemScores::Share& share, const char* of) {
-  std::printf("%-26s %6.1f%%  (%lld of %lld %s)\n", name, 100 * share.rate(),
+  const std::string rate = share.total ? formatted("%6.1f%%", 100 * share.rate()) : "      -";
+  std::printf("%-26s %s  (%lld of %lld %s)\n", name, rate.c_str(),
               static_cast<long long>(share.hits), static_cast<long long>(share.total), of);
 }
 

@@ -113,7 +113,11 @@ void setup_seq2seq(CLI::App& app) {
   attend->add_option("-m,--model", u->model, "model file or run directory")->required();
   attend->add_option("--input", u->input, "the question")->required();
   attend->add_option("--out", u->out, "heat map file, .svg or .png")->required();
-  attend->callback([u] { run_attend(u->model, u->input, u->out); });
+  add_option_table(*attend, u->runtime, RuntimeOptions::table());
+  attend->callback([u] {
+    apply_runtime(u->runtime);
+    run_attend(u->model, u->input, u->out);
+  });
   app.require_subcommand(1);
 }
 

@@ -382,8 +382,11 @@ uint64_t random_seed() {
 
 std::optional<SamplingFault> sampling_fault(const SamplingOptions& options) {
   if (!std::isfinite(options.temperature))
-    return SamplingFault{"temperature",
-                         "must be finite, got " + formatted("%.9g", options.temperature)};
+    // A number past float's range (--temp 1e39) arrives here as an infinity.
+    return SamplingFault{
+        "temperature",
+        "must be finite, got " + formatted("%.9g", options.temperature) +
+            (std::isinf(options.temperature) ? " (as a float: values past 3.4e38 overflow)" : "")};
   if (options.top_k < 0)
     return SamplingFault{"top_k", "must be >= 0 (0 = off), got " + std::to_string(options.top_k)};
   if (!(options.top_p > 0 && options.top_p <= 1))

@@ -30,6 +30,11 @@ POEMS
 check "the table has the hand-counted figures" \
   "grep -Eq '^poems +2$' '$tmp/hand.out' && grep -Eq '^form +100.0%  \(2 of 2 poems\)' '$tmp/hand.out' && grep -Eq '^rhyming even lines +100.0%  \(3 of 3 even lines\)' '$tmp/hand.out' && grep -Eq '^tonal template +88.9%  \(16 of 18 bound characters\)' '$tmp/hand.out' && grep -Eq '^repeated characters +26.7%  \(8 of 30 characters\)' '$tmp/hand.out' && grep -Eq '^repeated lines +16.7%  \(1 of 6 lines\)' '$tmp/hand.out' && grep -Eq '^distinct-2 +79.2%  \(19 of 24 bigrams\)' '$tmp/hand.out'"
 check "without --train there are no copying figures" "! grep -q copied '$tmp/hand.out'"
+# A single line has no even line to rhyme and no character the template binds: no rate, a dash.
+printf '床前明月光。\n' >"$tmp/line.txt"
+"$rnnkit" poems score "$tmp/line.txt" >"$tmp/line.out"
+check "a share of nothing has a dash, not 0.0%" \
+  "grep -Eq '^rhyming even lines +-  \(0 of 0 even lines\)' '$tmp/line.out' && grep -Eq '^form +0.0%  \(0 of 1 poems\)' '$tmp/line.out'"
 
 cat >"$tmp/train.txt" <<'POEMS'
 床前明月光，疑是地上霜。举头望明月，低头思故乡。

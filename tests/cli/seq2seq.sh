@@ -63,6 +63,11 @@ grep -q "<svg" "$WORK/a.svg" 2>/dev/null || fail "attend wrote no SVG"
 "$RNNKIT" seq2seq attend --model "$WORK/run" --input "16+75" --out "$WORK/a.png" >/dev/null ||
   fail "attend to PNG"
 [ "$(head -c 4 "$WORK/a.png" 2>/dev/null | tail -c 3)" = PNG ] || fail "attend wrote no PNG"
+# --threads, as on every command: the same heat map on one thread; a count out of range refused.
+"$RNNKIT" seq2seq attend --model "$WORK/run" --input "16+75" --out "$WORK/a1.svg" --threads 1 \
+  >/dev/null && cmp -s "$WORK/a.svg" "$WORK/a1.svg" || fail "attend --threads 1"
+expect_error "attend --threads out of range" "100000" \
+  "$RNNKIT" seq2seq attend --model "$WORK/run" --input "16+75" --out "$WORK/a2.svg" --threads 100000
 train --data "$WORK/add.txt" --out "$WORK/plain" --epochs 1 2>/dev/null || fail "training without attention"
 expect_error "attend without attention" "has no attention" \
   "$RNNKIT" seq2seq attend --model "$WORK/plain" --input "1+1" --out "$WORK/b.svg"
