@@ -219,7 +219,7 @@ def poem(model: LanguageModel, start: str = "", acrostic: str = "", form: int = 
     `form` 5 or 7 characters a line (0: the start's), `lines` (0: the acrostic's length, else
     4); `rhyme` and `tones` impose rhyme and the tonal template of regulated verse; `style`
     sets the mood unprinted. One couplet a line, each line ending in a newline."""
-    return model._handle.poem(_arguments.text(start, "start"), _arguments.text(acrostic, "acrostic"),
-                              _arguments.integer(form, "form"), _arguments.integer(lines, "lines"),
-                              rhyme, tones, _arguments.text(style, "style"), temperature,
-                              _seed(seed))
+    return model._handle.poem(
+        _arguments.text(start, "start"), _arguments.text(acrostic, "acrostic"),
+        _arguments.integer(form, "form"), _arguments.integer(lines, "lines"), rhyme, tones,
+        _arguments.text(style, "style"), temperature, _seed(seed))

@@ -66,9 +66,8 @@ void expect_shapes_of(const LMConfig& c, const std::map<std::string, Tensor>& te
   const int64_t H = c.hidden_size, P = c.proj_size, S = P ? P : H;
   std::vector<std::pair<std::string, Shape>> expected = {
       {"rnn.weight_hh_l0", {gate_count(c.cell) * H, S}}};
-  if (c.tie_weights)
-    expected.push_back({"embedding.weight", {c.vocab_size, c.embedding_dim}});
-  else
+  // A tied model's output matrix is its embedding.
+  if (!c.tie_weights)
     expected.push_back({"fc.weight", {c.vocab_size, S * (c.bidirectional ? 2 : 1)}});
   if (c.embedding_dim > 0)
     expected.push_back({"embedding.weight", {c.vocab_size, c.embedding_dim}});
