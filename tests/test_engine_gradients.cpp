@@ -194,5 +194,31 @@ TEST(EngineEpochs, AStepBudgetEndingWithAnEpochClosesIt) {
   fs::remove_all(dir);
 }
 
+// A stop taken at an epoch's last step (here also the budget's) checkpoints before the epoch is
+// closed; the resumed run closes it first, as the uninterrupted run did next, though its budget
+// is spent.
+TEST(EngineEpochs, AnEpochLeftOpenByAStopIsClosedOnResume) {
+  const fs::path dir = fs::temp_directory_path() / "rnnkit_engine_stop_at_epoch_end";
+  EngineOptions o = four_sgd_steps_into(dir);
+  o.steps = 1;
+  OneParameterTask first({1.0f}, {false});
+  request_training_stop(SIGTERM);
+  const TrainSummary stopped = train(first, o);
+  EXPECT_EQ(stopped.stop_signal, SIGTERM);
+  EXPECT_EQ(stopped.epochs, 0);
+  EXPECT_TRUE(epoch_records(dir).empty());
+
+  OneParameterTask resumed({1.0f}, {false});
+  const SafetensorsFile state = read_safetensors((dir / "state.bin").string());
+  Rng rng(1);
+  const TrainSummary summary =
+      run_training(resumed, o, rng, nlohmann::json::object(), &state, nlohmann::json::object());
+  EXPECT_EQ(summary.steps, 1);
+  EXPECT_EQ(summary.epochs, 1);
+  EXPECT_EQ(epoch_records(dir), (std::vector<std::pair<int64_t, int64_t>>{{1, 1}}));
+  EXPECT_EQ(resumed.w(), 10.0f - 1.0f) << "no batch trained again";
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace rnnkit

@@ -89,7 +89,6 @@ class Engine {
   int64_t saved_at_step_ = -1, saved_at_epoch_ = -1;
   double elapsed_at_save_ = 0;  // pos_.elapsed at the last checkpoint (or the run's start)
   int64_t logged_at_step_ = 0;
-  int64_t consecutive_skips_ = 0;
   // Whether the last optimizer step left every gradient at zero (step_and_zero_grad), so that
   // the next batch needs no zero_grad pass of its own.
   bool grads_zeroed_ = false;
@@ -138,6 +137,11 @@ Engine::Engine(TrainingTask& task, const EngineOptions& options, Rng& rng, json 
                                          writer());
   saved_at_step_ = state ? pos_.step : -1;
   saved_at_epoch_ = state ? pos_.epoch : -1;
+  // A resumed run whose last.safetensors is gone (deleted, lost with a disk) writes it again with
+  // its next checkpoint, even with nothing left to train. One process only: ranks would decide
+  // apart (only rank 0 sees the directory) and wait in different collectives.
+  if (state && !world_ && !std::filesystem::exists(run_dir_ + "/last.safetensors"))
+    saved_at_epoch_ = -1;
 }
 
 // Ranks given other options would train something else (another learning rate or shape), or wait
@@ -386,16 +390,15 @@ void Engine::finish_step(const LossResult& r) {
     // A skipped batch still uses up a step of the budget, so a run that only meets bad
     // batches ends; too many in a row means the model itself is broken.
     ++pos_.skipped;
-    ++summary_.skipped_batches;
     ++pos_.step;
     task_.after_skipped_batch();
     progress_->message(what + ": batch skipped");
-    if (++consecutive_skips_ >= kMaxConsecutiveSkips)
+    if (++pos_.consecutive_skips >= kMaxConsecutiveSkips)
       throw Error(std::to_string(kMaxConsecutiveSkips) +
                   " non-finite batches in a row; stopped: " + what_is_kept());
     return;
   }
-  consecutive_skips_ = 0;
+  pos_.consecutive_skips = 0;
   optimizer_->set_lr(scheduler_->lr());
   optimizer_->step_and_zero_grad(grad_scale);
   grads_zeroed_ = true;
@@ -415,6 +418,9 @@ TrainSummary Engine::run() {
   progress_->message("training " + std::to_string(count) + " parameters, " + task_.description() +
                      ", " + counted(task_.batches_per_epoch(), "batch", "batches") + " per epoch" +
                      (pos_.step ? ", resuming at step " + std::to_string(pos_.step) : ""));
+  // A run stopped (or killed) after an epoch's last batch, before closing the epoch, closes it
+  // first: its budget may be spent, and it is what the uninterrupted run did next.
+  if (pos_.step > 0 && task_.epoch_done()) end_epoch();
   if (pos_.step > 0 && !budget_left())
     progress_->message("nothing to train: the run is at step " + std::to_string(pos_.step) +
                        ", epoch " + std::to_string(pos_.epoch) +
@@ -449,6 +455,7 @@ TrainSummary Engine::run() {
   save_checkpoint();
   summary_.steps = pos_.step;
   summary_.epochs = pos_.epoch;
+  summary_.skipped_batches = pos_.skipped;  // the run's, as its steps: a resumed one's too
   summary_.run_dir = run_dir_;
   if (std::isfinite(pos_.best_valid_loss)) {
     summary_.best_valid_loss = pos_.best_valid_loss;

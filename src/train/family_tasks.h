@@ -80,8 +80,14 @@ void refuse_options_without_effect(const Options& o, bool samples) {
 // Validates a family's options, builds its task from the run's Rng (fresh, or from `state` when
 // resuming) and trains it on the engine. A resumed run keeps the options it started with, so the
 // options without effect are refused on a fresh start only (a run of an older rnnkit resumes).
+// The first collective of a data-parallel run: every rank starts a fresh run, or every rank
+// resumes one. Ranks given other commands (--resume on some) would otherwise wait in different
+// collectives for ever; each names the rank that differs instead. Nothing in one process.
+void agree_on_how_the_ranks_start(bool resuming);
+
 template <class Task, class Options>
 TrainSummary train_family(const Options& options, const SafetensorsFile* state) {
+  if (!state) agree_on_how_the_ranks_start(false);
   options.validate();
   if (!state) refuse_options_without_effect(options, Task::kSamples);
   Rng rng(options.seed);

@@ -225,7 +225,12 @@ class LanguageModelTask : public ModelTask<LanguageModel> {
 
   json position() override {
     const BatchPosition p = batcher_->position();
-    return {{"batch_epoch", p.epoch}, {"batch_index", p.index}, {"batch_offset", p.offset}};
+    // A batch skipped as non-finite resets the carried state: nothing is carried then.
+    const LMState& state = parallel_.active() ? whole_state_ : state_;
+    return {{"batch_epoch", p.epoch},
+            {"batch_index", p.index},
+            {"batch_offset", p.offset},
+            {"carries_state", !state.h.empty()}};
   }
   std::vector<std::pair<std::string, const Tensor*>> position_tensors() override {
     const LMState& state = parallel_.active() ? whole_state_ : state_;
@@ -246,7 +251,9 @@ class LanguageModelTask : public ModelTask<LanguageModel> {
     if (tensors.count("state.c")) state_.c = tensors.at("state.c");
     // Sequential batches carry the state from one batch to the next within an epoch.
     const LMConfig& c = model_->config();
-    if (o_.sampling == "sequential" && !data_.poems && p.index > 0) {
+    // (older states say nothing of it: they carried one).
+    if (o_.sampling == "sequential" && !data_.poems && p.index > 0 &&
+        position.value("carries_state", true)) {
       const int64_t rows = c.num_layers * (c.bidirectional ? 2 : 1);
       const std::vector<int64_t> h_shape = {rows, o_.batch,
                                             c.proj_size ? c.proj_size : c.hidden_size};

@@ -31,6 +31,7 @@ Options stored_options(const SafetensorsFile& file, const std::string& run_dir,
 
 TrainSummary resume_training(const std::string& run_dir, const ResumeOverrides& overrides,
                              const std::string& family) {
+  agree_on_how_the_ranks_start(true);
   const std::string path = run_dir + "/state.bin";
   SafetensorsFile file = read_train_state_file(path);
   const std::string found = train_state_family(file);

@@ -100,6 +100,7 @@ void write_train_state(const std::string& path, TrainingTask& task, Optimizer& o
       {"best_valid_loss",
        std::isfinite(pos.best_valid_loss) ? json(pos.best_valid_loss) : json(nullptr)},
       {"skipped", pos.skipped},
+      {"consecutive_skips", pos.consecutive_skips},
       {"rng",
        {std::to_string(r[0]), std::to_string(r[1]), std::to_string(r[2]), std::to_string(r[3])}},
       {"optimizer_steps", optimizer.step_count()},
@@ -201,6 +202,9 @@ TrainPosition restore_train_state(const SafetensorsFile& file, const std::string
                               ? std::numeric_limits<double>::infinity()
                               : finite(s, "best_valid_loss");
     pos.skipped = non_negative(s, "skipped");
+    // Older states have no count: they resume as after a trained batch.
+    if (s.contains("consecutive_skips"))
+      pos.consecutive_skips = non_negative(s, "consecutive_skips");
     pos.start_directory = s.value("start_directory", "");
     const Rng::State rng_state = parse_rng(s.at("rng"));
     const int64_t optimizer_steps = non_negative(s, "optimizer_steps");

@@ -30,6 +30,7 @@ struct TrainPosition {
   int64_t epoch_tokens = 0;
   double best_valid_loss = std::numeric_limits<double>::infinity();
   int64_t skipped = 0;
+  int64_t consecutive_skips = 0;  // --skip-nonfinite's batches skipped in a row, up to this step
   // Where the run was started: the directory its options' relative paths are relative to.
   std::string start_directory = current_directory();
   // The task's data_fingerprint(), taken once per run: a resume compares it with the stored one.

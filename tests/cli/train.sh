@@ -138,6 +138,15 @@ expect_error "non-finite loss" "non-finite" "$RNNKIT" train "${common[@]}" --cel
 out=$("$RNNKIT" train "${common[@]}" --cell rnn_relu --init-range 1e20 --steps 20 --skip-nonfinite --out "$WORK/skip" 2>&1) ||
   true
 grep -q "skipped" <<<"$out" || fail "--skip-nonfinite did not report skipped batches: $out"
+# A checkpoint after skipped batches resumes (a skipped batch resets the carried state, which the
+# checkpoint then holds none of), and the batches skipped in a row count on across the resume:
+# 60 + 40 are the 100 that stop the run, as 100 in one run do.
+"$RNNKIT" train "${common[@]}" --cell rnn_relu --init-range 1e20 --steps 60 --skip-nonfinite \
+  --checkpoint-every 7 --out "$WORK/skip_resume" >/dev/null 2>&1 || fail "60 skipped batches"
+"$RNNKIT" train --resume "$WORK/skip_resume" --steps 90 >/dev/null 2>&1 ||
+  fail "a resume after skipped batches: $("$RNNKIT" train --resume "$WORK/skip_resume" --steps 90 2>&1 | tail -1)"
+expect_error "100 skipped in a row across a resume" "100 non-finite batches in a row" \
+  "$RNNKIT" train --resume "$WORK/skip_resume" --steps 150
 
 # A run shorter than the automatic log interval (15 steps here) still records its last step.
 "$RNNKIT" train --text "$text" --hidden 8 --steps 7 --threads 1 --out "$WORK/short_run" >/dev/null 2>&1 ||

@@ -192,6 +192,19 @@ for format in "" --json; do
   expect_error "eval $format of a model whose perplexity overflows" "the perplexity overflows" \
     "$RNNKIT" eval -m "$WORK/blown1" --text "$WORK/probe.txt" $format
 done
+# A reader that goes away (`| head`, or `| tee log` ended by the same Ctrl-C) does not kill the run
+# at its next progress line (SIGPIPE): it trains on to its budget and checkpoint (and then
+# reports that its output could not be written).
+"$RNNKIT" train --text "$text" --max-tokens 4000 --hidden 8 --layers 1 --batch 2 --bptt 4 \
+  --steps 2000 --log-every 1 --threads 1 --out "$WORK/piped" 2>&1 | head -1 >/dev/null
+grep -q '"step":2000,' "$WORK/piped/metrics.jsonl" || fail "a run whose reader went away stopped early"
+"$RNNKIT" train --resume "$WORK/piped" 2>&1 | grep -q "nothing to train: the run is at step 2000" ||
+  fail "a run whose reader went away has no checkpoint of its last step"
+# A finished run whose last.safetensors was deleted writes it again on --resume, though nothing
+# is left to train.
+rm "$WORK/piped/last.safetensors"
+"$RNNKIT" train --resume "$WORK/piped" >/dev/null 2>&1 || fail "a resume without last.safetensors"
+[ -f "$WORK/piped/last.safetensors" ] || fail "a resume did not write the missing last.safetensors"
 # --pretrained-embeddings: the run's first line counts the tokens that found a vector (once).
 printf 'a 0.1 0.2 0.3 0.4\nz 1 2 3 4\nqq 1 1 1 1\n' >"$WORK/vectors.txt"
 printf 'banana bandana\n' >"$WORK/banana.txt"

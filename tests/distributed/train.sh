@@ -103,6 +103,15 @@ EOS
   expect_error "ranks given ${differ%%:*}" "rank 1 was given ${differ#*:}" \
     timeout 60 "$MPIEXEC" --allow-run-as-root --oversubscribe -np 2 bash "$WORK/by_rank_options.sh"
 done
+# --resume given to some ranks only: each starts otherwise (one reads state.bin, the other its data),
+# which left them waiting in different collectives for ever; refused at once, naming the rank.
+cat >"$WORK/resume_on_one.sh" <<EOS
+if [ "\$OMPI_COMM_WORLD_RANK" = 1 ]; then exec "$RNNKIT" train --resume "$WORK/lm.r" --steps 60
+else exec "$RNNKIT" train --text "$text" --max-tokens 20000 --steps 5 --batch 8 --threads 1 \
+  --out "$WORK/resume_on_one"; fi
+EOS
+expect_error "--resume on one rank only" "rank 1 resumes a run (--resume) where rank 0 starts a fresh run" \
+  timeout 60 "$MPIEXEC" --allow-run-as-root --oversubscribe -np 2 bash "$WORK/resume_on_one.sh"
 # A command that never trains, failing on one rank under mpirun, says why and ends (it started MPI
 # only to report the error, and waited there for ranks that had gone).
 cat >"$WORK/by_rank_eval.sh" <<EOS
