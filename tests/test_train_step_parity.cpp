@@ -117,21 +117,29 @@ TEST(TrainInitFrom, OptionsTheCheckpointDecidesAreRefused) {
   fs::remove_all(dir);
 }
 
-// A held-out file replaces the text's split: a --valid-fraction given with it would do nothing.
+// A held-out file replaces the text's split: a --valid-fraction given with it would do nothing,
+// and a fresh run refuses it (a stored run is resumed as it is).
 TEST(TrainOptionsCheck, AValidFractionBesideAHeldOutFileIsRefused) {
+  const fs::path dir = fs::temp_directory_path() / "rnnkit_valid_and_fraction";
+  fs::remove_all(dir);
   TrainOptions o;
-  o.text_path = "text.txt";
-  o.out_dir = "run";
-  o.valid_path = "valid.txt";
+  o.text_path = o.valid_path = std::string(RNNKIT_FIXTURE_DIR) + "/train_step_text.txt";
+  o.out_dir = (dir / "run").string();
+  o.batch = 2;
+  o.bptt = 4;
+  o.steps = 1;
+  o.threads = 1;
   o.valid_fraction = 0.5;
-  EXPECT_EQ(error_of([&] { o.validate(); }),
-            "--valid-fraction splits the text, which --valid valid.txt replaces as the held-out "
-            "text: give one of them");
+  EXPECT_EQ(error_of([&] { train_language_model(o); }),
+            "--valid-fraction splits the text, which --valid " + o.valid_path +
+                " replaces as the held-out text: give one of them");
   o.valid_fraction = 0;
-  o.given = std::set<std::string>{"valid_path", "valid_fraction"};  // --valid-fraction 0
-  EXPECT_NE(error_of([&] { o.validate(); }), "(no error)");
+  o.given = std::set<std::string>{"text_path", "valid_path", "valid_fraction"};  // at 0
+  EXPECT_NE(error_of([&] { train_language_model(o); }).find("--valid-fraction splits the text"),
+            std::string::npos);
   o.given->erase("valid_fraction");
-  EXPECT_EQ(error_of([&] { o.validate(); }), "(no error)");
+  EXPECT_EQ(error_of([&] { train_language_model(o); }), "(no error)");
+  fs::remove_all(dir);
 }
 
 }  // namespace

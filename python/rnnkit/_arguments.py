@@ -17,7 +17,7 @@ def integer(value: Any, what: str, bits: int = 32) -> int:
         raise Error(f"{what} must be an integer, got {value!r}") from None
     limit = 2 ** (bits - 1)
     if not -limit <= number < limit:
-        raise Error(f"{what} must be below 2**{bits - 1}, got {number}")
+        raise Error(f"{what} must be in [-2**{bits - 1}, 2**{bits - 1}), got {number}")
     return number
 
 

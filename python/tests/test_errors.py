@@ -61,13 +61,15 @@ def test_bad_seeds(model, seed, message):
 
 
 @pytest.mark.parametrize("call,message", [
-    (lambda m: m.generate("春", n=5, top_k=2**31), r"top_k must be below 2\*\*31, got 2147483648"),
-    (lambda m: m.generate("春", n=5, beam=-2**31 - 1), r"beam must be below 2\*\*31"),
-    (lambda m: m.generate("春", n=2**63), r"n must be below 2\*\*63"),
-    (lambda m: next(m.stream("春", n=5, top_k=2**40)), "top_k must be below"),
+    (lambda m: m.generate("春", n=5, top_k=2**31),
+     r"top_k must be in \[-2\*\*31, 2\*\*31\), got 2147483648"),
+    (lambda m: m.generate("春", n=5, beam=-2**31 - 1),
+     r"beam must be in \[-2\*\*31, 2\*\*31\), got -2147483649"),
+    (lambda m: m.generate("春", n=2**63), r"n must be in \[-2\*\*63, 2\*\*63\)"),
+    (lambda m: next(m.stream("春", n=5, top_k=2**40)), "top_k must be in"),
     (lambda m: m.generate("春", n=5, top_k=1.5), "top_k must be an integer, got 1.5"),
-    (lambda m: rnnkit.poem(m, start="春", form=2**31), "form must be below"),
-    (lambda m: rnnkit.poem(m, start="春", lines=-2**40), "lines must be below"),
+    (lambda m: rnnkit.poem(m, start="春", form=2**31), "form must be in"),
+    (lambda m: rnnkit.poem(m, start="春", lines=-2**40), "lines must be in"),
     (lambda m: m.perplexity("春\udc80"), r"text is not valid Unicode text: surrogates not "
                                          r"allowed at position 1 \('\\udc80'\)"),
     (lambda m: m.generate("\udc80", n=5), "prompt is not valid Unicode text"),

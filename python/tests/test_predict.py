@@ -55,7 +55,7 @@ def test_seq2seq_errors_name_the_question(seq2seq_run):
         model.predict("1+1")
     with pytest.raises(rnnkit.Error, match=r"questions\[1\] is not valid Unicode text"):
         model.predict(["1+1", "1\udc80"])
-    with pytest.raises(rnnkit.Error, match=r"beam must be below 2\*\*63"):
+    with pytest.raises(rnnkit.Error, match=r"beam must be in \[-2\*\*63, 2\*\*63\)"):
         model.predict(["1+1"], beam=2**63)
 
 

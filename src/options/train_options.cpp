@@ -226,10 +226,6 @@ void TrainOptions::validate() const {
     throw Error("give exactly one of --text FILE or --poems DIR");
   if (poem_form != 0 && poem_form != 5 && poem_form != 7) throw Error("--form must be 5 or 7");
   if (offset >= bptt) throw Error("--offset must be in [0, bptt)");
-  // The text is split only without a held-out file.
-  if (!valid_path.empty() && option_given(*this, "valid_fraction"))
-    throw Error("--valid-fraction splits the text, which --valid " + valid_path +
-                " replaces as the held-out text: give one of them");
   if (proj_size >= hidden) throw Error("--proj-size must be in [0, --hidden) (0 = none)");
   if (out_dir.empty()) throw Error("--out RUN_DIR is required");
 }

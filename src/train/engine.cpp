@@ -112,6 +112,8 @@ Engine::Engine(TrainingTask& task, const EngineOptions& options, Rng& rng, json 
     total_steps_ = o_.steps;
   else if (o_.epochs > 0)
     total_steps_ = o_.epochs * task_.batches_per_epoch();
+  else if (o_.time_limit == 0)
+    total_steps_ = task_.batches_per_epoch();  // no budget given: one epoch (budget_left)
   // A schedule that does not parse or fit the run is refused before the run directory is made.
   scheduler_ = make_scheduler(o_.schedule, o_.lr, total_steps_);
   if (writer()) {

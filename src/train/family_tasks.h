@@ -30,14 +30,6 @@ void validate_family_options(const Options& options,
   require({options.data, "--data FILE"});
   for (const RequiredOption& r : also_required) require(r);
   require({options.out_dir, "--out RUN_DIR"});
-  if constexpr (requires { options.valid; }) {
-    // A held-out file replaces the split of --data: its share and seed would do nothing.
-    for (const auto& [key, flag] :
-         {std::pair{"valid_fraction", "--valid-fraction"}, std::pair{"split_seed", "--split-seed"}})
-      if (!options.valid.empty() && option_given(options, key))
-        throw Error(std::string(flag) + " splits --data, which --valid " + options.valid +
-                    " replaces as the held-out data: give one of them");
-  }
 }
 
 // The options every rank of a data-parallel run must be given alike: all but each rank's threads
@@ -75,6 +67,14 @@ void refuse_options_without_effect(const Options& o, bool samples) {
                 " has --beta1 instead");
   if (o.optimizer == "sgd" && (o.beta1 != d.beta1 || o.beta2 != d.beta2 || o.eps != d.eps))
     throw Error("--beta1, --beta2 and --eps are Adam's; --optimizer sgd does not use them");
+  if constexpr (requires { o.valid; }) {
+    // A held-out file replaces the split of --data: its share and seed would do nothing.
+    for (const auto& [key, flag] :
+         {std::pair{"valid_fraction", "--valid-fraction"}, std::pair{"split_seed", "--split-seed"}})
+      if (!o.valid.empty() && option_given(o, key))
+        throw Error(std::string(flag) + " splits --data, which --valid " + o.valid +
+                    " replaces as the held-out data: give one of them");
+  }
 }
 
 // Validates a family's options, builds its task from the run's Rng (fresh, or from `state` when

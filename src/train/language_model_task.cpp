@@ -75,7 +75,7 @@ void refuse_options_the_data_ignores(const TrainOptions& o) {
   const Rule rules[] = {
       {{"script", "poem_form", "poem_max_length", "packed"}, poems, "is for --poems runs"},
       {{"level", "lowercase", "letters_only", "min_count", "max_vocab", "eos_per_line",
-        "max_tokens", "bptt", "sampling", "offset", "random_offset"},
+        "max_tokens", "bptt", "sampling", "offset", "random_offset", "valid_path"},
        !poems,
        "is for --text runs (a poem is one sequence of characters)"},
       {{"min_count", "max_vocab", "eos_per_line"},
@@ -95,6 +95,10 @@ void refuse_options_the_data_ignores(const TrainOptions& o) {
                     ", so it would do nothing here");
     }
   }
+  // A held-out file replaces the text's split (only text runs get here with one).
+  if (!o.valid_path.empty() && option_given(o, "valid_fraction"))
+    throw Error("--valid-fraction splits the text, which --valid " + o.valid_path +
+                " replaces as the held-out text: give one of them");
 }
 
 LMConfig config_from(const TrainOptions& o, int64_t vocab_size) {
@@ -249,11 +253,12 @@ class LanguageModelTask : public ModelTask<LanguageModel> {
     state_.reset();
     if (tensors.count("state.h")) state_.h = tensors.at("state.h");
     if (tensors.count("state.c")) state_.c = tensors.at("state.c");
-    // Sequential batches carry the state from one batch to the next within an epoch.
+    // Sequential batches carry the state from one batch to the next within an epoch, unless a
+    // skipped batch reset it (older states do not say: their tensors do; state.bin's checksum
+    // rules out one lost on the way).
     const LMConfig& c = model_->config();
-    // (older states say nothing of it: they carried one).
     if (o_.sampling == "sequential" && !data_.poems && p.index > 0 &&
-        position.value("carries_state", true)) {
+        position.value("carries_state", tensors.count("state.h") > 0)) {
       const int64_t rows = c.num_layers * (c.bidirectional ? 2 : 1);
       const std::vector<int64_t> h_shape = {rows, o_.batch,
                                             c.proj_size ? c.proj_size : c.hidden_size};

@@ -163,6 +163,8 @@ expect_error "--form on text" "--form is for --poems runs" "$RNNKIT" train "${ti
 expect_error "--padded on text" "--padded is for --poems runs" "$RNNKIT" train "${tiny[@]}" --padded --out "$WORK/o4"
 expect_error "--random-offset with random sampling" "--random-offset is sequential sampling's" \
   "$RNNKIT" train "${tiny[@]}" --sampling random --random-offset --out "$WORK/o5"
+expect_error "--valid on poems" "--valid is for --text runs" \
+  "$RNNKIT" train --poems "$WORK/nowhere" --valid "$text" --out "$WORK/o6v"
 expect_error "--bptt on poems" "--bptt is for --text runs" \
   "$RNNKIT" train --poems "$WORK/nowhere" --bptt 20 --out "$WORK/o6"
 "$RNNKIT" train "${tiny[@]}" --level word --eos --max-vocab 50 --out "$WORK/o7" >/dev/null 2>&1 ||
@@ -180,6 +182,9 @@ lrs=$(grep '"type":"train"' "$WORK/warmup/metrics.jsonl" | sed -E 's/.*"lr":([^,
 expect_error "a warmup as long as the run" "WARMUP must be in [0, 4) (the total steps), got 4" \
   "$RNNKIT" train "${tiny[@]}" --steps 4 --schedule cosine:4 --out "$WORK/long_warmup"
 [ ! -e "$WORK/long_warmup" ] || fail "a refused warmup left its run directory"
+# Without a budget a run trains one epoch: the cosine schedule spans it (it was refused).
+"$RNNKIT" train --text "$text" --max-tokens 4000 --hidden 8 --threads 1 --schedule cosine:1 \
+  --out "$WORK/cosine_epoch" >/dev/null 2>&1 || fail "a cosine schedule over the default budget"
 # A --steps budget that ends with an epoch's last batch closes the epoch as --epochs 1 does: it
 # counts, validates and writes best.safetensors.
 per_epoch=$("$RNNKIT" train "${tiny[@]}" --valid-fraction 0.1 --out "$WORK/count" 2>&1 |
