@@ -170,9 +170,10 @@ class FailingSession : public DecodeSession {
   const std::vector<int32_t> prompt_ = {1};
 };
 
-// A session's error in a step whose draws run on several threads ends the step with that error
-// (an exception leaving an OpenMP region would end the process).
-TEST(DecodeBatch, ASessionsErrorEndsTheStepWhateverThreadDrewIt) {
+// A session's error in a step whose draws run on several threads (an exception leaving an OpenMP
+// region would end the process) ends that session alone, with its error: the others' draws of the
+// step stand and they decode on, as each would alone.
+TEST(DecodeBatch, ASessionsErrorEndsItAloneWhateverThreadDrewIt) {
   SettingsGuard guard;
   set_num_threads(2);
   const Vocab vocab = poem_vocab();
@@ -180,12 +181,25 @@ TEST(DecodeBatch, ASessionsErrorEndsTheStepWhateverThreadDrewIt) {
   FailingSession first(100), second(100), third(2), fourth(100);
   DecodeBatch batch(model, 4);
   for (DecodeSession* session : {&first, &second, &third, &fourth}) batch.join(*session);
-  batch.step();
+  EXPECT_TRUE(batch.step().empty());
+  const std::vector<EndedSession> ended = batch.step();
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_EQ(ended[0].session, &third);
+  ASSERT_TRUE(ended[0].error);
   try {
-    batch.step();
-    ADD_FAILURE() << "the failing session's error was not thrown";
+    std::rethrow_exception(ended[0].error);
   } catch (const Error& e) {
     EXPECT_STREQ(e.what(), "session 2 failed");
+  }
+  EXPECT_EQ(batch.size(), 3);
+  EXPECT_TRUE(batch.step().empty()) << "the others decode on";
+  // Decoded alone, a session's error is thrown by decode().
+  FailingSession alone(3);
+  try {
+    decode(model, alone);
+    ADD_FAILURE() << "the session's error was not thrown";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "session 3 failed");
   }
 }
 

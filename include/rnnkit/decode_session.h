@@ -1,5 +1,6 @@
 #pragma once
 #include <cstdint>
+#include <exception>
 #include <optional>
 #include <span>
 #include <vector>
@@ -26,6 +27,13 @@ class DecodeSession {
   virtual std::optional<int32_t> next(std::span<const float> logits) = 0;
 };
 
+// A session that left the batch at a step; `error` is set when its own draw threw (a NaN logit of
+// its row), which ends it alone: the others' draws of that step stand.
+struct EndedSession {
+  DecodeSession* session = nullptr;
+  std::exception_ptr error;
+};
+
 // Sessions decoded together on one model: each step feeds every session's token as one batch of
 // rows (the products read the weights once for all rows) and hands each session its row of the
 // logits. Sessions join and leave between steps. A row's logits are bit for bit those of the
@@ -41,8 +49,9 @@ class DecodeBatch {
   // feeds with the others'; false (not joined) when the session has ended already. Error when
   // full.
   bool join(DecodeSession& session);
-  // One step of every session in the batch; those that end leave it and are returned.
-  std::vector<DecodeSession*> step();
+  // One step of every session in the batch; those that end (done, or failed) leave it and are
+  // returned. Error when the step's product fails: every session's step is lost then.
+  std::vector<EndedSession> step();
   // Takes a session out of the batch (its client is gone); nothing when it is not in it.
   void leave(DecodeSession& session);
 

@@ -6,7 +6,9 @@ const OptionTable<ForecastSeriesOptions>& ForecastSeriesOptions::table() {
   using O = ForecastSeriesOptions;
   static const OptionTable<O> t = {
       {"--data", "data", &O::data, "CSV file with a header, one row per time step"},
-      {"--fill", "fill", &O::fill, "missing cells: none (an error) | previous | linear",
+      {"--fill", "fill", &O::fill,
+       "missing cells: none (an error) | previous | linear (reads the value after a gap: "
+       "previous for scores that never look ahead)",
        one_of({"none", "previous", "linear"})},
   };
   return t;

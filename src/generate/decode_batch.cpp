@@ -51,8 +51,8 @@ bool DecodeBatch::join(DecodeSession& session) {
   return true;
 }
 
-std::vector<DecodeSession*> DecodeBatch::step() {
-  std::vector<DecodeSession*> ended;
+std::vector<EndedSession> DecodeBatch::step() {
+  std::vector<EndedSession> ended;
   if (sessions_.empty()) return ended;
   model_.step(tokens_, state_, logits_);
   const int64_t V = logits_.dim(1), rows = size();
@@ -70,16 +70,14 @@ std::vector<DecodeSession*> DecodeBatch::step() {
       errors[row] = std::current_exception();
     }
   }
-  for (const std::exception_ptr& error : errors)
-    if (error) std::rethrow_exception(error);
   std::vector<int32_t> kept;
   for (size_t b = 0; b < sessions_.size(); ++b) {
     const std::optional<int32_t>& token = drawn[b];
-    if (token) {
+    if (token && !errors[b]) {
       tokens_[b] = *token;
       kept.push_back(static_cast<int32_t>(b));
     } else {
-      ended.push_back(sessions_[b]);
+      ended.push_back({sessions_[b], errors[b]});
     }
   }
   if (!ended.empty()) keep_rows(kept);
@@ -113,7 +111,9 @@ void DecodeBatch::keep_rows(const std::vector<int32_t>& rows) {
 void decode(LanguageModel& model, DecodeSession& session) {
   DecodeBatch batch(model, 1);
   if (!batch.join(session)) return;
-  while (batch.size() > 0) batch.step();
+  while (batch.size() > 0)
+    for (const EndedSession& ended : batch.step())
+      if (ended.error) std::rethrow_exception(ended.error);
 }
 
 }  // namespace rnnkit

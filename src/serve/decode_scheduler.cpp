@@ -137,20 +137,20 @@ void DecodeScheduler::run_loop(Loop& loop) {
       if (closed_ && running.empty()) return;
     }
     admit_waiting(loop, batch, running);
-    std::vector<DecodeSession*> ended;
-    std::exception_ptr error;
+    std::vector<EndedSession> ended;
     try {
       ended = batch.step();
     } catch (...) {
-      // A session's sampling threw (a NaN logit): the step is lost for every session in it.
-      error = std::current_exception();
+      // The step's product failed: the step is lost for every session in it. (A session whose
+      // own draw fails, a NaN logit of its row, ends alone, with its error.)
+      const std::exception_ptr error = std::current_exception();
       for (const Entry& entry : running) batch.leave(*entry.session);
-      for (const Entry& entry : running) ended.push_back(entry.session.get());
+      for (const Entry& entry : running) ended.push_back({entry.session.get(), error});
     }
-    for (DecodeSession* session : ended) {
+    for (const EndedSession& end : ended) {
       const auto it = std::find_if(running.begin(), running.end(),
-                                   [&](const Entry& e) { return e.session.get() == session; });
-      it->on_end(error);
+                                   [&](const Entry& e) { return e.session.get() == end.session; });
+      it->on_end(end.error);
       running.erase(it);
       std::lock_guard lock(mutex_);
       --loop.running;

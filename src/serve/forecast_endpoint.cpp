@@ -35,8 +35,13 @@ std::vector<double> read_series(const json& array, const std::string& field,
   std::vector<double> values;
   for (size_t i = 0; i < array.size(); ++i) {
     const json& value = array[i];
+    // An array or object is named by its type: dumping it recurses once per level of nesting,
+    // which a client chooses (a deep enough one would overflow the stack).
     if (!value.is_number())
-      throw field_error(field, "element " + std::to_string(i) + " is " + value.dump() +
+      throw field_error(field, "element " + std::to_string(i) + " is " +
+                                   (value.is_primitive() ? value.dump()
+                                                         : std::string("a JSON ") +
+                                                               value.type_name()) +
                                    ", not a number (NaN and infinity are not accepted)");
     values.push_back(value.get<double>());
     if (!(std::fabs(normalization.normalize(index, values.back())) <=

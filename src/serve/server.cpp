@@ -5,10 +5,12 @@
 #include <httplib.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <new>
 #include <string>
+#include <thread>
 
 #include "rnnkit/error.h"
 #include "rnnkit/threads.h"
@@ -147,12 +149,6 @@ void serve(LoadedLanguageModel& loaded, const ServeOptions& options,
   }
   server.Options(".*", handle_options);
 
-  const StopSignals stop_signals([&] {
-    context.stopping = true;
-    pool.close();
-    if (context.scheduler) context.scheduler->close();
-    server.shut_down();
-  });
   int port = options.port;
   if (port == 0) {
     port = server.bind_to_any_port(options.host);
@@ -162,6 +158,16 @@ void serve(LoadedLanguageModel& loaded, const ServeOptions& options,
                 " (in use, or not an address of this machine)");
   }
   widen_accept_queue(listening_socket);
+  // Armed once nothing can fail before listen_after_bind(): httplib's stop() does nothing until
+  // that has the server running, so a stop waits for it (a signal in between was lost, leaving a
+  // server that answered nothing and ignored the next signal).
+  const StopSignals stop_signals([&] {
+    context.stopping = true;
+    pool.close();
+    if (context.scheduler) context.scheduler->close();
+    while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    server.shut_down();
+  });
   on_listening(port);
   server.listen_after_bind();
 }

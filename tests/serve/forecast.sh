@@ -87,6 +87,8 @@ expect_error short_covariates 400 covariates.promo "forecasts 4 steps" \
 expect_error nan 400 history.sales 'element 30 is \\"NaN\\", not a number' \
   "$(with_promo "$(with_cell sales 30 '"NaN"')")"
 expect_error null 400 history.promo "element 5 is null" "$(with_promo "$(with_cell promo 5 null)")"
+expect_error nested 400 history.promo "element 5 is a JSON array, not a number" \
+  "$(with_promo "$(with_cell promo 5 '[[1]]')")"
 expect_error huge 400 covariates.promo "beyond the range" \
   "{\"history\": $history_both, \"covariates\": {\"promo\": [1, 0, 1e300, 1]}}"
 expect_error unknown 400 horizon "unknown field" \
