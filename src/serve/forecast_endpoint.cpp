@@ -38,11 +38,11 @@ std::vector<double> read_series(const json& array, const std::string& field,
     // An array or object is named by its type: dumping it recurses once per level of nesting,
     // which a client chooses (a deep enough one would overflow the stack).
     if (!value.is_number())
-      throw field_error(field, "element " + std::to_string(i) + " is " +
-                                   (value.is_primitive() ? value.dump()
-                                                         : std::string("a JSON ") +
-                                                               value.type_name()) +
-                                   ", not a number (NaN and infinity are not accepted)");
+      throw field_error(
+          field,
+          "element " + std::to_string(i) + " is " +
+              (value.is_primitive() ? value.dump() : std::string("a JSON ") + value.type_name()) +
+              ", not a number (NaN and infinity are not accepted)");
     values.push_back(value.get<double>());
     if (!(std::fabs(normalization.normalize(index, values.back())) <=
           std::numeric_limits<float>::max()))
