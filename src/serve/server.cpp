@@ -165,7 +165,9 @@ void serve(LoadedLanguageModel& loaded, const ServeOptions& options,
     context.stopping = true;
     pool.close();
     if (context.scheduler) context.scheduler->close();
-    while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    // (At most 10 s: a listen that ended on its own before the stop is not waited for ever.)
+    for (int ms = 0; ms < 10000 && !server.is_running(); ++ms)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
     server.shut_down();
   });
   on_listening(port);
