@@ -45,8 +45,10 @@ void score_candidates(const Tensor& logits, std::span<const double> scores,
   candidates.clear();
   for (int32_t i = 0; i < n; ++i) {
     log_softmax(logits.data() + i * V, V, log_probs.data());
-    // Every logit, allowed or not, enters the normalisation of the row's log-probabilities.
-    for (int32_t v = 0; v < V; ++v) check_logit(logits.data()[i * V + v], static_cast<size_t>(v));
+    // A NaN or +inf logit, allowed or not, makes the row's normaliser NaN, and so every
+    // log-probability: only then is the row searched for it, to name it.
+    if (std::isnan(log_probs[0]))
+      for (int32_t v = 0; v < V; ++v) check_logit(logits.data()[i * V + v], static_cast<size_t>(v));
     for (int32_t v = 0; v < V; ++v) {
       if (!allowed.empty() && allowed[v] == 0) continue;
       // A sequence of probability 0 (or a NaN score) is no hypothesis.
