@@ -93,6 +93,31 @@ TEST(SeriesNormalization, AConstantSeriesIsAnErrorNamingIt) {
             std::string::npos);
 }
 
+// A series that varies within the sums' rounding of its level is named for what it is, not
+// called constant; values of 1e-300 whose squares underflow still have their spread.
+TEST(SeriesNormalization, ASpreadLostInTheLevelIsNamedAndTinyValuesKeepTheirs) {
+  const SeriesTable level = table_of({"y"}, {{1e15 + 7, 1e15 + 10, 1e15 + 13}});
+  const std::string message = error_of([&] { SeriesNormalization::fit(level, {"y"}, 3); });
+  EXPECT_NE(
+      message.find("series \"y\" varies too little over the training part (3 steps) to be "
+                   "normalised: its spread 2.45 is below 1e-12 of its mean 1.00000000000001e+15"),
+      std::string::npos)
+      << message;
+  const SeriesTable tiny = table_of({"c"}, {{1e-300, 3e-300, 1e-300, 3e-300}});
+  const SeriesNormalization n = SeriesNormalization::fit(tiny, {"c"}, 4);
+  EXPECT_DOUBLE_EQ(n.mean[0], 2e-300);
+  EXPECT_DOUBLE_EQ(n.scale[0], 1e-300);
+}
+
+// A value too far from the training data to be read is named by its file's line, in %g.
+TEST(SeriesNormalization, AnUnreadableValueIsNamedByItsLine) {
+  const SeriesTable t = parse_series_csv("y\n1\n2\n1e40\n", "s.csv", SeriesCsvOptions{});
+  const SeriesNormalization n = SeriesNormalization::fit(t, {"y"}, 2);
+  EXPECT_EQ(error_of([&] { make_forecast_series(t, n, 1); }),
+            "s.csv, line 4, \"y\": the value 1e+40 is too far from the training data's mean 1.5 "
+            "(spread 0.5) for the model to read");
+}
+
 // Small values have their own scale: picofarads that vary by a third are not constant.
 TEST(SeriesNormalization, ASeriesOfSmallValuesIsNotConstant) {
   const SeriesTable t = table_of({"c"}, {{2e-12, 3e-12, 4e-12, 3e-12}});

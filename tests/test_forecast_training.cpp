@@ -106,13 +106,13 @@ TEST(ForecastNext, FutureCovariatesAreReadByName) {
   train_forecaster(tiny_options((dir / "run").string()));
   ForecastInputs in = load_forecast_inputs((dir / "run").string(), {tiny_options("").data});
   const std::vector<double> promo = {0, 1, 0, 0, 1, 0}, other = {5, 5, 5, 5, 5, 5};
-  SeriesTable exact{{"promo"}, {promo}, {}};
-  SeriesTable reordered{{"other", "promo"}, {other, promo}, {}};
+  SeriesTable exact{{"promo"}, {promo}, {}, "future", false};
+  SeriesTable reordered{{"other", "promo"}, {other, promo}, {}, "future", false};
   const std::vector<double> expected = forecast_next(in, &exact).forecast.point;
   EXPECT_EQ(forecast_next(in, &reordered).forecast.point, expected);
-  SeriesTable other_only{{"other"}, {other}, {}};
+  SeriesTable other_only{{"other"}, {other}, {}, "future", false};
   EXPECT_THROW(forecast_next(in, &other_only), Error);
-  SeriesTable short_promo{{"other", "promo"}, {other, {0, 1, 0}}, {}};
+  SeriesTable short_promo{{"other", "promo"}, {other, {0, 1, 0}}, {}, "future", false};
   try {
     forecast_next(in, &short_promo);
     ADD_FAILURE() << "a short covariate was accepted";
@@ -121,7 +121,7 @@ TEST(ForecastNext, FutureCovariatesAreReadByName) {
               std::string::npos)
         << e.what();
   }
-  SeriesTable names_only{{"promo"}, {}, {}};
+  SeriesTable names_only{{"promo"}, {}, {}, "future", false};
   EXPECT_THROW(forecast_next(in, &names_only), Error);
   fs::remove_all(dir);
 }

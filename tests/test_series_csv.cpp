@@ -69,6 +69,35 @@ TEST(SeriesCsv, SemicolonsTabsAndCarriageReturnsAreNamed) {
   EXPECT_NO_THROW(parse_series_csv("y\r\n1\r\n2\r\n", "s.csv", SeriesCsvOptions{}));
 }
 
+// Quotes around a whole cell, blanks outside them and "" inside are RFC 4180's.
+TEST(SeriesCsv, QuotedCellsMayHaveBlanksAroundThem) {
+  const SeriesTable t =
+      parse_series_csv("\"a \"\"x\"\"\",b\n \"1\" ,\"-2\"\n", "s.csv", SeriesCsvOptions{});
+  ASSERT_EQ(t.names, (std::vector<std::string>{"a \"x\"", "b"}));
+  EXPECT_EQ(t.columns[0], (std::vector<double>{1}));
+  EXPECT_EQ(t.columns[1], (std::vector<double>{-2}));
+}
+
+// A file saved as UTF-16 (a spreadsheet's "Unicode Text") is named as such, with or without its
+// byte order mark, rather than read as a header of NUL-cut names.
+TEST(SeriesCsv, AUtf16FileIsNamed) {
+  const std::string little(
+      "\xFF\xFEy\0\n\0"
+      "1\0\n\0",
+      10);
+  const std::string big(
+      "\0y\0\n\0"
+      "1\0\n",
+      7);
+  for (const std::string& text : {little, little.substr(2), big})
+    EXPECT_NE(error_of(text, SeriesCsvOptions{}).find("s.csv: the file is UTF-16 or UTF-32"),
+              std::string::npos)
+        << error_of(text, SeriesCsvOptions{});
+  EXPECT_NE(error_of(std::string("y\0,z\nx,1\n", 10), SeriesCsvOptions{"t", {}, FillPolicy::None})
+                .find("(\"y\\x00\", z)"),
+            std::string::npos);
+}
+
 TEST(SeriesCsv, ReadsOnlyTheChosenColumnsInTheChosenOrder) {
   SeriesCsvOptions options = with_time();
   options.columns = {"c", "a"};
@@ -103,6 +132,13 @@ TEST(SeriesCsv, BadCellsAreErrorsNamingTheLineAndTheColumn) {
   expect_error("x,1,2\ny,3\n", "line 3: 2 cells, the header has 3");
   expect_error("x,1,2\n\ny,3,4\n", "line 3: empty line");
   expect_error("x,1,\"2\n", "line 2: unterminated quoted cell");
+  // A quote that does not enclose its whole cell, and a sign after '+', are no number (read as
+  // a quote toggle, 1"2" was 12; +-5 was -5).
+  expect_error("x,1\"2\",3\n", "line 2, cell 2: a double quote inside the cell");
+  expect_error("x,\"1\"2,3\n", "line 2, cell 2: a double quote inside the cell");
+  expect_error("x,1,\"2\" \"3\"\n", "line 2, cell 3: a double quote inside the cell");
+  expect_error("x,+-5,3\n", "line 2, column \"a\": \"+-5\" is not a number");
+  expect_error("x,++5,3\n", "line 2, column \"a\": \"++5\" is not a number");
   expect_error("x,1,2\ny,,3\n", "line 3, column \"a\": missing value");
   expect_error("x,1,2\ny,NA,3\n", "line 3, column \"a\": missing value");
   EXPECT_NE(error_of("", with_time()).find("empty file"), std::string::npos);

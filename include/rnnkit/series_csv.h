@@ -24,8 +24,12 @@ struct SeriesTable {
   std::vector<std::string> names;            // the numeric columns read
   std::vector<std::vector<double>> columns;  // columns[c][row], every value finite
   std::vector<std::string> times;            // the time column's cells; empty without one
+  std::string source;                        // the file or the caller's name, for errors
+  bool rows_are_lines = false;               // a CSV's: row r is line r + 2 of `source`
 
   int64_t steps() const { return columns.empty() ? 0 : static_cast<int64_t>(columns[0].size()); }
+  // Where a row came from, for errors: "sales.csv, line 192" or "predict(), row 190".
+  std::string place(int64_t row) const;
   // Index of a column by name; Error listing the available names when there is none.
   int64_t index_of(std::string_view name) const;
 };

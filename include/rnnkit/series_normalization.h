@@ -25,10 +25,10 @@ struct SeriesNormalization {
   double denormalize(int64_t series, double value) const {
     return value * scale[series] + mean[series];
   }
-  // The model's input: normalize() as a float. Error naming the series and the step when it is
-  // not finite as a float: a value that far from the training data's range (1e300 against a
-  // series of tens) would make the model's forecasts NaN.
-  float model_input(int64_t series, double value, int64_t step) const;
+  // The model's input: normalize() as a float. Error naming the series and the place of the
+  // value (`table`'s row `row`) when it is not finite as a float: a value that far from the
+  // training data's range (1e300 against a series of tens) would make the forecasts NaN.
+  float model_input(int64_t series, double value, const SeriesTable& table, int64_t row) const;
   // The forecast of `series` at `step` from the model's output: denormalize(), and an Error when
   // that is not finite (a model whose outputs overflow), never a NaN passed on as a forecast.
   double model_output(int64_t series, float value, int64_t step) const;

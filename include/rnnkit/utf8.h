@@ -29,6 +29,12 @@ size_t complete_prefix_length(std::string_view bytes);
 // first): a file's first line then reads as the same characters it shows.
 std::string_view without_byte_order_mark(std::string_view text);
 
+// Error "<source>: the file is UTF-16 or UTF-32, not UTF-8 ..." for a file saved in a wide
+// encoding (Windows' "Unicode Text", PowerShell 5's redirection): its byte order mark, or a NUL
+// beside each of its first two ASCII characters. Its bytes would otherwise read as invalid UTF-8
+// at the first byte, or as names cut at their first NUL.
+void check_not_wide_encoding(std::string_view text, const std::string& source);
+
 // The terminal columns valid UTF-8 `text` takes, for aligning tables: 2 for each East Asian wide
 // or full-width character and emoji, 0 for a combining mark, 1 for any other code point (an
 // approximation of wcwidth that needs no locale).

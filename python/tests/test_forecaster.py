@@ -1,8 +1,11 @@
 """rnnkit.Forecaster: forecasts against the PyTorch twin of the model, scores against the fixture's
-independently computed baselines, series from files and from mappings, and bad input."""
+independently computed baselines, series from files and from mappings, and bad input; the twin's
+CSV reader (tools/forecast_series.py) against rnnkit's, and the twin's saved files."""
 
 import csv
 import json
+import os
+import subprocess
 import sys
 import types
 
@@ -15,6 +18,7 @@ from conftest import REPO
 
 torch = pytest.importorskip("torch")
 sys.path.insert(0, str(REPO / "tools"))
+import forecast_series  # noqa: E402
 import forecast_torch_twin  # noqa: E402
 import safetensors_io  # noqa: E402
 
@@ -192,3 +196,67 @@ def test_bad_series_are_refused_by_name(quantile_run):
         rnnkit.Forecaster.load(str(quantile_run) + "\0junk")
     with pytest.raises(rnnkit.Error, match='series "sales" has no values'):
         f.predict({"sales": columns["sales"][:0], "promo": columns["promo"][:0]}, future=future)
+
+
+def synthetic_variant(path, sales=None, row=100, extra_lines=(), encoding="utf-8", prefix="",
+                      line_end="\n"):
+    """The synthetic fixture with the sales cell of `row` replaced, lines added, re-encoded."""
+    lines = SYNTHETIC.read_text().splitlines()
+    if sales is not None:
+        month, _, promo = lines[row + 1].split(",")
+        lines[row + 1] = f"{month},{sales},{promo}"
+    lines += list(extra_lines)
+    path.write_bytes((prefix + line_end.join(lines) + line_end).encode(encoding))
+    return path
+
+
+def test_the_twins_reader_reads_files_as_rnnkit(quantile_run, tmp_path):
+    f = rnnkit.Forecaster.load(quantile_run)
+    columns = read_columns(SYNTHETIC)
+    expected = np.stack([columns["sales"], columns["promo"]], axis=1)
+    sales = SYNTHETIC.read_text().splitlines()[101].split(",")[1]
+    variants = {"bom_crlf": dict(prefix="\ufeff", line_end="\r\n"),
+                "quoted": dict(sales=f' "{sales}" '), "plus": dict(sales=f"+{sales}")}
+    for name, variant in variants.items():
+        path = synthetic_variant(tmp_path / f"{name}.csv", **variant)
+        _, values = forecast_series.read_series(str(path), ["sales", "promo"], "none")
+        np.testing.assert_array_equal(values, expected, err_msg=name)
+        assert f.evaluate(path) == f.evaluate(SYNTHETIC), name
+    path = synthetic_variant(tmp_path / "na.csv", sales="N/A")
+    filled = forecast_series.read_column(str(path), "sales", "linear")
+    assert filled[100] == columns["sales"][99] + (columns["sales"][101] - columns["sales"][99]) / 2
+    assert f.evaluate(path, fill="linear") == f.evaluate(dict(columns, sales=filled))
+
+
+@pytest.mark.parametrize("variant, fill", [
+    (dict(sales="+-5"), "none"), (dict(sales='1"2"'), "none"), (dict(sales='"1"2'), "none"),
+    (dict(sales="nan"), "none"), (dict(sales="1e400"), "none"), (dict(sales="1_0"), "none"),
+    (dict(sales="N/A"), "none"), (dict(sales="NA", row=0), "previous"),
+    (dict(extra_lines=["2020-01,NA,0"]), "linear"), (dict(encoding="utf-16"), "none"),
+    (dict(line_end="\r"), "none"), (dict(extra_lines=["", "2020-01,1,0"]), "none")])
+def test_the_twins_reader_refuses_what_rnnkit_refuses(quantile_run, tmp_path, variant, fill):
+    path = synthetic_variant(tmp_path / "bad.csv", **variant)
+    with pytest.raises(rnnkit.Error) as theirs:
+        rnnkit.Forecaster.load(quantile_run).evaluate(path, fill=fill)
+    with pytest.raises(forecast_series.CsvError) as ours:
+        forecast_series.parse_series(str(path), ["sales", "promo"], fill)
+    assert str(ours.value) == str(theirs.value)
+
+
+def test_a_file_the_twin_saves_is_scored_as_the_twin_scored_it(tmp_path):
+    """The twin's split, season and origin step travel in the file (rnnkit.scoring), so eval
+    without options scores the windows the twin scored."""
+    saved = tmp_path / "twin.safetensors"
+    run = subprocess.run(
+        [sys.executable, str(REPO / "tools" / "forecast_torch_twin.py"), "--data", str(SYNTHETIC),
+         "--target", "sales", "--covariates", "promo", "--hidden", "4", "--epochs", "2",
+         "--context", "12", "--horizon", "3", "--season", "6", "--origin-step", "4",
+         "--test-fraction", "0.15", "--save", str(saved)],
+        capture_output=True, text=True, check=True, env=dict(os.environ, OMP_NUM_THREADS="1"))
+    twin = json.loads(run.stdout)
+    scores = rnnkit.Forecaster.load(saved).evaluate(SYNTHETIC)
+    assert (len(scores["origins"]), scores["origins"][0]) == (twin["origins"], twin["first_origin"])
+    assert scores["origins"][1] - scores["origins"][0] == 4
+    model = scores["forecasters"][0]["series"][0]
+    for metric in ("mae", "rmse", "mase"):
+        assert model[metric] == pytest.approx(twin["series"][0][metric], rel=1e-5), metric

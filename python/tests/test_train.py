@@ -189,12 +189,12 @@ def test_classify_trains(tmp_path):
 def test_forecast_trains(tmp_path):
     # A list of names is the command line's comma-separated text.
     result = rnnkit.train("forecast", data=FIXTURES / "forecast" / "synthetic.csv",
-                          target="sales", covariates=["promo"], quantiles=(0.2, 0.8),
+                          target="sales", covariates=["promo"], quantiles=(0.2, 0.5, 0.8),
                           loss="quantile", context=6, horizon=2, out_dir=tmp_path / "fc",
                           steps=2, batch=4, **TINY)
     assert result.steps == 2 and result.last.exists()
     model = rnnkit.Forecaster.load(result.run_dir)
-    assert model.covariates == ["promo"] and model.quantile_names == ["p20", "p80"]
+    assert model.covariates == ["promo"] and model.quantile_names == ["p20", "p50", "p80"]
 
 
 def test_numpy_scalars_are_options_and_resume_budgets_fit_int64(tmp_path):

@@ -18,7 +18,7 @@ ForecastSeries make_forecast_series(const SeriesTable& table,
   for (int64_t s = 0; s < width; ++s) {
     const std::vector<double>& column = table.columns[table.index_of(normalization.names[s])];
     for (int64_t t = 0; t < series.steps; ++t)
-      series.values[t * width + s] = normalization.model_input(s, column[t], t);
+      series.values[t * width + s] = normalization.model_input(s, column[t], table, t);
   }
   return series;
 }

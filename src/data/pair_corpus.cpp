@@ -17,6 +17,7 @@ namespace {
 // Calls visit(line, number) for every non-empty line, after checking its UTF-8.
 void for_each_line(std::string_view text, const std::string& source,
                    const std::function<void(std::string_view, int64_t)>& visit) {
+  utf8::check_not_wide_encoding(text, source);
   check_line_ends(text, source);
   int64_t number = 0;
   size_t start = 0;

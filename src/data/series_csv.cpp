@@ -21,32 +21,52 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-// The cells of one line: comma-separated, a cell may be double-quoted ("" is a quote inside).
+// The cells of one line: comma-separated, a cell may be double-quoted ("" is a quote inside) as
+// RFC 4180 has it: the quotes enclose the whole cell, blanks around them aside. A quote elsewhere
+// (1"2", "1"2) is refused: read as a quote toggle, it would join the pieces into another number.
 std::vector<std::string> split_line(std::string_view line, const std::string& where) {
   std::vector<std::string> cells(1);
-  bool quoted = false;
+  enum { Plain, Quoted, Closed } state = Plain;
+  const auto stray_quote = [&] {
+    return Error(where + ", cell " + std::to_string(cells.size()) +
+                 ": a double quote inside the cell (quotes must enclose a whole cell, \"\" "
+                 "being a quote within it)");
+  };
   for (size_t i = 0; i < line.size(); ++i) {
     const char ch = line[i];
-    if (quoted) {
+    if (state == Quoted) {
       if (ch != '"') {
         cells.back() += ch;
       } else if (i + 1 < line.size() && line[i + 1] == '"') {
         cells.back() += '"';
         ++i;
       } else {
-        quoted = false;
+        state = Closed;
       }
-    } else if (ch == '"') {
-      quoted = true;
     } else if (ch == ',') {
       cells.emplace_back();
-    } else {
+      state = Plain;
+    } else if (ch == '"') {
+      if (state == Closed || !trim(cells.back()).empty()) throw stray_quote();
+      cells.back().clear();
+      state = Quoted;
+    } else if (state == Closed && ch != ' ' && ch != '\t' && ch != '\r') {
+      throw stray_quote();
+    } else if (state == Plain) {
       cells.back() += ch;
     }
   }
-  if (quoted) throw Error(where + ": unterminated quoted cell");
+  if (state == Quoted) throw Error(where + ": unterminated quoted cell");
   for (std::string& cell : cells) cell = std::string(trim(cell));
   return cells;
+}
+
+// A column's name as an error shows it: quoted and escaped when it holds a control character (a
+// NUL would end the message where it is printed).
+std::string shown(const std::string& name) {
+  const bool plain = std::none_of(name.begin(), name.end(),
+                                  [](char ch) { return static_cast<unsigned char>(ch) < 0x20; });
+  return plain ? name : quote(name);
 }
 
 bool is_missing(std::string_view cell) {
@@ -54,7 +74,10 @@ bool is_missing(std::string_view cell) {
 }
 
 double parse_number(std::string_view cell, const std::string& where) {
+  // from_chars reads no '+'; one is allowed before the digits, never before another sign.
   std::string_view digits = cell.starts_with('+') ? cell.substr(1) : cell;
+  if (cell.starts_with('+') && (digits.starts_with('-') || digits.starts_with('+')))
+    throw Error(where + ": " + quote(cell) + " is not a number");
   double value = 0;
   auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
   const bool whole = end == digits.data() + digits.size();
@@ -127,6 +150,11 @@ std::string fill_policy_name(FillPolicy policy) {
   return "?";
 }
 
+std::string SeriesTable::place(int64_t row) const {
+  return rows_are_lines ? source + ", line " + std::to_string(row + 2)
+                        : source + ", row " + std::to_string(row);
+}
+
 int64_t SeriesTable::index_of(std::string_view name) const {
   auto it = std::find(names.begin(), names.end(), name);
   if (it != names.end()) return it - names.begin();
@@ -137,6 +165,7 @@ int64_t SeriesTable::index_of(std::string_view name) const {
 
 SeriesTable parse_series_csv(std::string_view text, const std::string& what,
                              const SeriesCsvOptions& options) {
+  utf8::check_not_wide_encoding(text, what);
   text = utf8::without_byte_order_mark(text);
   check_line_ends(text, what);
   std::vector<std::string_view> lines;
@@ -159,7 +188,7 @@ SeriesTable parse_series_csv(std::string_view text, const std::string& what,
     auto it = std::find(header.begin(), header.end(), name);
     if (it == header.end()) {
       std::string list;
-      for (const std::string& n : header) list += (list.empty() ? "" : ", ") + n;
+      for (const std::string& n : header) list += (list.empty() ? "" : ", ") + shown(n);
       // One column holding another separator: a file of semicolons or tabs.
       std::string hint;
       const auto separator =
@@ -186,8 +215,9 @@ SeriesTable parse_series_csv(std::string_view text, const std::string& what,
   if (lines.size() < 2) throw Error(what + ": no data rows after the header");
 
   SeriesTable table;
+  table.source = what;
+  table.rows_are_lines = true;
   std::vector<std::vector<std::optional<double>>> cells(selected.size());
-  std::vector<int64_t> line_numbers;
   for (size_t l = 1; l < lines.size(); ++l) {
     const std::string where = what + ", line " + std::to_string(l + 1);
     if (trim(lines[l]).empty()) throw Error(where + ": empty line");
@@ -195,7 +225,6 @@ SeriesTable parse_series_csv(std::string_view text, const std::string& what,
     if (row.size() != header.size())
       throw Error(where + ": " + std::to_string(row.size()) + " cells, the header has " +
                   std::to_string(header.size()));
-    line_numbers.push_back(static_cast<int64_t>(l + 1));
     if (time_index >= 0) table.times.push_back(row[time_index]);
     for (size_t c = 0; c < selected.size(); ++c) {
       const std::string& cell = row[selected[c]];
@@ -209,7 +238,7 @@ SeriesTable parse_series_csv(std::string_view text, const std::string& what,
   for (size_t c = 0; c < selected.size(); ++c) {
     const std::string& name = header[selected[c]];
     fill_gaps(cells[c], options.fill, [&](size_t row) {
-      return what + ", line " + std::to_string(line_numbers[row]) + ", column \"" + name + "\"";
+      return table.place(static_cast<int64_t>(row)) + ", column \"" + name + "\"";
     });
     table.names.push_back(name);
     table.columns.push_back(known(cells[c]));
@@ -225,6 +254,7 @@ SeriesTable series_from_columns(const std::vector<std::string>& names,
                 std::to_string(columns.size()) + " series");
   if (names.empty()) throw Error(what + ": no series");
   SeriesTable table;
+  table.source = what;
   for (size_t c = 0; c < names.size(); ++c) {
     const std::string& name = names[c];
     const auto at = [&](size_t row) {

@@ -1,5 +1,6 @@
 #include "rnnkit/series_normalization.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -23,7 +24,20 @@ SeriesNormalization SeriesNormalization::fit(const SeriesTable& table,
     const double mean = sum / static_cast<double>(train_end);
     double squares = 0;
     for (int64_t t = 0; t < train_end; ++t) squares += (column[t] - mean) * (column[t] - mean);
-    const double scale = std::sqrt(squares / static_cast<double>(train_end));
+    double scale = std::sqrt(squares / static_cast<double>(train_end));
+    // Deviations below about 1e-154 square to subnormals or 0 (a series of 1e-300 farads): then
+    // they are summed again in units of the largest one.
+    if (scale < 1e-150) {
+      double largest = 0;
+      for (int64_t t = 0; t < train_end; ++t)
+        largest = std::max(largest, std::abs(column[t] - mean));
+      if (largest > 0) {
+        double units = 0;
+        for (int64_t t = 0; t < train_end; ++t)
+          units += ((column[t] - mean) / largest) * ((column[t] - mean) / largest);
+        scale = largest * std::sqrt(units / static_cast<double>(train_end));
+      }
+    }
     // Values near the double range overflow the sums: no model file could store the result.
     if (!std::isfinite(mean) || !std::isfinite(scale))
       throw Error("series \"" + name +
@@ -32,10 +46,18 @@ SeriesNormalization SeriesNormalization::fit(const SeriesTable& table,
     // A spread within the sums' rounding of the mean is none; a series of small values (1e-12
     // farads) has its own scale, so the test is relative, and a subnormal spread would overflow
     // the normalised values.
+    const std::string part = " over the training part (" + std::to_string(train_end) + " steps";
+    if (std::all_of(column.begin(), column.begin() + train_end,
+                    [&](double v) { return v == column[0]; }))
+      throw Error("series \"" + name + "\" is constant" + part + ", all " +
+                  formatted("%.15g", column[0]) + "): zero spread, it cannot be normalised");
     if (!(scale > 1e-12 * std::abs(mean)) || scale < std::numeric_limits<double>::min())
-      throw Error("series \"" + name + "\" is constant over the training part (" +
-                  std::to_string(train_end) + " steps, all " + formatted("%.15g", column[0]) +
-                  "): zero spread, it cannot be normalised");
+      throw Error("series \"" + name + "\" varies too little" + part +
+                  ") to be normalised: " + "its spread " + formatted("%.3g", scale) + " is below " +
+                  (scale < std::numeric_limits<double>::min()
+                       ? std::string("the smallest normal double; rescale its values")
+                       : "1e-12 of its mean " + formatted("%.15g", mean) +
+                             ", lost in the sums' rounding; subtract an offset from its values"));
     n.names.push_back(name);
     n.mean.push_back(mean);
     n.scale.push_back(scale);
@@ -43,12 +65,13 @@ SeriesNormalization SeriesNormalization::fit(const SeriesTable& table,
   return n;
 }
 
-float SeriesNormalization::model_input(int64_t series, double value, int64_t step) const {
+float SeriesNormalization::model_input(int64_t series, double value, const SeriesTable& table,
+                                       int64_t row) const {
   const auto z = static_cast<float>(normalize(series, value));
   if (!std::isfinite(z))
-    throw Error("step " + std::to_string(step) + ", \"" + names[series] + "\": the value " +
-                std::to_string(value) + " is too far from the training data's mean " +
-                std::to_string(mean[series]) + " (spread " + std::to_string(scale[series]) +
+    throw Error(table.place(row) + ", \"" + names[series] + "\": the value " +
+                formatted("%.9g", value) + " is too far from the training data's mean " +
+                formatted("%.9g", mean[series]) + " (spread " + formatted("%.9g", scale[series]) +
                 ") for the model to read");
   return z;
 }
@@ -57,7 +80,7 @@ double SeriesNormalization::model_output(int64_t series, float value, int64_t st
   const double x = denormalize(series, value);
   if (!std::isfinite(x))
     throw Error("the forecast of \"" + names[series] + "\" at step " + std::to_string(step) +
-                " is not finite: the model's output (" + std::to_string(value) + ") overflows");
+                " is not finite: the model's output (" + formatted("%.9g", value) + ") overflows");
   return x;
 }
 

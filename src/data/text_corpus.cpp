@@ -30,6 +30,7 @@ std::string read_text_file(const std::string& path) {
   if (file.bad()) throw Error("cannot read " + path);
   std::string text = std::move(contents).str();
   if (text.empty()) throw Error(path + " is empty");
+  utf8::check_not_wide_encoding(text, path);
   if (const size_t offset = utf8::find_invalid(text); offset != std::string::npos) {
     throw Error(path + ": invalid UTF-8 at byte offset " + std::to_string(offset));
   }

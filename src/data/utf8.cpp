@@ -161,4 +161,15 @@ std::string_view without_byte_order_mark(std::string_view text) {
   return text.starts_with(kByteOrderMark) ? text.substr(kByteOrderMark.size()) : text;
 }
 
+void check_not_wide_encoding(std::string_view text, const std::string& source) {
+  const auto at = [&](size_t i) { return i < text.size() ? text[i] : '\x01'; };
+  const bool byte_order_mark = text.starts_with("\xFF\xFE") || text.starts_with("\xFE\xFF") ||
+                               text.starts_with(std::string_view("\0\0\xFE\xFF", 4));
+  const bool little = at(0) != 0 && at(1) == 0 && at(2) != 0 && at(3) == 0;
+  const bool big = at(0) == 0 && at(1) != 0 && at(2) == 0 && at(3) != 0;
+  if (byte_order_mark || little || big)
+    throw Error(source + ": the file is UTF-16 or UTF-32, not UTF-8; convert it (iconv -f " +
+                "UTF-16 -t UTF-8, or save it as \"UTF-8\" in the editor)");
+}
+
 }  // namespace rnnkit::utf8

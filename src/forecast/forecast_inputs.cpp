@@ -120,8 +120,7 @@ NextForecast forecast_next(ForecastInputs& in, const SeriesTable* future) {
   for (int64_t j = 0; j < H; ++j)
     for (int64_t i = 0; i < K + C; ++i)
       extended.values.push_back(
-          i < K ? 0.0f
-                : in.loaded.normalization.model_input(i, (*ahead[i - K])[j], in.series.steps + j));
+          i < K ? 0.0f : in.loaded.normalization.model_input(i, (*ahead[i - K])[j], *future, j));
   extended.steps += H;
   const int64_t origins[] = {in.series.steps};
   Tensor outputs;  // [H, 1, K, Q]

@@ -33,10 +33,7 @@ std::string ForecasterConfig::quantile_name(size_t i) const {
 
 int64_t ForecasterConfig::point_index() const {
   if (loss != ForecastLossKind::Quantile) return 0;
-  auto nearest = std::min_element(quantiles.begin(), quantiles.end(), [](float a, float b) {
-    return std::abs(a - 0.5f) < std::abs(b - 0.5f);
-  });
-  return nearest - quantiles.begin();
+  return std::find(quantiles.begin(), quantiles.end(), 0.5f) - quantiles.begin();
 }
 
 void ForecasterConfig::validate() const {
@@ -66,6 +63,11 @@ void ForecasterConfig::validate() const {
                   std::to_string(quantiles[i]) + " both have the name " + quantile_name(i) +
                   ": give them fewer digits");
   }
+  if (std::find(quantiles.begin(), quantiles.end(), 0.5f) == quantiles.end())
+    throw Error(
+        "the quantiles must include 0.5: a quantile model's point forecast (what eval " +
+        std::string("scores, the autoregressive head reads back, the best model is chosen ") +
+        "by) is its median");
 }
 
 std::string ForecasterConfig::to_json() const {

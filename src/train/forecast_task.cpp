@@ -230,7 +230,12 @@ const OptionTable<ForecastTrainOptions>& ForecastTrainOptions::table() {
          one_of({"direct", "autoregressive"}), "Model"},
         {"--loss", "loss", &O::loss, "mse | mae | quantile", one_of({"mse", "mae", "quantile"}),
          "Model"},
-        {"--quantiles", "quantiles", &O::quantiles, "quantiles of the quantile loss", {}, "Model"},
+        {"--quantiles",
+         "quantiles",
+         &O::quantiles,
+         "quantiles of the quantile loss, 0.5 (the point forecast) among them",
+         {},
+         "Model"},
         {"--level", "level", &O::level,
          "none | last: forecast each window relative to its last context value (per-window "
          "instance normalisation; lets a model follow a trend beyond the training range)",
