@@ -265,7 +265,7 @@ TEST(QuantizedModel, BrokenFilesAreErrorsNamingFileAndTensor) {
   expect(error_loading([](Contents& c) { c.tensors.at("fc.weight.scale") = Tensor({12}); }),
          "scale tensor 'fc.weight.scale' has shape [12], not [11]");
   expect(error_loading([](Contents& c) { c.tensors.at("fc.weight.scale").data()[3] = NAN; }),
-         "scale tensor 'fc.weight.scale' row 3 is nan");
+         "tensor 'fc.weight.scale' holds nan (element 3): rnnkit loads finite values only");
   expect(error_loading([](Contents& c) { c.tensors.at("fc.weight.scale").data()[0] = -1; }),
          "row 0 is -1");
   expect(error_loading([](Contents& c) { c.dtypes["fc.weight.scale"] = DType::F16; }),

@@ -302,6 +302,24 @@ TEST(Safetensors, AnF64ValueBeyondFloat32IsRefused) {
   EXPECT_EQ(parse(image(header, data)).tensors.at("w")[1], std::numeric_limits<float>::max());
 }
 
+// A NaN or an infinity in any stored type is refused by tensor and element: in a weight it can
+// pass unseen (times the zero first state) where PyTorch gives NaN.
+TEST(Safetensors, ANonFiniteValueIsRefused) {
+  const std::string f32 = R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})";
+  EXPECT_NE(parse_error(image(f32, bytes({0, 0, 0x80, 0x3F, 0, 0, 0x80, 0x7F})))
+                .find("tensor 'w' holds inf (element 1): rnnkit loads finite values only"),
+            std::string::npos);
+  const std::string f16 = R"({"w":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}})";
+  EXPECT_NE(parse_error(image(f16, bytes({0x00, 0x7E, 0, 0}))).find("holds nan (element 0)"),
+            std::string::npos);
+  const std::string bf16 = R"({"w":{"dtype":"BF16","shape":[1],"data_offsets":[0,2]}})";
+  EXPECT_NE(parse_error(image(bf16, bytes({0x80, 0xFF}))).find("holds -inf (element 0)"),
+            std::string::npos);
+  const std::string f64 = R"({"w":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}})";
+  EXPECT_NE(parse_error(image(f64, bytes({0, 0, 0, 0, 0, 0, 0xF8, 0x7F}))).find("holds nan"),
+            std::string::npos);
+}
+
 // The layout Python tooling writes: json.dumps separators, "format": "pt", space padding.
 TEST(Safetensors, ReadsAPythonStyleFile) {
   std::string header =

@@ -13,6 +13,8 @@ score prints one JSON line per forecaster: MAE, RMSE, sMAPE (M4's 200|y-f|/(|y|+
 a series with a zero actual value), MASE (scaled by the in-sample seasonal naive MAE of the
 training part, as rnnkit's) and the coverage of the 80% prediction interval (ETS, SARIMA).
 
+The file is read as rnnkit reads it (forecast_series.py: "", NA and N/A missing, whole-cell
+quotes, the numbers rnnkit reads, the gaps --fill cannot fill refused with rnnkit's errors).
 Split and origins are rnnkit's: validation and test steps are llround(fraction * steps), the test
 part's origins start at its first step, every k steps, while origin + H fits. The classical
 models see the whole history before an origin (the RNN sees its last L steps; L only enters
@@ -161,12 +163,19 @@ def score(args):
 def aggregate(args):
     columns = args.columns.split(",")
     groups = {}
-    with open(args.data, newline="") as f:
-        for row in csv.DictReader(f):
-            day = datetime.date.fromisoformat(row[args.time])
-            year, week, _ = day.isocalendar()
-            key = f"{year}-W{week:02d}" if args.period == "week" else f"{day.year}-{day.month:02d}"
-            groups.setdefault(key, []).append([float(row[c]) for c in columns])
+    # rnnkit's reader (no fill: a mean over a gap would hide it), so that the means are of the
+    # numbers rnnkit would read from the daily file.
+    times, values = forecast_series.read_series(args.data, columns, "none", "forecast_anchors",
+                                                time=args.time)
+    for line, (time, row) in enumerate(zip(times, values), start=2):
+        try:
+            day = datetime.date.fromisoformat(time)
+        except ValueError:
+            fail(f'{args.data}, line {line}, column "{args.time}": "{time}" is not a date '
+                 "(YYYY-MM-DD)")
+        year, week, _ = day.isocalendar()
+        key = f"{year}-W{week:02d}" if args.period == "week" else f"{day.year}-{day.month:02d}"
+        groups.setdefault(key, []).append(row)
     keys = list(groups)
     # An incomplete first or last period would be an outlier of the series, not a season.
     full = 7 if args.period == "week" else 28

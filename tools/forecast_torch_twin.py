@@ -17,11 +17,12 @@ to float32), the training windows (every origin of the training part), an epoch 
 shuffled into batches of --batch (the last one smaller), Adam with bias correction, the global
 gradient norm clipped to --clip as torch.nn.utils.clip_grad_norm_, after every epoch the MAE of
 the validation windows' point forecasts in the series' units, the best of which is the model
-scored; the test origins, the point forecast (the quantile nearest 0.5), the interval (first and
-last quantile) and the scores (forecast_series.scores, MASE scaled by the training part's
-seasonal naive error). The parameter names are rnnkit's (encoder.*, decoder.*, head.*), so
+scored; the test origins, the point forecast (the 0.5 quantile, which --quantiles must include),
+the interval (first and last quantile) and the scores (forecast_series.scores, MASE scaled by the
+training part's seasonal naive error). The parameter names are rnnkit's (encoder.*, decoder.*, head.*), so
 --init loads an rnnkit model file (for the same initial weights) and --save writes one that
-`rnnkit forecast eval --model` reads.
+`rnnkit forecast eval --model` reads, with the run's split, season and origin step
+(rnnkit.scoring, as rnnkit writes it), so that eval scores it as the twin did.
 
 What differs: the random streams (initialisation, shuffling, dropout) are torch's, so single runs
 differ; compare the mean and spread over seeds.
@@ -174,6 +175,11 @@ def parse_args():
         if getattr(a, name) < 1:
             p.error(f"--{name} must be at least 1, not {getattr(a, name)}")
     a.quantile_list = [float(q) for q in a.quantiles.split(",")]
+    # rnnkit's point forecast is the 0.5 quantile, and it refuses a file without one (as float32).
+    if a.loss == "quantile" and 0.5 not in np.float32(a.quantile_list):
+        p.error("the quantiles must include 0.5: a quantile model's point forecast (what eval "
+                "scores, the autoregressive head reads back, the best model is chosen by) is its "
+                "median")
     return a
 
 
@@ -184,11 +190,17 @@ def save(path, model, a, names, mean, scale, K, C):
               "num_targets": K, "num_covariates": C}
     if a.loss == "quantile":
         config["quantiles"] = a.quantile_list
+    # How this run scored, as `rnnkit forecast train` keeps it (ForecastScoringOptions, keys in
+    # nlohmann's order): without it `rnnkit forecast eval` of the file would score another test
+    # part, season or origin step (its defaults) than the scores the twin printed.
+    scoring = {"origin_step": a.origin_step, "season": a.season,
+               "test_fraction": a.test_fraction, "valid_fraction": a.valid_fraction}
     tensors = {k: (list(v.shape), v.flatten().tolist()) for k, v in model.state_dict().items()}
     safetensors_io.save_f32(path, tensors, {
         "rnnkit.config": json.dumps(config),
         "rnnkit.normalization": json.dumps({"names": names, "mean": [float(m) for m in mean],
-                                            "scale": [float(s) for s in scale]})})
+                                            "scale": [float(s) for s in scale]}),
+        "rnnkit.scoring": json.dumps(scoring, separators=(",", ":"))})
 
 
 def main():
@@ -198,7 +210,7 @@ def main():
     targets = a.target.split(",")
     names = targets + [c for c in a.covariates.split(",") if c]
     K, C = len(targets), len(names) - len(targets)
-    series = np.stack([forecast_series.read_column(a.data, n, a.fill, TOOL) for n in names], 1)
+    _, series = forecast_series.read_series(a.data, names, a.fill, TOOL)
     steps = len(series)
     train_end, valid_end = forecast_series.split(steps, a.valid_fraction, a.test_fraction,
                                                  a.context, a.horizon, TOOL)

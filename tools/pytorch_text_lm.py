@@ -23,8 +23,11 @@ new CPU (it reports "Prescott"), so also set OPENBLAS_CORETYPE (Haswell, Skylake
 
 It does what rnnkit does (docs/DESIGN.md), so the two can be compared epoch by epoch:
 
+- Reading: rnnkit's (read_text_file below): UTF-8 only, a leading byte order mark dropped,
+  CRLF and a lone CR read as LF.
 - Preprocessing (d2l): with --letters-only each line becomes
-  re.sub('[^A-Za-z]+', ' ', line).strip() (lowercased with --lowercase) and the lines are
+  re.sub('[^A-Za-z]+', ' ', line).strip() (lowercased first with --lowercase, as rnnkit
+  lowercases: rnnkit_lower, not str.lower) and the lines are
   concatenated without separators; every character is a token. The vocabulary is every
   character of the whole text ranked by count (ties by the character), before --max-tokens
   truncates the token stream.
@@ -72,14 +75,87 @@ def detach(state):
     return tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
 
 
+class TextError(ValueError):
+    """A text file rnnkit refuses; the message is rnnkit's."""
+
+
+def wide_encoding(data):
+    """rnnkit's utf8::check_not_wide_encoding: a UTF-16 or UTF-32 byte order mark, or a NUL
+    beside each of the first two ASCII characters."""
+    at = lambda i: data[i] if i < len(data) else 1  # noqa: E731
+    return (data.startswith((b"\xff\xfe", b"\xfe\xff", b"\0\0\xfe\xff"))
+            or (at(0) != 0 and at(1) == 0 and at(2) != 0 and at(3) == 0)
+            or (at(0) == 0 and at(1) != 0 and at(2) == 0 and at(3) != 0))
+
+
+def read_text_file(path):
+    """The text of a file as rnnkit's read_text_file has it (src/data/text_corpus.cpp): UTF-8
+    only, a leading byte order mark dropped (else it would be a token U+FEFF), and line ends read
+    as Python's text mode reads them, "\r\n" and a lone "\r" as "\n". Raises TextError."""
+    if os.path.isdir(path):
+        raise TextError(f"{path} is a directory, not a text file")
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise TextError(f"cannot open {path}") from e
+    if not data:
+        raise TextError(f"{path} is empty")
+    if wide_encoding(data):
+        raise TextError(f"{path}: the file is UTF-16 or UTF-32, not UTF-8; convert it (iconv -f "
+                        'UTF-16 -t UTF-8, or save it as "UTF-8" in the editor)')
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise TextError(f"{path}: invalid UTF-8 at byte offset {e.start}") from e
+    text = text.removeprefix("\ufeff")
+    if not text:
+        raise TextError(f"{path} is empty")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def rnnkit_lower(text):
+    """rnnkit's --lowercase (to_lower in src/data/vocab.cpp), which str.lower() is not: it maps
+    one code point to one, in Latin-1, Latin Extended-A, Greek and Cyrillic only (no final sigma,
+    U+0130 kept)."""
+    return "".join(map(_lower_code_point, text))
+
+
+def _lower_code_point(ch):
+    c = ord(ch)
+    if c < 0x80:
+        return ch.lower()
+    if 0xC0 <= c <= 0xDE and c != 0xD7:
+        return chr(c + 32)
+    if 0x100 <= c <= 0x17F:
+        # Latin Extended-A pairs capitals with the next code point, on even codes outside
+        # U+0139..U+0148 and U+0179..U+017E, on odd codes inside them.
+        if c in (0x130, 0x131, 0x138, 0x149, 0x17F):
+            return ch
+        if c == 0x178:
+            return "\xff"
+        odd_pairs = 0x139 <= c <= 0x148 or 0x179 <= c <= 0x17E
+        return chr(c + 1) if (c % 2 == 1) == odd_pairs else ch
+    shifts = ((0x391, 0x3A9, 32), (0x386, 0x386, 0x3AC - 0x386), (0x388, 0x38A, 37),
+              (0x38C, 0x38C, 0x3CC - 0x38C), (0x38E, 0x38F, 63), (0x410, 0x42F, 32),
+              (0x400, 0x40F, 80))
+    for first, last, shift in shifts:
+        if first <= c <= last and c != 0x3A2:  # U+03A2 is unassigned, between Ρ and Σ
+            return chr(c + shift)
+    return ch
+
+
+def letters_only_line(line):
+    """d2l's re.sub('[^A-Za-z]+', ' ', line).strip(), as rnnkit's --letters-only."""
+    return re.sub("[^A-Za-z]+", " ", line).strip()
+
+
 def read_tokens(path, letters_only, lowercase):
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
+    text = read_text_file(path)
+    if lowercase:  # before --letters-only, as rnnkit (no lowercased letter is ASCII but A-Z's)
+        text = rnnkit_lower(text)
     if letters_only:
-        lines = re.split("[\r\n]", text)  # as rnnkit: '\r' and '\n' both end a line
-        text = "".join(re.sub("[^A-Za-z]+", " ", line).strip() for line in lines)
-    if lowercase:
-        text = text.lower()
+        text = "".join(letters_only_line(line) for line in text.split("\n"))
     return list(text)
 
 
@@ -144,7 +220,10 @@ def main():
 
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
-    tokens = read_tokens(a.text, a.letters_only, a.lowercase)
+    try:
+        tokens = read_tokens(a.text, a.letters_only, a.lowercase)
+    except TextError as e:
+        sys.exit(f"pytorch_text_lm: {e}")
     vocab = build_vocab(tokens)
     index = {t: i for i, t in enumerate(vocab)}
     ids = torch.tensor([index[t] for t in tokens], dtype=torch.long)

@@ -218,6 +218,14 @@ Tensor load_tensor(const TensorEntry& entry, const uint8_t* data, const std::str
       for (size_t i = 0; i < n; ++i) out[i] = static_cast<int8_t>(data[i]);
       break;
   }
+  // No model or training state holds a NaN or an infinity that means anything, and one in a
+  // weight can pass unseen (a recurrent weight times the zero first state) where PyTorch gives
+  // NaN.
+  for (size_t i = 0; i < n; ++i)
+    if (!std::isfinite(out[i]))
+      throw Error(what + ": tensor " + quoted(entry.name) + " holds " +
+                  formatted("%g", static_cast<double>(out[i])) + " (element " + std::to_string(i) +
+                  "): rnnkit loads finite values only");
   return tensor;
 }
 
