@@ -148,6 +148,14 @@ TEST_F(TextCorpusTest, ReadTextFileDropsAByteOrderMark) {
   EXPECT_EQ(error_of([&] { read_text_file(only_bom); }), only_bom + " is empty");
 }
 
+// A text that arrives as a string (a request, Python) reads as a file of it does.
+TEST(TextAsRead, DropsAByteOrderMarkAndReadsLineEndsAsAFileDoes) {
+  EXPECT_EQ(text_as_read("\xEF\xBB\xBF"
+                         "ab\r\ncd\rx\r\r\n"),
+            "ab\ncd\nx\n\n");
+  EXPECT_EQ(text_as_read("ab\ncd\xEF\xBB\xBF"), "ab\ncd\xEF\xBB\xBF");  // a BOM inside stays
+}
+
 TEST_F(TextCorpusTest, TextWithoutTokensAfterNormalizationIsAnError) {
   const std::string path = write("digits.txt", "1234 -- 5678\n!!!\n");
   EXPECT_EQ(error_of([&] { load_text_corpus(path, d2l_options(TokenLevel::Char)); }),

@@ -20,10 +20,14 @@ struct TextCorpusOptions {
   int64_t max_tokens = 0;
 };
 
-// Reads a UTF-8 text file; a leading byte-order mark is dropped and line ends are read as
-// Python's text mode reads them ("\r\n" and "\r" as "\n"). Error for a file that cannot be
-// read, an empty file ("FILE is empty") or invalid UTF-8 ("FILE: invalid UTF-8 at byte offset N").
+// Reads a UTF-8 text file as text_as_read() has it. Error for a file that cannot be read, an
+// empty file ("FILE is empty") or invalid UTF-8 ("FILE: invalid UTF-8 at byte offset N").
 std::string read_text_file(const std::string& path);
+// A text as a file of it is read: a leading byte-order mark dropped and line ends read as
+// Python's text mode reads them ("\r\n" and "\r" as "\n"), as PyTorch's and d2l's readers do,
+// so a CRLF file's characters are its LF twin's. For texts that arrive otherwise (a request's
+// body, a Python string) to be measured as `rnnkit eval --text` measures a file.
+std::string text_as_read(std::string text);
 
 std::vector<std::string> tokenize(std::string_view text, const TextCorpusOptions& options);
 

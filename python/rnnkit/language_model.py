@@ -176,7 +176,8 @@ class LanguageModel:
                 _live_streams.discard(live)
 
     def perplexity(self, text: str) -> float:
-        """Perplexity of `text` read as one sequence from a zero state: ``rnnkit eval --text``."""
+        """Perplexity of `text` read as one sequence from a zero state: ``rnnkit eval --text`` of
+        a file of it (a leading byte order mark dropped, CRLF and a lone CR read as LF)."""
         return self._handle.perplexity(_arguments.text(text, "text"))
 
     def save(self, path: Path) -> None:

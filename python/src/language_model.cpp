@@ -8,6 +8,7 @@
 #include "rnnkit/language_model_file.h"
 #include "rnnkit/poem_writer.h"
 #include "rnnkit/sampler.h"
+#include "rnnkit/text_corpus.h"
 #include "rnnkit/text_generator.h"
 
 namespace rnnkit::python {
@@ -105,7 +106,7 @@ class LanguageModelHandle {
   // As `rnnkit eval --text`: the text read as one sequence from a zero state.
   double perplexity(const std::string& text) {
     return run_released(mutex_, [&] {
-      const std::vector<int32_t> ids = loaded_.vocab->encode(text);
+      const std::vector<int32_t> ids = loaded_.vocab->encode(text_as_read(text));
       if (ids.size() < 2)
         throw Error("perplexity needs a text of at least 2 tokens, got " +
                     std::to_string(ids.size()));

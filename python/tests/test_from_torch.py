@@ -90,6 +90,13 @@ def test_given_config_and_vocab_dict(tmp_path):
     assert rnnkit.LanguageModel.load(tmp_path / "m.safetensors").vocab == tokens
 
 
+def test_perplexity_reads_the_text_as_eval_reads_a_file():
+    # A leading byte order mark dropped, CRLF and a lone CR read as LF, as rnnkit eval --text.
+    model, tokens, _ = trained("gru", 8, 1)
+    lm = rnnkit.LanguageModel.from_torch(model, tokens)
+    assert lm.perplexity("\ufeffthe cat\r\nthe\rat") == lm.perplexity("the cat\nthe\nat")
+
+
 def test_bad_inputs_are_named():
     model, tokens, _ = trained("gru", 8, 1)
     with pytest.raises(rnnkit.Error, match="vocabulary has 3 tokens"):

@@ -34,10 +34,13 @@ std::string read_text_file(const std::string& path) {
   if (const size_t offset = utf8::find_invalid(text); offset != std::string::npos) {
     throw Error(path + ": invalid UTF-8 at byte offset " + std::to_string(offset));
   }
-  text.erase(0, text.size() - utf8::without_byte_order_mark(text).size());
+  text = text_as_read(std::move(text));
   if (text.empty()) throw Error(path + " is empty");
-  // Line ends as Python's text mode reads them (universal newlines), as PyTorch's and d2l's
-  // readers do: "\r\n" and a lone "\r" are "\n", so a CRLF file's characters are its LF twin's.
+  return text;
+}
+
+std::string text_as_read(std::string text) {
+  text.erase(0, text.size() - utf8::without_byte_order_mark(text).size());
   if (text.find('\r') == std::string::npos) return text;
   std::string lines;
   lines.reserve(text.size());

@@ -1,6 +1,7 @@
 #include <httplib.h>
 
 #include "rnnkit/evaluate.h"
+#include "rnnkit/text_corpus.h"
 #include "serve/endpoints.h"
 #include "serve/request_parsing.h"
 
@@ -10,7 +11,7 @@ namespace rnnkit::serve {
 // encoding, one stream from a zero state; the body is eval --json's.
 void handle_perplexity(ServeContext& context, const httplib::Request& http,
                        httplib::Response& response) {
-  const std::string text = parse_perplexity(http.body, context.options.limits);
+  const std::string text = text_as_read(parse_perplexity(http.body, context.options.limits));
   const std::vector<int32_t> ids = context.vocab.encode(text);
   ModelPool::Lease lease = context.lease_worker();
   const Perplexity p = evaluate_stream(lease.model(), ids);

@@ -89,6 +89,13 @@ request ppl POST /v1/perplexity '{"text": "the lazy dog jumps over the quick bro
 check "POST /v1/perplexity equals rnnkit eval --json" \
   "[ \$(status_of ppl) = 200 ] && [ \"\$(json ppl '(j[\"perplexity\"], j[\"tokens\"])')\" = \"\$(json cli_ppl '(j[\"perplexity\"], j[\"tokens\"])')\" ]"
 
+# A byte order mark and CRLF line ends read as eval reads them in a file: dropped, and as LF.
+printf '\xEF\xBB\xBFthe dog\r\nthe fox\r\n' >"$tmp/eval_crlf.txt"
+request ppl_crlf POST /v1/perplexity '{"text": "\ufeffthe dog\r\nthe fox\r\n"}'
+"$rnnkit" eval --model "$tmp/text_run" --text "$tmp/eval_crlf.txt" --json >"$tmp/cli_ppl_crlf" 2>/dev/null
+check "POST /v1/perplexity reads a BOM and CRLF as rnnkit eval reads a file" \
+  "[ \$(status_of ppl_crlf) = 200 ] && [ \"\$(json ppl_crlf '(j[\"perplexity\"], j[\"tokens\"])')\" = \"\$(json cli_ppl_crlf '(j[\"perplexity\"], j[\"tokens\"])')\" ]"
+
 # Errors: a JSON body naming what is wrong.
 expect_error() {  # expect_error NAME STATUS FIELD_OR_EMPTY FRAGMENT METHOD PATH [BODY]
   local name=$1 status=$2 field=$3 fragment=$4
