@@ -118,6 +118,22 @@ TEST(Vocab, MinCountDropsRareTokensToUnk) {
   EXPECT_EQ(vocab.id("c"), 0);
 }
 
+// A min_count above every token's count would leave a vocabulary of unk alone.
+TEST(Vocab, AMinCountThatLeavesOnlyTheSpecialsIsAnError) {
+  SpecialTokens specials;
+  specials.unk = "<unk>";
+  try {
+    Vocab::build({"a", "b", "a", "<unk>", "<unk>", "<unk>"}, TokenLevel::Char, specials, {},
+                 /*min_count=*/3);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(),
+                 "min_count 3 leaves no token beside the special tokens: the most frequent "
+                 "appears 2 times");
+  }
+  EXPECT_EQ(Vocab::build({"a", "b", "a"}, TokenLevel::Char, specials, {}, 2).size(), 2);
+}
+
 TEST(Vocab, MaxVocabCountsTheSpecials) {
   SpecialTokens specials;
   specials.unk = "<unk>";

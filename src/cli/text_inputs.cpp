@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "rnnkit/gemm.h"
+#include "rnnkit/utf8.h"
 
 namespace rnnkit::cli {
 
@@ -15,6 +16,8 @@ std::vector<std::pair<std::string, std::string>> texts_from(const std::vector<st
   std::string line;
   for (int64_t number = 1; std::getline(std::cin, line); ++number) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
+    // A file redirected from Windows' Notepad begins with a byte order mark, as data files may.
+    if (number == 1) line = std::string(utf8::without_byte_order_mark(line));
     if (!line.empty()) texts.emplace_back(line, "stdin:" + std::to_string(number));
   }
   return texts;

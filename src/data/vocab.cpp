@@ -190,10 +190,16 @@ Vocab Vocab::build_from_counts(const std::unordered_map<std::string, int64_t>& c
                 " special tokens");
   }
   std::vector<std::pair<std::string_view, int64_t>> ranked;
+  int64_t most = 0;  // the count of the most frequent token beside the specials
   for (const auto& [token, count] : counts) {
     const bool special = std::find(id_order.begin(), id_order.end(), token) != id_order.end();
     if (!special && count >= min_count) ranked.emplace_back(token, count);
+    if (!special) most = std::max(most, count);
   }
+  // Only the specials left: every token would read as unk, a model of nothing (as max_vocab's).
+  if (ranked.empty() && most > 0)
+    throw Error("min_count " + std::to_string(min_count) + " leaves no token beside the " +
+                "special tokens: the most frequent appears " + std::to_string(most) + " times");
   std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) {
     return a.second != b.second ? a.second > b.second : a.first < b.first;
   });

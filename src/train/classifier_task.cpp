@@ -5,6 +5,7 @@
 #include "rnnkit/classifier_training.h"
 #include "rnnkit/cross_entropy.h"
 #include "rnnkit/error.h"
+#include "rnnkit/formatted.h"
 #include "rnnkit/gemm.h"
 #include "train/family_tasks.h"
 #include "train/fingerprint.h"
@@ -67,6 +68,7 @@ class ClassifierTask : public ShuffledModelTask<SequenceClassifier> {
         held_out_split(n, data_.size() - n, static_cast<uint32_t>(o.split_seed), o.valid_fraction);
     train_idx_ = std::move(split.train);
     test_idx_ = std::move(split.test);
+    if (!state) check_every_label_is_trained(o);
     if (state) {
       const ClassifierConfig config =
           ClassifierConfig::from_json(stored(*state, "rnnkit.classifier_config"));
@@ -86,6 +88,20 @@ class ClassifierTask : public ShuffledModelTask<SequenceClassifier> {
     }
     batches_ = std::make_unique<ShuffledBatches>(train_idx_, data_.lengths, o.batch);
     start_epoch(rng);
+  }
+
+  // A label whose texts all fell in the held-out part would be a class the model never saw
+  // trained, scored as one (a --valid file's unknown label is refused the same way).
+  void check_every_label_is_trained(const ClassifierTrainOptions& o) const {
+    std::vector<int64_t> trained(labels_.size(), 0), held_out(labels_.size(), 0);
+    for (const int64_t i : train_idx_) ++trained[data_.labels[i]];
+    for (const int64_t i : test_idx_) ++held_out[data_.labels[i]];
+    for (size_t l = 0; l < labels_.size(); ++l)
+      if (trained[l] == 0)
+        throw Error(o.data + ": the label \"" + labels_[l] + "\" has no training text: its " +
+                    counted(held_out[l], "text", "texts") + " all fell in the held-out part " +
+                    "(--valid-fraction, --split-seed); give it more texts or the held-out texts " +
+                    "in a --valid file");
   }
 
   std::string family() const override { return "classify"; }

@@ -60,6 +60,18 @@ printf 'yes\tAbcA\nyes\tAbcB\n' >"$WORK/one.tsv"
 expect_error "a single label" "a classifier needs two" \
   "$RNNKIT" classify train --data "$WORK/one.tsv" --out "$WORK/x"
 expect_error "no data" "--data FILE is required" "$RNNKIT" classify train --out "$WORK/x"
+# A label whose one text falls in the held-out part: refused, at some split seed of ten.
+{ for i in $(seq 19); do printf 'yes\tAbc%s\n' "$i"; done; printf 'rare\tAbq\n'; } >"$WORK/rare.tsv"
+refused=0
+for seed in $(seq 10); do
+  if ! "$RNNKIT" classify train --data "$WORK/rare.tsv" --valid-fraction 0.5 --split-seed "$seed" \
+    --steps 1 --threads 1 --out "$WORK/rare_$seed" >/dev/null 2>"$WORK/rare_$seed.err"; then
+    grep -q 'rare.tsv: the label "rare" has no training text: its 1 text all fell in the held-out part' \
+      "$WORK/rare_$seed.err" || fail "split seed $seed: $(cat "$WORK/rare_$seed.err")"
+    refused=$((refused + 1))
+  fi
+done
+[ "$refused" -gt 0 ] && [ "$refused" -lt 10 ] || fail "a held-out-only label refused at $refused of 10 seeds"
 expect_error "--remember-bias on a cell without the gate" "--cell rnn_tanh has neither" \
   "$RNNKIT" classify train --data "$WORK/recall.tsv" --cell rnn_tanh --remember-bias 3 --out "$WORK/x"
 expect_error "no examples to generate" "at least 1, got 0" \
@@ -69,6 +81,8 @@ expect_error "no run directory" "--out RUN_DIR is required" \
   "$RNNKIT" classify train --data "$WORK/one.tsv"
 expect_error "unknown character in an argument" "text 1: 1 character is not in the vocabulary" \
   "$RNNKIT" classify predict --model "$WORK/run" "Ab1A"
+out=$(printf '\xEF\xBB\xBFAbcdeA\n' | "$RNNKIT" classify predict --model "$WORK/run")
+grep -qxE 'yes|no' <<<"$out" || fail "predict from stdin with a byte order mark: $out"
 expect_error "unknown character on stdin" "stdin:2:" \
   sh -c "printf 'AbcA\nAb#A\n' | '$RNNKIT' classify predict --model '$WORK/run'"
 printf 'maybe\tAbcA\n' >"$WORK/unknown_label.tsv"
