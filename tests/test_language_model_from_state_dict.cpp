@@ -59,6 +59,13 @@ TEST(LanguageModelFromStateDict, AClaimedConfigurationIsCheckedAgainstTheTensors
     EXPECT_NE(std::string(e.what()).find("hidden_size 6 but the tensors hold 4"), std::string::npos)
         << e.what();
   }
+  // A claim of 1 layer may be a config that left the key out (older files): the message says so.
+  claimed = two_layer_gru();
+  claimed.num_layers = 1;
+  EXPECT_NE(testing::error_of([&] { language_model_from_state_dict(tensors, claimed); })
+                .find("rnnkit.config says num_layers 1 (or leaves it out, which means 1) but the "
+                      "tensors hold 2"),
+            std::string::npos);
   claimed = two_layer_gru();
   claimed.bidirectional = false;
   try {

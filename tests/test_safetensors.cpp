@@ -320,6 +320,19 @@ TEST(Safetensors, ANonFiniteValueIsRefused) {
             std::string::npos);
 }
 
+// A shape of thousands of dimensions is refused by its count, not printed whole.
+TEST(Safetensors, AShapeOfTooManyDimensionsIsRefusedByItsCount) {
+  std::string dims = "1";
+  for (int i = 1; i < 5000; ++i) dims += ",1";
+  const std::string header =
+      R"({"w":{"dtype":"F32","shape":[)" + dims + R"(],"data_offsets":[0,4]}})";
+  const std::string message = parse_error(image(header, bytes({0, 0, 0, 0})));
+  EXPECT_NE(message.find("tensor 'w': shape has 5000 dimensions; rnnkit reads at most 16"),
+            std::string::npos)
+      << message.substr(0, 200);
+  EXPECT_LT(message.size(), 200u);
+}
+
 // The layout Python tooling writes: json.dumps separators, "format": "pt", space padding.
 TEST(Safetensors, ReadsAPythonStyleFile) {
   std::string header =

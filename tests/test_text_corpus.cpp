@@ -186,8 +186,45 @@ TEST_F(TextCorpusTest, EncodeTextFileUsesTheVocabularyAndNamesTheFile) {
   const std::string path = write("bad.txt", "abz\n");
   EXPECT_EQ(error_of([&] { encode_text_file(path, vocab); }),
             path +
-                ": 2 characters are not in the vocabulary (which has no unk token): \"z\", "
-                "\"\\n\"");
+                ", line 1: 2 characters are not in the vocabulary (which has no unk token): "
+                "\"z\", \"\\n\"");
+  // The line of the first unknown token; none where only its lowercased form is unknown.
+  const Vocab lines = Vocab::from_tokens({"a", "b", "\n"}, TokenLevel::Char, {}, {});
+  const std::string third = write("third.txt", "ab\nba\naqb\nq\n");
+  EXPECT_EQ(error_of([&] { encode_text_file(third, lines); }),
+            third +
+                ", line 3: 1 character is not in the vocabulary (which has no unk token): "
+                "\"q\"");
+  const Vocab lowered = Vocab::from_tokens({"a", "\n"}, TokenLevel::Char, {}, lower);
+  const std::string upper = write("upper.txt", "a\nQ\n");
+  EXPECT_EQ(error_of([&] { encode_text_file(upper, lowered); }).substr(0, upper.size() + 4),
+            upper + ": 1 ");
+}
+
+// At word level the unknown word is found as a whole word, not inside another.
+TEST(ThrowAtLineOfUnknown, FindsAWordBetweenBlanks) {
+  const Vocab vocab = Vocab::from_tokens({"cat", "cats", "<eos>"}, TokenLevel::Word, {}, {});
+  const std::string text = "cats cat\ncat cats\nthe cat\n";
+  try {
+    vocab.encode(text);
+    ADD_FAILURE() << "no error";
+  } catch (const OutOfVocabularyError& e) {
+    EXPECT_EQ(e.first_unknown(), "the");
+    EXPECT_EQ(error_of([&] {
+                throw_at_line_of_unknown(e, text, TokenLevel::Word, "f.txt");
+              }).substr(0, 15),
+              "f.txt, line 3: ");
+  }
+  const std::string inside = "cats\nxcat cat\ncat\n";
+  try {
+    Vocab::from_tokens({"xcat", "cats"}, TokenLevel::Word, {}, {}).encode(inside);
+    ADD_FAILURE() << "no error";
+  } catch (const OutOfVocabularyError& e) {
+    EXPECT_EQ(error_of([&] {
+                throw_at_line_of_unknown(e, inside, TokenLevel::Word, "f.txt");
+              }).substr(0, 15),
+              "f.txt, line 2: ");
+  }
 }
 
 TEST(SplitTail, TheLastFractionIsTheValidationPart) {

@@ -1,6 +1,7 @@
 #pragma once
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace rnnkit {
 
@@ -16,7 +17,13 @@ class Error : public std::runtime_error {
 // rather than 400.
 class OutOfVocabularyError : public Error {
  public:
-  using Error::Error;
+  explicit OutOfVocabularyError(const std::string& message, std::string first_unknown = "")
+      : Error(message), first_unknown_(std::move(first_unknown)) {}
+  // The first token of the text that the vocabulary lacks, for its caller to find its line.
+  const std::string& first_unknown() const { return first_unknown_; }
+
+ private:
+  std::string first_unknown_;
 };
 
 }  // namespace rnnkit

@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "rnnkit/error.h"
 #include "rnnkit/vocab.h"
 
 namespace rnnkit {
@@ -28,6 +29,12 @@ std::string read_text_file(const std::string& path);
 // so a CRLF file's characters are its LF twin's. For texts that arrive otherwise (a request's
 // body, a Python string) to be measured as `rnnkit eval --text` measures a file.
 std::string text_as_read(std::string text);
+
+// `error` (an encoding of `text`, the file `path` as read) again, its message beginning with
+// "PATH, line N: " at the first unknown token's line, or "PATH: " where that token is not in the
+// text as written (a lowercased or script-converted form).
+[[noreturn]] void throw_at_line_of_unknown(const OutOfVocabularyError& error, std::string_view text,
+                                           TokenLevel level, const std::string& path);
 
 std::vector<std::string> tokenize(std::string_view text, const TextCorpusOptions& options);
 

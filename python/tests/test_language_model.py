@@ -86,6 +86,11 @@ def test_vocab_file_replaces_the_stored_one(shipped_model, tmp_path):
     path.write_text(json.dumps(vocab), encoding="utf-8")
     with pytest.raises(rnnkit.Error, match="8703"):
         rnnkit.LanguageModel.load(shipped_model, vocab=path)
+    # Other tokens than the model's would read every id as another one.
+    vocab["tokens"] = vocab["tokens"][-2::-1]
+    path.write_text(json.dumps(vocab), encoding="utf-8")
+    with pytest.raises(rnnkit.Error, match="has other tokens than the one .* holds"):
+        rnnkit.LanguageModel.load(shipped_model, vocab=path)
 
 
 def test_a_quantized_model_loads_and_agrees_with_the_command_line(model, shipped_model,

@@ -31,13 +31,19 @@ void run_generate(const GenerateArgs& a) {
   request.sampling = a.beam > 0 ? a.sampling.options : resolve_sampling(a.sampling);
 
   bool line_open = false;
-  const GenerateResult result =
-      generate_text(*loaded.model, *loaded.vocab, request, [&](std::string_view piece) {
-        std::fwrite(piece.data(), 1, piece.size(), stdout);
-        std::fflush(stdout);
-        line_open = !piece.empty() && piece.back() != '\n';
-        return true;
-      });
+  const auto print = [&](std::string_view piece) {
+    std::fwrite(piece.data(), 1, piece.size(), stdout);
+    std::fflush(stdout);
+    line_open = !piece.empty() && piece.back() != '\n';
+    return true;
+  };
+  GenerateResult result;
+  try {
+    result = generate_text(*loaded.model, *loaded.vocab, request, print);
+  } catch (const OutOfVocabularyError& e) {
+    if (a.prompt_file.empty()) throw;
+    throw_at_line_of_unknown(e, request.prompt, loaded.vocab->level(), a.prompt_file);
+  }
   if (line_open) std::fputc('\n', stdout);
   std::fflush(stdout);
   std::fprintf(stderr, "generated %s in %.3f s (%.1f tokens/s), stopped at %s\n",

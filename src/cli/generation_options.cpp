@@ -41,7 +41,7 @@ void add_model_flags(CLI::App& app, ModelFlags& flags) {
   app.add_option("-m,--model", flags.model,
                  "model file, or run directory (its best.safetensors, else last.safetensors)")
       ->required();
-  app.add_option("--vocab", flags.vocab, "vocabulary JSON file (when the model file has none)");
+  app.add_option("--vocab", flags.vocab, "vocabulary JSON file (when the model file has none; else its tokens in another normalisation)");
   add_option_table(app, flags.runtime, RuntimeOptions::table());
 }
 

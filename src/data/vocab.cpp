@@ -334,7 +334,7 @@ void Vocab::refuse_unknown(const std::vector<std::string>& unknown) const {
   if (unknown.size() > kMaxUnknownsShown) {
     message += ", and " + std::to_string(unknown.size() - kMaxUnknownsShown) + " more";
   }
-  throw OutOfVocabularyError(message);
+  throw OutOfVocabularyError(message, unknown[0]);
 }
 
 std::string Vocab::decode(std::span<const int32_t> ids) const {

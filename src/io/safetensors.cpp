@@ -111,6 +111,12 @@ TensorEntry parse_entry(const std::string& name, const json& info, uint64_t buff
 
   const json& shape = field("shape");
   if (!shape.is_array()) throw Error(tensor + ": \"shape\" is not an array");
+  // No tensor of a model or a training state has more than 4 dimensions; a header of millions
+  // would otherwise be printed whole in the errors below.
+  constexpr size_t kMaxDimensions = 16;
+  if (shape.size() > kMaxDimensions)
+    throw Error(tensor + ": shape has " + std::to_string(shape.size()) +
+                " dimensions; rnnkit reads at most " + std::to_string(kMaxDimensions));
   bool has_zero_dimension = false;
   for (const json& dim : shape) {
     uint64_t d = non_negative_integer(dim, tensor + ": shape entry");

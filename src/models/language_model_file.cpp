@@ -1,7 +1,9 @@
 #include "rnnkit/language_model_file.h"
 
+#include <algorithm>
 #include <filesystem>
 
+#include "data/quoted.h"
 #include "rnnkit/checkpoint.h"
 #include "rnnkit/error.h"
 #include "rnnkit/file_io.h"
@@ -124,16 +126,21 @@ void check_config_against_tensors(const LMConfig& config,
   } catch (const Error&) {
     expect_shapes_of(config, tensors);
   }
-  auto same = [](int64_t claimed, int64_t held, const char* key) {
+  // `fallback`: the value of a key the config may leave out (older files did), which may be why
+  // it says what it says.
+  auto same = [](int64_t claimed, int64_t held, const char* key, int64_t fallback = -1) {
     if (claimed != held)
       throw Error(std::string("rnnkit.config says ") + key + " " + std::to_string(claimed) +
+                  (claimed == fallback
+                       ? " (or leaves it out, which means " + std::to_string(fallback) + ")"
+                       : std::string()) +
                   " but the tensors hold " + std::to_string(held));
   };
   same(config.vocab_size, found.vocab_size, "vocab_size");
-  same(config.embedding_dim, found.embedding_dim, "embedding_dim");
+  same(config.embedding_dim, found.embedding_dim, "embedding_dim", 0);
   same(config.hidden_size, found.hidden_size, "hidden_size");
-  same(config.num_layers, found.num_layers, "num_layers");
-  same(config.proj_size, found.proj_size, "proj_size");
+  same(config.num_layers, found.num_layers, "num_layers", 1);
+  same(config.proj_size, found.proj_size, "proj_size", 0);
   if (config.bidirectional != found.bidirectional)
     throw Error(std::string("rnnkit.config says bidirectional ") +
                 (config.bidirectional ? "true" : "false") + " but the tensors are those of a " +
@@ -186,14 +193,27 @@ LoadedLanguageModel load_language_model(const std::string& path, const std::stri
     }
     return language_model_from_state_dict(file.tensors, config);
   });
+  std::optional<Vocab> stored;
+  if (auto v = file.metadata.find("rnnkit.vocab"); v != file.metadata.end())
+    stored = naming_file(loaded.path, [&] { return Vocab::from_json(v->second); });
   if (!vocab_path.empty()) {
     const std::string text = read_file(vocab_path);
     loaded.vocab = naming_file(vocab_path, [&] { return Vocab::from_json(text); });
-  } else if (auto v = file.metadata.find("rnnkit.vocab"); v != file.metadata.end()) {
-    loaded.vocab = naming_file(loaded.path, [&] { return Vocab::from_json(v->second); });
+  } else {
+    loaded.vocab = std::move(stored);
   }
   if (loaded.vocab)
     check_vocabulary_size(*loaded.vocab, loaded.model->config(), vocab_path, loaded.path);
+  // A vocabulary file may give the model's tokens another normalisation or other specials;
+  // other tokens would read every id as another one: a perplexity or a text of nothing.
+  if (stored && !vocab_path.empty() && stored->tokens() != loaded.vocab->tokens()) {
+    const auto [here, there] = std::mismatch(stored->tokens().begin(), stored->tokens().end(),
+                                             loaded.vocab->tokens().begin());
+    throw Error("the vocabulary in " + vocab_path + " has other tokens than the one " +
+                loaded.path + " holds (rnnkit.vocab): id " +
+                std::to_string(here - stored->tokens().begin()) + " is " + quote(*there) +
+                " there and " + quote(*here) + " in the model file");
+  }
   loaded.metadata = std::move(file.metadata);
   return loaded;
 }

@@ -49,6 +49,14 @@ check "--no-echo prints exactly the continuation" \
 printf 'the ' >"$tmp/prompt.txt"
 gen --prompt-file "$tmp/prompt.txt" -n 60 --temp 1 --seed 5 >"$tmp/fromfile" 2>/dev/null
 check "--prompt-file is the same as -p" "cmp -s '$tmp/fromfile' '$tmp/seed5a'"
+# A character the vocabulary lacks is named with its line, in a prompt file and in an eval text.
+printf 'the fox\nthe \xe2\x82\xac\n' >"$tmp/unknown.txt"
+gen --prompt-file "$tmp/unknown.txt" -n 3 >/dev/null 2>"$tmp/unknown_gen.err"
+check "generate names the line of an unknown character in a prompt file" \
+  "grep -q 'unknown.txt, line 2: 1 character is not in the vocabulary' '$tmp/unknown_gen.err'"
+"$rnnkit" eval --model "$model" --text "$tmp/unknown.txt" >/dev/null 2>"$tmp/unknown_eval.err"
+check "eval names the line of an unknown character" \
+  "grep -q 'unknown.txt, line 2: 1 character is not in the vocabulary' '$tmp/unknown_eval.err'"
 
 gen -p "the " -n 40 --beam 1 >"$tmp/beam1" 2>/dev/null
 check "--beam 1 equals greedy decoding" "cmp -s '$tmp/beam1' '$tmp/greedy1'"
