@@ -11,6 +11,7 @@
 
 #include "error_of.h"
 #include "rnnkit/error.h"
+#include "rnnkit/formatted.h"
 #include "rnnkit/poem_corpus.h"
 #include "rnnkit/rng.h"
 #include "rnnkit/utf8.h"
@@ -139,6 +140,22 @@ TEST(CleanPoem, DropsEmptyPoems) {
   EXPECT_EQ(clean({}), std::nullopt);
   EXPECT_EQ(clean({""}), std::nullopt);
   EXPECT_EQ(clean({"（以上三首見《全唐詩》。）", "。"}), std::nullopt);
+}
+
+TEST(CleanPoem, ReadsAsciiVerseMarksAsFullWidth) {
+  // As `rnnkit poem --start` reads them: a poem typed without a Chinese input method.
+  EXPECT_EQ(clean({"床前明月光,疑是地上霜.", "举头望明月;低头思故乡!"}),
+            "床前明月光，疑是地上霜。举头望明月；低头思故乡！");
+  EXPECT_EQ(clean({"君不見?黃河之水天上來:奔流到海不復回..."}),
+            "君不見？黃河之水天上來：奔流到海不復回。");
+  EXPECT_EQ(clean({"床前明月光,疑是地上霜a"}), std::nullopt);
+}
+
+TEST(FullWidthVerseMark, MapsTheAsciiMarksOnly) {
+  const std::u32string ascii = U",.?!;:", full_width = U"，。？！；：";
+  for (size_t k = 0; k < ascii.size(); ++k)
+    EXPECT_EQ(full_width_verse_mark(ascii[k]), full_width[k]);
+  for (char32_t c : {U'，', U'、', U'a', U'-', U'月', U'"'}) EXPECT_EQ(full_width_verse_mark(c), c);
 }
 
 TEST(CleanPoem, InvalidUtf8IsAnError) {
@@ -304,7 +321,73 @@ TEST(LoadPoemCorpus, RejectsBadOptions) {
 TEST(LoadPoemCorpus, NothingLeftIsAnError) {
   PoemPrepareOptions options = all_in_train();
   options.max_length = 5;
-  EXPECT_NE(error_of([&] { load_poem_corpus(kPoems + "/corpus", options); }).find("no poem"),
+  const std::string message = error_of([&] { load_poem_corpus(kPoems + "/corpus", options); });
+  EXPECT_NE(message.find("no poem"), std::string::npos) << message;
+  // The fixture's first poem, 靜夜思, is the first of the 6 too long.
+  EXPECT_NE(message.find("6 longer than 5 characters, the first " + kPoems +
+                         "/corpus/poet.tang.0.json: poem 0 (0-based) has 24 characters"),
+            std::string::npos)
+      << message;
+}
+
+// A corpus of one file whose poems are these texts, each one paragraph.
+struct OneFileCorpus : TempDir {
+  explicit OneFileCorpus(const std::vector<std::string>& poems) {
+    std::string json = "[";
+    for (size_t i = 0; i < poems.size(); ++i)
+      json += std::string(i ? "," : "") + "{\"paragraphs\": [\"" + poems[i] + "\"]}";
+    write("poet.tang.0.json", json + "]");
+  }
+  std::string file() const { return (path / "poet.tang.0.json").string(); }
+};
+
+TEST(LoadPoemCorpus, NothingLeftNamesEachReasonWithItsFirstPoem) {
+  const OneFileCorpus dir({"□□生南國，春來發幾枝。", "白日依山盡，黃河入海流。",
+                           "白日依山盡，黃河入海流。", "（注）。"});
+  PoemPrepareOptions options = all_in_train();
+  options.form = 7;
+  const std::string message = error_of([&] { load_poem_corpus(dir.path.string(), options); });
+  EXPECT_NE(message.find("(4 read: "), std::string::npos) << message;
+  EXPECT_NE(message.find("2 unusable, the first " + dir.file() +
+                         ": poem 0 (0-based) holds \"□\" (U+25A1), neither a Han character nor "
+                         "verse punctuation"),
+            std::string::npos)
+      << message;
+  EXPECT_NE(message.find("1 duplicate, the first " + dir.file() + ": poem 2 (0-based) repeats " +
+                         dir.file() + ": poem 1 (0-based)"),
+            std::string::npos)
+      << message;
+  EXPECT_NE(message.find("1 not of the form of 7-character lines, the first " + dir.file() +
+                         ": poem 1 (0-based) line 1 (\"白日依山盡\") has 5 characters"),
+            std::string::npos)
+      << message;
+  EXPECT_EQ(message.find("longer than"), std::string::npos) << message;
+}
+
+TEST(LoadPoemCorpus, AsciiPunctuatedPoemsAreRead) {
+  const OneFileCorpus dir({"床前明月光,疑是地上霜.举头望明月,低头思故乡.",
+                           "白日依山尽，黄河入海流。欲穷千里目,更上一层楼."});
+  const PoemCorpus corpus = load_poem_corpus(dir.path.string(), all_in_train());
+  EXPECT_EQ(encode_all(corpus.train), (std::vector<std::string>{
+                                          "床前明月光，疑是地上霜。举头望明月，低头思故乡。",
+                                          "白日依山尽，黄河入海流。欲穷千里目，更上一层楼。",
+                                      }));
+  EXPECT_EQ(corpus.counts.unusable, 0);
+}
+
+TEST(HasRegularForm, IrregularPoemsNamedInTheErrorForEachKindOfFault) {
+  // What the error says for each way has_regular_form fails (poem 0 of a one-poem corpus).
+  auto why = [](const std::string& poem) {
+    const OneFileCorpus dir({poem});
+    PoemPrepareOptions options = all_in_train();
+    options.form = 5;
+    return error_of([&] { load_poem_corpus(dir.path.string(), options); });
+  };
+  EXPECT_NE(why("床前看月光，疑是地上霜。舉頭望山月。").find("has 3 lines, not an even number"),
+            std::string::npos);
+  EXPECT_NE(why("床前：月光，疑是地上霜。").find("line 1 (\"床前：月光\") holds \"：\" (U+FF1A)"),
+            std::string::npos);
+  EXPECT_NE(why("床前看月光，疑是地上霜霜。").find("line 2 (\"疑是地上霜霜\") has 6 characters"),
             std::string::npos);
 }
 
@@ -363,6 +446,50 @@ TEST(LoadPoemCorpus, SplitIsDeterministicDisjointAndComplete) {
   const PoemCorpus c = load_poem_corpus(dir.path.string(), options);
   EXPECT_EQ(c.valid.size(), 50u);
   EXPECT_NE(c.valid, a.valid);
+}
+
+PoemPrepareOptions asked_fraction(double fraction) {
+  PoemPrepareOptions options = all_in_train();
+  options.valid_fraction = fraction;
+  options.valid_fraction_asked = true;
+  return options;
+}
+
+TEST(LoadPoemCorpus, AskedFractionThatHoldsNoPoemOutIsAnError) {
+  GeneratedCorpus dir(604);
+  const std::string message =
+      error_of([&] { load_poem_corpus(dir.path.string(), asked_fraction(0.001)); });
+  EXPECT_NE(message.find("a validation fraction of 0.001 of the 604 poems of " + dir.path.string() +
+                         " holds out none"),
+            std::string::npos)
+      << message;
+  // 1/604 = 0.0016556..., rounded up.
+  EXPECT_NE(message.find("the smallest fraction that holds one out is 0.00166"), std::string::npos)
+      << message;
+  EXPECT_EQ(load_poem_corpus(dir.path.string(), asked_fraction(0.00166)).valid.size(), 1u);
+  // A default fraction (train --poems without --valid-fraction) may hold none out.
+  PoemPrepareOptions by_default = asked_fraction(0.001);
+  by_default.valid_fraction_asked = false;
+  EXPECT_TRUE(load_poem_corpus(dir.path.string(), by_default).valid.empty());
+}
+
+TEST(LoadPoemCorpus, SuggestedFractionHoldsOneOut) {
+  // 1/50 is 0.02 (not pushed up to 0.0201); 1/49 = 0.020408... rounds up to 0.0205.
+  for (const auto& [n, suggested] : {std::pair{50, 0.02}, std::pair{49, 0.0205}}) {
+    GeneratedCorpus dir(n);
+    const std::string message =
+        error_of([&] { load_poem_corpus(dir.path.string(), asked_fraction(0.01)); });
+    EXPECT_NE(
+        message.find("the smallest fraction that holds one out is " + formatted("%g", suggested)),
+        std::string::npos)
+        << message;
+    EXPECT_EQ(load_poem_corpus(dir.path.string(), asked_fraction(suggested)).valid.size(), 1u);
+  }
+  GeneratedCorpus one(1);
+  EXPECT_NE(error_of([&] {
+              load_poem_corpus(one.path.string(), asked_fraction(0.5));
+            }).find("holding one out needs at least 2 poems"),
+            std::string::npos);
 }
 
 TEST(LoadPoemCorpus, DuplicatesNeverReachBothParts) {

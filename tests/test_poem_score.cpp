@@ -59,6 +59,30 @@ TEST(PoemScore, RhymeIsTheMostCommonLevelGroupOfTheEvenLines) {
   expect_share(score({"一，楼。二，天。三，流。"}).rhyme, 2, 3);
 }
 
+TEST(PoemScore, TraditionalPoemScoresAsItsSimplifiedForm) {
+  // The table holds simplified characters; 辭 雲 還 兩 聲 輕 過 萬 are found as 辞 云 还 两 声 轻
+  // 过 万, as the writer finds a traditional model's characters.
+  const PoemScores simplified =
+      score({"朝辞白帝彩云间，千里江陵一日还。两岸猿声啼不住，轻舟已过万重山。"});
+  const PoemScores traditional =
+      score({"朝辭白帝彩雲間，千里江陵一日還。兩岸猿聲啼不住，輕舟已過萬重山。"});
+  expect_share(simplified.tones, 16, 16);
+  expect_share(traditional.tones, 16, 16);
+  // 还's first reading is hai2 (开): only 山 rhymes.
+  expect_share(simplified.rhyme, 1, 2);
+  expect_share(traditional.rhyme, 1, 2);
+}
+
+TEST(PoemScore, OnlyATraditionalPoemIsReadBySimplifiedForms) {
+  // 於 is in the table (姑, level) and simplifies on its own to 于 (齐, level); 无 is 姑, 無 is
+  // not in the table. A simplified poem keeps 於 as written: both even lines rhyme on 姑.
+  expect_share(score({"头，於。二，无。"}).rhyme, 2, 2);
+  // A traditional one (頭 and 無 are in the table only as 头 and 无) reads every character by
+  // its simplified form, 於 as 于, as the writer reads a traditional model's vocabulary: 姑
+  // rhymes twice, 于 not.
+  expect_share(score({"頭，無。二，無。三，於。"}).rhyme, 2, 3);
+}
+
 TEST(PoemScore, RepetitionAndDistinctBigramsAcrossPoems) {
   const PoemScores s = score({"春风吹落花，春风吹落花。", "落花春风吹。"});
   expect_share(s.repeated_lines, 1, 3);

@@ -18,6 +18,9 @@ struct PoemPrepareOptions {
   double valid_fraction = 0.05;       // in [0, 1)
   uint64_t split_seed = 1234;
   int64_t max_length = 0;  // 0 keeps all; else drops poems longer than this many characters
+  // valid_fraction was asked for, not a default: a fraction that holds no poem out is then an
+  // error, as a run would go without the validation it was asked for.
+  bool valid_fraction_asked = false;
 };
 
 // How many poems each step removed, for reporting.
@@ -49,7 +52,10 @@ std::vector<std::string> list_poem_files(const std::string& dir);
 // The same files and options always give the same split.
 // Errors: invalid options; a file that cannot be read; invalid JSON ("FILE: invalid JSON at byte
 // N: ..."); a top level that is not an array; a poem that is not an object or has no
-// `paragraphs` array of strings ("FILE: poem I (0-based) ..."); no poem left after filtering.
+// `paragraphs` array of strings ("FILE: poem I (0-based) ..."); no poem left after filtering
+// (with the count of each reason and the first poem it dropped: "FILE: poem I (0-based) holds
+// "□" (U+25A1) ..."); an asked-for valid_fraction that holds no poem out (with the smallest
+// fraction that holds one out).
 PoemCorpus load_poem_corpus(const std::string& dir, const PoemPrepareOptions& options);
 
 // True for the CJK ideographs: the Unified blocks (U+4E00..9FFF, Extension A U+3400..4DBF),
@@ -61,6 +67,11 @@ bool is_han(char32_t c);
 // The punctuation a cleaned poem may keep: ，。？！；：、
 bool is_verse_punctuation(char32_t c);
 
+// The full-width verse mark that an ASCII mark of a Latin keyboard stands for: ',' '.' '?' '!'
+// ';' ':' as ，。？！；：; any other character as it is. Poems and `rnnkit poem --start` lines
+// typed without a Chinese input method read so.
+char32_t full_width_verse_mark(char32_t c);
+
 // Cleans the text of one poem; nullopt when the poem is dropped. The paragraphs are joined first
 // (editorial notes often span paragraphs), then, in this order:
 //  1. notes （…） are removed with their content, matching nested parentheses, so quotation marks
@@ -69,15 +80,16 @@ bool is_verse_punctuation(char32_t c);
 //  3. brackets [ ] (ASCII): when the content is all numerals (一二三四五六七八九十○〇 or 0-9) it is
 //     a note number and removed ([一], [一二]); when it is all Han characters it is text an editor
 //     supplied and is kept without the brackets ([爽], [何如]); anything else stays, bracket
-//     and all, and drops the poem by rule 4. Numerals in brackets occur only in the supplement
+//     and all, and drops the poem by rule 5. Numerals in brackets occur only in the supplement
 //     files 50000+, where line lengths show that at least 80 of 91 are note numbers;
-//  4. the poem is dropped when anything but Han characters and verse punctuation is left: □
+//  4. the ASCII marks , . ? ! ; : become their full-width forms (full_width_verse_mark);
+//  5. the poem is dropped when anything but Han characters and verse punctuation is left: □
 //     (a lost character), {𥫗/戢} (a glyph composed from parts), ○, a stray bracket or
 //     parenthesis, 「」 or 《》 outside a note (mostly commentary written outside parentheses
 //     in the supplement), private-use or radical characters, Latin letters, digits, spaces;
-//  5. a run of punctuation marks keeps only its first mark, because the marks after it ended a
+//  6. a run of punctuation marks keeps only its first mark, because the marks after it ended a
 //     removed note: 。。 -> 。, ？。 -> ？; punctuation at the start of the poem is removed;
-//  6. the poem is dropped when nothing is left.
+//  7. the poem is dropped when nothing is left.
 // Error for paragraphs that are not valid UTF-8.
 std::optional<std::u32string> clean_poem(const std::vector<std::string>& paragraphs);
 

@@ -39,7 +39,11 @@ struct PoemScores {
   int64_t longest_copy_poem = 0;
 };
 
-// `copy_index` may be null (no copying figures).
+// `copy_index` may be null (no copying figures). The rhyme table holds simplified characters: a
+// poem in traditional script (one with a character the table lacks but finds by its simplified
+// form) is looked up by the simplified form of each character, as `rnnkit poem` reads a
+// traditional model's vocabulary (風 as 风), so that a poem scores the same in either script; a
+// simplified poem is read as written, as the writer reads a simplified model's.
 PoemScores score_poems(const std::vector<std::u32string>& poems, const RhymeTable& table,
                        const PoemCopyIndex* copy_index = nullptr);
 

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -9,6 +10,7 @@
 #include "rnnkit/evaluate.h"
 #include "rnnkit/gemm.h"
 #include "rnnkit/language_model_file.h"
+#include "rnnkit/script_converter.h"
 #include "rnnkit/text_corpus.h"
 #include "rnnkit/utf8.h"
 
@@ -21,6 +23,18 @@ struct EvalArgs {
   bool json = false;
   std::optional<int64_t> window;
 };
+
+// A poem whose characters the vocabulary holds is evaluated as written: converting it again
+// could change it (OpenCC's t2s turns the 宫徵 that it kept in the simplified corpus into 宫征,
+// and s2t the 床 of a traditional one into 牀). One with characters the vocabulary lacks is read
+// in the model's script, as `rnnkit poem` reads its start lines: a traditional poem meets a model
+// of the simplified corpus.
+std::u32string in_model_script(const std::u32string& poem, const Vocab& vocab) {
+  const bool readable = std::all_of(poem.begin(), poem.end(), [&](char32_t c) {
+    return vocab.find(utf8::encode(c)).has_value();
+  });
+  return readable ? poem : in_vocabulary_script(poem, vocab);
+}
 
 // One poem per line, each evaluated from a zero state as <START> poem <EOP>.
 std::vector<std::vector<int32_t>> poem_sequences(const std::string& path, const Vocab& vocab) {
@@ -35,8 +49,9 @@ std::vector<std::vector<int32_t>> poem_sequences(const std::string& path, const 
     std::string line = text.substr(start, end - start);
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (!line.empty()) {
+      const std::u32string poem = in_model_script(utf8::decode(line, path), vocab);
       std::vector<int32_t> seq = {*vocab.bos_id()};
-      for (int32_t id : vocab.encode(line)) seq.push_back(id);
+      for (int32_t id : vocab.encode(utf8::encode(poem))) seq.push_back(id);
       seq.push_back(*vocab.eos_id());
       seqs.push_back(std::move(seq));
     }

@@ -17,6 +17,15 @@ bool single_tone(const CharacterSound* sound) {
 
 }  // namespace
 
+std::vector<const CharacterSound*> find_sounds(const RhymeTable& table,
+                                               const std::u32string& characters, bool traditional) {
+  const std::u32string looked_up = traditional ? simplified_characters(characters) : characters;
+  std::vector<const CharacterSound*> sounds(looked_up.size());
+  std::transform(looked_up.begin(), looked_up.end(), sounds.begin(),
+                 [&](char32_t c) { return table.find(c); });
+  return sounds;
+}
+
 PoemConstraints::PoemConstraints(const Vocab& vocab, const RhymeTable& table,
                                  std::vector<uint8_t> han, bool rhyme, bool tones, int form,
                                  int lines, const std::vector<std::vector<int32_t>>& given)
@@ -30,13 +39,13 @@ PoemConstraints::PoemConstraints(const Vocab& vocab, const RhymeTable& table,
       opening_(usual_opening(form)),
       mask_(han_.size(), 0) {
   if (!rhyme && !tones) return;
-  // The table knows simplified characters: a traditional model's are read in that script.
   std::u32string characters;
   for (size_t id = 0; id < han_.size(); ++id)
     if (han_[id]) characters.push_back(utf8::decode(vocab.token(static_cast<int32_t>(id)))[0]);
-  if (vocab.normalization().script == "traditional") characters = simplified_characters(characters);
+  const std::vector<const CharacterSound*> found =
+      find_sounds(table, characters, vocab.normalization().script == "traditional");
   for (size_t id = 0, k = 0; id < han_.size(); ++id)
-    if (han_[id]) sounds_[id] = table.find(characters[k++]);
+    if (han_[id]) sounds_[id] = found[k++];
   auto sound_at = [&](size_t line, size_t position) -> const CharacterSound* {
     return line < given.size() && position < given[line].size() ? sounds_[given[line][position]]
                                                                 : nullptr;

@@ -1,6 +1,7 @@
 #pragma once
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "rnnkit/rhyme_table.h"
@@ -8,6 +9,13 @@
 #include "rnnkit/vocab.h"
 
 namespace rnnkit {
+
+// The rhyme table's entry for each of `characters` (nullptr where it has none). The table holds
+// simplified characters: `traditional` ones are looked up by their simplified forms (風 as 风,
+// each character on its own: simplified_characters). The writer reads a traditional model's
+// vocabulary so, and `rnnkit poems score` a poem in traditional script.
+std::vector<const CharacterSound*> find_sounds(const RhymeTable& table,
+                                               const std::u32string& characters, bool traditional);
 
 // What may be drawn at each position of a poem under PoemRequest::rhyme and ::tones (see
 // poem_writer.h for the rules), as masks over the vocabulary for sample_token. Characters that

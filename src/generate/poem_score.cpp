@@ -4,6 +4,7 @@
 #include <set>
 #include <unordered_set>
 
+#include "generate/poem_constraints.h"
 #include "rnnkit/poem_corpus.h"
 #include "rnnkit/tonal_pattern.h"
 #include "rnnkit/utf8.h"
@@ -25,12 +26,38 @@ bool is_regular(const std::vector<VerseLine>& lines) {
   return true;
 }
 
-void score_rhyme(const std::vector<VerseLine>& lines, const RhymeTable& table,
-                 PoemScores::Share& rhyme) {
+// The rhyme table's entry for each character of each line (nullptr where it has none).
+using LineSounds = std::vector<std::vector<const CharacterSound*>>;
+
+// A poem is read in traditional script, each character by its simplified form as the writer
+// reads a traditional model's vocabulary, when that form finds a character that the table lacks
+// as written (風 as 风). A simplified poem is read as written, as the writer reads a simplified
+// model's: a character that simplified text keeps but that simplifies on its own (乾坤's 乾,
+// 於) keeps its own sound.
+LineSounds find_line_sounds(const std::vector<VerseLine>& lines, const RhymeTable& table) {
+  std::u32string text;
+  for (const VerseLine& line : lines) text += line.text;
+  std::vector<const CharacterSound*> sounds = find_sounds(table, text, false);
+  const std::vector<const CharacterSound*> simplified = find_sounds(table, text, true);
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (!sounds[i] && simplified[i]) {
+      sounds = simplified;
+      break;
+    }
+  }
+  LineSounds per_line;
+  auto next = sounds.begin();
+  for (const VerseLine& line : lines) {
+    per_line.emplace_back(next, next + static_cast<ptrdiff_t>(line.text.size()));
+    next += static_cast<ptrdiff_t>(line.text.size());
+  }
+  return per_line;
+}
+
+void score_rhyme(const LineSounds& sounds, PoemScores::Share& rhyme) {
   std::vector<int> groups;  // per even line: the level rhyme group of its end, or -1
-  for (size_t k = 1; k < lines.size(); k += 2) {
-    const std::u32string& text = lines[k].text;
-    const CharacterSound* sound = text.empty() ? nullptr : table.find(text.back());
+  for (size_t k = 1; k < sounds.size(); k += 2) {
+    const CharacterSound* sound = sounds[k].empty() ? nullptr : sounds[k].back();
     groups.push_back(sound && sound->rhyme_tone == kLevelTone ? sound->group : -1);
   }
   int poem_group = -1;
@@ -43,21 +70,20 @@ void score_rhyme(const std::vector<VerseLine>& lines, const RhymeTable& table,
   rhyme.hits += poem_group < 0 ? 0 : most;
 }
 
-void score_tones(const std::vector<VerseLine>& lines, const RhymeTable& table,
-                 PoemScores::Share& tones) {
-  const int form = static_cast<int>(lines[0].text.size());
+void score_tones(const LineSounds& sounds, PoemScores::Share& tones) {
+  const int form = static_cast<int>(sounds[0].size());
   int64_t best = 0, bound = 0;
   for (uint8_t second : {kLevelTone, kObliqueTone}) {
     for (bool first_line_rhymes : {false, true}) {
-      const auto pattern = tonal_template(form, static_cast<int>(lines.size()),
+      const auto pattern = tonal_template(form, static_cast<int>(sounds.size()),
                                           TonalOpening{second, first_line_rhymes});
       int64_t matches = 0;
       bound = 0;
-      for (size_t k = 0; k < lines.size(); ++k) {
+      for (size_t k = 0; k < sounds.size(); ++k) {
         for (int p = 0; p < form; ++p) {
           if (!is_bound_position(form, p)) continue;
           ++bound;
-          const CharacterSound* sound = table.find(lines[k].text[static_cast<size_t>(p)]);
+          const CharacterSound* sound = sounds[k][static_cast<size_t>(p)];
           matches += sound && (sound->tones & pattern[k][static_cast<size_t>(p)]);
         }
       }
@@ -81,8 +107,9 @@ PoemScores score_poems(const std::vector<std::u32string>& poems, const RhymeTabl
     const bool regular = is_regular(lines);
     s.form.hits += regular;
     ++s.form.total;
-    score_rhyme(lines, table, s.rhyme);
-    if (regular) score_tones(lines, table, s.tones);
+    const LineSounds sounds = find_line_sounds(lines, table);
+    score_rhyme(sounds, s.rhyme);
+    if (regular) score_tones(sounds, s.tones);
 
     std::set<char32_t> seen;
     std::set<std::u32string> seen_lines;

@@ -77,10 +77,7 @@ std::vector<std::u32string> split_start(const std::u32string& start) {
   if (start.empty()) return lines;
   size_t begin = 0;
   for (size_t i = 0; i <= start.size(); ++i) {
-    // A Latin keyboard's marks separate lines as the full-width ones do.
-    if (i < start.size() && !is_verse_punctuation(start[i]) &&
-        std::u32string_view(U",.;:!?").find(start[i]) == std::u32string_view::npos)
-      continue;
+    if (i < start.size() && !is_verse_punctuation(full_width_verse_mark(start[i]))) continue;
     if (i == begin && !(i == start.size() && !lines.empty()))
       throw Error("the start has an empty line: a verse mark must follow a line's characters");
     if (i > begin) lines.push_back(start.substr(begin, i - begin));

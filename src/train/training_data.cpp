@@ -62,6 +62,7 @@ void load_poems(const TrainOptions& o, const Vocab* vocab, TrainingData& data) {
   prepare.script = o.script;
   prepare.form = o.poem_form;
   prepare.valid_fraction = o.valid_fraction > 0 ? o.valid_fraction : 0.05;
+  prepare.valid_fraction_asked = o.valid_fraction > 0;  // 0.05 is a default, not asked for
   PoemCorpus corpus = load_poem_corpus(o.poems_path, prepare);
   if (corpus.train.empty()) throw Error("no usable poem in " + o.poems_path);
   data.poems = true;

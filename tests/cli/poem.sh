@@ -73,6 +73,13 @@ check "--style is read but not printed" \
 poem --start 牀前看月光 --seed 1 >"$tmp/traditional" 2>/dev/null
 check "a traditional start line is converted to the model's script" \
   "head -n 1 '$tmp/traditional' | grep -q '^床前看月光，'"
+# eval --poems reads a traditional poem in the model's script too, as its simplified twin.
+echo '床前看月光，疑是地上霜。举头望山月，低头思故乡。' >"$tmp/simplified_poem.txt"
+echo '床前看月光，疑是地上霜。舉頭望山月，低頭思故鄉。' >"$tmp/traditional_poem.txt"
+"$rnnkit" eval --model "$tmp/run" --poems "$tmp/simplified_poem.txt" --json >"$tmp/eval_s" 2>&1
+"$rnnkit" eval --model "$tmp/run" --poems "$tmp/traditional_poem.txt" --json >"$tmp/eval_t" 2>&1
+check "eval --poems reads a traditional poem as its simplified twin" \
+  "grep -q perplexity '$tmp/eval_s' && cmp -s '$tmp/eval_s' '$tmp/eval_t'"
 poem --start 床前看月光 --temp 0 >"$tmp/greedy" 2>"$tmp/greedy.err"
 check "greedy poems keep the form" "couplets_of '$tmp/greedy' 5"
 
