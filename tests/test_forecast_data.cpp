@@ -40,6 +40,13 @@ TEST(SeriesSplit, ASeriesShorterThanContextPlusHorizonIsAnError) {
             }).find("the test part has 5 steps, fewer than the horizon 6"),
             std::string::npos);
   EXPECT_THROW(split_series(40, 0, 6, 0, 6), Error);
+  // A validation part shorter than the horizon is refused where it is forecast, not where it only
+  // ends the steps the MASE scale is measured on (forecast eval).
+  EXPECT_NE(error_of([] {
+              split_series(40, 2, 6, 12, 6);
+            }).find("the validation part has 2 steps, fewer than the horizon 6"),
+            std::string::npos);
+  EXPECT_EQ(split_series(40, 2, 6, 12, 6, ValidationUse::Boundary).valid_end, 34);
   // Fractions that take more than the series say so, not that a training part of -32 is short.
   EXPECT_EQ(error_of([] { split_series(40, 36, 36, 12, 6); }),
             "the series has 40 steps; after 36 validation and 36 test steps nothing is left to "

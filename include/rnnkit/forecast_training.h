@@ -26,7 +26,8 @@ struct ForecastScoringOptions {
   int64_t season = 12;      // m of seasonal naive and of the MASE scale (12: monthly)
   int64_t origin_step = 1;  // steps between rolling forecast origins
   static const OptionTable<ForecastScoringOptions>& table();
-  SeriesSplit split(int64_t steps, int64_t context, int64_t horizon) const;
+  SeriesSplit split(int64_t steps, int64_t context, int64_t horizon,
+                    ValidationUse validation = ValidationUse::Forecast) const;
 };
 
 // `rnnkit forecast train`: a Forecaster on the training part's windows, validated by the MAE of

@@ -14,11 +14,15 @@ struct SeriesSplit {
   int64_t test_steps() const { return steps - valid_end; }
 };
 
+// What the validation part is for: forecasts of its own (training), or only the end of the part
+// the MASE scale is measured on (scoring the test part, as `forecast eval` does).
+enum class ValidationUse { Forecast, Boundary };
+
 // Error when the training part is shorter than context + horizon (no window fits), or when a
-// non-empty validation or test part is shorter than the horizon. Every window of a later part
-// reads its context from the steps before it, which the model may have seen.
+// non-empty test part, or validation part forecast, is shorter than the horizon. Every window of
+// a later part reads its context from the steps before it, which the model may have seen.
 SeriesSplit split_series(int64_t steps, int64_t valid_steps, int64_t test_steps, int64_t context,
-                         int64_t horizon);
+                         int64_t horizon, ValidationUse validation = ValidationUse::Forecast);
 
 // round(fraction * steps); Error for a fraction outside [0, 1).
 int64_t steps_of_fraction(int64_t steps, double fraction);

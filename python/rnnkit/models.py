@@ -74,6 +74,17 @@ class Classifier:
 Series = Union[Path, Any]
 
 
+def _float_column(values: Any) -> np.ndarray:
+    """`values` as float64, a pandas missing value (pd.NA of a nullable column, NaT) as NaN."""
+    to_numpy = getattr(values, "to_numpy", None)
+    if to_numpy is not None:
+        try:
+            return np.asarray(to_numpy(dtype=np.float64, na_value=np.nan))
+        except TypeError:  # a to_numpy without na_value (NumPy-like, not pandas)
+            pass
+    return np.asarray(values, dtype=np.float64)
+
+
 def _series(data: Series, names: list[str], what: str) -> Union[str, list[np.ndarray]]:
     """A CSV path as it is, else the values of `names` from the mapping, in that order."""
     if isinstance(data, (str, bytes, os.PathLike)):
@@ -91,7 +102,7 @@ def _series(data: Series, names: list[str], what: str) -> Union[str, list[np.nda
         if np.iscomplexobj(values):
             raise Error(f"{what} series {name!r} is complex; a series is real numbers")
         try:
-            column = np.asarray(values, dtype=np.float64)
+            column = _float_column(values)
         except (TypeError, ValueError) as e:
             raise Error(f"{what} series {name!r} is not numbers: {e}") from None
         if column.ndim != 1:

@@ -133,6 +133,18 @@ def test_missing_values_are_filled_as_asked(autoregressive_run):
                                   f.predict({"level": previous}).point["level"])
 
 
+def test_a_pandas_missing_value_is_missing(autoregressive_run):
+    # pd.NA of a nullable column (what DataFrame.convert_dtypes() makes) is NaN's missing value.
+    pd = pytest.importorskip("pandas")
+    f = rnnkit.Forecaster.load(autoregressive_run)
+    gappy = read_columns(TREND)["level"].copy()
+    gappy[190:193] = np.nan
+    frame = pd.DataFrame({"level": gappy}).convert_dtypes()
+    assert frame["level"].dtype == "Float64" and frame["level"].isna().sum() == 3
+    np.testing.assert_array_equal(f.predict(frame, fill="linear").point["level"],
+                                  f.predict({"level": gappy}, fill="linear").point["level"])
+
+
 def test_baseline_scores_are_the_fixtures(quantile_run):
     """tools/make_forecast_fixture.py computed them in plain Python, apart from rnnkit."""
     expected = json.loads((SYNTHETIC.parent / "synthetic_expected.json").read_text())

@@ -17,7 +17,7 @@ void check_window(int64_t context, int64_t horizon) {
 }  // namespace
 
 SeriesSplit split_series(int64_t steps, int64_t valid_steps, int64_t test_steps, int64_t context,
-                         int64_t horizon) {
+                         int64_t horizon, ValidationUse validation) {
   check_window(context, horizon);
   if (valid_steps < 0 || test_steps < 0)
     throw Error("validation and test parts cannot be negative");
@@ -37,7 +37,7 @@ SeriesSplit split_series(int64_t steps, int64_t valid_steps, int64_t test_steps,
       throw Error(std::string("the ") + name + " part has " + counted(n, "step", "steps") +
                   ", fewer than the horizon " + std::to_string(horizon));
   };
-  check_part(valid_steps, "validation");
+  if (validation == ValidationUse::Forecast) check_part(valid_steps, "validation");
   check_part(test_steps, "test");
   return {train, train + valid_steps, steps};
 }

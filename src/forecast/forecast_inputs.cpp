@@ -52,7 +52,9 @@ ForecastScoringOptions scoring_of_run(const ForecastInputs& in,
 std::vector<ForecasterScores> compare_with_baselines(ForecastInputs& in,
                                                      const ForecastScoringOptions& options) {
   const ForecasterConfig& c = in.loaded.model->config();
-  const SeriesSplit split = options.split(in.table.steps(), c.context, c.horizon);
+  // Only the test part is forecast here; the validation part ends the MASE scale's steps.
+  const SeriesSplit split =
+      options.split(in.table.steps(), c.context, c.horizon, ValidationUse::Boundary);
   const RollingOriginOptions rolling{in.targets(), c.context, c.horizon, options.origin_step,
                                      options.season};
   std::vector<ForecasterScores> scores = {

@@ -29,9 +29,10 @@ const OptionTable<ForecastScoringOptions>& ForecastScoringOptions::table() {
   return t;
 }
 
-SeriesSplit ForecastScoringOptions::split(int64_t steps, int64_t context, int64_t horizon) const {
+SeriesSplit ForecastScoringOptions::split(int64_t steps, int64_t context, int64_t horizon,
+                                          ValidationUse validation) const {
   return split_series(steps, steps_of_fraction(steps, valid_fraction),
-                      steps_of_fraction(steps, test_fraction), context, horizon);
+                      steps_of_fraction(steps, test_fraction), context, horizon, validation);
 }
 
 }  // namespace rnnkit
