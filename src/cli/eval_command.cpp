@@ -1,4 +1,3 @@
-#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -10,9 +9,8 @@
 #include "rnnkit/evaluate.h"
 #include "rnnkit/gemm.h"
 #include "rnnkit/language_model_file.h"
-#include "rnnkit/script_converter.h"
+#include "rnnkit/poem_file.h"
 #include "rnnkit/text_corpus.h"
-#include "rnnkit/utf8.h"
 
 namespace rnnkit::cli {
 namespace {
@@ -23,42 +21,6 @@ struct EvalArgs {
   bool json = false;
   std::optional<int64_t> window;
 };
-
-// A poem whose characters the vocabulary holds is evaluated as written: converting it again
-// could change it (OpenCC's t2s turns the 宫徵 that it kept in the simplified corpus into 宫征,
-// and s2t the 床 of a traditional one into 牀). One with characters the vocabulary lacks is read
-// in the model's script, as `rnnkit poem` reads its start lines: a traditional poem meets a model
-// of the simplified corpus.
-std::u32string in_model_script(const std::u32string& poem, const Vocab& vocab) {
-  const bool readable = std::all_of(poem.begin(), poem.end(), [&](char32_t c) {
-    return vocab.find(utf8::encode(c)).has_value();
-  });
-  return readable ? poem : in_vocabulary_script(poem, vocab);
-}
-
-// One poem per line, each evaluated from a zero state as <START> poem <EOP>.
-std::vector<std::vector<int32_t>> poem_sequences(const std::string& path, const Vocab& vocab) {
-  if (!vocab.bos_id() || !vocab.eos_id() || !vocab.pad_id())
-    throw Error("--poems needs a poem model (vocabulary with <START>, <EOP> and <pad>)");
-  std::vector<std::vector<int32_t>> seqs;
-  const std::string text = read_text_file(path);
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    std::string line = text.substr(start, end - start);
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (!line.empty()) {
-      const std::u32string poem = in_model_script(utf8::decode(line, path), vocab);
-      std::vector<int32_t> seq = {*vocab.bos_id()};
-      for (int32_t id : vocab.encode(utf8::encode(poem))) seq.push_back(id);
-      seq.push_back(*vocab.eos_id());
-      seqs.push_back(std::move(seq));
-    }
-    start = end + 1;
-  }
-  return seqs;
-}
 
 void run_eval(const EvalArgs& a) {
   if (a.text.empty() == a.poems.empty())
@@ -73,7 +35,7 @@ void run_eval(const EvalArgs& a) {
     p = a.window ? evaluate_windows(*loaded.model, ids, *a.window)
                  : evaluate_stream(*loaded.model, ids);
   } else {
-    p = evaluate_sequences(*loaded.model, poem_sequences(a.poems, *loaded.vocab),
+    p = evaluate_sequences(*loaded.model, encode_poem_file(a.poems, *loaded.vocab),
                            *loaded.vocab->pad_id());
   }
   const double perplexity = reported_perplexity(p);
