@@ -52,13 +52,29 @@ TEST(ForecastTraining, QuantilesAreNamedByTheirExactPercents) {
   std::vector<std::string> names;
   for (size_t q = 0; q < c.quantiles.size(); ++q) names.push_back(c.quantile_name(q));
   EXPECT_EQ(names, (std::vector<std::string>{"p2.5", "p10", "p50", "p90", "p97.5"}));
-  // Two neighbouring floats whose percents are one float: one name for two outputs, refused.
-  float q = 0.12f;
-  while (static_cast<float>(100.0 * q) != static_cast<float>(100.0 * std::nextafter(q, 1.0f)))
-    q = std::nextafter(q, 1.0f);
-  c.quantiles = {q, std::nextafter(q, 1.0f)};
-  EXPECT_EQ(c.quantile_name(0), c.quantile_name(1));
-  EXPECT_THROW(c.validate(), Error);
+  // The percents whose float products are not whole (100 * 0.3f is 30.000002), one digit, many
+  // digits, and two neighbouring floats: each its own exact name.
+  c.quantiles = {0.001f, 0.15f, 0.3f, 0.6f, 0.12345f, 0.12f, std::nextafter(0.12f, 1.0f)};
+  names.clear();
+  for (size_t q = 0; q < c.quantiles.size(); ++q) names.push_back(c.quantile_name(q));
+  EXPECT_EQ(names, (std::vector<std::string>{"p0.1", "p15", "p30", "p60", "p12.345", "p12",
+                                             "p12.0000005"}));
+}
+
+// Training requires 0.5; a file without it (another tool's) forecasts with the quantile nearest
+// 0.5, the lower of two as near.
+TEST(ForecasterConfig, ThePointForecastIsTheMedianOrTheNearestLowerQuantile) {
+  ForecasterConfig c;
+  c.loss = ForecastLossKind::Quantile;
+  c.quantiles = {0.1f, 0.5f, 0.9f};
+  EXPECT_EQ(c.point_index(), 1);
+  c.quantiles = {0.1f, 0.4f, 0.6f, 0.9f};
+  EXPECT_NO_THROW(c.validate());
+  EXPECT_EQ(c.point_index(), 1);
+  c.quantiles = {0.1f, 0.9f};
+  EXPECT_EQ(c.point_index(), 0);
+  c.quantiles = {0.2f, 0.45f};
+  EXPECT_EQ(c.point_index(), 1);
 }
 
 TEST(ForecastTraining, ValidationFieldsAndLyingStateFile) {

@@ -3,7 +3,9 @@
 // rather than read as format 1. A vocabulary that cannot be read is refused naming the file too.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <string>
+#include <vector>
 
 #include "error_of.h"
 #include "rnnkit/language_model_file.h"
@@ -68,6 +70,38 @@ TEST(ModelFileVocabulary, AVocabularyThatCannotBeReadIsRefusedNamingTheFile) {
               load_language_model(file.path());
             }).rfind(file.path() + ": vocabulary token #1 \"e\xCC\x81\" could never be read", 0),
             0u);
+}
+
+// A vocabulary file replaces a stored one that is broken or does not fit the model, and may give
+// the model's own tokens other specials; other tokens of the same count are refused.
+TEST(ModelFileVocabulary, AVocabularyFileMustHoldTheStoredTokensWhereThoseFit) {
+  LanguageModel model({CellKind::Gru, 3, 4, 5, 1});
+  Rng rng(2);
+  model.reset_parameters(rng);
+  TempFile file("model_vocabulary_file"), vocab("vocabulary.json");
+  save_language_model(file.path(), model, nullptr);
+  const auto vocab_file = [&](const std::string& json) {
+    std::ofstream(vocab.path()) << json;
+    return vocab.path();
+  };
+  const std::string abc = R"({"level": "char", "tokens": ["a", "b", "c"]})";
+  for (const std::string stored : {R"({"level": "char", "tokens": ["a", "b"]})",
+                                   R"({"level": "char", "tokens": ["a", "b", "c", "d"]})",
+                                   R"({"level": "char", "tokens": [)"}) {
+    rewrite_metadata(file.path(), "rnnkit.vocab", stored);
+    EXPECT_EQ(load_language_model(file.path(), vocab_file(abc)).vocab->tokens(),
+              (std::vector<std::string>{"a", "b", "c"}));
+  }
+  rewrite_metadata(file.path(), "rnnkit.vocab", abc);
+  const std::string with_unk =
+      R"({"level": "char", "tokens": ["a", "b", "c"], "specials": {"unk": "a"}})";
+  EXPECT_EQ(load_language_model(file.path(), vocab_file(with_unk)).vocab->unk_id(), 0);
+  EXPECT_EQ(error_of([&] {
+              load_language_model(file.path(),
+                                  vocab_file(R"({"level": "char", "tokens": ["a", "c", "b"]})"));
+            }),
+            "the vocabulary in " + vocab.path() + " has other tokens than the one " + file.path() +
+                " holds (rnnkit.vocab): id 1 is \"c\" there and \"b\" in the model file");
 }
 
 }  // namespace

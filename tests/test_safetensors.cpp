@@ -266,6 +266,25 @@ TEST(Safetensors, HalfPrecisionStorageRoundsToNearest) {
   EXPECT_EQ(bf16.tensors.at("x")[0], 0.333984375f);  // 0x3EAB
 }
 
+// A finite value beyond F16's range is refused when written, not stored as the infinity that
+// no reader takes; F16's largest, and a value that rounds to it, are written.
+TEST(Safetensors, AValueBeyondHalfPrecisionIsRefusedWhenWritten) {
+  Tensor large = Tensor::from({3}, std::vector<float>{65504, 65519, 65520});
+  std::string message;
+  try {
+    rnnkit::serialize_safetensors({{"w", &large}}, {}, DType::F16);
+  } catch (const rnnkit::Error& e) {
+    message = e.what();
+  }
+  EXPECT_EQ(message,
+            "safetensors: tensor 'w' holds 65520 (element 2), beyond F16's range; write it as F32 "
+            "(--dtype f32)");
+  large[2] = 1;
+  EXPECT_EQ(
+      parse(rnnkit::serialize_safetensors({{"w", &large}}, {}, DType::F16)).tensors.at("w")[1],
+      65504.0f);
+}
+
 TEST(Safetensors, ReadsHandWrittenF16Bf16AndF64Tensors) {
   std::string header = R"({"a":{"dtype":"F16","shape":[2],"data_offsets":[0,4]},)"
                        R"("b":{"dtype":"BF16","shape":[2],"data_offsets":[4,8]},)"

@@ -128,7 +128,8 @@ def score(args):
         statsmodels()  # before any line: a missing statsmodels fails the whole command
     y = forecast_series.read_column(args.data, args.target, args.fill, "forecast_anchors")
     train_end, valid_end = forecast_series.split(len(y), args.valid_fraction, args.test_fraction,
-                                                 args.context, args.horizon, "forecast_anchors")
+                                                 args.context, args.horizon, "forecast_anchors",
+                                                 forecasts_validation=False)
     test_origins = origins(valid_end, len(y), args.horizon, args.origin_step)
     if valid_end < args.context:
         fail("the first origin has fewer than context steps before it")

@@ -246,13 +246,19 @@ def llround(x):
     return int(math.floor(x + 0.5))
 
 
-def split(steps, valid_fraction, test_fraction, context, horizon, tool="forecast"):
-    """(train_end, valid_end): the split of rnnkit's split_series, with its refusals."""
+def split(steps, valid_fraction, test_fraction, context, horizon, tool="forecast",
+          forecasts_validation=True):
+    """(train_end, valid_end): the split of rnnkit's split_series, with its refusals.
+    `forecasts_validation` False: the validation part only ends the MASE scale's steps, as in
+    `rnnkit forecast eval` (ValidationUse::Boundary), so a part shorter than the horizon is no
+    error."""
     valid, test = llround(valid_fraction * steps), llround(test_fraction * steps)
     train = steps - valid - test
     if train < context + horizon:
         fail(tool, f"the training part has {train} steps, shorter than context + horizon")
     for n, name in ((valid, "validation"), (test, "test")):
+        if name == "validation" and not forecasts_validation:
+            continue
         if 0 < n < horizon:
             fail(tool, f"the {name} part has {n} steps, fewer than the horizon {horizon}")
     return train, train + valid

@@ -58,8 +58,8 @@ struct ForecasterConfig {
   int64_t input_size() const { return num_targets + num_covariates; }
   // Q values per target and step: one per quantile for the quantile loss, else 1.
   int64_t outputs_per_target() const;
-  // Which of the Q values is the point forecast: the 0.5 quantile (validate() requires one), else
-  // the only one.
+  // Which of the Q values is the point forecast: the 0.5 quantile (training requires one; in a
+  // file without it, the quantile nearest 0.5, the lower of two as near), else the only one.
   int64_t point_index() const;
   // Quantile i's name in outputs (CSV columns, JSON keys, chart labels): its percent, p10, p2.5.
   std::string quantile_name(size_t i) const;

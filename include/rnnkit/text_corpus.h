@@ -31,8 +31,9 @@ std::string read_text_file(const std::string& path);
 std::string text_as_read(std::string text);
 
 // `error` (an encoding of `text`, the file `path` as read) again, its message beginning with
-// "PATH, line N: " at the first unknown token's line, or "PATH: " where that token is not in the
-// text as written (a lowercased or script-converted form).
+// "PATH, line N: " at the first line whose text as written holds the first unknown token (its
+// first place in the tokens when normalisation changes nothing), or "PATH: " where it holds it
+// nowhere (a lowercased or script-converted form).
 [[noreturn]] void throw_at_line_of_unknown(const OutOfVocabularyError& error, std::string_view text,
                                            TokenLevel level, const std::string& path);
 

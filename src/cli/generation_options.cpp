@@ -41,7 +41,9 @@ void add_model_flags(CLI::App& app, ModelFlags& flags) {
   app.add_option("-m,--model", flags.model,
                  "model file, or run directory (its best.safetensors, else last.safetensors)")
       ->required();
-  app.add_option("--vocab", flags.vocab, "vocabulary JSON file (when the model file has none; else its tokens in another normalisation)");
+  app.add_option("--vocab", flags.vocab,
+                 "vocabulary JSON file (when the model file has none; else the same tokens with "
+                 "another normalisation or other specials)");
   add_option_table(app, flags.runtime, RuntimeOptions::table());
 }
 

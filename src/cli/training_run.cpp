@@ -71,12 +71,13 @@ static TrainSummary train_or_resume(const CLI::App& app, const ResumeFlags& flag
   if (flags.run_dir.empty()) return fresh();
   refuse_options_resume_ignores(app, flags.run_dir);
   ResumeOverrides overrides;
-  // A budget given anew replaces the stored one whole (what is not given is then no limit).
+  // A budget given anew replaces the stored one whole (what is not given is then no limit, not
+  // the family's default: as the Python package's train(resume=) has it).
   if (app.count("--epochs") || app.count("--steps") || app.count("--time")) {
     validate_options(static_cast<const BudgetOptions&>(given), BudgetOptions::table());
-    overrides.epochs = given.epochs;
-    overrides.steps = given.steps;
-    overrides.time_limit = given.time_limit;
+    overrides.epochs = app.count("--epochs") ? given.epochs : 0;
+    overrides.steps = app.count("--steps") ? given.steps : 0;
+    overrides.time_limit = app.count("--time") ? given.time_limit : 0;
   }
   if (app.count("--threads")) overrides.threads = given.threads;
   return resume_training(flags.run_dir, overrides, family);

@@ -244,7 +244,8 @@ double smallest_holding_one(size_t n) {
   const double scale = std::pow(10.0, 2.0 - std::floor(std::log10(exact)));
   // The tolerance keeps 1/50 = 0.02 from rounding up to 0.0201 on a last-bit error.
   double fraction = std::ceil(exact * scale - 1e-6) / scale;
-  while (held_out_count(n, fraction) < 1) fraction = std::nextafter(fraction, 1.0);
+  // One unit of the last digit kept is enough where the tolerance rounded below 1/n.
+  if (held_out_count(n, fraction) < 1) fraction = (std::ceil(exact * scale) + 1) / scale;
   return fraction;
 }
 

@@ -9,6 +9,7 @@
 #include "data/quoted.h"
 #include "io/strict_json.h"
 #include "rnnkit/error.h"
+#include "rnnkit/formatted.h"
 #include "rnnkit/utf8.h"
 
 namespace rnnkit {
@@ -198,8 +199,9 @@ Vocab Vocab::build_from_counts(const std::unordered_map<std::string, int64_t>& c
   }
   // Only the specials left: every token would read as unk, a model of nothing (as max_vocab's).
   if (ranked.empty() && most > 0)
-    throw Error("min_count " + std::to_string(min_count) + " leaves no token beside the " +
-                "special tokens: the most frequent appears " + std::to_string(most) + " times");
+    throw Error("min_count " + std::to_string(min_count) + " leaves no token" +
+                (present.empty() ? std::string() : " beside the special tokens") +
+                ": the most frequent appears " + counted(most, "time", "times"));
   std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) {
     return a.second != b.second ? a.second > b.second : a.first < b.first;
   });

@@ -245,8 +245,15 @@ void append_stored(std::string& out, const std::string& name, const Tensor& tens
     case DType::F16:
     case DType::BF16: {
       uint16_t (*narrow)(float) = dtype == DType::F16 ? float_to_f16 : float_to_bf16;
+      float (*widen)(uint16_t) = dtype == DType::F16 ? f16_to_float : bf16_to_float;
       for (size_t i = 0; i < n; ++i) {
         uint16_t bits = narrow(values[i]);
+        // An infinity would make a file that no reader takes (non-finite values are refused).
+        if (std::isfinite(values[i]) && !std::isfinite(widen(bits)))
+          throw Error("safetensors: tensor " + quoted(name) + " holds " +
+                      formatted("%g", static_cast<double>(values[i])) + " (element " +
+                      std::to_string(i) + "), beyond " + dtype_name(dtype) +
+                      "'s range; write it as F32 (--dtype f32)");
         out.append(reinterpret_cast<const char*>(&bits), 2);
       }
       break;

@@ -24,16 +24,28 @@ int64_t ForecasterConfig::outputs_per_target() const {
 }
 
 std::string ForecasterConfig::quantile_name(size_t i) const {
-  // The percent as a float's shortest decimal: 0.025 is p2.5, not p2.500000037 or p3.
-  const auto percent = static_cast<float>(100.0 * quantiles.at(i));
-  char digits[32];
-  char* end = std::to_chars(digits, digits + sizeof digits, percent).ptr;
-  return "p" + std::string(digits, end);
+  // The percent of the quantile's shortest decimal, its point moved by text: 0.025 is p2.5 and
+  // 0.3 p30 (the float product 100 * 0.3f is 30.000002).
+  char digits[64];
+  const char* end =
+      std::to_chars(digits, digits + sizeof digits, quantiles.at(i), std::chars_format::fixed).ptr;
+  std::string fraction(static_cast<const char*>(digits), end);  // "0.025": q in (0, 1)
+  fraction = fraction.substr(fraction.find('.') + 1);
+  fraction.resize(std::max<size_t>(fraction.size(), 2), '0');
+  const std::string whole = std::to_string(std::stoi(fraction.substr(0, 2)));
+  const std::string rest = fraction.substr(2);
+  return "p" + whole + (rest.empty() ? "" : "." + rest);
 }
 
 int64_t ForecasterConfig::point_index() const {
   if (loss != ForecastLossKind::Quantile) return 0;
-  return std::find(quantiles.begin(), quantiles.end(), 0.5f) - quantiles.begin();
+  // A file of another tool may lack 0.5 (training requires it): the nearest, the lower of two
+  // as near (0.4 and 0.6, whose float distances differ in the last bit).
+  const auto distance = [](float q) { return std::abs(static_cast<double>(q) - 0.5); };
+  int64_t nearest = 0;
+  for (int64_t i = 1; i < std::ssize(quantiles); ++i)
+    if (distance(quantiles[i]) < distance(quantiles[nearest]) - 1e-6) nearest = i;
+  return nearest;
 }
 
 void ForecasterConfig::validate() const {
@@ -58,16 +70,7 @@ void ForecasterConfig::validate() const {
       throw Error("quantile " + std::to_string(quantiles[i]) + " is outside (0, 1)");
     if (i > 0 && !(quantiles[i] > quantiles[i - 1]))
       throw Error("quantiles must be strictly increasing");
-    if (i > 0 && quantile_name(i) == quantile_name(i - 1))
-      throw Error("quantiles " + std::to_string(quantiles[i - 1]) + " and " +
-                  std::to_string(quantiles[i]) + " both have the name " + quantile_name(i) +
-                  ": give them fewer digits");
   }
-  if (std::find(quantiles.begin(), quantiles.end(), 0.5f) == quantiles.end())
-    throw Error(
-        "the quantiles must include 0.5: a quantile model's point forecast (what eval " +
-        std::string("scores, the autoregressive head reads back, the best model is chosen ") +
-        "by) is its median");
 }
 
 std::string ForecasterConfig::to_json() const {

@@ -174,6 +174,31 @@ std::optional<std::string> other_model_kind(const std::map<std::string, std::str
   return std::nullopt;
 }
 
+namespace {
+
+// A vocabulary file may give the model's own tokens another normalisation or other specials;
+// other tokens would read every id as another one: a perplexity or a text of nothing. A stored
+// vocabulary that does not parse, or does not fit the model (`given` does: checked before), is
+// what a vocabulary file is there to replace.
+void check_same_tokens(const Vocab& given, const std::string& stored_json,
+                       const std::string& vocab_path, const std::string& model_path) {
+  std::optional<Vocab> stored;
+  try {
+    stored = Vocab::from_json(stored_json);
+  } catch (const Error&) {
+    return;
+  }
+  const std::vector<std::string>& ours = given.tokens();
+  const std::vector<std::string>& theirs = stored->tokens();
+  if (ours.size() != theirs.size() || ours == theirs) return;
+  const auto [there, here] = std::mismatch(ours.begin(), ours.end(), theirs.begin());
+  throw Error("the vocabulary in " + vocab_path + " has other tokens than the one " + model_path +
+              " holds (rnnkit.vocab): id " + std::to_string(there - ours.begin()) + " is " +
+              quote(*there) + " there and " + quote(*here) + " in the model file");
+}
+
+}  // namespace
+
 LoadedLanguageModel load_language_model(const std::string& path, const std::string& vocab_path) {
   LoadedLanguageModel loaded;
   loaded.path = resolve_model_path(path);
@@ -193,27 +218,18 @@ LoadedLanguageModel load_language_model(const std::string& path, const std::stri
     }
     return language_model_from_state_dict(file.tensors, config);
   });
-  std::optional<Vocab> stored;
-  if (auto v = file.metadata.find("rnnkit.vocab"); v != file.metadata.end())
-    stored = naming_file(loaded.path, [&] { return Vocab::from_json(v->second); });
-  if (!vocab_path.empty()) {
+  const auto stored = file.metadata.find("rnnkit.vocab");
+  if (vocab_path.empty()) {
+    if (stored != file.metadata.end())
+      loaded.vocab = naming_file(loaded.path, [&] { return Vocab::from_json(stored->second); });
+  } else {
     const std::string text = read_file(vocab_path);
     loaded.vocab = naming_file(vocab_path, [&] { return Vocab::from_json(text); });
-  } else {
-    loaded.vocab = std::move(stored);
   }
   if (loaded.vocab)
     check_vocabulary_size(*loaded.vocab, loaded.model->config(), vocab_path, loaded.path);
-  // A vocabulary file may give the model's tokens another normalisation or other specials;
-  // other tokens would read every id as another one: a perplexity or a text of nothing.
-  if (stored && !vocab_path.empty() && stored->tokens() != loaded.vocab->tokens()) {
-    const auto [here, there] = std::mismatch(stored->tokens().begin(), stored->tokens().end(),
-                                             loaded.vocab->tokens().begin());
-    throw Error("the vocabulary in " + vocab_path + " has other tokens than the one " +
-                loaded.path + " holds (rnnkit.vocab): id " +
-                std::to_string(here - stored->tokens().begin()) + " is " + quote(*there) +
-                " there and " + quote(*here) + " in the model file");
-  }
+  if (!vocab_path.empty() && stored != file.metadata.end())
+    check_same_tokens(*loaded.vocab, stored->second, vocab_path, loaded.path);
   loaded.metadata = std::move(file.metadata);
   return loaded;
 }

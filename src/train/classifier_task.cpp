@@ -68,13 +68,14 @@ class ClassifierTask : public ShuffledModelTask<SequenceClassifier> {
         held_out_split(n, data_.size() - n, static_cast<uint32_t>(o.split_seed), o.valid_fraction);
     train_idx_ = std::move(split.train);
     test_idx_ = std::move(split.test);
-    if (!state) check_every_label_is_trained(o);
     if (state) {
       const ClassifierConfig config =
           ClassifierConfig::from_json(stored(*state, "rnnkit.classifier_config"));
       check_config_against_tensors(config, model_tensors_of(*state));
       model_ = std::make_unique<SequenceClassifier>(config);
     } else {
+      // A resumed run was checked when it started, on the same split.
+      check_every_label_is_trained(o);
       ClassifierConfig c;
       apply_model_shape(o, c);
       c.vocab_size = vocab_.size();
@@ -98,8 +99,10 @@ class ClassifierTask : public ShuffledModelTask<SequenceClassifier> {
     for (const int64_t i : test_idx_) ++held_out[data_.labels[i]];
     for (size_t l = 0; l < labels_.size(); ++l)
       if (trained[l] == 0)
-        throw Error(o.data + ": the label \"" + labels_[l] + "\" has no training text: its " +
-                    counted(held_out[l], "text", "texts") + " all fell in the held-out part " +
+        throw Error(o.data + ": the label \"" + labels_[l] + "\" has no training text: " +
+                    (held_out[l] == 1 ? std::string("its one text fell")
+                                      : "its " + std::to_string(held_out[l]) + " texts all fell") +
+                    " in the held-out part " +
                     "(--valid-fraction, --split-seed); give it more texts or the held-out texts " +
                     "in a --valid file");
   }

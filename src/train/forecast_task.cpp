@@ -208,6 +208,11 @@ ForecasterConfig ForecastTrainOptions::model_config() const {
   c.num_targets = static_cast<int64_t>(comma_list(target).size());
   c.num_covariates = static_cast<int64_t>(input_columns(*this).size()) - c.num_targets;
   c.validate();
+  if (c.loss == ForecastLossKind::Quantile &&
+      std::find(c.quantiles.begin(), c.quantiles.end(), 0.5f) == c.quantiles.end())
+    throw Error("--quantiles must include 0.5: a quantile model's point forecast (what eval "
+                "scores, the autoregressive head reads back, the best model is chosen by) is its "
+                "median");
   return c;
 }
 

@@ -49,6 +49,17 @@ out=$("$RNNKIT" classify eval --model "$WORK/run" --data "$WORK/recall.tsv")
 grep -q "on 400 texts" <<<"$out" || fail "eval: $out"
 grep -q "confusion matrix" <<<"$out" || fail "eval prints no confusion matrix"
 
+# A budget given on resume replaces the stored one whole: --steps alone drops the stored
+# --epochs 1, and no epoch count (this family's default of 10 included) stops the run short.
+"$RNNKIT" classify generate --length 6 --count 40 --seed 7 >"$WORK/small.tsv"
+"$RNNKIT" classify train --data "$WORK/small.tsv" --out "$WORK/budget" --epochs 1 --batch 8 \
+  --threads 1 --hidden 4 --embedding 2 >"$WORK/budget.log" 2>&1 || fail "the one-epoch run"
+per_epoch=$(sed -n 's/^steps \([0-9]*\), epochs 1;.*/\1/p' "$WORK/budget.log")
+want=$((per_epoch * 11 + 1))
+"$RNNKIT" classify train --resume "$WORK/budget" --steps "$want" --threads 1 >"$WORK/budget2.log" 2>&1
+grep -q "^steps $want, epochs 11;" "$WORK/budget2.log" ||
+  fail "--steps $want alone on resume: $(tail -1 "$WORK/budget2.log") ($per_epoch steps an epoch)"
+
 # Bad input: each a clear error naming the line.
 printf 'yes\tAbcA\n\tAbcB\n' >"$WORK/missing.tsv"
 expect_error "missing label" "missing.tsv:2: missing label" \
@@ -66,7 +77,7 @@ refused=0
 for seed in $(seq 10); do
   if ! "$RNNKIT" classify train --data "$WORK/rare.tsv" --valid-fraction 0.5 --split-seed "$seed" \
     --steps 1 --threads 1 --out "$WORK/rare_$seed" >/dev/null 2>"$WORK/rare_$seed.err"; then
-    grep -q 'rare.tsv: the label "rare" has no training text: its 1 text all fell in the held-out part' \
+    grep -q 'rare.tsv: the label "rare" has no training text: its one text fell in the held-out part' \
       "$WORK/rare_$seed.err" || fail "split seed $seed: $(cat "$WORK/rare_$seed.err")"
     refused=$((refused + 1))
   fi

@@ -107,7 +107,7 @@ bad "context too long" "shorter than context + horizon" --data "$csv" --target s
 bad "target as covariate" '--covariates: "sales" is a target already' --data "$csv" --target sales --covariates sales
 bad "a target twice" 'the column "sales" is named twice' --data "$csv" --target sales,sales
 bad "a covariate twice" '--covariates: "promo" is named twice' --data "$csv" --target sales --covariates promo,promo
-bad "quantiles without the median" "the quantiles must include 0.5" --data "$csv" --target sales --loss quantile --quantiles 0.1,0.9
+bad "quantiles without the median" "--quantiles must include 0.5" --data "$csv" --target sales --loss quantile --quantiles 0.1,0.9
 bad "unordered quantiles" "quantiles must be strictly increasing" --data "$csv" --target sales --loss quantile --quantiles 0.9,0.1
 bad "no data" "--data FILE is required" --target sales
 expect_error "no run directory" "--out RUN_DIR is required" \
