@@ -187,9 +187,11 @@ def test_classify_trains(tmp_path):
 
 
 def test_forecast_trains(tmp_path):
-    # A list of names is the command line's comma-separated text.
+    # A list of names is the command line's comma-separated text; NumPy float32s are as they
+    # print (0.2, not 0.20000000298023224).
     result = rnnkit.train("forecast", data=FIXTURES / "forecast" / "synthetic.csv",
-                          target="sales", covariates=["promo"], quantiles=(0.2, 0.5, 0.8),
+                          target="sales", covariates=["promo"],
+                          quantiles=np.array([0.2, 0.5, 0.8], dtype=np.float32),
                           loss="quantile", context=6, horizon=2, out_dir=tmp_path / "fc",
                           steps=2, batch=4, **TINY)
     assert result.steps == 2 and result.last.exists()

@@ -128,9 +128,12 @@ void write_both(const LineChart& chart, const std::string& prefix,
 std::string training_curves_prefix_fault(const std::string& prefix) {
   // An image's name or a directory would end up in PREFIX.png.svg or a hidden .svg.
   const std::string name = fs::path(prefix).filename().string();
-  if (name.empty())
-    return prefix + " names a directory: give a prefix in it (" + prefix + "curves)";
-  const std::string extension = fs::path(name).extension().string();
+  if (name.empty() || name == "." || name == "..")
+    return prefix + " names a directory: give a prefix in it (" +
+           (fs::path(prefix) / "curves").string() + ")";
+  std::string extension = fs::path(name).extension().string();
+  std::transform(extension.begin(), extension.end(), extension.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   if (extension == ".svg" || extension == ".png" || extension == ".pdf")
     return "a prefix, without extension: it writes " +
            prefix.substr(0, prefix.size() - extension.size()) + ".svg and .png (and " +

@@ -117,7 +117,10 @@ expect_error nothing_to_plot "no train_loss" "$tmp/bad_run"
 # --out is a prefix: an image's name or a directory would give curves.png.svg or a hidden .svg.
 expect_error out_with_extension "--out: a prefix, without extension: it writes $tmp/c.svg" "$run" --out "$tmp/c.png"
 expect_error out_a_directory "names a directory: give a prefix in it ($tmp/curves)" "$run" --out "$tmp/"
-check "nothing written for a refused --out" "[ ! -e '$tmp/c.png.svg' ] && [ ! -e '$tmp/.svg' ]"
+expect_error out_a_dot_directory "names a directory: give a prefix in it ($tmp/./curves)" "$run" --out "$tmp/."
+expect_error out_with_a_capital_extension "--out: a prefix, without extension" "$run" --out "$tmp/c.SVG"
+check "nothing written for a refused --out" \
+  "[ ! -e '$tmp/c.png.svg' ] && [ ! -e '$tmp/.svg' ] && [ ! -e '$tmp/..svg' ] && [ ! -e '$tmp/c.SVG.svg' ]"
 
 [ "$failures" -eq 0 ] || {
   echo "$failures check(s) failed" >&2
