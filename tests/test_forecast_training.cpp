@@ -68,6 +68,8 @@ TEST(ForecasterConfig, ThePointForecastIsTheMedianOrTheNearestLowerQuantile) {
   c.loss = ForecastLossKind::Quantile;
   c.quantiles = {0.1f, 0.5f, 0.9f};
   EXPECT_EQ(c.point_index(), 1);
+  c.quantiles = {0.1f, 0.4999991f, 0.5f, 0.9f};  // within the tie tolerance below 0.5
+  EXPECT_EQ(c.point_index(), 2);
   c.quantiles = {0.1f, 0.4f, 0.6f, 0.9f};
   EXPECT_NO_THROW(c.validate());
   EXPECT_EQ(c.point_index(), 1);

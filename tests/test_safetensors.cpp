@@ -266,23 +266,17 @@ TEST(Safetensors, HalfPrecisionStorageRoundsToNearest) {
   EXPECT_EQ(bf16.tensors.at("x")[0], 0.333984375f);  // 0x3EAB
 }
 
-// A finite value beyond F16's range is refused when written, not stored as the infinity that
-// no reader takes; F16's largest, and a value that rounds to it, are written.
-TEST(Safetensors, AValueBeyondHalfPrecisionIsRefusedWhenWritten) {
+// A tensor with a finite value beyond F16's range is stored as F32, its values kept (as an
+// infinity no reader would take it); the others keep F16, F16's largest and what rounds to it.
+TEST(Safetensors, ATensorBeyondHalfPrecisionIsStoredAsF32) {
   Tensor large = Tensor::from({3}, std::vector<float>{65504, 65519, 65520});
-  std::string message;
-  try {
-    rnnkit::serialize_safetensors({{"w", &large}}, {}, DType::F16);
-  } catch (const rnnkit::Error& e) {
-    message = e.what();
-  }
-  EXPECT_EQ(message,
-            "safetensors: tensor 'w' holds 65520 (element 2), beyond F16's range; write it as F32 "
-            "(--dtype f32)");
-  large[2] = 1;
-  EXPECT_EQ(
-      parse(rnnkit::serialize_safetensors({{"w", &large}}, {}, DType::F16)).tensors.at("w")[1],
-      65504.0f);
+  Tensor small = Tensor::from({2}, std::vector<float>{65504, 65519});
+  const auto file =
+      parse(rnnkit::serialize_safetensors({{"l", &large}, {"s", &small}}, {}, DType::F16));
+  EXPECT_EQ(file.dtypes.at("l"), "F32");
+  expect_same_bits(file.tensors.at("l"), large);
+  EXPECT_EQ(file.dtypes.at("s"), "F16");
+  EXPECT_EQ(file.tensors.at("s")[1], 65504.0f);
 }
 
 TEST(Safetensors, ReadsHandWrittenF16Bf16AndF64Tensors) {

@@ -38,8 +38,9 @@ using NamedTensors = std::vector<std::pair<std::string, const Tensor*>>;
 SafetensorsFile parse_safetensors(std::span<const uint8_t> bytes, const std::string& what);
 SafetensorsFile read_safetensors(const std::string& path);
 
-// Tensors are stored in name order with `dtype`, or the dtype `dtypes` gives for their name; the
-// header is padded with spaces to a multiple of 8 bytes so that the data buffer starts aligned.
+// Tensors are stored in name order with `dtype`, or the dtype `dtypes` gives for their name (F32
+// for a tensor with a finite value beyond F16's or BF16's range, asked for); the header is padded
+// with spaces to a multiple of 8 bytes so that the data buffer starts aligned.
 std::string serialize_safetensors(const NamedTensors& tensors,
                                   const std::map<std::string, std::string>& metadata,
                                   DType dtype = DType::F32,

@@ -52,15 +52,15 @@ class TrainResult:
 def _option_value(key: str, value: Any, where: str) -> Any:
     """An option as the engine's JSON takes it: a path as its text, a NumPy scalar (np.int64(8))
     as the number it holds, a list or tuple of names or numbers (covariates=["a", "b"]; NumPy
-    numbers and 1-D arrays too) as the comma-separated text the command line takes; Error for anything else that is not a finite
-    number, a string or a bool, and ValueError for a NUL in a text (it would end a path early,
-    as Python's open() refuses it)."""
+    numbers, as they print, and 1-D arrays too) as the comma-separated text the command line
+    takes; Error for anything else that is not a finite number, a string or a bool, and
+    ValueError for a NUL in a text (it would end a path early, as Python's open() refuses it)."""
     if isinstance(value, os.PathLike):
         value = _path(value)
     if hasattr(value, "dtype") and hasattr(value, "item") and getattr(value, "ndim", 1) == 0:
         value = value.item()
     if hasattr(value, "dtype") and hasattr(value, "tolist") and getattr(value, "ndim", 0) == 1:
-        value = value.tolist()  # a 1-D NumPy array as the list of its numbers
+        value = list(value)  # a 1-D NumPy array as the list of its NumPy numbers
     if isinstance(value, (list, tuple)):  # NumPy scalars as they print: np.float32(0.1) is 0.1
         value = [str(v) if getattr(getattr(v, "dtype", None), "kind", "b") in "iuf" else v
                  for v in value]

@@ -1,5 +1,6 @@
 """rnnkit.train for every family, its callback, resume and option errors; train_options."""
 
+import json
 import pathlib
 import signal
 
@@ -197,6 +198,9 @@ def test_forecast_trains(tmp_path):
     assert result.steps == 2 and result.last.exists()
     model = rnnkit.Forecaster.load(result.run_dir)
     assert model.covariates == ["promo"] and model.quantile_names == ["p20", "p50", "p80"]
+    state = (result.run_dir / "state.bin").read_bytes()
+    header = json.loads(state[8:8 + int.from_bytes(state[:8], "little")])
+    assert json.loads(header["__metadata__"]["rnnkit.options"])["quantiles"] == "0.2,0.5,0.8"
 
 
 def test_numpy_scalars_are_options_and_resume_budgets_fit_int64(tmp_path):

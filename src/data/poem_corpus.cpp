@@ -245,7 +245,7 @@ double smallest_holding_one(size_t n) {
   // The tolerance keeps 1/50 = 0.02 from rounding up to 0.0201 on a last-bit error.
   double fraction = std::ceil(exact * scale - 1e-6) / scale;
   // One unit of the last digit kept is enough where the tolerance rounded below 1/n.
-  if (held_out_count(n, fraction) < 1) fraction = (std::ceil(exact * scale) + 1) / scale;
+  if (held_out_count(n, fraction) < 1) fraction = (std::ceil(exact * scale - 1e-6) + 1) / scale;
   return fraction;
 }
 

@@ -235,6 +235,18 @@ Tensor load_tensor(const TensorEntry& entry, const uint8_t* data, const std::str
   return tensor;
 }
 
+// Whether every finite value of `tensor` stays finite in `dtype` (any dtype but F16 and BF16 is
+// taken as fitting; I8's own check is append_stored's).
+bool fits_half(const Tensor& tensor, DType dtype) {
+  if (dtype != DType::F16 && dtype != DType::BF16) return true;
+  uint16_t (*narrow)(float) = dtype == DType::F16 ? float_to_f16 : float_to_bf16;
+  float (*widen)(uint16_t) = dtype == DType::F16 ? f16_to_float : bf16_to_float;
+  const std::span<const float> values = tensor.span();
+  return std::none_of(values.begin(), values.end(), [&](float v) {
+    return std::isfinite(v) && !std::isfinite(widen(narrow(v)));
+  });
+}
+
 void append_stored(std::string& out, const std::string& name, const Tensor& tensor, DType dtype) {
   const float* values = tensor.data();
   size_t n = static_cast<size_t>(tensor.numel());
@@ -245,15 +257,8 @@ void append_stored(std::string& out, const std::string& name, const Tensor& tens
     case DType::F16:
     case DType::BF16: {
       uint16_t (*narrow)(float) = dtype == DType::F16 ? float_to_f16 : float_to_bf16;
-      float (*widen)(uint16_t) = dtype == DType::F16 ? f16_to_float : bf16_to_float;
       for (size_t i = 0; i < n; ++i) {
         uint16_t bits = narrow(values[i]);
-        // An infinity would make a file that no reader takes (non-finite values are refused).
-        if (std::isfinite(values[i]) && !std::isfinite(widen(bits)))
-          throw Error("safetensors: tensor " + quoted(name) + " holds " +
-                      formatted("%g", static_cast<double>(values[i])) + " (element " +
-                      std::to_string(i) + "), beyond " + dtype_name(dtype) +
-                      "'s range; write it as F32 (--dtype f32)");
         out.append(reinterpret_cast<const char*>(&bits), 2);
       }
       break;
@@ -410,10 +415,15 @@ std::string serialize_safetensors(const NamedTensors& tensors,
   for (const auto& [name, type] : dtypes)
     if (!by_name.count(name))
       throw Error("safetensors: a dtype is given for " + quoted(name) + ", which is no tensor");
-  auto dtype_of = [&](const std::string& name) {
+  // A tensor with a finite value beyond the half type's range is stored as F32: as an infinity
+  // it would make a file no reader takes (non-finite values are refused when read).
+  std::map<std::string, DType> stored;
+  for (const auto& [name, tensor] : by_name) {
     auto it = dtypes.find(name);
-    return it == dtypes.end() ? dtype : it->second;
-  };
+    const DType asked = it == dtypes.end() ? dtype : it->second;
+    stored[name] = fits_half(*tensor, asked) ? asked : DType::F32;
+  }
+  auto dtype_of = [&](const std::string& name) { return stored.at(name); };
 
   json header = json::object();
   if (!metadata.empty()) header[kMetadataKey] = metadata;

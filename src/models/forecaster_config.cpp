@@ -39,8 +39,11 @@ std::string ForecasterConfig::quantile_name(size_t i) const {
 
 int64_t ForecasterConfig::point_index() const {
   if (loss != ForecastLossKind::Quantile) return 0;
+  if (const auto median = std::find(quantiles.begin(), quantiles.end(), 0.5f);
+      median != quantiles.end())
+    return median - quantiles.begin();
   // A file of another tool may lack 0.5 (training requires it): the nearest, the lower of two
-  // as near (0.4 and 0.6, whose float distances differ in the last bit).
+  // as near (0.1 and 0.9, whose float distances differ in the last bits).
   const auto distance = [](float q) { return std::abs(static_cast<double>(q) - 0.5); };
   int64_t nearest = 0;
   for (int64_t i = 1; i < std::ssize(quantiles); ++i)

@@ -124,7 +124,8 @@ QuantizeSummary quantize_model_file(const std::string& in, const std::string& ou
                       ? std::optional(LMConfig::from_json(metadata["rnnkit.config"]))
                       : std::nullopt;
     auto model = language_model_from_state_dict(file.tensors, config);
-    // The vocabulary is kept as it is: one that every command would refuse is refused here.
+    // The vocabulary is kept as it is: one that commands refuse without a --vocab file (which
+    // quantize does not take) is refused here.
     if (auto vocab = metadata.find("rnnkit.vocab"); vocab != metadata.end())
       check_vocabulary_size(Vocab::from_json(vocab->second), model->config(), "", "");
     for (const auto& [name, tensor] : model->stored_state_dict()) {

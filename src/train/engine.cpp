@@ -115,6 +115,12 @@ Engine::Engine(TrainingTask& task, const EngineOptions& options, Rng& rng, json 
   else if (o_.time_limit == 0)
     total_steps_ = task_.batches_per_epoch();  // no budget given: one epoch (budget_left)
   // A schedule that does not parse or fit the run is refused before the run directory is made.
+  // One sized by the steps (cosine) has none to size it with a budget of --time alone, which a
+  // resumed run gets by giving --time anew (the budget is replaced whole).
+  if (total_steps_ == 0 && o_.schedule.starts_with("cosine"))
+    throw Error("--schedule " + o_.schedule + " is sized by the run's steps: give --steps or " +
+                "--epochs beside --time" +
+                (state ? " (with --resume a budget given replaces the stored one whole)" : ""));
   scheduler_ = make_scheduler(o_.schedule, o_.lr, total_steps_);
   if (writer()) {
     if (!state) prepare_fresh_run_directory(run_dir_);

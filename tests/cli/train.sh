@@ -185,6 +185,13 @@ expect_error "a warmup as long as the run" "WARMUP must be in [0, 4) (the total 
 # Without a budget a run trains one epoch: the cosine schedule spans it (it was refused).
 "$RNNKIT" train --text "$text" --max-tokens 4000 --hidden 8 --threads 1 --schedule cosine:1 \
   --out "$WORK/cosine_epoch" >/dev/null 2>&1 || fail "a cosine schedule over the default budget"
+# --time alone gives a cosine schedule no steps to span: refused naming the options to give, on a
+# fresh run and on a resumed one (whose --time replaces the stored budget whole).
+expect_error "a cosine schedule over --time alone" "give --steps or --epochs beside --time" \
+  "$RNNKIT" train --text "$text" --max-tokens 4000 --hidden 8 --threads 1 --time 60 \
+  --schedule cosine --out "$WORK/cosine_time"
+expect_error "a resumed cosine schedule over --time alone" "replaces the stored one whole" \
+  "$RNNKIT" train --resume "$WORK/cosine_epoch" --time 60
 # A --steps budget that ends with an epoch's last batch closes the epoch as --epochs 1 does: it
 # counts, validates and writes best.safetensors.
 per_epoch=$("$RNNKIT" train "${tiny[@]}" --valid-fraction 0.1 --out "$WORK/count" 2>&1 |
