@@ -32,12 +32,17 @@ void rewrite_metadata(const std::string& path, const std::string& key, const std
   write_safetensors(path, named, file.metadata);
 }
 
-TEST(FormatVersion, OnlyTheVersionThisRnnkitReadsOrNoneLoads) {
-  LanguageModel model({CellKind::Gru, 7, 4, 5, 1});
+// A GRU language model of `vocab_size` tokens, its weights random, saved to `path`.
+void save_gru_model(const std::string& path, int64_t vocab_size) {
+  LanguageModel model({CellKind::Gru, vocab_size, 4, 5, 1});
   Rng rng(2);
   model.reset_parameters(rng);
+  save_language_model(path, model, nullptr);
+}
+
+TEST(FormatVersion, OnlyTheVersionThisRnnkitReadsOrNoneLoads) {
   TempFile file("format_version"), out("format_version_int8");
-  save_language_model(file.path(), model, nullptr);
+  save_gru_model(file.path(), 7);
   EXPECT_EQ(read_safetensors(file.path()).metadata.at("rnnkit.format_version"), "1");
   EXPECT_EQ(error_of([&] { load_language_model(file.path()); }), "(no error)");
   rewrite_metadata(file.path(), "rnnkit.format_version", "");
@@ -53,11 +58,8 @@ TEST(FormatVersion, OnlyTheVersionThisRnnkitReadsOrNoneLoads) {
 }
 
 TEST(ModelFileVocabulary, AVocabularyThatCannotBeReadIsRefusedNamingTheFile) {
-  LanguageModel model({CellKind::Gru, 3, 4, 5, 1});
-  Rng rng(2);
-  model.reset_parameters(rng);
   TempFile file("model_vocabulary");
-  save_language_model(file.path(), model, nullptr);
+  save_gru_model(file.path(), 3);
   rewrite_metadata(file.path(), "rnnkit.vocab", R"({"level": "char", "tokens": ["a", "b", "c"])");
   EXPECT_EQ(error_of([&] {
               load_language_model(file.path());
@@ -75,11 +77,8 @@ TEST(ModelFileVocabulary, AVocabularyThatCannotBeReadIsRefusedNamingTheFile) {
 // A vocabulary file replaces a stored one that is broken or does not fit the model, and may give
 // the model's own tokens other specials; other tokens of the same count are refused.
 TEST(ModelFileVocabulary, AVocabularyFileMustHoldTheStoredTokensWhereThoseFit) {
-  LanguageModel model({CellKind::Gru, 3, 4, 5, 1});
-  Rng rng(2);
-  model.reset_parameters(rng);
   TempFile file("model_vocabulary_file"), vocab("vocabulary.json");
-  save_language_model(file.path(), model, nullptr);
+  save_gru_model(file.path(), 3);
   const auto vocab_file = [&](const std::string& json) {
     std::ofstream(vocab.path()) << json;
     return vocab.path();

@@ -210,9 +210,10 @@ ForecasterConfig ForecastTrainOptions::model_config() const {
   c.validate();
   if (c.loss == ForecastLossKind::Quantile &&
       std::find(c.quantiles.begin(), c.quantiles.end(), 0.5f) == c.quantiles.end())
-    throw Error("--quantiles must include 0.5: a quantile model's point forecast (what eval "
-                "scores, the autoregressive head reads back, the best model is chosen by) is its "
-                "median");
+    throw Error(
+        "--quantiles must include 0.5: a quantile model's point forecast (what eval "
+        "scores, the autoregressive head reads back, the best model is chosen by) is its "
+        "median");
   return c;
 }
 
