@@ -15,6 +15,8 @@ import sys
 
 import numpy as np
 
+from text_encoding import wide_encoding_error
+
 
 def fail(tool, message):
     sys.exit(f"{tool}: {message}")
@@ -47,18 +49,6 @@ def quote(text):
         else:
             out.append(ch)
     return '"' + "".join(out) + '"'
-
-
-def _check_not_wide_encoding(data, path):
-    """rnnkit's utf8::check_not_wide_encoding: a byte order mark of UTF-16 or UTF-32, or a NUL
-    beside each of the first two ASCII characters, would read as garbage or names cut at a NUL."""
-    at = lambda i: data[i] if i < len(data) else 1  # noqa: E731
-    mark = data.startswith((b"\xff\xfe", b"\xfe\xff", b"\0\0\xfe\xff"))
-    little = at(0) != 0 and at(1) == 0 and at(2) != 0 and at(3) == 0
-    big = at(0) == 0 and at(1) != 0 and at(2) == 0 and at(3) != 0
-    if mark or little or big:
-        raise CsvError(f"{path}: the file is UTF-16 or UTF-32, not UTF-8; convert it (iconv -f "
-                       'UTF-16 -t UTF-8, or save it as "UTF-8" in the editor)')
 
 
 def _trim(s):
@@ -165,7 +155,8 @@ def _read_text(path):
             data = f.read()
     except OSError as e:
         raise CsvError(f"cannot read {path}: {e.strerror}") from e
-    _check_not_wide_encoding(data, path)
+    if (wide := wide_encoding_error(data, path)) is not None:
+        raise CsvError(wide)
     data = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
     cr = data.find(b"\r")
     if b"\n" not in data and cr != -1 and cr + 1 < len(data):

@@ -60,6 +60,7 @@ from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from make_fixtures import LM  # noqa: E402  DESIGN.md's module, one definition
+from text_encoding import wide_encoding_error  # noqa: E402
 
 
 def run_lm(model, x, state):
@@ -79,15 +80,6 @@ class TextError(ValueError):
     """A text file rnnkit refuses; the message is rnnkit's."""
 
 
-def wide_encoding(data):
-    """rnnkit's utf8::check_not_wide_encoding: a UTF-16 or UTF-32 byte order mark, or a NUL
-    beside each of the first two ASCII characters."""
-    at = lambda i: data[i] if i < len(data) else 1  # noqa: E731
-    return (data.startswith((b"\xff\xfe", b"\xfe\xff", b"\0\0\xfe\xff"))
-            or (at(0) != 0 and at(1) == 0 and at(2) != 0 and at(3) == 0)
-            or (at(0) == 0 and at(1) != 0 and at(2) == 0 and at(3) != 0))
-
-
 def read_text_file(path):
     """The text of a file as rnnkit's read_text_file has it (src/data/text_corpus.cpp): UTF-8
     only, a leading byte order mark dropped (else it would be a token U+FEFF), and line ends read
@@ -101,9 +93,8 @@ def read_text_file(path):
         raise TextError(f"cannot open {path}") from e
     if not data:
         raise TextError(f"{path} is empty")
-    if wide_encoding(data):
-        raise TextError(f"{path}: the file is UTF-16 or UTF-32, not UTF-8; convert it (iconv -f "
-                        'UTF-16 -t UTF-8, or save it as "UTF-8" in the editor)')
+    if (wide := wide_encoding_error(data, path)) is not None:
+        raise TextError(wide)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:

@@ -38,11 +38,14 @@ LineSounds find_line_sounds(const std::vector<VerseLine>& lines, const RhymeTabl
   std::u32string text;
   for (const VerseLine& line : lines) text += line.text;
   std::vector<const CharacterSound*> sounds = find_sounds(table, text, false);
-  const std::vector<const CharacterSound*> simplified = find_sounds(table, text, true);
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (!sounds[i] && simplified[i]) {
-      sounds = simplified;
-      break;
+  // The conversion (OpenCC) only for a poem with a character the table lacks as written.
+  if (std::find(sounds.begin(), sounds.end(), nullptr) != sounds.end()) {
+    std::vector<const CharacterSound*> simplified = find_sounds(table, text, true);
+    for (size_t i = 0; i < text.size(); ++i) {
+      if (!sounds[i] && simplified[i]) {
+        sounds = std::move(simplified);
+        break;
+      }
     }
   }
   LineSounds per_line;
