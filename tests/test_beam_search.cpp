@@ -234,6 +234,7 @@ TEST(BeamSearch, WidthOneIsGreedyDecoding) {
       r.sampling.temperature = 0;
       const GenerateResult greedy = generate_text(model, vocab, r);
       r.beam_width = 1;
+      r.sampling = {};  // beam search draws nothing
       const GenerateResult beam = generate_text(model, vocab, r);
       EXPECT_EQ(beam.text, greedy.text) << cell_kind_name(cell) << " seed " << seed;
       EXPECT_EQ(beam.finish_reason, greedy.finish_reason);

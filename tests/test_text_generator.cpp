@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 #include <limits>
 
 #include "rnnkit/error.h"
@@ -261,6 +262,15 @@ TEST(TextGenerator, RejectsBadRequests) {
   fails(beam, "beam width");
   beam.beam_width = 257;
   fails(beam, "beam width");
+  // Beam search draws nothing: each sampling option beside it would do nothing.
+  for (const auto& set : std::vector<std::function<void(SamplingOptions&)>>{
+           [](SamplingOptions& o) { o.temperature = 0; }, [](SamplingOptions& o) { o.top_k = 3; },
+           [](SamplingOptions& o) { o.top_p = 0.5f; }, [](SamplingOptions& o) { o.seed = 7; }}) {
+    GenerateRequest sampled = request("a", 3, SamplingOptions{});
+    sampled.beam_width = 2;
+    set(sampled.sampling);
+    fails(sampled, "beam search finds the most likely continuation and draws nothing");
+  }
   SamplingOptions nan = greedy();
   nan.temperature = std::numeric_limits<float>::quiet_NaN();
   fails(request("a", 3, nan), "temperature");
@@ -280,7 +290,7 @@ TEST(TextGenerator, ABidirectionalModelCannotGenerate) {
   Rng rng(3);
   model.reset_parameters(rng);
   const Vocab vocab = char_vocab({"a", "b", "c", "d"});
-  GenerateRequest beam = request("ab", 3, greedy());
+  GenerateRequest beam = request("ab", 3, SamplingOptions{});
   beam.beam_width = 2;
   for (const GenerateRequest& r : {request("ab", 3, random_sampling(1)), beam}) {
     const std::string message = error_of([&] { generate_text(model, vocab, r); });

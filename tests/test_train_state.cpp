@@ -2,16 +2,21 @@
 // and a configuration is checked against the tensors before a model is allocated from it.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iterator>
+#include <limits>
 #include <nlohmann/json.hpp>
 
+#include "rnnkit/classifier_training.h"
 #include "rnnkit/error.h"
 #include "rnnkit/language_model_file.h"
 #include "rnnkit/safetensors.h"
 #include "rnnkit/trainer.h"
+#include "tiny_training_run.h"
+#include "train/train_state.h"
 
 namespace rnnkit {
 namespace {
@@ -26,17 +31,8 @@ class TrainState : public ::testing::Test {
            ("rnnkit_train_state_" +
             std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::remove_all(dir_);
-    TrainOptions o;
-    o.text_path = std::string(RNNKIT_FIXTURE_DIR) + "/train_step_text.txt";
-    o.out_dir = run();
-    o.embedding = 0;
-    o.hidden = 8;
-    o.layers = 1;
-    o.batch = 2;
-    o.bptt = 4;
-    o.steps = 3;  // mid-epoch: the carried state is part of the position
-    o.threads = 1;
-    train_language_model(o);
+    // Three steps end mid-epoch: the carried state is part of the position.
+    train_language_model(testing::tiny_run(run()));
   }
   void TearDown() override { fs::remove_all(dir_); }
 
@@ -46,12 +42,16 @@ class TrainState : public ::testing::Test {
   // Rewrites state.bin after `edit` changes its contents, without its checksum (as a state
   // written before there was one), so that the values themselves meet their checks.
   void rewrite_state(const std::function<void(SafetensorsFile&)>& edit) {
-    SafetensorsFile f = read_safetensors(state_path());
+    rewrite_state_at(state_path(), edit);
+  }
+  static void rewrite_state_at(const std::string& path,
+                               const std::function<void(SafetensorsFile&)>& edit) {
+    SafetensorsFile f = read_train_state_file(path);
     f.metadata.erase("rnnkit.state_crc32");
     edit(f);
     NamedTensors tensors;
     for (const auto& [name, t] : f.tensors) tensors.emplace_back(name, &t);
-    write_safetensors(state_path(), tensors, f.metadata);
+    write_safetensors(path, tensors, f.metadata);
   }
   void edit_train_state(const std::function<void(json&)>& edit) {
     rewrite_state([&](SafetensorsFile& f) {
@@ -163,6 +163,64 @@ TEST_F(TrainState, LyingConfigurationIsRefusedBeforeAllocation) {
     f.metadata["rnnkit.config"] = c.dump();
   });
   EXPECT_NE(resume_error().find("hidden_size 20000"), std::string::npos);
+}
+
+// A classifier run stored while every family listed the text-sampling options holds them at
+// their defaults: it resumes. Another value could not have been trained with, and is refused.
+TEST_F(TrainState, ARunStoredWithOptionsItsFamilyNoLongerOffersResumesAtTheirDefaults) {
+  const std::string data = (dir_ / "labels.tsv").string();
+  {
+    std::ofstream out(data);
+    for (int i = 0; i < 40; ++i) out << (i % 2 ? "odd\tab" : "even\tba") << i % 7 << "\n";
+  }
+  ClassifierTrainOptions o;
+  o.data = data;
+  o.out_dir = (dir_ / "classify").string();
+  o.hidden = 4;
+  o.embedding = 3;
+  o.batch = 4;
+  o.epochs = 0;
+  o.steps = 2;
+  o.threads = 1;
+  train_classifier(o);
+  const std::string state = o.out_dir + "/state.bin";
+  for (const auto& [value, resumes] : {std::pair{0, true}, std::pair{5, false}}) {
+    rewrite_state_at(state, [value = value](SafetensorsFile& f) {
+      json options = json::parse(f.metadata.at("rnnkit.options"));
+      ASSERT_FALSE(options.contains("sample_every"));
+      options["sample_every"] = value;
+      options["sample_length"] = 200;
+      f.metadata["rnnkit.options"] = options.dump();
+    });
+    std::string message;
+    try {
+      resume_training(o.out_dir, ResumeOverrides{.steps = 3});
+    } catch (const Error& e) {
+      message = e.what();
+    }
+    if (resumes)
+      EXPECT_EQ(message, "") << "sample_every " << value;
+    else
+      EXPECT_NE(message.find("unknown option \"sample_every\""), std::string::npos) << message;
+  }
+}
+
+// Adam's second moment overflows to +inf after a gradient beyond 1.8e19 while the loss and the
+// weights stay finite (that element's update is 0 from then on, as PyTorch's): the run resumes
+// with it, and carries it on. A non-finite weight is still refused.
+TEST_F(TrainState, AnOverflowedOptimizerMomentResumesAsWritten) {
+  const std::string moment = "optim.exp_avg_sq.fc.weight";
+  rewrite_state([&](SafetensorsFile& f) {
+    ASSERT_EQ(f.tensors.count(moment), 1u);
+    f.tensors.at(moment).data()[1] = std::numeric_limits<float>::infinity();
+  });
+  EXPECT_EQ(resume_error(), "");
+  EXPECT_TRUE(std::isinf(read_train_state_file(state_path()).tensors.at(moment).data()[1]));
+  rewrite_state([&](SafetensorsFile& f) {
+    f.tensors.at("model.fc.weight").data()[1] = std::numeric_limits<float>::infinity();
+  });
+  EXPECT_NE(resume_error().find("tensor 'model.fc.weight' holds inf (element 1)"),
+            std::string::npos);
 }
 
 TEST_F(TrainState, NotAStateFile) {

@@ -66,7 +66,8 @@ struct OptionSpec {
   std::string help;
   OptionCheck check = {};
   std::string group = "";
-  std::string short_flag = "";  // "-t"
+  std::string short_flag = "";   // "-t"
+  bool flag_sets_false = false;  // a flag that turns its option off: --padded sets packed false
 };
 
 template <class Options>
@@ -92,8 +93,8 @@ OptionTable<Derived> inherit_options(const OptionTable<Base>& base, const std::s
           return static_cast<typename detail::AsMemberOf<Member, Derived>::type>(member);
         },
         s.field);
-    out.push_back(
-        {s.flag, s.key, field, s.help, s.check, s.group.empty() ? group : s.group, s.short_flag});
+    out.push_back({s.flag, s.key, field, s.help, s.check, s.group.empty() ? group : s.group,
+                   s.short_flag, s.flag_sets_false});
   }
   return out;
 }

@@ -93,11 +93,22 @@ bool option_given(const Options& o, const std::string& key) {
   throw Error("option_given: no option \"" + key + "\"");
 }
 
-// A model family's table: its own specs, then the shared model-shape and engine groups.
+// The engine's options as a family's: without --sample-every and --sample-length where the
+// family has no text to sample (they could only be refused).
+template <class Family>
+OptionTable<Family> engine_options_of(bool samples) {
+  OptionTable<Family> t;
+  for (OptionSpec<Family>& s : inherit_options<Family>(EngineOptions::table(), ""))
+    if (samples || (s.key != "sample_every" && s.key != "sample_length")) t.push_back(s);
+  return t;
+}
+
+// A model family's table: its own specs, then the shared model-shape and engine groups (with
+// the sampling of text for a family that declares kTextSamples).
 template <class Family>
 OptionTable<Family> family_option_table(OptionTable<Family> own) {
   for (auto group : {inherit_options<Family>(ModelShapeOptions::table(), "Model"),
-                     inherit_options<Family>(EngineOptions::table(), "")})
+                     engine_options_of<Family>(requires { Family::kTextSamples; })})
     own.insert(own.end(), group.begin(), group.end());
   return own;
 }
@@ -105,6 +116,8 @@ OptionTable<Family> family_option_table(OptionTable<Family> own) {
 // `rnnkit train`: a language model on text or Tang poems. Stored (as JSON) in the run's
 // state.bin so that `--resume` continues with exactly the settings the run started with.
 struct TrainOptions : EngineOptions, ModelShapeOptions {
+  // Its task samples text (--sample-every); the other families' options lack the flags.
+  static constexpr bool kTextSamples = true;
   // Data: a text file, or a directory of Tang-poem JSON files.
   std::string text_path;
   std::string poems_path;

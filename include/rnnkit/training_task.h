@@ -99,8 +99,6 @@ class TrainingTask {
   // generator seeded with `seed` so that the training's random stream is untouched; empty when
   // the family cannot sample.
   virtual std::string sample(int64_t /*length*/, uint64_t /*seed*/) { return {}; }
-  // Whether sample() gives text: the sampling options of a family without it would do nothing.
-  static constexpr bool kSamples = false;
 
   // The data position an exact resume needs (JSON), with any carried tensors.
   virtual nlohmann::json position() = 0;

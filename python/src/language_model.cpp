@@ -59,7 +59,8 @@ class LanguageModelHandle {
     request.prompt = prompt;
     request.max_tokens = n;
     request.beam_width = beam;
-    request.sampling = {temperature, top_k, top_p, seed ? *seed : random_seed()};
+    // Beam search draws nothing: no seed to make up.
+    request.sampling = {temperature, top_k, top_p, seed ? *seed : beam > 0 ? 0 : random_seed()};
     PieceCallback forward;
     if (on_piece)
       forward = [&](std::string_view piece) {

@@ -42,6 +42,7 @@ Family family(TrainSummary (*train)(const Options&)) {
             json specs = json::array();
             for (const OptionSpec<Options>& s : Options::table())
               specs.push_back({{"flag", s.flag},
+                               {"flag_sets_false", s.flag_sets_false},
                                {"key", s.key},
                                {"default", defaults.at(s.key)},
                                {"help", s.help},
@@ -64,7 +65,8 @@ const Family& find_family(const std::string& name) {
   return it->second;
 }
 
-// The option table of `family` as a JSON array of {flag, key, default, help, group, choices}.
+// The option table of `family` as a JSON array of {flag, flag_sets_false, key, default, help,
+// group, choices}.
 std::string options_json(const std::string& family) {
   return find_family(family).describe().dump();
 }

@@ -195,6 +195,17 @@ def test_a_state_dict_loads_partly_without_strict():
     assert gru.load_state_dict(before) == ([], [])
 
 
+def test_load_state_dict_answers_as_torch_at_the_prompt():
+    """What an interactive session echoes is torch's text for the same outcome."""
+    torch = pytest.importorskip("torch")
+    reference = torch.nn.GRU(3, 4)
+    gru = rnnkit.nn.GRU(3, 4)
+    assert repr(gru.load_state_dict(reference.state_dict())) == repr(
+        reference.load_state_dict(reference.state_dict()))
+    partial = {"weight_ih_l0": reference.state_dict()["weight_ih_l0"]}
+    assert "missing_keys=['weight_hh_l0'" in repr(gru.load_state_dict(partial, strict=False))
+
+
 def test_model_paths_are_paths(model, tmp_path):
     with pytest.raises(TypeError):
         rnnkit.LanguageModel.load(None)

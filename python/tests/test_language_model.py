@@ -59,6 +59,8 @@ def test_greedy_and_beam_generation(model):
     assert greedy == model.generate("春", n=12, top_p=1e-6, seed=4)
     assert greedy == model.generate("春", n=12, beam=1)  # width 1 is greedy decoding
     assert len(model.generate("春", n=12, beam=4)) <= 12
+    with pytest.raises(rnnkit.Error, match="beam search .* draws nothing"):
+        model.generate("春", n=12, beam=4, seed=3)  # a seed would do nothing
 
 
 def test_save_and_load_keep_the_model(model, tmp_path, pinned_threads):

@@ -137,9 +137,16 @@ def test_train_options_lists_each_family_table():
     for family in ("lm", "seq2seq", "classify", "forecast"):
         options = {o["key"]: o for o in rnnkit.train_options(family)}
         assert {"lr", "steps", "out_dir", "hidden"} <= set(options)
-        assert set(options["lr"]) == {"flag", "key", "default", "help", "group", "choices"}
+        assert set(options["lr"]) == {"flag", "flag_sets_false", "key", "default", "help",
+                                      "group", "choices"}
+        assert all(o["flag"].startswith("--") for o in options.values())
+        # Only a language model samples text while it trains.
+        assert ("sample_every" in options) == (family == "lm")
     lm = {o["key"]: o for o in rnnkit.train_options("lm")}
     assert lm["bptt"]["flag"] == "--bptt" and lm["cell"]["default"] == "lstm"
+    assert not lm["bptt"]["flag_sets_false"]
+    assert (lm["packed"]["flag"], lm["packed"]["flag_sets_false"]) == ("--padded", True)
+    assert lm["packed"]["default"] is True
     assert "gru" in lm["cell"]["choices"]
     assert "text_path" not in {o["key"] for o in rnnkit.train_options("classify")}
     with pytest.raises(rnnkit.Error, match="unknown model family"):

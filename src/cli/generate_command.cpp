@@ -28,7 +28,7 @@ void run_generate(const GenerateArgs& a) {
   request.beam_width = a.beam;
   request.stop_at_eos = !a.ignore_eos;
   request.echo = !a.no_echo;
-  request.sampling = a.beam > 0 ? a.sampling.options : resolve_sampling(a.sampling);
+  request.sampling = a.beam > 0 ? given_sampling(a.sampling) : resolve_sampling(a.sampling);
 
   bool line_open = false;
   const auto print = [&](std::string_view piece) {
@@ -64,7 +64,7 @@ void setup_generate(CLI::App& app) {
   add_sampling_flags(app, a->sampling);
   app.add_option("--beam", a->beam,
                  "beam search of this width for the most likely continuation (1 = greedy; "
-                 "the sampling flags are then unused)")
+                 "without the sampling flags)")
       ->group("Sampling");
   app.add_flag("--no-echo", a->no_echo, "print only the continuation, not the prompt");
   app.add_flag("--ignore-eos", a->ignore_eos,

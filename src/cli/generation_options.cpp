@@ -25,12 +25,16 @@ void add_sampling_flags(CLI::App& app, SamplingFlags& flags) {
       ->group("Sampling");
 }
 
-SamplingOptions resolve_sampling(const SamplingFlags& flags) {
+SamplingOptions given_sampling(const SamplingFlags& flags) {
   SamplingOptions options = flags.options;
+  if (flags.seed) options.seed = *flags.seed;
+  return options;
+}
+
+SamplingOptions resolve_sampling(const SamplingFlags& flags) {
+  SamplingOptions options = given_sampling(flags);
   validate(options);
-  if (flags.seed) {
-    options.seed = *flags.seed;
-  } else if (options.temperature > 0) {
+  if (!flags.seed && options.temperature > 0) {
     options.seed = random_seed();
     std::fprintf(stderr, "seed: %llu\n", static_cast<unsigned long long>(options.seed));
   }

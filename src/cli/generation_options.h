@@ -18,6 +18,9 @@ struct SamplingFlags {
 // Adds --temp, --top-k, --top-p and --seed.
 void add_sampling_flags(CLI::App& app, SamplingFlags& flags);
 
+// The options as given, the seed among them (0 when none is).
+SamplingOptions given_sampling(const SamplingFlags& flags);
+
 // The options with their seed: the one given, or when sampling is random (temperature > 0) a
 // random one, printed to stderr so that the run can be replayed with --seed.
 SamplingOptions resolve_sampling(const SamplingFlags& flags);

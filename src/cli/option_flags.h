@@ -39,12 +39,11 @@ void add_option_table(CLI::App& app, Options& options, const OptionTable<Options
           auto& value = options.*member;
           using Value = std::decay_t<decltype(value)>;
           if constexpr (std::is_same_v<Value, bool>) {
-            // A flag that sets its option false ("!--padded"): CLI11's own "!" form would show
-            // as --padded{false} in the help.
-            if (s.flag.starts_with('!'))
+            // CLI11's own "!" form of a flag that sets false would show as --padded{false} in
+            // the help.
+            if (s.flag_sets_false)
               return app.add_flag_callback(
-                  name.substr(0, name.size() - s.flag.size()) + s.flag.substr(1),
-                  [&value] { value = false; }, s.help);
+                  name, [&value] { value = false; }, s.help);
             return app.add_flag(name, value, s.help);
           } else if constexpr (std::is_same_v<Value, uint64_t>) {
             return app.add_option(name, value, s.help)
@@ -64,7 +63,7 @@ template <class Options>
 std::set<std::string> given_options(const CLI::App& app, const OptionTable<Options>& table) {
   std::set<std::string> keys;
   for (const OptionSpec<Options>& s : table)
-    if (app.count(s.flag.substr(s.flag.starts_with('!')))) keys.insert(s.key);  // "!--padded"
+    if (app.count(s.flag)) keys.insert(s.key);
   return keys;
 }
 

@@ -54,6 +54,14 @@ void check_request(const LanguageModel& model, const Vocab& vocab, const Generat
   if (request.beam_width < 0 || request.beam_width > kMaxBeamWidth)
     throw Error("the beam width must be 1.." + std::to_string(kMaxBeamWidth) +
                 " (0: sample instead), got " + std::to_string(request.beam_width));
+  const SamplingOptions sampling;
+  if (request.beam_width > 0 &&
+      (request.sampling.temperature != sampling.temperature ||
+       request.sampling.top_k != sampling.top_k || request.sampling.top_p != sampling.top_p ||
+       request.sampling.seed != sampling.seed))
+    throw Error(
+        "beam search finds the most likely continuation and draws nothing: the "
+        "temperature, top-k, top-p and seed of sampling would do nothing beside it");
   check_generating_model(model, vocab);
 }
 

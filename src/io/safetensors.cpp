@@ -190,7 +190,8 @@ void check_buffer_coverage(std::vector<TensorEntry>& entries, uint64_t buffer_si
                 std::to_string(buffer_size) + ")");
 }
 
-Tensor load_tensor(const TensorEntry& entry, const uint8_t* data, const std::string& what) {
+Tensor load_tensor(const TensorEntry& entry, const uint8_t* data, const std::string& what,
+                   bool finite_only) {
   Tensor tensor(entry.shape);
   float* out = tensor.data();
   size_t n = static_cast<size_t>(entry.numel);
@@ -224,10 +225,9 @@ Tensor load_tensor(const TensorEntry& entry, const uint8_t* data, const std::str
       for (size_t i = 0; i < n; ++i) out[i] = static_cast<int8_t>(data[i]);
       break;
   }
-  // No model or training state holds a NaN or an infinity that means anything, and one in a
-  // weight can pass unseen (a recurrent weight times the zero first state) where PyTorch gives
-  // NaN.
-  for (size_t i = 0; i < n; ++i)
+  // No model holds a NaN or an infinity that means anything, and one in a weight can pass unseen
+  // (a recurrent weight times the zero first state) where PyTorch gives NaN.
+  for (size_t i = 0; finite_only && i < n; ++i)
     if (!std::isfinite(out[i]))
       throw Error(what + ": tensor " + quoted(entry.name) + " holds " +
                   formatted("%g", static_cast<double>(out[i])) + " (element " + std::to_string(i) +
@@ -353,7 +353,8 @@ float bf16_to_float(uint16_t bits) {
   return std::bit_cast<float>(static_cast<uint32_t>(bits) << 16);
 }
 
-SafetensorsFile parse_safetensors(std::span<const uint8_t> bytes, const std::string& what) {
+SafetensorsFile parse_safetensors(std::span<const uint8_t> bytes, const std::string& what,
+                                  std::string_view nonfinite_prefix) {
   if (bytes.size() < 8)
     throw Error(what + ": not a safetensors file: " + std::to_string(bytes.size()) +
                 " bytes, shorter than the 8-byte header length");
@@ -391,7 +392,9 @@ SafetensorsFile parse_safetensors(std::span<const uint8_t> bytes, const std::str
       throw Error(what + ": tensor " + quoted(entry.name) +
                   " has dtype I8 but the metadata has no " + kQuantizationKey +
                   " to say what its integers mean");
-    file.tensors.emplace(entry.name, load_tensor(entry, buffer.data() + entry.begin, what));
+    const bool finite_only = nonfinite_prefix.empty() || !entry.name.starts_with(nonfinite_prefix);
+    file.tensors.emplace(entry.name,
+                         load_tensor(entry, buffer.data() + entry.begin, what, finite_only));
     file.dtypes.emplace(entry.name, entry.type.name);
   }
   return file;

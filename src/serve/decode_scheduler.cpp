@@ -33,7 +33,7 @@ void DecodeScheduler::submit(std::shared_ptr<DecodeSession> session, OnEnd on_en
   Loop* target = nullptr;
   {
     std::lock_guard lock(mutex_);
-    if (closed_) throw HttpError(503, "the server is shutting down");
+    if (closed_) throw shutting_down();
     const Load now = load_locked();
     const int places = max_batch_ * now.loops;
     if (!admit_always && now.running + now.waiting >= places + queue_)
@@ -77,8 +77,7 @@ void DecodeScheduler::close() {
     }
   }
   for (auto& loop : loops_) loop->wake.notify_one();
-  for (Entry& entry : refused)
-    entry.on_end(std::make_exception_ptr(HttpError(503, "the server is shutting down")));
+  for (Entry& entry : refused) entry.on_end(std::make_exception_ptr(shutting_down()));
 }
 
 DecodeScheduler::Load DecodeScheduler::load() const {

@@ -24,8 +24,12 @@ void set_error(httplib::Response& response, int status, std::string_view message
   set_error(response, HttpError(status, std::string(message)));
 }
 
+HttpError shutting_down() {
+  return HttpError(503, "the server is shutting down; this request was not finished");
+}
+
 HttpError cut_short(bool stopping) {
-  if (stopping) return HttpError(503, "the server is shutting down; this request was not finished");
+  if (stopping) return shutting_down();
   return HttpError(400,
                    "the client closed its side of the connection before the answer was ready, "
                    "so the request was cancelled (keep the connection open until the answer)");

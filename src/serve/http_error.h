@@ -36,6 +36,9 @@ HttpError http_error(const Error& error);
 // does; one that only half-closed still reads this).
 HttpError cut_short(bool stopping);
 
+// What a request that the server's stop left unanswered gets, whether it was waiting or running.
+HttpError shutting_down();
+
 // Sets `response` to the JSON error body {"error": message[, "field": name]}.
 void set_error(httplib::Response& response, const HttpError& error);
 void set_error(httplib::Response& response, int status, std::string_view message);

@@ -12,7 +12,7 @@ namespace rnnkit::serve {
 ModelPool::Lease ServeContext::lease_worker() {
   std::optional<ModelPool::Lease> lease = pool.acquire();
   if (!lease) {
-    if (pool.closed()) throw HttpError(503, "the server is shutting down");
+    if (pool.closed()) throw shutting_down();
     const ModelPool::Load load = pool.load();
     throw HttpError(503,
                     (load.workers == 1 ? std::string("the worker is")

@@ -44,6 +44,15 @@ bool all_finite(const ParameterList& params) {
   return true;
 }
 
+bool whole_model_file(const std::string& path) {
+  try {
+    read_safetensors(path);
+    return true;
+  } catch (const Error&) {
+    return false;
+  }
+}
+
 class Engine {
  public:
   Engine(TrainingTask& task, const EngineOptions& options, Rng& rng, json family_options,
@@ -145,11 +154,16 @@ Engine::Engine(TrainingTask& task, const EngineOptions& options, Rng& rng, json 
                                          writer());
   saved_at_step_ = state ? pos_.step : -1;
   saved_at_epoch_ = state ? pos_.epoch : -1;
-  // A resumed run whose last.safetensors is gone (deleted, lost with a disk) writes it again with
-  // its next checkpoint, even with nothing left to train. One process only: ranks would decide
-  // apart (only rank 0 sees the directory) and wait in different collectives.
-  if (state && !world_ && !std::filesystem::exists(run_dir_ + "/last.safetensors"))
-    saved_at_epoch_ = -1;
+  logged_at_step_ = pos_.step;
+  if (state) {
+    // A resumed run whose last.safetensors is gone or damaged (deleted, cut short with a disk)
+    // writes it again with its next checkpoint, even with nothing left to train. Rank 0 alone
+    // sees the run directory and decides for all: ranks deciding apart would wait in different
+    // collectives.
+    std::string rewrite = writer() && !whole_model_file(run_dir_ + "/last.safetensors") ? "y" : "";
+    if (world_) world_->broadcast(rewrite, 0);
+    if (!rewrite.empty()) saved_at_epoch_ = -1;
+  }
 }
 
 // Ranks given other options would train something else (another learning rate or shape), or wait

@@ -89,7 +89,9 @@ template <class Task, class Options>
 TrainSummary train_family(const Options& options, const SafetensorsFile* state) {
   if (!state) agree_on_how_the_ranks_start(false);
   options.validate();
-  if (!state) refuse_options_without_effect(options, Task::kSamples);
+  if (!state)
+    refuse_options_without_effect(
+        options, requires { Options::kTextSamples; });
   Rng rng(options.seed);
   Task task(options, rng, state);
   return run_training(task, options, rng, options_to_json(options, Options::table()), state,

@@ -252,7 +252,7 @@ const OptionTable<ForecastTrainOptions>& ForecastTrainOptions::table() {
     // A forecaster reads numbers, forwards in time: no embedding, no reverse direction.
     for (auto& s : inherit_options<O>(ModelShapeOptions::table(), "Model"))
       if (s.key != "embedding" && s.key != "bidirectional") t.push_back(s);
-    for (auto& s : inherit_options<O>(EngineOptions::table(), "")) t.push_back(s);
+    for (auto& s : engine_options_of<O>(false)) t.push_back(s);
     return t;
   }();
   return t;

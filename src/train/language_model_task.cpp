@@ -90,9 +90,7 @@ void refuse_options_the_data_ignores(const TrainOptions& o) {
     for (const OptionSpec<TrainOptions>& spec : TrainOptions::table()) {
       const bool ruled = std::find(rule.keys.begin(), rule.keys.end(), spec.key) != rule.keys.end();
       if (ruled && option_given(o, spec.key))
-        // A negated flag ("!--padded") is given without its "!".
-        throw Error(spec.flag.substr(spec.flag.starts_with('!')) + " " + rule.reason +
-                    ", so it would do nothing here");
+        throw Error(spec.flag + " " + rule.reason + ", so it would do nothing here");
     }
   }
   // A held-out file replaces the text's split (only text runs get here with one).
@@ -127,7 +125,17 @@ class LanguageModelTask : public ModelTask<LanguageModel> {
       initial = std::move(loaded.model);
     }
     if (!state) refuse_options_the_data_ignores(o_);
-    data_ = load_training_data(o_, vocab ? &*vocab : nullptr);
+    try {
+      data_ = load_training_data(o_, vocab ? &*vocab : nullptr);
+    } catch (const OutOfVocabularyError& e) {
+      if (!vocab) throw;
+      throw OutOfVocabularyError(
+          e.what() + (state ? std::string("; the run's vocabulary comes from the data it started "
+                                          "with, so the data changed since (a resumed run "
+                                          "trains on the same data)")
+                            : "; the vocabulary is that of --init-from " + o_.init_from),
+          e.first_unknown());
+    }
     if (initial) {
       model_ = std::move(initial);
     } else if (state) {
@@ -211,7 +219,6 @@ class LanguageModelTask : public ModelTask<LanguageModel> {
 
   // char-rnn's habit: text starts from the first token of the training data, poems from
   // <START>; temperature 1 shows what the model has learnt, not its most likely path.
-  static constexpr bool kSamples = true;
   std::string sample(int64_t length, uint64_t seed) override {
     GenerateRequest request;
     if (!data_.vocab.bos_id()) {

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <functional>
 #include <map>
 
@@ -15,6 +16,14 @@ Options stored_options(const SafetensorsFile& file, const std::string& run_dir,
   const std::string path = run_dir + "/state.bin";
   nlohmann::json j = nlohmann::json::parse(file.metadata.at("rnnkit.options"), nullptr, false);
   if (j.is_discarded()) throw Error(path + ": rnnkit.options is not JSON");
+  // A run stored before its family stopped offering an engine option (the sampling of text, by
+  // families without text to sample) holds it at its default: nothing to restore.
+  const nlohmann::json engine_defaults = options_to_json(EngineOptions{}, EngineOptions::table());
+  for (const auto& [key, value] : engine_defaults.items())
+    if (j.contains(key) && j[key] == value &&
+        std::none_of(Options::table().begin(), Options::table().end(),
+                     [&](const OptionSpec<Options>& s) { return s.key == key; }))
+      j.erase(key);
   Options o;
   options_from_json(o, Options::table(), j, path);
   o.out_dir = run_dir;

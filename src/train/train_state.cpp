@@ -135,7 +135,7 @@ SafetensorsFile read_train_state_file(const std::string& path) {
   SafetensorsFile file;
   try {
     file = parse_safetensors(
-        std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()), path);
+        std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()), path, "optim.");
   } catch (const Error& e) {
     // A file cut short (a disk that filled, a copy that stopped) or overwritten: its own reason,
     // then what it means.

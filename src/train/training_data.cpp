@@ -57,6 +57,20 @@ void load_text(const TrainOptions& o, const Vocab* vocab, TrainingData& data) {
                 " validation tokens; validation needs at least 2 (one read, one predicted)");
 }
 
+// A given vocabulary (a resumed run's, --init-from's) that lacks a character of the poems: the
+// poem is named by its opening (the corpus keeps no file or title).
+void refuse_unknown_characters(const PoemCorpus& corpus, const Vocab& vocab,
+                               const std::string& dir) {
+  for (const auto* part : {&corpus.train, &corpus.valid})
+    for (const std::u32string& poem : *part)
+      for (char32_t c : poem)
+        if (const std::string character = utf8::encode(c); !vocab.find(character))
+          throw OutOfVocabularyError(dir + ": the poem that begins \"" +
+                                         utf8::encode(poem.substr(0, 12)) + "\" holds \"" +
+                                         character + "\", which is not in the vocabulary",
+                                     character);
+}
+
 void load_poems(const TrainOptions& o, const Vocab* vocab, TrainingData& data) {
   PoemPrepareOptions prepare;
   prepare.script = o.script;
@@ -68,6 +82,7 @@ void load_poems(const TrainOptions& o, const Vocab* vocab, TrainingData& data) {
   data.poems = true;
   if (vocab) {
     data.vocab = *vocab;
+    refuse_unknown_characters(corpus, data.vocab, o.poems_path);
   } else {
     // The symbol inventory comes from every usable poem, held-out ones included, so that
     // validation never meets an unknown character.

@@ -219,6 +219,15 @@ done
 strings "$WORK/poems/state.bin" | grep -q '"packed\\":true' || fail "a poems run is not packed"
 strings "$WORK/poems--padded/state.bin" | grep -q '"packed\\":false' || fail "--padded left it packed"
 "$RNNKIT" train --help | grep -q -- '--padded  ' || fail "train --help shows --padded oddly"
+# A poem the resumed run's vocabulary lacks (a file added to the directory) is named, with why.
+mkdir -p "$WORK/grown"
+cp "$SOURCE_DIR/tests/fixtures/poems/corpus/poet.tang.0.json" "$WORK/grown/"
+"$RNNKIT" train --poems "$WORK/grown" --hidden 8 --embedding 4 --layers 1 --batch 2 --steps 1 \
+  --threads 1 --out "$WORK/grown_run" >/dev/null 2>&1 || fail "a poems run of one file"
+cp "$SOURCE_DIR/tests/fixtures/poems/corpus/poet.tang.1000.json" "$WORK/grown/"
+expect_error "a poem new to the resumed run" \
+  "grown: the poem that begins \"红豆生南国，春来发几枝。\" holds \"红\", which is not in the vocabulary; the run's vocabulary comes from the data it started with, so the data changed since" \
+  "$RNNKIT" train --resume "$WORK/grown_run" --steps 2
 
 # Bad input.
 : >"$WORK/empty.txt"

@@ -140,7 +140,14 @@ expect_error "beta1 with sgd" "--beta1, --beta2 and --eps are Adam's" \
   "$RNNKIT" train "${common[@]}" --optimizer sgd --beta1 0.8 --out "$WORK/no_effect"
 expect_error "a sample length without samples" "--sample-length without --sample-every" \
   "$RNNKIT" train "${common[@]}" --sample-length 40 --out "$WORK/no_effect"
-expect_error "samples of a classifier" "this model family has none" \
+# Only a language model has text to sample while it trains: the other families do not offer it.
+for family in seq2seq classify forecast; do
+  "$RNNKIT" "$family" train --help >"$WORK/help_$family.txt"
+  grep -q -- "--checkpoint-every" "$WORK/help_$family.txt" || fail "$family train --help lists no engine option"
+  ! grep -q -- "--sample-" "$WORK/help_$family.txt" || fail "$family train --help offers --sample-every"
+done
+"$RNNKIT" train --help | grep -q -- "--sample-every" || fail "train --help lacks --sample-every"
+expect_error "samples of a classifier" "unexpected arguments: --sample-every 5" \
   "$RNNKIT" classify train --data "$WORK/recall.tsv" --sample-every 5 --out "$WORK/no_effect"
 expect_error "seq2seq eps with sgd" "--beta1, --beta2 and --eps are Adam's" \
   "$RNNKIT" seq2seq train --data "$WORK/add.txt" --optimizer sgd --eps 1e-6 --out "$WORK/no_effect"
@@ -205,6 +212,12 @@ grep -q '"step":2000,' "$WORK/piped/metrics.jsonl" || fail "a run whose reader w
 rm "$WORK/piped/last.safetensors"
 "$RNNKIT" train --resume "$WORK/piped" >/dev/null 2>&1 || fail "a resume without last.safetensors"
 [ -f "$WORK/piped/last.safetensors" ] || fail "a resume did not write the missing last.safetensors"
+# So does one cut short (a disk that filled): it was reported as the model, unreadable.
+whole=$(stat -c %s "$WORK/piped/last.safetensors")
+truncate -s 100 "$WORK/piped/last.safetensors"
+"$RNNKIT" train --resume "$WORK/piped" >/dev/null 2>&1 || fail "a resume with a cut last.safetensors"
+[ "$(stat -c %s "$WORK/piped/last.safetensors")" = "$whole" ] ||
+  fail "a resume left last.safetensors cut short"
 # --pretrained-embeddings: the run's first line counts the tokens that found a vector (once).
 printf 'a 0.1 0.2 0.3 0.4\nz 1 2 3 4\nqq 1 1 1 1\n' >"$WORK/vectors.txt"
 printf 'banana bandana\n' >"$WORK/banana.txt"

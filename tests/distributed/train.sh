@@ -71,10 +71,22 @@ awk -v a="$v1" -v b="$v2" 'BEGIN { d = (a - b) / a; exit !(a > 0 && d < 1e-5 && 
 
 # Resume at N=2 is exact: stopped at step 20, continued to 50, it is the uninterrupted run.
 mpi2 "$RNNKIT" "${lm[@]}" --steps 20 --out "$WORK/lm.r" >/dev/null 2>&1 || fail "N=2 first leg"
-mpi2 "$RNNKIT" train --resume "$WORK/lm.r" --steps 50 >/dev/null 2>&1 || fail "N=2 resume"
+mpi2 "$RNNKIT" train --resume "$WORK/lm.r" --steps 50 >"$WORK/lm.r.log" 2>&1 || fail "N=2 resume"
+# The resumed run's first record averages its communication over the one step since it resumed
+# (--log-every 1), which its progress line shows: not over the 21 steps since the run began.
+line_ms=$(grep -o 'step 21/50 .* comm [0-9.]* ms' "$WORK/lm.r.log" | sed -E 's/.*comm ([0-9.]+) ms/\1/')
+record_ms=$(grep '"step":21,' "$WORK/lm.r/metrics.jsonl" | sed -E 's/.*"comm_s":([^,}]+).*/\1/' |
+  awk '{ printf "%.1f", 1e3 * $1 }')
+[ -n "$line_ms" ] && [ "$line_ms" = "$record_ms" ] ||
+  fail "N=2 resume: step 21's comm_s ($record_ms ms) is not its step's ($line_ms ms)"
 [ "$(losses "$WORK/lm.r")" = "$(losses "$WORK/lm.2")" ] || fail "N=2 resume: losses differ"
 cmp -s <(tensor_bytes "$WORK/lm.r/last.safetensors") <(tensor_bytes "$WORK/lm.2/last.safetensors") ||
   fail "N=2 resume: weights differ"
+# With nothing left to train, a deleted last.safetensors is written again (rank 0 decides for all).
+rm "$WORK/lm.r/last.safetensors"
+mpi2 "$RNNKIT" train --resume "$WORK/lm.r" --steps 50 >/dev/null 2>&1 || fail "N=2 resume, no steps left"
+cmp -s <(tensor_bytes "$WORK/lm.r/last.safetensors") <(tensor_bytes "$WORK/lm.2/last.safetensors") ||
+  fail "N=2 resume with no steps left did not write the deleted last.safetensors again"
 # ... and one process continues a two-process run (the global batch is the same).
 mpi2 "$RNNKIT" "${lm[@]}" --steps 20 --out "$WORK/lm.n" >/dev/null 2>&1 || fail "N=2 leg"
 "$RNNKIT" train --resume "$WORK/lm.n" --steps 50 >/dev/null 2>&1 || fail "N=1 resume of N=2"

@@ -61,6 +61,7 @@ request beam4 POST /v1/generate '{"prompt": "the ", "n": 30, "beam": 4}'
 printf '%s\n' "$(json beam4 'j["text"]')" >"$tmp/server_beam4"
 check "\"beam\": 4 equals the command line's --beam 4" \
   "[ \$(status_of beam4) = 200 ] && cmp -s '$tmp/cli_beam4' '$tmp/server_beam4'"
+check "a beam search reports no drawn seed (it draws nothing)" "[ \$(json beam4 'j[\"seed\"]') = 0 ]"
 curl -sN --max-time 30 "$url/v1/generate" -H 'Content-Type: application/json' \
   -d '{"prompt": "the ", "n": 30, "beam": 4, "stream": true}' >"$tmp/beam_stream"
 events "$tmp/beam_stream" '"".join(d["text"] for n, d in events if n == "")' >"$tmp/stream_beam4"
@@ -118,6 +119,8 @@ expect_error negative_seed 400 seed "must be an integer" POST /v1/generate '{"pr
 expect_error bad_stream 400 stream "true or false" POST /v1/generate '{"prompt": "the ", "stream": 1}'
 expect_error beam_zero 400 beam "must be in 1..256" POST /v1/generate '{"prompt": "the ", "beam": 0}'
 expect_error beam_wide 400 beam "must be in 1..256" POST /v1/generate '{"prompt": "the ", "beam": 257}'
+expect_error beam_seed 400 "" "draws nothing" POST /v1/generate '{"prompt": "the ", "beam": 2, "seed": 5}'
+expect_error beam_temperature 400 "" "draws nothing" POST /v1/generate '{"prompt": "the ", "beam": 2, "temperature": 0.5}'
 expect_error too_many_tokens 400 n "must be in -1..100000" POST /v1/generate '{"prompt": "the ", "n": 100001}'
 expect_error long_prompt 400 prompt "at most 50" POST /v1/generate "{\"prompt\": \"$(printf 'a%.0s' $(seq 51))\"}"
 expect_error empty_prompt 400 prompt "is required" POST /v1/generate '{"n": 3}'

@@ -152,17 +152,35 @@ for batch in 8 1; do
     --max-tokens 100000
   curl -s --max-time 60 "$url/v1/generate" -d '{"prompt": "the ", "n": 100000, "seed": 1}' \
     -o "$tmp/cut_$batch" -w '%{http_code}' >"$tmp/cut_$batch.status" &
-  client=$!
+  clients=($!)
   for _ in $(seq 100); do
     request running_$batch GET /health
     [ "$(json running_$batch 'j["busy"] + j.get("batch", {}).get("running", 0)')" -ge 1 ] && break
     sleep 0.1
   done
+  cut=(cut_$batch)
+  if [ "$batch" = 1 ]; then
+    # Both workers busy: a third request waits for one, and is cut by the stop as well.
+    for extra in a b; do
+      curl -s --max-time 60 "$url/v1/generate" -d '{"prompt": "the ", "n": 100000, "seed": 2}' \
+        -o "$tmp/cut_1$extra" -w '%{http_code}' >"$tmp/cut_1$extra.status" &
+      clients+=($!)
+      cut+=(cut_1$extra)
+    done
+    for _ in $(seq 100); do
+      request queued GET /health
+      [ "$(json queued 'j["waiting"]')" -ge 1 ] && break
+      sleep 0.1
+    done
+    check "--max-batch 1: a request waits for a worker" "[ $(json queued 'j["waiting"]') -ge 1 ]"
+  fi
   check "--max-batch $batch: the server stops with an unstreamed generation in flight" \
     "stop_server $server_pid"
-  wait "$client"
-  check "--max-batch $batch: that generation gets 503 saying it was not finished" \
-    "[ \$(cat '$tmp/cut_$batch.status') = 503 ] && grep -q 'this request was not finished' '$tmp/cut_$batch'"
+  wait "${clients[@]}"
+  for name in "${cut[@]}"; do
+    check "--max-batch $batch: $name gets 503 saying it was not finished" \
+      "[ \$(cat '$tmp/$name.status') = 503 ] && grep -q 'shutting down; this request was not finished' '$tmp/$name'"
+  done
 done
 
 # --- the poem model: poems and text decoded together ---------------------------------------
