@@ -216,11 +216,22 @@ TEST_F(TrainState, AnOverflowedOptimizerMomentResumesAsWritten) {
   });
   EXPECT_EQ(resume_error(), "");
   EXPECT_TRUE(std::isinf(read_train_state_file(state_path()).tensors.at(moment).data()[1]));
-  rewrite_state([&](SafetensorsFile& f) {
-    f.tensors.at("model.fc.weight").data()[1] = std::numeric_limits<float>::infinity();
-  });
-  EXPECT_NE(resume_error().find("tensor 'model.fc.weight' holds inf (element 1)"),
-            std::string::npos);
+  // What no run that goes on holds: a non-finite weight, a first moment or a momentum that is
+  // not finite (its update would be), a second moment that is NaN or negative.
+  const float inf = std::numeric_limits<float>::infinity();
+  for (const auto& [name, value] :
+       {std::pair{std::string("model.fc.weight"), inf}, std::pair{moment, -inf},
+        std::pair{moment, std::numeric_limits<float>::quiet_NaN()},
+        std::pair{std::string("optim.exp_avg.fc.weight"), inf}}) {
+    const std::string intact = state_path() + ".intact";
+    fs::copy_file(state_path(), intact, fs::copy_options::overwrite_existing);
+    rewrite_state([&, name = name, value = value](SafetensorsFile& f) {
+      f.tensors.at(name).data()[1] = value;
+    });
+    const std::string message = resume_error();
+    EXPECT_NE(message.find("tensor '" + name + "' holds "), std::string::npos) << message;
+    fs::rename(intact, state_path());
+  }
 }
 
 TEST_F(TrainState, NotAStateFile) {

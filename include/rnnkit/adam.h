@@ -1,4 +1,6 @@
 #pragma once
+#include <string_view>
+
 #include "rnnkit/optimizer.h"
 
 namespace rnnkit {
@@ -28,6 +30,11 @@ class Adam : public Optimizer {
   // "optim.exp_avg.<name>", "optim.exp_avg_sq.<name>", and "optim.max_exp_avg_sq.<name>" with
   // amsgrad.
   std::vector<std::pair<std::string, Tensor*>> state_tensors() override;
+  // The state tensors that hold +inf in a run that goes on: a squared gradient beyond float's
+  // range (a gradient above 1.8e19, the loss and weights finite) overflows them, and each such
+  // element's update is 0 from then on, as in PyTorch.
+  static constexpr std::string_view kOverflowingState[] = {"optim.exp_avg_sq.",
+                                                           "optim.max_exp_avg_sq."};
   const AdamOptions& options() const { return options_; }
 
  protected:

@@ -35,12 +35,11 @@ struct SafetensorsFile {
 using NamedTensors = std::vector<std::pair<std::string, const Tensor*>>;
 
 // Parses a whole file image. `what` names the source in error messages (usually the path). A
-// tensor that holds NaN or an infinity is refused (one in a weight can pass unseen), but for
-// those whose names start with `nonfinite_prefix` when it is not empty: an optimizer's moments
-// overflow legitimately (Adam's exp_avg_sq after a gradient beyond 1.8e19), and a training state
-// reads back as it was written.
+// tensor that holds NaN or an infinity is refused (one in a weight can pass unseen), but for +inf
+// in those whose names start with one of `overflowing`: a training state holds the optimizer's
+// moments as the run left them (Adam::kOverflowingState).
 SafetensorsFile parse_safetensors(std::span<const uint8_t> bytes, const std::string& what,
-                                  std::string_view nonfinite_prefix = {});
+                                  std::span<const std::string_view> overflowing = {});
 SafetensorsFile read_safetensors(const std::string& path);
 
 // Tensors are stored in name order with `dtype`, or the dtype `dtypes` gives for their name (F32

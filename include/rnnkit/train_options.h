@@ -103,12 +103,21 @@ OptionTable<Family> engine_options_of(bool samples) {
   return t;
 }
 
+// Whether a family's task samples text while it trains (--sample-every).
+template <class Family>
+constexpr bool samples_text() {
+  if constexpr (requires { Family::kTextSamples; })
+    return Family::kTextSamples;
+  else
+    return false;
+}
+
 // A model family's table: its own specs, then the shared model-shape and engine groups (with
 // the sampling of text for a family that declares kTextSamples).
 template <class Family>
 OptionTable<Family> family_option_table(OptionTable<Family> own) {
   for (auto group : {inherit_options<Family>(ModelShapeOptions::table(), "Model"),
-                     engine_options_of<Family>(requires { Family::kTextSamples; })})
+                     engine_options_of<Family>(samples_text<Family>())})
     own.insert(own.end(), group.begin(), group.end());
   return own;
 }

@@ -32,10 +32,10 @@ class IncompatibleKeys(NamedTuple):
     unexpected_keys: list[str]
 
     def __repr__(self) -> str:
-        # torch's _IncompatibleKeys prints this when nothing is missing or unexpected.
+        # As torch's: an interactive session prints the same text for the same outcome.
         if not self.missing_keys and not self.unexpected_keys:
             return "<All keys matched successfully>"
-        return (f"IncompatibleKeys(missing_keys={self.missing_keys!r}, "
+        return (f"_IncompatibleKeys(missing_keys={self.missing_keys!r}, "
                 f"unexpected_keys={self.unexpected_keys!r})")
 
 

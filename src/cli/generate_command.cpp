@@ -28,7 +28,8 @@ void run_generate(const GenerateArgs& a) {
   request.beam_width = a.beam;
   request.stop_at_eos = !a.ignore_eos;
   request.echo = !a.no_echo;
-  request.sampling = a.beam > 0 ? given_sampling(a.sampling) : resolve_sampling(a.sampling);
+  // Beam search draws nothing (--beam excludes the sampling flags).
+  if (a.beam == 0) request.sampling = resolve_sampling(a.sampling);
 
   bool line_open = false;
   const auto print = [&](std::string_view piece) {
@@ -61,11 +62,13 @@ void setup_generate(CLI::App& app) {
   app.add_option("-n,--n-predict", a->tokens,
                  "tokens to generate (-1: until the end token, at most 100000)")
       ->capture_default_str();
-  add_sampling_flags(app, a->sampling);
-  app.add_option("--beam", a->beam,
-                 "beam search of this width for the most likely continuation (1 = greedy; "
-                 "without the sampling flags)")
-      ->group("Sampling");
+  const std::vector<CLI::Option*> sampling = add_sampling_flags(app, a->sampling);
+  CLI::Option* beam = app.add_option(
+      "--beam", a->beam,
+      "beam search of this width for the most likely continuation (1 = greedy); it draws "
+      "nothing, so takes no sampling flag");
+  beam->group("Sampling");
+  for (CLI::Option* flag : sampling) beam->excludes(flag);
   app.add_flag("--no-echo", a->no_echo, "print only the continuation, not the prompt");
   app.add_flag("--ignore-eos", a->ignore_eos,
                "do not stop at the end token; print it as a newline");

@@ -9,32 +9,29 @@
 
 namespace rnnkit::cli {
 
-void add_sampling_flags(CLI::App& app, SamplingFlags& flags) {
+std::vector<CLI::Option*> add_sampling_flags(CLI::App& app, SamplingFlags& flags) {
   SamplingOptions& o = flags.options;
-  app.add_option("--temp", o.temperature, "sampling temperature (<= 0: greedy)")
-      ->capture_default_str()
-      ->group("Sampling");
-  app.add_option("--top-k", o.top_k, "sample among the K most likely tokens (0 = off)")
-      ->capture_default_str()
-      ->group("Sampling");
-  app.add_option("--top-p", o.top_p, "nucleus sampling: the smallest set holding mass P (1 = off)")
-      ->capture_default_str()
-      ->group("Sampling");
-  app.add_option("--seed", flags.seed, "random seed (default: random, printed to stderr)")
-      ->check(kDecimalUint64)
-      ->group("Sampling");
-}
-
-SamplingOptions given_sampling(const SamplingFlags& flags) {
-  SamplingOptions options = flags.options;
-  if (flags.seed) options.seed = *flags.seed;
-  return options;
+  return {app.add_option("--temp", o.temperature, "sampling temperature (<= 0: greedy)")
+              ->capture_default_str()
+              ->group("Sampling"),
+          app.add_option("--top-k", o.top_k, "sample among the K most likely tokens (0 = off)")
+              ->capture_default_str()
+              ->group("Sampling"),
+          app.add_option("--top-p", o.top_p,
+                         "nucleus sampling: the smallest set holding mass P (1 = off)")
+              ->capture_default_str()
+              ->group("Sampling"),
+          app.add_option("--seed", flags.seed, "random seed (default: random, printed to stderr)")
+              ->check(kDecimalUint64)
+              ->group("Sampling")};
 }
 
 SamplingOptions resolve_sampling(const SamplingFlags& flags) {
-  SamplingOptions options = given_sampling(flags);
+  SamplingOptions options = flags.options;
   validate(options);
-  if (!flags.seed && options.temperature > 0) {
+  if (flags.seed) {
+    options.seed = *flags.seed;
+  } else if (options.temperature > 0) {
     options.seed = random_seed();
     std::fprintf(stderr, "seed: %llu\n", static_cast<unsigned long long>(options.seed));
   }

@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "rnnkit/language_model_file.h"
 #include "rnnkit/sampler.h"
@@ -15,11 +16,8 @@ struct SamplingFlags {
   std::optional<uint64_t> seed;
 };
 
-// Adds --temp, --top-k, --top-p and --seed.
-void add_sampling_flags(CLI::App& app, SamplingFlags& flags);
-
-// The options as given, the seed among them (0 when none is).
-SamplingOptions given_sampling(const SamplingFlags& flags);
+// Adds --temp, --top-k, --top-p and --seed; returns them (for a flag they exclude).
+std::vector<CLI::Option*> add_sampling_flags(CLI::App& app, SamplingFlags& flags);
 
 // The options with their seed: the one given, or when sampling is random (temperature > 0) a
 // random one, printed to stderr so that the run can be replayed with --seed.

@@ -191,7 +191,7 @@ void check_buffer_coverage(std::vector<TensorEntry>& entries, uint64_t buffer_si
 }
 
 Tensor load_tensor(const TensorEntry& entry, const uint8_t* data, const std::string& what,
-                   bool finite_only) {
+                   bool may_overflow) {
   Tensor tensor(entry.shape);
   float* out = tensor.data();
   size_t n = static_cast<size_t>(entry.numel);
@@ -227,8 +227,8 @@ Tensor load_tensor(const TensorEntry& entry, const uint8_t* data, const std::str
   }
   // No model holds a NaN or an infinity that means anything, and one in a weight can pass unseen
   // (a recurrent weight times the zero first state) where PyTorch gives NaN.
-  for (size_t i = 0; finite_only && i < n; ++i)
-    if (!std::isfinite(out[i]))
+  for (size_t i = 0; i < n; ++i)
+    if (!std::isfinite(out[i]) && !(may_overflow && out[i] > 0 && std::isinf(out[i])))
       throw Error(what + ": tensor " + quoted(entry.name) + " holds " +
                   formatted("%g", static_cast<double>(out[i])) + " (element " + std::to_string(i) +
                   "): rnnkit loads finite values only");
@@ -354,7 +354,7 @@ float bf16_to_float(uint16_t bits) {
 }
 
 SafetensorsFile parse_safetensors(std::span<const uint8_t> bytes, const std::string& what,
-                                  std::string_view nonfinite_prefix) {
+                                  std::span<const std::string_view> overflowing) {
   if (bytes.size() < 8)
     throw Error(what + ": not a safetensors file: " + std::to_string(bytes.size()) +
                 " bytes, shorter than the 8-byte header length");
@@ -392,9 +392,11 @@ SafetensorsFile parse_safetensors(std::span<const uint8_t> bytes, const std::str
       throw Error(what + ": tensor " + quoted(entry.name) +
                   " has dtype I8 but the metadata has no " + kQuantizationKey +
                   " to say what its integers mean");
-    const bool finite_only = nonfinite_prefix.empty() || !entry.name.starts_with(nonfinite_prefix);
+    const bool may_overflow =
+        std::any_of(overflowing.begin(), overflowing.end(),
+                    [&](std::string_view prefix) { return entry.name.starts_with(prefix); });
     file.tensors.emplace(entry.name,
-                         load_tensor(entry, buffer.data() + entry.begin, what, finite_only));
+                         load_tensor(entry, buffer.data() + entry.begin, what, may_overflow));
     file.dtypes.emplace(entry.name, entry.type.name);
   }
   return file;

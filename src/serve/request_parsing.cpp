@@ -12,15 +12,14 @@ namespace {
 
 constexpr int64_t kMaxTopK = std::numeric_limits<int32_t>::max();
 
-// `draws`: whether the request samples (beam search draws nothing, so makes up no seed).
-SamplingOptions read_sampling(JsonFields& fields, bool draws = true) {
+SamplingOptions read_sampling(JsonFields& fields) {
   SamplingOptions options;
   options.temperature = fields.number("temperature").value_or(options.temperature);
   options.top_k = static_cast<int>(fields.integer("top_k", 0, kMaxTopK).value_or(options.top_k));
   options.top_p = fields.number("top_p").value_or(options.top_p);
   if (const auto seed = fields.unsigned_integer("seed")) {
     options.seed = *seed;
-  } else if (draws && options.temperature > 0) {
+  } else if (options.temperature > 0) {
     options.seed = random_seed();
   }
   if (const auto fault = sampling_fault(options))
@@ -40,7 +39,17 @@ GenerateCall parse_generate(std::string_view body, const ServeLimits& limits) {
   call.request.max_tokens = n < 0 ? limits.max_tokens : n;
   // Absent: sampling (in the decode loop when there is one); a width: beam search on a worker.
   call.request.beam_width = static_cast<int>(fields.integer("beam", 1, kMaxBeamWidth).value_or(0));
-  call.request.sampling = read_sampling(fields, call.request.beam_width == 0);
+  if (call.request.beam_width > 0) {
+    for (const char* field : {"temperature", "top_k", "top_p", "seed"})
+      if (fields.value(field))
+        throw HttpError(400,
+                        "field \"" + std::string(field) +
+                            "\" is sampling's: beam search draws nothing, so it would do "
+                            "nothing beside \"beam\"",
+                        field);
+  } else {
+    call.request.sampling = read_sampling(fields);
+  }
   call.stream = fields.boolean("stream").value_or(false);
   fields.finish();
   return call;

@@ -156,7 +156,7 @@ Engine::Engine(TrainingTask& task, const EngineOptions& options, Rng& rng, json 
   saved_at_epoch_ = state ? pos_.epoch : -1;
   logged_at_step_ = pos_.step;
   if (state) {
-    // A resumed run whose last.safetensors is gone or damaged (deleted, cut short with a disk)
+    // A resumed run whose last.safetensors is gone or unreadable (deleted, cut short with a disk)
     // writes it again with its next checkpoint, even with nothing left to train. Rank 0 alone
     // sees the run directory and decides for all: ranks deciding apart would wait in different
     // collectives.

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <map>
 
+#include "rnnkit/adam.h"
 #include "rnnkit/communicator.h"
 #include "rnnkit/error.h"
 #include "rnnkit/file_io.h"
@@ -134,8 +135,9 @@ SafetensorsFile read_train_state_file(const std::string& path) {
   if (shared) world().broadcast(bytes, 0);
   SafetensorsFile file;
   try {
-    file = parse_safetensors(
-        std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()), path, "optim.");
+    file =
+        parse_safetensors(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()),
+                          path, Adam::kOverflowingState);
   } catch (const Error& e) {
     // A file cut short (a disk that filled, a copy that stopped) or overwritten: its own reason,
     // then what it means.

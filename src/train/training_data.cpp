@@ -57,8 +57,8 @@ void load_text(const TrainOptions& o, const Vocab* vocab, TrainingData& data) {
                 " validation tokens; validation needs at least 2 (one read, one predicted)");
 }
 
-// A given vocabulary (a resumed run's, --init-from's) that lacks a character of the poems: the
-// poem is named by its opening (the corpus keeps no file or title).
+// A given vocabulary (a resumed run's, --init-from's) without <unk> that lacks a character of
+// the poems: the poem is named by its opening (the corpus keeps no file or title).
 void refuse_unknown_characters(const PoemCorpus& corpus, const Vocab& vocab,
                                const std::string& dir) {
   for (const auto* part : {&corpus.train, &corpus.valid})
@@ -82,7 +82,6 @@ void load_poems(const TrainOptions& o, const Vocab* vocab, TrainingData& data) {
   data.poems = true;
   if (vocab) {
     data.vocab = *vocab;
-    refuse_unknown_characters(corpus, data.vocab, o.poems_path);
   } else {
     // The symbol inventory comes from every usable poem, held-out ones included, so that
     // validation never meets an unknown character.
@@ -100,6 +99,7 @@ void load_poems(const TrainOptions& o, const Vocab* vocab, TrainingData& data) {
   }
   if (!data.vocab.bos_id() || !data.vocab.eos_id() || !data.vocab.pad_id())
     throw Error("a poem model needs a vocabulary with <START>, <EOP> and <pad>");
+  if (vocab && !data.vocab.unk_id()) refuse_unknown_characters(corpus, data.vocab, o.poems_path);
   auto to_id = [&](char32_t c) { return data.vocab.id(utf8::encode(c)); };
   data.train_seqs =
       make_poem_sequences(corpus.train, *data.vocab.bos_id(), *data.vocab.eos_id(), to_id).seqs;

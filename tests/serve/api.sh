@@ -119,8 +119,10 @@ expect_error negative_seed 400 seed "must be an integer" POST /v1/generate '{"pr
 expect_error bad_stream 400 stream "true or false" POST /v1/generate '{"prompt": "the ", "stream": 1}'
 expect_error beam_zero 400 beam "must be in 1..256" POST /v1/generate '{"prompt": "the ", "beam": 0}'
 expect_error beam_wide 400 beam "must be in 1..256" POST /v1/generate '{"prompt": "the ", "beam": 257}'
-expect_error beam_seed 400 "" "draws nothing" POST /v1/generate '{"prompt": "the ", "beam": 2, "seed": 5}'
-expect_error beam_temperature 400 "" "draws nothing" POST /v1/generate '{"prompt": "the ", "beam": 2, "temperature": 0.5}'
+# Beam search draws nothing: a sampling field beside it is refused even at its default value.
+expect_error beam_seed 400 seed "draws nothing" POST /v1/generate '{"prompt": "the ", "beam": 2, "seed": 0}'
+expect_error beam_temperature 400 temperature "draws nothing" POST /v1/generate '{"prompt": "the ", "beam": 2, "temperature": 0.8}'
+expect_error beam_top_k 400 top_k "draws nothing" POST /v1/generate '{"prompt": "the ", "top_k": 0, "beam": 2}'
 expect_error too_many_tokens 400 n "must be in -1..100000" POST /v1/generate '{"prompt": "the ", "n": 100001}'
 expect_error long_prompt 400 prompt "at most 50" POST /v1/generate "{\"prompt\": \"$(printf 'a%.0s' $(seq 51))\"}"
 expect_error empty_prompt 400 prompt "is required" POST /v1/generate '{"n": 3}'
