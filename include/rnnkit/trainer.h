@@ -80,5 +80,8 @@ void set_matmul_precision_between_runs(Precision precision);
 // call from a signal handler. Asked before a run starts, it stops that run after its first step;
 // the request ends with the run.
 void request_training_stop(int signal);
+// As request_training_stop, for the run the calling thread trains only (the Python package's
+// callback that raises KeyboardInterrupt); the request ends with that run.
+void request_this_threads_training_stop(int signal);
 
 }  // namespace rnnkit

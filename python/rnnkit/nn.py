@@ -116,7 +116,7 @@ class _RNNBase:
         if not isinstance(state_dict, Mapping):
             raise Error(f"{self._name}.load_state_dict takes a mapping of names to arrays, not "
                         f"{type(state_dict).__name__}")
-        if not self.bias:
+        if not self.bias and strict:
             biases = sorted(name for name in state_dict if _is_bias(name))
             if biases:
                 raise Error(f"{self._name}(bias=False) has no {', '.join(biases)}")

@@ -1,9 +1,11 @@
 """rnnkit.train: the training engine of ``rnnkit train`` (and seq2seq / classify / forecast)."""
 
+import atexit
 import json
 import math
 import os
 import pathlib
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Optional, Union
@@ -16,6 +18,22 @@ Path = Union[str, os.PathLike]
 FAMILIES = ("lm", "seq2seq", "classify", "forecast")
 # What a resumed run may change; everything else is the run's own (stored in state.bin).
 RESUME_KEYS = ("epochs", "steps", "time_limit", "threads")
+
+# The runs training now (on any thread), each an Event set when its call returns.
+_live_runs: set[threading.Event] = set()
+_live_runs_lock = threading.Lock()
+
+
+@atexit.register
+def _stop_live_runs() -> None:
+    """A run in a daemon thread outlives the main thread: stopped (with its checkpoint) and
+    awaited here, as the interpreter would otherwise end it inside the engine (an abort)."""
+    with _live_runs_lock:
+        runs = list(_live_runs)
+    if runs:
+        _rnnkit.stop_training()
+    for ended in runs:
+        ended.wait()
 
 
 def train_options(family: str = "lm") -> list[dict[str, Any]]:
@@ -91,8 +109,9 @@ def train(family: str = "lm", *, resume: Optional[Path] = None,
     may then be given. `callback(record)` is called with every record written to
     metrics.jsonl, as it is written. The engine prints its progress on stderr (a live line when
     stderr is a terminal). Ctrl-C stops the run as it stops ``rnnkit train``: after the step,
-    with a checkpoint, and the result's `interrupted` is True; an exception of the callback
-    stops it at once, its last checkpoint kept. Either way `resume` continues it from that
+    with a checkpoint, and the result's `interrupted` is True; so does a KeyboardInterrupt of
+    the callback (for this run only); any other exception of the callback stops it at once,
+    its last checkpoint kept. Either way `resume` continues it from that
     checkpoint; a run stopped before its first (``checkpoint_every`` steps, ``checkpoint_minutes``
     or the first epoch) has none, and its directory must be deleted to train into it again."""
     if family not in FAMILIES:
@@ -115,8 +134,17 @@ def train(family: str = "lm", *, resume: Optional[Path] = None,
         raise Error(f"rnnkit.train: callback must be callable (or None), got {callback!r}")
     options_json = json.dumps(options)
     on_record = None if callback is None else (lambda line: callback(json.loads(line)))
-    summary = json.loads(_rnnkit.train(family, options_json,
-                                       "" if resume is None else _path(resume), on_record))
+    ended = threading.Event()
+    with _live_runs_lock:
+        _live_runs.add(ended)
+    try:
+        summary = json.loads(_rnnkit.train(family, options_json,
+                                           "" if resume is None else _path(resume), on_record,
+                                           threading.current_thread() is threading.main_thread()))
+    finally:
+        with _live_runs_lock:
+            _live_runs.discard(ended)
+        ended.set()
     run_dir = pathlib.Path(summary["run_dir"])
     metrics_path = run_dir / "metrics.jsonl"
     metrics = [json.loads(line) for line in metrics_path.read_text().splitlines() if line]

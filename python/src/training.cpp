@@ -71,24 +71,47 @@ std::string options_json(const std::string& family) {
   return find_family(family).describe().dump();
 }
 
+// On the main thread, while a run trains: Ctrl-C asks the run to stop after its step, as it asks
+// `rnnkit train`, where Python's own handler would be noticed only at the next metrics record.
+class SigintStopsTraining {
+ public:
+  explicit SigintStopsTraining(bool main_thread) : installed_(main_thread) {
+    if (installed_)
+      previous_ = std::signal(SIGINT, [](int signal) { request_training_stop(signal); });
+  }
+  ~SigintStopsTraining() {
+    if (installed_) std::signal(SIGINT, previous_);
+  }
+  SigintStopsTraining(const SigintStopsTraining&) = delete;
+  SigintStopsTraining& operator=(const SigintStopsTraining&) = delete;
+
+ private:
+  bool installed_;
+  void (*previous_)(int) = SIG_DFL;
+};
+
 // Trains without the GIL. Each metrics record is passed to `on_record` (as its JSON text) with
-// the GIL held, which is also when Ctrl-C is noticed: a KeyboardInterrupt stops the run as SIGINT
-// stops `rnnkit train`, after the step and with a checkpoint (stop_signal in the summary); an
-// exception of on_record stops it at once, its last checkpoint intact for resume. `resume_dir`
-// continues that run, `options_json` then holding only the budget and threads it may change.
+// the GIL held. Ctrl-C (on the main thread) or a KeyboardInterrupt of on_record stops the run as
+// SIGINT stops `rnnkit train`, after the step and with a checkpoint (stop_signal in the summary);
+// any other exception of on_record stops it at once, its last checkpoint intact for resume.
+// `resume_dir` continues that run, `options_json` then holding only the budget and threads it may
+// change.
 std::string train(const std::string& family, const std::string& options_json,
-                  const std::string& resume_dir, const std::optional<py::function>& on_record) {
+                  const std::string& resume_dir, const std::optional<py::function>& on_record,
+                  bool main_thread) {
   const json options = json::parse(options_json);
   ScopedMetricsObserver observer([&](const json& record) {
+    if (!on_record) return;
     py::gil_scoped_acquire acquire;
     try {
-      if (PyErr_CheckSignals() != 0) throw py::error_already_set();
-      if (on_record) (*on_record)(record.dump());
+      (*on_record)(record.dump());
     } catch (py::error_already_set& e) {
+      // The callback's own KeyboardInterrupt stops its run, not those of other threads.
       if (!e.matches(PyExc_KeyboardInterrupt)) throw;
-      request_training_stop(SIGINT);
+      request_this_threads_training_stop(SIGINT);
     }
   });
+  const SigintStopsTraining sigint(main_thread);
   py::gil_scoped_release release;
   TrainSummary summary;
   if (resume_dir.empty()) {
@@ -119,7 +142,8 @@ std::string train(const std::string& family, const std::string& options_json,
 void bind_training(py::module_& m) {
   m.def("options_json", &options_json, py::arg("family"));
   m.def("train", &train, py::arg("family"), py::arg("options_json"), py::arg("resume_dir"),
-        py::arg("on_record"));
+        py::arg("on_record"), py::arg("main_thread"));
+  m.def("stop_training", [] { request_training_stop(SIGTERM); });
 }
 
 }  // namespace rnnkit::python

@@ -195,6 +195,19 @@ def test_a_state_dict_loads_partly_without_strict():
     assert gru.load_state_dict(before) == ([], [])
 
 
+def test_a_biased_state_dict_loads_into_a_module_without_bias_without_strict():
+    """As torch's: the biases are unexpected entries, the weights are copied."""
+    torch = pytest.importorskip("torch")
+    source = torch.nn.LSTM(3, 4)
+    reference = torch.nn.LSTM(3, 4, bias=False)
+    module = rnnkit.nn.LSTM(3, 4, bias=False)
+    assert repr(module.load_state_dict(source.state_dict(), strict=False)) == repr(
+        reference.load_state_dict(source.state_dict(), strict=False))
+    np.testing.assert_array_equal(module.state_dict()["weight_hh_l0"],
+                                  source.state_dict()["weight_hh_l0"].numpy())
+    assert "bias_ih_l0" not in module.state_dict()
+
+
 def test_load_state_dict_answers_as_torch_at_the_prompt():
     """What an interactive session echoes is torch's text for the same outcome."""
     torch = pytest.importorskip("torch")

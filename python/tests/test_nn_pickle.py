@@ -59,5 +59,7 @@ def test_deepcopy_is_independent_of_the_original():
 def test_bias_false_copy_still_refuses_biases():
     copied = pickle.loads(pickle.dumps(make("LSTM", {"bias": False})))
     assert not any(name.startswith("bias_") for name in copied.state_dict())
+    bias = {"bias_ih_l0": np.zeros(4 * HIDDEN, np.float32)}
     with pytest.raises(rnnkit.Error, match="bias=False"):
-        copied.load_state_dict({"bias_ih_l0": np.zeros(4 * HIDDEN, np.float32)}, strict=False)
+        copied.load_state_dict(bias)
+    assert copied.load_state_dict(bias, strict=False).unexpected_keys == ["bias_ih_l0"]

@@ -1,8 +1,12 @@
 """rnnkit.train for every family, its callback, resume and option errors; train_options."""
 
 import json
+import os
 import pathlib
 import signal
+import subprocess
+import sys
+import threading
 
 import numpy as np
 import pytest
@@ -64,6 +68,56 @@ def test_ctrl_c_stops_the_run_after_its_step_with_a_checkpoint(tmp_path):
     assert result.state.exists() and result.last.exists()
     resumed = rnnkit.train("lm", resume=tmp_path / "run", steps=5)
     assert resumed.steps == 5 and not resumed.interrupted
+
+
+def test_ctrl_c_stops_the_run_at_its_step_between_metrics_records(tmp_path):
+    """No record for a million steps: Ctrl-C still stops the run after the step it is in."""
+    timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        result = lm_run(tmp_path / "run", steps=10**7, log_every=10**6, time_limit=20)
+    finally:
+        timer.cancel()
+    assert result.interrupted and 0 < result.steps < 10**7
+    assert result.state.exists()
+
+
+def test_a_callbacks_keyboard_interrupt_stops_its_own_run_only(tmp_path):
+    def stop_at_two(record):
+        if record["type"] == "train" and record["step"] == 2:
+            raise KeyboardInterrupt
+
+    results = {}
+    started = threading.Event()
+
+    def other():
+        results["other"] = lm_run(tmp_path / "other", steps=60, log_every=1,
+                                  callback=lambda record: started.set())
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    started.wait()
+    results["stopped"] = lm_run(tmp_path / "stopped", steps=60, log_every=1, callback=stop_at_two)
+    thread.join()
+    assert results["stopped"].interrupted and results["stopped"].steps == 3
+    assert not results["other"].interrupted and results["other"].steps == 60
+
+
+def test_a_run_in_a_daemon_thread_is_stopped_with_its_checkpoint_when_python_exits(tmp_path):
+    script = f"""
+import threading, time, rnnkit
+started = threading.Event()
+threading.Thread(target=rnnkit.train, daemon=True, args=("lm",), kwargs=dict(
+    text_path={str(TEXT)!r}, out_dir={str(tmp_path / "run")!r}, embedding=0, batch=2, bptt=4,
+    layers=1, hidden=8, threads=1, steps=10**7, time_limit=60, log_every=1,
+    callback=lambda record: started.set())).start()
+started.wait()
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (tmp_path / "run" / "state.bin").exists()
+    assert rnnkit.train("lm", resume=tmp_path / "run", steps=1).steps >= 1
 
 
 def test_resume_continues_to_the_uninterrupted_result(tmp_path):

@@ -18,6 +18,14 @@ std::string number(const std::optional<double>& v, int decimals = 4) {
   return v ? fixed_or_scientific(*v, decimals) : "-";
 }
 
+// Significant digits that show a forecast to the model's resolution: a float32 output resolves
+// about a millionth of its series' scale, which 7 digits show for values within ten scales of 0;
+// a series far from 0 (a level of 1e9 that moves by 1) needs the digits of its offset too.
+int forecast_digits(double value, double scale) {
+  const double scales = std::abs(value) / scale;
+  return scales > 10 ? std::min(17, 6 + static_cast<int>(std::ceil(std::log10(scales)))) : 7;
+}
+
 void print_scores(const std::vector<ForecasterScores>& scores, bool as_json) {
   if (as_json) {
     std::cout << scores_json(scores).dump(2) << "\n";
@@ -55,6 +63,7 @@ void print_next(ForecastInputs& in, const std::string& future_path, const std::s
   const NextForecast next = forecast_next(in, future.get());
   const ForecasterConfig& c = in.loaded.model->config();
   const size_t K = targets.size(), Q = next.quantiles.empty() ? 1 : c.quantiles.size();
+  const std::vector<double>& scale = in.loaded.normalization.scale;  // the targets' first
   std::cout << "step";
   for (const std::string& name : targets)
     for (size_t q = 0; q < Q; ++q) {
@@ -65,11 +74,11 @@ void print_next(ForecastInputs& in, const std::string& future_path, const std::s
   for (int64_t j = 0; j < c.horizon; ++j) {
     std::cout << in.table.steps() + j;
     for (size_t k = 0; k < K; ++k)
-      for (size_t q = 0; q < Q; ++q)
-        std::cout << ","
-                  << formatted("%.7g", next.quantiles.empty()
-                                           ? next.forecast.point[j * K + k]
-                                           : next.quantiles[(j * K + k) * Q + q]);
+      for (size_t q = 0; q < Q; ++q) {
+        const double value = next.quantiles.empty() ? next.forecast.point[j * K + k]
+                                                    : next.quantiles[(j * K + k) * Q + q];
+        std::cout << "," << formatted("%.*g", forecast_digits(value, scale[k]), value);
+      }
     std::cout << "\n";
   }
 }

@@ -18,12 +18,15 @@ namespace {
 using json = nlohmann::json;
 using Ids = std::vector<int32_t>;
 
+int64_t width(const std::string& s) {
+  return static_cast<int64_t>(utf8::decode(s).size());
+}
+
 // The book's files pad questions and answers with trailing spaces to fixed widths.
-bool is_space_padded(const PairCorpus& corpus, int64_t& question_width, int64_t& answer_width) {
-  auto width = [](const std::string& s) { return static_cast<int64_t>(utf8::decode(s).size()); };
+bool is_space_padded(const PairCorpus& corpus, int64_t& question_width) {
   const TextPair& first = corpus.pairs.front();
   question_width = width(first.question);
-  answer_width = width(first.answer);
+  const int64_t answer_width = width(first.answer);
   bool trailing_space = false;
   for (const TextPair& p : corpus.pairs) {
     if (width(p.question) != question_width || width(p.answer) != answer_width) return false;
@@ -44,16 +47,20 @@ Seq2seqConfig config_from(const Seq2seqTrainOptions& o, const PairCorpus& corpus
   c.max_answer_length = o.max_answer_length;
   if (c.max_answer_length == 0)
     for (const TextPair& p : corpus.pairs)
-      c.max_answer_length = std::max<int64_t>(c.max_answer_length, utf8::decode(p.answer).size());
-  int64_t answer_width = 0;
-  c.space_padded = is_space_padded(corpus, c.question_width, answer_width);
+      c.max_answer_length = std::max(c.max_answer_length, width(p.answer));
+  c.space_padded = is_space_padded(corpus, c.question_width);
   if (!c.space_padded) c.question_width = 0;
-  // Padded answers have no end token: the decoder writes max_answer_length characters, and any
-  // past the padded width would never have been trained (a shorter length is refused with the
-  // answers that exceed it).
-  if (c.space_padded && o.max_answer_length > answer_width)
+  // Answers of one length, padded or not, leave the vocabulary no end token
+  // (build_seq2seq_vocab): the decoder writes max_answer_length characters, and any past that
+  // length would never have been trained (a shorter length is refused with the answers that
+  // exceed it).
+  const int64_t first = width(corpus.pairs.front().answer);
+  const bool one_length = std::all_of(corpus.pairs.begin(), corpus.pairs.end(),
+                                      [&](const TextPair& p) { return width(p.answer) == first; });
+  if (one_length && o.max_answer_length > first)
     throw Error("--max-answer-length " + std::to_string(o.max_answer_length) + ": the answers of " +
-                o.data + " are padded to " + std::to_string(answer_width) +
+                o.data + (c.space_padded ? " are padded to " : " are all ") +
+                std::to_string(first) +
                 " characters, which the decoder writes in full (no end token); leave the option "
                 "out");
   return c;

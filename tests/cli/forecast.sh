@@ -59,6 +59,16 @@ tail -n +2 "$WORK/next.csv" | awk -F, '{ for (i = 2; i <= 4; ++i) if ($i + 0 != 
   --quantiles 0.025,0.5,0.975 --out "$WORK/q95" >/dev/null 2>&1 || fail "the 95% interval run"
 [ "$("$RNNKIT" forecast predict -m "$WORK/q95" --data "$csv" | head -1)" = "step,sales_p2.5,sales_p50,sales_p97.5" ] ||
   fail "quantile names: $("$RNNKIT" forecast predict -m "$WORK/q95" --data "$csv" | head -1)"
+# A series far from 0 prints to the model's resolution: sales + 1e9 at 7 digits were all 1e+09.
+awk -F, 'NR == 1 { print "month,level"; next } { printf "%s,%.4f\n", $1, $2 + 1e9 }' "$csv" >"$WORK/level.csv"
+"$RNNKIT" forecast train --data "$WORK/level.csv" --target level --hidden 4 --epochs 1 --threads 1 \
+  --out "$WORK/level" >/dev/null 2>&1 || fail "a series far from 0 trains"
+"$RNNKIT" forecast predict -m "$WORK/level" --data "$WORK/level.csv" >"$WORK/level_next.csv" ||
+  fail "predict of a series far from 0"
+tail -n +2 "$WORK/level_next.csv" | cut -d, -f2 | awk '
+  { if (!($1 > 1e9 - 1000 && $1 < 1e9 + 1000)) bad = 1; seen[$1] = 1 }
+  END { n = 0; for (v in seen) n++; exit !(NR == 6 && !bad && n > 1) }' ||
+  fail "the forecasts of a series far from 0 print as one number: $(cat "$WORK/level_next.csv")"
 expect_error "predict without --future" "--future FILE must give them for the 6 forecast steps" \
   "$RNNKIT" forecast predict -m "$WORK/q" --data "$csv"
 head -4 "$WORK/future.csv" >"$WORK/short_future.csv"

@@ -93,6 +93,11 @@ expect_error "answer longer than the decoder allows" "more than the decoder allo
   train --data "$WORK/add.txt" --out "$WORK/x" --epochs 1 --max-answer-length 2
 expect_error "a decoder longer than padded answers" "are padded to 4 characters" \
   train --data "$WORK/add.txt" --out "$WORK/x" --epochs 1 --max-answer-length 5
+# So are answers all of one length unpadded: no end token either (the decoder wrote 5 characters
+# where 3 were trained).
+printf 'abc\tABC\ncab\tCAB\nbca\tBCA\n' >"$WORK/fixed.tsv"
+expect_error "a decoder longer than answers of one length" "are all 3 characters, which the decoder writes in full" \
+  train --data "$WORK/fixed.tsv" --out "$WORK/x" --epochs 1 --max-answer-length 5
 expect_error "one-hot input" "--embedding 0: a seq2seq model embeds its characters" \
   "$RNNKIT" seq2seq train --threads 1 --data "$WORK/add.txt" --out "$WORK/x" --epochs 1 --embedding 0
 expect_error "negative Adam epsilon" "eps" \
