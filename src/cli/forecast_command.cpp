@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -10,6 +11,7 @@
 #include "cli/training_run.h"
 #include "rnnkit/forecast_training.h"
 #include "rnnkit/formatted.h"
+#include "rnnkit/utf8.h"
 
 namespace rnnkit::cli {
 namespace {
@@ -36,15 +38,21 @@ void print_scores(const std::vector<ForecasterScores>& scores, bool as_json) {
               counted(std::ssize(report.origins), "origin", "origins").c_str(),
               static_cast<long long>(report.origins[0]),
               counted(report.series[0].metrics.count, "forecast value", "forecast values").c_str());
-  std::printf("%-10s %-16s %10s %10s %10s %10s %10s\n", "series", "forecaster", "MAE", "RMSE",
-              "sMAPE", "MASE", "coverage");
+  // The series column as wide as its longest name on screen (CJK characters take two columns).
+  size_t width = 10;
+  for (const SeriesScore& t : report.series) width = std::max(width, utf8::display_width(t.name));
+  const auto padded = [&](const std::string& name) {
+    return name + std::string(width - utf8::display_width(name), ' ');
+  };
+  std::printf("%s %-16s %10s %10s %10s %10s %10s\n", padded("series").c_str(), "forecaster", "MAE",
+              "RMSE", "sMAPE", "MASE", "coverage");
   for (size_t k = 0; k < report.series.size(); ++k)
     for (const ForecasterScores& s : scores) {
       const SeriesScore& t = s.report.series[k];
-      std::printf("%-10s %-16s %10s %10s %10s %10s %10s\n", t.name.c_str(), s.forecaster.c_str(),
-                  number(t.metrics.mae).c_str(), number(t.metrics.rmse).c_str(),
-                  number(t.metrics.smape, 3).c_str(), number(t.metrics.mase).c_str(),
-                  number(t.coverage, 3).c_str());
+      std::printf("%s %-16s %10s %10s %10s %10s %10s\n", padded(t.name).c_str(),
+                  s.forecaster.c_str(), number(t.metrics.mae).c_str(),
+                  number(t.metrics.rmse).c_str(), number(t.metrics.smape, 3).c_str(),
+                  number(t.metrics.mase).c_str(), number(t.coverage, 3).c_str());
     }
 }
 

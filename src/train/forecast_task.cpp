@@ -18,12 +18,18 @@ namespace {
 
 using json = nlohmann::json;
 
+std::string trimmed(const std::string& text) {
+  const size_t begin = text.find_first_not_of(" \t");
+  if (begin == std::string::npos) return "";
+  return text.substr(begin, text.find_last_not_of(" \t") - begin + 1);
+}
+
 std::vector<std::string> comma_list(const std::string& text) {
   std::vector<std::string> out;
   size_t begin = 0;
   while (begin <= text.size() && !text.empty()) {
     const size_t end = std::min(text.find(',', begin), text.size());
-    if (end == begin) throw Error("an empty name in the list \"" + text + "\"");
+    if (end == begin) throw Error("an empty entry in the list \"" + text + "\"");
     out.push_back(text.substr(begin, end - begin));
     begin = end + 1;
   }
@@ -194,16 +200,25 @@ ForecasterConfig ForecastTrainOptions::model_config() const {
     throw Error("--quantiles are the quantile loss's (--loss quantile); --loss " + loss +
                 " forecasts one value a step, so they would do nothing");
   c.quantiles.clear();
-  for (const std::string& q : comma_list(quantiles)) {
+  for (const std::string& entry : comma_list(quantiles)) {
+    const std::string q = trimmed(entry);
     size_t used = 0;
-    float value = NAN;
+    double value = NAN;
     try {
-      value = std::stof(q, &used);
+      value = std::stod(q, &used);
     } catch (const std::exception&) {
     }
-    if (used != q.size() || !(value > 0 && value < 1))
+    if (q.empty() || used != q.size() || !(value > 0 && value < 1))
       throw Error("--quantiles: \"" + q + "\" is not a number between 0 and 1");
-    c.quantiles.push_back(value);
+    // The model keeps its quantiles in float32: one that rounds to 0 or 1, or to its neighbour,
+    // is not the quantile asked for.
+    const float stored = static_cast<float>(value);
+    if (!(stored > 0 && stored < 1))
+      throw Error("--quantiles: " + q + " rounds to " + formatted("%g", stored) +
+                  " in float32, the model's precision");
+    if (!c.quantiles.empty() && stored == c.quantiles.back())
+      throw Error("--quantiles: " + q + " is the same float32 number as the quantile before it");
+    c.quantiles.push_back(stored);
   }
   c.num_targets = static_cast<int64_t>(comma_list(target).size());
   c.num_covariates = static_cast<int64_t>(input_columns(*this).size()) - c.num_targets;

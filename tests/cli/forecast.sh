@@ -69,6 +69,13 @@ tail -n +2 "$WORK/level_next.csv" | cut -d, -f2 | awk '
   { if (!($1 > 1e9 - 1000 && $1 < 1e9 + 1000)) bad = 1; seen[$1] = 1 }
   END { n = 0; for (v in seen) n++; exit !(NR == 6 && !bad && n > 1) }' ||
   fail "the forecasts of a series far from 0 print as one number: $(cat "$WORK/level_next.csv")"
+# eval's table keeps its columns under a series name longer than the column's 10 characters.
+sed '1s/level/revenue_of_the_north/' "$WORK/level.csv" >"$WORK/long_name.csv"
+"$RNNKIT" forecast train --data "$WORK/long_name.csv" --target revenue_of_the_north --hidden 4 \
+  --epochs 1 --threads 1 --out "$WORK/long_name" >/dev/null 2>&1 || fail "a long series name trains"
+"$RNNKIT" forecast eval -m "$WORK/long_name" --data "$WORK/long_name.csv" | tail -n +2 |
+  awk '{ n[length($0)]++ } END { k = 0; for (w in n) k++; exit !(k == 1 && NR == 5) }' ||
+  fail "eval's columns moved under a long series name: $("$RNNKIT" forecast eval -m "$WORK/long_name" --data "$WORK/long_name.csv")"
 expect_error "predict without --future" "--future FILE must give them for the 6 forecast steps" \
   "$RNNKIT" forecast predict -m "$WORK/q" --data "$csv"
 head -4 "$WORK/future.csv" >"$WORK/short_future.csv"
@@ -111,7 +118,7 @@ bad "no target" "--target COLUMN is required" --data "$csv"
 bad "unknown column" 'no column "sale" in the header (month, sales, promo)' --data "$csv" --target sale
 bad "bad quantile" '--quantiles: "abc" is not a number between 0 and 1' --data "$csv" --target sales --loss quantile --quantiles 0.1,abc
 bad "quantiles without the quantile loss" "--loss mse forecasts one value a step" --data "$csv" --target sales --quantiles 0.2,0.8
-bad "trailing comma" 'an empty name in the list "sales,"' --data "$csv" --target sales,
+bad "trailing comma" 'an empty entry in the list "sales,"' --data "$csv" --target sales,
 bad "bad head" '--head must be direct or autoregressive, not "sideways"' --data "$csv" --target sales --head sideways
 bad "context too long" "shorter than context + horizon" --data "$csv" --target sales --context 200
 bad "target as covariate" '--covariates: "sales" is a target already' --data "$csv" --target sales --covariates sales
@@ -119,6 +126,11 @@ bad "a target twice" 'the column "sales" is named twice' --data "$csv" --target 
 bad "a covariate twice" '--covariates: "promo" is named twice' --data "$csv" --target sales --covariates promo,promo
 bad "quantiles without the median" "--quantiles must include 0.5" --data "$csv" --target sales --loss quantile --quantiles 0.1,0.9
 bad "unordered quantiles" "quantiles must be strictly increasing" --data "$csv" --target sales --loss quantile --quantiles 0.9,0.1
+# The model keeps float32 quantiles: one that rounds to 1 or onto its neighbour is refused, saying so.
+bad "a quantile that rounds to 1" "--quantiles: 0.99999999999 rounds to 1 in float32" --data "$csv" --target sales --loss quantile --quantiles 0.5,0.99999999999
+bad "quantiles one float apart" "0.50000001 is the same float32 number as the quantile before it" --data "$csv" --target sales --loss quantile --quantiles 0.1,0.5,0.50000001
+"$RNNKIT" forecast train --data "$csv" --target sales --loss quantile --quantiles " 0.1, 0.5 ,0.9 " \
+  --hidden 4 --epochs 1 --threads 1 --out "$WORK/spaced" >/dev/null 2>&1 || fail "quantiles with spaces around them"
 bad "no data" "--data FILE is required" --target sales
 expect_error "no run directory" "--out RUN_DIR is required" \
   "$RNNKIT" forecast train --data "$csv" --target sales
