@@ -1,4 +1,6 @@
 #include <pybind11/stl.h>
+
+#include <chrono>
 #include <memory>
 #include <optional>
 
@@ -61,12 +63,17 @@ class LanguageModelHandle {
     request.beam_width = beam;
     // Beam search draws nothing: no seed to make up.
     request.sampling = {temperature, top_k, top_p, seed ? *seed : beam > 0 ? 0 : random_seed()};
-    PieceCallback forward;
-    if (on_piece)
-      forward = [&](std::string_view piece) {
-        py::gil_scoped_acquire acquire;
-        return (*on_piece)(py::str(piece.data(), piece.size())).cast<bool>();
-      };
+    // Ctrl-C is noticed with the GIL (on the main thread): between tokens, at most every 50 ms
+    // when no piece is wanted, so a long generation stops at it without taking the GIL a token.
+    auto checked = std::chrono::steady_clock::now();
+    const PieceCallback forward = [&](std::string_view piece) {
+      const auto now = std::chrono::steady_clock::now();
+      if (!on_piece && now - checked < std::chrono::milliseconds(50)) return true;
+      checked = now;
+      py::gil_scoped_acquire acquire;
+      if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+      return !on_piece || (*on_piece)(py::str(piece.data(), piece.size())).cast<bool>();
+    };
     return run_released(mutex_, [&] {
       return generate_text(*loaded_.model, *loaded_.vocab, request, forward).text;
     });
