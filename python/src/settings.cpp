@@ -23,11 +23,25 @@ std::string precision_name() {
 }  // namespace
 
 void bind_settings(py::module_& m) {
-  m.def("set_num_threads", &set_num_threads_between_runs, py::arg("n"),
-        "Pins the number of compute threads to n (bitwise repeatable results); 0 returns to the "
-        "default, the cores other processes leave free. rnnkit.Error outside 0..1024. "
-        "rnnkit.train sets its own (option threads) for the run and gives this one back after it: "
-        "while a run trains (on any thread), rnnkit.Error.");
+  m.def(
+      "set_num_threads",
+      [](const py::object& n) {
+        // Any integer (a NumPy one too); beyond int's range pybind11's own conversion would
+        // raise a TypeError listing signatures.
+        const auto index = py::reinterpret_steal<py::object>(PyNumber_Index(n.ptr()));
+        if (!index) throw py::error_already_set();
+        int overflow = 0;
+        const long long value = PyLong_AsLongLongAndOverflow(index.ptr(), &overflow);
+        if (overflow != 0 || value < 0 || value > kMaxThreads)
+          throw Error("thread count (n) must be from 0 (adapt to the load) to " +
+                      std::to_string(kMaxThreads) + ", got " + py::repr(index).cast<std::string>());
+        set_num_threads_between_runs(static_cast<int>(value));
+      },
+      py::arg("n"),
+      "Pins the number of compute threads to n (bitwise repeatable results); 0 returns to the "
+      "default, the cores other processes leave free. rnnkit.Error outside 0..1024. "
+      "rnnkit.train sets its own (option threads) for the run and gives this one back after it: "
+      "while a run trains (on any thread), rnnkit.Error.");
   m.def("num_threads", &num_threads, "The current number of compute threads.");
   m.def(
       "set_matmul_precision",

@@ -95,10 +95,20 @@ def test_save_to_an_impossible_path(model):
         model.save("/nonexistent/dir/model.safetensors")
 
 
-@pytest.mark.parametrize("threads", [-1, 100000])
+@pytest.mark.parametrize("threads", [-1, 100000, 2**40, -2**70])
 def test_set_num_threads_out_of_range(threads):
     with pytest.raises(rnnkit.Error, match=str(threads)):
         rnnkit.set_num_threads(threads)
+
+
+def test_set_num_threads_takes_any_integer():
+    try:
+        rnnkit.set_num_threads(np.int64(2))
+        assert rnnkit.num_threads() == 2
+    finally:
+        rnnkit.set_num_threads(0)
+    with pytest.raises(TypeError):
+        rnnkit.set_num_threads(1.5)
 
 
 @pytest.mark.parametrize("kwargs,message", [
