@@ -1,5 +1,6 @@
 #pragma once
 #include <cmath>
+#include <functional>
 #include <span>
 #include <vector>
 
@@ -25,8 +26,11 @@ double reported_perplexity(const Perplexity& p);
 // (token t+1 is predicted from tokens 0..t). A bidirectional model's reverse directions start
 // at the end of the stream, so they have read the predicted token: the figure is PyTorch's, not
 // a language model's perplexity; it runs checkpointed in chunks (train/bidirectional_stream.h).
-// Error when a cross-entropy is not finite, naming the token.
-Perplexity evaluate_stream(LanguageModel& model, std::span<const int32_t> ids, int64_t chunk = 256);
+// Error when a cross-entropy is not finite, naming the token. `after_chunk` (when given) is
+// called after each chunk of a unidirectional model: a caller's chance to cancel by throwing
+// (the Python package's Ctrl-C).
+Perplexity evaluate_stream(LanguageModel& model, std::span<const int32_t> ids, int64_t chunk = 256,
+                           const std::function<void()>& after_chunk = {});
 
 // The stream's predictions in windows of `window`: window k predicts tokens kW+1 .. (k+1)W from
 // ids[kW .. (k+1)W - 1] alone, every direction from a zero state, as PyTorch's

@@ -18,6 +18,23 @@ namespace {
 
 // A language model file with its vocabulary. One call at a time per instance (a model keeps
 // per-call workspaces): threads that generate at once each load their own.
+// Ctrl-C is Python's to notice, with the GIL (on the main thread). Checked between the steps of
+// a long computation, at most every 50 ms, so that it stops there without taking the GIL a step:
+// a KeyboardInterrupt thrown out of the library.
+class CtrlC {
+ public:
+  void check() {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - checked_ < std::chrono::milliseconds(50)) return;
+    checked_ = now;
+    py::gil_scoped_acquire acquire;
+    if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+  }
+
+ private:
+  std::chrono::steady_clock::time_point checked_ = std::chrono::steady_clock::now();
+};
+
 class LanguageModelHandle {
  public:
   static std::unique_ptr<LanguageModelHandle> load(const std::string& path,
@@ -63,16 +80,14 @@ class LanguageModelHandle {
     request.beam_width = beam;
     // Beam search draws nothing: no seed to make up.
     request.sampling = {temperature, top_k, top_p, seed ? *seed : beam > 0 ? 0 : random_seed()};
-    // Ctrl-C is noticed with the GIL (on the main thread): between tokens, at most every 50 ms
-    // when no piece is wanted, so a long generation stops at it without taking the GIL a token.
-    auto checked = std::chrono::steady_clock::now();
+    CtrlC ctrl_c;
     const PieceCallback forward = [&](std::string_view piece) {
-      const auto now = std::chrono::steady_clock::now();
-      if (!on_piece && now - checked < std::chrono::milliseconds(50)) return true;
-      checked = now;
+      if (!on_piece) {
+        ctrl_c.check();
+        return true;
+      }
       py::gil_scoped_acquire acquire;
-      if (PyErr_CheckSignals() != 0) throw py::error_already_set();
-      return !on_piece || (*on_piece)(py::str(piece.data(), piece.size())).cast<bool>();
+      return (*on_piece)(py::str(piece.data(), piece.size())).cast<bool>();
     };
     return run_released(mutex_, [&] {
       return generate_text(*loaded_.model, *loaded_.vocab, request, forward).text;
@@ -118,7 +133,9 @@ class LanguageModelHandle {
       if (ids.size() < 2)
         throw Error("perplexity needs a text of at least 2 tokens, got " +
                     std::to_string(ids.size()));
-      return reported_perplexity(evaluate_stream(*loaded_.model, ids));
+      CtrlC ctrl_c;
+      return reported_perplexity(
+          evaluate_stream(*loaded_.model, ids, 256, [&] { ctrl_c.check(); }));
     });
   }
 

@@ -58,7 +58,8 @@ double reported_perplexity(const Perplexity& p) {
   return perplexity;
 }
 
-Perplexity evaluate_stream(LanguageModel& model, std::span<const int32_t> ids, int64_t chunk) {
+Perplexity evaluate_stream(LanguageModel& model, std::span<const int32_t> ids, int64_t chunk,
+                           const std::function<void()>& after_chunk) {
   require_two_tokens(ids);
   if (model.config().bidirectional) {
     LossResult total = bidirectional_stream_loss(model, ids, chunk);
@@ -79,6 +80,7 @@ Perplexity evaluate_stream(LanguageModel& model, std::span<const int32_t> ids, i
     if (!std::isfinite(r.loss_sum)) name_non_finite_token(model, ids, start, n, before);
     total.loss_sum += r.loss_sum;
     total.count += r.count;
+    if (after_chunk) after_chunk();
   }
   return {total.mean(), total.count};
 }
