@@ -1,4 +1,5 @@
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -80,8 +81,19 @@ void set_matmul_precision_between_runs(Precision precision);
 // call from a signal handler. Asked before a run starts, it stops that run after its first step;
 // the request ends with the run.
 void request_training_stop(int signal);
-// As request_training_stop, for the run the calling thread trains only (the Python package's
-// callback that raises KeyboardInterrupt); the request ends with that run.
-void request_this_threads_training_stop(int signal);
+// While in scope, `request` (a signal number when set, 0 when not; a signal handler may set it)
+// asks the runs this thread trains to stop after their step, as request_training_stop asks every
+// run: the Python package's Ctrl-C on the main thread and a callback's KeyboardInterrupt, which
+// stop the caller's run only.
+class ScopedRunStop {
+ public:
+  explicit ScopedRunStop(const std::atomic<int>& request);
+  ~ScopedRunStop();
+  ScopedRunStop(const ScopedRunStop&) = delete;
+  ScopedRunStop& operator=(const ScopedRunStop&) = delete;
+
+ private:
+  const std::atomic<int>* previous_;
+};
 
 }  // namespace rnnkit

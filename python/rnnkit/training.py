@@ -5,7 +5,9 @@ import json
 import math
 import os
 import pathlib
+import signal
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Optional, Union
@@ -24,16 +26,32 @@ _live_runs: set[threading.Event] = set()
 _live_runs_lock = threading.Lock()
 
 
+# How long exit waits for runs left in daemon threads to stop: a step, and its checkpoint.
+_EXIT_WAIT_S = 60.0
+
+
 @atexit.register
 def _stop_live_runs() -> None:
     """A run in a daemon thread outlives the main thread: stopped (with its checkpoint) and
-    awaited here, as the interpreter would otherwise end it inside the engine (an abort)."""
+    awaited here, as the interpreter would otherwise end it inside the engine (an abort). A run
+    whose callback blocks (on the main thread that has ended) is waited for a minute, no more."""
     with _live_runs_lock:
         runs = list(_live_runs)
     if runs:
         _rnnkit.stop_training()
+    deadline = time.monotonic() + _EXIT_WAIT_S
     for ended in runs:
-        ended.wait()
+        ended.wait(max(0.0, deadline - time.monotonic()))
+
+
+def _forget_the_parents_runs() -> None:
+    """A forked child trains none of its parent's runs (and must not wait for them at exit)."""
+    global _live_runs_lock
+    _live_runs.clear()
+    _live_runs_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_the_parents_runs)
 
 
 def train_options(family: str = "lm") -> list[dict[str, Any]]:
@@ -138,9 +156,13 @@ def train(family: str = "lm", *, resume: Optional[Path] = None,
     with _live_runs_lock:
         _live_runs.add(ended)
     try:
+        # Ctrl-C stops the run where Python's default SIGINT handling would raise
+        # KeyboardInterrupt: on the main thread, the program's own handler (or SIG_IGN) absent.
+        ctrl_c_stops = (threading.current_thread() is threading.main_thread()
+                        and signal.getsignal(signal.SIGINT) is signal.default_int_handler)
         summary = json.loads(_rnnkit.train(family, options_json,
                                            "" if resume is None else _path(resume), on_record,
-                                           threading.current_thread() is threading.main_thread()))
+                                           ctrl_c_stops))
     finally:
         with _live_runs_lock:
             _live_runs.discard(ended)

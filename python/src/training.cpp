@@ -1,3 +1,4 @@
+#include <atomic>
 #include <csignal>
 #include <functional>
 #include <map>
@@ -71,47 +72,63 @@ std::string options_json(const std::string& family) {
   return find_family(family).describe().dump();
 }
 
-// On the main thread, while a run trains: Ctrl-C asks the run to stop after its step, as it asks
-// `rnnkit train`, where Python's own handler would be noticed only at the next metrics record.
-class SigintStopsTraining {
+// The stop request of the run the main thread trains, for the SIGINT handler to set.
+std::atomic<std::atomic<int>*> sigint_target{nullptr};
+
+// While the main thread trains, under Python's default SIGINT handling: Ctrl-C asks that run to
+// stop after its step, as it asks `rnnkit train`, where Python's own handler would be noticed
+// only at the next metrics record. An ignored SIGINT (a background job) or a handler of the
+// program's own is left as it is; the previous action is put back whole (sigaction: flags too,
+// so blocking calls stay interruptible).
+class SigintStopsRun {
  public:
-  explicit SigintStopsTraining(bool main_thread) : installed_(main_thread) {
-    if (installed_)
-      previous_ = std::signal(SIGINT, [](int signal) { request_training_stop(signal); });
+  SigintStopsRun(bool install, std::atomic<int>& request) : installed_(install) {
+    if (!installed_) return;
+    sigint_target.store(&request);
+    struct sigaction action = {};
+    action.sa_handler = [](int signal) {
+      if (std::atomic<int>* target = sigint_target.load()) target->store(signal);
+    };
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, &previous_);
   }
-  ~SigintStopsTraining() {
-    if (installed_) std::signal(SIGINT, previous_);
+  ~SigintStopsRun() {
+    if (!installed_) return;
+    sigaction(SIGINT, &previous_, nullptr);
+    sigint_target.store(nullptr);
   }
-  SigintStopsTraining(const SigintStopsTraining&) = delete;
-  SigintStopsTraining& operator=(const SigintStopsTraining&) = delete;
+  SigintStopsRun(const SigintStopsRun&) = delete;
+  SigintStopsRun& operator=(const SigintStopsRun&) = delete;
 
  private:
   bool installed_;
-  void (*previous_)(int) = SIG_DFL;
+  struct sigaction previous_ = {};
 };
 
 // Trains without the GIL. Each metrics record is passed to `on_record` (as its JSON text) with
-// the GIL held. Ctrl-C (on the main thread) or a KeyboardInterrupt of on_record stops the run as
+// the GIL held. Ctrl-C (`ctrl_c_stops`: the main thread under Python's default SIGINT handler) or
+// a KeyboardInterrupt of on_record stops the run as
 // SIGINT stops `rnnkit train`, after the step and with a checkpoint (stop_signal in the summary);
 // any other exception of on_record stops it at once, its last checkpoint intact for resume.
 // `resume_dir` continues that run, `options_json` then holding only the budget and threads it may
 // change.
 std::string train(const std::string& family, const std::string& options_json,
                   const std::string& resume_dir, const std::optional<py::function>& on_record,
-                  bool main_thread) {
+                  bool ctrl_c_stops) {
   const json options = json::parse(options_json);
+  std::atomic<int> stop{0};  // this call's run only, not other threads'
+  const ScopedRunStop scoped_stop(stop);
   ScopedMetricsObserver observer([&](const json& record) {
     if (!on_record) return;
     py::gil_scoped_acquire acquire;
     try {
       (*on_record)(record.dump());
     } catch (py::error_already_set& e) {
-      // The callback's own KeyboardInterrupt stops its run, not those of other threads.
       if (!e.matches(PyExc_KeyboardInterrupt)) throw;
-      request_this_threads_training_stop(SIGINT);
+      stop.store(SIGINT);
     }
   });
-  const SigintStopsTraining sigint(main_thread);
+  const SigintStopsRun sigint(ctrl_c_stops, stop);
   py::gil_scoped_release release;
   TrainSummary summary;
   if (resume_dir.empty()) {
@@ -142,7 +159,7 @@ std::string train(const std::string& family, const std::string& options_json,
 void bind_training(py::module_& m) {
   m.def("options_json", &options_json, py::arg("family"));
   m.def("train", &train, py::arg("family"), py::arg("options_json"), py::arg("resume_dir"),
-        py::arg("on_record"), py::arg("main_thread"));
+        py::arg("on_record"), py::arg("ctrl_c_stops"));
   m.def("stop_training", [] { request_training_stop(SIGTERM); });
 }
 

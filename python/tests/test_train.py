@@ -82,6 +82,62 @@ def test_ctrl_c_stops_the_run_at_its_step_between_metrics_records(tmp_path):
     assert result.state.exists()
 
 
+def test_an_ignored_or_handled_sigint_is_the_programs_own(tmp_path):
+    """A SIGINT the program ignores (a background job) or handles itself does not stop a run."""
+    def raise_at_two(record):
+        if record["type"] == "train" and record["step"] == 2:
+            signal.raise_signal(signal.SIGINT)
+
+    seen = []
+    for n, action in enumerate((signal.SIG_IGN, lambda number, frame: seen.append(number))):
+        previous = signal.signal(signal.SIGINT, action)
+        try:
+            result = lm_run(tmp_path / str(n), steps=6, log_every=1, callback=raise_at_two)
+        finally:
+            signal.signal(signal.SIGINT, previous)
+        assert not result.interrupted and result.steps == 6
+    assert seen == [signal.SIGINT]
+
+
+def test_ctrl_c_interrupts_a_blocking_call_after_a_run(tmp_path):
+    """The run puts Python's SIGINT action back whole: a blocked read is interrupted by Ctrl-C."""
+    lm_run(tmp_path / "run", steps=2)
+    read_end, write_end = os.pipe()
+    interrupt = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+    unblock = threading.Timer(20.0, os.write, (write_end, b"x"))
+    interrupt.start()
+    unblock.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            os.read(read_end, 1)
+        assert not unblock.finished.is_set()  # interrupted, not returned with the byte
+    finally:
+        interrupt.cancel()
+        unblock.cancel()
+        os.close(read_end)
+        os.close(write_end)
+
+
+def test_a_forked_child_does_not_wait_for_its_parents_runs(tmp_path):
+    script = f"""
+import os, threading, rnnkit
+started = threading.Event()
+threading.Thread(target=rnnkit.train, daemon=True, args=("lm",), kwargs=dict(
+    text_path={str(TEXT)!r}, out_dir={str(tmp_path / "run")!r}, embedding=0, batch=2, bptt=4,
+    layers=1, hidden=8, threads=1, steps=10**7, time_limit=60, log_every=1,
+    callback=lambda record: started.set())).start()
+started.wait()
+child = os.fork()
+if child == 0:
+    raise SystemExit(0)  # a normal exit, through the atexit hooks
+_, status = os.waitpid(child, 0)
+print("child", os.waitstatus_to_exitcode(status))
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert "child 0" in done.stdout, done.stderr[-2000:]
+
+
 def test_a_callbacks_keyboard_interrupt_stops_its_own_run_only(tmp_path):
     def stop_at_two(record):
         if record["type"] == "train" and record["step"] == 2:

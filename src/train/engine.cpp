@@ -36,9 +36,12 @@ using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 std::atomic<int> stop_signal{0};
-// A stop asked for the run of one thread only (a Python callback's KeyboardInterrupt): the
-// runs of other threads go on.
-thread_local int thread_stop_signal = 0;
+// The stop request of the runs this thread trains, where its caller keeps one (ScopedRunStop).
+thread_local const std::atomic<int>* thread_stop = nullptr;
+
+int thread_stop_signal() {
+  return thread_stop ? thread_stop->load() : 0;
+}
 
 bool all_finite(const ParameterList& params) {
   for (const Parameter* p : params)
@@ -458,7 +461,7 @@ TrainSummary Engine::run() {
       end_epoch();
       continue;
     }
-    bool stop = stop_signal.load() != 0 || thread_stop_signal != 0;
+    bool stop = stop_signal.load() != 0 || thread_stop_signal() != 0;
     // Every rank stops after the same step: the signal of any.
     if (world_) loss = reduce_step(loss, stop);
     finish_step(loss);
@@ -469,9 +472,9 @@ TrainSummary Engine::run() {
     if (o_.checkpoint_minutes > 0 && pos_.elapsed - elapsed_at_save_ >= 60 * o_.checkpoint_minutes)
       save_checkpoint();
     if (stop) {
-      summary_.stop_signal = stop_signal.load()   ? stop_signal.load()
-                             : thread_stop_signal ? thread_stop_signal
-                                                  : SIGTERM;
+      summary_.stop_signal = stop_signal.load()     ? stop_signal.load()
+                             : thread_stop_signal() ? thread_stop_signal()
+                                                    : SIGTERM;
       break;
     }
     // After the step's own validation, sample and checkpoint, as the next iteration would
@@ -561,17 +564,18 @@ void request_training_stop(int signal) {
   stop_signal.store(signal);
 }
 
-void request_this_threads_training_stop(int signal) {
-  thread_stop_signal = signal;
+ScopedRunStop::ScopedRunStop(const std::atomic<int>& request) : previous_(thread_stop) {
+  thread_stop = &request;
+}
+
+ScopedRunStop::~ScopedRunStop() {
+  thread_stop = previous_;
 }
 
 TrainSummary run_training(TrainingTask& task, const EngineOptions& options, Rng& rng,
                           const nlohmann::json& family_options, const SafetensorsFile* resume_from,
                           const nlohmann::json& shared_options) {
   const RunSettings settings(options.threads, options.bf16 ? Precision::BF16 : Precision::F32);
-  const struct ThreadStopEnds {
-    ~ThreadStopEnds() { thread_stop_signal = 0; }
-  } thread_stop_ends;
   return Engine(task, options, rng, family_options, shared_options, resume_from,
                 distributed() ? &world() : nullptr)
       .run();
