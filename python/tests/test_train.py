@@ -118,23 +118,31 @@ def test_ctrl_c_interrupts_a_blocking_call_after_a_run(tmp_path):
         os.close(write_end)
 
 
-def test_a_forked_child_does_not_wait_for_its_parents_runs(tmp_path):
+def with_a_daemon_run(run_dir, then):
+    """Runs, in a Python of its own, a script that starts a long run in a daemon thread, waits
+    for its first record and then does `then`."""
     script = f"""
 import os, threading, rnnkit
 started = threading.Event()
 threading.Thread(target=rnnkit.train, daemon=True, args=("lm",), kwargs=dict(
-    text_path={str(TEXT)!r}, out_dir={str(tmp_path / "run")!r}, embedding=0, batch=2, bptt=4,
+    text_path={str(TEXT)!r}, out_dir={str(run_dir)!r}, embedding=0, batch=2, bptt=4,
     layers=1, hidden=8, threads=1, steps=10**7, time_limit=60, log_every=1,
     callback=lambda record: started.set())).start()
 started.wait()
+{then}
+"""
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+
+
+def test_a_forked_child_does_not_wait_for_its_parents_runs(tmp_path):
+    done = with_a_daemon_run(tmp_path / "run", """
 child = os.fork()
 if child == 0:
     raise SystemExit(0)  # a normal exit, through the atexit hooks
 _, status = os.waitpid(child, 0)
 print("child", os.waitstatus_to_exitcode(status))
-"""
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=120, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+""")
     assert "child 0" in done.stdout, done.stderr[-2000:]
 
 
@@ -160,17 +168,7 @@ def test_a_callbacks_keyboard_interrupt_stops_its_own_run_only(tmp_path):
 
 
 def test_a_run_in_a_daemon_thread_is_stopped_with_its_checkpoint_when_python_exits(tmp_path):
-    script = f"""
-import threading, time, rnnkit
-started = threading.Event()
-threading.Thread(target=rnnkit.train, daemon=True, args=("lm",), kwargs=dict(
-    text_path={str(TEXT)!r}, out_dir={str(tmp_path / "run")!r}, embedding=0, batch=2, bptt=4,
-    layers=1, hidden=8, threads=1, steps=10**7, time_limit=60, log_every=1,
-    callback=lambda record: started.set())).start()
-started.wait()
-"""
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=120, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    done = with_a_daemon_run(tmp_path / "run", "")
     assert done.returncode == 0, done.stderr[-2000:]
     assert (tmp_path / "run" / "state.bin").exists()
     assert rnnkit.train("lm", resume=tmp_path / "run", steps=1).steps >= 1
