@@ -283,8 +283,9 @@ std::optional<int32_t> Vocab::find(std::string_view token) const {
 int32_t Vocab::id(std::string_view token) const {
   if (const auto found = find(token)) return *found;
   if (unk_id_) return *unk_id_;
-  throw OutOfVocabularyError("token " + quote(token) +
-                             " is not in the vocabulary (which has no unk token)");
+  throw OutOfVocabularyError(
+      "token " + quote(token) + " is not in the vocabulary (which has no unk token)",
+      std::string(token));
 }
 
 std::vector<int32_t> Vocab::encode(std::string_view text) const {

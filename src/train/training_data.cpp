@@ -57,18 +57,20 @@ void load_text(const TrainOptions& o, const Vocab* vocab, TrainingData& data) {
                 " validation tokens; validation needs at least 2 (one read, one predicted)");
 }
 
-// A given vocabulary (a resumed run's, --init-from's) without <unk> that lacks a character of
-// the poems: the poem is named by its opening (the corpus keeps no file or title).
-void refuse_unknown_characters(const PoemCorpus& corpus, const Vocab& vocab,
-                               const std::string& dir) {
+// The error for a character of the poems that a given vocabulary (a resumed run's,
+// --init-from's) lacks: the first poem holding it, named by its opening (the corpus keeps no file
+// or title). Searched only once encoding has failed.
+OutOfVocabularyError unknown_character(const PoemCorpus& corpus, const std::string& character,
+                                       const std::string& dir) {
+  const char32_t c = utf8::decode(character).front();
   for (const auto* part : {&corpus.train, &corpus.valid})
     for (const std::u32string& poem : *part)
-      for (char32_t c : poem)
-        if (const std::string character = utf8::encode(c); !vocab.find(character))
-          throw OutOfVocabularyError(dir + ": the poem that begins \"" +
-                                         utf8::encode(poem.substr(0, 12)) + "\" holds \"" +
-                                         character + "\", which is not in the vocabulary",
-                                     character);
+      if (poem.find(c) != std::u32string::npos)
+        return OutOfVocabularyError(dir + ": the poem that begins \"" +
+                                        utf8::encode(poem.substr(0, 12)) + "\" holds \"" +
+                                        character + "\", which is not in the vocabulary",
+                                    character);
+  return OutOfVocabularyError(dir + ": \"" + character + "\" is not in the vocabulary", character);
 }
 
 void load_poems(const TrainOptions& o, const Vocab* vocab, TrainingData& data) {
@@ -99,12 +101,15 @@ void load_poems(const TrainOptions& o, const Vocab* vocab, TrainingData& data) {
   }
   if (!data.vocab.bos_id() || !data.vocab.eos_id() || !data.vocab.pad_id())
     throw Error("a poem model needs a vocabulary with <START>, <EOP> and <pad>");
-  if (vocab && !data.vocab.unk_id()) refuse_unknown_characters(corpus, data.vocab, o.poems_path);
   auto to_id = [&](char32_t c) { return data.vocab.id(utf8::encode(c)); };
-  data.train_seqs =
-      make_poem_sequences(corpus.train, *data.vocab.bos_id(), *data.vocab.eos_id(), to_id).seqs;
-  data.valid_seqs =
-      make_poem_sequences(corpus.valid, *data.vocab.bos_id(), *data.vocab.eos_id(), to_id).seqs;
+  try {
+    data.train_seqs =
+        make_poem_sequences(corpus.train, *data.vocab.bos_id(), *data.vocab.eos_id(), to_id).seqs;
+    data.valid_seqs =
+        make_poem_sequences(corpus.valid, *data.vocab.bos_id(), *data.vocab.eos_id(), to_id).seqs;
+  } catch (const OutOfVocabularyError& e) {
+    throw unknown_character(corpus, e.first_unknown(), o.poems_path);
+  }
 }
 
 }  // namespace
