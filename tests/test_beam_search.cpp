@@ -152,6 +152,24 @@ TEST(BeamSearchRules, DropsHypothesesThatCannotBeatAFinishedOne) {
   EXPECT_EQ(decoder.step_widths, (std::vector<int64_t>{1}));
 }
 
+TEST(BeamSearchRules, StopsWhenNoLongerWanted) {
+  // Asked before each step after the first: wanted twice, then not, so the search made exactly
+  // two steps and gives up with no tokens (it would run to 10 otherwise).
+  FunctionDecoder decoder(random_tree(4, 7, -100.0f));
+  int asked = 0;
+  const BeamSearchOptions options{3, 10, 0, {}};
+  const BeamHypothesis beam = beam_search(decoder, options, [&] { return ++asked <= 2; });
+  EXPECT_TRUE(beam.abandoned);
+  EXPECT_TRUE(beam.tokens.empty());
+  EXPECT_EQ(asked, 3);
+  EXPECT_EQ(decoder.step_widths.size(), 2u);
+  // Always wanted: the whole search.
+  FunctionDecoder whole(random_tree(4, 7, -100.0f));
+  const BeamHypothesis full = beam_search(whole, options, [] { return true; });
+  EXPECT_FALSE(full.abandoned);
+  EXPECT_EQ(full.tokens.size(), 10u);
+}
+
 TEST(BeamSearchRules, NeedsOneRowOfLogits) {
   FunctionDecoder decoder([](const Ids&) { return std::vector<float>{0.0f, 1.0f}; });
   decoder.reorder(std::vector<int32_t>{0, 0});
@@ -245,6 +263,30 @@ TEST(BeamSearch, WidthOneIsGreedyDecoding) {
   // Both ways of finishing were compared.
   EXPECT_GT(ended, 0);
   EXPECT_LT(ended, runs);
+}
+
+TEST(BeamSearch, GenerationEndsCancelledWhenNoLongerWanted) {
+  const Vocab vocab = char_vocab({"<eos>", "a", "b", "c", "d", "e"}, {"", "", "<eos>", ""});
+  LanguageModel model = random_model(CellKind::Gru, vocab.size(), 3);
+  GenerateRequest r;
+  r.prompt = "ab";
+  r.max_tokens = 50;
+  r.stop_at_eos = false;
+  r.beam_width = 2;
+  r.sampling = {};
+  int asked = 0;
+  int pieces = 0;
+  const auto count_piece = [&](std::string_view) { return ++pieces > 0; };
+  const GenerateResult stopped =
+      generate_text(model, vocab, r, count_piece, [&] { return ++asked < 5; });
+  EXPECT_EQ(stopped.finish_reason, FinishReason::Cancelled);
+  EXPECT_EQ(stopped.text, "");
+  EXPECT_EQ(pieces, 0);
+  EXPECT_EQ(asked, 5);
+  const GenerateResult whole = generate_text(model, vocab, r, count_piece, [] { return true; });
+  EXPECT_EQ(whole.finish_reason, FinishReason::Length);
+  EXPECT_EQ(whole.tokens, 50);
+  EXPECT_EQ(pieces, 50);
 }
 
 TEST(BeamSearch, BeamOfVToTheNIsExhaustive) {

@@ -1,5 +1,6 @@
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <vector>
@@ -41,6 +42,7 @@ struct BeamHypothesis {
   std::vector<int32_t> tokens;  // the continuation, without the eos that finished it
   double log_prob = 0;          // sum of the log-probabilities of its tokens (eos included)
   bool ended_at_eos = false;
+  bool abandoned = false;  // `wanted` said stop: no tokens
 };
 
 // Beam search for the most probable continuation. The rules (docs/DESIGN.md, "Beam search"):
@@ -60,11 +62,15 @@ struct BeamHypothesis {
 // All live hypotheses advance through one batched step() per token. Error for a width outside
 // 1..kMaxBeamWidth, a negative max_tokens, a mask of the wrong size, logits that are not one row,
 // or a step where the mask and -inf logits forbid every token.
-BeamHypothesis beam_search(BeamDecoder& decoder, const BeamSearchOptions& options);
+// `wanted` (when set) is asked before each step after the first; false abandons the search, for
+// a caller that stopped wanting the answer (a client gone, Ctrl-C).
+BeamHypothesis beam_search(BeamDecoder& decoder, const BeamSearchOptions& options,
+                           const std::function<bool()>& wanted = {});
 
 // The most probable continuation of a language model from the state after a prompt, whose
 // logits [V] predict the first token.
 BeamHypothesis beam_search(LanguageModel& model, const LMState& state,
-                           std::span<const float> logits, const BeamSearchOptions& options);
+                           std::span<const float> logits, const BeamSearchOptions& options,
+                           const std::function<bool()>& wanted = {});
 
 }  // namespace rnnkit

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <optional>
 
+#include "rnnkit/beam_search.h"
 #include "rnnkit/decode_session.h"
 #include "rnnkit/language_model.h"
 #include "rnnkit/sampler.h"
@@ -89,8 +90,9 @@ class TextGeneration final : public DecodeSession {
   bool done() const override { return done_; }
   std::span<const int32_t> prompt() const override { return ids_; }
   std::optional<int32_t> next(std::span<const float> logits) override;
-  // Takes a whole continuation found otherwise (beam search) and ends the session.
-  void take(std::span<const int32_t> ids, bool ended_at_eos);
+  // Takes a whole continuation found by beam search and ends the session (cancelled when the
+  // search was abandoned).
+  void take(const BeamHypothesis& best);
   // What was generated so far (all of it once done()).
   const GenerateResult& result() const { return result_; }
 
@@ -111,11 +113,13 @@ class TextGeneration final : public DecodeSession {
   bool done_ = false;
 };
 
-// Generates a continuation of request.prompt, streaming it through on_piece (when set).
-// Errors: invalid sampling options, max_tokens < -1 or above kMaxGeneratedTokens, a beam width
-// out of range, a vocabulary whose size differs from the model's, and the prompt errors of
-// encode_prompt.
+// Generates a continuation of request.prompt, streaming it through on_piece (when set). Sampling
+// stops, cancelled, when on_piece returns false; beam search, which has no piece to send before
+// it ends, asks `still_wanted` (when set) between its steps instead. Errors: invalid sampling
+// options, max_tokens < -1 or above kMaxGeneratedTokens, a beam width out of range, a vocabulary
+// whose size differs from the model's, and the prompt errors of encode_prompt.
 GenerateResult generate_text(LanguageModel& model, const Vocab& vocab,
-                             const GenerateRequest& request, const PieceCallback& on_piece = {});
+                             const GenerateRequest& request, const PieceCallback& on_piece = {},
+                             const std::function<bool()>& still_wanted = {});
 
 }  // namespace rnnkit

@@ -89,8 +89,14 @@ class LanguageModelHandle {
       py::gil_scoped_acquire acquire;
       return (*on_piece)(py::str(piece.data(), piece.size())).cast<bool>();
     };
+    // Beam search sends no piece before it ends: Ctrl-C is checked between its steps.
+    const auto ctrl_c_between_steps = [&] {
+      ctrl_c.check();
+      return true;
+    };
     return run_released(mutex_, [&] {
-      return generate_text(*loaded_.model, *loaded_.vocab, request, forward).text;
+      return generate_text(*loaded_.model, *loaded_.vocab, request, forward, ctrl_c_between_steps)
+          .text;
     });
   }
 

@@ -62,7 +62,8 @@ void score_candidates(const Tensor& logits, std::span<const double> scores,
 
 }  // namespace
 
-BeamHypothesis beam_search(BeamDecoder& decoder, const BeamSearchOptions& options) {
+BeamHypothesis beam_search(BeamDecoder& decoder, const BeamSearchOptions& options,
+                           const std::function<bool()>& wanted) {
   const Tensor& logits = decoder.logits();
   if (logits.ndim() != 2 || logits.dim(0) != 1)
     throw Error("beam search starts from one row of logits, got " + logits.shape_string());
@@ -115,6 +116,11 @@ BeamHypothesis beam_search(BeamDecoder& decoder, const BeamSearchOptions& option
     for (const Link& link : history.back()) {
       parents.push_back(link.parent);
       tokens.push_back(link.token);
+    }
+    if (wanted && !wanted()) {
+      BeamHypothesis none;
+      none.abandoned = true;
+      return none;
     }
     decoder.reorder(parents);
     decoder.step(tokens);

@@ -34,9 +34,10 @@ class LanguageModelDecoder final : public BeamDecoder {
 }  // namespace
 
 BeamHypothesis beam_search(LanguageModel& model, const LMState& state,
-                           std::span<const float> logits, const BeamSearchOptions& options) {
+                           std::span<const float> logits, const BeamSearchOptions& options,
+                           const std::function<bool()>& wanted) {
   LanguageModelDecoder decoder(model, state, logits);
-  return beam_search(decoder, options);
+  return beam_search(decoder, options, wanted);
 }
 
 }  // namespace rnnkit

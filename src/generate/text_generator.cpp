@@ -5,7 +5,6 @@
 #include <optional>
 #include <utility>
 
-#include "rnnkit/beam_search.h"
 #include "rnnkit/cross_entropy.h"
 #include "rnnkit/error.h"
 #include "rnnkit/script_converter.h"
@@ -165,11 +164,12 @@ std::optional<int32_t> TextGeneration::next(std::span<const float> logits) {
   return done_ ? std::nullopt : std::optional<int32_t>(id);
 }
 
-void TextGeneration::take(std::span<const int32_t> ids, bool ended_at_eos) {
-  for (int32_t id : ids) {
+void TextGeneration::take(const BeamHypothesis& best) {
+  if (best.abandoned) return finish(FinishReason::Cancelled);
+  for (int32_t id : best.tokens) {
     if (!emit(id)) return finish(FinishReason::Cancelled);
   }
-  finish(ended_at_eos ? FinishReason::Eos : FinishReason::Length);
+  finish(best.ended_at_eos ? FinishReason::Eos : FinishReason::Length);
 }
 
 bool TextGeneration::emit(int32_t id) {
@@ -187,7 +187,8 @@ void TextGeneration::finish(FinishReason reason) {
 }
 
 GenerateResult generate_text(LanguageModel& model, const Vocab& vocab,
-                             const GenerateRequest& request, const PieceCallback& on_piece) {
+                             const GenerateRequest& request, const PieceCallback& on_piece,
+                             const std::function<bool()>& still_wanted) {
   TextGeneration session(model, vocab, request, on_piece);
   if (request.beam_width == 0 || session.done()) {
     decode(model, session);
@@ -198,11 +199,11 @@ GenerateResult generate_text(LanguageModel& model, const Vocab& vocab,
   Tensor logits;
   prime_state(model, session.prompt(), state, logits);
   const std::vector<uint8_t> allowed = generation_mask(vocab);
-  const BeamHypothesis best = beam_search(
+  session.take(beam_search(
       model, state, logits.span(),
       {request.beam_width, request.max_tokens < 0 ? kMaxGeneratedTokens : request.max_tokens,
-       request.stop_at_eos ? vocab.eos_id() : std::nullopt, std::span<const uint8_t>(allowed)});
-  session.take(best.tokens, best.ended_at_eos);
+       request.stop_at_eos ? vocab.eos_id() : std::nullopt, std::span<const uint8_t>(allowed)},
+      still_wanted));
   return session.result();
 }
 

@@ -59,7 +59,8 @@ void handle_generate(ServeContext& context, const httplib::Request& http,
   auto lease = std::make_shared<ModelPool::Lease>(context.lease_worker());
   if (!call.stream) {
     const GenerateResult result =
-        generate_text(lease->model(), context.vocab, call.request, context.while_answer_wanted());
+        generate_text(lease->model(), context.vocab, call.request, context.while_answer_wanted(),
+                      context.answer_wanted());
     if (result.finish_reason == FinishReason::Cancelled) throw cut_short(context.stopping.load());
     response.set_content(summary(result, call.request).dump() + "\n", "application/json");
     return;
@@ -70,14 +71,16 @@ void handle_generate(ServeContext& context, const httplib::Request& http,
   check_by_first_piece([&](const PieceCallback& on_piece) {
     generate_text(lease->model(), context.vocab, probe, on_piece);
   });
-  respond_with_events(
-      http, response, context.stopping, [&context, lease, call](EventWriter& events) {
-        const GenerateResult result =
-            generate_text(lease->model(), context.vocab, call.request, [&](std::string_view piece) {
-              return events.send({{"text", piece}});
-            });
-        events.send(summary(result, call.request), "done");
-      });
+  respond_with_events(http, response, context.stopping,
+                      [&context, lease, call](EventWriter& events) {
+                        const GenerateResult result = generate_text(
+                            lease->model(), context.vocab, call.request,
+                            [&](std::string_view piece) {
+                              return events.send({{"text", piece}});
+                            },
+                            context.answer_wanted());
+                        events.send(summary(result, call.request), "done");
+                      });
 }
 
 }  // namespace rnnkit::serve

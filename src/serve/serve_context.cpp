@@ -24,11 +24,14 @@ ModelPool::Lease ServeContext::lease_worker() {
   return std::move(*lease);
 }
 
-PieceCallback ServeContext::while_answer_wanted() {
+std::function<bool()> ServeContext::answer_wanted() {
   const ConnectionStream* connection = BoundedServer::current_connection();
-  return [this, connection](std::string_view) {
-    return !stopping.load() && !(connection && connection->client_gone());
-  };
+  return
+      [this, connection] { return !stopping.load() && !(connection && connection->client_gone()); };
+}
+
+PieceCallback ServeContext::while_answer_wanted() {
+  return [wanted = answer_wanted()](std::string_view) { return wanted(); };
 }
 
 }  // namespace rnnkit::serve

@@ -1,5 +1,6 @@
 #pragma once
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -40,9 +41,10 @@ struct ServeContext {
   // (OpenMP keeps one per thread). HttpError 503 when the workers and the queue are full.
   ModelPool::Lease lease_worker();
 
-  // The listener of a generation answered whole (not streamed): it goes on while the server runs
-  // and the calling connection's client waits for the answer. Called on the connection's thread;
-  // the listener may then run on any (a decode loop's).
+  // True while the server runs and the calling connection's client waits for the answer. Called
+  // on the connection's thread; the predicate may then run on any (a decode loop's).
+  std::function<bool()> answer_wanted();
+  // answer_wanted as the listener of a generation answered whole (not streamed).
   PieceCallback while_answer_wanted();
 };
 

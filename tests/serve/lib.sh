@@ -109,6 +109,17 @@ json() {
     "$tmp/$1" "$2"
 }
 
+# health_until NAME PYTHON_EXPRESSION: asks GET /health into $tmp/NAME until the expression on its
+# JSON (`j`) is true; false after 10 s of asking.
+health_until() {
+  for _ in $(seq 100); do
+    request "$1" GET /health
+    [ "$(json "$1" "bool($2)")" = True ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
 # events FILE PYTHON_EXPRESSION: the server-sent events of FILE as `events`, a list of
 # (name, data) with data parsed as JSON (name "" for plain data events).
 events() {
