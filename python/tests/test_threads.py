@@ -68,5 +68,6 @@ def test_the_pinned_thread_count_holds_in_every_python_thread():
             assert rnnkit.num_threads() == threads
     finally:
         rnnkit.set_num_threads(0)
-    # A team of two in a thread of its own is one more OS thread; a team of one, none.
-    assert grown == {1: 0, 2: 1}
+    # A team of one is no new OS thread; a team of two in a thread of its own, one (at least: the
+    # count cannot tell it from a thread another library started meanwhile).
+    assert grown[1] == 0 and grown[2] >= 1

@@ -24,6 +24,22 @@ expect_error() {
   fi
 }
 
+# await COMMAND...: true once COMMAND succeeds, asked every 0.1 s for 10 s at most (a process
+# started in the background has done what COMMAND looks for, however slowly it was scheduled).
+await() {
+  for _ in $(seq 100); do
+    "$@" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# holds_lock DIR PID: the training run PID holds DIR's lock.
+holds_lock() { [ "$(cat "$1/.lock" 2>/dev/null)" = "$2" ]; }
+
+# has_trained DIR: DIR's run has logged a training step.
+has_trained() { grep -qs '"type":"train"' "$1/metrics.jsonl"; }
+
 finish() {
   if [ "$failures" -gt 0 ]; then
     echo "$failures check(s) failed" >&2

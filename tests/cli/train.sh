@@ -54,12 +54,12 @@ else
     --out "$WORK/b16"
 fi
 
-# stopped_by SIGNAL CODE DIR: a long run into DIR, sent SIGNAL after 3 s, exits with CODE and
+# stopped_by SIGNAL CODE DIR: a long run into DIR, sent SIGNAL once it trains, exits with CODE and
 # leaves its checkpoint and the resume hint.
 stopped_by() {
   "$RNNKIT" train "${common[@]}" --steps 1000000 --checkpoint-every 100000 --out "$3" >"$3.out" 2>&1 &
   local pid=$! code
-  sleep 3
+  await has_trained "$3" || fail "SIG$1: the run did not start training: $(cat "$3.out")"
   kill -"$1" $pid
   wait $pid
   code=$?
@@ -84,7 +84,7 @@ stopped_by HUP 129 "$WORK/hup"
 (trap '' HUP; exec "$RNNKIT" train "${common[@]}" --steps 1000000 --checkpoint-every 100000 \
   --out "$WORK/nohup" >/dev/null 2>&1) &
 pid=$!
-sleep 3
+await has_trained "$WORK/nohup" || fail "the nohup run did not start training"
 kill -HUP $pid
 sleep 1
 kill -0 $pid 2>/dev/null || fail "a run whose SIGHUP is ignored (nohup) stopped on it"
@@ -98,20 +98,27 @@ expect_error "a negative --steps on resume" "--steps must be >= 0, not -5" \
 # kill -9 while checkpoints are written every step: the last checkpoint is always whole.
 "$RNNKIT" train "${common[@]}" --steps 1000000 --checkpoint-every 1 --out "$WORK/kill" >/dev/null 2>&1 &
 pid=$!
-sleep 3
+await test -f "$WORK/kill/state.bin" || fail "no checkpoint of a run writing one every step"
+sleep 1  # some hundred checkpoints more: the kill comes in the middle of one
 kill -9 $pid
 wait $pid 2>/dev/null
 "$RNNKIT" eval -m "$WORK/kill/last.safetensors" --text "$WORK/probe.txt" >/dev/null 2>&1 ||
   fail "checkpoint unreadable after kill -9"
-ls "$WORK/kill" | grep -q '\.tmp' && fail "temporary files left behind"
+# A kill -9 between a write's link to its temporary name and the rename leaves the temporary
+# (.NAME.tmp-PID-N); the next run in the directory removes it.
+touch "$WORK/kill/.state.bin.tmp-99999-1"
+"$RNNKIT" train --resume "$WORK/kill" --steps 1 >/dev/null 2>&1 || fail "resume after kill -9"
+ls -A "$WORK/kill" | grep -q '\.tmp' && fail "temporary files left behind"
 
 # Within an epoch (17,057 steps here, some seconds) a kill -9 loses nothing older than
 # --checkpoint-minutes (a checkpoint every 12 ms here); with 0 there is none before the epoch ends.
 minutes() {
   "$RNNKIT" train --text "$text" --letters-only --lowercase --embedding 0 --hidden 64 --batch 2 --bptt 5 \
-    --threads 1 --checkpoint-minutes "$1" --out "$2" >/dev/null 2>&1 &
+    --threads 1 --checkpoint-minutes "$1" --out "$2" >"$2.out" 2>&1 &
   pid=$!
+  await holds_lock "$2" $pid || fail "the run into $2 did not start: $(cat "$2.out")"
   sleep 1
+  kill -0 $pid 2>/dev/null || fail "the run into $2 ended within its first epoch: $(cat "$2.out")"
   kill -9 $pid
   wait $pid 2>/dev/null
 }
@@ -121,7 +128,7 @@ minutes 0 "$WORK/no_minutes"
 "$RNNKIT" train --text "$text" --letters-only --lowercase --embedding 0 --hidden 64 --batch 2 --bptt 5 \
   --threads 1 --checkpoint-minutes 0 --out "$WORK/running" >/dev/null 2>&1 &
 pid=$!
-sleep 1
+await holds_lock "$WORK/running" $pid || fail "the run into $WORK/running did not start"
 expect_error "resume of a running first epoch" "is in use by another training run (process $pid)" \
   "$RNNKIT" train --resume "$WORK/running"
 expect_error "a fresh run into a running first epoch" "is in use by another training run (process $pid)" \

@@ -104,10 +104,7 @@ expect_error "a one-token --valid file" "gives 1 validation tokens" \
 cp -r "$WORK/nosample" "$WORK/locked"
 "$RNNKIT" train --resume "$WORK/locked" --steps 1000000 --time 60 >/dev/null 2>&1 &
 holder=$!
-for _ in $(seq 100); do
-  [ "$(cat "$WORK/locked/.lock" 2>/dev/null)" = "$holder" ] && break
-  sleep 0.1
-done
+await holds_lock "$WORK/locked" "$holder"
 expect_error "a second run in a held directory" "is in use by another training run (process $holder)" \
   "$RNNKIT" train --resume "$WORK/locked" --steps 20
 kill -INT "$holder"

@@ -79,12 +79,12 @@ check "with --max-batch 1 there is no decode loop" "[ \"\$(json health_unbatched
 
 # A stream whose client hangs up leaves the batch; the requests decoded beside it are unchanged.
 url_batched=$(sed -n 's|^rnnkit serve: listening on \(http://[^ ]*\) .*|\1|p' "$tmp/batched.log")
-curl -sN --max-time 3 "$url_batched/v1/generate" -H 'Content-Type: application/json' \
-  -d '{"prompt": "the ", "n": 100000, "stream": true}' >"$tmp/long_stream" &
-hangup=$!
 url=$url_batched
+hold_stream long_stream
+hangup=$held_pid
 ask_all text_beside_hangup 1
-wait "$hangup"
+kill "$hangup" 2>/dev/null
+wait "$hangup" 2>/dev/null
 check "the hung-up stream was cut short" "! grep -q '^event: done' '$tmp/long_stream' && grep -q '^data: ' '$tmp/long_stream'"
 check "the hung-up request left the batch" "health_until after_hangup 'j[\"batch\"][\"running\"] == 0'"
 
