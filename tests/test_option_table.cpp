@@ -40,6 +40,23 @@ TEST(OptionError, DropoutOfOneIsRefusedByItsOption) {
   }
 }
 
+// A run keeps its options as JSON text: a path that is not UTF-8 (a Latin-1 file name) is
+// refused when the options are checked, naming the flag and the byte, not at the first checkpoint.
+TEST(OptionError, AStringThatIsNotUtf8IsRefused) {
+  TrainOptions o;
+  o.text_path = "caf\xE9.txt";
+  try {
+    validate_options(o, TrainOptions::table());
+    FAIL() << "a Latin-1 path was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "--text \"caf\xEF\xBF\xBD.txt\" is not UTF-8 text (byte 0xE9 at offset 3); rnnkit "
+              "keeps its options as UTF-8 JSON: rename the file or directory");
+  }
+  o.text_path = "\xE5\xBA\x8A.txt";  // 床.txt
+  EXPECT_NO_THROW(validate_options(o, TrainOptions::table()));
+}
+
 // An integer its field cannot hold is refused, not wrapped: 2^32 + 1 threads in an int would be 1.
 TEST(OptionsFromJson, AnIntegerTheFieldCannotHoldIsRefused) {
   const auto error_of = [](const char* json) -> std::string {

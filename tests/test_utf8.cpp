@@ -98,6 +98,12 @@ TEST(Utf8, FindInvalidReturnsNposForValidText) {
   EXPECT_EQ(utf8::find_invalid("\xE5\xBA\x8A\xE5\x89\x8D\xF0\xA0\x80\x80"), std::string_view::npos);
 }
 
+TEST(Utf8, WithReplacementMarksEachInvalidByte) {
+  EXPECT_EQ(utf8::with_replacement("caf\xE9"), "caf\xEF\xBF\xBD");
+  EXPECT_EQ(utf8::with_replacement("\xE5\xBA"), "\xEF\xBF\xBD\xEF\xBF\xBD");  // a cut 床
+  EXPECT_EQ(utf8::with_replacement("\xE5\xBA\x8A ok"), "\xE5\xBA\x8A ok");
+}
+
 TEST(Utf8, CompletePrefixLengthHoldsBackAnUnfinishedCharacter) {
   EXPECT_EQ(utf8::complete_prefix_length(""), 0u);
   EXPECT_EQ(utf8::complete_prefix_length("abc"), 3u);

@@ -99,7 +99,8 @@ OptionTable<Derived> inherit_options(const OptionTable<Base>& base, const std::s
   return out;
 }
 
-// A message naming the flag and the value when `value` fails its check, else empty.
+// A message naming the flag and the value when `value` fails its check (or, for a string, is not
+// UTF-8), else empty.
 std::string option_error(const std::string& flag, const OptionCheck& check, double value);
 std::string option_error(const std::string& flag, const OptionCheck& check,
                          const std::string& value);

@@ -17,6 +17,9 @@ void for_each_character(std::string_view bytes, std::string_view what,
 
 // Byte offset of the first invalid sequence, or npos when the text is valid UTF-8.
 size_t find_invalid(std::string_view bytes);
+// `bytes` with each invalid byte replaced by U+FFFD: a name (a file system path may hold any
+// bytes) that can be shown and written into JSON, which holds only UTF-8 text.
+std::string with_replacement(std::string_view bytes);
 
 std::string encode(char32_t code_point);
 std::string encode(std::u32string_view code_points);

@@ -94,6 +94,22 @@ size_t find_invalid(std::string_view bytes) {
   return std::string_view::npos;
 }
 
+std::string with_replacement(std::string_view bytes) {
+  std::string out;
+  for (size_t pos = 0; pos < bytes.size();) {
+    char32_t code_point = 0;
+    const size_t length = decode_one(bytes, pos, code_point);
+    if (length == 0) {
+      out += "\uFFFD";
+      ++pos;
+    } else {
+      out.append(bytes.substr(pos, length));
+      pos += length;
+    }
+  }
+  return out;
+}
+
 std::string encode(char32_t code_point) {
   std::string out;
   if (code_point < 0x80) {

@@ -5,6 +5,8 @@
 #include <sstream>
 
 #include "rnnkit/error.h"
+#include "rnnkit/formatted.h"
+#include "rnnkit/utf8.h"
 
 namespace rnnkit {
 namespace {
@@ -39,6 +41,13 @@ std::string option_error(const std::string& flag, const OptionCheck& check, doub
 
 std::string option_error(const std::string& flag, const OptionCheck& check,
                          const std::string& value) {
+  // A run keeps its options as JSON text (state.bin), which cannot hold other bytes; caught here,
+  // before the run, not at its first checkpoint.
+  if (const size_t bad = utf8::find_invalid(value); bad != std::string::npos)
+    return flag + " \"" + utf8::with_replacement(value) + "\" is not UTF-8 text (byte " +
+           formatted("0x%02X", static_cast<unsigned char>(value[bad])) + " at offset " +
+           std::to_string(bad) + "); rnnkit keeps its options as UTF-8 JSON: rename the file " +
+           "or directory";
   if (check.choices.empty() ||
       std::find(check.choices.begin(), check.choices.end(), value) != check.choices.end())
     return "";

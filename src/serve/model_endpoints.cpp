@@ -8,10 +8,16 @@
 
 #include "rnnkit/poem_writer.h"
 #include "rnnkit/precision.h"
+#include "rnnkit/utf8.h"
 #include "serve/endpoints.h"
 
 namespace rnnkit::serve {
 namespace {
+
+// The model file's name without its directories, legible in JSON whatever bytes it holds.
+std::string shown_file_name(const std::string& path) {
+  return utf8::with_replacement(std::filesystem::path(path).lexically_normal().filename().string());
+}
 
 nlohmann::json optional_token(const std::string& token) {
   return token.empty() ? nlohmann::json(nullptr) : nlohmann::json(token);
@@ -37,7 +43,7 @@ nlohmann::json describe_model(LanguageModel& model, const Vocab& vocab, const st
   const std::optional<std::string> poem_fault = poem_model_fault(model, vocab);
   return {
       // The file name only: where the server's files lie is not the clients' business.
-      {"path", std::filesystem::path(path).lexically_normal().filename().string()},
+      {"path", shown_file_name(path)},
       {"config", nlohmann::json::parse(model.config().to_json())},
       {"parameters", model.parameter_count()},
       {"vocab_size", vocab.size()},
@@ -82,7 +88,7 @@ nlohmann::json describe_forecaster(ServedForecaster& forecaster, const std::stri
   }
   // The file read (a run directory's best or last checkpoint), by its name only.
   const std::string file = resolve_model_path(path);
-  return {{"path", std::filesystem::path(file).lexically_normal().filename().string()},
+  return {{"path", shown_file_name(file)},
           {"config", config},
           {"parameters", parameters},
           {"targets", std::vector<std::string>(names.begin(), names.begin() + c.num_targets)},

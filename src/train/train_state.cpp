@@ -12,6 +12,7 @@
 #include "rnnkit/communicator.h"
 #include "rnnkit/error.h"
 #include "rnnkit/file_io.h"
+#include "rnnkit/utf8.h"
 #include "train/run_directory.h"
 
 namespace rnnkit {
@@ -108,7 +109,8 @@ void write_train_state(const std::string& path, TrainingTask& task, Optimizer& o
       {"scheduler", scheduler.state()},
       {"position", task.position()},
       {"data_fingerprint", std::to_string(pos.data_fingerprint)},
-      {"start_directory", pos.start_directory}};
+      // Only ever shown in a message: a directory name that is not UTF-8 is kept legible.
+      {"start_directory", utf8::with_replacement(pos.start_directory)}};
   std::map<std::string, std::string> metadata = task.model_metadata();
   metadata["rnnkit.family"] = task.family();
   metadata["rnnkit.train_state"] = s.dump();

@@ -214,7 +214,10 @@ check "/v1/model shows the model's file name, not its path" \
 
 # --- the connection limit ---------------------------------------------------------------------
 check "the server stops cleanly on SIGTERM" "stop_server $server_pid"
-start_server "$tmp/limited.log" --model "$model" --max-connections 2
+# (The model under a Latin-1 file name: the name a file system allows, shown in JSON as it can be.)
+latin1_model="$tmp/m$(printf '\xe9').safetensors"
+cp "$model/last.safetensors" "$latin1_model"
+start_server "$tmp/limited.log" --model "$latin1_model" --max-connections 2
 held=()
 for _ in 1 2; do
   exec {fd}<>"/dev/tcp/127.0.0.1/${url##*:}"
@@ -224,5 +227,8 @@ eventually_status "a connection beyond --max-connections 2" 503 "$url/health"
 check "the refusal names --max-connections" "grep -q -- '--max-connections' '$tmp/a connection beyond --max-connections 2'"
 for fd in "${held[@]}"; do exec {fd}>&-; done
 eventually_status "once they close, /health" 200 "$url/health"
+request latin1_name GET /v1/model
+check "a model file name that is not UTF-8 is shown with U+FFFD for its byte" \
+  "[ \"\$(json latin1_name 'j[\"path\"]')\" = 'm�.safetensors' ]"
 check "the limited server stops cleanly on SIGTERM" "stop_server $server_pid"
 finish
