@@ -4,7 +4,7 @@
 set -euo pipefail
 packages=(
   g++ cmake ninja-build make pkg-config
-  libdnnl-dev libcli11-dev nlohmann-json3-dev libcpp-httplib-dev libopencc-dev libpng-dev zlib1g-dev libcairo2-dev fonts-dejavu-core
+  libdnnl-dev libcli11-dev nlohmann-json3-dev libcpp-httplib-dev libopencc-dev libicu-dev libpng-dev zlib1g-dev libcairo2-dev fonts-dejavu-core
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
   curl chromium fonts-wqy-zenhei

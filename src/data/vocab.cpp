@@ -6,6 +6,7 @@
 #include <tuple>
 #include <utility>
 
+#include "data/lowercase.h"
 #include "data/quoted.h"
 #include "io/strict_json.h"
 #include "rnnkit/error.h"
@@ -16,27 +17,6 @@ namespace rnnkit {
 namespace {
 
 constexpr size_t kMaxUnknownsShown = 20;
-
-char32_t to_lower(char32_t c) {
-  if (c < 0x80) return (c >= 'A' && c <= 'Z') ? c + 32 : c;
-  if (c >= 0xC0 && c <= 0xDE && c != 0xD7) return c + 32;
-  if (c >= 0x100 && c <= 0x17F) {
-    // Latin Extended-A pairs capitals with the next code point, on even codes outside
-    // U+0139..U+0148 and U+0179..U+017E, on odd codes inside them.
-    if (c == 0x130 || c == 0x131 || c == 0x138 || c == 0x149 || c == 0x17F) return c;
-    if (c == 0x178) return 0xFF;
-    const bool odd_pairs = (c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E);
-    return ((c % 2 == 1) == odd_pairs) ? c + 1 : c;
-  }
-  if (c >= 0x391 && c <= 0x3A9 && c != 0x3A2) return c + 32;  // Greek
-  if (c == 0x386) return 0x3AC;
-  if (c >= 0x388 && c <= 0x38A) return c + 37;
-  if (c == 0x38C) return 0x3CC;
-  if (c == 0x38E || c == 0x38F) return c + 63;
-  if (c >= 0x410 && c <= 0x42F) return c + 32;  // Cyrillic
-  if (c >= 0x400 && c <= 0x40F) return c + 80;
-  return c;
-}
 
 // The code points Python's str.split() splits on.
 bool is_space(char32_t c) {
@@ -53,9 +33,9 @@ bool is_ascii_letter(char c) {
 std::string normalize_line(std::string_view line, const Normalization& normalization) {
   std::string text(line);
   if (normalization.lowercase) {
-    std::u32string code_points = utf8::decode(text, "text");
-    for (char32_t& c : code_points) c = to_lower(c);
-    text = utf8::encode(code_points);
+    if (const size_t bad = utf8::find_invalid(text); bad != std::string::npos)
+      throw Error("text: invalid UTF-8 at byte offset " + std::to_string(bad));
+    text = lowercase(text);
   }
   if (!normalization.letters_only) return text;
   // Bytes of a multi-byte sequence are all >= 0x80, so a byte-wise scan sees exactly the

@@ -138,7 +138,7 @@ const OptionTable<TrainOptions>& TrainOptions::table() {
        between(0, 0.99), "Data"},
       {"--level", "level", &O::level, "token level: char or word", one_of({"char", "word"}),
        "Data"},
-      {"--lowercase", "lowercase", &O::lowercase, "lowercase the text", {}, "Data"},
+      {"--lowercase", "lowercase", &O::lowercase, "lowercase the text (as Python's str.lower())", {}, "Data"},
       {"--letters-only",
        "letters_only",
        &O::letters_only,
