@@ -141,9 +141,18 @@ TEST(SeriesCsv, BadCellsAreErrorsNamingTheLineAndTheColumn) {
   expect_error("x,++5,3\n", "line 2, column \"a\": \"++5\" is not a number");
   expect_error("x,1,2\ny,,3\n", "line 3, column \"a\": missing value");
   expect_error("x,1,2\ny,NA,3\n", "line 3, column \"a\": missing value");
+  // A long cell is shown cut, with its length: a megabyte cell is not a megabyte of message.
+  const std::string long_cell = "x,1," + std::string(2000000, '7') + "z\n";
+  expect_error(long_cell,
+               "column \"b\": \"" + std::string(80, '7') + "...\" (2000001 bytes) is not");
+  EXPECT_LT(error_of(header + long_cell, with_time()).size(), 300u);
   EXPECT_NE(error_of("", with_time()).find("empty file"), std::string::npos);
   EXPECT_NE(error_of("date,a\n", with_time()).find("no data rows"), std::string::npos);
   EXPECT_NE(error_of("date,a,a\nx,1,2\n", with_time()).find("\"a\" appears twice"),
+            std::string::npos);
+  // Column names go into the model's JSON metadata: a Latin-1 one is refused where it is.
+  EXPECT_NE(error_of("date,v\xE9\nx,1\n", with_time())
+                .find("s.csv, line 1: invalid UTF-8 at byte offset 6 (column names must be UTF-8"),
             std::string::npos);
   EXPECT_NE(error_of("date,a\nx,1\n", SeriesCsvOptions{"time", {}, FillPolicy::None})
                 .find("no column \"time\""),

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "rnnkit/error.h"
+#include "rnnkit/utf8.h"
 
 namespace rnnkit {
 namespace {
@@ -223,6 +224,20 @@ TEST(Vocab, LongListsOfUnknownsShowTwentyAndCountTheRest) {
   }
   expected += ", and 5 more";
   EXPECT_EQ(error_of([&] { vocab.encode(text); }), expected);
+}
+
+TEST(Vocab, EveryDistinctUnknownOfALargeTextIsCountedOnce) {
+  // 60000 distinct characters (from U+20000, CJK extension B), each twice: counted once each,
+  // named from the first.
+  const Vocab vocab = Vocab::from_tokens({"a"}, TokenLevel::Char, {}, {});
+  std::u32string text;
+  for (char32_t c = 0x20000; c < 0x20000 + 60000; ++c) text += {c, U'a', c};
+  const std::string message = error_of([&] { vocab.encode(utf8::encode(text)); });
+  EXPECT_TRUE(
+      message.starts_with("60000 characters are not in the vocabulary (which has no unk "
+                          "token): \"\xF0\xA0\x80\x80\", \"\xF0\xA0\x80\x81\""))
+      << message.substr(0, 200);
+  EXPECT_NE(message.find(", and 59980 more"), std::string::npos) << message;
 }
 
 TEST(Vocab, WordLevelSplitsOnWhitespaceAndMarksLineEndsWithEos) {

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace rnnkit {
@@ -111,15 +112,21 @@ class Vocab {
   static Vocab from_json(std::string_view json);
 
  private:
-  // One token's id, or (without unk) the token noted among `unknown`; then the Error naming them.
-  void append_id(std::string_view token, std::vector<int32_t>& ids,
-                 std::vector<std::string>& unknown) const;
-  void refuse_unknown(const std::vector<std::string>& unknown) const;
-
   struct StringHash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
+  // The distinct tokens a text holds that the vocabulary lacks, in the order they first appear
+  // (a set beside the list: a text of a million distinct unknown characters is no quadratic
+  // search).
+  struct Unknown {
+    std::vector<std::string> tokens;
+    std::unordered_set<std::string, StringHash, std::equal_to<>> seen;
+  };
+
+  // One token's id, or (without unk) the token noted among `unknown`; then the Error naming them.
+  void append_id(std::string_view token, std::vector<int32_t>& ids, Unknown& unknown) const;
+  void refuse_unknown(const Unknown& unknown) const;
 
   TokenLevel level_ = TokenLevel::Char;
   Normalization normalization_;

@@ -2,9 +2,15 @@
 
 #include <cstdio>
 
+#include "rnnkit/utf8.h"
+
 namespace rnnkit {
 
 namespace {
+
+// Beyond this many bytes a text is shown cut (a whole character last), with its length: a
+// megabyte cell must not become a megabyte line of error.
+constexpr size_t kShownBytes = 80;
 
 // Characters that print as nothing (soft hyphen, zero-width spaces and joiners, direction marks,
 // line and paragraph separators, word joiner, byte order mark).
@@ -27,7 +33,10 @@ char32_t two_or_three_byte_character(std::string_view text) {
 
 }  // namespace
 
-std::string quote(std::string_view token) {
+std::string quote(std::string_view whole) {
+  const bool cut = whole.size() > kShownBytes;
+  const std::string_view token =
+      cut ? whole.substr(0, utf8::complete_prefix_length(whole.substr(0, kShownBytes))) : whole;
   std::string out = "\"";
   for (size_t i = 0; i < token.size(); ++i) {
     const auto c = static_cast<unsigned char>(token[i]);
@@ -67,7 +76,7 @@ std::string quote(std::string_view token) {
         }
     }
   }
-  return out + "\"";
+  return out + (cut ? "...\" (" + std::to_string(whole.size()) + " bytes)" : "\"");
 }
 
 }  // namespace rnnkit

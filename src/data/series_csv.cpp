@@ -177,6 +177,10 @@ SeriesTable parse_series_csv(std::string_view text, const std::string& what,
   }
   while (!lines.empty() && trim(lines.back()).empty()) lines.pop_back();
   if (lines.empty()) throw Error(what + ": empty file, expected a header line");
+  // Column names reach the model file's JSON metadata, which holds only UTF-8 text.
+  if (const size_t bad = utf8::find_invalid(lines[0]); bad != std::string_view::npos)
+    throw Error(what + ", line 1: invalid UTF-8 at byte offset " + std::to_string(bad) +
+                " (column names must be UTF-8 text)");
   const std::vector<std::string> header = split_line(lines[0], what + ", line 1");
   for (size_t i = 0; i < header.size(); ++i) {
     if (header[i].empty())

@@ -274,7 +274,7 @@ std::vector<int32_t> Vocab::encode(std::string_view text) const {
 
 std::vector<int32_t> Vocab::encode_first(std::string_view text, int64_t max_tokens) const {
   std::vector<int32_t> ids;
-  std::vector<std::string> unknown;
+  Unknown unknown;
   int64_t count = 0;
   for_each_token(text, level_, normalization_, specials_, [&](std::string_view token) {
     if (max_tokens == 0 || count++ < max_tokens) append_id(token, ids, unknown);
@@ -286,24 +286,25 @@ std::vector<int32_t> Vocab::encode_first(std::string_view text, int64_t max_toke
 std::vector<int32_t> Vocab::encode_tokens(const std::vector<std::string>& tokens) const {
   std::vector<int32_t> ids;
   ids.reserve(tokens.size());
-  std::vector<std::string> unknown;
+  Unknown unknown;
   for (const std::string& token : tokens) append_id(token, ids, unknown);
   refuse_unknown(unknown);
   return ids;
 }
 
-void Vocab::append_id(std::string_view token, std::vector<int32_t>& ids,
-                      std::vector<std::string>& unknown) const {
+void Vocab::append_id(std::string_view token, std::vector<int32_t>& ids, Unknown& unknown) const {
   if (const auto found = find(token)) {
     ids.push_back(*found);
   } else if (unk_id_) {
     ids.push_back(*unk_id_);
-  } else if (std::find(unknown.begin(), unknown.end(), token) == unknown.end()) {
-    unknown.emplace_back(token);
+  } else if (!unknown.seen.contains(token)) {
+    unknown.seen.emplace(token);
+    unknown.tokens.emplace_back(token);
   }
 }
 
-void Vocab::refuse_unknown(const std::vector<std::string>& unknown) const {
+void Vocab::refuse_unknown(const Unknown& found) const {
+  const std::vector<std::string>& unknown = found.tokens;
   if (unknown.empty()) return;
   const bool several = unknown.size() > 1;
   std::string message = std::to_string(unknown.size()) + " " +
