@@ -62,6 +62,15 @@ TEST(ModelConfigJson, ARepeatedKeyIsRefused) {
       << broken;
 }
 
+// A size above 2^63 - 1 is out of range as written, not wrapped into a negative one ("got -1").
+TEST(ModelConfigJson, AnIntegerBeyondInt64IsOutOfRangeAsWritten) {
+  EXPECT_EQ(error_of([] {
+              LMConfig::from_json(
+                  R"({"cell": "lstm", "vocab_size": 18446744073709551615, "hidden_size": 4})");
+            }),
+            "model config: \"vocab_size\" is out of range: 18446744073709551615");
+}
+
 TEST(ModelConfigJson, EveryFamilyRefusesKeysItDoesNotRead) {
   LMConfig lm;
   lm.vocab_size = 5;

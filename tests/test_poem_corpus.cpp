@@ -278,6 +278,16 @@ TEST(LoadPoemCorpus, MalformedJsonNamesTheFileAndThePosition) {
   EXPECT_NE(message.find("line 6"), std::string::npos) << message;
 }
 
+TEST(LoadPoemCorpus, ANumberBeyondADoubleNamesTheFile) {
+  const TempDir dir;
+  dir.write("poet.tang.0.json",
+            "[{\"id\": 1e400, \"paragraphs\": [\"床前看月光，疑是地上霜。\"]}]");
+  const std::string message = error_of([&] { load_poem_corpus(dir.path, all_in_train()); });
+  EXPECT_NE(message.find("poet.tang.0.json: invalid JSON: number overflow parsing '1e400'"),
+            std::string::npos)
+      << message;
+}
+
 TEST(LoadPoemCorpus, PoemWithoutParagraphsNamesFileAndIndex) {
   const std::string message =
       error_of([] { load_poem_corpus(kPoems + "/no_paragraphs", all_in_train()); });

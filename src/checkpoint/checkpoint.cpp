@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <utility>
 
 #include "io/strict_json.h"
 #include "rnnkit/error.h"
@@ -69,6 +70,9 @@ int64_t ConfigReader::integer(const char* key, int64_t fallback, bool required) 
     return fallback;
   }
   if (!j_[key].is_number_integer()) throw Error(what_ + ": \"" + key + "\" must be an integer");
+  // get<int64_t>() would wrap one above 2^63 - 1 into a negative number, then named as such.
+  if (j_[key].is_number_unsigned() && !std::in_range<int64_t>(j_[key].get<uint64_t>()))
+    throw Error(what_ + ": \"" + key + "\" is out of range: " + j_[key].dump());
   return j_[key].get<int64_t>();
 }
 

@@ -65,6 +65,8 @@ bool poems_in_blocks(const std::string& text, const std::string& layout, const s
 
 std::vector<std::u32string> read_poems(const std::string& path, const std::string& layout) {
   const std::string text = read_file(path);
+  utf8::check_not_wide_encoding(text, path);
+  check_line_ends(text, path);
   std::vector<std::u32string> poems = split_poems(text, poems_in_blocks(text, layout, path), path);
   if (poems.empty()) throw Error(path + " holds no poems");
   return poems;

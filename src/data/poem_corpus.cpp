@@ -119,6 +119,8 @@ std::vector<std::vector<std::string>> read_poem_file(const std::string& path) {
   } catch (const nlohmann::json::parse_error& e) {
     throw Error(path + ": invalid JSON at byte " + std::to_string(e.byte) + ": " +
                 json_error_reason(e));
+  } catch (const nlohmann::json::exception& e) {  // a number beyond a double's range (1e400)
+    throw Error(path + ": invalid JSON: " + json_error_reason(e));
   }
   if (!poems.is_array()) {
     throw Error(path + ": expected a JSON array of poems, found " + std::string(poems.type_name()));

@@ -58,6 +58,10 @@ check "a file without poems is an error" "[ \$? -ne 0 ] && grep -q 'holds no poe
 printf '\xff\xfe\n' >"$tmp/bad.txt"
 "$rnnkit" poems score "$tmp/bad.txt" >/dev/null 2>"$tmp/bad.err"
 check "invalid UTF-8 is an error naming the file" "[ \$? -ne 0 ] && grep -q bad.txt '$tmp/bad.err'"
+printf '床前明月光，疑是地上霜。举头望明月，低头思故乡。\r春眠不觉晓，处处闻啼鸟。夜来风雨声，花落知多少。\r' >"$tmp/cr.txt"
+"$rnnkit" poems score "$tmp/cr.txt" >/dev/null 2>"$tmp/cr.err"
+check "lines ended by CR alone are refused, not read as one poem" \
+  "[ \$? -ne 0 ] && grep -q 'lines end in CR alone' '$tmp/cr.err'"
 "$rnnkit" poems score "$tmp/hand.txt" --layout rows >/dev/null 2>"$tmp/layout.err"
 check "an unknown --layout is refused" "[ \$? -ne 0 ] && grep -q layout '$tmp/layout.err'"
 
