@@ -135,14 +135,44 @@ TEST_F(TrainState, NegativeStepIsRefusedNamingTheFile) {
   EXPECT_NE(message.find("\"step\" is negative"), std::string::npos) << message;
 }
 
+// A count that is not a whole number in [0, 2^63) is named, not truncated (3.7 resumed at step 3)
+// or wrapped (1e19 and 2^63 + 5 were named "negative").
+TEST_F(TrainState, ACountThatIsNoInt64IsRefusedAsWritten) {
+  const auto message_for = [&](const json& step) {
+    edit_train_state([&](json& s) { s["step"] = step; });
+    return resume_error();
+  };
+  EXPECT_NE(message_for(3.7).find("\"step\" is not an integer (3.7)"), std::string::npos);
+  EXPECT_NE(message_for(1e19).find("\"step\" is not an integer (1e+19)"), std::string::npos);
+  EXPECT_NE(message_for(uint64_t{1} << 63).find("\"step\" is out of range (9223372036854775808)"),
+            std::string::npos);
+  edit_train_state([](json& s) {
+    s["step"] = 3;
+    s["position"]["batch_index"] = 2.5;
+  });
+  EXPECT_NE(resume_error().find("\"batch_index\" is not an integer (2.5)"), std::string::npos);
+}
+
+// The state JSON says each thing once: a repeated key (nlohmann keeps the last) is refused.
+TEST_F(TrainState, ARepeatedKeyIsRefused) {
+  rewrite_state([](SafetensorsFile& f) {
+    std::string& s = f.metadata.at("rnnkit.train_state");
+    s.insert(1, "\"step\": 99, ");
+  });
+  EXPECT_NE(resume_error().find("duplicate key 'step'"), std::string::npos) << resume_error();
+}
+
 TEST_F(TrainState, AllZeroRngIsRefused) {
   edit_train_state([](json& s) { s["rng"] = {"0", "0", "0", "0"}; });
   EXPECT_NE(resume_error().find("all zero"), std::string::npos);
 }
 
 TEST_F(TrainState, MalformedRngWordIsRefused) {
-  edit_train_state([](json& s) { s["rng"][1] = "12x"; });
-  EXPECT_NE(resume_error().find("\"rng\" word 1"), std::string::npos);
+  for (const char* word : {"12x", " 12", "+12", "-1", ""}) {
+    edit_train_state([&](json& s) { s["rng"][1] = word; });
+    EXPECT_NE(resume_error().find("\"rng\" word 1 is not an unsigned integer"), std::string::npos)
+        << "\"" << word << "\"";
+  }
 }
 
 TEST_F(TrainState, MissingKeyNamesTheFileNotTheJsonLibrary) {

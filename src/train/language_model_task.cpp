@@ -252,10 +252,9 @@ class LanguageModelTask : public ModelTask<LanguageModel> {
   }
   void restore_position(const json& position, const std::map<std::string, Tensor>& tensors,
                         Rng&) override {
-    const BatchPosition p{position.at("batch_epoch").get<int64_t>(),
-                          position.at("batch_index").get<int64_t>(),
-                          position.at("batch_offset").get<int64_t>()};
-    if (p.epoch < 0 || p.index < 0 || p.offset < 0) throw Error("the batch position is negative");
+    const BatchPosition p{stored_count(position, "batch_epoch"),
+                          stored_count(position, "batch_index"),
+                          stored_count(position, "batch_offset")};
     batcher_->set_position(p);
     state_.reset();
     if (tensors.count("state.h")) state_.h = tensors.at("state.h");

@@ -4,6 +4,7 @@
 
 #include "rnnkit/error.h"
 #include "rnnkit/pair_corpus.h"
+#include "train/train_state.h"
 
 namespace rnnkit {
 
@@ -24,14 +25,10 @@ nlohmann::json ShuffledBatches::position() const {
 }
 
 void ShuffledBatches::restore(const nlohmann::json& position, Rng& rng) {
-  Rng::State s{};
-  const nlohmann::json& words = position.at("epoch_rng");
-  if (!words.is_array() || words.size() != s.size()) throw Error("\"epoch_rng\" is malformed");
-  for (size_t i = 0; i < s.size(); ++i) s[i] = std::stoull(words[i].get<std::string>());
-  rng.set_state(s);
+  rng.set_state(stored_rng(position.at("epoch_rng"), "epoch_rng"));
   start_epoch(rng);
-  const int64_t index = position.at("batch_index").get<int64_t>();
-  if (index < 0 || index > size())
+  const int64_t index = stored_count(position, "batch_index");
+  if (index > size())
     throw Error("the batch index " + std::to_string(index) + " is outside the epoch's " +
                 std::to_string(size()) + " batches");
   next_ = index;

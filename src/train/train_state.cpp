@@ -3,11 +3,14 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <utility>
 
+#include "io/strict_json.h"
 #include "rnnkit/adam.h"
 #include "rnnkit/communicator.h"
 #include "rnnkit/error.h"
@@ -16,41 +19,47 @@
 #include "train/run_directory.h"
 
 namespace rnnkit {
-namespace {
 
 using json = nlohmann::json;
 
-int64_t non_negative(const json& j, const char* key) {
-  const int64_t v = j.at(key).get<int64_t>();
+int64_t stored_count(const json& j, const char* key) {
+  const json& value = j.at(key);
+  // get<int64_t>() would truncate 3.7 and wrap (or, from a double, leave undefined) a number
+  // beyond int64_t.
+  if (!value.is_number_integer())
+    throw Error(std::string("\"") + key + "\" is not an integer (" + value.dump() + ")");
+  if (value.is_number_unsigned() && !std::in_range<int64_t>(value.get<uint64_t>()))
+    throw Error(std::string("\"") + key + "\" is out of range (" + value.dump() + ")");
+  const int64_t v = value.get<int64_t>();
   if (v < 0) throw Error(std::string("\"") + key + "\" is negative (" + std::to_string(v) + ")");
   return v;
 }
+
+Rng::State stored_rng(const json& words, const char* key) {
+  Rng::State state{};
+  if (!words.is_array() || words.size() != state.size())
+    throw Error(std::string("\"") + key + "\" must hold " + std::to_string(state.size()) +
+                " words");
+  bool any = false;
+  for (size_t i = 0; i < state.size(); ++i) {
+    const std::string text = words[i].get<std::string>();
+    // Digits only: stoull took " 123", "+123" and "-1" (wrapped).
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), state[i]);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size())
+      throw Error(std::string("\"") + key + "\" word " + std::to_string(i) +
+                  " is not an unsigned integer");
+    any = any || state[i] != 0;
+  }
+  if (!any) throw Error(std::string("\"") + key + "\" is all zero, which no generator reaches");
+  return state;
+}
+
+namespace {
 
 double finite(const json& j, const char* key) {
   const double v = j.at(key).get<double>();
   if (!std::isfinite(v)) throw Error(std::string("\"") + key + "\" is not finite");
   return v;
-}
-
-Rng::State parse_rng(const json& words) {
-  Rng::State state{};
-  if (!words.is_array() || words.size() != state.size())
-    throw Error("\"rng\" must hold " + std::to_string(state.size()) + " words");
-  bool any = false;
-  for (size_t i = 0; i < state.size(); ++i) {
-    const std::string text = words[i].get<std::string>();
-    size_t used = 0;
-    try {
-      state[i] = std::stoull(text, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used == 0 || used != text.size() || text[0] == '-')
-      throw Error("\"rng\" word " + std::to_string(i) + " is not an unsigned integer");
-    any = any || state[i] != 0;
-  }
-  if (!any) throw Error("the RNG state is all zero, which no generator reaches");
-  return state;
 }
 
 constexpr const char* kChecksumKey = "rnnkit.state_crc32";
@@ -194,24 +203,24 @@ TrainPosition restore_train_state(const SafetensorsFile& file, const std::string
                                   TrainingTask& task, Optimizer& optimizer, LRScheduler& scheduler,
                                   Rng& rng) {
   try {
-    const json s = json::parse(file.metadata.at("rnnkit.train_state"));
+    const json s = parse_strict_json(file.metadata.at("rnnkit.train_state"), "its training state");
     TrainPosition pos;
-    pos.step = non_negative(s, "step");
-    pos.epoch = non_negative(s, "epoch");
+    pos.step = stored_count(s, "step");
+    pos.epoch = stored_count(s, "epoch");
     pos.elapsed = finite(s, "elapsed");
     if (pos.elapsed < 0) throw Error("\"elapsed\" is negative");
     pos.epoch_loss_sum = finite(s, "epoch_loss_sum");
-    pos.epoch_tokens = non_negative(s, "epoch_tokens");
+    pos.epoch_tokens = stored_count(s, "epoch_tokens");
     pos.best_valid_loss = s.at("best_valid_loss").is_null()
                               ? std::numeric_limits<double>::infinity()
                               : finite(s, "best_valid_loss");
-    pos.skipped = non_negative(s, "skipped");
+    pos.skipped = stored_count(s, "skipped");
     // Older states have no count: they resume as after a trained batch.
     if (s.contains("consecutive_skips"))
-      pos.consecutive_skips = non_negative(s, "consecutive_skips");
+      pos.consecutive_skips = stored_count(s, "consecutive_skips");
     pos.start_directory = s.value("start_directory", "");
-    const Rng::State rng_state = parse_rng(s.at("rng"));
-    const int64_t optimizer_steps = non_negative(s, "optimizer_steps");
+    const Rng::State rng_state = stored_rng(s.at("rng"), "rng");
+    const int64_t optimizer_steps = stored_count(s, "optimizer_steps");
     // A resumed run reads its files again: other data would continue as if they were the same
     // (older states have no checksum to compare).
     pos.data_fingerprint = task.data_fingerprint();
@@ -229,7 +238,7 @@ TrainPosition restore_train_state(const SafetensorsFile& file, const std::string
     scheduler.load_state(s.at("scheduler").get<LRScheduler::State>());
     return pos;
   } catch (const json::exception& e) {
-    throw Error(path + ": malformed training state (" + e.what() + ")");
+    throw Error(path + ": malformed training state (" + json_error_reason(e) + ")");
   } catch (const Error& e) {
     throw Error(path + ": " + e.what());
   }

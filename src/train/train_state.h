@@ -40,6 +40,12 @@ struct TrainPosition {
 // The directory the run of `file` (its state.bin) was started in; empty in older states.
 std::string train_state_start_directory(const SafetensorsFile& file);
 
+// A count of the stored position: a JSON integer in [0, 2^63); Error naming `key` for another
+// value (3.7, 1e19, -1), which a plain get<int64_t>() would truncate or wrap.
+int64_t stored_count(const nlohmann::json& j, const char* key);
+// A generator state stored as its words in decimal strings (digits only); Error naming `key`.
+Rng::State stored_rng(const nlohmann::json& words, const char* key);
+
 // state.bin: a safetensors file with the model ("model." + name), the optimiser's state tensors
 // and the task's carried tensors, and the metadata rnnkit.family, rnnkit.train_state (the
 // position, RNG, optimiser step count, schedule and the task's data position), rnnkit.options
