@@ -218,6 +218,15 @@ TEST(PlotTicks, LinearStepsAreOneTwoOrFiveTimesAPowerOfTen) {
   plot::Ticks flat = plot::linear_ticks(2, 2, 5);
   EXPECT_LT(flat.lo, 2);
   EXPECT_GT(flat.hi, 2);
+  // A flat subnormal (a tenth of it rounds away) and a flat largest double (a tenth more
+  // overflows) still get a finite range around them.
+  const double tiny = std::numeric_limits<double>::denorm_min();
+  const double top = std::numeric_limits<double>::max();
+  for (double v : {tiny, -tiny, top, -top}) {
+    plot::Ticks around = plot::linear_ticks(v, v, 5);
+    EXPECT_TRUE(around.lo < around.hi && around.lo <= v && v <= around.hi) << v;
+    EXPECT_TRUE(std::isfinite(around.lo) && std::isfinite(around.hi)) << v;
+  }
 }
 
 TEST(PlotTicks, RangesBeyondDoublePrecisionStillEnd) {
@@ -319,6 +328,20 @@ TEST(LineChart, SkipsNonFinitePoints) {
   chart.series[1].y = {0, 2.3};
   EXPECT_NO_THROW(write_line_chart(chart, dir / "log.png"));
   EXPECT_EQ(png_size(dir / "log.png").width, 800u);
+}
+
+// Values whose range overflows a double (-1.7e308 to 1.7e308) or is a single subnormal are drawn,
+// where the pixel mapping divided by an infinite or zero width (cairo: "invalid matrix").
+TEST(LineChart, DrawsExtremeRanges) {
+  TempDir dir;
+  LineChart chart = two_series_chart();
+  chart.series = {{"wide", {1, 2}, {-1.7e308, 1.7e308}}};
+  EXPECT_NO_THROW(write_line_chart(chart, dir / "wide.png"));
+  EXPECT_GT(find_pixels(dir / "wide.png", 0x1f, 0x77, 0xb4).count, 20u);
+  const double tiny = std::numeric_limits<double>::denorm_min();
+  chart.series = {{"tiny", {1, 2}, {tiny, tiny}}};
+  EXPECT_NO_THROW(write_line_chart(chart, dir / "tiny.png"));
+  EXPECT_GT(find_pixels(dir / "tiny.png", 0x1f, 0x77, 0xb4).count, 20u);
 }
 
 TEST(LineChart, RejectsBadInputWithoutWritingAFile) {

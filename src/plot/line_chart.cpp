@@ -79,7 +79,8 @@ struct Axis {
   bool log;
   double pixel_lo, pixel_hi;
   double to_pixel(double v) const {
-    auto scale = [this](double u) { return log ? std::log10(u) : u; };
+    // Halves: the difference of two finite doubles (-1.7e308 and 1.7e308) may overflow.
+    auto scale = [this](double u) { return (log ? std::log10(u) : u) / 2; };
     double t = (scale(v) - scale(ticks.lo)) / (scale(ticks.hi) - scale(ticks.lo));
     return pixel_lo + t * (pixel_hi - pixel_lo);
   }

@@ -3,14 +3,18 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
 namespace rnnkit::plot {
 
 Ticks linear_ticks(double lo, double hi, int target_count) {
   if (!(hi > lo)) {
-    double pad = lo == 0 ? 1 : std::abs(lo) * 0.1;
-    lo -= pad;
-    hi += pad;
+    // A tenth of the value either side; 1 where that is lost in rounding (0, a subnormal), and
+    // no further than the largest double.
+    double pad = std::abs(lo) * 0.1;
+    if (!(lo - pad < lo)) pad = 1;
+    lo = std::max(lo - pad, -std::numeric_limits<double>::max());
+    hi = std::min(hi + pad, std::numeric_limits<double>::max());
   }
   double raw = (hi - lo) / std::max(target_count, 1);
   double magnitude = std::pow(10.0, std::floor(std::log10(raw)));

@@ -8,7 +8,9 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <utility>
 
+#include "io/strict_json.h"
 #include "rnnkit/error.h"
 #include "rnnkit/file_io.h"
 #include "rnnkit/plot.h"
@@ -40,7 +42,13 @@ bool is_validation_metric(const std::string& key) {
 }
 
 MetricsLine parse_line(const std::string& text, const std::string& where) {
-  nlohmann::json line = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  nlohmann::json line;
+  try {
+    line = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::out_of_range& e) {  // a number beyond a double (1e400)
+    throw Error(where + ": " + json_error_reason(e));
+  } catch (const nlohmann::json::parse_error&) {
+  }
   if (!line.is_object()) {
     std::string start = text.size() > 60 ? text.substr(0, 60) + "..." : text;
     throw Error(where + " is not a JSON object: " + start);
@@ -48,6 +56,8 @@ MetricsLine parse_line(const std::string& text, const std::string& where) {
   auto step = line.find("step");
   if (step == line.end()) throw Error(where + " has no \"step\"");
   if (!step->is_number_integer()) throw Error(where + ": \"step\" is not an integer");
+  if (step->is_number_unsigned() && !std::in_range<long long>(step->get<unsigned long long>()))
+    throw Error(where + ": \"step\" is out of range: " + step->dump());
   MetricsLine parsed{step->get<long long>(), "", {}};
   if (auto type = line.find("type"); type != line.end() && type->is_string()) {
     parsed.type = type->get<std::string>();

@@ -111,6 +111,10 @@ printf '%s\n' '{"type": "train", "train_loss": 4.0}' >"$tmp/bad_run/metrics.json
 expect_error no_step 'line 1 has no "step"' "$tmp/bad_run"
 printf '%s\n' '{"step": 1, "valid_loss": "low"}' >"$tmp/bad_run/metrics.jsonl"
 expect_error text_value '"valid_loss" is not a number' "$tmp/bad_run"
+printf '%s\n' '{"step": 1, "train_loss": 1e400}' >"$tmp/bad_run/metrics.jsonl"
+expect_error number_overflow "line 1: number overflow parsing" "$tmp/bad_run"
+printf '%s\n' '{"step": 18446744073709551615, "train_loss": 1}' >"$tmp/bad_run/metrics.jsonl"
+expect_error step_out_of_range 'line 1: "step" is out of range: 18446744073709551615' "$tmp/bad_run"
 printf '%s\n' '{"step": 1, "accuracy": 0.5}' >"$tmp/bad_run/metrics.jsonl"
 expect_error nothing_to_plot "no train_loss" "$tmp/bad_run"
 
