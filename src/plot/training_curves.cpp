@@ -10,6 +10,7 @@
 #include <set>
 #include <utility>
 
+#include "data/quoted.h"
 #include "io/strict_json.h"
 #include "rnnkit/error.h"
 #include "rnnkit/file_io.h"
@@ -49,10 +50,7 @@ MetricsLine parse_line(const std::string& text, const std::string& where) {
     throw Error(where + ": " + json_error_reason(e));
   } catch (const nlohmann::json::parse_error&) {
   }
-  if (!line.is_object()) {
-    std::string start = text.size() > 60 ? text.substr(0, 60) + "..." : text;
-    throw Error(where + " is not a JSON object: " + start);
-  }
+  if (!line.is_object()) throw Error(where + " is not a JSON object: " + quote(text));
   auto step = line.find("step");
   if (step == line.end()) throw Error(where + " has no \"step\"");
   if (!step->is_number_integer()) throw Error(where + ": \"step\" is not an integer");

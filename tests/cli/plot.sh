@@ -111,6 +111,9 @@ printf '%s\n' '{"type": "train", "train_loss": 4.0}' >"$tmp/bad_run/metrics.json
 expect_error no_step 'line 1 has no "step"' "$tmp/bad_run"
 printf '%s\n' '{"step": 1, "valid_loss": "low"}' >"$tmp/bad_run/metrics.jsonl"
 expect_error text_value '"valid_loss" is not a number' "$tmp/bad_run"
+# A NUL in a line is shown escaped: the message goes on past it.
+printf '{"step": 1,\0 "x"}\n' >"$tmp/bad_run/metrics.jsonl"
+expect_error nul_in_line 'is not a JSON object: .*x00 ..x..}"$' "$tmp/bad_run"
 printf '%s\n' '{"step": 1, "train_loss": 1e400}' >"$tmp/bad_run/metrics.jsonl"
 expect_error number_overflow "line 1: number overflow parsing" "$tmp/bad_run"
 printf '%s\n' '{"step": 18446744073709551615, "train_loss": 1}' >"$tmp/bad_run/metrics.jsonl"
