@@ -110,7 +110,7 @@ TEST(LanguageModelFromStateDict, AMissingOutputMatrixIsNamedInItsContext) {
   std::map<std::string, Tensor> tensors = random_state_dict(two_layer_gru());
   tensors.erase("fc.weight");
   const std::pair<std::optional<LMConfig>, std::string> cases[] = {
-      {two_layer_gru(), "the tensors do not fit rnnkit.config: no tensor fc.weight"},
+      {two_layer_gru(), "no tensor fc.weight, which rnnkit.config's model has"},
       {std::nullopt, "cannot infer the model configuration: no tensor fc.weight"}};
   for (const auto& [claimed, expected] : cases) {
     try {
@@ -120,6 +120,41 @@ TEST(LanguageModelFromStateDict, AMissingOutputMatrixIsNamedInItsContext) {
       EXPECT_EQ(std::string(e.what()), expected);
     }
   }
+}
+
+// The tensor that is missing is named, not one that seems extra or a size read from another.
+TEST(LanguageModelFromStateDict, TheMissingTensorIsTheOneNamed) {
+  const auto error_for = [](std::map<std::string, Tensor> tensors, const std::string& missing,
+                            const std::optional<LMConfig>& claimed) {
+    tensors.erase(missing);
+    return testing::error_of([&] { language_model_from_state_dict(tensors, claimed); });
+  };
+  // A layer's weight: the layers are counted from every rnn.*_lK name (by rnn.weight_hh_lK
+  // alone, the second layer's biases were "unexpected").
+  for (const char* missing : {"rnn.weight_hh_l1", "rnn.weight_ih_l1_reverse"}) {
+    const std::string message =
+        error_for(random_state_dict(two_layer_gru()), missing, std::nullopt);
+    EXPECT_EQ(message, std::string("checkpoint lacks tensor ") + missing);
+  }
+  // A projection's W_hr, which the claimed configuration has (the cell was "not inferable").
+  LMConfig projected = two_layer_gru();
+  projected.cell = CellKind::Lstm;
+  projected.proj_size = 3;
+  EXPECT_EQ(error_for(random_state_dict(projected), "rnn.weight_hr_l0", projected),
+            "no tensor rnn.weight_hr_l0, which rnnkit.config's model has");
+  // A tied model stored under fc.weight: the embedding is missing, with or without a claim.
+  LMConfig tied = two_layer_gru();
+  tied.bidirectional = false;
+  tied.embedding_dim = 4;
+  tied.tie_weights = true;
+  std::map<std::string, Tensor> as_fc = random_state_dict(tied);
+  as_fc.emplace("fc.weight", as_fc.at("embedding.weight"));
+  EXPECT_EQ(error_for(as_fc, "embedding.weight", tied),
+            "no tensor embedding.weight, which rnnkit.config's model has");
+  EXPECT_EQ(error_for(as_fc, "embedding.weight", std::nullopt),
+            "cannot infer the model configuration: no tensor embedding.weight: "
+            "rnn.weight_ih_l0 reads 4 inputs, not the 5 one-hot ones of the vocabulary (a tied "
+            "model stores its output matrix once, as embedding.weight)");
 }
 
 // A PyTorch model made with bias=False has no bias tensors: the error says what to add, with

@@ -20,6 +20,27 @@ const Tensor& require(const std::map<std::string, Tensor>& tensors, const std::s
   return it->second;
 }
 
+// 1 + the highest layer index K of a tensor rnn.*_lK (or rnn.*_lK_reverse): a layer that lacks a
+// tensor is then the missing tensor's error, not an extra layer's.
+int64_t layers_named(const std::map<std::string, Tensor>& tensors) {
+  int64_t layers = 0;
+  for (const auto& [name, tensor] : tensors) {
+    if (!name.starts_with("rnn.")) continue;
+    std::string_view rest(name);
+    if (rest.ends_with("_reverse")) rest.remove_suffix(8);
+    const size_t at = rest.rfind("_l");
+    if (at == std::string_view::npos || at + 2 == rest.size() || rest.size() - at > 6) continue;
+    int64_t index = 0;
+    bool digits = true;
+    for (const char ch : rest.substr(at + 2)) {
+      digits = digits && ch >= '0' && ch <= '9';
+      index = index * 10 + (ch - '0');
+    }
+    if (digits) layers = std::max(layers, index + 1);
+  }
+  return layers;
+}
+
 // The configuration the tensors describe; an Error saying what is missing or misshapen, which
 // the callers put in context (a file with rnnkit.config, or one without).
 LMConfig config_of_tensors(const std::map<std::string, Tensor>& tensors) {
@@ -49,8 +70,13 @@ LMConfig config_of_tensors(const std::map<std::string, Tensor>& tensors) {
     throw Error("embedding.weight of shape " + embedding->second.shape_string() +
                 " is not a matrix [vocabulary, embedding]");
   c.embedding_dim = embedding == tensors.end() ? 0 : embedding->second.dim(1);
-  c.num_layers = 0;
-  while (tensors.count("rnn.weight_hh_l" + std::to_string(c.num_layers))) ++c.num_layers;
+  // Without an embedding the inputs are one-hot vectors of the vocabulary.
+  if (c.embedding_dim == 0 && w_ih.dim(1) != c.vocab_size)
+    throw Error("no tensor embedding.weight: rnn.weight_ih_l0 reads " +
+                std::to_string(w_ih.dim(1)) + " inputs, not the " + std::to_string(c.vocab_size) +
+                " one-hot ones of the vocabulary (a tied model stores its output matrix once, as "
+                "embedding.weight)");
+  c.num_layers = layers_named(tensors);
   c.bidirectional = tensors.count("rnn.weight_hh_l0_reverse") > 0;
   // Without fc.weight the model is tied only where the embedding can be its output layer;
   // otherwise the tensor is missing.
@@ -63,8 +89,10 @@ LMConfig config_of_tensors(const std::map<std::string, Tensor>& tensors) {
 }
 
 // Error naming the first tensor that the sizes of a configuration are read from whose shape is
-// not the one `c` gives it; an absent tensor is left to the inference's message.
-void expect_shapes_of(const LMConfig& c, const std::map<std::string, Tensor>& tensors) {
+// not the one `c` gives it; an absent tensor is left to the inference's message, unless
+// `absent_too` (the tensors fit no model of their own: the one `c` has but they lack is why).
+void expect_shapes_of(const LMConfig& c, const std::map<std::string, Tensor>& tensors,
+                      bool absent_too = false) {
   const int64_t H = c.hidden_size, P = c.proj_size, S = P ? P : H;
   std::vector<std::pair<std::string, Shape>> expected = {
       {"rnn.weight_hh_l0", {gate_count(c.cell) * H, S}}};
@@ -76,6 +104,8 @@ void expect_shapes_of(const LMConfig& c, const std::map<std::string, Tensor>& te
   if (P) expected.push_back({"rnn.weight_hr_l0", {P, H}});
   for (const auto& [name, shape] : expected) {
     const auto it = tensors.find(name);
+    if (it == tensors.end() && absent_too)
+      throw Error("no tensor " + name + ", which rnnkit.config's model has");
     if (it != tensors.end() && it->second.shape() != shape)
       throw Error("tensor " + name + " has shape " + it->second.shape_string() +
                   " but the configuration's model expects " + shape_string(shape));
@@ -114,7 +144,7 @@ void check_config_against_tensors(const LMConfig& config,
       return config_of_tensors(tensors);
     } catch (const Error& e) {
       // The configuration was given; it is the tensors that do not fit one.
-      expect_shapes_of(config, tensors);
+      expect_shapes_of(config, tensors, /*absent_too=*/true);
       throw Error(std::string("the tensors do not fit rnnkit.config: ") + e.what());
     }
   }();
