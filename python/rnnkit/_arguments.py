@@ -2,7 +2,8 @@
 handle's signature: integers past C's range and text that is not Unicode (a lone surrogate)."""
 
 import operator
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ._rnnkit import Error
@@ -39,3 +40,14 @@ def texts(values: Iterable[str], what: str) -> list[str]:
     if isinstance(values, str):
         raise Error(f"{what} is a list of strings, not one string")
     return [text(value, f"{what}[{i}]") for i, value in enumerate(values)]
+
+
+def in_python_terms(error: Error, keywords: Mapping[str, str]) -> Error:
+    """`error` with the command-line flags its message names (the library's checks are the
+    command line's) given as the keyword arguments of the Python call: `keywords` maps a flag
+    ("--text") to its keyword ("text_path"); other flags stay as they are."""
+    message = re.sub(r"--[a-z][a-z0-9-]*",
+                     lambda flag: keywords.get(flag.group(0), flag.group(0)), str(error))
+    error.args = (message,)
+    return error
+

@@ -196,4 +196,9 @@ class Forecaster:
                  if value is not None}
         source = _series(data, self.targets + self.covariates, "data")
         scoring = json.dumps(_options(given, "Forecaster.evaluate"))
-        return json.loads(self._handle.evaluate(source, fill, scoring))
+        try:
+            return json.loads(self._handle.evaluate(source, fill, scoring))
+        except Error as e:
+            keywords = {"--" + key.replace("_", "-"): key for key in
+                        ("valid_fraction", "test_fraction", "season", "origin_step")}
+            raise _arguments.in_python_terms(e, keywords)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Optional, Union
 
-from . import _rnnkit
+from . import _arguments, _rnnkit
 from ._paths import _path
 from ._rnnkit import Error
 
@@ -163,6 +163,9 @@ def train(family: str = "lm", *, resume: Optional[Path] = None,
         summary = json.loads(_rnnkit.train(family, options_json,
                                            "" if resume is None else _path(resume), on_record,
                                            ctrl_c_stops))
+    except Error as e:
+        keywords = {o["flag"]: o["key"] for o in train_options(family)}
+        raise _arguments.in_python_terms(e, {**keywords, "--resume": "resume"})
     finally:
         with _live_runs_lock:
             _live_runs.discard(ended)
