@@ -101,6 +101,16 @@ TEST(ModelFileVocabulary, AVocabularyFileMustHoldTheStoredTokensWhereThoseFit) {
             }),
             "the vocabulary in " + vocab.path() + " has other tokens than the one " + file.path() +
                 " holds (rnnkit.vocab): id 1 is \"c\" there and \"b\" in the model file");
+  // Long words are shown cut, alike: the message says where they part.
+  const std::string long_word(90, 'w');
+  rewrite_metadata(file.path(), "rnnkit.vocab",
+                   R"({"level": "word", "tokens": [")" + long_word + R"(x", "b", "c"]})");
+  const std::string message = error_of([&] {
+    load_language_model(file.path(), vocab_file(R"({"level": "word", "tokens": [")" + long_word +
+                                                R"(y", "b", "c"]})"));
+  });
+  EXPECT_NE(message.find("(91 bytes) in the model file (they part at byte 90)"), std::string::npos)
+      << message;
 }
 
 }  // namespace

@@ -46,15 +46,16 @@ TEST(OptionError, AStringThatIsNotUtf8IsRefused) {
   TrainOptions o;
   o.text_path = "caf\xE9.txt";
   try {
-    validate_options(o, TrainOptions::table());
+    o.validate();
     FAIL() << "a Latin-1 path was accepted";
   } catch (const Error& e) {
     EXPECT_EQ(std::string(e.what()),
-              "--text \"caf\xEF\xBF\xBD.txt\" is not UTF-8 text (byte 0xE9 at offset 3); rnnkit "
-              "keeps its options as UTF-8 JSON: rename the file or directory");
+              "--text \"caf\xEF\xBF\xBD.txt\" is not UTF-8 text (byte 0xE9 at offset 3); a "
+              "training run keeps its options as UTF-8 JSON in state.bin: rename the file or "
+              "directory");
   }
   o.text_path = "\xE5\xBA\x8A.txt";  // 床.txt
-  EXPECT_NO_THROW(validate_options(o, TrainOptions::table()));
+  EXPECT_NO_THROW(require_utf8_strings(o, TrainOptions::table()));
 }
 
 // An integer its field cannot hold is refused, not wrapped: 2^32 + 1 threads in an int would be 1.

@@ -50,6 +50,11 @@ TEST(PretrainedEmbeddings, OneDimensionalVectorsAreNotTakenForAHeader) {
   EXPECT_EQ(loaded.found, 2);
   EXPECT_EQ(loaded.rows, (std::vector<float>{0.5f, 2, 0}));
   EXPECT_EQ(load("100 1\nc 3\n", 1).rows, (std::vector<float>{0, 0, 3}));
+  // A header of another dimension is named as such, not as a vector of one value.
+  EXPECT_NE(error_of([] { load("2 3\na 1 2 3\n", 4); })
+                .find("line 1: word2vec's header says the vectors have 3 dimensions, but the "
+                      "embedding has 4"),
+            std::string::npos);
 }
 
 TEST(PretrainedEmbeddings, AByteOrderMarkIsNotPartOfTheFirstWord) {

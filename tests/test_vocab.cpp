@@ -1,3 +1,4 @@
+#include "data/lowercase.h"
 #include "error_of.h"
 #include "rnnkit/vocab.h"
 
@@ -281,6 +282,46 @@ TEST(Vocab, LowercaseIsPythonsStrLower) {
   EXPECT_EQ(normalize_text("ABC xyz\n", {}), "ABC xyz\n");
 }
 
+// ICU takes 2^31 - 1 bytes at once: longer text is lowered in pieces, cut after a line end (where
+// a piece holds one: no case context crosses it, so a final Σ stays final) or between two
+// characters (in a longer line), to the same result.
+TEST(Vocab, LowercaseInPiecesIsLowercaseWhole) {
+  std::string text;
+  for (int i = 0; i < 20; ++i)
+    text += "\xD2\x90\xD0\x90\xD0\x9D \xCE\x9F\xCE\x94\xCE\x9F\xCE\xA3 ABC\n";  // ҐАН ΟΔΟΣ
+  text += std::string(40, 'Q') + "\xF0\x90\x90\x80\xE4\xB8\xAD";  // a long line: 𐐀中
+  for (const size_t piece : {24, 33, 1000})
+    EXPECT_EQ(lowercase(text, piece), lowercase(text)) << piece;
+  EXPECT_NE(lowercase(text), text);
+}
+
+// A vocabulary made by rnnkit's table of capitals (before Python's str.lower()) holds capitals
+// str.lower() changes (İ, Ґ, a Σ that was final): its text is lowered by that table still.
+TEST(Vocab, AVocabularyOfTheOlderLowercaseTableKeepsIt) {
+  Normalization lower;
+  lower.lowercase = true;
+  SpecialTokens unk;
+  unk.unk = "<unk>";
+  // İ (U+0130) and Ґ (U+0490) as tokens: the older table kept them.
+  const Vocab older =
+      Vocab::from_tokens({"\xC4\xB0", "\xD2\x90", "a", "<unk>"}, TokenLevel::Char, unk, lower);
+  EXPECT_TRUE(older.normalization().lowercase_by_table);
+  EXPECT_EQ(older.encode("\xC4\xB0\xD2\x90"
+                         "A"),
+            (std::vector<int32_t>{0, 1, 2}));
+  // A vocabulary of lowercase tokens (and an upper-case special) is lowered as str.lower() does.
+  unk.unk = "<UNK>";
+  const Vocab current =
+      Vocab::from_tokens({"\xD2\x91", "a", "<UNK>"}, TokenLevel::Char, unk, lower);
+  EXPECT_FALSE(current.normalization().lowercase_by_table);
+  EXPECT_EQ(current.encode("\xD2\x90"
+                           "A"),
+            (std::vector<int32_t>{0, 1}));  // Ґ -> ґ
+  // The flag is not stored: it is the tokens that say it.
+  EXPECT_EQ(older.to_json().find("by_table"), std::string::npos);
+  EXPECT_TRUE(Vocab::from_json(older.to_json()).normalization().lowercase_by_table);
+}
+
 TEST(Vocab, LettersOnlyFollowsD2lLineByLine) {
   Normalization letters;
   letters.letters_only = true;
@@ -294,6 +335,12 @@ TEST(Vocab, LettersOnlyFollowsD2lLineByLine) {
   // At word level the lines stay apart, so words never join across a line break.
   EXPECT_EQ(tokenize(text, TokenLevel::Word, letters, {}),
             (Strings{"hello", "world", "it", "s", "o", "clock", "caf", "au", "lait"}));
+  // The letters are kept before lowering, as d2l's re.sub(...).lower(): İ (which lowers to
+  // i + U+0307) and the Kelvin sign (to k) are no letters.
+  EXPECT_EQ(normalize_text("\xC4\xB0stanbul 5\xE2\x84\xAA"
+                           "elvin",
+                           letters),
+            "stanbul elvin");
 }
 
 TEST(Vocab, JsonRoundTripKeepsEverything) {

@@ -99,11 +99,13 @@ OptionTable<Derived> inherit_options(const OptionTable<Base>& base, const std::s
   return out;
 }
 
-// A message naming the flag and the value when `value` fails its check (or, for a string, is not
-// UTF-8), else empty.
+// A message naming the flag and the value when `value` fails its check, else empty.
 std::string option_error(const std::string& flag, const OptionCheck& check, double value);
 std::string option_error(const std::string& flag, const OptionCheck& check,
                          const std::string& value);
+
+// A message naming the flag when `value` is not UTF-8 text, else empty.
+std::string not_utf8_error(const std::string& flag, const std::string& value);
 
 [[noreturn]] void throw_option_error(const std::string& message);
 
@@ -126,6 +128,21 @@ void validate_options(const Options& o, const OptionTable<Options>& table) {
         s.field);
     if (!message.empty()) throw_option_error(message);
   }
+}
+
+// Throws Error naming the first string option that is not UTF-8 text (a Latin-1 file name):
+// options a training run stores (state.bin's JSON, which holds only UTF-8) are checked so before
+// the run, not refused by the JSON library at its first checkpoint.
+template <class Options>
+void require_utf8_strings(const Options& o, const OptionTable<Options>& table) {
+  for (const OptionSpec<Options>& s : table)
+    std::visit(
+        [&](auto member) {
+          if constexpr (std::is_same_v<std::decay_t<decltype(o.*member)>, std::string>)
+            if (std::string message = not_utf8_error(s.flag, o.*member); !message.empty())
+              throw_option_error(message);
+        },
+        s.field);
 }
 
 // Every option as {key: value}.

@@ -19,9 +19,9 @@ std::string_view token_level_name(TokenLevel level);  // "char" or "word"
 TokenLevel parse_token_level(std::string_view name);  // Error for anything but "char" / "word"
 
 struct Normalization {
-  // Simple one-to-one lowercase of ASCII, Latin-1, Latin Extended-A, Greek and Cyrillic capitals;
-  // every other code point (CJK has no case) is kept. U+0130 (dotted I) is kept as is because
-  // its lowercase form is two code points.
+  // Python's str.lower(): Unicode's full lowercase mapping, without a locale's rules (İ becomes
+  // i + U+0307, Σ a final ς at the end of a word; CJK has no case). With letters_only, after it
+  // (d2l's re.sub(...).lower()): only ASCII letters are left to lower.
   bool lowercase = false;
   // d2l's preprocessing: each line becomes re.sub('[^A-Za-z]+', ' ', line).strip(), so every
   // maximal run of characters other than the ASCII letters (non-ASCII letters included) is one
@@ -30,6 +30,11 @@ struct Normalization {
   bool letters_only = false;
   // "", "simplified" or "traditional": recorded only; the poem code does the conversion.
   std::string script;
+  // Not stored: set by Vocab for a lowercase vocabulary holding a token that str.lower() would
+  // change, which rnnkit's one-to-one table of capitals made before 2026-12-07 (ASCII, Latin-1,
+  // Latin Extended-A, basic Greek and Cyrillic; Σ always σ, İ kept). Its text is lowered by that
+  // table still, or the model's own tokens (İ, Ґ) would read as others.
+  bool lowercase_by_table = false;
 };
 
 // Special tokens; an empty string means the token is absent.

@@ -8,10 +8,6 @@ namespace rnnkit {
 
 namespace {
 
-// Beyond this many bytes a text is shown cut (a whole character last), with its length: a
-// megabyte cell must not become a megabyte line of error.
-constexpr size_t kShownBytes = 80;
-
 // Characters that print as nothing (soft hyphen, zero-width spaces and joiners, direction marks,
 // line and paragraph separators, word joiner, byte order mark).
 bool invisible(char32_t c) {
@@ -34,9 +30,10 @@ char32_t two_or_three_byte_character(std::string_view text) {
 }  // namespace
 
 std::string quote(std::string_view whole) {
-  const bool cut = whole.size() > kShownBytes;
+  // A whole character last: a megabyte cell must not become a megabyte line of error.
+  const bool cut = whole.size() > kQuotedBytes;
   const std::string_view token =
-      cut ? whole.substr(0, utf8::complete_prefix_length(whole.substr(0, kShownBytes))) : whole;
+      cut ? whole.substr(0, utf8::complete_prefix_length(whole.substr(0, kQuotedBytes))) : whole;
   std::string out = "\"";
   for (size_t i = 0; i < token.size(); ++i) {
     const auto c = static_cast<unsigned char>(token[i]);

@@ -29,29 +29,42 @@ bool is_ascii_letter(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
 }
 
+std::string lowered(std::string_view text, const Normalization& normalization) {
+  if (normalization.lowercase_by_table) return lowercase_by_table(text);
+  if (const size_t bad = utf8::find_invalid(text); bad != std::string::npos)
+    throw Error("text: invalid UTF-8 at byte offset " + std::to_string(bad));
+  return lowercase(text);
+}
+
 // One line's normalization; a '\n' or '\r' inside `line` is just another non-letter.
 std::string normalize_line(std::string_view line, const Normalization& normalization) {
-  std::string text(line);
-  if (normalization.lowercase) {
-    if (const size_t bad = utf8::find_invalid(text); bad != std::string::npos)
-      throw Error("text: invalid UTF-8 at byte offset " + std::to_string(bad));
-    text = lowercase(text);
-  }
-  if (!normalization.letters_only) return text;
-  // Bytes of a multi-byte sequence are all >= 0x80, so a byte-wise scan sees exactly the
-  // non-letter runs that the regex sees on code points.
+  if (!normalization.letters_only)
+    return normalization.lowercase ? lowered(line, normalization) : std::string(line);
+  // d2l's order, re.sub('[^A-Za-z]+', ' ', line).strip().lower(): the letters first, so that no
+  // other character lowers into one (İ into i + U+0307, the Kelvin sign into k). Bytes of a
+  // multi-byte sequence are all >= 0x80, so a byte-wise scan sees exactly the non-letter runs
+  // that the regex sees on code points.
   std::string out;
   bool pending_space = false;
-  for (char c : text) {
+  for (char c : line) {
     if (!is_ascii_letter(c)) {
       pending_space = !out.empty();
       continue;
     }
     if (pending_space) out.push_back(' ');
     pending_space = false;
-    out.push_back(c);
+    out.push_back(normalization.lowercase && c <= 'Z' ? static_cast<char>(c + 32) : c);
   }
   return out;
+}
+
+// Whether str.lower() changes `token` (an ASCII one: when it holds a capital).
+bool changed_by_lowercase(const std::string& token) {
+  const bool ascii = std::all_of(token.begin(), token.end(),
+                                 [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  if (ascii)
+    return std::any_of(token.begin(), token.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+  return lowercase(token) != token;
 }
 
 // Why text could never be split into `token`, or empty when it can: a char level splits text
@@ -211,15 +224,17 @@ Vocab Vocab::from_tokens(std::vector<std::string> id_order, TokenLevel level,
   vocab.specials_ = std::move(specials);
   vocab.tokens_ = std::move(id_order);
   vocab.ids_.reserve(vocab.tokens_.size());
+  const auto is_special = [&sp = vocab.specials_](const std::string& t) {
+    return t == sp.unk || t == sp.pad || t == sp.bos || t == sp.eos;
+  };
   for (size_t i = 0; i < vocab.tokens_.size(); ++i) {
     const std::string& token = vocab.tokens_[i];
     if (token.empty()) throw Error("vocabulary token #" + std::to_string(i) + " is empty");
     if (utf8::find_invalid(token) != std::string::npos) {
       throw Error("vocabulary token #" + std::to_string(i) + " is not valid UTF-8");
     }
-    const auto& sp = vocab.specials_;
-    const bool special = token == sp.unk || token == sp.pad || token == sp.bos || token == sp.eos;
-    if (const std::string why = unreadable_because(token, level); !special && !why.empty()) {
+    if (const std::string why = unreadable_because(token, level);
+        !is_special(token) && !why.empty()) {
       throw Error("vocabulary token #" + std::to_string(i) + " " + quote(token) +
                   " could never be read from text: " + why +
                   " (only the special tokens unk, pad, bos and eos may be longer)");
@@ -243,6 +258,11 @@ Vocab Vocab::from_tokens(std::vector<std::string> id_order, TokenLevel level,
                   " is not in the vocabulary");
     }
   }
+  Normalization& n = vocab.normalization_;
+  n.lowercase_by_table =
+      n.lowercase && !n.letters_only &&
+      std::any_of(vocab.tokens_.begin(), vocab.tokens_.end(),
+                  [&](const std::string& t) { return !is_special(t) && changed_by_lowercase(t); });
   return vocab;
 }
 

@@ -222,9 +222,13 @@ void check_same_tokens(const Vocab& given, const std::string& stored_json,
   const std::vector<std::string>& theirs = stored->tokens();
   if (ours.size() != theirs.size() || ours == theirs) return;
   const auto [there, here] = std::mismatch(ours.begin(), ours.end(), theirs.begin());
+  // Long tokens are shown cut: where the cut hides how they differ, the message says where.
+  const auto parted = std::mismatch(there->begin(), there->end(), here->begin(), here->end());
+  const size_t same = static_cast<size_t>(parted.first - there->begin());
   throw Error("the vocabulary in " + vocab_path + " has other tokens than the one " + model_path +
               " holds (rnnkit.vocab): id " + std::to_string(there - ours.begin()) + " is " +
-              quote(*there) + " there and " + quote(*here) + " in the model file");
+              quote(*there) + " there and " + quote(*here) + " in the model file" +
+              (same >= kQuotedBytes ? " (they part at byte " + std::to_string(same) + ")" : ""));
 }
 
 }  // namespace

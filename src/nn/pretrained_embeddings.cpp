@@ -31,10 +31,17 @@ bool is_count(std::string_view field, int64_t& value) {
   return ec == std::errc() && ptr == field.data() + field.size() && value >= 0;
 }
 
-// word2vec's first line, "count dim", of the embedding's dimension.
-bool is_word2vec_header(const std::vector<std::string_view>& fields, int64_t E) {
+// Whether a first line is word2vec's header, "count dim": two whole numbers. With E = 1 a
+// vector line has two fields as well; only a header of dimension 1 is then taken as one. Error
+// for a header of another dimension than the embedding's.
+bool is_word2vec_header(const std::vector<std::string_view>& fields, int64_t E,
+                        const std::string& where) {
   int64_t count = 0, dim = 0;
-  return fields.size() == 2 && is_count(fields[0], count) && is_count(fields[1], dim) && dim == E;
+  if (fields.size() != 2 || !is_count(fields[0], count) || !is_count(fields[1], dim)) return false;
+  if (dim == E) return true;
+  if (E == 1) return false;
+  throw Error(where + ": word2vec's header says the vectors have " + std::to_string(dim) +
+              " dimensions, but the embedding has " + std::to_string(E));
 }
 
 float parse_value(std::string_view f, const std::string& where) {
@@ -76,7 +83,7 @@ int64_t load_pretrained_embeddings(Embedding& embedding, const Vocab& vocab,
     ++line_number;
     const std::string where = path + " line " + std::to_string(line_number);
     const auto fields = split_spaces(line);
-    if (fields.empty() || (line_number == 1 && is_word2vec_header(fields, E))) continue;
+    if (fields.empty() || (line_number == 1 && is_word2vec_header(fields, E, where))) continue;
     if (static_cast<int64_t>(fields.size()) != E + 1)
       throw Error(where + ": " + std::to_string(fields.size() - 1) +
                   " values, but the embedding has " + std::to_string(E) + " dimensions");

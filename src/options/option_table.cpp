@@ -41,13 +41,6 @@ std::string option_error(const std::string& flag, const OptionCheck& check, doub
 
 std::string option_error(const std::string& flag, const OptionCheck& check,
                          const std::string& value) {
-  // A run keeps its options as JSON text (state.bin), which cannot hold other bytes; caught here,
-  // before the run, not at its first checkpoint.
-  if (const size_t bad = utf8::find_invalid(value); bad != std::string::npos)
-    return flag + " \"" + utf8::with_replacement(value) + "\" is not UTF-8 text (byte " +
-           formatted("0x%02X", static_cast<unsigned char>(value[bad])) + " at offset " +
-           std::to_string(bad) + "); rnnkit keeps its options as UTF-8 JSON: rename the file " +
-           "or directory";
   if (check.choices.empty() ||
       std::find(check.choices.begin(), check.choices.end(), value) != check.choices.end())
     return "";
@@ -55,6 +48,15 @@ std::string option_error(const std::string& flag, const OptionCheck& check,
   for (size_t i = 0; i < check.choices.size(); ++i)
     list += (i == 0 ? "" : i + 1 == check.choices.size() ? " or " : ", ") + check.choices[i];
   return flag + " must be " + list + ", not \"" + value + "\"";
+}
+
+std::string not_utf8_error(const std::string& flag, const std::string& value) {
+  const size_t bad = utf8::find_invalid(value);
+  if (bad == std::string::npos) return "";
+  return flag + " \"" + utf8::with_replacement(value) + "\" is not UTF-8 text (byte " +
+         formatted("0x%02X", static_cast<unsigned char>(value[bad])) + " at offset " +
+         std::to_string(bad) + "); a training run keeps its options as UTF-8 JSON in state.bin: " +
+         "rename the file or directory";
 }
 
 void throw_option_error(const std::string& message) {

@@ -138,7 +138,12 @@ const OptionTable<TrainOptions>& TrainOptions::table() {
        between(0, 0.99), "Data"},
       {"--level", "level", &O::level, "token level: char or word", one_of({"char", "word"}),
        "Data"},
-      {"--lowercase", "lowercase", &O::lowercase, "lowercase the text (as Python's str.lower())", {}, "Data"},
+      {"--lowercase",
+       "lowercase",
+       &O::lowercase,
+       "lowercase the text (as Python's str.lower())",
+       {},
+       "Data"},
       {"--letters-only",
        "letters_only",
        &O::letters_only,
@@ -224,6 +229,7 @@ TrainOptions TrainOptions::from_json(const std::string& text) {
 
 void TrainOptions::validate() const {
   validate_options(*this, table());
+  require_utf8_strings(*this, table());
   if (text_path.empty() == poems_path.empty())
     throw Error("give exactly one of --text FILE or --poems DIR");
   if (poem_form != 0 && poem_form != 5 && poem_form != 7) throw Error("--form must be 5 or 7");

@@ -24,6 +24,7 @@ template <class Options>
 void validate_family_options(const Options& options,
                              std::initializer_list<RequiredOption> also_required = {}) {
   validate_options(options, Options::table());
+  require_utf8_strings(options, Options::table());
   auto require = [](const RequiredOption& r) {
     if (r.value.empty()) throw Error(std::string(r.flag) + " is required");
   };

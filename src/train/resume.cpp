@@ -3,6 +3,7 @@
 #include <map>
 
 #include "rnnkit/error.h"
+#include "rnnkit/utf8.h"
 #include "train/family_tasks.h"
 #include "train/train_state.h"
 
@@ -87,7 +88,8 @@ TrainSummary resume_training(const std::string& run_dir, const ResumeOverrides& 
   try {
     return it->second();
   } catch (const Error& e) {
-    if (started.empty() || started == current_directory()) throw;
+    // (Stored legibly: a directory name that is not UTF-8 is compared as it was stored.)
+    if (started.empty() || started == utf8::with_replacement(current_directory())) throw;
     throw Error(std::string(e.what()) +
                 " (the run's relative paths are read from here; it was started in " + started +
                 ")");
