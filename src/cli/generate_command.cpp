@@ -22,6 +22,8 @@ struct GenerateArgs {
 
 void run_generate(const GenerateArgs& a) {
   LoadedLanguageModel loaded = load_model(a.model);
+  if (a.ignore_eos && !loaded.vocab->eos_id())
+    throw Error("--ignore-eos: the model's vocabulary has no end token to ignore");
   GenerateRequest request;
   request.prompt = a.prompt_file.empty() ? a.prompt : read_text_file(a.prompt_file);
   request.max_tokens = a.tokens;

@@ -114,6 +114,11 @@ done
 "$rnnkit" genrate -p "the" >/dev/null 2>"$tmp/unknown.err"
 check "an unknown command is named" "[ $? -eq 1 ] && grep -q \"unknown command 'genrate'\" '$tmp/unknown.err'"
 
+# The model has no end token: none to ignore (the flag would do nothing).
+gen -p "the " -n 5 --ignore-eos >/dev/null 2>"$tmp/ignore.err"
+check "--ignore-eos without an end token is refused" \
+  "[ \$? -eq 1 ] && grep -q 'no end token to ignore' '$tmp/ignore.err'"
+
 [ "$failures" -eq 0 ] || {
   echo "$failures check(s) failed" >&2
   exit 1
