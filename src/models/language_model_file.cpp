@@ -1,6 +1,7 @@
 #include "rnnkit/language_model_file.h"
 
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
 
 #include "data/quoted.h"
@@ -29,14 +30,12 @@ int64_t layers_named(const std::map<std::string, Tensor>& tensors) {
     std::string_view rest(name);
     if (rest.ends_with("_reverse")) rest.remove_suffix(8);
     const size_t at = rest.rfind("_l");
-    if (at == std::string_view::npos || at + 2 == rest.size() || rest.size() - at > 6) continue;
-    int64_t index = 0;
-    bool digits = true;
-    for (const char ch : rest.substr(at + 2)) {
-      digits = digits && ch >= '0' && ch <= '9';
-      index = index * 10 + (ch - '0');
-    }
-    if (digits) layers = std::max(layers, index + 1);
+    const std::string_view digits = rest.substr(at == std::string_view::npos ? 0 : at + 2);
+    if (at == std::string_view::npos || digits.size() > 4) continue;  // at most 10000 layers
+    uint32_t index = 0;
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), index);
+    if (ec == std::errc() && end == digits.data() + digits.size())
+      layers = std::max(layers, int64_t{index} + 1);
   }
   return layers;
 }
