@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "error_of.h"
 #include "lm_fixture.h"
 #include "rnnkit/error.h"
 #include "rnnkit/evaluate.h"
@@ -87,6 +88,10 @@ TEST(Evaluate, RejectsTooShortStreamsAndEmptyWindows) {
   EXPECT_THROW(evaluate_stream(*fx.model, one), Error);
   EXPECT_THROW(evaluate_windows(*fx.model, one, 5), Error);
   EXPECT_THROW(evaluate_windows(*fx.model, fx.ids, 0), Error);
+  for (int64_t chunk : {0, -1})
+    EXPECT_EQ(
+        testing::error_of([&] { evaluate_stream(*fx.model, fx.ids, chunk); }),
+        "evaluate_stream: the chunk must hold at least 1 token, got " + std::to_string(chunk));
 }
 
 // exp(709) is below the largest double, exp(710) beyond it: a finite mean cross-entropy of 710

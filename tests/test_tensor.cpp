@@ -4,11 +4,23 @@
 #include <utility>
 #include <vector>
 
+#include "error_of.h"
 #include "rnnkit/cache_aligned.h"
 #include "rnnkit/tensor.h"
 
 namespace rnnkit {
 namespace {
+
+TEST(TensorDim, CountsFromTheEndWhenNegativeAndNamesADimensionItLacks) {
+  const Tensor t({2, 3});
+  EXPECT_EQ(t.dim(0), 2);
+  EXPECT_EQ(t.dim(-1), 3);
+  EXPECT_EQ(t.dim(-2), 2);
+  EXPECT_EQ(testing::error_of([&] { t.dim(2); }),
+            "Tensor::dim(2): a tensor of shape [2, 3] has 2 dimensions");
+  EXPECT_EQ(testing::error_of([&] { t.dim(-3); }),
+            "Tensor::dim(-3): a tensor of shape [2, 3] has 2 dimensions");
+}
 
 TEST(TensorBorrow, ReadsTheCallersMemoryWithoutCopying) {
   std::vector<float> memory = {1, 2, 3, 4, 5, 6};

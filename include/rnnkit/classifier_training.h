@@ -49,6 +49,14 @@ std::vector<std::vector<float>> classify_texts(SequenceClassifier& model,
                                                const EncodedExamples& data,
                                                std::span<const int64_t> indices);
 
+// Each text's label (the argmax of its logits, the first of equals) and the probabilities of all
+// labels (the logits' softmax), as `rnnkit classify predict --probabilities` prints them.
+struct LabelPrediction {
+  int32_t label = 0;
+  std::vector<float> probabilities;
+};
+std::vector<LabelPrediction> predict_labels(SequenceClassifier& model, const EncodedExamples& data);
+
 struct ClassifierEvaluation {
   double accuracy = 0;
   double loss = 0;                 // mean cross-entropy, the training loss's measure

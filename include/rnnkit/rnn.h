@@ -7,6 +7,7 @@
 
 #include "rnnkit/batch_shard.h"
 #include "rnnkit/cell_kind.h"
+#include "rnnkit/error.h"
 #include "rnnkit/parameter.h"
 #include "rnnkit/recurrent_layer.h"
 #include "rnnkit/rng.h"
@@ -50,9 +51,9 @@ class RNN {
   void reset_parameters(Rng& rng);
 
   // x: [T,B,input_size], kept by reference until backward. h0/c0: initial states or null for
-  // zeros (c0 only for LSTM). y: [T,B,D*S]; hN/cN receive the final states when not null.
-  // rng draws the dropout masks (needed only when training with dropout > 0): those of the
-  // global batch of set_batch_shard(), keeping this batch's columns.
+  // zeros (c0 only for LSTM: an Error for another cell). y: [T,B,D*S]; hN/cN receive the final
+  // states when not null. rng draws the dropout masks (needed only when training with dropout > 0):
+  // those of the global batch of set_batch_shard(), keeping this batch's columns.
   void forward(const Tensor& x, const Tensor* h0, const Tensor* c0, Tensor& y, Tensor* hN,
                Tensor* cN, bool training, Rng* rng);
   // The same for one-hot input: T*B token ids in [0, input_size) (else an Error), time-major,
@@ -71,8 +72,8 @@ class RNN {
   void forward_embedded(std::span<const int32_t> ids, const Tensor& embedding, int64_t T, int64_t B,
                         const Tensor* h0, const Tensor* c0, Tensor& y, Tensor* hN, Tensor* cN);
   bool embedded_input_suits(int64_t vocab) const;
-  // dy: [T,B,D*S]; dhN/dcN: gradients of the final states or null. Accumulates parameter
-  // gradients; dx/dh0/dc0 receive input and initial-state gradients when not null.
+  // dy: [T,B,D*S]; dhN/dcN: gradients of the final states or null (dcN an LSTM's only). Accumulates
+  // parameter gradients; dx/dh0/dc0 receive input and initial-state gradients when not null.
   // layer_done(params) follows each layer's backward, whose parameters' gradients are then
   // final (data-parallel training sends them while the layers below run).
   void backward(const Tensor& dy, const Tensor* dhN, const Tensor* dcN, Tensor* dx, Tensor* dh0,
@@ -87,6 +88,8 @@ class RNN {
                      int64_t B, const Tensor* h0, const Tensor* c0, Tensor& y, Tensor* hN,
                      Tensor* cN, bool training, Rng* rng);
   void check_state(const Tensor* state, const char* name, const Shape& expected) const;
+  void check_usable() const;
+  Error no_cell_state_error(const char* name) const;
   // An Error unless there are T*B ids for T >= 1 steps of B >= 1 sequences; kind names them.
   static void check_id_count(size_t count, int64_t T, int64_t B, const char* kind);
   // mask [T,B,W]: keep-probability draws scaled by 1/keep, for this shard's columns.

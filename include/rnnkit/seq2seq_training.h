@@ -43,6 +43,10 @@ struct EncodedPairs {
   int64_t size() const { return static_cast<int64_t>(questions.size()); }
   void append(EncodedPairs&& more);
 };
+// Held-out pairs as a space-padded model was trained on them: questions padded as
+// padded_question pads them, answers with spaces to max_answer_length (so an unpadded file scores
+// as `seq2seq eval` scores it); nothing for a model trained without padding.
+void pad_pairs_as_trained(const Seq2seqConfig& c, PairCorpus& corpus, const std::string& source);
 EncodedPairs encode_pairs(const PairCorpus& corpus, const Vocab& vocab, const std::string& source,
                           int64_t max_answer_length);
 

@@ -34,7 +34,12 @@ class Tensor {
 
   const Shape& shape() const { return shape_; }
   int ndim() const { return static_cast<int>(shape_.size()); }
-  int64_t dim(int i) const { return shape_.at(i < 0 ? i + ndim() : i); }
+  // Dimension i, counted from the end when negative (as torch's size(i)); an Error out of range.
+  int64_t dim(int i) const {
+    const int d = i < 0 ? i + ndim() : i;
+    if (d < 0 || d >= ndim()) throw_no_dimension(i);
+    return shape_[d];
+  }
   int64_t numel() const { return numel_; }
   bool empty() const { return numel_ == 0; }
 
@@ -56,6 +61,7 @@ class Tensor {
 
  private:
   void own();  // a borrowed tensor takes a copy of its own
+  [[noreturn]] void throw_no_dimension(int i) const;
 
   Shape shape_;
   int64_t numel_ = 0;

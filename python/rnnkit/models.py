@@ -63,8 +63,7 @@ class Classifier:
         predict --probabilities``."""
         labels = self.labels
         predictions = []
-        for row in self._handle.probabilities(_arguments.texts(texts, "texts")):
-            best = max(range(len(row)), key=row.__getitem__)  # the first of equals, as the CLI
+        for best, row in self._handle.predictions(_arguments.texts(texts, "texts")):
             predictions.append(Prediction(labels[best], dict(zip(labels, row))))
         return predictions
 

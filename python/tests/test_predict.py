@@ -1,8 +1,11 @@
 """rnnkit.Seq2seq and rnnkit.Classifier: predictions of trained runs, against the command line."""
 
+import json
 import random
+import struct
 import subprocess
 
+import numpy as np
 import pytest
 
 import rnnkit
@@ -83,3 +86,27 @@ def test_classifier_labels_and_probabilities(classifier_run, rnnkit_cli):
         model.predict(["abc"])
     with pytest.raises(rnnkit.Error, match=r"texts\[0\] is not valid Unicode text"):
         model.predict(["\udc80"])
+
+
+def test_classifier_label_is_the_larger_logit_where_probabilities_round_equal(
+        classifier_run, rnnkit_cli, tmp_path):
+    # Logits 0.001 and the next float up: equal probabilities in float32, but "short" (label 1)
+    # has the larger logit, and the command line names it.
+    data = bytearray(open(classifier_run, "rb").read())
+    (length,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8:8 + length])
+
+    def overwrite(name, values):
+        begin, end = header[name]["data_offsets"]
+        assert header[name]["dtype"] == "F32"
+        data[8 + length + begin:8 + length + end] = np.asarray(values, "<f4").tobytes()
+
+    overwrite("fc.weight", np.zeros(header["fc.weight"]["shape"]))
+    low = np.float32(0.001)
+    overwrite("fc.bias", [low, np.nextafter(low, np.float32(1))])
+    path = tmp_path / "tied.safetensors"
+    path.write_bytes(bytes(data))
+    p = rnnkit.Classifier.load(path).predict(["ab"])[0]
+    assert p.probabilities["long"] == p.probabilities["short"]
+    assert p.label == "short"
+    assert cli_lines(rnnkit_cli, "classify", "predict", "--model", path, "ab") == ["short"]

@@ -1,4 +1,3 @@
-#include <cmath>
 #include <iostream>
 #include <memory>
 
@@ -7,7 +6,6 @@
 #include "cli/text_inputs.h"
 #include "cli/training_run.h"
 #include "rnnkit/classifier_training.h"
-#include "rnnkit/cross_entropy.h"
 #include "rnnkit/error.h"
 #include "rnnkit/file_io.h"
 #include "rnnkit/formatted.h"
@@ -46,15 +44,9 @@ void run_predict(const std::string& model_path, const std::vector<std::string>& 
                  bool probabilities) {
   LoadedClassifier m = load_classifier(model_path);
   const EncodedExamples data = encode_texts(texts_from(args, "text"), m.vocab);
-  std::vector<float> log_probs;
-  for (const std::vector<float>& row : classify_texts(*m.model, data, all_of(data))) {
-    const auto best = std::max_element(row.begin(), row.end()) - row.begin();
-    std::cout << m.labels[best];
-    if (probabilities) {
-      log_probs.resize(row.size());
-      log_softmax(row.data(), static_cast<int64_t>(row.size()), log_probs.data());
-      std::cout << "\t" << std::exp(log_probs[best]);
-    }
+  for (const LabelPrediction& p : predict_labels(*m.model, data)) {
+    std::cout << m.labels[p.label];
+    if (probabilities) std::cout << "\t" << p.probabilities[p.label];
     std::cout << "\n";
   }
 }

@@ -22,9 +22,12 @@ namespace {
 // checkpoint (MPI's and OpenMP's threads, and the gradient reducer's, started after this
 // inherit the mask).
 // SIGHUP (the terminal or the ssh connection gone) stops a run as SIGTERM does, unless it is
-// ignored (nohup), which it stays. SIGPIPE is ignored: a reader that is gone (`| tee log` ended
-// by the same Ctrl-C, `| head`) would otherwise kill the run at its next progress line, before
-// the checkpoint its stop writes; the lines then go nowhere and the run trains on.
+// ignored (nohup), which it stays. SIGINT is taken even when inherited as ignored: a shell
+// without job control ignores it for its background commands, and a stop with a checkpoint
+// loses nothing, where a `kill -INT` that did nothing would leave the run to be killed. SIGPIPE is
+// ignored: a reader that is gone (`| tee log` ended by the same Ctrl-C, `| head`) would otherwise
+// kill the run at its next progress line, before the checkpoint its stop writes; the lines then go
+// nowhere and the run trains on.
 void take_stop_signals_in_a_thread_of_their_own() {
   std::signal(SIGPIPE, SIG_IGN);
   sigset_t stops;

@@ -7,6 +7,7 @@
 #include "rnnkit/checkpoint.h"
 #include "rnnkit/cross_entropy.h"
 #include "rnnkit/error.h"
+#include "rnnkit/formatted.h"
 #include "rnnkit/gemm.h"
 #include "rnnkit/safetensors.h"
 #include "rnnkit/stack_config.h"
@@ -27,9 +28,17 @@ RNNOptions rnn_options(const ClassifierConfig& c) {
 }
 
 // A task of no examples would be a file that nothing can train on.
-void check_example_count(int64_t count) {
+// The examples are made in memory: a count or length that would not fit is named, not met by
+// an allocation failure.
+constexpr int64_t kMaxTaskCharacters = int64_t{1} << 32;
+
+void check_example_count(int64_t count, int64_t length) {
   if (count < 1)
     throw Error("the number of examples must be at least 1, got " + std::to_string(count));
+  if (length > kMaxTaskCharacters / count)
+    throw Error(counted(count, "example", "examples") + " of " + std::to_string(length) +
+                " characters are more than the " + std::to_string(kMaxTaskCharacters) +
+                " characters a generated task may hold");
 }
 
 }  // namespace
@@ -235,7 +244,7 @@ std::vector<int64_t> confusion_matrix(std::span<const int32_t> actual,
 
 std::vector<LabeledText> make_recall_task(int64_t count, int64_t length, uint64_t seed) {
   if (length < 2) throw Error("the recall task needs sequences of at least 2 characters");
-  check_example_count(count);
+  check_example_count(count, length);
   constexpr int kKeys = 8;
   Rng rng(seed);
   std::vector<LabeledText> examples;
@@ -255,7 +264,7 @@ std::vector<LabeledText> make_recall_task(int64_t count, int64_t length, uint64_
 
 std::vector<LabeledText> make_first_key_task(int64_t count, int64_t length, uint64_t seed) {
   if (length < 1) throw Error("the first-key task needs sequences of at least 1 character");
-  check_example_count(count);
+  check_example_count(count, length);
   Rng rng(seed);
   std::vector<LabeledText> examples;
   examples.reserve(count);

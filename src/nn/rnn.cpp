@@ -62,6 +62,17 @@ void RNN::reset_parameters(Rng& rng) {
   note_weights_changed();
 }
 
+// A moved-from RNN has no layers (a constructed one has at least one): an Error, not a crash.
+void RNN::check_usable() const {
+  if (layers_.empty()) throw Error("RNN: this object was moved from; its layers are elsewhere");
+}
+
+// Given a cell state it does not have, a GRU or plain RNN would ignore it silently.
+Error RNN::no_cell_state_error(const char* name) const {
+  return Error(std::string("RNN: ") + name + " is given, but a " + cell_kind_name(options_.cell) +
+               " layer has no cell state (c0, cN and their gradients are the LSTM's)");
+}
+
 void RNN::check_state(const Tensor* state, const char* name, const Shape& expected) const {
   if (state && state->shape() != expected)
     throw Error(std::string("RNN: ") + name + " has shape " + state->shape_string() +
@@ -127,9 +138,11 @@ void RNN::forward_stack(const float* x, const int32_t* ids, const Tensor* embedd
                         Tensor* cN, bool training, Rng* rng) {
   const int64_t D = directions(), S = state_size();
   const int64_t L = options_.num_layers, BS = B * S, BH = B * options_.hidden_size;
+  check_usable();
   check_state(h0, "h0", state_shape(B));
   check_state(c0, "c0", cell_state_shape(B));
   const bool lstm = has_cell_state(options_.cell);
+  if (c0 && !lstm) throw no_cell_state_error("c0");
   steps_ = T;
   batch_ = B;
   one_hot_input_ = ids != nullptr;
@@ -176,6 +189,8 @@ void RNN::forward_stack(const float* x, const int32_t* ids, const Tensor* embedd
 
 void RNN::backward(const Tensor& dy, const Tensor* dhN, const Tensor* dcN, Tensor* dx, Tensor* dh0,
                    Tensor* dc0, const std::function<void(const ParameterList&)>& layer_done) {
+  check_usable();
+  if (dcN && !has_cell_state(options_.cell)) throw no_cell_state_error("dcN");
   const int64_t T = steps_, B = batch_, D = directions(), S = state_size();
   const int64_t L = options_.num_layers, BS = B * S, BH = B * options_.hidden_size;
   if (dy.shape() != Shape{T, B, D * S})

@@ -90,6 +90,11 @@ Tensor::~Tensor() {
   if (!borrowed_) std::free(data_);
 }
 
+void Tensor::throw_no_dimension(int i) const {
+  throw Error("Tensor::dim(" + std::to_string(i) + "): a tensor of shape " + shape_string() +
+              " has " + std::to_string(ndim()) + " dimensions");
+}
+
 Tensor Tensor::from(Shape shape, std::span<const float> values) {
   Tensor t(std::move(shape));
   if (static_cast<int64_t>(values.size()) != t.numel())

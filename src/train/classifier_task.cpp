@@ -1,5 +1,7 @@
 // Many-to-one sequence classifiers as a training task.
 #include <algorithm>
+#include <cmath>
+#include <numeric>
 #include <set>
 
 #include "rnnkit/classifier_training.h"
@@ -230,6 +232,22 @@ std::vector<std::vector<float>> classify_texts(SequenceClassifier& model,
       out[members[b]].assign(logits.data() + b * C, logits.data() + (b + 1) * C);
   }
   return out;
+}
+
+std::vector<LabelPrediction> predict_labels(SequenceClassifier& model,
+                                            const EncodedExamples& data) {
+  std::vector<int64_t> all(data.texts.size());
+  std::iota(all.begin(), all.end(), int64_t{0});
+  std::vector<LabelPrediction> predictions;
+  for (const std::vector<float>& row : classify_texts(model, data, all)) {
+    LabelPrediction& p = predictions.emplace_back();
+    // From the logits: two of them a rounding apart can give equal probabilities.
+    p.label = argmax(row);
+    p.probabilities.resize(row.size());
+    log_softmax(row.data(), static_cast<int64_t>(row.size()), p.probabilities.data());
+    for (float& q : p.probabilities) q = std::exp(q);
+  }
+  return predictions;
 }
 
 ClassifierEvaluation evaluate_classifier(SequenceClassifier& model, const EncodedExamples& data,

@@ -61,6 +61,9 @@ double reported_perplexity(const Perplexity& p) {
 Perplexity evaluate_stream(LanguageModel& model, std::span<const int32_t> ids, int64_t chunk,
                            const std::function<void()>& after_chunk) {
   require_two_tokens(ids);
+  if (chunk < 1)
+    throw Error("evaluate_stream: the chunk must hold at least 1 token, got " +
+                std::to_string(chunk));
   if (model.config().bidirectional) {
     LossResult total = bidirectional_stream_loss(model, ids, chunk);
     return {total.mean(), total.count};

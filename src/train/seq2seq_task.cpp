@@ -89,8 +89,12 @@ class Seq2seqTask : public ShuffledModelTask<Seq2seq> {
     // The held-out part: a second file, or the book's shuffled tail of this one.
     data_ = encode_pairs(corpus, vocab_, o.data, max_answer);
     const int64_t n = data_.size();
-    if (!o.valid.empty())
-      data_.append(encode_pairs(read_pairs(o.valid, format), vocab_, o.valid, max_answer));
+    if (!o.valid.empty()) {
+      // Scored as `seq2seq eval` scores them: a padded model's padding added where it is missing.
+      PairCorpus valid = read_pairs(o.valid, format);
+      pad_pairs_as_trained(model_->config(), valid, o.valid);
+      data_.append(encode_pairs(valid, vocab_, o.valid, max_answer));
+    }
     IndexSplit split =
         held_out_split(n, data_.size() - n, static_cast<uint32_t>(o.split_seed), o.valid_fraction);
     train_idx_ = std::move(split.train);
@@ -155,6 +159,21 @@ class Seq2seqTask : public ShuffledModelTask<Seq2seq> {
   std::vector<int64_t> train_idx_, test_idx_;
 };
 
+std::string padded_question(const Seq2seqConfig& c, std::string text, const std::string& where) {
+  if (text.empty()) throw Error(where + ": empty question");
+  if (c.space_padded) {
+    if (text.find_first_not_of(' ') == std::string::npos)
+      throw Error(where + ": the question holds only spaces, which this model reads as padding");
+    const int64_t width = static_cast<int64_t>(utf8::decode(text, where).size());
+    if (width > c.question_width)
+      throw Error(where + ": the question has " + std::to_string(width) +
+                  " characters; the model was trained on questions of " +
+                  std::to_string(c.question_width));
+    text.append(c.question_width - width, ' ');
+  }
+  return text;
+}
+
 }  // namespace
 
 EncodedPairs encode_pairs(const PairCorpus& corpus, const Vocab& vocab, const std::string& source,
@@ -201,21 +220,20 @@ Seq2seqEvaluation evaluate_seq2seq(Seq2seq& model, const EncodedPairs& data,
   return {indices.empty() ? 0.0 : static_cast<double>(correct) / indices.size(), total.mean()};
 }
 
+void pad_pairs_as_trained(const Seq2seqConfig& c, PairCorpus& corpus, const std::string& source) {
+  if (!c.space_padded) return;
+  for (TextPair& pair : corpus.pairs) {
+    const std::string where = source + ":" + std::to_string(pair.line);
+    pair.question = padded_question(c, std::move(pair.question), where);
+    // A longer answer stays as it is, for encode_pairs to refuse with its length.
+    const int64_t width = static_cast<int64_t>(utf8::decode(pair.answer, where).size());
+    if (width < c.max_answer_length) pair.answer.append(c.max_answer_length - width, ' ');
+  }
+}
+
 std::vector<int32_t> prepare_question(const LoadedSeq2seq& m, std::string text,
                                       const std::string& where) {
-  const Seq2seqConfig& c = m.model->config();
-  if (text.empty()) throw Error(where + ": empty question");
-  if (c.space_padded) {
-    if (text.find_first_not_of(' ') == std::string::npos)
-      throw Error(where + ": the question holds only spaces, which this model reads as padding");
-    const int64_t width = static_cast<int64_t>(utf8::decode(text, where).size());
-    if (width > c.question_width)
-      throw Error(where + ": the question has " + std::to_string(width) +
-                  " characters; the model was trained on questions of " +
-                  std::to_string(c.question_width));
-    text.append(c.question_width - width, ' ');
-  }
-  return m.vocab.encode_at(text, where);
+  return m.vocab.encode_at(padded_question(m.model->config(), std::move(text), where), where);
 }
 
 std::string answer_text(const LoadedSeq2seq& m, const std::vector<int32_t>& answer) {

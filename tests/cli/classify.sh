@@ -88,6 +88,11 @@ expect_error "--remember-bias on a cell without the gate" "--cell rnn_tanh has n
 expect_error "no examples to generate" "at least 1, got 0" \
   "$RNNKIT" classify generate --count 0 --out "$WORK/none.tsv"
 [ -e "$WORK/none.tsv" ] && fail "classify generate --count 0 wrote a file"
+# Sizes that would not fit in memory are named, not met by an allocation failure.
+expect_error "too many examples" "9223372036854775807 examples of 2 characters are more than" \
+  "$RNNKIT" classify generate --count 9223372036854775807 --length 2
+expect_error "too long examples" "1 example of 9223372036854775807 characters are more than" \
+  "$RNNKIT" classify generate --count 1 --length 9223372036854775807 --task first
 expect_error "no run directory" "--out RUN_DIR is required" \
   "$RNNKIT" classify train --data "$WORK/one.tsv"
 expect_error "unknown character in an argument" "text 1: 1 character is not in the vocabulary" \

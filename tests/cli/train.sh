@@ -68,7 +68,8 @@ stopped_by() {
   grep -q "interrupted; resume with: rnnkit train --resume $3" "$3.out" || fail "SIG$1: no resume hint"
 }
 
-# SIGINT writes a checkpoint and exits cleanly; the run resumes from it.
+# SIGINT writes a checkpoint and exits cleanly; the run resumes from it. (Started in the
+# background by this script, without job control, the run inherits SIGINT ignored: it is taken.)
 stopped_by INT 130 "$WORK/int"
 # It resumes exactly: on to 20 more steps, the losses are those of an uninterrupted run.
 stopped=$(losses "$WORK/int" | tail -1 | cut -d' ' -f1)

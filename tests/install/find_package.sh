@@ -20,6 +20,7 @@ add_executable(uses_rnnkit main.cpp)
 target_link_libraries(uses_rnnkit PRIVATE rnnkit::rnnkit)
 CMAKE
 cat >"$work/app/main.cpp" <<'CPP'
+#include <rnnkit/error.h>
 #include <rnnkit/evaluate.h>
 #include <rnnkit/file_io.h>
 #include <rnnkit/language_model_file.h>
@@ -29,6 +30,7 @@ cat >"$work/app/main.cpp" <<'CPP'
 int main(int argc, char** argv) {
   if (argc != 3) return 2;
   rnnkit::LoadedLanguageModel loaded = rnnkit::load_language_model(argv[1]);
+  if (!loaded.vocab) throw rnnkit::Error(loaded.path + " holds no vocabulary");
   const std::vector<int32_t> ids = loaded.vocab->encode(rnnkit::read_file(argv[2]));
   std::printf("perplexity     %.4f\n", rnnkit::evaluate_stream(*loaded.model, ids).perplexity());
 }
