@@ -23,10 +23,14 @@ Launcher detect_launcher() {
     l = {true, n, "mpirun -np " + std::to_string(n), false};
   } else if (int p = env_int("PMI_SIZE"); p >= 0) {
     l = {true, p, "a PMI-2 launcher with " + std::to_string(p) + " processes", false};
-  } else if (std::getenv("PMIX_RANK")) {
-    l = {true, 0, "a PMIx launcher", false};
   }
   const int tasks = env_int("SLURM_STEP_NUM_TASKS");
+  if (!l.mpi && std::getenv("PMIX_RANK")) {
+    // PMIx sets no size of its own; under srun --mpi=pmix the step's task count is the size.
+    l = tasks > 0 ? Launcher{true, tasks,
+                             "srun --mpi=pmix with " + std::to_string(tasks) + " tasks", false}
+                  : Launcher{true, 0, "a PMIx launcher", false};
+  }
   if (!l.mpi && tasks > 1) {
     l.srun_without_mpi = true;
     l.size = tasks;

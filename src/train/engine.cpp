@@ -3,6 +3,7 @@
 // checkpoint.
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -11,6 +12,7 @@
 #include <limits>
 #include <mutex>
 
+#include "data/quoted.h"
 #include "rnnkit/clip_grad_norm.h"
 #include "rnnkit/communicator.h"
 #include "rnnkit/error.h"
@@ -172,32 +174,83 @@ Engine::Engine(TrainingTask& task, const EngineOptions& options, Rng& rng, json 
   }
 }
 
+// What the ranks must have alike, in the words of the errors when they do not.
+struct Alike {
+  const char* has;      // "rank 1 <has> lr = 0.5, rank 0 1.0"
+  const char* must_be;  // after the values
+};
+constexpr Alike kSameOptions{"was given",
+                             "every rank must be given the same options (docs/DISTRIBUTED.md)"};
+constexpr Alike kSameModel{
+    "built a model with",
+    "every rank must start from the same model; is its --init-from file another than rank 0's? "
+    "(docs/DISTRIBUTED.md)"};
+
+// A value for an error: a float option as the float it is (dropout 0.6, not 0.6000000238418579),
+// a long one cut.
+std::string shown(const json& value) {
+  if (value.is_number_float()) {
+    const double d = value.get<double>();
+    const auto f = static_cast<float>(d);
+    char digits[32];
+    if (static_cast<double>(f) == d && std::isfinite(d)) {
+      std::string text(digits, std::to_chars(digits, digits + sizeof digits, f).ptr);
+      return text.find_first_of(".e") == std::string::npos ? text + ".0" : text;
+    }
+  }
+  const std::string text = value.dump();
+  return text.size() > kQuotedBytes ? quote(text) : text;
+}
+
 // Ranks given other options would train something else (another learning rate or shape), or wait
-// in other collectives than the others (another budget or checkpoint interval: a hang): each
-// rank that differs from rank 0 names the first option that does, the others name that rank.
-void check_same_options(Communicator& world, const json& mine) {
+// in other collectives than the others (another budget or checkpoint interval: a hang). Every
+// rank names the first key in which the first rank that differs from rank 0 does: whichever
+// rank's error ends the job, it says what differs.
+void check_alike(Communicator& world, const json& mine, const Alike& words) {
   const int64_t ranks = world.size();
-  std::string text = mine.dump();
+  const std::string text = mine.dump();
   const uint64_t sum = Fingerprint().add(text).value();
   std::vector<uint64_t> sums(ranks);
   world.allgather(std::span(&sum, 1), sums);
   const auto differs =
       std::find_if(sums.begin(), sums.end(), [&](uint64_t s) { return s != sums[0]; });
   if (differs == sums.end()) return;
-  world.broadcast(text, 0);
-  const json first = json::parse(text);
-  for (const auto& [key, value] : mine.items())
-    if (first.value(key, json()) != value)
-      throw Error("rank " + std::to_string(world.rank()) + " was given " + key + " = " +
-                  value.dump() + ", rank 0 " + first.value(key, json()).dump() +
-                  ": every rank must be given the same options (docs/DISTRIBUTED.md)");
-  throw Error("rank " + std::to_string(differs - sums.begin()) +
-              " was given other options than rank 0 (its message names them)");
+  const int r = static_cast<int>(differs - sums.begin());
+  std::string first = text, theirs = text;
+  world.broadcast(first, 0);
+  world.broadcast(theirs, r);
+  const json a = json::parse(first), b = json::parse(theirs);
+  json keys = a;
+  keys.update(b);
+  for (const auto& [key, unused] : keys.items())
+    if (a.value(key, json()) != b.value(key, json()))
+      throw Error("rank " + std::to_string(r) + " " + words.has + " " + key + " = " +
+                  shown(b.value(key, json())) + ", rank 0 " + shown(a.value(key, json())) + ": " +
+                  words.must_be);
+  throw Error("rank " + std::to_string(r) + " " + words.has + " other values than rank 0's");
+}
+
+// The model a rank built, for check_alike: its metadata (configuration, vocabulary), a JSON
+// object's members one by one. Ranks given the same options still build other models from
+// --init-from files of one path that differ between machines: another shape would break the
+// broadcast of rank 0's weights, another dropout would train something else silently.
+json model_description(const std::map<std::string, std::string>& metadata) {
+  json described = json::object();
+  for (const auto& [key, value] : metadata) {
+    const json parsed = json::parse(value, nullptr, false);
+    if (!parsed.is_object()) {
+      described[key] = value;
+      continue;
+    }
+    for (const auto& [member, member_value] : parsed.items())
+      described[key + "." + member] = member_value;
+  }
+  return described;
 }
 
 void Engine::join(Communicator& world, const json& shared_options) {
   const int64_t ranks = world.size();
-  check_same_options(world, shared_options);
+  check_alike(world, shared_options, kSameOptions);
   if (o_.batch < ranks)
     throw Error(std::to_string(ranks) + " processes need a global batch of at least " +
                 std::to_string(ranks) + " (--batch " + std::to_string(o_.batch) + ")");
@@ -213,6 +266,7 @@ void Engine::join(Communicator& world, const json& shared_options) {
                   " read other training data or another vocabulary than rank 0 (checksums " +
                   std::to_string(all[r]) + " and " + std::to_string(all[0]) +
                   "); every rank must read the same files (docs/DISTRIBUTED.md)");
+  check_alike(world, model_description(task_.model_metadata()), kSameModel);
   // The same seed gave every rank the same initial weights; rank 0's are sent anyway, so that a
   // rank can never start from others.
   for (Parameter* p : params_) world.broadcast(p->value.span(), 0);

@@ -115,6 +115,25 @@ EOS
   expect_error "ranks given ${differ%%:*}" "rank 1 was given ${differ#*:}" \
     timeout 60 "$MPIEXEC" --allow-run-as-root --oversubscribe -np 2 bash "$WORK/by_rank_options.sh"
 done
+# --init-from of one path whose file differs between the ranks' machines (here each rank's own
+# directory): the models they built differ, which the job names instead of training silently on
+# (another dropout) or failing in the weights' broadcast (another shape). Rank 1 reads the lm
+# run's model (hidden 32, dropout 0.2), rank 0 a model made here.
+mkdir -p "$WORK/rank1/init"
+cp "$WORK/lm.1/last.safetensors" "$WORK/rank1/init/"
+cat >"$WORK/init_by_rank.sh" <<EOS
+cd "$WORK/rank\$OMPI_COMM_WORLD_RANK"
+exec "$RNNKIT" train --text "$text" --max-tokens 20000 --init-from init/last.safetensors --steps 5 \
+  --batch 8 --threads 1 --out "$WORK/init_differs"
+EOS
+for differ in "--hidden 32 --dropout 0:dropout = 0.2, rank 0 0.0" \
+  "--hidden 16 --dropout 0.2:hidden_size = 32, rank 0 16"; do
+  rm -rf "$WORK/rank0"
+  "$RNNKIT" train --text "$text" --max-tokens 20000 --embedding 16 --layers 2 ${differ%%:*} \
+    --steps 1 --threads 1 --out "$WORK/rank0/init" >/dev/null 2>&1 || fail "rank 0's model"
+  expect_error "ranks whose --init-from files differ" "rank 1 built a model with rnnkit.config.${differ#*:}" \
+    timeout 60 "$MPIEXEC" --allow-run-as-root --oversubscribe -np 2 bash "$WORK/init_by_rank.sh"
+done
 # --resume given to some ranks only: each starts otherwise (one reads state.bin, the other its data),
 # which left them waiting in different collectives for ever; refused at once, naming the rank.
 cat >"$WORK/resume_on_one.sh" <<EOS
