@@ -45,4 +45,9 @@ bool distributed();
 // never trained has no job to stop when it fails.
 bool world_started();
 
+// After an error on this rank of a data-parallel job, whose other ranks would wait for it in a
+// collective forever: prints `error (rank r of N): message` to stderr and aborts the job. Returns
+// (printing nothing) where there is no such job: one process, or one that never joined it.
+void end_job_after_error(const std::string& message);
+
 }  // namespace rnnkit

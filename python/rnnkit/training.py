@@ -172,6 +172,9 @@ def train(family: str = "lm", *, resume: Optional[Path] = None,
         ended.set()
     run_dir = pathlib.Path(summary["run_dir"])
     metrics_path = run_dir / "metrics.jsonl"
-    metrics = [json.loads(line) for line in metrics_path.read_text().splitlines() if line]
+    # Under mpirun only rank 0 writes the run directory (docs/DISTRIBUTED.md): another rank's
+    # machine may have none, and its result then holds no records.
+    metrics = ([json.loads(line) for line in metrics_path.read_text().splitlines() if line]
+               if metrics_path.exists() else [])
     return TrainResult(run_dir=run_dir, steps=summary["steps"], epochs=summary["epochs"],
                        interrupted=summary["stop_signal"] != 0, metrics=metrics)

@@ -9,6 +9,7 @@
 
 #include "bindings.h"
 #include "rnnkit/classifier_training.h"
+#include "rnnkit/communicator.h"
 #include "rnnkit/error.h"
 #include "rnnkit/forecast_training.h"
 #include "rnnkit/seq2seq_training.h"
@@ -105,53 +106,78 @@ class SigintStopsRun {
   struct sigaction previous_ = {};
 };
 
-// Trains without the GIL. Each metrics record is passed to `on_record` (as its JSON text) with
-// the GIL held. Ctrl-C (`ctrl_c_stops`: the main thread under Python's default SIGINT handler) or
-// a KeyboardInterrupt of on_record stops the run as
-// SIGINT stops `rnnkit train`, after the step and with a checkpoint (stop_signal in the summary);
-// any other exception of on_record stops it at once, its last checkpoint intact for resume.
-// `resume_dir` continues that run, `options_json` then holding only the budget and threads it may
-// change.
-std::string train(const std::string& family, const std::string& options_json,
-                  const std::string& resume_dir, const std::optional<py::function>& on_record,
-                  bool ctrl_c_stops) {
+// A fresh run of `family`, or the run in `resume_dir` continued with the budget and threads
+// `options` may change.
+TrainSummary train_or_resume(const std::string& family, const json& options,
+                             const std::string& resume_dir) {
+  if (resume_dir.empty()) return find_family(family).train(options);
+  ResumeOverrides overrides;
+  overrides.epochs = options.value("epochs", int64_t{0});
+  overrides.steps = options.value("steps", int64_t{0});
+  overrides.time_limit = options.value("time_limit", 0.0);
+  if (options.contains("threads")) {
+    const auto threads = options.at("threads").get<int64_t>();
+    if (threads < 0 || threads > kMaxThreads)
+      throw Error("threads must be in [0, " + std::to_string(kMaxThreads) + "], not " +
+                  std::to_string(threads));
+    overrides.threads = static_cast<int>(threads);
+  }
+  return resume_training(resume_dir, overrides, family);
+}
+
+std::string train_here(const std::string& family, const std::string& options_json,
+                       const std::string& resume_dir, const std::optional<py::function>& on_record,
+                       bool ctrl_c_stops) {
   const json options = json::parse(options_json);
   std::atomic<int> stop{0};  // this call's run only, not other threads'
   const ScopedRunStop scoped_stop(stop);
+  std::optional<py::error_already_set> raised;  // on_record's, kept until every rank has stopped
   ScopedMetricsObserver observer([&](const json& record) {
     if (!on_record) return;
     py::gil_scoped_acquire acquire;
     try {
       (*on_record)(record.dump());
     } catch (py::error_already_set& e) {
-      if (!e.matches(PyExc_KeyboardInterrupt)) throw;
+      if (!e.matches(PyExc_KeyboardInterrupt) && !distributed()) throw;
+      if (!e.matches(PyExc_KeyboardInterrupt)) raised = std::move(e);
       stop.store(SIGINT);
     }
   });
   const SigintStopsRun sigint(ctrl_c_stops, stop);
-  py::gil_scoped_release release;
   TrainSummary summary;
-  if (resume_dir.empty()) {
-    summary = find_family(family).train(options);
-  } else {
-    ResumeOverrides overrides;
-    overrides.epochs = options.value("epochs", int64_t{0});
-    overrides.steps = options.value("steps", int64_t{0});
-    overrides.time_limit = options.value("time_limit", 0.0);
-    if (options.contains("threads")) {
-      const auto threads = options.at("threads").get<int64_t>();
-      if (threads < 0 || threads > kMaxThreads)
-        throw Error("threads must be in [0, " + std::to_string(kMaxThreads) + "], not " +
-                    std::to_string(threads));
-      overrides.threads = static_cast<int>(threads);
-    }
-    summary = resume_training(resume_dir, overrides, family);
+  {
+    py::gil_scoped_release release;
+    summary = train_or_resume(family, options, resume_dir);
   }
+  if (raised) throw std::move(*raised);
   return json{{"run_dir", summary.run_dir},
               {"steps", summary.steps},
               {"epochs", summary.epochs},
               {"stop_signal", summary.stop_signal}}
       .dump();
+}
+
+// Trains without the GIL. Each metrics record is passed to `on_record` (as its JSON text) with
+// the GIL held. Ctrl-C (`ctrl_c_stops`: the main thread under Python's default SIGINT handler) or
+// a KeyboardInterrupt of on_record stops the run as
+// SIGINT stops `rnnkit train`, after the step and with a checkpoint (stop_signal in the summary);
+// any other exception of on_record stops it at once, its last checkpoint intact for resume.
+// Under mpirun (data-parallel: on_record runs on rank 0) that exception too stops the run after
+// the step, as every rank must stop together, and is raised then; an error of the run on one rank
+// ends the job (end_job_after_error), as in `rnnkit train`, where the others would wait for it.
+// `resume_dir` continues that run, `options_json` then holding only the budget and threads it may
+// change.
+std::string train(const std::string& family, const std::string& options_json,
+                  const std::string& resume_dir, const std::optional<py::function>& on_record,
+                  bool ctrl_c_stops) {
+  try {
+    return train_here(family, options_json, resume_dir, on_record, ctrl_c_stops);
+  } catch (const py::error_already_set&) {
+    throw;  // the callback's, raised after a data-parallel run stopped together
+  } catch (const std::exception& e) {
+    end_job_after_error(e.what());
+    throw;
+  }
 }
 
 }  // namespace

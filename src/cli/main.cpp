@@ -1,12 +1,10 @@
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <exception>
 #include <iostream>
 #include <string>
-#include <thread>
 
 #include "cli/command.h"
 #include "rnnkit/communicator.h"
@@ -24,26 +22,10 @@ std::vector<Command>& command_registry() {
 
 namespace {
 
-// In data-parallel training the other ranks would wait for this one in a collective forever:
-// the whole job stops. A process that never joined the job (a failed eval under mpirun) only
-// exits: starting MPI here would wait for ranks that have gone (the launcher ends the job when a
-// process fails).
+// In data-parallel training the whole job stops (end_job_after_error).
 int fail(const std::string& message) {
   std::fflush(stdout);
-  try {
-    if (rnnkit::world_started() && rnnkit::distributed()) {
-      rnnkit::Communicator& world = rnnkit::world();
-      // Most errors (options, batch sizes) strike every rank alike: rank 0 prints its line and
-      // aborts the job first, so the others' copies, if the abort has not stopped them yet,
-      // come after it instead of interleaving with it.
-      if (world.rank() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(500));
-      std::cerr << "error (rank " << world.rank() << " of " << world.size() << "): " << message
-                << "\n";
-      world.abort(1);
-    }
-  } catch (const std::exception&) {
-    // No MPI to stop: this process's own exit is all there is.
-  }
+  rnnkit::end_job_after_error(message);
   std::cerr << "error: " << message << "\n";
   return 1;
 }

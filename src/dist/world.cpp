@@ -2,7 +2,10 @@
 // no_mpi_world.cpp in a build without MPI).
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
+#include <iostream>
+#include <thread>
 
 #include "dist/launcher.h"
 #include "dist/mpi_world.h"
@@ -52,6 +55,23 @@ Communicator& world() {
 
 bool world_started() {
   return world_made;
+}
+
+// A process that never joined the job (a failed eval under mpirun) only returns: starting MPI
+// here would wait for ranks that have gone (the launcher ends the job when a process fails).
+void end_job_after_error(const std::string& message) {
+  try {
+    if (!world_started() || !distributed()) return;
+    Communicator& w = world();
+    // Most errors (options, batch sizes) strike every rank alike: rank 0 prints its line and
+    // aborts the job first, so the others' copies, if the abort has not stopped them yet, come
+    // after it instead of interleaving with it.
+    if (w.rank() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    std::cerr << "error (rank " << w.rank() << " of " << w.size() << "): " << message << "\n";
+    w.abort(1);
+  } catch (const std::exception&) {
+    // No MPI to stop: this process's own exit is all there is.
+  }
 }
 
 bool distributed() {

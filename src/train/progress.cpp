@@ -1,6 +1,7 @@
 #include "train/progress.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <unistd.h>
 #include <cerrno>
 #include <cstring>
@@ -92,19 +93,30 @@ void Progress::sync() {
   ::close(fd);
 }
 
+// A reader of stderr that stops reading (mpirun once it is sent SIGTERM, which it passes on to
+// the ranks a second later; a paused pager) must not stop the run with it: rank 0 blocked on a
+// full pipe never reached the checkpoint of the stop. A line the pipe cannot take within 0.1 s
+// is dropped instead (metrics.jsonl keeps every record), and so are the next ones at once until
+// it takes one again; a file or a terminal always takes it.
+bool Progress::stderr_takes_a_line() {
+  pollfd out{STDERR_FILENO, POLLOUT, 0};
+  stderr_stalled_ = !(::poll(&out, 1, stderr_stalled_ ? 0 : 100) > 0 && (out.revents & POLLOUT));
+  return !stderr_stalled_;
+}
+
 void Progress::status(const std::string& text, bool log_line) {
   if (!writer_) return;
   if (terminal_) {
     std::fprintf(stderr, "\r\033[K%s", text.c_str());
     live_line_ = true;
-  } else if (log_line) {
+  } else if (log_line && stderr_takes_a_line()) {
     std::fprintf(stderr, "%s\n", text.c_str());
   }
   std::fflush(stderr);
 }
 
 void Progress::message(const std::string& text) {
-  if (!writer_) return;
+  if (!writer_ || !stderr_takes_a_line()) return;
   if (live_line_) std::fprintf(stderr, "\r\033[K");
   std::fprintf(stderr, "%s\n", text.c_str());
   live_line_ = false;

@@ -33,10 +33,13 @@ class Progress {
   void finish();
 
  private:
+  bool stderr_takes_a_line();
+
   std::string path_;
   std::ofstream metrics_;
   bool terminal_;
   bool live_line_ = false;
+  bool stderr_stalled_ = false;  // the last line found stderr's pipe full (stderr_takes_a_line)
   bool writer_;
 };
 

@@ -79,6 +79,23 @@ stopped=$(losses "$WORK/int" | tail -1 | cut -d' ' -f1)
 diff <(losses "$WORK/int") <(losses "$WORK/int_full") >/dev/null ||
   fail "the run interrupted by SIGINT did not resume exactly"
 
+# A reader of stderr that stops reading (mpirun once sent SIGTERM, a paused pager) does not stop
+# the run: with the pipe full, progress lines are dropped and SIGTERM still writes its checkpoint
+# (the run once blocked in write(2) for ever, and its stop never came).
+mkfifo "$WORK/stalled"
+sleep 120 <"$WORK/stalled" &
+reader=$!
+"$RNNKIT" train "${common[@]}" --steps 1000000 --checkpoint-every 100000 --out "$WORK/stalled_run" \
+  2>"$WORK/stalled" >/dev/null &
+pid=$!
+# 1,000 lines of about 100 bytes are more than the pipe's 64 KiB.
+await eval '[ "$(grep -c "\"type\":\"train\"" "$WORK/stalled_run/metrics.jsonl" 2>/dev/null)" -gt 1000 ]' ||
+  fail "the run with a stalled reader of stderr did not train on"
+kill -TERM $pid
+timeout 20 tail --pid=$pid -f /dev/null || fail "a run whose stderr reader stalled did not stop on SIGTERM"
+kill $pid $reader 2>/dev/null
+[ -f "$WORK/stalled_run/state.bin" ] || fail "no checkpoint after SIGTERM with a stalled stderr reader"
+
 # SIGHUP (a closed terminal or ssh connection) stops the run as SIGTERM does, with a checkpoint;
 # under nohup (SIGHUP ignored) the run goes on.
 stopped_by HUP 129 "$WORK/hup"
