@@ -131,7 +131,10 @@ def train(family: str = "lm", *, resume: Optional[Path] = None,
     the callback (for this run only); any other exception of the callback stops it at once,
     its last checkpoint kept. Either way `resume` continues it from that
     checkpoint; a run stopped before its first (``checkpoint_every`` steps, ``checkpoint_minutes``
-    or the first epoch) has none, and its directory must be deleted to train into it again."""
+    or the first epoch) has none, and its directory must be deleted to train into it again.
+    Under mpirun every process trains its share (docs/DISTRIBUTED.md): the callback runs on
+    rank 0, an exception of it stops every rank after the step and is then raised, and the
+    result of a rank whose machine lacks the run directory holds no metrics."""
     if family not in FAMILIES:
         raise Error(f"unknown model family {family!r} (one of {', '.join(FAMILIES)})")
     options = _options(options, "rnnkit.train")
