@@ -197,8 +197,31 @@ TEST_F(TextCorpusTest, EncodeTextFileUsesTheVocabularyAndNamesTheFile) {
                 "\"q\"");
   const Vocab lowered = Vocab::from_tokens({"a", "\n"}, TokenLevel::Char, {}, lower);
   const std::string upper = write("upper.txt", "a\nQ\n");
-  EXPECT_EQ(error_of([&] { encode_text_file(upper, lowered); }).substr(0, upper.size() + 4),
-            upper + ": 1 ");
+  EXPECT_EQ(error_of([&] { encode_text_file(upper, lowered); }).substr(0, upper.size() + 10),
+            upper + ", line 2: ");
+  // The first unknown token as the vocabulary normalises it ("ñ" from line 2's "Ñ"), not the
+  // later line that holds that form as written.
+  const Vocab letters =
+      Vocab::from_tokens({"a", "t", "h", "e", " ", "\n", "m", "n"}, TokenLevel::Char, {}, lower);
+  const std::string accented = write("accented.txt",
+                                     "the\nthe \xc3\x91"
+                                     "a\nthe\nma\xc3\xb1"
+                                     "ana\n");
+  EXPECT_EQ(error_of([&] { encode_text_file(accented, letters); }).substr(0, accented.size() + 10),
+            accented + ", line 2: ");
+}
+
+// A word after a blank that is not ASCII (U+3000) is found on its line, not where it stands alone.
+TEST(ThrowAtLineOfUnknown, FindsAWordAfterAnyBlank) {
+  const Vocab vocab = Vocab::from_tokens({"a", "b"}, TokenLevel::Word, {}, {});
+  const std::string text = "a b\na\xe3\x80\x80zz b\nb\nzz\n";
+  try {
+    vocab.encode(text);
+    ADD_FAILURE() << "no error";
+  } catch (const OutOfVocabularyError& e) {
+    EXPECT_EQ(error_of([&] { throw_at_line_of_unknown(e, text, vocab, "f.txt"); }).substr(0, 15),
+              "f.txt, line 2: ");
+  }
 }
 
 // At word level the unknown word is found as a whole word, not inside another.
@@ -210,19 +233,16 @@ TEST(ThrowAtLineOfUnknown, FindsAWordBetweenBlanks) {
     ADD_FAILURE() << "no error";
   } catch (const OutOfVocabularyError& e) {
     EXPECT_EQ(e.first_unknown(), "the");
-    EXPECT_EQ(error_of([&] {
-                throw_at_line_of_unknown(e, text, TokenLevel::Word, "f.txt");
-              }).substr(0, 15),
+    EXPECT_EQ(error_of([&] { throw_at_line_of_unknown(e, text, vocab, "f.txt"); }).substr(0, 15),
               "f.txt, line 3: ");
   }
   const std::string inside = "cats\nxcat cat\ncat\n";
+  const Vocab other = Vocab::from_tokens({"xcat", "cats"}, TokenLevel::Word, {}, {});
   try {
-    Vocab::from_tokens({"xcat", "cats"}, TokenLevel::Word, {}, {}).encode(inside);
+    other.encode(inside);
     ADD_FAILURE() << "no error";
   } catch (const OutOfVocabularyError& e) {
-    EXPECT_EQ(error_of([&] {
-                throw_at_line_of_unknown(e, inside, TokenLevel::Word, "f.txt");
-              }).substr(0, 15),
+    EXPECT_EQ(error_of([&] { throw_at_line_of_unknown(e, inside, other, "f.txt"); }).substr(0, 15),
               "f.txt, line 2: ");
   }
 }

@@ -173,6 +173,13 @@ TEST(TextGenerator, APromptIsReadInTheVocabularysScript) {
   EXPECT_THROW(encode_prompt(plain, "牀前"), OutOfVocabularyError);
 }
 
+// A prompt's line ends are read as a text file's: a model of a CRLF file (trained on its LF
+// twin) takes the same text pasted as an argument, a Python string or a request's body.
+TEST(TextGenerator, APromptsCrlfAndCrAreLineEnds) {
+  const Vocab vocab = char_vocab({"a", "b", "\n"});
+  EXPECT_EQ(encode_prompt(vocab, "a\r\nb\ra"), (std::vector<int32_t>{0, 2, 1, 2, 0}));
+}
+
 TEST(TextGenerator, EmptyPromptStartsFromBosOrIsAnError) {
   // From <s> the model goes to x, then to y.
   auto row = [](int favourite) {

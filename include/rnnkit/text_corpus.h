@@ -30,12 +30,11 @@ std::string read_text_file(const std::string& path);
 // body, a Python string) to be measured as `rnnkit eval --text` measures a file.
 std::string text_as_read(std::string text);
 
-// `error` (an encoding of `text`, the file `path` as read) again, its message beginning with
-// "PATH, line N: " at the first line whose text as written holds the first unknown token (its
-// first place in the tokens when normalisation changes nothing), or "PATH: " where it holds it
-// nowhere (a lowercased or script-converted form).
+// `error` (an encoding of `text`, the file `path` as read, by `vocab`) again, its message
+// beginning with "PATH, line N: " at the first line that holds a token the vocabulary lacks
+// (after its normalisation), or "PATH: " where no single line does.
 [[noreturn]] void throw_at_line_of_unknown(const OutOfVocabularyError& error, std::string_view text,
-                                           TokenLevel level, const std::string& path);
+                                           const Vocab& vocab, const std::string& path);
 
 std::vector<std::string> tokenize(std::string_view text, const TextCorpusOptions& options);
 

@@ -45,7 +45,7 @@ void run_generate(const GenerateArgs& a) {
     result = generate_text(*loaded.model, *loaded.vocab, request, print);
   } catch (const OutOfVocabularyError& e) {
     if (a.prompt_file.empty()) throw;
-    throw_at_line_of_unknown(e, request.prompt, loaded.vocab->level(), a.prompt_file);
+    throw_at_line_of_unknown(e, request.prompt, *loaded.vocab, a.prompt_file);
   }
   if (line_open) std::fputc('\n', stdout);
   std::fflush(stdout);

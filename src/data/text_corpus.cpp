@@ -85,34 +85,22 @@ TextCorpus load_text_corpus(const std::string& path, const TextCorpusOptions& op
   return corpus;
 }
 
-namespace {
-
-// Where `token` first stands in `text` as a token: as a word between blanks at word level, else
-// anywhere; npos when it does not.
-size_t first_occurrence(std::string_view text, std::string_view token, TokenLevel level) {
-  const auto blank = [&](size_t i) { return std::isspace(static_cast<unsigned char>(text[i])); };
-  for (size_t at = text.find(token); at != std::string_view::npos; at = text.find(token, at + 1)) {
-    const size_t end = at + token.size();
-    if (level != TokenLevel::Word ||
-        ((at == 0 || blank(at - 1)) && (end == text.size() || blank(end))))
-      return at;
-  }
-  return std::string_view::npos;
-}
-
-}  // namespace
-
 void throw_at_line_of_unknown(const OutOfVocabularyError& error, std::string_view text,
-                              TokenLevel level, const std::string& path) {
-  const size_t at = error.first_unknown().empty()
-                        ? std::string_view::npos
-                        : first_occurrence(text, error.first_unknown(), level);
-  const std::string place =
-      at == std::string_view::npos
-          ? path
-          : path + ", line " +
-                std::to_string(1 + std::count(text.begin(), text.begin() + at, '\n'));
-  throw OutOfVocabularyError(place + ": " + error.what(), error.first_unknown());
+                              const Vocab& vocab, const std::string& path) {
+  // Each line encoded as the whole text is (no token spans a line end): the first one the
+  // vocabulary refuses holds the first unknown token, whatever normalisation made of it.
+  int64_t line = 1;
+  for (size_t start = 0; start <= text.size(); ++line) {
+    const size_t end = std::min(text.find('\n', start), text.size());
+    try {
+      vocab.encode(text.substr(start, end - start));
+    } catch (const OutOfVocabularyError&) {
+      throw OutOfVocabularyError(path + ", line " + std::to_string(line) + ": " + error.what(),
+                                 error.first_unknown());
+    }
+    start = end + 1;
+  }
+  throw OutOfVocabularyError(path + ": " + error.what(), error.first_unknown());
 }
 
 std::vector<int32_t> encode_text_file(const std::string& path, const Vocab& vocab) {
@@ -121,7 +109,7 @@ std::vector<int32_t> encode_text_file(const std::string& path, const Vocab& voca
   try {
     ids = vocab.encode(text);
   } catch (const OutOfVocabularyError& e) {
-    throw_at_line_of_unknown(e, text, vocab.level(), path);
+    throw_at_line_of_unknown(e, text, vocab, path);
   } catch (const Error& e) {
     throw Error(path + ": " + e.what());
   }

@@ -8,6 +8,7 @@
 #include "rnnkit/cross_entropy.h"
 #include "rnnkit/error.h"
 #include "rnnkit/script_converter.h"
+#include "rnnkit/text_corpus.h"
 #include "rnnkit/token_batch.h"
 #include "rnnkit/utf8.h"
 
@@ -88,12 +89,15 @@ std::string_view finish_reason_name(FinishReason reason) {
 std::vector<int32_t> encode_prompt(const Vocab& vocab, std::string_view prompt) {
   std::vector<int32_t> ids;
   if (const auto bos = vocab.bos_id()) ids.push_back(*bos);
+  // Line ends as a text file's are read (CRLF as LF), however the prompt came: an argument, a
+  // file, a Python string or a request's body.
+  const std::string read = text_as_read(std::string(prompt));
   // A char-level model of one Chinese script reads a prompt in the other as its own.
   const std::vector<int32_t> text =
       vocab.normalization().script.empty() || vocab.level() != TokenLevel::Char
-          ? vocab.encode(prompt)
+          ? vocab.encode(read)
           : vocab.encode(
-                utf8::encode(in_vocabulary_script(utf8::decode(prompt, "the prompt"), vocab)));
+                utf8::encode(in_vocabulary_script(utf8::decode(read, "the prompt"), vocab)));
   ids.insert(ids.end(), text.begin(), text.end());
   if (ids.empty())
     throw Error(prompt.empty() ? "empty prompt: give some text to continue"
