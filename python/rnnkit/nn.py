@@ -7,6 +7,7 @@ to float32 rounding. Modules start in training mode as torch's do (dropout betwe
 applies); ``eval()`` turns it off.
 """
 
+import numbers
 import operator
 from collections.abc import Mapping
 from typing import Any, NamedTuple, Optional, Union
@@ -14,6 +15,7 @@ from typing import Any, NamedTuple, Optional, Union
 import numpy as np
 import numpy.typing as npt
 
+from . import _arguments
 from ._arrays import as_array
 from ._rnnkit import Error, RecurrentStack
 
@@ -43,11 +45,30 @@ def _is_bias(name: str) -> bool:
     return name.startswith("bias_")
 
 
+def _on_the_cpu_in_float32(device: Any, dtype: Any) -> None:
+    """torch.nn's factory arguments, as code written for torch passes them: the CPU and float32
+    are what these modules are; another device or dtype is an Error naming it."""
+    if device is not None and str(device).split(":")[0] != "cpu":
+        raise Error(f"device={device!r}: rnnkit's modules run on the CPU (device='cpu' or None)")
+    if dtype is not None and dtype is not np.float32 and str(dtype) not in ("torch.float32",
+                                                                            "float32"):
+        raise Error(f"dtype={dtype!r}: rnnkit's modules hold float32 parameters (torch.float32, "
+                    f"numpy.float32 or None)")
+
+
 class _RNNBase:
     _name = ""
 
     def __init__(self, cell, input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                 bidirectional, proj_size):
+                 bidirectional, proj_size, device, dtype):
+        _on_the_cpu_in_float32(device, dtype)
+        input_size = _arguments.integer(input_size, "input_size", 64)
+        hidden_size = _arguments.integer(hidden_size, "hidden_size", 64)
+        proj_size = _arguments.integer(proj_size, "proj_size", 64)
+        # torch's rule (a number, bool excluded), and its range but 1: a dropout of 1 would make
+        # every layer above the first read zeros.
+        if isinstance(dropout, bool) or not isinstance(dropout, numbers.Real):
+            raise Error(f"dropout must be a number in [0, 1), got {dropout!r}")
         try:
             num_layers = operator.index(num_layers)  # an int, or a NumPy integer
         except TypeError:
@@ -116,6 +137,9 @@ class _RNNBase:
         if not isinstance(state_dict, Mapping):
             raise Error(f"{self._name}.load_state_dict takes a mapping of names to arrays, not "
                         f"{type(state_dict).__name__}")
+        if not all(isinstance(name, str) for name in state_dict):
+            raise Error(f"{self._name}.load_state_dict: the names must be strings, got "
+                        f"{sorted(repr(n) for n in state_dict if not isinstance(n, str))[0]}")
         if not self.bias and strict:
             biases = sorted(name for name in state_dict if _is_bias(name))
             if biases:
@@ -172,7 +196,9 @@ class _RNNBase:
             y = np.ascontiguousarray(y.transpose(1, 0, 2))
         return (y, (h_n, c_n)) if c_n is not None else (y, h_n)
 
-    __call__ = forward
+    def __call__(self, *args: Any, **kwargs: Any) -> tuple[FloatArray, State]:
+        # As torch's Module.__call__: a subclass's own forward is what a call runs.
+        return self.forward(*args, **kwargs)
 
     def _empty_batch_outputs(self, steps):
         hidden = self.proj_size or self.hidden_size
@@ -221,12 +247,13 @@ class RNN(_RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
-                 dropout: float = 0.0, bidirectional: bool = False) -> None:
+                 dropout: float = 0.0, bidirectional: bool = False, device: Any = None,
+                 dtype: Any = None) -> None:
         if nonlinearity not in ("tanh", "relu"):
             raise Error(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         self.nonlinearity = nonlinearity
         super().__init__("rnn_" + nonlinearity, input_size, hidden_size, num_layers, bias,
-                         batch_first, dropout, bidirectional, 0)
+                         batch_first, dropout, bidirectional, 0, device, dtype)
 
     def _extra_repr(self):
         extra = super()._extra_repr()
@@ -242,9 +269,9 @@ class LSTM(_RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 proj_size: int = 0) -> None:
+                 proj_size: int = 0, device: Any = None, dtype: Any = None) -> None:
         super().__init__("lstm", input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, proj_size)
+                         bidirectional, proj_size, device, dtype)
 
 
 class GRU(_RNNBase):
@@ -254,6 +281,6 @@ class GRU(_RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0,
-                 bidirectional: bool = False) -> None:
+                 bidirectional: bool = False, device: Any = None, dtype: Any = None) -> None:
         super().__init__("gru", input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, 0)
+                         bidirectional, 0, device, dtype)

@@ -116,10 +116,33 @@ def test_set_num_threads_takes_any_integer():
     ({"dropout": 1.0}, "dropout"),
     ({"proj_size": 4}, "proj_size"),
     ({"proj_size": -1}, "proj_size"),
+    # Arguments of another type are named as rnnkit.Errors, not pybind11's TypeError.
+    ({"proj_size": 2.0}, "proj_size must be an integer, got 2.0"),
+    ({"dropout": "0.1"}, r"dropout must be a number in \[0, 1\), got '0.1'"),
+    ({"dropout": None}, "dropout must be a number"),
+    ({"device": "cuda"}, "device='cuda': rnnkit's modules run on the CPU"),
+    ({"dtype": np.float64}, "dtype=.*float32 parameters"),
 ])
 def test_bad_layer_options(kwargs, message):
     with pytest.raises(rnnkit.Error, match=message):
         rnnkit.nn.LSTM(3, 4, **kwargs)
+
+
+def test_torch_s_factory_arguments_for_the_cpu_in_float32_are_taken():
+    torch = pytest.importorskip("torch")
+    for kwargs in ({"device": "cpu", "dtype": torch.float32}, {"device": torch.device("cpu")},
+                   {"dtype": np.float32}):
+        assert rnnkit.nn.GRU(3, 4, **kwargs).hidden_size == 4
+
+
+def test_bad_sizes_and_state_dict_names_are_errors_not_type_errors():
+    for make in (lambda: rnnkit.nn.LSTM(3.0, 4), lambda: rnnkit.nn.GRU(3, None),
+                 lambda: rnnkit.nn.RNN(2**63, 4)):
+        with pytest.raises(rnnkit.Error, match="(input|hidden)_size must be"):
+            make()
+    for bias in (True, False):
+        with pytest.raises(rnnkit.Error, match="the names must be strings, got 0"):
+            rnnkit.nn.GRU(3, 4, bias=bias).load_state_dict({0: np.zeros(3)})
 
 
 def test_bias_false_refuses_bias_tensors():

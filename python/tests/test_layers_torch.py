@@ -160,3 +160,17 @@ def test_dropout_applies_in_training_mode_only():
     assert module.eval() is module and not module.training
     assert_close(module(x), expected)
     assert np.abs(trained - expected[0].numpy()).max() > 1e-3
+
+
+def test_a_call_runs_a_subclass_s_forward():
+    # As torch's Module.__call__ does; `__call__ = forward` in the base ran the base's forward.
+    class NonNegative(rnnkit.nn.GRU):
+        def forward(self, input, hx=None):
+            y, h = super().forward(input, hx)
+            return np.maximum(y, 0), h
+
+    module = NonNegative(3, 4)
+    x = np.random.default_rng(1).standard_normal((5, 2, 3)).astype(np.float32)
+    y, _ = module(x)
+    assert y.min() == 0
+    np.testing.assert_array_equal(y, module.forward(x)[0])
