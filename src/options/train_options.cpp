@@ -11,6 +11,9 @@ namespace {
 const OptionCheck kPositive = above(0);
 const OptionCheck kNonNegative = at_least(0);
 const OptionCheck kAtLeastOne = at_least(1);
+// The clipping norm is used as a float: a larger double became infinity there, an error at step
+// 1 after the run directory was made. (A learning rate that large fails as a non-finite loss.)
+const OptionCheck kNonNegativeFloat = between(0, std::numeric_limits<float>::max());
 
 // Concatenates tables of the groups a struct derives from.
 template <class T>
@@ -48,7 +51,8 @@ const OptionTable<OptimizerOptions>& OptimizerOptions::table() {
       {"--beta1", "beta1", &O::beta1, "Adam beta1", between(0, 1)},
       {"--beta2", "beta2", &O::beta2, "Adam beta2", between(0, 1)},
       {"--eps", "eps", &O::eps, "Adam epsilon", kPositive},
-      {"--clip", "clip", &O::clip, "clip the global gradient norm to this (0 = off)", kNonNegative},
+      {"--clip", "clip", &O::clip, "clip the global gradient norm to this (0 = off)",
+       kNonNegativeFloat},
       {"--schedule", "schedule", &O::schedule,
        "fixed | step:STEP_SIZE[:GAMMA] | plateau[:DIVISOR[:PATIENCE[:MIN_LR]]] | "
        "cosine[:WARMUP[:MIN_LR]]"},

@@ -125,10 +125,17 @@ Engine::Engine(TrainingTask& task, const EngineOptions& options, Rng& rng, json 
       run_dir_(options.out_dir),
       world_(world) {
   validate_options(o_, EngineOptions::table());
-  if (o_.steps > 0)
+  // Whichever budget ends the run first sizes a schedule by steps (cosine).
+  const int64_t per_epoch = task_.batches_per_epoch();
+  if (o_.epochs > 0 && per_epoch > 0 && o_.epochs > std::numeric_limits<int64_t>::max() / per_epoch)
+    throw Error("--epochs " + std::to_string(o_.epochs) + " of " + std::to_string(per_epoch) +
+                " batches are more steps than a run can count (2^63 - 1)");
+  if (o_.steps > 0 && o_.epochs > 0)
+    total_steps_ = std::min(o_.steps, o_.epochs * per_epoch);
+  else if (o_.steps > 0)
     total_steps_ = o_.steps;
   else if (o_.epochs > 0)
-    total_steps_ = o_.epochs * task_.batches_per_epoch();
+    total_steps_ = o_.epochs * per_epoch;
   else if (o_.time_limit == 0)
     total_steps_ = task_.batches_per_epoch();  // no budget given: one epoch (budget_left)
   // A schedule that does not parse or fit the run is refused before the run directory is made.
@@ -473,6 +480,7 @@ void Engine::finish_step(const LossResult& r) {
     // batches ends; too many in a row means the model itself is broken.
     ++pos_.skipped;
     ++pos_.step;
+    scheduler_->on_step();  // the schedule keeps to the budget's steps (cosine ends at its last)
     task_.after_skipped_batch();
     progress_->message(what + ": batch skipped");
     if (++pos_.consecutive_skips >= kMaxConsecutiveSkips)

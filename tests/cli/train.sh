@@ -173,6 +173,19 @@ grep -q "skipped" <<<"$out" || fail "--skip-nonfinite did not report skipped bat
 expect_error "100 skipped in a row across a resume" "100 non-finite batches in a row" \
   "$RNNKIT" train --resume "$WORK/skip_resume" --steps 150
 
+# Skipped batches use up steps of the budget and so of a cosine schedule: a trained step s of
+# 200 runs at lr 0.001 * 0.5 (1 + cos(pi (s - 1) / 200)) whatever was skipped before it (the schedule
+# once stood still on skipped batches and ended far above 0).
+"$RNNKIT" train --text "$text" --max-tokens 20000 --hidden 16 --layers 1 --embedding 8 --batch 1 --bptt 35 \
+  --sampling random --cell rnn_relu --init-range 8 --lr 1e-3 --clip 0.1 --optimizer sgd \
+  --skip-nonfinite --log-every 1 --steps 200 --schedule cosine --threads 1 --lowercase \
+  --out "$WORK/skip_cosine" >/dev/null 2>&1 || fail "a cosine run with skipped batches"
+grep '"type":"train"' "$WORK/skip_cosine/metrics.jsonl" | sed -E 's/.*"lr":([^,}]+).*"step":([0-9]+).*/\2 \1/' |
+  awk '{ want = 0.0005 * (1 + cos(3.141592653589793 * ($1 - 1) / 200)); d = $2 - want
+         if (d > 1e-12 || d < -1e-12) { print "step " $1 ": lr " $2 ", cosine " want; bad = 1 }; n++ }
+       END { if (n < 3) print "only " n " trained steps"; exit bad || n < 3 }' >"$WORK/skip_cosine.err" ||
+  fail "cosine after skipped batches: $(head -n 3 "$WORK/skip_cosine.err")"
+
 # A run shorter than the automatic log interval (15 steps here) still records its last step.
 "$RNNKIT" train --text "$text" --hidden 8 --steps 7 --threads 1 --out "$WORK/short_run" >/dev/null 2>&1 ||
   fail "a 7-step run"
@@ -207,6 +220,21 @@ lrs=$(grep '"type":"train"' "$WORK/warmup/metrics.jsonl" | sed -E 's/.*"lr":([^,
 expect_error "a warmup as long as the run" "WARMUP must be in [0, 4) (the total steps), got 4" \
   "$RNNKIT" train "${tiny[@]}" --steps 4 --schedule cosine:4 --out "$WORK/long_warmup"
 [ ! -e "$WORK/long_warmup" ] || fail "a refused warmup left its run directory"
+# --epochs and --steps together: the budget that ends the run first sizes the schedule, which
+# then reaches 0 at the run's last step (it was sized by --steps: lr still 0.96 at the end).
+"$RNNKIT" train --text "$text" --max-tokens 4000 --hidden 8 --threads 1 --epochs 1 --steps 1000 \
+  --batch 4 --bptt 8 --lr 1 --log-every 1 --schedule cosine --out "$WORK/cosine_both" >/dev/null 2>&1 ||
+  fail "cosine with --epochs 1 --steps 1000"
+last_lr=$(grep '"type":"train"' "$WORK/cosine_both/metrics.jsonl" | tail -n 1 | sed -E 's/.*"lr":([^,}]+).*/\1/')
+awk -v lr="$last_lr" 'BEGIN { exit !(lr < 0.01) }' || fail "cosine over --epochs 1 ends at lr $last_lr"
+# Numbers the optimizer holds as floats are refused beyond a float's range (1e39 became inf at
+# step 1, after the run directory was made); so are epochs whose steps a run cannot count.
+expect_error "a --clip beyond a float" "--clip must be in [0, 3.40282e+38], not 1e+39" \
+  "$RNNKIT" train "${tiny[@]}" --clip 1e39 --out "$WORK/huge_clip"
+[ ! -e "$WORK/huge_clip" ] || fail "a refused --clip left its run directory"
+expect_error "epochs beyond 2^63 - 1 steps" "are more steps than a run can count" \
+  "$RNNKIT" train --text "$text" --max-tokens 4000 --hidden 8 --threads 1 \
+  --epochs 9223372036854775807 --out "$WORK/huge_epochs"
 # Without a budget a run trains one epoch: the cosine schedule spans it (it was refused).
 "$RNNKIT" train --text "$text" --max-tokens 4000 --hidden 8 --threads 1 --schedule cosine:1 \
   --out "$WORK/cosine_epoch" >/dev/null 2>&1 || fail "a cosine schedule over the default budget"
