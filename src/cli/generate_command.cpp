@@ -3,6 +3,7 @@
 
 #include "cli/command.h"
 #include "cli/generation_options.h"
+#include "cli/option_flags.h"
 #include "rnnkit/error.h"
 #include "rnnkit/formatted.h"
 #include "rnnkit/text_corpus.h"
@@ -63,7 +64,8 @@ void setup_generate(CLI::App& app) {
       ->excludes(prompt);
   app.add_option("-n,--n-predict", a->tokens,
                  "tokens to generate (-1: until the end token, at most 100000)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(kInt64InRange);
   const std::vector<CLI::Option*> sampling = add_sampling_flags(app, a->sampling);
   CLI::Option* beam = app.add_option(
       "--beam", a->beam,

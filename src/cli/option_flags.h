@@ -27,6 +27,18 @@ inline const CLI::Validator kDecimalUint64(
     },
     "");  // the help shows the option's type already (a description here read "UINT:UINT")
 
+// A 64-bit signed option beyond its range, which CLI11 clamps to the nearest end (--steps
+// 99999999999999999999 trained as 2^63 - 1 steps); any other text is CLI11's to judge.
+inline const CLI::Validator kInt64InRange(
+    [](std::string& input) -> std::string {
+      errno = 0;
+      std::strtoll(input.c_str(), nullptr, 10);
+      if (errno == ERANGE)
+        return "must be in [-9223372036854775808, 9223372036854775807], got " + input;
+      return {};
+    },
+    "");
+
 // Declares every option of `table` on `app`, bound to `options`; the library validates them
 // (validate_options) when the command runs, so the command line, the Python package and stored
 // runs share one set of rules.
@@ -49,6 +61,8 @@ void add_option_table(CLI::App& app, Options& options, const OptionTable<Options
             return app.add_option(name, value, s.help)
                 ->capture_default_str()
                 ->check(kDecimalUint64);
+          } else if constexpr (std::is_same_v<Value, int64_t>) {
+            return app.add_option(name, value, s.help)->capture_default_str()->check(kInt64InRange);
           } else {
             return app.add_option(name, value, s.help)->capture_default_str();
           }

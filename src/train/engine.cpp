@@ -410,8 +410,9 @@ void Engine::log_step(double loss, float norm, int64_t tokens) {
       o_.log_every > 0
           ? o_.log_every
           : std::max<int64_t>(1, std::min<int64_t>(100, task_.batches_per_epoch() / 10));
-  // The budget's last step too: a run shorter than the interval reports its loss.
-  const bool log_line = pos_.step % every == 0 || (o_.steps > 0 && pos_.step == o_.steps);
+  // The budget's last step too (--steps, --epochs or --time): a run shorter than the interval
+  // reports its loss, and a leg's metrics end at the step it stopped at.
+  const bool log_line = pos_.step % every == 0 || !budget_left();
   const auto now = Clock::now();
   const double dt = std::chrono::duration<double>(now - last_log_).count();
   const double rate = dt > 0 ? tokens_since_log_ / dt : 0;

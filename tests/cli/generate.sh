@@ -80,6 +80,9 @@ check "an unknown character exits 1" "[ $? -eq 1 ]"
 check "an unknown character is named" "grep -q '\"Ж\"' '$tmp/oov.err'"
 gen -p "the" -n -2 >/dev/null 2>"$tmp/n.err"
 check "-n -2 is rejected" "[ $? -eq 1 ] && grep -q -- '-1' '$tmp/n.err'"
+gen -p "the" -n 99999999999999999999 >/dev/null 2>"$tmp/n64.err"
+check "-n beyond 64 bits is rejected as such, not clamped" \
+  "grep -q -- '--n-predict: must be in \[-9223372036854775808' '$tmp/n64.err'"
 gen -p "the" --top-p 0 >/dev/null 2>"$tmp/topp.err"
 check "--top-p 0 is rejected" "[ $? -eq 1 ] && grep -q 'top_p' '$tmp/topp.err'"
 # A seed out of the unsigned 64-bit range is refused, not read as 2^64 - 1.

@@ -186,6 +186,14 @@ grep '"type":"train"' "$WORK/skip_cosine/metrics.jsonl" | sed -E 's/.*"lr":([^,}
        END { if (n < 3) print "only " n " trained steps"; exit bad || n < 3 }' >"$WORK/skip_cosine.err" ||
   fail "cosine after skipped batches: $(head -n 3 "$WORK/skip_cosine.err")"
 
+# A leg stopped by --time records its last step, as one stopped by --steps does (its metrics
+# ended at the last multiple of --log-every).
+"$RNNKIT" train --text "$text" --max-tokens 20000 --hidden 16 --threads 1 --time 0.3 \
+  --log-every 100000 --out "$WORK/timed" >"$WORK/timed.out" 2>&1 || fail "a --time 0.3 run"
+steps=$(sed -n 's/^steps \([0-9]*\),.*/\1/p' "$WORK/timed.out")
+grep '"type":"train"' "$WORK/timed/metrics.jsonl" | tail -n 1 | grep -q "\"step\":${steps:-x}," ||
+  fail "a --time run did not record its last step ($steps)"
+
 # A run shorter than the automatic log interval (15 steps here) still records its last step.
 "$RNNKIT" train --text "$text" --hidden 8 --steps 7 --threads 1 --out "$WORK/short_run" >/dev/null 2>&1 ||
   fail "a 7-step run"
@@ -232,6 +240,9 @@ awk -v lr="$last_lr" 'BEGIN { exit !(lr < 0.01) }' || fail "cosine over --epochs
 expect_error "a --clip beyond a float" "--clip must be in [0, 3.40282e+38], not 1e+39" \
   "$RNNKIT" train "${tiny[@]}" --clip 1e39 --out "$WORK/huge_clip"
 [ ! -e "$WORK/huge_clip" ] || fail "a refused --clip left its run directory"
+# An integer beyond 64 bits is refused, where CLI11 clamped it (2^63 - 1 steps were trained).
+expect_error "--steps beyond 64 bits" "--steps: must be in [-9223372036854775808, 9223372036854775807]" \
+  "$RNNKIT" train --text "$text" --steps 99999999999999999999 --out "$WORK/huge_steps"
 expect_error "epochs beyond 2^63 - 1 steps" "are more steps than a run can count" \
   "$RNNKIT" train --text "$text" --max-tokens 4000 --hidden 8 --threads 1 \
   --epochs 9223372036854775807 --out "$WORK/huge_epochs"
